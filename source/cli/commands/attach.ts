@@ -1,0 +1,33 @@
+import { bool, type CommandSpec, type ParsedArgs } from '../args.js';
+import type { CommandContext } from '../context.js';
+import { attach } from '../../runtime/init/helper.js';
+import { ConflictError } from '../../runtime/errors.js';
+
+export const spec: CommandSpec = {
+  name: 'attach',
+  usage: 'attach [OPTIONS] CONTAINER',
+  description: "Attach local standard input, output, and error streams to a running container (Ctrl-P Ctrl-Q detaches)",
+  minArgs: 1,
+  maxArgs: 1,
+  options: [{ name: 'no-stdin', type: 'boolean', description: 'Do not attach STDIN' }],
+};
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const engine = await context.engine();
+  const record = await engine.get(parsed.args[0]!);
+  if (record.State.Status !== 'running' && record.State.Status !== 'paused') {
+    throw new ConflictError(`you cannot attach to a stopped container, start it first`);
+  }
+  const ignore = () => undefined;
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+  for (const signal of signals) process.on(signal, ignore);
+  try {
+    const stdin = record.Config.OpenStdin && !bool(parsed.options, 'no-stdin');
+    const handle = await attach(engine.containers.dir(record.Id), 'attach.sock', { tty: record.Config.Tty, stdin });
+    const code = await handle.exit;
+    await engine.get(record.Id).catch(() => undefined);
+    return code;
+  } finally {
+    for (const signal of signals) process.off(signal, ignore);
+  }
+}

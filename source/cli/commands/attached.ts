@@ -1,0 +1,35 @@
+/** Starting a container with the caller's terminal attached (run without -d, start -a). */
+import type { ContainerRecord } from '../../runtime/containers/record.js';
+import type { Engine } from '../../runtime/containers/engine.js';
+import { NotFoundError } from '../../runtime/errors.js';
+
+export async function runAttached(engine: Engine, record: ContainerRecord, attach: { stdin: boolean; tty: boolean }): Promise<number> {
+  if (attach.tty && attach.stdin && !process.stdin.isTTY) {
+    await engine.remove(record.Id, { force: true }).catch(() => undefined);
+    process.stderr.write('gantry: the input device is not a TTY; use -i without -t to pipe input\n');
+    return 1;
+  }
+  // The attach helper forwards signals to the container; this process must not die of them.
+  const ignore = () => undefined;
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+  for (const signal of signals) process.on(signal, ignore);
+  try {
+    const consoleSize =
+      attach.tty && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+    let started;
+    try {
+      started = await engine.start(record.Id, { attach, ...(consoleSize ? { consoleSize } : {}) });
+    } catch (error) {
+      if (record.HostConfig.AutoRemove) await engine.remove(record.Id, { force: true }).catch(() => undefined);
+      throw error;
+    }
+    const code = await started.attached!.exit;
+    // Record the end now rather than leaving it to the monitor's cleanup command.
+    await engine.get(record.Id).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+    return code;
+  } finally {
+    for (const signal of signals) process.off(signal, ignore);
+  }
+}

@@ -1,0 +1,19 @@
+import type { CommandSpec, ParsedArgs } from '../args.js';
+import { write, type CommandContext } from '../context.js';
+import { CREATE_OPTIONS, createOptionsFrom } from './run-options.js';
+
+export const spec: CommandSpec = {
+  name: 'create',
+  usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  description: 'Create a new container',
+  stopAtFirstPositional: true,
+  minArgs: 1,
+  options: CREATE_OPTIONS,
+};
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const engine = await context.engine();
+  const record = await engine.create(await createOptionsFrom(parsed.options, parsed.args));
+  write(context.stdout, record.Id);
+  return 0;
+}

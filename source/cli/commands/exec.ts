@@ -1,0 +1,52 @@
+import { bool, list, str, type CommandSpec, type ParsedArgs } from '../args.js';
+import { write, type CommandContext } from '../context.js';
+
+export const spec: CommandSpec = {
+  name: 'exec',
+  usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]',
+  description: "Execute a command in a running container (in all of its namespaces and its cgroup)",
+  stopAtFirstPositional: true,
+  minArgs: 2,
+  options: [
+    { name: 'detach', short: 'd', type: 'boolean', description: 'Detached mode: run command in the background' },
+    { name: 'env', short: 'e', type: 'list', description: 'Set environment variables' },
+    { name: 'interactive', short: 'i', type: 'boolean', description: 'Keep STDIN open' },
+    { name: 'tty', short: 't', type: 'boolean', description: 'Allocate a pseudo-TTY' },
+    { name: 'user', short: 'u', type: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+    { name: 'workdir', short: 'w', type: 'string', description: 'Working directory inside the container' },
+  ],
+};
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const [container, ...command] = parsed.args;
+  const tty = bool(parsed.options, 'tty');
+  if (tty && bool(parsed.options, 'interactive') && !process.stdin.isTTY) {
+    context.stderr.write('gantry: the input device is not a TTY; use -i without -t to pipe input\n');
+    return 1;
+  }
+  const engine = await context.engine();
+  const user = str(parsed.options, 'user');
+  const workdir = str(parsed.options, 'workdir');
+  const detach = bool(parsed.options, 'detach');
+  const ignore = () => undefined;
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM'];
+  for (const signal of signals) process.on(signal, ignore);
+  try {
+    const handle = await engine.exec(container!, {
+      command,
+      env: list(parsed.options, 'env'),
+      tty,
+      interactive: bool(parsed.options, 'interactive'),
+      detach,
+      ...(user !== undefined ? { user } : {}),
+      ...(workdir !== undefined ? { workdir } : {}),
+    });
+    if (detach) {
+      write(context.stdout, String(handle.pid));
+      return 0;
+    }
+    return await handle.exit;
+  } finally {
+    for (const signal of signals) process.off(signal, ignore);
+  }
+}

@@ -1,0 +1,211 @@
+/** `gantry image ls|rm|import|from-host|tag|inspect`. */
+import { bool, parseArgs, formatHelp, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
+import { write, type CommandContext } from '../context.js';
+import { ago, humanSize, table } from '../format.js';
+import { renderTemplate } from '../template.js';
+import type { ImageRecord } from '../../runtime/images/types.js';
+
+export const spec: CommandSpec = {
+  name: 'image',
+  usage: 'image COMMAND',
+  description: 'Manage images',
+  stopAtFirstPositional: true,
+  minArgs: 1,
+  options: [],
+};
+
+const SUBCOMMANDS: Record<string, CommandSpec> = {
+  ls: {
+    name: 'image ls',
+    usage: 'image ls [OPTIONS]',
+    description: 'List images with their size, and how much of it is shared with other images',
+    maxArgs: 0,
+    aliases: ['list'],
+    options: [
+      { name: 'quiet', short: 'q', type: 'boolean', description: 'Only show image IDs' },
+      { name: 'no-trunc', type: 'boolean', description: "Don't truncate output" },
+      { name: 'json', type: 'boolean', description: 'Print a JSON array' },
+      { name: 'format', type: 'string', description: 'Format each image with a template, e.g. "{{.Repository}}:{{.Tag}}"' },
+    ],
+  },
+  rm: {
+    name: 'image rm',
+    usage: 'image rm [OPTIONS] IMAGE [IMAGE...]',
+    description: 'Remove one or more images (layers are freed only when nothing else uses them)',
+    minArgs: 1,
+    options: [{ name: 'force', short: 'f', type: 'boolean', description: 'Remove by ID even with several names, untag images in use' }],
+  },
+  import: {
+    name: 'image import',
+    usage: 'image import PATH [NAME[:TAG]]',
+    description: 'Import an OCI image layout directory, an OCI archive or a docker-archive tarball (detected from content)',
+    minArgs: 1,
+    maxArgs: 2,
+    options: [],
+  },
+  'from-host': {
+    name: 'image from-host',
+    usage: 'image from-host NAME[:TAG]',
+    description: "Build a small working image from the host's own binaries (no network needed)",
+    minArgs: 1,
+    maxArgs: 1,
+    options: [],
+  },
+  tag: {
+    name: 'image tag',
+    usage: 'image tag SOURCE_IMAGE TARGET_IMAGE[:TAG]',
+    description: 'Give an image another name',
+    minArgs: 2,
+    maxArgs: 2,
+    options: [],
+  },
+  inspect: {
+    name: 'image inspect',
+    usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]',
+    description: 'Display detailed information on images',
+    minArgs: 1,
+    options: [{ name: 'format', short: 'f', type: 'string', description: 'Format the output using a template' }],
+  },
+};
+
+export interface ImageRow {
+  ID: string;
+  Id: string;
+  Repository: string;
+  Tag: string;
+  RepoTags: string[];
+  Digest: string;
+  CreatedAt: string;
+  CreatedSince: string;
+  Size: number;
+  SharedSize: number;
+  UniqueSize: number;
+  Layers: number;
+  Containers: number;
+}
+
+/** One row per name (an untagged image gets one <none> row), with docker's size split. */
+export function imageRows(records: readonly ImageRecord[], containersByImage: Map<string, number>): ImageRow[] {
+  const layerUsers = new Map<string, number>();
+  for (const record of records) for (const layer of new Set(record.layers.map((l) => l.chainId))) layerUsers.set(layer, (layerUsers.get(layer) ?? 0) + 1);
+  const rows: ImageRow[] = [];
+  for (const record of records) {
+    const unique = record.layers.filter((l) => layerUsers.get(l.chainId) === 1).reduce((sum, l) => sum + l.size, 0);
+    const base = {
+      ID: record.id.replace(/^sha256:/, '').slice(0, 12),
+      Id: record.id,
+      RepoTags: record.names,
+      Digest: record.manifestDigest,
+      CreatedAt: record.created,
+      CreatedSince: ago(record.created),
+      Size: record.size,
+      SharedSize: record.size - unique,
+      UniqueSize: unique,
+      Layers: record.layers.length,
+      Containers: containersByImage.get(record.id) ?? 0,
+    };
+    const names = record.names.length > 0 ? record.names : ['<none>:<none>'];
+    for (const name of names) {
+      const colon = name.lastIndexOf(':');
+      const slash = name.lastIndexOf('/');
+      const repository = colon > slash ? name.slice(0, colon) : name;
+      const tag = colon > slash ? name.slice(colon + 1) : 'latest';
+      rows.push({ ...base, Repository: repository, Tag: tag });
+    }
+  }
+  return rows.sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt) || a.Repository.localeCompare(b.Repository));
+}
+
+export async function listImages(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const engine = await context.engine();
+  const records = await engine.images.list();
+  const counts = new Map<string, number>();
+  for (const container of (await engine.containers.list()).records) counts.set(container.Image, (counts.get(container.Image) ?? 0) + 1);
+  const rows = imageRows(records, counts);
+  const full = bool(parsed.options, 'no-trunc');
+  if (bool(parsed.options, 'quiet')) {
+    for (const id of new Set(rows.map((r) => (full ? r.Id : r.ID)))) write(context.stdout, id);
+    return 0;
+  }
+  if (bool(parsed.options, 'json')) {
+    write(context.stdout, JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  const format = str(parsed.options, 'format');
+  if (format !== undefined) {
+    for (const row of rows) write(context.stdout, format === 'json' ? JSON.stringify(row) : renderTemplate(format, row));
+    return 0;
+  }
+  context.stdout.write(
+    table(
+      ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE'],
+      rows.map((r) => [r.Repository, r.Tag, full ? r.Id : r.ID, r.CreatedSince, humanSize(r.Size), humanSize(r.SharedSize), humanSize(r.UniqueSize)]),
+    ),
+  );
+  return 0;
+}
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const [name, ...rest] = parsed.args;
+  const entry = Object.entries(SUBCOMMANDS).find(([key, value]) => key === name || value.aliases?.includes(name!));
+  if (!entry) {
+    throw new UsageError(`unknown image command ${JSON.stringify(name)}; accepted: ${Object.keys(SUBCOMMANDS).join(', ')}\nSee 'gantry image --help'.`);
+  }
+  const [subcommand, subSpec] = entry;
+  const sub = parseArgs(subSpec, rest);
+  if (sub.help) {
+    context.stdout.write(formatHelp(subSpec));
+    return 0;
+  }
+  const engine = await context.engine();
+  switch (subcommand) {
+    case 'ls':
+      return listImages(sub, context);
+    case 'rm': {
+      let failed = 0;
+      for (const reference of sub.args) {
+        try {
+          const result = await engine.images.remove(reference, { force: bool(sub.options, 'force') });
+          for (const untagged of result.untagged) write(context.stdout, `Untagged: ${untagged}`);
+          if (result.deleted) write(context.stdout, `Deleted: ${result.deleted}`);
+        } catch (error) {
+          context.stderr.write(`gantry: ${(error as Error).message}\n`);
+          failed = 1;
+        }
+      }
+      return failed;
+    }
+    case 'import': {
+      const records = await engine.images.import(sub.args[0]!, sub.args[1] ? { name: sub.args[1] } : {});
+      for (const record of records) write(context.stdout, `Imported ${record.names.join(', ') || '<none>'} ${record.id}`);
+      return 0;
+    }
+    case 'from-host': {
+      const record = await engine.images.fromHost(sub.args[0]!);
+      write(context.stdout, `Created ${record.names.join(', ')} ${record.id}`);
+      return 0;
+    }
+    case 'tag':
+      await engine.images.tag(sub.args[0]!, sub.args[1]!);
+      return 0;
+    case 'inspect': {
+      const { inspectImage } = await import('../../runtime/images/inspect.js');
+      const results = [];
+      let failed = 0;
+      for (const reference of sub.args) {
+        try {
+          const record = await engine.images.resolve(reference);
+          results.push(inspectImage(record, await engine.images.readConfig(record)));
+        } catch (error) {
+          context.stderr.write(`gantry: ${(error as Error).message}\n`);
+          failed = 1;
+        }
+      }
+      const format = str(sub.options, 'format');
+      if (format !== undefined) for (const result of results) write(context.stdout, renderTemplate(format, result));
+      else write(context.stdout, JSON.stringify(results, null, 4));
+      return failed;
+    }
+  }
+  return 125;
+}

@@ -1,0 +1,53 @@
+import { str, type CommandSpec, type ParsedArgs } from '../args.js';
+import { write, type CommandContext } from '../context.js';
+import { renderTemplate } from '../template.js';
+import { inspectContainer } from '../../runtime/containers/inspect.js';
+import { NotFoundError } from '../../runtime/errors.js';
+
+export const spec: CommandSpec = {
+  name: 'inspect',
+  usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
+  description: 'Display detailed information on containers or images (JSON shaped like docker\'s)',
+  minArgs: 1,
+  options: [
+    { name: 'format', short: 'f', type: 'string', description: 'Format the output using a template, e.g. "{{.State.Pid}}"' },
+    { name: 'type', type: 'string', description: 'Only look for this type: container or image' },
+  ],
+};
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const engine = await context.engine();
+  const type = str(parsed.options, 'type');
+  if (type !== undefined && type !== 'container' && type !== 'image') {
+    context.stderr.write(`gantry: invalid --type ${JSON.stringify(type)}: accepted are container and image\n`);
+    return 125;
+  }
+  const results: unknown[] = [];
+  let failed = 0;
+  for (const reference of parsed.args) {
+    try {
+      if (type !== 'image') {
+        try {
+          const record = await engine.get(reference);
+          results.push(inspectContainer(record, engine.containers.dir(record.Id)));
+          continue;
+        } catch (error) {
+          if (!(error instanceof NotFoundError) || type === 'container') throw error;
+        }
+      }
+      const image = await engine.images.resolve(reference).catch((error: unknown) => {
+        if (error instanceof NotFoundError) throw new NotFoundError(`no such object: ${reference}`);
+        throw error;
+      });
+      const { inspectImage } = await import('../../runtime/images/inspect.js');
+      results.push(inspectImage(image, await engine.images.readConfig(image)));
+    } catch (error) {
+      context.stderr.write(`gantry: ${(error as Error).message}\n`);
+      failed = 1;
+    }
+  }
+  const format = str(parsed.options, 'format');
+  if (format !== undefined) for (const result of results) write(context.stdout, renderTemplate(format, result));
+  else write(context.stdout, JSON.stringify(results, null, 4));
+  return failed;
+}

@@ -1,0 +1,48 @@
+import { bool, str, type CommandSpec, type ParsedArgs } from '../args.js';
+import type { CommandContext } from '../context.js';
+import { parseSince } from '../../runtime/containers/logs.js';
+import { InvalidArgumentError } from '../../runtime/errors.js';
+
+export const spec: CommandSpec = {
+  name: 'logs',
+  usage: 'logs [OPTIONS] CONTAINER',
+  description: 'Fetch the logs of a container (stdout and stderr, kept apart)',
+  minArgs: 1,
+  maxArgs: 1,
+  options: [
+    { name: 'follow', short: 'f', type: 'boolean', description: 'Follow log output' },
+    { name: 'timestamps', short: 't', type: 'boolean', description: 'Show timestamps' },
+    { name: 'tail', short: 'n', type: 'string', description: 'Number of lines to show from the end of the logs (default "all")' },
+    { name: 'since', type: 'string', description: 'Show logs since a timestamp or relative time (e.g. 42m)' },
+    { name: 'until', type: 'string', description: 'Show logs before a timestamp or relative time' },
+  ],
+};
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const tailText = str(parsed.options, 'tail') ?? 'all';
+  if (tailText !== 'all' && !/^\d+$/.test(tailText)) {
+    throw new InvalidArgumentError(`invalid --tail ${JSON.stringify(tailText)}: give a number of lines or "all"`);
+  }
+  const since = str(parsed.options, 'since');
+  const until = str(parsed.options, 'until');
+  const engine = await context.engine();
+  const timestamps = bool(parsed.options, 'timestamps');
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  try {
+    for await (const entry of engine.logs(parsed.args[0]!, {
+      follow: bool(parsed.options, 'follow'),
+      ...(tailText !== 'all' ? { tail: Number(tailText) } : {}),
+      ...(since ? { since: parseSince(since) } : {}),
+      ...(until ? { until: parseSince(until) } : {}),
+      signal: controller.signal,
+    })) {
+      const stream = entry.stream === 'stderr' ? process.stderr : process.stdout;
+      stream.write(timestamps ? `${entry.time} ${entry.text}` : entry.text);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+  }
+  return 0;
+}

@@ -1,0 +1,91 @@
+/** The flags `run` and `create` share, and their conversion to the engine's CreateOptions. */
+import type { CreateOptions } from '../../runtime/containers/create.js';
+import { InvalidArgumentError } from '../../runtime/errors.js';
+import { bool, list, num, str, type OptionSpec, type OptionValues } from '../args.js';
+import { RESOURCE_OPTIONS, resourcesFromOptions } from './resource-options.js';
+
+export const CREATE_OPTIONS: OptionSpec[] = [
+  { name: 'name', type: 'string', description: 'Assign a name to the container' },
+  { name: 'env', short: 'e', type: 'list', description: 'Set environment variables (NAME=value, or NAME to pass ours)' },
+  { name: 'env-file', type: 'list', placeholder: 'file', description: 'Read environment variables from a file' },
+  { name: 'workdir', short: 'w', type: 'string', placeholder: 'dir', description: 'Working directory inside the container' },
+  { name: 'user', short: 'u', type: 'string', placeholder: 'user', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { name: 'hostname', short: 'h', type: 'string', description: 'Container host name' },
+  { name: 'interactive', short: 'i', type: 'boolean', description: 'Keep STDIN open' },
+  { name: 'tty', short: 't', type: 'boolean', description: 'Allocate a pseudo-TTY' },
+  { name: 'rm', type: 'boolean', description: 'Automatically remove the container when it exits' },
+  { name: 'volume', short: 'v', type: 'list', description: 'Bind mount a host path (HOST:CONTAINER[:ro|rw])' },
+  { name: 'net', type: 'string', placeholder: 'mode', description: 'Network: none (own stack with lo, the default) or host' },
+  { name: 'network', type: 'string', placeholder: 'mode', description: 'Same as --net', hidden: true },
+  { name: 'entrypoint', type: 'string', placeholder: 'cmd', description: 'Overwrite the default ENTRYPOINT of the image' },
+  { name: 'read-only', type: 'boolean', description: "Mount the container's root filesystem as read only" },
+  { name: 'privileged', type: 'boolean', description: 'Give extended privileges to this container' },
+  { name: 'cap-add', type: 'list', description: 'Add Linux capabilities' },
+  { name: 'cap-drop', type: 'list', description: 'Drop Linux capabilities' },
+  { name: 'ulimit', type: 'list', description: 'Ulimit options (NAME=SOFT[:HARD])' },
+  { name: 'label', short: 'l', type: 'list', description: 'Set metadata on a container (KEY=VALUE)' },
+  { name: 'stop-signal', type: 'string', placeholder: 'signal', description: 'Signal to stop the container' },
+  { name: 'stop-timeout', type: 'number', placeholder: 'seconds', description: 'Timeout to stop a container' },
+  ...RESOURCE_OPTIONS,
+];
+
+async function readEnvFiles(files: readonly string[]): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  const env: string[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new InvalidArgumentError(`--env-file ${file}: ${(error as Error).message}`);
+    }
+    for (const line of text.split('\n')) {
+      const trimmed = line.trim();
+      if (trimmed === '' || trimmed.startsWith('#')) continue;
+      env.push(trimmed);
+    }
+  }
+  return env;
+}
+
+export async function createOptionsFrom(options: OptionValues, args: readonly string[]): Promise<CreateOptions> {
+  const [image, ...command] = args;
+  const labels: Record<string, string> = {};
+  for (const label of list(options, 'label')) {
+    const index = label.indexOf('=');
+    labels[index < 0 ? label : label.slice(0, index)] = index < 0 ? '' : label.slice(index + 1);
+  }
+  const network = str(options, 'net') ?? str(options, 'network');
+  const entrypoint = str(options, 'entrypoint');
+  const result: CreateOptions = {
+    image: image!,
+    ...(command.length > 0 ? { command } : {}),
+    ...(entrypoint !== undefined ? { entrypoint } : {}),
+    env: [...(await readEnvFiles(list(options, 'env-file'))), ...list(options, 'env')],
+    tty: bool(options, 'tty'),
+    interactive: bool(options, 'interactive'),
+    autoRemove: bool(options, 'rm'),
+    volumes: list(options, 'volume'),
+    readOnly: bool(options, 'read-only'),
+    privileged: bool(options, 'privileged'),
+    capAdd: list(options, 'cap-add'),
+    capDrop: list(options, 'cap-drop'),
+    ulimits: list(options, 'ulimit'),
+    labels,
+    resources: resourcesFromOptions(options),
+  };
+  const name = str(options, 'name');
+  if (name !== undefined) result.name = name;
+  const workdir = str(options, 'workdir');
+  if (workdir !== undefined) result.workdir = workdir;
+  const user = str(options, 'user');
+  if (user !== undefined) result.user = user;
+  const hostname = str(options, 'hostname');
+  if (hostname !== undefined) result.hostname = hostname;
+  if (network !== undefined) result.network = network;
+  const stopSignal = str(options, 'stop-signal');
+  if (stopSignal !== undefined) result.stopSignal = stopSignal;
+  const stopTimeout = num(options, 'stop-timeout');
+  if (stopTimeout !== undefined) result.stopTimeout = stopTimeout;
+  return result;
+}

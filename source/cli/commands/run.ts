@@ -1,0 +1,31 @@
+import type { CommandSpec, ParsedArgs } from '../args.js';
+import { bool } from '../args.js';
+import { write, type CommandContext } from '../context.js';
+import { CREATE_OPTIONS, createOptionsFrom } from './run-options.js';
+import { runAttached } from './attached.js';
+
+export const spec: CommandSpec = {
+  name: 'run',
+  usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  description: 'Create and run a new container from an image',
+  stopAtFirstPositional: true,
+  minArgs: 1,
+  options: [{ name: 'detach', short: 'd', type: 'boolean', description: 'Run container in background and print container ID' }, ...CREATE_OPTIONS],
+};
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const options = await createOptionsFrom(parsed.options, parsed.args);
+  const engine = await context.engine();
+  const record = await engine.create(options);
+  if (bool(parsed.options, 'detach')) {
+    try {
+      await engine.start(record.Id);
+    } catch (error) {
+      if (record.HostConfig.AutoRemove) await engine.remove(record.Id, { force: true }).catch(() => undefined);
+      throw error;
+    }
+    write(context.stdout, record.Id);
+    return 0;
+  }
+  return runAttached(engine, record, { stdin: options.interactive ?? false, tty: options.tty ?? false });
+}

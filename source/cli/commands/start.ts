@@ -1,0 +1,38 @@
+import { bool, type CommandSpec, type ParsedArgs } from '../args.js';
+import { write, type CommandContext } from '../context.js';
+import { reportError } from '../errors.js';
+import { runAttached } from './attached.js';
+
+export const spec: CommandSpec = {
+  name: 'start',
+  usage: 'start [OPTIONS] CONTAINER [CONTAINER...]',
+  description: 'Start one or more stopped containers',
+  minArgs: 1,
+  options: [
+    { name: 'attach', short: 'a', type: 'boolean', description: 'Attach STDOUT/STDERR and forward signals' },
+    { name: 'interactive', short: 'i', type: 'boolean', description: "Attach container's STDIN" },
+  ],
+};
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const engine = await context.engine();
+  if (bool(parsed.options, 'attach') || bool(parsed.options, 'interactive')) {
+    if (parsed.args.length > 1) {
+      context.stderr.write('gantry: you cannot start and attach multiple containers at once\n');
+      return 125;
+    }
+    const record = await engine.get(parsed.args[0]!);
+    return runAttached(engine, record, { stdin: bool(parsed.options, 'interactive'), tty: record.Config.Tty });
+  }
+  let failed = 0;
+  for (const reference of parsed.args) {
+    try {
+      await engine.start(reference);
+      write(context.stdout, reference);
+    } catch (error) {
+      reportError(error, context.stderr);
+      failed = 1;
+    }
+  }
+  return failed;
+}

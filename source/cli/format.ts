@@ -1,0 +1,64 @@
+/** Human-readable output in docker's style: durations, sizes, tables. */
+
+/** docker's go-units HumanDuration. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(seconds / 3600);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.round(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.round(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.round(hours / 24 / 30)} months`;
+  return `${Math.round(hours / 24 / 365)} years`;
+}
+
+export function ago(iso: string, now = Date.now()): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return '';
+  return `${humanDuration(Math.max(0, now - time))} ago`;
+}
+
+/** docker's HumanSize: decimal units, 3 significant digits ("5.12MB"). */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${Number(value.toPrecision(3))}${units[unit]}`;
+}
+
+/** Binary units for memory ("32MiB"), as docker stats shows them. */
+export function binarySize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${Number(value.toFixed(unit === 0 ? 0 : 2))}${units[unit]}`;
+}
+
+/** Columns separated by three spaces, padded to the widest cell, like docker's tabwriter. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const render = (row: readonly string[]) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('   ')
+      .trimEnd();
+  return `${[render(header), ...rows.map(render)].join('\n')}\n`;
+}
+
+export function truncate(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}

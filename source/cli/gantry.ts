@@ -1,0 +1,97 @@
+/**
+ * `gantry`: with no command in a terminal it opens the TUI; otherwise it runs one docker-style
+ * command. Only the modules a command needs are loaded (never ink or react on the CLI path).
+ */
+import { parseArgs, UsageError, type CommandSpec } from './args.js';
+import { createContext } from './context.js';
+import { reportError } from './errors.js';
+import { COMMANDS, findCommand } from './registry.js';
+import { resolveEngineOptions } from '../runtime/paths.js';
+
+const VERSION = '0.1.0';
+
+const GLOBAL: CommandSpec = {
+  name: '',
+  usage: '[OPTIONS] COMMAND',
+  description: 'A daemonless container engine with a terminal UI',
+  stopAtFirstPositional: true,
+  options: [
+    { name: 'root', type: 'string', placeholder: 'dir', description: 'State root directory (default /var/lib/gantry, or $GANTRY_ROOT)' },
+    { name: 'cgroup-parent', type: 'string', placeholder: 'name', description: 'Cgroup directory for containers (default "gantry", or $GANTRY_CGROUP_PARENT)' },
+    { name: 'version', short: 'v', type: 'boolean', description: 'Print version information and quit' },
+  ],
+};
+
+function usage(): string {
+  const lines = [
+    'Usage:  gantry [OPTIONS] COMMAND',
+    '',
+    'A daemonless container engine with a terminal UI. Run `gantry` with no command to open the TUI.',
+    '',
+  ];
+  for (const group of ['Containers', 'Images', 'Other'] as const) {
+    const commands = COMMANDS.filter((c) => c.group === group && !c.hidden);
+    if (commands.length === 0) continue;
+    lines.push(`${group}:`);
+    for (const command of commands) lines.push(`  ${command.name.padEnd(10)} ${command.description}`);
+    lines.push('');
+  }
+  lines.push('Global options:');
+  lines.push('  --root dir            State root directory (default /var/lib/gantry, or $GANTRY_ROOT)');
+  lines.push('  --cgroup-parent name  Cgroup directory for containers (default "gantry")');
+  lines.push('  -v, --version         Print version information and quit');
+  lines.push('', "Run 'gantry COMMAND --help' for more information on a command.");
+  return `${lines.join('\n')}\n`;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let global;
+  try {
+    global = parseArgs(GLOBAL, argv);
+  } catch (error) {
+    return reportError(error instanceof UsageError ? new UsageError(error.message.replace("See 'gantry  --help'.", "See 'gantry --help'.")) : error, process.stderr);
+  }
+  if (global.options.version) {
+    process.stdout.write(`gantry version ${VERSION}\n`);
+    return 0;
+  }
+  const engineOptions = resolveEngineOptions({
+    root: global.options.root as string | undefined,
+    cgroupParent: global.options['cgroup-parent'] as string | undefined,
+  });
+  const [name, ...rest] = global.args;
+  if (global.help || name === 'help') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  if (name === undefined || name === 'tui') {
+    if (!process.stdout.isTTY || !process.stdin.isTTY) {
+      process.stdout.write(usage());
+      return name === 'tui' ? 125 : 0;
+    }
+    const { runTui } = await import('../tui/run.js');
+    return runTui(engineOptions);
+  }
+  const entry = findCommand(name);
+  if (!entry) {
+    process.stderr.write(`gantry: '${name}' is not a gantry command.\nSee 'gantry --help'.\n`);
+    return 125;
+  }
+  const context = createContext(engineOptions);
+  try {
+    const command = await entry.load();
+    const parsed = parseArgs(command.spec, rest);
+    if (parsed.help) {
+      const { formatHelp } = await import('./args.js');
+      process.stdout.write(formatHelp(command.spec));
+      return 0;
+    }
+    return await command.run(parsed, context);
+  } catch (error) {
+    const code = reportError(error, process.stderr);
+    // docker: run/create/start/exec use 125/126/127; other commands fail with 1; flag errors 125.
+    return ENGINE_CODES.has(name) || error instanceof UsageError ? code : 1;
+  }
+}
+
+const ENGINE_CODES = new Set(['run', 'create', 'start', 'exec']);

@@ -1,0 +1,23 @@
+/** docker's STATUS column: "Up 5 minutes", "Exited (0) 3 seconds ago", "Created". */
+import type { ContainerRecord } from '../runtime/containers/record.js';
+import { ago, humanDuration } from './format.js';
+
+export function statusText(record: ContainerRecord, now = Date.now()): string {
+  const state = record.State;
+  switch (state.Status) {
+    case 'running':
+      return `Up ${humanDuration(now - Date.parse(state.StartedAt))}`;
+    case 'paused':
+      return `Up ${humanDuration(now - Date.parse(state.StartedAt))} (Paused)`;
+    case 'exited':
+      return `Exited (${state.ExitCode}) ${ago(state.FinishedAt, now)}`;
+    case 'removing':
+      return 'Removal In Progress';
+    default:
+      return 'Created';
+  }
+}
+
+export function commandText(record: ContainerRecord): string {
+  return [...record.Config.Entrypoint, ...record.Config.Cmd].join(' ');
+}

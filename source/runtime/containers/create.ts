@@ -1,0 +1,184 @@
+/**
+ * `create`: turns run options and an image into a stored container record with its own
+ * writable layer. Nothing runs yet; start() builds the spec from this record.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Resources } from '../cgroups/types.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { ResolvedImage } from '../images/types.js';
+import { generateId, generateName, validateName } from './names.js';
+import { ZERO_TIME, type BindMount, type ContainerRecord } from './record.js';
+import { capabilitySet } from './spec-builder.js';
+
+export interface CreateOptions {
+  image: string;
+  /** Command after the image name; undefined to use the image's CMD. */
+  command?: string[];
+  /** --entrypoint; "" clears the image's entrypoint. */
+  entrypoint?: string;
+  name?: string;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  tty?: boolean;
+  interactive?: boolean;
+  autoRemove?: boolean;
+  /** -v host:container[:ro|rw] */
+  volumes?: string[];
+  /** --net none|host */
+  network?: string;
+  readOnly?: boolean;
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  resources?: Resources;
+  /** --ulimit name=soft[:hard] */
+  ulimits?: string[];
+  labels?: Record<string, string>;
+  stopSignal?: string;
+  stopTimeout?: number;
+  cgroupParent?: string;
+}
+
+const NETWORK_MODES = ['none', 'host', 'private'];
+
+export function parseVolume(spec: string): BindMount {
+  const parts = spec.split(':');
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
+    throw new InvalidArgumentError(`invalid volume ${JSON.stringify(spec)}: expected HOST-PATH:CONTAINER-PATH[:ro|rw]`);
+  }
+  const [source, destination, mode = 'rw'] = parts as [string, string, string?];
+  if (!path.isAbsolute(source)) {
+    throw new InvalidArgumentError(`invalid volume ${JSON.stringify(spec)}: the host path must be absolute`, {
+      hint: 'named volumes are not supported yet; give an absolute host directory or file',
+    });
+  }
+  if (!path.isAbsolute(destination)) {
+    throw new InvalidArgumentError(`invalid volume ${JSON.stringify(spec)}: the container path must be absolute`);
+  }
+  if (path.posix.normalize(destination) === '/') {
+    throw new InvalidArgumentError(`invalid volume ${JSON.stringify(spec)}: the container path cannot be "/"`);
+  }
+  if (mode !== 'ro' && mode !== 'rw') {
+    throw new InvalidArgumentError(`invalid volume mode ${JSON.stringify(mode)} in ${JSON.stringify(spec)}: accepted are ro and rw`);
+  }
+  return { Source: path.resolve(source), Destination: path.posix.normalize(destination), ReadOnly: mode === 'ro' };
+}
+
+const ULIMIT_NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack', 'as'];
+
+export function parseUlimit(spec: string): { Name: string; Soft: number; Hard: number } {
+  const match = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(spec);
+  if (!match || !ULIMIT_NAMES.includes(match[1]!)) {
+    throw new InvalidArgumentError(`invalid ulimit ${JSON.stringify(spec)}: expected NAME=SOFT[:HARD] with NAME one of ${ULIMIT_NAMES.join(', ')}`);
+  }
+  const toLimit = (text: string) => (Number(text) < 0 ? Number.MAX_SAFE_INTEGER : Number(text));
+  const soft = toLimit(match[2]!);
+  const hard = match[3] === undefined ? soft : toLimit(match[3]);
+  if (soft > hard) throw new InvalidArgumentError(`invalid ulimit ${JSON.stringify(spec)}: the soft limit is above the hard limit`);
+  return { Name: match[1]!, Soft: soft, Hard: hard };
+}
+
+function validateEnv(env: readonly string[]): string[] {
+  return env.map((entry) => {
+    const name = entry.split('=', 1)[0]!;
+    if (name === '' || /\s/.test(name)) {
+      throw new InvalidArgumentError(`invalid environment variable ${JSON.stringify(entry)}: expected NAME=value`);
+    }
+    // docker: "-e NAME" without "=" takes the value from the caller's environment.
+    if (!entry.includes('=')) return process.env[name] === undefined ? '' : `${name}=${process.env[name]}`;
+    return entry;
+  }).filter((entry) => entry !== '');
+}
+
+/** Validates everything and builds the record; no side effects. */
+export function buildRecord(options: CreateOptions, image: ResolvedImage, defaults: { cgroupParent: string }): ContainerRecord {
+  const imageConfig = image.config.config ?? {};
+  const id = generateId();
+  const name = options.name === undefined ? generateName() : validateName(options.name);
+  const network = options.network ?? 'none';
+  if (!NETWORK_MODES.includes(network)) {
+    throw new InvalidArgumentError(`unsupported network ${JSON.stringify(network)}: accepted are none (own network stack with lo) and host`);
+  }
+  if (options.hostname !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(options.hostname)) {
+    throw new InvalidArgumentError(`invalid hostname ${JSON.stringify(options.hostname)}: letters, digits, "-" and ".", at most 64`);
+  }
+  if (options.workdir !== undefined && !path.posix.isAbsolute(options.workdir)) {
+    throw new InvalidArgumentError(`the working directory ${JSON.stringify(options.workdir)} is invalid: it must be an absolute path`);
+  }
+  const mounts = (options.volumes ?? []).map(parseVolume);
+  const ulimits = (options.ulimits ?? []).map(parseUlimit);
+  capabilitySet(options.capAdd ?? [], options.capDrop ?? [], options.privileged ?? false); // validates names
+
+  let entrypoint: string[];
+  let cmd: string[];
+  if (options.entrypoint !== undefined) {
+    entrypoint = options.entrypoint === '' ? [] : [options.entrypoint];
+    cmd = options.command ?? [];
+  } else {
+    entrypoint = imageConfig.Entrypoint ?? [];
+    cmd = options.command && options.command.length > 0 ? options.command : (imageConfig.Cmd ?? []);
+  }
+  if (entrypoint.length + cmd.length === 0) {
+    throw new InvalidArgumentError('no command specified: the image has no CMD or ENTRYPOINT', {
+      hint: 'give one after the image name, e.g. `gantry run IMAGE sh`',
+    });
+  }
+  const env = [...(imageConfig.Env ?? [])];
+  for (const entry of validateEnv(options.env ?? [])) {
+    const key = entry.split('=', 1)[0]!;
+    const index = env.findIndex((e) => e.split('=', 1)[0] === key);
+    if (index >= 0) env[index] = entry;
+    else env.push(entry);
+  }
+  return {
+    Id: id,
+    Name: name,
+    Created: new Date().toISOString(),
+    Image: image.record.id,
+    ImageName: options.image,
+    Config: {
+      Hostname: options.hostname ?? (network === 'host' ? '' : id.slice(0, 12)),
+      Domainname: '',
+      User: options.user ?? imageConfig.User ?? '',
+      Env: env,
+      Cmd: cmd,
+      Entrypoint: entrypoint,
+      WorkingDir: options.workdir ?? imageConfig.WorkingDir ?? '',
+      Tty: options.tty ?? false,
+      OpenStdin: options.interactive ?? false,
+      StdinOnce: options.interactive ?? false,
+      AttachStdin: options.interactive ?? false,
+      AttachStdout: true,
+      AttachStderr: true,
+      Image: options.image,
+      Labels: { ...(imageConfig.Labels ?? {}), ...(options.labels ?? {}) },
+      StopSignal: options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM',
+      ...(options.stopTimeout !== undefined ? { StopTimeout: options.stopTimeout } : {}),
+    },
+    HostConfig: {
+      Binds: options.volumes ?? [],
+      NetworkMode: network === 'private' ? 'none' : network,
+      AutoRemove: options.autoRemove ?? false,
+      ReadonlyRootfs: options.readOnly ?? false,
+      Privileged: options.privileged ?? false,
+      CapAdd: options.capAdd ?? [],
+      CapDrop: options.capDrop ?? [],
+      CgroupParent: options.cgroupParent ?? defaults.cgroupParent,
+      Resources: options.resources ?? {},
+      Ulimits: ulimits,
+    },
+    State: { Status: 'created', Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
+    RestartCount: 0,
+    Mounts: mounts,
+    LayerDirs: image.layerDirs,
+  };
+}
+
+/** Makes the container's directory: upper (writable layer), work (overlay's), merged (root). */
+export async function makeContainerDirectory(directory: string): Promise<void> {
+  await fsp.mkdir(directory, { recursive: true, mode: 0o711 });
+  for (const sub of ['upper', 'work', 'merged']) await fsp.mkdir(path.join(directory, sub), { mode: 0o755 });
+}

@@ -1,0 +1,646 @@
+/**
+ * The container engine: create, start, stop, kill, remove, wait, exec, logs. Each operation
+ * reads state from disk, takes the container's lock for changes, and reconciles what it finds
+ * (a monitor that wrote an exit status, or one that died) before acting, so any number of CLI
+ * and TUI processes can work on the same containers and a killed one leaves nothing wedged.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createCgroupManager } from '../cgroups/index.js';
+import type { CgroupManager } from '../cgroups/types.js';
+import { ConflictError, GantryError, hasCode, NotFoundError } from '../errors.js';
+import type { FileLock } from '../fsutil.js';
+import { readJsonIfExists } from '../fsutil.js';
+import { ImageStore } from '../images/store.js';
+import { planFromSpec } from '../init/from-spec.js';
+import { attach, ContainerStartError, execError, startExec, startMonitor, type AttachHandle, type ExecHandle } from '../init/helper.js';
+import type { HelperPlan } from '../init/plan.js';
+import { StateLayout, type EngineOptions } from '../paths.js';
+import { parseSignal } from '../signals.js';
+import type { OciSpec } from '../spec/types.js';
+import { validateSpec } from '../spec/validate.js';
+import { pidfdOpen, pidfdSendSignal } from '../sys/libc.js';
+import { buildRecord, makeContainerDirectory, type CreateOptions } from './create.js';
+import { writeEtcFiles } from './etc-files.js';
+import { readLayeredFile } from './layered-files.js';
+import { readLogs, type LogEntry, type LogOptions } from './logs.js';
+import { identify, isAlive } from './process-identity.js';
+import { ZERO_TIME, type ContainerRecord, type ProcessIdentity } from './record.js';
+import { buildSpec } from './spec-builder.js';
+import { ContainerStore } from './store.js';
+import { resolveUser } from './user.js';
+
+/** What the monitor writes when the container's init ends (native/monitor.c). */
+interface ExitStatus {
+  exitCode: number;
+  signal: number;
+  oomKilled: boolean;
+  finishedAt: string;
+  execErrno: number;
+}
+
+export interface StartOptions {
+  /** Attach the caller's stdio before the process starts (run without -d, start -a). */
+  attach?: { stdin: boolean; tty: boolean };
+  consoleSize?: { rows: number; cols: number };
+}
+
+export interface ExecOptions {
+  command: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  tty?: boolean;
+  interactive?: boolean;
+  detach?: boolean;
+  privileged?: boolean;
+}
+
+const FILES = {
+  state: 'state.json',
+  spec: 'config.json',
+  exit: 'exit.json',
+  log: 'ctr.log',
+  attach: 'attach.sock',
+  fifo: 'exec.fifo',
+} as const;
+
+function packageRoot(): string {
+  let directory = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(directory, 'package.json'))) {
+    const parent = path.dirname(directory);
+    if (parent === directory) break;
+    directory = parent;
+  }
+  return directory;
+}
+
+export class Engine {
+  readonly layout: StateLayout;
+  readonly containers: ContainerStore;
+  private imageStore: ImageStore | undefined;
+
+  constructor(readonly options: EngineOptions) {
+    this.layout = new StateLayout(options.root);
+    this.containers = new ContainerStore(this.layout);
+  }
+
+  get images(): ImageStore {
+    this.imageStore ??= new ImageStore(this.layout, {
+      isImageInUse: async (imageId) => (await this.containers.list()).records.some((r) => r.Image === imageId),
+    });
+    return this.imageStore;
+  }
+
+  cgroup(record: ContainerRecord): CgroupManager {
+    return createCgroupManager({
+      cgroupRoot: this.options.cgroupRoot,
+      parent: record.HostConfig.CgroupParent || this.options.cgroupParent,
+      name: record.Id,
+    });
+  }
+
+  private file(id: string, name: string): string {
+    return this.containers.file(id, name);
+  }
+
+  private lock(id: string, wait = true): Promise<FileLock | undefined> {
+    return this.containers.lock(id, { wait }).then((lock) => lock);
+  }
+
+  private async withLock<T>(id: string, action: () => Promise<T>): Promise<T> {
+    const lock = await this.containers.lock(id, { wait: true, timeoutMs: 60_000 });
+    if (!lock) throw new ConflictError(`container ${id.slice(0, 12)} is busy: another gantry process holds its lock`);
+    try {
+      return await action();
+    } finally {
+      lock.release();
+    }
+  }
+
+  // ---------------------------------------------------------------- reading and reconciling
+
+  /** All containers (running only unless `all`), reconciled; damaged records are skipped. */
+  async list(options: { all?: boolean } = {}): Promise<{ records: ContainerRecord[]; damaged: { id: string; error: Error }[] }> {
+    const { records, damaged } = await this.containers.list();
+    const refreshed: ContainerRecord[] = [];
+    for (const record of records) {
+      const current = await this.refresh(record);
+      if (current && (options.all || current.State.Status === 'running' || current.State.Status === 'paused')) refreshed.push(current);
+    }
+    refreshed.sort((a, b) => b.Created.localeCompare(a.Created));
+    return { records: refreshed, damaged };
+  }
+
+  async get(reference: string): Promise<ContainerRecord> {
+    const id = await this.containers.resolveId(reference);
+    const record = await this.refresh(await this.containers.load(id));
+    if (!record) throw new NotFoundError(`no such container: ${reference}`);
+    return record;
+  }
+
+  /**
+   * Brings a record up to date with what the monitor left: an exit status, or a monitor that is
+   * gone. Returns undefined when the container was auto-removed. Never blocks on a lock: if
+   * another process holds it, that process is changing the state and the record is returned as is.
+   */
+  async refresh(record: ContainerRecord): Promise<ContainerRecord | undefined> {
+    if (record.State.Status !== 'running' && record.State.Status !== 'paused') {
+      if (record.State.Status === 'removing') return this.finishRemoval(record);
+      return record;
+    }
+    const exit = await readJsonIfExists<ExitStatus>(this.file(record.Id, FILES.exit)).catch(() => undefined);
+    if (!exit && isAlive(record.Monitor)) return record;
+    const lock = await this.lock(record.Id, false);
+    if (!lock) return record;
+    try {
+      const current = await this.containers.load(record.Id);
+      if (current.State.Status !== 'running' && current.State.Status !== 'paused') return current;
+      return await this.finalize(current);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Records the end of a run (lock held). Auto-removes when asked to. */
+  private async finalize(record: ContainerRecord): Promise<ContainerRecord | undefined> {
+    const exit = await readJsonIfExists<ExitStatus>(this.file(record.Id, FILES.exit)).catch(() => undefined);
+    if (exit) {
+      record.State.ExitCode = exit.exitCode;
+      record.State.OOMKilled = exit.oomKilled;
+      record.State.FinishedAt = exit.finishedAt;
+      if (exit.execErrno) record.State.Error = execError(exit.execErrno, record.Config.Entrypoint[0] ?? record.Config.Cmd[0] ?? '').message;
+    } else {
+      // The monitor died without writing a status (killed with -9): end what it left running.
+      if (record.InitProcess && isAlive(record.InitProcess)) this.signalProcess(record.InitProcess, 9);
+      record.State.ExitCode = 137;
+      record.State.Error = 'the container\'s monitor process ended unexpectedly';
+      record.State.FinishedAt = new Date().toISOString();
+    }
+    record.State.Status = 'exited';
+    record.State.Pid = 0;
+    delete record.InitProcess;
+    delete record.Monitor;
+    await this.releaseCgroup(record);
+    await fsp.rm(this.file(record.Id, FILES.fifo), { force: true });
+    if (record.HostConfig.AutoRemove) {
+      await this.destroy(record);
+      return undefined;
+    }
+    await this.containers.save(record);
+    return record;
+  }
+
+  private async releaseCgroup(record: ContainerRecord): Promise<void> {
+    const cgroup = this.cgroup(record);
+    // Processes left by an exec may still be leaving; the manager retries briefly.
+    await cgroup.destroy();
+  }
+
+  /** Removes everything of a stopped container (lock held). */
+  private async destroy(record: ContainerRecord): Promise<void> {
+    record.State.Status = 'removing';
+    await this.containers.save(record).catch(() => undefined);
+    await this.releaseCgroup(record);
+    await this.containers.removeDirectory(record.Id);
+    await this.containers.releaseName(record.Name, record.Id);
+    await fsp.rm(path.join(this.layout.root, 'locks', `${record.Id}.lock`), { force: true });
+  }
+
+  private async finishRemoval(record: ContainerRecord): Promise<undefined> {
+    const lock = await this.lock(record.Id, false);
+    if (lock) {
+      try {
+        await this.destroy(record);
+      } finally {
+        lock.release();
+      }
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async create(options: CreateOptions): Promise<ContainerRecord> {
+    const image = await this.images.resolveForRun(options.image);
+    const record = buildRecord(options, image, { cgroupParent: this.options.cgroupParent });
+    // Resolve the user now so a bad -u fails at create, as docker does at start.
+    this.resolveRecordUser(record);
+    await this.containers.reserveName(record.Name, record.Id);
+    try {
+      await makeContainerDirectory(this.containers.dir(record.Id));
+      await this.containers.save(record);
+    } catch (error) {
+      await this.containers.removeDirectory(record.Id).catch(() => undefined);
+      await this.containers.releaseName(record.Name, record.Id);
+      throw error;
+    }
+    return record;
+  }
+
+  private layerStack(record: ContainerRecord): string[] {
+    return [path.join(this.containers.dir(record.Id), 'upper'), ...[...record.LayerDirs].reverse()];
+  }
+
+  private resolveRecordUser(record: ContainerRecord) {
+    const layers = this.layerStack(record);
+    return resolveUser(record.Config.User, readLayeredFile(layers, '/etc/passwd'), readLayeredFile(layers, '/etc/group'));
+  }
+
+  private overlayData(record: ContainerRecord): { data: string; cwd: string } {
+    const dir = this.containers.dir(record.Id);
+    const cwd = this.layout.layers;
+    // Relative lowerdirs keep the mount data under a page for deep images.
+    const lower = [...record.LayerDirs].reverse().map((layer) => (layer.startsWith(`${cwd}/`) ? path.relative(cwd, layer) : layer));
+    let data = `lowerdir=${lower.join(':')},upperdir=${dir}/upper,workdir=${dir}/work`;
+    if (fs.existsSync('/sys/module/overlay/parameters/index')) data += ',index=off';
+    if (data.length > 4000) {
+      throw new GantryError(`the image has too many layers (${lower.length}) for one overlay mount`);
+    }
+    return { data, cwd };
+  }
+
+  exitCommand(record: ContainerRecord): string[] {
+    return [
+      process.execPath,
+      path.join(packageRoot(), 'bin', 'gantry.js'),
+      '--root',
+      this.layout.root,
+      '--cgroup-parent',
+      this.options.cgroupParent,
+      'container',
+      'cleanup',
+      record.Id,
+    ];
+  }
+
+  async start(reference: string, options: StartOptions = {}): Promise<{ record: ContainerRecord; attached?: AttachHandle }> {
+    const id = await this.containers.resolveId(reference);
+    const lock = await this.containers.lock(id, { wait: true, timeoutMs: 60_000 });
+    if (!lock) throw new ConflictError(`container ${id.slice(0, 12)} is busy: another gantry process holds its lock`);
+    let record: ContainerRecord;
+    try {
+      record = await this.containers.load(id);
+      if (record.State.Status === 'running' || record.State.Status === 'paused') {
+        const exit = await readJsonIfExists<ExitStatus>(this.file(id, FILES.exit)).catch(() => undefined);
+        if (!exit && isAlive(record.Monitor)) {
+          if (options.attach) throw new ConflictError(`container ${record.Name} is already running; use \`gantry attach\``);
+          return { record };
+        }
+        const finalized = await this.finalize(record);
+        if (!finalized) throw new NotFoundError(`no such container: ${reference} (it was removed when it stopped)`);
+        record = finalized;
+      }
+      if (record.State.Status === 'removing') throw new NotFoundError(`no such container: ${reference} (it is being removed)`);
+      await this.launch(record, options);
+    } finally {
+      lock.release();
+    }
+    let attached: AttachHandle | undefined;
+    try {
+      if (options.attach) attached = await attach(this.containers.dir(id), FILES.attach, options.attach);
+    } finally {
+      await this.releaseExecFifo(record);
+    }
+    return attached ? { record, attached } : { record };
+  }
+
+  /** Sets everything up and starts the monitor; the process waits at the exec fifo (lock held). */
+  private async launch(record: ContainerRecord, options: StartOptions): Promise<void> {
+    const dir = this.containers.dir(record.Id);
+    for (const name of [FILES.exit, FILES.fifo, FILES.attach]) await fsp.rm(path.join(dir, name), { force: true });
+    const user = this.resolveRecordUser(record);
+    const etcFiles = await writeEtcFiles(dir, record.Config.Hostname || 'localhost', record.HostConfig.NetworkMode);
+    const spec: OciSpec = buildSpec({
+      record,
+      rootfs: path.join(dir, 'merged'),
+      user,
+      etcFiles,
+      ...(options.consoleSize ? { consoleSize: options.consoleSize } : {}),
+    });
+    validateSpec(spec, { bundle: dir, source: `container ${record.Name}` });
+    await fsp.writeFile(path.join(dir, FILES.spec), `${JSON.stringify(spec, null, 2)}\n`);
+    const cgroup = this.cgroup(record);
+    if (await cgroup.exists()) await cgroup.destroy();
+    await cgroup.create(record.HostConfig.Resources);
+    const plan: HelperPlan = planFromSpec(spec, {
+      bundle: dir,
+      stateDir: dir,
+      cgroup,
+      rootOverlay: this.overlayData(record),
+      monitor: {
+        logPath: FILES.log,
+        attachPath: FILES.attach,
+        fifoPath: FILES.fifo,
+        exitFile: FILES.exit,
+        exitCommand: this.exitCommand(record),
+        openStdin: record.Config.OpenStdin,
+        stdinOnce: record.Config.StdinOnce,
+      },
+    });
+    // docker creates a missing working directory.
+    if (record.Config.WorkingDir) plan.mkdirs.push({ path: record.Config.WorkingDir, mode: 0o755 });
+    try {
+      const handle = await startMonitor(plan, { detached: true });
+      record.InitProcess = identify(handle.containerPid) ?? { pid: handle.containerPid, startTime: 0 };
+      record.Monitor = identify(handle.monitorPid) ?? { pid: handle.monitorPid, startTime: 0 };
+      record.State = {
+        ...record.State,
+        Status: 'running',
+        Pid: handle.containerPid,
+        ExitCode: 0,
+        OOMKilled: false,
+        Error: '',
+        StartedAt: new Date().toISOString(),
+        FinishedAt: ZERO_TIME,
+      };
+      await this.containers.save(record);
+    } catch (error) {
+      await cgroup.destroy().catch(() => undefined);
+      record.State.Error = (error as Error).message;
+      if (error instanceof GantryError && error.exitCode !== 125) record.State.ExitCode = error.exitCode;
+      await this.containers.save(record);
+      throw error;
+    }
+  }
+
+  /** Lets the created process go on to exec: open the fifo for reading and take its byte. */
+  private async releaseExecFifo(record: ContainerRecord): Promise<void> {
+    const fifo = this.file(record.Id, FILES.fifo);
+    let fd: number;
+    try {
+      fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    } catch (error) {
+      if (hasCode(error, 'ENOENT')) return;
+      throw error;
+    }
+    try {
+      const byte = Buffer.alloc(1);
+      const deadline = Date.now() + 10_000;
+      for (let delay = 0; ; delay = Math.min(delay + 1, 10)) {
+        let count = 0;
+        try {
+          count = fs.readSync(fd, byte, 0, 1, null);
+        } catch (error) {
+          if (!hasCode(error, 'EAGAIN')) throw error;
+        }
+        if (count === 1) break;
+        if (!isAlive(record.InitProcess) || Date.now() > deadline) break;
+        await sleep(delay);
+      }
+    } finally {
+      fs.closeSync(fd);
+      await fsp.rm(fifo, { force: true });
+    }
+  }
+
+  private signalProcess(identity: ProcessIdentity, signal: number): boolean {
+    if (!isAlive(identity)) return false;
+    let pidfd: number;
+    try {
+      pidfd = pidfdOpen(identity.pid);
+    } catch {
+      return false;
+    }
+    try {
+      // Checked again through the pidfd's own process: the pid cannot be reused while it is open.
+      if (!isAlive(identity)) return false;
+      pidfdSendSignal(pidfd, signal);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      fs.closeSync(pidfd);
+    }
+  }
+
+  async kill(reference: string, signal: string | number = 'SIGKILL'): Promise<ContainerRecord> {
+    const number = parseSignal(signal);
+    const record = await this.get(reference);
+    if (record.State.Status !== 'running' && record.State.Status !== 'paused') {
+      throw new ConflictError(`cannot kill container ${record.Name}: container is not running`);
+    }
+    if (record.State.Status === 'paused' && number === 9) await this.cgroup(record).thaw().catch(() => undefined);
+    if (!record.InitProcess || !this.signalProcess(record.InitProcess, number)) {
+      return (await this.refresh(record)) ?? record;
+    }
+    return record;
+  }
+
+  /** Waits until the container's current run has ended; returns false on timeout. */
+  private async waitForExit(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const exitFile = this.file(record.Id, FILES.exit);
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      if (fs.existsSync(exitFile) || !isAlive(record.Monitor)) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  async stop(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {
+    let record = await this.get(reference);
+    if (record.State.Status !== 'running' && record.State.Status !== 'paused') return record;
+    const timeout = timeoutSeconds ?? record.Config.StopTimeout ?? 10;
+    const paused = record.State.Status === 'paused';
+    if (record.InitProcess) {
+      this.signalProcess(record.InitProcess, parseSignal(record.Config.StopSignal || 'SIGTERM'));
+      if (paused) await this.cgroup(record).thaw().catch(() => undefined);
+      if (!(await this.waitForExit(record, timeout * 1000))) {
+        this.signalProcess(record.InitProcess, 9);
+        await this.waitForExit(record, 10_000);
+      }
+    }
+    record = (await this.refresh(record)) ?? record;
+    return record;
+  }
+
+  async restart(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {
+    const stopped = await this.stop(reference, timeoutSeconds);
+    await this.start(stopped.Id);
+    const record = await this.containers.load(stopped.Id);
+    record.RestartCount += 1;
+    await this.withLock(record.Id, () => this.containers.save(record));
+    return record;
+  }
+
+  async remove(reference: string, options: { force?: boolean } = {}): Promise<void> {
+    let id: string;
+    try {
+      id = await this.containers.resolveId(reference);
+    } catch (error) {
+      throw error;
+    }
+    let record: ContainerRecord;
+    try {
+      record = await this.containers.load(id);
+    } catch (error) {
+      if (error instanceof NotFoundError) throw error;
+      if (!options.force) throw error;
+      // A damaged record: remove what we can find, its cgroup by id.
+      await this.withLock(id, async () => {
+        await createCgroupManager({ cgroupRoot: this.options.cgroupRoot, parent: this.options.cgroupParent, name: id }).destroy().catch(() => undefined);
+        await this.containers.removeDirectory(id);
+      });
+      return;
+    }
+    if (record.State.Status === 'running' || record.State.Status === 'paused') {
+      const current = await this.refresh(record);
+      if (!current) return;
+      record = current;
+    }
+    if (record.State.Status === 'running' || record.State.Status === 'paused') {
+      if (!options.force) {
+        throw new ConflictError(
+          `cannot remove container "${record.Name}": container is ${record.State.Status}: stop the container before removing or force remove (-f)`,
+        );
+      }
+      if (record.State.Status === 'paused') await this.cgroup(record).thaw().catch(() => undefined);
+      if (record.InitProcess) this.signalProcess(record.InitProcess, 9);
+      await this.waitForExit(record, 10_000);
+    }
+    await this.withLock(id, async () => {
+      const current = await this.containers.load(id).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      });
+      if (!current) return;
+      if (current.State.Status === 'running' || current.State.Status === 'paused') {
+        const finalized = await this.finalize({ ...current, HostConfig: { ...current.HostConfig, AutoRemove: false } });
+        if (!finalized) return;
+      }
+      await this.destroy(current);
+    });
+  }
+
+  /** Blocks until the container is not running; returns its exit code (docker wait). */
+  async wait(reference: string, signal?: AbortSignal): Promise<number> {
+    const id = await this.containers.resolveId(reference);
+    for (;;) {
+      let record: ContainerRecord | undefined;
+      try {
+        record = await this.refresh(await this.containers.load(id));
+      } catch (error) {
+        if (error instanceof NotFoundError) record = undefined;
+        else throw error;
+      }
+      if (!record) {
+        // Auto-removed: the last exit status is gone with it, as with docker's --rm.
+        return 0;
+      }
+      if (record.State.Status === 'exited') return record.State.ExitCode;
+      if (signal?.aborted) throw new GantryError('wait was cancelled');
+      if (record.State.Status === 'running' || record.State.Status === 'paused') {
+        await this.waitForExit(record, 1000);
+      } else {
+        await sleep(200);
+      }
+    }
+  }
+
+  /** Internal: run by the monitor's exit command to record the end promptly. */
+  async cleanup(id: string): Promise<void> {
+    try {
+      await this.get(id);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- exec and logs
+
+  async exec(reference: string, options: ExecOptions): Promise<ExecHandle> {
+    const record = await this.get(reference);
+    if (record.State.Status === 'paused') throw new ConflictError(`container ${record.Name} is paused, unpause it first`);
+    if (record.State.Status !== 'running' || !record.InitProcess) {
+      throw new ConflictError(`container ${record.Name} is not running`);
+    }
+    if (options.command.length === 0) throw new GantryError('no command given to exec');
+    const spec = JSON.parse(await fsp.readFile(this.file(record.Id, FILES.spec), 'utf8')) as OciSpec;
+    const proc = spec.process!;
+    const pid = record.InitProcess.pid;
+    const order: [string, string][] = [
+      ['user', 'user'],
+      ['ipc', 'ipc'],
+      ['uts', 'uts'],
+      ['network', 'net'],
+      ['pid', 'pid'],
+      ['cgroup', 'cgroup'],
+      ['mount', 'mnt'],
+    ];
+    const present = new Set((spec.linux?.namespaces ?? []).map((ns) => ns.type));
+    const namespaces = order
+      .filter(([type]) => present.has(type as never))
+      .map(([, name]) => ({ type: name as HelperPlan['namespaces'][number]['type'], path: `/proc/${pid}/ns/${name}` }));
+    let env = proc.env ?? [];
+    for (const entry of options.env ?? []) {
+      const name = entry.split('=', 1)[0]!;
+      env = [...env.filter((e) => e.split('=', 1)[0] !== name), entry];
+    }
+    if (options.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+    let user = proc.user;
+    if (options.user !== undefined) {
+      const resolved = resolveUser(
+        options.user,
+        await fsp.readFile(`/proc/${pid}/root/etc/passwd`, 'utf8').catch(() => undefined),
+        await fsp.readFile(`/proc/${pid}/root/etc/group`, 'utf8').catch(() => undefined),
+      );
+      user = { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids };
+    }
+    const caps = proc.capabilities;
+    const plan = planFromSpec(
+      { ...spec, process: { ...proc, args: options.command, env, cwd: options.workdir ?? proc.cwd, user, terminal: options.tty ?? false } },
+      { bundle: this.containers.dir(record.Id), stateDir: this.containers.dir(record.Id), cgroup: this.cgroup(record), monitor: {} },
+    );
+    const execPlan: HelperPlan = {
+      ...plan,
+      mode: 'exec',
+      namespaces,
+      detach: options.detach ?? false,
+      mounts: [],
+      devices: [],
+      symlinks: [],
+      mkdirs: [],
+      maskedPaths: [],
+      readonlyPaths: [],
+      sysctl: {},
+      hooks: [],
+      loopback: false,
+      ...(caps ? {} : {}),
+    };
+    delete execPlan.rootfs;
+    delete execPlan.hostname;
+    delete execPlan.oomCounter;
+    delete execPlan.stateDir;
+    const stdin = options.interactive || options.tty ? 'inherit' : 'ignore';
+    return startExec(execPlan, options.detach ? ['ignore', 'ignore', 'ignore'] : [stdin, 'inherit', 'inherit']);
+  }
+
+  async *logs(reference: string, options: LogOptions = {}): AsyncGenerator<LogEntry> {
+    const record = await this.get(reference);
+    const id = record.Id;
+    yield* readLogs(this.file(id, FILES.log), {
+      ...options,
+      isDone: async () => {
+        try {
+          const current = await this.refresh(await this.containers.load(id));
+          return !current || (current.State.Status !== 'running' && current.State.Status !== 'paused');
+        } catch {
+          return true;
+        }
+      },
+    });
+  }
+
+  logPath(record: ContainerRecord): string {
+    return this.file(record.Id, FILES.log);
+  }
+}
+
+export { ContainerStartError };

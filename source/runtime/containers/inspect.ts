@@ -1,0 +1,97 @@
+/** docker-shaped inspect output for a container record (docker's ContainerJSON field names). */
+import path from 'node:path';
+import type { Resources } from '../cgroups/types.js';
+import type { ContainerRecord } from './record.js';
+
+function resourceFields(resources: Resources): Record<string, unknown> {
+  const period = resources.cpuPeriod ?? 0;
+  const quota = resources.cpuQuota ?? 0;
+  const throttles = (list: Resources['blkioDeviceReadBps']) => (list ?? []).map((d) => ({ Path: d.path, Rate: d.rate }));
+  return {
+    Memory: resources.memory ?? 0,
+    MemoryReservation: resources.memoryReservation ?? 0,
+    MemorySwap: resources.memorySwap ?? 0,
+    MemoryHigh: resources.memoryHigh ?? 0,
+    KernelMemory: resources.kernelMemory ?? 0,
+    OomKillDisable: resources.oomKillDisable ?? false,
+    CpuShares: resources.cpuShares ?? 0,
+    CpuPeriod: period,
+    CpuQuota: quota,
+    NanoCpus: period > 0 && quota > 0 ? Math.round((quota / period) * 1e9) : 0,
+    CpusetCpus: resources.cpusetCpus ?? '',
+    CpusetMems: resources.cpusetMems ?? '',
+    BlkioWeight: resources.blkioWeight ?? 0,
+    BlkioWeightDevice: (resources.blkioWeightDevice ?? []).map((d) => ({ Path: d.path, Weight: d.weight })),
+    BlkioDeviceReadBps: throttles(resources.blkioDeviceReadBps),
+    BlkioDeviceWriteBps: throttles(resources.blkioDeviceWriteBps),
+    BlkioDeviceReadIOps: throttles(resources.blkioDeviceReadIOps),
+    BlkioDeviceWriteIOps: throttles(resources.blkioDeviceWriteIOps),
+    PidsLimit: resources.pidsLimit ?? 0,
+    NetClsClassid: resources.netClsClassid ?? 0,
+    NetPrioIfpriomap: resources.netPrioIfpriomap ?? {},
+  };
+}
+
+export function inspectContainer(record: ContainerRecord, directory: string): Record<string, unknown> {
+  const args = [...record.Config.Entrypoint, ...record.Config.Cmd];
+  const state = record.State;
+  return {
+    Id: record.Id,
+    Created: record.Created,
+    Path: args[0] ?? '',
+    Args: args.slice(1),
+    State: {
+      Status: state.Status,
+      Running: state.Status === 'running' || state.Status === 'paused',
+      Paused: state.Status === 'paused',
+      Restarting: false,
+      OOMKilled: state.OOMKilled,
+      Dead: false,
+      Pid: state.Pid,
+      ExitCode: state.ExitCode,
+      Error: state.Error,
+      StartedAt: state.StartedAt,
+      FinishedAt: state.FinishedAt,
+    },
+    Image: record.Image,
+    ResolvConfPath: path.join(directory, 'resolv.conf'),
+    HostnamePath: path.join(directory, 'hostname'),
+    HostsPath: path.join(directory, 'hosts'),
+    LogPath: path.join(directory, 'ctr.log'),
+    Name: `/${record.Name}`,
+    RestartCount: record.RestartCount,
+    Driver: 'overlay',
+    Platform: 'linux',
+    HostConfig: {
+      Binds: record.HostConfig.Binds,
+      NetworkMode: record.HostConfig.NetworkMode,
+      AutoRemove: record.HostConfig.AutoRemove,
+      ReadonlyRootfs: record.HostConfig.ReadonlyRootfs,
+      Privileged: record.HostConfig.Privileged,
+      CapAdd: record.HostConfig.CapAdd,
+      CapDrop: record.HostConfig.CapDrop,
+      CgroupParent: record.HostConfig.CgroupParent,
+      Ulimits: record.HostConfig.Ulimits,
+      ...resourceFields(record.HostConfig.Resources),
+    },
+    GraphDriver: {
+      Name: 'overlay',
+      Data: {
+        LowerDir: [...record.LayerDirs].reverse().join(':'),
+        UpperDir: path.join(directory, 'upper'),
+        MergedDir: path.join(directory, 'merged'),
+        WorkDir: path.join(directory, 'work'),
+      },
+    },
+    Mounts: record.Mounts.map((m) => ({
+      Type: 'bind',
+      Source: m.Source,
+      Destination: m.Destination,
+      Mode: m.ReadOnly ? 'ro' : '',
+      RW: !m.ReadOnly,
+      Propagation: 'rprivate',
+    })),
+    Config: record.Config,
+    NetworkSettings: { Networks: { [record.HostConfig.NetworkMode]: {} } },
+  };
+}

@@ -1,0 +1,28 @@
+/** Processes identified by pid and start time, so a recycled pid is never mistaken for ours. */
+import fs from 'node:fs';
+import type { ProcessIdentity } from './record.js';
+
+/** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or undefined if gone. */
+export function processStartTime(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may contain spaces and parentheses: parse after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  if (state === 'Z' || state === 'X') return undefined;
+  const start = Number(fields[19]);
+  return Number.isFinite(start) ? start : undefined;
+}
+
+export function identify(pid: number): ProcessIdentity | undefined {
+  const startTime = processStartTime(pid);
+  return startTime === undefined ? undefined : { pid, startTime };
+}
+
+export function isAlive(identity: ProcessIdentity | undefined): boolean {
+  return identity !== undefined && identity.pid > 0 && processStartTime(identity.pid) === identity.startTime;
+}

@@ -1,0 +1,89 @@
+/**
+ * What the engine stores per container (state.json). Field names follow docker's inspect
+ * output where the concept is the same, so `inspect` is mostly a projection of this record.
+ */
+import type { Resources } from '../cgroups/types.js';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'removing';
+
+export interface ContainerConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  Env: string[];
+  Cmd: string[];
+  Entrypoint: string[];
+  WorkingDir: string;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  Image: string;
+  Labels: Record<string, string>;
+  StopSignal: string;
+  StopTimeout?: number;
+}
+
+export interface BindMount {
+  /** Absolute host path. */
+  Source: string;
+  /** Absolute path inside the container. */
+  Destination: string;
+  ReadOnly: boolean;
+}
+
+export interface HostConfig {
+  /** "-v" values as given. */
+  Binds: string[];
+  /** "none" (own network namespace with lo) or "host". */
+  NetworkMode: string;
+  AutoRemove: boolean;
+  ReadonlyRootfs: boolean;
+  Privileged: boolean;
+  CapAdd: string[];
+  CapDrop: string[];
+  CgroupParent: string;
+  Resources: Resources;
+  Ulimits: { Name: string; Soft: number; Hard: number }[];
+}
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Pid: number;
+  ExitCode: number;
+  OOMKilled: boolean;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+/** Identity of a process that survives pid reuse: pid plus its start time in clock ticks. */
+export interface ProcessIdentity {
+  pid: number;
+  startTime: number;
+}
+
+export interface ContainerRecord {
+  Id: string;
+  Name: string;
+  Created: string;
+  /** Image ID (config digest). */
+  Image: string;
+  /** Image reference as the user gave it. */
+  ImageName: string;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  State: ContainerState;
+  RestartCount: number;
+  Mounts: BindMount[];
+  /** Image layer directories at creation, bottom first. */
+  LayerDirs: string[];
+  /** The container's init process while it runs. */
+  InitProcess?: ProcessIdentity;
+  /** The monitor (native helper) process while the container runs. */
+  Monitor?: ProcessIdentity;
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';

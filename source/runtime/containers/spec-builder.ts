@@ -1,0 +1,138 @@
+/**
+ * Builds the OCI spec for a container of the engine from its record (docker-style Config and
+ * HostConfig), the image, and the files the engine manages. The same spec format gantry-oci
+ * reads, so the rest of the path (validation, plan, helper) is shared.
+ */
+import path from 'node:path';
+import { InvalidArgumentError } from '../errors.js';
+import { CAPABILITIES, DEFAULT_CAPABILITIES, normalizeCapability } from '../spec/capabilities.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_MOUNTS, DEFAULT_PATH, DEFAULT_READONLY_PATHS } from '../spec/defaults.js';
+import { OCI_VERSION, type OciMount, type OciNamespace, type OciSpec } from '../spec/types.js';
+import type { ContainerRecord } from './record.js';
+import type { ResolvedUser } from './user.js';
+
+export interface SpecInputs {
+  record: ContainerRecord;
+  /** The directory the overlay is mounted on (the container's root). */
+  rootfs: string;
+  user: ResolvedUser;
+  /** Host files bind-mounted over /etc/hostname, /etc/hosts, /etc/resolv.conf. */
+  etcFiles: { hostname: string; hosts: string; resolvConf: string };
+  consoleSize?: { rows: number; cols: number };
+}
+
+/** Docker's rule: an explicit entrypoint plus the command; otherwise the command alone. */
+export function containerArgs(record: ContainerRecord): string[] {
+  return [...record.Config.Entrypoint, ...record.Config.Cmd];
+}
+
+export function capabilitySet(capAdd: readonly string[], capDrop: readonly string[], privileged: boolean): string[] {
+  if (privileged) return [...CAPABILITIES];
+  const normalize = (name: string, flag: string): string => {
+    if (name.toUpperCase() === 'ALL') return 'ALL';
+    const canonical = normalizeCapability(name);
+    if (!canonical) {
+      throw new InvalidArgumentError(`${flag}: unknown capability ${JSON.stringify(name)}`, {
+        hint: 'names look like NET_ADMIN or CAP_NET_ADMIN, or ALL',
+      });
+    }
+    return canonical;
+  };
+  const add = capAdd.map((name) => normalize(name, '--cap-add'));
+  const drop = capDrop.map((name) => normalize(name, '--cap-drop'));
+  let set = new Set<string>(drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES);
+  if (add.includes('ALL')) set = new Set(CAPABILITIES);
+  for (const name of add) if (name !== 'ALL') set.add(name);
+  for (const name of drop) if (name !== 'ALL') set.delete(name);
+  return CAPABILITIES.filter((name) => set.has(name));
+}
+
+function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
+  const result = new Map<string, string>();
+  for (const entry of [...base, ...overrides]) {
+    const index = entry.indexOf('=');
+    const name = index < 0 ? entry : entry.slice(0, index);
+    result.set(name, entry);
+  }
+  return [...result.values()];
+}
+
+function hasEnv(env: readonly string[], name: string): boolean {
+  return env.some((entry) => entry.startsWith(`${name}=`));
+}
+
+export function buildSpec(inputs: SpecInputs): OciSpec {
+  const { record, user } = inputs;
+  const config = record.Config;
+  const host = record.HostConfig;
+  const args = containerArgs(record);
+  if (args.length === 0) {
+    throw new InvalidArgumentError('no command specified: the image has no CMD or ENTRYPOINT', {
+      hint: 'give one after the image name, e.g. `gantry run IMAGE sh`',
+    });
+  }
+  let env = mergeEnv([], config.Env);
+  if (!hasEnv(env, 'PATH')) env = [`PATH=${DEFAULT_PATH}`, ...env];
+  env = mergeEnv([`HOSTNAME=${config.Hostname}`], env);
+  if (config.Tty && !hasEnv(env, 'TERM')) env.push('TERM=xterm');
+  if (!hasEnv(env, 'HOME')) env.push(`HOME=${user.home || '/'}`);
+
+  const capabilities = capabilitySet(host.CapAdd, host.CapDrop, host.Privileged);
+  const namespaces: OciNamespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  if (host.NetworkMode !== 'host') namespaces.push({ type: 'network' });
+
+  const mounts: OciMount[] = DEFAULT_MOUNTS.map((mount) =>
+    host.Privileged && (mount.type === 'sysfs' || mount.type === 'cgroup')
+      ? { ...mount, options: (mount.options ?? []).filter((o) => o !== 'ro') }
+      : { ...mount, options: [...(mount.options ?? [])] },
+  );
+  const managed: [string, string][] = [
+    ['/etc/hostname', inputs.etcFiles.hostname],
+    ['/etc/hosts', inputs.etcFiles.hosts],
+    ['/etc/resolv.conf', inputs.etcFiles.resolvConf],
+  ];
+  for (const [destination, source] of managed) {
+    mounts.push({ destination, source, type: 'bind', options: ['rbind', 'rprivate'] });
+  }
+  for (const bind of record.Mounts) {
+    mounts.push({
+      destination: bind.Destination,
+      source: bind.Source,
+      type: 'bind',
+      options: ['rbind', bind.ReadOnly ? 'ro' : 'rw', 'rprivate'],
+    });
+  }
+
+  return {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: config.Tty,
+      ...(inputs.consoleSize ? { consoleSize: { height: inputs.consoleSize.rows, width: inputs.consoleSize.cols } } : {}),
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      args,
+      env,
+      cwd: config.WorkingDir || '/',
+      capabilities: {
+        bounding: capabilities,
+        effective: capabilities,
+        permitted: capabilities,
+        inheritable: [],
+        ambient: [],
+      },
+      rlimits: host.Ulimits.map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
+      noNewPrivileges: !host.Privileged,
+      oomScoreAdj: 0,
+    },
+    root: { path: inputs.rootfs, readonly: host.ReadonlyRootfs },
+    hostname: config.Hostname,
+    ...(config.Domainname ? { domainname: config.Domainname } : {}),
+    mounts,
+    annotations: { 'org.gantry.container.name': record.Name },
+    linux: {
+      namespaces,
+      cgroupsPath: path.posix.join('/', host.CgroupParent, record.Id),
+      maskedPaths: host.Privileged ? [] : [...DEFAULT_MASKED_PATHS],
+      readonlyPaths: host.Privileged ? [] : [...DEFAULT_READONLY_PATHS],
+    },
+  };
+}

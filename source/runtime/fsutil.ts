@@ -1,0 +1,159 @@
+/**
+ * Small filesystem helpers with the guarantees state needs: atomic replacement (write a temp
+ * file, fsync, rename, fsync the directory) and advisory locks that die with their process.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hasCode } from './errors.js';
+import { flock, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, syncfs } from './sys/libc.js';
+
+let tempCounter = 0;
+
+function tempName(file: string): string {
+  tempCounter += 1;
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempCounter}.tmp`);
+}
+
+/** Replaces `file` atomically: readers see the old content or the new, never a mix. */
+export async function atomicWriteFile(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const temp = tempName(file);
+  const handle = await fsp.open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await fsp.rm(temp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  try {
+    await fsp.rename(temp, file);
+  } catch (error) {
+    await fsp.rm(temp, { force: true });
+    throw error;
+  }
+  await syncDirectory(path.dirname(file));
+}
+
+export function atomicWriteFileSync(file: string, data: string | Uint8Array, mode = 0o644): void {
+  const temp = tempName(file);
+  const fd = fs.openSync(temp, 'wx', mode);
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(temp, file);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  const dirFd = fs.openSync(path.dirname(file), 'r');
+  try {
+    fs.fsyncSync(dirFd);
+  } finally {
+    fs.closeSync(dirFd);
+  }
+}
+
+export async function atomicWriteJson(file: string, value: unknown): Promise<void> {
+  await atomicWriteFile(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export async function syncDirectory(directory: string): Promise<void> {
+  const handle = await fsp.open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes the filesystem that holds `file` (syncfs(2)): one call makes a whole tree durable. */
+export function syncFilesystem(file: string): void {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY);
+  try {
+    syncfs(fd, file);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(file, 'utf8')) as T;
+  } catch (error) {
+    if (hasCode(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+}
+
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.lstat(file);
+    return true;
+  } catch (error) {
+    if (hasCode(error, 'ENOENT') || hasCode(error, 'ENOTDIR')) return false;
+    throw error;
+  }
+}
+
+/** A held flock(2). The kernel drops it if the process dies, so a kill -9 never wedges state. */
+export class FileLock {
+  private constructor(
+    private readonly fd: number,
+    readonly path: string,
+  ) {}
+
+  static async acquire(
+    file: string,
+    options: { shared?: boolean; timeoutMs?: number; wait?: boolean } = {},
+  ): Promise<FileLock> {
+    const lock = await FileLock.tryAcquire(file, options);
+    if (lock) return lock;
+    throw new Error(`timed out waiting for the lock ${file}`);
+  }
+
+  /** Returns undefined when `wait` is false (or the timeout passes) and someone else holds it. */
+  static async tryAcquire(
+    file: string,
+    options: { shared?: boolean; timeoutMs?: number; wait?: boolean } = {},
+  ): Promise<FileLock | undefined> {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    const operation = (options.shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    let delay = 2;
+    for (;;) {
+      if (flock(fd, operation, file)) return new FileLock(fd, file);
+      if (options.wait === false || Date.now() > deadline) {
+        fs.closeSync(fd);
+        return undefined;
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 50);
+    }
+  }
+
+  release(): void {
+    try {
+      flock(this.fd, LOCK_UN, this.path);
+    } finally {
+      fs.closeSync(this.fd);
+    }
+  }
+}
+
+export async function withLock<T>(file: string, action: () => Promise<T>, options?: { shared?: boolean }): Promise<T> {
+  const lock = await FileLock.acquire(file, options);
+  try {
+    return await action();
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Turns a validated OCI spec into the helper's plan: mount options to flags, the cgroup mount to
+ * one mount per hierarchy, capability names to masks, rlimit names to numbers, and the monitor
+ * settings the caller chose.
+ */
+import path from 'node:path';
+import type { CgroupManager } from '../cgroups/types.js';
+import { capabilityMask } from '../spec/capabilities.js';
+import { DEFAULT_DEV_SYMLINKS, DEFAULT_DEVICES, RLIMIT_NUMBERS } from '../spec/defaults.js';
+import { MS, parseMountOptions, propagationFlags } from '../spec/mount-options.js';
+import type { OciMount, OciSpec } from '../spec/types.js';
+import type { HelperPlan, PlanDevice, PlanMount, PlanNamespace } from './plan.js';
+
+export interface MonitorSettings {
+  logPath?: string;
+  attachPath?: string;
+  fifoPath?: string;
+  exitFile?: string;
+  exitCommand?: string[];
+  pidFile?: string;
+  consoleSocket?: string;
+  openStdin?: boolean;
+  stdinOnce?: boolean;
+  /** The container uses the helper's own stdio (gantry-oci without a terminal). */
+  passthrough?: boolean;
+  foreground?: boolean;
+  hookSync?: boolean;
+}
+
+export interface PlanContext {
+  /** Directory relative root.path and mount sources resolve against. */
+  bundle: string;
+  stateDir: string;
+  cgroup?: CgroupManager;
+  /** When set, the root is an overlay mounted by the helper at root.path with this data. */
+  rootOverlay?: { data: string; cwd: string };
+  monitor: MonitorSettings;
+  stateJson?: string;
+  seccomp?: Buffer;
+}
+
+const NAMESPACE_NAMES: Record<string, PlanNamespace> = {
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
+};
+
+function newNamespace(spec: OciSpec, type: string): boolean {
+  const entry = spec.linux?.namespaces?.find((ns) => ns.type === type);
+  return entry !== undefined && (entry.path === undefined || entry.path === '');
+}
+
+function isBind(mount: OciMount): boolean {
+  return mount.type === 'bind' || (mount.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): PlanMount[] {
+  const options = parseMountOptions(mount.options);
+  if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
+    if (!context.cgroup) return [];
+    const base = options.flags & ~MS.RDONLY;
+    const readonly = options.flags & MS.RDONLY;
+    const mounts = context.cgroup.containerMounts();
+    if (mounts.length === 1 && mounts[0]?.type === 'cgroup2') {
+      return [{ source: 'cgroup', destination: mount.destination, type: 'cgroup2', flags: options.flags, propagation: 0, data: '' }];
+    }
+    // v1: a tmpfs holding one mount per hierarchy, then the tmpfs itself made read-only.
+    const planned: PlanMount[] = [
+      { source: 'tmpfs', destination: mount.destination, type: 'tmpfs', flags: base, propagation: 0, data: 'mode=755' },
+    ];
+    for (const hierarchy of mounts) {
+      const destination = path.posix.join(mount.destination, path.posix.basename(hierarchy.destination));
+      planned.push(
+        hierarchy.type === 'bind'
+          ? { source: hierarchy.source, destination, type: 'bind', flags: options.flags | MS.BIND | MS.REC, propagation: 0, data: '' }
+          : { source: hierarchy.type, destination, type: hierarchy.type, flags: options.flags, propagation: 0, data: hierarchy.options.join(',') },
+      );
+    }
+    if (readonly) planned.push({ source: 'none', destination: mount.destination, type: 'remount', flags: options.flags, propagation: 0, data: '' });
+    return planned;
+  }
+  if (mount.type === 'sysfs' && !newNamespace(spec, 'network')) {
+    // sysfs can only be mounted in a network namespace of one's own; runc binds the host's.
+    return [{ source: '/sys', destination: mount.destination, type: 'bind', flags: options.flags | MS.BIND | MS.REC, propagation: 0, data: '' }];
+  }
+  if (isBind(mount)) {
+    const source = path.resolve(context.bundle, mount.source ?? '');
+    return [{ source, destination: mount.destination, type: 'bind', flags: options.flags, propagation: options.propagation, data: '' }];
+  }
+  return [
+    {
+      source: mount.source ?? mount.type ?? 'none',
+      destination: mount.destination,
+      type: mount.type ?? 'none',
+      flags: options.flags,
+      propagation: options.propagation,
+      data: options.data.join(','),
+    },
+  ];
+}
+
+function devices(spec: OciSpec): PlanDevice[] {
+  const given = (spec.linux?.devices ?? []).map(
+    (d): PlanDevice => ({
+      path: d.path,
+      type: d.type === 'u' ? 'c' : d.type,
+      major: d.major ?? 0,
+      minor: d.minor ?? 0,
+      mode: d.fileMode ?? 0o666,
+      uid: d.uid ?? 0,
+      gid: d.gid ?? 0,
+    }),
+  );
+  const paths = new Set(given.map((d) => d.path));
+  const defaults = DEFAULT_DEVICES.filter((d) => !paths.has(d.path)).map(
+    (d): PlanDevice => ({ path: d.path, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, mode: d.fileMode, uid: d.uid, gid: d.gid }),
+  );
+  return [...defaults, ...given];
+}
+
+export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
+  const proc = spec.process!;
+  const rootfs = path.resolve(context.bundle, spec.root!.path);
+  const namespaces = (spec.linux?.namespaces ?? []).map((ns) => {
+    const type = NAMESPACE_NAMES[ns.type]!;
+    return ns.path ? { type, path: ns.path } : { type };
+  });
+  const mounts = (spec.mounts ?? []).flatMap((mount) => expandMount(mount, spec, context));
+  const devTmpfs = (spec.mounts ?? []).some((m) => m.destination === '/dev' && m.type === 'tmpfs');
+  const caps = proc.capabilities;
+  const terminal = proc.terminal === true;
+  return {
+    mode: 'init',
+    stateDir: context.stateDir,
+    ...context.monitor,
+    terminal,
+    ...(terminal && proc.consoleSize ? { consoleSize: { rows: proc.consoleSize.height, cols: proc.consoleSize.width } } : {}),
+    ...(context.cgroup?.oomCounter() ? { oomCounter: context.cgroup.oomCounter()! } : {}),
+    namespaces,
+    uidMappings: spec.linux?.uidMappings ?? [],
+    gidMappings: spec.linux?.gidMappings ?? [],
+    setgroupsDeny: false,
+    cgroupProcs: context.cgroup?.procsFiles() ?? [],
+    rootfs,
+    ...(context.rootOverlay ? { rootOverlay: context.rootOverlay } : {}),
+    rootPropagation: propagationFlags(spec.linux?.rootfsPropagation) ?? MS.SLAVE | MS.REC,
+    rootReadonly: spec.root?.readonly === true,
+    mounts,
+    devices: devTmpfs ? devices(spec) : [],
+    symlinks: devTmpfs ? [...DEFAULT_DEV_SYMLINKS] : [],
+    mkdirs: [],
+    maskedPaths: spec.linux?.maskedPaths ?? [],
+    readonlyPaths: spec.linux?.readonlyPaths ?? [],
+    sysctl: spec.linux?.sysctl ?? {},
+    ...(spec.hostname && newNamespace(spec, 'uts') ? { hostname: spec.hostname } : {}),
+    ...(spec.domainname && newNamespace(spec, 'uts') ? { domainname: spec.domainname } : {}),
+    loopback: newNamespace(spec, 'network'),
+    hooks: [
+      ...(spec.hooks?.createContainer ?? []).map((h) => ({ stage: 'createContainer' as const, path: h.path, args: h.args ?? [], env: h.env ?? [], timeout: h.timeout ?? 0 })),
+      ...(spec.hooks?.startContainer ?? []).map((h) => ({ stage: 'startContainer' as const, path: h.path, args: h.args ?? [], env: h.env ?? [], timeout: h.timeout ?? 0 })),
+    ],
+    ...(context.stateJson !== undefined ? { stateJson: context.stateJson } : {}),
+    process: {
+      args: proc.args,
+      env: proc.env ?? [],
+      cwd: proc.cwd,
+      uid: proc.user.uid,
+      gid: proc.user.gid,
+      additionalGids: proc.user.additionalGids ?? [],
+      ...(proc.user.umask !== undefined ? { umask: proc.user.umask } : {}),
+      rlimits: (proc.rlimits ?? []).map((r) => ({
+        resource: RLIMIT_NUMBERS[r.type]!,
+        soft: r.soft >= Number.MAX_SAFE_INTEGER ? undefined : r.soft,
+        hard: r.hard >= Number.MAX_SAFE_INTEGER ? undefined : r.hard,
+      })),
+      ...(caps
+        ? {
+            capabilities: {
+              bounding: capabilityMask(caps.bounding),
+              effective: capabilityMask(caps.effective),
+              permitted: capabilityMask(caps.permitted),
+              inheritable: capabilityMask(caps.inheritable),
+              ambient: capabilityMask(caps.ambient),
+            },
+          }
+        : {}),
+      noNewPrivileges: proc.noNewPrivileges === true,
+      ...(proc.oomScoreAdj !== undefined ? { oomScoreAdj: proc.oomScoreAdj } : {}),
+      ...(context.seccomp ? { seccomp: context.seccomp } : {}),
+    },
+  };
+}

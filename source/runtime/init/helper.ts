@@ -1,0 +1,244 @@
+/**
+ * Starts the native helper and speaks its small line protocol on fd 3:
+ *   helper -> engine   "pid <container> <monitor>", "hooks", "created", "started",
+ *                      "error <text>", "execerr <errno>"
+ *   engine -> helper   the plan (ending in "end"), then "go" after runtime hooks.
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { CommandCannotRunError, CommandNotFoundError, GantryError, UnsupportedError } from '../errors.js';
+import { serializePlan, type HelperPlan } from './plan.js';
+
+/** The container could not be created: the helper reported what failed. */
+export class ContainerStartError extends GantryError {}
+
+let cachedHelperPath: string | undefined;
+
+/** dist/bin/gantry-init of this checkout (or $GANTRY_HELPER). */
+export function helperPath(): string {
+  if (cachedHelperPath) return cachedHelperPath;
+  if (process.env.GANTRY_HELPER) return (cachedHelperPath = process.env.GANTRY_HELPER);
+  let directory = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(directory, 'package.json'))) {
+    const parent = path.dirname(directory);
+    if (parent === directory) break;
+    directory = parent;
+  }
+  const candidate = path.join(directory, 'dist', 'bin', 'gantry-init');
+  if (!fs.existsSync(candidate)) {
+    throw new UnsupportedError(`the native helper ${candidate} is missing`, {
+      hint: 'build it with `npm install` (or `npm run build`) in the gantry checkout; it needs a C compiler',
+    });
+  }
+  return (cachedHelperPath = candidate);
+}
+
+/** Reads "\n"-terminated lines from the helper's channel. */
+class LineChannel {
+  private buffer = '';
+  private readonly lines: string[] = [];
+  private waiting: ((line: string | undefined) => void) | undefined;
+  private ended = false;
+
+  constructor(readonly socket: Duplex) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let index: number;
+      while ((index = this.buffer.indexOf('\n')) >= 0) {
+        this.push(this.buffer.slice(0, index));
+        this.buffer = this.buffer.slice(index + 1);
+      }
+    });
+    const end = () => {
+      this.ended = true;
+      if (this.waiting) {
+        const waiting = this.waiting;
+        this.waiting = undefined;
+        waiting(undefined);
+      }
+    };
+    socket.on('end', end);
+    socket.on('close', end);
+    socket.on('error', end);
+  }
+
+  private push(line: string): void {
+    if (this.waiting) {
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      waiting(line);
+    } else {
+      this.lines.push(line);
+    }
+  }
+
+  /** The next line, or undefined once the helper closed the channel. */
+  next(): Promise<string | undefined> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  write(text: string): void {
+    this.socket.write(text);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function decodeField(text: string): string {
+  if (text === '%') return '';
+  return Buffer.from(text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+}
+
+const ENOENT = 2;
+const EACCES = 13;
+const EISDIR = 21;
+
+/** Maps a failed exec to docker's errors and exit codes (127 not found, 126 cannot run). */
+export function execError(errno: number, command: string): GantryError {
+  if (errno === ENOENT) {
+    return new CommandNotFoundError(
+      command.includes('/')
+        ? `exec: "${command}": no such file or directory`
+        : `exec: "${command}": executable file not found in $PATH`,
+    );
+  }
+  const reason = errno === EACCES ? 'permission denied' : errno === EISDIR ? 'is a directory' : `errno ${errno}`;
+  return new CommandCannotRunError(`exec: "${command}": ${reason}`);
+}
+
+async function exitCode(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null) return child.exitCode;
+  if (child.signalCode !== null) return 128;
+  return new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 125))),
+  );
+}
+
+/** Turns a protocol line that reports a failure into an error; undefined for other lines. */
+function failure(line: string | undefined, command: string, child: ChildProcess): Promise<GantryError> | undefined {
+  if (line === undefined) {
+    return exitCode(child).then(
+      (code) => new ContainerStartError(`the native helper exited during setup (status ${code}) without saying why`),
+    );
+  }
+  if (line.startsWith('error ')) return Promise.resolve(new ContainerStartError(decodeField(line.slice(6))));
+  if (line.startsWith('execerr ')) return Promise.resolve(execError(Number(line.slice(8)), command));
+  return undefined;
+}
+
+export interface MonitorHandle {
+  containerPid: number;
+  monitorPid: number;
+  /** The helper process (the monitor). Unref'd when detached. */
+  child: ChildProcess;
+}
+
+export interface StartMonitorOptions {
+  /** Detach the monitor into its own session so it outlives the caller (gantry run -d). */
+  detached: boolean;
+  /** stdio of the helper; "inherit" for gantry-oci passthrough. */
+  stdio?: 'ignore' | 'inherit';
+  /** Called once the container's namespaces exist, before pivot_root (OCI createRuntime hooks). */
+  onHooks?: (containerPid: number) => Promise<void>;
+  /** Called as soon as the pids are known (before setup completes), to record them. */
+  onPid?: (containerPid: number, monitorPid: number) => void;
+}
+
+/** Creates a container: returns once it is set up and waiting at its exec fifo (or running). */
+export async function startMonitor(plan: HelperPlan, options: StartMonitorOptions): Promise<MonitorHandle> {
+  const stdio: StdioOptions = options.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore', 'pipe'];
+  const child = spawn(helperPath(), ['init'], { stdio, detached: options.detached });
+  const channel = new LineChannel(child.stdio[3] as Duplex);
+  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+  spawnError.catch(() => undefined);
+  channel.write(serializePlan(plan));
+  const command = plan.process.args[0] ?? '';
+  let containerPid = 0;
+  let monitorPid = 0;
+  try {
+    for (;;) {
+      const line = await Promise.race([channel.next(), spawnError]);
+      const problem = failure(line, command, child);
+      if (problem) throw await problem;
+      if (line!.startsWith('pid ')) {
+        const [, container, monitor] = line!.split(' ');
+        containerPid = Number(container);
+        monitorPid = Number(monitor);
+        options.onPid?.(containerPid, monitorPid);
+      } else if (line === 'hooks') {
+        await options.onHooks?.(containerPid);
+        channel.write('go\n');
+      } else if (line === 'created') {
+        break;
+      }
+    }
+  } catch (error) {
+    channel.close();
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+    }
+    await exitCode(child);
+    throw error;
+  }
+  channel.close();
+  if (options.detached) child.unref();
+  return { containerPid, monitorPid, child };
+}
+
+export interface ExecHandle {
+  pid: number;
+  /** Resolves with the process's exit status (128+N for a signal). */
+  exit: Promise<number>;
+}
+
+/** Runs a process in a container with the caller's stdio (or detached). */
+export async function startExec(plan: HelperPlan, stdio: StdioOptions = ['inherit', 'inherit', 'inherit']): Promise<ExecHandle> {
+  const streams = Array.isArray(stdio) ? stdio.slice(0, 3) : [stdio, stdio, stdio];
+  const child = spawn(helperPath(), ['exec'], { stdio: [...streams, 'pipe'] as StdioOptions });
+  const exit = exitCode(child);
+  const channel = new LineChannel(child.stdio[3] as Duplex);
+  channel.write(serializePlan(plan));
+  const command = plan.process.args[0] ?? '';
+  let pid = 0;
+  for (;;) {
+    const line = await channel.next();
+    const problem = failure(line, command, child);
+    if (problem) {
+      channel.close();
+      throw await problem;
+    }
+    if (line!.startsWith('pid ')) pid = Number(line!.split(' ')[1]);
+    else if (line === 'started') break;
+  }
+  channel.close();
+  return { pid, exit };
+}
+
+export interface AttachHandle {
+  /** Resolves with the container's exit code once it ends (or 0 after a detach). */
+  exit: Promise<number>;
+}
+
+/** Connects the caller's stdio to a monitor's attach socket; resolves once connected. */
+export async function attach(stateDir: string, socketName: string, options: { tty: boolean; stdin: boolean }): Promise<AttachHandle> {
+  const args = ['attach', stateDir, socketName, ...(options.tty ? ['tty'] : []), ...(options.stdin ? ['stdin'] : [])];
+  const child = spawn(helperPath(), args, { stdio: [options.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'] });
+  const exit = exitCode(child);
+  const channel = new LineChannel(child.stdio[3] as Duplex);
+  const line = await channel.next();
+  channel.close();
+  if (line !== 'attached') {
+    const code = await exit;
+    throw new ContainerStartError(`could not attach to the container (status ${code})`);
+  }
+  return { exit };
+}

@@ -1,0 +1,202 @@
+/*
+ * gantry-init: the single-threaded native helper.
+ *
+ * TypeScript computes a complete plan (namespaces, mounts, process, monitor settings) and hands
+ * it over on fd 3. This program only executes it, in order, and reports back. It has four modes:
+ *   init    create a container: clone into new namespaces, set up the root filesystem, wait at
+ *           the exec fifo, exec the user's process; the same process then stays as the
+ *           container's monitor (logs, attach socket, exit status, OOM flag).
+ *   exec    join a running container's namespaces and cgroup, run a process, relay its terminal.
+ *   attach  connect the caller's terminal to a monitor's attach socket.
+ * No policy lives here: every decision was made by the plan's author.
+ */
+#ifndef GANTRY_HELPER_H
+#define GANTRY_HELPER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SYNC_FD 3
+#define MAX_ITEMS 512
+
+/* Frame types of the attach protocol (1 type byte, 4 length bytes big-endian, payload). */
+enum frame_type {
+  FRAME_STDIN = 0,
+  FRAME_STDOUT = 1,
+  FRAME_STDERR = 2,
+  FRAME_EXIT = 3,
+  FRAME_STDIN_EOF = 4,
+  FRAME_RESIZE = 5,
+  FRAME_SIGNAL = 6,
+};
+
+struct str_list {
+  char **items;
+  size_t len;
+  size_t cap;
+};
+
+struct mount_entry {
+  char *source;
+  char *destination; /* inside the rootfs */
+  char *type;
+  unsigned long flags;
+  unsigned long propagation;
+  char *data;
+};
+
+struct device_entry {
+  char *path;
+  char type; /* c, b, p */
+  unsigned int major, minor;
+  unsigned int mode;
+  uid_t uid;
+  gid_t gid;
+};
+
+struct id_map {
+  unsigned long container, host, size;
+};
+
+struct rlimit_entry {
+  int resource;
+  uint64_t soft, hard;
+};
+
+struct hook_entry {
+  char *stage; /* createContainer | startContainer */
+  char *path;
+  int timeout;
+  struct str_list args;
+  struct str_list env;
+};
+
+struct namespace_entry {
+  int type;   /* CLONE_NEW* */
+  char *path; /* NULL: create a new one */
+};
+
+struct symlink_entry {
+  char *target, *path;
+};
+
+struct plan {
+  char *mode;
+  /* monitor */
+  char *state_dir;
+  char *log_path;
+  char *attach_path;
+  char *fifo_path;
+  char *pid_file;
+  char *console_socket;
+  char *oom_file, *oom_key;
+  char *exit_file;
+  struct str_list exit_command;
+  bool open_stdin;
+  bool stdin_once;
+  bool terminal;
+  bool passthrough; /* container uses the helper's own stdio (gantry-oci) */
+  bool foreground;  /* helper waits for the container and exits with its status */
+  bool detach_exec; /* exec mode: do not wait, report the pid */
+  bool hook_sync;
+  unsigned short rows, cols;
+  /* namespaces */
+  struct namespace_entry namespaces[10];
+  size_t namespace_count;
+  struct id_map uid_maps[16], gid_maps[16];
+  size_t uid_map_count, gid_map_count;
+  bool setgroups_deny;
+  struct str_list cgroup_procs;
+  /* filesystem */
+  char *rootfs;
+  char *root_overlay_data, *root_overlay_cwd;
+  unsigned long root_propagation;
+  bool root_readonly;
+  struct mount_entry *mounts;
+  size_t mount_count, mount_cap;
+  struct device_entry *devices;
+  size_t device_count, device_cap;
+  struct symlink_entry *symlinks;
+  size_t symlink_count, symlink_cap;
+  struct str_list mkdirs; /* "mode path" pairs flattened: path; modes kept in mkdir_modes */
+  unsigned int mkdir_modes[MAX_ITEMS];
+  struct str_list masked, readonly;
+  struct str_list sysctl_keys, sysctl_values;
+  char *hostname, *domainname;
+  bool loopback;
+  struct hook_entry *hooks;
+  size_t hook_count, hook_cap;
+  char *state_json;
+  /* process */
+  struct str_list args, env;
+  char *cwd;
+  uid_t uid;
+  gid_t gid;
+  struct str_list groups;
+  int umask_value; /* -1: leave */
+  struct rlimit_entry rlimits[32];
+  size_t rlimit_count;
+  bool have_caps;
+  uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+  bool no_new_privileges;
+  bool have_oom_score;
+  int oom_score_adj;
+  char *seccomp; /* raw sock_filter program bytes, hex-decoded length below */
+  size_t seccomp_len;
+};
+
+/* util.c */
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void set_error_channel(int fd, const char *prefix);
+void report(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fail_errno(const char *what, const char *path) __attribute__((noreturn));
+void *xmalloc(size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+void list_push(struct str_list *list, char *item);
+ssize_t write_all(int fd, const void *buf, size_t len);
+ssize_t read_full(int fd, void *buf, size_t len);
+int read_line(int fd, char *buf, size_t cap);
+bool write_file(const char *path, const char *content);
+void encode_field(const char *in, char *out, size_t cap);
+void format_time_rfc3339(char *out, size_t cap);
+const char *errno_name(int err);
+int send_fd(int sock, int fd);
+int recv_fd(int sock);
+int write_frame(int fd, int type, const void *data, uint32_t len);
+void set_cloexec(int fd, bool on);
+void set_nonblock(int fd, bool on);
+
+/* plan.c */
+void plan_read(struct plan *plan, int fd);
+
+/* init.c */
+int run_init(struct plan *plan);
+/* finalize.c: credentials, capabilities, rlimits, exec */
+void apply_rlimits(const struct plan *plan);
+void finalize_process(const struct plan *plan);
+char *resolve_executable(const struct plan *plan, int *err);
+void exec_process(const struct plan *plan, const char *path, int report_fd) __attribute__((noreturn));
+int run_hook(const struct hook_entry *hook, const char *state_json);
+int cap_last_cap(void);
+
+/* monitor.c */
+struct monitor_io {
+  int out_fd, err_fd; /* read ends of the container's stdout/stderr pipes, or pty master in out_fd */
+  int in_fd;          /* write end of the container's stdin pipe, or pty master, or -1 */
+  int sync_fd;        /* socket to the container process until it execs */
+  pid_t child;
+};
+int run_monitor(struct plan *plan, struct monitor_io *io);
+
+/* exec.c */
+int run_exec(struct plan *plan);
+int relay_terminal(int master, pid_t child);
+
+/* attach.c */
+int run_attach(const char *directory, const char *socket_name, bool tty, bool proxy_signals);
+
+#endif

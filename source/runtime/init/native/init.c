@@ -1,0 +1,347 @@
+/* Container creation. The helper process becomes the monitor; a clone()d child becomes the
+ * container's init: it joins the cgroup, builds the root filesystem, waits at the exec fifo
+ * and execs the user's process. */
+#include "helper.h"
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+struct child_io {
+  int stdin_read, stdout_write, stderr_write;
+};
+
+static bool has_namespace(const struct plan *plan, int type, bool *joined) {
+  for (size_t i = 0; i < plan->namespace_count; i++)
+    if (plan->namespaces[i].type == type) {
+      if (joined)
+        *joined = plan->namespaces[i].path != NULL;
+      return true;
+    }
+  return false;
+}
+
+static void expect_go(int sync) {
+  char line[64];
+  if (read_line(sync, line, sizeof line) < 0 || strcmp(line, "go"))
+    _exit(125); /* the monitor gave up; it reports why */
+}
+
+static void join_namespaces(const struct plan *plan, bool user_pass) {
+  for (size_t i = 0; i < plan->namespace_count; i++) {
+    const struct namespace_entry *ns = &plan->namespaces[i];
+    if (!ns->path || ns->type == CLONE_NEWPID || (ns->type == CLONE_NEWUSER) != user_pass)
+      continue;
+    int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      fail_errno("open namespace", ns->path);
+    if (setns(fd, ns->type) < 0)
+      fail_errno("setns", ns->path);
+    close(fd);
+  }
+}
+
+static void open_pty(const struct plan *plan, int sync) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0)
+    fail_errno("open", "/dev/ptmx");
+  if (unlockpt(master) < 0)
+    fail_errno("unlockpt", "/dev/ptmx");
+  char name[128];
+  if (ptsname_r(master, name, sizeof name))
+    fail_errno("ptsname", "/dev/ptmx");
+  int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0)
+    fail_errno("open", name);
+  if (plan->rows && plan->cols) {
+    struct winsize size = {.ws_row = plan->rows, .ws_col = plan->cols};
+    ioctl(master, TIOCSWINSZ, &size);
+  }
+  report(sync, "pty\n");
+  if (send_fd(sync, master) < 0)
+    fail_errno("send pty master", NULL);
+  close(master);
+  if (setsid() < 0)
+    fail_errno("setsid", NULL);
+  if (ioctl(slave, TIOCSCTTY, 0) < 0)
+    fail_errno("TIOCSCTTY", name);
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0)
+      fail_errno("dup2", name);
+  close(slave);
+}
+
+static void container_main(struct plan *plan, int sync, struct child_io *io) __attribute__((noreturn));
+static void container_main(struct plan *plan, int sync, struct child_io *io) {
+  set_error_channel(sync, "error");
+  close(SYNC_FD);
+  expect_go(sync);
+
+  bool user_joined = false;
+  bool user_ns = has_namespace(plan, CLONE_NEWUSER, &user_joined);
+  join_namespaces(plan, true);
+  if (user_ns) {
+    /* Become the namespace's root so the rest of setup has its capabilities. */
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+      fail_errno("become root in the user namespace", NULL);
+  }
+  join_namespaces(plan, false);
+  bool cgroup_joined = false;
+  if (has_namespace(plan, CLONE_NEWCGROUP, &cgroup_joined) && !cgroup_joined && unshare(CLONE_NEWCGROUP) < 0)
+    fail_errno("unshare cgroup namespace", NULL);
+
+  if (!plan->terminal && !plan->passthrough) {
+    if (dup2(io->stdin_read, 0) < 0 || dup2(io->stdout_write, 1) < 0 || dup2(io->stderr_write, 2) < 0)
+      fail_errno("dup2 stdio", NULL);
+  }
+
+  int fifo = -1;
+  if (plan->fifo_path) {
+    fifo = open(plan->fifo_path, O_PATH | O_CLOEXEC);
+    if (fifo < 0)
+      fail_errno("open exec fifo", plan->fifo_path);
+  }
+  cap_last_cap();
+  if (plan->rootfs)
+    setup_rootfs(plan);
+  if (plan->hook_sync) {
+    report(sync, "hooks\n");
+    expect_go(sync);
+  }
+  for (size_t i = 0; i < plan->hook_count; i++)
+    if (!strcmp(plan->hooks[i].stage, "createContainer"))
+      run_hook(&plan->hooks[i], plan->state_json);
+  if (plan->rootfs) {
+    pivot_into_rootfs(plan);
+    finish_rootfs(plan);
+  }
+  if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0)
+    fail_errno("sethostname", plan->hostname);
+  if (plan->domainname && setdomainname(plan->domainname, strlen(plan->domainname)) < 0)
+    fail_errno("setdomainname", plan->domainname);
+  if (plan->loopback)
+    bring_up_loopback();
+  if (plan->terminal)
+    open_pty(plan, sync);
+  if (plan->have_oom_score) {
+    char value[32];
+    snprintf(value, sizeof value, "%d", plan->oom_score_adj);
+    if (!write_file("/proc/self/oom_score_adj", value))
+      fail_errno("write", "/proc/self/oom_score_adj");
+  }
+  if (plan->cwd && chdir(plan->cwd) < 0) {
+    int err = errno;
+    die("chdir to the working directory `%s`: %s (%s)", plan->cwd, errno_name(err), strerror(err));
+  }
+  int err = 0;
+  char *path = resolve_executable(plan, &err);
+  if (!path) {
+    report(sync, "execerr %d\n", err);
+    _exit(err == ENOENT ? 127 : 126);
+  }
+  report(sync, "created\n");
+  if (fifo >= 0) {
+    char proc_path[64];
+    snprintf(proc_path, sizeof proc_path, "/proc/self/fd/%d", fifo);
+    /* Blocks until `start` opens the fifo for reading. */
+    int wfd = open(proc_path, O_WRONLY | O_CLOEXEC);
+    if (wfd < 0)
+      fail_errno("open exec fifo for writing", plan->fifo_path);
+    if (write_all(wfd, "0", 1) < 0)
+      fail_errno("write exec fifo", plan->fifo_path);
+    close(wfd);
+    close(fifo);
+  }
+  for (size_t i = 0; i < plan->hook_count; i++)
+    if (!strcmp(plan->hooks[i].stage, "startContainer"))
+      run_hook(&plan->hooks[i], plan->state_json);
+  apply_rlimits(plan);
+  finalize_process(plan);
+  exec_process(plan, path, sync);
+}
+
+static void write_id_maps(pid_t pid, const struct plan *plan) {
+  char path[64], content[2048];
+  if (plan->setgroups_deny) {
+    snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+    if (!write_file(path, "deny"))
+      fail_errno("write", path);
+  }
+  for (int kind = 0; kind < 2; kind++) {
+    const struct id_map *maps = kind ? plan->gid_maps : plan->uid_maps;
+    size_t count = kind ? plan->gid_map_count : plan->uid_map_count;
+    if (!count)
+      continue;
+    size_t len = 0;
+    content[0] = '\0';
+    for (size_t i = 0; i < count; i++)
+      len += (size_t)snprintf(content + len, sizeof content - len, "%lu %lu %lu\n", maps[i].container,
+                              maps[i].host, maps[i].size);
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, kind ? "gid_map" : "uid_map");
+    if (!write_file(path, content))
+      fail_errno("write", path);
+  }
+}
+
+static void kill_and_fail(pid_t child, const char *message) __attribute__((noreturn));
+static void kill_and_fail(pid_t child, const char *message) {
+  kill(child, SIGKILL);
+  waitpid(child, NULL, 0);
+  die("%s", message);
+}
+
+int run_init(struct plan *plan) {
+  set_error_channel(SYNC_FD, "error");
+  signal(SIGPIPE, SIG_IGN);
+  if (!plan->args.len)
+    die("no command to run");
+  if (!plan->foreground && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    fail_errno("prctl PR_SET_CHILD_SUBREAPER", NULL);
+  if (plan->state_dir && chdir(plan->state_dir) < 0)
+    fail_errno("chdir", plan->state_dir);
+  if (plan->fifo_path && mkfifo(plan->fifo_path, 0600) < 0 && errno != EEXIST)
+    fail_errno("mkfifo", plan->fifo_path);
+
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
+  struct child_io child_io = {-1, -1, -1};
+  if (!plan->terminal && !plan->passthrough) {
+    if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
+      fail_errno("pipe", NULL);
+    if (plan->open_stdin) {
+      if (pipe2(in_pipe, O_CLOEXEC) < 0)
+        fail_errno("pipe", NULL);
+    } else {
+      in_pipe[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    child_io = (struct child_io){in_pipe[0], out_pipe[1], err_pipe[1]};
+  }
+
+  unsigned long flags = SIGCHLD;
+  for (size_t i = 0; i < plan->namespace_count; i++) {
+    const struct namespace_entry *ns = &plan->namespaces[i];
+    if (ns->type == CLONE_NEWCGROUP)
+      continue; /* unshared by the child once it is inside its cgroup */
+    if (!ns->path) {
+      flags |= (unsigned long)ns->type;
+    } else if (ns->type == CLONE_NEWPID) {
+      int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns(fd, CLONE_NEWPID) < 0)
+        fail_errno("join pid namespace", ns->path);
+      close(fd);
+    }
+  }
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    fail_errno("socketpair", NULL);
+  pid_t child = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+  if (child < 0)
+    fail_errno("clone", NULL);
+  if (child == 0) {
+    close(sv[0]);
+    container_main(plan, sv[1], &child_io);
+  }
+  close(sv[1]);
+  int sync = sv[0];
+  if (!plan->terminal && !plan->passthrough) {
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    close(in_pipe[0]);
+  }
+
+  if (plan->uid_map_count || plan->gid_map_count)
+    write_id_maps(child, plan);
+  for (size_t i = 0; i < plan->cgroup_procs.len; i++) {
+    char pid_text[32];
+    snprintf(pid_text, sizeof pid_text, "%d", child);
+    if (!write_file(plan->cgroup_procs.items[i], pid_text)) {
+      char message[1024];
+      int err = errno;
+      snprintf(message, sizeof message, "join cgroup `%s`: %s (%s)", plan->cgroup_procs.items[i],
+               errno_name(err), strerror(err));
+      kill_and_fail(child, message);
+    }
+  }
+  report(SYNC_FD, "pid %d %d\n", child, getpid());
+  report(sync, "go\n");
+
+  struct monitor_io io = {.out_fd = out_pipe[0], .err_fd = err_pipe[0], .in_fd = in_pipe[1], .sync_fd = sync,
+                          .child = child};
+  char line[8192];
+  for (;;) {
+    if (read_line(sync, line, sizeof line) < 0) {
+      int status = 0;
+      waitpid(child, &status, 0);
+      die("the container process exited during setup (%s %d)", WIFSIGNALED(status) ? "signal" : "status",
+          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    }
+    if (!strcmp(line, "hooks")) {
+      report(SYNC_FD, "hooks\n");
+      char answer[64];
+      if (read_line(SYNC_FD, answer, sizeof answer) < 0 || strcmp(answer, "go"))
+        kill_and_fail(child, "the engine stopped before the runtime hooks finished");
+      report(sync, "go\n");
+    } else if (!strcmp(line, "pty")) {
+      int master = recv_fd(sync);
+      if (master < 0)
+        kill_and_fail(child, "receiving the pty master failed");
+      if (plan->console_socket) {
+        int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un {
+          sa_family_t sun_family;
+          char sun_path[108];
+        } addr = {.sun_family = AF_UNIX};
+        strncpy(addr.sun_path, plan->console_socket, sizeof addr.sun_path - 1);
+        if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0 || send_fd(sock, master) < 0) {
+          char message[1024];
+          snprintf(message, sizeof message, "send the console to `%s`: %s", plan->console_socket,
+                   errno_name(errno));
+          kill_and_fail(child, message);
+        }
+        close(sock);
+        close(master);
+      } else {
+        io.out_fd = master;
+        io.in_fd = dup(master);
+        set_cloexec(io.in_fd, true);
+      }
+    } else if (!strncmp(line, "error ", 6)) {
+      report(SYNC_FD, "%s\n", line);
+      waitpid(child, NULL, 0);
+      _exit(125);
+    } else if (!strncmp(line, "execerr ", 8)) {
+      report(SYNC_FD, "%s\n", line);
+      waitpid(child, NULL, 0);
+      _exit(atoi(line + 8) == ENOENT ? 127 : 126);
+    } else if (!strcmp(line, "created")) {
+      break;
+    } else {
+      kill_and_fail(child, "unexpected message from the container process");
+    }
+  }
+  if (plan->pid_file) {
+    char text[32], temp[4096];
+    snprintf(text, sizeof text, "%d", child);
+    snprintf(temp, sizeof temp, "%s.tmp", plan->pid_file);
+    int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || close(fd) < 0 || rename(temp, plan->pid_file) < 0) {
+      char message[1024];
+      snprintf(message, sizeof message, "write pid file `%s`: %s", plan->pid_file, errno_name(errno));
+      kill_and_fail(child, message);
+    }
+  }
+  return run_monitor(plan, &io);
+}

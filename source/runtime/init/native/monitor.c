@@ -1,0 +1,434 @@
+/* The per-container monitor (the role conmon plays for podman): it owns the container's output
+ * (log file in the CRI format, attach clients), keeps its stdin, reaps it as subreaper, and
+ * writes the exit status and OOM flag to the state directory when it ends. */
+#include "helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 16
+#define CHUNK 16384
+
+struct client {
+  int fd;
+  unsigned char header[5];
+  size_t header_len;
+  char *payload;
+  uint32_t payload_len, payload_got;
+};
+
+struct monitor {
+  struct plan *plan;
+  struct monitor_io *io;
+  int log_fd;
+  int listen_fd;
+  int signal_fd;
+  struct client clients[MAX_CLIENTS];
+  size_t client_count;
+  char *stdin_pending;
+  size_t stdin_len, stdin_cap;
+  bool stdin_closed;
+  bool child_exited;
+  int child_status;
+  int exec_error;
+  uint64_t oom_baseline;
+};
+
+static uint64_t read_counter(const char *file, const char *key) {
+  if (!file)
+    return 0;
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  size_t key_len = strlen(key);
+  for (char *line = buf; line && *line;) {
+    if (!strncmp(line, key, key_len) && line[key_len] == ' ')
+      return strtoull(line + key_len + 1, NULL, 10);
+    line = strchr(line, '\n');
+    if (line)
+      line++;
+  }
+  return 0;
+}
+
+/* One CRI log record per line: "<time> <stream> <F|P> <text>". A chunk that ends without a
+ * newline is written as a partial record, so the reader can join it with what follows. */
+static void log_chunk(struct monitor *m, const char *stream, const char *data, size_t len) {
+  if (m->log_fd < 0)
+    return;
+  char stamp[64];
+  format_time_rfc3339(stamp, sizeof stamp);
+  size_t start = 0;
+  while (start < len) {
+    const char *newline = memchr(data + start, '\n', len - start);
+    size_t end = newline ? (size_t)(newline - data) : len;
+    char prefix[128];
+    int plen = snprintf(prefix, sizeof prefix, "%s %s %c ", stamp, stream, newline ? 'F' : 'P');
+    char *record = xmalloc((size_t)plen + (end - start) + 1);
+    memcpy(record, prefix, (size_t)plen);
+    memcpy(record + plen, data + start, end - start);
+    record[(size_t)plen + (end - start)] = '\n';
+    write_all(m->log_fd, record, (size_t)plen + (end - start) + 1);
+    free(record);
+    start = newline ? end + 1 : len;
+  }
+}
+
+static void drop_client(struct monitor *m, size_t index) {
+  close(m->clients[index].fd);
+  free(m->clients[index].payload);
+  m->clients[index] = m->clients[--m->client_count];
+}
+
+static void broadcast(struct monitor *m, int type, const char *data, size_t len) {
+  for (size_t i = 0; i < m->client_count;) {
+    if (write_frame(m->clients[i].fd, type, data, (uint32_t)len) < 0)
+      drop_client(m, i);
+    else
+      i++;
+  }
+}
+
+static void close_stdin(struct monitor *m) {
+  if (m->stdin_closed)
+    return;
+  m->stdin_closed = true;
+  m->stdin_len = 0;
+  if (m->plan->terminal)
+    return; /* the pty stays: closing it would hang up the container's terminal */
+  if (m->io->in_fd >= 0) {
+    close(m->io->in_fd);
+    m->io->in_fd = -1;
+  }
+}
+
+static void handle_frame(struct monitor *m, struct client *c) {
+  int type = c->header[0];
+  if (type == FRAME_STDIN && !m->stdin_closed && m->io->in_fd >= 0) {
+    if (m->stdin_len + c->payload_len > m->stdin_cap) {
+      m->stdin_cap = (m->stdin_len + c->payload_len) * 2;
+      m->stdin_pending = xrealloc(m->stdin_pending, m->stdin_cap);
+    }
+    memcpy(m->stdin_pending + m->stdin_len, c->payload, c->payload_len);
+    m->stdin_len += c->payload_len;
+  } else if (type == FRAME_STDIN_EOF) {
+    if (m->plan->stdin_once)
+      close_stdin(m);
+  } else if (type == FRAME_RESIZE && m->plan->terminal && m->io->out_fd >= 0) {
+    unsigned rows = 0, cols = 0;
+    char text[32] = {0};
+    memcpy(text, c->payload, c->payload_len < 31 ? c->payload_len : 31);
+    if (sscanf(text, "%u %u", &rows, &cols) == 2) {
+      struct winsize size = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+      ioctl(m->io->out_fd, TIOCSWINSZ, &size);
+    }
+  } else if (type == FRAME_SIGNAL && !m->child_exited) {
+    char text[16] = {0};
+    memcpy(text, c->payload, c->payload_len < 15 ? c->payload_len : 15);
+    int sig = atoi(text);
+    if (sig > 0 && sig < 65)
+      kill(m->io->child, sig);
+  }
+}
+
+/* Reads what is available from a client; returns false when it went away. */
+static bool read_client(struct monitor *m, struct client *c) {
+  char buf[CHUNK];
+  ssize_t n = read(c->fd, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return true;
+  if (n <= 0) {
+    if (m->plan->stdin_once && m->client_count == 1)
+      close_stdin(m);
+    return false;
+  }
+  size_t pos = 0;
+  while (pos < (size_t)n) {
+    if (c->header_len < 5) {
+      c->header[c->header_len++] = (unsigned char)buf[pos++];
+      if (c->header_len == 5) {
+        c->payload_len = ((uint32_t)c->header[1] << 24) | ((uint32_t)c->header[2] << 16) |
+                         ((uint32_t)c->header[3] << 8) | c->header[4];
+        if (c->payload_len > (1u << 20))
+          return false;
+        c->payload = xrealloc(c->payload, c->payload_len + 1);
+        c->payload_got = 0;
+      }
+    } else {
+      size_t take = (size_t)n - pos;
+      if (take > c->payload_len - c->payload_got)
+        take = c->payload_len - c->payload_got;
+      memcpy(c->payload + c->payload_got, buf + pos, take);
+      c->payload_got += (uint32_t)take;
+      pos += take;
+    }
+    if (c->header_len == 5 && c->payload_got == c->payload_len) {
+      handle_frame(m, c);
+      c->header_len = 0;
+    }
+  }
+  return true;
+}
+
+static void reap(struct monitor *m) {
+  for (;;) {
+    int status;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0)
+      break;
+    if (pid == m->io->child) {
+      m->child_exited = true;
+      m->child_status = status;
+    }
+  }
+}
+
+static bool drain_output(struct monitor *m, int *fd, const char *stream, int frame) {
+  char buf[CHUNK];
+  ssize_t n = read(*fd, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return true;
+  if (n <= 0) {
+    /* EOF, or EIO from a pty whose last slave closed. */
+    close(*fd);
+    if (m->plan->terminal && m->io->in_fd >= 0) {
+      close(m->io->in_fd);
+      m->io->in_fd = -1;
+    }
+    *fd = -1;
+    return false;
+  }
+  log_chunk(m, stream, buf, (size_t)n);
+  broadcast(m, frame, buf, (size_t)n);
+  return true;
+}
+
+static void write_exit_file(struct monitor *m, int exit_code, int signal_number, bool oom) {
+  if (!m->plan->exit_file)
+    return;
+  char stamp[64], json[512], temp[4096];
+  format_time_rfc3339(stamp, sizeof stamp);
+  int len = snprintf(json, sizeof json,
+                     "{\"exitCode\":%d,\"signal\":%d,\"oomKilled\":%s,\"finishedAt\":\"%s\",\"execErrno\":%d}\n",
+                     exit_code, signal_number, oom ? "true" : "false", stamp, m->exec_error);
+  snprintf(temp, sizeof temp, "%s.tmp", m->plan->exit_file);
+  int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return;
+  write_all(fd, json, (size_t)len);
+  fsync(fd);
+  close(fd);
+  rename(temp, m->plan->exit_file);
+}
+
+static void run_exit_command(struct plan *plan) {
+  if (!plan->exit_command.len)
+    return;
+  pid_t pid = fork();
+  if (pid != 0)
+    return;
+  setsid();
+  int null = open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+  }
+  signal(SIGPIPE, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  execv(plan->exit_command.items[0], plan->exit_command.items);
+  _exit(127);
+}
+
+static void start_listening(struct monitor *m) {
+  if (!m->plan->attach_path)
+    return;
+  m->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (m->listen_fd < 0)
+    fail_errno("socket", m->plan->attach_path);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(m->plan->attach_path) >= sizeof addr.sun_path)
+    die("attach socket path `%s` is too long; the monitor binds it relative to the state directory",
+        m->plan->attach_path);
+  strcpy(addr.sun_path, m->plan->attach_path);
+  unlink(m->plan->attach_path);
+  if (bind(m->listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+    fail_errno("bind", m->plan->attach_path);
+  if (listen(m->listen_fd, 8) < 0)
+    fail_errno("listen", m->plan->attach_path);
+}
+
+int run_monitor(struct plan *plan, struct monitor_io *io) {
+  struct monitor m = {.plan = plan, .io = io, .log_fd = -1, .listen_fd = -1};
+  m.oom_baseline = read_counter(plan->oom_file, plan->oom_key);
+  if (plan->log_path) {
+    m.log_fd = open(plan->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (m.log_fd < 0)
+      fail_errno("open log", plan->log_path);
+  }
+  start_listening(&m);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  m.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (m.signal_fd < 0)
+    fail_errno("signalfd", NULL);
+  if (io->out_fd >= 0)
+    set_nonblock(io->out_fd, true);
+  if (io->err_fd >= 0)
+    set_nonblock(io->err_fd, true);
+  if (io->in_fd >= 0)
+    set_nonblock(io->in_fd, true);
+
+  /* Setup is over: tell the engine, then let go of its channel and of the caller's stdio. */
+  report(SYNC_FD, "created\n");
+  set_error_channel(-1, "error");
+  close(SYNC_FD);
+  if (!plan->foreground) {
+    /* The container has its own copies of any passed-through stdio; the monitor must not keep
+     * the caller's pipes open after the container closes them. */
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+      close(null);
+    }
+  }
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGINT, plan->foreground ? SIG_DFL : SIG_IGN);
+
+  struct timespec exit_time = {0};
+  for (;;) {
+    reap(&m);
+    bool outputs_open = io->out_fd >= 0 || io->err_fd >= 0;
+    if (m.child_exited) {
+      if (!outputs_open)
+        break;
+      /* The container's init is gone, so the kernel killed the rest of its pid namespace; give
+       * the pipes a moment to deliver what is still buffered. */
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if (!exit_time.tv_sec)
+        exit_time = now;
+      else if (now.tv_sec - exit_time.tv_sec >= 2)
+        break;
+    }
+    struct pollfd fds[8 + MAX_CLIENTS];
+    int kinds[8 + MAX_CLIENTS];
+    nfds_t count = 0;
+#define ADD(fd_value, events_value, kind_value)                                                               \
+  do {                                                                                                        \
+    fds[count] = (struct pollfd){.fd = (fd_value), .events = (events_value)};                                 \
+    kinds[count++] = (kind_value);                                                                            \
+  } while (0)
+    ADD(m.signal_fd, POLLIN, 0);
+    if (io->out_fd >= 0)
+      ADD(io->out_fd, POLLIN, 1);
+    if (io->err_fd >= 0)
+      ADD(io->err_fd, POLLIN, 2);
+    if (io->sync_fd >= 0)
+      ADD(io->sync_fd, POLLIN, 3);
+    if (m.listen_fd >= 0 && m.client_count < MAX_CLIENTS)
+      ADD(m.listen_fd, POLLIN, 4);
+    if (m.stdin_len && io->in_fd >= 0)
+      ADD(io->in_fd, POLLOUT, 5);
+    bool take_input = m.stdin_len < 65536;
+    for (size_t i = 0; i < m.client_count; i++)
+      ADD(m.clients[i].fd, take_input ? POLLIN : 0, 100 + (int)i);
+#undef ADD
+    int ready = poll(fds, count, m.child_exited ? 100 : -1);
+    if (ready < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    /* Clients first, in reverse, so dropping one does not shift the ones still to visit. */
+    for (nfds_t i = count; i-- > 0;) {
+      if (!fds[i].revents)
+        continue;
+      int kind = kinds[i];
+      if (kind == 0) {
+        struct signalfd_siginfo info;
+        while (read(m.signal_fd, &info, sizeof info) == sizeof info) {
+        }
+      } else if (kind == 1) {
+        drain_output(&m, &io->out_fd, "stdout", FRAME_STDOUT);
+      } else if (kind == 2) {
+        drain_output(&m, &io->err_fd, "stderr", FRAME_STDERR);
+      } else if (kind == 3) {
+        char line[256];
+        int n = read_line(io->sync_fd, line, sizeof line);
+        if (n < 0) {
+          close(io->sync_fd);
+          io->sync_fd = -1;
+        } else if (!strncmp(line, "execerr ", 8)) {
+          m.exec_error = atoi(line + 8);
+        }
+      } else if (kind == 4) {
+        int fd = accept4(m.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+          m.clients[m.client_count++] = (struct client){.fd = fd};
+      } else if (kind == 5) {
+        ssize_t n = write(io->in_fd, m.stdin_pending, m.stdin_len);
+        if (n > 0) {
+          memmove(m.stdin_pending, m.stdin_pending + n, m.stdin_len - (size_t)n);
+          m.stdin_len -= (size_t)n;
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+          close_stdin(&m);
+        }
+      } else if (kind >= 100) {
+        size_t index = (size_t)(kind - 100);
+        if (index < m.client_count && !read_client(&m, &m.clients[index]))
+          drop_client(&m, index);
+      }
+    }
+  }
+
+  int status = m.child_status;
+  int exit_code = 0, signal_number = 0;
+  if (WIFEXITED(status)) {
+    exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    signal_number = WTERMSIG(status);
+    exit_code = 128 + signal_number;
+  }
+  if (m.exec_error)
+    exit_code = m.exec_error == ENOENT ? 127 : 126;
+  bool oom = read_counter(plan->oom_file, plan->oom_key) > m.oom_baseline;
+  write_exit_file(&m, exit_code, signal_number, oom);
+  char code_text[16];
+  int code_len = snprintf(code_text, sizeof code_text, "%d", exit_code);
+  broadcast(&m, FRAME_EXIT, code_text, (size_t)code_len);
+  while (m.client_count)
+    drop_client(&m, 0);
+  if (m.listen_fd >= 0 && plan->attach_path)
+    unlink(plan->attach_path);
+  if (m.log_fd >= 0)
+    close(m.log_fd);
+  run_exit_command(plan);
+  return exit_code;
+}

@@ -1,0 +1,364 @@
+/*
+ * The plan: one directive per line, fields separated by one space, each field percent-encoded
+ * (bytes <= 0x20, '%' and 0x7f as %XX; a lone "%" is the empty string). The TypeScript side
+ * (source/runtime/init/plan.ts) writes it; it has already validated every value, so this parser
+ * only rejects what it cannot represent.
+ */
+#include "helper.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_PLAN (4 * 1024 * 1024)
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+static char *decode(char *field) {
+  if (strcmp(field, "%") == 0) {
+    field[0] = '\0';
+    return field;
+  }
+  char *out = field;
+  for (char *p = field; *p; p++) {
+    if (*p == '%') {
+      int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+      if (hi < 0 || lo < 0)
+        die("plan: bad escape in field `%s`", field);
+      *out++ = (char)(hi * 16 + lo);
+      p += 2;
+    } else {
+      *out++ = *p;
+    }
+  }
+  *out = '\0';
+  return field;
+}
+
+static unsigned long parse_ulong(const char *s, const char *what) {
+  char *end;
+  errno = 0;
+  unsigned long value = strtoul(s, &end, 0);
+  if (errno || *end || !*s)
+    die("plan: %s: not a number: `%s`", what, s);
+  return value;
+}
+
+static long parse_long(const char *s, const char *what) {
+  char *end;
+  errno = 0;
+  long value = strtol(s, &end, 0);
+  if (errno || *end || !*s)
+    die("plan: %s: not a number: `%s`", what, s);
+  return value;
+}
+
+static uint64_t parse_u64(const char *s, const char *what) {
+  if (strcmp(s, "inf") == 0)
+    return UINT64_MAX;
+  char *end;
+  errno = 0;
+  unsigned long long value = strtoull(s, &end, 0);
+  if (errno || *end || !*s)
+    die("plan: %s: not a number: `%s`", what, s);
+  return value;
+}
+
+static int namespace_type(const char *name) {
+  static const struct {
+    const char *name;
+    int type;
+  } table[] = {{"pid", CLONE_NEWPID},   {"net", CLONE_NEWNET},   {"ipc", CLONE_NEWIPC},
+               {"uts", CLONE_NEWUTS},   {"mnt", CLONE_NEWNS},    {"cgroup", CLONE_NEWCGROUP},
+               {"user", CLONE_NEWUSER}, {"time", 0x00000080}};
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (strcmp(table[i].name, name) == 0)
+      return table[i].type;
+  die("plan: unknown namespace `%s`", name);
+}
+
+#define NEED(n)                                                                                               \
+  do {                                                                                                        \
+    if (argc < (n) + 1)                                                                                       \
+      die("plan: `%s` needs %d field(s)", argv[0], (n));                                                    \
+  } while (0)
+
+#define GROW(array, count, cap)                                                                               \
+  do {                                                                                                        \
+    if ((count) == (cap)) {                                                                                   \
+      (cap) = (cap) ? (cap) * 2 : 16;                                                                         \
+      (array) = xrealloc((array), (cap) * sizeof *(array));                                                   \
+    }                                                                                                         \
+  } while (0)
+
+static void directive(struct plan *p, int argc, char **argv) {
+  const char *d = argv[0];
+  if (!strcmp(d, "version")) {
+    NEED(1);
+    if (strcmp(argv[1], "1"))
+      die("plan: version %s is not supported (this helper speaks version 1); rebuild with npm install",
+          argv[1]);
+  } else if (!strcmp(d, "mode")) {
+    NEED(1);
+    p->mode = argv[1];
+  } else if (!strcmp(d, "statedir")) {
+    NEED(1);
+    p->state_dir = argv[1];
+  } else if (!strcmp(d, "log")) {
+    NEED(1);
+    p->log_path = argv[1];
+  } else if (!strcmp(d, "attach")) {
+    NEED(1);
+    p->attach_path = argv[1];
+  } else if (!strcmp(d, "fifo")) {
+    NEED(1);
+    p->fifo_path = argv[1];
+  } else if (!strcmp(d, "pidfile")) {
+    NEED(1);
+    p->pid_file = argv[1];
+  } else if (!strcmp(d, "consolesocket")) {
+    NEED(1);
+    p->console_socket = argv[1];
+  } else if (!strcmp(d, "oom")) {
+    NEED(2);
+    p->oom_file = argv[1];
+    p->oom_key = argv[2];
+  } else if (!strcmp(d, "exitfile")) {
+    NEED(1);
+    p->exit_file = argv[1];
+  } else if (!strcmp(d, "exitcmd")) {
+    NEED(1);
+    list_push(&p->exit_command, argv[1]);
+  } else if (!strcmp(d, "stdin")) {
+    p->open_stdin = true;
+  } else if (!strcmp(d, "stdinonce")) {
+    p->stdin_once = true;
+  } else if (!strcmp(d, "terminal")) {
+    p->terminal = true;
+  } else if (!strcmp(d, "passthrough")) {
+    p->passthrough = true;
+  } else if (!strcmp(d, "foreground")) {
+    p->foreground = true;
+  } else if (!strcmp(d, "detach")) {
+    p->detach_exec = true;
+  } else if (!strcmp(d, "hooksync")) {
+    p->hook_sync = true;
+  } else if (!strcmp(d, "size")) {
+    NEED(2);
+    p->rows = (unsigned short)parse_ulong(argv[1], "rows");
+    p->cols = (unsigned short)parse_ulong(argv[2], "cols");
+  } else if (!strcmp(d, "ns")) {
+    NEED(1);
+    if (p->namespace_count == sizeof p->namespaces / sizeof p->namespaces[0])
+      die("plan: too many namespaces");
+    struct namespace_entry *ns = &p->namespaces[p->namespace_count++];
+    ns->type = namespace_type(argv[1]);
+    ns->path = argc > 2 ? argv[2] : NULL;
+  } else if (!strcmp(d, "uidmap") || !strcmp(d, "gidmap")) {
+    NEED(3);
+    bool uid = d[0] == 'u';
+    size_t *count = uid ? &p->uid_map_count : &p->gid_map_count;
+    if (*count == 16)
+      die("plan: too many id mappings");
+    struct id_map *map = uid ? &p->uid_maps[*count] : &p->gid_maps[*count];
+    map->container = parse_ulong(argv[1], d);
+    map->host = parse_ulong(argv[2], d);
+    map->size = parse_ulong(argv[3], d);
+    (*count)++;
+  } else if (!strcmp(d, "setgroupsdeny")) {
+    p->setgroups_deny = true;
+  } else if (!strcmp(d, "cgroupprocs")) {
+    NEED(1);
+    list_push(&p->cgroup_procs, argv[1]);
+  } else if (!strcmp(d, "rootfs")) {
+    NEED(1);
+    p->rootfs = argv[1];
+  } else if (!strcmp(d, "rootoverlay")) {
+    NEED(2);
+    p->root_overlay_data = argv[1];
+    p->root_overlay_cwd = argv[2];
+  } else if (!strcmp(d, "rootprop")) {
+    NEED(1);
+    p->root_propagation = parse_ulong(argv[1], d);
+  } else if (!strcmp(d, "rootreadonly")) {
+    p->root_readonly = true;
+  } else if (!strcmp(d, "mount")) {
+    NEED(6);
+    GROW(p->mounts, p->mount_count, p->mount_cap);
+    struct mount_entry *m = &p->mounts[p->mount_count++];
+    m->source = argv[1];
+    m->destination = argv[2];
+    m->type = argv[3];
+    m->flags = parse_ulong(argv[4], "mount flags");
+    m->propagation = parse_ulong(argv[5], "mount propagation");
+    m->data = argv[6];
+  } else if (!strcmp(d, "mkdev")) {
+    NEED(7);
+    GROW(p->devices, p->device_count, p->device_cap);
+    struct device_entry *dev = &p->devices[p->device_count++];
+    dev->path = argv[1];
+    dev->type = argv[2][0];
+    dev->major = (unsigned)parse_ulong(argv[3], "major");
+    dev->minor = (unsigned)parse_ulong(argv[4], "minor");
+    dev->mode = (unsigned)parse_ulong(argv[5], "mode");
+    dev->uid = (uid_t)parse_ulong(argv[6], "uid");
+    dev->gid = (gid_t)parse_ulong(argv[7], "gid");
+  } else if (!strcmp(d, "symlink")) {
+    NEED(2);
+    GROW(p->symlinks, p->symlink_count, p->symlink_cap);
+    p->symlinks[p->symlink_count].target = argv[1];
+    p->symlinks[p->symlink_count++].path = argv[2];
+  } else if (!strcmp(d, "mkdir")) {
+    NEED(2);
+    if (p->mkdirs.len >= MAX_ITEMS)
+      die("plan: too many directories");
+    p->mkdir_modes[p->mkdirs.len] = (unsigned)parse_ulong(argv[2], "mode");
+    list_push(&p->mkdirs, argv[1]);
+  } else if (!strcmp(d, "mask")) {
+    NEED(1);
+    list_push(&p->masked, argv[1]);
+  } else if (!strcmp(d, "readonly")) {
+    NEED(1);
+    list_push(&p->readonly, argv[1]);
+  } else if (!strcmp(d, "sysctl")) {
+    NEED(2);
+    list_push(&p->sysctl_keys, argv[1]);
+    list_push(&p->sysctl_values, argv[2]);
+  } else if (!strcmp(d, "hostname")) {
+    NEED(1);
+    p->hostname = argv[1];
+  } else if (!strcmp(d, "domainname")) {
+    NEED(1);
+    p->domainname = argv[1];
+  } else if (!strcmp(d, "lo")) {
+    p->loopback = true;
+  } else if (!strcmp(d, "hook")) {
+    NEED(3);
+    GROW(p->hooks, p->hook_count, p->hook_cap);
+    struct hook_entry *h = &p->hooks[p->hook_count++];
+    memset(h, 0, sizeof *h);
+    h->stage = argv[1];
+    h->timeout = (int)parse_long(argv[2], "hook timeout");
+    h->path = argv[3];
+  } else if (!strcmp(d, "hookarg") || !strcmp(d, "hookenv")) {
+    NEED(1);
+    if (!p->hook_count)
+      die("plan: `%s` before any hook", d);
+    struct hook_entry *h = &p->hooks[p->hook_count - 1];
+    list_push(d[4] == 'a' ? &h->args : &h->env, argv[1]);
+  } else if (!strcmp(d, "state")) {
+    NEED(1);
+    p->state_json = argv[1];
+  } else if (!strcmp(d, "arg")) {
+    NEED(1);
+    list_push(&p->args, argv[1]);
+  } else if (!strcmp(d, "env")) {
+    NEED(1);
+    list_push(&p->env, argv[1]);
+  } else if (!strcmp(d, "cwd")) {
+    NEED(1);
+    p->cwd = argv[1];
+  } else if (!strcmp(d, "user")) {
+    NEED(2);
+    p->uid = (uid_t)parse_ulong(argv[1], "uid");
+    p->gid = (gid_t)parse_ulong(argv[2], "gid");
+  } else if (!strcmp(d, "groups")) {
+    for (int i = 1; i < argc; i++)
+      list_push(&p->groups, argv[i]);
+  } else if (!strcmp(d, "umask")) {
+    NEED(1);
+    p->umask_value = (int)parse_ulong(argv[1], "umask");
+  } else if (!strcmp(d, "rlimit")) {
+    NEED(3);
+    if (p->rlimit_count == 32)
+      die("plan: too many rlimits");
+    struct rlimit_entry *r = &p->rlimits[p->rlimit_count++];
+    r->resource = (int)parse_long(argv[1], "rlimit resource");
+    r->soft = parse_u64(argv[2], "rlimit soft");
+    r->hard = parse_u64(argv[3], "rlimit hard");
+  } else if (!strcmp(d, "caps")) {
+    NEED(5);
+    p->have_caps = true;
+    p->cap_bounding = parse_u64(argv[1], "caps");
+    p->cap_effective = parse_u64(argv[2], "caps");
+    p->cap_permitted = parse_u64(argv[3], "caps");
+    p->cap_inheritable = parse_u64(argv[4], "caps");
+    p->cap_ambient = parse_u64(argv[5], "caps");
+  } else if (!strcmp(d, "nnp")) {
+    p->no_new_privileges = true;
+  } else if (!strcmp(d, "oomscore")) {
+    NEED(1);
+    p->have_oom_score = true;
+    p->oom_score_adj = (int)parse_long(argv[1], "oom score");
+  } else if (!strcmp(d, "seccomp")) {
+    NEED(1);
+    size_t len = strlen(argv[1]);
+    if (len % 2)
+      die("plan: seccomp program has odd hex length");
+    p->seccomp = xmalloc(len / 2);
+    for (size_t i = 0; i < len / 2; i++) {
+      int hi = hexval(argv[1][2 * i]), lo = hexval(argv[1][2 * i + 1]);
+      if (hi < 0 || lo < 0)
+        die("plan: seccomp program is not hex");
+      p->seccomp[i] = (char)(hi * 16 + lo);
+    }
+    p->seccomp_len = len / 2;
+  } else {
+    die("plan: unknown directive `%s`; the helper and the engine are out of step, run npm install", d);
+  }
+}
+
+void plan_read(struct plan *p, int fd) {
+  memset(p, 0, sizeof *p);
+  p->umask_value = -1;
+  size_t cap = 65536, len = 0;
+  char *text = xmalloc(cap);
+  /* Read until a line "end": the peer keeps the socket open for the rest of the protocol. */
+  for (;;) {
+    if (len + 1 >= cap) {
+      if (cap >= MAX_PLAN)
+        die("plan: larger than %d bytes", MAX_PLAN);
+      cap *= 2;
+      text = xrealloc(text, cap);
+    }
+    ssize_t n = read(fd, text + len, cap - len - 1);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      fail_errno("read plan", NULL);
+    }
+    if (n == 0)
+      die("plan: ended before its `end` line");
+    len += (size_t)n;
+    text[len] = '\0';
+    if (len >= 4 && (strcmp(text + len - 4, "end\n") == 0) && (len == 4 || text[len - 5] == '\n'))
+      break;
+  }
+  char *save = NULL;
+  for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    if (!strcmp(line, "end"))
+      break;
+    char *argv[16];
+    int argc = 0;
+    char *fsave = NULL;
+    for (char *f = strtok_r(line, " ", &fsave); f; f = strtok_r(NULL, " ", &fsave)) {
+      if (argc == 16)
+        die("plan: too many fields in a `%s` line", argv[0]);
+      argv[argc++] = decode(f);
+    }
+    if (argc)
+      directive(p, argc, argv);
+  }
+  if (!p->mode)
+    die("plan: no mode");
+}

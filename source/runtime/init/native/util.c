@@ -1,0 +1,266 @@
+/* Small utilities: error reporting, I/O loops, fd passing, field encoding. */
+#include "helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+static int error_fd = -1;
+static const char *error_prefix = "error";
+
+void set_error_channel(int fd, const char *prefix) {
+  error_fd = fd;
+  error_prefix = prefix;
+}
+
+/* Messages on the sync channel are one line: "<prefix> <encoded text>". */
+void die(const char *fmt, ...) {
+  char message[2048], encoded[6144];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  if (error_fd >= 0) {
+    encode_field(message, encoded, sizeof encoded);
+    report(error_fd, "%s %s\n", error_prefix, encoded);
+  } else {
+    fprintf(stderr, "gantry-init: %s\n", message);
+  }
+  _exit(125);
+}
+
+void fail_errno(const char *what, const char *path) {
+  int err = errno;
+  if (path)
+    die("%s `%s`: %s (%s)", what, path, errno_name(err), strerror(err));
+  die("%s: %s (%s)", what, errno_name(err), strerror(err));
+}
+
+void report(int fd, const char *fmt, ...) {
+  char line[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return;
+  if ((size_t)n >= sizeof line)
+    n = sizeof line - 1;
+  write_all(fd, line, (size_t)n);
+}
+
+void *xmalloc(size_t size) {
+  void *p = calloc(1, size ? size : 1);
+  if (!p)
+    die("out of memory");
+  return p;
+}
+
+void *xrealloc(void *p, size_t size) {
+  void *q = realloc(p, size);
+  if (!q)
+    die("out of memory");
+  return q;
+}
+
+char *xstrdup(const char *s) {
+  char *p = strdup(s);
+  if (!p)
+    die("out of memory");
+  return p;
+}
+
+void list_push(struct str_list *list, char *item) {
+  if (list->len + 2 > list->cap) {
+    list->cap = list->cap ? list->cap * 2 : 8;
+    list->items = xrealloc(list->items, list->cap * sizeof(char *));
+  }
+  list->items[list->len++] = item;
+  list->items[list->len] = NULL;
+}
+
+ssize_t write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, p + done, len - done);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN) {
+        /* A non-blocking peer is slow; a short sleep keeps the loop simple and correct. */
+        usleep(1000);
+        continue;
+      }
+      return -1;
+    }
+    done += (size_t)n;
+  }
+  return (ssize_t)done;
+}
+
+ssize_t read_full(int fd, void *buf, size_t len) {
+  char *p = buf;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = read(fd, p + done, len - done);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    if (n == 0)
+      break;
+    done += (size_t)n;
+  }
+  return (ssize_t)done;
+}
+
+/* Reads one '\n'-terminated line byte by byte (the sync channel is tiny and must not over-read). */
+int read_line(int fd, char *buf, size_t cap) {
+  size_t len = 0;
+  while (len + 1 < cap) {
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    if (n == 0)
+      return len ? (int)len : -1;
+    if (c == '\n')
+      break;
+    buf[len++] = c;
+  }
+  buf[len] = '\0';
+  return (int)len;
+}
+
+bool write_file(const char *path, const char *content) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  size_t len = strlen(content);
+  ssize_t n = write(fd, content, len);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return n == (ssize_t)len;
+}
+
+/* Percent-encodes bytes that would break the line format (the inverse of plan.c's decoder). */
+void encode_field(const char *in, char *out, size_t cap) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t o = 0;
+  for (const unsigned char *p = (const unsigned char *)in; *p && o + 4 < cap; p++) {
+    if (*p <= 0x20 || *p == '%' || *p == 0x7f) {
+      out[o++] = '%';
+      out[o++] = hex[*p >> 4];
+      out[o++] = hex[*p & 15];
+    } else {
+      out[o++] = (char)*p;
+    }
+  }
+  if (o == 0 && cap > 1)
+    out[o++] = '%';
+  out[o] = '\0';
+}
+
+void format_time_rfc3339(char *out, size_t cap) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+           tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+}
+
+const char *errno_name(int err) {
+  switch (err) {
+#define E(x)                                                                                                  \
+  case x:                                                                                                     \
+    return #x;
+    E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF) E(ECHILD) E(EAGAIN)
+    E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL)
+    E(ENFILE) E(EMFILE) E(ENOTTY) E(ETXTBSY) E(EFBIG) E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE)
+    E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENOTSUP) E(EOVERFLOW) E(ECONNREFUSED) E(ETIMEDOUT)
+    E(EUSERS) E(ENOTSOCK) E(EADDRINUSE) E(ENOTCONN) E(ECANCELED)
+#undef E
+  default:
+    return "EUNKNOWN";
+  }
+}
+
+int send_fd(int sock, int fd) {
+  char byte = 'F';
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf};
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  ssize_t n;
+  do
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n == 1 ? 0 : -1;
+}
+
+int recv_fd(int sock) {
+  char byte;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf};
+  ssize_t n;
+  do
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n != 1)
+    return -1;
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+    return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+  return fd;
+}
+
+int write_frame(int fd, int type, const void *data, uint32_t len) {
+  unsigned char header[5] = {(unsigned char)type, (unsigned char)(len >> 24), (unsigned char)(len >> 16),
+                             (unsigned char)(len >> 8), (unsigned char)len};
+  if (write_all(fd, header, 5) < 0)
+    return -1;
+  if (len && write_all(fd, data, len) < 0)
+    return -1;
+  return 0;
+}
+
+void set_cloexec(int fd, bool on) {
+  int flags = fcntl(fd, F_GETFD);
+  if (flags >= 0)
+    fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
+}
+
+void set_nonblock(int fd, bool on) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0)
+    fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+}

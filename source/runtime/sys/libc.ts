@@ -1,0 +1,147 @@
+/**
+ * Typed wrappers over the libc calls Node lacks. Each one is safe to make from Node's
+ * multithreaded process (none of them changes per-thread namespace state). The library is
+ * loaded on first use so commands that never need it do not pay for it.
+ */
+import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
+import { SyscallError } from '../errors.js';
+
+type KoffiFunction = (...args: unknown[]) => number;
+
+interface Libc {
+  mount: KoffiFunction;
+  umount2: KoffiFunction;
+  flock: KoffiFunction;
+  mknod: KoffiFunction;
+  lsetxattr: KoffiFunction;
+  lgetxattr: KoffiFunction;
+  syscall: KoffiFunction;
+  syncfs: KoffiFunction;
+  errno: () => number;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc) return libc;
+  const require = createRequire(import.meta.url);
+  const koffi = require('koffi') as {
+    load(name: string): { func(prototype: string): KoffiFunction };
+    errno(): number;
+  };
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    mount: lib.func(
+      'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+    ),
+    umount2: lib.func('int umount2(const char *target, int flags)'),
+    flock: lib.func('int flock(int fd, int operation)'),
+    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: lib.func(
+      'int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)',
+    ),
+    lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+    syscall: lib.func('long syscall(long number, ...)'),
+    syncfs: lib.func('int syncfs(int fd)'),
+    errno: () => koffi.errno(),
+  };
+  return libc;
+}
+
+const errnoNames = new Map<number, string>(
+  Object.entries(osConstants.errno).map(([name, value]) => [value, name] as [number, string]),
+);
+
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `errno ${errno}`;
+}
+
+function check(result: number, syscall: string, path?: string, detail?: string): number {
+  if (result < 0) {
+    const errno = load().errno();
+    throw new SyscallError(syscall, errno, errnoName(errno), path, detail);
+  }
+  return result;
+}
+
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MNT_DETACH = 0x2;
+
+export function mount(source: string, target: string, fstype: string | null, flags: number, data: string | null): void {
+  check(load().mount(source, target, fstype, flags, data), 'mount', target, fstype ?? undefined);
+}
+
+export function umount(target: string, flags = 0): void {
+  check(load().umount2(target, flags), 'umount2', target);
+}
+
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+/** flock(2). Returns false when LOCK_NB was given and the lock is held elsewhere. */
+export function flock(fd: number, operation: number, path?: string): boolean {
+  const lib = load();
+  if (lib.flock(fd, operation) === 0) return true;
+  const errno = lib.errno();
+  if (errno === osConstants.errno.EWOULDBLOCK) return false;
+  throw new SyscallError('flock', errno, errnoName(errno), path);
+}
+
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  check(load().mknod(path, mode, makedev(major, minor)), 'mknod', path);
+}
+
+export function lsetxattr(path: string, name: string, value: Buffer): void {
+  check(load().lsetxattr(path, name, value, value.length, 0), 'lsetxattr', path, name);
+}
+
+/** lgetxattr(2); undefined when the attribute is absent. */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  const lib = load();
+  const buffer = Buffer.alloc(4096);
+  const size = lib.lgetxattr(path, name, buffer, buffer.length);
+  if (size >= 0) return buffer.subarray(0, size);
+  const errno = lib.errno();
+  if (errno === osConstants.errno.ENODATA) return undefined;
+  throw new SyscallError('lgetxattr', errno, errnoName(errno), path, name);
+}
+
+const SYS_pidfd_send_signal = 424;
+const SYS_pidfd_open = 434;
+
+export function pidfdOpen(pid: number): number {
+  return check(load().syscall(SYS_pidfd_open, 'int', pid, 'unsigned int', 0), 'pidfd_open', `pid ${pid}`);
+}
+
+export function pidfdSendSignal(pidfd: number, signal: number): void {
+  check(
+    load().syscall(SYS_pidfd_send_signal, 'int', pidfd, 'int', signal, 'void *', null, 'unsigned int', 0),
+    'pidfd_send_signal',
+  );
+}
+
+/**
+ * syncfs(2): flushes the whole filesystem holding `fd`. One call after writing thousands of
+ * files costs far less than an fsync per file.
+ */
+export function syncfs(fd: number, path?: string): void {
+  check(load().syncfs(fd), 'syncfs', path);
+}

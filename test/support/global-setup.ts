@@ -1,0 +1,42 @@
+/**
+ * Runs once before the integration tests: makes sure the build output and the native helper
+ * exist (tests exercise the real binaries) and records the mount table and cgroup tree so the
+ * teardown can prove nothing leaked.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const repo = path.resolve(import.meta.dirname, '..', '..');
+
+function leakSnapshot(): { mounts: string[]; cgroups: string[] } {
+  const mounts = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((target) => target.includes('gantry-test'));
+  const cgroups: string[] = [];
+  const base = '/sys/fs/cgroup';
+  for (const hierarchy of fs.existsSync(base) ? fs.readdirSync(base) : []) {
+    const dir = path.join(base, hierarchy);
+    try {
+      for (const entry of fs.readdirSync(dir)) if (entry.startsWith('gantry-test')) cgroups.push(path.join(dir, entry));
+    } catch {
+      // not a directory
+    }
+  }
+  return { mounts, cgroups };
+}
+
+export function setup(): void {
+  if (process.getuid?.() !== 0) return;
+  execFileSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+}
+
+export function teardown(): void {
+  if (process.getuid?.() !== 0) return;
+  const leaks = leakSnapshot();
+  if (leaks.mounts.length > 0 || leaks.cgroups.length > 0) {
+    throw new Error(`integration tests leaked:\n${[...leaks.mounts, ...leaks.cgroups].join('\n')}`);
+  }
+}
