@@ -1,0 +1,119 @@
+/**
+ * All kernel access of the cgroup drivers goes through `CgroupFs`, so unit tests can run the
+ * real drivers on a fake tree (and make it refuse a value), and integration tests on the kernel.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { hasCode, isErrnoException, SyscallError } from '../errors.js';
+
+export interface CgroupFs {
+  readFile(file: string): Promise<string>;
+  /**
+   * Writes `data` with one write(2) to a file that must exist: cgroupfs acts on each write, and a
+   * missing file means the kernel lacks the knob, so it must never be created.
+   */
+  writeFile(file: string, data: string): Promise<void>;
+  /** mkdir(2) of one level; resolves false when the directory already exists. */
+  mkdir(dir: string): Promise<boolean>;
+  rmdir(dir: string): Promise<void>;
+  readdir(dir: string): Promise<string[]>;
+  exists(file: string): Promise<boolean>;
+  /** Marks a directory as created by Gantry, so a later process may remove it when empty. */
+  markCreated(dir: string): Promise<void>;
+  createdByGantry(dir: string): Promise<boolean>;
+}
+
+/**
+ * The marker is an xattr on the cgroup directory itself: cgroupfs keeps xattrs in memory for as
+ * long as the cgroup exists, and no other file can be created in a cgroup directory.
+ */
+export const CREATED_MARK_XATTR = 'trusted.gantry.created';
+
+/** Turns a Node fs error into a SyscallError that names the call and path, keeping the cause. */
+export function toSyscallError(error: unknown, syscall: string, file: string): unknown {
+  if (!isErrnoException(error) || error instanceof SyscallError) return error;
+  const wrapped = new SyscallError(syscall, Math.abs(error.errno ?? 0), error.code ?? 'EIO', file);
+  wrapped.cause = error;
+  return wrapped;
+}
+
+export function errorCode(error: unknown): string | undefined {
+  if (error instanceof SyscallError) return error.code;
+  return isErrnoException(error) ? error.code : undefined;
+}
+
+export const hostCgroupFs: CgroupFs = {
+  async readFile(file) {
+    try {
+      return await fsp.readFile(file, 'utf8');
+    } catch (error) {
+      throw toSyscallError(error, 'read', file);
+    }
+  },
+  async writeFile(file, data) {
+    let handle: fsp.FileHandle;
+    try {
+      // O_TRUNC without O_CREAT: a fake tree behaves like cgroupfs (replace, never create).
+      handle = await fsp.open(file, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
+    } catch (error) {
+      throw toSyscallError(error, 'open', file);
+    }
+    try {
+      await handle.write(data);
+    } catch (error) {
+      throw toSyscallError(error, 'write', file);
+    } finally {
+      await handle.close();
+    }
+  },
+  async mkdir(dir) {
+    try {
+      await fsp.mkdir(dir, 0o755);
+      return true;
+    } catch (error) {
+      if (hasCode(error, 'EEXIST')) return false;
+      throw toSyscallError(error, 'mkdir', dir);
+    }
+  },
+  async rmdir(dir) {
+    try {
+      await fsp.rmdir(dir);
+    } catch (error) {
+      throw toSyscallError(error, 'rmdir', dir);
+    }
+  },
+  async readdir(dir) {
+    try {
+      return await fsp.readdir(dir);
+    } catch (error) {
+      throw toSyscallError(error, 'readdir', dir);
+    }
+  },
+  async exists(file) {
+    try {
+      await fsp.access(file);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  async markCreated(dir) {
+    const { lsetxattr } = await import('../sys/libc.js');
+    lsetxattr(dir, CREATED_MARK_XATTR, Buffer.from('1'));
+  },
+  async createdByGantry(dir) {
+    const { lgetxattr } = await import('../sys/libc.js');
+    return lgetxattr(dir, CREATED_MARK_XATTR) !== undefined;
+  },
+};
+
+/** The file's content, or undefined when the kernel does not have it (ENOENT, ENODEV). */
+export async function readOptional(cgroupFs: CgroupFs, file: string): Promise<string | undefined> {
+  try {
+    return await cgroupFs.readFile(file);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENODEV' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}

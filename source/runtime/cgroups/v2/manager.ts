@@ -1,0 +1,242 @@
+/**
+ * The cgroup v2 driver: one directory in the unified tree, controllers enabled down the parent
+ * chain, each controller set through its own file beside this one.
+ */
+import path from 'node:path';
+import { NotFoundError, UnsupportedError } from '../../errors.js';
+import type { CgroupLayout, UnifiedHierarchy } from '../detect.js';
+import { readOptional, type CgroupFs } from '../fs.js';
+import { withRollback, type ChangeJournal } from '../journal.js';
+import {
+  cgroupSegments,
+  createdBeforeFailure,
+  ensureCgroupDirectory,
+  readProcs,
+  removeCgroupDirectory,
+  removeEmptyParents,
+  type NewDirectory,
+} from '../tree.js';
+import type {
+  CgroupManager,
+  CgroupMount,
+  CgroupStats,
+  DeviceRule,
+  FreezerState,
+  Resources,
+} from '../types.js';
+import { validateResources } from '../validate.js';
+import { parsePressure } from '../values.js';
+import type { V2ResourceController } from './controller.js';
+import { cpuController, cpuStats } from './cpu.js';
+import { cpusetController } from './cpuset.js';
+import { recordDeviceRules } from './devices.js';
+import { freezerStateV2, freezeV2, thawV2 } from './freezer.js';
+import { hugetlbController } from './hugetlb.js';
+import { ioController, ioStats } from './io.js';
+import { memoryController, memoryStats } from './memory.js';
+import { pidsController, pidsStats } from './pids.js';
+import { availableControllers, enableControllers, WANTED_CONTROLLERS } from './subtree.js';
+
+const RESOURCE_CONTROLLERS: V2ResourceController[] = [
+  cpusetController,
+  memoryController,
+  cpuController,
+  pidsController,
+  ioController,
+  hugetlbController,
+];
+
+export interface V2ManagerOptions {
+  layout: CgroupLayout;
+  parent: string;
+  name: string;
+  fs: CgroupFs;
+  warn: (message: string) => void;
+  freezeTimeoutMs?: number;
+  destroyTimeoutMs?: number;
+}
+
+export class V2CgroupManager implements CgroupManager {
+  readonly version = 2 as const;
+  readonly path: string;
+  readonly deviceEnforcement = 'ebpf' as const;
+  private readonly segments: { parent: string[]; all: string[] };
+  private readonly unified: UnifiedHierarchy;
+  private readonly dir: string;
+  private lastDeviceRules: DeviceRule[] | undefined;
+
+  constructor(private readonly options: V2ManagerOptions) {
+    if (!options.layout.unified) throw new UnsupportedError('the host has no cgroup v2 (unified) hierarchy');
+    this.unified = options.layout.unified;
+    this.segments = cgroupSegments(options.parent, options.name);
+    this.path = `/${this.segments.all.join('/')}`;
+    this.dir = path.join(this.unified.mountPoint, ...this.segments.all);
+  }
+
+  private get fs(): CgroupFs {
+    return this.options.fs;
+  }
+
+  /** The container's directory in the unified tree. */
+  get directory(): string {
+    return this.dir;
+  }
+
+  /** Controllers `resources` needs, after refusing what v2 cannot do at all. */
+  private requiredControllers(resources: Resources): Set<string> {
+    if (resources.netClsClassid !== undefined || resources.netPrioIfpriomap !== undefined) {
+      throw new UnsupportedError(
+        "the host's cgroup v2 has no net_cls/net_prio controller; egress classes and priorities are not available on a cgroup v2 host",
+        { hint: 'classify traffic with tc or nftables by cgroup path (socket cgroupv2 match) instead' },
+      );
+    }
+    if (resources.kernelMemory !== undefined && resources.kernelMemory !== 0) {
+      throw new UnsupportedError(
+        'cgroup v2 has no separate kernel-memory limit (kernel memory counts toward --memory)',
+        {
+          hint: 'drop --kernel-memory',
+        },
+      );
+    }
+    if (resources.oomKillDisable === true) {
+      throw new UnsupportedError(
+        'cgroup v2 cannot disable the OOM killer for a cgroup (--oom-kill-disable)',
+        {
+          hint: 'drop --oom-kill-disable, or give the container more --memory',
+        },
+      );
+    }
+    return new Set(RESOURCE_CONTROLLERS.filter((c) => c.wants(resources)).map((c) => c.name));
+  }
+
+  private async checkAvailable(required: Set<string>, where: string): Promise<void> {
+    const available = new Set(await availableControllers(this.fs, where));
+    for (const controller of required) {
+      if (!available.has(controller)) {
+        throw new UnsupportedError(
+          `the host's cgroup v2 has no ${controller} controller available at ${where}`,
+          {
+            hint: `available: ${[...available].join(' ') || 'none'}`,
+          },
+        );
+      }
+    }
+  }
+
+  private async applyAll(
+    journal: ChangeJournal,
+    resources: Resources,
+    phase: 'create' | 'update',
+  ): Promise<void> {
+    for (const controller of RESOURCE_CONTROLLERS) {
+      if (!controller.wants(resources)) continue;
+      await controller.apply(
+        { fs: this.fs, dir: this.dir, journal, phase, warn: this.options.warn },
+        resources,
+      );
+    }
+    if (resources.devices !== undefined) this.lastDeviceRules = recordDeviceRules(resources);
+  }
+
+  async create(resources: Resources): Promise<void> {
+    validateResources(resources);
+    const required = this.requiredControllers(resources);
+    await this.checkAvailable(required, this.unified.mountPoint);
+    const wanted = WANTED_CONTROLLERS;
+    let created: NewDirectory[] = [];
+    try {
+      await enableControllers(this.fs, this.unified.mountPoint, wanted, required);
+      created = await ensureCgroupDirectory(
+        this.fs,
+        this.unified.mountPoint,
+        this.segments.all,
+        async (dir, _isNew, leaf) => {
+          // A leaf holds the processes, and v2 lets only cgroups without enabled children
+          // controllers hold processes, so only the parents enable anything.
+          if (!leaf) await enableControllers(this.fs, dir, wanted, required);
+        },
+        this.options.warn,
+      ).catch((error: unknown) => {
+        created = createdBeforeFailure(error);
+        throw error;
+      });
+      await withRollback(this.fs, (journal) => this.applyAll(journal, resources, 'create'));
+    } catch (error) {
+      for (const { dir } of [...created].reverse()) {
+        await removeCgroupDirectory(this.fs, dir, 0).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  async update(resources: Resources): Promise<void> {
+    validateResources(resources, { update: true });
+    const required = this.requiredControllers(resources);
+    if (!(await this.exists())) throw new NotFoundError(`the cgroup ${this.path} does not exist`);
+    await this.checkAvailable(required, this.dir);
+    await withRollback(this.fs, (journal) => this.applyAll(journal, resources, 'update'));
+  }
+
+  procsFiles(): string[] {
+    return [path.join(this.dir, 'cgroup.procs')];
+  }
+
+  oomCounter(): { file: string; key: string } {
+    return { file: path.join(this.dir, 'memory.events'), key: 'oom_kill' };
+  }
+
+  containerMounts(): CgroupMount[] {
+    return [{ destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup2', options: [] }];
+  }
+
+  async freeze(): Promise<void> {
+    await freezeV2(this.fs, this.dir, this.options.freezeTimeoutMs);
+  }
+
+  async thaw(): Promise<void> {
+    await thawV2(this.fs, this.dir, this.options.freezeTimeoutMs);
+  }
+
+  async freezerState(): Promise<FreezerState> {
+    return freezerStateV2(this.fs, this.dir);
+  }
+
+  async pids(): Promise<number[]> {
+    return (await readProcs(this.fs, this.dir)).sort((a, b) => a - b);
+  }
+
+  async stats(): Promise<CgroupStats> {
+    const stats: CgroupStats = { time: Date.now() };
+    const memory = await memoryStats(this.fs, this.dir);
+    if (memory) stats.memory = memory;
+    const cpu = await cpuStats(this.fs, this.dir);
+    if (cpu) stats.cpu = cpu;
+    const pids = await pidsStats(this.fs, this.dir);
+    if (pids) stats.pids = pids;
+    const io = await ioStats(this.fs, this.dir);
+    if (io) stats.io = io;
+    const pressure: NonNullable<CgroupStats['pressure']> = {};
+    for (const resource of ['cpu', 'memory', 'io']) {
+      const text = await readOptional(this.fs, path.join(this.dir, `${resource}.pressure`));
+      if (text !== undefined) pressure[resource] = parsePressure(text);
+    }
+    if (Object.keys(pressure).length > 0) stats.pressure = pressure;
+    return stats;
+  }
+
+  async destroy(): Promise<void> {
+    await removeCgroupDirectory(this.fs, this.dir, this.options.destroyTimeoutMs);
+  }
+
+  async exists(): Promise<boolean> {
+    return this.fs.exists(this.dir);
+  }
+
+  async removeParentIfEmpty(): Promise<void> {
+    await removeEmptyParents(this.fs, this.unified.mountPoint, this.segments.parent);
+  }
+
+  deviceRules(): DeviceRule[] | undefined {
+    return this.lastDeviceRules?.map((rule) => ({ ...rule }));
+  }
+}

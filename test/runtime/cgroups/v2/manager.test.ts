@@ -1,0 +1,280 @@
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCgroupManager } from '../../../../source/runtime/cgroups/create-manager.js';
+import { defaultDeviceRules } from '../../../../source/runtime/cgroups/parse.js';
+import type { CgroupManager } from '../../../../source/runtime/cgroups/types.js';
+import { InvalidArgumentError, UnsupportedError } from '../../../../source/runtime/errors.js';
+import { FakeCgroupFs, tempTree } from '../fake-cgroupfs.js';
+
+const MiB = 1024 * 1024;
+const roots: string[] = [];
+
+afterEach(async () => {
+  for (const root of roots.splice(0)) await fsp.rm(root, { recursive: true, force: true });
+});
+
+async function setup(
+  controllers?: string[],
+  missing: string[] = [],
+): Promise<{ fake: FakeCgroupFs; manager: CgroupManager; root: string; warnings: string[] }> {
+  const root = await tempTree('v2');
+  roots.push(root);
+  const fake = await FakeCgroupFs.v2(root, controllers, missing);
+  const warnings: string[] = [];
+  const manager = createCgroupManager({
+    cgroupRoot: root,
+    parent: 'gantry',
+    name: 'c1',
+    fs: fake,
+    onWarning: (message) => warnings.push(message),
+    freezeTimeoutMs: 1000,
+    destroyTimeoutMs: 50,
+  });
+  return { fake, manager, root, warnings };
+}
+
+async function read(fake: FakeCgroupFs, file: string): Promise<string> {
+  return (await fake.readText(`gantry/c1/${file}`)).trim();
+}
+
+describe('v2 manager: create and update', () => {
+  it('enables controllers down the parent chain and writes each limit', async () => {
+    const { fake, manager } = await setup();
+    expect(manager.version).toBe(2);
+    await manager.create({
+      memory: 32 * MiB,
+      memorySwap: 96 * MiB,
+      memoryReservation: 16 * MiB,
+      memoryHigh: 24 * MiB,
+      cpuShares: 512,
+      cpuQuota: 50000,
+      cpusetCpus: '0-1',
+      cpusetMems: '0',
+      pidsLimit: -1,
+      blkioWeight: 500,
+      blkioDeviceReadBps: [{ path: '/dev/vda', major: 254, minor: 0, rate: MiB }],
+      blkioDeviceWriteBps: [{ path: '/dev/vda', major: 254, minor: 0, rate: 2 * MiB }],
+      blkioDeviceWriteIOps: [{ path: '/dev/vdb', major: 254, minor: 16, rate: 100 }],
+      hugepageLimits: { '2MB': 4 * MiB },
+      devices: defaultDeviceRules(),
+    });
+    expect((await fake.readText('cgroup.subtree_control')).trim().split(' ').sort()).toEqual([
+      'cpu',
+      'cpuset',
+      'hugetlb',
+      'io',
+      'memory',
+      'pids',
+    ]);
+    expect((await fake.readText('gantry/cgroup.subtree_control')).trim().split(' ').sort()).toEqual([
+      'cpu',
+      'cpuset',
+      'hugetlb',
+      'io',
+      'memory',
+      'pids',
+    ]);
+    // The leaf holds processes, so it enables nothing for children.
+    expect(await read(fake, 'cgroup.subtree_control')).toBe('');
+    expect(await read(fake, 'memory.max')).toBe(String(32 * MiB));
+    expect(await read(fake, 'memory.swap.max')).toBe(String(64 * MiB));
+    expect(await read(fake, 'memory.low')).toBe(String(16 * MiB));
+    expect(await read(fake, 'memory.high')).toBe(String(24 * MiB));
+    expect(await read(fake, 'cpu.weight')).toBe(String(1 + Math.floor((510 * 9999) / 262142)));
+    expect(await read(fake, 'cpu.max')).toBe('50000 100000');
+    expect(await read(fake, 'cpuset.cpus')).toBe('0-1');
+    expect(await read(fake, 'pids.max')).toBe('max');
+    expect(await read(fake, 'io.weight')).toBe(`default ${1 + Math.floor((490 * 9999) / 990)}`);
+    expect((await read(fake, 'io.max')).split('\n')).toEqual([
+      '254:0 rbps=1048576 wbps=2097152 riops=max wiops=max',
+      '254:16 rbps=max wbps=max riops=max wiops=100',
+    ]);
+    expect(fake.writesTo(/io\.max$/)).toEqual(['254:0 rbps=1048576 wbps=2097152', '254:16 wiops=100']);
+    expect(await read(fake, 'hugetlb.2MB.max')).toBe(String(4 * MiB));
+    expect(manager.deviceEnforcement).toBe('ebpf');
+    expect(manager.deviceRules()).toEqual(defaultDeviceRules());
+  });
+
+  it('formats cpu.max as "max period" and keeps the part not given', async () => {
+    const { fake, manager } = await setup();
+    await manager.create({ cpuQuota: 20000, cpuPeriod: 50000 });
+    expect(await read(fake, 'cpu.max')).toBe('20000 50000');
+    await manager.update({ cpuQuota: -1 });
+    expect(await read(fake, 'cpu.max')).toBe('max 50000');
+    await manager.update({ cpuPeriod: 100000 });
+    expect(await read(fake, 'cpu.max')).toBe('max 100000');
+  });
+
+  it('turns -1 into max and --memory-swap alone into swap over the current limit', async () => {
+    const { fake, manager } = await setup();
+    await manager.create({ memory: 64 * MiB });
+    await manager.update({ memorySwap: 96 * MiB });
+    expect(await read(fake, 'memory.swap.max')).toBe(String(32 * MiB));
+    await manager.update({ memory: -1 });
+    expect(await read(fake, 'memory.max')).toBe('max');
+    expect(await read(fake, 'memory.swap.max')).toBe('max');
+    await expect(manager.update({ memorySwap: 128 * MiB })).rejects.toThrow(/needs a memory limit/);
+  });
+
+  it('clears a throttle with rate 0 (io.max "max")', async () => {
+    const { fake, manager } = await setup();
+    const vda = { path: '/dev/vda', major: 254, minor: 0 };
+    await manager.create({ blkioDeviceReadBps: [{ ...vda, rate: 1000 }] });
+    await manager.update({ blkioDeviceReadBps: [{ ...vda, rate: 0 }] });
+    expect(await read(fake, 'io.max')).toBe('');
+  });
+
+  it('restores earlier fields when a later one is refused', async () => {
+    const { fake, manager } = await setup();
+    const vda = { path: '/dev/vda', major: 254, minor: 0 };
+    await manager.create({
+      memory: 64 * MiB,
+      cpuQuota: 50000,
+      pidsLimit: 10,
+      blkioDeviceReadBps: [{ ...vda, rate: 1000 }],
+    });
+    fake.refuse(/hugetlb\.2MB\.max$/, 'EINVAL');
+    const attempt = manager.update({
+      memory: 32 * MiB,
+      cpuQuota: 10000,
+      pidsLimit: 20,
+      blkioDeviceReadBps: [{ ...vda, rate: 5 }],
+      hugepageLimits: { '2MB': MiB },
+    });
+    await expect(attempt).rejects.toThrow(InvalidArgumentError);
+    expect(await read(fake, 'memory.max')).toBe(String(64 * MiB));
+    expect(await read(fake, 'cpu.max')).toBe('50000 100000');
+    expect(await read(fake, 'pids.max')).toBe('10');
+    expect(await read(fake, 'io.max')).toBe('254:0 rbps=1000 wbps=max riops=max wiops=max');
+  });
+
+  it('explains a refused cpuset', async () => {
+    const { fake, manager } = await setup();
+    await manager.create({});
+    fake.refuse(/cpuset\.cpus$/, 'EINVAL');
+    await fake.setText('gantry/cpuset.cpus.effective', '0-3\n');
+    await expect(manager.update({ cpusetCpus: '9' })).rejects.toThrow(
+      'cpuset-cpus 9 names CPUs the host (or the parent cgroup) does not have; available: 0-3',
+    );
+  });
+});
+
+describe('v2 manager: what v2 cannot do', () => {
+  it('refuses net_cls/net_prio, kernel memory and oom-kill-disable before writing anything', async () => {
+    const { manager, fake } = await setup();
+    await expect(manager.create({ netClsClassid: 1 })).rejects.toThrow(
+      /the host's cgroup v2 has no net_cls\/net_prio controller; /,
+    );
+    await expect(manager.create({ netPrioIfpriomap: { eth0: 1 } })).rejects.toThrow(UnsupportedError);
+    await expect(manager.create({ kernelMemory: 64 * MiB })).rejects.toThrow(/kernel-memory/);
+    await expect(manager.create({ oomKillDisable: true })).rejects.toThrow(/OOM killer/);
+    expect(fake.writes).toEqual([]);
+    expect(await manager.exists()).toBe(false);
+  });
+
+  it('says which controller the host lacks', async () => {
+    const { manager } = await setup(['cpu', 'memory']);
+    await expect(manager.create({ blkioWeight: 100 })).rejects.toThrow(/no io controller/);
+    await manager.create({ memory: 64 * MiB });
+  });
+});
+
+describe('v2 manager: freezer', () => {
+  it('writes cgroup.freeze and waits until cgroup.events says frozen', async () => {
+    const { fake, manager } = await setup();
+    await manager.create({});
+    fake.freezeDelayMs = 80;
+    const started = Date.now();
+    await manager.freeze();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(70);
+    expect(await read(fake, 'cgroup.freeze')).toBe('1');
+    expect(await read(fake, 'cgroup.events')).toContain('frozen 1');
+    expect(await manager.freezerState()).toBe('frozen');
+    await manager.thaw();
+    expect(await manager.freezerState()).toBe('thawed');
+  });
+
+  it('reports freezing while the kernel has not finished', async () => {
+    const { fake, manager } = await setup();
+    await manager.create({});
+    await fake.setText('gantry/c1/cgroup.freeze', '1\n');
+    expect(await manager.freezerState()).toBe('freezing');
+  });
+});
+
+describe('v2 manager: stats and the rest', () => {
+  it('reads memory, cpu, io, pids and pressure', async () => {
+    const { fake, manager } = await setup();
+    await manager.create({ memory: 64 * MiB, cpuQuota: 25000, pidsLimit: 50 });
+    const set = (file: string, text: string): Promise<void> => fake.setText(`gantry/c1/${file}`, text);
+    await set('memory.current', `${10 * MiB}\n`);
+    await set('memory.stat', `anon ${6 * MiB}\nfile ${4 * MiB}\ninactive_file ${MiB}\n`);
+    await set('memory.events', 'low 0\nhigh 0\nmax 3\noom 2\noom_kill 1\n');
+    await set('memory.swap.current', '4096\n');
+    await set('memory.peak', `${20 * MiB}\n`);
+    await set(
+      'cpu.stat',
+      'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 7\nnr_throttled 3\nthrottled_usec 40\n',
+    );
+    await set(
+      'io.stat',
+      '254:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n254:16 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0\n',
+    );
+    await set('pids.current', '4\n');
+    await set(
+      'cpu.pressure',
+      'some avg10=12.50 avg60=1.00 avg300=0.10 total=999\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n',
+    );
+    const stats = await manager.stats();
+    expect(stats.memory).toEqual({
+      usage: 10 * MiB,
+      workingSet: 9 * MiB,
+      limit: 64 * MiB,
+      maxUsage: 20 * MiB,
+      swapUsage: 4096,
+      cache: 4 * MiB,
+      anon: 6 * MiB,
+      oomKills: 1,
+      oomEvents: 2,
+    });
+    expect(stats.cpu).toEqual({
+      usageNanos: 1_500_000,
+      userNanos: 1_000_000,
+      systemNanos: 500_000,
+      periods: 7,
+      throttledPeriods: 3,
+      throttledNanos: 40_000,
+      quotaCpus: 0.25,
+    });
+    expect(stats.io).toEqual({ readBytes: 101, writeBytes: 202, readOps: 4, writeOps: 6 });
+    expect(stats.pids).toEqual({ current: 4, limit: 50 });
+    expect(stats.pressure?.cpu?.some).toEqual({ avg10: 12.5, avg60: 1, avg300: 0.1, total: 999 });
+    expect(stats.pressure?.memory?.full?.total).toBe(0);
+  });
+
+  it('gives one cgroup2 mount, the procs file and memory.events for OOM kills', async () => {
+    const { manager, root } = await setup();
+    expect(manager.containerMounts()).toEqual([
+      { destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup2', options: [] },
+    ]);
+    expect(manager.procsFiles()).toEqual([path.join(root, 'gantry/c1/cgroup.procs')]);
+    expect(manager.oomCounter()).toEqual({
+      file: path.join(root, 'gantry/c1/memory.events'),
+      key: 'oom_kill',
+    });
+  });
+
+  it('destroys idempotently and removes the parent it made', async () => {
+    const { manager, fake, root } = await setup();
+    await manager.create({});
+    await fake.writeFile(path.join(root, 'gantry/c1/cgroup.procs'), '77');
+    expect(await manager.pids()).toEqual([77]);
+    await expect(manager.destroy()).rejects.toThrow(/still in use by processes 77/);
+    await fake.setText('gantry/c1/cgroup.procs', '');
+    await manager.destroy();
+    await manager.destroy();
+    await manager.removeParentIfEmpty();
+    expect(await fake.exists(path.join(root, 'gantry'))).toBe(false);
+  });
+});
