@@ -108,12 +108,11 @@ export async function* readLogs(file: string, options: LogOptions = {}): AsyncGe
       return entries.filter(selected);
     };
     let initial = await readAvailable();
+    // Without --follow nothing more will come: a trailing partial line is the last line.
+    if (!options.follow) initial.push(...parser.flush().filter(selected));
     if (options.tail !== undefined) initial = options.tail === 0 ? [] : initial.slice(-options.tail);
     yield* initial;
-    if (!options.follow) {
-      yield* parser.flush().filter(selected);
-      return;
-    }
+    if (!options.follow) return;
     let watcher: fs.FSWatcher | undefined;
     let wake: (() => void) | undefined;
     try {

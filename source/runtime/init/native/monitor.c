@@ -42,6 +42,7 @@ struct monitor {
   char *stdin_pending;
   size_t stdin_len, stdin_cap;
   bool stdin_closed;
+  bool stdin_eof; /* close stdin once what is pending has been written */
   bool child_exited;
   int child_status;
   int exec_error;
@@ -132,8 +133,11 @@ static void handle_frame(struct monitor *m, struct client *c) {
     memcpy(m->stdin_pending + m->stdin_len, c->payload, c->payload_len);
     m->stdin_len += c->payload_len;
   } else if (type == FRAME_STDIN_EOF) {
-    if (m->plan->stdin_once)
-      close_stdin(m);
+    if (m->plan->stdin_once) {
+      m->stdin_eof = true;
+      if (!m->stdin_len)
+        close_stdin(m);
+    }
   } else if (type == FRAME_RESIZE && m->plan->terminal && m->io->out_fd >= 0) {
     unsigned rows = 0, cols = 0;
     char text[32] = {0};
@@ -158,8 +162,11 @@ static bool read_client(struct monitor *m, struct client *c) {
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return true;
   if (n <= 0) {
-    if (m->plan->stdin_once && m->client_count == 1)
-      close_stdin(m);
+    if (m->plan->stdin_once && m->client_count == 1) {
+      m->stdin_eof = true;
+      if (!m->stdin_len)
+        close_stdin(m);
+    }
     return false;
   }
   size_t pos = 0;
@@ -397,6 +404,8 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
         if (n > 0) {
           memmove(m.stdin_pending, m.stdin_pending + n, m.stdin_len - (size_t)n);
           m.stdin_len -= (size_t)n;
+          if (!m.stdin_len && m.stdin_eof)
+            close_stdin(&m);
         } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
           close_stdin(&m);
         }

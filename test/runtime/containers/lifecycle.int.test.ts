@@ -1,0 +1,174 @@
+/** Detached containers, exec, stop, logs, removal and leaks, on the real kernel. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cgroupDirectories, createEngineWithImage, mountsUnder, skipUnlessRoot, waitFor, type TestEngine } from '../../support/engine.js';
+
+function namespaceIds(pid: number): Record<string, string> {
+  return Object.fromEntries(
+    ['mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup'].map((ns) => [ns, fs.readlinkSync(`/proc/${pid}/ns/${ns}`)]),
+  );
+}
+
+function cgroupOf(pid: number): string {
+  return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+}
+
+describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await createEngineWithImage('life');
+  });
+  afterAll(async () => {
+    await engine?.cleanup();
+    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
+  });
+
+  const inspect = async (name: string) => JSON.parse((await engine.gantry(['inspect', name])).stdout)[0];
+
+  it('keeps a detached container running after the CLI exits; ps in a new process sees it', async () => {
+    const run = await engine.gantry(['run', '-d', '--name', 'bg', 'demo', 'sleep', '300']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    const ps = await engine.gantry(['ps', '--json']);
+    const rows = JSON.parse(ps.stdout) as { Names: string; State: string; Pid: number }[];
+    const row = rows.find((r) => r.Names === 'bg')!;
+    expect(row.State).toBe('running');
+    expect(fs.existsSync(`/proc/${row.Pid}`)).toBe(true);
+    expect(fs.readFileSync(`/proc/${row.Pid}/cmdline`, 'utf8')).toBe('sleep\u0000300\u0000');
+    // Its parent is the monitor, not a Node process: one small native process per container.
+    const state = await inspect('bg');
+    const parent = Number(fs.readFileSync(`/proc/${state.State.Pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    expect(fs.readFileSync(`/proc/${parent}/comm`, 'utf8').trim()).toBe('gantry-init');
+  });
+
+  it('execs into all of the container\'s namespaces and its cgroup', async () => {
+    const pid = (await inspect('bg')).State.Pid as number;
+    const exec = await engine.gantry(['exec', '-d', 'bg', 'sleep', '200']);
+    expect(exec.exitCode).toBe(0);
+    const execPid = await waitFor(() => {
+      for (const entry of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+        try {
+          if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8') === 'sleep\u0000200\u0000') return Number(entry);
+        } catch {
+          // raced with an exiting process
+        }
+      }
+      return undefined;
+    }, 5000, 'the exec process');
+    expect(namespaceIds(execPid)).toEqual(namespaceIds(pid));
+    expect(cgroupOf(execPid)).toBe(cgroupOf(pid));
+    expect(cgroupOf(pid)).toContain(`/${engine.cgroupParent}/`);
+    const inside = await engine.gantry(['exec', 'bg', 'sh', '-c', 'echo $$; hostname; ps | wc -l']);
+    const [execShellPid] = inside.stdout.trim().split('\n');
+    expect(Number(execShellPid)).toBeGreaterThan(1);
+    expect(Number(execShellPid)).toBeLessThan(20);
+  });
+
+  it('passes exit codes and options through exec', async () => {
+    expect((await engine.gantry(['exec', 'bg', 'sh', '-c', 'exit 3'])).exitCode).toBe(3);
+    expect((await engine.gantry(['exec', 'bg', 'no-such'])).exitCode).toBe(127);
+    const opts = await engine.gantry(['exec', '-e', 'X=1', '-w', '/tmp', '-u', '65534', 'bg', 'sh', '-c', 'echo $X $(pwd) $(id -u)']);
+    expect(opts.stdout.trim()).toBe('1 /tmp 65534');
+    const stdin = await engine.gantry(['exec', '-i', 'bg', 'cat'], { input: 'piped\n' });
+    expect(stdin.stdout).toBe('piped\n');
+  });
+
+  it('stops a process that ignores SIGTERM with SIGKILL after the timeout', async () => {
+    await engine.gantry(['run', '-d', '--name', 'stubborn', 'demo', 'sh', '-c', "trap '' TERM; while true; do sleep 0.1; done"]);
+    const started = Date.now();
+    const stop = await engine.gantry(['stop', '-t', '2', 'stubborn']);
+    const elapsed = Date.now() - started;
+    expect(stop.exitCode).toBe(0);
+    expect(elapsed).toBeGreaterThanOrEqual(1900);
+    const state = (await inspect('stubborn')).State;
+    expect(state.Status).toBe('exited');
+    expect(state.ExitCode).toBe(137);
+  });
+
+  it('stops a process that handles SIGTERM at once, with its own exit code', async () => {
+    await engine.gantry(['run', '-d', '--name', 'polite', 'demo', 'sh', '-c', "trap 'exit 42' TERM; while true; do sleep 0.1; done"]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    await engine.gantry(['stop', 'polite']);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await inspect('polite')).State.ExitCode).toBe(42);
+    expect((await engine.gantry(['wait', 'polite'])).stdout.trim()).toBe('42');
+  });
+
+  it('keeps stdout and stderr in the logs, apart, in order', async () => {
+    const run = await engine.gantry(['run', '--name', 'talker', 'demo', 'sh', '-c', 'echo out1; echo err1 >&2; echo out2; printf partial']);
+    expect(run.exitCode).toBe(0);
+    const logs = await engine.gantry(['logs', 'talker']);
+    expect(logs.stdout).toBe('out1\nout2\npartial');
+    expect(logs.stderr).toBe('err1\n');
+    const tail = await engine.gantry(['logs', '--tail', '1', 'talker']);
+    expect(tail.stdout).toBe('partial');
+    const stamped = await engine.gantry(['logs', '-t', 'talker']);
+    expect(stamped.stdout.split('\n')[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z out1$/);
+  });
+
+  it('follows the logs of a running container until it exits', async () => {
+    await engine.gantry(['run', '-d', '--name', 'ticker', 'demo', 'sh', '-c', 'for i in 1 2 3; do echo tick $i; sleep 0.3; done']);
+    const follow = await engine.gantry(['logs', '-f', 'ticker']);
+    expect(follow.stdout).toBe('tick 1\ntick 2\ntick 3\n');
+  });
+
+  it('kills with a chosen signal, and restarts', async () => {
+    await engine.gantry(['run', '-d', '--name', 'target', 'demo', 'sh', '-c', "trap 'exit 10' USR1; while true; do sleep 0.1; done"]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await engine.gantry(['kill', '-s', 'USR1', 'target'])).exitCode).toBe(0);
+    expect((await engine.gantry(['wait', 'target'])).stdout.trim()).toBe('10');
+    const restart = await engine.gantry(['restart', 'target']);
+    expect(restart.exitCode).toBe(0);
+    const state = await inspect('target');
+    expect(state.State.Status).toBe('running');
+    expect(state.RestartCount).toBe(1);
+    expect((await engine.gantry(['kill', 'target'])).exitCode).toBe(0);
+    expect((await engine.gantry(['wait', 'target'])).stdout.trim()).toBe('137');
+  });
+
+  it('refuses to remove a running container without -f; rm leaves no cgroup or state', async () => {
+    const id = (await engine.gantry(['run', '-d', '--name', 'doomed', 'demo', 'sleep', '100'])).stdout.trim();
+    const refused = await engine.gantry(['rm', 'doomed']);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain('container is running');
+    expect(refused.stderr).toContain('-f');
+    expect(cgroupDirectories(path.join(engine.cgroupParent, id)).length).toBeGreaterThan(0);
+    const removed = await engine.gantry(['rm', '-f', 'doomed']);
+    expect(removed.exitCode).toBe(0);
+    expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
+    expect(fs.existsSync(path.join(engine.root, 'containers', id))).toBe(false);
+    expect(fs.existsSync(path.join(engine.root, 'names', 'doomed'))).toBe(false);
+    expect((await engine.gantry(['run', '-d', '--name', 'doomed', 'demo', 'true'])).exitCode).toBe(0);
+  });
+
+  it('removes --rm containers when they exit, detached too', async () => {
+    const id = (await engine.gantry(['run', '-d', '--rm', 'demo', 'sh', '-c', 'sleep 0.2'])).stdout.trim();
+    await waitFor(() => !fs.existsSync(path.join(engine.root, 'containers', id)), 10_000, 'the monitor\'s cleanup');
+    expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
+  });
+
+  it('leaks nothing over 50 create/start/rm cycles', async () => {
+    const mountsBefore = mountsUnder('/');
+    const fdsBefore = fs.readdirSync('/proc/self/fd').length;
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const id = (await engine.gantry(['create', 'demo', 'true'])).stdout.trim();
+      ids.push(id);
+      expect((await engine.gantry(['start', '-a', id])).exitCode).toBe(0);
+      expect((await engine.gantry(['rm', id])).exitCode).toBe(0);
+    }
+    expect(mountsUnder('/')).toEqual(mountsBefore);
+    expect(fs.readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+    const containers = fs.readdirSync(path.join(engine.root, 'containers'));
+    expect(ids.filter((id) => containers.includes(id))).toEqual([]);
+    expect(ids.filter((id) => fs.existsSync(path.join(engine.root, 'locks', `${id}.lock`)))).toEqual([]);
+    for (const dir of cgroupDirectories(engine.cgroupParent)) {
+      const children = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      const running = JSON.parse((await engine.gantry(['ps', '--json'])).stdout).map((r: { Id: string }) => r.Id);
+      expect(children.filter((child) => !running.includes(child))).toEqual([]);
+    }
+    expect(fs.readdirSync(path.join(engine.root, 'tmp')).length).toBe(0);
+  }, 300_000);
+});

@@ -1,0 +1,195 @@
+/** The runtime core on the real kernel: namespaces, root filesystem, exit codes, process. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cgroupDirectories, createEngineWithImage, skipUnlessRoot, type TestEngine } from '../../support/engine.js';
+
+describe.skipIf(skipUnlessRoot)('gantry run', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await createEngineWithImage('run');
+  });
+  afterAll(async () => {
+    await engine?.cleanup();
+    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
+  });
+
+  it('runs the command as PID 1 and sees only its own processes', async () => {
+    const result = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'echo $$; ps -o pid,comm | tail -n +2']);
+    expect(result.exitCode).toBe(0);
+    const [pid, ...processes] = result.stdout.trim().split('\n');
+    expect(pid).toBe('1');
+    const pids = processes.map((line) => Number(line.trim().split(/\s+/)[0]));
+    expect(pids).toContain(1);
+    expect(Math.max(...pids)).toBeLessThan(10);
+  });
+
+  it('sets the hostname: the short id by default, --hostname when given', async () => {
+    const named = await engine.gantry(['run', '--rm', '--hostname', 'box1', 'demo', 'hostname']);
+    expect(named.stdout.trim()).toBe('box1');
+    const created = await engine.gantry(['create', 'demo', 'hostname']);
+    const id = created.stdout.trim();
+    const started = await engine.gantry(['start', '-a', id]);
+    expect(started.stdout.trim()).toBe(id.slice(0, 12));
+    await engine.gantry(['rm', id]);
+  });
+
+  it('has its own network stack with only lo, up; --net host shares the host stack', async () => {
+    const own = await engine.gantry(['run', '--rm', 'demo', 'cat', '/proc/net/dev']);
+    const interfaces = own.stdout.split('\n').slice(2).filter(Boolean).map((line) => line.split(':')[0]!.trim());
+    expect(interfaces).toEqual(['lo']);
+    const flags = await engine.gantry(['run', '--rm', 'demo', 'cat', '/sys/class/net/lo/operstate']);
+    expect(['unknown', 'up']).toContain(flags.stdout.trim());
+    const host = await engine.gantry(['run', '--rm', '--net', 'host', 'demo', 'cat', '/proc/net/dev']);
+    const hostInterfaces = fs.readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter(Boolean).length;
+    expect(host.stdout.split('\n').slice(2).filter(Boolean).length).toBe(hostInterfaces);
+  });
+
+  it('returns the exit code of the command, 126 when it cannot run and 127 when it is missing', async () => {
+    expect((await engine.gantry(['run', '--rm', 'demo', 'true'])).exitCode).toBe(0);
+    expect((await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'exit 7'])).exitCode).toBe(7);
+    const missing = await engine.gantry(['run', '--rm', 'demo', 'no-such-command']);
+    expect(missing.exitCode).toBe(127);
+    expect(missing.stderr).toContain('executable file not found in $PATH');
+    const notExecutable = await engine.gantry(['run', '--rm', 'demo', '/etc/passwd']);
+    expect(notExecutable.exitCode).toBe(126);
+    const directory = await engine.gantry(['run', '--rm', 'demo', '/tmp']);
+    expect(directory.exitCode).toBe(126);
+    const killed = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'sh -c "kill -9 \\$\\$"; exit $?']);
+    expect(killed.exitCode).toBe(137);
+  });
+
+  it('keeps a failed start as created with the exit code, like docker', async () => {
+    const result = await engine.gantry(['run', '--name', 'missing-cmd', 'demo', 'nope']);
+    expect(result.exitCode).toBe(127);
+    const state = JSON.parse((await engine.gantry(['inspect', 'missing-cmd'])).stdout)[0].State;
+    expect(state.Status).toBe('created');
+    expect(state.ExitCode).toBe(127);
+    expect(state.Error).toContain('nope');
+    await engine.gantry(['rm', 'missing-cmd']);
+  });
+
+  it('stacks the image read-only under a writable layer: writes reach neither the image nor the next container', async () => {
+    const first = await engine.gantry(['run', '--name', 'writer', 'demo', 'sh', '-c', 'echo changed > /etc/motd-test && rm /bin/ls && echo ok']);
+    expect(first.stdout.trim()).toBe('ok');
+    const inspect = JSON.parse((await engine.gantry(['inspect', 'writer'])).stdout)[0];
+    const upper = inspect.GraphDriver.Data.UpperDir as string;
+    expect(fs.readFileSync(path.join(upper, 'etc', 'motd-test'), 'utf8')).toBe('changed\n');
+    const whiteout = fs.lstatSync(path.join(upper, 'bin', 'ls'));
+    expect(whiteout.isCharacterDevice() && whiteout.rdev === 0).toBe(true);
+    for (const lower of (inspect.GraphDriver.Data.LowerDir as string).split(':')) {
+      expect(fs.existsSync(path.join(lower, 'etc', 'motd-test'))).toBe(false);
+    }
+    const second = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'cat /etc/motd-test 2>/dev/null; test -e /bin/ls && echo ls-present']);
+    expect(second.stdout.trim()).toBe('ls-present');
+    const root = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'grep " / " /proc/self/mountinfo']);
+    expect(root.stdout).toContain(' - overlay overlay ');
+    await engine.gantry(['rm', 'writer']);
+  });
+
+  it('runs in a pivoted root with no trace of the host filesystem', async () => {
+    const result = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'cat /proc/self/mountinfo']);
+    const targets = result.stdout.trim().split('\n').map((line) => line.split(' ')[4]!);
+    expect(targets[0]).toBe('/');
+    expect(targets.filter((target) => target === '/')).toHaveLength(1);
+    expect(targets.some((target) => target.includes(engine.root))).toBe(false);
+    const ls = await engine.gantry(['run', '--rm', 'demo', 'ls', '/']);
+    expect(ls.stdout).not.toContain('work');
+  });
+
+  it('gives /dev the standard nodes and links, /sys and /sys/fs/cgroup read-only', async () => {
+    const script = [
+      'for n in null zero full random urandom tty ptmx; do test -e /dev/$n && echo $n; done',
+      'for l in fd stdin stdout stderr; do test -L /dev/$l && echo link-$l; done',
+      'test -d /dev/pts && echo pts; test -d /dev/shm && echo shm',
+      'touch /sys/x 2>/dev/null || echo sys-ro',
+      'mkdir /sys/fs/cgroup/x 2>/dev/null || echo cgroup-ro',
+      'head -c 4 /dev/zero | wc -c',
+    ].join('; ');
+    const result = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', script]);
+    const lines = result.stdout.trim().split('\n');
+    for (const expected of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'ptmx', 'link-fd', 'link-stdin', 'link-stdout', 'link-stderr', 'pts', 'shm', 'sys-ro', 'cgroup-ro', '4']) {
+      expect(lines).toContain(expected);
+    }
+  });
+
+  it('masks and write-protects the paths runc protects', async () => {
+    // Only paths this kernel has: masking a missing file is (rightly) a no-op.
+    const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'].filter((p) => fs.existsSync(p));
+    expect(masked.length).toBeGreaterThan(0);
+    expect(fs.readFileSync('/proc/keys', 'utf8').length).toBeGreaterThan(0);
+    const script = [
+      ...masked.map((p) => `echo "${p} $(cat ${p} | wc -c)"`),
+      'echo "/sys/firmware $(ls /sys/firmware | wc -l)"',
+      'echo 1 > /proc/sysrq-trigger 2>/dev/null || echo sysrq-ro',
+      'echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo procsys-ro',
+      'grep -q " /proc/sys ro," /proc/self/mountinfo && echo procsys-mounted-ro',
+    ].join('; ');
+    const result = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', script]);
+    const lines = result.stdout.trim().split('\n').map((l) => l.trim());
+    expect(lines).toEqual([...masked.map((p) => `${p} 0`), '/sys/firmware 0', 'sysrq-ro', 'procsys-ro', 'procsys-mounted-ro']);
+  });
+
+  it("manages /etc/hostname, /etc/hosts and /etc/resolv.conf", async () => {
+    const result = await engine.gantry(['run', '--rm', '--hostname', 'h1', 'demo', 'sh', '-c', 'cat /etc/hostname; grep -c localhost /etc/hosts; grep h1 /etc/hosts; test -f /etc/resolv.conf && echo resolv']);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toBe('h1');
+    expect(Number(lines[1])).toBeGreaterThan(0);
+    expect(lines[2]).toContain('h1');
+    expect(lines[3]).toBe('resolv');
+  });
+
+  it('passes env (-e and image ENV), working dir (-w) and user (-u uid:gid and names)', async () => {
+    const env = await engine.gantry(['run', '--rm', '-e', 'FOO=bar baz', '-e', 'PATH=/bin', 'demo', 'sh', '-c', 'echo "$FOO|$PATH|$HOSTNAME|$HOME"']);
+    expect(env.stdout.trim()).toMatch(/^bar baz\|\/bin\|[0-9a-f]{12}\|\/root$/);
+    const workdir = await engine.gantry(['run', '--rm', '-w', '/made/by/docker', 'demo', 'pwd']);
+    expect(workdir.stdout.trim()).toBe('/made/by/docker');
+    const numeric = await engine.gantry(['run', '--rm', '-u', '1234:5678', 'demo', 'id']);
+    expect(numeric.stdout.trim()).toMatch(/^uid=1234 gid=5678/);
+    const named = await engine.gantry(['run', '--rm', '-u', 'nobody', 'demo', 'id', '-u']);
+    expect(named.stdout.trim()).toBe('65534');
+    const unknown = await engine.gantry(['run', '--rm', '-u', 'no-such-user', 'demo', 'id']);
+    expect(unknown.exitCode).not.toBe(0);
+    expect(unknown.stderr).toContain('unable to find user no-such-user');
+  });
+
+  it("holds docker's default capabilities, nothing else, and no_new_privs", async () => {
+    const result = await engine.gantry(['run', '--rm', 'demo', 'grep', '-E', '^(CapEff|CapBnd|CapPrm|CapInh|NoNewPrivs)', '/proc/self/status']);
+    const fields = Object.fromEntries(result.stdout.trim().split('\n').map((line) => line.split(/:\s+/) as [string, string]));
+    // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP
+    expect(fields.CapEff).toBe('00000000a80425fb');
+    expect(fields.CapBnd).toBe('00000000a80425fb');
+    expect(fields.CapInh).toBe('0000000000000000');
+    expect(fields.NoNewPrivs).toBe('1');
+    const added = await engine.gantry(['run', '--rm', '--cap-add', 'NET_ADMIN', '--cap-drop', 'MKNOD', 'demo', 'grep', 'CapEff', '/proc/self/status']);
+    expect(added.stdout).toContain((0xa80425fb + (1 << 12) - (1 << 27)).toString(16).padStart(16, '0'));
+    const nonRoot = await engine.gantry(['run', '--rm', '-u', '1000', 'demo', 'grep', 'CapEff', '/proc/self/status']);
+    expect(nonRoot.stdout).toContain('0000000000000000');
+  });
+
+  it('applies --ulimit and --read-only', async () => {
+    const limits = await engine.gantry(['run', '--rm', '--ulimit', 'nofile=512:1024', 'demo', 'sh', '-c', 'ulimit -n; ulimit -Hn']);
+    expect(limits.stdout.trim().split('\n')).toEqual(['512', '1024']);
+    const readonly = await engine.gantry(['run', '--rm', '--read-only', 'demo', 'sh', '-c', 'touch /x 2>/dev/null || echo ro; touch /dev/shm/x && echo shm-rw']);
+    expect(readonly.stdout.trim().split('\n')).toEqual(['ro', 'shm-rw']);
+  });
+
+  it('bind mounts host paths with -v, read-only with :ro', async () => {
+    const dir = fs.mkdtempSync(path.join(engine.root, 'vol-'));
+    fs.writeFileSync(path.join(dir, 'in.txt'), 'from host\n');
+    const result = await engine.gantry(['run', '--rm', '-v', `${dir}:/data`, '-v', `${dir}:/ro:ro`, 'demo', 'sh', '-c', 'cat /data/in.txt; echo back > /data/out.txt; echo x > /ro/y 2>/dev/null || echo ro-refused']);
+    expect(result.stdout.trim().split('\n')).toEqual(['from host', 'ro-refused']);
+    expect(fs.readFileSync(path.join(dir, 'out.txt'), 'utf8')).toBe('back\n');
+  });
+
+  it('gives a real pty with -t, with the size of the terminal', async () => {
+    const result = await engine.gantry(['run', '--rm', '-t', 'demo', 'sh', '-c', 'tty; test -t 0 && echo stdin-tty']);
+    expect(result.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(result.stdout).toContain('stdin-tty');
+  });
+
+  it('feeds stdin with -i', async () => {
+    const result = await engine.gantry(['run', '--rm', '-i', 'demo', 'sh', '-c', 'tr a-z A-Z'], { input: 'hello stdin\n' });
+    expect(result.stdout.trim()).toBe('HELLO STDIN');
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * Integration tests run the real `gantry` binary against a private state root and cgroup
+ * parent, and clean up everything they made even when a test fails.
+ */
+import { execa, type Options, type ResultPromise } from 'execa';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REPO = path.resolve(import.meta.dirname, '..', '..');
+export const GANTRY = path.join(REPO, 'bin', 'gantry.js');
+export const GANTRY_OCI = path.join(REPO, 'bin', 'gantry-oci.js');
+export const HELPER = path.join(REPO, 'dist', 'bin', 'gantry-init');
+
+export const isRoot = process.getuid?.() === 0;
+export const skipUnlessRoot = isRoot ? '' : 'integration tests need root (real namespaces, mounts and cgroups)';
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface TestEngine {
+  root: string;
+  cgroupParent: string;
+  env: Record<string, string>;
+  /** Runs `gantry ARGS` and resolves with its output and status (never rejects on failure). */
+  gantry(args: readonly string[], options?: Options): Promise<RunResult>;
+  /** Starts `gantry ARGS` and returns the process (for streaming and kill tests). */
+  spawn(args: readonly string[], options?: Options): ResultPromise;
+  cleanup(): Promise<void>;
+}
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+export function cgroupDirectories(parent: string): string[] {
+  const found: string[] = [];
+  for (const hierarchy of fs.readdirSync(CGROUP_ROOT)) {
+    const dir = path.join(CGROUP_ROOT, hierarchy, parent);
+    if (fs.existsSync(dir)) found.push(dir);
+  }
+  return found;
+}
+
+function killCgroupProcesses(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) killCgroupProcesses(path.join(dir, entry.name));
+  }
+  try {
+    for (const pid of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  } catch {
+    // not a cgroup directory
+  }
+}
+
+function removeCgroupTree(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) removeCgroupTree(path.join(dir, entry.name));
+  }
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
+export async function createTestEngine(label = 'engine'): Promise<TestEngine> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `gantry-test-${label}-`));
+  const cgroupParent = `gantry-test-${path.basename(root).slice(-12)}`;
+  const env = { GANTRY_ROOT: root, GANTRY_CGROUP_PARENT: cgroupParent };
+  const gantry = async (args: readonly string[], options: Options = {}): Promise<RunResult> => {
+    const stdin = options.input === undefined && options.inputFile === undefined ? { stdin: 'ignore' as const } : {};
+    const result = await execa(process.execPath, [GANTRY, ...args], { env, reject: false, stripFinalNewline: false, ...stdin, ...options });
+    return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 128 };
+  };
+  return {
+    root,
+    cgroupParent,
+    env,
+    gantry,
+    spawn: (args, options = {}) => execa(process.execPath, [GANTRY, ...args], { env, reject: false, ...options }),
+    async cleanup() {
+      const listed = await gantry(['ps', '-aq', '--no-trunc']);
+      for (const id of listed.stdout.split('\n').filter(Boolean)) await gantry(['rm', '-f', id]);
+      for (const dir of cgroupDirectories(cgroupParent)) killCgroupProcesses(dir);
+      for (const dir of cgroupDirectories(cgroupParent)) removeCgroupTree(dir);
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A test engine with the from-host image imported as "demo". */
+export async function createEngineWithImage(label?: string): Promise<TestEngine> {
+  const engine = await createTestEngine(label);
+  const result = await engine.gantry(['image', 'from-host', 'demo']);
+  if (result.exitCode !== 0) {
+    await engine.cleanup();
+    throw new Error(`gantry image from-host failed: ${result.stderr}`);
+  }
+  return engine;
+}
+
+export function mountsUnder(prefix: string): string[] {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((target) => target.startsWith(prefix));
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
