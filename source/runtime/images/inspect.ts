@@ -2,7 +2,8 @@
 import type { ImageRecord, OciImageConfig } from './types.js';
 
 export function inspectImage(record: ImageRecord, config: OciImageConfig): Record<string, unknown> {
-  const repository = (name: string) => name.slice(0, name.lastIndexOf(':') > name.lastIndexOf('/') ? name.lastIndexOf(':') : name.length);
+  const repository = (name: string) =>
+    name.slice(0, name.lastIndexOf(':') > name.lastIndexOf('/') ? name.lastIndexOf(':') : name.length);
   return {
     Id: record.id,
     RepoTags: record.names,
@@ -14,7 +15,15 @@ export function inspectImage(record: ImageRecord, config: OciImageConfig): Recor
     Variant: config.variant,
     Os: config.os,
     Size: record.size,
-    GraphDriver: { Name: 'overlay', Data: { LowerDir: record.layers.map((l) => l.chainId).reverse().join(':') } },
+    GraphDriver: {
+      Name: 'overlay',
+      Data: {
+        LowerDir: record.layers
+          .map((l) => l.chainId)
+          .reverse()
+          .join(':'),
+      },
+    },
     RootFS: { Type: 'layers', Layers: config.rootfs.diff_ids },
     History: config.history ?? [],
     Metadata: { LastTagTime: record.created },

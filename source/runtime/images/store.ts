@@ -1,0 +1,513 @@
+/**
+ * The image store: content-addressed blobs (blobs/sha256/<hex>), unpacked layers keyed by ChainID
+ * (layers/<hex>/{diff,layer.json}, one copy shared by every image that has the layer) and one
+ * record per image (images/<config hex>.json).
+ *
+ * Consistency rules:
+ * - Everything an import produces is built and verified in a private work directory first.
+ *   It becomes visible in one short critical section under images.lock: renames into place,
+ *   then the record. A failed import therefore leaves nothing; a killed one leaves a work
+ *   directory that the next store operation sweeps (see work-directory.ts).
+ * - Blobs and layers are only added or removed under the lock, and what is referenced is derived
+ *   from the records. A marker file spans each commit; if a process dies mid-commit the next one
+ *   collects whatever no record references.
+ * - Durability: one syncfs(2) after unpacking instead of an fsync per file (thousands of files
+ *   per layer), then the renames and fsynced directory entries and records.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { ConflictError, CorruptStateError, hasCode, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { atomicWriteFile, exists, syncDirectory, syncFilesystem, withLock } from '../fsutil.js';
+import type { StateLayout } from '../paths.js';
+import { digestHex, sha256Digest, shortId } from './digest.js';
+import type { FromHostOptions } from './from-host.js';
+import type { ImageCandidate } from './import/candidate.js';
+import { openImageSource } from './import/open-source.js';
+import type { Platform } from './import/platform.js';
+import { prepareImage, type ImportState } from './import/prepare.js';
+import {
+  layerDiffPath,
+  layerRecordPath,
+  listBlobDigests,
+  listImageRecords,
+  listLayerChainIds,
+  recordPath,
+  referencedBy,
+  writeImageRecord,
+} from './records.js';
+import { formatReference, parseImageName, parseReference } from './reference.js';
+import type { ImageRecord, OciImageConfig, ResolvedImage } from './types.js';
+import { sweepStaleWorkDirectories, WorkDirectory } from './work-directory.js';
+
+export interface ImageStoreOptions {
+  /** Whether a container uses the image; remove() refuses such images unless forced. */
+  isImageInUse?: (imageId: string) => Promise<boolean>;
+  /** Flush imported content to disk before it becomes visible (default true). */
+  durable?: boolean;
+  /** Platform to pick from multi-platform indexes (default: this host). */
+  platform?: Platform;
+}
+
+export interface ImportOptions {
+  /** Name for the imported image; wins over the names in the archive. */
+  name?: string;
+}
+
+export interface RemoveOptions {
+  /**
+   * Remove an image that has several names by its ID, and untag an image a container uses (its
+   * content stays until the container is gone, as with docker rmi -f).
+   */
+  force?: boolean;
+}
+
+export interface RemoveResult {
+  /** Names taken off. */
+  untagged: string[];
+  /** ID of the deleted image, when the image itself went away. */
+  deleted: string | undefined;
+  /** ChainIDs of the layers freed. */
+  removedLayers: string[];
+  /** Digests of the blobs freed. */
+  removedBlobs: string[];
+}
+
+const COMMIT_MARKER = '.commit-in-progress';
+const MAX_COMMIT_ATTEMPTS = 4;
+
+function findByName(records: readonly ImageRecord[], name: string): ImageRecord | undefined {
+  return records.find((record) => record.names.includes(name));
+}
+
+export class ImageStore {
+  private readonly isImageInUse: (imageId: string) => Promise<boolean>;
+  private readonly durable: boolean;
+  private readonly platform: Platform | undefined;
+
+  constructor(
+    readonly layout: StateLayout,
+    options: ImageStoreOptions = {},
+  ) {
+    this.isImageInUse = options.isImageInUse ?? (async () => false);
+    this.durable = options.durable ?? true;
+    this.platform = options.platform;
+  }
+
+  private get lockFile(): string {
+    return path.join(this.layout.locks, 'images.lock');
+  }
+
+  /** Runs `action` under the store lock, shared: records, layers and blobs do not change meanwhile. */
+  async withSharedLock<T>(action: () => Promise<T>): Promise<T> {
+    return withLock(this.lockFile, action, { shared: true });
+  }
+
+  private async withExclusiveLock<T>(action: () => Promise<T>): Promise<T> {
+    return withLock(this.lockFile, async () => {
+      await this.recoverInterruptedCommit();
+      return action();
+    });
+  }
+
+  /** A private temporary directory that is removed when disposed (or swept if its owner dies). */
+  async createWorkDirectory(kind: string): Promise<WorkDirectory> {
+    return WorkDirectory.create(this.layout, kind);
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** All images, newest first. */
+  async list(): Promise<ImageRecord[]> {
+    const records = await listImageRecords(this.layout);
+    return records.sort((a, b) => b.created.localeCompare(a.created) || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * Finds an image by name[:tag], name@digest, full ID ("sha256:<hex>" or "<hex>") or a unique
+   * ID prefix of at least 4 hex digits.
+   */
+  async resolve(reference: string): Promise<ImageRecord> {
+    return (await this.find(reference, await listImageRecords(this.layout))).record;
+  }
+
+  private async find(
+    reference: string,
+    records: readonly ImageRecord[],
+  ): Promise<{ record: ImageRecord; matchedName: string | undefined }> {
+    const notFound = (): NotFoundError =>
+      new NotFoundError(`image "${reference}" not found`, { hint: 'list the images with "gantry image ls"' });
+    const idMatch = /^(sha256:)?([0-9a-f]{4,64})$/.exec(reference);
+    if (idMatch) {
+      const hex = idMatch[2] as string;
+      // A bare hex string may also be a name ("cafe"); a name match wins, as in docker.
+      if (!idMatch[1] && hex.length < 64) {
+        const named = findByName(records, `${hex}:latest`);
+        if (named) return { record: named, matchedName: `${hex}:latest` };
+      }
+      const matches = records.filter((record) => digestHex(record.id).startsWith(hex));
+      if (matches.length === 1) return { record: matches[0] as ImageRecord, matchedName: undefined };
+      if (matches.length > 1) {
+        throw new InvalidArgumentError(
+          `image ID prefix "${reference}" is ambiguous: it matches ${matches.length} images`,
+          {
+            hint: `give more digits: ${matches.map((record) => shortId(record.id)).join(', ')}`,
+          },
+        );
+      }
+      if (idMatch[1]) throw notFound();
+    }
+    const parsed = parseReference(reference);
+    if (parsed.digest !== undefined) {
+      const byDigest = records.filter(
+        (record) => record.manifestDigest === parsed.digest || record.id === parsed.digest,
+      );
+      const sameRepository = byDigest.find((record) =>
+        record.names.some((name) => parseReference(name).name === parsed.name),
+      );
+      const record = sameRepository ?? byDigest[0];
+      if (!record) throw notFound();
+      return { record, matchedName: undefined };
+    }
+    const name = formatReference({ ...parsed, tag: parsed.tag ?? 'latest' });
+    const record = findByName(records, name);
+    if (!record) throw notFound();
+    return { record, matchedName: name };
+  }
+
+  /** The image's config, read from its blob and checked against its digest. */
+  async readConfig(record: ImageRecord): Promise<OciImageConfig> {
+    const file = this.layout.blob(record.configDigest);
+    let bytes: Buffer;
+    try {
+      bytes = await fsp.readFile(file);
+    } catch (error) {
+      if (!hasCode(error, 'ENOENT')) throw error;
+      throw new CorruptStateError(
+        `image ${shortId(record.id)}: its config blob ${record.configDigest} is missing`,
+        {
+          hint: 'remove the image and import it again',
+        },
+      );
+    }
+    if (sha256Digest(bytes) !== record.configDigest) {
+      throw new CorruptStateError(`image ${shortId(record.id)}: its config blob ${file} is damaged`, {
+        hint: 'remove the image and import it again',
+      });
+    }
+    return JSON.parse(bytes.toString('utf8')) as OciImageConfig;
+  }
+
+  /**
+   * What a container needs: the config and the unpacked layer directories, bottom first. To keep
+   * the image from being removed before the container is recorded, call this inside
+   * withSharedLock() together with writing the container's record.
+   */
+  async resolveForRun(reference: string): Promise<ResolvedImage> {
+    const record = await this.resolve(reference);
+    const config = await this.readConfig(record);
+    const layerDirs = record.layers.map((layer) => layerDiffPath(this.layout, layer.chainId));
+    for (const [index, directory] of layerDirs.entries()) {
+      if (!(await exists(directory))) {
+        throw new CorruptStateError(
+          `image ${shortId(record.id)}: layer ${index + 1} (${record.layers[index]?.chainId}) is missing from ${this.layout.layers}`,
+          { hint: 'remove the image and import it again' },
+        );
+      }
+    }
+    return { record, config, layerDirs };
+  }
+
+  // ---------------------------------------------------------------- names
+
+  /** Gives the image `reference` the name `newName` (taking it from any image that had it). */
+  async tag(reference: string, newName: string): Promise<ImageRecord> {
+    const name = parseImageName(newName);
+    return this.withExclusiveLock(async () => {
+      const records = await listImageRecords(this.layout);
+      const { record } = await this.find(reference, records);
+      await this.assignNames(records, record, [name]);
+      return record;
+    });
+  }
+
+  /** Adds `names` to `target` and takes them off every other record. Writes what changed. */
+  private async assignNames(
+    records: readonly ImageRecord[],
+    target: ImageRecord,
+    names: readonly string[],
+  ): Promise<void> {
+    for (const other of records) {
+      if (other.id === target.id) continue;
+      const kept = other.names.filter((name) => !names.includes(name));
+      if (kept.length !== other.names.length) {
+        other.names = kept;
+        await writeImageRecord(this.layout, other);
+      }
+    }
+    const merged = [...new Set([...target.names, ...names])];
+    if (merged.length !== target.names.length || !(await exists(recordPath(this.layout, target.id)))) {
+      target.names = merged;
+      await writeImageRecord(this.layout, target);
+    }
+  }
+
+  // ---------------------------------------------------------------- removal
+
+  /**
+   * Removes a name; the image goes when no name is left (or when it is named by ID), and with
+   * it every layer and blob no other image uses.
+   */
+  async remove(reference: string, options: RemoveOptions = {}): Promise<RemoveResult> {
+    await sweepStaleWorkDirectories(this.layout);
+    const trash = await this.createWorkDirectory('trash');
+    try {
+      return await this.withExclusiveLock(async () => {
+        const records = await listImageRecords(this.layout);
+        const { record, matchedName } = await this.find(reference, records);
+        const result: RemoveResult = {
+          untagged: [],
+          deleted: undefined,
+          removedLayers: [],
+          removedBlobs: [],
+        };
+        if (matchedName !== undefined && record.names.length > 1) {
+          record.names = record.names.filter((name) => name !== matchedName);
+          await writeImageRecord(this.layout, record);
+          result.untagged.push(matchedName);
+          return result;
+        }
+        if (matchedName === undefined && record.names.length > 1 && !options.force) {
+          throw new ConflictError(
+            `image ${shortId(record.id)} has several names (${record.names.join(', ')}); refusing to remove it by ID`,
+            { hint: 'remove the names one by one, or use --force' },
+          );
+        }
+        if (await this.isImageInUse(record.id)) {
+          if (!options.force) {
+            throw new ConflictError(`image "${reference}" (${shortId(record.id)}) is used by a container`, {
+              hint: 'remove the container first, or use --force to remove only its names',
+            });
+          }
+          // The container still needs the layers: drop the names, keep the content.
+          result.untagged.push(...record.names);
+          record.names = [];
+          await writeImageRecord(this.layout, record);
+          return result;
+        }
+        await fsp.rm(recordPath(this.layout, record.id), { force: true });
+        await syncDirectory(this.layout.images);
+        result.untagged.push(...record.names);
+        result.deleted = record.id;
+        const remaining = records.filter((other) => other.id !== record.id);
+        const freed = await this.freeUnreferenced(remaining, trash, {
+          blobs: [
+            record.manifestDigest,
+            record.configDigest,
+            ...record.layers.map((layer) => layer.blobDigest),
+          ],
+          layers: record.layers.map((layer) => layer.chainId),
+        });
+        result.removedLayers = freed.layers;
+        result.removedBlobs = freed.blobs;
+        return result;
+      });
+    } finally {
+      // Deleting layer trees can take a while; the lock is already released.
+      await trash.dispose();
+    }
+  }
+
+  /**
+   * Deletes the given blobs and layers (all of them when `candidates` is undefined) that no
+   * record in `records` references. Layer directories are renamed into `trash` first, so a
+   * half-deleted layer is never visible under layers/. Caller holds the exclusive lock.
+   */
+  private async freeUnreferenced(
+    records: readonly ImageRecord[],
+    trash: WorkDirectory,
+    candidates?: { blobs: string[]; layers: string[] },
+  ): Promise<{ blobs: string[]; layers: string[] }> {
+    const referenced = referencedBy(records);
+    const blobs = candidates?.blobs ?? (await listBlobDigests(this.layout));
+    const layers = candidates?.layers ?? (await listLayerChainIds(this.layout));
+    const freed = { blobs: [] as string[], layers: [] as string[] };
+    for (const chainId of new Set(layers)) {
+      if (referenced.layers.has(chainId)) continue;
+      try {
+        await fsp.rename(this.layout.layer(chainId), path.join(trash.path, digestHex(chainId)));
+        freed.layers.push(chainId);
+      } catch (error) {
+        if (!hasCode(error, 'ENOENT')) throw error;
+      }
+    }
+    for (const digest of new Set(blobs)) {
+      if (referenced.blobs.has(digest)) continue;
+      try {
+        await fsp.unlink(this.layout.blob(digest));
+        freed.blobs.push(digest);
+      } catch (error) {
+        if (!hasCode(error, 'ENOENT')) throw error;
+      }
+    }
+    return freed;
+  }
+
+  /** Deletes every blob and layer no image references, and leftovers of killed processes. */
+  async gc(): Promise<{ blobs: string[]; layers: string[] }> {
+    await sweepStaleWorkDirectories(this.layout);
+    const trash = await this.createWorkDirectory('trash');
+    try {
+      return await this.withExclusiveLock(async () =>
+        this.freeUnreferenced(await listImageRecords(this.layout), trash),
+      );
+    } finally {
+      await trash.dispose();
+    }
+  }
+
+  private get commitMarker(): string {
+    return path.join(this.layout.images, COMMIT_MARKER);
+  }
+
+  /** After a process died inside a commit, objects may be in place that no record references. */
+  private async recoverInterruptedCommit(): Promise<void> {
+    if (!(await exists(this.commitMarker))) return;
+    const trash = await this.createWorkDirectory('trash');
+    try {
+      await this.freeUnreferenced(await listImageRecords(this.layout), trash);
+      await fsp.rm(this.commitMarker, { force: true });
+    } finally {
+      await trash.dispose();
+    }
+  }
+
+  // ---------------------------------------------------------------- import
+
+  /**
+   * Imports every image in an OCI layout directory, an oci-archive or a docker-archive (the
+   * format is detected from the content). Returns the imported images' records.
+   */
+  async import(input: string, options: ImportOptions = {}): Promise<ImageRecord[]> {
+    const name = options.name === undefined ? undefined : parseImageName(options.name);
+    await sweepStaleWorkDirectories(this.layout);
+    const work = await this.createWorkDirectory('import');
+    try {
+      const source = await openImageSource(input, work.path, this.platform);
+      if (name !== undefined) {
+        if (source.images.length !== 1) {
+          throw new InvalidArgumentError(
+            `${input} holds ${source.images.length} images; a name can only be given to one`,
+            {
+              hint: 'import without a name, then tag the images you want',
+            },
+          );
+        }
+        (source.images[0] as ImageCandidate).names = [name];
+      }
+      const state: ImportState = {
+        layout: this.layout,
+        work,
+        blobs: new Map(),
+        layers: new Map(),
+        counter: 0,
+      };
+      for (let attempt = 1; ; attempt += 1) {
+        const prepared: ImageRecord[] = [];
+        for (const candidate of source.images) prepared.push(await prepareImage(candidate, state));
+        // One syncfs instead of an fsync per file; skipped when nothing new was written, since
+        // it flushes everyone's dirty data on that filesystem.
+        if (this.durable && (state.layers.size > 0 || state.blobs.size > 0)) syncFilesystem(work.path);
+        const committed = await this.commit(prepared, state);
+        if (committed) return committed;
+        // A layer or blob this import meant to reuse was removed meanwhile: prepare again.
+        if (attempt >= MAX_COMMIT_ATTEMPTS) {
+          throw new ConflictError(`importing ${input} kept racing with concurrent removals; try again`);
+        }
+      }
+    } finally {
+      await work.dispose();
+    }
+  }
+
+  /**
+   * Makes the prepared images visible. Returns undefined when something the import meant to
+   * reuse from the store has gone meanwhile (the caller prepares again).
+   */
+  private async commit(
+    prepared: readonly ImageRecord[],
+    state: ImportState,
+  ): Promise<ImageRecord[] | undefined> {
+    await this.ensureDirectories();
+    return this.withExclusiveLock(async () => {
+      const records = await listImageRecords(this.layout);
+      const existingIds = new Set(records.map((record) => record.id));
+      const fresh = prepared.filter((record) => !existingIds.has(record.id));
+
+      const neededBlobs = new Set<string>();
+      const neededLayers = new Set<string>();
+      for (const record of fresh) {
+        neededBlobs.add(record.manifestDigest);
+        neededBlobs.add(record.configDigest);
+        for (const layer of record.layers) {
+          neededBlobs.add(layer.blobDigest);
+          neededLayers.add(layer.chainId);
+        }
+      }
+      const blobMoves: Array<[string, string]> = [];
+      const layerMoves: Array<[string, string]> = [];
+      for (const digest of neededBlobs) {
+        if (await exists(this.layout.blob(digest))) continue;
+        const staged = state.blobs.get(digest);
+        if (!staged) return undefined;
+        blobMoves.push([staged, this.layout.blob(digest)]);
+      }
+      for (const chainId of neededLayers) {
+        if (await exists(layerRecordPath(this.layout, chainId))) continue;
+        const staged = state.layers.get(chainId);
+        if (!staged) return undefined;
+        layerMoves.push([staged.directory, this.layout.layer(chainId)]);
+      }
+
+      if (blobMoves.length > 0 || layerMoves.length > 0) await atomicWriteFile(this.commitMarker, '');
+      for (const [from, to] of blobMoves) {
+        await fsp.rename(from, to);
+      }
+      for (const [from, to] of layerMoves) {
+        try {
+          await fsp.rename(from, to);
+        } catch (error) {
+          // Another import won the race: its copy is as good as ours.
+          if (!hasCode(error, 'ENOTEMPTY') && !hasCode(error, 'EEXIST')) throw error;
+        }
+      }
+      if (blobMoves.length > 0) await syncDirectory(path.join(this.layout.blobs, 'sha256'));
+      if (layerMoves.length > 0) await syncDirectory(this.layout.layers);
+
+      const results: ImageRecord[] = [];
+      for (const record of prepared) {
+        const current = records.find((existing) => existing.id === record.id);
+        const target = current ?? { ...record, names: [] };
+        await this.assignNames(records, target, record.names);
+        if (!current) records.push(target);
+        results.push(target);
+      }
+      await fsp.rm(this.commitMarker, { force: true });
+      return results;
+    });
+  }
+
+  private async ensureDirectories(): Promise<void> {
+    await fsp.mkdir(path.join(this.layout.blobs, 'sha256'), { recursive: true, mode: 0o700 });
+    await fsp.mkdir(this.layout.images, { recursive: true, mode: 0o700 });
+    await fsp.mkdir(this.layout.locks, { recursive: true, mode: 0o700 });
+    // Search permission only: overlay looks up lower layers as the mounter, nobody lists them.
+    await fsp.mkdir(this.layout.layers, { recursive: true, mode: 0o711 });
+  }
+
+  /** Builds an image from the host's own binaries (see from-host.ts) and stores it as `name`. */
+  async fromHost(name: string, options?: FromHostOptions): Promise<ImageRecord> {
+    // Loaded on demand: from-host.ts uses this class, and most commands never need it.
+    const { fromHost } = await import('./from-host.js');
+    return fromHost(this, parseImageName(name), options);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Images built from the host's binaries: the single layer is a complete root filesystem, so
+ * chroot into the unpacked layer proves the shell and its libraries work.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FROM_HOST_CREATED_BY, fromHost } from '../../../source/runtime/images/from-host.js';
+import { ImageStore } from '../../../source/runtime/images/store.js';
+import { StateLayout } from '../../../source/runtime/paths.js';
+import { hasCommand, isRoot, makeTempDirectory } from './support.js';
+
+const hasBusybox = ['/bin/busybox', '/usr/bin/busybox'].some((file) => fs.existsSync(file));
+
+function inChroot(rootfs: string, script: string): string {
+  return execFileSync('chroot', [rootfs, '/bin/sh', '-c', script], {
+    encoding: 'utf8',
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
+}
+
+describe.skipIf(!isRoot || !hasCommand('chroot'))('image from host binaries', () => {
+  let base: string;
+  let store: ImageStore;
+
+  beforeAll(() => {
+    base = makeTempDirectory('images-from-host');
+    store = new ImageStore(new StateLayout(path.join(base, 'state')));
+  });
+  afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  it.skipIf(!hasBusybox)('builds a busybox image with a working /bin/sh', async () => {
+    const record = await store.fromHost('host-busybox');
+    expect(record.names).toEqual(['host-busybox:latest']);
+    const { config, layerDirs } = await store.resolveForRun('host-busybox');
+    expect(layerDirs).toHaveLength(1);
+    const rootfs = layerDirs[0]!;
+    expect(config.config?.Cmd).toEqual(['/bin/sh']);
+    expect(config.config?.Env?.[0]).toMatch(/^PATH=.*\/bin/);
+    expect(config.history?.[0]?.created_by).toBe(FROM_HOST_CREATED_BY);
+    expect(fs.readlinkSync(path.join(rootfs, 'bin/sh'))).toBe('busybox');
+    expect(fs.statSync(path.join(rootfs, 'tmp')).mode & 0o7777).toBe(0o1777);
+    expect(fs.readFileSync(path.join(rootfs, 'etc/passwd'), 'utf8')).toContain('nobody:x:65534:65534');
+    expect(inChroot(rootfs, 'echo ok')).toBe('ok\n');
+    expect(inChroot(rootfs, 'ls /etc | sort | tr "\\n" " "; id -u')).toBe('group passwd 0\n');
+  });
+
+  it.skipIf(!hasBusybox)('builds the same layer twice and shares it', async () => {
+    const first = await store.fromHost('again:1');
+    const second = await store.fromHost('again:2');
+    expect(second.id).toBe(first.id);
+    expect(second.layers[0]!.diffId).toBe(first.layers[0]!.diffId);
+    expect((await store.resolve('again:1')).names).toEqual(expect.arrayContaining(['again:1', 'again:2']));
+    expect(fs.readdirSync(path.join(base, 'state', 'layers')).length).toBeLessThanOrEqual(2);
+  });
+
+  it('builds from /bin/sh and coreutils with their shared libraries', async () => {
+    const record = await fromHost(store, 'host-binaries:latest', { strategy: 'binaries' });
+    const { layerDirs, config } = await store.resolveForRun(record.id);
+    const rootfs = layerDirs[0]!;
+    expect(fs.lstatSync(path.join(rootfs, 'bin/sh')).isFile()).toBe(true);
+    expect(inChroot(rootfs, 'echo ok')).toBe('ok\n');
+    expect(inChroot(rootfs, 'ls /bin | grep -c "^cat$"; cat /etc/group | head -n 1; echo a b | wc -w')).toBe(
+      '1\nroot:x:0:\n2\n',
+    );
+    // No stray file: every regular file is the shell, a tool, a library or the two /etc files.
+    expect(config.history?.[0]?.comment).toMatch(/^host binaries: sh ls cat/);
+    const again = await fromHost(store, 'host-binaries:again', { strategy: 'binaries' });
+    expect(again.id).toBe(record.id);
+  });
+
+  it('leaves no temporary files', () => {
+    expect(fs.readdirSync(path.join(base, 'state', 'tmp'))).toEqual([]);
+  });
+});

@@ -1,0 +1,203 @@
+/**
+ * Helpers for the image integration tests: a private state root per test file, a buildah that
+ * only ever touches its own temporary storage, and OCI layouts crafted from tar entries (for
+ * layers no well-behaved tool would produce).
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import zlib from 'node:zlib';
+import { sha256Digest } from '../../../source/runtime/images/digest.js';
+import { MEDIA_TYPE } from '../../../source/runtime/images/media-types.js';
+import { TarWriter, type TarEntryInput } from '../../../source/runtime/images/tar/writer.js';
+
+export const isRoot = process.getuid?.() === 0;
+
+export function hasCommand(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A temporary directory under /tmp named gantry-test-*, removed by `cleanup`. */
+export function makeTempDirectory(label: string): string {
+  return fs.mkdtempSync(path.join('/tmp', `gantry-test-${label}-`));
+}
+
+/** Runs buildah against private storage (vfs driver, temporary root/runroot); never the host's. */
+export class Buildah {
+  readonly base: string;
+
+  constructor(parent: string) {
+    this.base = path.join(parent, 'buildah');
+    fs.mkdirSync(this.base, { recursive: true });
+  }
+
+  run(...args: string[]): string {
+    return execFileSync(
+      'buildah',
+      [
+        '--root',
+        path.join(this.base, 'root'),
+        '--runroot',
+        path.join(this.base, 'runroot'),
+        '--storage-driver',
+        'vfs',
+        ...args,
+      ],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, BUILDAH_ISOLATION: 'chroot' },
+      },
+    ).trim();
+  }
+
+  /** Removes containers and images, then the storage directory. */
+  cleanup(): void {
+    try {
+      this.run('rm', '--all');
+      this.run('rmi', '--all', '--force');
+    } catch {
+      // storage may be half-initialised; the directory goes anyway
+    }
+    fs.rmSync(this.base, { recursive: true, force: true });
+  }
+}
+
+export interface CraftedEntry {
+  entry: TarEntryInput;
+  body?: Buffer;
+}
+
+export async function tarBuffer(entries: readonly CraftedEntry[]): Promise<Buffer> {
+  const output = new PassThrough();
+  const chunks: Buffer[] = [];
+  output.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const writer = new TarWriter(output);
+  for (const { entry, body } of entries) await writer.add(entry, body);
+  await writer.finish();
+  return Buffer.concat(chunks);
+}
+
+export interface CraftedLayer {
+  /** The uncompressed tar. */
+  tar: Buffer;
+  gzip?: boolean;
+  /** Overrides for what the manifest and config claim. */
+  mediaType?: string;
+  diffId?: string;
+  blob?: Buffer;
+}
+
+export interface CraftedImage {
+  layers: CraftedLayer[];
+  name?: string;
+  architecture?: string;
+  config?: Record<string, unknown>;
+}
+
+function writeBlob(layoutDirectory: string, content: Buffer): { digest: string; size: number } {
+  const digest = sha256Digest(content);
+  fs.writeFileSync(path.join(layoutDirectory, 'blobs', 'sha256', digest.slice(7)), content);
+  return { digest, size: content.length };
+}
+
+/** Writes the blobs of one image into a layout and returns its manifest descriptor. */
+export function writeImageBlobs(
+  layoutDirectory: string,
+  image: CraftedImage,
+): { mediaType: string; digest: string; size: number } {
+  fs.mkdirSync(path.join(layoutDirectory, 'blobs', 'sha256'), { recursive: true });
+  const layers = image.layers.map((layer) => {
+    const blob = layer.blob ?? (layer.gzip ? zlib.gzipSync(layer.tar) : layer.tar);
+    const written = writeBlob(layoutDirectory, blob);
+    return {
+      descriptor: {
+        mediaType: layer.mediaType ?? (layer.gzip ? MEDIA_TYPE.ociLayerGzip : MEDIA_TYPE.ociLayer),
+        ...written,
+      },
+      diffId: layer.diffId ?? sha256Digest(layer.tar),
+    };
+  });
+  const config = writeBlob(
+    layoutDirectory,
+    Buffer.from(
+      JSON.stringify({
+        created: '2024-01-01T00:00:00Z',
+        architecture: image.architecture ?? (process.arch === 'x64' ? 'amd64' : process.arch),
+        os: 'linux',
+        config: { Cmd: ['/bin/sh'] },
+        rootfs: { type: 'layers', diff_ids: layers.map((layer) => layer.diffId) },
+        ...image.config,
+      }),
+    ),
+  );
+  const manifest = writeBlob(
+    layoutDirectory,
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPE.ociManifest,
+        config: { mediaType: MEDIA_TYPE.ociConfig, ...config },
+        layers: layers.map((layer) => layer.descriptor),
+      }),
+    ),
+  );
+  return { mediaType: MEDIA_TYPE.ociManifest, ...manifest };
+}
+
+export function writeIndex(layoutDirectory: string, manifests: unknown[]): void {
+  fs.mkdirSync(layoutDirectory, { recursive: true });
+  fs.writeFileSync(path.join(layoutDirectory, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  fs.writeFileSync(
+    path.join(layoutDirectory, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociIndex, manifests }),
+  );
+}
+
+/** An OCI layout directory holding one image made of the given layers. */
+export function writeOciLayout(layoutDirectory: string, image: CraftedImage): string {
+  fs.mkdirSync(layoutDirectory, { recursive: true });
+  const manifest = writeImageBlobs(layoutDirectory, image);
+  writeIndex(layoutDirectory, [
+    {
+      ...manifest,
+      ...(image.name ? { annotations: { 'org.opencontainers.image.ref.name': image.name } } : {}),
+    },
+  ]);
+  return layoutDirectory;
+}
+
+/** Every path under `directory` with its type and size, to prove nothing changed. */
+export function snapshot(directory: string): string[] {
+  const result: string[] = [];
+  const walk = (current: string): void => {
+    let names: string[];
+    try {
+      names = fs.readdirSync(current);
+    } catch {
+      return;
+    }
+    for (const name of names.sort()) {
+      const file = path.join(current, name);
+      const stats = fs.lstatSync(file);
+      const kind = stats.isDirectory() ? 'd' : stats.isSymbolicLink() ? 'l' : stats.isFile() ? 'f' : 'o';
+      result.push(`${kind} ${path.relative(directory, file)} ${stats.isFile() ? stats.size : ''}`);
+      if (stats.isDirectory()) walk(file);
+    }
+  };
+  walk(directory);
+  return result;
+}
+
+/** The store's content, ignoring lock files (they stay by design). */
+export function storeContent(root: string): string[] {
+  return snapshot(root).filter(
+    (line) => !/^. locks(\/|$)|\/\.lock /.test(line) && !/^d tmp$|^d locks$/.test(line),
+  );
+}
