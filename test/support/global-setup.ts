@@ -28,15 +28,18 @@ function leakSnapshot(): { mounts: string[]; cgroups: string[] } {
   return { mounts, cgroups };
 }
 
+let before: Set<string> = new Set();
+
 export function setup(): void {
   if (process.getuid?.() !== 0) return;
   execFileSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  const snapshot = leakSnapshot();
+  before = new Set([...snapshot.mounts, ...snapshot.cgroups]);
 }
 
 export function teardown(): void {
   if (process.getuid?.() !== 0) return;
   const leaks = leakSnapshot();
-  if (leaks.mounts.length > 0 || leaks.cgroups.length > 0) {
-    throw new Error(`integration tests leaked:\n${[...leaks.mounts, ...leaks.cgroups].join('\n')}`);
-  }
+  const leaked = [...leaks.mounts, ...leaks.cgroups].filter((entry) => !before.has(entry));
+  if (leaked.length > 0) throw new Error(`integration tests leaked:\n${leaked.join('\n')}`);
 }

@@ -16,7 +16,7 @@ import type { FileLock } from '../fsutil.js';
 import { readJsonIfExists } from '../fsutil.js';
 import { ImageStore } from '../images/store.js';
 import { planFromSpec } from '../init/from-spec.js';
-import { attach, ContainerStartError, execError, startExec, startMonitor, type AttachHandle, type ExecHandle } from '../init/helper.js';
+import { attach, ContainerStartError, decodeField, execError, startExec, startMonitor, type AttachHandle, type ExecHandle } from '../init/helper.js';
 import type { HelperPlan } from '../init/plan.js';
 import { StateLayout, type EngineOptions } from '../paths.js';
 import { parseSignal } from '../signals.js';
@@ -40,6 +40,8 @@ interface ExitStatus {
   oomKilled: boolean;
   finishedAt: string;
   execErrno: number;
+  /** A setup failure after "created", percent-encoded. */
+  error?: string;
 }
 
 export interface StartOptions {
@@ -176,6 +178,7 @@ export class Engine {
       record.State.OOMKilled = exit.oomKilled;
       record.State.FinishedAt = exit.finishedAt;
       if (exit.execErrno) record.State.Error = execError(exit.execErrno, record.Config.Entrypoint[0] ?? record.Config.Cmd[0] ?? '').message;
+      else if (exit.error) record.State.Error = decodeField(exit.error);
     } else {
       // The monitor died without writing a status (killed with -9): end what it left running.
       if (record.InitProcess && isAlive(record.InitProcess)) this.signalProcess(record.InitProcess, 9);

@@ -93,7 +93,8 @@ class LineChannel {
   }
 }
 
-function decodeField(text: string): string {
+/** Inverse of the helper's encode_field (and of plan.ts encodeField). */
+export function decodeField(text: string): string {
   if (text === '%') return '';
   return Buffer.from(text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
 }

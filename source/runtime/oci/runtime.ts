@@ -8,14 +8,14 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCgroupManager } from '../cgroups/index.js';
+import { createCgroupManager, defaultDeviceRules } from '../cgroups/index.js';
 import type { CgroupManager, Resources } from '../cgroups/types.js';
 import { identify, isAlive } from '../containers/process-identity.js';
 import type { ProcessIdentity } from '../containers/record.js';
 import { ConflictError, GantryError, hasCode, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { atomicWriteJson, FileLock, readJsonIfExists } from '../fsutil.js';
 import { planFromSpec } from '../init/from-spec.js';
-import { startMonitor } from '../init/helper.js';
+import { decodeField, startMonitor } from '../init/helper.js';
 import { parseSignal } from '../signals.js';
 import { OCI_VERSION, type OciHook, type OciLinuxResources, type OciSpec, type OciState } from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
@@ -44,8 +44,21 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$/;
 
 export class HookError extends GantryError {}
 
-/** Converts the spec's linux.resources to the engine's Resources. */
-export function resourcesFromSpec(resources: OciLinuxResources | undefined): Resources {
+/**
+ * Converts the spec's linux.resources to the engine's Resources. As runc does, the device rules
+ * of the spec are followed by the default allow list (mknod, the standard nodes, ptys) and by
+ * an allow rule for every node in linux.devices.
+ */
+export function resourcesFromSpec(spec: OciSpec): Resources {
+  const result = resourcesFromLinux(spec.linux?.resources);
+  const created = (spec.linux?.devices ?? [])
+    .filter((d) => d.type !== 'p')
+    .map((d) => ({ allow: true, type: (d.type === 'b' ? 'b' : 'c') as 'b' | 'c', major: d.major ?? -1, minor: d.minor ?? -1, access: 'rwm' }));
+  result.devices = [...(result.devices ?? []), ...defaultDeviceRules().filter((rule) => rule.allow), ...created];
+  return result;
+}
+
+function resourcesFromLinux(resources: OciLinuxResources | undefined): Resources {
   const result: Resources = {};
   if (!resources) return result;
   const memory = resources.memory;
@@ -240,7 +253,7 @@ export class OciRuntime {
     const cgroup = this.cgroup(stored);
     try {
       await atomicWriteJson(path.join(dir, 'state.json'), stored);
-      await cgroup.create(resourcesFromSpec(spec.linux?.resources));
+      await cgroup.create(resourcesFromSpec(spec));
       const runtimeHooks = [
         ...(spec.hooks?.prestart ?? []).map((hook) => ['prestart', hook] as const),
         ...(spec.hooks?.createRuntime ?? []).map((hook) => ['createRuntime', hook] as const),
@@ -396,7 +409,9 @@ export class OciRuntime {
     await this.start(id);
     if (!wait) return 0;
     const code = await wait;
+    const exit = await readJsonIfExists<{ error?: string }>(path.join(this.dir(id), 'exit.json')).catch(() => undefined);
     await this.delete(id, { force: true });
+    if (exit?.error) throw new GantryError(decodeField(exit.error));
     return code;
   }
 }

@@ -72,8 +72,11 @@ static void set_capabilities(const struct plan *plan) {
   if (syscall(SYS_capset, &header, data) < 0)
     fail_errno("capset", NULL);
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  /* The kernel only lets a capability be ambient if it is permitted and inheritable; like runc,
+   * raise the ambient capabilities that qualify and leave the rest. */
+  uint64_t raisable = plan->cap_ambient & plan->cap_permitted & plan->cap_inheritable;
   for (int cap = 0; cap <= cap_last_cap(); cap++)
-    if ((plan->cap_ambient >> cap) & 1)
+    if ((raisable >> cap) & 1)
       if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
         die("raise ambient capability %d: %s", cap, errno_name(errno));
 }

@@ -46,6 +46,7 @@ struct monitor {
   bool child_exited;
   int child_status;
   int exec_error;
+  char setup_error[2048]; /* a failure the container process reported after "created" */
   uint64_t oom_baseline;
 };
 
@@ -233,11 +234,13 @@ static bool drain_output(struct monitor *m, int *fd, const char *stream, int fra
 static void write_exit_file(struct monitor *m, int exit_code, int signal_number, bool oom) {
   if (!m->plan->exit_file)
     return;
-  char stamp[64], json[512], temp[4096];
+  char stamp[64], json[2048], temp[4096];
   format_time_rfc3339(stamp, sizeof stamp);
+  /* The error text is kept percent-encoded (see encode_field): it is valid inside a JSON string. */
   int len = snprintf(json, sizeof json,
-                     "{\"exitCode\":%d,\"signal\":%d,\"oomKilled\":%s,\"finishedAt\":\"%s\",\"execErrno\":%d}\n",
-                     exit_code, signal_number, oom ? "true" : "false", stamp, m->exec_error);
+                     "{\"exitCode\":%d,\"signal\":%d,\"oomKilled\":%s,\"finishedAt\":\"%s\",\"execErrno\":%d,"
+                     "\"error\":\"%s\"}\n",
+                     exit_code, signal_number, oom ? "true" : "false", stamp, m->exec_error, m->setup_error);
   snprintf(temp, sizeof temp, "%s.tmp", m->plan->exit_file);
   int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
@@ -387,13 +390,15 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
       } else if (kind == 2) {
         drain_output(&m, &io->err_fd, "stderr", FRAME_STDERR);
       } else if (kind == 3) {
-        char line[256];
+        char line[2048];
         int n = read_line(io->sync_fd, line, sizeof line);
         if (n < 0) {
           close(io->sync_fd);
           io->sync_fd = -1;
         } else if (!strncmp(line, "execerr ", 8)) {
           m.exec_error = atoi(line + 8);
+        } else if (!strncmp(line, "error ", 6)) {
+          snprintf(m.setup_error, sizeof m.setup_error, "%s", line + 6);
         }
       } else if (kind == 4) {
         int fd = accept4(m.listen_fd, NULL, NULL, SOCK_CLOEXEC);

@@ -160,7 +160,7 @@ void encode_field(const char *in, char *out, size_t cap) {
   static const char hex[] = "0123456789ABCDEF";
   size_t o = 0;
   for (const unsigned char *p = (const unsigned char *)in; *p && o + 4 < cap; p++) {
-    if (*p <= 0x20 || *p == '%' || *p == 0x7f) {
+    if (*p <= 0x20 || *p == '%' || *p == 0x7f || *p == '"' || *p == '\\') {
       out[o++] = '%';
       out[o++] = hex[*p >> 4];
       out[o++] = hex[*p & 15];
