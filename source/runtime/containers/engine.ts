@@ -127,7 +127,8 @@ export class Engine {
 
   /** All containers (running only unless `all`), reconciled; damaged records are skipped. */
   async list(options: { all?: boolean } = {}): Promise<{ records: ContainerRecord[]; damaged: { id: string; error: Error }[] }> {
-    const { records, damaged } = await this.containers.list();
+    const { records, damaged, incomplete } = await this.containers.list();
+    for (const id of incomplete) await this.containers.sweepIncomplete(id).catch(() => false);
     const refreshed: ContainerRecord[] = [];
     for (const record of records) {
       const current = await this.refresh(record);
@@ -149,14 +150,20 @@ export class Engine {
    * gone. Returns undefined when the container was auto-removed. Never blocks on a lock: if
    * another process holds it, that process is changing the state and the record is returned as is.
    */
-  async refresh(record: ContainerRecord): Promise<ContainerRecord | undefined> {
+  async refresh(record: ContainerRecord, options: { waitForLock?: boolean } = {}): Promise<ContainerRecord | undefined> {
+    // The exec fifo only exists while a start is in progress; with the lock free it means the
+    // process that was starting the container was killed.
+    if (fs.existsSync(this.file(record.Id, FILES.fifo))) {
+      const recovered = await this.recoverInterruptedStart(record);
+      if (recovered !== 'busy') return recovered;
+    }
     if (record.State.Status !== 'running' && record.State.Status !== 'paused') {
       if (record.State.Status === 'removing') return this.finishRemoval(record);
       return record;
     }
     const exit = await readJsonIfExists<ExitStatus>(this.file(record.Id, FILES.exit)).catch(() => undefined);
     if (!exit && isAlive(record.Monitor)) return record;
-    const lock = await this.lock(record.Id, false);
+    const lock = await this.lock(record.Id, options.waitForLock === true);
     if (!lock) return record;
     try {
       const current = await this.containers.load(record.Id);
@@ -165,6 +172,49 @@ export class Engine {
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
       throw error;
+    } finally {
+      lock.release();
+    }
+  }
+
+  /**
+   * Undoes a start whose process died between creating the container and releasing it: the
+   * container's process still waits at the exec fifo (or the helper is still setting it up).
+   * Everything it left is found through the cgroup, whose path follows from the id alone.
+   */
+  private async recoverInterruptedStart(record: ContainerRecord): Promise<ContainerRecord | undefined | 'busy'> {
+    const lock = await this.lock(record.Id, false);
+    if (!lock) return 'busy';
+    try {
+      let current: ContainerRecord;
+      try {
+        current = await this.containers.load(record.Id);
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      }
+      const fifo = this.file(record.Id, FILES.fifo);
+      if (!fs.existsSync(fifo)) return current;
+      const cgroup = this.cgroup(current);
+      for (const pid of await cgroup.pids().catch(() => [] as number[])) {
+        const identity = identify(pid);
+        if (identity) this.signalProcess(identity, 9);
+      }
+      if (current.Monitor) await this.waitForExit(current, 5000);
+      await fsp.rm(fifo, { force: true });
+      const wasRunning = current.State.Status === 'running' || current.State.Status === 'paused';
+      if (wasRunning) {
+        const finalized = await this.finalize(current);
+        if (finalized) {
+          finalized.State.Error = 'the start was interrupted: the gantry process starting the container was killed';
+          await this.containers.save(finalized);
+        }
+        return finalized;
+      }
+      await cgroup.destroy().catch(() => undefined);
+      current.State.Error = 'the start was interrupted: the gantry process starting the container was killed';
+      await this.containers.save(current);
+      return current;
     } finally {
       lock.release();
     }
@@ -302,16 +352,18 @@ export class Engine {
       }
       if (record.State.Status === 'removing') throw new NotFoundError(`no such container: ${reference} (it is being removed)`);
       await this.launch(record, options);
+      // The lock is held until the process is released from the exec fifo: a start that is
+      // killed half-way is then recognisable (fifo present, lock free) and refresh() undoes it.
+      let attached: AttachHandle | undefined;
+      try {
+        if (options.attach) attached = await attach(this.containers.dir(id), FILES.attach, options.attach);
+      } finally {
+        await this.releaseExecFifo(record);
+      }
+      return attached ? { record, attached } : { record };
     } finally {
       lock.release();
     }
-    let attached: AttachHandle | undefined;
-    try {
-      if (options.attach) attached = await attach(this.containers.dir(id), FILES.attach, options.attach);
-    } finally {
-      await this.releaseExecFifo(record);
-    }
-    return attached ? { record, attached } : { record };
   }
 
   /** Sets everything up and starts the monitor; the process waits at the exec fifo (lock held). */
@@ -547,10 +599,13 @@ export class Engine {
     }
   }
 
-  /** Internal: run by the monitor's exit command to record the end promptly. */
+  /**
+   * Internal: run by the monitor's exit command to record the end promptly. Unlike a listing it
+   * waits for the lock, so an end that happens while a start still holds it is not skipped.
+   */
   async cleanup(id: string): Promise<void> {
     try {
-      await this.get(id);
+      await this.refresh(await this.containers.load(id), { waitForLock: true });
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }

@@ -56,19 +56,42 @@ export class ContainerStore {
     }
   }
 
-  /** Every readable record; damaged ones are returned apart so a listing never crashes. */
-  async list(): Promise<{ records: ContainerRecord[]; damaged: DamagedRecord[] }> {
+  /**
+   * Every readable record; damaged ones are returned apart so a listing never crashes.
+   * `incomplete` lists directories without a state file: a create in progress, or one killed.
+   */
+  async list(): Promise<{ records: ContainerRecord[]; damaged: DamagedRecord[]; incomplete: string[] }> {
     const records: ContainerRecord[] = [];
     const damaged: DamagedRecord[] = [];
+    const incomplete: string[] = [];
     for (const id of await this.ids()) {
       try {
         records.push(await this.load(id));
       } catch (error) {
-        if (error instanceof NotFoundError) continue; // removed meanwhile, or a half-made directory
-        damaged.push({ id, error: error as Error });
+        if (error instanceof NotFoundError) incomplete.push(id);
+        else damaged.push({ id, error: error as Error });
       }
     }
-    return { records, damaged };
+    return { records, damaged, incomplete };
+  }
+
+  /** Removes a directory a create left without a state file, once it is clearly abandoned. */
+  async sweepIncomplete(id: string, olderThanMs = 30_000): Promise<boolean> {
+    try {
+      const stat = await fsp.stat(this.dir(id));
+      if (Date.now() - stat.mtimeMs < olderThanMs) return false;
+      await fsp.access(this.file(id, 'state.json'));
+      return false;
+    } catch (error) {
+      if (!hasCode(error, 'ENOENT')) throw error;
+    }
+    await this.removeDirectory(id);
+    try {
+      for (const name of await fsp.readdir(this.layout.names)) await this.releaseName(name, id);
+    } catch (error) {
+      if (!hasCode(error, 'ENOENT')) throw error;
+    }
+    return true;
   }
 
   async save(record: ContainerRecord): Promise<void> {

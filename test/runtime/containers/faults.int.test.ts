@@ -1,0 +1,120 @@
+/** Bad input and faults: clear errors, nothing half-made, and state that recovers from kill -9. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cgroupDirectories, createEngineWithImage, skipUnlessRoot, waitFor, type TestEngine } from '../../support/engine.js';
+
+describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await createEngineWithImage('faults');
+  });
+  afterAll(async () => {
+    await engine?.cleanup();
+    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
+  });
+
+  const containerDirs = () => fs.readdirSync(path.join(engine.root, 'containers'));
+
+  it('names an unknown image or container and says where to look', async () => {
+    const image = await engine.gantry(['run', '--rm', 'no-such-image', 'true']);
+    expect(image.exitCode).toBe(125);
+    expect(image.stderr).toContain('no-such-image');
+    expect(image.stderr).toContain('gantry image ls');
+    for (const command of [['stop', 'ghost'], ['rm', 'ghost'], ['logs', 'ghost'], ['inspect', 'ghost'], ['exec', 'ghost', 'true'], ['start', 'ghost']]) {
+      const result = await engine.gantry(command);
+      expect(result.exitCode, command.join(' ')).not.toBe(0);
+      expect(result.stderr, command.join(' ')).toMatch(/no such (container|object): ghost/);
+    }
+  });
+
+  it('refuses a name in use, and leaves nothing of the refused container', async () => {
+    await engine.gantry(['create', '--name', 'taken', 'demo', 'true']);
+    const before = containerDirs();
+    const again = await engine.gantry(['create', '--name', 'taken', 'demo', 'true']);
+    expect(again.exitCode).toBe(125);
+    expect(again.stderr).toContain('"/taken" is already in use');
+    expect(containerDirs()).toEqual(before);
+    await engine.gantry(['rm', 'taken']);
+  });
+
+  it('rejects invalid flag values with what is accepted, before anything is made', async () => {
+    const before = containerDirs();
+    const cases: [string[], RegExp][] = [
+      [['run', '--bogus', 'demo'], /unknown flag: --bogus/],
+      [['run', '-Z', 'demo'], /unknown shorthand flag: 'Z'/],
+      [['run', '--name', '-bad name', 'demo', 'true'], /invalid container name/],
+      [['run', '-v', 'relative:/x', 'demo', 'true'], /host path must be absolute/],
+      [['run', '-v', '/tmp:/x:rx', 'demo', 'true'], /accepted are ro and rw/],
+      [['run', '--net', 'bridge0', 'demo', 'true'], /accepted are none .* and host/],
+      [['run', '--ulimit', 'files=1', 'demo', 'true'], /NAME=SOFT\[:HARD\]/],
+      [['run', '--cap-add', 'FLY', 'demo', 'true'], /unknown capability "FLY"/],
+      [['run', '-w', 'relative', 'demo', 'true'], /must be an absolute path/],
+      [['stop', '-t', 'soon', 'x'], /expected a number/],
+      [['kill', '-s', 'SIGNOPE', 'x'], /invalid signal "SIGNOPE"/],
+      [['run'], /requires at least 1 argument/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await engine.gantry(args);
+      expect(result.exitCode, args.join(' ')).not.toBe(0);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(containerDirs()).toEqual(before);
+  });
+
+  it('reports a damaged state file and goes on; rm -f removes it', async () => {
+    const id = (await engine.gantry(['create', '--name', 'damaged', 'demo', 'true'])).stdout.trim();
+    await engine.gantry(['create', '--name', 'healthy', 'demo', 'true']);
+    fs.writeFileSync(path.join(engine.root, 'containers', id, 'state.json'), '{"Id": "trunc');
+    const ps = await engine.gantry(['ps', '-a', '--format', '{{.Names}}']);
+    expect(ps.exitCode).toBe(0);
+    expect(ps.stdout).toContain('healthy');
+    expect(ps.stderr).toContain(`skipping container ${id.slice(0, 12)}`);
+    expect(ps.stderr).toContain('damaged');
+    const inspect = await engine.gantry(['inspect', id]);
+    expect(inspect.exitCode).not.toBe(0);
+    expect(inspect.stderr).toContain('is damaged');
+    expect((await engine.gantry(['rm', '-f', id])).exitCode).toBe(0);
+    expect(containerDirs()).not.toContain(id);
+    await engine.gantry(['rm', 'healthy']);
+  });
+
+  it('recovers from kill -9 of the CLI at any point of a start', async () => {
+    for (const delay of [20, 45, 70, 95, 120, 150, 200]) {
+      const child = engine.spawn(['run', '-d', '--name', `k${delay}`, 'demo', 'sleep', '30'], { stdin: 'ignore' });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      child.kill('SIGKILL');
+      await child;
+    }
+    // Every container is either running properly or stopped, none half-started; a new CLI
+    // reconciles whatever the killed ones left.
+    const ps = JSON.parse((await engine.gantry(['ps', '-a', '--json'])).stdout) as { Names: string; State: string; Id: string }[];
+    for (const row of ps.filter((r) => r.Names.startsWith('k'))) {
+      expect(['created', 'running', 'exited']).toContain(row.State);
+      expect(fs.existsSync(path.join(engine.root, 'containers', row.Id, 'exec.fifo')), row.Names).toBe(false);
+      if (row.State === 'running') {
+        const pid = JSON.parse((await engine.gantry(['inspect', row.Id])).stdout)[0].State.Pid;
+        expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\u000030\u0000');
+      }
+    }
+    for (const row of ps.filter((r) => r.Names.startsWith('k'))) expect((await engine.gantry(['rm', '-f', row.Id])).exitCode).toBe(0);
+    for (const dir of cgroupDirectories(engine.cgroupParent)) {
+      const left = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory());
+      expect(left.map((e) => e.name)).toEqual([]);
+    }
+  }, 120_000);
+
+  it('marks a container whose monitor was killed as exited, and ends what it ran', async () => {
+    const id = (await engine.gantry(['run', '-d', '--name', 'orphan', 'demo', 'sleep', '300'])).stdout.trim();
+    const state = JSON.parse((await engine.gantry(['inspect', id])).stdout)[0].State;
+    const monitor = Number(fs.readFileSync(`/proc/${state.Pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    process.kill(monitor, 'SIGKILL');
+    await waitFor(() => !fs.existsSync(`/proc/${monitor}/stat`) || fs.readFileSync(`/proc/${monitor}/stat`, 'utf8').includes(') Z'), 5000, 'monitor death');
+    const after = JSON.parse((await engine.gantry(['inspect', id])).stdout)[0].State;
+    expect(after.Status).toBe('exited');
+    expect(after.Error).toContain('monitor');
+    await waitFor(() => !fs.existsSync(`/proc/${state.Pid}`) || fs.readFileSync(`/proc/${state.Pid}/stat`, 'utf8').includes(') Z'), 5000, 'container end');
+    expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
+    await engine.gantry(['rm', id]);
+  });
+});
