@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ContainerStore } from '../../../source/runtime/containers/store.js';
+import { ZERO_TIME, type ContainerRecord } from '../../../source/runtime/containers/record.js';
+import { ConflictError, CorruptStateError, NotFoundError } from '../../../source/runtime/errors.js';
+import { StateLayout } from '../../../source/runtime/paths.js';
+
+function record(id: string, name: string): ContainerRecord {
+  return {
+    Id: id,
+    Name: name,
+    Created: new Date().toISOString(),
+    Image: 'sha256:' + 'a'.repeat(64),
+    ImageName: 'demo',
+    Config: { Hostname: id.slice(0, 12), Domainname: '', User: '', Env: [], Cmd: ['true'], Entrypoint: [], WorkingDir: '', Tty: false, OpenStdin: false, StdinOnce: false, AttachStdin: false, AttachStdout: true, AttachStderr: true, Image: 'demo', Labels: {}, StopSignal: 'SIGTERM' },
+    HostConfig: { Binds: [], NetworkMode: 'none', AutoRemove: false, ReadonlyRootfs: false, Privileged: false, CapAdd: [], CapDrop: [], CgroupParent: 'gantry', Resources: {}, Ulimits: [] },
+    State: { Status: 'created', Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
+    RestartCount: 0,
+    Mounts: [],
+    LayerDirs: [],
+  };
+}
+
+describe('container store', () => {
+  let root: string;
+  let store: ContainerStore;
+  const idA = 'a1'.repeat(32);
+  const idB = 'a2'.repeat(32);
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-unit-store-'));
+    store = new ContainerStore(new StateLayout(root));
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  async function add(id: string, name: string) {
+    await store.reserveName(name, id);
+    fs.mkdirSync(store.dir(id), { recursive: true });
+    await store.save(record(id, name));
+  }
+
+  it('saves atomically and loads back', async () => {
+    await add(idA, 'first');
+    expect((await store.load(idA)).Name).toBe('first');
+    expect(fs.readdirSync(store.dir(idA)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('resolves by name, full id and unique prefix; says when a prefix is ambiguous', async () => {
+    await add(idA, 'first');
+    await add(idB, 'second');
+    expect(await store.resolveId('first')).toBe(idA);
+    expect(await store.resolveId('/second')).toBe(idB);
+    expect(await store.resolveId(idA)).toBe(idA);
+    expect(await store.resolveId('a1a1')).toBe(idA);
+    await expect(store.resolveId('a')).rejects.toBeInstanceOf(ConflictError);
+    await expect(store.resolveId('nobody')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('reserves names atomically and frees stale reservations', async () => {
+    await add(idA, 'taken');
+    await expect(store.reserveName('taken', idB)).rejects.toThrow(/already in use by container/);
+    // A reservation whose container never got a state file (a create killed half-way) is stale.
+    await store.reserveName('stale', 'f'.repeat(64));
+    await expect(store.reserveName('stale', idB)).resolves.toBeUndefined();
+    await store.releaseName('stale', idB);
+    expect(fs.existsSync(path.join(root, 'names', 'stale'))).toBe(false);
+  });
+
+  it('lists damaged records apart instead of failing', async () => {
+    await add(idA, 'good');
+    await add(idB, 'bad');
+    fs.writeFileSync(store.file(idB, 'state.json'), '{not json');
+    const { records, damaged } = await store.list();
+    expect(records.map((r) => r.Name)).toEqual(['good']);
+    expect(damaged.map((d) => d.id)).toEqual([idB]);
+    expect(damaged[0]!.error).toBeInstanceOf(CorruptStateError);
+  });
+
+  it('locks a container against a second holder until released', async () => {
+    await add(idA, 'locked');
+    const first = await store.lock(idA, { wait: false });
+    expect(first).toBeDefined();
+    // flock is per open file description, so a second open in this process contends too.
+    const second = await store.lock(idA, { wait: false });
+    expect(second).toBeUndefined();
+    first!.release();
+    const third = await store.lock(idA, { wait: false });
+    expect(third).toBeDefined();
+    third!.release();
+  });
+});

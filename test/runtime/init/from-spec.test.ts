@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { CgroupManager } from '../../../source/runtime/cgroups/types.js';
+import { planFromSpec } from '../../../source/runtime/init/from-spec.js';
+import { DEFAULT_MOUNTS } from '../../../source/runtime/spec/defaults.js';
+import type { OciSpec } from '../../../source/runtime/spec/types.js';
+
+const base: OciSpec = {
+  ociVersion: '1.0.2',
+  process: {
+    args: ['sh'],
+    cwd: '/',
+    user: { uid: 1000, gid: 1000, additionalGids: [5] },
+    env: ['PATH=/bin'],
+    capabilities: { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
+    rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 18446744073709551615 }],
+    noNewPrivileges: true,
+  },
+  root: { path: 'rootfs', readonly: true },
+  hostname: 'box',
+  mounts: [...DEFAULT_MOUNTS, { destination: '/data', source: '/srv/data', type: 'bind', options: ['rbind', 'ro'] }],
+  linux: {
+    namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'network' }, { type: 'ipc', path: '/proc/1/ns/ipc' }],
+    maskedPaths: ['/proc/kcore'],
+    readonlyPaths: ['/proc/sys'],
+  },
+};
+
+const v1Cgroup = {
+  procsFiles: () => ['/sys/fs/cgroup/memory/g/x/cgroup.procs'],
+  oomCounter: () => ({ file: '/sys/fs/cgroup/memory/g/x/memory.oom_control', key: 'oom_kill' }),
+  containerMounts: () => [
+    { destination: '/sys/fs/cgroup/memory', type: 'cgroup', source: 'cgroup', options: ['memory'] },
+    { destination: '/sys/fs/cgroup/unified', type: 'cgroup2', source: 'cgroup2', options: [] },
+  ],
+} as unknown as CgroupManager;
+
+describe('plan from spec', () => {
+  const plan = planFromSpec(base, { bundle: '/bundle', stateDir: '/state', cgroup: v1Cgroup, monitor: { fifoPath: 'exec.fifo' } });
+
+  it('resolves the root against the bundle and keeps it read-only', () => {
+    expect(plan.rootfs).toBe('/bundle/rootfs');
+    expect(plan.rootReadonly).toBe(true);
+  });
+
+  it('creates new namespaces and joins the ones given by path', () => {
+    expect(plan.namespaces).toEqual([{ type: 'pid' }, { type: 'mnt' }, { type: 'uts' }, { type: 'net' }, { type: 'ipc', path: '/proc/1/ns/ipc' }]);
+    expect(plan.loopback).toBe(true);
+    expect(plan.hostname).toBe('box');
+  });
+
+  it('turns options into flags and expands the cgroup mount into one per hierarchy', () => {
+    const proc = plan.mounts.find((m) => m.destination === '/proc')!;
+    expect(proc.flags).toBe(0x2 | 0x4 | 0x8);
+    const bind = plan.mounts.find((m) => m.destination === '/data')!;
+    expect(bind).toMatchObject({ type: 'bind', source: '/srv/data', flags: 0x1000 | 0x4000 | 0x1 });
+    const cgroupMounts = plan.mounts.filter((m) => m.destination.startsWith('/sys/fs/cgroup'));
+    expect(cgroupMounts.map((m) => [m.destination, m.type, m.data])).toEqual([
+      ['/sys/fs/cgroup', 'tmpfs', 'mode=755'],
+      ['/sys/fs/cgroup/memory', 'cgroup', 'memory'],
+      ['/sys/fs/cgroup/unified', 'cgroup2', ''],
+      ['/sys/fs/cgroup', 'remount', ''],
+    ]);
+    const devpts = plan.mounts.find((m) => m.destination === '/dev/pts')!;
+    expect(devpts.data).toBe('newinstance,ptmxmode=0666,mode=0620,gid=5');
+  });
+
+  it('adds the standard devices and /dev links when /dev is a tmpfs', () => {
+    expect(plan.devices.map((d) => d.path)).toEqual(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
+    expect(plan.symlinks).toContainEqual({ target: 'pts/ptmx', path: '/dev/ptmx' });
+  });
+
+  it('maps capabilities to masks and unlimited rlimits to infinity', () => {
+    expect(plan.process.capabilities).toEqual({ bounding: (1n << 5n) | 1n, effective: 1n << 5n, permitted: 1n << 5n, inheritable: 0n, ambient: 0n });
+    expect(plan.process.rlimits).toEqual([{ resource: 7, soft: 1024, hard: undefined }]);
+    expect(plan.process).toMatchObject({ uid: 1000, gid: 1000, additionalGids: [5], noNewPrivileges: true });
+  });
+
+  it('puts the container in its cgroup and reads OOM kills from it', () => {
+    expect(plan.cgroupProcs).toEqual(['/sys/fs/cgroup/memory/g/x/cgroup.procs']);
+    expect(plan.oomCounter).toEqual({ file: '/sys/fs/cgroup/memory/g/x/memory.oom_control', key: 'oom_kill' });
+    expect(plan.fifoPath).toBe('exec.fifo');
+  });
+
+  it('binds the host /sys when the container shares the host network namespace', () => {
+    const host = planFromSpec({ ...base, linux: { ...base.linux, namespaces: [{ type: 'mount' }] } }, { bundle: '/b', stateDir: '/s', monitor: {} });
+    expect(host.mounts.find((m) => m.destination === '/sys')).toMatchObject({ type: 'bind', source: '/sys' });
+    expect(host.loopback).toBe(false);
+    expect(host.hostname).toBeUndefined();
+  });
+});

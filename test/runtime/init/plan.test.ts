@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { encodeField, serializePlan, type HelperPlan } from '../../../source/runtime/init/plan.js';
+
+const minimal: HelperPlan = {
+  mode: 'init',
+  namespaces: [{ type: 'pid' }, { type: 'net', path: '/proc/1/ns/net' }],
+  cgroupProcs: ['/sys/fs/cgroup/pids/gantry/x/cgroup.procs'],
+  mounts: [{ source: 'proc', destination: '/proc', type: 'proc', flags: 14, propagation: 0, data: '' }],
+  devices: [{ path: '/dev/null', type: 'c', major: 1, minor: 3, mode: 0o666, uid: 0, gid: 0 }],
+  symlinks: [{ target: 'pts/ptmx', path: '/dev/ptmx' }],
+  mkdirs: [],
+  maskedPaths: ['/proc/kcore'],
+  readonlyPaths: ['/proc/sys'],
+  sysctl: { 'net.ipv4.ip_forward': '1' },
+  hooks: [],
+  process: {
+    args: ['sh', '-c', 'echo "a b" 100%'],
+    env: ['PATH=/bin', 'EMPTY='],
+    cwd: '/',
+    uid: 0,
+    gid: 0,
+    additionalGids: [10, 20],
+    rlimits: [{ resource: 7, soft: 1024, hard: undefined }],
+    capabilities: { bounding: 0xa80425fbn, effective: 0xa80425fbn, permitted: 0xa80425fbn, inheritable: 0n, ambient: 0n },
+    noNewPrivileges: true,
+  },
+};
+
+describe('plan encoding', () => {
+  it('percent-encodes what would break a line and keeps UTF-8 as it is', () => {
+    expect(encodeField('a b')).toBe('a%20b');
+    expect(encodeField('100%')).toBe('100%25');
+    expect(encodeField('')).toBe('%');
+    expect(encodeField('line\nbreak\ttab')).toBe('line%0Abreak%09tab');
+    expect(encodeField('héllo wörld')).toBe('héllo%20wörld');
+  });
+
+  it('writes one directive per line, ending with "end"', () => {
+    const text = serializePlan(minimal);
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toBe('version 1');
+    expect(lines[1]).toBe('mode init');
+    expect(lines.at(-1)).toBe('end');
+    expect(lines).toContain('ns pid');
+    expect(lines).toContain('ns net /proc/1/ns/net');
+    expect(lines).toContain('mount proc /proc proc 14 0 %');
+    expect(lines).toContain('mkdev /dev/null c 1 3 438 0 0');
+    expect(lines).toContain('arg echo%20"a%20b"%20100%25');
+    expect(lines).toContain('env EMPTY=');
+    expect(lines).toContain('groups 10 20');
+    expect(lines).toContain('rlimit 7 1024 inf');
+    expect(lines).toContain('caps 0xa80425fb 0xa80425fb 0xa80425fb 0x0 0x0');
+    expect(lines).toContain('nnp');
+    expect(lines).toContain('sysctl net.ipv4.ip_forward 1');
+    // Every field is separated by exactly one space, so no field may contain one.
+    for (const line of lines) expect(line).not.toMatch(/ {2}|\t/);
+  });
+
+  it('keeps the order of mounts, which the helper follows', () => {
+    const plan = { ...minimal, mounts: [
+      { source: 'tmpfs', destination: '/dev', type: 'tmpfs', flags: 0, propagation: 0, data: 'mode=755' },
+      { source: 'devpts', destination: '/dev/pts', type: 'devpts', flags: 0, propagation: 0, data: 'newinstance' },
+    ] };
+    const mounts = serializePlan(plan).split('\n').filter((l) => l.startsWith('mount '));
+    expect(mounts.map((l) => l.split(' ')[2])).toEqual(['/dev', '/dev/pts']);
+  });
+});
