@@ -52,7 +52,8 @@ describe('output helpers', () => {
     expect(humanSize(1_980_000)).toBe('1.98MB');
     expect(humanSize(999)).toBe('999B');
     expect(humanDuration(500)).toBe('Less than a second');
-    expect(humanDuration(90_000)).toBe('2 minutes');
+    expect(humanDuration(90_000)).toBe('About a minute');
+    expect(humanDuration(150_000)).toBe('2 minutes');
     expect(humanDuration(3 * 86_400_000)).toBe('72 hours');
     expect(table(['A', 'BB'], [['x', 'y'], ['long', 'z']])).toBe('A      BB\nx      y\nlong   z\n');
   });
