@@ -54,7 +54,8 @@ describe('output helpers', () => {
     expect(humanDuration(500)).toBe('Less than a second');
     expect(humanDuration(90_000)).toBe('About a minute');
     expect(humanDuration(150_000)).toBe('2 minutes');
-    expect(humanDuration(3 * 86_400_000)).toBe('72 hours');
+    expect(humanDuration(3 * 86_400_000)).toBe('3 days');
+    expect(humanDuration(30 * 3_600_000)).toBe('30 hours');
     expect(table(['A', 'BB'], [['x', 'y'], ['long', 'z']])).toBe('A      BB\nx      y\nlong   z\n');
   });
 
