@@ -25,7 +25,10 @@ function findCompiler() {
 function buildTypeScript() {
   const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
   if (!fs.existsSync(tsc)) fail('TypeScript is not installed; run `npm install` first.');
-  execFileSync(process.execPath, [tsc, '-p', path.join(repo, 'tsconfig.build.json')], { stdio: 'inherit', cwd: repo });
+  execFileSync(process.execPath, [tsc, '-p', path.join(repo, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+    cwd: repo,
+  });
 }
 
 function buildHelper() {

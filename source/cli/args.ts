@@ -52,14 +52,18 @@ function seeHelp(spec: CommandSpec): string {
 function convert(option: OptionSpec, raw: string, spec: CommandSpec): string | number | boolean {
   if (option.type === 'number') {
     if (!/^-?\d+(\.\d+)?$/.test(raw)) {
-      throw new UsageError(`invalid argument "${raw}" for "--${option.name}" flag: expected a number\n${seeHelp(spec)}`);
+      throw new UsageError(
+        `invalid argument "${raw}" for "--${option.name}" flag: expected a number\n${seeHelp(spec)}`,
+      );
     }
     return Number(raw);
   }
   if (option.type === 'boolean') {
     if (raw === 'true' || raw === '1') return true;
     if (raw === 'false' || raw === '0') return false;
-    throw new UsageError(`invalid argument "${raw}" for "--${option.name}" flag: expected true or false\n${seeHelp(spec)}`);
+    throw new UsageError(
+      `invalid argument "${raw}" for "--${option.name}" flag: expected true or false\n${seeHelp(spec)}`,
+    );
   }
   return raw;
 }
@@ -71,7 +75,8 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
   const byName = new Map(all.map((o) => [o.name, o]));
   const byShort = new Map(all.filter((o) => o.short).map((o) => [o.short!, o]));
   const assign = (option: OptionSpec, value: string | number | boolean) => {
-    if (option.type === 'list') options[option.name] = [...((options[option.name] as string[] | undefined) ?? []), String(value)];
+    if (option.type === 'list')
+      options[option.name] = [...((options[option.name] as string[] | undefined) ?? []), String(value)];
     else options[option.name] = value;
   };
   let index = 0;
@@ -154,7 +159,10 @@ export function formatHelp(spec: CommandSpec): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const str = (options: OptionValues, name: string): string | undefined => options[name] as string | undefined;
-export const list = (options: OptionValues, name: string): string[] => (options[name] as string[] | undefined) ?? [];
+export const str = (options: OptionValues, name: string): string | undefined =>
+  options[name] as string | undefined;
+export const list = (options: OptionValues, name: string): string[] =>
+  (options[name] as string[] | undefined) ?? [];
 export const bool = (options: OptionValues, name: string): boolean => options[name] === true;
-export const num = (options: OptionValues, name: string): number | undefined => options[name] as number | undefined;
+export const num = (options: OptionValues, name: string): number | undefined =>
+  options[name] as number | undefined;

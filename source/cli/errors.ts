@@ -7,7 +7,12 @@ export function reportError(error: unknown, stderr: NodeJS.WritableStream): numb
     if (error.hint) stderr.write(`hint: ${error.hint}\n`);
     return error.exitCode;
   }
-  const message = error instanceof Error ? (process.env.GANTRY_DEBUG ? (error.stack ?? error.message) : error.message) : String(error);
+  const message =
+    error instanceof Error
+      ? process.env.GANTRY_DEBUG
+        ? (error.stack ?? error.message)
+        : error.message
+      : String(error);
   stderr.write(`gantry: ${message}\n`);
   return 125;
 }

@@ -16,8 +16,18 @@ const GLOBAL: CommandSpec = {
   description: 'A daemonless container engine with a terminal UI',
   stopAtFirstPositional: true,
   options: [
-    { name: 'root', type: 'string', placeholder: 'dir', description: 'State root directory (default /var/lib/gantry, or $GANTRY_ROOT)' },
-    { name: 'cgroup-parent', type: 'string', placeholder: 'name', description: 'Cgroup directory for containers (default "gantry", or $GANTRY_CGROUP_PARENT)' },
+    {
+      name: 'root',
+      type: 'string',
+      placeholder: 'dir',
+      description: 'State root directory (default /var/lib/gantry, or $GANTRY_ROOT)',
+    },
+    {
+      name: 'cgroup-parent',
+      type: 'string',
+      placeholder: 'name',
+      description: 'Cgroup directory for containers (default "gantry", or $GANTRY_CGROUP_PARENT)',
+    },
     { name: 'version', short: 'v', type: 'boolean', description: 'Print version information and quit' },
   ],
 };
@@ -49,7 +59,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     global = parseArgs(GLOBAL, argv);
   } catch (error) {
-    return reportError(error instanceof UsageError ? new UsageError(error.message.replace("See 'gantry  --help'.", "See 'gantry --help'.")) : error, process.stderr);
+    return reportError(
+      error instanceof UsageError
+        ? new UsageError(error.message.replace("See 'gantry  --help'.", "See 'gantry --help'."))
+        : error,
+      process.stderr,
+    );
   }
   if (global.options.version) {
     process.stdout.write(`gantry version ${VERSION}\n`);

@@ -13,46 +13,169 @@ const GLOBAL: CommandSpec = {
   description: 'The OCI runtime command line of Gantry (runc-compatible syntax)',
   stopAtFirstPositional: true,
   options: [
-    { name: 'root', type: 'string', placeholder: 'dir', description: 'Root directory for container state (default /run/gantry-oci)' },
+    {
+      name: 'root',
+      type: 'string',
+      placeholder: 'dir',
+      description: 'Root directory for container state (default /run/gantry-oci)',
+    },
     { name: 'log', type: 'string', placeholder: 'file', description: 'Also write errors to this file' },
     { name: 'log-format', type: 'string', placeholder: 'text|json', description: 'Format of --log entries' },
     { name: 'debug', type: 'boolean', description: 'Accepted for runc compatibility' },
-    { name: 'systemd-cgroup', type: 'boolean', description: 'Accepted for runc compatibility; cgroupfs is used' },
+    {
+      name: 'systemd-cgroup',
+      type: 'boolean',
+      description: 'Accepted for runc compatibility; cgroupfs is used',
+    },
     { name: 'rootless', type: 'string', description: 'Accepted for runc compatibility', hidden: true },
     { name: 'version', short: 'v', type: 'boolean', description: 'Print the version' },
   ],
 };
 
-const BUNDLE = { name: 'bundle', short: 'b', type: 'string', placeholder: 'dir', description: 'Path to the bundle directory (default: current directory)' } as const;
-const PID_FILE = { name: 'pid-file', type: 'string', placeholder: 'file', description: 'Write the container process id to this file' } as const;
-const CONSOLE = { name: 'console-socket', type: 'string', placeholder: 'path', description: 'Unix socket that receives the pty master (for terminal: true)' } as const;
+const BUNDLE = {
+  name: 'bundle',
+  short: 'b',
+  type: 'string',
+  placeholder: 'dir',
+  description: 'Path to the bundle directory (default: current directory)',
+} as const;
+const PID_FILE = {
+  name: 'pid-file',
+  type: 'string',
+  placeholder: 'file',
+  description: 'Write the container process id to this file',
+} as const;
+const CONSOLE = {
+  name: 'console-socket',
+  type: 'string',
+  placeholder: 'path',
+  description: 'Unix socket that receives the pty master (for terminal: true)',
+} as const;
 const IGNORED = [
-  { name: 'no-pivot', type: 'boolean', description: 'Accepted for runc compatibility (pivot_root is always used)', hidden: true },
+  {
+    name: 'no-pivot',
+    type: 'boolean',
+    description: 'Accepted for runc compatibility (pivot_root is always used)',
+    hidden: true,
+  },
   { name: 'no-new-keyring', type: 'boolean', description: 'Accepted for runc compatibility', hidden: true },
   { name: 'preserve-fds', type: 'number', description: 'Accepted for runc compatibility', hidden: true },
 ] as const;
 
 const COMMANDS: Record<string, CommandSpec> = {
-  create: { name: 'create', usage: 'create [OPTIONS] ID', description: 'Create a container from a bundle; its process waits for start', minArgs: 1, maxArgs: 1, options: [BUNDLE, PID_FILE, CONSOLE, ...IGNORED] },
-  start: { name: 'start', usage: 'start ID', description: 'Start the user process of a created container', minArgs: 1, maxArgs: 1, options: [] },
-  state: { name: 'state', usage: 'state ID', description: 'Print the state of a container as JSON', minArgs: 1, maxArgs: 1, options: [] },
-  kill: { name: 'kill', usage: 'kill [OPTIONS] ID [SIGNAL]', description: 'Send a signal (default SIGTERM) to the container process', minArgs: 1, maxArgs: 2, options: [{ name: 'all', short: 'a', type: 'boolean', description: 'Send the signal to every process of the container' }] },
-  delete: { name: 'delete', usage: 'delete [OPTIONS] ID', description: 'Delete a stopped container and everything it holds', minArgs: 1, maxArgs: 1, options: [{ name: 'force', short: 'f', type: 'boolean', description: 'Kill the container first if it is running' }] },
-  run: { name: 'run', usage: 'run [OPTIONS] ID', description: 'Create and start a container; wait for it unless --detach', minArgs: 1, maxArgs: 1, options: [BUNDLE, PID_FILE, CONSOLE, { name: 'detach', short: 'd', type: 'boolean', description: 'Detach from the container process' }, { name: 'keep', type: 'boolean', description: 'Do not delete the container after it exits' }, ...IGNORED] },
-  list: { name: 'list', usage: 'list [OPTIONS]', description: 'List containers', maxArgs: 0, options: [{ name: 'format', short: 'f', type: 'string', description: 'table or json' }, { name: 'quiet', short: 'q', type: 'boolean', description: 'Only print ids' }] },
-  spec: { name: 'spec', usage: 'spec [OPTIONS]', description: 'Write a default config.json to the bundle directory', maxArgs: 0, options: [BUNDLE] },
+  create: {
+    name: 'create',
+    usage: 'create [OPTIONS] ID',
+    description: 'Create a container from a bundle; its process waits for start',
+    minArgs: 1,
+    maxArgs: 1,
+    options: [BUNDLE, PID_FILE, CONSOLE, ...IGNORED],
+  },
+  start: {
+    name: 'start',
+    usage: 'start ID',
+    description: 'Start the user process of a created container',
+    minArgs: 1,
+    maxArgs: 1,
+    options: [],
+  },
+  state: {
+    name: 'state',
+    usage: 'state ID',
+    description: 'Print the state of a container as JSON',
+    minArgs: 1,
+    maxArgs: 1,
+    options: [],
+  },
+  kill: {
+    name: 'kill',
+    usage: 'kill [OPTIONS] ID [SIGNAL]',
+    description: 'Send a signal (default SIGTERM) to the container process',
+    minArgs: 1,
+    maxArgs: 2,
+    options: [
+      {
+        name: 'all',
+        short: 'a',
+        type: 'boolean',
+        description: 'Send the signal to every process of the container',
+      },
+    ],
+  },
+  delete: {
+    name: 'delete',
+    usage: 'delete [OPTIONS] ID',
+    description: 'Delete a stopped container and everything it holds',
+    minArgs: 1,
+    maxArgs: 1,
+    options: [
+      {
+        name: 'force',
+        short: 'f',
+        type: 'boolean',
+        description: 'Kill the container first if it is running',
+      },
+    ],
+  },
+  run: {
+    name: 'run',
+    usage: 'run [OPTIONS] ID',
+    description: 'Create and start a container; wait for it unless --detach',
+    minArgs: 1,
+    maxArgs: 1,
+    options: [
+      BUNDLE,
+      PID_FILE,
+      CONSOLE,
+      { name: 'detach', short: 'd', type: 'boolean', description: 'Detach from the container process' },
+      { name: 'keep', type: 'boolean', description: 'Do not delete the container after it exits' },
+      ...IGNORED,
+    ],
+  },
+  list: {
+    name: 'list',
+    usage: 'list [OPTIONS]',
+    description: 'List containers',
+    maxArgs: 0,
+    options: [
+      { name: 'format', short: 'f', type: 'string', description: 'table or json' },
+      { name: 'quiet', short: 'q', type: 'boolean', description: 'Only print ids' },
+    ],
+  },
+  spec: {
+    name: 'spec',
+    usage: 'spec [OPTIONS]',
+    description: 'Write a default config.json to the bundle directory',
+    maxArgs: 0,
+    options: [BUNDLE],
+  },
 };
 
 function usage(): string {
-  const lines = ['Usage:  gantry-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] ID', '', GLOBAL.description, '', 'Commands:'];
-  for (const command of Object.values(COMMANDS)) lines.push(`  ${command.name.padEnd(8)} ${command.description}`);
-  lines.push('', 'Global options:', '  --root dir   Root directory for container state (default /run/gantry-oci)', '  --log file   Also write errors to this file');
+  const lines = [
+    'Usage:  gantry-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] ID',
+    '',
+    GLOBAL.description,
+    '',
+    'Commands:',
+  ];
+  for (const command of Object.values(COMMANDS))
+    lines.push(`  ${command.name.padEnd(8)} ${command.description}`);
+  lines.push(
+    '',
+    'Global options:',
+    '  --root dir   Root directory for container state (default /run/gantry-oci)',
+    '  --log file   Also write errors to this file',
+  );
   return `${lines.join('\n')}\n`;
 }
 
 function logError(file: string | undefined, format: string | undefined, message: string): void {
   if (!file) return;
-  const line = format === 'json' ? JSON.stringify({ level: 'error', msg: message, time: new Date().toISOString() }) : `error: ${message}`;
+  const line =
+    format === 'json'
+      ? JSON.stringify({ level: 'error', msg: message, time: new Date().toISOString() })
+      : `error: ${message}`;
   try {
     fs.appendFileSync(file, `${line}\n`);
   } catch {
@@ -99,7 +222,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     const bundle = path.resolve(str(parsed.options, 'bundle') ?? process.cwd());
     const pidFile = str(parsed.options, 'pid-file');
     const consoleSocket = str(parsed.options, 'console-socket');
-    const createOptions = { bundle, ...(pidFile ? { pidFile } : {}), ...(consoleSocket ? { consoleSocket } : {}) };
+    const createOptions = {
+      bundle,
+      ...(pidFile ? { pidFile } : {}),
+      ...(consoleSocket ? { consoleSocket } : {}),
+    };
     switch (name) {
       case 'create':
         await runtime.create(id, createOptions);
@@ -124,10 +251,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'list': {
         const states = await runtime.list();
         if (bool(parsed.options, 'quiet')) for (const s of states) process.stdout.write(`${s.id}\n`);
-        else if (str(parsed.options, 'format') === 'json') process.stdout.write(`${JSON.stringify(states)}\n`);
+        else if (str(parsed.options, 'format') === 'json')
+          process.stdout.write(`${JSON.stringify(states)}\n`);
         else {
           const { table } = await import('./format.js');
-          process.stdout.write(table(['ID', 'PID', 'STATUS', 'BUNDLE'], states.map((s) => [s.id, String(s.pid ?? 0), s.status, s.bundle])));
+          process.stdout.write(
+            table(
+              ['ID', 'PID', 'STATUS', 'BUNDLE'],
+              states.map((s) => [s.id, String(s.pid ?? 0), s.status, s.bundle]),
+            ),
+          );
         }
         return 0;
       }

@@ -6,7 +6,8 @@ import { InvalidArgumentError } from '../runtime/errors.js';
 
 function lookup(value: unknown, expression: string): unknown {
   if (expression === '.') return value;
-  if (!expression.startsWith('.')) throw new InvalidArgumentError(`template: unsupported expression ${JSON.stringify(expression)}`);
+  if (!expression.startsWith('.'))
+    throw new InvalidArgumentError(`template: unsupported expression ${JSON.stringify(expression)}`);
   let current: unknown = value;
   for (const key of expression.slice(1).split('.')) {
     if (current === null || typeof current !== 'object') return undefined;
@@ -28,7 +29,10 @@ export function renderTemplate(template: string, value: unknown): string {
     if (parts[0] === 'json' && parts.length === 2) return JSON.stringify(lookup(value, parts[1]!));
     if (parts[0] === 'upper' && parts.length === 2) return show(lookup(value, parts[1]!)).toUpperCase();
     if (parts[0] === 'lower' && parts.length === 2) return show(lookup(value, parts[1]!)).toLowerCase();
-    if (parts.length !== 1) throw new InvalidArgumentError(`template: unsupported action {{${inner}}} (supported: .Field.Path, json .Field)`);
+    if (parts.length !== 1)
+      throw new InvalidArgumentError(
+        `template: unsupported action {{${inner}}} (supported: .Field.Path, json .Field)`,
+      );
     return show(lookup(value, parts[0]!));
   });
 }

@@ -16,7 +16,9 @@ export function parseSignal(value: string | number): number {
     const realtime = /^SIGRTMIN(?:\+(\d+))?$/.exec(name);
     if (realtime) return 34 + Number(realtime[1] ?? 0);
   }
-  throw new InvalidArgumentError(`invalid signal ${JSON.stringify(value)}: give a name like SIGTERM or TERM, or a number 1-64`);
+  throw new InvalidArgumentError(
+    `invalid signal ${JSON.stringify(value)}: give a name like SIGTERM or TERM, or a number 1-64`,
+  );
 }
 
 export function signalName(number: number): string {

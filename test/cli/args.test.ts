@@ -21,13 +21,35 @@ const run: CommandSpec = {
 
 describe('argument parser', () => {
   it('parses docker-style flags and stops at the image', () => {
-    const parsed = parseArgs(run, ['-it', '-e', 'A=1', '-eB=2', '--env=C=3', '--name', 'x', '--stop-timeout=5', 'img', 'sh', '-c', 'echo -d']);
-    expect(parsed.options).toEqual({ interactive: true, tty: true, env: ['A=1', 'B=2', 'C=3'], name: 'x', 'stop-timeout': 5 });
+    const parsed = parseArgs(run, [
+      '-it',
+      '-e',
+      'A=1',
+      '-eB=2',
+      '--env=C=3',
+      '--name',
+      'x',
+      '--stop-timeout=5',
+      'img',
+      'sh',
+      '-c',
+      'echo -d',
+    ]);
+    expect(parsed.options).toEqual({
+      interactive: true,
+      tty: true,
+      env: ['A=1', 'B=2', 'C=3'],
+      name: 'x',
+      'stop-timeout': 5,
+    });
     expect(parsed.args).toEqual(['img', 'sh', '-c', 'echo -d']);
   });
 
   it('accepts explicit booleans and "--" as the end of flags', () => {
-    expect(parseArgs(run, ['--detach=false', '-t=true', 'img']).options).toEqual({ detach: false, tty: true });
+    expect(parseArgs(run, ['--detach=false', '-t=true', 'img']).options).toEqual({
+      detach: false,
+      tty: true,
+    });
     expect(parseArgs(run, ['--', '--not-a-flag']).args).toEqual(['--not-a-flag']);
   });
 
@@ -35,7 +57,9 @@ describe('argument parser', () => {
     expect(() => parseArgs(run, ['--nope', 'img'])).toThrow("unknown flag: --nope\nSee 'gantry run --help'.");
     expect(() => parseArgs(run, ['-x', 'img'])).toThrow("unknown shorthand flag: 'x' in -x");
     expect(() => parseArgs(run, ['--name'])).toThrow('flag needs an argument: --name');
-    expect(() => parseArgs(run, ['--stop-timeout', 'soon', 'img'])).toThrow('invalid argument "soon" for "--stop-timeout" flag: expected a number');
+    expect(() => parseArgs(run, ['--stop-timeout', 'soon', 'img'])).toThrow(
+      'invalid argument "soon" for "--stop-timeout" flag: expected a number',
+    );
     expect(() => parseArgs(run, [])).toThrow('"gantry run" requires at least 1 argument');
   });
 
@@ -56,7 +80,15 @@ describe('output helpers', () => {
     expect(humanDuration(150_000)).toBe('2 minutes');
     expect(humanDuration(3 * 86_400_000)).toBe('3 days');
     expect(humanDuration(30 * 3_600_000)).toBe('30 hours');
-    expect(table(['A', 'BB'], [['x', 'y'], ['long', 'z']])).toBe('A      BB\nx      y\nlong   z\n');
+    expect(
+      table(
+        ['A', 'BB'],
+        [
+          ['x', 'y'],
+          ['long', 'z'],
+        ],
+      ),
+    ).toBe('A      BB\nx      y\nlong   z\n');
   });
 
   it('renders the template subset scripts use', () => {

@@ -13,7 +13,9 @@ export const GANTRY_OCI = path.join(REPO, 'bin', 'gantry-oci.js');
 export const HELPER = path.join(REPO, 'dist', 'bin', 'gantry-init');
 
 export const isRoot = process.getuid?.() === 0;
-export const skipUnlessRoot = isRoot ? '' : 'integration tests need root (real namespaces, mounts and cgroups)';
+export const skipUnlessRoot = isRoot
+  ? ''
+  : 'integration tests need root (real namespaces, mounts and cgroups)';
 
 export interface RunResult {
   stdout: string;
@@ -80,16 +82,28 @@ export async function createTestEngine(label = 'engine'): Promise<TestEngine> {
   const cgroupParent = `gantry-test-${path.basename(root).slice(-12)}`;
   const env = { GANTRY_ROOT: root, GANTRY_CGROUP_PARENT: cgroupParent };
   const gantry = async (args: readonly string[], options: Options = {}): Promise<RunResult> => {
-    const stdin = options.input === undefined && options.inputFile === undefined ? { stdin: 'ignore' as const } : {};
-    const result = await execa(process.execPath, [GANTRY, ...args], { env, reject: false, stripFinalNewline: false, ...stdin, ...options });
-    return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 128 };
+    const stdin =
+      options.input === undefined && options.inputFile === undefined ? { stdin: 'ignore' as const } : {};
+    const result = await execa(process.execPath, [GANTRY, ...args], {
+      env,
+      reject: false,
+      stripFinalNewline: false,
+      ...stdin,
+      ...options,
+    });
+    return {
+      stdout: String(result.stdout ?? ''),
+      stderr: String(result.stderr ?? ''),
+      exitCode: result.exitCode ?? 128,
+    };
   };
   return {
     root,
     cgroupParent,
     env,
     gantry,
-    spawn: (args, options = {}) => execa(process.execPath, [GANTRY, ...args], { env, reject: false, ...options }),
+    spawn: (args, options = {}) =>
+      execa(process.execPath, [GANTRY, ...args], { env, reject: false, ...options }),
     async cleanup() {
       const listed = await gantry(['ps', '-aq', '--no-trunc']);
       for (const id of listed.stdout.split('\n').filter(Boolean)) await gantry(['rm', '-f', id]);
@@ -119,7 +133,11 @@ export function mountsUnder(prefix: string): string[] {
     .filter((target) => target.startsWith(prefix));
 }
 
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

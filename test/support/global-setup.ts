@@ -20,7 +20,8 @@ function leakSnapshot(): { mounts: string[]; cgroups: string[] } {
   for (const hierarchy of fs.existsSync(base) ? fs.readdirSync(base) : []) {
     const dir = path.join(base, hierarchy);
     try {
-      for (const entry of fs.readdirSync(dir)) if (entry.startsWith('gantry-test')) cgroups.push(path.join(dir, entry));
+      for (const entry of fs.readdirSync(dir))
+        if (entry.startsWith('gantry-test')) cgroups.push(path.join(dir, entry));
     } catch {
       // not a directory
     }

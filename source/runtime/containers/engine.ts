@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createCgroupManager } from '../cgroups/index.js';
-import type { CgroupManager } from '../cgroups/types.js';
+import type { CgroupManager, Resources } from '../cgroups/types.js';
 import { ConflictError, GantryError, hasCode, NotFoundError } from '../errors.js';
 import type { FileLock } from '../fsutil.js';
 import { readJsonIfExists } from '../fsutil.js';
@@ -30,7 +30,10 @@ import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { identify, isAlive } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord, type ProcessIdentity } from './record.js';
 import { buildSpec } from './spec-builder.js';
+import { EVENTS_FILE, watchContainerEvents, type EngineEvent, type EventOptions } from './events.js';
+import { StatsSampler, type ContainerStats } from './stats.js';
 import { ContainerStore } from './store.js';
+import { mergeResources } from './update.js';
 import { resolveUser } from './user.js';
 
 /** What the monitor writes when the container's init ends (native/monitor.c). */
@@ -68,6 +71,7 @@ const FILES = {
   log: 'ctr.log',
   attach: 'attach.sock',
   fifo: 'exec.fifo',
+  events: EVENTS_FILE,
 } as const;
 
 function packageRoot(): string {
@@ -84,6 +88,7 @@ export class Engine {
   readonly layout: StateLayout;
   readonly containers: ContainerStore;
   private imageStore: ImageStore | undefined;
+  private readonly sampler = new StatsSampler();
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.root);
@@ -285,6 +290,9 @@ export class Engine {
     const record = buildRecord(options, image, { cgroupParent: this.options.cgroupParent });
     // Resolve the user now so a bad -u fails at create, as docker does at start.
     this.resolveRecordUser(record);
+    // A limit this host cannot enforce (a missing controller, --memory-high on v1) is refused
+    // now, before anything exists, rather than when the container starts.
+    await this.cgroup(record).checkSupport(record.HostConfig.Resources);
     await this.containers.reserveName(record.Name, record.Id);
     try {
       await makeContainerDirectory(this.containers.dir(record.Id));
@@ -394,6 +402,7 @@ export class Engine {
         attachPath: FILES.attach,
         fifoPath: FILES.fifo,
         exitFile: FILES.exit,
+        eventsFile: FILES.events,
         exitCommand: this.exitCommand(record),
         openStdin: record.Config.OpenStdin,
         stdinOnce: record.Config.StdinOnce,
@@ -519,19 +528,16 @@ export class Engine {
   async restart(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {
     const stopped = await this.stop(reference, timeoutSeconds);
     await this.start(stopped.Id);
-    const record = await this.containers.load(stopped.Id);
-    record.RestartCount += 1;
-    await this.withLock(record.Id, () => this.containers.save(record));
-    return record;
+    return this.withLock(stopped.Id, async () => {
+      const record = await this.containers.load(stopped.Id);
+      record.RestartCount += 1;
+      await this.containers.save(record);
+      return record;
+    });
   }
 
   async remove(reference: string, options: { force?: boolean } = {}): Promise<void> {
-    let id: string;
-    try {
-      id = await this.containers.resolveId(reference);
-    } catch (error) {
-      throw error;
-    }
+    const id = await this.containers.resolveId(reference);
     let record: ContainerRecord;
     try {
       record = await this.containers.load(id);
@@ -609,6 +615,105 @@ export class Engine {
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
+  }
+
+  // ---------------------------------------------------------------- pause, update, stats, events
+
+  /**
+   * The container's record with the end of a run already recorded (lock held): a monitor that
+   * wrote its exit status, or died, is finalized first so no one acts on a stale "running".
+   */
+  private async loadCurrent(id: string, reference: string): Promise<ContainerRecord> {
+    let record = await this.containers.load(id);
+    if (record.State.Status === 'running' || record.State.Status === 'paused') {
+      const exit = await readJsonIfExists<ExitStatus>(this.file(id, FILES.exit)).catch(() => undefined);
+      if (exit || !isAlive(record.Monitor)) {
+        const finalized = await this.finalize(record);
+        if (!finalized) throw new NotFoundError(`no such container: ${reference} (it was removed when it stopped)`);
+        record = finalized;
+      }
+    }
+    if (record.State.Status === 'removing') throw new NotFoundError(`no such container: ${reference} (it is being removed)`);
+    return record;
+  }
+
+  /** Freezes every process of the container (cgroup freezer); they do not notice. */
+  async pause(reference: string): Promise<ContainerRecord> {
+    const id = await this.containers.resolveId(reference);
+    return this.withLock(id, async () => {
+      const record = await this.loadCurrent(id, reference);
+      if (record.State.Status === 'paused') throw new ConflictError(`container ${record.Name} is already paused`);
+      if (record.State.Status !== 'running') throw new ConflictError(`container ${record.Name} is not running`);
+      const cgroup = this.cgroup(record);
+      await cgroup.freeze();
+      record.State.Status = 'paused';
+      try {
+        await this.containers.save(record);
+      } catch (error) {
+        await cgroup.thaw().catch(() => undefined);
+        throw error;
+      }
+      return record;
+    });
+  }
+
+  /** Thaws a paused container. */
+  async unpause(reference: string): Promise<ContainerRecord> {
+    const id = await this.containers.resolveId(reference);
+    return this.withLock(id, async () => {
+      const record = await this.loadCurrent(id, reference);
+      if (record.State.Status !== 'paused') throw new ConflictError(`container ${record.Name} is not paused`);
+      await this.cgroup(record).thaw();
+      record.State.Status = 'running';
+      await this.containers.save(record);
+      return record;
+    });
+  }
+
+  /**
+   * Changes limits. A running or paused container gets them at once through its cgroup; the
+   * record (HostConfig.Resources) is written only after the kernel took every value, so a refused
+   * one (InvalidArgumentError) leaves the old limits in force and in the record. A created or
+   * exited container keeps them for its next start. `resources` holds only what changes.
+   */
+  async update(reference: string, resources: Resources): Promise<ContainerRecord> {
+    const id = await this.containers.resolveId(reference);
+    return this.withLock(id, async () => {
+      const record = await this.loadCurrent(id, reference);
+      const merged = mergeResources(record.HostConfig.Resources, resources);
+      const cgroup = this.cgroup(record);
+      // The whole resulting set must make sense (e.g. memory <= memory+swap), not just the change.
+      await cgroup.checkSupport(merged);
+      if (record.State.Status === 'running' || record.State.Status === 'paused') await cgroup.update(resources);
+      record.HostConfig.Resources = merged;
+      await this.containers.save(record);
+      return record;
+    });
+  }
+
+  /**
+   * One stats sample. CPU percentages compare with this engine's previous sample of the same
+   * container, so the first call for a container leaves them undefined (it does not wait).
+   * A container that is not running gives a sample with empty cgroup figures.
+   */
+  async stats(reference: string): Promise<ContainerStats> {
+    const record = await this.get(reference);
+    return this.sampler.sample(record, this.cgroup(record));
+  }
+
+  /**
+   * Container events as they happen (from now on), until `signal` aborts or the caller stops
+   * iterating. Built on inotify of the state directory and the monitors' OOM notifications.
+   */
+  events(options: EventOptions = {}): AsyncIterable<EngineEvent> {
+    return watchContainerEvents(
+      {
+        containersDir: this.layout.containers,
+        load: (id) => this.containers.load(id),
+        refresh: (record) => this.refresh(record),
+      },
+      options,
+    );
   }
 
   // ---------------------------------------------------------------- exec and logs

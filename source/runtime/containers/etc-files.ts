@@ -25,7 +25,11 @@ function hostResolvConf(networkMode: string): string {
     .join('\n');
 }
 
-export async function writeEtcFiles(directory: string, hostname: string, networkMode: string): Promise<EtcFiles> {
+export async function writeEtcFiles(
+  directory: string,
+  hostname: string,
+  networkMode: string,
+): Promise<EtcFiles> {
   const files: EtcFiles = {
     hostname: path.join(directory, 'hostname'),
     hosts: path.join(directory, 'hosts'),

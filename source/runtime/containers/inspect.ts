@@ -6,7 +6,8 @@ import type { ContainerRecord } from './record.js';
 function resourceFields(resources: Resources): Record<string, unknown> {
   const period = resources.cpuPeriod ?? 0;
   const quota = resources.cpuQuota ?? 0;
-  const throttles = (list: Resources['blkioDeviceReadBps']) => (list ?? []).map((d) => ({ Path: d.path, Rate: d.rate }));
+  const throttles = (list: Resources['blkioDeviceReadBps']) =>
+    (list ?? []).map((d) => ({ Path: d.path, Rate: d.rate }));
   return {
     Memory: resources.memory ?? 0,
     MemoryReservation: resources.memoryReservation ?? 0,

@@ -23,7 +23,8 @@ function isOpaque(directory: string): boolean {
 export function readLayeredFile(layers: readonly string[], file: string): string | undefined {
   const relative = path.posix.normalize(file).replace(/^\/+/, '');
   const parents: string[] = [];
-  for (let dir = path.posix.dirname(relative); dir !== '.' && dir !== '/'; dir = path.posix.dirname(dir)) parents.push(dir);
+  for (let dir = path.posix.dirname(relative); dir !== '.' && dir !== '/'; dir = path.posix.dirname(dir))
+    parents.push(dir);
   for (const layer of layers) {
     const full = path.join(layer, relative);
     let stat: fs.Stats | undefined;
@@ -37,7 +38,9 @@ export function readLayeredFile(layers: readonly string[], file: string): string
       if (stat.isFile()) return fs.readFileSync(full, 'utf8');
       if (stat.isSymbolicLink()) {
         const target = fs.readlinkSync(full);
-        const resolved = target.startsWith('/') ? target : path.posix.join(path.posix.dirname(relative), target);
+        const resolved = target.startsWith('/')
+          ? target
+          : path.posix.join(path.posix.dirname(relative), target);
         return readLayeredFile(layers, resolved);
       }
       return undefined;

@@ -32,12 +32,15 @@ export function parseSince(value: string, now = Date.now()): Date {
   if (/^\d+(\.\d+)?$/.test(value)) return new Date(Number(value) * 1000);
   const duration = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(value);
   if (duration && value !== '') {
-    const ms = (Number(duration[1] ?? 0) * 3600 + Number(duration[2] ?? 0) * 60 + Number(duration[3] ?? 0)) * 1000;
+    const ms =
+      (Number(duration[1] ?? 0) * 3600 + Number(duration[2] ?? 0) * 60 + Number(duration[3] ?? 0)) * 1000;
     return new Date(now - ms);
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) {
-    throw new InvalidArgumentError(`invalid time ${JSON.stringify(value)}: give a duration like 10m or 1h30m, a timestamp like 2026-01-02T15:04:05Z, or unix seconds`);
+    throw new InvalidArgumentError(
+      `invalid time ${JSON.stringify(value)}: give a duration like 10m or 1h30m, a timestamp like 2026-01-02T15:04:05Z, or unix seconds`,
+    );
   }
   return date;
 }
@@ -87,7 +90,8 @@ class Parser {
 export async function* readLogs(file: string, options: LogOptions = {}): AsyncGenerator<LogEntry> {
   const parser = new Parser();
   const selected = (entry: LogEntry) =>
-    (!options.since || new Date(entry.time) >= options.since) && (!options.until || new Date(entry.time) <= options.until);
+    (!options.since || new Date(entry.time) >= options.since) &&
+    (!options.until || new Date(entry.time) <= options.until);
   let handle: fsp.FileHandle;
   try {
     handle = await fsp.open(file, 'r');

@@ -49,10 +49,13 @@ export class ContainerStore {
       if (record.Id !== id || typeof record.State?.Status !== 'string') throw new Error('fields are missing');
       return record;
     } catch (error) {
-      throw new CorruptStateError(`the state of container ${id.slice(0, 12)} is damaged (${file}): ${(error as Error).message}`, {
-        cause: error,
-        hint: `remove it with \`gantry rm -f ${id.slice(0, 12)}\``,
-      });
+      throw new CorruptStateError(
+        `the state of container ${id.slice(0, 12)} is damaged (${file}): ${(error as Error).message}`,
+        {
+          cause: error,
+          hint: `remove it with \`gantry rm -f ${id.slice(0, 12)}\``,
+        },
+      );
     }
   }
 
@@ -118,7 +121,9 @@ export class ContainerStore {
         throw new ConflictError(`multiple containers match the id prefix ${reference}; give more characters`);
       }
     }
-    throw new NotFoundError(`no such container: ${reference}`, { hint: 'see `gantry ps -a` for the containers there are' });
+    throw new NotFoundError(`no such container: ${reference}`, {
+      hint: 'see `gantry ps -a` for the containers there are',
+    });
   }
 
   async reserveName(name: string, id: string): Promise<void> {

@@ -32,7 +32,12 @@ function parsePasswd(text: string | undefined): PasswdEntry[] {
     .split('\n')
     .map((line) => line.split(':'))
     .filter((fields) => fields.length >= 6 && fields[0] && !fields[0].startsWith('#'))
-    .map((fields) => ({ name: fields[0]!, uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5] ?? '/' }))
+    .map((fields) => ({
+      name: fields[0]!,
+      uid: Number(fields[2]),
+      gid: Number(fields[3]),
+      home: fields[5] ?? '/',
+    }))
     .filter((entry) => Number.isInteger(entry.uid) && Number.isInteger(entry.gid));
 }
 
@@ -51,7 +56,11 @@ function parseGroup(text: string | undefined): GroupEntry[] {
 
 const isNumeric = (value: string) => /^\d+$/.test(value);
 
-export function resolveUser(spec: string, passwdText: string | undefined, groupText: string | undefined): ResolvedUser {
+export function resolveUser(
+  spec: string,
+  passwdText: string | undefined,
+  groupText: string | undefined,
+): ResolvedUser {
   const [userPart = '', groupPart] = spec === '' ? ['0'] : spec.split(':');
   const passwd = parsePasswd(passwdText);
   const groups = parseGroup(groupText);
@@ -62,7 +71,7 @@ export function resolveUser(spec: string, passwdText: string | undefined, groupT
     entry = passwd.find((p) => p.name === userPart);
     if (!entry) {
       throw new UserLookupError(`unable to find user ${userPart}: no matching entries in passwd file`, {
-        hint: 'give a numeric uid[:gid], or a user that the image\'s /etc/passwd has',
+        hint: "give a numeric uid[:gid], or a user that the image's /etc/passwd has",
       });
     }
   }
@@ -73,11 +82,13 @@ export function resolveUser(spec: string, passwdText: string | undefined, groupT
       gid = Number(groupPart);
     } else {
       const group = groups.find((g) => g.name === groupPart);
-      if (!group) throw new UserLookupError(`unable to find group ${groupPart}: no matching entries in group file`);
+      if (!group)
+        throw new UserLookupError(`unable to find group ${groupPart}: no matching entries in group file`);
       gid = group.gid;
     }
   }
-  if (uid > 0xfffffffe || gid > 0xfffffffe) throw new UserLookupError(`uid and gid must be below 4294967295, got ${spec}`);
+  if (uid > 0xfffffffe || gid > 0xfffffffe)
+    throw new UserLookupError(`uid and gid must be below 4294967295, got ${spec}`);
   const additionalGids =
     groupPart === undefined && entry
       ? [...new Set(groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid))]

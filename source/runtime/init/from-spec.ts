@@ -16,6 +16,8 @@ export interface MonitorSettings {
   attachPath?: string;
   fifoPath?: string;
   exitFile?: string;
+  /** Where the monitor appends OOM events (needs the cgroup's oomCounter). */
+  eventsFile?: string;
   exitCommand?: string[];
   pidFile?: string;
   consoleSocket?: string;
@@ -67,30 +69,86 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
     const readonly = options.flags & MS.RDONLY;
     const mounts = context.cgroup.containerMounts();
     if (mounts.length === 1 && mounts[0]?.type === 'cgroup2') {
-      return [{ source: 'cgroup', destination: mount.destination, type: 'cgroup2', flags: options.flags, propagation: 0, data: '' }];
+      return [
+        {
+          source: 'cgroup',
+          destination: mount.destination,
+          type: 'cgroup2',
+          flags: options.flags,
+          propagation: 0,
+          data: '',
+        },
+      ];
     }
     // v1: a tmpfs holding one mount per hierarchy, then the tmpfs itself made read-only.
     const planned: PlanMount[] = [
-      { source: 'tmpfs', destination: mount.destination, type: 'tmpfs', flags: base, propagation: 0, data: 'mode=755' },
+      {
+        source: 'tmpfs',
+        destination: mount.destination,
+        type: 'tmpfs',
+        flags: base,
+        propagation: 0,
+        data: 'mode=755',
+      },
     ];
     for (const hierarchy of mounts) {
       const destination = path.posix.join(mount.destination, path.posix.basename(hierarchy.destination));
       planned.push(
         hierarchy.type === 'bind'
-          ? { source: hierarchy.source, destination, type: 'bind', flags: options.flags | MS.BIND | MS.REC, propagation: 0, data: '' }
-          : { source: hierarchy.type, destination, type: hierarchy.type, flags: options.flags, propagation: 0, data: hierarchy.options.join(',') },
+          ? {
+              source: hierarchy.source,
+              destination,
+              type: 'bind',
+              flags: options.flags | MS.BIND | MS.REC,
+              propagation: 0,
+              data: '',
+            }
+          : {
+              source: hierarchy.type,
+              destination,
+              type: hierarchy.type,
+              flags: options.flags,
+              propagation: 0,
+              data: hierarchy.options.join(','),
+            },
       );
     }
-    if (readonly) planned.push({ source: 'none', destination: mount.destination, type: 'remount', flags: options.flags, propagation: 0, data: '' });
+    if (readonly)
+      planned.push({
+        source: 'none',
+        destination: mount.destination,
+        type: 'remount',
+        flags: options.flags,
+        propagation: 0,
+        data: '',
+      });
     return planned;
   }
   if (mount.type === 'sysfs' && !newNamespace(spec, 'network')) {
     // sysfs can only be mounted in a network namespace of one's own; runc binds the host's.
-    return [{ source: '/sys', destination: mount.destination, type: 'bind', flags: options.flags | MS.BIND | MS.REC, propagation: 0, data: '' }];
+    return [
+      {
+        source: '/sys',
+        destination: mount.destination,
+        type: 'bind',
+        flags: options.flags | MS.BIND | MS.REC,
+        propagation: 0,
+        data: '',
+      },
+    ];
   }
   if (isBind(mount)) {
     const source = path.resolve(context.bundle, mount.source ?? '');
-    return [{ source, destination: mount.destination, type: 'bind', flags: options.flags, propagation: options.propagation, data: '' }];
+    return [
+      {
+        source,
+        destination: mount.destination,
+        type: 'bind',
+        flags: options.flags,
+        propagation: options.propagation,
+        data: '',
+      },
+    ];
   }
   return [
     {
@@ -105,21 +163,25 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
 }
 
 function devices(spec: OciSpec): PlanDevice[] {
-  const given = (spec.linux?.devices ?? []).map(
-    (d): PlanDevice => ({
-      path: d.path,
-      type: d.type === 'u' ? 'c' : d.type,
-      major: d.major ?? 0,
-      minor: d.minor ?? 0,
-      mode: d.fileMode ?? 0o666,
-      uid: d.uid ?? 0,
-      gid: d.gid ?? 0,
-    }),
-  );
+  const given = (spec.linux?.devices ?? []).map((d): PlanDevice => ({
+    path: d.path,
+    type: d.type === 'u' ? 'c' : d.type,
+    major: d.major ?? 0,
+    minor: d.minor ?? 0,
+    mode: d.fileMode ?? 0o666,
+    uid: d.uid ?? 0,
+    gid: d.gid ?? 0,
+  }));
   const paths = new Set(given.map((d) => d.path));
-  const defaults = DEFAULT_DEVICES.filter((d) => !paths.has(d.path)).map(
-    (d): PlanDevice => ({ path: d.path, type: d.type === 'u' ? 'c' : d.type, major: d.major, minor: d.minor, mode: d.fileMode, uid: d.uid, gid: d.gid }),
-  );
+  const defaults = DEFAULT_DEVICES.filter((d) => !paths.has(d.path)).map((d): PlanDevice => ({
+    path: d.path,
+    type: d.type === 'u' ? 'c' : d.type,
+    major: d.major,
+    minor: d.minor,
+    mode: d.fileMode,
+    uid: d.uid,
+    gid: d.gid,
+  }));
   return [...defaults, ...given];
 }
 
@@ -139,7 +201,9 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
     stateDir: context.stateDir,
     ...context.monitor,
     terminal,
-    ...(terminal && proc.consoleSize ? { consoleSize: { rows: proc.consoleSize.height, cols: proc.consoleSize.width } } : {}),
+    ...(terminal && proc.consoleSize
+      ? { consoleSize: { rows: proc.consoleSize.height, cols: proc.consoleSize.width } }
+      : {}),
     ...(context.cgroup?.oomCounter() ? { oomCounter: context.cgroup.oomCounter()! } : {}),
     namespaces,
     uidMappings: spec.linux?.uidMappings ?? [],
@@ -161,8 +225,20 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
     ...(spec.domainname && newNamespace(spec, 'uts') ? { domainname: spec.domainname } : {}),
     loopback: newNamespace(spec, 'network'),
     hooks: [
-      ...(spec.hooks?.createContainer ?? []).map((h) => ({ stage: 'createContainer' as const, path: h.path, args: h.args ?? [], env: h.env ?? [], timeout: h.timeout ?? 0 })),
-      ...(spec.hooks?.startContainer ?? []).map((h) => ({ stage: 'startContainer' as const, path: h.path, args: h.args ?? [], env: h.env ?? [], timeout: h.timeout ?? 0 })),
+      ...(spec.hooks?.createContainer ?? []).map((h) => ({
+        stage: 'createContainer' as const,
+        path: h.path,
+        args: h.args ?? [],
+        env: h.env ?? [],
+        timeout: h.timeout ?? 0,
+      })),
+      ...(spec.hooks?.startContainer ?? []).map((h) => ({
+        stage: 'startContainer' as const,
+        path: h.path,
+        args: h.args ?? [],
+        env: h.env ?? [],
+        timeout: h.timeout ?? 0,
+      })),
     ],
     ...(context.stateJson !== undefined ? { stateJson: context.stateJson } : {}),
     process: {

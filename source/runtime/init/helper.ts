@@ -96,7 +96,10 @@ class LineChannel {
 /** Inverse of the helper's encode_field (and of plan.ts encodeField). */
 export function decodeField(text: string): string {
   if (text === '%') return '';
-  return Buffer.from(text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+  return Buffer.from(
+    text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  ).toString('utf8');
 }
 
 const ENOENT = 2;
@@ -112,7 +115,8 @@ export function execError(errno: number, command: string): GantryError {
         : `exec: "${command}": executable file not found in $PATH`,
     );
   }
-  const reason = errno === EACCES ? 'permission denied' : errno === EISDIR ? 'is a directory' : `errno ${errno}`;
+  const reason =
+    errno === EACCES ? 'permission denied' : errno === EISDIR ? 'is a directory' : `errno ${errno}`;
   return new CommandCannotRunError(`exec: "${command}": ${reason}`);
 }
 
@@ -125,10 +129,15 @@ async function exitCode(child: ChildProcess): Promise<number> {
 }
 
 /** Turns a protocol line that reports a failure into an error; undefined for other lines. */
-function failure(line: string | undefined, command: string, child: ChildProcess): Promise<GantryError> | undefined {
+function failure(
+  line: string | undefined,
+  command: string,
+  child: ChildProcess,
+): Promise<GantryError> | undefined {
   if (line === undefined) {
     return exitCode(child).then(
-      (code) => new ContainerStartError(`the native helper exited during setup (status ${code}) without saying why`),
+      (code) =>
+        new ContainerStartError(`the native helper exited during setup (status ${code}) without saying why`),
     );
   }
   if (line.startsWith('error ')) return Promise.resolve(new ContainerStartError(decodeField(line.slice(6))));
@@ -156,7 +165,10 @@ export interface StartMonitorOptions {
 
 /** Creates a container: returns once it is set up and waiting at its exec fifo (or running). */
 export async function startMonitor(plan: HelperPlan, options: StartMonitorOptions): Promise<MonitorHandle> {
-  const stdio: StdioOptions = options.stdio === 'inherit' ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore', 'pipe'];
+  const stdio: StdioOptions =
+    options.stdio === 'inherit'
+      ? ['inherit', 'inherit', 'inherit', 'pipe']
+      : ['ignore', 'ignore', 'ignore', 'pipe'];
   const child = spawn(helperPath(), ['init'], { stdio, detached: options.detached });
   const channel = new LineChannel(child.stdio[3] as Duplex);
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
@@ -202,7 +214,10 @@ export interface ExecHandle {
 }
 
 /** Runs a process in a container with the caller's stdio (or detached). */
-export async function startExec(plan: HelperPlan, stdio: StdioOptions = ['inherit', 'inherit', 'inherit']): Promise<ExecHandle> {
+export async function startExec(
+  plan: HelperPlan,
+  stdio: StdioOptions = ['inherit', 'inherit', 'inherit'],
+): Promise<ExecHandle> {
   const streams = Array.isArray(stdio) ? stdio.slice(0, 3) : [stdio, stdio, stdio];
   const child = spawn(helperPath(), ['exec'], { stdio: [...streams, 'pipe'] as StdioOptions });
   const exit = exitCode(child);
@@ -230,9 +245,21 @@ export interface AttachHandle {
 }
 
 /** Connects the caller's stdio to a monitor's attach socket; resolves once connected. */
-export async function attach(stateDir: string, socketName: string, options: { tty: boolean; stdin: boolean }): Promise<AttachHandle> {
-  const args = ['attach', stateDir, socketName, ...(options.tty ? ['tty'] : []), ...(options.stdin ? ['stdin'] : [])];
-  const child = spawn(helperPath(), args, { stdio: [options.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'] });
+export async function attach(
+  stateDir: string,
+  socketName: string,
+  options: { tty: boolean; stdin: boolean },
+): Promise<AttachHandle> {
+  const args = [
+    'attach',
+    stateDir,
+    socketName,
+    ...(options.tty ? ['tty'] : []),
+    ...(options.stdin ? ['stdin'] : []),
+  ];
+  const child = spawn(helperPath(), args, {
+    stdio: [options.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'],
+  });
   const exit = exitCode(child);
   const channel = new LineChannel(child.stdio[3] as Duplex);
   const line = await channel.next();

@@ -75,7 +75,13 @@ export interface HelperPlan {
   fifoPath?: string;
   pidFile?: string;
   consoleSocket?: string;
-  oomCounter?: { file: string; key: string };
+  /**
+   * The OOM kill counter: `file` and the key of its counter line. With `eventControl` (cgroup v1)
+   * the monitor registers an eventfd for `file` there; without, it watches `file` with inotify.
+   */
+  oomCounter?: { file: string; key: string; eventControl?: string };
+  /** The monitor appends "TIMESTAMP oom COUNT" here for every OOM kill it is told about. */
+  eventsFile?: string;
   exitFile?: string;
   exitCommand?: string[];
   openStdin?: boolean;
@@ -116,7 +122,8 @@ export function encodeField(value: string): string {
   const bytes = Buffer.from(value, 'utf8');
   let out = '';
   for (const byte of bytes) {
-    if (byte <= 0x20 || byte === 0x25 || byte === 0x7f) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    if (byte <= 0x20 || byte === 0x25 || byte === 0x7f)
+      out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
     else out += String.fromCharCode(byte);
   }
   // Multi-byte UTF-8 passes through as raw bytes; re-decode them as one string.
@@ -124,9 +131,10 @@ export function encodeField(value: string): string {
 }
 
 function line(directive: string, ...fields: (string | number)[]): string {
-  return [directive, ...fields.map((field) => (typeof field === 'number' ? String(field) : encodeField(field)))].join(
-    ' ',
-  );
+  return [
+    directive,
+    ...fields.map((field) => (typeof field === 'number' ? String(field) : encodeField(field))),
+  ].join(' ');
 }
 
 function limit(value: number | undefined): string {
@@ -149,6 +157,8 @@ export function serializePlan(plan: HelperPlan): string {
   optional('pidfile', plan.pidFile);
   optional('consolesocket', plan.consoleSocket);
   if (plan.oomCounter) lines.push(line('oom', plan.oomCounter.file, plan.oomCounter.key));
+  if (plan.oomCounter?.eventControl) lines.push(line('oomcontrol', plan.oomCounter.eventControl));
+  optional('events', plan.eventsFile);
   optional('exitfile', plan.exitFile);
   for (const arg of plan.exitCommand ?? []) lines.push(line('exitcmd', arg));
   flag('stdin', plan.openStdin);
@@ -159,7 +169,8 @@ export function serializePlan(plan: HelperPlan): string {
   flag('detach', plan.detach);
   flag('hooksync', plan.hookSync);
   if (plan.consoleSize) lines.push(line('size', plan.consoleSize.rows, plan.consoleSize.cols));
-  for (const ns of plan.namespaces) lines.push(ns.path === undefined ? line('ns', ns.type) : line('ns', ns.type, ns.path));
+  for (const ns of plan.namespaces)
+    lines.push(ns.path === undefined ? line('ns', ns.type) : line('ns', ns.type, ns.path));
   for (const map of plan.uidMappings ?? []) lines.push(line('uidmap', map.containerID, map.hostID, map.size));
   for (const map of plan.gidMappings ?? []) lines.push(line('gidmap', map.containerID, map.hostID, map.size));
   flag('setgroupsdeny', plan.setgroupsDeny);
@@ -168,9 +179,11 @@ export function serializePlan(plan: HelperPlan): string {
   if (plan.rootOverlay) lines.push(line('rootoverlay', plan.rootOverlay.data, plan.rootOverlay.cwd));
   if (plan.rootPropagation !== undefined) lines.push(line('rootprop', plan.rootPropagation));
   flag('rootreadonly', plan.rootReadonly);
-  for (const m of plan.mounts) lines.push(line('mount', m.source, m.destination, m.type, m.flags, m.propagation, m.data));
+  for (const m of plan.mounts)
+    lines.push(line('mount', m.source, m.destination, m.type, m.flags, m.propagation, m.data));
   for (const dir of plan.mkdirs) lines.push(line('mkdir', dir.path, dir.mode));
-  for (const d of plan.devices) lines.push(line('mkdev', d.path, d.type, d.major, d.minor, d.mode, d.uid, d.gid));
+  for (const d of plan.devices)
+    lines.push(line('mkdev', d.path, d.type, d.major, d.minor, d.mode, d.uid, d.gid));
   for (const s of plan.symlinks) lines.push(line('symlink', s.target, s.path));
   for (const p of plan.maskedPaths) lines.push(line('mask', p));
   for (const p of plan.readonlyPaths) lines.push(line('readonly', p));

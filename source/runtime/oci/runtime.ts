@@ -17,7 +17,13 @@ import { atomicWriteJson, FileLock, readJsonIfExists } from '../fsutil.js';
 import { planFromSpec } from '../init/from-spec.js';
 import { decodeField, startMonitor } from '../init/helper.js';
 import { parseSignal } from '../signals.js';
-import { OCI_VERSION, type OciHook, type OciLinuxResources, type OciSpec, type OciState } from '../spec/types.js';
+import {
+  OCI_VERSION,
+  type OciHook,
+  type OciLinuxResources,
+  type OciSpec,
+  type OciState,
+} from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
 import { pidfdOpen, pidfdSendSignal } from '../sys/libc.js';
 
@@ -53,8 +59,18 @@ export function resourcesFromSpec(spec: OciSpec): Resources {
   const result = resourcesFromLinux(spec.linux?.resources);
   const created = (spec.linux?.devices ?? [])
     .filter((d) => d.type !== 'p')
-    .map((d) => ({ allow: true, type: (d.type === 'b' ? 'b' : 'c') as 'b' | 'c', major: d.major ?? -1, minor: d.minor ?? -1, access: 'rwm' }));
-  result.devices = [...(result.devices ?? []), ...defaultDeviceRules().filter((rule) => rule.allow), ...created];
+    .map((d) => ({
+      allow: true,
+      type: (d.type === 'b' ? 'b' : 'c') as 'b' | 'c',
+      major: d.major ?? -1,
+      minor: d.minor ?? -1,
+      access: 'rwm',
+    }));
+  result.devices = [
+    ...(result.devices ?? []),
+    ...defaultDeviceRules().filter((rule) => rule.allow),
+    ...created,
+  ];
   return result;
 }
 
@@ -76,7 +92,12 @@ function resourcesFromLinux(resources: OciLinuxResources | undefined): Resources
   if (resources.pids?.limit !== undefined) result.pidsLimit = resources.pids.limit;
   const io = resources.blockIO;
   const throttle = (list: { major: number; minor: number; rate: number }[] | undefined) =>
-    (list ?? []).map((d) => ({ path: `${d.major}:${d.minor}`, major: d.major, minor: d.minor, rate: d.rate }));
+    (list ?? []).map((d) => ({
+      path: `${d.major}:${d.minor}`,
+      major: d.major,
+      minor: d.minor,
+      rate: d.rate,
+    }));
   if (io?.weight !== undefined) result.blkioWeight = io.weight;
   if (io?.throttleReadBpsDevice) result.blkioDeviceReadBps = throttle(io.throttleReadBpsDevice);
   if (io?.throttleWriteBpsDevice) result.blkioDeviceWriteBps = throttle(io.throttleWriteBpsDevice);
@@ -93,7 +114,9 @@ function resourcesFromLinux(resources: OciLinuxResources | undefined): Resources
   }
   if (resources.network?.classID !== undefined) result.netClsClassid = resources.network.classID;
   if (resources.network?.priorities) {
-    result.netPrioIfpriomap = Object.fromEntries(resources.network.priorities.map((p) => [p.name, p.priority]));
+    result.netPrioIfpriomap = Object.fromEntries(
+      resources.network.priorities.map((p) => [p.name, p.priority]),
+    );
   }
   if (resources.hugepageLimits) {
     result.hugepageLimits = Object.fromEntries(resources.hugepageLimits.map((h) => [h.pageSize, h.limit]));
@@ -106,33 +129,40 @@ export async function runHook(stage: string, hook: OciHook, state: OciState): Pr
   const [argv0, ...args] = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
   const child = spawn(hook.path, args, {
     argv0: argv0 ?? hook.path,
-    env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+    env: Object.fromEntries(
+      (hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+    ),
     stdio: ['pipe', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdin!.on('error', () => undefined);
   child.stdin!.end(JSON.stringify(state));
-  const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    if (hook.timeout) {
-      timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve({ code: null, signal: null, error: new Error(`timed out after ${hook.timeout} s`) });
-      }, hook.timeout * 1000);
-    }
-    child.once('error', (error) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code: null, signal: null, error });
-    });
-    child.once('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code, signal });
-    });
-  });
+  const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
+    (resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      if (hook.timeout) {
+        timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve({ code: null, signal: null, error: new Error(`timed out after ${hook.timeout} s`) });
+        }, hook.timeout * 1000);
+      }
+      child.once('error', (error) => {
+        if (timer) clearTimeout(timer);
+        resolve({ code: null, signal: null, error });
+      });
+      child.once('exit', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        resolve({ code, signal });
+      });
+    },
+  );
   if (result.error || result.code !== 0) {
-    const why = result.error?.message ?? (result.signal ? `signal ${result.signal}` : `exit status ${result.code}`);
-    throw new HookError(`${stage} hook ${hook.path} failed: ${why}${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    const why =
+      result.error?.message ?? (result.signal ? `signal ${result.signal}` : `exit status ${result.code}`);
+    throw new HookError(
+      `${stage} hook ${hook.path} failed: ${why}${stderr.trim() ? `: ${stderr.trim()}` : ''}`,
+    );
   }
 }
 
@@ -148,21 +178,29 @@ export class OciRuntime {
 
   private validateId(id: string): void {
     if (!ID_PATTERN.test(id)) {
-      throw new InvalidArgumentError(`invalid container id ${JSON.stringify(id)}: use letters, digits, "_", ".", "+", "-", starting with a letter or digit`);
+      throw new InvalidArgumentError(
+        `invalid container id ${JSON.stringify(id)}: use letters, digits, "_", ".", "+", "-", starting with a letter or digit`,
+      );
     }
   }
 
   private async load(id: string): Promise<StoredState> {
     this.validateId(id);
-    const state = await readJsonIfExists<StoredState>(path.join(this.dir(id), 'state.json')).catch((error: unknown) => {
-      throw new GantryError(`the state of container ${id} is damaged: ${(error as Error).message}`);
-    });
+    const state = await readJsonIfExists<StoredState>(path.join(this.dir(id), 'state.json')).catch(
+      (error: unknown) => {
+        throw new GantryError(`the state of container ${id} is damaged: ${(error as Error).message}`);
+      },
+    );
     if (!state) throw new NotFoundError(`container ${id} does not exist`);
     return state;
   }
 
   private cgroup(state: Pick<StoredState, 'cgroupParent' | 'cgroupName'>): CgroupManager {
-    return createCgroupManager({ cgroupRoot: this.options.cgroupRoot, parent: state.cgroupParent, name: state.cgroupName });
+    return createCgroupManager({
+      cgroupRoot: this.options.cgroupRoot,
+      parent: state.cgroupParent,
+      name: state.cgroupName,
+    });
   }
 
   private status(state: StoredState): OciState['status'] {
@@ -212,7 +250,9 @@ export class OciRuntime {
     try {
       text = await fsp.readFile(file, 'utf8');
     } catch (error) {
-      throw new InvalidArgumentError(`cannot read ${file}: ${(error as Error).message}`, { hint: 'give the bundle directory with --bundle' });
+      throw new InvalidArgumentError(`cannot read ${file}: ${(error as Error).message}`, {
+        hint: 'give the bundle directory with --bundle',
+      });
     }
     let spec: unknown;
     try {
@@ -225,12 +265,17 @@ export class OciRuntime {
   }
 
   /** Creates the container; returns once its process waits at the exec fifo. */
-  async create(id: string, options: CreateOptions & { foreground?: boolean }): Promise<{ wait?: Promise<number> }> {
+  async create(
+    id: string,
+    options: CreateOptions & { foreground?: boolean },
+  ): Promise<{ wait?: Promise<number> }> {
     this.validateId(id);
     const bundle = path.resolve(options.bundle);
     const spec = await this.readSpec(bundle);
     if (spec.process?.terminal && !options.consoleSocket && !options.foreground) {
-      throw new InvalidArgumentError('process.terminal is true but no --console-socket was given; one is required to receive the pty');
+      throw new InvalidArgumentError(
+        'process.terminal is true but no --console-socket was given; one is required to receive the pty',
+      );
     }
     const dir = this.dir(id);
     await fsp.mkdir(this.root, { recursive: true, mode: 0o700 });
@@ -246,7 +291,10 @@ export class OciRuntime {
       id,
       bundle,
       created: new Date().toISOString(),
-      cgroupParent: cgroupsPath ? path.posix.dirname(path.posix.join('/', cgroupsPath)).replace(/^\//, '') || this.options.cgroupParent : this.options.cgroupParent,
+      cgroupParent: cgroupsPath
+        ? path.posix.dirname(path.posix.join('/', cgroupsPath)).replace(/^\//, '') ||
+          this.options.cgroupParent
+        : this.options.cgroupParent,
       cgroupName: cgroupsPath ? path.posix.basename(cgroupsPath) : id,
       annotations: spec.annotations ?? {},
     };
@@ -309,7 +357,10 @@ export class OciRuntime {
   async start(id: string): Promise<void> {
     const state = await this.load(id);
     const status = this.status(state);
-    if (status !== 'created') throw new ConflictError(`cannot start a container that is ${status}; only a created container can be started`);
+    if (status !== 'created')
+      throw new ConflictError(
+        `cannot start a container that is ${status}; only a created container can be started`,
+      );
     const fifo = path.join(this.dir(id), 'exec.fifo');
     const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     try {
@@ -324,7 +375,9 @@ export class OciRuntime {
         }
         if (count === 1) break;
         if (!isAlive(state.init) || Date.now() > deadline) {
-          throw new GantryError(`container ${id} did not take the start signal; its process has ${isAlive(state.init) ? 'not answered' : 'exited'}`);
+          throw new GantryError(
+            `container ${id} did not take the start signal; its process has ${isAlive(state.init) ? 'not answered' : 'exited'}`,
+          );
         }
         await sleep(delay);
       }
@@ -355,7 +408,8 @@ export class OciRuntime {
     const number = parseSignal(signal);
     const state = await this.load(id);
     const status = this.status(state);
-    if (status !== 'created' && status !== 'running') throw new ConflictError(`container ${id} is not running`);
+    if (status !== 'created' && status !== 'running')
+      throw new ConflictError(`container ${id} is not running`);
     if (options.all) {
       for (const pid of await this.cgroup(state).pids()) {
         const identity = identify(pid);
@@ -385,7 +439,9 @@ export class OciRuntime {
     }
     const status = this.status(state);
     if (status === 'running' && !options.force) {
-      throw new ConflictError(`cannot delete container ${id} that is not stopped: running`, { hint: 'stop it first or use --force' });
+      throw new ConflictError(`cannot delete container ${id} that is not stopped: running`, {
+        hint: 'stop it first or use --force',
+      });
     }
     if (status !== 'stopped' && state.init && isAlive(state.init)) {
       this.signal(state.init, 9);
@@ -409,7 +465,9 @@ export class OciRuntime {
     await this.start(id);
     if (!wait) return 0;
     const code = await wait;
-    const exit = await readJsonIfExists<{ error?: string }>(path.join(this.dir(id), 'exit.json')).catch(() => undefined);
+    const exit = await readJsonIfExists<{ error?: string }>(path.join(this.dir(id), 'exit.json')).catch(
+      () => undefined,
+    );
     await this.delete(id, { force: true });
     if (exit?.error) throw new GantryError(decodeField(exit.error));
     return code;

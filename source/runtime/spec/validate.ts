@@ -77,7 +77,12 @@ const validators: Record<string, Validator> = {
         return `process.rlimits: unknown type ${JSON.stringify(rlimit.type)} (accepted: ${Object.keys(RLIMIT_NUMBERS).join(', ')})`;
       if (seen.has(rlimit.type)) return `process.rlimits: ${rlimit.type} is given twice`;
       seen.add(rlimit.type);
-      if (!Number.isInteger(rlimit.soft) || !Number.isInteger(rlimit.hard) || rlimit.soft < 0 || rlimit.hard < 0)
+      if (
+        !Number.isInteger(rlimit.soft) ||
+        !Number.isInteger(rlimit.hard) ||
+        rlimit.soft < 0 ||
+        rlimit.hard < 0
+      )
         return `process.rlimits: ${rlimit.type} soft and hard must be non-negative integers`;
       if (rlimit.soft > rlimit.hard)
         return `process.rlimits: ${rlimit.type} soft limit ${rlimit.soft} is above its hard limit ${rlimit.hard}`;
@@ -107,10 +112,12 @@ const validators: Record<string, Validator> = {
       seen.add(ns.type);
       if (ns.path !== undefined && ns.path !== '') {
         if (!path.isAbsolute(ns.path)) return `linux.namespaces: path of ${ns.type} must be absolute`;
-        if (!fs.existsSync(ns.path)) return `linux.namespaces: ${ns.type} namespace path ${ns.path} does not exist`;
+        if (!fs.existsSync(ns.path))
+          return `linux.namespaces: ${ns.type} namespace path ${ns.path} does not exist`;
       }
     }
-    if (!seen.has('mount')) return 'linux.namespaces must include a mount namespace to change the root filesystem';
+    if (!seen.has('mount'))
+      return 'linux.namespaces must include a mount namespace to change the root filesystem';
     return undefined;
   },
 
@@ -129,7 +136,8 @@ const validators: Record<string, Validator> = {
   hostname: (spec) => {
     if (spec.hostname === undefined || spec.hostname === '') return undefined;
     const uts = hasNamespace(spec, 'uts');
-    if (!uts.present || uts.path) return 'hostname can only be set with a new uts namespace (add {"type": "uts"})';
+    if (!uts.present || uts.path)
+      return 'hostname can only be set with a new uts namespace (add {"type": "uts"})';
     if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(spec.hostname))
       return `hostname ${JSON.stringify(spec.hostname)} is not valid (letters, digits, "-" and ".", at most 64)`;
     return undefined;
@@ -154,7 +162,8 @@ const validators: Record<string, Validator> = {
   paths: (spec) => {
     for (const key of ['maskedPaths', 'readonlyPaths'] as const)
       for (const p of spec.linux?.[key] ?? [])
-        if (typeof p !== 'string' || !path.isAbsolute(p)) return `linux.${key}: ${JSON.stringify(p)} must be absolute`;
+        if (typeof p !== 'string' || !path.isAbsolute(p))
+          return `linux.${key}: ${JSON.stringify(p)} must be absolute`;
     return undefined;
   },
 
@@ -175,7 +184,12 @@ const validators: Record<string, Validator> = {
       if (key.startsWith('net.')) {
         const net = hasNamespace(spec, 'network');
         if (!net.present) return `linux.sysctl ${key} needs a network namespace (it would change the host)`;
-      } else if (key.startsWith('kernel.shm') || key.startsWith('kernel.msg') || key === 'kernel.sem' || key.startsWith('fs.mqueue.')) {
+      } else if (
+        key.startsWith('kernel.shm') ||
+        key.startsWith('kernel.msg') ||
+        key === 'kernel.sem' ||
+        key.startsWith('fs.mqueue.')
+      ) {
         if (!hasNamespace(spec, 'ipc').present) return `linux.sysctl ${key} needs an ipc namespace`;
       } else if (key === 'kernel.hostname' || key === 'kernel.domainname') {
         return `linux.sysctl ${key}: use the hostname/domainname fields instead`;
@@ -188,7 +202,11 @@ const validators: Record<string, Validator> = {
 
   hooks: (spec) => {
     for (const [stage, hooks] of Object.entries(spec.hooks ?? {})) {
-      if (!['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'].includes(stage))
+      if (
+        !['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'].includes(
+          stage,
+        )
+      )
         return `hooks.${stage} is not a hook stage`;
       for (const hook of hooks ?? []) {
         if (typeof hook.path !== 'string' || !path.isAbsolute(hook.path))

@@ -2,7 +2,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cgroupDirectories, createEngineWithImage, skipUnlessRoot, waitFor, type TestEngine } from '../../support/engine.js';
+import {
+  cgroupDirectories,
+  createEngineWithImage,
+  skipUnlessRoot,
+  waitFor,
+  type TestEngine,
+} from '../../support/engine.js';
 
 describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
   let engine: TestEngine;
@@ -21,7 +27,14 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
     expect(image.exitCode).toBe(125);
     expect(image.stderr).toContain('no-such-image');
     expect(image.stderr).toContain('gantry image ls');
-    for (const command of [['stop', 'ghost'], ['rm', 'ghost'], ['logs', 'ghost'], ['inspect', 'ghost'], ['exec', 'ghost', 'true'], ['start', 'ghost']]) {
+    for (const command of [
+      ['stop', 'ghost'],
+      ['rm', 'ghost'],
+      ['logs', 'ghost'],
+      ['inspect', 'ghost'],
+      ['exec', 'ghost', 'true'],
+      ['start', 'ghost'],
+    ]) {
       const result = await engine.gantry(command);
       expect(result.exitCode, command.join(' ')).not.toBe(0);
       expect(result.stderr, command.join(' ')).toMatch(/no such (container|object): ghost/);
@@ -81,14 +94,20 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
 
   it('recovers from kill -9 of the CLI at any point of a start', async () => {
     for (const delay of [20, 45, 70, 95, 120, 150, 200]) {
-      const child = engine.spawn(['run', '-d', '--name', `k${delay}`, 'demo', 'sleep', '30'], { stdin: 'ignore' });
+      const child = engine.spawn(['run', '-d', '--name', `k${delay}`, 'demo', 'sleep', '30'], {
+        stdin: 'ignore',
+      });
       await new Promise((resolve) => setTimeout(resolve, delay));
       child.kill('SIGKILL');
       await child;
     }
     // Every container is either running properly or stopped, none half-started; a new CLI
     // reconciles whatever the killed ones left.
-    const ps = JSON.parse((await engine.gantry(['ps', '-a', '--json'])).stdout) as { Names: string; State: string; Id: string }[];
+    const ps = JSON.parse((await engine.gantry(['ps', '-a', '--json'])).stdout) as {
+      Names: string;
+      State: string;
+      Id: string;
+    }[];
     for (const row of ps.filter((r) => r.Names.startsWith('k'))) {
       expect(['created', 'running', 'exited']).toContain(row.State);
       expect(fs.existsSync(path.join(engine.root, 'containers', row.Id, 'exec.fifo')), row.Names).toBe(false);
@@ -97,7 +116,8 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
         expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\u000030\u0000');
       }
     }
-    for (const row of ps.filter((r) => r.Names.startsWith('k'))) expect((await engine.gantry(['rm', '-f', row.Id])).exitCode).toBe(0);
+    for (const row of ps.filter((r) => r.Names.startsWith('k')))
+      expect((await engine.gantry(['rm', '-f', row.Id])).exitCode).toBe(0);
     for (const dir of cgroupDirectories(engine.cgroupParent)) {
       const left = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory());
       expect(left.map((e) => e.name)).toEqual([]);
@@ -109,11 +129,23 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
     const state = JSON.parse((await engine.gantry(['inspect', id])).stdout)[0].State;
     const monitor = Number(fs.readFileSync(`/proc/${state.Pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
     process.kill(monitor, 'SIGKILL');
-    await waitFor(() => !fs.existsSync(`/proc/${monitor}/stat`) || fs.readFileSync(`/proc/${monitor}/stat`, 'utf8').includes(') Z'), 5000, 'monitor death');
+    await waitFor(
+      () =>
+        !fs.existsSync(`/proc/${monitor}/stat`) ||
+        fs.readFileSync(`/proc/${monitor}/stat`, 'utf8').includes(') Z'),
+      5000,
+      'monitor death',
+    );
     const after = JSON.parse((await engine.gantry(['inspect', id])).stdout)[0].State;
     expect(after.Status).toBe('exited');
     expect(after.Error).toContain('monitor');
-    await waitFor(() => !fs.existsSync(`/proc/${state.Pid}`) || fs.readFileSync(`/proc/${state.Pid}/stat`, 'utf8').includes(') Z'), 5000, 'container end');
+    await waitFor(
+      () =>
+        !fs.existsSync(`/proc/${state.Pid}`) ||
+        fs.readFileSync(`/proc/${state.Pid}/stat`, 'utf8').includes(') Z'),
+      5000,
+      'container end',
+    );
     expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
     await engine.gantry(['rm', id]);
   });

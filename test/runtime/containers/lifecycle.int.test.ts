@@ -2,7 +2,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cgroupDirectories, createEngineWithImage, mountsUnder, skipUnlessRoot, waitFor, type TestEngine } from '../../support/engine.js';
+import {
+  cgroupDirectories,
+  createEngineWithImage,
+  mountsUnder,
+  skipUnlessRoot,
+  waitFor,
+  type TestEngine,
+} from '../../support/engine.js';
 
 function namespaceIds(pid: number): Record<string, string> {
   return Object.fromEntries(
@@ -38,24 +45,31 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
     expect(fs.readFileSync(`/proc/${row.Pid}/cmdline`, 'utf8')).toBe('sleep\u0000300\u0000');
     // Its parent is the monitor, not a Node process: one small native process per container.
     const state = await inspect('bg');
-    const parent = Number(fs.readFileSync(`/proc/${state.State.Pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    const parent = Number(
+      fs.readFileSync(`/proc/${state.State.Pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1],
+    );
     expect(fs.readFileSync(`/proc/${parent}/comm`, 'utf8').trim()).toBe('gantry-init');
   });
 
-  it('execs into all of the container\'s namespaces and its cgroup', async () => {
+  it("execs into all of the container's namespaces and its cgroup", async () => {
     const pid = (await inspect('bg')).State.Pid as number;
     const exec = await engine.gantry(['exec', '-d', 'bg', 'sleep', '200']);
     expect(exec.exitCode).toBe(0);
-    const execPid = await waitFor(() => {
-      for (const entry of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-        try {
-          if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8') === 'sleep\u0000200\u0000') return Number(entry);
-        } catch {
-          // raced with an exiting process
+    const execPid = await waitFor(
+      () => {
+        for (const entry of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+          try {
+            if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8') === 'sleep\u0000200\u0000')
+              return Number(entry);
+          } catch {
+            // raced with an exiting process
+          }
         }
-      }
-      return undefined;
-    }, 5000, 'the exec process');
+        return undefined;
+      },
+      5000,
+      'the exec process',
+    );
     expect(namespaceIds(execPid)).toEqual(namespaceIds(pid));
     expect(cgroupOf(execPid)).toBe(cgroupOf(pid));
     expect(cgroupOf(pid)).toContain(`/${engine.cgroupParent}/`);
@@ -68,14 +82,35 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
   it('passes exit codes and options through exec', async () => {
     expect((await engine.gantry(['exec', 'bg', 'sh', '-c', 'exit 3'])).exitCode).toBe(3);
     expect((await engine.gantry(['exec', 'bg', 'no-such'])).exitCode).toBe(127);
-    const opts = await engine.gantry(['exec', '-e', 'X=1', '-w', '/tmp', '-u', '65534', 'bg', 'sh', '-c', 'echo $X $(pwd) $(id -u)']);
+    const opts = await engine.gantry([
+      'exec',
+      '-e',
+      'X=1',
+      '-w',
+      '/tmp',
+      '-u',
+      '65534',
+      'bg',
+      'sh',
+      '-c',
+      'echo $X $(pwd) $(id -u)',
+    ]);
     expect(opts.stdout.trim()).toBe('1 /tmp 65534');
     const stdin = await engine.gantry(['exec', '-i', 'bg', 'cat'], { input: 'piped\n' });
     expect(stdin.stdout).toBe('piped\n');
   });
 
   it('stops a process that ignores SIGTERM with SIGKILL after the timeout', async () => {
-    await engine.gantry(['run', '-d', '--name', 'stubborn', 'demo', 'sh', '-c', "trap '' TERM; while true; do sleep 0.1; done"]);
+    await engine.gantry([
+      'run',
+      '-d',
+      '--name',
+      'stubborn',
+      'demo',
+      'sh',
+      '-c',
+      "trap '' TERM; while true; do sleep 0.1; done",
+    ]);
     const started = Date.now();
     const stop = await engine.gantry(['stop', '-t', '2', 'stubborn']);
     const elapsed = Date.now() - started;
@@ -87,7 +122,16 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
   });
 
   it('stops a process that handles SIGTERM at once, with its own exit code', async () => {
-    await engine.gantry(['run', '-d', '--name', 'polite', 'demo', 'sh', '-c', "trap 'exit 42' TERM; while true; do sleep 0.1; done"]);
+    await engine.gantry([
+      'run',
+      '-d',
+      '--name',
+      'polite',
+      'demo',
+      'sh',
+      '-c',
+      "trap 'exit 42' TERM; while true; do sleep 0.1; done",
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = Date.now();
     await engine.gantry(['stop', 'polite']);
@@ -97,7 +141,15 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
   });
 
   it('keeps stdout and stderr in the logs, apart, in order', async () => {
-    const run = await engine.gantry(['run', '--name', 'talker', 'demo', 'sh', '-c', 'echo out1; echo err1 >&2; echo out2; printf partial']);
+    const run = await engine.gantry([
+      'run',
+      '--name',
+      'talker',
+      'demo',
+      'sh',
+      '-c',
+      'echo out1; echo err1 >&2; echo out2; printf partial',
+    ]);
     expect(run.exitCode).toBe(0);
     const logs = await engine.gantry(['logs', 'talker']);
     expect(logs.stdout).toBe('out1\nout2\npartial');
@@ -109,13 +161,31 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
   });
 
   it('follows the logs of a running container until it exits', async () => {
-    await engine.gantry(['run', '-d', '--name', 'ticker', 'demo', 'sh', '-c', 'for i in 1 2 3; do echo tick $i; sleep 0.3; done']);
+    await engine.gantry([
+      'run',
+      '-d',
+      '--name',
+      'ticker',
+      'demo',
+      'sh',
+      '-c',
+      'for i in 1 2 3; do echo tick $i; sleep 0.3; done',
+    ]);
     const follow = await engine.gantry(['logs', '-f', 'ticker']);
     expect(follow.stdout).toBe('tick 1\ntick 2\ntick 3\n');
   });
 
   it('kills with a chosen signal, and restarts', async () => {
-    await engine.gantry(['run', '-d', '--name', 'target', 'demo', 'sh', '-c', "trap 'exit 10' USR1; while true; do sleep 0.1; done"]);
+    await engine.gantry([
+      'run',
+      '-d',
+      '--name',
+      'target',
+      'demo',
+      'sh',
+      '-c',
+      "trap 'exit 10' USR1; while true; do sleep 0.1; done",
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await engine.gantry(['kill', '-s', 'USR1', 'target'])).exitCode).toBe(0);
     expect((await engine.gantry(['wait', 'target'])).stdout.trim()).toBe('10');
@@ -145,7 +215,11 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
 
   it('removes --rm containers when they exit, detached too', async () => {
     const id = (await engine.gantry(['run', '-d', '--rm', 'demo', 'sh', '-c', 'sleep 0.2'])).stdout.trim();
-    await waitFor(() => !fs.existsSync(path.join(engine.root, 'containers', id)), 10_000, 'the monitor\'s cleanup');
+    await waitFor(
+      () => !fs.existsSync(path.join(engine.root, 'containers', id)),
+      10_000,
+      "the monitor's cleanup",
+    );
     expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
   });
 
@@ -165,8 +239,13 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
     expect(ids.filter((id) => containers.includes(id))).toEqual([]);
     expect(ids.filter((id) => fs.existsSync(path.join(engine.root, 'locks', `${id}.lock`)))).toEqual([]);
     for (const dir of cgroupDirectories(engine.cgroupParent)) {
-      const children = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-      const running = JSON.parse((await engine.gantry(['ps', '--json'])).stdout).map((r: { Id: string }) => r.Id);
+      const children = fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+      const running = JSON.parse((await engine.gantry(['ps', '--json'])).stdout).map(
+        (r: { Id: string }) => r.Id,
+      );
       expect(children.filter((child) => !running.includes(child))).toEqual([]);
     }
     expect(fs.readdirSync(path.join(engine.root, 'tmp')).length).toBe(0);

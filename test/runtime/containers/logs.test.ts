@@ -38,8 +38,18 @@ describe('CRI log reader', () => {
   });
 
   it('tails, and filters by time', async () => {
-    expect((await collect(file, { tail: 2 })).map((e) => e.text)).toEqual(['partial\n', 'no newline at the end']);
-    expect((await collect(file, { since: new Date('2026-01-01T00:00:02Z'), until: new Date('2026-01-01T00:00:03.2Z') })).map((e) => e.text)).toEqual(['oops\n', 'partial\n']);
+    expect((await collect(file, { tail: 2 })).map((e) => e.text)).toEqual([
+      'partial\n',
+      'no newline at the end',
+    ]);
+    expect(
+      (
+        await collect(file, {
+          since: new Date('2026-01-01T00:00:02Z'),
+          until: new Date('2026-01-01T00:00:03.2Z'),
+        })
+      ).map((e) => e.text),
+    ).toEqual(['oops\n', 'partial\n']);
   });
 
   it('parses relative and absolute times for --since', () => {

@@ -2,7 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cgroupDirectories, createEngineWithImage, skipUnlessRoot, type TestEngine } from '../../support/engine.js';
+import {
+  cgroupDirectories,
+  createEngineWithImage,
+  skipUnlessRoot,
+  type TestEngine,
+} from '../../support/engine.js';
 
 describe.skipIf(skipUnlessRoot)('gantry run', () => {
   let engine: TestEngine;
@@ -15,7 +20,14 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
   });
 
   it('runs the command as PID 1 and sees only its own processes', async () => {
-    const result = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'echo $$; ps -o pid,comm | tail -n +2']);
+    const result = await engine.gantry([
+      'run',
+      '--rm',
+      'demo',
+      'sh',
+      '-c',
+      'echo $$; ps -o pid,comm | tail -n +2',
+    ]);
     expect(result.exitCode).toBe(0);
     const [pid, ...processes] = result.stdout.trim().split('\n');
     expect(pid).toBe('1');
@@ -36,12 +48,20 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
 
   it('has its own network stack with only lo, up; --net host shares the host stack', async () => {
     const own = await engine.gantry(['run', '--rm', 'demo', 'cat', '/proc/net/dev']);
-    const interfaces = own.stdout.split('\n').slice(2).filter(Boolean).map((line) => line.split(':')[0]!.trim());
+    const interfaces = own.stdout
+      .split('\n')
+      .slice(2)
+      .filter(Boolean)
+      .map((line) => line.split(':')[0]!.trim());
     expect(interfaces).toEqual(['lo']);
     const flags = await engine.gantry(['run', '--rm', 'demo', 'cat', '/sys/class/net/lo/operstate']);
     expect(['unknown', 'up']).toContain(flags.stdout.trim());
     const host = await engine.gantry(['run', '--rm', '--net', 'host', 'demo', 'cat', '/proc/net/dev']);
-    const hostInterfaces = fs.readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter(Boolean).length;
+    const hostInterfaces = fs
+      .readFileSync('/proc/net/dev', 'utf8')
+      .split('\n')
+      .slice(2)
+      .filter(Boolean).length;
     expect(host.stdout.split('\n').slice(2).filter(Boolean).length).toBe(hostInterfaces);
   });
 
@@ -55,7 +75,14 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
     expect(notExecutable.exitCode).toBe(126);
     const directory = await engine.gantry(['run', '--rm', 'demo', '/tmp']);
     expect(directory.exitCode).toBe(126);
-    const killed = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'sh -c "kill -9 \\$\\$"; exit $?']);
+    const killed = await engine.gantry([
+      'run',
+      '--rm',
+      'demo',
+      'sh',
+      '-c',
+      'sh -c "kill -9 \\$\\$"; exit $?',
+    ]);
     expect(killed.exitCode).toBe(137);
   });
 
@@ -70,7 +97,15 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
   });
 
   it('stacks the image read-only under a writable layer: writes reach neither the image nor the next container', async () => {
-    const first = await engine.gantry(['run', '--name', 'writer', 'demo', 'sh', '-c', 'echo changed > /etc/motd-test && rm /bin/ls && echo ok']);
+    const first = await engine.gantry([
+      'run',
+      '--name',
+      'writer',
+      'demo',
+      'sh',
+      '-c',
+      'echo changed > /etc/motd-test && rm /bin/ls && echo ok',
+    ]);
     expect(first.stdout.trim()).toBe('ok');
     const inspect = JSON.parse((await engine.gantry(['inspect', 'writer'])).stdout)[0];
     const upper = inspect.GraphDriver.Data.UpperDir as string;
@@ -80,7 +115,14 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
     for (const lower of (inspect.GraphDriver.Data.LowerDir as string).split(':')) {
       expect(fs.existsSync(path.join(lower, 'etc', 'motd-test'))).toBe(false);
     }
-    const second = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'cat /etc/motd-test 2>/dev/null; test -e /bin/ls && echo ls-present']);
+    const second = await engine.gantry([
+      'run',
+      '--rm',
+      'demo',
+      'sh',
+      '-c',
+      'cat /etc/motd-test 2>/dev/null; test -e /bin/ls && echo ls-present',
+    ]);
     expect(second.stdout.trim()).toBe('ls-present');
     const root = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'grep " / " /proc/self/mountinfo']);
     expect(root.stdout).toContain(' - overlay overlay ');
@@ -89,7 +131,10 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
 
   it('runs in a pivoted root with no trace of the host filesystem', async () => {
     const result = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'cat /proc/self/mountinfo']);
-    const targets = result.stdout.trim().split('\n').map((line) => line.split(' ')[4]!);
+    const targets = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ')[4]!);
     expect(targets[0]).toBe('/');
     expect(targets.filter((target) => target === '/')).toHaveLength(1);
     expect(targets.some((target) => target.includes(engine.root))).toBe(false);
@@ -108,14 +153,33 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
     ].join('; ');
     const result = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', script]);
     const lines = result.stdout.trim().split('\n');
-    for (const expected of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'ptmx', 'link-fd', 'link-stdin', 'link-stdout', 'link-stderr', 'pts', 'shm', 'sys-ro', 'cgroup-ro', '4']) {
+    for (const expected of [
+      'null',
+      'zero',
+      'full',
+      'random',
+      'urandom',
+      'tty',
+      'ptmx',
+      'link-fd',
+      'link-stdin',
+      'link-stdout',
+      'link-stderr',
+      'pts',
+      'shm',
+      'sys-ro',
+      'cgroup-ro',
+      '4',
+    ]) {
       expect(lines).toContain(expected);
     }
   });
 
   it('masks and write-protects the paths runc protects', async () => {
     // Only paths this kernel has: masking a missing file is (rightly) a no-op.
-    const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'].filter((p) => fs.existsSync(p));
+    const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'].filter((p) =>
+      fs.existsSync(p),
+    );
     expect(masked.length).toBeGreaterThan(0);
     expect(fs.readFileSync('/proc/keys', 'utf8').length).toBeGreaterThan(0);
     const script = [
@@ -126,12 +190,30 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
       'grep -q " /proc/sys ro," /proc/self/mountinfo && echo procsys-mounted-ro',
     ].join('; ');
     const result = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', script]);
-    const lines = result.stdout.trim().split('\n').map((l) => l.trim());
-    expect(lines).toEqual([...masked.map((p) => `${p} 0`), '/sys/firmware 0', 'sysrq-ro', 'procsys-ro', 'procsys-mounted-ro']);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim());
+    expect(lines).toEqual([
+      ...masked.map((p) => `${p} 0`),
+      '/sys/firmware 0',
+      'sysrq-ro',
+      'procsys-ro',
+      'procsys-mounted-ro',
+    ]);
   });
 
-  it("manages /etc/hostname, /etc/hosts and /etc/resolv.conf", async () => {
-    const result = await engine.gantry(['run', '--rm', '--hostname', 'h1', 'demo', 'sh', '-c', 'cat /etc/hostname; grep -c localhost /etc/hosts; grep h1 /etc/hosts; test -f /etc/resolv.conf && echo resolv']);
+  it('manages /etc/hostname, /etc/hosts and /etc/resolv.conf', async () => {
+    const result = await engine.gantry([
+      'run',
+      '--rm',
+      '--hostname',
+      'h1',
+      'demo',
+      'sh',
+      '-c',
+      'cat /etc/hostname; grep -c localhost /etc/hosts; grep h1 /etc/hosts; test -f /etc/resolv.conf && echo resolv',
+    ]);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toBe('h1');
     expect(Number(lines[1])).toBeGreaterThan(0);
@@ -140,7 +222,18 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
   });
 
   it('passes env (-e and image ENV), working dir (-w) and user (-u uid:gid and names)', async () => {
-    const env = await engine.gantry(['run', '--rm', '-e', 'FOO=bar baz', '-e', 'PATH=/bin', 'demo', 'sh', '-c', 'echo "$FOO|$PATH|$HOSTNAME|$HOME"']);
+    const env = await engine.gantry([
+      'run',
+      '--rm',
+      '-e',
+      'FOO=bar baz',
+      '-e',
+      'PATH=/bin',
+      'demo',
+      'sh',
+      '-c',
+      'echo "$FOO|$PATH|$HOSTNAME|$HOME"',
+    ]);
     expect(env.stdout.trim()).toMatch(/^bar baz\|\/bin\|[0-9a-f]{12}\|\/root$/);
     const workdir = await engine.gantry(['run', '--rm', '-w', '/made/by/docker', 'demo', 'pwd']);
     expect(workdir.stdout.trim()).toBe('/made/by/docker');
@@ -154,42 +247,113 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
   });
 
   it("holds docker's default capabilities, nothing else, and no_new_privs", async () => {
-    const result = await engine.gantry(['run', '--rm', 'demo', 'grep', '-E', '^(CapEff|CapBnd|CapPrm|CapInh|NoNewPrivs)', '/proc/self/status']);
-    const fields = Object.fromEntries(result.stdout.trim().split('\n').map((line) => line.split(/:\s+/) as [string, string]));
+    const result = await engine.gantry([
+      'run',
+      '--rm',
+      'demo',
+      'grep',
+      '-E',
+      '^(CapEff|CapBnd|CapPrm|CapInh|NoNewPrivs)',
+      '/proc/self/status',
+    ]);
+    const fields = Object.fromEntries(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/:\s+/) as [string, string]),
+    );
     // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP
     expect(fields.CapEff).toBe('00000000a80425fb');
     expect(fields.CapBnd).toBe('00000000a80425fb');
     expect(fields.CapInh).toBe('0000000000000000');
     expect(fields.NoNewPrivs).toBe('1');
-    const added = await engine.gantry(['run', '--rm', '--cap-add', 'NET_ADMIN', '--cap-drop', 'MKNOD', 'demo', 'grep', 'CapEff', '/proc/self/status']);
+    const added = await engine.gantry([
+      'run',
+      '--rm',
+      '--cap-add',
+      'NET_ADMIN',
+      '--cap-drop',
+      'MKNOD',
+      'demo',
+      'grep',
+      'CapEff',
+      '/proc/self/status',
+    ]);
     expect(added.stdout).toContain((0xa80425fb + (1 << 12) - (1 << 27)).toString(16).padStart(16, '0'));
-    const nonRoot = await engine.gantry(['run', '--rm', '-u', '1000', 'demo', 'grep', 'CapEff', '/proc/self/status']);
+    const nonRoot = await engine.gantry([
+      'run',
+      '--rm',
+      '-u',
+      '1000',
+      'demo',
+      'grep',
+      'CapEff',
+      '/proc/self/status',
+    ]);
     expect(nonRoot.stdout).toContain('0000000000000000');
   });
 
   it('applies --ulimit and --read-only', async () => {
-    const limits = await engine.gantry(['run', '--rm', '--ulimit', 'nofile=512:1024', 'demo', 'sh', '-c', 'ulimit -n; ulimit -Hn']);
+    const limits = await engine.gantry([
+      'run',
+      '--rm',
+      '--ulimit',
+      'nofile=512:1024',
+      'demo',
+      'sh',
+      '-c',
+      'ulimit -n; ulimit -Hn',
+    ]);
     expect(limits.stdout.trim().split('\n')).toEqual(['512', '1024']);
-    const readonly = await engine.gantry(['run', '--rm', '--read-only', 'demo', 'sh', '-c', 'touch /x 2>/dev/null || echo ro; touch /dev/shm/x && echo shm-rw']);
+    const readonly = await engine.gantry([
+      'run',
+      '--rm',
+      '--read-only',
+      'demo',
+      'sh',
+      '-c',
+      'touch /x 2>/dev/null || echo ro; touch /dev/shm/x && echo shm-rw',
+    ]);
     expect(readonly.stdout.trim().split('\n')).toEqual(['ro', 'shm-rw']);
   });
 
   it('bind mounts host paths with -v, read-only with :ro', async () => {
     const dir = fs.mkdtempSync(path.join(engine.root, 'vol-'));
     fs.writeFileSync(path.join(dir, 'in.txt'), 'from host\n');
-    const result = await engine.gantry(['run', '--rm', '-v', `${dir}:/data`, '-v', `${dir}:/ro:ro`, 'demo', 'sh', '-c', 'cat /data/in.txt; echo back > /data/out.txt; echo x > /ro/y 2>/dev/null || echo ro-refused']);
+    const result = await engine.gantry([
+      'run',
+      '--rm',
+      '-v',
+      `${dir}:/data`,
+      '-v',
+      `${dir}:/ro:ro`,
+      'demo',
+      'sh',
+      '-c',
+      'cat /data/in.txt; echo back > /data/out.txt; echo x > /ro/y 2>/dev/null || echo ro-refused',
+    ]);
     expect(result.stdout.trim().split('\n')).toEqual(['from host', 'ro-refused']);
     expect(fs.readFileSync(path.join(dir, 'out.txt'), 'utf8')).toBe('back\n');
   });
 
   it('gives a real pty with -t, with the size of the terminal', async () => {
-    const result = await engine.gantry(['run', '--rm', '-t', 'demo', 'sh', '-c', 'tty; test -t 0 && echo stdin-tty']);
+    const result = await engine.gantry([
+      'run',
+      '--rm',
+      '-t',
+      'demo',
+      'sh',
+      '-c',
+      'tty; test -t 0 && echo stdin-tty',
+    ]);
     expect(result.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect(result.stdout).toContain('stdin-tty');
   });
 
   it('feeds stdin with -i', async () => {
-    const result = await engine.gantry(['run', '--rm', '-i', 'demo', 'sh', '-c', 'tr a-z A-Z'], { input: 'hello stdin\n' });
+    const result = await engine.gantry(['run', '--rm', '-i', 'demo', 'sh', '-c', 'tr a-z A-Z'], {
+      input: 'hello stdin\n',
+    });
     expect(result.stdout.trim()).toBe('HELLO STDIN');
   });
 });

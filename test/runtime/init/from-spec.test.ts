@@ -12,14 +12,24 @@ const base: OciSpec = {
     user: { uid: 1000, gid: 1000, additionalGids: [5] },
     env: ['PATH=/bin'],
     capabilities: { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] },
-    rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 18446744073709551615 }],
+    // RLIM_INFINITY as JSON.parse reads it from a config.json (2^64 - 1 rounds to 2^64).
+    rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2 ** 64 }],
     noNewPrivileges: true,
   },
   root: { path: 'rootfs', readonly: true },
   hostname: 'box',
-  mounts: [...DEFAULT_MOUNTS, { destination: '/data', source: '/srv/data', type: 'bind', options: ['rbind', 'ro'] }],
+  mounts: [
+    ...DEFAULT_MOUNTS,
+    { destination: '/data', source: '/srv/data', type: 'bind', options: ['rbind', 'ro'] },
+  ],
   linux: {
-    namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'network' }, { type: 'ipc', path: '/proc/1/ns/ipc' }],
+    namespaces: [
+      { type: 'pid' },
+      { type: 'mount' },
+      { type: 'uts' },
+      { type: 'network' },
+      { type: 'ipc', path: '/proc/1/ns/ipc' },
+    ],
     maskedPaths: ['/proc/kcore'],
     readonlyPaths: ['/proc/sys'],
   },
@@ -35,7 +45,12 @@ const v1Cgroup = {
 } as unknown as CgroupManager;
 
 describe('plan from spec', () => {
-  const plan = planFromSpec(base, { bundle: '/bundle', stateDir: '/state', cgroup: v1Cgroup, monitor: { fifoPath: 'exec.fifo' } });
+  const plan = planFromSpec(base, {
+    bundle: '/bundle',
+    stateDir: '/state',
+    cgroup: v1Cgroup,
+    monitor: { fifoPath: 'exec.fifo' },
+  });
 
   it('resolves the root against the bundle and keeps it read-only', () => {
     expect(plan.rootfs).toBe('/bundle/rootfs');
@@ -43,7 +58,13 @@ describe('plan from spec', () => {
   });
 
   it('creates new namespaces and joins the ones given by path', () => {
-    expect(plan.namespaces).toEqual([{ type: 'pid' }, { type: 'mnt' }, { type: 'uts' }, { type: 'net' }, { type: 'ipc', path: '/proc/1/ns/ipc' }]);
+    expect(plan.namespaces).toEqual([
+      { type: 'pid' },
+      { type: 'mnt' },
+      { type: 'uts' },
+      { type: 'net' },
+      { type: 'ipc', path: '/proc/1/ns/ipc' },
+    ]);
     expect(plan.loopback).toBe(true);
     expect(plan.hostname).toBe('box');
   });
@@ -65,24 +86,43 @@ describe('plan from spec', () => {
   });
 
   it('adds the standard devices and /dev links when /dev is a tmpfs', () => {
-    expect(plan.devices.map((d) => d.path)).toEqual(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
+    expect(plan.devices.map((d) => d.path)).toEqual([
+      '/dev/null',
+      '/dev/zero',
+      '/dev/full',
+      '/dev/random',
+      '/dev/urandom',
+      '/dev/tty',
+    ]);
     expect(plan.symlinks).toContainEqual({ target: 'pts/ptmx', path: '/dev/ptmx' });
   });
 
   it('maps capabilities to masks and unlimited rlimits to infinity', () => {
-    expect(plan.process.capabilities).toEqual({ bounding: (1n << 5n) | 1n, effective: 1n << 5n, permitted: 1n << 5n, inheritable: 0n, ambient: 0n });
+    expect(plan.process.capabilities).toEqual({
+      bounding: (1n << 5n) | 1n,
+      effective: 1n << 5n,
+      permitted: 1n << 5n,
+      inheritable: 0n,
+      ambient: 0n,
+    });
     expect(plan.process.rlimits).toEqual([{ resource: 7, soft: 1024, hard: undefined }]);
     expect(plan.process).toMatchObject({ uid: 1000, gid: 1000, additionalGids: [5], noNewPrivileges: true });
   });
 
   it('puts the container in its cgroup and reads OOM kills from it', () => {
     expect(plan.cgroupProcs).toEqual(['/sys/fs/cgroup/memory/g/x/cgroup.procs']);
-    expect(plan.oomCounter).toEqual({ file: '/sys/fs/cgroup/memory/g/x/memory.oom_control', key: 'oom_kill' });
+    expect(plan.oomCounter).toEqual({
+      file: '/sys/fs/cgroup/memory/g/x/memory.oom_control',
+      key: 'oom_kill',
+    });
     expect(plan.fifoPath).toBe('exec.fifo');
   });
 
   it('binds the host /sys when the container shares the host network namespace', () => {
-    const host = planFromSpec({ ...base, linux: { ...base.linux, namespaces: [{ type: 'mount' }] } }, { bundle: '/b', stateDir: '/s', monitor: {} });
+    const host = planFromSpec(
+      { ...base, linux: { ...base.linux, namespaces: [{ type: 'mount' }] } },
+      { bundle: '/b', stateDir: '/s', monitor: {} },
+    );
     expect(host.mounts.find((m) => m.destination === '/sys')).toMatchObject({ type: 'bind', source: '/sys' });
     expect(host.loopback).toBe(false);
     expect(host.hostname).toBeUndefined();

@@ -21,7 +21,13 @@ const minimal: HelperPlan = {
     gid: 0,
     additionalGids: [10, 20],
     rlimits: [{ resource: 7, soft: 1024, hard: undefined }],
-    capabilities: { bounding: 0xa80425fbn, effective: 0xa80425fbn, permitted: 0xa80425fbn, inheritable: 0n, ambient: 0n },
+    capabilities: {
+      bounding: 0xa80425fbn,
+      effective: 0xa80425fbn,
+      permitted: 0xa80425fbn,
+      inheritable: 0n,
+      ambient: 0n,
+    },
     noNewPrivileges: true,
   },
 };
@@ -57,11 +63,23 @@ describe('plan encoding', () => {
   });
 
   it('keeps the order of mounts, which the helper follows', () => {
-    const plan = { ...minimal, mounts: [
-      { source: 'tmpfs', destination: '/dev', type: 'tmpfs', flags: 0, propagation: 0, data: 'mode=755' },
-      { source: 'devpts', destination: '/dev/pts', type: 'devpts', flags: 0, propagation: 0, data: 'newinstance' },
-    ] };
-    const mounts = serializePlan(plan).split('\n').filter((l) => l.startsWith('mount '));
+    const plan = {
+      ...minimal,
+      mounts: [
+        { source: 'tmpfs', destination: '/dev', type: 'tmpfs', flags: 0, propagation: 0, data: 'mode=755' },
+        {
+          source: 'devpts',
+          destination: '/dev/pts',
+          type: 'devpts',
+          flags: 0,
+          propagation: 0,
+          data: 'newinstance',
+        },
+      ],
+    };
+    const mounts = serializePlan(plan)
+      .split('\n')
+      .filter((l) => l.startsWith('mount '));
     expect(mounts.map((l) => l.split(' ')[2])).toEqual(['/dev', '/dev/pts']);
   });
 });

@@ -8,7 +8,10 @@ import { cgroupDirectories, GANTRY_OCI, skipUnlessRoot, waitFor } from '../../su
 
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
 const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
-const skip = skipUnlessRoot || (!busybox && 'busybox-static is not installed') || (!runc && 'runc is not installed (needed for `runc spec`)');
+const skip =
+  skipUnlessRoot ||
+  (!busybox && 'busybox-static is not installed') ||
+  (!runc && 'runc is not installed (needed for `runc spec`)');
 
 describe.skipIf(skip)('gantry-oci', () => {
   let base: string;
@@ -27,16 +30,32 @@ describe.skipIf(skip)('gantry-oci', () => {
       const outFd = fs.openSync(out, 'w');
       const errFd = fs.openSync(err, 'w');
       try {
-        const result = await execa(process.execPath, [GANTRY_OCI, '--root', stateRoot, ...args], { env, reject: false, stdin: 'ignore', stdout: outFd, stderr: errFd });
-        return { stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8'), exitCode: result.exitCode ?? 128 };
+        const result = await execa(process.execPath, [GANTRY_OCI, '--root', stateRoot, ...args], {
+          env,
+          reject: false,
+          stdin: 'ignore',
+          stdout: outFd,
+          stderr: errFd,
+        });
+        return {
+          stdout: fs.readFileSync(out, 'utf8'),
+          stderr: fs.readFileSync(err, 'utf8'),
+          exitCode: result.exitCode ?? 128,
+        };
       } finally {
         fs.closeSync(outFd);
         fs.closeSync(errFd);
       }
     }
-    const result = await execa(process.execPath, [GANTRY_OCI, '--root', stateRoot, ...args], { env, reject: false, stdin: 'ignore', stripFinalNewline: false });
+    const result = await execa(process.execPath, [GANTRY_OCI, '--root', stateRoot, ...args], {
+      env,
+      reject: false,
+      stdin: 'ignore',
+      stripFinalNewline: false,
+    });
     return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? 128 };
   };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests edit arbitrary spec fields
   const writeSpec = (edit: (spec: Record<string, any>) => void) => {
     const file = path.join(bundle, 'config.json');
     const spec = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -51,14 +70,27 @@ describe.skipIf(skip)('gantry-oci', () => {
     fs.mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
     fs.copyFileSync(busybox!, path.join(bundle, 'rootfs', 'bin', 'busybox'));
     fs.chmodSync(path.join(bundle, 'rootfs', 'bin', 'busybox'), 0o755);
-    for (const applet of ['sh', 'sleep', 'echo', 'cat', 'hostname', 'ps', 'grep', 'true', 'touch', 'ls', 'wc']) {
+    for (const applet of [
+      'sh',
+      'sleep',
+      'echo',
+      'cat',
+      'hostname',
+      'ps',
+      'grep',
+      'true',
+      'touch',
+      'ls',
+      'wc',
+    ]) {
       fs.symlinkSync('busybox', path.join(bundle, 'rootfs', 'bin', applet));
     }
     await execa(runc!, ['spec'], { cwd: bundle });
   });
 
   afterAll(async () => {
-    for (const id of fs.existsSync(stateRoot) ? fs.readdirSync(stateRoot) : []) await oci('delete', '--force', id);
+    for (const id of fs.existsSync(stateRoot) ? fs.readdirSync(stateRoot) : [])
+      await oci('delete', '--force', id);
     for (const dir of cgroupDirectories(cgroupParent)) fs.rmdirSync(dir);
     fs.rmSync(base, { recursive: true, force: true });
     expect(cgroupDirectories(cgroupParent)).toEqual([]);
@@ -67,7 +99,11 @@ describe.skipIf(skip)('gantry-oci', () => {
   it('runs the bundle `runc spec` writes, in the foreground, with its exit code', async () => {
     writeSpec((spec) => {
       spec.process.terminal = false;
-      spec.process.args = ['sh', '-c', 'echo hello from $(hostname) as $$; touch /x 2>/dev/null || echo read-only-root; exit 3'];
+      spec.process.args = [
+        'sh',
+        '-c',
+        'echo hello from $(hostname) as $$; touch /x 2>/dev/null || echo read-only-root; exit 3',
+      ];
     });
     const result = await oci('run', '--bundle', bundle, 'fg');
     expect(result.stdout).toBe('hello from runc as 1\nread-only-root\n');
@@ -89,14 +125,22 @@ describe.skipIf(skip)('gantry-oci', () => {
     // Created but not started: the user's process has not been executed yet.
     expect(fs.readFileSync(`/proc/${state.pid}/cmdline`, 'utf8')).not.toContain('sleep');
     expect((await oci('start', 'c1')).exitCode).toBe(0);
-    await waitFor(() => fs.readFileSync(`/proc/${state.pid}/cmdline`, 'utf8').startsWith('sleep'), 5000, 'exec of sleep');
+    await waitFor(
+      () => fs.readFileSync(`/proc/${state.pid}/cmdline`, 'utf8').startsWith('sleep'),
+      5000,
+      'exec of sleep',
+    );
     expect(JSON.parse((await oci('state', 'c1')).stdout).status).toBe('running');
     expect((await oci('start', 'c1')).exitCode).not.toBe(0);
     const refused = await oci('delete', 'c1');
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr).toContain('not stopped');
     expect((await oci('kill', 'c1', 'KILL')).exitCode).toBe(0);
-    await waitFor(async () => JSON.parse((await oci('state', 'c1')).stdout).status === 'stopped', 5000, 'stopped');
+    await waitFor(
+      async () => JSON.parse((await oci('state', 'c1')).stdout).status === 'stopped',
+      5000,
+      'stopped',
+    );
     expect((await oci('delete', 'c1')).exitCode).toBe(0);
     expect((await oci('state', 'c1')).exitCode).not.toBe(0);
     expect(cgroupDirectories(path.join(cgroupParent, 'c1'))).toEqual([]);
@@ -119,7 +163,13 @@ describe.skipIf(skip)('gantry-oci', () => {
     });
     expect((await oci('run', '--bundle', bundle, 'hooked')).exitCode).toBe(0);
     const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
-    expect(lines.map((line) => line.split(' ')[0])).toEqual(['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop']);
+    expect(lines.map((line) => line.split(' ')[0])).toEqual([
+      'prestart',
+      'createRuntime',
+      'createContainer',
+      'poststart',
+      'poststop',
+    ]);
     for (const line of lines) expect(JSON.parse(line.slice(line.indexOf(' ') + 1)).id).toBe('hooked');
     writeSpec((spec) => {
       spec.hooks = { createRuntime: [{ path: '/bin/false' }] };
@@ -142,24 +192,35 @@ describe.skipIf(skip)('gantry-oci', () => {
     writeSpec((spec) => {
       spec.process.args = ['hostname'];
       spec.hostname = undefined;
-      spec.linux.namespaces = spec.linux.namespaces.map((ns: { type: string }) => (ns.type === 'uts' ? { type: 'uts', path: `/proc/${owner}/ns/uts` } : ns));
+      spec.linux.namespaces = spec.linux.namespaces.map((ns: { type: string }) =>
+        ns.type === 'uts' ? { type: 'uts', path: `/proc/${owner}/ns/uts` } : ns,
+      );
     });
     const joined = await oci('run', '--bundle', bundle, 'joiner');
     expect(joined.stdout.trim()).toBe('runc');
     await oci('delete', '--force', 'owner');
     writeSpec((spec) => {
       spec.hostname = 'runc';
-      spec.linux.namespaces = spec.linux.namespaces.map((ns: { type: string }) => (ns.type === 'uts' ? { type: 'uts' } : ns));
+      spec.linux.namespaces = spec.linux.namespaces.map((ns: { type: string }) =>
+        ns.type === 'uts' ? { type: 'uts' } : ns,
+      );
     });
   });
 
   it('honours rlimits, capabilities, masked and read-only paths of the spec', async () => {
     writeSpec((spec) => {
-      spec.process.args = ['sh', '-c', 'ulimit -n; grep CapBnd /proc/self/status; cat /proc/keys | wc -c; echo x > /proc/sysrq-trigger 2>/dev/null || echo ro'];
+      spec.process.args = [
+        'sh',
+        '-c',
+        'ulimit -n; grep CapBnd /proc/self/status; cat /proc/keys | wc -c; echo x > /proc/sysrq-trigger 2>/dev/null || echo ro',
+      ];
       spec.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 321, hard: 654 }];
     });
     const result = await oci('run', '--bundle', bundle, 'limits');
-    const lines = result.stdout.trim().split('\n').map((l) => l.trim());
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim());
     expect(lines[0]).toBe('321');
     expect(lines[1]).toBe('CapBnd:\t0000000020000420'.replace('\t', '\t'));
     expect(lines[2]).toBe('0');
@@ -173,10 +234,31 @@ describe.skipIf(skip)('gantry-oci', () => {
     const syntax = await oci('run', '--bundle', broken, 'b1');
     expect(syntax.exitCode).not.toBe(0);
     expect(syntax.stderr).toContain('not valid JSON');
-    fs.writeFileSync(path.join(broken, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', process: { args: [], cwd: '/', user: { uid: 0, gid: 0 } }, root: { path: 'rootfs' }, linux: { namespaces: [{ type: 'mount' }] } }));
+    fs.writeFileSync(
+      path.join(broken, 'config.json'),
+      JSON.stringify({
+        ociVersion: '1.0.2',
+        process: { args: [], cwd: '/', user: { uid: 0, gid: 0 } },
+        root: { path: 'rootfs' },
+        linux: { namespaces: [{ type: 'mount' }] },
+      }),
+    );
     const empty = await oci('run', '--bundle', broken, 'b2');
     expect(empty.stderr).toContain('process.args must be a non-empty array');
-    fs.writeFileSync(path.join(broken, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_FLY'] } }, root: { path: 'rootfs' }, linux: { namespaces: [{ type: 'mount' }] } }));
+    fs.writeFileSync(
+      path.join(broken, 'config.json'),
+      JSON.stringify({
+        ociVersion: '1.0.2',
+        process: {
+          args: ['sh'],
+          cwd: '/',
+          user: { uid: 0, gid: 0 },
+          capabilities: { bounding: ['CAP_FLY'] },
+        },
+        root: { path: 'rootfs' },
+        linux: { namespaces: [{ type: 'mount' }] },
+      }),
+    );
     const cap = await oci('run', '--bundle', broken, 'b3');
     expect(cap.stderr).toContain('unknown capability "CAP_FLY"');
     expect(fs.readdirSync(stateRoot).filter((id) => id.startsWith('b'))).toEqual([]);

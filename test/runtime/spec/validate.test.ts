@@ -30,24 +30,69 @@ describe('spec validation', () => {
     [{ ociVersion: '' }, /ociVersion is missing/],
     [{ process: undefined }, /process is missing/],
     [{ process: { args: [], cwd: '/', user: { uid: 0, gid: 0 } } }, /process.args must be a non-empty array/],
-    [{ process: { args: ['sh'], cwd: 'relative', user: { uid: 0, gid: 0 } } }, /process.cwd must be an absolute path/],
+    [
+      { process: { args: ['sh'], cwd: 'relative', user: { uid: 0, gid: 0 } } },
+      /process.cwd must be an absolute path/,
+    ],
     [{ process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['NOEQUALS'] } }, /"NAME=value"/],
-    [{ process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_FLY'] } } }, /unknown capability "CAP_FLY"/],
-    [{ process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }] } }, /above its hard limit/],
-    [{ process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, rlimits: [{ type: 'RLIMIT_WINGS', soft: 1, hard: 1 }] } }, /unknown type "RLIMIT_WINGS"/],
+    [
+      {
+        process: {
+          args: ['sh'],
+          cwd: '/',
+          user: { uid: 0, gid: 0 },
+          capabilities: { bounding: ['CAP_FLY'] },
+        },
+      },
+      /unknown capability "CAP_FLY"/,
+    ],
+    [
+      {
+        process: {
+          args: ['sh'],
+          cwd: '/',
+          user: { uid: 0, gid: 0 },
+          rlimits: [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }],
+        },
+      },
+      /above its hard limit/,
+    ],
+    [
+      {
+        process: {
+          args: ['sh'],
+          cwd: '/',
+          user: { uid: 0, gid: 0 },
+          rlimits: [{ type: 'RLIMIT_WINGS', soft: 1, hard: 1 }],
+        },
+      },
+      /unknown type "RLIMIT_WINGS"/,
+    ],
     [{ root: { path: 'missing' } }, /does not exist/],
     [{ linux: { namespaces: [{ type: 'pid' }] } }, /must include a mount namespace/],
     [{ linux: { namespaces: [{ type: 'mount' }, { type: 'mount' }] } }, /mount is given twice/],
     [{ linux: { namespaces: [{ type: 'mount' }, { type: 'galaxy' }] } }, /unknown type "galaxy"/],
     [{ linux: { namespaces: [{ type: 'mount' }, { type: 'user' }] } }, /uidMappings\/gidMappings are empty/],
-    [{ hostname: 'box', linux: { namespaces: [{ type: 'mount' }] } }, /hostname can only be set with a new uts namespace/],
+    [
+      { hostname: 'box', linux: { namespaces: [{ type: 'mount' }] } },
+      /hostname can only be set with a new uts namespace/,
+    ],
     [{ mounts: [{ destination: 'relative', type: 'tmpfs' }] }, /must be an absolute path/],
     [{ mounts: [{ destination: '/x', type: 'bind' }] }, /bind mount without a source/],
-    [{ linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }], sysctl: { 'net.ipv4.ip_forward': '1' } } }, /needs a network namespace/],
-    [{ linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }], sysctl: { 'vm.swappiness': '1' } } }, /not namespaced/],
+    [
+      { linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }], sysctl: { 'net.ipv4.ip_forward': '1' } } },
+      /needs a network namespace/,
+    ],
+    [
+      { linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }], sysctl: { 'vm.swappiness': '1' } } },
+      /not namespaced/,
+    ],
     [{ hooks: { prestart: [{ path: 'relative' }] } }, /must be absolute/],
     [{ hooks: { midstart: [] } }, /not a hook stage/],
-    [{ linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }], rootfsPropagation: 'sideways' } }, /rootfsPropagation "sideways" is not valid/],
+    [
+      { linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }], rootfsPropagation: 'sideways' } },
+      /rootfsPropagation "sideways" is not valid/,
+    ],
   ])('rejects %j', (overrides, message) => {
     expect(check(spec(overrides))).toThrow(message);
   });

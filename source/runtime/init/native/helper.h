@@ -93,6 +93,8 @@ struct plan {
   char *pid_file;
   char *console_socket;
   char *oom_file, *oom_key;
+  char *oom_control; /* v1: cgroup.event_control to register an eventfd for oom_file; NULL: inotify */
+  char *events_file; /* where OOM events are appended: "TIMESTAMP oom COUNT" */
   char *exit_file;
   struct str_list exit_command;
   bool open_stdin;

@@ -133,6 +133,12 @@ static void directive(struct plan *p, int argc, char **argv) {
     NEED(2);
     p->oom_file = argv[1];
     p->oom_key = argv[2];
+  } else if (!strcmp(d, "oomcontrol")) {
+    NEED(1);
+    p->oom_control = argv[1];
+  } else if (!strcmp(d, "events")) {
+    NEED(1);
+    p->events_file = argv[1];
   } else if (!strcmp(d, "exitfile")) {
     NEED(1);
     p->exit_file = argv[1];
