@@ -1,5 +1,6 @@
 /** gantry-oci drives a `runc spec` bundle the way containerd or podman would drive runc. */
 import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,17 +31,17 @@ describe.skipIf(skip)('gantry-oci', () => {
       const outFd = fs.openSync(out, 'w');
       const errFd = fs.openSync(err, 'w');
       try {
-        const result = await execa(process.execPath, [GANTRY_OCI, '--root', stateRoot, ...args], {
-          env,
-          reject: false,
-          stdin: 'ignore',
-          stdout: outFd,
-          stderr: errFd,
+        const child = spawn(process.execPath, [GANTRY_OCI, '--root', stateRoot, ...args], {
+          env: { ...process.env, ...env },
+          stdio: ['ignore', outFd, errFd],
         });
+        const exitCode = await new Promise<number>((resolve) =>
+          child.on('exit', (code) => resolve(code ?? 128)),
+        );
         return {
           stdout: fs.readFileSync(out, 'utf8'),
           stderr: fs.readFileSync(err, 'utf8'),
-          exitCode: result.exitCode ?? 128,
+          exitCode,
         };
       } finally {
         fs.closeSync(outFd);
