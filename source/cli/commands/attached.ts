@@ -18,7 +18,10 @@ export async function runAttached(engine: Engine, record: ContainerRecord, attac
       attach.tty && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
     let started;
     try {
-      started = await engine.start(record.Id, { attach, ...(consoleSize ? { consoleSize } : {}) });
+      started = await engine.start(record.Id, {
+        attach: { ...attach, ownsCleanup: true },
+        ...(consoleSize ? { consoleSize } : {}),
+      });
     } catch (error) {
       if (record.HostConfig.AutoRemove) await engine.remove(record.Id, { force: true }).catch(() => undefined);
       throw error;

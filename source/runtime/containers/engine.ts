@@ -48,8 +48,12 @@ interface ExitStatus {
 }
 
 export interface StartOptions {
-  /** Attach the caller's stdio before the process starts (run without -d, start -a). */
-  attach?: { stdin: boolean; tty: boolean };
+  /**
+   * Attach the caller's stdio before the process starts (run without -d, start -a). With
+   * `ownsCleanup` the caller promises to record the end (engine.get after the exit), so the
+   * monitor does not start its cleanup process.
+   */
+  attach?: { stdin: boolean; tty: boolean; ownsCleanup?: boolean };
   consoleSize?: { rows: number; cols: number };
 }
 

@@ -248,7 +248,7 @@ export interface AttachHandle {
 export async function attach(
   stateDir: string,
   socketName: string,
-  options: { tty: boolean; stdin: boolean },
+  options: { tty: boolean; stdin: boolean; ownsCleanup?: boolean },
 ): Promise<AttachHandle> {
   const args = [
     'attach',
@@ -256,6 +256,8 @@ export async function attach(
     socketName,
     ...(options.tty ? ['tty'] : []),
     ...(options.stdin ? ['stdin'] : []),
+    // The caller records the end itself, so the monitor need not start a cleanup process.
+    ...(options.ownsCleanup ? ['cleanup'] : []),
   ];
   const child = spawn(helperPath(), args, {
     stdio: [options.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'],

@@ -35,7 +35,7 @@ static void send_size(int sock) {
   }
 }
 
-int run_attach(const char *directory, const char *socket_name, bool tty, bool attach_stdin) {
+int run_attach(const char *directory, const char *socket_name, bool tty, bool attach_stdin, bool cleanup) {
   signal(SIGPIPE, SIG_IGN);
   if (chdir(directory) < 0) {
     fprintf(stderr, "gantry: attach: %s: %s\n", directory, strerror(errno));
@@ -48,6 +48,8 @@ int run_attach(const char *directory, const char *socket_name, bool tty, bool at
     fprintf(stderr, "gantry: attach: the container's monitor is not listening (%s)\n", strerror(errno));
     return 125;
   }
+  if (cleanup)
+    write_frame(sock, FRAME_CLEANUP, NULL, 0);
   if (fcntl(SYNC_FD, F_GETFD) >= 0) {
     report(SYNC_FD, "attached\n");
     close(SYNC_FD);

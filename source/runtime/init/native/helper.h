@@ -31,6 +31,9 @@ enum frame_type {
   FRAME_STDIN_EOF = 4,
   FRAME_RESIZE = 5,
   FRAME_SIGNAL = 6,
+  /* client -> monitor: this client records the end itself; skip the exit command if it is
+   * still connected when the exit status goes out. */
+  FRAME_CLEANUP = 7,
 };
 
 struct str_list {
@@ -199,6 +202,6 @@ int run_exec(struct plan *plan);
 int relay_terminal(int master, pid_t child);
 
 /* attach.c */
-int run_attach(const char *directory, const char *socket_name, bool tty, bool proxy_signals);
+int run_attach(const char *directory, const char *socket_name, bool tty, bool attach_stdin, bool cleanup);
 
 #endif

@@ -7,14 +7,16 @@
 
 int main(int argc, char **argv) {
   if (argc >= 4 && !strcmp(argv[1], "attach")) {
-    bool tty = false, stdin_attached = false;
+    bool tty = false, stdin_attached = false, cleanup = false;
     for (int i = 4; i < argc; i++) {
       if (!strcmp(argv[i], "tty"))
         tty = true;
       else if (!strcmp(argv[i], "stdin"))
         stdin_attached = true;
+      else if (!strcmp(argv[i], "cleanup"))
+        cleanup = true;
     }
-    return run_attach(argv[2], argv[3], tty, stdin_attached);
+    return run_attach(argv[2], argv[3], tty, stdin_attached, cleanup);
   }
   if (argc == 2 && (!strcmp(argv[1], "init") || !strcmp(argv[1], "exec"))) {
     struct plan plan;
@@ -29,7 +31,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   fprintf(stderr, "usage: gantry-init init|exec (plan on fd 3)\n"
-                  "       gantry-init attach DIRECTORY SOCKET [tty] [stdin]\n"
+                  "       gantry-init attach DIRECTORY SOCKET [tty] [stdin] [cleanup]\n"
                   "This helper is started by gantry; it is not meant to be run by hand.\n");
   return 2;
 }

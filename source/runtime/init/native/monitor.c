@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -25,6 +27,7 @@
 
 struct client {
   int fd;
+  bool owns_cleanup;
   unsigned char header[5];
   size_t header_len;
   char *payload;
@@ -48,6 +51,9 @@ struct monitor {
   int exec_error;
   char setup_error[2048]; /* a failure the container process reported after "created" */
   uint64_t oom_baseline;
+  uint64_t oom_reported;  /* the counter value of the last OOM event written */
+  int oom_fd;             /* readable when the kernel reports an OOM: eventfd (v1) or inotify (v2) */
+  int oom_control_fd;     /* v1: memory.oom_control, open while the eventfd is registered on it */
 };
 
 static uint64_t read_counter(const char *file, const char *key) {
@@ -71,6 +77,61 @@ static uint64_t read_counter(const char *file, const char *key) {
       line++;
   }
   return 0;
+}
+
+/* Asks the kernel to wake the monitor on OOM. v1: an eventfd registered for memory.oom_control
+ * through cgroup.event_control; v2: inotify on memory.events, which the kernel modifies on every
+ * event. Best effort: without it the exit status still records the OOM kill. */
+static void watch_oom(struct monitor *m) {
+  const struct plan *plan = m->plan;
+  m->oom_fd = -1;
+  m->oom_control_fd = -1;
+  if (!plan->oom_file || !plan->events_file)
+    return;
+  if (plan->oom_control) {
+    int event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int oom_fd = open(plan->oom_file, O_RDONLY | O_CLOEXEC);
+    int control_fd = open(plan->oom_control, O_WRONLY | O_CLOEXEC);
+    if (event_fd >= 0 && oom_fd >= 0 && control_fd >= 0) {
+      char text[64];
+      int len = snprintf(text, sizeof text, "%d %d", event_fd, oom_fd);
+      if (write(control_fd, text, (size_t)len) == len) {
+        m->oom_fd = event_fd;
+        m->oom_control_fd = oom_fd;
+        event_fd = oom_fd = -1;
+      }
+    }
+    if (control_fd >= 0)
+      close(control_fd);
+    if (event_fd >= 0)
+      close(event_fd);
+    if (oom_fd >= 0)
+      close(oom_fd);
+  } else {
+    int watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (watch_fd >= 0 && inotify_add_watch(watch_fd, plan->oom_file, IN_MODIFY) >= 0)
+      m->oom_fd = watch_fd;
+    else if (watch_fd >= 0)
+      close(watch_fd);
+  }
+}
+
+/* Appends "TIMESTAMP oom COUNT" when the OOM kill counter went up since the last line. */
+static void report_oom(struct monitor *m) {
+  if (!m->plan->events_file)
+    return;
+  uint64_t count = read_counter(m->plan->oom_file, m->plan->oom_key);
+  if (count <= m->oom_reported)
+    return;
+  m->oom_reported = count;
+  char stamp[64], text[128];
+  format_time_rfc3339(stamp, sizeof stamp);
+  int len = snprintf(text, sizeof text, "%s oom %llu\n", stamp, (unsigned long long)count);
+  int fd = open(m->plan->events_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return;
+  write_all(fd, text, (size_t)len);
+  close(fd);
 }
 
 /* One CRI log record per line: "<time> <stream> <F|P> <text>". A chunk that ends without a
@@ -147,6 +208,8 @@ static void handle_frame(struct monitor *m, struct client *c) {
       struct winsize size = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
       ioctl(m->io->out_fd, TIOCSWINSZ, &size);
     }
+  } else if (type == FRAME_CLEANUP) {
+    c->owns_cleanup = true;
   } else if (type == FRAME_SIGNAL && !m->child_exited) {
     char text[16] = {0};
     memcpy(text, c->payload, c->payload_len < 15 ? c->payload_len : 15);
@@ -293,6 +356,8 @@ static void start_listening(struct monitor *m) {
 int run_monitor(struct plan *plan, struct monitor_io *io) {
   struct monitor m = {.plan = plan, .io = io, .log_fd = -1, .listen_fd = -1};
   m.oom_baseline = read_counter(plan->oom_file, plan->oom_key);
+  m.oom_reported = m.oom_baseline;
+  watch_oom(&m);
   if (plan->log_path) {
     m.log_fd = open(plan->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (m.log_fd < 0)
@@ -366,6 +431,8 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
       ADD(m.listen_fd, POLLIN, 4);
     if (m.stdin_len && io->in_fd >= 0)
       ADD(io->in_fd, POLLOUT, 5);
+    if (m.oom_fd >= 0)
+      ADD(m.oom_fd, POLLIN, 6);
     bool take_input = m.stdin_len < 65536;
     for (size_t i = 0; i < m.client_count; i++)
       ADD(m.clients[i].fd, take_input ? POLLIN : 0, 100 + (int)i);
@@ -414,6 +481,11 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
         } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
           close_stdin(&m);
         }
+      } else if (kind == 6) {
+        char events[4096];
+        while (read(m.oom_fd, events, sizeof events) > 0) {
+        }
+        report_oom(&m);
       } else if (kind >= 100) {
         size_t index = (size_t)(kind - 100);
         if (index < m.client_count && !read_client(&m, &m.clients[index]))
@@ -433,16 +505,27 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
   if (m.exec_error)
     exit_code = m.exec_error == ENOENT ? 127 : 126;
   bool oom = read_counter(plan->oom_file, plan->oom_key) > m.oom_baseline;
+  /* A kill the notification has not delivered yet is still reported, before the exit status. */
+  report_oom(&m);
+  if (m.oom_fd >= 0)
+    close(m.oom_fd);
+  if (m.oom_control_fd >= 0)
+    close(m.oom_control_fd);
   write_exit_file(&m, exit_code, signal_number, oom);
   char code_text[16];
   int code_len = snprintf(code_text, sizeof code_text, "%d", exit_code);
   broadcast(&m, FRAME_EXIT, code_text, (size_t)code_len);
+  bool cleanup_owned = false;
+  for (size_t i = 0; i < m.client_count; i++)
+    if (m.clients[i].owns_cleanup)
+      cleanup_owned = true;
   while (m.client_count)
     drop_client(&m, 0);
   if (m.listen_fd >= 0 && plan->attach_path)
     unlink(plan->attach_path);
   if (m.log_fd >= 0)
     close(m.log_fd);
-  run_exit_command(plan);
+  if (!cleanup_owned)
+    run_exit_command(plan);
   return exit_code;
 }
