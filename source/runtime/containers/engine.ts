@@ -431,6 +431,8 @@ export class Engine {
       await this.containers.save(record);
     } catch (error) {
       await cgroup.destroy().catch(() => undefined);
+      // The helper made the fifo; a failed setup must not look like an interrupted start.
+      await fsp.rm(path.join(dir, FILES.fifo), { force: true });
       record.State.Error = (error as Error).message;
       if (error instanceof GantryError && error.exitCode !== 125) record.State.ExitCode = error.exitCode;
       await this.containers.save(record);
