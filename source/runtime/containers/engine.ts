@@ -22,6 +22,7 @@ import { StateLayout, type EngineOptions } from '../paths.js';
 import { parseSignal } from '../signals.js';
 import type { OciSpec } from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
+import { trace } from '../trace.js';
 import { pidfdOpen, pidfdSendSignal } from '../sys/libc.js';
 import { buildRecord, makeContainerDirectory, type CreateOptions } from './create.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -250,12 +251,14 @@ export class Engine {
     delete record.InitProcess;
     delete record.Monitor;
     await this.releaseCgroup(record);
+    trace('finalize: cgroup released');
     await fsp.rm(this.file(record.Id, FILES.fifo), { force: true });
     if (record.HostConfig.AutoRemove) {
       await this.destroy(record);
       return undefined;
     }
     await this.containers.save(record);
+    trace('finalize: saved');
     return record;
   }
 
@@ -271,6 +274,7 @@ export class Engine {
     await this.containers.save(record).catch(() => undefined);
     await this.releaseCgroup(record);
     await this.containers.removeDirectory(record.Id);
+    trace('destroy: directory removed');
     await this.containers.releaseName(record.Name, record.Id);
     await fsp.rm(path.join(this.layout.root, 'locks', `${record.Id}.lock`), { force: true });
   }
@@ -291,16 +295,20 @@ export class Engine {
 
   async create(options: CreateOptions): Promise<ContainerRecord> {
     const image = await this.images.resolveForRun(options.image);
+    trace('create: image resolved');
     const record = buildRecord(options, image, { cgroupParent: this.options.cgroupParent });
     // Resolve the user now so a bad -u fails at create, as docker does at start.
     this.resolveRecordUser(record);
+    trace('create: record built, user resolved');
     // A limit this host cannot enforce (a missing controller, --memory-high on v1) is refused
     // now, before anything exists, rather than when the container starts.
     await this.cgroup(record).checkSupport(record.HostConfig.Resources);
     await this.containers.reserveName(record.Name, record.Id);
+    trace('create: name reserved');
     try {
       await makeContainerDirectory(this.containers.dir(record.Id));
       await this.containers.save(record);
+      trace('create: saved');
     } catch (error) {
       await this.containers.removeDirectory(record.Id).catch(() => undefined);
       await this.containers.releaseName(record.Name, record.Id);
@@ -369,8 +377,10 @@ export class Engine {
       let attached: AttachHandle | undefined;
       try {
         if (options.attach) attached = await attach(this.containers.dir(id), FILES.attach, options.attach);
+        trace('start: attached');
       } finally {
         await this.releaseExecFifo(record);
+        trace('start: released');
       }
       return attached ? { record, attached } : { record };
     } finally {
@@ -384,6 +394,7 @@ export class Engine {
     for (const name of [FILES.exit, FILES.fifo, FILES.attach]) await fsp.rm(path.join(dir, name), { force: true });
     const user = this.resolveRecordUser(record);
     const etcFiles = await writeEtcFiles(dir, record.Config.Hostname || 'localhost', record.HostConfig.NetworkMode);
+    trace('launch: etc files');
     const spec: OciSpec = buildSpec({
       record,
       rootfs: path.join(dir, 'merged'),
@@ -393,9 +404,11 @@ export class Engine {
     });
     validateSpec(spec, { bundle: dir, source: `container ${record.Name}` });
     await fsp.writeFile(path.join(dir, FILES.spec), `${JSON.stringify(spec, null, 2)}\n`);
+    trace('launch: spec written');
     const cgroup = this.cgroup(record);
     if (await cgroup.exists()) await cgroup.destroy();
     await cgroup.create(record.HostConfig.Resources);
+    trace('launch: cgroup created');
     const plan: HelperPlan = planFromSpec(spec, {
       bundle: dir,
       stateDir: dir,
@@ -416,6 +429,7 @@ export class Engine {
     if (record.Config.WorkingDir) plan.mkdirs.push({ path: record.Config.WorkingDir, mode: 0o755 });
     try {
       const handle = await startMonitor(plan, { detached: true });
+      trace('launch: monitor created');
       record.InitProcess = identify(handle.containerPid) ?? { pid: handle.containerPid, startTime: 0 };
       record.Monitor = identify(handle.monitorPid) ?? { pid: handle.monitorPid, startTime: 0 };
       record.State = {
@@ -429,6 +443,7 @@ export class Engine {
         FinishedAt: ZERO_TIME,
       };
       await this.containers.save(record);
+      trace('launch: saved');
     } catch (error) {
       await cgroup.destroy().catch(() => undefined);
       // The helper made the fifo; a failed setup must not look like an interrupted start.
@@ -787,7 +802,8 @@ export class Engine {
     delete execPlan.hostname;
     delete execPlan.oomCounter;
     delete execPlan.stateDir;
-    const stdin = options.interactive || options.tty ? 'inherit' : 'ignore';
+    // As docker: stdin only with -i; -t alone gives a terminal for output.
+    const stdin = options.interactive ? 'inherit' : 'ignore';
     return startExec(execPlan, options.detach ? ['ignore', 'ignore', 'ignore'] : [stdin, 'inherit', 'inherit']);
   }
 

@@ -1,10 +1,12 @@
 /** The runtime core on the real kernel: namespaces, root filesystem, exit codes, process. */
+import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cgroupDirectories,
   createEngineWithImage,
+  REPO,
   skipUnlessRoot,
   type TestEngine,
 } from '../../support/engine.js';
@@ -348,6 +350,34 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
     ]);
     expect(result.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect(result.stdout).toContain('stdin-tty');
+  });
+
+  it("sizes the pty from the caller's terminal, for run -t and exec -t", async () => {
+    // `script` gives gantry a real terminal of a known size.
+    const run = await execa(
+      'script',
+      ['-qc', 'stty cols 123 rows 45; node bin/gantry.js run --rm -t demo stty size', '/dev/null'],
+      {
+        cwd: REPO,
+        env: engine.env,
+        reject: false,
+        stdin: 'ignore',
+      },
+    );
+    expect(run.stdout.trim()).toBe('45 123');
+    const id = (await engine.gantry(['run', '-d', 'demo', 'sleep', '30'])).stdout.trim();
+    const exec = await execa(
+      'script',
+      ['-qc', `stty cols 77 rows 22; node bin/gantry.js exec -t ${id} stty size`, '/dev/null'],
+      {
+        cwd: REPO,
+        env: engine.env,
+        reject: false,
+        stdin: 'ignore',
+      },
+    );
+    expect(exec.stdout.trim()).toBe('22 77');
+    await engine.gantry(['rm', '-f', id]);
   });
 
   it('feeds stdin with -i', async () => {

@@ -228,6 +228,57 @@ describe.skipIf(skip)('gantry-oci', () => {
     expect(lines[3]).toBe('ro');
   });
 
+  it('sends the pty master of a terminal container to --console-socket', async () => {
+    // A console receiver like containerd's: accept, take the fd (SCM_RIGHTS), read the terminal.
+    const source = path.join(base, 'recvtty.c');
+    fs.writeFileSync(
+      source,
+      `#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
+  if (bind(s, (struct sockaddr *)&a, sizeof a) || listen(s, 1)) return 2;
+  printf("ready\\n"); fflush(stdout);
+  int c = accept(s, 0, 0);
+  char b; struct iovec v = {&b, 1}; char ctl[CMSG_SPACE(sizeof(int))];
+  struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+  if (recvmsg(c, &m, 0) != 1) return 3;
+  int fd; memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof fd);
+  char buf[4096]; ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) fwrite(buf, 1, n, stdout);
+  return 0;
+}
+`,
+    );
+    const receiver = path.join(base, 'recvtty');
+    await execa('cc', ['-o', receiver, source]);
+    const socket = path.join(base, 'console.sock');
+    const reader = execa(receiver, [socket], { reject: false, buffer: true });
+    await waitFor(() => fs.existsSync(socket), 5000, 'the console socket');
+    writeSpec((spec) => {
+      spec.process.terminal = true;
+      spec.process.args = ['sh', '-c', 'tty; test -t 1 && echo is-a-tty'];
+    });
+    expect((await oci('create', '--bundle', bundle, '--console-socket', socket, 'tty1')).exitCode).toBe(0);
+    expect((await oci('start', 'tty1')).exitCode).toBe(0);
+    const received = await reader;
+    expect(String(received.stdout)).toMatch(/\/dev\/pts\/0\r?\nis-a-tty/);
+    await waitFor(
+      async () => JSON.parse((await oci('state', 'tty1')).stdout).status === 'stopped',
+      5000,
+      'stopped',
+    );
+    expect((await oci('delete', 'tty1')).exitCode).toBe(0);
+    writeSpec((spec) => {
+      spec.process.terminal = false;
+    });
+  });
+
   it('rejects a malformed config.json with a message that names the problem', async () => {
     const broken = path.join(base, 'broken');
     fs.mkdirSync(path.join(broken, 'rootfs'), { recursive: true });
