@@ -8,6 +8,7 @@ import type { CgroupManager } from '../cgroups/types.js';
 import { capabilityMask } from '../spec/capabilities.js';
 import { DEFAULT_DEV_SYMLINKS, DEFAULT_DEVICES, RLIMIT_NUMBERS } from '../spec/defaults.js';
 import { MS, parseMountOptions, propagationFlags } from '../spec/mount-options.js';
+import { compileSeccomp } from '../spec/seccomp.js';
 import type { OciMount, OciSpec } from '../spec/types.js';
 import type { HelperPlan, PlanDevice, PlanMount, PlanNamespace } from './plan.js';
 
@@ -267,7 +268,11 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
         : {}),
       noNewPrivileges: proc.noNewPrivileges === true,
       ...(proc.oomScoreAdj !== undefined ? { oomScoreAdj: proc.oomScoreAdj } : {}),
-      ...(context.seccomp ? { seccomp: context.seccomp } : {}),
+      ...(context.seccomp
+        ? { seccomp: context.seccomp }
+        : spec.linux?.seccomp
+          ? { seccomp: compileSeccomp(spec.linux.seccomp) }
+          : {}),
     },
   };
 }

@@ -131,10 +131,19 @@ export interface OciLinuxResources {
   unified?: Record<string, string>;
 }
 
+export interface OciSeccompArg {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op: string;
+}
+
 export interface OciSeccomp {
   defaultAction: string;
+  defaultErrnoRet?: number;
   architectures?: string[];
-  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: unknown[] }[];
+  flags?: string[];
+  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: OciSeccompArg[] }[];
 }
 
 export interface OciLinux {

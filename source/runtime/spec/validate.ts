@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { normalizeCapability } from './capabilities.js';
 import { RLIMIT_NUMBERS } from './defaults.js';
 import { propagationFlags } from './mount-options.js';
+import { compileSeccomp } from './seccomp.js';
 import type { OciSpec } from './types.js';
 
 export class SpecValidationError extends InvalidArgumentError {}
@@ -216,6 +217,16 @@ const validators: Record<string, Validator> = {
       }
     }
     return undefined;
+  },
+
+  seccomp: (spec) => {
+    if (spec.linux?.seccomp === undefined) return undefined;
+    try {
+      compileSeccomp(spec.linux.seccomp);
+      return undefined;
+    } catch (error) {
+      return `linux.seccomp: ${(error as Error).message}`;
+    }
   },
 
   rootfsPropagation: (spec) =>

@@ -279,6 +279,26 @@ int main(int argc, char **argv) {
     });
   });
 
+  it('applies the seccomp profile of the spec', async () => {
+    writeSpec((spec) => {
+      spec.process.terminal = false;
+      spec.process.args = ['sh', '-c', 'mkdir /tmp/x 2>&1; echo mkdir=$?; ls / > /dev/null && echo ls-ok'];
+      spec.root.readonly = false;
+      spec.linux.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+      };
+    });
+    const result = await oci('run', '--bundle', bundle, 'filtered');
+    expect(result.stdout).toContain('Operation not permitted');
+    expect(result.stdout).toContain('mkdir=1');
+    expect(result.stdout).toContain('ls-ok');
+    writeSpec((spec) => {
+      spec.root.readonly = true;
+      delete spec.linux.seccomp;
+    });
+  });
+
   it('rejects a malformed config.json with a message that names the problem', async () => {
     const broken = path.join(base, 'broken');
     fs.mkdirSync(path.join(broken, 'rootfs'), { recursive: true });
