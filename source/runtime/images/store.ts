@@ -31,6 +31,7 @@ import {
   listBlobDigests,
   listImageRecords,
   listLayerChainIds,
+  readLayerRecord,
   recordPath,
   referencedBy,
   writeImageRecord,
@@ -38,6 +39,9 @@ import {
 import { formatReference, parseImageName, parseReference } from './reference.js';
 import type { ImageRecord, OciImageConfig, ResolvedImage } from './types.js';
 import { sweepStaleWorkDirectories, WorkDirectory } from './work-directory.js';
+import type { StagedLayer } from './commit/stage-layer.js';
+import { MEDIA_TYPE } from './media-types.js';
+import type { LayerRecord } from './types.js';
 
 export interface ImageStoreOptions {
   /** Whether a container uses the image; remove() refuses such images unless forced. */
@@ -77,6 +81,28 @@ const MAX_COMMIT_ATTEMPTS = 4;
 
 function findByName(records: readonly ImageRecord[], name: string): ImageRecord | undefined {
   return records.find((record) => record.names.includes(name));
+}
+
+/** What `addImage` stores: a new image on layers the store has or that are staged in `work`. */
+export interface NewImage {
+  config: OciImageConfig;
+  /** Every layer, bottom first; each is in the store already or in `staged`. */
+  layers: LayerRecord[];
+  /** Layers made for this image (stage-layer.ts), by ChainID. */
+  staged: ReadonlyMap<string, StagedLayer>;
+  /** Names to give the image (taken off any image that had them). */
+  names?: string[];
+}
+
+export interface PruneResult {
+  /** Images removed, with the names they had. */
+  deleted: Array<{ id: string; names: string[] }>;
+  /** ChainIDs of the layers freed. */
+  removedLayers: string[];
+  /** Digests of the blobs freed. */
+  removedBlobs: string[];
+  /** Bytes freed on disk: unpacked layer content plus blob files. */
+  reclaimedBytes: number;
 }
 
 export class ImageStore {
@@ -404,28 +430,41 @@ export class ImageStore {
         }
         (source.images[0] as ImageCandidate).names = [name];
       }
-      const state: ImportState = {
-        layout: this.layout,
-        work,
-        blobs: new Map(),
-        layers: new Map(),
-        counter: 0,
-      };
-      for (let attempt = 1; ; attempt += 1) {
-        const prepared: ImageRecord[] = [];
-        for (const candidate of source.images) prepared.push(await prepareImage(candidate, state));
-        // One syncfs instead of an fsync per file; skipped when nothing new was written, since
-        // it flushes everyone's dirty data on that filesystem.
-        if (this.durable && (state.layers.size > 0 || state.blobs.size > 0)) syncFilesystem(work.path);
-        const committed = await this.commit(prepared, state);
-        if (committed) return committed;
-        // A layer or blob this import meant to reuse was removed meanwhile: prepare again.
-        if (attempt >= MAX_COMMIT_ATTEMPTS) {
-          throw new ConflictError(`importing ${input} kept racing with concurrent removals; try again`);
-        }
-      }
+      return await this.importCandidates(source.images, work, input);
     } finally {
       await work.dispose();
+    }
+  }
+
+  /**
+   * Stores images whose documents are read and verified and whose layer bytes are in files
+   * (a registry pull downloads them into `work` first): the same prepare-and-commit path as
+   * import(), so a failure leaves nothing in the store. `label` names the source in messages.
+   */
+  async importCandidates(
+    candidates: readonly ImageCandidate[],
+    work: WorkDirectory,
+    label: string,
+  ): Promise<ImageRecord[]> {
+    const state: ImportState = {
+      layout: this.layout,
+      work,
+      blobs: new Map(),
+      layers: new Map(),
+      counter: 0,
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      const prepared: ImageRecord[] = [];
+      for (const candidate of candidates) prepared.push(await prepareImage(candidate, state));
+      // One syncfs instead of an fsync per file; skipped when nothing new was written, since
+      // it flushes everyone's dirty data on that filesystem.
+      if (this.durable && (state.layers.size > 0 || state.blobs.size > 0)) syncFilesystem(work.path);
+      const committed = await this.commit(prepared, state);
+      if (committed) return committed;
+      // A layer or blob this import meant to reuse was removed meanwhile: prepare again.
+      if (attempt >= MAX_COMMIT_ATTEMPTS) {
+        throw new ConflictError(`importing ${label} kept racing with concurrent removals; try again`);
+      }
     }
   }
 
@@ -509,5 +548,121 @@ export class ImageStore {
     // Loaded on demand: from-host.ts uses this class, and most commands never need it.
     const { fromHost } = await import('./from-host.js');
     return fromHost(this, parseImageName(name), options);
+  }
+
+  // ---------------------------------------------------------------- images made here
+
+  /**
+   * Stores an image made on this machine (gantry commit, gantry build): writes its config and
+   * manifest next to the staged layers in `work` and commits everything the way an import is
+   * committed, in one short locked step. Nothing becomes visible if any part fails.
+   */
+  async addImage(work: WorkDirectory, image: NewImage): Promise<ImageRecord> {
+    const names = (image.names ?? []).map((name) => parseImageName(name));
+    const configBytes = Buffer.from(JSON.stringify(image.config));
+    const configDigest = sha256Digest(configBytes);
+    const manifestBytes = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPE.ociManifest,
+        config: { mediaType: MEDIA_TYPE.ociConfig, digest: configDigest, size: configBytes.length },
+        layers: image.layers.map((layer) => ({
+          mediaType: layer.blobMediaType,
+          digest: layer.blobDigest,
+          size: layer.blobSize,
+        })),
+      }),
+    );
+    const manifestDigest = sha256Digest(manifestBytes);
+    const state: ImportState = { layout: this.layout, work, blobs: new Map(), layers: new Map(), counter: 0 };
+    for (const [digest, bytes] of [
+      [configDigest, configBytes],
+      [manifestDigest, manifestBytes],
+    ] as const) {
+      const file = path.join(work.path, `blob-${digestHex(digest)}`);
+      await fsp.writeFile(file, bytes, { mode: 0o644 });
+      state.blobs.set(digest, file);
+    }
+    for (const staged of image.staged.values()) {
+      state.blobs.set(staged.record.blobDigest, staged.blobFile);
+      state.layers.set(staged.record.chainId, { directory: staged.directory, record: staged.record });
+    }
+    if (this.durable) syncFilesystem(work.path);
+    const created = image.config.created;
+    const record: ImageRecord = {
+      id: configDigest,
+      names,
+      manifestDigest,
+      configDigest,
+      layers: image.layers,
+      created:
+        typeof created === 'string' && !Number.isNaN(Date.parse(created))
+          ? created
+          : new Date().toISOString(),
+      size: image.layers.reduce((total, layer) => total + layer.size, 0),
+    };
+    const committed = await this.commit([record], state);
+    if (!committed) {
+      throw new ConflictError('a layer this image is made on was removed while the image was being made', {
+        hint: 'try again; the layer will be made anew',
+      });
+    }
+    return committed[0] as ImageRecord;
+  }
+
+  /**
+   * Removes dangling images (no name), or with `all` every image no container uses, then every
+   * layer and blob no remaining image references (docker image prune [-a]).
+   */
+  async prune(options: { all?: boolean } = {}): Promise<PruneResult> {
+    await sweepStaleWorkDirectories(this.layout);
+    const trash = await this.createWorkDirectory('trash');
+    try {
+      return await this.withExclusiveLock(async () => {
+        const records = await listImageRecords(this.layout);
+        const doomed: ImageRecord[] = [];
+        for (const record of records) {
+          if (!options.all && record.names.length > 0) continue;
+          if (await this.isImageInUse(record.id)) continue;
+          doomed.push(record);
+        }
+        for (const record of doomed) await fsp.rm(recordPath(this.layout, record.id), { force: true });
+        if (doomed.length > 0) await syncDirectory(this.layout.images);
+        const doomedIds = new Set(doomed.map((record) => record.id));
+        const remaining = records.filter((record) => !doomedIds.has(record.id));
+        // Measured before they go: freeUnreferenced only names what it removed.
+        const referenced = referencedBy(remaining);
+        const layerBytes = new Map<string, number>();
+        for (const chainId of await listLayerChainIds(this.layout)) {
+          if (referenced.layers.has(chainId)) continue;
+          layerBytes.set(
+            chainId,
+            (await readLayerRecord(this.layout, chainId).catch(() => undefined))?.size ?? 0,
+          );
+        }
+        const blobBytes = new Map<string, number>();
+        for (const digest of await listBlobDigests(this.layout)) {
+          if (referenced.blobs.has(digest)) continue;
+          blobBytes.set(digest, (await fsp.stat(this.layout.blob(digest)).catch(() => undefined))?.size ?? 0);
+        }
+        const freed = await this.freeUnreferenced(remaining, trash);
+        const reclaimedBytes =
+          freed.layers.reduce((sum, chainId) => sum + (layerBytes.get(chainId) ?? 0), 0) +
+          freed.blobs.reduce((sum, digest) => sum + (blobBytes.get(digest) ?? 0), 0);
+        return {
+          deleted: doomed.map((record) => ({ id: record.id, names: record.names })),
+          removedLayers: freed.layers,
+          removedBlobs: freed.blobs,
+          reclaimedBytes,
+        };
+      });
+    } finally {
+      await trash.dispose();
+    }
+  }
+
+  /** Directory of the unpacked layer `chainId` (its `diff`), whether or not it exists. */
+  layerDirectory(chainId: string): string {
+    return layerDiffPath(this.layout, chainId);
   }
 }

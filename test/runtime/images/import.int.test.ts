@@ -12,7 +12,6 @@ import {
   ImageFormatError,
   InvalidArgumentError,
   NotFoundError,
-  UnsupportedError,
 } from '../../../source/runtime/errors.js';
 import { chainIds, sha256Digest } from '../../../source/runtime/images/digest.js';
 import { MEDIA_TYPE } from '../../../source/runtime/images/media-types.js';
@@ -29,6 +28,7 @@ import {
   writeImageBlobs,
   writeIndex,
   writeOciLayout,
+  zstdFrame,
 } from './support.js';
 
 const canRun = isRoot && hasCommand('buildah');
@@ -559,14 +559,27 @@ describe.skipIf(!isRoot)('image import (crafted documents)', () => {
     expect(fs.existsSync(path.join(root, 'blobs'))).toBe(false);
   });
 
-  it('refuses zstd layers as not supported yet', async () => {
-    const { store, directory } = freshStore();
-    const zstdLike = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(100)]);
+  it('imports zstd layers, and refuses a corrupt zstd stream without storing anything', async () => {
+    const { store, root, directory } = freshStore();
+    const tar = await simpleLayer('zstd content');
     const layout = writeOciLayout(path.join(directory, 'zstd'), {
-      layers: [{ tar: await simpleLayer('x'), blob: zstdLike, mediaType: MEDIA_TYPE.ociLayerZstd }],
+      name: 'example.com/zstd:1',
+      layers: [{ tar, blob: zstdFrame(tar), mediaType: MEDIA_TYPE.ociLayerZstd }],
     });
-    await expect(store.import(layout)).rejects.toThrow(UnsupportedError);
-    await expect(store.import(layout)).rejects.toThrow(/zstd layers are not supported yet/);
+    const [record] = await store.import(layout);
+    expect(record!.layers[0]!.blobMediaType).toBe(MEDIA_TYPE.ociLayerZstd);
+    expect(record!.layers[0]!.diffId).toBe(sha256Digest(tar));
+
+    const other = freshStore();
+    const truncated = zstdFrame(tar).subarray(0, 600);
+    const broken = writeOciLayout(path.join(other.directory, 'broken'), {
+      layers: [{ tar, blob: truncated, mediaType: MEDIA_TYPE.ociLayerZstd }],
+    });
+    // The manifest describes the truncated blob, so only the zstd decoder can tell.
+    await expect(other.store.import(broken)).rejects.toThrow(ImageFormatError);
+    await expect(other.store.import(broken)).rejects.toThrow(/corrupt or truncated zstd stream/);
+    expect(fs.existsSync(path.join(other.root, 'blobs'))).toBe(false);
+    expect(fs.readdirSync(path.join(root, 'tmp'))).toEqual([]);
   });
 
   it('refuses input that is not an image', async () => {

@@ -201,3 +201,27 @@ export function storeContent(root: string): string[] {
     (line) => !/^. locks(\/|$)|\/\.lock /.test(line) && !/^d tmp$|^d locks$/.test(line),
   );
 }
+
+/**
+ * A valid zstd frame holding `data` in raw (stored) blocks: zstd without a zstd encoder, for
+ * crafted zstd layers.
+ */
+export function zstdFrame(data: Buffer): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32LE(0xfd2fb528, 0);
+  // Single segment, 8-byte content size, no checksum, no dictionary.
+  header[4] = 0xe0;
+  header.writeBigUInt64LE(BigInt(data.length), 5);
+  const parts: Buffer[] = [header];
+  const maxBlock = 128 * 1024;
+  let offset = 0;
+  do {
+    const size = Math.min(maxBlock, data.length - offset);
+    const last = offset + size >= data.length ? 1 : 0;
+    const blockHeader = (size << 3) | last; // block type 0: raw
+    parts.push(Buffer.from([blockHeader & 0xff, (blockHeader >> 8) & 0xff, (blockHeader >> 16) & 0xff]));
+    parts.push(data.subarray(offset, offset + size));
+    offset += size;
+  } while (offset < data.length);
+  return Buffer.concat(parts);
+}

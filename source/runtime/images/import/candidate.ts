@@ -17,6 +17,11 @@ export interface CandidateLayer {
   diffId: string;
   /** Names the layer in messages. */
   label: string;
+  /**
+   * The location is a whole file of the import's own (a download in the work directory): the
+   * store may link it into place instead of copying the bytes.
+   */
+  adoptable?: boolean;
 }
 
 export interface ImageCandidate {

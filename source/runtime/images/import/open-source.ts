@@ -6,9 +6,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import { hasCode, ImageFormatError, InvalidArgumentError, NotFoundError } from '../../errors.js';
-import { detectCompression, readHead } from '../layer/compression.js';
+import { createDecompressor, detectCompression, readHead } from '../layer/compression.js';
 import { TarFileIndex } from '../tar/file-index.js';
 import { BLOCK_SIZE, decodeRawHeader } from '../tar/header.js';
 import type { ImageSource } from './candidate.js';
@@ -69,19 +68,19 @@ export async function openImageSource(
 
   let archive = input;
   let head = await readHead(input, 0, BLOCK_SIZE);
-  if (detectCompression(head, input) === 'gzip') {
+  const compression = detectCompression(head, input);
+  const decompressor = createDecompressor(compression, input);
+  if (decompressor) {
     // A compressed tar cannot be read in place; one decompressed copy makes it seekable.
     archive = path.join(workDirectory, 'archive.tar');
     try {
-      await pipeline(
-        createReadStream(input),
-        zlib.createGunzip(),
-        createWriteStream(archive, { flags: 'wx' }),
-      );
+      await pipeline(createReadStream(input), decompressor, createWriteStream(archive, { flags: 'wx' }));
     } catch (error) {
-      throw new ImageFormatError(`${input}: corrupt or truncated gzip data (${(error as Error).message})`, {
-        cause: error,
-      });
+      if (error instanceof ImageFormatError) throw error;
+      throw new ImageFormatError(
+        `${input}: corrupt or truncated ${compression} data (${(error as Error).message})`,
+        { cause: error },
+      );
     }
     head = await readHead(archive, 0, BLOCK_SIZE);
   }

@@ -3,6 +3,7 @@
  * host can run from a multi-platform index.
  */
 import os from 'node:os';
+import { InvalidArgumentError } from '../../errors.js';
 
 export interface Platform {
   os: string;
@@ -51,4 +52,16 @@ export function platformScore(candidate: Platform, host: Platform = hostPlatform
   if (candidate.variant === host.variant) return 2;
   // arm64 has one variant in practice; "v8" and none mean the same.
   return host.architecture === 'arm64' ? 1 : 0;
+}
+
+/** Parses "os/arch[/variant]" as --platform takes it (docker's syntax). */
+export function parsePlatform(value: string): Platform {
+  const parts = value.split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((part) => !/^[a-z0-9_.-]+$/.test(part))) {
+    throw new InvalidArgumentError(`invalid platform "${value}"`, {
+      hint: 'a platform is os/arch[/variant], e.g. linux/amd64, linux/arm64/v8, linux/arm/v7',
+    });
+  }
+  const [osName, architecture, variant] = parts as [string, string, string | undefined];
+  return { os: osName, architecture, variant };
 }

@@ -5,6 +5,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { hasCode } from '../../errors.js';
 import { exists } from '../../fsutil.js';
 import type { StateLayout } from '../../paths.js';
 import { chainIds, digestHex, sha256Digest } from '../digest.js';
@@ -97,7 +98,12 @@ async function prepareLayer(
     layer.label,
   );
   const mediaType =
-    layer.mediaType ?? (compression === 'gzip' ? MEDIA_TYPE.ociLayerGzip : MEDIA_TYPE.ociLayer);
+    layer.mediaType ??
+    (compression === 'gzip'
+      ? MEDIA_TYPE.ociLayerGzip
+      : compression === 'zstd'
+        ? MEDIA_TYPE.ociLayerZstd
+        : MEDIA_TYPE.ociLayer);
   // An uncompressed layer's blob digest is its diff_id; that lets a docker-archive reuse too.
   const claimedDigest = layer.digest ?? (compression === 'none' ? layer.diffId : undefined);
   const unpacked = state.layers.get(chainId)?.record ?? (await readLayerRecord(state.layout, chainId));
@@ -116,6 +122,8 @@ async function prepareLayer(
   state.counter += 1;
   const blobStored = claimedDigest !== undefined && (await blobInStore(claimedDigest, state));
   const blobFile = blobStored ? undefined : path.join(state.work.path, `layer-blob-${state.counter}`);
+  // A download of our own is verified in place and linked, not copied (a second write of the layer).
+  const adopt = blobFile !== undefined && layer.adoptable === true && layer.location.offset === 0;
   const layerDirectory = path.join(state.work.path, `layer-${state.counter}`);
   const unpackTo = haveLayer ? undefined : path.join(layerDirectory, 'diff');
   if (unpackTo) await fsp.mkdir(unpackTo, { recursive: true, mode: 0o755 });
@@ -125,9 +133,10 @@ async function prepareLayer(
     expectedDigest: layer.digest,
     expectedSize: layer.size,
     expectedDiffId: layer.diffId,
-    blobPath: blobFile,
+    blobPath: adopt ? undefined : blobFile,
     unpackTo,
   });
+  if (adopt && blobFile !== undefined) await linkOrCopy(layer.location.file, blobFile);
   if (blobFile !== undefined) {
     if (await blobInStore(result.digest, state)) await fsp.rm(blobFile);
     else state.blobs.set(result.digest, blobFile);
@@ -144,4 +153,14 @@ async function prepareLayer(
     state.layers.set(chainId, { directory: layerDirectory, record });
   }
   return record;
+}
+
+async function linkOrCopy(source: string, target: string): Promise<void> {
+  try {
+    await fsp.link(source, target);
+    await fsp.chmod(target, 0o644);
+  } catch (error) {
+    if (!hasCode(error, 'EXDEV') && !hasCode(error, 'EPERM')) throw error;
+    await fsp.copyFile(source, target, fsp.constants.COPYFILE_FICLONE);
+  }
 }

@@ -111,7 +111,7 @@ export async function ingestLayer(options: IngestLayerOptions): Promise<IngestLa
   };
 
   try {
-    const decompressor = createDecompressor(compression);
+    const decompressor = createDecompressor(compression, label);
     if (decompressor) await pipeline(rangeStream(source), tapBlob, decompressor, tapDiff, consume);
     else await pipeline(rangeStream(source), tapBlob, consume);
   } catch (error) {

@@ -1,0 +1,128 @@
+/** `gantry pull [OPTIONS] NAME[:TAG|@DIGEST]` (also `gantry image pull`). */
+import { bool, str, UsageError, type CommandSpec, type OptionSpec, type ParsedArgs } from '../args.js';
+import { write, type CommandContext } from '../context.js';
+import { TransferProgress } from '../progress.js';
+import type { TransferOptions } from '../../runtime/images/registry/transfer.js';
+
+/** Flags shared by pull, push and login. */
+export const REGISTRY_OPTIONS: OptionSpec[] = [
+  {
+    name: 'tls-verify',
+    type: 'boolean',
+    description:
+      'Require HTTPS and verify certificates (default true; registries on localhost/127.0.0.0/8 may also answer over plain HTTP). --tls-verify=false allows plain HTTP and any certificate',
+  },
+  {
+    name: 'authfile',
+    type: 'string',
+    placeholder: 'path',
+    description:
+      'Credentials file (default $REGISTRY_AUTH_FILE, else <root>/auth.json, then ~/.docker/config.json read-only)',
+  },
+  {
+    name: 'creds',
+    type: 'string',
+    placeholder: 'user:password',
+    description: 'Credentials for this command only',
+  },
+];
+
+export const spec: CommandSpec = {
+  name: 'pull',
+  usage: 'pull [OPTIONS] NAME[:TAG|@DIGEST]',
+  description: 'Download an image from a registry',
+  minArgs: 1,
+  maxArgs: 1,
+  options: [
+    {
+      name: 'platform',
+      type: 'string',
+      placeholder: 'os/arch[/variant]',
+      description: 'Platform to pick from a multi-platform image (default: this host)',
+    },
+    ...REGISTRY_OPTIONS,
+    {
+      name: 'quiet',
+      short: 'q',
+      type: 'boolean',
+      description: 'Print only the image name (or ID) when done, no progress',
+    },
+    { name: 'json', type: 'boolean', description: 'Print the result as JSON, no progress' },
+  ],
+};
+
+/** The transfer options the registry flags ask for. */
+export async function transferOptions(parsed: ParsedArgs, context: CommandContext): Promise<TransferOptions> {
+  const { authFileLocation } = await import('../../runtime/images/registry/auth-file.js');
+  const options: TransferOptions = {
+    authFile: authFileLocation(context.engineOptions.root, str(parsed.options, 'authfile')),
+  };
+  const tlsVerify = parsed.options['tls-verify'];
+  if (typeof tlsVerify === 'boolean') options.tlsVerify = tlsVerify;
+  const creds = str(parsed.options, 'creds');
+  if (creds !== undefined) {
+    const colon = creds.indexOf(':');
+    if (colon <= 0)
+      throw new UsageError('invalid --creds: expected user:password (the user name may not be empty)');
+    options.credentials = { username: creds.slice(0, colon), password: creds.slice(colon + 1) };
+  }
+  return options;
+}
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const [{ pullImage }, { parsePlatform }] = await Promise.all([
+    import('../../runtime/images/registry/pull.js'),
+    import('../../runtime/images/import/platform.js'),
+  ]);
+  const options = await transferOptions(parsed, context);
+  const platform = str(parsed.options, 'platform');
+  const quiet = bool(parsed.options, 'quiet') || bool(parsed.options, 'json');
+  const engine = await context.engine();
+  const before = new Set((await engine.images.list()).map((record) => record.id));
+  const progress = quiet ? undefined : new TransferProgress(context.stdout, 'pull');
+  let result;
+  try {
+    result = await pullImage(engine.images, parsed.args[0]!, {
+      ...options,
+      platform: platform === undefined ? undefined : parsePlatform(platform),
+      onEvent: progress ? (event) => progress.handle(event) : undefined,
+    });
+  } finally {
+    progress?.close();
+  }
+  const label = result.name ?? `${parsed.args[0]}`;
+  if (bool(parsed.options, 'json')) {
+    write(
+      context.stdout,
+      JSON.stringify(
+        {
+          Id: result.record.id,
+          Name: result.name ?? null,
+          Digest: result.indexDigest ?? result.manifestDigest,
+          ManifestDigest: result.manifestDigest,
+          Layers: result.layers.map((layer) => ({
+            Digest: layer.digest,
+            Size: layer.size,
+            Source: layer.source,
+          })),
+        },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
+  if (bool(parsed.options, 'quiet')) {
+    write(context.stdout, label);
+    return 0;
+  }
+  write(context.stdout, `Digest: ${result.indexDigest ?? result.manifestDigest}`);
+  write(
+    context.stdout,
+    before.has(result.record.id)
+      ? `Status: Image is up to date for ${label}`
+      : `Status: Downloaded newer image for ${label}`,
+  );
+  write(context.stdout, label);
+  return 0;
+}

@@ -1,0 +1,204 @@
+/**
+ * `gantry diff` and `gantry commit` on real containers: the diff is read from the live upperdir
+ * (whiteouts, opaque directories, runtime mount stubs), and a committed image runs with the
+ * change in place and a deleted file still deleted.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  cgroupDirectories,
+  createEngineWithImage,
+  skipUnlessRoot,
+  waitFor,
+  type TestEngine,
+} from '../../support/engine.js';
+import { storeContent } from './support.js';
+
+describe.skipIf(skipUnlessRoot)('gantry diff and commit', () => {
+  let engine: TestEngine;
+
+  beforeAll(async () => {
+    engine = await createEngineWithImage('diff-commit');
+  });
+  afterAll(async () => {
+    await engine?.cleanup();
+    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
+  });
+
+  async function ok(args: string[]): Promise<string> {
+    const result = await engine.gantry(args);
+    expect(result.exitCode, `gantry ${args.join(' ')}: ${result.stderr}`).toBe(0);
+    return result.stdout;
+  }
+
+  it('lists A, C and D like docker diff, parents of changes as C, without the runtime mount stubs', async () => {
+    await ok([
+      'run',
+      '--name',
+      'changes',
+      'demo',
+      'sh',
+      '-c',
+      'mkdir -p /new/deep && echo x > /new/deep/file && rm /etc/group && echo more >> /etc/passwd && mkdir -p /tmp/t && touch /tmp/t/f && rm -rf /tmp/t',
+    ]);
+    const diff = await ok(['diff', 'changes']);
+    expect(diff.trim().split('\n')).toEqual([
+      'C /etc',
+      'D /etc/group',
+      'C /etc/passwd',
+      'A /new',
+      'A /new/deep',
+      'A /new/deep/file',
+    ]);
+    const json = JSON.parse(await ok(['diff', '--json', 'changes'])) as Array<{ Path: string; Kind: string }>;
+    expect(json[1]).toEqual({ Path: '/etc/group', Kind: 'D' });
+  });
+
+  it('reports a directory replaced by an opaque one as C, with what it no longer has as D', async () => {
+    await ok([
+      'run',
+      '--name',
+      'base',
+      'demo',
+      'sh',
+      '-c',
+      'mkdir -p /opt/sub && echo a > /opt/a && echo b > /opt/b && echo s > /opt/sub/s',
+    ]);
+    await ok(['commit', 'base', 'with-opt:1']);
+    await ok([
+      'run',
+      '--name',
+      'opaque',
+      'with-opt:1',
+      'sh',
+      '-c',
+      'rm -rf /opt && mkdir -p /opt/sub && echo new > /opt/b',
+    ]);
+    const opaqueDirectory = fs
+      .readdirSync(path.join(engine.root, 'containers'))
+      .map((id) => path.join(engine.root, 'containers', id, 'upper', 'opt'))
+      .find((candidate) => fs.existsSync(candidate));
+    expect(opaqueDirectory).toBeDefined();
+    expect((await ok(['diff', 'opaque'])).trim().split('\n')).toEqual([
+      'C /opt',
+      'D /opt/a',
+      'C /opt/b',
+      'C /opt/sub',
+      'D /opt/sub/s',
+    ]);
+    // Committed, the replacement holds: the new image has only what the container left.
+    await ok(['commit', 'opaque', 'replaced:1']);
+    expect(await ok(['run', '--rm', 'replaced:1', 'find', '/opt'])).toBe('/opt\n/opt/b\n/opt/sub\n');
+  });
+
+  it('reads a running container live, and commits it: the new image sees the change, a deleted file stays deleted', async () => {
+    await ok([
+      'run',
+      '-d',
+      '--name',
+      'live',
+      'demo',
+      'sh',
+      '-c',
+      'echo hello > /greeting; rm /etc/group; mkdir /data; exec sleep 60',
+    ]);
+    await waitFor(
+      async () => ((await engine.gantry(['diff', 'live'])).stdout.includes('A /greeting') ? true : undefined),
+      10_000,
+      'the change',
+    );
+    expect((await ok(['diff', 'live'])).trim().split('\n')).toEqual([
+      'A /data',
+      'C /etc',
+      'D /etc/group',
+      'A /greeting',
+    ]);
+    const id = (
+      await ok([
+        'commit',
+        '-m',
+        'add greeting',
+        '-c',
+        'ENV STAGE=committed',
+        '-c',
+        'CMD ["cat", "/greeting"]',
+        'live',
+        'snapshot:1',
+      ])
+    ).trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The container was frozen for the commit and runs on afterwards.
+    expect((await ok(['inspect', '--format', '{{.State.Status}}', 'live'])).trim()).toBe('running');
+    expect(await ok(['run', '--rm', 'snapshot:1'])).toBe('hello\n');
+    expect(
+      await ok([
+        'run',
+        '--rm',
+        'snapshot:1',
+        'sh',
+        '-c',
+        'test -e /etc/group && echo present || echo deleted; test -d /data && echo dir; echo $STAGE',
+      ]),
+    ).toBe('deleted\ndir\ncommitted\n');
+    const history = JSON.parse(await ok(['history', '--json', 'snapshot:1'])) as Array<
+      Record<string, unknown>
+    >;
+    expect(history[0]).toMatchObject({
+      Comment: 'add greeting',
+      CreatedBy: 'sh -c echo hello > /greeting; rm /etc/group; mkdir /data; exec sleep 60',
+      EmptyLayer: false,
+    });
+    // A container of the new image has no changes of its own.
+    await ok(['create', '--name', 'fresh', 'snapshot:1']);
+    expect(await ok(['diff', 'fresh'])).toBe('');
+    await ok(['rm', '-f', 'live', 'fresh']);
+  });
+
+  it('commits a stopped container without a name (dangling) and keeps hard links, symlinks and modes', async () => {
+    await ok([
+      'run',
+      '--name',
+      'stopped',
+      'demo',
+      'sh',
+      '-c',
+      'echo a > /f && ln /f /hard && ln -s /f /soft && chmod 4711 /f && mkfifo /pipe',
+    ]);
+    const id = (await ok(['commit', '--pause=false', 'stopped'])).trim();
+    const listed = JSON.parse(await ok(['image', 'ls', '--json'])) as Array<{
+      Id: string;
+      Repository: string;
+      UniqueSize: number;
+    }>;
+    expect(listed.find((row) => row.Id === id)).toMatchObject({ Repository: '<none>', UniqueSize: 2 });
+    const check = await ok([
+      'run',
+      '--rm',
+      id,
+      'sh',
+      '-c',
+      'stat -c "%a %h %F" /f /pipe; readlink /soft; cat /hard',
+    ]);
+    expect(check).toMatch(/^4711 2 regular file\n\d+ 1 fifo\n\/f\na\n$/);
+  });
+
+  it('refuses bad input clearly and writes nothing', async () => {
+    const before = storeContent(engine.root).filter((line) => !line.includes(' containers'));
+    const missing = await engine.gantry(['commit', 'no-such-container', 'x:1']);
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr).toContain('no such container: no-such-container');
+    const badChange = await engine.gantry(['commit', '-c', 'RUN rm -rf /', 'changes', 'x:1']);
+    expect(badChange.exitCode).not.toBe(0);
+    expect(badChange.stderr).toContain('RUN cannot be changed by commit');
+    expect(badChange.stderr).toContain('hint: accepted: CMD, ENTRYPOINT, ENV');
+    const badName = await engine.gantry(['commit', 'changes', 'Bad Name']);
+    expect(badName.exitCode).not.toBe(0);
+    const diffMissing = await engine.gantry(['diff', 'nope']);
+    expect(diffMissing.exitCode).toBe(1);
+    expect(diffMissing.stderr).toContain('no such container: nope');
+    const after = storeContent(engine.root).filter((line) => !line.includes(' containers'));
+    expect(after).toEqual(before);
+    expect(fs.readdirSync(path.join(engine.root, 'tmp'))).toEqual([]);
+  });
+});
