@@ -1,9 +1,14 @@
-/** `gantry image ls|rm|import|from-host|tag|inspect`. */
+/** `gantry image ls|rm|import|export|pull|push|tree|history|prune|from-host|tag|inspect`. */
 import { bool, parseArgs, formatHelp, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { ago, humanSize, table } from '../format.js';
 import { renderTemplate } from '../template.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
+import { spec as pullSpec } from './pull.js';
+import { spec as pushSpec } from './push.js';
+import { spec as historySpec } from './history.js';
+import { spec as pruneSpec } from './image-prune.js';
+import { spec as treeSpec } from './image-tree.js';
 
 export const spec: CommandSpec = {
   name: 'image',
@@ -37,12 +42,29 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   },
   import: {
     name: 'image import',
-    usage: 'image import PATH [NAME[:TAG]]',
-    description: 'Import an OCI image layout directory, an OCI archive or a docker-archive tarball (detected from content)',
+    usage: 'image import [OPTIONS] PATH [NAME[:TAG]]',
+    description: 'Import an OCI image layout directory, an OCI archive or a docker-archive tarball (detected from content; layers plain, gzip or zstd)',
     minArgs: 1,
     maxArgs: 2,
-    options: [],
+    options: [{ name: 'platform', type: 'string', placeholder: 'os/arch[/variant]', description: 'Platform to pick from a multi-platform index (default: this host)' }],
   },
+  export: {
+    name: 'image export',
+    usage: 'image export [OPTIONS] IMAGE PATH',
+    description: 'Write an image as an OCI layout directory, an OCI archive or a docker-archive tarball',
+    minArgs: 2,
+    maxArgs: 2,
+    aliases: ['save'],
+    options: [
+      { name: 'format', type: 'string', placeholder: 'oci|oci-archive|docker-archive', description: 'Output format (default docker-archive, as docker save and podman save)' },
+      { name: 'quiet', short: 'q', type: 'boolean', description: 'Print nothing on success' },
+    ],
+  },
+  pull: { ...pullSpec, name: 'image pull', usage: pullSpec.usage.replace(/^pull/, 'image pull') },
+  push: { ...pushSpec, name: 'image push', usage: pushSpec.usage.replace(/^push/, 'image push') },
+  tree: treeSpec,
+  history: { ...historySpec, name: 'image history', usage: historySpec.usage.replace(/^history/, 'image history') },
+  prune: pruneSpec,
   'from-host': {
     name: 'image from-host',
     usage: 'image from-host NAME[:TAG]',
@@ -176,10 +198,36 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       return failed;
     }
     case 'import': {
-      const records = await engine.images.import(sub.args[0]!, sub.args[1] ? { name: sub.args[1] } : {});
+      const platform = str(sub.options, 'platform');
+      let store = engine.images;
+      if (platform !== undefined) {
+        const [{ ImageStore }, { parsePlatform }] = await Promise.all([import('../../runtime/images/store.js'), import('../../runtime/images/import/platform.js')]);
+        store = new ImageStore(engine.layout, { platform: parsePlatform(platform) });
+      }
+      const records = await store.import(sub.args[0]!, sub.args[1] ? { name: sub.args[1] } : {});
       for (const record of records) write(context.stdout, `Imported ${record.names.join(', ') || '<none>'} ${record.id}`);
       return 0;
     }
+    case 'export': {
+      const { exportImage, parseExportFormat, DEFAULT_EXPORT_FORMAT } = await import('../../runtime/images/export/write.js');
+      const format = str(sub.options, 'format');
+      const result = await exportImage(engine.images, sub.args[0]!, sub.args[1]!, format === undefined ? DEFAULT_EXPORT_FORMAT : parseExportFormat(format));
+      if (!bool(sub.options, 'quiet')) {
+        write(context.stdout, `Exported ${result.name ?? result.imageId} to ${result.path} (${result.format}, manifest ${result.manifestDigest})`);
+        if (result.rewritten) write(context.stdout, `Note: some layer blobs were rebuilt from the unpacked layers; the exported image ID is ${result.imageId}`);
+      }
+      return 0;
+    }
+    case 'pull':
+      return (await import('./pull.js')).run(sub, context);
+    case 'push':
+      return (await import('./push.js')).run(sub, context);
+    case 'tree':
+      return (await import('./image-tree.js')).run(sub, context);
+    case 'history':
+      return (await import('./history.js')).run(sub, context);
+    case 'prune':
+      return (await import('./image-prune.js')).run(sub, context);
     case 'from-host': {
       const record = await engine.images.fromHost(sub.args[0]!);
       write(context.stdout, `Created ${record.names.join(', ')} ${record.id}`);

@@ -16,6 +16,7 @@ interface Libc {
   mknod: KoffiFunction;
   lsetxattr: KoffiFunction;
   lgetxattr: KoffiFunction;
+  llistxattr: KoffiFunction;
   syscall: KoffiFunction;
   syncfs: KoffiFunction;
   errno: () => number;
@@ -42,6 +43,7 @@ function load(): Libc {
       'int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)',
     ),
     lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+    llistxattr: lib.func('long llistxattr(const char *path, _Out_ void *list, size_t size)'),
     syscall: lib.func('long syscall(long number, ...)'),
     syncfs: lib.func('int syncfs(int fd)'),
     errno: () => koffi.errno(),
@@ -122,6 +124,26 @@ export function lgetxattr(path: string, name: string): Buffer | undefined {
   const errno = lib.errno();
   if (errno === osConstants.errno.ENODATA) return undefined;
   throw new SyscallError('lgetxattr', errno, errnoName(errno), path, name);
+}
+
+/** llistxattr(2): the names of a path's extended attributes (the link itself, not its target). */
+export function llistxattr(path: string): string[] {
+  const lib = load();
+  for (let size = 4096; ; size *= 4) {
+    const buffer = Buffer.alloc(size);
+    const length = lib.llistxattr(path, buffer, buffer.length);
+    if (length >= 0) {
+      return buffer
+        .subarray(0, length)
+        .toString('utf8')
+        .split('\0')
+        .filter((name) => name !== '');
+    }
+    const errno = lib.errno();
+    if (errno === osConstants.errno.ERANGE && size < 1 << 20) continue;
+    if (errno === osConstants.errno.ENOTSUP) return [];
+    throw new SyscallError('llistxattr', errno, errnoName(errno), path);
+  }
 }
 
 const SYS_pidfd_send_signal = 424;

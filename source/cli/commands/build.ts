@@ -1,0 +1,122 @@
+/** `gantry build`: builds an image from a Containerfile, reusing cached layers. */
+import { bool, list, str, type CommandSpec, type ParsedArgs } from '../args.js';
+import { write, type CommandContext } from '../context.js';
+import { InvalidArgumentError } from '../../runtime/errors.js';
+
+export const spec: CommandSpec = {
+  name: 'build',
+  usage: 'build [OPTIONS] PATH',
+  description:
+    'Build an image from a Containerfile (or Dockerfile); RUN steps run in containers of this runtime',
+  minArgs: 1,
+  maxArgs: 1,
+  options: [
+    {
+      name: 'tag',
+      short: 't',
+      type: 'list',
+      placeholder: 'name',
+      description: 'Name and optionally a tag ("name:tag"); may be repeated',
+    },
+    {
+      name: 'file',
+      short: 'f',
+      type: 'string',
+      placeholder: 'file',
+      description: 'The Containerfile (default: PATH/Containerfile, else PATH/Dockerfile)',
+    },
+    { name: 'no-cache', type: 'boolean', description: 'Do not use the build cache: run every step' },
+    {
+      name: 'build-arg',
+      type: 'list',
+      placeholder: 'NAME=VALUE',
+      description: 'Set a build-time variable (an ARG); NAME alone takes it from the environment',
+    },
+    {
+      name: 'network',
+      type: 'string',
+      placeholder: 'mode',
+      description: 'Network of RUN steps: none (default) or host',
+    },
+    { name: 'quiet', short: 'q', type: 'boolean', description: 'Print only the image ID' },
+  ],
+};
+
+function buildArgs(values: readonly string[]): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const value of values) {
+    const equals = value.indexOf('=');
+    if (equals === 0)
+      throw new InvalidArgumentError(
+        `invalid --build-arg ${JSON.stringify(value)}: expected NAME=VALUE or NAME`,
+      );
+    if (equals < 0) {
+      // docker: NAME alone takes the value from the environment, and is unset when it has none.
+      if (process.env[value] !== undefined) result[value] = process.env[value] as string;
+    } else {
+      result[value.slice(0, equals)] = value.slice(equals + 1);
+    }
+  }
+  return result;
+}
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const network = str(parsed.options, 'network') ?? 'none';
+  if (network !== 'none' && network !== 'host') {
+    throw new InvalidArgumentError(
+      `invalid --network ${JSON.stringify(network)}: accepted are none and host`,
+    );
+  }
+  const quiet = bool(parsed.options, 'quiet');
+  const engine = await context.engine();
+  const { build } = await import('../../runtime/images/build/builder.js');
+  const out = (text: string): void => {
+    if (!quiet) context.stdout.write(text);
+  };
+  const controller = new AbortController();
+  const cancel = (): void => controller.abort();
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
+  try {
+    const file = str(parsed.options, 'file');
+    const result = await build(engine, {
+      context: parsed.args[0]!,
+      ...(file !== undefined ? { file } : {}),
+      tags: list(parsed.options, 'tag'),
+      noCache: bool(parsed.options, 'no-cache'),
+      buildArgs: buildArgs(list(parsed.options, 'build-arg')),
+      network,
+      signal: controller.signal,
+      onEvent: (event) => {
+        switch (event.type) {
+          case 'step':
+            out(`STEP ${event.step}/${event.total}: ${event.text}\n`);
+            break;
+          case 'cached':
+            out(`--> CACHED${event.diffId ? ` ${event.diffId.slice(7, 19)}` : ''}\n`);
+            break;
+          case 'output':
+            if (!quiet) (event.stream === 'stderr' ? context.stderr : context.stdout).write(event.text);
+            break;
+          case 'layer':
+            out(`--> ${event.diffId.slice(7, 19)}\n`);
+            break;
+          case 'warning':
+            context.stderr.write(`WARNING: ${event.message}\n`);
+            break;
+          case 'commit':
+            out(`${['COMMIT', ...event.names].join(' ')}\n`);
+            break;
+        }
+      },
+    });
+    out(`--> ${result.image.id.slice(7, 19)}\n`);
+    const { parseImageName } = await import('../../runtime/images/reference.js');
+    for (const tag of list(parsed.options, 'tag')) out(`Successfully tagged ${parseImageName(tag)}\n`);
+    write(context.stdout, result.image.id);
+    return 0;
+  } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
+  }
+}

@@ -1,0 +1,446 @@
+/**
+ * COPY and ADD from the build context: sources relative to the context (wildcards, .dockerignore
+ * applied, nothing outside the context, symlinks followed only inside it), docker's destination
+ * rules (a trailing "/" or an existing directory means "into"; a directory's contents are copied,
+ * not the directory), --chown and --chmod, and for ADD the extraction of local tar archives
+ * (plain or gzip). The plan is made first: its content digest is part of the step's cache key,
+ * and the layer is only written when the cache has no match.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { InvalidArgumentError, UnsupportedError } from '../../errors.js';
+import type { StackView } from '../diff/stack-view.js';
+import { layerPathComponents, WHITEOUT_PREFIX } from '../layer/unpack.js';
+import { readTar } from '../tar/reader.js';
+import type { TarEntryType } from '../tar/header.js';
+import type { TarWriter } from '../tar/writer.js';
+import type { Instruction } from './containerfile.js';
+import type { IgnoreMatcher } from './ignore.js';
+import { LayerTarBuilder } from './layer-builder.js';
+import { expandWord, expandWords, type Variables } from './words.js';
+
+export interface CopyContext {
+  /** The context directory, symlinks resolved. */
+  contextDirectory: string;
+  ignore: IgnoreMatcher;
+  /** The image so far. */
+  stack: StackView;
+  workingDir: string;
+  variables: Variables;
+  escape: string;
+}
+
+export interface CopyPlan {
+  /** The instruction with variables substituted, as the cache key and the history use it. */
+  text: string;
+  /** sha256 over what is copied: destination names, types, modes and content. */
+  contentDigest: string;
+  /** Number of entries the plan copies (files, directories, links; archives count as one). */
+  sources: number;
+  /** Writes the layer. */
+  write(writer: TarWriter): Promise<void>;
+}
+
+type ArchiveKind = 'tar' | 'gzip';
+
+interface PlannedEntry {
+  /** Host path in the context. */
+  host: string;
+  stats: fs.Stats;
+  /** Where it goes in the image (absolute, before symlink resolution of its parents). */
+  target: string;
+  /** ADD: extract this archive into `target` instead of copying it. */
+  archive?: ArchiveKind;
+}
+
+const URL_SOURCE = /^[a-z][a-z0-9+.-]*:\/\/|^git@/i;
+const GLOB = /[*?[]/;
+
+function globRegex(pattern: string): RegExp {
+  let regex = '^';
+  for (let index = 0; index < pattern.length; index += 1) {
+    const char = pattern[index] as string;
+    if (char === '*') regex += '[^/]*';
+    else if (char === '?') regex += '[^/]';
+    else if (char === '[') {
+      const end = pattern.indexOf(']', index + 2);
+      if (end < 0) {
+        regex += '\\[';
+        continue;
+      }
+      let body = pattern.slice(index + 1, end);
+      if (body.startsWith('!') || body.startsWith('^')) body = `^${body.slice(1)}`;
+      regex += `[${body.replace(/\\/g, '\\\\')}]`;
+      index = end;
+    } else if (char === '\\' && index + 1 < pattern.length) {
+      index += 1;
+      regex += (pattern[index] as string).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    } else regex += char.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(`${regex}$`);
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Every path of the context that .dockerignore keeps, relative, sorted, parents first. */
+function listContext(context: CopyContext, relativeDirectory = ''): string[] {
+  const result: string[] = [];
+  const walk = (relative: string): void => {
+    const names = fs.readdirSync(path.join(context.contextDirectory, relative)).sort(byteOrder);
+    for (const name of names) {
+      const child = relative === '' ? name : `${relative}/${name}`;
+      const ignored = context.ignore.ignores(child);
+      const stats = fs.lstatSync(path.join(context.contextDirectory, child));
+      if (!ignored) result.push(child);
+      if (stats.isDirectory() && (!ignored || context.ignore.hasExclusions)) walk(child);
+    }
+  };
+  walk(relativeDirectory);
+  return result;
+}
+
+/** Detects a tar archive (plain or gzip) the way docker's ADD does: by content, not by name. */
+export function archiveKind(file: string): ArchiveKind | undefined {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(512);
+    const count = fs.readSync(fd, head, 0, 512, 0);
+    if (count >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      // A gzip file is an archive only if what it holds is a tar.
+      const whole = Buffer.alloc(Math.min(fs.fstatSync(fd).size, 64 * 1024));
+      fs.readSync(fd, whole, 0, whole.length, 0);
+      try {
+        const inner = zlib.gunzipSync(whole, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+        return isTarHeader(inner) ? 'gzip' : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    if (
+      count >= 3 &&
+      ((head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) || (head[0] === 0xfd && head[1] === 0x37))
+    ) {
+      throw new UnsupportedError(`ADD ${path.basename(file)}: bzip2 and xz archives are not supported`, {
+        hint: 'use a plain or gzip-compressed tar, or COPY the file and unpack it in a RUN step',
+      });
+    }
+    return count === 512 && isTarHeader(head) ? 'tar' : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function isTarHeader(block: Buffer): boolean {
+  if (block.length < 512) return false;
+  if (block.subarray(257, 262).toString('latin1') !== 'ustar') return false;
+  let sum = 0;
+  for (let index = 0; index < 512; index += 1)
+    sum += index >= 148 && index < 156 ? 0x20 : (block[index] as number);
+  const stored = parseInt(block.subarray(148, 156).toString('latin1').replace(/\0.*$/, '').trim(), 8);
+  return stored === sum;
+}
+
+async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }))
+    hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function entryType(stats: fs.Stats): TarEntryType | undefined {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isFIFO()) return 'fifo';
+  return undefined; // sockets and device nodes have no place in a context copy
+}
+
+/** Parses --chown (user[:group], names or numbers) against the image's passwd and group files. */
+export function resolveChown(value: string, stack: StackView, keyword: string): { uid: number; gid: number } {
+  const [user, group] = value.split(':', 2) as [string, string | undefined];
+  if (user === '' || group === '') {
+    throw new InvalidArgumentError(`${keyword} --chown=${value}: expected USER[:GROUP]`);
+  }
+  const lookup = (name: string, file: string, what: string): number => {
+    if (/^\d+$/.test(name)) return Number(name);
+    const text = stack.readFile(file) ?? '';
+    for (const line of text.split('\n')) {
+      const fields = line.split(':');
+      if (fields[0] === name && fields[2] !== undefined && /^\d+$/.test(fields[2])) return Number(fields[2]);
+    }
+    throw new InvalidArgumentError(
+      `${keyword} --chown=${value}: no ${what} "${name}" in the image's ${file}`,
+      {
+        hint: 'use a numeric id, or create the user in an earlier step',
+      },
+    );
+  };
+  const uid = lookup(user, '/etc/passwd', 'user');
+  // docker: a user without a group uses the same number as the group.
+  const gid = group === undefined ? uid : lookup(group, '/etc/group', 'group');
+  return { uid, gid };
+}
+
+/** Plans a COPY or ADD instruction against the context and the image so far. */
+export async function planCopy(instruction: Instruction, context: CopyContext): Promise<CopyPlan> {
+  const keyword = instruction.keyword;
+  const isAdd = keyword === 'ADD';
+  const words = instruction.json
+    ? instruction.json.map((word) => expandWord(word, context.variables, context.escape))
+    : expandWords(instruction.rest, context.variables, context.escape);
+  if (words.length < 2) {
+    throw new InvalidArgumentError(`${keyword} needs at least one source and a destination`, {
+      hint: `${keyword} SOURCE... DESTINATION`,
+    });
+  }
+  const sources = words.slice(0, -1);
+  const destinationText = words.at(-1) as string;
+  const chownText = instruction.flags.has('chown')
+    ? expandWord(instruction.flags.get('chown') as string, context.variables, context.escape)
+    : undefined;
+  const chmodText = instruction.flags.get('chmod');
+  if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText)) {
+    throw new InvalidArgumentError(
+      `${keyword} --chmod=${chmodText}: expected an octal mode such as 755 or 0644`,
+    );
+  }
+  const chmod = chmodText === undefined ? undefined : parseInt(chmodText, 8);
+  const owner =
+    chownText === undefined ? { uid: 0, gid: 0 } : resolveChown(chownText, context.stack, keyword);
+
+  let contextList: string[] | undefined;
+  const resolved: Array<{ relative: string; host: string; stats: fs.Stats }> = [];
+  for (const source of sources) {
+    if (URL_SOURCE.test(source)) {
+      throw new UnsupportedError(`${keyword} ${source}: remote URLs are not supported`, {
+        hint: 'download the file into the build context and copy it from there',
+      });
+    }
+    const normalized = path.posix.normalize(source.replace(/^\/+/, ''));
+    if (normalized === '..' || normalized.startsWith('../')) {
+      throw new InvalidArgumentError(
+        `${keyword} ${source}: the path is outside the build context ${context.contextDirectory}`,
+        {
+          hint: 'sources are relative to the context directory; move the file into it or use a larger context',
+        },
+      );
+    }
+    const relative = normalized === '.' ? '' : normalized.replace(/\/+$/, '');
+    let matches: string[];
+    if (GLOB.test(relative)) {
+      contextList ??= listContext(context);
+      const regex = globRegex(relative);
+      matches = contextList.filter((candidate) => regex.test(candidate));
+      if (matches.length === 0) {
+        throw new InvalidArgumentError(`${keyword} ${source}: no file in the build context matches`, {
+          hint: `the context is ${context.contextDirectory}; check the pattern and .dockerignore`,
+        });
+      }
+    } else {
+      matches = [relative];
+    }
+    for (const match of matches) {
+      const host = path.join(context.contextDirectory, match);
+      let real: string;
+      try {
+        real = fs.realpathSync(host);
+      } catch {
+        throw new InvalidArgumentError(
+          `${keyword} ${source}: no such file or directory in the build context ${context.contextDirectory}`,
+        );
+      }
+      if (real !== context.contextDirectory && !real.startsWith(`${context.contextDirectory}/`)) {
+        throw new InvalidArgumentError(
+          `${keyword} ${source}: the path is outside the build context (a symlink to ${real})`,
+          {
+            hint: 'sources and the symlinks they follow must stay inside the context directory',
+          },
+        );
+      }
+      if (match !== '' && context.ignore.ignores(match)) {
+        throw new InvalidArgumentError(`${keyword} ${source}: ${match} is excluded by .dockerignore`, {
+          hint: 'remove the pattern that matches it from .dockerignore (or .containerignore)',
+        });
+      }
+      resolved.push({ relative: match, host: real, stats: fs.statSync(real) });
+    }
+  }
+
+  const intoDirectory = destinationText.endsWith('/') || destinationText.endsWith('/.');
+  if (resolved.length > 1 && !intoDirectory) {
+    throw new InvalidArgumentError(
+      `${keyword} with more than one source needs a destination directory ending in "/"`,
+      {
+        hint: `write ${destinationText}/`,
+      },
+    );
+  }
+  const destination = path.posix.resolve(context.workingDir || '/', destinationText);
+  const destinationEntry = context.stack.resolve(destination, { followFinal: true }).entry;
+  const destinationIsDirectory = intoDirectory || destinationEntry?.stats.isDirectory() === true;
+
+  const planned: PlannedEntry[] = [];
+  const directories: string[] = [];
+  for (const source of resolved) {
+    if (source.stats.isDirectory()) {
+      directories.push(destination);
+      const prefix = source.relative;
+      for (const child of listContext(context, prefix)) {
+        const host = path.join(context.contextDirectory, child);
+        const stats = fs.lstatSync(host);
+        if (!entryType(stats)) continue;
+        const inside = prefix === '' ? child : child.slice(prefix.length + 1);
+        planned.push({ host, stats, target: path.posix.join(destination, inside) });
+      }
+      continue;
+    }
+    const archive = isAdd ? archiveKind(source.host) : undefined;
+    if (archive) {
+      directories.push(destination);
+      planned.push({ host: source.host, stats: source.stats, target: destination, archive });
+      continue;
+    }
+    const name = path.posix.basename(source.relative || source.host);
+    planned.push({
+      host: source.host,
+      stats: source.stats,
+      target: destinationIsDirectory ? path.posix.join(destination, name) : destination,
+    });
+  }
+
+  // The digest covers everything that decides the layer's content except mtimes (as docker).
+  const digest = createHash('sha256');
+  digest.update(`${keyword}\0${chownText ?? ''}\0${chmodText ?? ''}\n`);
+  for (const directory of directories) digest.update(`dir\0${directory}\n`);
+  for (const entry of planned) {
+    const type = entryType(entry.stats);
+    let content = '';
+    if (type === 'file') content = await hashFile(entry.host);
+    else if (type === 'symlink') content = fs.readlinkSync(entry.host);
+    const size = type === 'file' ? entry.stats.size : 0;
+    digest.update(
+      `${entry.target}\0${entry.archive ?? type}\0${entry.stats.mode & 0o7777}\0${size}\0${content}\n`,
+    );
+  }
+  const flags = [...instruction.flags].map(([name, value]) =>
+    value === '' ? `--${name}` : `--${name}=${name === 'chown' ? chownText : value}`,
+  );
+  const text = [keyword, ...flags, ...words].join(' ');
+
+  return {
+    text,
+    contentDigest: `sha256:${digest.digest('hex')}`,
+    sources: planned.length,
+    async write(writer: TarWriter): Promise<void> {
+      const builder = new LayerTarBuilder(writer, context.stack, {
+        ...owner,
+        mode: chmod ?? 0o755,
+        mtime: 0,
+      });
+      for (const directory of directories) await builder.directory(directory);
+      for (const entry of planned) {
+        if (entry.archive) {
+          await extractArchive(builder, entry, chownText === undefined ? undefined : owner, chmod);
+          continue;
+        }
+        const stats = fs.lstatSync(entry.host);
+        const common = {
+          path: entry.target,
+          mode: chmod ?? stats.mode & 0o7777,
+          uid: owner.uid,
+          gid: owner.gid,
+          mtime: Math.floor(stats.mtimeMs / 1000),
+        };
+        const type = entryType(stats);
+        if (type === 'file') {
+          await builder.add(
+            { ...common, type: 'file', size: stats.size },
+            fs.createReadStream(entry.host, { highWaterMark: 1 << 20 }),
+          );
+        } else if (type === 'symlink') {
+          await builder.add({
+            ...common,
+            mode: 0o777,
+            type: 'symlink',
+            linkPath: fs.readlinkSync(entry.host),
+          });
+        } else if (type === 'directory') {
+          await builder.add({ ...common, type: 'directory' });
+        } else if (type === 'fifo') {
+          await builder.add({ ...common, type: 'fifo' });
+        }
+      }
+    },
+  };
+}
+
+/** ADD of a local archive: its entries go under the target directory, none may climb out. */
+async function extractArchive(
+  builder: LayerTarBuilder,
+  entry: PlannedEntry,
+  owner: { uid: number; gid: number } | undefined,
+  chmod: number | undefined,
+): Promise<void> {
+  const label = `ADD ${path.basename(entry.host)}`;
+  let stream: Readable = fs.createReadStream(entry.host, { highWaterMark: 1 << 20 });
+  if (entry.archive === 'gzip') stream = stream.pipe(zlib.createGunzip());
+  const written = new Map<string, string>();
+  for await (const item of readTar(stream, { label })) {
+    const { header } = item;
+    const components = layerPathComponents(header.path, label);
+    if (components.length === 0) continue;
+    const base = components.at(-1) as string;
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      throw new InvalidArgumentError(
+        `${label}: the archive holds "${header.path}", a name image layers reserve for deletions`,
+        {
+          hint: 'rename the file; names starting with .wh. cannot be stored in a layer',
+        },
+      );
+    }
+    const imagePath = path.posix.join(entry.target, ...components);
+    const common = {
+      path: imagePath,
+      mode: chmod ?? header.mode,
+      uid: owner?.uid ?? header.uid,
+      gid: owner?.gid ?? header.gid,
+      mtime: Math.floor(header.mtime),
+      ...(header.xattrs.size > 0 ? { xattrs: header.xattrs } : {}),
+    };
+    let target: string;
+    switch (header.type) {
+      case 'file':
+        target = await builder.add({ ...common, type: 'file', size: header.size }, item.body());
+        break;
+      case 'directory':
+        target = await builder.add({ ...common, type: 'directory' });
+        break;
+      case 'symlink':
+        target = await builder.add({ ...common, type: 'symlink', linkPath: header.linkPath });
+        break;
+      case 'hardlink': {
+        const linked = written.get(layerPathComponents(header.linkPath, label).join('/'));
+        if (linked === undefined) {
+          throw new InvalidArgumentError(
+            `${label}: "${header.path}" is a hard link to "${header.linkPath}", which is not an earlier entry of the archive`,
+          );
+        }
+        target = await builder.add({ ...common, type: 'hardlink', linkPath: linked });
+        break;
+      }
+      default:
+        target = await builder.add({
+          ...common,
+          type: header.type,
+          devMajor: header.devMajor,
+          devMinor: header.devMinor,
+        });
+    }
+    written.set(components.join('/'), target.slice(1));
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * A container's changes against its image, read from its live writable layer: what
+ * `gantry diff` prints, and the facts commit and the layer tree need about a container.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Engine } from '../../containers/engine.js';
+import type { ContainerRecord } from '../../containers/record.js';
+import type { OciSpec } from '../../spec/types.js';
+import { containerChanges, type ContainerChange } from './upper-walk.js';
+
+/** The container's writable layer (overlay upperdir). */
+export function upperDirectory(engine: Engine, record: ContainerRecord): string {
+  return path.join(engine.containers.dir(record.Id), 'upper');
+}
+
+/**
+ * Where the runtime mounts things in the container (from the OCI spec written at start). An
+ * empty stub at one of these paths that no image layer has was made to mount over.
+ */
+export function containerMountpoints(engine: Engine, record: ContainerRecord): string[] {
+  let spec: OciSpec;
+  try {
+    spec = JSON.parse(
+      fs.readFileSync(path.join(engine.containers.dir(record.Id), 'config.json'), 'utf8'),
+    ) as OciSpec;
+  } catch {
+    // Never started: the runtime has made nothing yet.
+    return [];
+  }
+  return (spec.mounts ?? []).map((mount) => path.posix.normalize(mount.destination));
+}
+
+/** `docker diff`: the changes of the container's filesystem, depth first, names sorted. */
+export async function diffContainer(engine: Engine, reference: string): Promise<ContainerChange[]> {
+  const record = await engine.get(reference);
+  return containerChanges(upperDirectory(engine, record), record.LayerDirs, {
+    mountpoints: containerMountpoints(engine, record),
+  });
+}

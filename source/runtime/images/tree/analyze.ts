@@ -1,0 +1,317 @@
+/**
+ * Walks unpacked layer directories bottom up, keeping one merged tree of what is visible so far
+ * (overlayfs rules: whiteouts, opaque directories, a non-directory hiding a directory), and for
+ * each layer builds the tree of its own changes while recording every copy and removal of every
+ * path in the waste ledger. Layers are read where they are unpacked: no tar is read again and no
+ * file content is touched, only directory listings and lstat, so the cost is one pass over the
+ * metadata of each layer and memory is one small node per visible path.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { isOpaqueDirectory, isWhiteout } from '../diff/stack-view.js';
+import { WasteLedger, type EfficiencyResult } from './efficiency.js';
+import type { ChangeKind, FileNode, FileType, LayerChangeSummary } from './types.js';
+
+export interface LayerInput {
+  /** The unpacked layer (overlay lowerdir format) or a container's upperdir. */
+  directory: string;
+  /** Mount destinations whose empty stubs are runtime artefacts, not content (live layers). */
+  mountpoints?: ReadonlySet<string>;
+}
+
+export interface AnalyzedLayer {
+  /** Bytes of file content the walk found (each hard-linked inode once). */
+  size: number;
+  summary: LayerChangeSummary;
+  changes?: FileNode;
+}
+
+export interface Analysis extends EfficiencyResult {
+  layers: AnalyzedLayer[];
+}
+
+interface MergedNode {
+  type: FileType;
+  /** Bytes counted for this path (0 for directories, symlinks and further hard links). */
+  size: number;
+  children?: Map<string, MergedNode>;
+}
+
+interface Draft {
+  name: string;
+  path: string;
+  type: FileType;
+  kind: ChangeKind;
+  size: number;
+  linkTarget?: string;
+  opaque?: boolean;
+  children?: Map<string, Draft>;
+}
+
+/** Yield to the event loop every so many entries, so a TUI stays responsive during a walk. */
+const YIELD_EVERY = 4096;
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function childPath(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
+}
+
+function readdirSorted(directory: string): string[] {
+  try {
+    return fs.readdirSync(directory).sort(byteOrder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw error;
+  }
+}
+
+function isMountpointParent(input: LayerInput, directory: string): boolean {
+  for (const mountpoint of input.mountpoints ?? []) if (mountpoint.startsWith(`${directory}/`)) return true;
+  return false;
+}
+
+function emptySummary(): LayerChangeSummary {
+  return { added: 0, modified: 0, removed: 0, addedBytes: 0, modifiedBytes: 0, removedBytes: 0 };
+}
+
+function finish(draft: Draft): FileNode {
+  const node: FileNode = {
+    name: draft.name,
+    path: draft.path,
+    type: draft.type,
+    kind: draft.kind,
+    size: draft.size,
+  };
+  if (draft.linkTarget !== undefined) node.linkTarget = draft.linkTarget;
+  if (draft.opaque) node.opaque = true;
+  if (draft.children) {
+    const children = [...draft.children.values()].sort((a, b) => byteOrder(a.name, b.name)).map(finish);
+    node.children = children;
+    node.size = children.reduce((sum, child) => sum + (child.kind === 'removed' ? 0 : child.size), 0);
+  }
+  return node;
+}
+
+class StackAnalyzer {
+  private readonly root: MergedNode = { type: 'directory', size: 0, children: new Map() };
+  private readonly ledger = new WasteLedger();
+  private visited = 0;
+
+  constructor(private readonly withChanges: boolean) {}
+
+  /** Total bytes visible at and beneath `node`. */
+  private bytesOf(node: MergedNode): number {
+    let total = node.size;
+    if (node.children) for (const child of node.children.values()) total += this.bytesOf(child);
+    return total;
+  }
+
+  /** Records a 0-byte copy (a removal) of every path at and beneath `node`; returns its bytes. */
+  private removeAll(node: MergedNode, imagePath: string, layer: number): number {
+    if (node.type !== 'directory') {
+      this.ledger.record(imagePath, layer, 0);
+      return node.size;
+    }
+    let total = 0;
+    for (const [name, child] of node.children ?? [])
+      total += this.removeAll(child, childPath(imagePath, name), layer);
+    return total;
+  }
+
+  private async pause(): Promise<void> {
+    this.visited += 1;
+    if (this.visited % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  async addLayer(input: LayerInput, layer: number): Promise<AnalyzedLayer> {
+    const summary = emptySummary();
+    const state = { size: 0, links: new Map<string, string>() };
+    const draftRoot: Draft = {
+      name: '',
+      path: '/',
+      type: 'directory',
+      kind: 'unchanged',
+      size: 0,
+      children: new Map(),
+    };
+    await this.visit(input, layer, input.directory, '/', false, this.root, draftRoot, summary, state);
+    const result: AnalyzedLayer = { size: state.size, summary };
+    if (this.withChanges) result.changes = finish(draftRoot);
+    return result;
+  }
+
+  private addDraft(parent: Draft, draft: Draft): void {
+    if (!this.withChanges) return;
+    parent.children ??= new Map();
+    parent.children.set(draft.name, draft);
+  }
+
+  private removed(
+    parentDraft: Draft,
+    name: string,
+    imagePath: string,
+    node: MergedNode,
+    layer: number,
+    summary: LayerChangeSummary,
+  ): void {
+    const bytes = this.removeAll(node, imagePath, layer);
+    summary.removed += 1;
+    summary.removedBytes += bytes;
+    this.addDraft(parentDraft, { name, path: imagePath, type: node.type, kind: 'removed', size: bytes });
+  }
+
+  private async visit(
+    input: LayerInput,
+    layer: number,
+    hostDirectory: string,
+    imageDirectory: string,
+    opaque: boolean,
+    merged: MergedNode,
+    draft: Draft,
+    summary: LayerChangeSummary,
+    state: { size: number; links: Map<string, string> },
+  ): Promise<void> {
+    const names = readdirSorted(hostDirectory);
+    const children = (merged.children ??= new Map());
+    if (opaque) {
+      const present = new Set(names);
+      for (const [name, node] of [...children]) {
+        if (present.has(name)) continue;
+        this.removed(draft, name, childPath(imageDirectory, name), node, layer, summary);
+        children.delete(name);
+      }
+    }
+    for (const name of names) {
+      await this.pause();
+      const file = path.join(hostDirectory, name);
+      const imagePath = childPath(imageDirectory, name);
+      let stats: fs.Stats;
+      try {
+        stats = fs.lstatSync(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      const existing = children.get(name);
+      if (isWhiteout(stats)) {
+        if (!existing) continue;
+        this.removed(draft, name, imagePath, existing, layer, summary);
+        children.delete(name);
+        continue;
+      }
+      if (
+        !existing &&
+        input.mountpoints?.has(imagePath) &&
+        (stats.isDirectory() ? readdirSorted(file).length === 0 : stats.isFile() && stats.size === 0)
+      ) {
+        continue;
+      }
+      if (stats.isDirectory()) {
+        let node: MergedNode;
+        let kind: ChangeKind;
+        const opaqueHere = isOpaqueDirectory(file);
+        if (existing?.type === 'directory') {
+          node = existing;
+          kind = opaqueHere ? 'modified' : 'unchanged';
+        } else {
+          if (existing) this.removeAll(existing, imagePath, layer);
+          node = { type: 'directory', size: 0, children: new Map() };
+          children.set(name, node);
+          kind = existing ? 'modified' : 'added';
+        }
+        if (kind === 'added') summary.added += 1;
+        else if (kind === 'modified') summary.modified += 1;
+        const childDraft: Draft = {
+          name,
+          path: imagePath,
+          type: 'directory',
+          kind,
+          size: 0,
+          children: new Map(),
+        };
+        if (kind === 'modified' && existing?.type === 'directory') childDraft.opaque = true;
+        const sizeBefore = state.size;
+        const changesBefore = summary.added + summary.modified + summary.removed;
+        await this.visit(input, layer, file, imagePath, opaqueHere, node, childDraft, summary, state);
+        const empty =
+          summary.added + summary.modified + summary.removed === changesBefore && state.size === sizeBefore;
+        if (kind === 'added' && empty && isMountpointParent(input, imagePath)) {
+          // Made by the runtime only to hold mount points (/etc for /etc/hosts): not content.
+          summary.added -= 1;
+          children.delete(name);
+          continue;
+        }
+        if (kind !== 'unchanged' || (childDraft.children?.size ?? 0) > 0) this.addDraft(draft, childDraft);
+        continue;
+      }
+      let type: FileType;
+      let bytes = 0;
+      let linkTarget: string | undefined;
+      if (stats.isFile()) {
+        const inode = `${stats.dev}:${stats.ino}`;
+        const first = stats.nlink > 1 ? state.links.get(inode) : undefined;
+        if (first !== undefined) {
+          type = 'hardlink';
+          linkTarget = first;
+        } else {
+          type = 'file';
+          bytes = stats.size;
+          if (stats.nlink > 1) state.links.set(inode, imagePath);
+        }
+      } else if (stats.isSymbolicLink()) {
+        type = 'symlink';
+        try {
+          linkTarget = fs.readlinkSync(file);
+        } catch {
+          linkTarget = '';
+        }
+      } else {
+        type = 'other';
+      }
+      if (existing?.type === 'directory') this.removeAll(existing, imagePath, layer);
+      const kind: ChangeKind = existing ? 'modified' : 'added';
+      children.set(name, { type, size: bytes });
+      this.ledger.record(imagePath, layer, bytes);
+      state.size += bytes;
+      if (kind === 'added') {
+        summary.added += 1;
+        summary.addedBytes += bytes;
+      } else {
+        summary.modified += 1;
+        summary.modifiedBytes += bytes;
+      }
+      this.addDraft(draft, {
+        name,
+        path: imagePath,
+        type,
+        kind,
+        size: bytes,
+        ...(linkTarget !== undefined ? { linkTarget } : {}),
+      });
+    }
+  }
+
+  result(): EfficiencyResult {
+    return this.ledger.result();
+  }
+
+  /** Bytes visible in the merged stack so far. */
+  visibleBytes(): number {
+    return this.bytesOf(this.root);
+  }
+}
+
+/** Analyses a stack of layer directories, bottom first. */
+export async function analyzeLayers(
+  layers: readonly LayerInput[],
+  options: { changes?: boolean } = {},
+): Promise<Analysis> {
+  const analyzer = new StackAnalyzer(options.changes ?? true);
+  const analyzed: AnalyzedLayer[] = [];
+  for (const [index, layer] of layers.entries()) analyzed.push(await analyzer.addLayer(layer, index));
+  return { ...analyzer.result(), layers: analyzed };
+}
