@@ -32,7 +32,10 @@ async function buildTypeScript() {
   } catch {
     fail('esbuild is not installed; run `npm install` first.');
   }
-  const outdir = path.join(repo, 'dist', 'cli');
+  // Build beside the old output and swap it in, so a gantry process running meanwhile (another
+  // test run, a TUI) never finds half a build.
+  const finaldir = path.join(repo, 'dist', 'cli');
+  const outdir = path.join(repo, 'dist', `cli.new-${process.pid}`);
   fs.rmSync(outdir, { recursive: true, force: true });
   await esbuild.build({
     entryPoints: [path.join(repo, 'source', 'cli', 'gantry.ts'), path.join(repo, 'source', 'cli', 'oci.ts')],
@@ -52,6 +55,10 @@ async function buildTypeScript() {
     },
     logLevel: 'warning',
   });
+  const previous = path.join(repo, 'dist', `cli.old-${process.pid}`);
+  if (fs.existsSync(finaldir)) fs.renameSync(finaldir, previous);
+  fs.renameSync(outdir, finaldir);
+  fs.rmSync(previous, { recursive: true, force: true });
 }
 
 function buildHelper() {
