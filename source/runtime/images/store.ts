@@ -22,9 +22,10 @@ import type { StateLayout } from '../paths.js';
 import { digestHex, sha256Digest, shortId } from './digest.js';
 import type { FromHostOptions } from './from-host.js';
 import type { ImageCandidate } from './import/candidate.js';
-import { openImageSource } from './import/open-source.js';
 import type { Platform } from './import/platform.js';
-import { prepareImage, type ImportState } from './import/prepare.js';
+// The import machinery (tar, gzip, zstd, unpacking) is loaded when an import runs, not by every
+// command that only reads the store.
+import type { ImportState } from './import/prepare.js';
 import {
   layerDiffPath,
   layerRecordPath,
@@ -418,6 +419,7 @@ export class ImageStore {
     await sweepStaleWorkDirectories(this.layout);
     const work = await this.createWorkDirectory('import');
     try {
+      const { openImageSource } = await import('./import/open-source.js');
       const source = await openImageSource(input, work.path, this.platform);
       if (name !== undefined) {
         if (source.images.length !== 1) {
@@ -455,6 +457,7 @@ export class ImageStore {
     };
     for (let attempt = 1; ; attempt += 1) {
       const prepared: ImageRecord[] = [];
+      const { prepareImage } = await import('./import/prepare.js');
       for (const candidate of candidates) prepared.push(await prepareImage(candidate, state));
       // One syncfs instead of an fsync per file; skipped when nothing new was written, since
       // it flushes everyone's dirty data on that filesystem.
