@@ -2,22 +2,59 @@
 import type { CreateOptions } from '../../runtime/containers/create.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
 import { bool, list, num, str, type OptionSpec, type OptionValues } from '../args.js';
-import { RESOURCE_OPTIONS, resourcesFromOptions } from './resource-options.js';
+import { deviceOptionsFrom, RESOURCE_OPTIONS, resourcesFromOptions } from './resource-options.js';
 
 export const CREATE_OPTIONS: OptionSpec[] = [
   { name: 'name', type: 'string', description: 'Assign a name to the container' },
-  { name: 'env', short: 'e', type: 'list', description: 'Set environment variables (NAME=value, or NAME to pass ours)' },
-  { name: 'env-file', type: 'list', placeholder: 'file', description: 'Read environment variables from a file' },
-  { name: 'workdir', short: 'w', type: 'string', placeholder: 'dir', description: 'Working directory inside the container' },
-  { name: 'user', short: 'u', type: 'string', placeholder: 'user', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  {
+    name: 'env',
+    short: 'e',
+    type: 'list',
+    description: 'Set environment variables (NAME=value, or NAME to pass ours)',
+  },
+  {
+    name: 'env-file',
+    type: 'list',
+    placeholder: 'file',
+    description: 'Read environment variables from a file',
+  },
+  {
+    name: 'workdir',
+    short: 'w',
+    type: 'string',
+    placeholder: 'dir',
+    description: 'Working directory inside the container',
+  },
+  {
+    name: 'user',
+    short: 'u',
+    type: 'string',
+    placeholder: 'user',
+    description: 'Username or UID (format: <name|uid>[:<group|gid>])',
+  },
   { name: 'hostname', short: 'h', type: 'string', description: 'Container host name' },
   { name: 'interactive', short: 'i', type: 'boolean', description: 'Keep STDIN open' },
   { name: 'tty', short: 't', type: 'boolean', description: 'Allocate a pseudo-TTY' },
   { name: 'rm', type: 'boolean', description: 'Automatically remove the container when it exits' },
-  { name: 'volume', short: 'v', type: 'list', description: 'Bind mount a host path (HOST:CONTAINER[:ro|rw])' },
-  { name: 'net', type: 'string', placeholder: 'mode', description: 'Network: none (own stack with lo, the default) or host' },
+  {
+    name: 'volume',
+    short: 'v',
+    type: 'list',
+    description: 'Bind mount a host path (HOST:CONTAINER[:ro|rw])',
+  },
+  {
+    name: 'net',
+    type: 'string',
+    placeholder: 'mode',
+    description: 'Network: none (own stack with lo, the default) or host',
+  },
   { name: 'network', type: 'string', placeholder: 'mode', description: 'Same as --net', hidden: true },
-  { name: 'entrypoint', type: 'string', placeholder: 'cmd', description: 'Overwrite the default ENTRYPOINT of the image' },
+  {
+    name: 'entrypoint',
+    type: 'string',
+    placeholder: 'cmd',
+    description: 'Overwrite the default ENTRYPOINT of the image',
+  },
   { name: 'read-only', type: 'boolean', description: "Mount the container's root filesystem as read only" },
   { name: 'privileged', type: 'boolean', description: 'Give extended privileges to this container' },
   { name: 'cap-add', type: 'list', description: 'Add Linux capabilities' },
@@ -25,7 +62,12 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   { name: 'ulimit', type: 'list', description: 'Ulimit options (NAME=SOFT[:HARD])' },
   { name: 'label', short: 'l', type: 'list', description: 'Set metadata on a container (KEY=VALUE)' },
   { name: 'stop-signal', type: 'string', placeholder: 'signal', description: 'Signal to stop the container' },
-  { name: 'stop-timeout', type: 'number', placeholder: 'seconds', description: 'Timeout to stop a container' },
+  {
+    name: 'stop-timeout',
+    type: 'number',
+    placeholder: 'seconds',
+    description: 'Timeout to stop a container',
+  },
   ...RESOURCE_OPTIONS,
 ];
 
@@ -48,7 +90,10 @@ async function readEnvFiles(files: readonly string[]): Promise<string[]> {
   return env;
 }
 
-export async function createOptionsFrom(options: OptionValues, args: readonly string[]): Promise<CreateOptions> {
+export async function createOptionsFrom(
+  options: OptionValues,
+  args: readonly string[],
+): Promise<CreateOptions> {
   const [image, ...command] = args;
   const labels: Record<string, string> = {};
   for (const label of list(options, 'label')) {
@@ -73,6 +118,7 @@ export async function createOptionsFrom(options: OptionValues, args: readonly st
     ulimits: list(options, 'ulimit'),
     labels,
     resources: resourcesFromOptions(options),
+    ...deviceOptionsFrom(options),
   };
   const name = str(options, 'name');
   if (name !== undefined) result.name = name;

@@ -133,8 +133,19 @@ export interface CgroupManager {
    * the cgroup before it runs user code.
    */
   procsFiles(): string[];
-  /** Where the monitor reads the OOM kill count at exit: file and the key of the counter line. */
-  oomCounter(): { file: string; key: string } | undefined;
+  /**
+   * Where the monitor reads the OOM kill count: file and the key of the counter line. With
+   * `eventControl` (v1) the monitor registers an eventfd for `file` there (cgroup.event_control);
+   * without it (v2) the kernel modifies `file` on every event, so the monitor watches it with
+   * inotify.
+   */
+  oomCounter(): { file: string; key: string; eventControl?: string } | undefined;
+  /**
+   * Checks that this host can apply `resources` (the validators, plus every controller and kernel
+   * feature they need) without touching the container's cgroup, so a container is refused at
+   * create rather than at start. create() and update() make the same checks.
+   */
+  checkSupport(resources: Resources, options?: { update?: boolean }): Promise<void>;
   /** Mount instructions for /sys/fs/cgroup inside the container (see mounts/). */
   containerMounts(): CgroupMount[];
   freeze(): Promise<void>;

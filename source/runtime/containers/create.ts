@@ -4,11 +4,18 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { Resources } from '../cgroups/types.js';
+import {
+  defaultDeviceRules,
+  parseDeviceCgroupRule,
+  parseDeviceMapping,
+  type DeviceStat,
+} from '../cgroups/parse.js';
+import type { DeviceRule, Resources } from '../cgroups/types.js';
+import { validateResources } from '../cgroups/validate.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ResolvedImage } from '../images/types.js';
 import { generateId, generateName, validateName } from './names.js';
-import { ZERO_TIME, type BindMount, type ContainerRecord } from './record.js';
+import { ZERO_TIME, type BindMount, type ContainerRecord, type DeviceMappingRecord } from './record.js';
 import { capabilitySet } from './spec-builder.js';
 
 export interface CreateOptions {
@@ -34,6 +41,10 @@ export interface CreateOptions {
   capAdd?: string[];
   capDrop?: string[];
   resources?: Resources;
+  /** --device HOST[:CONTAINER][:PERMISSIONS]: the node is created in the container and allowed. */
+  devices?: string[];
+  /** --device-cgroup-rule 'TYPE MAJOR:MINOR ACCESS': access to nodes made or mounted later. */
+  deviceCgroupRules?: string[];
   /** --ulimit name=soft[:hard] */
   ulimits?: string[];
   labels?: Record<string, string>;
@@ -47,7 +58,9 @@ const NETWORK_MODES = ['none', 'host', 'private'];
 export function parseVolume(spec: string): BindMount {
   const parts = spec.split(':');
   if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
-    throw new InvalidArgumentError(`invalid volume ${JSON.stringify(spec)}: expected HOST-PATH:CONTAINER-PATH[:ro|rw]`);
+    throw new InvalidArgumentError(
+      `invalid volume ${JSON.stringify(spec)}: expected HOST-PATH:CONTAINER-PATH[:ro|rw]`,
+    );
   }
   const [source, destination, mode = 'rw'] = parts as [string, string, string?];
   if (!path.isAbsolute(source)) {
@@ -56,61 +69,161 @@ export function parseVolume(spec: string): BindMount {
     });
   }
   if (!path.isAbsolute(destination)) {
-    throw new InvalidArgumentError(`invalid volume ${JSON.stringify(spec)}: the container path must be absolute`);
+    throw new InvalidArgumentError(
+      `invalid volume ${JSON.stringify(spec)}: the container path must be absolute`,
+    );
   }
   if (path.posix.normalize(destination) === '/') {
-    throw new InvalidArgumentError(`invalid volume ${JSON.stringify(spec)}: the container path cannot be "/"`);
+    throw new InvalidArgumentError(
+      `invalid volume ${JSON.stringify(spec)}: the container path cannot be "/"`,
+    );
   }
   if (mode !== 'ro' && mode !== 'rw') {
-    throw new InvalidArgumentError(`invalid volume mode ${JSON.stringify(mode)} in ${JSON.stringify(spec)}: accepted are ro and rw`);
+    throw new InvalidArgumentError(
+      `invalid volume mode ${JSON.stringify(mode)} in ${JSON.stringify(spec)}: accepted are ro and rw`,
+    );
   }
-  return { Source: path.resolve(source), Destination: path.posix.normalize(destination), ReadOnly: mode === 'ro' };
+  return {
+    Source: path.resolve(source),
+    Destination: path.posix.normalize(destination),
+    ReadOnly: mode === 'ro',
+  };
 }
 
-const ULIMIT_NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack', 'as'];
+const ULIMIT_NAMES = [
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+  'as',
+];
 
 export function parseUlimit(spec: string): { Name: string; Soft: number; Hard: number } {
   const match = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(spec);
   if (!match || !ULIMIT_NAMES.includes(match[1]!)) {
-    throw new InvalidArgumentError(`invalid ulimit ${JSON.stringify(spec)}: expected NAME=SOFT[:HARD] with NAME one of ${ULIMIT_NAMES.join(', ')}`);
+    throw new InvalidArgumentError(
+      `invalid ulimit ${JSON.stringify(spec)}: expected NAME=SOFT[:HARD] with NAME one of ${ULIMIT_NAMES.join(', ')}`,
+    );
   }
   const toLimit = (text: string) => (Number(text) < 0 ? Number.MAX_SAFE_INTEGER : Number(text));
   const soft = toLimit(match[2]!);
   const hard = match[3] === undefined ? soft : toLimit(match[3]);
-  if (soft > hard) throw new InvalidArgumentError(`invalid ulimit ${JSON.stringify(spec)}: the soft limit is above the hard limit`);
+  if (soft > hard)
+    throw new InvalidArgumentError(
+      `invalid ulimit ${JSON.stringify(spec)}: the soft limit is above the hard limit`,
+    );
   return { Name: match[1]!, Soft: soft, Hard: hard };
 }
 
 function validateEnv(env: readonly string[]): string[] {
-  return env.map((entry) => {
-    const name = entry.split('=', 1)[0]!;
-    if (name === '' || /\s/.test(name)) {
-      throw new InvalidArgumentError(`invalid environment variable ${JSON.stringify(entry)}: expected NAME=value`);
+  return env
+    .map((entry) => {
+      const name = entry.split('=', 1)[0]!;
+      if (name === '' || /\s/.test(name)) {
+        throw new InvalidArgumentError(
+          `invalid environment variable ${JSON.stringify(entry)}: expected NAME=value`,
+        );
+      }
+      // docker: "-e NAME" without "=" takes the value from the caller's environment.
+      if (!entry.includes('=')) return process.env[name] === undefined ? '' : `${name}=${process.env[name]}`;
+      return entry;
+    })
+    .filter((entry) => entry !== '');
+}
+
+const ALLOW_ALL_DEVICES: DeviceRule = { allow: true, type: 'a', major: -1, minor: -1, access: 'rwm' };
+
+/**
+ * The limits a new container is stored with: the caller's, plus what docker's daemon adds at
+ * create (memory+swap defaults to twice --memory; the device allowlist: docker's defaults, then
+ * each --device node, then each --device-cgroup-rule; everything for --privileged).
+ * Validated as a whole, so a bad combination is refused before anything exists.
+ */
+export function containerResources(
+  options: Pick<CreateOptions, 'resources' | 'devices' | 'deviceCgroupRules' | 'privileged'>,
+  stat?: DeviceStat,
+): { resources: Resources; devices: DeviceMappingRecord[]; deviceCgroupRules: string[] } {
+  const resources: Resources = { ...(options.resources ?? {}) };
+  const mappings = (options.devices ?? []).map((text) =>
+    stat ? parseDeviceMapping(text, stat) : parseDeviceMapping(text),
+  );
+  const deviceCgroupRules = options.deviceCgroupRules ?? [];
+  const rules = deviceCgroupRules.map(parseDeviceCgroupRule);
+  if (resources.memory !== undefined && resources.memory > 0 && !resources.memorySwap) {
+    resources.memorySwap = resources.memory * 2;
+  }
+  if (resources.devices === undefined) {
+    resources.devices = options.privileged
+      ? [ALLOW_ALL_DEVICES]
+      : [...defaultDeviceRules(), ...mappings.map((mapping) => mapping.rule), ...rules];
+  }
+  validateResources(resources);
+  const seen = new Set<string>();
+  for (const mapping of mappings) {
+    if (seen.has(mapping.containerPath)) {
+      throw new InvalidArgumentError(
+        `--device: two devices are mapped to ${mapping.containerPath} in the container`,
+        {
+          hint: 'give each --device its own container path (HOST:CONTAINER)',
+        },
+      );
     }
-    // docker: "-e NAME" without "=" takes the value from the caller's environment.
-    if (!entry.includes('=')) return process.env[name] === undefined ? '' : `${name}=${process.env[name]}`;
-    return entry;
-  }).filter((entry) => entry !== '');
+    seen.add(mapping.containerPath);
+  }
+  const devices = mappings.map((mapping): DeviceMappingRecord => ({
+    PathOnHost: mapping.hostPath,
+    PathInContainer: mapping.containerPath,
+    CgroupPermissions: mapping.permissions,
+    Type: mapping.type,
+    Major: mapping.major,
+    Minor: mapping.minor,
+    FileMode: mapping.fileMode,
+    Uid: mapping.uid,
+    Gid: mapping.gid,
+  }));
+  return { resources, devices, deviceCgroupRules };
 }
 
 /** Validates everything and builds the record; no side effects. */
-export function buildRecord(options: CreateOptions, image: ResolvedImage, defaults: { cgroupParent: string }): ContainerRecord {
+export function buildRecord(
+  options: CreateOptions,
+  image: ResolvedImage,
+  defaults: { cgroupParent: string },
+): ContainerRecord {
   const imageConfig = image.config.config ?? {};
   const id = generateId();
   const name = options.name === undefined ? generateName() : validateName(options.name);
   const network = options.network ?? 'none';
   if (!NETWORK_MODES.includes(network)) {
-    throw new InvalidArgumentError(`unsupported network ${JSON.stringify(network)}: accepted are none (own network stack with lo) and host`);
+    throw new InvalidArgumentError(
+      `unsupported network ${JSON.stringify(network)}: accepted are none (own network stack with lo) and host`,
+    );
   }
   if (options.hostname !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(options.hostname)) {
-    throw new InvalidArgumentError(`invalid hostname ${JSON.stringify(options.hostname)}: letters, digits, "-" and ".", at most 64`);
+    throw new InvalidArgumentError(
+      `invalid hostname ${JSON.stringify(options.hostname)}: letters, digits, "-" and ".", at most 64`,
+    );
   }
   if (options.workdir !== undefined && !path.posix.isAbsolute(options.workdir)) {
-    throw new InvalidArgumentError(`the working directory ${JSON.stringify(options.workdir)} is invalid: it must be an absolute path`);
+    throw new InvalidArgumentError(
+      `the working directory ${JSON.stringify(options.workdir)} is invalid: it must be an absolute path`,
+    );
   }
   const mounts = (options.volumes ?? []).map(parseVolume);
   const ulimits = (options.ulimits ?? []).map(parseUlimit);
   capabilitySet(options.capAdd ?? [], options.capDrop ?? [], options.privileged ?? false); // validates names
+  const { resources, devices, deviceCgroupRules } = containerResources(options);
 
   let entrypoint: string[];
   let cmd: string[];
@@ -167,10 +280,20 @@ export function buildRecord(options: CreateOptions, image: ResolvedImage, defaul
       CapAdd: options.capAdd ?? [],
       CapDrop: options.capDrop ?? [],
       CgroupParent: options.cgroupParent ?? defaults.cgroupParent,
-      Resources: options.resources ?? {},
+      Resources: resources,
+      ...(devices.length > 0 ? { Devices: devices } : {}),
+      ...(deviceCgroupRules.length > 0 ? { DeviceCgroupRules: deviceCgroupRules } : {}),
       Ulimits: ulimits,
     },
-    State: { Status: 'created', Pid: 0, ExitCode: 0, OOMKilled: false, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
+    State: {
+      Status: 'created',
+      Pid: 0,
+      ExitCode: 0,
+      OOMKilled: false,
+      Error: '',
+      StartedAt: ZERO_TIME,
+      FinishedAt: ZERO_TIME,
+    },
     RestartCount: 0,
     Mounts: mounts,
     LayerDirs: image.layerDirs,

@@ -15,6 +15,7 @@ import { ConflictError, GantryError, hasCode, NotFoundError } from '../errors.js
 import type { FileLock } from '../fsutil.js';
 import { readJsonIfExists } from '../fsutil.js';
 import { ImageStore } from '../images/store.js';
+import type { ResolvedImage } from '../images/types.js';
 import { planFromSpec } from '../init/from-spec.js';
 import { attach, ContainerStartError, decodeField, execError, startExec, startMonitor, type AttachHandle, type ExecHandle } from '../init/helper.js';
 import type { HelperPlan } from '../init/plan.js';
@@ -26,12 +27,13 @@ import { trace } from '../trace.js';
 import { pidfdOpen, pidfdSendSignal } from '../sys/libc.js';
 import { buildRecord, makeContainerDirectory, type CreateOptions } from './create.js';
 import { writeEtcFiles } from './etc-files.js';
+import { EVENTS_FILE, watchContainerEvents, type EngineEvent, type EventOptions } from './events.js';
 import { readLayeredFile } from './layered-files.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
+import { generateName } from './names.js';
 import { identify, isAlive } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord, type ProcessIdentity } from './record.js';
 import { buildSpec } from './spec-builder.js';
-import { EVENTS_FILE, watchContainerEvents, type EngineEvent, type EventOptions } from './events.js';
 import { StatsSampler, type ContainerStats } from './stats.js';
 import { ContainerStore } from './store.js';
 import { mergeResources } from './update.js';
@@ -296,6 +298,14 @@ export class Engine {
   async create(options: CreateOptions): Promise<ContainerRecord> {
     const image = await this.images.resolveForRun(options.image);
     trace('create: image resolved');
+    return this.createFrom(options, image);
+  }
+
+  /**
+   * create() on an image the caller resolved: a build step runs on a stack of layers that is
+   * not an image yet (its new layers are still in the build's work directory).
+   */
+  async createFrom(options: CreateOptions, image: ResolvedImage): Promise<ContainerRecord> {
     const record = buildRecord(options, image, { cgroupParent: this.options.cgroupParent });
     // Resolve the user now so a bad -u fails at create, as docker does at start.
     this.resolveRecordUser(record);
@@ -303,7 +313,17 @@ export class Engine {
     // A limit this host cannot enforce (a missing controller, --memory-high on v1) is refused
     // now, before anything exists, rather than when the container starts.
     await this.cgroup(record).checkSupport(record.HostConfig.Resources);
-    await this.containers.reserveName(record.Name, record.Id);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.containers.reserveName(record.Name, record.Id);
+        break;
+      } catch (error) {
+        // A generated name can be taken already (a few hundred containers make that likely):
+        // pick another, then add a digit, as docker's generator does on a retry.
+        if (options.name !== undefined || !(error instanceof ConflictError) || attempt >= 20) throw error;
+        record.Name = attempt < 5 ? generateName() : `${generateName()}${attempt}`;
+      }
+    }
     trace('create: name reserved');
     try {
       await makeContainerDirectory(this.containers.dir(record.Id));
@@ -718,7 +738,10 @@ export class Engine {
    * A container that is not running gives a sample with empty cgroup figures.
    */
   async stats(reference: string): Promise<ContainerStats> {
-    const record = await this.get(reference);
+    // A full id (what the TUI and `gantry stats` pass every second) needs no lookup by name.
+    const id = /^[0-9a-f]{64}$/.test(reference) ? reference : await this.containers.resolveId(reference);
+    const record = await this.refresh(await this.containers.load(id));
+    if (!record) throw new NotFoundError(`no such container: ${reference}`);
     return this.sampler.sample(record, this.cgroup(record));
   }
 

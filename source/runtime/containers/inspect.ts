@@ -74,6 +74,12 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
       CgroupParent: record.HostConfig.CgroupParent,
       Ulimits: record.HostConfig.Ulimits,
       ...resourceFields(record.HostConfig.Resources),
+      Devices: (record.HostConfig.Devices ?? []).map((device) => ({
+        PathOnHost: device.PathOnHost,
+        PathInContainer: device.PathInContainer,
+        CgroupPermissions: device.CgroupPermissions,
+      })),
+      DeviceCgroupRules: record.HostConfig.DeviceCgroupRules ?? [],
     },
     GraphDriver: {
       Name: 'overlay',

@@ -34,6 +34,21 @@ export interface BindMount {
   ReadOnly: boolean;
 }
 
+/** A --device mapping as stored: docker's three fields plus the node it resolved to at create. */
+export interface DeviceMappingRecord {
+  PathOnHost: string;
+  PathInContainer: string;
+  /** The access the cgroup rule grants, from r, w and m. */
+  CgroupPermissions: string;
+  Type: 'b' | 'c';
+  Major: number;
+  Minor: number;
+  /** Permission bits, owner and group of the host node, copied to the container's node. */
+  FileMode: number;
+  Uid: number;
+  Gid: number;
+}
+
 export interface HostConfig {
   /** "-v" values as given. */
   Binds: string[];
@@ -46,6 +61,10 @@ export interface HostConfig {
   CapDrop: string[];
   CgroupParent: string;
   Resources: Resources;
+  /** --device: nodes created in the container's /dev (their cgroup rules are in Resources.devices). */
+  Devices?: DeviceMappingRecord[];
+  /** --device-cgroup-rule values as given (their rules are in Resources.devices). */
+  DeviceCgroupRules?: string[];
   Ulimits: { Name: string; Soft: number; Hard: number }[];
 }
 

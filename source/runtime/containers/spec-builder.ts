@@ -6,7 +6,12 @@
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { CAPABILITIES, DEFAULT_CAPABILITIES, normalizeCapability } from '../spec/capabilities.js';
-import { DEFAULT_MASKED_PATHS, DEFAULT_MOUNTS, DEFAULT_PATH, DEFAULT_READONLY_PATHS } from '../spec/defaults.js';
+import {
+  DEFAULT_MASKED_PATHS,
+  DEFAULT_MOUNTS,
+  DEFAULT_PATH,
+  DEFAULT_READONLY_PATHS,
+} from '../spec/defaults.js';
 import { OCI_VERSION, type OciMount, type OciNamespace, type OciSpec } from '../spec/types.js';
 import type { ContainerRecord } from './record.js';
 import type { ResolvedUser } from './user.js';
@@ -26,7 +31,11 @@ export function containerArgs(record: ContainerRecord): string[] {
   return [...record.Config.Entrypoint, ...record.Config.Cmd];
 }
 
-export function capabilitySet(capAdd: readonly string[], capDrop: readonly string[], privileged: boolean): string[] {
+export function capabilitySet(
+  capAdd: readonly string[],
+  capDrop: readonly string[],
+  privileged: boolean,
+): string[] {
   if (privileged) return [...CAPABILITIES];
   const normalize = (name: string, flag: string): string => {
     if (name.toUpperCase() === 'ALL') return 'ALL';
@@ -78,7 +87,13 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
   if (!hasEnv(env, 'HOME')) env.push(`HOME=${user.home || '/'}`);
 
   const capabilities = capabilitySet(host.CapAdd, host.CapDrop, host.Privileged);
-  const namespaces: OciNamespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  const namespaces: OciNamespace[] = [
+    { type: 'pid' },
+    { type: 'ipc' },
+    { type: 'uts' },
+    { type: 'mount' },
+    { type: 'cgroup' },
+  ];
   if (host.NetworkMode !== 'host') namespaces.push({ type: 'network' });
 
   const mounts: OciMount[] = DEFAULT_MOUNTS.map((mount) =>
@@ -107,7 +122,9 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
     ociVersion: OCI_VERSION,
     process: {
       terminal: config.Tty,
-      ...(inputs.consoleSize ? { consoleSize: { height: inputs.consoleSize.rows, width: inputs.consoleSize.cols } } : {}),
+      ...(inputs.consoleSize
+        ? { consoleSize: { height: inputs.consoleSize.rows, width: inputs.consoleSize.cols } }
+        : {}),
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
       args,
       env,
@@ -119,7 +136,11 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
         inheritable: [],
         ambient: [],
       },
-      rlimits: host.Ulimits.map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, soft: u.Soft, hard: u.Hard })),
+      rlimits: host.Ulimits.map((u) => ({
+        type: `RLIMIT_${u.Name.toUpperCase()}`,
+        soft: u.Soft,
+        hard: u.Hard,
+      })),
       noNewPrivileges: !host.Privileged,
       oomScoreAdj: 0,
     },
@@ -131,6 +152,19 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
     linux: {
       namespaces,
       cgroupsPath: path.posix.join('/', host.CgroupParent, record.Id),
+      ...(host.Devices && host.Devices.length > 0
+        ? {
+            devices: host.Devices.map((device) => ({
+              type: device.Type,
+              path: device.PathInContainer,
+              major: device.Major,
+              minor: device.Minor,
+              fileMode: device.FileMode,
+              uid: device.Uid,
+              gid: device.Gid,
+            })),
+          }
+        : {}),
       maskedPaths: host.Privileged ? [] : [...DEFAULT_MASKED_PATHS],
       readonlyPaths: host.Privileged ? [] : [...DEFAULT_READONLY_PATHS],
     },

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { NotFoundError, UnsupportedError } from '../../errors.js';
 import type { CgroupLayout } from '../detect.js';
-import type { CgroupFs } from '../fs.js';
+import { readOptional, type CgroupFs } from '../fs.js';
 import { withRollback, type ChangeJournal } from '../journal.js';
 import {
   cgroupSegments,
@@ -26,6 +26,7 @@ import type {
   Resources,
 } from '../types.js';
 import { validateResources } from '../validate.js';
+import { parsePressure } from '../values.js';
 import { blkioController, blkioStats } from './blkio.js';
 import type { V1ResourceController } from './controller.js';
 import { cpuController, cpuThrottlingStats } from './cpu.js';
@@ -34,7 +35,7 @@ import { cpusetController, initialiseCpuset } from './cpuset.js';
 import { devicesController } from './devices.js';
 import { freezeV1, freezerStateV1, thawV1 } from './freezer.js';
 import { hugetlbController } from './hugetlb.js';
-import { memoryController, memoryStats } from './memory.js';
+import { memoryController, memoryStats, probeKernelMemory } from './memory.js';
 import { netClsController } from './net-cls.js';
 import { netPrioController } from './net-prio.js';
 import { pidsController, pidsStats } from './pids.js';
@@ -170,6 +171,17 @@ export class V1CgroupManager implements CgroupManager {
       this.lastDeviceRules = resources.devices.map((rule) => ({ ...rule }));
   }
 
+  async checkSupport(resources: Resources, options: { update?: boolean } = {}): Promise<void> {
+    validateResources(resources, options);
+    this.checkControllers(resources);
+    const memoryHierarchy = this.hierarchies.find(
+      (h) => h.type === 'cgroup' && h.controllers.includes('memory'),
+    );
+    if (resources.kernelMemory !== undefined && resources.kernelMemory > 0 && memoryHierarchy) {
+      await probeKernelMemory(this.fs, memoryHierarchy.mountPoint, resources.kernelMemory);
+    }
+  }
+
   async create(resources: Resources): Promise<void> {
     validateResources(resources);
     this.checkControllers(resources);
@@ -214,9 +226,14 @@ export class V1CgroupManager implements CgroupManager {
     return this.hierarchies.map((h) => path.join(this.dirIn(h), 'cgroup.procs'));
   }
 
-  oomCounter(): { file: string; key: string } | undefined {
+  oomCounter(): { file: string; key: string; eventControl?: string } | undefined {
     const dir = this.controllerDir('memory');
-    return dir ? { file: path.join(dir, 'memory.oom_control'), key: 'oom_kill' } : undefined;
+    if (!dir) return undefined;
+    return {
+      file: path.join(dir, 'memory.oom_control'),
+      key: 'oom_kill',
+      eventControl: path.join(dir, 'cgroup.event_control'),
+    };
   }
 
   containerMounts(): CgroupMount[] {
@@ -273,6 +290,19 @@ export class V1CgroupManager implements CgroupManager {
     if (blkioDir) {
       const io = await blkioStats(this.fs, blkioDir);
       if (io) stats.io = io;
+    }
+    // On a hybrid host the container's directory in the unified tree has the PSI files (pressure
+    // accounting is part of cgroup v2 itself, whatever controllers that tree carries).
+    const unified = this.hierarchies.find((h) => h.type === 'cgroup2');
+    if (unified) {
+      const pressure: NonNullable<CgroupStats['pressure']> = {};
+      for (const resource of ['cpu', 'memory', 'io']) {
+        // EOPNOTSUPP when the kernel runs with psi=0: then there is nothing to show.
+        const file = path.join(this.dirIn(unified), `${resource}.pressure`);
+        const text = await readOptional(this.fs, file).catch(() => undefined);
+        if (text !== undefined) pressure[resource] = parsePressure(text);
+      }
+      if (Object.keys(pressure).length > 0) stats.pressure = pressure;
     }
     return stats;
   }

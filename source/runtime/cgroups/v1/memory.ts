@@ -88,6 +88,55 @@ async function setKernelMemory(context: V1ApplyContext, value: number): Promise<
   }
 }
 
+/** Per hierarchy: undefined while unknown, else the error a kernel-memory limit meets there. */
+const kernelMemoryProbes = new Map<string, Promise<Error | null>>();
+
+/**
+ * Finds out, before any container cgroup exists, whether this kernel enforces --kernel-memory:
+ * the limit is written to a throwaway cgroup of Gantry's own (removed at once) and read back.
+ * The answer is kept for the life of the process.
+ */
+export async function probeKernelMemory(
+  cgroupFs: CgroupFs,
+  mountPoint: string,
+  value: number,
+): Promise<void> {
+  let probe = kernelMemoryProbes.get(mountPoint);
+  if (!probe) {
+    probe = runKernelMemoryProbe(cgroupFs, mountPoint);
+    kernelMemoryProbes.set(mountPoint, probe);
+  }
+  const problem = await probe;
+  if (problem) {
+    throw new UnsupportedError(problem.message.replace('%VALUE%', String(value)), {
+      hint: 'kernel memory is counted in --memory on current kernels; drop --kernel-memory',
+    });
+  }
+}
+
+async function runKernelMemoryProbe(cgroupFs: CgroupFs, mountPoint: string): Promise<Error | null> {
+  const noAccounting =
+    'this kernel has no kernel-memory accounting, so --kernel-memory %VALUE% cannot be enforced';
+  const dir = path.join(mountPoint, `gantry-probe-${process.pid}-${Math.random().toString(16).slice(2, 10)}`);
+  await cgroupFs.mkdir(dir);
+  try {
+    const file = path.join(dir, KMEM_LIMIT);
+    if (!(await cgroupFs.exists(file))) return new Error(`${noAccounting} (${KMEM_LIMIT} is missing)`);
+    const probeValue = 64 * 1024 * 1024;
+    try {
+      await cgroupFs.writeFile(file, String(probeValue));
+    } catch {
+      return new Error(`${noAccounting} (the kernel refuses ${KMEM_LIMIT})`);
+    }
+    const applied = await readNumber(cgroupFs, file);
+    if (applied !== probeValue)
+      return new Error(`${noAccounting} (it accepts ${KMEM_LIMIT} but ignores the value)`);
+    return null;
+  } finally {
+    await cgroupFs.rmdir(dir).catch(() => undefined);
+  }
+}
+
 export const memoryController: V1ResourceController = {
   name: 'memory',
   wants: (r) =>

@@ -138,6 +138,12 @@ export class V2CgroupManager implements CgroupManager {
     if (resources.devices !== undefined) this.lastDeviceRules = recordDeviceRules(resources);
   }
 
+  async checkSupport(resources: Resources, options: { update?: boolean } = {}): Promise<void> {
+    validateResources(resources, options);
+    const required = this.requiredControllers(resources);
+    await this.checkAvailable(required, this.unified.mountPoint);
+  }
+
   async create(resources: Resources): Promise<void> {
     validateResources(resources);
     const required = this.requiredControllers(resources);

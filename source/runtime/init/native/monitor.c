@@ -54,7 +54,14 @@ struct monitor {
   uint64_t oom_reported;  /* the counter value of the last OOM event written */
   int oom_fd;             /* readable when the kernel reports an OOM: eventfd (v1) or inotify (v2) */
   int oom_control_fd;     /* v1: memory.oom_control, open while the eventfd is registered on it */
+  long long oom_pending_until; /* monotonic ms: the kernel announced an OOM whose kill is not counted yet */
 };
+
+static long long monotonic_ms(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
 
 static uint64_t read_counter(const char *file, const char *key) {
   if (!file)
@@ -116,22 +123,24 @@ static void watch_oom(struct monitor *m) {
   }
 }
 
-/* Appends "TIMESTAMP oom COUNT" when the OOM kill counter went up since the last line. */
-static void report_oom(struct monitor *m) {
+/* Appends "TIMESTAMP oom COUNT" when the OOM kill counter went up since the last line; returns
+ * whether it did. */
+static bool report_oom(struct monitor *m) {
   if (!m->plan->events_file)
-    return;
+    return false;
   uint64_t count = read_counter(m->plan->oom_file, m->plan->oom_key);
   if (count <= m->oom_reported)
-    return;
+    return false;
   m->oom_reported = count;
   char stamp[64], text[128];
   format_time_rfc3339(stamp, sizeof stamp);
   int len = snprintf(text, sizeof text, "%s oom %llu\n", stamp, (unsigned long long)count);
   int fd = open(m->plan->events_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
-    return;
+    return true;
   write_all(fd, text, (size_t)len);
   close(fd);
+  return true;
 }
 
 /* One CRI log record per line: "<time> <stream> <F|P> <text>". A chunk that ends without a
@@ -437,7 +446,10 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
     for (size_t i = 0; i < m.client_count; i++)
       ADD(m.clients[i].fd, take_input ? POLLIN : 0, 100 + (int)i);
 #undef ADD
-    int ready = poll(fds, count, m.child_exited ? 100 : -1);
+    int timeout = m.child_exited ? 100 : m.oom_pending_until ? 10 : -1;
+    int ready = poll(fds, count, timeout);
+    if (m.oom_pending_until && (report_oom(&m) || monotonic_ms() > m.oom_pending_until))
+      m.oom_pending_until = 0;
     if (ready < 0) {
       if (errno == EINTR)
         continue;
@@ -485,7 +497,10 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
         char events[4096];
         while (read(m.oom_fd, events, sizeof events) > 0) {
         }
-        report_oom(&m);
+        /* The notice comes as the cgroup runs out of memory, before the OOM killer has chosen and
+         * counted its victim: look again for a moment until the counter moves. */
+        if (!report_oom(&m))
+          m.oom_pending_until = monotonic_ms() + 2000;
       } else if (kind >= 100) {
         size_t index = (size_t)(kind - 100);
         if (index < m.client_count && !read_client(&m, &m.clients[index]))

@@ -156,6 +156,7 @@ describe('v1 manager: create', () => {
     expect(manager.oomCounter()).toEqual({
       file: path.join(fake.root, 'memory/gantry/c1/memory.oom_control'),
       key: 'oom_kill',
+      eventControl: path.join(fake.root, 'memory/gantry/c1/cgroup.event_control'),
     });
   });
 

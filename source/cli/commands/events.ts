@@ -1,0 +1,80 @@
+import { bool, list, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
+import { write, type CommandContext } from '../context.js';
+import { renderTemplate } from '../template.js';
+import type { EngineEvent } from '../../runtime/containers/events.js';
+
+export const spec: CommandSpec = {
+  name: 'events',
+  usage: 'events [OPTIONS]',
+  description: 'Get real time events from the engine (until interrupted)',
+  maxArgs: 0,
+  options: [
+    { name: 'json', type: 'boolean', description: 'Print each event as one line of JSON' },
+    {
+      name: 'format',
+      type: 'string',
+      description: 'Format each event with a template, e.g. "{{.action}} {{.name}}"',
+    },
+    {
+      name: 'filter',
+      short: 'f',
+      type: 'list',
+      description: 'Only events that match: container=NAME|ID, event=ACTION (repeat to widen)',
+    },
+  ],
+};
+
+const ISO_NANOS = (time: number): string => new Date(time).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+
+/** docker's line: "2024-05-01T10:00:00.123000000Z container start ID (image=demo, name=web)". */
+export function eventLine(event: EngineEvent): string {
+  const attributes = Object.entries(event.attributes ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ');
+  return `${ISO_NANOS(event.time)} ${event.type} ${event.action} ${event.id}${attributes ? ` (${attributes})` : ''}`;
+}
+
+function matcher(filters: readonly string[]): (event: EngineEvent) => boolean {
+  const containers: string[] = [];
+  const actions: string[] = [];
+  for (const filter of filters) {
+    const [key, value] = [filter.slice(0, filter.indexOf('=')), filter.slice(filter.indexOf('=') + 1)];
+    if (filter.indexOf('=') < 0 || value === '') {
+      throw new UsageError(
+        `invalid filter ${JSON.stringify(filter)}: write KEY=VALUE with KEY container or event`,
+      );
+    }
+    if (key === 'container') containers.push(value);
+    else if (key === 'event') actions.push(value);
+    else throw new UsageError(`invalid filter key ${JSON.stringify(key)}: accepted are container and event`);
+  }
+  return (event) =>
+    (containers.length === 0 || containers.some((c) => c === event.name || event.id.startsWith(c))) &&
+    (actions.length === 0 || actions.includes(event.action));
+}
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const matches = matcher(list(parsed.options, 'filter'));
+  const json = bool(parsed.options, 'json');
+  const format = str(parsed.options, 'format');
+  const engine = await context.engine();
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  context.stdout.on('error', stop);
+  try {
+    for await (const event of engine.events({ signal: controller.signal })) {
+      if (!matches(event)) continue;
+      if (json) write(context.stdout, JSON.stringify(event));
+      else if (format !== undefined)
+        write(context.stdout, format === 'json' ? JSON.stringify(event) : renderTemplate(format, event));
+      else write(context.stdout, eventLine(event));
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return 0;
+}

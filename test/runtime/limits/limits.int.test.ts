@@ -1,0 +1,364 @@
+/**
+ * Every limit flag of run, on this machine's real cgroup v1 hierarchies: it writes the right file
+ * and the kernel enforces it on a workload in the container.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectCgroupLayout } from '../../../source/runtime/cgroups/detect.js';
+import type { ContainerStats } from '../../../source/runtime/containers/stats.js';
+import {
+  cgroupDirectories,
+  createEngineWithImage,
+  skipUnlessRoot,
+  type TestEngine,
+} from '../../support/engine.js';
+import { blockDeviceOf, cgroupDir, cgroupFile, collectEvents, inspect, runDetached } from './support.js';
+
+const MiB = 1024 * 1024;
+const v1Host = (() => {
+  try {
+    return detectCgroupLayout().driver === 1;
+  } catch {
+    return false;
+  }
+})();
+const skip = skipUnlessRoot || (v1Host ? '' : 'these tests use the cgroup v1 hierarchies of the host');
+
+describe.skipIf(skip)('resource limits on cgroup v1', () => {
+  let engine: TestEngine;
+  let disk: { device: string } | { reason: string };
+  beforeAll(async () => {
+    engine = await createEngineWithImage('limits');
+    disk = blockDeviceOf(engine.root);
+  });
+  afterAll(async () => {
+    await engine?.cleanup();
+    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
+  });
+
+  it('writes each flag to its cgroup file and shows it in inspect', async () => {
+    const device = 'device' in disk ? disk.device : undefined;
+    const throttles = device
+      ? ['--device-read-bps', `${device}:1mb`, '--device-write-iops', `${device}:100`]
+      : [];
+    const id = await runDetached(engine, [
+      '--name',
+      'files',
+      '-m',
+      '64m',
+      '--memory-reservation',
+      '32m',
+      '--memory-swap',
+      '128m',
+      '--oom-kill-disable',
+      '-c',
+      '512',
+      '--cpu-quota',
+      '30000',
+      '--cpu-period',
+      '60000',
+      '--cpuset-cpus',
+      '0',
+      '--cpuset-mems',
+      '0',
+      '--blkio-weight',
+      '300',
+      ...throttles,
+      '--pids-limit',
+      '50',
+      'demo',
+      'sleep',
+      '300',
+    ]);
+    expect(cgroupFile(engine, 'memory', id, 'memory.limit_in_bytes')).toBe(String(64 * MiB));
+    expect(cgroupFile(engine, 'memory', id, 'memory.soft_limit_in_bytes')).toBe(String(32 * MiB));
+    expect(cgroupFile(engine, 'memory', id, 'memory.memsw.limit_in_bytes')).toBe(String(128 * MiB));
+    expect(cgroupFile(engine, 'memory', id, 'memory.oom_control')).toContain('oom_kill_disable 1');
+    expect(cgroupFile(engine, 'cpu', id, 'cpu.shares')).toBe('512');
+    expect(cgroupFile(engine, 'cpu', id, 'cpu.cfs_quota_us')).toBe('30000');
+    expect(cgroupFile(engine, 'cpu', id, 'cpu.cfs_period_us')).toBe('60000');
+    expect(cgroupFile(engine, 'cpuset', id, 'cpuset.cpus')).toBe('0');
+    expect(cgroupFile(engine, 'cpuset', id, 'cpuset.mems')).toBe('0');
+    const weightFile = ['blkio.weight', 'blkio.bfq.weight'].find((file) =>
+      fs.existsSync(path.join(cgroupDir(engine, 'blkio', id), file)),
+    );
+    expect(cgroupFile(engine, 'blkio', id, weightFile!)).toMatch(/(^|\s)300$/);
+    expect(cgroupFile(engine, 'pids', id, 'pids.max')).toBe('50');
+    const devices = cgroupFile(engine, 'devices', id, 'devices.list').split('\n');
+    expect(devices).not.toContain('a *:* rwm');
+    expect(devices).toEqual(
+      expect.arrayContaining(['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:9 rwm', 'c 136:* rwm']),
+    );
+    if (device) {
+      const [major, minor] = [fs.statSync(device).rdev >> 8, fs.statSync(device).rdev & 0xff];
+      expect(cgroupFile(engine, 'blkio', id, 'blkio.throttle.read_bps_device')).toBe(
+        `${major}:${minor} ${MiB}`,
+      );
+      expect(cgroupFile(engine, 'blkio', id, 'blkio.throttle.write_iops_device')).toBe(
+        `${major}:${minor} 100`,
+      );
+    }
+    const host = (await inspect(engine, 'files')).HostConfig;
+    expect(host).toMatchObject({
+      Memory: 64 * MiB,
+      MemoryReservation: 32 * MiB,
+      MemorySwap: 128 * MiB,
+      OomKillDisable: true,
+      CpuShares: 512,
+      CpuQuota: 30000,
+      CpuPeriod: 60000,
+      CpusetCpus: '0',
+      CpusetMems: '0',
+      BlkioWeight: 300,
+      PidsLimit: 50,
+    });
+    if (device) expect(host.BlkioDeviceReadBps).toEqual([{ Path: device, Rate: MiB }]);
+    await engine.gantry(['rm', '-f', 'files']);
+  });
+
+  it('OOM-kills a memory hog under --memory 32m and reports it (inspect, exit code 137, an oom event)', async () => {
+    const log = await collectEvents(engine);
+    try {
+      const run = await engine.gantry([
+        'run',
+        '--name',
+        'hog',
+        '--memory',
+        '32m',
+        'demo',
+        'dd',
+        'if=/dev/zero',
+        'of=/dev/null',
+        'bs=64M',
+        'count=1',
+      ]);
+      expect(run.exitCode).toBe(137);
+      const state = (await inspect(engine, 'hog')).State;
+      expect(state.OOMKilled).toBe(true);
+      expect(state.ExitCode).toBe(137);
+      const oom = await log.next((event) => event.name === 'hog' && event.action === 'oom');
+      const die = await log.next((event) => event.name === 'hog' && event.action === 'die');
+      expect(oom.attributes).toMatchObject({ oomKillCount: '1', image: 'demo' });
+      expect(die.attributes?.exitCode).toBe('137');
+      expect(log.events.indexOf(oom)).toBeLessThan(log.events.indexOf(die));
+
+      // A child killed while the container goes on: the event comes from the monitor's OOM
+      // notification, not from the exit status.
+      await runDetached(engine, [
+        '--name',
+        'survivor',
+        '--memory',
+        '32m',
+        'demo',
+        'sh',
+        '-c',
+        'dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 300',
+      ]);
+      await log.next((event) => event.name === 'survivor' && event.action === 'oom');
+      expect((await inspect(engine, 'survivor')).State.Status).toBe('running');
+      const stats = JSON.parse(
+        (await engine.gantry(['stats', '--no-stream', '--json', 'survivor'])).stdout,
+      ) as ContainerStats[];
+      expect(stats[0]?.cgroup.memory?.oomKills).toBe(1);
+    } finally {
+      await log.stop();
+      await engine.gantry(['rm', '-f', 'hog', 'survivor']);
+    }
+  });
+
+  it('stops a fork loop at --pids-limit', async () => {
+    const loop = 'i=0; while [ $i -lt 30 ]; do sleep 60 & i=$((i+1)); echo $i; done';
+    const limited = await engine.gantry(['run', '--rm', '--pids-limit', '10', 'demo', 'sh', '-c', loop]);
+    expect(limited.exitCode).not.toBe(0);
+    expect(limited.stderr).toMatch(/can't fork/);
+    // The shell itself is one of the ten.
+    expect(limited.stdout.trim().split('\n').at(-1)).toBe('9');
+    const free = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', loop]);
+    expect(free.exitCode).toBe(0);
+    expect(free.stdout.trim().split('\n').at(-1)).toBe('30');
+  });
+
+  it('holds a CPU burner under --cpus 0.5 to about half a CPU, and stats shows it', async () => {
+    const id = await runDetached(engine, [
+      '--name',
+      'burner',
+      '--cpus',
+      '0.5',
+      'demo',
+      'sh',
+      '-c',
+      'while :; do :; done',
+    ]);
+    await sleep(300);
+    const usage = () => Number(cgroupFile(engine, 'cpuacct', id, 'cpuacct.usage'));
+    const startUsage = usage();
+    const started = process.hrtime.bigint();
+    await sleep(2000);
+    const share = (usage() - startUsage) / Number(process.hrtime.bigint() - started);
+    expect(share).toBeGreaterThan(0.35);
+    expect(share).toBeLessThan(0.65);
+
+    const result = await engine.gantry(['stats', '--no-stream', '--json', 'burner']);
+    expect(result.exitCode).toBe(0);
+    const [stats] = JSON.parse(result.stdout) as ContainerStats[];
+    expect(stats!.cgroup.cpu?.quotaCpus).toBe(0.5);
+    expect(stats!.cgroup.cpu?.throttledPeriods).toBeGreaterThan(0);
+    expect(stats!.cgroup.cpu?.throttledNanos).toBeGreaterThan(0);
+    expect(stats!.cpuPercent).toBeGreaterThan(20);
+    expect(stats!.cpuPercent).toBeLessThan(80);
+    expect(stats!.cpuQuotaPercent).toBeGreaterThan(40);
+    expect(stats!.cpuQuotaPercent).toBeLessThan(160);
+    await engine.gantry(['rm', '-f', 'burner']);
+  });
+
+  it('pins to --cpuset-cpus 0 (Cpus_allowed_list in the container)', async () => {
+    const pinned = await engine.gantry([
+      'run',
+      '--rm',
+      '--cpuset-cpus',
+      '0',
+      'demo',
+      'grep',
+      'Cpus_allowed_list',
+      '/proc/self/status',
+    ]);
+    expect(pinned.stdout.trim()).toBe('Cpus_allowed_list:\t0');
+    const online = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+    if (online !== '0') {
+      const free = await engine.gantry([
+        'run',
+        '--rm',
+        'demo',
+        'grep',
+        'Cpus_allowed_list',
+        '/proc/self/status',
+      ]);
+      expect(free.stdout.trim()).not.toBe('Cpus_allowed_list:\t0');
+    }
+  });
+
+  it('pauses: a counter does not advance, the freezer is FROZEN, status paused everywhere', async () => {
+    const counter = 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done';
+    const id = await runDetached(engine, ['--name', 'counter', 'demo', 'sh', '-c', counter]);
+    const countFile = path.join(engine.root, 'containers', id, 'upper', 'tmp', 'count');
+    const count = () => Number(fs.readFileSync(countFile, 'utf8').trim() || '0');
+    await sleep(300);
+    expect((await engine.gantry(['pause', 'counter'])).stdout.trim()).toBe('counter');
+    expect(cgroupFile(engine, 'freezer', id, 'freezer.state')).toBe('FROZEN');
+    const frozenAt = count();
+    await sleep(600);
+    expect(count()).toBe(frozenAt);
+    const state = (await inspect(engine, 'counter')).State;
+    expect(state).toMatchObject({ Status: 'paused', Paused: true, Running: true });
+    const ps = JSON.parse((await engine.gantry(['ps', '--json'])).stdout) as {
+      Names: string;
+      State: string;
+      Status: string;
+    }[];
+    expect(ps.find((row) => row.Names === 'counter')).toMatchObject({
+      State: 'paused',
+      Status: expect.stringMatching(/\(Paused\)$/),
+    });
+    const again = await engine.gantry(['pause', 'counter']);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toMatch(/container counter is already paused/);
+    const exec = await engine.gantry(['exec', 'counter', 'true']);
+    expect(exec.exitCode).not.toBe(0);
+    expect(exec.stderr).toMatch(/paused/);
+
+    expect((await engine.gantry(['unpause', 'counter'])).exitCode).toBe(0);
+    expect(cgroupFile(engine, 'freezer', id, 'freezer.state')).toBe('THAWED');
+    await sleep(400);
+    expect(count()).toBeGreaterThan(frozenAt);
+    expect((await engine.gantry(['unpause', 'counter'])).stderr).toMatch(/container counter is not paused/);
+
+    // A paused container can still be stopped and removed.
+    await engine.gantry(['pause', 'counter']);
+    const stop = await engine.gantry(['stop', '-t', '1', 'counter']);
+    expect(stop.exitCode).toBe(0);
+    expect((await inspect(engine, 'counter')).State).toMatchObject({ Status: 'exited', Paused: false });
+    await engine.gantry(['start', 'counter']);
+    await engine.gantry(['pause', 'counter']);
+    expect((await engine.gantry(['rm', '-f', 'counter'])).exitCode).toBe(0);
+    expect(fs.existsSync(cgroupDir(engine, 'freezer', id))).toBe(false);
+  });
+
+  it('throttles a direct-IO write under --device-write-bps', async (context) => {
+    if ('reason' in disk) {
+      context.skip(disk.reason);
+      return;
+    }
+    const volume = path.join(engine.root, 'volume');
+    fs.mkdirSync(volume);
+    // 2 MiB written with O_DIRECT, so the page cache cannot absorb it.
+    const write = ['demo', 'dd', 'if=/dev/zero', 'of=/data/file', 'bs=64k', 'count=32', 'oflag=direct'];
+    const timed = async (flags: string[]) => {
+      const started = Date.now();
+      const result = await engine.gantry(['run', '--rm', '-v', `${volume}:/data`, ...flags, ...write]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      return Date.now() - started;
+    };
+    const free = await timed([]);
+    const throttled = await timed(['--device-write-bps', `${disk.device}:1mb`]);
+    expect(throttled).toBeGreaterThan(1500);
+    expect(throttled - free).toBeGreaterThan(1200);
+  });
+
+  it('refuses a device outside the allowlist while /dev/null works; --device and --device-cgroup-rule allow one', async () => {
+    const probe = (node: string, mode = '<>') =>
+      `if (exec 3${mode}${node}) 2>/dev/null; then echo opened; else echo refused; fi`;
+    const outside = await engine.gantry([
+      'run',
+      '--rm',
+      'demo',
+      'sh',
+      '-c',
+      `mknod /tmp/fuse c 10 229 && ${probe('/tmp/fuse')}; ${probe('/dev/null')}`,
+    ]);
+    expect(outside.stdout.trim().split('\n')).toEqual(['refused', 'opened']);
+    const ruled = await engine.gantry([
+      'run',
+      '--rm',
+      '--device-cgroup-rule',
+      'c 10:229 rw',
+      'demo',
+      'sh',
+      '-c',
+      `mknod /tmp/fuse c 10 229 && ${probe('/tmp/fuse')}`,
+    ]);
+    expect(ruled.stdout.trim()).toBe('opened');
+    if (fs.existsSync('/dev/fuse')) {
+      const mapped = await engine.gantry([
+        'run',
+        '--rm',
+        '--device',
+        '/dev/fuse:/dev/myfuse:r',
+        'demo',
+        'sh',
+        '-c',
+        `stat -c '%t:%T %F' /dev/myfuse; ${probe('/dev/myfuse', '<')}; ${probe('/dev/myfuse', '>')}`,
+      ]);
+      expect(mapped.stdout.trim().split('\n')).toEqual(['a:e5 character special file', 'opened', 'refused']);
+    }
+  });
+
+  it('refuses a limit this host cannot enforce at create, with nothing left behind', async () => {
+    const before = (await engine.gantry(['ps', '-aq'])).stdout;
+    const high = await engine.gantry(['run', '--name', 'high', '--memory-high', '64m', 'demo', 'true']);
+    expect(high.exitCode).toBe(125);
+    expect(high.stderr).toMatch(/--memory-high needs cgroup v2, and this host uses cgroup v1/);
+    expect(high.stderr).toMatch(/hint: use --memory-reservation/);
+    if (!fs.existsSync('/sys/fs/cgroup/net_prio') && !fs.existsSync('/sys/fs/cgroup/net_cls,net_prio')) {
+      const prio = await engine.gantry(['create', '--net-prio', 'eth0=5', 'demo', 'true']);
+      expect(prio.exitCode).toBe(125);
+      expect(prio.stderr).toMatch(/the host has no net_prio cgroup controller/);
+    }
+    const bad = await engine.gantry(['create', '--memory-swap', '64m', 'demo', 'true']);
+    expect(bad.exitCode).toBe(125);
+    expect(bad.stderr).toMatch(/memory\+swap limit 67108864 is set without a memory limit/);
+    expect((await engine.gantry(['ps', '-aq'])).stdout).toBe(before);
+    expect((await engine.gantry(['inspect', 'high'])).exitCode).toBe(1);
+  });
+});

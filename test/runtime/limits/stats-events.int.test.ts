@@ -1,0 +1,159 @@
+/** `gantry stats` and `gantry events` against real containers. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectCgroupLayout } from '../../../source/runtime/cgroups/detect.js';
+import type { ContainerStats } from '../../../source/runtime/containers/stats.js';
+import {
+  cgroupDirectories,
+  createEngineWithImage,
+  skipUnlessRoot,
+  type TestEngine,
+} from '../../support/engine.js';
+import { collectEvents, runDetached } from './support.js';
+
+const MiB = 1024 * 1024;
+const v1Host = (() => {
+  try {
+    return detectCgroupLayout().driver === 1;
+  } catch {
+    return false;
+  }
+})();
+const skip = skipUnlessRoot || (v1Host ? '' : 'these tests use the cgroup v1 hierarchies of the host');
+
+describe.skipIf(skip)('stats and events', () => {
+  let engine: TestEngine;
+  beforeAll(async () => {
+    engine = await createEngineWithImage('stats');
+  });
+  afterAll(async () => {
+    await engine?.cleanup();
+    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
+  });
+
+  it("reports a container's lifecycle as events, in order", async () => {
+    const log = await collectEvents(engine);
+    try {
+      const id = await runDetached(engine, ['--name', 'life', 'demo', 'sleep', '300']);
+      await engine.gantry(['pause', 'life']);
+      await engine.gantry(['unpause', 'life']);
+      await engine.gantry(['update', '--pids-limit', '99', 'life']);
+      await engine.gantry(['kill', 'life']);
+      await engine.gantry(['rm', 'life']);
+      await log.next((event) => event.id === id && event.action === 'destroy');
+      const mine = log.events.filter((event) => event.id === id);
+      expect(mine.map((event) => event.action)).toEqual([
+        'create',
+        'start',
+        'pause',
+        'unpause',
+        'update',
+        'die',
+        'destroy',
+      ]);
+      expect(mine[0]).toMatchObject({
+        type: 'container',
+        name: 'life',
+        attributes: { image: 'demo', name: 'life' },
+      });
+      expect(mine.find((event) => event.action === 'die')?.attributes?.exitCode).toBe('137');
+      for (const event of mine) expect(Math.abs(event.time - Date.now())).toBeLessThan(60_000);
+    } finally {
+      await log.stop();
+    }
+  });
+
+  it("filters events and prints docker's line format", async () => {
+    const child = engine.spawn(['events', '--filter', 'event=start'], { stdin: 'ignore' });
+    await sleep(500);
+    await engine.gantry(['run', '--rm', '--name', 'quick', 'demo', 'true']);
+    await sleep(500);
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    const lines = String(result.stdout).trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z container start [0-9a-f]{64} \(image=demo, name=quick\)$/,
+    );
+  });
+
+  it("shows docker's columns and the extra figures in --json", async () => {
+    await runDetached(engine, [
+      '--name',
+      'measured',
+      '--memory',
+      '64m',
+      '--pids-limit',
+      '30',
+      'demo',
+      'sh',
+      '-c',
+      'head -c 8m /dev/zero > /tmp/file; sleep 300',
+    ]);
+    await sleep(500);
+    const text = await engine.gantry(['stats', '--no-stream', 'measured']);
+    expect(text.exitCode).toBe(0);
+    const [header, row] = text.stdout.trim().split('\n');
+    expect(header!.split(/\s{2,}/)).toEqual([
+      'CONTAINER ID',
+      'NAME',
+      'CPU %',
+      'MEM USAGE / LIMIT',
+      'MEM %',
+      'NET I/O',
+      'BLOCK I/O',
+      'PIDS',
+    ]);
+    expect(row).toMatch(
+      /^[0-9a-f]{12}\s+measured\s+\d+\.\d\d%\s+[\d.]+[KM]iB \/ 64MiB\s+\d+\.\d\d%\s+0B \/ 0B\s+\S+ \/ \S+\s+1$/,
+    );
+
+    const json = await engine.gantry(['stats', '--no-stream', '--json', 'measured']);
+    const [stats] = JSON.parse(json.stdout) as ContainerStats[];
+    const memory = stats!.cgroup.memory!;
+    // The file in the writable layer is page cache: in the raw figure, not in the working set.
+    expect(memory.usage).toBeGreaterThan(8 * MiB);
+    expect(memory.workingSet).toBeLessThan(memory.usage);
+    expect(memory.limit).toBe(64 * MiB);
+    expect(memory.oomKills).toBe(0);
+    expect(stats!.memoryLimit).toBe(64 * MiB);
+    expect(stats!.memoryPercent).toBeCloseTo((memory.workingSet / (64 * MiB)) * 100, 5);
+    // The shell execs its last command: sleep is the one process.
+    expect(stats!.cgroup.pids).toEqual({ current: 1, limit: 30 });
+    expect(stats!.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(stats!.netRxBytes).toBe(0);
+    expect(stats!.status).toBe('running');
+    // A hybrid host has the PSI files in the unified tree.
+    if (stats!.cgroup.pressure)
+      expect(Object.keys(stats!.cgroup.pressure).sort()).toEqual(['cpu', 'io', 'memory']);
+
+    const format = await engine.gantry([
+      'stats',
+      '--no-stream',
+      '--format',
+      '{{.Name}} {{.PIDs}} {{.MemUsage}}',
+      'measured',
+    ]);
+    expect(format.stdout).toMatch(/^measured 1 [\d.]+[KM]iB \/ 64MiB\n$/);
+    const missing = await engine.gantry(['stats', '--no-stream', 'no-such-container']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/no such container: no-such-container/);
+  });
+
+  it('streams a table about once a second, following containers as they start and stop', async () => {
+    const child = engine.spawn(['stats'], { stdin: 'ignore' });
+    await sleep(1200);
+    await runDetached(engine, ['--name', 'late', 'demo', 'sleep', '300']);
+    await sleep(2300);
+    child.kill('SIGTERM');
+    const output = String((await child).stdout);
+    const rounds = output.split('CONTAINER ID').length - 1;
+    expect(rounds).toBeGreaterThanOrEqual(3);
+    expect(rounds).toBeLessThanOrEqual(5);
+    expect(output).toMatch(/\blate\b/);
+    // Not a terminal: no screen clearing.
+    expect(output).not.toContain('\u001b[2J');
+    await engine.gantry(['rm', '-f', 'late', 'measured']);
+  });
+});

@@ -1,0 +1,129 @@
+/** Helpers of the resource-limit tests: a container's cgroup files, the event stream, the root's disk. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EngineEvent } from '../../../source/runtime/containers/events.js';
+import { splitDeviceNumber } from '../../../source/runtime/cgroups/parse.js';
+import { waitFor, type TestEngine } from '../../support/engine.js';
+
+/** The container's directory in a v1 hierarchy (the real one; these tests run on the v1 host). */
+export function cgroupDir(engine: TestEngine, controller: string, id: string): string {
+  return path.join('/sys/fs/cgroup', controller, engine.cgroupParent, id);
+}
+
+export function cgroupFile(engine: TestEngine, controller: string, id: string, file: string): string {
+  return fs.readFileSync(path.join(cgroupDir(engine, controller, id), file), 'utf8').trim();
+}
+
+export interface Inspected {
+  Id: string;
+  State: {
+    Status: string;
+    Running: boolean;
+    Paused: boolean;
+    OOMKilled: boolean;
+    ExitCode: number;
+    Pid: number;
+  };
+  HostConfig: Record<string, unknown>;
+}
+
+export async function inspect(engine: TestEngine, name: string): Promise<Inspected> {
+  const result = await engine.gantry(['inspect', '--type', 'container', name]);
+  if (result.exitCode !== 0) throw new Error(`inspect ${name} failed: ${result.stderr}`);
+  return (JSON.parse(result.stdout) as Inspected[])[0] as Inspected;
+}
+
+/** `gantry run -d ...`; returns the id (and fails the test with gantry's message otherwise). */
+export async function runDetached(engine: TestEngine, args: readonly string[]): Promise<string> {
+  const result = await engine.gantry(['run', '-d', ...args]);
+  if (result.exitCode !== 0) throw new Error(`gantry run -d ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+export interface EventLog {
+  events: EngineEvent[];
+  /** Resolves with the first event that matches, waiting up to `timeoutMs`. */
+  next(match: (event: EngineEvent) => boolean, timeoutMs?: number): Promise<EngineEvent>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `gantry events --json` and collects what it prints. Returns once the stream is known to
+ * be watching: a probe container is created and its create event awaited.
+ */
+export async function collectEvents(engine: TestEngine): Promise<EventLog> {
+  const child = engine.spawn(['events', '--json'], { stdin: 'ignore', buffer: false });
+  const events: EngineEvent[] = [];
+  let pending = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    pending += chunk;
+    let index: number;
+    while ((index = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, index);
+      pending = pending.slice(index + 1);
+      if (line.trim()) events.push(JSON.parse(line) as EngineEvent);
+    }
+  });
+  const log: EventLog = {
+    events,
+    next: (match, timeoutMs = 10_000) => waitFor(() => events.find(match), timeoutMs, 'an event'),
+    async stop() {
+      child.kill('SIGTERM');
+      await child;
+    },
+  };
+  const probeName = `probe-${Math.random().toString(16).slice(2, 8)}`;
+  const deadline = Date.now() + 10_000;
+  // The stream may not be watching yet when the first probe is made: make one until it shows.
+  for (let attempt = 0; Date.now() < deadline; attempt += 1) {
+    const name = `${probeName}-${attempt}`;
+    await engine.gantry(['create', '--name', name, 'demo', 'true']);
+    try {
+      await waitFor(
+        () => events.find((event) => event.name === name && event.action === 'create'),
+        1000,
+        'the probe',
+      );
+      await engine.gantry(['rm', name]);
+      return log;
+    } catch {
+      await engine.gantry(['rm', name]);
+    }
+  }
+  await log.stop();
+  throw new Error('gantry events never reported the probe container');
+}
+
+/**
+ * The whole-disk block device holding `directory` (throttles apply to disks, not partitions), or
+ * the reason there is none (tmpfs, overlay, a device node missing from /dev).
+ */
+export function blockDeviceOf(directory: string): { device: string } | { reason: string } {
+  const { major, minor } = splitDeviceNumber(fs.statSync(directory).dev);
+  let sys = `/sys/dev/block/${major}:${minor}`;
+  if (!fs.existsSync(sys)) {
+    return {
+      reason: `${directory} is on ${major}:${minor}, which is not a block device (a virtual filesystem)`,
+    };
+  }
+  if (fs.existsSync(path.join(sys, 'partition'))) {
+    sys = path.join(fs.realpathSync(sys), '..');
+  }
+  const [diskMajor, diskMinor] = fs
+    .readFileSync(path.join(fs.realpathSync(sys), 'dev'), 'utf8')
+    .trim()
+    .split(':');
+  const name = path.basename(fs.realpathSync(sys));
+  const candidate = path.join('/dev', name);
+  try {
+    const stat = fs.statSync(candidate);
+    const numbers = splitDeviceNumber(stat.rdev);
+    if (stat.isBlockDevice() && String(numbers.major) === diskMajor && String(numbers.minor) === diskMinor) {
+      return { device: candidate };
+    }
+  } catch {
+    // fall through
+  }
+  return { reason: `the disk ${name} (${diskMajor}:${diskMinor}) of ${directory} has no node ${candidate}` };
+}
