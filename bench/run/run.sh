@@ -13,17 +13,16 @@ mkdir "$work"
 gantry="$repo/bin/gantry.js"
 gantry_oci="$repo/bin/gantry-oci.js"
 export GANTRY_ROOT="$work/gantry" GANTRY_CGROUP_PARENT="gantry-bench-$$"
-podman=(podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver overlay
-  --cgroup-manager=cgroupfs --runtime=runc --events-backend=file)
-limits=(--ulimit nofile=1024:4096 --ulimit nproc=1024:4096)
+# shellcheck source=../lib/podman.sh
+. "$repo/bench/lib/podman.sh"
+limits=("${podman_limits[@]}")
 
 cleanup() {
   set +e
   for id in $("$gantry" ps -aq --no-trunc 2>/dev/null); do "$gantry" rm -f "$id" >/dev/null; done
-  "${podman[@]}" rm -af >/dev/null 2>&1
   "$gantry_oci" --root "$work/oci" delete -f bench >/dev/null 2>&1
   runc --root "$work/runc" delete -f bench >/dev/null 2>&1
-  "${podman[@]}" system reset -f >/dev/null 2>&1
+  podman_cleanup || return
   for dir in /sys/fs/cgroup/*/"$GANTRY_CGROUP_PARENT"; do [ -d "$dir" ] && rmdir "$dir"; done
   rm -rf "$work"
 }

@@ -16,30 +16,16 @@ work=/tmp/gantry-bench-stats-$$
 mkdir "$work"
 gantry="$repo/bin/gantry.js"
 export GANTRY_ROOT="$work/gantry" GANTRY_CGROUP_PARENT="gantry-bench-$$"
-# Everything of podman's stays in $work: its tmpdir (default /run/libpod, shared with every other
-# podman on the host, and deleted by `system reset`) and its locks (default: one shared memory
-# segment for the whole host), so this run neither disturbs nor depends on another.
-printf '[engine]\nlock_type = "file"\n' > "$work/containers.conf"
-export CONTAINERS_CONF="$work/containers.conf"
-podman=(podman --root "$work/podman" --runroot "$work/podman-run" --tmpdir "$work/podman-tmp"
-  --storage-driver overlay --cgroup-manager=cgroupfs --runtime=runc --events-backend=file)
-limits=(--ulimit nofile=1024:4096 --ulimit nproc=1024:4096)
+# shellcheck source=../lib/podman.sh
+. "$repo/bench/lib/podman.sh"
+limits=("${podman_limits[@]}")
 samplers=()
 
 cleanup() {
   set +e
   for pid in "${samplers[@]}"; do kill "$pid" 2>/dev/null; done
   for id in $("$gantry" ps -aq --no-trunc 2>/dev/null); do "$gantry" rm -f "$id" >/dev/null; done
-  "${podman[@]}" rm -af -t 0 >/dev/null
-  local left
-  if ! left=$("${podman[@]}" ps -aq) || [ -n "$left" ]; then
-    # Never delete podman's storage under running containers: it could not stop them any more.
-    echo "bench: podman's containers are not all gone; remove them with: CONTAINERS_CONF=$CONTAINERS_CONF ${podman[*]} rm -af" >&2
-    return
-  fi
-  "${podman[@]}" system reset -f >/dev/null
-  # podman mounts its overlay directory on itself; that mount is this run's own.
-  if grep -q " $work/podman/overlay " /proc/mounts; then umount "$work/podman/overlay"; fi
+  podman_cleanup || return
   for dir in /sys/fs/cgroup/*/"$GANTRY_CGROUP_PARENT"; do [ -d "$dir" ] && rmdir "$dir"; done
   rm -rf "$work"
 }

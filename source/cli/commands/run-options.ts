@@ -60,6 +60,11 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   { name: 'cap-add', type: 'list', description: 'Add Linux capabilities' },
   { name: 'cap-drop', type: 'list', description: 'Drop Linux capabilities' },
   { name: 'ulimit', type: 'list', description: 'Ulimit options (NAME=SOFT[:HARD])' },
+  {
+    name: 'security-opt',
+    type: 'list',
+    description: 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false]',
+  },
   { name: 'label', short: 'l', type: 'list', description: 'Set metadata on a container (KEY=VALUE)' },
   { name: 'stop-signal', type: 'string', placeholder: 'signal', description: 'Signal to stop the container' },
   {
@@ -116,6 +121,7 @@ export async function createOptionsFrom(
     capAdd: list(options, 'cap-add'),
     capDrop: list(options, 'cap-drop'),
     ulimits: list(options, 'ulimit'),
+    securityOpt: list(options, 'security-opt'),
     labels,
     resources: resourcesFromOptions(options),
     ...deviceOptionsFrom(options),

@@ -2,6 +2,7 @@
  * `create`: turns run options and an image into a stored container record with its own
  * writable layer. Nothing runs yet; start() builds the spec from this record.
  */
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -13,6 +14,8 @@ import {
 import type { DeviceRule, Resources } from '../cgroups/types.js';
 import { validateResources } from '../cgroups/validate.js';
 import { InvalidArgumentError } from '../errors.js';
+import { compileSeccomp } from '../spec/seccomp.js';
+import type { OciSeccomp } from '../spec/types.js';
 import type { ResolvedImage } from '../images/types.js';
 import { generateId, generateName, validateName } from './names.js';
 import { ZERO_TIME, type BindMount, type ContainerRecord, type DeviceMappingRecord } from './record.js';
@@ -47,6 +50,8 @@ export interface CreateOptions {
   deviceCgroupRules?: string[];
   /** --ulimit name=soft[:hard] */
   ulimits?: string[];
+  /** --security-opt: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false]. */
+  securityOpt?: string[];
   labels?: Record<string, string>;
   stopSignal?: string;
   stopTimeout?: number;
@@ -108,6 +113,41 @@ const ULIMIT_NAMES = [
   'stack',
   'as',
 ];
+
+/**
+ * --security-opt values docker users pass: a seccomp profile (a JSON file, read and checked now
+ * so a bad one fails at create) or "unconfined", and no-new-privileges.
+ */
+export function parseSecurityOptions(values: readonly string[]): { seccompProfile?: OciSeccomp } {
+  let seccompProfile: OciSeccomp | undefined;
+  for (const value of values) {
+    const [key, ...rest] = value.split(/[=:]/);
+    const argument = rest.join('=');
+    if (key === 'seccomp' && argument === 'unconfined') continue;
+    if (key === 'seccomp' && argument !== '') {
+      let text: string;
+      try {
+        text = fs.readFileSync(argument, 'utf8');
+      } catch (error) {
+        throw new InvalidArgumentError(`--security-opt seccomp=${argument}: ${(error as Error).message}`);
+      }
+      try {
+        seccompProfile = JSON.parse(text) as OciSeccomp;
+        compileSeccomp(seccompProfile);
+      } catch (error) {
+        throw new InvalidArgumentError(`--security-opt seccomp=${argument}: ${(error as Error).message}`, {
+          hint: 'give an OCI/docker seccomp profile (JSON with defaultAction and syscalls), or seccomp=unconfined',
+        });
+      }
+      continue;
+    }
+    if (key === 'no-new-privileges' && ['', 'true', 'false'].includes(argument)) continue;
+    throw new InvalidArgumentError(`unsupported --security-opt ${JSON.stringify(value)}`, {
+      hint: 'accepted: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges[=true|false]',
+    });
+  }
+  return seccompProfile ? { seccompProfile } : {};
+}
 
 export function parseUlimit(spec: string): { Name: string; Soft: number; Hard: number } {
   const match = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(spec);
@@ -222,6 +262,7 @@ export function buildRecord(
   }
   const mounts = (options.volumes ?? []).map(parseVolume);
   const ulimits = (options.ulimits ?? []).map(parseUlimit);
+  const security = parseSecurityOptions(options.securityOpt ?? []);
   capabilitySet(options.capAdd ?? [], options.capDrop ?? [], options.privileged ?? false); // validates names
   const { resources, devices, deviceCgroupRules } = containerResources(options);
 
@@ -284,6 +325,8 @@ export function buildRecord(
       ...(devices.length > 0 ? { Devices: devices } : {}),
       ...(deviceCgroupRules.length > 0 ? { DeviceCgroupRules: deviceCgroupRules } : {}),
       Ulimits: ulimits,
+      SecurityOpt: options.securityOpt ?? [],
+      ...(security.seccompProfile ? { SeccompProfile: security.seccompProfile } : {}),
     },
     State: {
       Status: 'created',

@@ -3,6 +3,7 @@
  * output where the concept is the same, so `inspect` is mostly a projection of this record.
  */
 import type { Resources } from '../cgroups/types.js';
+import type { OciSeccomp } from '../spec/types.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'removing';
 
@@ -66,6 +67,10 @@ export interface HostConfig {
   /** --device-cgroup-rule values as given (their rules are in Resources.devices). */
   DeviceCgroupRules?: string[];
   Ulimits: { Name: string; Soft: number; Hard: number }[];
+  /** --security-opt values as given. */
+  SecurityOpt?: string[];
+  /** The seccomp profile of --security-opt seccomp=FILE, read at create as docker does. */
+  SeccompProfile?: OciSeccomp;
 }
 
 export interface ContainerState {

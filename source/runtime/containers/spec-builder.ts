@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { CAPABILITIES, DEFAULT_CAPABILITIES, normalizeCapability } from '../spec/capabilities.js';
+import { defaultSeccompProfile } from '../spec/default-seccomp.js';
 import {
   DEFAULT_MASKED_PATHS,
   DEFAULT_MOUNTS,
@@ -87,6 +88,11 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
   if (!hasEnv(env, 'HOME')) env.push(`HOME=${user.home || '/'}`);
 
   const capabilities = capabilitySet(host.CapAdd, host.CapDrop, host.Privileged);
+  // docker's rule: --privileged and seccomp=unconfined run without a filter; a given profile
+  // replaces the default one.
+  const unconfined =
+    host.Privileged || (host.SecurityOpt ?? []).some((o) => /^seccomp[=:]unconfined$/.test(o));
+  const seccomp = unconfined ? undefined : (host.SeccompProfile ?? defaultSeccompProfile(capabilities));
   const namespaces: OciNamespace[] = [
     { type: 'pid' },
     { type: 'ipc' },
@@ -141,7 +147,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
         soft: u.Soft,
         hard: u.Hard,
       })),
-      noNewPrivileges: !host.Privileged,
+      noNewPrivileges: !host.Privileged && !(host.SecurityOpt ?? []).includes('no-new-privileges=false'),
       oomScoreAdj: 0,
     },
     root: { path: inputs.rootfs, readonly: host.ReadonlyRootfs },
@@ -165,6 +171,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
             })),
           }
         : {}),
+      ...(seccomp ? { seccomp } : {}),
       maskedPaths: host.Privileged ? [] : [...DEFAULT_MASKED_PATHS],
       readonlyPaths: host.Privileged ? [] : [...DEFAULT_READONLY_PATHS],
     },

@@ -295,6 +295,63 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
     expect(nonRoot.stdout).toContain('0000000000000000');
   });
 
+  it('filters syscalls with seccomp: the default profile, a profile of ours, or unconfined', async () => {
+    const status = await engine.gantry(['run', '--rm', 'demo', 'grep', '^Seccomp:', '/proc/self/status']);
+    expect(status.stdout).toMatch(/Seccomp:\s+2/);
+    // Creating a user namespace is a clone flag the default profile refuses without CAP_SYS_ADMIN.
+    const unshare = await engine.gantry([
+      'run',
+      '--rm',
+      'demo',
+      'sh',
+      '-c',
+      'unshare -U true 2>&1; echo rc=$?',
+    ]);
+    expect(unshare.stdout).toMatch(/rc=[1-9]/);
+    const unconfined = await engine.gantry([
+      'run',
+      '--rm',
+      '--security-opt',
+      'seccomp=unconfined',
+      'demo',
+      'grep',
+      '^Seccomp:',
+      '/proc/self/status',
+    ]);
+    expect(unconfined.stdout).toMatch(/Seccomp:\s+0/);
+    const profile = path.join(engine.root, 'no-mkdir.json');
+    fs.writeFileSync(
+      profile,
+      JSON.stringify({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+      }),
+    );
+    const custom = await engine.gantry([
+      'run',
+      '--rm',
+      '--security-opt',
+      `seccomp=${profile}`,
+      'demo',
+      'sh',
+      '-c',
+      'mkdir /tmp/x || echo refused',
+    ]);
+    expect(custom.stdout).toContain('refused');
+    const bad = await engine.gantry([
+      'run',
+      '--rm',
+      '--security-opt',
+      'seccomp=/no/such.json',
+      'demo',
+      'true',
+    ]);
+    expect(bad.exitCode).toBe(125);
+    expect(bad.stderr).toContain('--security-opt seccomp=/no/such.json');
+    const unknown = await engine.gantry(['run', '--rm', '--security-opt', 'label=disable', 'demo', 'true']);
+    expect(unknown.stderr).toContain('accepted: seccomp=unconfined');
+  });
+
   it('applies --ulimit and --read-only', async () => {
     const limits = await engine.gantry([
       'run',
