@@ -149,7 +149,11 @@ export class FileLock {
   }
 }
 
-export async function withLock<T>(file: string, action: () => Promise<T>, options?: { shared?: boolean }): Promise<T> {
+export async function withLock<T>(
+  file: string,
+  action: () => Promise<T>,
+  options?: { shared?: boolean },
+): Promise<T> {
   const lock = await FileLock.acquire(file, options);
   try {
     return await action();

@@ -6,7 +6,8 @@ import { ConflictError } from '../../runtime/errors.js';
 export const spec: CommandSpec = {
   name: 'attach',
   usage: 'attach [OPTIONS] CONTAINER',
-  description: "Attach local standard input, output, and error streams to a running container (Ctrl-P Ctrl-Q detaches)",
+  description:
+    'Attach local standard input, output, and error streams to a running container (Ctrl-P Ctrl-Q detaches)',
   minArgs: 1,
   maxArgs: 1,
   options: [{ name: 'no-stdin', type: 'boolean', description: 'Do not attach STDIN' }],
@@ -23,7 +24,10 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   for (const signal of signals) process.on(signal, ignore);
   try {
     const stdin = record.Config.OpenStdin && !bool(parsed.options, 'no-stdin');
-    const handle = await attach(engine.containers.dir(record.Id), 'attach.sock', { tty: record.Config.Tty, stdin });
+    const handle = await attach(engine.containers.dir(record.Id), 'attach.sock', {
+      tty: record.Config.Tty,
+      stdin,
+    });
     const code = await handle.exit;
     await engine.get(record.Id).catch(() => undefined);
     return code;

@@ -3,7 +3,11 @@ import type { ContainerRecord } from '../../runtime/containers/record.js';
 import type { Engine } from '../../runtime/containers/engine.js';
 import { NotFoundError } from '../../runtime/errors.js';
 
-export async function runAttached(engine: Engine, record: ContainerRecord, attach: { stdin: boolean; tty: boolean }): Promise<number> {
+export async function runAttached(
+  engine: Engine,
+  record: ContainerRecord,
+  attach: { stdin: boolean; tty: boolean },
+): Promise<number> {
   if (attach.tty && attach.stdin && !process.stdin.isTTY) {
     await engine.remove(record.Id, { force: true }).catch(() => undefined);
     process.stderr.write('gantry: the input device is not a TTY; use -i without -t to pipe input\n');
@@ -15,7 +19,9 @@ export async function runAttached(engine: Engine, record: ContainerRecord, attac
   for (const signal of signals) process.on(signal, ignore);
   try {
     const consoleSize =
-      attach.tty && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+      attach.tty && process.stdout.isTTY
+        ? { rows: process.stdout.rows, cols: process.stdout.columns }
+        : undefined;
     let started;
     try {
       started = await engine.start(record.Id, {
@@ -23,7 +29,8 @@ export async function runAttached(engine: Engine, record: ContainerRecord, attac
         ...(consoleSize ? { consoleSize } : {}),
       });
     } catch (error) {
-      if (record.HostConfig.AutoRemove) await engine.remove(record.Id, { force: true }).catch(() => undefined);
+      if (record.HostConfig.AutoRemove)
+        await engine.remove(record.Id, { force: true }).catch(() => undefined);
       throw error;
     }
     const code = await started.attached!.exit;

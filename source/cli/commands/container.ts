@@ -13,7 +13,9 @@ export const spec: CommandSpec = {
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const [subcommand, id] = parsed.args;
   if (subcommand !== 'cleanup') {
-    context.stderr.write(`gantry: unknown container subcommand ${JSON.stringify(subcommand)}; accepted: cleanup\n`);
+    context.stderr.write(
+      `gantry: unknown container subcommand ${JSON.stringify(subcommand)}; accepted: cleanup\n`,
+    );
     return 125;
   }
   const engine = await context.engine();

@@ -4,15 +4,25 @@ import { write, type CommandContext } from '../context.js';
 export const spec: CommandSpec = {
   name: 'exec',
   usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]',
-  description: "Execute a command in a running container (in all of its namespaces and its cgroup)",
+  description: 'Execute a command in a running container (in all of its namespaces and its cgroup)',
   stopAtFirstPositional: true,
   minArgs: 2,
   options: [
-    { name: 'detach', short: 'd', type: 'boolean', description: 'Detached mode: run command in the background' },
+    {
+      name: 'detach',
+      short: 'd',
+      type: 'boolean',
+      description: 'Detached mode: run command in the background',
+    },
     { name: 'env', short: 'e', type: 'list', description: 'Set environment variables' },
     { name: 'interactive', short: 'i', type: 'boolean', description: 'Keep STDIN open' },
     { name: 'tty', short: 't', type: 'boolean', description: 'Allocate a pseudo-TTY' },
-    { name: 'user', short: 'u', type: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+    {
+      name: 'user',
+      short: 'u',
+      type: 'string',
+      description: 'Username or UID (format: <name|uid>[:<group|gid>])',
+    },
     { name: 'workdir', short: 'w', type: 'string', description: 'Working directory inside the container' },
   ],
 };

@@ -30,7 +30,11 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
       { name: 'quiet', short: 'q', type: 'boolean', description: 'Only show image IDs' },
       { name: 'no-trunc', type: 'boolean', description: "Don't truncate output" },
       { name: 'json', type: 'boolean', description: 'Print a JSON array' },
-      { name: 'format', type: 'string', description: 'Format each image with a template, e.g. "{{.Repository}}:{{.Tag}}"' },
+      {
+        name: 'format',
+        type: 'string',
+        description: 'Format each image with a template, e.g. "{{.Repository}}:{{.Tag}}"',
+      },
     ],
   },
   rm: {
@@ -38,15 +42,30 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
     usage: 'image rm [OPTIONS] IMAGE [IMAGE...]',
     description: 'Remove one or more images (layers are freed only when nothing else uses them)',
     minArgs: 1,
-    options: [{ name: 'force', short: 'f', type: 'boolean', description: 'Remove by ID even with several names, untag images in use' }],
+    options: [
+      {
+        name: 'force',
+        short: 'f',
+        type: 'boolean',
+        description: 'Remove by ID even with several names, untag images in use',
+      },
+    ],
   },
   import: {
     name: 'image import',
     usage: 'image import [OPTIONS] PATH [NAME[:TAG]]',
-    description: 'Import an OCI image layout directory, an OCI archive or a docker-archive tarball (detected from content; layers plain, gzip or zstd)',
+    description:
+      'Import an OCI image layout directory, an OCI archive or a docker-archive tarball (detected from content; layers plain, gzip or zstd)',
     minArgs: 1,
     maxArgs: 2,
-    options: [{ name: 'platform', type: 'string', placeholder: 'os/arch[/variant]', description: 'Platform to pick from a multi-platform index (default: this host)' }],
+    options: [
+      {
+        name: 'platform',
+        type: 'string',
+        placeholder: 'os/arch[/variant]',
+        description: 'Platform to pick from a multi-platform index (default: this host)',
+      },
+    ],
   },
   export: {
     name: 'image export',
@@ -56,14 +75,23 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
     maxArgs: 2,
     aliases: ['save'],
     options: [
-      { name: 'format', type: 'string', placeholder: 'oci|oci-archive|docker-archive', description: 'Output format (default docker-archive, as docker save and podman save)' },
+      {
+        name: 'format',
+        type: 'string',
+        placeholder: 'oci|oci-archive|docker-archive',
+        description: 'Output format (default docker-archive, as docker save and podman save)',
+      },
       { name: 'quiet', short: 'q', type: 'boolean', description: 'Print nothing on success' },
     ],
   },
   pull: { ...pullSpec, name: 'image pull', usage: pullSpec.usage.replace(/^pull/, 'image pull') },
   push: { ...pushSpec, name: 'image push', usage: pushSpec.usage.replace(/^push/, 'image push') },
   tree: treeSpec,
-  history: { ...historySpec, name: 'image history', usage: historySpec.usage.replace(/^history/, 'image history') },
+  history: {
+    ...historySpec,
+    name: 'image history',
+    usage: historySpec.usage.replace(/^history/, 'image history'),
+  },
   prune: pruneSpec,
   'from-host': {
     name: 'image from-host',
@@ -86,7 +114,9 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
     usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]',
     description: 'Display detailed information on images',
     minArgs: 1,
-    options: [{ name: 'format', short: 'f', type: 'string', description: 'Format the output using a template' }],
+    options: [
+      { name: 'format', short: 'f', type: 'string', description: 'Format the output using a template' },
+    ],
   },
 };
 
@@ -107,12 +137,19 @@ export interface ImageRow {
 }
 
 /** One row per name (an untagged image gets one <none> row), with docker's size split. */
-export function imageRows(records: readonly ImageRecord[], containersByImage: Map<string, number>): ImageRow[] {
+export function imageRows(
+  records: readonly ImageRecord[],
+  containersByImage: Map<string, number>,
+): ImageRow[] {
   const layerUsers = new Map<string, number>();
-  for (const record of records) for (const layer of new Set(record.layers.map((l) => l.chainId))) layerUsers.set(layer, (layerUsers.get(layer) ?? 0) + 1);
+  for (const record of records)
+    for (const layer of new Set(record.layers.map((l) => l.chainId)))
+      layerUsers.set(layer, (layerUsers.get(layer) ?? 0) + 1);
   const rows: ImageRow[] = [];
   for (const record of records) {
-    const unique = record.layers.filter((l) => layerUsers.get(l.chainId) === 1).reduce((sum, l) => sum + l.size, 0);
+    const unique = record.layers
+      .filter((l) => layerUsers.get(l.chainId) === 1)
+      .reduce((sum, l) => sum + l.size, 0);
     const base = {
       ID: record.id.replace(/^sha256:/, '').slice(0, 12),
       Id: record.id,
@@ -135,14 +172,17 @@ export function imageRows(records: readonly ImageRecord[], containersByImage: Ma
       rows.push({ ...base, Repository: repository, Tag: tag });
     }
   }
-  return rows.sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt) || a.Repository.localeCompare(b.Repository));
+  return rows.sort(
+    (a, b) => b.CreatedAt.localeCompare(a.CreatedAt) || a.Repository.localeCompare(b.Repository),
+  );
 }
 
 export async function listImages(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
   const records = await engine.images.list();
   const counts = new Map<string, number>();
-  for (const container of (await engine.containers.list()).records) counts.set(container.Image, (counts.get(container.Image) ?? 0) + 1);
+  for (const container of (await engine.containers.list()).records)
+    counts.set(container.Image, (counts.get(container.Image) ?? 0) + 1);
   const rows = imageRows(records, counts);
   const full = bool(parsed.options, 'no-trunc');
   if (bool(parsed.options, 'quiet')) {
@@ -155,13 +195,22 @@ export async function listImages(parsed: ParsedArgs, context: CommandContext): P
   }
   const format = str(parsed.options, 'format');
   if (format !== undefined) {
-    for (const row of rows) write(context.stdout, format === 'json' ? JSON.stringify(row) : renderTemplate(format, row));
+    for (const row of rows)
+      write(context.stdout, format === 'json' ? JSON.stringify(row) : renderTemplate(format, row));
     return 0;
   }
   context.stdout.write(
     table(
       ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE'],
-      rows.map((r) => [r.Repository, r.Tag, full ? r.Id : r.ID, r.CreatedSince, humanSize(r.Size), humanSize(r.SharedSize), humanSize(r.UniqueSize)]),
+      rows.map((r) => [
+        r.Repository,
+        r.Tag,
+        full ? r.Id : r.ID,
+        r.CreatedSince,
+        humanSize(r.Size),
+        humanSize(r.SharedSize),
+        humanSize(r.UniqueSize),
+      ]),
     ),
   );
   return 0;
@@ -169,9 +218,13 @@ export async function listImages(parsed: ParsedArgs, context: CommandContext): P
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const [name, ...rest] = parsed.args;
-  const entry = Object.entries(SUBCOMMANDS).find(([key, value]) => key === name || value.aliases?.includes(name!));
+  const entry = Object.entries(SUBCOMMANDS).find(
+    ([key, value]) => key === name || value.aliases?.includes(name!),
+  );
   if (!entry) {
-    throw new UsageError(`unknown image command ${JSON.stringify(name)}; accepted: ${Object.keys(SUBCOMMANDS).join(', ')}\nSee 'gantry image --help'.`);
+    throw new UsageError(
+      `unknown image command ${JSON.stringify(name)}; accepted: ${Object.keys(SUBCOMMANDS).join(', ')}\nSee 'gantry image --help'.`,
+    );
   }
   const [subcommand, subSpec] = entry;
   const sub = parseArgs(subSpec, rest);
@@ -201,20 +254,37 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       const platform = str(sub.options, 'platform');
       let store = engine.images;
       if (platform !== undefined) {
-        const [{ ImageStore }, { parsePlatform }] = await Promise.all([import('../../runtime/images/store.js'), import('../../runtime/images/import/platform.js')]);
+        const [{ ImageStore }, { parsePlatform }] = await Promise.all([
+          import('../../runtime/images/store.js'),
+          import('../../runtime/images/import/platform.js'),
+        ]);
         store = new ImageStore(engine.layout, { platform: parsePlatform(platform) });
       }
       const records = await store.import(sub.args[0]!, sub.args[1] ? { name: sub.args[1] } : {});
-      for (const record of records) write(context.stdout, `Imported ${record.names.join(', ') || '<none>'} ${record.id}`);
+      for (const record of records)
+        write(context.stdout, `Imported ${record.names.join(', ') || '<none>'} ${record.id}`);
       return 0;
     }
     case 'export': {
-      const { exportImage, parseExportFormat, DEFAULT_EXPORT_FORMAT } = await import('../../runtime/images/export/write.js');
+      const { exportImage, parseExportFormat, DEFAULT_EXPORT_FORMAT } =
+        await import('../../runtime/images/export/write.js');
       const format = str(sub.options, 'format');
-      const result = await exportImage(engine.images, sub.args[0]!, sub.args[1]!, format === undefined ? DEFAULT_EXPORT_FORMAT : parseExportFormat(format));
+      const result = await exportImage(
+        engine.images,
+        sub.args[0]!,
+        sub.args[1]!,
+        format === undefined ? DEFAULT_EXPORT_FORMAT : parseExportFormat(format),
+      );
       if (!bool(sub.options, 'quiet')) {
-        write(context.stdout, `Exported ${result.name ?? result.imageId} to ${result.path} (${result.format}, manifest ${result.manifestDigest})`);
-        if (result.rewritten) write(context.stdout, `Note: some layer blobs were rebuilt from the unpacked layers; the exported image ID is ${result.imageId}`);
+        write(
+          context.stdout,
+          `Exported ${result.name ?? result.imageId} to ${result.path} (${result.format}, manifest ${result.manifestDigest})`,
+        );
+        if (result.rewritten)
+          write(
+            context.stdout,
+            `Note: some layer blobs were rebuilt from the unpacked layers; the exported image ID is ${result.imageId}`,
+          );
       }
       return 0;
     }
@@ -250,7 +320,8 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
         }
       }
       const format = str(sub.options, 'format');
-      if (format !== undefined) for (const result of results) write(context.stdout, renderTemplate(format, result));
+      if (format !== undefined)
+        for (const result of results) write(context.stdout, renderTemplate(format, result));
       else write(context.stdout, JSON.stringify(results, null, 4));
       return failed;
     }

@@ -7,10 +7,15 @@ import { NotFoundError } from '../../runtime/errors.js';
 export const spec: CommandSpec = {
   name: 'inspect',
   usage: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
-  description: 'Display detailed information on containers or images (JSON shaped like docker\'s)',
+  description: "Display detailed information on containers or images (JSON shaped like docker's)",
   minArgs: 1,
   options: [
-    { name: 'format', short: 'f', type: 'string', description: 'Format the output using a template, e.g. "{{.State.Pid}}"' },
+    {
+      name: 'format',
+      short: 'f',
+      type: 'string',
+      description: 'Format the output using a template, e.g. "{{.State.Pid}}"',
+    },
     { name: 'type', type: 'string', description: 'Only look for this type: container or image' },
   ],
 };
@@ -19,7 +24,9 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   const engine = await context.engine();
   const type = str(parsed.options, 'type');
   if (type !== undefined && type !== 'container' && type !== 'image') {
-    context.stderr.write(`gantry: invalid --type ${JSON.stringify(type)}: accepted are container and image\n`);
+    context.stderr.write(
+      `gantry: invalid --type ${JSON.stringify(type)}: accepted are container and image\n`,
+    );
     return 125;
   }
   const results: unknown[] = [];
@@ -47,7 +54,8 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     }
   }
   const format = str(parsed.options, 'format');
-  if (format !== undefined) for (const result of results) write(context.stdout, renderTemplate(format, result));
+  if (format !== undefined)
+    for (const result of results) write(context.stdout, renderTemplate(format, result));
   else write(context.stdout, JSON.stringify(results, null, 4));
   return failed;
 }

@@ -8,7 +8,14 @@ export const spec: CommandSpec = {
   usage: 'kill [OPTIONS] CONTAINER [CONTAINER...]',
   description: 'Kill one or more running containers',
   minArgs: 1,
-  options: [{ name: 'signal', short: 's', type: 'string', description: 'Signal to send to the container (default SIGKILL)' }],
+  options: [
+    {
+      name: 'signal',
+      short: 's',
+      type: 'string',
+      description: 'Signal to send to the container (default SIGKILL)',
+    },
+  ],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {

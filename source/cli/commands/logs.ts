@@ -12,7 +12,12 @@ export const spec: CommandSpec = {
   options: [
     { name: 'follow', short: 'f', type: 'boolean', description: 'Follow log output' },
     { name: 'timestamps', short: 't', type: 'boolean', description: 'Show timestamps' },
-    { name: 'tail', short: 'n', type: 'string', description: 'Number of lines to show from the end of the logs (default "all")' },
+    {
+      name: 'tail',
+      short: 'n',
+      type: 'string',
+      description: 'Number of lines to show from the end of the logs (default "all")',
+    },
     { name: 'since', type: 'string', description: 'Show logs since a timestamp or relative time (e.g. 42m)' },
     { name: 'until', type: 'string', description: 'Show logs before a timestamp or relative time' },
   ],
@@ -21,7 +26,9 @@ export const spec: CommandSpec = {
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const tailText = str(parsed.options, 'tail') ?? 'all';
   if (tailText !== 'all' && !/^\d+$/.test(tailText)) {
-    throw new InvalidArgumentError(`invalid --tail ${JSON.stringify(tailText)}: give a number of lines or "all"`);
+    throw new InvalidArgumentError(
+      `invalid --tail ${JSON.stringify(tailText)}: give a number of lines or "all"`,
+    );
   }
   const since = str(parsed.options, 'since');
   const until = str(parsed.options, 'until');

@@ -11,11 +11,20 @@ export const spec: CommandSpec = {
   description: 'List containers',
   maxArgs: 0,
   options: [
-    { name: 'all', short: 'a', type: 'boolean', description: 'Show all containers (default shows just running)' },
+    {
+      name: 'all',
+      short: 'a',
+      type: 'boolean',
+      description: 'Show all containers (default shows just running)',
+    },
     { name: 'quiet', short: 'q', type: 'boolean', description: 'Only display container IDs' },
     { name: 'no-trunc', type: 'boolean', description: "Don't truncate output" },
     { name: 'json', type: 'boolean', description: 'Print a JSON array (one object per container)' },
-    { name: 'format', type: 'string', description: 'Format each container with a template, e.g. "{{.Names}} {{.State}}"' },
+    {
+      name: 'format',
+      type: 'string',
+      description: 'Format each container with a template, e.g. "{{.Names}} {{.State}}"',
+    },
   ],
 };
 
@@ -44,19 +53,32 @@ export function psRow(record: ContainerRecord, now = Date.now()): Record<string,
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
   const { records, damaged } = await engine.list({ all: bool(parsed.options, 'all') });
-  for (const bad of damaged) context.stderr.write(`gantry: skipping container ${bad.id.slice(0, 12)}: ${bad.error.message}\n`);
+  for (const bad of damaged)
+    context.stderr.write(`gantry: skipping container ${bad.id.slice(0, 12)}: ${bad.error.message}\n`);
   const now = Date.now();
   if (bool(parsed.options, 'quiet')) {
-    for (const record of records) write(context.stdout, bool(parsed.options, 'no-trunc') ? record.Id : record.Id.slice(0, 12));
+    for (const record of records)
+      write(context.stdout, bool(parsed.options, 'no-trunc') ? record.Id : record.Id.slice(0, 12));
     return 0;
   }
   if (bool(parsed.options, 'json')) {
-    write(context.stdout, JSON.stringify(records.map((r) => psRow(r, now)), null, 2));
+    write(
+      context.stdout,
+      JSON.stringify(
+        records.map((r) => psRow(r, now)),
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   const format = str(parsed.options, 'format');
   if (format !== undefined) {
-    for (const record of records) write(context.stdout, format === 'json' ? JSON.stringify(psRow(record, now)) : renderTemplate(format, psRow(record, now)));
+    for (const record of records)
+      write(
+        context.stdout,
+        format === 'json' ? JSON.stringify(psRow(record, now)) : renderTemplate(format, psRow(record, now)),
+      );
     return 0;
   }
   const full = bool(parsed.options, 'no-trunc');
@@ -69,6 +91,8 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     '',
     r.Name,
   ]);
-  context.stdout.write(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows));
+  context.stdout.write(
+    table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows),
+  );
   return 0;
 }

@@ -7,7 +7,15 @@ export const spec: CommandSpec = {
   usage: 'restart [OPTIONS] CONTAINER [CONTAINER...]',
   description: 'Restart one or more containers',
   minArgs: 1,
-  options: [{ name: 'time', short: 't', type: 'number', placeholder: 'seconds', description: 'Seconds to wait before killing the container (default 10)' }],
+  options: [
+    {
+      name: 'time',
+      short: 't',
+      type: 'number',
+      placeholder: 'seconds',
+      description: 'Seconds to wait before killing the container (default 10)',
+    },
+  ],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {

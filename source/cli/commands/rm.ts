@@ -7,7 +7,14 @@ export const spec: CommandSpec = {
   usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]',
   description: 'Remove one or more containers',
   minArgs: 1,
-  options: [{ name: 'force', short: 'f', type: 'boolean', description: 'Force the removal of a running container (uses SIGKILL)' }],
+  options: [
+    {
+      name: 'force',
+      short: 'f',
+      type: 'boolean',
+      description: 'Force the removal of a running container (uses SIGKILL)',
+    },
+  ],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {

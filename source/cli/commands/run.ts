@@ -10,7 +10,15 @@ export const spec: CommandSpec = {
   description: 'Create and run a new container from an image',
   stopAtFirstPositional: true,
   minArgs: 1,
-  options: [{ name: 'detach', short: 'd', type: 'boolean', description: 'Run container in background and print container ID' }, ...CREATE_OPTIONS],
+  options: [
+    {
+      name: 'detach',
+      short: 'd',
+      type: 'boolean',
+      description: 'Run container in background and print container ID',
+    },
+    ...CREATE_OPTIONS,
+  ],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
@@ -21,7 +29,8 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     try {
       await engine.start(record.Id);
     } catch (error) {
-      if (record.HostConfig.AutoRemove) await engine.remove(record.Id, { force: true }).catch(() => undefined);
+      if (record.HostConfig.AutoRemove)
+        await engine.remove(record.Id, { force: true }).catch(() => undefined);
       throw error;
     }
     write(context.stdout, record.Id);

@@ -22,7 +22,10 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       return 125;
     }
     const record = await engine.get(parsed.args[0]!);
-    return runAttached(engine, record, { stdin: bool(parsed.options, 'interactive'), tty: record.Config.Tty });
+    return runAttached(engine, record, {
+      stdin: bool(parsed.options, 'interactive'),
+      tty: record.Config.Tty,
+    });
   }
   let failed = 0;
   for (const reference of parsed.args) {

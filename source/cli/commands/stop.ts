@@ -7,7 +7,15 @@ export const spec: CommandSpec = {
   usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]',
   description: 'Stop one or more running containers (SIGTERM, then SIGKILL after the timeout)',
   minArgs: 1,
-  options: [{ name: 'time', short: 't', type: 'number', placeholder: 'seconds', description: 'Seconds to wait before killing the container (default 10)' }],
+  options: [
+    {
+      name: 'time',
+      short: 't',
+      type: 'number',
+      placeholder: 'seconds',
+      description: 'Seconds to wait before killing the container (default 10)',
+    },
+  ],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {

@@ -17,7 +17,16 @@ import { readJsonIfExists } from '../fsutil.js';
 import { ImageStore } from '../images/store.js';
 import type { ResolvedImage } from '../images/types.js';
 import { planFromSpec } from '../init/from-spec.js';
-import { attach, ContainerStartError, decodeField, execError, startExec, startMonitor, type AttachHandle, type ExecHandle } from '../init/helper.js';
+import {
+  attach,
+  ContainerStartError,
+  decodeField,
+  execError,
+  startExec,
+  startMonitor,
+  type AttachHandle,
+  type ExecHandle,
+} from '../init/helper.js';
 import type { HelperPlan } from '../init/plan.js';
 import { StateLayout, type EngineOptions } from '../paths.js';
 import { parseSignal } from '../signals.js';
@@ -104,7 +113,8 @@ export class Engine {
 
   get images(): ImageStore {
     this.imageStore ??= new ImageStore(this.layout, {
-      isImageInUse: async (imageId) => (await this.containers.list()).records.some((r) => r.Image === imageId),
+      isImageInUse: async (imageId) =>
+        (await this.containers.list()).records.some((r) => r.Image === imageId),
     });
     return this.imageStore;
   }
@@ -127,7 +137,8 @@ export class Engine {
 
   private async withLock<T>(id: string, action: () => Promise<T>): Promise<T> {
     const lock = await this.containers.lock(id, { wait: true, timeoutMs: 60_000 });
-    if (!lock) throw new ConflictError(`container ${id.slice(0, 12)} is busy: another gantry process holds its lock`);
+    if (!lock)
+      throw new ConflictError(`container ${id.slice(0, 12)} is busy: another gantry process holds its lock`);
     try {
       return await action();
     } finally {
@@ -138,13 +149,16 @@ export class Engine {
   // ---------------------------------------------------------------- reading and reconciling
 
   /** All containers (running only unless `all`), reconciled; damaged records are skipped. */
-  async list(options: { all?: boolean } = {}): Promise<{ records: ContainerRecord[]; damaged: { id: string; error: Error }[] }> {
+  async list(
+    options: { all?: boolean } = {},
+  ): Promise<{ records: ContainerRecord[]; damaged: { id: string; error: Error }[] }> {
     const { records, damaged, incomplete } = await this.containers.list();
     for (const id of incomplete) await this.containers.sweepIncomplete(id).catch(() => false);
     const refreshed: ContainerRecord[] = [];
     for (const record of records) {
       const current = await this.refresh(record);
-      if (current && (options.all || current.State.Status === 'running' || current.State.Status === 'paused')) refreshed.push(current);
+      if (current && (options.all || current.State.Status === 'running' || current.State.Status === 'paused'))
+        refreshed.push(current);
     }
     refreshed.sort((a, b) => b.Created.localeCompare(a.Created));
     return { records: refreshed, damaged };
@@ -162,7 +176,10 @@ export class Engine {
    * gone. Returns undefined when the container was auto-removed. Never blocks on a lock: if
    * another process holds it, that process is changing the state and the record is returned as is.
    */
-  async refresh(record: ContainerRecord, options: { waitForLock?: boolean } = {}): Promise<ContainerRecord | undefined> {
+  async refresh(
+    record: ContainerRecord,
+    options: { waitForLock?: boolean } = {},
+  ): Promise<ContainerRecord | undefined> {
     // The exec fifo only exists while a start is in progress; with the lock free it means the
     // process that was starting the container was killed.
     if (fs.existsSync(this.file(record.Id, FILES.fifo))) {
@@ -194,7 +211,9 @@ export class Engine {
    * container's process still waits at the exec fifo (or the helper is still setting it up).
    * Everything it left is found through the cgroup, whose path follows from the id alone.
    */
-  private async recoverInterruptedStart(record: ContainerRecord): Promise<ContainerRecord | undefined | 'busy'> {
+  private async recoverInterruptedStart(
+    record: ContainerRecord,
+  ): Promise<ContainerRecord | undefined | 'busy'> {
     const lock = await this.lock(record.Id, false);
     if (!lock) return 'busy';
     try {
@@ -218,7 +237,8 @@ export class Engine {
       if (wasRunning) {
         const finalized = await this.finalize(current);
         if (finalized) {
-          finalized.State.Error = 'the start was interrupted: the gantry process starting the container was killed';
+          finalized.State.Error =
+            'the start was interrupted: the gantry process starting the container was killed';
           await this.containers.save(finalized);
         }
         return finalized;
@@ -239,13 +259,17 @@ export class Engine {
       record.State.ExitCode = exit.exitCode;
       record.State.OOMKilled = exit.oomKilled;
       record.State.FinishedAt = exit.finishedAt;
-      if (exit.execErrno) record.State.Error = execError(exit.execErrno, record.Config.Entrypoint[0] ?? record.Config.Cmd[0] ?? '').message;
+      if (exit.execErrno)
+        record.State.Error = execError(
+          exit.execErrno,
+          record.Config.Entrypoint[0] ?? record.Config.Cmd[0] ?? '',
+        ).message;
       else if (exit.error) record.State.Error = decodeField(exit.error);
     } else {
       // The monitor died without writing a status (killed with -9): end what it left running.
       if (record.InitProcess && isAlive(record.InitProcess)) this.signalProcess(record.InitProcess, 9);
       record.State.ExitCode = 137;
-      record.State.Error = 'the container\'s monitor process ended unexpectedly';
+      record.State.Error = "the container's monitor process ended unexpectedly";
       record.State.FinishedAt = new Date().toISOString();
     }
     record.State.Status = 'exited';
@@ -343,14 +367,20 @@ export class Engine {
 
   private resolveRecordUser(record: ContainerRecord) {
     const layers = this.layerStack(record);
-    return resolveUser(record.Config.User, readLayeredFile(layers, '/etc/passwd'), readLayeredFile(layers, '/etc/group'));
+    return resolveUser(
+      record.Config.User,
+      readLayeredFile(layers, '/etc/passwd'),
+      readLayeredFile(layers, '/etc/group'),
+    );
   }
 
   private overlayData(record: ContainerRecord): { data: string; cwd: string } {
     const dir = this.containers.dir(record.Id);
     const cwd = this.layout.layers;
     // Relative lowerdirs keep the mount data under a page for deep images.
-    const lower = [...record.LayerDirs].reverse().map((layer) => (layer.startsWith(`${cwd}/`) ? path.relative(cwd, layer) : layer));
+    const lower = [...record.LayerDirs]
+      .reverse()
+      .map((layer) => (layer.startsWith(`${cwd}/`) ? path.relative(cwd, layer) : layer));
     let data = `lowerdir=${lower.join(':')},upperdir=${dir}/upper,workdir=${dir}/work`;
     if (fs.existsSync('/sys/module/overlay/parameters/index')) data += ',index=off';
     if (data.length > 4000) {
@@ -373,24 +403,31 @@ export class Engine {
     ];
   }
 
-  async start(reference: string, options: StartOptions = {}): Promise<{ record: ContainerRecord; attached?: AttachHandle }> {
+  async start(
+    reference: string,
+    options: StartOptions = {},
+  ): Promise<{ record: ContainerRecord; attached?: AttachHandle }> {
     const id = await this.containers.resolveId(reference);
     const lock = await this.containers.lock(id, { wait: true, timeoutMs: 60_000 });
-    if (!lock) throw new ConflictError(`container ${id.slice(0, 12)} is busy: another gantry process holds its lock`);
+    if (!lock)
+      throw new ConflictError(`container ${id.slice(0, 12)} is busy: another gantry process holds its lock`);
     let record: ContainerRecord;
     try {
       record = await this.containers.load(id);
       if (record.State.Status === 'running' || record.State.Status === 'paused') {
         const exit = await readJsonIfExists<ExitStatus>(this.file(id, FILES.exit)).catch(() => undefined);
         if (!exit && isAlive(record.Monitor)) {
-          if (options.attach) throw new ConflictError(`container ${record.Name} is already running; use \`gantry attach\``);
+          if (options.attach)
+            throw new ConflictError(`container ${record.Name} is already running; use \`gantry attach\``);
           return { record };
         }
         const finalized = await this.finalize(record);
-        if (!finalized) throw new NotFoundError(`no such container: ${reference} (it was removed when it stopped)`);
+        if (!finalized)
+          throw new NotFoundError(`no such container: ${reference} (it was removed when it stopped)`);
         record = finalized;
       }
-      if (record.State.Status === 'removing') throw new NotFoundError(`no such container: ${reference} (it is being removed)`);
+      if (record.State.Status === 'removing')
+        throw new NotFoundError(`no such container: ${reference} (it is being removed)`);
       await this.launch(record, options);
       // The lock is held until the process is released from the exec fifo: a start that is
       // killed half-way is then recognisable (fifo present, lock free) and refresh() undoes it.
@@ -411,9 +448,14 @@ export class Engine {
   /** Sets everything up and starts the monitor; the process waits at the exec fifo (lock held). */
   private async launch(record: ContainerRecord, options: StartOptions): Promise<void> {
     const dir = this.containers.dir(record.Id);
-    for (const name of [FILES.exit, FILES.fifo, FILES.attach]) await fsp.rm(path.join(dir, name), { force: true });
+    for (const name of [FILES.exit, FILES.fifo, FILES.attach])
+      await fsp.rm(path.join(dir, name), { force: true });
     const user = this.resolveRecordUser(record);
-    const etcFiles = await writeEtcFiles(dir, record.Config.Hostname || 'localhost', record.HostConfig.NetworkMode);
+    const etcFiles = await writeEtcFiles(
+      dir,
+      record.Config.Hostname || 'localhost',
+      record.HostConfig.NetworkMode,
+    );
     trace('launch: etc files');
     const spec: OciSpec = buildSpec({
       record,
@@ -531,7 +573,10 @@ export class Engine {
     if (record.State.Status !== 'running' && record.State.Status !== 'paused') {
       throw new ConflictError(`cannot kill container ${record.Name}: container is not running`);
     }
-    if (record.State.Status === 'paused' && number === 9) await this.cgroup(record).thaw().catch(() => undefined);
+    if (record.State.Status === 'paused' && number === 9)
+      await this.cgroup(record)
+        .thaw()
+        .catch(() => undefined);
     if (!record.InitProcess || !this.signalProcess(record.InitProcess, number)) {
       return (await this.refresh(record)) ?? record;
     }
@@ -556,7 +601,10 @@ export class Engine {
     const paused = record.State.Status === 'paused';
     if (record.InitProcess) {
       this.signalProcess(record.InitProcess, parseSignal(record.Config.StopSignal || 'SIGTERM'));
-      if (paused) await this.cgroup(record).thaw().catch(() => undefined);
+      if (paused)
+        await this.cgroup(record)
+          .thaw()
+          .catch(() => undefined);
       if (!(await this.waitForExit(record, timeout * 1000))) {
         this.signalProcess(record.InitProcess, 9);
         await this.waitForExit(record, 10_000);
@@ -587,7 +635,13 @@ export class Engine {
       if (!options.force) throw error;
       // A damaged record: remove what we can find, its cgroup by id.
       await this.withLock(id, async () => {
-        await createCgroupManager({ cgroupRoot: this.options.cgroupRoot, parent: this.options.cgroupParent, name: id }).destroy().catch(() => undefined);
+        await createCgroupManager({
+          cgroupRoot: this.options.cgroupRoot,
+          parent: this.options.cgroupParent,
+          name: id,
+        })
+          .destroy()
+          .catch(() => undefined);
         await this.containers.removeDirectory(id);
       });
       return;
@@ -603,7 +657,10 @@ export class Engine {
           `cannot remove container "${record.Name}": container is ${record.State.Status}: stop the container before removing or force remove (-f)`,
         );
       }
-      if (record.State.Status === 'paused') await this.cgroup(record).thaw().catch(() => undefined);
+      if (record.State.Status === 'paused')
+        await this.cgroup(record)
+          .thaw()
+          .catch(() => undefined);
       if (record.InitProcess) this.signalProcess(record.InitProcess, 9);
       await this.waitForExit(record, 10_000);
     }
@@ -614,7 +671,10 @@ export class Engine {
       });
       if (!current) return;
       if (current.State.Status === 'running' || current.State.Status === 'paused') {
-        const finalized = await this.finalize({ ...current, HostConfig: { ...current.HostConfig, AutoRemove: false } });
+        const finalized = await this.finalize({
+          ...current,
+          HostConfig: { ...current.HostConfig, AutoRemove: false },
+        });
         if (!finalized) return;
       }
       await this.destroy(current);
@@ -670,11 +730,13 @@ export class Engine {
       const exit = await readJsonIfExists<ExitStatus>(this.file(id, FILES.exit)).catch(() => undefined);
       if (exit || !isAlive(record.Monitor)) {
         const finalized = await this.finalize(record);
-        if (!finalized) throw new NotFoundError(`no such container: ${reference} (it was removed when it stopped)`);
+        if (!finalized)
+          throw new NotFoundError(`no such container: ${reference} (it was removed when it stopped)`);
         record = finalized;
       }
     }
-    if (record.State.Status === 'removing') throw new NotFoundError(`no such container: ${reference} (it is being removed)`);
+    if (record.State.Status === 'removing')
+      throw new NotFoundError(`no such container: ${reference} (it is being removed)`);
     return record;
   }
 
@@ -683,8 +745,10 @@ export class Engine {
     const id = await this.containers.resolveId(reference);
     return this.withLock(id, async () => {
       const record = await this.loadCurrent(id, reference);
-      if (record.State.Status === 'paused') throw new ConflictError(`container ${record.Name} is already paused`);
-      if (record.State.Status !== 'running') throw new ConflictError(`container ${record.Name} is not running`);
+      if (record.State.Status === 'paused')
+        throw new ConflictError(`container ${record.Name} is already paused`);
+      if (record.State.Status !== 'running')
+        throw new ConflictError(`container ${record.Name} is not running`);
       const cgroup = this.cgroup(record);
       await cgroup.freeze();
       record.State.Status = 'paused';
@@ -725,7 +789,8 @@ export class Engine {
       const cgroup = this.cgroup(record);
       // The whole resulting set must make sense (e.g. memory <= memory+swap), not just the change.
       await cgroup.checkSupport(merged);
-      if (record.State.Status === 'running' || record.State.Status === 'paused') await cgroup.update(resources);
+      if (record.State.Status === 'running' || record.State.Status === 'paused')
+        await cgroup.update(resources);
       record.HostConfig.Resources = merged;
       await this.containers.save(record);
       return record;
@@ -764,7 +829,8 @@ export class Engine {
 
   async exec(reference: string, options: ExecOptions): Promise<ExecHandle> {
     const record = await this.get(reference);
-    if (record.State.Status === 'paused') throw new ConflictError(`container ${record.Name} is paused, unpause it first`);
+    if (record.State.Status === 'paused')
+      throw new ConflictError(`container ${record.Name} is paused, unpause it first`);
     if (record.State.Status !== 'running' || !record.InitProcess) {
       throw new ConflictError(`container ${record.Name} is not running`);
     }
@@ -784,7 +850,10 @@ export class Engine {
     const present = new Set((spec.linux?.namespaces ?? []).map((ns) => ns.type));
     const namespaces = order
       .filter(([type]) => present.has(type as never))
-      .map(([, name]) => ({ type: name as HelperPlan['namespaces'][number]['type'], path: `/proc/${pid}/ns/${name}` }));
+      .map(([, name]) => ({
+        type: name as HelperPlan['namespaces'][number]['type'],
+        path: `/proc/${pid}/ns/${name}`,
+      }));
     let env = proc.env ?? [];
     for (const entry of options.env ?? []) {
       const name = entry.split('=', 1)[0]!;
@@ -802,8 +871,23 @@ export class Engine {
     }
     const caps = proc.capabilities;
     const plan = planFromSpec(
-      { ...spec, process: { ...proc, args: options.command, env, cwd: options.workdir ?? proc.cwd, user, terminal: options.tty ?? false } },
-      { bundle: this.containers.dir(record.Id), stateDir: this.containers.dir(record.Id), cgroup: this.cgroup(record), monitor: {} },
+      {
+        ...spec,
+        process: {
+          ...proc,
+          args: options.command,
+          env,
+          cwd: options.workdir ?? proc.cwd,
+          user,
+          terminal: options.tty ?? false,
+        },
+      },
+      {
+        bundle: this.containers.dir(record.Id),
+        stateDir: this.containers.dir(record.Id),
+        cgroup: this.cgroup(record),
+        monitor: {},
+      },
     );
     const execPlan: HelperPlan = {
       ...plan,
@@ -827,7 +911,10 @@ export class Engine {
     delete execPlan.stateDir;
     // As docker: stdin only with -i; -t alone gives a terminal for output.
     const stdin = options.interactive ? 'inherit' : 'ignore';
-    return startExec(execPlan, options.detach ? ['ignore', 'ignore', 'ignore'] : [stdin, 'inherit', 'inherit']);
+    return startExec(
+      execPlan,
+      options.detach ? ['ignore', 'ignore', 'ignore'] : [stdin, 'inherit', 'inherit'],
+    );
   }
 
   async *logs(reference: string, options: LogOptions = {}): AsyncGenerator<LogEntry> {

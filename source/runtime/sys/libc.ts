@@ -75,7 +75,13 @@ export const MS_REMOUNT = 0x20;
 export const MS_BIND = 0x1000;
 export const MNT_DETACH = 0x2;
 
-export function mount(source: string, target: string, fstype: string | null, flags: number, data: string | null): void {
+export function mount(
+  source: string,
+  target: string,
+  fstype: string | null,
+  flags: number,
+  data: string | null,
+): void {
   check(load().mount(source, target, fstype, flags, data), 'mount', target, fstype ?? undefined);
 }
 
