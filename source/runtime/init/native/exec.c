@@ -140,6 +140,8 @@ int run_exec(struct plan *plan) {
     slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (slave < 0)
       fail_errno("open", name);
+    /* Sized before the process starts: it may ask for its size at once (stty size, a shell). */
+    copy_window_size(master);
   }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)

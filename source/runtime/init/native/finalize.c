@@ -173,6 +173,7 @@ char *resolve_executable(const struct plan *plan, int *err) {
 /* Reports "execerr <errno>" on report_fd if execve fails; a successful exec closes report_fd
  * (it is close-on-exec), which tells the monitor the user's process is running. */
 void exec_process(const struct plan *plan, const char *path, int report_fd) {
+  close_descriptors_from(3, true);
   execve(path, plan->args.items, plan->env.items);
   int err = errno;
   if (report_fd >= 0)

@@ -174,6 +174,7 @@ int recv_fd(int sock);
 int write_frame(int fd, int type, const void *data, uint32_t len);
 void set_cloexec(int fd, bool on);
 void set_nonblock(int fd, bool on);
+void close_descriptors_from(int low, bool cloexec);
 
 /* plan.c */
 void plan_read(struct plan *plan, int fd);

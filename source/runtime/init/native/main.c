@@ -6,6 +6,8 @@
 #include <string.h>
 
 int main(int argc, char **argv) {
+  /* Keep stdio and the engine's channel (fd 3); anything else was inherited by accident. */
+  close_descriptors_from(SYNC_FD + 1, false);
   if (argc >= 4 && !strcmp(argv[1], "attach")) {
     bool tty = false, stdin_attached = false, cleanup = false;
     for (int i = 4; i < argc; i++) {

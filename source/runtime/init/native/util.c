@@ -10,6 +10,8 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/syscall.h>
 
 static int error_fd = -1;
 static const char *error_prefix = "error";
@@ -263,4 +265,28 @@ void set_nonblock(int fd, bool on) {
   int flags = fcntl(fd, F_GETFL);
   if (flags >= 0)
     fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+}
+
+/* Closes (or, with cloexec, marks close-on-exec) every descriptor from `low` up: a process must
+ * not hand descriptors it inherited by accident to the container (runc does the same). */
+void close_descriptors_from(int low, bool cloexec) {
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+  if (syscall(SYS_close_range, (unsigned)low, ~0U, cloexec ? CLOSE_RANGE_CLOEXEC : 0U) == 0)
+    return;
+  DIR *dir = opendir("/proc/self/fd");
+  if (!dir)
+    return;
+  int self = dirfd(dir);
+  for (struct dirent *entry; (entry = readdir(dir));) {
+    int fd = atoi(entry->d_name);
+    if (entry->d_name[0] == '.' || fd < low || fd == self)
+      continue;
+    if (cloexec)
+      set_cloexec(fd, true);
+    else
+      close(fd);
+  }
+  closedir(dir);
 }
