@@ -1,0 +1,319 @@
+#!/usr/bin/env node
+// The TUI's own cost with N running containers on screen (default 100), beside `podman stats`
+// refreshing the same number of containers every second:
+//   - CPU of the TUI process while idle (no keys, the containers idle and past their first minute,
+//     so uptimes change once a minute), % of one core over a window (default 60 s), in a terminal
+//     tall enough to show every container, and in 80x24 (only a screenful on screen), with the
+//     number of frames Ink drew in the window;
+//   - its resident memory;
+//   - the time from the Enter that applies a memory limit in the Limits pane to the cgroup's
+//     memory.limit_in_bytes changing (median and p90 over a number of changes);
+//   - `podman stats --interval 1` in the same terminal size: CPU and resident memory.
+// Both engines run the same busybox image (gantry's from-host image, exported to podman), podman
+// with cgroupfs and runc, a private --root/--runroot, --net=none and the host's ulimit flags.
+// Needs root, tmux and podman. Usage: node bench/tui/run.mjs [containers] [seconds] [changes]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { removeEverything } from '../../scripts/lib/cleanup.mjs';
+
+const [count = 100, seconds = 60, changes = 20] = process.argv.slice(2).map(Number);
+const repo = path.resolve(import.meta.dirname, '..', '..');
+const gantryBin = path.join(repo, 'bin', 'gantry.js');
+const tag = randomBytes(4).toString('hex');
+// Lower case: podman names the image after the layout path.
+const work = path.join(os.tmpdir(), `gantry-bench-tui-${tag}`);
+fs.mkdirSync(work);
+const cgroupParent = `gantry-test-bench-tui-${tag}`;
+const podmanParent = `/gantry-test-bench-podman-${tag}`;
+const socket = `gantry-bench-tui-${tag}`;
+// Everything of podman's stays in the work directory: its tmpdir (default /run/libpod, shared with
+// every other podman on the host, and deleted by `system reset`) and its locks (default: one shared
+// memory segment for the whole host), so this run neither disturbs nor depends on another.
+fs.writeFileSync(path.join(work, 'containers.conf'), '[engine]\nlock_type = "file"\n');
+const env = {
+  ...process.env,
+  GANTRY_ROOT: path.join(work, 'gantry'),
+  GANTRY_CGROUP_PARENT: cgroupParent,
+  GANTRY_CONFIG: path.join(work, 'none.json'),
+  CONTAINERS_CONF: path.join(work, 'containers.conf'),
+};
+const podman = [
+  '--root',
+  path.join(work, 'podman'),
+  '--runroot',
+  path.join(work, 'podman-run'),
+  '--tmpdir',
+  path.join(work, 'podman-tmp'),
+  '--storage-driver',
+  'overlay',
+  '--cgroup-manager=cgroupfs',
+  '--runtime=runc',
+  '--events-backend=file',
+];
+const ulimits = ['--ulimit', 'nofile=1024:4096', '--ulimit', 'nproc=1024:4096'];
+const CLOCK_TICKS = 100;
+const sleep = (ms) => delay(ms);
+
+function run(command, args, options = {}) {
+  let result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+  // dist/ is shared with whoever rebuilds the checkout: wait out a rebuild rather than fail.
+  for (
+    let attempt = 0;
+    attempt < 10 &&
+    result.status !== 0 &&
+    /build output is missing|ERR_MODULE_NOT_FOUND/.test(result.stderr ?? '');
+    attempt += 1
+  ) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+    result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+  }
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  return result.stdout.trim();
+}
+const gantry = (...args) => run(process.execPath, [gantryBin, ...args]);
+const podmanRun = (...args) => run('podman', [...podman, ...args]);
+const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+
+function children(pid) {
+  try {
+    return fs
+      .readdirSync(`/proc/${pid}/task`)
+      .flatMap((task) => fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/))
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The process the pane runs (the shell's child: `env` execs into it). */
+async function paneProcess(name) {
+  const shell = Number(tmux('display-message', '-p', '-t', 'main', '#{pane_pid}').trim());
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    for (const pid of children(shell)) {
+      const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (command.includes(name)) return pid;
+    }
+    await sleep(100);
+  }
+  throw new Error(`no ${name} process in the pane`);
+}
+
+function cpuTicks(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of stat (12 and 13 after the command).
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssMiB(pid) {
+  const line = fs
+    .readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('VmRSS:'));
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+/** Frames the TUI drew between two times (it logs each frame when GANTRY_TUI_RENDER_LOG is set). */
+function framesBetween(file, from, to) {
+  // The log is written when the TUI quits; until then frames are counted from the pane's output.
+  if (!fs.existsSync(file)) return undefined;
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => Number(line.split(' ')[0]))
+    .filter((time) => time >= from && time <= to).length;
+}
+
+async function measureIdle(pid, windowSeconds) {
+  const startTicks = cpuTicks(pid);
+  const start = process.hrtime.bigint();
+  const from = Date.now();
+  await sleep(windowSeconds * 1000);
+  const ticks = cpuTicks(pid) - startTicks;
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  return {
+    cpuPercent: (ticks / CLOCK_TICKS / elapsed) * 100,
+    rssMiB: rssMiB(pid),
+    window: [from, Date.now()],
+  };
+}
+
+function openPane(command, columns, rows) {
+  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  const assignments = ['GANTRY_ROOT', 'GANTRY_CGROUP_PARENT', 'GANTRY_CONFIG', 'GANTRY_TUI_RENDER_LOG']
+    .map((key) => `${key}='${env[key] ?? ''}'`)
+    .join(' ');
+  tmux(
+    '-f',
+    '/dev/null',
+    'new-session',
+    '-d',
+    '-s',
+    'main',
+    '-x',
+    String(columns),
+    '-y',
+    String(rows),
+    `env ${assignments} TERM=xterm-256color ${command}; sleep 600`,
+  );
+}
+
+async function waitForScreen(test, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const screen = tmux('capture-pane', '-p', '-t', 'main');
+    if (test(screen)) return screen;
+    if (Date.now() > deadline) throw new Error(`timed out; the screen was:\n${screen}`);
+    await sleep(200);
+  }
+}
+
+function percentile(values, fraction) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
+}
+
+function cleanup() {
+  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  spawnSync('podman', [...podman, 'rm', '-af', '-t', '0'], { env, stdio: 'ignore' });
+  spawnSync('podman', [...podman, 'system', 'reset', '-f'], { env, stdio: 'ignore' });
+  removeEverything({ gantryBin, env, cgroupParents: [cgroupParent, podmanParent.slice(1)], work });
+}
+
+async function main() {
+  if (process.getuid?.() !== 0) throw new Error('needs root (real containers)');
+  const results = {
+    containers: count,
+    windowSeconds: seconds,
+    host: `${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}`,
+    node: process.version,
+  };
+  gantry('image', 'from-host', 'bb');
+  gantry('image', 'export', '--format', 'oci', 'bb', path.join(work, 'layout'));
+  podmanRun('pull', '-q', `oci:${path.join(work, 'layout')}:latest`);
+  const podmanImage = podmanRun('images', '-q').split('\n')[0];
+  console.error(`starting ${count} containers in each engine`);
+  let firstId = '';
+  for (let index = 0; index < count; index += 1) {
+    const id = gantry(
+      'run',
+      '-d',
+      '--name',
+      `c${String(index).padStart(3, '0')}`,
+      '--memory',
+      '64m',
+      '--pids-limit',
+      '64',
+      'bb',
+      'sleep',
+      '100000',
+    );
+    firstId ||= id;
+    podmanRun(
+      'run',
+      '-d',
+      '--net=none',
+      `--cgroup-parent=${podmanParent}`,
+      ...ulimits,
+      '--memory',
+      '64m',
+      podmanImage,
+      'sleep',
+      '100000',
+    );
+  }
+
+  const lastStarted = Date.now();
+
+  // Every container on screen: a terminal of count + 10 rows.
+  const rows = count + 10;
+  env.GANTRY_TUI_RENDER_LOG = path.join(work, 'frames-tall.log');
+  openPane(`'${process.execPath}' '${gantryBin}'`, 120, rows);
+  const tui = await paneProcess('gantry.js');
+  await waitForScreen((screen) => (screen.match(/● running\s+\S+\s+\d+\.\d%/g) ?? []).length >= count);
+  // Idle: every container past its first minute (uptimes then change once a minute) and the
+  // selected container's sparklines full.
+  await sleep(Math.max(10_000, lastStarted + 75_000 - Date.now()));
+  const tall = await measureIdle(tui, seconds);
+  results.tuiAllOnScreen = { size: `120x${rows}`, cpuPercent: tall.cpuPercent, rssMiB: tall.rssMiB };
+  console.error('tui, all on screen:', results.tuiAllOnScreen);
+
+  // Limit changes: Enter on the first container opens its limits; each change is typed, then
+  // the clock starts as Enter is sent and stops when the cgroup file has the new value.
+  const limitFile = path.join('/sys/fs/cgroup/memory', cgroupParent, firstId, 'memory.limit_in_bytes');
+  tmux('send-keys', '-t', 'main', 'g', 'Enter');
+  await waitForScreen((screen) => /Limits of c000/.test(screen));
+  const latencies = [];
+  for (let index = 0; index < changes; index += 1) {
+    const megabytes = index % 2 === 0 ? 48 : 40;
+    tmux('send-keys', '-t', 'main', 'Enter', 'C-u');
+    tmux('send-keys', '-t', 'main', '-l', `${megabytes}m`);
+    await sleep(150);
+    const expected = String(megabytes * 1024 * 1024);
+    const start = process.hrtime.bigint();
+    tmux('send-keys', '-t', 'main', 'Enter');
+    for (;;) {
+      if (fs.readFileSync(limitFile, 'utf8').trim() === expected) break;
+      if (Number(process.hrtime.bigint() - start) > 10e9) throw new Error('the limit did not change');
+    }
+    latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+    await sleep(300);
+  }
+  results.limitChangeMs = {
+    median: percentile(latencies, 0.5),
+    p90: percentile(latencies, 0.9),
+    min: Math.min(...latencies),
+    changes,
+  };
+  console.error('limit change:', results.limitChangeMs);
+  tmux('send-keys', '-t', 'main', 'q');
+  await sleep(1500);
+  results.tuiAllOnScreen.framesInWindow = framesBetween(env.GANTRY_TUI_RENDER_LOG, ...tall.window);
+
+  // 80x24: only the rows on screen are sampled.
+  env.GANTRY_TUI_RENDER_LOG = path.join(work, 'frames-small.log');
+  openPane(`'${process.execPath}' '${gantryBin}'`, 80, 24);
+  const small = await paneProcess('gantry.js');
+  await waitForScreen((screen) => /c000\s.*● running.*\d%/.test(screen));
+  await sleep(35_000);
+  const smallMeasure = await measureIdle(small, seconds);
+  tmux('send-keys', '-t', 'main', 'q');
+  await sleep(1500);
+  results.tui80x24 = {
+    size: '80x24',
+    cpuPercent: smallMeasure.cpuPercent,
+    rssMiB: smallMeasure.rssMiB,
+    framesInWindow: framesBetween(env.GANTRY_TUI_RENDER_LOG, ...smallMeasure.window),
+  };
+  console.error('tui, 80x24:', results.tui80x24);
+  delete env.GANTRY_TUI_RENDER_LOG;
+
+  // podman stats refreshing the same number of containers every second, same terminal size.
+  openPane(`podman ${podman.join(' ')} stats --interval 1`, 120, rows);
+  const stats = await paneProcess('stats');
+  await waitForScreen((screen) => (screen.match(/\d+\.\d+%/g) ?? []).length >= count, 120_000);
+  await sleep(5000);
+  const podmanMeasure = await measureIdle(stats, seconds);
+  results.podmanStats = {
+    size: `120x${rows}`,
+    cpuPercent: podmanMeasure.cpuPercent,
+    rssMiB: podmanMeasure.rssMiB,
+  };
+  console.error('podman stats:', results.podmanStats);
+  console.log(JSON.stringify(results, null, 2));
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  cleanup();
+}

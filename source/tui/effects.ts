@@ -1,0 +1,154 @@
+/**
+ * Carries out what keys ask of the runtime, off the render path, and reports back through the
+ * store: progress in the status column, results in the status line. No error escapes: a refused
+ * operation is a message, never the end of the TUI.
+ */
+import type { TuiEngine } from './engine-adapter.js';
+import { DEFAULT_IMAGE_NAME, newContainerForm } from './state/interpret.js';
+import { describeError, limitDefinition } from './state/limit-definitions.js';
+import { imageLabel } from './state/selectors.js';
+import type { Store } from './state/store.js';
+import type { Action, Effect } from './state/types.js';
+
+export interface EffectHost {
+  /** Gives the terminal to a shell in the container and takes it back when the shell ends. */
+  openShell(id: string, name: string): Promise<void>;
+  quit(): void;
+}
+
+const PROGRESS: Record<Extract<Effect, { type: 'container' }>['op'], [string, string]> = {
+  start: ['starting', 'started'],
+  stop: ['stopping', 'stopped'],
+  restart: ['restarting', 'restarted'],
+  pause: ['pausing', 'paused'],
+  unpause: ['unpausing', 'unpaused'],
+  kill: ['killing', 'killed'],
+  remove: ['removing', 'removed'],
+};
+
+export function createEffectRunner(
+  store: Store,
+  engine: TuiEngine,
+  host: EffectHost,
+): (effect: Effect) => void {
+  const status = (text: string, level: 'info' | 'error' = 'info'): Action => ({
+    type: 'ui/status',
+    text,
+    level,
+    time: Date.now(),
+  });
+  const refresh = async (id: string) => {
+    try {
+      store.dispatch({ type: 'containers/upserted', record: await engine.get(id) });
+    } catch {
+      store.dispatch({ type: 'containers/removed', id });
+    }
+  };
+  const reloadImages = async () =>
+    store.dispatch({ type: 'images/loaded', records: await engine.images.list() });
+
+  const run = async (effect: Effect): Promise<void> => {
+    switch (effect.type) {
+      case 'quit':
+        host.quit();
+        return;
+      case 'container': {
+        const [doing, done] = PROGRESS[effect.op];
+        store.dispatch({ type: 'ui/pending', id: effect.id, label: doing });
+        try {
+          if (effect.op === 'remove') await engine.remove(effect.id, { force: true });
+          else if (effect.op === 'kill') await engine.kill(effect.id, 'SIGKILL');
+          else await engine[effect.op](effect.id);
+          store.dispatch(
+            { type: 'ui/pending', id: effect.id, label: undefined },
+            status(`${effect.name} ${done}`),
+          );
+        } catch (error) {
+          store.dispatch(
+            { type: 'ui/pending', id: effect.id, label: undefined },
+            status(`${doing.replace(/ing$/, '')} ${effect.name}: ${describeError(error)}`, 'error'),
+          );
+        }
+        await refresh(effect.id);
+        return;
+      }
+      case 'exec':
+        try {
+          await host.openShell(effect.id, effect.name);
+        } catch (error) {
+          store.dispatch(status(`shell in ${effect.name}: ${describeError(error)}`, 'error'));
+        }
+        return;
+      case 'apply-limit': {
+        const label = limitDefinition(effect.key).label;
+        try {
+          await engine.update(effect.id, effect.resources);
+          store.dispatch(
+            { type: 'limits/applied' },
+            status(`${effect.name}: ${label} set to ${effect.display}`),
+          );
+        } catch (error) {
+          store.dispatch({ type: 'limits/refused', error: describeError(error) });
+        }
+        await refresh(effect.id);
+        return;
+      }
+      case 'create-container': {
+        let created: { Id: string; Name: string } | undefined;
+        try {
+          created = await engine.create(effect.options);
+          await engine.start(created.Id);
+          store.dispatch(
+            { type: 'ui/overlay', overlay: undefined },
+            { type: 'ui/pane', pane: 'containers' },
+            status(`${created.Name} is running (from ${effect.imageLabel}); e opens a shell in it`),
+          );
+          await refresh(created.Id);
+          store.dispatch({ type: 'containers/select', id: created.Id });
+        } catch (error) {
+          store.dispatch({ type: 'form/error', error: describeError(error) });
+          if (created) await refresh(created.Id);
+        }
+        return;
+      }
+      case 'remove-image':
+        try {
+          await engine.images.remove(effect.id);
+          store.dispatch(status(`image ${effect.name} removed`));
+        } catch (error) {
+          store.dispatch(status(`remove image ${effect.name}: ${describeError(error)}`, 'error'));
+        }
+        await reloadImages().catch(() => undefined);
+        return;
+      case 'create-default-image': {
+        const onboarding = store.getState().ui.overlay?.kind === 'onboarding';
+        try {
+          const image = await engine.images.fromHost(DEFAULT_IMAGE_NAME);
+          await reloadImages();
+          store.dispatch(
+            { type: 'images/select', id: image.id },
+            { type: 'ui/onboarded' },
+            status(`created ${DEFAULT_IMAGE_NAME} from this host`),
+            // The newcomer's next step: run a container from it.
+            ...(onboarding
+              ? [
+                  {
+                    type: 'ui/overlay',
+                    overlay: { kind: 'form', form: newContainerForm(image, image.id, imageLabel(image)) },
+                  } as Action,
+                ]
+              : []),
+          );
+        } catch (error) {
+          if (onboarding) store.dispatch({ type: 'onboarding/failed', error: describeError(error) });
+          else store.dispatch(status(`create ${DEFAULT_IMAGE_NAME}: ${describeError(error)}`, 'error'));
+        }
+        return;
+      }
+    }
+  };
+
+  return (effect) => {
+    run(effect).catch((error: unknown) => store.dispatch(status(describeError(error), 'error')));
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Keeps the container and image lists current: one full read at start, then a refresh of just
+ * the container that changed, on the runtime's events and on writes in the state directory by
+ * any process. Nothing re-lists on a timer.
+ */
+import { useEffect } from 'react';
+import { NotFoundError } from '../../runtime/errors.js';
+import { useTui } from '../context.js';
+import { StateWatcher } from '../state-watcher.js';
+import { describeError } from '../state/limit-definitions.js';
+
+export function useEngineSync(): void {
+  const { store, engine } = useTui();
+  useEffect(() => {
+    let alive = true;
+    const report = (error: unknown) => {
+      if (alive)
+        store.dispatch({ type: 'ui/status', text: describeError(error), level: 'error', time: Date.now() });
+    };
+    const loadContainers = async () => {
+      try {
+        const { records } = await engine.list({ all: true });
+        if (alive) store.dispatch({ type: 'containers/loaded', records });
+      } catch (error) {
+        report(error);
+      }
+    };
+    const loadImages = async () => {
+      try {
+        const records = await engine.images.list();
+        if (alive) store.dispatch({ type: 'images/loaded', records });
+      } catch (error) {
+        report(error);
+      }
+    };
+    // One refresh per container at a time; a change during it asks for one more.
+    const inFlight = new Map<string, boolean>();
+    const refresh = async (id: string): Promise<void> => {
+      if (inFlight.has(id)) {
+        inFlight.set(id, true);
+        return;
+      }
+      inFlight.set(id, false);
+      try {
+        const record = await engine.get(id);
+        if (alive) store.dispatch({ type: 'containers/upserted', record });
+      } catch (error) {
+        if (error instanceof NotFoundError) {
+          if (alive) store.dispatch({ type: 'containers/removed', id });
+        } else {
+          report(error);
+        }
+      } finally {
+        const again = inFlight.get(id);
+        inFlight.delete(id);
+        if (again && alive) void refresh(id);
+      }
+    };
+    const watcher = new StateWatcher(engine.root, {
+      container: (id) => void refresh(id),
+      images: () => void loadImages(),
+      error: report,
+    });
+    try {
+      watcher.start();
+    } catch (error) {
+      report(error);
+    }
+    void loadContainers();
+    void loadImages();
+    const controller = new AbortController();
+    const events = engine.events(controller.signal);
+    if (events) {
+      void (async () => {
+        try {
+          for await (const event of events) {
+            if (!alive) break;
+            if (event.type === 'container') void refresh(event.id);
+          }
+        } catch (error) {
+          if (alive && !controller.signal.aborted) report(error);
+        }
+      })();
+    }
+    return () => {
+      alive = false;
+      controller.abort();
+      watcher.close();
+    };
+  }, [store, engine]);
+}

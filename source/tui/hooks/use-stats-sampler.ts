@@ -1,0 +1,113 @@
+/**
+ * Samples resource use about once a second, only for the containers on screen: the visible rows
+ * of the Containers pane, or the selected container in Limits and Logs. Nothing is sampled (and
+ * nothing re-renders) while the screen shows no live figures.
+ *
+ * A sample reads some fifteen cgroup files per container, so a very tall screen of containers
+ * would make sampling the TUI's main cost. Sampling keeps to a CPU budget instead: the selected
+ * container every tick, and as many of the other rows as the budget allows, least recently
+ * sampled first. On a usual screen that is every row every second; with a hundred rows on screen
+ * some figures are a few seconds old.
+ */
+import { useEffect } from 'react';
+import { useTui } from '../context.js';
+import type { ContainerStats } from '../engine-adapter.js';
+import { tableHeight } from '../state/layout.js';
+import { isActive, selectedContainer, visibleContainers } from '../state/selectors.js';
+import type { TuiState } from '../state/types.js';
+
+/** CPU time sampling may take per second of wall time (0.005 = 0.5% of one core). */
+export const SAMPLING_BUDGET = 0.005;
+/** Rows sampled per tick however slow a sample seems (a busy machine must not stall the table). */
+const MINIMUM_ROWS = 8;
+
+/** Ids whose figures are on screen now; the selected one first. */
+export function containersOnScreen(state: TuiState): string[] {
+  if (state.ui.overlay?.kind === 'help') return [];
+  const selected = selectedContainer(state);
+  switch (state.ui.pane) {
+    case 'containers': {
+      const rows = visibleContainers(state)
+        .slice(state.containers.scrollTop, state.containers.scrollTop + tableHeight(state.ui.size))
+        .filter(isActive)
+        .map((record) => record.Id);
+      return selected && rows.includes(selected.Id)
+        ? [selected.Id, ...rows.filter((id) => id !== selected.Id)]
+        : rows;
+    }
+    case 'limits':
+    case 'logs':
+      return selected && isActive(selected) ? [selected.Id] : [];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Which of the ids on screen to sample this tick: the first (selected) always, then the least
+ * recently sampled, as many as `capacity`.
+ */
+export function pickForTick(
+  ids: readonly string[],
+  lastSampled: ReadonlyMap<string, number>,
+  capacity: number,
+): string[] {
+  if (ids.length <= capacity) return [...ids];
+  const [first, ...rest] = ids;
+  const oldest = [...rest].sort((a, b) => (lastSampled.get(a) ?? 0) - (lastSampled.get(b) ?? 0));
+  return [first!, ...oldest.slice(0, Math.max(0, capacity - 1))];
+}
+
+export function useStatsSampler(): void {
+  const { store, engine, statsIntervalMs } = useTui();
+  useEffect(() => {
+    let alive = true;
+    let busy = false;
+    const lastSampled = new Map<string, number>();
+    // Microseconds of CPU per container sample, smoothed; starts optimistic.
+    let costPerSample = 0;
+    const sample = async () => {
+      if (busy) return;
+      const onScreen = containersOnScreen(store.getState());
+      if (onScreen.length === 0) return;
+      const budget = SAMPLING_BUDGET * statsIntervalMs * 1000;
+      const capacity =
+        costPerSample > 0 ? Math.max(MINIMUM_ROWS, Math.floor(budget / costPerSample)) : onScreen.length;
+      const ids = pickForTick(onScreen, lastSampled, capacity);
+      busy = true;
+      const cpu = process.cpuUsage();
+      try {
+        const records = store.getState().containers.records;
+        const results = await Promise.all(
+          ids.map((id) => (records[id] ? engine.stats(records[id]).catch(() => undefined) : undefined)),
+        );
+        const used = process.cpuUsage(cpu);
+        const perSample = (used.user + used.system) / Math.max(1, ids.length);
+        costPerSample = costPerSample === 0 ? perSample : costPerSample * 0.8 + perSample * 0.2;
+        if (!alive) return;
+        const now = Date.now();
+        for (const id of ids) lastSampled.set(id, now);
+        const samples = results.filter((result): result is ContainerStats => result !== undefined);
+        store.dispatch({ type: 'ui/tick', now }, { type: 'stats/sampled', samples });
+      } finally {
+        busy = false;
+      }
+    };
+    void sample();
+    const timer = setInterval(() => void sample(), statsIntervalMs);
+    // A new screenful (scrolling, switching panes) is sampled at once rather than a second later.
+    let lastKey = '';
+    const unsubscribe = store.subscribe(() => {
+      const key = containersOnScreen(store.getState()).join(',');
+      if (key !== lastKey) {
+        lastKey = key;
+        void sample();
+      }
+    });
+    return () => {
+      alive = false;
+      clearInterval(timer);
+      unsubscribe();
+    };
+  }, [store, engine, statsIntervalMs]);
+}

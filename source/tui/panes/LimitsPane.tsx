@@ -1,0 +1,297 @@
+/**
+ * Limits pane: every limit of the selected container beside its live use (gauges against the
+ * limit, the last minute as sparklines), editable in place: type a value or step it with +/-,
+ * Enter applies it to the running container, a refused value says why and the old one stays.
+ */
+import { Box, Text } from 'ink';
+import React, { memo } from 'react';
+import type { Resources } from '../../runtime/cgroups/types.js';
+import { Chart } from '../components/Chart.js';
+import { Gauge } from '../components/Gauge.js';
+import { Sparkline } from '../components/Sparkline.js';
+import { TextField } from '../components/TextField.js';
+import { useTui } from '../context.js';
+import { useTuiState } from '../hooks/use-tui-state.js';
+import { formatBytes, formatCpuTime, formatPercent, formatRate, truncate } from '../format.js';
+import { paneHeight } from '../state/layout.js';
+import { LIMITS, type LimitDefinition } from '../state/limit-definitions.js';
+import { isActive, selectedContainer } from '../state/selectors.js';
+import type { LimitEdit, StatsSeries, TuiState } from '../state/types.js';
+import { levelColor, type Theme } from '../theme.js';
+import { statusText, uptime } from './container-cells.js';
+
+const selectContainer = (state: TuiState) => selectedContainer(state);
+const selectLimits = (state: TuiState) => state.limits;
+const selectSize = (state: TuiState) => state.ui.size;
+const selectSeries = (state: TuiState) =>
+  state.containers.selectedId ? state.stats.byId[state.containers.selectedId] : undefined;
+const selectNow = (state: TuiState) => state.ui.now;
+const selectPending = (state: TuiState) => state.ui.pending;
+
+export interface LiveFigure {
+  /** Gauge fill against the limit; undefined draws no gauge. */
+  ratio?: number | undefined;
+  text: string;
+  history?: readonly number[] | undefined;
+  historyMax?: number | undefined;
+}
+
+/** What each limit is measured against, from the latest sample. */
+export function liveFigure(
+  definition: LimitDefinition,
+  resources: Resources,
+  series: StatsSeries | undefined,
+): LiveFigure {
+  if (!series) return { text: '' };
+  switch (definition.key) {
+    case 'memory': {
+      const limit = series.memoryLimit;
+      const used = series.memoryUsage;
+      return {
+        ratio: limit && used !== undefined ? used / limit : undefined,
+        text: `${formatBytes(used)} used${limit && used !== undefined ? ` ${formatPercent((used / limit) * 100)}` : ''}`,
+        history: series.history.memory,
+        historyMax: limit,
+      };
+    }
+    case 'memoryReservation': {
+      const reservation =
+        resources.memoryReservation && resources.memoryReservation > 0
+          ? resources.memoryReservation
+          : undefined;
+      const used = series.memoryUsage;
+      return {
+        ratio: reservation && used !== undefined ? used / reservation : undefined,
+        text: reservation ? `${formatBytes(used)} of it` : 'soft limit unset',
+      };
+    }
+    case 'memorySwap':
+      return { text: `swap ${formatBytes(series.swapUsage ?? 0)} used` };
+    case 'cpus':
+      return {
+        ratio: series.cpuQuotaPercent !== undefined ? series.cpuQuotaPercent / 100 : undefined,
+        text: series.quotaCpus
+          ? `${formatPercent(series.cpuPercent)} of ${formatPercent(series.quotaCpus * 100)}`
+          : `${formatPercent(series.cpuPercent)} cpu`,
+        history: series.history.cpu,
+        historyMax: series.quotaCpus ? series.quotaCpus * 100 : undefined,
+      };
+    case 'cpuShares':
+      return {
+        text: `throttled ${series.throttledMsPerSecond === undefined ? '-' : `${series.throttledMsPerSecond.toFixed(1)}ms/s`}`,
+        history: series.history.throttled,
+      };
+    case 'cpusetCpus':
+      return { text: `cpu time ${formatCpuTime(series.raw.cgroup.cpu?.usageNanos)}` };
+    case 'pidsLimit':
+      return {
+        ratio: series.pidsLimit && series.pids !== undefined ? series.pids / series.pidsLimit : undefined,
+        text: series.pids === 1 ? '1 process' : `${series.pids ?? '-'} processes`,
+        history: series.history.pids,
+        historyMax: series.pidsLimit,
+      };
+    case 'blkioWeight':
+      return {
+        text: `${series.raw.cgroup.io?.readOps ?? 0} reads, ${series.raw.cgroup.io?.writeOps ?? 0} writes`,
+      };
+    case 'ioRead':
+      return { text: `read ${formatRate(series.ioReadRate)}`, history: series.history.ioRead };
+    case 'ioWrite':
+      return { text: `write ${formatRate(series.ioWriteRate)}`, history: series.history.ioWrite };
+  }
+}
+
+interface LimitRowProps {
+  definition: LimitDefinition;
+  value: string;
+  figure: LiveFigure;
+  selected: boolean;
+  edit: LimitEdit | undefined;
+  width: number;
+  theme: Theme;
+}
+
+const LABEL = 12;
+const VALUE = 14;
+
+const LimitRow = memo(function LimitRow({
+  definition,
+  value,
+  figure,
+  selected,
+  edit,
+  width,
+  theme,
+}: LimitRowProps) {
+  const gaugeWidth = width >= 100 ? 20 : width >= 80 ? 12 : 8;
+  const textWidth = width >= 100 ? 24 : 20;
+  const sparkWidth = Math.max(0, width - 2 - LABEL - 1 - VALUE - 1 - gaugeWidth - 1 - textWidth - 2);
+  const editing = edit !== undefined;
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text inverse={selected && !editing} bold={selected}>
+          {`${selected ? '›' : ' '} ${definition.label.padEnd(LABEL)}`}
+        </Text>
+        {editing ? (
+          <Text>
+            <TextField value={edit.text} focused={!edit.applying} width={VALUE} placeholder="unlimited" />
+            {' '.repeat(Math.max(0, VALUE - Math.min(VALUE, edit.text.length + 1)))}
+          </Text>
+        ) : (
+          <Text dimColor={!definition.editable} bold={selected}>
+            {truncate(value, VALUE).padEnd(VALUE)}
+          </Text>
+        )}{' '}
+        {figure.ratio !== undefined ? (
+          <Gauge ratio={figure.ratio} width={gaugeWidth} color={levelColor(theme, figure.ratio)} />
+        ) : (
+          <Text>{' '.repeat(gaugeWidth)}</Text>
+        )}
+        <Text>{` ${truncate(figure.text, textWidth).padEnd(textWidth)} `}</Text>
+        {figure.history && sparkWidth >= 4 ? (
+          <Sparkline
+            values={figure.history}
+            width={sparkWidth}
+            max={figure.historyMax}
+            color={theme.accent}
+          />
+        ) : null}
+      </Text>
+      {editing ? (
+        edit.error ? (
+          <Text color={theme.bad} wrap="wrap">{`   ✖ ${edit.error} — the old value stays`}</Text>
+        ) : (
+          <Text dimColor wrap="truncate-end">
+            {edit.applying
+              ? '   applying…'
+              : `   Enter applies (${definition.flag}), Esc cancels, +/- steps; empty or -1 = no limit`}
+          </Text>
+        )
+      ) : null}
+    </Box>
+  );
+});
+
+/** Memory against its limit and CPU against its quota, over the last minutes. */
+function Charts({ series, width, height }: { series: StatsSeries; width: number; height: number }) {
+  const { theme } = useTui();
+  const chartWidth = Math.max(10, Math.floor((width - 6) / 2) - 2);
+  const memoryMax = series.memoryLimit ?? Math.max(1, ...series.history.memory) * 1.25;
+  const cpuMax = series.quotaCpus ? series.quotaCpus * 100 : Math.max(100, ...series.history.cpu);
+  const memoryRatio =
+    series.memoryLimit && series.memoryUsage !== undefined
+      ? series.memoryUsage / series.memoryLimit
+      : undefined;
+  const cpuRatio = series.cpuQuotaPercent !== undefined ? series.cpuQuotaPercent / 100 : undefined;
+  return (
+    <Box marginTop={1} paddingLeft={1} gap={2}>
+      <Chart
+        title="memory"
+        current={`${formatBytes(series.memoryUsage)}${series.memoryLimit ? ` of ${formatBytes(series.memoryLimit)}` : ''}`}
+        values={series.history.memory}
+        width={chartWidth}
+        height={height}
+        max={memoryMax}
+        color={levelColor(theme, memoryRatio)}
+        scale={
+          series.memoryLimit
+            ? `top = limit ${formatBytes(series.memoryLimit)}`
+            : `top = ${formatBytes(memoryMax)} (no limit)`
+        }
+      />
+      <Chart
+        title="cpu"
+        current={
+          series.quotaCpus
+            ? `${formatPercent(series.cpuPercent)} of ${formatPercent(series.quotaCpus * 100)} quota`
+            : formatPercent(series.cpuPercent)
+        }
+        values={series.history.cpu}
+        width={chartWidth}
+        height={height}
+        max={cpuMax}
+        color={levelColor(theme, cpuRatio)}
+        scale={series.quotaCpus ? `top = quota ${formatPercent(cpuMax)}` : `top = ${formatPercent(cpuMax)}`}
+      />
+    </Box>
+  );
+}
+
+export function LimitsPane() {
+  const { theme } = useTui();
+  const container = useTuiState(selectContainer);
+  const limits = useTuiState(selectLimits);
+  const size = useTuiState(selectSize);
+  const series = useTuiState(selectSeries);
+  const now = useTuiState(selectNow);
+  const pending = useTuiState(selectPending);
+  if (!container) {
+    return (
+      <Box flexDirection="column" paddingX={1}>
+        <Text>No container selected.</Text>
+        <Text dimColor>Select one in Containers (1) and come back with 4 or Enter.</Text>
+      </Box>
+    );
+  }
+  const resources = container.HostConfig.Resources;
+  const status = statusText(container, pending[container.Id], theme);
+  const active = isActive(container);
+  const up = uptime(container, now);
+  const height = paneHeight(size);
+  const used = 2 + LIMITS.length + (limits.edit ? 1 : 0);
+  const room = height - used;
+  const throttled = series?.throttledMsPerSecond;
+  const oomKills = series?.oomKills ?? 0;
+  return (
+    <Box flexDirection="column" height={height}>
+      <Text wrap="truncate-end">
+        {' Limits of '}
+        <Text bold>{container.Name}</Text>
+        {'  '}
+        <Text color={status.color}>{status.text}</Text>
+        {up ? <Text dimColor>{` up ${up}`}</Text> : null}
+        <Text dimColor>
+          {active
+            ? '   changes apply to the running container'
+            : '   not running: the values apply from the next start'}
+        </Text>
+      </Text>
+      <Text bold wrap="truncate-end">{`  ${'LIMIT'.padEnd(LABEL)}${'VALUE'.padEnd(VALUE)} LIVE`}</Text>
+      {LIMITS.map((definition, index) => (
+        <LimitRow
+          key={definition.key}
+          definition={definition}
+          value={definition.display(resources)}
+          figure={active ? liveFigure(definition, resources, series) : { text: '' }}
+          selected={index === limits.cursor}
+          edit={limits.edit?.key === definition.key ? limits.edit : undefined}
+          width={size.columns}
+          theme={theme}
+        />
+      ))}
+      {room >= 10 && active && series ? (
+        <Charts series={series} width={size.columns} height={Math.min(8, room - 6)} />
+      ) : null}
+      {room >= 2 && active ? (
+        <Box flexDirection="column" marginTop={room >= 3 && room < 10 ? 1 : 0}>
+          <Text wrap="truncate-end">
+            {' throttled '}
+            <Text color={throttled && throttled > 0 ? theme.warn : undefined}>
+              {throttled === undefined ? '-' : `${throttled.toFixed(1)} ms/s`}
+            </Text>
+            <Text
+              dimColor
+            >{` (${series?.throttledPeriods ?? 0} periods, ${formatCpuTime(series?.throttledNanos)} total)`}</Text>
+            {'   oom kills '}
+            <Text bold color={oomKills > 0 ? theme.bad : undefined}>
+              {String(oomKills)}
+            </Text>
+            {container.State.OOMKilled ? <Text color={theme.bad}> (last run was OOM-killed)</Text> : null}
+          </Text>
+          {series ? null : <Text dimColor> sampling…</Text>}
+        </Box>
+      ) : null}
+    </Box>
+  );
+}

@@ -1,0 +1,118 @@
+/** The text of a container row: pure, so the table's look is tested without rendering. */
+import type { ContainerRecord } from '../../runtime/containers/record.js';
+import type { ColumnSpec } from '../components/column-fit.js';
+import type { TableRow } from '../components/DataTable.js';
+import { formatBytes, formatDuration, formatPercent } from '../format.js';
+import { displayImage, isActive } from '../state/selectors.js';
+import type { ContainerSortKey, StatsSeries } from '../state/types.js';
+import { levelColor, statusStyle, type Theme } from '../theme.js';
+
+export type ContainerColumn = 'name' | 'id' | 'image' | 'status' | 'uptime' | 'cpu' | 'memory' | 'pids';
+
+export const CONTAINER_COLUMNS: readonly ColumnSpec<ContainerColumn>[] = [
+  { key: 'name', title: 'NAME', min: 10, max: 28, priority: 10 },
+  { key: 'id', title: 'ID', min: 12, priority: 3 },
+  { key: 'image', title: 'IMAGE', min: 8, max: 24, priority: 5 },
+  { key: 'status', title: 'STATUS', min: 12, max: 16, priority: 9 },
+  { key: 'uptime', title: 'UP', min: 6, priority: 4, align: 'right' },
+  { key: 'cpu', title: 'CPU%', min: 6, priority: 8, align: 'right' },
+  { key: 'memory', title: 'MEM/LIMIT', min: 13, priority: 7, align: 'right' },
+  { key: 'pids', title: 'PIDS', min: 7, priority: 6, align: 'right' },
+];
+
+/** The sort column's title carries the direction. */
+export function sortedColumns(sort: {
+  key: ContainerSortKey;
+  descending: boolean;
+}): ColumnSpec<ContainerColumn>[] {
+  const sortColumn: Record<ContainerSortKey, ContainerColumn> = {
+    name: 'name',
+    status: 'status',
+    image: 'image',
+    uptime: 'uptime',
+    cpu: 'cpu',
+    memory: 'memory',
+    pids: 'pids',
+  };
+  // Figures sort biggest first by default, so their arrow points down unless reversed.
+  const figures = sort.key === 'cpu' || sort.key === 'memory' || sort.key === 'pids';
+  const arrow = sort.descending !== figures ? '▼' : '▲';
+  return CONTAINER_COLUMNS.map((column) =>
+    column.key === sortColumn[sort.key] ? { ...column, title: `${column.title}${arrow}` } : column,
+  );
+}
+
+export function statusText(
+  record: ContainerRecord,
+  pending: string | undefined,
+  theme: Theme,
+): { text: string; color: string | undefined } {
+  if (pending) return { text: `◌ ${pending}…`, color: theme.warn };
+  const { symbol, color } = statusStyle(theme, record.State.Status, record.State.ExitCode);
+  const suffix =
+    record.State.Status === 'exited'
+      ? ` (${record.State.ExitCode}${record.State.OOMKilled ? ' oom' : ''})`
+      : '';
+  return { text: `${symbol} ${record.State.Status}${suffix}`, color };
+}
+
+export function memoryText(series: StatsSeries | undefined): string {
+  if (!series || series.memoryUsage === undefined) return '';
+  return series.memoryLimit
+    ? `${formatBytes(series.memoryUsage)}/${formatBytes(series.memoryLimit)}`
+    : formatBytes(series.memoryUsage);
+}
+
+export function pidsText(series: StatsSeries | undefined): string {
+  if (!series || series.pids === undefined) return '';
+  return series.pidsLimit ? `${series.pids}/${series.pidsLimit}` : String(series.pids);
+}
+
+/**
+ * Uptime as shown. Past the first minute it is counted to the last whole minute of the clock, so
+ * every row's minute changes at the same moment: a screen of idle containers redraws once a
+ * minute, not once a second as each container's own minute comes round.
+ */
+export function uptime(record: ContainerRecord, now: number): string {
+  if (!isActive(record)) return '';
+  const started = Date.parse(record.State.StartedAt);
+  if (Number.isNaN(started)) return '';
+  const elapsed = now - started;
+  if (elapsed < 60_000) return formatDuration(elapsed);
+  return formatDuration(Math.max(60_000, Math.floor(now / 60_000) * 60_000 - started));
+}
+
+export function containerRow(
+  record: ContainerRecord,
+  series: StatsSeries | undefined,
+  pending: string | undefined,
+  now: number,
+  theme: Theme,
+): TableRow {
+  const status = statusText(record, pending, theme);
+  const active = isActive(record);
+  const memoryRatio =
+    series?.memoryUsage !== undefined && series.memoryLimit
+      ? series.memoryUsage / series.memoryLimit
+      : undefined;
+  const cpuRatio = series?.cpuQuotaPercent !== undefined ? series.cpuQuotaPercent / 100 : undefined;
+  return {
+    key: record.Id,
+    cells: {
+      name: record.Name,
+      id: record.Id.slice(0, 12),
+      image: displayImage(record),
+      status: status.text,
+      uptime: uptime(record, now),
+      cpu: active && series ? formatPercent(series.cpuPercent) : '',
+      memory: active ? memoryText(series) : '',
+      pids: active ? pidsText(series) : '',
+    },
+    colors: {
+      status: status.color,
+      cpu: cpuRatio === undefined ? undefined : levelColor(theme, cpuRatio),
+      memory: memoryRatio === undefined ? undefined : levelColor(theme, memoryRatio),
+    },
+    dim: !active && !pending,
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * Runs the Ink app on the alternate screen until `q`: builds the runtime, the store and the
+ * keymap. Opening a shell (`e`) unmounts Ink, gives the terminal to the shell, and mounts it again
+ * on the same store afterwards. Loaded by run.ts once React's production build is selected.
+ */
+import { render, type Instance } from 'ink';
+import React from 'react';
+import type { EngineOptions } from '../runtime/paths.js';
+import { App } from './App.js';
+import { loadConfig } from './config.js';
+import { TuiProvider } from './context.js';
+import { createEffectRunner, type EffectHost } from './effects.js';
+import { adaptEngine, type TuiEngine } from './engine-adapter.js';
+import { FsLayerTreeSource } from './layers/fs-layer-tree-source.js';
+import { describeError } from './state/limit-definitions.js';
+import { initialState } from './state/reducer.js';
+import { createStore } from './state/store.js';
+import {
+  clearScreen,
+  enterAlternateScreen,
+  leaveAlternateScreen,
+  releaseInput,
+  resumeInput,
+} from './terminal.js';
+import { createTheme } from './theme.js';
+
+export interface TuiIo {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Fps cap: enough for typing to feel immediate, low enough that a stats tick is one frame.
+ * (Ink's incremental rendering left stale rows when the frame's content shifted; whole frames
+ * are written instead, inside synchronized-update markers where the terminal supports them.)
+ */
+const MAX_FPS = 20;
+
+/** The container's bash if it has one (better line editing), else sh. */
+async function shellFor(engine: TuiEngine, id: string): Promise<string> {
+  const record = await engine.get(id);
+  const { existsSync } = await import('node:fs');
+  return record.State.Pid > 0 && existsSync(`/proc/${record.State.Pid}/root/bin/bash`)
+    ? '/bin/bash'
+    : '/bin/sh';
+}
+
+export async function startTui(options: EngineOptions, io: TuiIo): Promise<number> {
+  const { stdin, stdout, stderr, env } = io;
+  // A terminal that went away (tmux killed, ssh dropped) fails writes with EIO: quit quietly.
+  const onOutputError = () => quit();
+  stdout.on('error', onOutputError);
+  const config = loadConfig(env);
+  const theme = createTheme(config.theme, env);
+  const { Engine } = await import('../runtime/containers/engine.js');
+  const engine = adaptEngine(new Engine(options));
+  const store = createStore(initialState({ columns: stdout.columns || 80, rows: stdout.rows || 24 }));
+  const report = (text: string) =>
+    store.dispatch({ type: 'ui/status', text, level: 'error', time: Date.now() });
+  if (config.warnings.length > 0) report(config.warnings.join('; '));
+  const layerSource = new FsLayerTreeSource(engine);
+
+  // GANTRY_TUI_RENDER_LOG=FILE records each frame (time, ms) for performance work.
+  const renderLogFile = env.GANTRY_TUI_RENDER_LOG;
+  const renderLog: string[] | undefined = renderLogFile ? [] : undefined;
+  let instance: Instance | undefined;
+  let quit: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (quit = resolve));
+
+  const mount = () => {
+    instance = render(
+      <TuiProvider
+        store={store}
+        engine={engine}
+        keymap={config.keymap}
+        theme={theme}
+        layerSource={layerSource}
+        runEffect={runEffect}
+        statsIntervalMs={config.statsIntervalMs}
+      >
+        <App />
+      </TuiProvider>,
+      {
+        stdin,
+        stdout,
+        stderr,
+        exitOnCtrlC: false,
+        patchConsole: false,
+        maxFps: MAX_FPS,
+        ...(renderLog
+          ? {
+              onRender: (metrics: { renderTime: number }) =>
+                renderLog.push(`${Date.now()} ${metrics.renderTime.toFixed(2)}`),
+            }
+          : {}),
+        incrementalRendering: false,
+      },
+    );
+  };
+  const unmount = async () => {
+    const current = instance;
+    instance = undefined;
+    if (!current) return;
+    current.unmount();
+    await current.waitUntilExit().catch(() => undefined);
+  };
+
+  const host: EffectHost = {
+    quit: () => quit(),
+    openShell: async (id, name) => {
+      const shell = await shellFor(engine, id);
+      await unmount();
+      releaseInput(stdin);
+      leaveAlternateScreen(stdout);
+      stdout.write(`gantry: ${shell} in ${name}; exit the shell to return to gantry\r\n`);
+      const ignore = () => undefined;
+      const signals: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTSTP'];
+      for (const signal of signals) process.on(signal, ignore);
+      try {
+        const session = await engine.exec(id, { command: [shell], tty: true, interactive: true });
+        const code = await session.exit;
+        if (code !== 0 && code !== 130)
+          store.dispatch({
+            type: 'ui/status',
+            text: `the shell in ${name} ended with status ${code}`,
+            level: 'info',
+            time: Date.now(),
+          });
+      } finally {
+        for (const signal of signals) process.off(signal, ignore);
+        resumeInput(stdin);
+        enterAlternateScreen(stdout);
+        mount();
+      }
+    },
+  };
+  const runEffect = createEffectRunner(store, engine, host);
+
+  // Whatever goes wrong outside a render (a rejected promise in a data source) is reported, not fatal.
+  const onError = (error: unknown) => report(describeError(error));
+  process.on('unhandledRejection', onError);
+  process.on('uncaughtException', onError);
+  const onSignal = () => quit();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  // Ink redraws on resize, but lines the terminal re-wrapped would stay: start from a clean screen.
+  const onResize = () => {
+    clearScreen(stdout);
+    instance?.clear();
+  };
+  stdout.on('resize', onResize);
+
+  enterAlternateScreen(stdout);
+  try {
+    mount();
+    await finished;
+    await unmount();
+  } finally {
+    stdout.off('resize', onResize);
+    process.off('unhandledRejection', onError);
+    process.off('uncaughtException', onError);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    leaveAlternateScreen(stdout);
+    stdout.off('error', onOutputError);
+  }
+  if (renderLogFile && renderLog)
+    (await import('node:fs')).writeFileSync(renderLogFile, `${renderLog.join('\n')}\n`);
+  // The watchers are closed by unmounting; stdin is the one handle left to let go.
+  releaseInput(stdin);
+  stdin.unref();
+  return 0;
+}

@@ -1,0 +1,86 @@
+/** Containers pane: the records, the selection (by id, so it survives re-sorting), sort and filter. */
+import { scrollToShow, tableHeight } from './layout.js';
+import { visibleContainers } from './selectors.js';
+import { CONTAINER_SORT_KEYS, type Action, type ContainersState, type TuiState } from './types.js';
+
+export const INITIAL_CONTAINERS: ContainersState = {
+  records: {},
+  loaded: false,
+  selectedId: undefined,
+  scrollTop: 0,
+  sort: { key: 'name', descending: false },
+  filter: { text: '', editing: false },
+  showAll: true,
+};
+
+function patch(state: TuiState, changes: Partial<ContainersState>): TuiState {
+  return { ...state, containers: { ...state.containers, ...changes } };
+}
+
+/** Keeps the selection on a visible row (the nearest one when it left) and in view. */
+export function settleContainers(state: TuiState, previousIndex?: number): TuiState {
+  const rows = visibleContainers(state);
+  let { selectedId } = state.containers;
+  let index = rows.findIndex((record) => record.Id === selectedId);
+  if (index < 0) {
+    index = rows.length === 0 ? -1 : Math.min(Math.max(previousIndex ?? 0, 0), rows.length - 1);
+    selectedId = index < 0 ? undefined : rows[index]!.Id;
+  }
+  const scrollTop = scrollToShow(
+    Math.max(0, index),
+    state.containers.scrollTop,
+    tableHeight(state.ui.size),
+    rows.length,
+  );
+  if (selectedId === state.containers.selectedId && scrollTop === state.containers.scrollTop) return state;
+  return patch(state, { selectedId, scrollTop });
+}
+
+export function moveContainerCursor(state: TuiState, to: (index: number, count: number) => number): TuiState {
+  const rows = visibleContainers(state);
+  if (rows.length === 0) return state;
+  const current = Math.max(
+    0,
+    rows.findIndex((record) => record.Id === state.containers.selectedId),
+  );
+  const next = Math.max(0, Math.min(rows.length - 1, to(current, rows.length)));
+  return settleContainers(patch(state, { selectedId: rows[next]!.Id }));
+}
+
+export function reduceContainers(state: TuiState, action: Action): TuiState {
+  switch (action.type) {
+    case 'containers/loaded': {
+      const records = Object.fromEntries(action.records.map((record) => [record.Id, record]));
+      return settleContainers(patch(state, { records, loaded: true }));
+    }
+    case 'containers/upserted': {
+      const previous = state.containers.records[action.record.Id];
+      if (previous && JSON.stringify(previous) === JSON.stringify(action.record)) return state;
+      return settleContainers(
+        patch(state, { records: { ...state.containers.records, [action.record.Id]: action.record } }),
+      );
+    }
+    case 'containers/removed': {
+      if (!(action.id in state.containers.records)) return state;
+      const index = visibleContainers(state).findIndex((record) => record.Id === action.id);
+      const records = { ...state.containers.records };
+      delete records[action.id];
+      return settleContainers(patch(state, { records }), index);
+    }
+    case 'containers/select':
+      return settleContainers(patch(state, { selectedId: action.id }));
+    case 'containers/sort': {
+      const { sort } = state.containers;
+      if (action.reverse)
+        return settleContainers(patch(state, { sort: { ...sort, descending: !sort.descending } }));
+      const key =
+        action.key ??
+        CONTAINER_SORT_KEYS[(CONTAINER_SORT_KEYS.indexOf(sort.key) + 1) % CONTAINER_SORT_KEYS.length]!;
+      return settleContainers(patch(state, { sort: { key, descending: false } }));
+    }
+    case 'containers/toggleAll':
+      return settleContainers(patch(state, { showAll: !state.containers.showAll }));
+    default:
+      return state;
+  }
+}

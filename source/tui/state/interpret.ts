@@ -1,0 +1,488 @@
+/**
+ * Keys to intents: looks the key up in the keymap for the active scopes and turns the command
+ * into state actions and runtime effects. Pure: the caller dispatches the actions and hands the
+ * effects to the runtime, so every key flow is testable on plain state.
+ */
+import { parseCpus, parseMemoryLimit, parsePidsLimit } from '../../runtime/cgroups/parse.js';
+import type { Resources } from '../../runtime/cgroups/types.js';
+import type { CreateOptions } from '../../runtime/containers/create.js';
+import type { ContainerRecord } from '../../runtime/containers/record.js';
+import type { ImageRecord } from '../../runtime/images/types.js';
+import { helpLines, lookup, TEXT_SCOPES, type CommandId, type Keymap } from '../keymap/keymap.js';
+import { paneHeight } from './layout.js';
+import { isPrintable } from '../keymap/keys.js';
+import { visibleTreeRows } from './layers.js';
+import { describeError, LIMITS, limitDefinition } from './limit-definitions.js';
+import { pageSize } from './reducer.js';
+import {
+  activeScopes,
+  displayImage,
+  imageLabel,
+  isActive,
+  isTyping,
+  selectedContainer,
+  selectedImage,
+} from './selectors.js';
+import { PANES, type Action, type Effect, type FormField, type FormState, type TuiState } from './types.js';
+
+export interface KeyResult {
+  actions: Action[];
+  effects: Effect[];
+}
+
+const NOTHING: KeyResult = { actions: [], effects: [] };
+
+function act(...actions: Action[]): KeyResult {
+  return { actions, effects: [] };
+}
+
+function status(text: string, now: number, level: 'info' | 'error' = 'error'): KeyResult {
+  return act({ type: 'ui/status', text, level, time: now });
+}
+
+/** The default image a fresh machine gets from `image from-host`. */
+export const DEFAULT_IMAGE_NAME = 'gantry-host:latest';
+
+export function newContainerForm(
+  image: ImageRecord | undefined,
+  imageReference: string,
+  label: string,
+): FormState {
+  const fields: FormField[] = [
+    { name: 'name', label: 'Name', value: '', placeholder: 'generated' },
+    {
+      name: 'command',
+      label: 'Command',
+      value: '',
+      placeholder: "the image's command (a shell stays open for `e`)",
+    },
+    { name: 'memory', label: 'Memory', value: '', placeholder: 'unlimited, e.g. 256m' },
+    { name: 'cpus', label: 'CPUs', value: '', placeholder: 'unlimited, e.g. 0.5' },
+    { name: 'pids', label: 'Pids limit', value: '', placeholder: 'unlimited, e.g. 100' },
+  ];
+  return {
+    image: image?.id ?? imageReference,
+    imageLabel: label,
+    fields,
+    focus: 0,
+    error: undefined,
+    submitting: false,
+  };
+}
+
+/** Splits a command line as a shell would for plain words and '…' / "…" quoting. */
+export function splitCommand(text: string): string[] {
+  const words: string[] = [];
+  let current = '';
+  let quote: '"' | "'" | undefined;
+  let started = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index]!;
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else if (char === '\\' && quote === '"' && index + 1 < text.length) current += text[++index];
+      else current += char;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+      started = true;
+    } else if (char === '\\' && index + 1 < text.length) {
+      current += text[++index];
+      started = true;
+    } else if (/\s/.test(char)) {
+      if (started) words.push(current);
+      current = '';
+      started = false;
+    } else {
+      current += char;
+      started = true;
+    }
+  }
+  if (started) words.push(current);
+  return words;
+}
+
+/** The form as create options; throws InvalidArgumentError naming the field that is wrong. */
+export function formToCreateOptions(form: FormState): CreateOptions {
+  const value = (name: FormField['name']) =>
+    form.fields.find((field) => field.name === name)?.value.trim() ?? '';
+  const resources: Resources = {};
+  if (value('memory')) resources.memory = parseMemoryLimit(value('memory'), 'memory');
+  if (value('cpus')) Object.assign(resources, parseCpus(value('cpus')));
+  if (value('pids')) resources.pidsLimit = parsePidsLimit(value('pids'));
+  const command = splitCommand(value('command'));
+  const options: CreateOptions = {
+    image: form.image,
+    // -dit, as one would type it: a shell (the usual image command) stays up for `e` to attach to.
+    tty: true,
+    interactive: true,
+    resources,
+  };
+  if (value('name')) options.name = value('name');
+  if (command.length > 0) options.command = command;
+  return options;
+}
+
+function containerEffect(record: ContainerRecord, op: Extract<Effect, { type: 'container' }>['op']): Effect {
+  return { type: 'container', op, id: record.Id, name: record.Name };
+}
+
+/** The text the user is typing into now, and the action that replaces it. */
+function textTarget(state: TuiState): { text: string; set: (text: string) => Action } | undefined {
+  const overlay = state.ui.overlay;
+  if (overlay?.kind === 'form') {
+    const field = overlay.form.fields[overlay.form.focus];
+    return field ? { text: field.value, set: (text) => ({ type: 'form/input', text }) } : undefined;
+  }
+  if (!isTyping(state)) return undefined;
+  if (state.ui.pane === 'limits' && state.limits.edit)
+    return { text: state.limits.edit.text, set: (text) => ({ type: 'limits/input', text }) };
+  const filter =
+    state.ui.pane === 'containers'
+      ? state.containers.filter
+      : state.ui.pane === 'images'
+        ? state.images.filter
+        : state.ui.pane === 'logs'
+          ? state.logs.search
+          : state.layers.tree?.filter;
+  return filter ? { text: filter.text, set: (text) => ({ type: 'filter/input', text }) } : undefined;
+}
+
+function editText(state: TuiState, key: string, input: string): KeyResult | undefined {
+  const target = textTarget(state);
+  if (!target) return undefined;
+  if (key === 'backspace') return act(target.set(target.text.slice(0, -1)));
+  if (key === 'ctrl+u') return act(target.set(''));
+  if (key === 'ctrl+w') return act(target.set(target.text.replace(/\S*\s*$/, '')));
+  if (isPrintable(key, input)) return act(target.set(target.text + input));
+  return undefined;
+}
+
+function scrollHelp(state: TuiState, command: CommandId, keymap: Keymap): KeyResult | undefined {
+  const overlay = state.ui.overlay;
+  if (overlay?.kind !== 'help') return undefined;
+  const page = Math.max(1, pageSize(state));
+  const delta = { 'cursor.up': -1, 'cursor.down': 1, 'cursor.pageUp': -page, 'cursor.pageDown': page }[
+    command as string
+  ];
+  if (delta === undefined) return undefined;
+  const lines = helpLines(keymap).length;
+  const last = Math.max(0, lines - (paneHeight(state.ui.size) - 2));
+  return act({
+    type: 'ui/overlay',
+    overlay: { kind: 'help', scroll: Math.max(0, Math.min(last, overlay.scroll + delta)) },
+  });
+}
+
+function runCommand(state: TuiState, command: CommandId, now: number, keymap: Keymap): KeyResult {
+  const help = scrollHelp(state, command, keymap);
+  if (help) return help;
+  const container = selectedContainer(state);
+  const image = selectedImage(state);
+  const needContainer = (): KeyResult => status('no container is selected', now);
+  switch (command) {
+    case 'app.quit':
+      return { actions: [], effects: [{ type: 'quit' }] };
+    case 'app.help':
+      return act({
+        type: 'ui/overlay',
+        overlay: state.ui.overlay?.kind === 'help' ? undefined : { kind: 'help', scroll: 0 },
+      });
+    case 'help.close':
+      return act({ type: 'ui/overlay', overlay: undefined });
+    case 'pane.next':
+      return act({ type: 'ui/paneStep', delta: 1 });
+    case 'pane.previous':
+      return act({ type: 'ui/paneStep', delta: -1 });
+    case 'pane.containers':
+    case 'pane.images':
+    case 'pane.layers':
+    case 'pane.limits':
+    case 'pane.logs':
+      return act({ type: 'ui/pane', pane: PANES.find((pane) => command === `pane.${pane}`)! });
+    case 'cursor.up':
+      return act({ type: 'list/move', delta: -1 });
+    case 'cursor.down':
+      return act({ type: 'list/move', delta: 1 });
+    case 'cursor.pageUp':
+      return act({ type: 'list/move', delta: -pageSize(state) });
+    case 'cursor.pageDown':
+      return act({ type: 'list/move', delta: pageSize(state) });
+    case 'cursor.top':
+      return act({ type: 'list/edge', edge: 'top' });
+    case 'cursor.bottom':
+      return act({ type: 'list/edge', edge: 'bottom' });
+    case 'filter.start':
+      return state.ui.pane === 'limits' || (state.ui.pane === 'layers' && state.layers.focus !== 'tree')
+        ? NOTHING
+        : act({ type: 'filter/start' });
+    case 'filter.clear':
+      return act({ type: 'filter/clear' }, { type: 'ui/clearStatus' });
+
+    case 'container.open':
+      return container ? act({ type: 'ui/pane', pane: 'limits' }) : needContainer();
+    case 'container.startStop':
+      if (!container) return needContainer();
+      return { actions: [], effects: [containerEffect(container, isActive(container) ? 'stop' : 'start')] };
+    case 'container.pauseUnpause':
+      if (!container) return needContainer();
+      if (container.State.Status === 'paused')
+        return { actions: [], effects: [containerEffect(container, 'unpause')] };
+      if (container.State.Status === 'running')
+        return { actions: [], effects: [containerEffect(container, 'pause')] };
+      return status(`${container.Name} is not running; start it with s`, now);
+    case 'container.restart':
+      return container ? { actions: [], effects: [containerEffect(container, 'restart')] } : needContainer();
+    case 'container.kill':
+      if (!container) return needContainer();
+      if (!isActive(container)) return status(`${container.Name} is not running`, now);
+      return act({
+        type: 'ui/overlay',
+        overlay: {
+          kind: 'confirm',
+          action: 'kill',
+          id: container.Id,
+          name: container.Name,
+          message: `Kill ${container.Name} (SIGKILL)?`,
+        },
+      });
+    case 'container.remove':
+      if (!container) return needContainer();
+      return act({
+        type: 'ui/overlay',
+        overlay: {
+          kind: 'confirm',
+          action: 'remove',
+          id: container.Id,
+          name: container.Name,
+          message: isActive(container)
+            ? `Remove ${container.Name}? It is ${container.State.Status} and will be killed first.`
+            : `Remove ${container.Name}?`,
+        },
+      });
+    case 'container.exec':
+      if (!container) return needContainer();
+      if (container.State.Status === 'paused')
+        return status(`${container.Name} is paused; unpause it with p first`, now);
+      if (container.State.Status !== 'running')
+        return status(`${container.Name} is not running; start it with s`, now);
+      return { actions: [], effects: [{ type: 'exec', id: container.Id, name: container.Name }] };
+    case 'container.new': {
+      if (!container) return image ? runCommand(state, 'image.new', now, keymap) : needContainer();
+      const record = state.images.records.find((candidate) => candidate.id === container.Image);
+      return act({
+        type: 'ui/overlay',
+        overlay: {
+          kind: 'form',
+          form: newContainerForm(
+            record,
+            container.Image,
+            record ? imageLabel(record) : displayImage(container),
+          ),
+        },
+      });
+    }
+    case 'container.sort':
+      return act({ type: 'containers/sort' });
+    case 'container.sortReverse':
+      return act({ type: 'containers/sort', reverse: true });
+    case 'container.toggleAll':
+      return act({ type: 'containers/toggleAll' });
+
+    case 'image.open':
+      return image ? act({ type: 'ui/pane', pane: 'layers' }) : status('no image is selected', now);
+    case 'image.new':
+      if (!image) return status('no image is selected; create one with c', now);
+      return act({
+        type: 'ui/overlay',
+        overlay: { kind: 'form', form: newContainerForm(image, image.id, imageLabel(image)) },
+      });
+    case 'image.remove':
+      if (!image) return status('no image is selected', now);
+      return act({
+        type: 'ui/overlay',
+        overlay: {
+          kind: 'confirm',
+          action: 'remove-image',
+          id: image.id,
+          name: imageLabel(image),
+          message: `Remove image ${imageLabel(image)}?`,
+        },
+      });
+    case 'image.createDefault':
+      return {
+        actions: [
+          {
+            type: 'ui/status',
+            text: `creating ${DEFAULT_IMAGE_NAME} from this host…`,
+            level: 'info',
+            time: now,
+          },
+        ],
+        effects: [{ type: 'create-default-image' }],
+      };
+
+    case 'layers.open':
+      if (state.layers.focus === 'tree') return NOTHING;
+      return state.layers.stack ? act({ type: 'layers/openTree' }) : NOTHING;
+    case 'layers.aggregate':
+      return act({ type: 'layers/aggregate' });
+    case 'tree.toggle':
+    case 'tree.expand':
+    case 'tree.collapse': {
+      const tree = state.layers.tree;
+      const row = tree ? visibleTreeRows(tree)[tree.cursor] : undefined;
+      if (!row || row.node.kind !== 'directory') return NOTHING;
+      const open = command === 'tree.expand' ? true : command === 'tree.collapse' ? false : undefined;
+      return act(
+        open === undefined
+          ? { type: 'tree/toggle', path: row.node.path }
+          : { type: 'tree/toggle', path: row.node.path, open },
+      );
+    }
+    case 'tree.filter':
+      return act({ type: 'filter/start' });
+    case 'tree.back':
+      return state.layers.tree?.filter.text
+        ? act({ type: 'filter/clear' })
+        : act({ type: 'layers/closeTree' });
+
+    case 'limit.edit':
+    case 'limit.increase':
+    case 'limit.decrease': {
+      if (!container) return needContainer();
+      if (!isActive(container))
+        return status(
+          `${container.Name} is not running: limits of a stopped container are set when it is created`,
+          now,
+        );
+      const definition = state.limits.edit
+        ? limitDefinition(state.limits.edit.key)
+        : LIMITS[state.limits.cursor]!;
+      if (!definition.editable)
+        return status(`${definition.label}: ${describeError(safeParseError(definition, container))}`, now);
+      const resources = container.HostConfig.Resources;
+      const current = state.limits.edit?.text ?? definition.input(resources);
+      if (command === 'limit.edit') return act({ type: 'limits/edit', key: definition.key, text: current });
+      if (!definition.step) return status(`${definition.label} has no steps; type a value (Enter)`, now);
+      const stepped = definition.step(current, command === 'limit.increase' ? 1 : -1, resources);
+      return act(
+        state.limits.edit
+          ? { type: 'limits/input', text: stepped }
+          : { type: 'limits/edit', key: definition.key, text: stepped },
+      );
+    }
+
+    case 'logs.follow':
+      return act({ type: 'logs/follow' });
+    case 'logs.search':
+      return act({ type: 'filter/start' });
+    case 'logs.nextMatch':
+      return act({ type: 'logs/match', direction: 1 });
+    case 'logs.previousMatch':
+      return act({ type: 'logs/match', direction: -1 });
+
+    case 'edit.apply': {
+      if (state.ui.pane === 'limits' && state.limits.edit) {
+        if (!container) return needContainer();
+        const definition = limitDefinition(state.limits.edit.key);
+        let resources: Resources;
+        try {
+          resources = definition.parse(state.limits.edit.text, container.HostConfig.Resources);
+        } catch (error) {
+          return act({ type: 'limits/refused', error: describeError(error) });
+        }
+        const display = state.limits.edit.text.trim() || 'unlimited';
+        return {
+          actions: [{ type: 'limits/applying' }],
+          effects: [
+            {
+              type: 'apply-limit',
+              id: container.Id,
+              name: container.Name,
+              key: definition.key,
+              resources,
+              display,
+            },
+          ],
+        };
+      }
+      return act({ type: 'filter/commit' });
+    }
+    case 'edit.cancel':
+      return act(state.ui.pane === 'limits' ? { type: 'limits/cancel' } : { type: 'filter/clear' });
+
+    case 'confirm.yes': {
+      const overlay = state.ui.overlay;
+      if (overlay?.kind !== 'confirm') return NOTHING;
+      const effect: Effect =
+        overlay.action === 'remove-image'
+          ? { type: 'remove-image', id: overlay.id, name: overlay.name }
+          : {
+              type: 'container',
+              op: overlay.action === 'kill' ? 'kill' : 'remove',
+              id: overlay.id,
+              name: overlay.name,
+            };
+      return { actions: [{ type: 'ui/overlay', overlay: undefined }], effects: [effect] };
+    }
+    case 'confirm.no':
+      return act({ type: 'ui/overlay', overlay: undefined });
+
+    case 'form.next':
+      return act({ type: 'form/focus', delta: 1 });
+    case 'form.previous':
+      return act({ type: 'form/focus', delta: -1 });
+    case 'form.submit': {
+      const overlay = state.ui.overlay;
+      if (overlay?.kind !== 'form' || overlay.form.submitting) return NOTHING;
+      try {
+        const options = formToCreateOptions(overlay.form);
+        return {
+          actions: [{ type: 'form/submitting' }],
+          effects: [{ type: 'create-container', options, imageLabel: overlay.form.imageLabel }],
+        };
+      } catch (error) {
+        return act({ type: 'form/error', error: describeError(error) });
+      }
+    }
+    case 'form.cancel':
+      return act({ type: 'ui/overlay', overlay: undefined });
+
+    case 'onboarding.create':
+      if (state.ui.overlay?.kind === 'onboarding' && state.ui.overlay.creating) return NOTHING;
+      return { actions: [{ type: 'onboarding/creating' }], effects: [{ type: 'create-default-image' }] };
+    case 'onboarding.dismiss':
+      return act({ type: 'ui/overlay', overlay: undefined }, { type: 'ui/onboarded' });
+  }
+}
+
+function safeParseError(definition: (typeof LIMITS)[number], container: ContainerRecord): unknown {
+  try {
+    definition.parse('', container.HostConfig.Resources);
+    return new Error('cannot be changed here');
+  } catch (error) {
+    return error;
+  }
+}
+
+/** What pressing `key` (Ink's `input` alongside) does in `state`. */
+export function interpretKey(
+  state: TuiState,
+  keymap: Keymap,
+  key: string,
+  input: string,
+  now = Date.now(),
+): KeyResult {
+  const scopes = activeScopes(state);
+  // "-1" (no limit) starts with the key that steps down: in an empty field it is typed.
+  const typesMinus = scopes[0] === 'value' && input === '-' && state.limits.edit?.text === '';
+  const command = typesMinus ? undefined : lookup(keymap, scopes, key);
+  if (command) return runCommand(state, command, now, keymap);
+  if (scopes.some((scope) => TEXT_SCOPES.has(scope))) {
+    const edited = editText(state, key, input);
+    if (edited) return edited;
+  }
+  // Ctrl+C always quits, whatever the keymap or dialog says, as a terminal user expects.
+  if (key === 'ctrl+c') return { actions: [], effects: [{ type: 'quit' }] };
+  return NOTHING;
+}

@@ -1,0 +1,224 @@
+/**
+ * The limits the Limits pane lists: how each reads from a container's resources, how a typed
+ * value becomes a resources update (with the same parsers as the CLI flags, so the same values
+ * are accepted and refused with the same words), and how +/- steps it.
+ */
+import {
+  parseBlkioWeight,
+  parseBytes,
+  parseCpus,
+  parseCpuset,
+  parseCpuShares,
+  parseMemoryLimit,
+  parseMemorySwap,
+  parsePidsLimit,
+} from '../../runtime/cgroups/parse.js';
+import type { DeviceThrottle, Resources } from '../../runtime/cgroups/types.js';
+import { InvalidArgumentError } from '../../runtime/errors.js';
+import { formatBytes, formatBytesInput, formatCpus } from '../format.js';
+import type { LimitKey } from './types.js';
+
+export interface LimitDefinition {
+  key: LimitKey;
+  label: string;
+  /** The flag of `gantry run` / `update` it corresponds to. */
+  flag: string;
+  /** False for limits that cannot be typed here (per-device throttles). */
+  editable: boolean;
+  /** The value for display ("256M", "0.5", "unlimited"). */
+  display(resources: Resources): string;
+  /** The value as the user would type it, to start editing from. */
+  input(resources: Resources): string;
+  /** The update to send; throws InvalidArgumentError with the reason for a bad value. */
+  parse(text: string, resources: Resources): Resources;
+  /** The typed value moved one step up or down; undefined when the limit has no steps. */
+  step?(text: string, direction: 1 | -1, resources: Resources): string;
+}
+
+const UNLIMITED = 'unlimited';
+const MIB = 1024 * 1024;
+
+function isSet(value: number | undefined): value is number {
+  return value !== undefined && value > 0;
+}
+
+function unlimitedText(text: string): boolean {
+  return ['', '-1', 'none', 'unlimited', 'max'].includes(text.trim().toLowerCase());
+}
+
+function memoryStep(bytes: number): number {
+  if (bytes < 128 * MIB) return 16 * MIB;
+  if (bytes < 1024 * MIB) return 64 * MIB;
+  return 256 * MIB;
+}
+
+function stepBytes(text: string, direction: 1 | -1, fallback: number, minimum: number): string {
+  let bytes: number;
+  try {
+    bytes = unlimitedText(text) ? -1 : parseBytes(text);
+  } catch {
+    return text;
+  }
+  if (bytes <= 0) return formatBytesInput(fallback);
+  const step = memoryStep(direction > 0 ? bytes : bytes - 1);
+  // Snap to the step grid first, so 300m + step is 320m rather than 364m.
+  const snapped =
+    direction > 0 ? Math.floor(bytes / step) * step + step : Math.ceil(bytes / step) * step - step;
+  return formatBytesInput(Math.max(minimum, snapped));
+}
+
+function throttleDisplay(list: DeviceThrottle[] | undefined): string {
+  if (!list || list.length === 0) return UNLIMITED;
+  return list.map((entry) => `${entry.path} ${formatBytes(entry.rate)}/s`).join(', ');
+}
+
+export const LIMITS: readonly LimitDefinition[] = [
+  {
+    key: 'memory',
+    label: 'memory',
+    flag: '--memory',
+    editable: true,
+    display: (r) => (isSet(r.memory) ? formatBytes(r.memory) : UNLIMITED),
+    input: (r) => (isSet(r.memory) ? formatBytesInput(r.memory) : ''),
+    parse: (text) => ({ memory: unlimitedText(text) ? -1 : parseMemoryLimit(text.trim()) }),
+    step: (text, direction) => stepBytes(text, direction, 256 * MIB, 6 * MIB),
+  },
+  {
+    key: 'memoryReservation',
+    label: 'reservation',
+    flag: '--memory-reservation',
+    editable: true,
+    display: (r) => (isSet(r.memoryReservation) ? formatBytes(r.memoryReservation) : 'none'),
+    input: (r) => (isSet(r.memoryReservation) ? formatBytesInput(r.memoryReservation) : ''),
+    parse: (text) => ({
+      memoryReservation: unlimitedText(text) ? -1 : parseMemoryLimit(text.trim(), '--memory-reservation'),
+    }),
+    step: (text, direction, r) =>
+      stepBytes(text, direction, isSet(r.memory) ? Math.floor(r.memory / 2) : 128 * MIB, 6 * MIB),
+  },
+  {
+    key: 'memorySwap',
+    label: 'memory+swap',
+    flag: '--memory-swap',
+    editable: true,
+    display: (r) =>
+      r.memorySwap === -1
+        ? UNLIMITED
+        : isSet(r.memorySwap)
+          ? formatBytes(r.memorySwap)
+          : isSet(r.memory)
+            ? `${formatBytes(r.memory * 2)} (2x)`
+            : UNLIMITED,
+    input: (r) => (isSet(r.memorySwap) ? formatBytesInput(r.memorySwap) : r.memorySwap === -1 ? '-1' : ''),
+    parse: (text) => ({ memorySwap: unlimitedText(text) ? -1 : parseMemorySwap(text.trim()) }),
+    step: (text, direction, r) =>
+      stepBytes(text, direction, isSet(r.memory) ? r.memory * 2 : 512 * MIB, 6 * MIB),
+  },
+  {
+    key: 'cpus',
+    label: 'cpus',
+    flag: '--cpus',
+    editable: true,
+    display: (r) => (isSet(r.cpuQuota) ? `${formatCpus(r.cpuQuota / (r.cpuPeriod || 100_000))}` : UNLIMITED),
+    input: (r) => (isSet(r.cpuQuota) ? formatCpus(r.cpuQuota / (r.cpuPeriod || 100_000)) : ''),
+    parse: (text) => {
+      if (unlimitedText(text)) return { cpuQuota: -1 };
+      const { cpuQuota, cpuPeriod } = parseCpus(text.trim());
+      return { cpuQuota, cpuPeriod };
+    },
+    step: (text, direction) => {
+      const current = unlimitedText(text) ? Number.NaN : Number(text);
+      if (!Number.isFinite(current) || current <= 0) return '1';
+      const step = current < 1 || (current === 1 && direction < 0) ? 0.1 : 0.5;
+      return formatCpus(Math.max(0.1, Math.round((current + direction * step) * 100) / 100));
+    },
+  },
+  {
+    key: 'cpuShares',
+    label: 'cpu shares',
+    flag: '--cpu-shares',
+    editable: true,
+    display: (r) => (isSet(r.cpuShares) ? String(r.cpuShares) : '1024 (default)'),
+    input: (r) => String(isSet(r.cpuShares) ? r.cpuShares : 1024),
+    parse: (text) => ({ cpuShares: parseCpuShares(text.trim() || '0') }),
+    step: (text, direction) => {
+      const current = Number(text) || 1024;
+      return String(Math.max(2, Math.min(262144, current + direction * 128)));
+    },
+  },
+  {
+    key: 'cpusetCpus',
+    label: 'cpuset',
+    flag: '--cpuset-cpus',
+    editable: true,
+    display: (r) => r.cpusetCpus || 'all',
+    input: (r) => r.cpusetCpus ?? '',
+    parse: (text) => ({ cpusetCpus: parseCpuset(text) }),
+  },
+  {
+    key: 'pidsLimit',
+    label: 'pids',
+    flag: '--pids-limit',
+    editable: true,
+    display: (r) => (isSet(r.pidsLimit) ? String(r.pidsLimit) : UNLIMITED),
+    input: (r) => (isSet(r.pidsLimit) ? String(r.pidsLimit) : ''),
+    parse: (text) => ({ pidsLimit: unlimitedText(text) ? -1 : parsePidsLimit(text.trim()) }),
+    step: (text, direction) => {
+      const current = unlimitedText(text) ? Number.NaN : Number(text);
+      if (!Number.isFinite(current) || current <= 0) return '100';
+      const step = current < 100 || (current === 100 && direction < 0) ? 10 : 50;
+      return String(Math.max(1, current + direction * step));
+    },
+  },
+  {
+    key: 'blkioWeight',
+    label: 'io weight',
+    flag: '--blkio-weight',
+    editable: true,
+    display: (r) => (isSet(r.blkioWeight) ? String(r.blkioWeight) : 'default'),
+    input: (r) => (isSet(r.blkioWeight) ? String(r.blkioWeight) : '500'),
+    parse: (text) => ({ blkioWeight: parseBlkioWeight(text.trim() || '0') }),
+    step: (text, direction) => String(Math.max(10, Math.min(1000, (Number(text) || 500) + direction * 50))),
+  },
+  {
+    key: 'ioRead',
+    label: 'io read',
+    flag: '--device-read-bps',
+    editable: false,
+    display: (r) => throttleDisplay(r.blkioDeviceReadBps),
+    input: () => '',
+    parse: () => {
+      throw new InvalidArgumentError('device throttles are set per device', {
+        hint: 'use gantry update --device-read-bps DEVICE:RATE',
+      });
+    },
+  },
+  {
+    key: 'ioWrite',
+    label: 'io write',
+    flag: '--device-write-bps',
+    editable: false,
+    display: (r) => throttleDisplay(r.blkioDeviceWriteBps),
+    input: () => '',
+    parse: () => {
+      throw new InvalidArgumentError('device throttles are set per device', {
+        hint: 'use gantry update --device-write-bps DEVICE:RATE',
+      });
+    },
+  },
+];
+
+export function limitDefinition(key: LimitKey): LimitDefinition {
+  return LIMITS.find((definition) => definition.key === key)!;
+}
+
+/** An error's message with its hint, as one line for the inline error. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const hint = (error as { hint?: unknown }).hint;
+    return typeof hint === 'string' && hint && !error.message.includes(hint)
+      ? `${error.message} (${hint})`
+      : error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,104 @@
+/**
+ * Live figures per container from successive samples: rates come from the difference of two
+ * cumulative counters over the time between them, and each figure keeps a short history for the
+ * sparklines.
+ */
+import type { ContainerStats } from '../engine-adapter.js';
+import type { Action, StatsSeries, StatsState, TuiState } from './types.js';
+
+/** Points of history kept per figure (one a second: the last two minutes). */
+export const HISTORY_POINTS = 120;
+
+export const INITIAL_STATS: StatsState = { byId: {} };
+
+function push(history: readonly number[], value: number | undefined): readonly number[] {
+  const next = [...history, value ?? 0];
+  return next.length > HISTORY_POINTS ? next.slice(next.length - HISTORY_POINTS) : next;
+}
+
+function rate(
+  current: number | undefined,
+  previous: number | undefined,
+  seconds: number,
+): number | undefined {
+  if (current === undefined || previous === undefined || seconds <= 0) return undefined;
+  return Math.max(0, (current - previous) / seconds);
+}
+
+export function deriveSeries(sample: ContainerStats, previous: StatsSeries | undefined): StatsSeries {
+  const cgroup = sample.cgroup;
+  const before = previous?.raw.cgroup;
+  const seconds = previous ? (sample.time - previous.time) / 1000 : 0;
+  const cpuRate = rate(cgroup.cpu?.usageNanos, before?.cpu?.usageNanos, seconds);
+  const cpuPercent = sample.cpuPercent ?? (cpuRate === undefined ? undefined : cpuRate / 1e7);
+  const quotaCpus = cgroup.cpu?.quotaCpus;
+  const cpuQuotaPercent =
+    sample.cpuQuotaPercent ?? (cpuPercent !== undefined && quotaCpus ? cpuPercent / quotaCpus : undefined);
+  const throttledRate = rate(cgroup.cpu?.throttledNanos, before?.cpu?.throttledNanos, seconds);
+  const ioReadRate = rate(cgroup.io?.readBytes, before?.io?.readBytes, seconds);
+  const ioWriteRate = rate(cgroup.io?.writeBytes, before?.io?.writeBytes, seconds);
+  const memoryUsage = cgroup.memory?.workingSet ?? cgroup.memory?.usage;
+  const history = previous?.history ?? {
+    cpu: [],
+    memory: [],
+    pids: [],
+    throttled: [],
+    ioRead: [],
+    ioWrite: [],
+  };
+  return {
+    time: sample.time,
+    cpuPercent,
+    cpuQuotaPercent,
+    quotaCpus,
+    memoryUsage,
+    memoryLimit: cgroup.memory?.limit,
+    swapUsage: cgroup.memory?.swapUsage,
+    pids: cgroup.pids?.current,
+    pidsLimit: cgroup.pids?.limit,
+    oomKills: cgroup.memory?.oomKills,
+    throttledPeriods: cgroup.cpu?.throttledPeriods,
+    throttledNanos: cgroup.cpu?.throttledNanos,
+    throttledMsPerSecond: throttledRate === undefined ? undefined : throttledRate / 1e6,
+    ioReadRate,
+    ioWriteRate,
+    raw: sample,
+    history: {
+      cpu: cpuPercent === undefined ? history.cpu : push(history.cpu, cpuPercent),
+      memory: push(history.memory, memoryUsage),
+      pids: push(history.pids, cgroup.pids?.current),
+      throttled:
+        throttledRate === undefined ? history.throttled : push(history.throttled, throttledRate / 1e6),
+      ioRead: ioReadRate === undefined ? history.ioRead : push(history.ioRead, ioReadRate),
+      ioWrite: ioWriteRate === undefined ? history.ioWrite : push(history.ioWrite, ioWriteRate),
+    },
+  };
+}
+
+export function reduceStats(state: TuiState, action: Action): TuiState {
+  switch (action.type) {
+    case 'stats/sampled': {
+      if (action.samples.length === 0) return state;
+      const byId = { ...state.stats.byId };
+      for (const sample of action.samples) byId[sample.id] = deriveSeries(sample, byId[sample.id]);
+      return { ...state, stats: { byId } };
+    }
+    case 'containers/removed': {
+      if (!(action.id in state.stats.byId)) return state;
+      const byId = { ...state.stats.byId };
+      delete byId[action.id];
+      return { ...state, stats: { byId } };
+    }
+    case 'containers/upserted': {
+      // A stopped container's figures are history; a restart starts a new series.
+      const status = action.record.State.Status;
+      if (status === 'running' || status === 'paused' || !(action.record.Id in state.stats.byId))
+        return state;
+      const byId = { ...state.stats.byId };
+      delete byId[action.record.Id];
+      return { ...state, stats: { byId } };
+    }
+    default:
+      return state;
+  }
+}

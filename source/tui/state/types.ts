@@ -1,0 +1,294 @@
+/**
+ * The TUI's whole state and the actions that change it. Every pane's state is a plain object
+ * changed only by the pure reducers in this folder, so key flows are tested without rendering.
+ */
+import type { Resources } from '../../runtime/cgroups/types.js';
+import type { CreateOptions } from '../../runtime/containers/create.js';
+import type { ContainerRecord } from '../../runtime/containers/record.js';
+import type { ImageRecord } from '../../runtime/images/types.js';
+import type { ContainerStats } from '../engine-adapter.js';
+import type { FileNode, LayerAnalysis, LayerStack, LayerSubject } from '../layers/layer-tree-source.js';
+
+export const PANES = ['containers', 'images', 'layers', 'limits', 'logs'] as const;
+export type PaneId = (typeof PANES)[number];
+
+export const PANE_TITLES: Record<PaneId, string> = {
+  containers: 'Containers',
+  images: 'Images',
+  layers: 'Layers',
+  limits: 'Limits',
+  logs: 'Logs',
+};
+
+export interface TerminalSize {
+  columns: number;
+  rows: number;
+}
+
+/** A `/` filter: `editing` while the user types, then kept until cleared. */
+export interface FilterState {
+  text: string;
+  editing: boolean;
+}
+
+export const NO_FILTER: FilterState = { text: '', editing: false };
+
+export type ContainerSortKey = 'name' | 'status' | 'image' | 'uptime' | 'cpu' | 'memory' | 'pids';
+export const CONTAINER_SORT_KEYS: readonly ContainerSortKey[] = [
+  'name',
+  'status',
+  'image',
+  'uptime',
+  'cpu',
+  'memory',
+  'pids',
+];
+
+export interface ContainersState {
+  records: Readonly<Record<string, ContainerRecord>>;
+  loaded: boolean;
+  selectedId: string | undefined;
+  scrollTop: number;
+  sort: { key: ContainerSortKey; descending: boolean };
+  filter: FilterState;
+  /** Stopped containers are listed too (docker ps -a). */
+  showAll: boolean;
+}
+
+export interface ImagesState {
+  records: readonly ImageRecord[];
+  loaded: boolean;
+  selectedId: string | undefined;
+  scrollTop: number;
+  filter: FilterState;
+}
+
+export interface TreeState {
+  /** Stack index of the layer shown. */
+  layer: number;
+  aggregated: boolean;
+  root: FileNode | undefined;
+  loading: boolean;
+  error: string | undefined;
+  /** Directories whose open/closed state the user flipped. */
+  toggled: readonly string[];
+  cursor: number;
+  scrollTop: number;
+  filter: FilterState;
+}
+
+export interface LayersState {
+  subject: LayerSubject | undefined;
+  stack: LayerStack | undefined;
+  loading: boolean;
+  error: string | undefined;
+  analysis: LayerAnalysis | undefined;
+  analyzing: boolean;
+  /** Row in the layer list; row 0 is the top of the stack. */
+  cursor: number;
+  focus: 'layers' | 'tree';
+  aggregated: boolean;
+  tree: TreeState | undefined;
+}
+
+export type LimitKey =
+  | 'memory'
+  | 'memoryReservation'
+  | 'memorySwap'
+  | 'cpus'
+  | 'cpuShares'
+  | 'cpusetCpus'
+  | 'pidsLimit'
+  | 'blkioWeight'
+  | 'ioRead'
+  | 'ioWrite';
+
+export interface LimitEdit {
+  key: LimitKey;
+  text: string;
+  /** Why the value was refused (by the parser or by the runtime); the old value stays. */
+  error: string | undefined;
+  applying: boolean;
+}
+
+export interface LimitsState {
+  cursor: number;
+  edit: LimitEdit | undefined;
+}
+
+export interface LogLine {
+  seq: number;
+  time: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface LogsState {
+  containerId: string | undefined;
+  lines: readonly LogLine[];
+  /** Lines dropped from the front to bound memory. */
+  dropped: number;
+  follow: boolean;
+  /** Index of the first line on screen when not following. */
+  scrollTop: number;
+  search: FilterState;
+  /** Index (in `lines`) of the current match. */
+  match: number | undefined;
+  ended: boolean;
+  error: string | undefined;
+}
+
+/** Live figures of one container, derived from successive samples. */
+export interface StatsSeries {
+  time: number;
+  cpuPercent: number | undefined;
+  /** CPU use as a share of the CFS quota (100 = at the quota). */
+  cpuQuotaPercent: number | undefined;
+  quotaCpus: number | undefined;
+  memoryUsage: number | undefined;
+  memoryLimit: number | undefined;
+  swapUsage: number | undefined;
+  pids: number | undefined;
+  pidsLimit: number | undefined;
+  oomKills: number | undefined;
+  throttledPeriods: number | undefined;
+  /** Milliseconds throttled per second since the last sample. */
+  throttledMsPerSecond: number | undefined;
+  throttledNanos: number | undefined;
+  ioReadRate: number | undefined;
+  ioWriteRate: number | undefined;
+  raw: ContainerStats;
+  history: {
+    cpu: readonly number[];
+    memory: readonly number[];
+    pids: readonly number[];
+    throttled: readonly number[];
+    ioRead: readonly number[];
+    ioWrite: readonly number[];
+  };
+}
+
+export interface StatsState {
+  byId: Readonly<Record<string, StatsSeries>>;
+}
+
+export type ConfirmAction = 'kill' | 'remove' | 'remove-image';
+
+export interface FormField {
+  name: 'name' | 'command' | 'memory' | 'cpus' | 'pids';
+  label: string;
+  value: string;
+  placeholder: string;
+}
+
+export interface FormState {
+  image: string;
+  imageLabel: string;
+  fields: readonly FormField[];
+  focus: number;
+  error: string | undefined;
+  submitting: boolean;
+}
+
+export type Overlay =
+  | { kind: 'help'; scroll: number }
+  | { kind: 'confirm'; action: ConfirmAction; id: string; name: string; message: string }
+  | { kind: 'form'; form: FormState }
+  | { kind: 'onboarding'; creating: boolean; error: string | undefined };
+
+export interface StatusMessage {
+  text: string;
+  level: 'info' | 'error';
+  time: number;
+}
+
+export interface UiState {
+  pane: PaneId;
+  size: TerminalSize;
+  overlay: Overlay | undefined;
+  status: StatusMessage | undefined;
+  /** Operations under way, by container id ("stopping"), shown in the status column. */
+  pending: Readonly<Record<string, string>>;
+  /** The onboarding offer was shown or dismissed; it is not shown again. */
+  onboarded: boolean;
+  /** Milliseconds since epoch of the last clock tick (uptimes). */
+  now: number;
+}
+
+export interface TuiState {
+  ui: UiState;
+  containers: ContainersState;
+  images: ImagesState;
+  layers: LayersState;
+  limits: LimitsState;
+  logs: LogsState;
+  stats: StatsState;
+}
+
+export type Action =
+  | { type: 'ui/resized'; size: TerminalSize }
+  | { type: 'ui/pane'; pane: PaneId }
+  | { type: 'ui/paneStep'; delta: 1 | -1 }
+  | { type: 'ui/overlay'; overlay: Overlay | undefined }
+  | { type: 'ui/status'; text: string; level: 'info' | 'error'; time: number }
+  | { type: 'ui/clearStatus' }
+  | { type: 'ui/pending'; id: string; label: string | undefined }
+  | { type: 'ui/tick'; now: number }
+  | { type: 'ui/onboarded' }
+  | { type: 'containers/loaded'; records: readonly ContainerRecord[] }
+  | { type: 'containers/upserted'; record: ContainerRecord }
+  | { type: 'containers/removed'; id: string }
+  | { type: 'containers/select'; id: string }
+  | { type: 'containers/sort'; key?: ContainerSortKey; reverse?: boolean }
+  | { type: 'containers/toggleAll' }
+  | { type: 'images/loaded'; records: readonly ImageRecord[] }
+  | { type: 'images/select'; id: string }
+  | { type: 'list/move'; delta: number }
+  | { type: 'list/edge'; edge: 'top' | 'bottom' }
+  | { type: 'filter/start' }
+  | { type: 'filter/input'; text: string }
+  | { type: 'filter/commit' }
+  | { type: 'filter/clear' }
+  | { type: 'layers/open'; subject: LayerSubject }
+  | { type: 'layers/stackLoaded'; subject: LayerSubject; stack: LayerStack }
+  | { type: 'layers/analysisLoaded'; subject: LayerSubject; analysis: LayerAnalysis }
+  | { type: 'layers/failed'; subject: LayerSubject; error: string }
+  | { type: 'layers/openTree' }
+  | { type: 'layers/closeTree' }
+  | { type: 'layers/aggregate' }
+  | { type: 'layers/treeLoaded'; layer: number; aggregated: boolean; root: FileNode }
+  | { type: 'layers/treeFailed'; layer: number; error: string }
+  | { type: 'tree/toggle'; path: string; open?: boolean }
+  | { type: 'limits/edit'; key: LimitKey; text: string }
+  | { type: 'limits/input'; text: string }
+  | { type: 'limits/cancel' }
+  | { type: 'limits/applying' }
+  | { type: 'limits/refused'; error: string }
+  | { type: 'limits/applied' }
+  | { type: 'logs/open'; containerId: string | undefined }
+  | { type: 'logs/appended'; containerId: string; lines: readonly Omit<LogLine, 'seq'>[] }
+  | { type: 'logs/ended'; containerId: string; error?: string }
+  | { type: 'logs/follow'; follow?: boolean }
+  | { type: 'logs/match'; direction: 1 | -1 }
+  | { type: 'stats/sampled'; samples: readonly ContainerStats[] }
+  | { type: 'form/input'; text: string }
+  | { type: 'form/focus'; delta: 1 | -1 }
+  | { type: 'form/error'; error: string | undefined }
+  | { type: 'form/submitting' }
+  | { type: 'onboarding/creating' }
+  | { type: 'onboarding/failed'; error: string };
+
+/** Work a key asks for that is not a state change: the runtime does it, then actions report back. */
+export type Effect =
+  | {
+      type: 'container';
+      op: 'start' | 'stop' | 'restart' | 'pause' | 'unpause' | 'kill' | 'remove';
+      id: string;
+      name: string;
+    }
+  | { type: 'exec'; id: string; name: string }
+  | { type: 'apply-limit'; id: string; name: string; key: LimitKey; resources: Resources; display: string }
+  | { type: 'create-container'; options: CreateOptions; imageLabel: string }
+  | { type: 'remove-image'; id: string; name: string }
+  | { type: 'create-default-image' }
+  | { type: 'quit' };

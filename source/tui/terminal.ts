@@ -1,0 +1,67 @@
+/**
+ * The terminal around Ink: the alternate screen (so the shell's scrollback is left as it was),
+ * and handing the keyboard to a child process and back.
+ */
+
+const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h\u001b[2J\u001b[H';
+const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l';
+const SHOW_CURSOR = '\u001b[?25h';
+
+/** Writes control sequences; a terminal that is gone is not an error worth more than silence. */
+function control(stdout: NodeJS.WriteStream, sequence: string): void {
+  if (!stdout.isTTY || stdout.destroyed) return;
+  try {
+    stdout.write(sequence);
+  } catch {
+    // the terminal closed
+  }
+}
+
+export function enterAlternateScreen(stdout: NodeJS.WriteStream): void {
+  control(stdout, ENTER_ALTERNATE_SCREEN);
+}
+
+export function leaveAlternateScreen(stdout: NodeJS.WriteStream): void {
+  control(stdout, SHOW_CURSOR + LEAVE_ALTERNATE_SCREEN);
+}
+
+export function clearScreen(stdout: NodeJS.WriteStream): void {
+  control(stdout, '\u001b[2J\u001b[H');
+}
+
+interface ReadableHandle {
+  reading?: boolean;
+  readStop?: () => number;
+}
+
+/**
+ * Stops this process from reading the terminal, so every key reaches the child that inherits it.
+ * Removing Ink's listener is not enough: a stream that was read from keeps its libuv handle
+ * reading into the buffer (up to the high-water mark), which would swallow a shell's keystrokes.
+ * The next listener Ink adds starts reading again (net.Socket's _read restarts a stopped handle).
+ */
+export function releaseInput(stdin: NodeJS.ReadStream): void {
+  try {
+    if (stdin.isTTY) stdin.setRawMode(false);
+  } catch {
+    // the terminal closed
+  }
+  stdin.pause();
+  const handle = (stdin as unknown as { _handle?: ReadableHandle })._handle;
+  if (handle && typeof handle.readStop === 'function' && handle.reading !== false) {
+    handle.reading = false;
+    handle.readStop();
+  }
+}
+
+/**
+ * Undoes releaseInput once the child is done. The stream may still consider a read pending (it
+ * never got data for it), in which case it would not ask the handle again: restart it here.
+ */
+export function resumeInput(stdin: NodeJS.ReadStream): void {
+  const handle = (stdin as unknown as { _handle?: ReadableHandle & { readStart?: () => number } })._handle;
+  if (handle && typeof handle.readStart === 'function' && handle.reading === false) {
+    handle.reading = true;
+    handle.readStart();
+  }
+}

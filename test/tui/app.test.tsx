@@ -1,0 +1,223 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../source/tui/config.js';
+import type { LayerTreeSource } from '../../source/tui/layers/layer-tree-source.js';
+import { FakeEngine } from './support/fake-engine.js';
+import { container, image, layer } from './support/fixtures.js';
+import { KEYS, renderTui, settle } from './support/render.js';
+
+const MIB = 1024 * 1024;
+let cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const step of cleanup) step();
+  cleanup = [];
+});
+
+function setup(
+  records = [
+    container('web', { resources: { memory: 256 * MIB, pidsLimit: 100 } }),
+    container('db'),
+    container('old', { status: 'exited', exitCode: 137 }),
+  ],
+  options: Parameters<typeof renderTui>[1] = {},
+) {
+  const engine = new FakeEngine(records, [image('demo', [layer('a', 2_000_000)])]);
+  const app = renderTui(engine, options);
+  cleanup.push(
+    () => app.unmount(),
+    () => engine.cleanup(),
+  );
+  return { engine, app };
+}
+
+describe('Containers pane', () => {
+  it('shows every container with status, exit code and live figures in 80x24', async () => {
+    const { app } = setup();
+    const frame = await app.waitFor('12.5%');
+    const lines = frame.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(23);
+    expect(lines.every((line) => line.length <= 80)).toBe(true);
+    expect(frame).toMatch(/NAME.*STATUS.*CPU%.*MEM\/LIMIT.*PIDS/);
+    expect(frame).toMatch(/web\s+demo\s+● running\s+1m\s+12.5%\s+32M\/256M\s+3\/100/);
+    expect(frame).toMatch(/old\s+demo\s+✖ exited \(137\)/);
+    expect(frame).toMatch(/s start\/stop\s+p pause/);
+  });
+
+  it('filters with / and keeps the filter with Enter', async () => {
+    const { app } = setup();
+    await app.waitFor('web');
+    await app.press('/', 'w', 'e');
+    expect(app.frame()).toContain('/filter we');
+    expect(app.frame()).not.toMatch(/^ db /m);
+    await app.press(KEYS.enter);
+    expect(app.store.getState().containers.filter).toEqual({ text: 'we', editing: false });
+    expect(app.frame()).toMatch(/web\s+● running/);
+  });
+
+  it('stops the selected container with s and says so', async () => {
+    const { app, engine } = setup();
+    await app.waitFor('db');
+    await app.press('s');
+    await app.waitFor('db stopped');
+    expect(engine.calls).toContain('stop db');
+    expect(app.frame()).toMatch(/db\s+demo\s+■ exited \(0\)/);
+  });
+
+  it('asks before killing, and kills on y', async () => {
+    const { app, engine } = setup();
+    await app.waitFor('db');
+    await app.press('K');
+    expect(app.frame()).toMatch(/Kill db \(SIGKILL\)\?\s+y\/N/);
+    expect(engine.calls).toEqual([]);
+    await app.press('y');
+    await app.waitFor('db killed');
+    expect(engine.calls).toContain('kill db SIGKILL');
+  });
+
+  it('pauses and unpauses with p', async () => {
+    const { app, engine } = setup();
+    await app.waitFor('db');
+    await app.press('p');
+    await app.waitFor('‖ paused');
+    await app.press('p');
+    await app.waitFor('db unpaused');
+    expect(engine.calls).toEqual(['pause db', 'unpause db']);
+  });
+});
+
+describe('help overlay and keymap', () => {
+  it('lists the keys from the keymap, remapped ones included', async () => {
+    const config = parseConfig(JSON.stringify({ keys: { 'container.kill': 'X' } }), 'test.json');
+    const { app } = setup(undefined, { keymap: config.keymap, size: { columns: 120, rows: 40 } });
+    await app.waitFor('web');
+    expect(app.frame()).toContain('X kill');
+    await app.press('?');
+    const frame = app.frame();
+    expect(frame).toMatch(/X\s+Kill the container \(asks first\)/);
+    expect(frame).toContain('Everywhere');
+    await app.press(KEYS.escape);
+    await settle(30);
+    expect(app.frame()).not.toContain('Everywhere');
+  });
+});
+
+describe('Limits pane', () => {
+  it('shows limits beside live use and applies a typed value', async () => {
+    const { app, engine } = setup();
+    await app.waitFor('web');
+    await app.press('j', 'j', KEYS.enter);
+    const frame = await app.waitFor(/memory\s+256M/);
+    expect(frame).toContain('Limits of web');
+    expect(frame).toMatch(/pids\s+100/);
+    await app.waitFor('32M used');
+    await app.press(KEYS.enter, KEYS.ctrlU, '5', '1', '2', 'm');
+    expect(app.frame()).toContain('Enter applies (--memory)');
+    await app.press(KEYS.enter);
+    await app.waitFor('memory set to 512m');
+    expect(engine.calls).toContain(`update web ${JSON.stringify({ memory: 512 * MIB })}`);
+    await app.waitFor(/memory\s+512M/);
+  });
+
+  it('shows why a value was refused and keeps the old one', async () => {
+    const { app, engine } = setup();
+    engine.refuseUpdate = 'memory+swap limit 536870912 is below the memory limit';
+    await app.waitFor('web');
+    await app.press('j', 'j', KEYS.enter, KEYS.enter, KEYS.ctrlU, '1', 'g', KEYS.enter);
+    await app.waitFor('✖ memory+swap limit 536870912 is below the memory limit');
+    expect(app.frame()).toContain('the old value stays');
+    await app.press(KEYS.escape);
+    await app.waitFor(/memory\s+256M/);
+  });
+});
+
+describe('Images, Layers and Logs panes', () => {
+  it('shows image sizes and opens the layer tree with change marks', async () => {
+    const source: LayerTreeSource = {
+      stack: async (subject) => ({
+        subject,
+        totalBytes: 2000,
+        layers: [{ index: 0, digest: 'sha256:aa', size: 2000, createdBy: 'ADD rootfs' }],
+      }),
+      analyze: async () => ({
+        efficiency: 0.9,
+        wastedBytes: 1234,
+        inefficiencies: [{ path: '/etc/passwd', count: 2, cumulativeSize: 1234 }],
+      }),
+      tree: async () => ({
+        name: '',
+        path: '/',
+        kind: 'directory',
+        size: 30,
+        change: 'unchanged',
+        children: [
+          {
+            name: 'etc',
+            path: '/etc',
+            kind: 'directory',
+            size: 30,
+            change: 'unchanged',
+            children: [
+              { name: 'hosts', path: '/etc/hosts', kind: 'file', size: 10, change: 'removed' },
+              { name: 'passwd', path: '/etc/passwd', kind: 'file', size: 20, change: 'modified' },
+            ],
+          },
+          { name: 'new', path: '/new', kind: 'file', size: 0, change: 'added' },
+        ],
+      }),
+    };
+    const { app } = setup(undefined, { layerSource: source });
+    await app.waitFor('web');
+    await app.press('2');
+    await app.waitFor(/demo:latest\s+1\s+1.9M/);
+    await app.press(KEYS.enter);
+    await app.waitFor('efficiency 90.0%');
+    expect(app.frame()).toContain('wasted 1.2K');
+    expect(app.frame()).toMatch(/2×\s+1.2K\s+\/etc\/passwd/);
+    await app.press(KEYS.enter);
+    const tree = await app.waitFor('Files of layer 1');
+    expect(tree).toMatch(/D\s+10B\s+│\s+├─ hosts/);
+    expect(tree).toMatch(/M\s+20B\s+│\s+└─ passwd/);
+    expect(tree).toMatch(/A\s+0B\s+└─ new/);
+    await app.press(KEYS.enter);
+    expect(app.frame()).toMatch(/▸ etc\//);
+    expect(app.frame()).not.toContain('passwd');
+  });
+
+  it('follows logs and searches them', async () => {
+    const { app, engine } = setup();
+    engine.logLines = Array.from({ length: 40 }, (_, index) => ({
+      time: '2026-01-01T00:00:00Z',
+      stream: 'stdout' as const,
+      text: `line ${index} ${index === 7 ? 'needle' : ''}\n`,
+    }));
+    await app.waitFor('web');
+    await app.press('5');
+    await app.waitFor('line 39');
+    expect(app.frame()).toContain('following');
+    await app.press('/', 'n', 'e', 'e', 'd', 'l', 'e', KEYS.enter);
+    const frame = await app.waitFor('"needle" 1/1');
+    expect(frame).toContain('line 7 needle');
+    expect(frame).not.toContain('line 39');
+  });
+});
+
+describe('first run', () => {
+  it('offers the default image, then the form to run a container from it', async () => {
+    const engine = new FakeEngine([], []);
+    const app = renderTui(engine);
+    cleanup.push(
+      () => app.unmount(),
+      () => engine.cleanup(),
+    );
+    await app.waitFor('Welcome to Gantry');
+    await app.press(KEYS.enter);
+    await app.waitFor('Run a container from gantry-host:latest');
+    expect(engine.calls).toEqual(['from-host gantry-host:latest']);
+    await app.press('f', 'i', 'r', 's', 't', KEYS.enter);
+    await app.waitFor('first is running');
+    expect(engine.calls).toEqual([
+      'from-host gantry-host:latest',
+      expect.stringMatching(/^create .*"name":"first"/),
+      'start first',
+    ]);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * The real `gantry` TUI in a real terminal (tmux) against real containers: it sees a container
+ * another process starts, pauses it (the freezer cgroup says FROZEN), changes its memory limit in
+ * the Limits pane (the cgroup file changes), and quits cleanly.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createEngineWithImage,
+  GANTRY,
+  skipUnlessRoot,
+  waitFor,
+  type TestEngine,
+} from '../support/engine.js';
+import { hasTmux, startTmux, type TmuxSession } from './support/tmux.js';
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+function cgroupFile(controller: string, parent: string, id: string, file: string): string {
+  // cgroup v1 (this project's hosts) has one hierarchy per controller; v2 has one tree.
+  const v1 = path.join(CGROUP_ROOT, controller, parent, id, file);
+  return fs.existsSync(v1) ? v1 : path.join(CGROUP_ROOT, parent, id, file);
+}
+
+function read(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+describe.skipIf(skipUnlessRoot || !hasTmux)('gantry TUI end to end (tmux)', () => {
+  let engine: TestEngine;
+  let tui: TmuxSession | undefined;
+
+  beforeAll(async () => {
+    engine = await createEngineWithImage('tui');
+  });
+  afterAll(async () => {
+    tui?.kill();
+    await engine?.cleanup();
+  });
+
+  it('follows another process, pauses, changes a limit and quits', async () => {
+    tui = startTmux([process.execPath, GANTRY], { env: engine.env, columns: 100, rows: 30, label: 'tui' });
+    await tui.waitFor(/1 Containers.*2 Images/, 15_000, 'the TUI to start');
+    await tui.waitFor('No containers yet', 10_000);
+
+    // A container started by another process appears without a key being pressed.
+    const run = await engine.gantry([
+      'run',
+      '-d',
+      '--name',
+      'e2e-web',
+      '--memory',
+      '64m',
+      'demo',
+      'sleep',
+      '1000',
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const id = run.stdout.trim();
+    await tui.waitFor(/e2e-web\s.*● running/, 10_000, 'the new container in the table');
+    await tui.waitFor(/e2e-web\s.*\d+(\.\d+)?[KM]\/64M/, 10_000, 'its memory figures');
+
+    // p pauses it: the freezer cgroup is frozen and the table says so.
+    tui.send('p');
+    const freezer = cgroupFile('freezer', engine.cgroupParent, id, 'freezer.state');
+    await waitFor(() => read(freezer) === 'FROZEN' || undefined, 10_000, 'freezer.state FROZEN');
+    await tui.waitFor(/e2e-web\s.*‖ paused/, 10_000, 'the paused status');
+    tui.send('p');
+    await waitFor(() => read(freezer) === 'THAWED' || undefined, 10_000, 'freezer.state THAWED');
+    await tui.waitFor(/e2e-web\s.*● running/, 10_000);
+
+    // Enter opens its limits; Enter edits memory; a typed value applies to the cgroup.
+    const limitFile = cgroupFile('memory', engine.cgroupParent, id, 'memory.limit_in_bytes');
+    expect(read(limitFile)).toBe(String(64 * 1024 * 1024));
+    tui.send('Enter');
+    await tui.waitFor(/Limits of e2e-web/, 5000);
+    await tui.waitFor(/memory\s+64M/, 5000);
+    tui.send('Enter', 'C-u');
+    tui.type('48m');
+    tui.send('Enter');
+    await waitFor(
+      () => read(limitFile) === String(48 * 1024 * 1024) || undefined,
+      10_000,
+      'memory.limit_in_bytes to change',
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; the screen was:\n${tui!.capture()}`);
+    });
+    await tui.waitFor(/memory\s+48M/, 5000, 'the new value on screen');
+
+    // A refused value is explained in place and the old one stays.
+    tui.send('Enter', 'C-u');
+    tui.type('1m');
+    tui.send('Enter');
+    await tui.waitFor(/below the minimum/, 5000, 'the inline refusal');
+    expect(read(limitFile)).toBe(String(48 * 1024 * 1024));
+    tui.send('Escape');
+    await tui.waitFor((screen) => !screen.includes('the old value stays'), 5000, 'the editor to close');
+
+    // q quits with status 0 and leaves the terminal's normal screen.
+    tui.send('q');
+    const screen = await tui.waitFor('GANTRY_EXIT=', 10_000, 'gantry to exit');
+    expect(screen).toContain('GANTRY_EXIT=0');
+    // The container goes on without the TUI.
+    expect((await engine.gantry(['ps', '--format', '{{.Names}} {{.Status}}'])).stdout).toMatch(/e2e-web Up/);
+  });
+});

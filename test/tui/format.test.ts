@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { fitCell, fitColumns } from '../../source/tui/components/column-fit.js';
+import { gaugeText } from '../../source/tui/components/Gauge.js';
+import { sparkline } from '../../source/tui/components/Sparkline.js';
+import {
+  formatBytes,
+  formatBytesInput,
+  formatDuration,
+  formatPercent,
+  tidyInstruction,
+} from '../../source/tui/format.js';
+import { createTheme, detectBackground } from '../../source/tui/theme.js';
+import { CONTAINER_COLUMNS } from '../../source/tui/panes/container-cells.js';
+
+describe('figures', () => {
+  it('formats sizes, limits, percentages and durations compactly', () => {
+    expect(formatBytes(0)).toBe('0B');
+    expect(formatBytes(1536)).toBe('1.5K');
+    expect(formatBytes(256 * 1024 * 1024)).toBe('256M');
+    expect(formatBytesInput(256 * 1024 * 1024)).toBe('256m');
+    expect(formatBytesInput(1.5 * 1024 ** 3)).toBe('1.5g');
+    expect(formatPercent(12.345)).toBe('12.3%');
+    expect(formatPercent(250)).toBe('250%');
+    expect(formatDuration(42_000)).toBe('42s');
+    expect(formatDuration(3 * 3600_000 + 12 * 60_000)).toBe('3h12m');
+    expect(tidyInstruction('/bin/sh -c #(nop)  CMD ["sh"]')).toBe('CMD ["sh"]');
+    expect(tidyInstruction('/bin/sh -c apt-get update')).toBe('RUN apt-get update');
+  });
+
+  it('draws gauges and sparklines', () => {
+    expect(gaugeText(0.5, 10)).toEqual({ filled: '█████', empty: '░░░░░' });
+    expect(gaugeText(2, 4).filled).toBe('████');
+    expect(sparkline([0, 1, 2, 4, 8], 5)).toBe('▁▁▂▄█');
+    expect(sparkline([4], 3, 8)).toBe('  ▄');
+  });
+});
+
+describe('table columns', () => {
+  it('fit 80 columns by dropping the least important ones', () => {
+    const fitted = fitColumns(CONTAINER_COLUMNS, 80);
+    expect(fitted.map((column) => column.key)).not.toContain('id');
+    expect(fitted.reduce((sum, column) => sum + column.width + 1, 1)).toBeLessThanOrEqual(80);
+    expect(fitColumns(CONTAINER_COLUMNS, 160).map((column) => column.key)).toContain('id');
+  });
+
+  it('pads and cuts cells', () => {
+    expect(fitCell('abc', 5)).toBe('abc  ');
+    expect(fitCell('abc', 5, 'right')).toBe('  abc');
+    expect(fitCell('abcdef', 4)).toBe('abc…');
+  });
+});
+
+describe('theme', () => {
+  it('drops colour under NO_COLOR and for mono', () => {
+    expect(createTheme('auto', { NO_COLOR: '1' }).color).toBe(false);
+    expect(createTheme('auto', { NO_COLOR: '1' }).good).toBeUndefined();
+    expect(createTheme('mono', {}).bad).toBeUndefined();
+    expect(createTheme('auto', {}).good).toBe('green');
+  });
+
+  it('avoids yellow on light backgrounds', () => {
+    expect(detectBackground({ COLORFGBG: '0;15' })).toBe('light');
+    expect(detectBackground({ COLORFGBG: '15;0' })).toBe('dark');
+    expect(createTheme('auto', { COLORFGBG: '0;15' }).warn).toBe('magenta');
+    expect(createTheme('dark', {}).warn).toBe('yellow');
+  });
+});

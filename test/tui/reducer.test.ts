@@ -1,0 +1,380 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_KEYMAP } from '../../source/tui/keymap/keymap.js';
+import {
+  interpretKey,
+  splitCommand,
+  formToCreateOptions,
+  newContainerForm,
+} from '../../source/tui/state/interpret.js';
+import { initialState, reducer } from '../../source/tui/state/reducer.js';
+import {
+  selectedContainer,
+  visibleContainers,
+  imageSharing,
+  activeScopes,
+} from '../../source/tui/state/selectors.js';
+import { deriveSeries } from '../../source/tui/state/stats.js';
+import type { Action, TuiState } from '../../source/tui/state/types.js';
+import { container, image, layer, sample } from './support/fixtures.js';
+
+function apply(state: TuiState, ...actions: Action[]): TuiState {
+  return actions.reduce(reducer, state);
+}
+
+/** Presses keys through the keymap, applying the actions; returns the state and the effects asked for. */
+function press(state: TuiState, ...keys: string[]) {
+  const effects = [];
+  let current = state;
+  for (const key of keys) {
+    const input = key.length === 1 ? key : key === 'space' ? ' ' : '';
+    const result = interpretKey(current, DEFAULT_KEYMAP, key, input, 1000);
+    current = apply(current, ...result.actions);
+    effects.push(...result.effects);
+  }
+  return { state: current, effects };
+}
+
+const web = container('web', { resources: { memory: 256 * 1024 * 1024 } });
+const db = container('db');
+const old = container('old', { status: 'exited', exitCode: 137 });
+const base = apply(
+  initialState({ columns: 80, rows: 24 }, 0),
+  { type: 'containers/loaded', records: [web, db, old] },
+  { type: 'images/loaded', records: [image('demo', [layer('a', 100)])] },
+);
+
+describe('containers pane', () => {
+  it('lists by name and selects the first row', () => {
+    expect(visibleContainers(base).map((record) => record.Name)).toEqual(['db', 'old', 'web']);
+    expect(selectedContainer(base)?.Name).toBe('db');
+  });
+
+  it('moves the selection with j/k and keeps it on the same container when the list changes', () => {
+    let { state } = press(base, 'j');
+    expect(selectedContainer(state)?.Name).toBe('old');
+    state = apply(state, { type: 'containers/upserted', record: container('aaa') });
+    expect(selectedContainer(state)?.Name).toBe('old');
+    state = press(state, 'k', 'k', 'k').state;
+    expect(selectedContainer(state)?.Name).toBe('aaa');
+  });
+
+  it('keeps the selection near when the selected container goes away', () => {
+    const { state } = press(base, 'j');
+    const after = apply(state, { type: 'containers/removed', id: old.Id });
+    expect(selectedContainer(after)?.Name).toBe('web');
+  });
+
+  it('filters as you type; Enter keeps the filter and selects the first match; Esc clears', () => {
+    let { state } = press(base, '/', 'w', 'e');
+    expect(state.containers.filter).toEqual({ text: 'we', editing: true });
+    expect(activeScopes(state)).toEqual(['edit']);
+    expect(visibleContainers(state).map((record) => record.Name)).toEqual(['web']);
+    state = press(state, 'enter').state;
+    expect(state.containers.filter).toEqual({ text: 'we', editing: false });
+    expect(selectedContainer(state)?.Name).toBe('web');
+    // Keys mean commands again once the filter is kept.
+    expect(press(state, 's').effects).toEqual([{ type: 'container', op: 'stop', id: web.Id, name: 'web' }]);
+    state = press(state, 'escape').state;
+    expect(visibleContainers(state)).toHaveLength(3);
+  });
+
+  it('edits the filter text with backspace', () => {
+    const { state } = press(base, '/', 'x', 'y', 'backspace');
+    expect(state.containers.filter.text).toBe('x');
+  });
+
+  it('sorts by the next column with o and reverses with O', () => {
+    let { state } = press(base, 'o');
+    expect(state.containers.sort).toEqual({ key: 'status', descending: false });
+    expect(visibleContainers(state).map((record) => record.Name)).toEqual(['db', 'web', 'old']);
+    state = press(state, 'O').state;
+    expect(visibleContainers(state).map((record) => record.Name)).toEqual(['old', 'web', 'db']);
+  });
+
+  it('hides stopped containers with a', () => {
+    const { state } = press(base, 'a');
+    expect(visibleContainers(state).map((record) => record.Name)).toEqual(['db', 'web']);
+  });
+});
+
+describe('actions on the selection', () => {
+  it('s stops a running container and starts a stopped one', () => {
+    expect(press(base, 's').effects).toEqual([{ type: 'container', op: 'stop', id: db.Id, name: 'db' }]);
+    expect(press(base, 'j', 's').effects).toEqual([
+      { type: 'container', op: 'start', id: old.Id, name: 'old' },
+    ]);
+  });
+
+  it('p pauses and unpauses', () => {
+    expect(press(base, 'p').effects[0]).toMatchObject({ op: 'pause' });
+    const paused = apply(base, {
+      type: 'containers/upserted',
+      record: { ...db, State: { ...db.State, Status: 'paused' } },
+    });
+    expect(press(paused, 'p').effects[0]).toMatchObject({ op: 'unpause' });
+  });
+
+  it('K asks first; y kills, n does not', () => {
+    const asked = press(base, 'K');
+    expect(asked.effects).toEqual([]);
+    expect(asked.state.ui.overlay).toMatchObject({ kind: 'confirm', action: 'kill', name: 'db' });
+    expect(activeScopes(asked.state)).toEqual(['confirm']);
+    expect(press(asked.state, 'y').effects).toEqual([
+      { type: 'container', op: 'kill', id: db.Id, name: 'db' },
+    ]);
+    const declined = press(asked.state, 'n');
+    expect(declined.effects).toEqual([]);
+    expect(declined.state.ui.overlay).toBeUndefined();
+  });
+
+  it('D asks first, then removes', () => {
+    const { state, effects } = press(base, 'D', 'y');
+    expect(effects).toEqual([{ type: 'container', op: 'remove', id: db.Id, name: 'db' }]);
+    expect(state.ui.overlay).toBeUndefined();
+  });
+
+  it('e opens a shell only in a running container', () => {
+    expect(press(base, 'e').effects).toEqual([{ type: 'exec', id: db.Id, name: 'db' }]);
+    const stopped = press(base, 'j', 'e');
+    expect(stopped.effects).toEqual([]);
+    expect(stopped.state.ui.status?.text).toMatch(/not running/);
+  });
+
+  it('q quits, and ctrl+c quits even inside a dialog', () => {
+    expect(press(base, 'q').effects).toEqual([{ type: 'quit' }]);
+    expect(press(press(base, 'K').state, 'ctrl+c').effects).toEqual([{ type: 'quit' }]);
+  });
+});
+
+describe('panes', () => {
+  it('Tab, Shift-Tab and 1-5 switch panes', () => {
+    expect(press(base, 'tab').state.ui.pane).toBe('images');
+    expect(press(base, 'shift+tab').state.ui.pane).toBe('logs');
+    expect(press(base, '4').state.ui.pane).toBe('limits');
+  });
+
+  it('Layers shows the container selected in Containers, or the image selected in Images', () => {
+    expect(press(base, 'j', 'j', '3').state.layers.subject).toEqual({
+      kind: 'container',
+      id: web.Id,
+      name: 'web',
+    });
+    expect(press(base, '2', 'enter').state.layers.subject).toMatchObject({
+      kind: 'image',
+      name: 'demo:latest',
+    });
+  });
+
+  it('Logs opens the selected container and lets go of it when left', () => {
+    const inLogs = press(base, '5').state;
+    expect(inLogs.logs.containerId).toBe(db.Id);
+    expect(press(inLogs, '1').state.logs.containerId).toBeUndefined();
+  });
+
+  it('? opens the help and Esc closes it', () => {
+    const open = press(base, '?').state;
+    expect(open.ui.overlay).toEqual({ kind: 'help', scroll: 0 });
+    expect(press(open, 'j').state.ui.overlay).toEqual({ kind: 'help', scroll: 1 });
+    expect(press(open, 'escape').state.ui.overlay).toBeUndefined();
+  });
+});
+
+describe('limits', () => {
+  const inLimits = press(base, 'j', 'j', 'enter').state;
+
+  it('Enter on Containers opens the limits of the selection', () => {
+    expect(inLimits.ui.pane).toBe('limits');
+    expect(selectedContainer(inLimits)?.Name).toBe('web');
+  });
+
+  it('Enter edits the selected limit from its current value, Enter applies it', () => {
+    let { state } = press(inLimits, 'enter');
+    expect(state.limits.edit).toMatchObject({ key: 'memory', text: '256m' });
+    state = press(state, 'ctrl+u', '5', '1', '2', 'm').state;
+    const applied = press(state, 'enter');
+    expect(applied.effects).toEqual([
+      {
+        type: 'apply-limit',
+        id: web.Id,
+        name: 'web',
+        key: 'memory',
+        resources: { memory: 512 * 1024 * 1024 },
+        display: '512m',
+      },
+    ]);
+    expect(applied.state.limits.edit?.applying).toBe(true);
+    const done = apply(applied.state, { type: 'limits/applied' });
+    expect(done.limits.edit).toBeUndefined();
+  });
+
+  it('a value the parser refuses shows why, without calling the runtime', () => {
+    const { state, effects } = press(inLimits, 'enter', 'ctrl+u', '2', 'm', 'enter');
+    expect(effects).toEqual([]);
+    expect(state.limits.edit?.error).toMatch(/below the minimum of 6m/);
+    expect(state.limits.edit?.text).toBe('2m');
+    // The record still has the old value: the display reads from it.
+    expect(selectedContainer(state)?.HostConfig.Resources.memory).toBe(256 * 1024 * 1024);
+  });
+
+  it('a value the runtime refuses shows why, and Esc cancels', () => {
+    let { state } = press(inLimits, 'enter');
+    state = apply(
+      state,
+      { type: 'limits/applying' },
+      { type: 'limits/refused', error: 'memory+swap limit is below the memory limit' },
+    );
+    expect(state.limits.edit?.error).toMatch(/memory\+swap/);
+    expect(press(state, 'escape').state.limits.edit).toBeUndefined();
+  });
+
+  it('+ and - step the value, then Enter applies', () => {
+    let { state } = press(inLimits, '+');
+    expect(state.limits.edit).toMatchObject({ key: 'memory', text: '320m' });
+    state = press(state, '+', '-', '-').state;
+    expect(state.limits.edit?.text).toBe('256m');
+    expect(press(state, 'enter').effects[0]).toMatchObject({ resources: { memory: 256 * 1024 * 1024 } });
+  });
+
+  it('steps pids and cpus from unlimited to a sensible start', () => {
+    const pids = press(inLimits, 'j', 'j', 'j', 'j', 'j', 'j', '+').state;
+    expect(pids.limits.edit).toMatchObject({ key: 'pidsLimit', text: '100' });
+    const cpus = press(inLimits, 'j', 'j', 'j', '+', '-', '-').state;
+    expect(cpus.limits.edit).toMatchObject({ key: 'cpus', text: '0.8' });
+    expect(press(cpus, 'enter').effects[0]).toMatchObject({
+      resources: { cpuQuota: 80000, cpuPeriod: 100000 },
+    });
+  });
+
+  it('- types a minus in an empty field, so -1 (no limit) can be typed', () => {
+    const { state, effects } = press(inLimits, 'enter', 'ctrl+u', '-', '1', 'enter');
+    expect(effects[0]).toMatchObject({ resources: { memory: -1 } });
+    expect(state.limits.edit?.applying).toBe(true);
+  });
+});
+
+describe('new container form', () => {
+  it('n in Images opens the form; Enter creates from the typed fields', () => {
+    let { state } = press(base, '2', 'n');
+    expect(state.ui.overlay?.kind).toBe('form');
+    state = press(
+      state,
+      'w',
+      'e',
+      'b',
+      '2',
+      'tab',
+      ...'sleep 60'.split('').map((char) => (char === ' ' ? 'space' : char)),
+      'tab',
+      '6',
+      '4',
+      'm',
+    ).state;
+    const { effects } = press(state, 'enter');
+    expect(effects).toEqual([
+      {
+        type: 'create-container',
+        imageLabel: 'demo:latest',
+        options: {
+          image: expect.stringMatching(/^sha256:/),
+          name: 'web2',
+          command: ['sleep', '60'],
+          tty: true,
+          interactive: true,
+          resources: { memory: 64 * 1024 * 1024 },
+        },
+      },
+    ]);
+  });
+
+  it('a bad field is refused in the form', () => {
+    const { state, effects } = press(press(base, '2', 'n').state, 'tab', 'tab', '1', 'x', 'enter');
+    expect(effects).toEqual([]);
+    expect(state.ui.overlay).toMatchObject({ form: { error: expect.stringMatching(/invalid size "1x"/) } });
+  });
+
+  it('splits commands like a shell for quotes', () => {
+    expect(splitCommand(`sh -c 'echo "a b"; sleep 1'`)).toEqual(['sh', '-c', 'echo "a b"; sleep 1']);
+    expect(splitCommand('  a\\ b  ""  c ')).toEqual(['a b', '', 'c']);
+  });
+
+  it('leaves out what was not typed', () => {
+    expect(formToCreateOptions(newContainerForm(undefined, 'demo', 'demo'))).toEqual({
+      image: 'demo',
+      tty: true,
+      interactive: true,
+      resources: {},
+    });
+  });
+});
+
+describe('onboarding', () => {
+  it('offers the default image once on an empty machine', () => {
+    const empty = apply(
+      initialState(),
+      { type: 'containers/loaded', records: [] },
+      { type: 'images/loaded', records: [] },
+    );
+    expect(empty.ui.overlay).toEqual({ kind: 'onboarding', creating: false, error: undefined });
+    const { state, effects } = press(empty, 'enter');
+    expect(effects).toEqual([{ type: 'create-default-image' }]);
+    expect(state.ui.overlay).toMatchObject({ creating: true });
+    const dismissed = press(empty, 'escape').state;
+    expect(apply(dismissed, { type: 'images/loaded', records: [] }).ui.overlay).toBeUndefined();
+  });
+
+  it('does not bother a machine that has containers or images', () => {
+    expect(base.ui.overlay).toBeUndefined();
+  });
+});
+
+describe('stats', () => {
+  it('derives rates from two samples and keeps a history', () => {
+    const first = deriveSeries(
+      sample(web, 1000, {
+        cpu: { usageNanos: 1e9, throttledNanos: 0, quotaCpus: 0.5 },
+        io: { readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0 },
+        memory: { usage: 10, workingSet: 8, limit: 100, oomKills: 0 },
+      }),
+      undefined,
+    );
+    expect(first.cpuPercent).toBeUndefined();
+    const second = deriveSeries(
+      sample(web, 2000, {
+        cpu: { usageNanos: 1.25e9, throttledNanos: 5e6, quotaCpus: 0.5 },
+        io: { readBytes: 4096, writeBytes: 0, readOps: 1, writeOps: 0 },
+        memory: { usage: 20, workingSet: 16, limit: 100, oomKills: 1 },
+      }),
+      first,
+    );
+    expect(second.cpuPercent).toBeCloseTo(25);
+    expect(second.cpuQuotaPercent).toBeCloseTo(50);
+    expect(second.throttledMsPerSecond).toBeCloseTo(5);
+    expect(second.ioReadRate).toBe(4096);
+    expect(second.memoryUsage).toBe(16);
+    expect(second.oomKills).toBe(1);
+    expect(second.history.memory).toEqual([8, 16]);
+  });
+
+  it("prefers the engine's own CPU figures", () => {
+    const series = deriveSeries(sample(web, 1000, {}, { cpuPercent: 12, cpuQuotaPercent: 24 }), undefined);
+    expect(series.cpuPercent).toBe(12);
+    expect(series.cpuQuotaPercent).toBe(24);
+  });
+});
+
+describe('images', () => {
+  it('tells shared from unique bytes by layer', () => {
+    const shared = layer('base', 1000);
+    const one = image('one', [shared, layer('one', 10)]);
+    const two = image('two', [shared, layer('two', 20)]);
+    const lone = image('lone', [layer('lone', 5)]);
+    const sharing = imageSharing([one, two, lone], { [web.Id]: { ...web, Image: one.id } });
+    expect(sharing.get(one.id)).toEqual({
+      uniqueBytes: 10,
+      sharedBytes: 1000,
+      sharesWith: ['two:latest'],
+      containers: 1,
+    });
+    expect(sharing.get(lone.id)).toEqual({ uniqueBytes: 5, sharedBytes: 0, sharesWith: [], containers: 0 });
+  });
+});

@@ -1,0 +1,151 @@
+/** An in-memory TuiEngine: records calls, serves fixtures, refuses what a test tells it to. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Resources } from '../../../source/runtime/cgroups/types.js';
+import type { CreateOptions } from '../../../source/runtime/containers/create.js';
+import type { LogEntry } from '../../../source/runtime/containers/logs.js';
+import type { ContainerRecord } from '../../../source/runtime/containers/record.js';
+import { InvalidArgumentError, NotFoundError } from '../../../source/runtime/errors.js';
+import type { ImageRecord, OciImageConfig } from '../../../source/runtime/images/types.js';
+import type { ContainerStats, TuiEngine } from '../../../source/tui/engine-adapter.js';
+import { container, image, layer, sample } from './fixtures.js';
+
+export class FakeEngine implements TuiEngine {
+  readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-tui-fake-'));
+  readonly calls: string[] = [];
+  records = new Map<string, ContainerRecord>();
+  imageRecords: ImageRecord[] = [];
+  logLines: LogEntry[] = [];
+  /** Makes update() refuse, as the runtime does for a value the kernel does not take. */
+  refuseUpdate: string | undefined;
+
+  constructor(records: ContainerRecord[] = [], images: ImageRecord[] = []) {
+    for (const record of records) this.records.set(record.Id, record);
+    this.imageRecords = images;
+  }
+
+  private record(reference: string): ContainerRecord {
+    const record =
+      this.records.get(reference) ??
+      [...this.records.values()].find((candidate) => candidate.Name === reference);
+    if (!record) throw new NotFoundError(`no such container: ${reference}`);
+    return record;
+  }
+
+  private setStatus(reference: string, status: ContainerRecord['State']['Status']): void {
+    const record = this.record(reference);
+    this.records.set(record.Id, { ...record, State: { ...record.State, Status: status } });
+  }
+
+  async list() {
+    return { records: [...this.records.values()] };
+  }
+  async get(reference: string) {
+    return this.record(reference);
+  }
+  async create(options: CreateOptions) {
+    this.calls.push(`create ${JSON.stringify(options)}`);
+    const record = container(options.name ?? 'new', {
+      status: 'created',
+      resources: options.resources ?? {},
+    });
+    this.records.set(record.Id, record);
+    return record;
+  }
+  async start(reference: string) {
+    this.calls.push(`start ${this.record(reference).Name}`);
+    this.setStatus(reference, 'running');
+  }
+  async stop(reference: string) {
+    this.calls.push(`stop ${this.record(reference).Name}`);
+    this.setStatus(reference, 'exited');
+  }
+  async restart(reference: string) {
+    this.calls.push(`restart ${this.record(reference).Name}`);
+  }
+  async kill(reference: string, signal?: string) {
+    this.calls.push(`kill ${this.record(reference).Name} ${signal}`);
+    this.setStatus(reference, 'exited');
+  }
+  async remove(reference: string) {
+    const record = this.record(reference);
+    this.calls.push(`remove ${record.Name}`);
+    this.records.delete(record.Id);
+  }
+  async pause(reference: string) {
+    this.calls.push(`pause ${this.record(reference).Name}`);
+    this.setStatus(reference, 'paused');
+  }
+  async unpause(reference: string) {
+    this.calls.push(`unpause ${this.record(reference).Name}`);
+    this.setStatus(reference, 'running');
+  }
+  async update(reference: string, resources: Resources) {
+    const record = this.record(reference);
+    this.calls.push(`update ${record.Name} ${JSON.stringify(resources)}`);
+    if (this.refuseUpdate) throw new InvalidArgumentError(this.refuseUpdate);
+    this.records.set(record.Id, {
+      ...record,
+      HostConfig: { ...record.HostConfig, Resources: { ...record.HostConfig.Resources, ...resources } },
+    });
+  }
+  async stats(current: ContainerRecord): Promise<ContainerStats> {
+    const record = this.record(current.Id);
+    const limit = record.HostConfig.Resources.memory;
+    return sample(
+      record,
+      Date.now(),
+      {
+        memory: {
+          usage: 40 * 1024 * 1024,
+          workingSet: 32 * 1024 * 1024,
+          ...(limit && limit > 0 ? { limit } : {}),
+          oomKills: 0,
+        },
+        cpu: { usageNanos: 1e9, throttledNanos: 0 },
+        pids: {
+          current: 3,
+          ...(record.HostConfig.Resources.pidsLimit ? { limit: record.HostConfig.Resources.pidsLimit } : {}),
+        },
+      },
+      { cpuPercent: 12.5 },
+    );
+  }
+  events() {
+    return undefined;
+  }
+  async exec() {
+    this.calls.push('exec');
+    return { pid: 1, exit: Promise.resolve(0) };
+  }
+  async *logs(): AsyncGenerator<LogEntry> {
+    yield* this.logLines;
+  }
+  upperDir(id: string) {
+    return path.join(this.root, 'upper', id);
+  }
+  images = {
+    list: async () => this.imageRecords,
+    readConfig: async (): Promise<OciImageConfig> => ({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [] },
+      history: [{ created_by: '/bin/sh -c #(nop) ADD file:abc in /' }],
+    }),
+    remove: async (reference: string) => {
+      this.calls.push(`rmi ${reference}`);
+    },
+    fromHost: async (name: string) => {
+      this.calls.push(`from-host ${name}`);
+      const created = image(name.replace(/:latest$/, ''), [layer('host', 2_000_000)]);
+      this.imageRecords = [created];
+      return created;
+    },
+    layerDir: (chainId: string) => path.join(this.root, 'layers', chainId),
+  };
+
+  cleanup(): void {
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
