@@ -11,11 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createCgroupManager } from '../cgroups/index.js';
 import type { CgroupManager, Resources } from '../cgroups/types.js';
-import { ConflictError, GantryError, hasCode, NotFoundError } from '../errors.js';
+import { ConflictError, GantryError, NotFoundError } from '../errors.js';
 import type { FileLock } from '../fsutil.js';
 import { readJsonIfExists } from '../fsutil.js';
 import { ImageStore } from '../images/store.js';
 import type { ResolvedImage } from '../images/types.js';
+import { releaseExecFifo } from '../init/exec-fifo.js';
 import { planFromSpec } from '../init/from-spec.js';
 import {
   attach,
@@ -33,14 +34,13 @@ import { parseSignal } from '../signals.js';
 import type { OciSpec } from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
 import { trace } from '../trace.js';
-import { pidfdOpen, pidfdSendSignal } from '../sys/libc.js';
 import { buildRecord, makeContainerDirectory, type CreateOptions } from './create.js';
 import { writeEtcFiles } from './etc-files.js';
 import { EVENTS_FILE, watchContainerEvents, type EngineEvent, type EventOptions } from './events.js';
 import { readLayeredFile } from './layered-files.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { generateName } from './names.js';
-import { identify, isAlive } from './process-identity.js';
+import { identify, isAlive, signalIdentity } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord, type ProcessIdentity } from './record.js';
 import { buildSpec } from './spec-builder.js';
 import { StatsSampler, type ContainerStats } from './stats.js';
@@ -517,54 +517,13 @@ export class Engine {
     }
   }
 
-  /** Lets the created process go on to exec: open the fifo for reading and take its byte. */
+  /** Lets the created process go on to exec. */
   private async releaseExecFifo(record: ContainerRecord): Promise<void> {
-    const fifo = this.file(record.Id, FILES.fifo);
-    let fd: number;
-    try {
-      fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    } catch (error) {
-      if (hasCode(error, 'ENOENT')) return;
-      throw error;
-    }
-    try {
-      const byte = Buffer.alloc(1);
-      const deadline = Date.now() + 10_000;
-      for (let delay = 0; ; delay = Math.min(delay + 1, 10)) {
-        let count = 0;
-        try {
-          count = fs.readSync(fd, byte, 0, 1, null);
-        } catch (error) {
-          if (!hasCode(error, 'EAGAIN')) throw error;
-        }
-        if (count === 1) break;
-        if (!isAlive(record.InitProcess) || Date.now() > deadline) break;
-        await sleep(delay);
-      }
-    } finally {
-      fs.closeSync(fd);
-      await fsp.rm(fifo, { force: true });
-    }
+    await releaseExecFifo(this.file(record.Id, FILES.fifo), record.InitProcess);
   }
 
   private signalProcess(identity: ProcessIdentity, signal: number): boolean {
-    if (!isAlive(identity)) return false;
-    let pidfd: number;
-    try {
-      pidfd = pidfdOpen(identity.pid);
-    } catch {
-      return false;
-    }
-    try {
-      // Checked again through the pidfd's own process: the pid cannot be reused while it is open.
-      if (!isAlive(identity)) return false;
-      pidfdSendSignal(pidfd, signal);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      fs.closeSync(pidfd);
-    }
+    return signalIdentity(identity, signal);
   }
 
   async kill(reference: string, signal: string | number = 'SIGKILL'): Promise<ContainerRecord> {

@@ -1,5 +1,6 @@
 /** Processes identified by pid and start time, so a recycled pid is never mistaken for ours. */
 import fs from 'node:fs';
+import { pidfdOpen, pidfdSendSignal } from '../sys/libc.js';
 import type { ProcessIdentity } from './record.js';
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or undefined if gone. */
@@ -25,4 +26,28 @@ export function identify(pid: number): ProcessIdentity | undefined {
 
 export function isAlive(identity: ProcessIdentity | undefined): boolean {
   return identity !== undefined && identity.pid > 0 && processStartTime(identity.pid) === identity.startTime;
+}
+
+/**
+ * Sends `signal` to the process if it is still the one identified. Goes through a pidfd: once it
+ * is open, the pid cannot be recycled, and the identity is checked again through it.
+ * Returns false when the process is gone (or was never ours).
+ */
+export function signalIdentity(identity: ProcessIdentity, signal: number): boolean {
+  if (!isAlive(identity)) return false;
+  let pidfd: number;
+  try {
+    pidfd = pidfdOpen(identity.pid);
+  } catch {
+    return false;
+  }
+  try {
+    if (!isAlive(identity)) return false;
+    pidfdSendSignal(pidfd, signal);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.closeSync(pidfd);
+  }
 }

@@ -10,11 +10,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCgroupManager, defaultDeviceRules } from '../cgroups/index.js';
 import type { CgroupManager, Resources } from '../cgroups/types.js';
-import { identify, isAlive } from '../containers/process-identity.js';
+import { identify, isAlive, signalIdentity } from '../containers/process-identity.js';
 import type { ProcessIdentity } from '../containers/record.js';
 import { ConflictError, GantryError, hasCode, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { atomicWriteJson, FileLock, readJsonIfExists } from '../fsutil.js';
 import { planFromSpec } from '../init/from-spec.js';
+import { releaseExecFifo } from '../init/exec-fifo.js';
 import { decodeField, startMonitor } from '../init/helper.js';
 import { parseSignal } from '../signals.js';
 import {
@@ -25,7 +26,6 @@ import {
   type OciState,
 } from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
-import { pidfdOpen, pidfdSendSignal } from '../sys/libc.js';
 
 export const DEFAULT_OCI_ROOT = '/run/gantry-oci';
 
@@ -361,29 +361,11 @@ export class OciRuntime {
       throw new ConflictError(
         `cannot start a container that is ${status}; only a created container can be started`,
       );
-    const fifo = path.join(this.dir(id), 'exec.fifo');
-    const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    try {
-      const byte = Buffer.alloc(1);
-      const deadline = Date.now() + 10_000;
-      for (let delay = 0; ; delay = Math.min(delay + 1, 10)) {
-        let count = 0;
-        try {
-          count = fs.readSync(fd, byte, 0, 1, null);
-        } catch (error) {
-          if (!hasCode(error, 'EAGAIN')) throw error;
-        }
-        if (count === 1) break;
-        if (!isAlive(state.init) || Date.now() > deadline) {
-          throw new GantryError(
-            `container ${id} did not take the start signal; its process has ${isAlive(state.init) ? 'not answered' : 'exited'}`,
-          );
-        }
-        await sleep(delay);
-      }
-    } finally {
-      fs.closeSync(fd);
-      await fsp.rm(fifo, { force: true });
+    const released = await releaseExecFifo(path.join(this.dir(id), 'exec.fifo'), state.init);
+    if (released !== 'released') {
+      throw new GantryError(
+        `container ${id} did not take the start signal; its process has ${released === 'timeout' ? 'not answered' : 'exited'}`,
+      );
     }
     const spec = await this.readSpec(state.bundle).catch(() => undefined);
     for (const hook of spec?.hooks?.poststart ?? []) {
@@ -396,12 +378,8 @@ export class OciRuntime {
   }
 
   private signal(identity: ProcessIdentity, signal: number): void {
-    const pidfd = pidfdOpen(identity.pid);
-    try {
-      pidfdSendSignal(pidfd, signal);
-    } finally {
-      fs.closeSync(pidfd);
-    }
+    if (!signalIdentity(identity, signal))
+      throw new ConflictError(`the container's process ${identity.pid} is gone`);
   }
 
   async kill(id: string, signal: string = 'SIGTERM', options: { all?: boolean } = {}): Promise<void> {
