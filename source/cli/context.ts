@@ -1,6 +1,7 @@
 /** What every command gets: the engine (loaded on first use) and the output streams. */
 import type { Engine } from '../runtime/containers/engine.js';
 import type { EngineOptions } from '../runtime/paths.js';
+import { trace } from '../runtime/trace.js';
 import type { CommandSpec, ParsedArgs } from './args.js';
 
 export interface CommandContext {
@@ -20,7 +21,10 @@ export function createContext(engineOptions: EngineOptions): CommandContext {
   return {
     engineOptions,
     engine() {
-      engine ??= import('../runtime/containers/engine.js').then(({ Engine }) => new Engine(engineOptions));
+      engine ??= import('../runtime/containers/engine.js').then(({ Engine }) => {
+        trace('cli: engine loaded');
+        return new Engine(engineOptions);
+      });
       return engine;
     },
     stdout: process.stdout,

@@ -7,6 +7,7 @@ import { createContext } from './context.js';
 import { reportError } from './errors.js';
 import { COMMANDS, findCommand } from './registry.js';
 import { resolveEngineOptions } from '../runtime/paths.js';
+import { trace } from '../runtime/trace.js';
 
 const VERSION = '0.1.0';
 
@@ -55,6 +56,7 @@ function usage(): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  trace('cli: main');
   let global;
   try {
     global = parseArgs(GLOBAL, argv);
@@ -95,6 +97,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const context = createContext(engineOptions);
   try {
     const command = await entry.load();
+    trace(`cli: ${name} loaded`);
     const parsed = parseArgs(command.spec, rest);
     if (parsed.help) {
       const { formatHelp } = await import('./args.js');
