@@ -3,7 +3,6 @@
  * real drivers on a fake tree (and make it refuse a value), and integration tests on the kernel.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import { hasCode, isErrnoException, SyscallError } from '../errors.js';
 
 export interface CgroupFs {
@@ -53,25 +52,27 @@ export const hostCgroupFs: CgroupFs = {
       throw toSyscallError(error, 'read', file);
     }
   },
+  // Writes, mkdir and rmdir are synchronous too: cgroupfs acts in memory, and a container start
+  // makes dozens of these calls, each of which would otherwise cost a thread-pool round trip.
   async writeFile(file, data) {
-    let handle: fsp.FileHandle;
+    let fd: number;
     try {
       // O_TRUNC without O_CREAT: a fake tree behaves like cgroupfs (replace, never create).
-      handle = await fsp.open(file, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
+      fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
     } catch (error) {
       throw toSyscallError(error, 'open', file);
     }
     try {
-      await handle.write(data);
+      fs.writeSync(fd, data);
     } catch (error) {
       throw toSyscallError(error, 'write', file);
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
   },
   async mkdir(dir) {
     try {
-      await fsp.mkdir(dir, 0o755);
+      fs.mkdirSync(dir, 0o755);
       return true;
     } catch (error) {
       if (hasCode(error, 'EEXIST')) return false;
@@ -80,25 +81,20 @@ export const hostCgroupFs: CgroupFs = {
   },
   async rmdir(dir) {
     try {
-      await fsp.rmdir(dir);
+      fs.rmdirSync(dir);
     } catch (error) {
       throw toSyscallError(error, 'rmdir', dir);
     }
   },
   async readdir(dir) {
     try {
-      return await fsp.readdir(dir);
+      return fs.readdirSync(dir);
     } catch (error) {
       throw toSyscallError(error, 'readdir', dir);
     }
   },
   async exists(file) {
-    try {
-      await fsp.access(file);
-      return true;
-    } catch {
-      return false;
-    }
+    return fs.existsSync(file);
   },
   async markCreated(dir) {
     const { lsetxattr } = await import('../sys/libc.js');
