@@ -136,6 +136,8 @@ class ContainerEventStream {
 
   private async start(): Promise<void> {
     await fsp.mkdir(this.deps.containersDir, { recursive: true });
+    // Closed while waiting: a watcher made now would keep the process alive for nothing.
+    if (this.closed) return;
     // Watch first, then take the baseline, so nothing that happens in between is missed.
     this.rootWatcher = fs.watch(this.deps.containersDir, (_type, filename) => {
       if (filename && ID.test(filename)) this.schedule(filename);
