@@ -5,6 +5,7 @@
 import { DEFAULT_CGROUP_ROOT, detectCgroupLayout, hostCgroupLayout, type CgroupLayout } from './detect.js';
 import { hostCgroupFs, type CgroupFs } from './fs.js';
 import type { CgroupManager } from './types.js';
+import type { DeviceFilter } from './v2/devices.js';
 import { V1CgroupManager } from './v1/manager.js';
 import { V2CgroupManager } from './v2/manager.js';
 
@@ -25,6 +26,11 @@ export interface CgroupManagerOptions {
   freezeTimeoutMs?: number;
   /** How long destroy() retries while exiting processes keep the cgroup busy (default 3 s). */
   destroyTimeoutMs?: number;
+  /**
+   * cgroup v2: loads and attaches the device rules' BPF program; the host's bpf(2) when absent.
+   * Tests on a fake tree inject one that records the program instead.
+   */
+  deviceFilter?: DeviceFilter;
 }
 
 function layoutFor(cgroupRoot: string): CgroupLayout {
@@ -45,5 +51,6 @@ export function createCgroupManager(options: CgroupManagerOptions): CgroupManage
     ...(options.freezeTimeoutMs === undefined ? {} : { freezeTimeoutMs: options.freezeTimeoutMs }),
     ...(options.destroyTimeoutMs === undefined ? {} : { destroyTimeoutMs: options.destroyTimeoutMs }),
   };
-  return layout.driver === 1 ? new V1CgroupManager(common) : new V2CgroupManager(common);
+  if (layout.driver === 1) return new V1CgroupManager(common);
+  return new V2CgroupManager({ ...common, deviceFilter: options.deviceFilter });
 }

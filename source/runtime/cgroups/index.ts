@@ -12,6 +12,7 @@ export {
   type UnifiedHierarchy,
 } from './detect.js';
 export { hostCgroupFs, type CgroupFs } from './fs.js';
+export { hostDeviceFilter, type DeviceFilter } from './v2/devices.js';
 export { validateResources } from './validate.js';
 export { sharesToWeight, blkioWeightToIoWeight, memorySwapToSwapMax } from './convert.js';
 export * from './parse.js';

@@ -164,8 +164,8 @@ export interface CgroupManager {
   removeParentIfEmpty(): Promise<void>;
   /**
    * How device rules are enforced: "cgroup" when the driver wrote them to the v1 devices
-   * controller; "ebpf" when the caller must attach a BPF_CGROUP_DEVICE program built from
-   * deviceRules() (cgroup v2 has no devices files).
+   * controller; "ebpf" when the driver attached a BPF_CGROUP_DEVICE program built from them to
+   * the cgroup (cgroup v2 has no devices files). Either way the driver enforces them.
    */
   readonly deviceEnforcement: 'cgroup' | 'ebpf';
   /** The device rules given to the last create()/update() of this object, in order. */

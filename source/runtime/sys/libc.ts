@@ -9,7 +9,17 @@ import { SyscallError } from '../errors.js';
 
 type KoffiFunction = (...args: unknown[]) => number;
 
+interface Koffi {
+  load(name: string): { func(prototype: string): KoffiFunction };
+  errno(): number;
+  alloc(type: string, length: number): unknown;
+  free(pointer: unknown): void;
+  view(pointer: unknown, length: number): ArrayBuffer;
+  address(pointer: unknown): bigint;
+}
+
 interface Libc {
+  koffi: Koffi;
   mount: KoffiFunction;
   umount2: KoffiFunction;
   flock: KoffiFunction;
@@ -27,12 +37,10 @@ let libc: Libc | undefined;
 function load(): Libc {
   if (libc) return libc;
   const require = createRequire(import.meta.url);
-  const koffi = require('koffi') as {
-    load(name: string): { func(prototype: string): KoffiFunction };
-    errno(): number;
-  };
+  const koffi = require('koffi') as Koffi;
   const lib = koffi.load('libc.so.6');
   libc = {
+    koffi,
     mount: lib.func(
       'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
     ),
@@ -163,6 +171,69 @@ export function pidfdSendSignal(pidfd: number, signal: number): void {
   check(
     load().syscall(SYS_pidfd_send_signal, 'int', pidfd, 'int', signal, 'void *', null, 'unsigned int', 0),
     'pidfd_send_signal',
+  );
+}
+
+/**
+ * Zeroed memory outside the JavaScript heap, for kernel structs that hold the addresses of other
+ * buffers (union bpf_attr): the address stays valid until free().
+ */
+export interface NativeBuffer {
+  /** A view of the memory (no copy); do not use it after free(). */
+  readonly bytes: Buffer;
+  readonly address: bigint;
+  free(): void;
+}
+
+/** The koffi pointer behind each NativeBuffer, to pass it as a pointer argument. */
+const nativePointers = new WeakMap<NativeBuffer, unknown>();
+
+export function allocNative(size: number): NativeBuffer {
+  const { koffi } = load();
+  const pointer = koffi.alloc('uint8_t', Math.max(size, 1));
+  const bytes = Buffer.from(koffi.view(pointer, Math.max(size, 1))).subarray(0, size);
+  bytes.fill(0);
+  let freed = false;
+  const native: NativeBuffer = {
+    bytes,
+    address: koffi.address(pointer),
+    free() {
+      if (freed) return;
+      freed = true;
+      koffi.free(pointer);
+    },
+  };
+  nativePointers.set(native, pointer);
+  return native;
+}
+
+/** bpf(2)'s number per architecture (process.arch); the call is too recent for libc to wrap. */
+const SYS_bpf: Partial<Record<string, number>> = {
+  x64: 321,
+  arm64: 280,
+  riscv64: 280,
+  loong64: 280,
+  ppc64: 361,
+  s390x: 351,
+  arm: 386,
+  ia32: 357,
+};
+
+/**
+ * bpf(2) with `attr` as the command's part of union bpf_attr; `size` is how much of it the
+ * command uses. Returns the result (an fd for the commands that make one). `name` is what a
+ * SyscallError calls the call, e.g. "bpf(BPF_PROG_ATTACH)".
+ */
+export function bpf(command: number, attr: NativeBuffer, size: number, name: string, path?: string): number {
+  const number = SYS_bpf[process.arch];
+  if (number === undefined) {
+    const errno = osConstants.errno.ENOSYS;
+    throw new SyscallError(name, errno, errnoName(errno), path, `no bpf(2) number for ${process.arch}`);
+  }
+  return check(
+    load().syscall(number, 'int', command, 'void *', nativePointers.get(attr), 'unsigned int', size),
+    name,
+    path,
   );
 }
 

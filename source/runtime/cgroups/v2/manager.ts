@@ -29,7 +29,7 @@ import { parsePressure } from '../values.js';
 import type { V2ResourceController } from './controller.js';
 import { cpuController, cpuStats } from './cpu.js';
 import { cpusetController } from './cpuset.js';
-import { recordDeviceRules } from './devices.js';
+import { deviceProgram, hostDeviceFilter, recordDeviceRules, type DeviceFilter } from './devices.js';
 import { freezerStateV2, freezeV2, thawV2 } from './freezer.js';
 import { hugetlbController } from './hugetlb.js';
 import { ioController, ioStats } from './io.js';
@@ -54,6 +54,8 @@ export interface V2ManagerOptions {
   warn: (message: string) => void;
   freezeTimeoutMs?: number;
   destroyTimeoutMs?: number;
+  /** Attaches the device rules' BPF program; the host's bpf(2) when absent. */
+  deviceFilter?: DeviceFilter;
 }
 
 export class V2CgroupManager implements CgroupManager {
@@ -75,6 +77,10 @@ export class V2CgroupManager implements CgroupManager {
 
   private get fs(): CgroupFs {
     return this.options.fs;
+  }
+
+  private get deviceFilter(): DeviceFilter {
+    return this.options.deviceFilter ?? hostDeviceFilter;
   }
 
   /** The container's directory in the unified tree. */
@@ -135,13 +141,21 @@ export class V2CgroupManager implements CgroupManager {
         resources,
       );
     }
-    if (resources.devices !== undefined) this.lastDeviceRules = recordDeviceRules(resources);
+    if (resources.devices !== undefined) {
+      // Last, so a refused program leaves only the journal's writes to undo: replace() itself
+      // leaves the cgroup with the programs it had.
+      await this.deviceFilter.replace(this.dir, deviceProgram(resources.devices));
+      this.lastDeviceRules = recordDeviceRules(resources);
+    }
   }
 
   async checkSupport(resources: Resources, options: { update?: boolean } = {}): Promise<void> {
     validateResources(resources, options);
     const required = this.requiredControllers(resources);
     await this.checkAvailable(required, this.unified.mountPoint);
+    // Loads the very program create() would attach, so a host without BPF device programs (or
+    // a program the verifier refuses) is found before the cgroup exists.
+    if (resources.devices !== undefined) await this.deviceFilter.check(deviceProgram(resources.devices));
   }
 
   async create(resources: Resources): Promise<void> {

@@ -6,6 +6,7 @@ import { defaultDeviceRules } from '../../../../source/runtime/cgroups/parse.js'
 import type { CgroupManager } from '../../../../source/runtime/cgroups/types.js';
 import { InvalidArgumentError, UnsupportedError } from '../../../../source/runtime/errors.js';
 import { FakeCgroupFs, tempTree } from '../fake-cgroupfs.js';
+import { RecordingDeviceFilter } from '../fake-device-filter.js';
 
 const MiB = 1024 * 1024;
 const roots: string[] = [];
@@ -17,21 +18,29 @@ afterEach(async () => {
 async function setup(
   controllers?: string[],
   missing: string[] = [],
-): Promise<{ fake: FakeCgroupFs; manager: CgroupManager; root: string; warnings: string[] }> {
+): Promise<{
+  fake: FakeCgroupFs;
+  filter: RecordingDeviceFilter;
+  manager: CgroupManager;
+  root: string;
+  warnings: string[];
+}> {
   const root = await tempTree('v2');
   roots.push(root);
   const fake = await FakeCgroupFs.v2(root, controllers, missing);
+  const filter = new RecordingDeviceFilter();
   const warnings: string[] = [];
   const manager = createCgroupManager({
     cgroupRoot: root,
     parent: 'gantry',
     name: 'c1',
     fs: fake,
+    deviceFilter: filter,
     onWarning: (message) => warnings.push(message),
     freezeTimeoutMs: 1000,
     destroyTimeoutMs: 50,
   });
-  return { fake, manager, root, warnings };
+  return { fake, filter, manager, root, warnings };
 }
 
 async function read(fake: FakeCgroupFs, file: string): Promise<string> {
@@ -156,6 +165,85 @@ describe('v2 manager: create and update', () => {
     await fake.setText('gantry/cpuset.cpus.effective', '0-3\n');
     await expect(manager.update({ cpusetCpus: '9' })).rejects.toThrow(
       'cpuset-cpus 9 names CPUs the host (or the parent cgroup) does not have; available: 0-3',
+    );
+  });
+});
+
+describe('v2 manager: device rules', () => {
+  const kmsg = { type: 'c', major: 1, minor: 11, access: 'rw' } as const;
+  const devNull = { type: 'c', major: 1, minor: 3, access: 'rw' } as const;
+  const fuse = { type: 'c', major: 10, minor: 229, access: 'rw' } as const;
+
+  it('attaches the program built from the rules to the container cgroup', async () => {
+    const { filter, manager, root } = await setup();
+    const dir = path.join(root, 'gantry/c1');
+    await manager.create({ memory: 64 * MiB, devices: defaultDeviceRules() });
+    expect(filter.calls.map(({ call, dir: where }) => [call, where])).toEqual([['replace', dir]]);
+    expect(filter.allows(dir, devNull)).toBe(true);
+    expect(filter.allows(dir, kmsg)).toBe(false);
+    expect(filter.allows(dir, { ...kmsg, access: 'm' })).toBe(true);
+  });
+
+  it('replaces the program on update, and keeps it when the update names no devices', async () => {
+    const { filter, manager, root } = await setup();
+    const dir = path.join(root, 'gantry/c1');
+    await manager.create({ devices: defaultDeviceRules() });
+    expect(filter.allows(dir, fuse)).toBe(false);
+    const withFuse = [
+      ...defaultDeviceRules(),
+      { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' } as const,
+    ];
+    await manager.update({ devices: withFuse });
+    expect(filter.allows(dir, fuse)).toBe(true);
+    expect(manager.deviceRules()).toEqual(withFuse);
+    await manager.update({ memory: 32 * MiB });
+    expect(filter.calls.filter(({ call }) => call === 'replace')).toHaveLength(2);
+    expect(filter.allows(dir, fuse)).toBe(true);
+  });
+
+  it('attaches nothing without device rules', async () => {
+    const { filter, manager } = await setup();
+    await manager.create({ memory: 64 * MiB });
+    await manager.checkSupport({ memory: 64 * MiB });
+    expect(filter.calls).toEqual([]);
+    expect(manager.deviceRules()).toBeUndefined();
+  });
+
+  it('undoes the other limits of an update when the program is refused', async () => {
+    const { fake, filter, manager, root } = await setup();
+    const dir = path.join(root, 'gantry/c1');
+    await manager.create({ memory: 64 * MiB, pidsLimit: 10, devices: defaultDeviceRules() });
+    const before = filter.attached.get(dir);
+    filter.refuse(new UnsupportedError('loading the device filter: EPERM; the kernel refuses BPF programs'));
+    const attempt = manager.update({
+      memory: 32 * MiB,
+      pidsLimit: 20,
+      devices: [...defaultDeviceRules(), { allow: true, type: 'a', major: -1, minor: -1, access: 'rwm' }],
+    });
+    await expect(attempt).rejects.toThrow(/the kernel refuses BPF programs/);
+    expect(await read(fake, 'memory.max')).toBe(String(64 * MiB));
+    expect(await read(fake, 'pids.max')).toBe('10');
+    expect(filter.attached.get(dir)).toBe(before);
+    expect(manager.deviceRules()).toEqual(defaultDeviceRules());
+  });
+
+  it('removes the cgroup it made when the program is refused at create', async () => {
+    const { filter, manager } = await setup();
+    filter.refuse(new UnsupportedError('loading the device filter: EPERM; the kernel refuses BPF programs'));
+    await expect(manager.create({ devices: defaultDeviceRules() })).rejects.toThrow(UnsupportedError);
+    expect(await manager.exists()).toBe(false);
+  });
+
+  it('checkSupport loads the same program without attaching it', async () => {
+    const { fake, filter, manager } = await setup();
+    await manager.checkSupport({ devices: defaultDeviceRules() });
+    expect(filter.calls.map(({ call }) => call)).toEqual(['check']);
+    expect(fake.writes).toEqual([]);
+    await manager.create({ devices: defaultDeviceRules() });
+    expect(filter.calls[1]?.program).toEqual(filter.calls[0]?.program);
+    filter.refuse(new UnsupportedError('no BPF here'));
+    await expect(manager.checkSupport({ devices: defaultDeviceRules() }, { update: true })).rejects.toThrow(
+      'no BPF here',
     );
   });
 });
