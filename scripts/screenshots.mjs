@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ansiToSvg } from './lib/ansi-svg.mjs';
 import { removeEverything } from './lib/cleanup.mjs';
+import { startTmux } from './lib/tmux.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const gantryBin = path.join(repo, 'bin', 'gantry.js');
@@ -22,7 +23,6 @@ const outDir = path.join(repo, 'screenshots');
 const suffix = randomBytes(4).toString('hex');
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-shots-'));
 const cgroupParent = `gantry-test-shots-${suffix}`;
-const socket = `gantry-shots-${suffix}`;
 const env = {
   ...process.env,
   GANTRY_ROOT: root,
@@ -38,10 +38,6 @@ function gantry(...args) {
   if (result.status !== 0)
     throw new Error(`gantry ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
   return result.stdout.trim();
-}
-
-function tmux(...args) {
-  return execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 }
 
 function sha256(data) {
@@ -134,7 +130,7 @@ function buildWebapp() {
 }
 
 async function capture(name, { columns, rows, title, themes = ['dark'] }) {
-  const text = tmux('capture-pane', '-e', '-p', '-t', 'main');
+  const text = tui.capture({ escapes: true });
   for (const theme of themes) {
     const file = path.join(outDir, `${name}${theme === 'dark' ? '' : `-${theme}`}.svg`);
     fs.writeFileSync(file, ansiToSvg(text, { columns, rows, title, theme }));
@@ -144,49 +140,28 @@ async function capture(name, { columns, rows, title, themes = ['dark'] }) {
 
 async function keys(...list) {
   for (const key of list) {
-    tmux('send-keys', '-t', 'main', key);
+    tui.send(key);
     await sleep(120);
   }
 }
 
-async function waitForScreen(pattern, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const screen = tmux('capture-pane', '-p', '-t', 'main');
-    if (pattern.test(screen)) return screen;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${pattern}; the screen was:\n${screen}`);
-    await sleep(100);
-  }
-}
+/** The TUI in a terminal of its own; one at a time. */
+let tui;
 
 function openTui(columns, rows) {
-  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  const assignments = Object.entries({
-    GANTRY_ROOT: root,
-    GANTRY_CGROUP_PARENT: cgroupParent,
-    GANTRY_CONFIG: env.GANTRY_CONFIG,
-    TERM: 'xterm-256color',
-  })
-    .map(([key, value]) => `${key}='${value}'`)
-    .join(' ');
-  tmux(
-    '-f',
-    '/dev/null',
-    'new-session',
-    '-d',
-    '-s',
-    'main',
-    '-x',
-    String(columns),
-    '-y',
-    String(rows),
-    `env ${assignments} '${process.execPath}' '${gantryBin}'; sleep 600`,
-  );
+  tui?.kill();
+  tui = startTmux([process.execPath, gantryBin], {
+    env: { GANTRY_ROOT: root, GANTRY_CGROUP_PARENT: cgroupParent, GANTRY_CONFIG: env.GANTRY_CONFIG },
+    columns,
+    rows,
+    label: 'shots',
+  });
 }
 
+const waitForScreen = (pattern) => tui.waitFor(pattern);
+
 function cleanup() {
-  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  tui?.kill();
   removeEverything({ gantryBin, env, cgroupParents: [cgroupParent], work: root });
 }
 
@@ -285,7 +260,7 @@ async function main() {
 
   // Limits of the busy worker: gauges and sparklines after some seconds of history.
   await waitForScreen(/worker\s/);
-  const screen = tmux('capture-pane', '-p', '-t', 'main');
+  const screen = tui.capture();
   const rowsBefore = screen.split('\n').findIndex((line) => /^\s*worker\s/.test(line));
   if (rowsBefore < 0) throw new Error('worker row not found');
   await keys('g');
@@ -302,7 +277,7 @@ async function main() {
 
   // Editing a limit in place.
   await keys('Enter', 'C-u');
-  tmux('send-keys', '-t', 'main', '-l', '48m');
+  tui.type('48m');
   await sleep(300);
   await capture('limits-edit', { columns: 100, rows: 30, title: 'gantry — changing a limit' });
   await keys('Escape');
@@ -310,7 +285,7 @@ async function main() {
   // Layers of the web container: the image's layers and its live writable layer on top.
   await keys('1', 'g');
   await waitForScreen(/cache\s/);
-  const list = tmux('capture-pane', '-p', '-t', 'main').split('\n');
+  const list = tui.capture().split('\n');
   const webRow = list.findIndex((line) => /^\s*web\s/.test(line)) - 2;
   for (let index = 0; index < webRow; index += 1) await keys('j');
   await keys('3');
@@ -322,7 +297,7 @@ async function main() {
   await keys('a');
   await waitForScreen(/whole filesystem/);
   await keys('/');
-  tmux('send-keys', '-t', 'main', '-l', 'cache');
+  tui.type('cache');
   await keys('Enter');
   await sleep(500);
   await capture('layer-tree', {
@@ -345,7 +320,7 @@ async function main() {
   await waitForScreen(/Logs of web/);
   await sleep(1500);
   await keys('/');
-  tmux('send-keys', '-t', 'main', '-l', 'items/1');
+  tui.type('items/1');
   await keys('Enter');
   await sleep(300);
   await capture('logs', { columns: 100, rows: 30, title: 'gantry — logs with search' });
@@ -360,7 +335,7 @@ async function main() {
   await keys('j', 'j', 'j', 'j');
   await sleep(3000);
   await capture('containers-80x24', { columns: 80, rows: 24, title: 'gantry — 80x24' });
-  tmux('send-keys', '-t', 'main', 'q');
+  tui.send('q');
   await sleep(500);
 }
 

@@ -5,26 +5,24 @@
 #   hit:   a rebuild with nothing changed (every step from the cache)
 #   late:  a rebuild after the file of the last step (COPY) changed: all earlier steps cached
 #   cold:  --no-cache, for scale
-# podman runs with cgroupfs and runc (crun refuses this hybrid layout), a private --root and
-# --runroot, --network=none and the ulimits below. Needs root, hyperfine, podman, runc.
+# podman runs with cgroupfs and runc (crun refuses this hybrid layout), all its state in the work
+# directory (lib/podman.sh), --network=none and the ulimits below. Needs root, hyperfine, podman, runc.
 # Usage: bench/build/run.sh [runs]
 set -euo pipefail
 runs=${1:-10}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=/tmp/gantry-bench-build-$$
 mkdir "$work"
-gantry="$repo/bin/gantry.js"
-export GANTRY_ROOT="$work/gantry" GANTRY_CGROUP_PARENT="gantry-bench-$$"
-podman=(podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver overlay
-  --cgroup-manager=cgroupfs --runtime=runc --events-backend=file)
-build_flags=(--network=none --ulimit nofile=1024:4096 --ulimit nproc=1024:4096)
+# shellcheck source=../lib/gantry.sh
+. "$repo/bench/lib/gantry.sh"
+# shellcheck source=../lib/podman.sh
+. "$repo/bench/lib/podman.sh"
+build_flags=(--network=none "${podman_limits[@]}")
 
 cleanup() {
   set +e
-  for id in $("$gantry" ps -aq --no-trunc 2>/dev/null); do "$gantry" rm -f "$id" >/dev/null; done
-  "${podman[@]}" rm -af -t 0 >/dev/null 2>&1
-  "${podman[@]}" system reset -f >/dev/null 2>&1
-  for dir in /sys/fs/cgroup/*/"$GANTRY_CGROUP_PARENT"; do [ -d "$dir" ] && rmdir "$dir"; done
+  gantry_cleanup
+  podman_cleanup || return
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -10,43 +10,28 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 # Lower case: podman takes the image layout path as part of a reference.
 work=/tmp/gantry-bench-run-$$
 mkdir "$work"
-gantry="$repo/bin/gantry.js"
 gantry_oci="$repo/bin/gantry-oci.js"
-export GANTRY_ROOT="$work/gantry" GANTRY_CGROUP_PARENT="gantry-bench-$$"
+# shellcheck source=../lib/gantry.sh
+. "$repo/bench/lib/gantry.sh"
 # shellcheck source=../lib/podman.sh
 . "$repo/bench/lib/podman.sh"
+# shellcheck source=../lib/busybox-image.sh
+. "$repo/bench/lib/busybox-image.sh"
 limits=("${podman_limits[@]}")
 
 cleanup() {
   set +e
-  for id in $("$gantry" ps -aq --no-trunc 2>/dev/null); do "$gantry" rm -f "$id" >/dev/null; done
   "$gantry_oci" --root "$work/oci" delete -f bench >/dev/null 2>&1
   runc --root "$work/runc" delete -f bench >/dev/null 2>&1
+  gantry_cleanup
   podman_cleanup || return
-  for dir in /sys/fs/cgroup/*/"$GANTRY_CGROUP_PARENT"; do [ -d "$dir" ] && rmdir "$dir"; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# One root filesystem: busybox and its applets.
-rootfs="$work/bundle/rootfs"
-mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"
-cp "$(command -v busybox)" "$rootfs/bin/busybox"
-for applet in $("$rootfs/bin/busybox" --list); do [ "$applet" = busybox ] || ln -s busybox "$rootfs/bin/$applet"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
-echo 'root:x:0:' > "$rootfs/etc/group"
-
-# The same tree as an OCI image for gantry and podman.
-layout="$work/layout"
-umoci init --layout "$layout" >/dev/null
-umoci new --image "$layout:bb" >/dev/null
-umoci unpack --rootless=false --image "$layout:bb" "$work/unpacked" >/dev/null 2>&1 || umoci unpack --image "$layout:bb" "$work/unpacked" >/dev/null
-cp -a "$rootfs/." "$work/unpacked/rootfs/"
-umoci repack --image "$layout:bb" "$work/unpacked" >/dev/null
-umoci config --image "$layout:bb" --config.cmd sh >/dev/null
-"$gantry" image import "$layout" bb:latest >/dev/null
-"${podman[@]}" pull -q "oci:$layout:bb" >/dev/null
-podman_image=$("${podman[@]}" images -q | head -1)
+# One root filesystem, the OCI runtimes' bundle; the same tree as an image for gantry and podman.
+busybox_rootfs "$work/bundle/rootfs"
+import_busybox_image "$work/bundle/rootfs"
 
 # The bundle for the OCI runtimes.
 (cd "$work/bundle" && runc spec)

@@ -14,40 +14,27 @@ runs=${2:-10}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=/tmp/gantry-bench-stats-$$
 mkdir "$work"
-gantry="$repo/bin/gantry.js"
-export GANTRY_ROOT="$work/gantry" GANTRY_CGROUP_PARENT="gantry-bench-$$"
+# shellcheck source=../lib/gantry.sh
+. "$repo/bench/lib/gantry.sh"
 # shellcheck source=../lib/podman.sh
 . "$repo/bench/lib/podman.sh"
+# shellcheck source=../lib/busybox-image.sh
+. "$repo/bench/lib/busybox-image.sh"
 limits=("${podman_limits[@]}")
 samplers=()
 
 cleanup() {
   set +e
   for pid in "${samplers[@]}"; do kill "$pid" 2>/dev/null; done
-  for id in $("$gantry" ps -aq --no-trunc 2>/dev/null); do "$gantry" rm -f "$id" >/dev/null; done
+  gantry_cleanup
   podman_cleanup || return
-  for dir in /sys/fs/cgroup/*/"$GANTRY_CGROUP_PARENT"; do [ -d "$dir" ] && rmdir "$dir"; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 # One root filesystem: busybox and its applets, as an OCI image for both engines.
-rootfs="$work/rootfs"
-mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"
-cp "$(command -v busybox)" "$rootfs/bin/busybox"
-for applet in $("$rootfs/bin/busybox" --list); do [ "$applet" = busybox ] || ln -s busybox "$rootfs/bin/$applet"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
-echo 'root:x:0:' > "$rootfs/etc/group"
-layout="$work/layout"
-umoci init --layout "$layout" >/dev/null
-umoci new --image "$layout:bb" >/dev/null
-umoci unpack --rootless=false --image "$layout:bb" "$work/unpacked" >/dev/null 2>&1 || umoci unpack --image "$layout:bb" "$work/unpacked" >/dev/null
-cp -a "$rootfs/." "$work/unpacked/rootfs/"
-umoci repack --image "$layout:bb" "$work/unpacked" >/dev/null
-umoci config --image "$layout:bb" --config.cmd sh >/dev/null
-"$gantry" image import "$layout" bb:latest >/dev/null
-"${podman[@]}" pull -q "oci:$layout:bb" >/dev/null
-podman_image=$("${podman[@]}" images -q | head -1)
+busybox_rootfs "$work/rootfs"
+import_busybox_image "$work/rootfs"
 
 echo "starting $count containers in each engine" >&2
 for _ in $(seq "$count"); do

@@ -18,13 +18,12 @@ runs=${1:-5}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=/tmp/gantry-bench-tree-$$
 mkdir "$work"
-gantry="$repo/bin/gantry.js"
-export GANTRY_ROOT="$work/gantry" GANTRY_CGROUP_PARENT="gantry-bench-$$"
+# shellcheck source=../lib/gantry.sh
+. "$repo/bench/lib/gantry.sh"
 
 cleanup() {
   set +e
-  for id in $("$gantry" ps -aq --no-trunc 2>/dev/null); do "$gantry" rm -f "$id" >/dev/null; done
-  for dir in /sys/fs/cgroup/*/"$GANTRY_CGROUP_PARENT"; do [ -d "$dir" ] && rmdir "$dir"; done
+  gantry_cleanup
   rm -rf "$work"
 }
 trap cleanup EXIT

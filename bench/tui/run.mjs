@@ -12,13 +12,14 @@
 // Both engines run the same busybox image (gantry's from-host image, exported to podman), podman
 // with cgroupfs and runc, a private --root/--runroot, --net=none and the host's ulimit flags.
 // Needs root, tmux and podman. Usage: node bench/tui/run.mjs [containers] [seconds] [changes]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { removeEverything } from '../../scripts/lib/cleanup.mjs';
+import { startTmux } from '../../scripts/lib/tmux.mjs';
 
 const [count = 100, seconds = 60, changes = 20] = process.argv.slice(2).map(Number);
 const repo = path.resolve(import.meta.dirname, '..', '..');
@@ -29,7 +30,6 @@ const work = path.join(os.tmpdir(), `gantry-bench-tui-${tag}`);
 fs.mkdirSync(work);
 const cgroupParent = `gantry-test-bench-tui-${tag}`;
 const podmanParent = `/gantry-test-bench-podman-${tag}`;
-const socket = `gantry-bench-tui-${tag}`;
 // Everything of podman's stays in the work directory: its tmpdir (default /run/libpod, shared with
 // every other podman on the host, and deleted by `system reset`) and its locks (default: one shared
 // memory segment for the whole host), so this run neither disturbs nor depends on another.
@@ -77,7 +77,6 @@ function run(command, args, options = {}) {
 }
 const gantry = (...args) => run(process.execPath, [gantryBin, ...args]);
 const podmanRun = (...args) => run('podman', [...podman, ...args]);
-const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 
 function children(pid) {
   try {
@@ -93,7 +92,7 @@ function children(pid) {
 
 /** The process the pane runs (the shell's child: `env` execs into it). */
 async function paneProcess(name) {
-  const shell = Number(tmux('display-message', '-p', '-t', 'main', '#{pane_pid}').trim());
+  const shell = pane.panePid();
   for (let attempt = 0; attempt < 100; attempt += 1) {
     for (const pid of children(shell)) {
       const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -144,35 +143,21 @@ async function measureIdle(pid, windowSeconds) {
   };
 }
 
+/** The terminal the measured program runs in; one at a time. */
+let pane;
+
 function openPane(command, columns, rows) {
-  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  const assignments = ['GANTRY_ROOT', 'GANTRY_CGROUP_PARENT', 'GANTRY_CONFIG', 'GANTRY_TUI_RENDER_LOG']
-    .map((key) => `${key}='${env[key] ?? ''}'`)
-    .join(' ');
-  tmux(
-    '-f',
-    '/dev/null',
-    'new-session',
-    '-d',
-    '-s',
-    'main',
-    '-x',
-    String(columns),
-    '-y',
-    String(rows),
-    `env ${assignments} TERM=xterm-256color ${command}; sleep 600`,
-  );
+  pane?.kill();
+  const keys = ['GANTRY_ROOT', 'GANTRY_CGROUP_PARENT', 'GANTRY_CONFIG', 'GANTRY_TUI_RENDER_LOG'];
+  pane = startTmux(command, {
+    env: Object.fromEntries(keys.map((key) => [key, env[key]])),
+    columns,
+    rows,
+    label: 'bench-tui',
+  });
 }
 
-async function waitForScreen(test, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const screen = tmux('capture-pane', '-p', '-t', 'main');
-    if (test(screen)) return screen;
-    if (Date.now() > deadline) throw new Error(`timed out; the screen was:\n${screen}`);
-    await sleep(200);
-  }
-}
+const waitForScreen = (test, timeoutMs = 60_000) => pane.waitFor(test, timeoutMs);
 
 function percentile(values, fraction) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -180,7 +165,7 @@ function percentile(values, fraction) {
 }
 
 function cleanup() {
-  spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  pane?.kill();
   spawnSync('podman', [...podman, 'rm', '-af', '-t', '0'], { env, stdio: 'ignore' });
   spawnSync('podman', [...podman, 'system', 'reset', '-f'], { env, stdio: 'ignore' });
   removeEverything({ gantryBin, env, cgroupParents: [cgroupParent, podmanParent.slice(1)], work });
@@ -234,7 +219,7 @@ async function main() {
   // Every container on screen: a terminal of count + 10 rows.
   const rows = count + 10;
   env.GANTRY_TUI_RENDER_LOG = path.join(work, 'frames-tall.log');
-  openPane(`'${process.execPath}' '${gantryBin}'`, 120, rows);
+  openPane([process.execPath, gantryBin], 120, rows);
   const tui = await paneProcess('gantry.js');
   await waitForScreen((screen) => (screen.match(/● running\s+\S+\s+\d+\.\d%/g) ?? []).length >= count);
   // Idle: every container past its first minute (uptimes then change once a minute) and the
@@ -247,17 +232,17 @@ async function main() {
   // Limit changes: Enter on the first container opens its limits; each change is typed, then
   // the clock starts as Enter is sent and stops when the cgroup file has the new value.
   const limitFile = path.join('/sys/fs/cgroup/memory', cgroupParent, firstId, 'memory.limit_in_bytes');
-  tmux('send-keys', '-t', 'main', 'g', 'Enter');
+  pane.send('g', 'Enter');
   await waitForScreen((screen) => /Limits of c000/.test(screen));
   const latencies = [];
   for (let index = 0; index < changes; index += 1) {
     const megabytes = index % 2 === 0 ? 48 : 40;
-    tmux('send-keys', '-t', 'main', 'Enter', 'C-u');
-    tmux('send-keys', '-t', 'main', '-l', `${megabytes}m`);
+    pane.send('Enter', 'C-u');
+    pane.type(`${megabytes}m`);
     await sleep(150);
     const expected = String(megabytes * 1024 * 1024);
     const start = process.hrtime.bigint();
-    tmux('send-keys', '-t', 'main', 'Enter');
+    pane.send('Enter');
     for (;;) {
       if (fs.readFileSync(limitFile, 'utf8').trim() === expected) break;
       if (Number(process.hrtime.bigint() - start) > 10e9) throw new Error('the limit did not change');
@@ -272,18 +257,18 @@ async function main() {
     changes,
   };
   console.error('limit change:', results.limitChangeMs);
-  tmux('send-keys', '-t', 'main', 'q');
+  pane.send('q');
   await sleep(1500);
   results.tuiAllOnScreen.framesInWindow = framesBetween(env.GANTRY_TUI_RENDER_LOG, ...tall.window);
 
   // 80x24: only the rows on screen are sampled.
   env.GANTRY_TUI_RENDER_LOG = path.join(work, 'frames-small.log');
-  openPane(`'${process.execPath}' '${gantryBin}'`, 80, 24);
+  openPane([process.execPath, gantryBin], 80, 24);
   const small = await paneProcess('gantry.js');
   await waitForScreen((screen) => /c000\s.*● running.*\d%/.test(screen));
   await sleep(35_000);
   const smallMeasure = await measureIdle(small, seconds);
-  tmux('send-keys', '-t', 'main', 'q');
+  pane.send('q');
   await sleep(1500);
   results.tui80x24 = {
     size: '80x24',
@@ -295,7 +280,7 @@ async function main() {
   delete env.GANTRY_TUI_RENDER_LOG;
 
   // podman stats refreshing the same number of containers every second, same terminal size.
-  openPane(`podman ${podman.join(' ')} stats --interval 1`, 120, rows);
+  openPane(['podman', ...podman, 'stats', '--interval', '1'], 120, rows);
   const stats = await paneProcess('stats');
   await waitForScreen((screen) => (screen.match(/\d+\.\d+%/g) ?? []).length >= count, 120_000);
   await sleep(5000);

@@ -75,15 +75,6 @@ function escapeXml(text) {
 export function parseAnsi(text, palette) {
   const rows = [];
   let row = [];
-  let style = {
-    fg: undefined,
-    bg: undefined,
-    bold: false,
-    dim: false,
-    italic: false,
-    underline: false,
-    inverse: false,
-  };
   const reset = () => ({
     fg: undefined,
     bg: undefined,
@@ -93,6 +84,7 @@ export function parseAnsi(text, palette) {
     underline: false,
     inverse: false,
   });
+  let style = reset();
   for (let index = 0; index < text.length; index += 1) {
     const char = text[index];
     if (char === '\u001b' && text[index + 1] === '[') {

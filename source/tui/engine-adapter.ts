@@ -10,6 +10,7 @@ import type { Engine, ExecOptions } from '../runtime/containers/engine.js';
 import type { CreateOptions } from '../runtime/containers/create.js';
 import type { LogEntry, LogOptions } from '../runtime/containers/logs.js';
 import type { ContainerRecord } from '../runtime/containers/record.js';
+import type { LayerTree } from '../runtime/images/tree/types.js';
 import type { ImageRecord, OciImageConfig } from '../runtime/images/types.js';
 
 export type { ContainerStats } from '../runtime/containers/stats.js';
@@ -44,15 +45,15 @@ export interface TuiEngine {
   events(signal: AbortSignal): AsyncIterable<EngineEvent> | undefined;
   exec(reference: string, options: ExecOptions): Promise<ExecSession>;
   logs(reference: string, options: LogOptions): AsyncIterable<LogEntry>;
-  /** Directory of the container's writable layer. */
-  upperDir(id: string): string;
+  /** The layer tree of a container: its image's layers and its live writable layer, walked now. */
+  containerLayerTree(reference: string, options?: { changes?: boolean }): Promise<LayerTree>;
   images: {
     list(): Promise<ImageRecord[]>;
     readConfig(record: ImageRecord): Promise<OciImageConfig>;
     remove(reference: string, options?: { force?: boolean }): Promise<unknown>;
     fromHost(name: string): Promise<ImageRecord>;
-    /** Directory of an unpacked layer, by ChainID. */
-    layerDir(chainId: string): string;
+    /** The layer tree of an image: what each layer changes, and what the stack wastes. */
+    layerTree(record: ImageRecord): Promise<LayerTree>;
   };
 }
 
@@ -99,13 +100,19 @@ export function adaptEngine(engine: Engine): TuiEngine {
     events: (signal) => engine.events({ signal }),
     exec: (reference, options) => engine.exec(reference, options),
     logs: (reference, options) => engine.logs(reference, options),
-    upperDir: (id) => engine.containers.file(id, 'upper'),
+    containerLayerTree: async (reference, options) => {
+      const { containerLayerTree } = await import('../runtime/images/tree/container-tree.js');
+      return containerLayerTree(engine, reference, options);
+    },
     images: {
       list: () => engine.images.list(),
       readConfig: (record) => engine.images.readConfig(record),
       remove: (reference, options) => engine.images.remove(reference, options),
       fromHost: (name) => engine.images.fromHost(name),
-      layerDir: (chainId) => `${engine.layout.layer(chainId)}/diff`,
+      layerTree: async (record) => {
+        const { layerTree } = await import('../runtime/images/tree/layer-tree.js');
+        return layerTree(engine.images, record);
+      },
     },
   };
 }

@@ -11,7 +11,7 @@ import { loadConfig } from './config.js';
 import { TuiProvider } from './context.js';
 import { createEffectRunner, type EffectHost } from './effects.js';
 import { adaptEngine, type TuiEngine } from './engine-adapter.js';
-import { FsLayerTreeSource } from './layers/fs-layer-tree-source.js';
+import { EngineLayerTreeSource } from './layers/engine-layer-tree-source.js';
 import { describeError } from './state/limit-definitions.js';
 import { initialState } from './state/reducer.js';
 import { createStore } from './state/store.js';
@@ -60,7 +60,7 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
   const report = (text: string) =>
     store.dispatch({ type: 'ui/status', text, level: 'error', time: Date.now() });
   if (config.warnings.length > 0) report(config.warnings.join('; '));
-  const layerSource = new FsLayerTreeSource(engine);
+  const layerSource = new EngineLayerTreeSource(engine);
 
   // GANTRY_TUI_RENDER_LOG=FILE records each frame (time, ms) for performance work.
   const renderLogFile = env.GANTRY_TUI_RENDER_LOG;

@@ -6,6 +6,7 @@ import { execa, type Options, type ResultPromise } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 export const GANTRY = path.join(REPO, 'bin', 'gantry.js');
@@ -123,6 +124,41 @@ export async function createEngineWithImage(label?: string): Promise<TestEngine>
     throw new Error(`gantry image from-host failed: ${result.stderr}`);
   }
   return engine;
+}
+
+/**
+ * The engine (with the demo image) of the enclosing describe: made before its tests, cleaned up
+ * after them, and the cleanup must leave no cgroup behind. It is usable inside tests and hooks
+ * registered after this call, not while the suite is being collected.
+ */
+export function engineForSuite(label: string): TestEngine {
+  let engine: TestEngine | undefined;
+  beforeAll(async () => {
+    engine = await createEngineWithImage(label);
+  });
+  afterAll(async () => {
+    if (!engine) return;
+    await engine.cleanup();
+    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
+  });
+  const current = (): TestEngine => {
+    if (!engine) throw new Error(`the ${label} test engine is made in beforeAll`);
+    return engine;
+  };
+  return {
+    get root() {
+      return current().root;
+    },
+    get cgroupParent() {
+      return current().cgroupParent;
+    },
+    get env() {
+      return current().env;
+    },
+    gantry: (args, options) => current().gantry(args, options),
+    spawn: (args, options) => current().spawn(args, options),
+    cleanup: () => current().cleanup(),
+  };
 }
 
 export function mountsUnder(prefix: string): string[] {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../source/tui/config.js';
 import type { LayerTreeSource } from '../../source/tui/layers/layer-tree-source.js';
+import { directory, file, fileTree } from '../support/file-tree.js';
 import { FakeEngine } from './support/fake-engine.js';
 import { container, image, layer } from './support/fixtures.js';
 import { KEYS, renderTui, settle } from './support/render.js';
@@ -140,29 +141,15 @@ describe('Images, Layers and Logs panes', () => {
       analyze: async () => ({
         efficiency: 0.9,
         wastedBytes: 1234,
-        inefficiencies: [{ path: '/etc/passwd', count: 2, cumulativeSize: 1234 }],
-      }),
-      tree: async () => ({
-        name: '',
-        path: '/',
-        kind: 'directory',
-        size: 30,
-        change: 'unchanged',
-        children: [
-          {
-            name: 'etc',
-            path: '/etc',
-            kind: 'directory',
-            size: 30,
-            change: 'unchanged',
-            children: [
-              { name: 'hosts', path: '/etc/hosts', kind: 'file', size: 10, change: 'removed' },
-              { name: 'passwd', path: '/etc/passwd', kind: 'file', size: 20, change: 'modified' },
-            ],
-          },
-          { name: 'new', path: '/new', kind: 'file', size: 0, change: 'added' },
+        inefficiencies: [
+          { path: '/etc/passwd', count: 2, cumulativeBytes: 1234, wastedBytes: 617, layers: [0] },
         ],
       }),
+      tree: async () =>
+        fileTree(
+          directory('etc', 'unchanged', [file('hosts', 'removed', 10), file('passwd', 'modified', 20)]),
+          file('new', 'added', 0),
+        ),
     };
     const { app } = setup(undefined, { layerSource: source });
     await app.waitFor('web');

@@ -13,7 +13,7 @@ import {
   waitFor,
   type TestEngine,
 } from '../support/engine.js';
-import { hasTmux, startTmux, type TmuxSession } from './support/tmux.js';
+import { hasTmux, startTmux, type TmuxSession } from '../../scripts/lib/tmux.mjs';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -44,7 +44,12 @@ describe.skipIf(skipUnlessRoot || !hasTmux)('gantry TUI end to end (tmux)', () =
   });
 
   it('follows another process, pauses, changes a limit and quits', async () => {
-    tui = startTmux([process.execPath, GANTRY], { env: engine.env, columns: 100, rows: 30, label: 'tui' });
+    tui = startTmux([process.execPath, GANTRY], {
+      env: engine.env,
+      columns: 100,
+      rows: 30,
+      label: 'test-tui',
+    });
     await tui.waitFor(/1 Containers.*2 Images/, 15_000, 'the TUI to start');
     await tui.waitFor('No containers yet', 10_000);
 

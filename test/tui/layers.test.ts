@@ -1,102 +1,24 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import {
-  aggregatedTree,
-  analyzeLayers,
-  changeTree,
-  mergeLayers,
-  type LayerEntries,
-  type LayerEntry,
-} from '../../source/tui/layers/layer-entries.js';
-import { walkLayer } from '../../source/tui/layers/fs-layer-tree-source.js';
-import type { FileNode } from '../../source/tui/layers/layer-tree-source.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { aggregateTree } from '../../source/runtime/images/tree/aggregate.js';
+import type { LayerTree, TreeLayer } from '../../source/runtime/images/tree/types.js';
+import { EngineLayerTreeSource } from '../../source/tui/layers/engine-layer-tree-source.js';
+import type { LayerSubject } from '../../source/tui/layers/layer-tree-source.js';
 import { changeCounts, treeRows } from '../../source/tui/layers/tree-rows.js';
+import { directory, file, fileTree } from '../support/file-tree.js';
+import { FakeEngine } from './support/fake-engine.js';
+import { container, image, layer } from './support/fixtures.js';
 
-function entries(list: Record<string, Partial<LayerEntry> & { size?: number }>): LayerEntries {
-  return new Map(
-    Object.entries(list).map(([file, entry]) => [file, { kind: 'file', size: 0, ...entry } as LayerEntry]),
-  );
-}
-
-function find(root: FileNode, file: string): FileNode | undefined {
-  if (root.path === file) return root;
-  for (const child of root.children ?? []) {
-    const found = find(child, file);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-const dir = { kind: 'directory' as const };
-const base = entries({
-  '/etc': dir,
-  '/etc/passwd': { size: 100 },
-  '/etc/hosts': { size: 10 },
-  '/var': dir,
-  '/var/cache': dir,
-  '/var/cache/a': { size: 1000 },
-  '/var/cache/b': { size: 500 },
-});
-const second = entries({
-  '/etc': dir,
-  '/etc/passwd': { size: 120 },
-  '/etc/hosts': { whiteout: true },
-  '/usr': dir,
-  '/usr/bin': dir,
-  '/usr/bin/tool': { size: 50 },
-  '/var': dir,
-  '/var/cache': { kind: 'directory', opaque: true },
-  '/var/cache/c': { size: 7 },
-});
-
-describe('layer change trees', () => {
-  it('marks what a layer adds, modifies and removes, with sizes', () => {
-    const tree = changeTree(mergeLayers([base]), second);
-    expect(find(tree, '/etc/passwd')).toMatchObject({ change: 'modified', size: 120 });
-    expect(find(tree, '/etc/hosts')).toMatchObject({ change: 'removed', size: 10 });
-    expect(find(tree, '/usr')).toMatchObject({ change: 'added', size: 50 });
-    expect(find(tree, '/usr/bin/tool')).toMatchObject({ change: 'added', size: 50 });
-    expect(find(tree, '/etc')).toMatchObject({ change: 'unchanged', size: 130 });
-    expect(find(tree, '/var/cache')).toMatchObject({ change: 'modified', opaque: true });
-    expect(changeCounts(tree)).toEqual({ added: 2, modified: 1, removed: 1 });
-  });
-
-  it('stacks opaque directories and whiteouts the way overlayfs does', () => {
-    const merged = mergeLayers([base, second]);
-    expect(merged.has('/etc/hosts')).toBe(false);
-    expect(merged.has('/var/cache/a')).toBe(false);
-    expect(merged.get('/var/cache/c')?.size).toBe(7);
-    expect(merged.get('/etc/passwd')?.size).toBe(120);
-  });
-
-  it('aggregated view: the whole filesystem with the layer marked and removals in place', () => {
-    const tree = aggregatedTree(mergeLayers([base]), second);
-    expect(find(tree, '/etc/passwd')?.change).toBe('modified');
-    expect(find(tree, '/etc/hosts')?.change).toBe('removed');
-    expect(find(tree, '/usr/bin/tool')?.change).toBe('added');
-    expect(find(tree, '/var/cache/c')?.change).toBe('added');
-    expect(find(tree, '/var/cache/a')).toBeUndefined();
-  });
-
-  it('measures efficiency and waste as dive does', () => {
-    const analysis = analyzeLayers([base, second]);
-    // /etc/passwd twice (100 + 120), /etc/hosts added then removed (10 + 10).
-    expect(analysis.wastedBytes).toBe(240);
-    expect(analysis.inefficiencies.map((item) => [item.path, item.count])).toEqual([
-      ['/etc/passwd', 2],
-      ['/etc/hosts', 2],
-    ]);
-    const minimum = 100 + 10 + 1000 + 500 + 50 + 7;
-    const cumulative = 220 + 20 + 1000 + 500 + 50 + 7;
-    expect(analysis.efficiency).toBeCloseTo(minimum / cumulative);
-    expect(analyzeLayers([base]).efficiency).toBe(1);
-  });
-});
+// A layer that modifies /etc/passwd, removes /etc/hosts, adds /usr/bin/tool and replaces /var/cache.
+const tree = fileTree(
+  directory('etc', 'unchanged', [file('hosts', 'removed', 10), file('passwd', 'modified', 120)]),
+  directory('usr', 'added', [directory('bin', 'added', [file('tool', 'added', 50)])]),
+  directory('var', 'unchanged', [directory('cache', 'modified', [file('c', 'added', 7)], { opaque: true })]),
+);
 
 describe('tree rows', () => {
-  const tree = changeTree(mergeLayers([base]), second);
+  it('counts what a tree adds, modifies and removes', () => {
+    expect(changeCounts(tree)).toEqual({ added: 2, modified: 1, removed: 1 });
+  });
 
   it('lists depth first with guides, folding toggled directories', () => {
     const rows = treeRows(tree, { toggled: new Set() });
@@ -154,28 +76,116 @@ describe('tree rows', () => {
   });
 });
 
-describe('walking a layer directory', () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-tui-layer-'));
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+type LayerFixture = Pick<TreeLayer, 'size' | 'createdBy' | 'changes'> & Partial<TreeLayer>;
 
-  it('reads files, symlinks, tar-style whiteouts and opaque markers', async () => {
-    fs.mkdirSync(path.join(root, 'etc/conf.d'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'etc/motd'), 'hello\n');
-    fs.symlinkSync('motd', path.join(root, 'etc/issue'));
-    fs.writeFileSync(path.join(root, 'etc/.wh.hosts'), '');
-    fs.writeFileSync(path.join(root, 'etc/conf.d/.wh..wh..opq'), '');
-    const walked = await walkLayer(root, (directory) => directory.endsWith('/never'));
-    expect(walked.get('/etc/motd')).toEqual({ kind: 'file', size: 6 });
-    expect(walked.get('/etc/issue')).toEqual({ kind: 'symlink', size: 4, linkTarget: 'motd' });
-    expect(walked.get('/etc/hosts')).toEqual({ kind: 'file', size: 0, whiteout: true });
-    expect(walked.get('/etc/conf.d')).toEqual({ kind: 'directory', size: 0, opaque: true });
+/** A layer tree as the image engine reports it, with the waste figures the test cares about. */
+function layerTreeFixture(
+  subject: LayerTree['subject'],
+  layers: LayerFixture[],
+  waste: Pick<LayerTree, 'efficiency' | 'wastedBytes' | 'inefficiencies'>,
+): LayerTree {
+  const summary = { added: 0, modified: 0, removed: 0, addedBytes: 0, modifiedBytes: 0, removedBytes: 0 };
+  const full = layers.map((item, index) => ({ index, digest: '', chainId: '', summary, ...item }));
+  const totalBytes = full.reduce((sum, item) => sum + item.size, 0);
+  return {
+    subject,
+    layers: full,
+    totalBytes,
+    userBytes: totalBytes - (full[0]?.size ?? 0),
+    userWastedPercent: 0,
+    ...waste,
+  };
+}
+
+describe('the Layers pane source over the image engine’s layer trees', () => {
+  const base = fileTree(
+    directory('etc', 'added', [file('hosts', 'added', 10), file('passwd', 'added', 100)]),
+  );
+  const demo = image('demo', [layer('a', 110), layer('b', 170)]);
+  const web = container('web', { image: demo.id });
+  const waste = {
+    efficiency: 0.75,
+    wastedBytes: 110,
+    inefficiencies: [
+      { path: '/etc/passwd', count: 2, cumulativeBytes: 220, wastedBytes: 100, layers: [0, 1] },
+    ],
+  };
+  const imageSubject: LayerSubject = { kind: 'image', id: demo.id, name: 'demo' };
+  const containerSubject: LayerSubject = { kind: 'container', id: web.Id, name: 'web' };
+  let engine: FakeEngine;
+  afterEach(() => engine.cleanup());
+
+  function setup(): EngineLayerTreeSource {
+    engine = new FakeEngine([web], [demo]);
+    engine.layerTrees.set(
+      demo.id,
+      layerTreeFixture(
+        { kind: 'image', id: demo.id, names: demo.names },
+        [
+          { size: 110, createdBy: '', changes: base },
+          { size: 170, createdBy: '', changes: tree },
+        ],
+        waste,
+      ),
+    );
+    engine.layerTrees.set(
+      web.Id,
+      layerTreeFixture(
+        { kind: 'container', id: web.Id, names: ['web'] },
+        [
+          { size: 110, createdBy: '/bin/sh -c #(nop) ADD file:abc in /', digest: 'sha256:aa', changes: base },
+          { size: 170, createdBy: '', comment: 'made by hand', changes: tree },
+          {
+            size: 5,
+            createdBy: 'writable layer of web',
+            live: true,
+            changes: fileTree(file('log', 'added', 5)),
+          },
+        ],
+        waste,
+      ),
+    );
+    return new EngineLayerTreeSource(engine);
+  }
+
+  it('reads an image’s stack from its record and history, without walking a layer', async () => {
+    const source = setup();
+    const stack = await source.stack(imageSubject);
+    expect(stack.layers).toEqual([
+      { index: 0, digest: demo.layers[0]!.diffId, size: 110, createdBy: 'ADD file:abc in /' },
+      { index: 1, digest: demo.layers[1]!.diffId, size: 170, createdBy: '(no history)' },
+    ]);
+    expect(stack.totalBytes).toBe(280);
+    expect(engine.calls).toEqual([]);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('reads overlay whiteouts (0/0 character devices) as root', async () => {
-    const { mknod, S_IFCHR } = await import('../../source/runtime/sys/libc.js');
-    fs.mkdirSync(path.join(root, 'gone'), { recursive: true });
-    mknod(path.join(root, 'gone/file'), S_IFCHR | 0o000, 0, 0);
-    const walked = await walkLayer(root);
-    expect(walked.get('/gone/file')).toEqual({ kind: 'file', size: 0, whiteout: true });
+  it('walks an image once for its efficiency and every tree', async () => {
+    const source = setup();
+    expect(await source.analyze(imageSubject)).toEqual(waste);
+    expect(await source.tree(imageSubject, 1)).toBe(tree);
+    expect(await source.tree(imageSubject, 1, { aggregated: true })).toEqual(aggregateTree([base, tree]));
+    expect(await source.tree(imageSubject, 0, { aggregated: true })).toEqual(base);
+    await expect(source.tree(imageSubject, 2)).rejects.toThrow('layer 3 does not exist');
+    expect(engine.calls).toEqual(['layer tree demo:latest']);
+  });
+
+  it('walks a container afresh for every question, its live layer on top', async () => {
+    const source = setup();
+    const stack = await source.stack(containerSubject);
+    expect(stack.layers.map((item) => [item.digest, item.createdBy, item.size])).toEqual([
+      ['sha256:aa', 'ADD file:abc in /', 110],
+      ['', 'made by hand', 170],
+      ['live', 'writable layer of web (live)', 5],
+    ]);
+    expect(stack.layers[2]!.live).toBe(true);
+    expect(await source.analyze(containerSubject)).toEqual(waste);
+    expect((await source.tree(containerSubject, 2)).children?.map((child) => child.path)).toEqual(['/log']);
+    expect(engine.calls).toEqual(['layer tree web', 'layer tree web', 'layer tree web']);
+  });
+
+  it('says when the image is gone', async () => {
+    const source = setup();
+    engine.imageRecords = [];
+    await expect(source.stack(imageSubject)).rejects.toThrow(/^image [0-9a-f]{12} is gone$/);
   });
 });

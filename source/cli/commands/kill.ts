@@ -1,7 +1,7 @@
 import { str, type CommandSpec, type ParsedArgs } from '../args.js';
-import { write, type CommandContext } from '../context.js';
-import { reportError } from '../errors.js';
+import type { CommandContext } from '../context.js';
 import { parseSignal } from '../../runtime/signals.js';
+import { eachContainer } from './each-container.js';
 
 export const spec: CommandSpec = {
   name: 'kill',
@@ -21,15 +21,5 @@ export const spec: CommandSpec = {
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
   const signal = parseSignal(str(parsed.options, 'signal') ?? 'SIGKILL');
-  let failed = 0;
-  for (const reference of parsed.args) {
-    try {
-      await engine.kill(reference, signal);
-      write(context.stdout, reference);
-    } catch (error) {
-      reportError(error, context.stderr);
-      failed = 1;
-    }
-  }
-  return failed;
+  return eachContainer(parsed.args, context, (reference) => engine.kill(reference, signal));
 }

@@ -1,6 +1,6 @@
 import { bool, type CommandSpec, type ParsedArgs } from '../args.js';
-import { write, type CommandContext } from '../context.js';
-import { reportError } from '../errors.js';
+import type { CommandContext } from '../context.js';
+import { eachContainer } from './each-container.js';
 
 export const spec: CommandSpec = {
   name: 'rm',
@@ -19,15 +19,6 @@ export const spec: CommandSpec = {
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
-  let failed = 0;
-  for (const reference of parsed.args) {
-    try {
-      await engine.remove(reference, { force: bool(parsed.options, 'force') });
-      write(context.stdout, reference);
-    } catch (error) {
-      reportError(error, context.stderr);
-      failed = 1;
-    }
-  }
-  return failed;
+  const force = bool(parsed.options, 'force');
+  return eachContainer(parsed.args, context, (reference) => engine.remove(reference, { force }));
 }

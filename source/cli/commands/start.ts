@@ -1,7 +1,7 @@
 import { bool, type CommandSpec, type ParsedArgs } from '../args.js';
-import { write, type CommandContext } from '../context.js';
-import { reportError } from '../errors.js';
+import type { CommandContext } from '../context.js';
 import { runAttached } from './attached.js';
+import { eachContainer } from './each-container.js';
 
 export const spec: CommandSpec = {
   name: 'start',
@@ -27,15 +27,5 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       tty: record.Config.Tty,
     });
   }
-  let failed = 0;
-  for (const reference of parsed.args) {
-    try {
-      await engine.start(reference);
-      write(context.stdout, reference);
-    } catch (error) {
-      reportError(error, context.stderr);
-      failed = 1;
-    }
-  }
-  return failed;
+  return eachContainer(parsed.args, context, (reference) => engine.start(reference));
 }

@@ -1,21 +1,22 @@
-import { num, type CommandSpec, type ParsedArgs } from '../args.js';
-import { write, type CommandContext } from '../context.js';
-import { reportError } from '../errors.js';
+import { num, type CommandSpec, type OptionSpec, type ParsedArgs } from '../args.js';
+import type { CommandContext } from '../context.js';
+import { eachContainer } from './each-container.js';
+
+/** -t: how long stop (and restart) waits after the stop signal before SIGKILL. */
+export const STOP_TIME_OPTION: OptionSpec = {
+  name: 'time',
+  short: 't',
+  type: 'number',
+  placeholder: 'seconds',
+  description: 'Seconds to wait before killing the container (default 10)',
+};
 
 export const spec: CommandSpec = {
   name: 'stop',
   usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]',
   description: 'Stop one or more running containers (SIGTERM, then SIGKILL after the timeout)',
   minArgs: 1,
-  options: [
-    {
-      name: 'time',
-      short: 't',
-      type: 'number',
-      placeholder: 'seconds',
-      description: 'Seconds to wait before killing the container (default 10)',
-    },
-  ],
+  options: [STOP_TIME_OPTION],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
@@ -25,15 +26,5 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     context.stderr.write('gantry: --time must be a whole number of seconds, 0 or more\n');
     return 125;
   }
-  let failed = 0;
-  for (const reference of parsed.args) {
-    try {
-      await engine.stop(reference, timeout);
-      write(context.stdout, reference);
-    } catch (error) {
-      reportError(error, context.stderr);
-      failed = 1;
-    }
-  }
-  return failed;
+  return eachContainer(parsed.args, context, (reference) => engine.stop(reference, timeout));
 }

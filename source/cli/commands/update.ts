@@ -1,7 +1,7 @@
 import { UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
-import { write, type CommandContext } from '../context.js';
-import { reportError } from '../errors.js';
+import type { CommandContext } from '../context.js';
 import { anyGiven, resourcesFromOptions, UPDATE_RESOURCE_OPTIONS } from './resource-options.js';
+import { eachContainer } from './each-container.js';
 
 export const spec: CommandSpec = {
   name: 'update',
@@ -21,15 +21,5 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   // Every value is checked before the first container changes.
   const resources = resourcesFromOptions(parsed.options, { update: true });
   const engine = await context.engine();
-  let failed = 0;
-  for (const reference of parsed.args) {
-    try {
-      await engine.update(reference, resources);
-      write(context.stdout, reference);
-    } catch (error) {
-      reportError(error, context.stderr);
-      failed = 1;
-    }
-  }
-  return failed;
+  return eachContainer(parsed.args, context, (reference) => engine.update(reference, resources));
 }

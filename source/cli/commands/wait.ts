@@ -1,6 +1,6 @@
 import type { CommandSpec, ParsedArgs } from '../args.js';
-import { write, type CommandContext } from '../context.js';
-import { reportError } from '../errors.js';
+import type { CommandContext } from '../context.js';
+import { eachContainer } from './each-container.js';
 
 export const spec: CommandSpec = {
   name: 'wait',
@@ -12,14 +12,10 @@ export const spec: CommandSpec = {
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
-  let failed = 0;
-  for (const reference of parsed.args) {
-    try {
-      write(context.stdout, String(await engine.wait(reference)));
-    } catch (error) {
-      reportError(error, context.stderr);
-      failed = 1;
-    }
-  }
-  return failed;
+  return eachContainer(
+    parsed.args,
+    context,
+    (reference) => engine.wait(reference),
+    (_reference, code) => String(code),
+  );
 }

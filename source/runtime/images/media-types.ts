@@ -44,3 +44,28 @@ export function isConfigMediaType(mediaType: string): boolean {
 export function isLayerMediaType(mediaType: string): boolean {
   return LAYER_TYPES.has(mediaType);
 }
+
+/** A blob as a manifest names it. */
+export interface BlobReference {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+/**
+ * The bytes of an OCI image manifest over a config blob and layer blobs (nothing else in it,
+ * fields in the spec's order), for images the store makes and exports rewrite.
+ */
+export function ociManifestBytes(
+  config: { digest: string; size: number },
+  layers: readonly BlobReference[],
+): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPE.ociManifest,
+      config: { mediaType: MEDIA_TYPE.ociConfig, digest: config.digest, size: config.size },
+      layers: layers.map(({ mediaType, digest, size }) => ({ mediaType, digest, size })),
+    }),
+  );
+}

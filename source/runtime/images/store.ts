@@ -41,7 +41,7 @@ import { formatReference, parseImageName, parseReference } from './reference.js'
 import type { ImageRecord, OciImageConfig, ResolvedImage } from './types.js';
 import { sweepStaleWorkDirectories, WorkDirectory } from './work-directory.js';
 import type { StagedLayer } from './commit/stage-layer.js';
-import { MEDIA_TYPE } from './media-types.js';
+import { ociManifestBytes } from './media-types.js';
 import type { LayerRecord } from './types.js';
 
 export interface ImageStoreOptions {
@@ -564,17 +564,13 @@ export class ImageStore {
     const names = (image.names ?? []).map((name) => parseImageName(name));
     const configBytes = Buffer.from(JSON.stringify(image.config));
     const configDigest = sha256Digest(configBytes);
-    const manifestBytes = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA_TYPE.ociManifest,
-        config: { mediaType: MEDIA_TYPE.ociConfig, digest: configDigest, size: configBytes.length },
-        layers: image.layers.map((layer) => ({
-          mediaType: layer.blobMediaType,
-          digest: layer.blobDigest,
-          size: layer.blobSize,
-        })),
-      }),
+    const manifestBytes = ociManifestBytes(
+      { digest: configDigest, size: configBytes.length },
+      image.layers.map((layer) => ({
+        mediaType: layer.blobMediaType,
+        digest: layer.blobDigest,
+        size: layer.blobSize,
+      })),
     );
     const manifestDigest = sha256Digest(manifestBytes);
     const state: ImportState = { layout: this.layout, work, blobs: new Map(), layers: new Map(), counter: 0 };

@@ -1,6 +1,24 @@
 /** The config.json `gantry-oci spec` writes: the same defaults as `runc spec`. */
-import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../spec/defaults.js';
-import { OCI_VERSION, type OciSpec } from '../spec/types.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_MOUNTS, DEFAULT_READONLY_PATHS } from '../spec/defaults.js';
+import { OCI_VERSION, type OciMount, type OciSpec } from '../spec/types.js';
+
+/**
+ * Where `runc spec` differs from the engine's default mounts: /proc without options, and the
+ * cgroup mount's options in runc's order (the same set).
+ */
+const RUNC_SPEC_OPTIONS: Readonly<Record<string, readonly string[] | undefined>> = {
+  '/proc': undefined,
+  '/sys/fs/cgroup': ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+};
+
+function runcSpecMounts(): OciMount[] {
+  return DEFAULT_MOUNTS.map(({ options, ...mount }) => {
+    const runcOptions = Object.hasOwn(RUNC_SPEC_OPTIONS, mount.destination)
+      ? RUNC_SPEC_OPTIONS[mount.destination]
+      : options;
+    return runcOptions ? { ...mount, options: [...runcOptions] } : mount;
+  });
+}
 
 export function defaultBundleSpec(): OciSpec {
   const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
@@ -18,40 +36,7 @@ export function defaultBundleSpec(): OciSpec {
     },
     root: { path: 'rootfs', readonly: true },
     hostname: 'gantry',
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc' },
-      {
-        destination: '/dev',
-        type: 'tmpfs',
-        source: 'tmpfs',
-        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
-      },
-      {
-        destination: '/dev/pts',
-        type: 'devpts',
-        source: 'devpts',
-        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
-      },
-      {
-        destination: '/dev/shm',
-        type: 'tmpfs',
-        source: 'shm',
-        options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
-      },
-      {
-        destination: '/dev/mqueue',
-        type: 'mqueue',
-        source: 'mqueue',
-        options: ['nosuid', 'noexec', 'nodev'],
-      },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-      {
-        destination: '/sys/fs/cgroup',
-        type: 'cgroup',
-        source: 'cgroup',
-        options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
-      },
-    ],
+    mounts: runcSpecMounts(),
     linux: {
       resources: { devices: [{ allow: false, access: 'rwm' }] },
       namespaces: [

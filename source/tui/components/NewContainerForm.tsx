@@ -1,9 +1,10 @@
 /** The small form `n` opens: run a new container from an image with a name, command and limits. */
-import { Box, Text } from 'ink';
+import { Text } from 'ink';
 import React from 'react';
 import { useTui } from '../context.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
 import type { TuiState } from '../state/types.js';
+import { Dialog } from './Dialog.js';
 import { TextField } from './TextField.js';
 
 const selectForm = (state: TuiState) =>
@@ -18,15 +19,7 @@ export function NewContainerForm() {
   const width = Math.min(columns - 4, 76);
   const fieldWidth = width - 16;
   return (
-    <Box
-      flexDirection="column"
-      borderStyle="round"
-      borderColor={theme.accent}
-      paddingX={1}
-      width={width + 2}
-      alignSelf="center"
-      marginTop={1}
-    >
+    <Dialog width={width + 2}>
       <Text bold>
         {'Run a container from '}
         <Text color={theme.accent}>{form.imageLabel}</Text>
@@ -54,6 +47,6 @@ export function NewContainerForm() {
           {form.submitting ? 'creating and starting…' : 'Enter runs it · Tab/↓ next field · Esc cancels'}
         </Text>
       )}
-    </Box>
+    </Dialog>
   );
 }

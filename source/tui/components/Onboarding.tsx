@@ -2,12 +2,13 @@
  * First run on a machine with no images: offer the one image that needs no network, built from
  * this host's own binaries, so a newcomer has a running container within a minute.
  */
-import { Box, Text } from 'ink';
+import { Text } from 'ink';
 import React from 'react';
 import { useTui } from '../context.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
 import { DEFAULT_IMAGE_NAME } from '../state/interpret.js';
 import type { TuiState } from '../state/types.js';
+import { Dialog } from './Dialog.js';
 
 const selectOverlay = (state: TuiState) =>
   state.ui.overlay?.kind === 'onboarding' ? state.ui.overlay : undefined;
@@ -19,15 +20,7 @@ export function Onboarding() {
   const columns = useTuiState(selectColumns);
   if (!overlay) return null;
   return (
-    <Box
-      flexDirection="column"
-      borderStyle="round"
-      borderColor={theme.accent}
-      paddingX={1}
-      width={Math.min(columns - 4, 72)}
-      alignSelf="center"
-      marginTop={1}
-    >
+    <Dialog width={Math.min(columns - 4, 72)}>
       <Text bold>Welcome to Gantry</Text>
       <Text> </Text>
       <Text>There are no images here yet. Gantry can make one now from this machine's own programs</Text>
@@ -58,6 +51,6 @@ export function Onboarding() {
           {' not now (c in Images does it later)'}
         </Text>
       )}
-    </Box>
+    </Dialog>
   );
 }

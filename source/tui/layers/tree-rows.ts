@@ -33,7 +33,7 @@ function matches(node: FileNode, needle: string, cache: Map<FileNode, boolean>):
 }
 
 export function isExpanded(node: FileNode, depth: number, options: TreeRowOptions): boolean {
-  if (node.kind !== 'directory') return false;
+  if (node.type !== 'directory') return false;
   if (options.filter) return true;
   const openByDefault = depth < (options.openDepth ?? Number.POSITIVE_INFINITY);
   return options.toggled.has(node.path) ? !openByDefault : openByDefault;
@@ -61,12 +61,12 @@ export function treeRows(root: FileNode, options: TreeRowOptions): TreeRow[] {
 export function changeCounts(root: FileNode): { added: number; modified: number; removed: number } {
   const counts = { added: 0, modified: 0, removed: 0 };
   const visit = (node: FileNode): void => {
-    if (node.kind !== 'directory' || node.change === 'removed') {
-      if (node.change === 'added') counts.added += 1;
-      else if (node.change === 'modified') counts.modified += 1;
-      else if (node.change === 'removed') counts.removed += 1;
+    if (node.type !== 'directory' || node.kind === 'removed') {
+      if (node.kind === 'added') counts.added += 1;
+      else if (node.kind === 'modified') counts.modified += 1;
+      else if (node.kind === 'removed') counts.removed += 1;
     }
-    if (node.change !== 'removed') node.children?.forEach(visit);
+    if (node.kind !== 'removed') node.children?.forEach(visit);
   };
   visit(root);
   return counts;

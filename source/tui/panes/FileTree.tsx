@@ -6,13 +6,13 @@ import { Box, Text } from 'ink';
 import React, { memo } from 'react';
 import { useTui } from '../context.js';
 import { formatBytes, truncate } from '../format.js';
-import type { FileChange } from '../layers/layer-tree-source.js';
+import type { ChangeKind } from '../layers/layer-tree-source.js';
 import type { TreeRow } from '../layers/tree-rows.js';
 import type { Theme } from '../theme.js';
 
-const MARKS: Record<FileChange, string> = { added: 'A', modified: 'M', removed: 'D', unchanged: ' ' };
+const MARKS: Record<ChangeKind, string> = { added: 'A', modified: 'M', removed: 'D', unchanged: ' ' };
 
-function changeColor(theme: Theme, change: FileChange): string | undefined {
+function changeColor(theme: Theme, change: ChangeKind): string | undefined {
   if (change === 'added') return theme.added;
   if (change === 'modified') return theme.modified;
   if (change === 'removed') return theme.removed;
@@ -27,16 +27,16 @@ export function treePrefix(row: TreeRow): string {
 export function treeRowText(row: TreeRow, width: number): { mark: string; size: string; name: string } {
   const node = row.node;
   const fold =
-    node.kind === 'directory' && (node.children?.length ?? 0) > 0 ? (row.expanded ? '▾ ' : '▸ ') : '';
+    node.type === 'directory' && (node.children?.length ?? 0) > 0 ? (row.expanded ? '▾ ' : '▸ ') : '';
   const suffix =
-    node.kind === 'directory'
+    node.type === 'directory'
       ? '/'
-      : node.kind === 'symlink' && node.linkTarget !== undefined
+      : node.type === 'symlink' && node.linkTarget !== undefined
         ? ` → ${node.linkTarget}`
         : '';
   const name = `${treePrefix(row)}${fold}${node.name}${suffix}${node.opaque ? ' (replaces below)' : ''}`;
   return {
-    mark: MARKS[node.change],
+    mark: MARKS[node.kind],
     size: formatBytes(node.size).padStart(7),
     name: truncate(name, Math.max(4, width - 12)),
   };
@@ -51,14 +51,14 @@ interface FileRowProps {
 const FileRow = memo(function FileRow({ row, selected, width }: FileRowProps) {
   const { theme } = useTui();
   const text = treeRowText(row, width);
-  const color = changeColor(theme, row.node.change);
+  const color = changeColor(theme, row.node.kind);
   return (
     <Text wrap="truncate-end" inverse={selected}>
       <Text color={color} bold>{` ${text.mark}`}</Text>
       <Text dimColor={!selected}>{` ${text.size}  `}</Text>
       <Text
         color={color}
-        dimColor={row.node.change === 'unchanged' && row.node.kind !== 'directory' && !selected}
+        dimColor={row.node.kind === 'unchanged' && row.node.type !== 'directory' && !selected}
       >
         {text.name}
       </Text>

@@ -141,7 +141,7 @@ export function LayersPane() {
                 </Text>
                 {waste.slice(0, remaining - 3).map((item) => (
                   <Text key={item.path} wrap="truncate-end">
-                    {`  ${String(item.count).padStart(3)}× ${formatBytes(item.cumulativeSize).padStart(7)}  `}
+                    {`  ${String(item.count).padStart(3)}× ${formatBytes(item.cumulativeBytes).padStart(7)}  `}
                     <Text color={theme.warn}>{truncateStart(item.path, width - 20)}</Text>
                   </Text>
                 ))}

@@ -331,7 +331,7 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
     case 'tree.collapse': {
       const tree = state.layers.tree;
       const row = tree ? visibleTreeRows(tree)[tree.cursor] : undefined;
-      if (!row || row.node.kind !== 'directory') return NOTHING;
+      if (!row || row.node.type !== 'directory') return NOTHING;
       const open = command === 'tree.expand' ? true : command === 'tree.collapse' ? false : undefined;
       return act(
         open === undefined

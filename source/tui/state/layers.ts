@@ -167,7 +167,7 @@ export function reduceLayers(state: TuiState, action: Action): TuiState {
       if (!tree) return state;
       const rows = visibleTreeRows(tree);
       const row = rows.find((candidate) => candidate.node.path === action.path);
-      if (!row || row.node.kind !== 'directory') return state;
+      if (!row || row.node.type !== 'directory') return state;
       if (action.open !== undefined && row.expanded === action.open) return state;
       const toggled = tree.toggled.includes(action.path)
         ? tree.toggled.filter((path) => path !== action.path)

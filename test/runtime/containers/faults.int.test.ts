@@ -1,24 +1,11 @@
 /** Bad input and faults: clear errors, nothing half-made, and state that recovers from kill -9. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cgroupDirectories,
-  createEngineWithImage,
-  skipUnlessRoot,
-  waitFor,
-  type TestEngine,
-} from '../../support/engine.js';
+import { describe, expect, it } from 'vitest';
+import { cgroupDirectories, engineForSuite, skipUnlessRoot, waitFor } from '../../support/engine.js';
 
 describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
-  let engine: TestEngine;
-  beforeAll(async () => {
-    engine = await createEngineWithImage('faults');
-  });
-  afterAll(async () => {
-    await engine?.cleanup();
-    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
-  });
+  const engine = engineForSuite('faults');
 
   const containerDirs = () => fs.readdirSync(path.join(engine.root, 'containers'));
 

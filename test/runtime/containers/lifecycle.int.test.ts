@@ -1,14 +1,13 @@
 /** Detached containers, exec, stop, logs, removal and leaks, on the real kernel. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   cgroupDirectories,
-  createEngineWithImage,
+  engineForSuite,
   mountsUnder,
   skipUnlessRoot,
   waitFor,
-  type TestEngine,
 } from '../../support/engine.js';
 
 function namespaceIds(pid: number): Record<string, string> {
@@ -22,14 +21,7 @@ function cgroupOf(pid: number): string {
 }
 
 describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
-  let engine: TestEngine;
-  beforeAll(async () => {
-    engine = await createEngineWithImage('life');
-  });
-  afterAll(async () => {
-    await engine?.cleanup();
-    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
-  });
+  const engine = engineForSuite('life');
 
   const inspect = async (name: string) => JSON.parse((await engine.gantry(['inspect', name])).stdout)[0];
 

@@ -2,24 +2,11 @@
 import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cgroupDirectories,
-  createEngineWithImage,
-  REPO,
-  skipUnlessRoot,
-  type TestEngine,
-} from '../../support/engine.js';
+import { describe, expect, it } from 'vitest';
+import { engineForSuite, REPO, skipUnlessRoot } from '../../support/engine.js';
 
 describe.skipIf(skipUnlessRoot)('gantry run', () => {
-  let engine: TestEngine;
-  beforeAll(async () => {
-    engine = await createEngineWithImage('run');
-  });
-  afterAll(async () => {
-    await engine?.cleanup();
-    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
-  });
+  const engine = engineForSuite('run');
 
   it('runs the command as PID 1 and sees only its own processes', async () => {
     const result = await engine.gantry([

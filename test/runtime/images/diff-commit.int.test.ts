@@ -5,26 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cgroupDirectories,
-  createEngineWithImage,
-  skipUnlessRoot,
-  waitFor,
-  type TestEngine,
-} from '../../support/engine.js';
+import { describe, expect, it } from 'vitest';
+import { engineForSuite, skipUnlessRoot, waitFor } from '../../support/engine.js';
 import { storeContent } from './support.js';
 
 describe.skipIf(skipUnlessRoot)('gantry diff and commit', () => {
-  let engine: TestEngine;
-
-  beforeAll(async () => {
-    engine = await createEngineWithImage('diff-commit');
-  });
-  afterAll(async () => {
-    await engine?.cleanup();
-    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
-  });
+  const engine = engineForSuite('diff-commit');
 
   async function ok(args: string[]): Promise<string> {
     const result = await engine.gantry(args);

@@ -79,6 +79,17 @@ function base64url(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
 }
 
+/** A new RSA key and a certificate for it, signed by itself, valid for two days. */
+function selfSignedCertificate(
+  key: string,
+  certificate: string,
+  subject: string,
+  extra: string[] = [],
+): void {
+  const request = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', subject];
+  execFileSync('openssl', [...request, '-keyout', key, '-out', certificate, ...extra], { stdio: 'ignore' });
+}
+
 /**
  * Issues tokens for `users`: a user with the right password gets every action asked for,
  * anonymous requests get a token without access (so the registry answers 401), a wrong
@@ -91,25 +102,7 @@ export async function startTokenServer(
   fs.mkdirSync(directory, { recursive: true });
   const key = path.join(directory, 'token.key');
   const certificate = path.join(directory, 'token.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      certificate,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=gantry-test-token',
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCertificate(key, certificate, '/CN=gantry-test-token');
   const der = execFileSync('openssl', ['x509', '-in', certificate, '-outform', 'DER']);
   const privateKey = fs.readFileSync(key, 'utf8');
   const service = 'gantry-test-registry';
@@ -208,27 +201,7 @@ export async function startRegistry(directory: string, options: RegistryOptions 
   if (options.tls) {
     const key = path.join(directory, 'tls.key');
     const certificate = path.join(directory, 'tls.crt');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        certificate,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCertificate(key, certificate, '/CN=127.0.0.1', ['-addext', 'subjectAltName=IP:127.0.0.1']);
     tls = `  tls:\n    certificate: ${certificate}\n    key: ${key}\n`;
   }
   for (let attempt = 0; ; attempt += 1) {

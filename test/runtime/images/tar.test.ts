@@ -7,18 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageFormatError } from '../../../source/runtime/errors.js';
 import { TarFileIndex } from '../../../source/runtime/images/tar/file-index.js';
 import { readTar, type TarEntry } from '../../../source/runtime/images/tar/reader.js';
-import { encodeTarHeader, TarWriter, type TarEntryInput } from '../../../source/runtime/images/tar/writer.js';
+import { encodeTarHeader, TarWriter } from '../../../source/runtime/images/tar/writer.js';
 import type { TarHeader } from '../../../source/runtime/images/tar/header.js';
-
-async function buildTar(entries: Array<{ entry: TarEntryInput; body?: Buffer }>): Promise<Buffer> {
-  const output = new PassThrough();
-  const chunks: Buffer[] = [];
-  output.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const writer = new TarWriter(output);
-  for (const { entry, body } of entries) await writer.add(entry, body);
-  await writer.finish();
-  return Buffer.concat(chunks);
-}
+import { tarBuffer, type CraftedEntry } from './support.js';
 
 /** Feeds `data` in chunks of `size` bytes, to exercise headers split across chunks. */
 async function* chunked(data: Buffer, size: number): AsyncGenerator<Buffer> {
@@ -38,7 +29,7 @@ async function readAll(data: Buffer, chunkSize = 4096): Promise<Array<{ header: 
 const longName = `${'deep/'.repeat(40)}file-with-a-long-name.txt`;
 const longTarget = `/${'target/'.repeat(20)}end`;
 
-const sample: Array<{ entry: TarEntryInput; body?: Buffer }> = [
+const sample: CraftedEntry[] = [
   { entry: { path: 'etc', type: 'directory', mode: 0o755, mtime: 1_700_000_000 } },
   {
     entry: {
@@ -79,7 +70,7 @@ const sample: Array<{ entry: TarEntryInput; body?: Buffer }> = [
 
 describe('tar writer and reader', () => {
   it('round-trips every entry type, long names, pax records and xattrs', async () => {
-    const data = await buildTar(sample);
+    const data = await tarBuffer(sample);
     expect(data.length % 512).toBe(0);
     for (const chunkSize of [1, 7, 512, 100_000]) {
       const entries = await readAll(data, chunkSize);
@@ -126,11 +117,11 @@ describe('tar writer and reader', () => {
   });
 
   it('writes the same bytes for the same input', async () => {
-    expect((await buildTar(sample)).equals(await buildTar(sample))).toBe(true);
+    expect((await tarBuffer(sample)).equals(await tarBuffer(sample))).toBe(true);
   });
 
   it('lets the consumer skip bodies', async () => {
-    const data = await buildTar(sample);
+    const data = await tarBuffer(sample);
     const paths: string[] = [];
     for await (const entry of readTar(chunked(data, 333))) paths.push(entry.header.path);
     expect(paths).toHaveLength(sample.length);
@@ -152,7 +143,7 @@ describe('tar writer and reader', () => {
 
     it('GNU tar lists what the writer wrote', async () => {
       const file = path.join(directory, 'ours.tar');
-      fs.writeFileSync(file, await buildTar(sample));
+      fs.writeFileSync(file, await tarBuffer(sample));
       const listing = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n');
       expect(listing).toContain(longName);
       expect(listing).toContain('ünïcode/名前');
@@ -185,7 +176,7 @@ describe('tar writer and reader', () => {
       const file = path.join(directory, 'index.tar');
       fs.writeFileSync(
         file,
-        await buildTar([
+        await tarBuffer([
           { entry: { path: 'a/layer.tar', type: 'file' }, body: Buffer.from('layer-bytes') },
           { entry: { path: 'b/layer.tar', type: 'symlink', linkPath: '../a/layer.tar' } },
           { entry: { path: 'c/layer.tar', type: 'hardlink', linkPath: 'a/layer.tar' } },
@@ -207,20 +198,20 @@ describe('tar writer and reader', () => {
 
 describe('tar reader errors', () => {
   it('reports a truncated body', async () => {
-    const data = await buildTar([{ entry: { path: 'big', type: 'file' }, body: Buffer.alloc(5000, 1) }]);
+    const data = await tarBuffer([{ entry: { path: 'big', type: 'file' }, body: Buffer.alloc(5000, 1) }]);
     const cut = data.subarray(0, 512 + 3000);
     await expect(readAll(cut)).rejects.toThrow(ImageFormatError);
     await expect(readAll(cut)).rejects.toThrow(/truncated tar.*"big"/);
   });
 
   it('reports a truncated header', async () => {
-    const data = await buildTar(sample);
+    const data = await tarBuffer(sample);
     await expect(readAll(data.subarray(0, 512 + 100))).rejects.toThrow(/truncated/);
   });
 
   it('reports a truncated extended header', async () => {
     // A final component over 100 bytes cannot be split into ustar prefix and name: pax it is.
-    const data = await buildTar([
+    const data = await tarBuffer([
       { entry: { path: `dir/${'n'.repeat(150)}`, type: 'file' }, body: Buffer.from('x') },
     ]);
     await expect(readAll(data.subarray(0, 600))).rejects.toThrow(/truncated tar.*extended header/);
@@ -230,7 +221,7 @@ describe('tar reader errors', () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-test-tar-'));
     try {
       const file = path.join(directory, 'cut.tar');
-      const data = await buildTar([{ entry: { path: 'blob', type: 'file' }, body: Buffer.alloc(4000, 1) }]);
+      const data = await tarBuffer([{ entry: { path: 'blob', type: 'file' }, body: Buffer.alloc(4000, 1) }]);
       fs.writeFileSync(file, data.subarray(0, 2048));
       await expect(TarFileIndex.open(file)).rejects.toThrow(/truncated tar archive .* "blob"/);
     } finally {
@@ -239,7 +230,7 @@ describe('tar reader errors', () => {
   });
 
   it('reports a damaged header', async () => {
-    const data = Buffer.from(await buildTar(sample));
+    const data = Buffer.from(await tarBuffer(sample));
     data[20] = (data[20] as number) ^ 0xff;
     await expect(readAll(data)).rejects.toThrow(/bad header checksum at byte 0/);
   });
@@ -257,7 +248,7 @@ describe('tar reader errors', () => {
   });
 
   it('accepts an archive that ends at a header boundary without end blocks', async () => {
-    const data = await buildTar([{ entry: { path: 'f', type: 'file' }, body: Buffer.from('x') }]);
+    const data = await tarBuffer([{ entry: { path: 'f', type: 'file' }, body: Buffer.from('x') }]);
     const entries = await readAll(data.subarray(0, 1024));
     expect(entries.map((entry) => entry.header.path)).toEqual(['f']);
   });

@@ -8,15 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageStore } from '../../../source/runtime/images/store.js';
+import { aggregateTree } from '../../../source/runtime/images/tree/aggregate.js';
 import { layerTree } from '../../../source/runtime/images/tree/layer-tree.js';
-import type { FileNode, LayerTree } from '../../../source/runtime/images/tree/types.js';
+import type { LayerTree } from '../../../source/runtime/images/tree/types.js';
 import { StateLayout } from '../../../source/runtime/paths.js';
-import {
-  cgroupDirectories,
-  createEngineWithImage,
-  skipUnlessRoot,
-  type TestEngine,
-} from '../../support/engine.js';
+import { engineForSuite, skipUnlessRoot } from '../../support/engine.js';
+import { findNode } from '../../support/file-tree.js';
 import { makeTempDirectory, tarBuffer, writeOciLayout, type CraftedEntry } from './support.js';
 
 const MiB = 1024 * 1024;
@@ -29,24 +26,12 @@ function directory(name: string): CraftedEntry {
   return { entry: { path: name, type: 'directory', mode: 0o755 } };
 }
 
-/** Finds a node of a change tree by its path. */
-function node(root: FileNode | undefined, wanted: string): FileNode | undefined {
-  if (!root) return undefined;
-  if (root.path === wanted) return root;
-  for (const child of root.children ?? []) {
-    const found = node(child, wanted);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 describe.skipIf(skipUnlessRoot)('layer tree and efficiency', () => {
-  let engine: TestEngine;
+  const engine = engineForSuite('tree');
   let temp: string;
   let tree: LayerTree;
 
   beforeAll(async () => {
-    engine = await createEngineWithImage('tree');
     temp = makeTempDirectory('tree-layout');
     const layout = writeOciLayout(path.join(temp, 'layout'), {
       name: 'crafted:1',
@@ -97,11 +82,7 @@ describe.skipIf(skipUnlessRoot)('layer tree and efficiency', () => {
     tree = await layerTree(store, await store.resolve('crafted:1'));
   });
 
-  afterAll(async () => {
-    await engine?.cleanup();
-    fs.rmSync(temp, { recursive: true, force: true });
-    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
-  });
+  afterAll(() => fs.rmSync(temp, { recursive: true, force: true }));
 
   it('gives every layer its digest, size and the instruction that made it (empty_layer entries skipped)', () => {
     expect(tree.layers.map((layer) => layer.createdBy)).toEqual([
@@ -126,21 +107,21 @@ describe.skipIf(skipUnlessRoot)('layer tree and efficiency', () => {
 
   it('shows what each layer added, modified and removed, with sizes, as a tree', () => {
     const [first, second, third] = tree.layers.map((layer) => layer.changes);
-    expect(node(first, '/big')).toMatchObject({ kind: 'added', type: 'file', size: MiB });
-    expect(node(first, '/etc/conf2')).toMatchObject({
+    expect(findNode(first, '/big')).toMatchObject({ kind: 'added', type: 'file', size: MiB });
+    expect(findNode(first, '/etc/conf2')).toMatchObject({
       kind: 'added',
       type: 'hardlink',
       size: 0,
       linkTarget: '/etc/conf',
     });
-    expect(node(first, '/link')).toMatchObject({ kind: 'added', type: 'symlink', linkTarget: 'big' });
-    expect(node(first, '/d')).toMatchObject({ kind: 'added', type: 'directory', size: 250 * KiB });
+    expect(findNode(first, '/link')).toMatchObject({ kind: 'added', type: 'symlink', linkTarget: 'big' });
+    expect(findNode(first, '/d')).toMatchObject({ kind: 'added', type: 'directory', size: 250 * KiB });
 
-    expect(node(second, '/big')).toMatchObject({ kind: 'modified', size: MiB });
-    expect(node(second, '/etc')).toMatchObject({ kind: 'unchanged', size: 120 });
-    expect(node(second, '/etc/conf')).toMatchObject({ kind: 'modified', size: 120 });
-    expect(node(second, '/gone')).toMatchObject({ kind: 'removed', type: 'file', size: 300 });
-    expect(node(second, '/d')).toBeUndefined();
+    expect(findNode(second, '/big')).toMatchObject({ kind: 'modified', size: MiB });
+    expect(findNode(second, '/etc')).toMatchObject({ kind: 'unchanged', size: 120 });
+    expect(findNode(second, '/etc/conf')).toMatchObject({ kind: 'modified', size: 120 });
+    expect(findNode(second, '/gone')).toMatchObject({ kind: 'removed', type: 'file', size: 300 });
+    expect(findNode(second, '/d')).toBeUndefined();
     expect(tree.layers[1]!.summary).toEqual({
       added: 0,
       modified: 2,
@@ -151,11 +132,26 @@ describe.skipIf(skipUnlessRoot)('layer tree and efficiency', () => {
     });
 
     // The opaque directory hides everything the lower /d had: shown as removed, with its bytes.
-    expect(node(third, '/d')).toMatchObject({ kind: 'modified', opaque: true, size: 10 });
-    expect(node(third, '/d/a')).toMatchObject({ kind: 'removed', type: 'file', size: 200 * KiB });
-    expect(node(third, '/d/sub')).toMatchObject({ kind: 'removed', type: 'directory', size: 50 * KiB });
-    expect(node(third, '/d/c')).toMatchObject({ kind: 'added', size: 10 });
+    expect(findNode(third, '/d')).toMatchObject({ kind: 'modified', opaque: true, size: 10 });
+    expect(findNode(third, '/d/a')).toMatchObject({ kind: 'removed', type: 'file', size: 200 * KiB });
+    expect(findNode(third, '/d/sub')).toMatchObject({ kind: 'removed', type: 'directory', size: 50 * KiB });
+    expect(findNode(third, '/d/c')).toMatchObject({ kind: 'added', size: 10 });
     expect(third!.children!.map((child) => child.name)).toEqual(['d']);
+  });
+
+  it('stacks the change trees into the whole filesystem of a layer (the aggregated view)', () => {
+    const changes = tree.layers.map((layer) => layer.changes!);
+    const second = aggregateTree(changes.slice(0, 2));
+    expect(findNode(second, '/big')).toMatchObject({ kind: 'modified', size: MiB });
+    expect(findNode(second, '/gone')).toMatchObject({ kind: 'removed', size: 300 });
+    expect(findNode(second, '/d/sub/b')).toMatchObject({ kind: 'unchanged', size: 50 * KiB });
+    const third = aggregateTree(changes);
+    expect(findNode(third, '/gone')).toBeUndefined();
+    expect(findNode(third, '/etc/conf')).toMatchObject({ kind: 'unchanged', size: 120 });
+    expect(findNode(third, '/d')).toMatchObject({ kind: 'modified', opaque: true, size: 10 });
+    expect(findNode(third, '/d/sub')).toMatchObject({ kind: 'removed', size: 50 * KiB });
+    expect(findNode(third, '/d/c')).toMatchObject({ kind: 'added', size: 10 });
+    expect(third.size).toBe(MiB + 120 + 10);
   });
 
   it('counts wasted bytes as all copies but the smallest, and honours the opaque directory', () => {
@@ -240,11 +236,11 @@ describe.skipIf(skipUnlessRoot)('layer tree and efficiency', () => {
     expect(top).toMatchObject({ live: true, digest: '', chainId: '' });
     // The blob, and the copied-up /etc/passwd (82 bytes in the demo image, 5 appended).
     expect(top.size).toBe(10 * KiB + 87);
-    expect(node(top.changes, '/blob')).toMatchObject({ kind: 'added', size: 10 * KiB });
-    expect(node(top.changes, '/etc/group')).toMatchObject({ kind: 'removed' });
-    expect(node(top.changes, '/etc/passwd')).toMatchObject({ kind: 'modified' });
+    expect(findNode(top.changes, '/blob')).toMatchObject({ kind: 'added', size: 10 * KiB });
+    expect(findNode(top.changes, '/etc/group')).toMatchObject({ kind: 'removed' });
+    expect(findNode(top.changes, '/etc/passwd')).toMatchObject({ kind: 'modified' });
     // /etc/hosts, /etc/hostname and /etc/resolv.conf are mount points the runtime made.
-    expect(node(top.changes, '/etc')!.children!.map((child) => child.name)).toEqual(['group', 'passwd']);
+    expect(findNode(top.changes, '/etc')!.children!.map((child) => child.name)).toEqual(['group', 'passwd']);
     expect(live.inefficiencies.map((item) => item.path).sort()).toEqual(['/etc/group', '/etc/passwd']);
   });
 });

@@ -5,37 +5,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectCgroupLayout } from '../../../source/runtime/cgroups/detect.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerStats } from '../../../source/runtime/containers/stats.js';
+import { engineForSuite } from '../../support/engine.js';
 import {
-  cgroupDirectories,
-  createEngineWithImage,
-  skipUnlessRoot,
-  type TestEngine,
-} from '../../support/engine.js';
-import { blockDeviceOf, cgroupDir, cgroupFile, collectEvents, inspect, runDetached } from './support.js';
+  blockDeviceOf,
+  cgroupDir,
+  cgroupFile,
+  collectEvents,
+  inspect,
+  runDetached,
+  skipUnlessV1Root,
+} from './support.js';
 
 const MiB = 1024 * 1024;
-const v1Host = (() => {
-  try {
-    return detectCgroupLayout().driver === 1;
-  } catch {
-    return false;
-  }
-})();
-const skip = skipUnlessRoot || (v1Host ? '' : 'these tests use the cgroup v1 hierarchies of the host');
 
-describe.skipIf(skip)('resource limits on cgroup v1', () => {
-  let engine: TestEngine;
+describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
+  const engine = engineForSuite('limits');
   let disk: { device: string } | { reason: string };
-  beforeAll(async () => {
-    engine = await createEngineWithImage('limits');
+  beforeAll(() => {
     disk = blockDeviceOf(engine.root);
-  });
-  afterAll(async () => {
-    await engine?.cleanup();
-    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
   });
 
   it('writes each flag to its cgroup file and shows it in inspect', async () => {

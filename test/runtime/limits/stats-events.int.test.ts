@@ -1,35 +1,14 @@
 /** `gantry stats` and `gantry events` against real containers. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectCgroupLayout } from '../../../source/runtime/cgroups/detect.js';
+import { describe, expect, it } from 'vitest';
 import type { ContainerStats } from '../../../source/runtime/containers/stats.js';
-import {
-  cgroupDirectories,
-  createEngineWithImage,
-  skipUnlessRoot,
-  type TestEngine,
-} from '../../support/engine.js';
-import { collectEvents, runDetached } from './support.js';
+import { engineForSuite } from '../../support/engine.js';
+import { collectEvents, runDetached, skipUnlessV1Root } from './support.js';
 
 const MiB = 1024 * 1024;
-const v1Host = (() => {
-  try {
-    return detectCgroupLayout().driver === 1;
-  } catch {
-    return false;
-  }
-})();
-const skip = skipUnlessRoot || (v1Host ? '' : 'these tests use the cgroup v1 hierarchies of the host');
 
-describe.skipIf(skip)('stats and events', () => {
-  let engine: TestEngine;
-  beforeAll(async () => {
-    engine = await createEngineWithImage('stats');
-  });
-  afterAll(async () => {
-    await engine?.cleanup();
-    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
-  });
+describe.skipIf(skipUnlessV1Root)('stats and events', () => {
+  const engine = engineForSuite('stats');
 
   it("reports a container's lifecycle as events, in order", async () => {
     const log = await collectEvents(engine);

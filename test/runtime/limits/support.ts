@@ -3,7 +3,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EngineEvent } from '../../../source/runtime/containers/events.js';
 import { splitDeviceNumber } from '../../../source/runtime/cgroups/parse.js';
-import { waitFor, type TestEngine } from '../../support/engine.js';
+import { detectCgroupLayout } from '../../../source/runtime/cgroups/detect.js';
+import { skipUnlessRoot, waitFor, type TestEngine } from '../../support/engine.js';
+
+const v1Host = (() => {
+  try {
+    return detectCgroupLayout().driver === 1;
+  } catch {
+    return false;
+  }
+})();
+
+/** Why the limit tests skip: they need root and this host's cgroup v1 hierarchies. */
+export const skipUnlessV1Root =
+  skipUnlessRoot || (v1Host ? '' : 'these tests use the cgroup v1 hierarchies of the host');
 
 /** The container's directory in a v1 hierarchy (the real one; these tests run on the v1 host). */
 export function cgroupDir(engine: TestEngine, controller: string, id: string): string {

@@ -4,25 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectCgroupLayout } from '../../../source/runtime/cgroups/detect.js';
-import {
-  cgroupDirectories,
-  createEngineWithImage,
-  skipUnlessRoot,
-  type TestEngine,
-} from '../../support/engine.js';
-import { cgroupFile, collectEvents, inspect, runDetached } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { engineForSuite } from '../../support/engine.js';
+import { cgroupFile, collectEvents, inspect, runDetached, skipUnlessV1Root } from './support.js';
 
 const MiB = 1024 * 1024;
-const v1Host = (() => {
-  try {
-    return detectCgroupLayout().driver === 1;
-  } catch {
-    return false;
-  }
-})();
-const skip = skipUnlessRoot || (v1Host ? '' : 'these tests use the cgroup v1 hierarchies of the host');
 
 /** Starts up to 20 background sleeps in an exec'd shell, noting their pids; prints the count. */
 // The sleeps must not hold the exec's output open, or the exec would wait for them.
@@ -31,15 +17,8 @@ const FORKS =
 /** An init that reaps the orphans an exec leaves (a shell waiting on its own child reaps any). */
 const REAPING_INIT = ['sh', '-c', 'while :; do sleep 1; done'];
 
-describe.skipIf(skip)('gantry update', () => {
-  let engine: TestEngine;
-  beforeAll(async () => {
-    engine = await createEngineWithImage('update');
-  });
-  afterAll(async () => {
-    await engine?.cleanup();
-    expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
-  });
+describe.skipIf(skipUnlessV1Root)('gantry update', () => {
+  const engine = engineForSuite('update');
 
   const forks = async (name: string) => {
     const result = await engine.gantry(['exec', name, 'sh', '-c', FORKS]);

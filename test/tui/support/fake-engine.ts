@@ -7,6 +7,7 @@ import type { CreateOptions } from '../../../source/runtime/containers/create.js
 import type { LogEntry } from '../../../source/runtime/containers/logs.js';
 import type { ContainerRecord } from '../../../source/runtime/containers/record.js';
 import { InvalidArgumentError, NotFoundError } from '../../../source/runtime/errors.js';
+import type { LayerTree } from '../../../source/runtime/images/tree/types.js';
 import type { ImageRecord, OciImageConfig } from '../../../source/runtime/images/types.js';
 import type { ContainerStats, TuiEngine } from '../../../source/tui/engine-adapter.js';
 import { container, image, layer, sample } from './fixtures.js';
@@ -17,6 +18,8 @@ export class FakeEngine implements TuiEngine {
   records = new Map<string, ContainerRecord>();
   imageRecords: ImageRecord[] = [];
   logLines: LogEntry[] = [];
+  /** What layerTree and containerLayerTree serve, by image or container ID. */
+  layerTrees = new Map<string, LayerTree>();
   /** Makes update() refuse, as the runtime does for a value the kernel does not take. */
   refuseUpdate: string | undefined;
 
@@ -122,8 +125,15 @@ export class FakeEngine implements TuiEngine {
   async *logs(): AsyncGenerator<LogEntry> {
     yield* this.logLines;
   }
-  upperDir(id: string) {
-    return path.join(this.root, 'upper', id);
+  private layerTreeOf(id: string, name: string): LayerTree {
+    this.calls.push(`layer tree ${name}`);
+    const tree = this.layerTrees.get(id);
+    if (!tree) throw new NotFoundError(`no layer tree for ${name}`);
+    return tree;
+  }
+  async containerLayerTree(reference: string) {
+    const record = this.record(reference);
+    return this.layerTreeOf(record.Id, record.Name);
   }
   images = {
     list: async () => this.imageRecords,
@@ -142,7 +152,7 @@ export class FakeEngine implements TuiEngine {
       this.imageRecords = [created];
       return created;
     },
-    layerDir: (chainId: string) => path.join(this.root, 'layers', chainId),
+    layerTree: async (record: ImageRecord) => this.layerTreeOf(record.id, record.names[0] ?? record.id),
   };
 
   cleanup(): void {

@@ -29,7 +29,7 @@ export const KEYS = {
 const NO_LAYERS: LayerTreeSource = {
   stack: async (subject) => ({ subject, layers: [], totalBytes: 0 }),
   analyze: async () => ({ efficiency: 1, wastedBytes: 0, inefficiencies: [] }),
-  tree: async () => ({ name: '', path: '/', kind: 'directory', size: 0, change: 'unchanged', children: [] }),
+  tree: async () => ({ name: '', path: '/', type: 'directory', kind: 'unchanged', size: 0, children: [] }),
 };
 
 export interface RenderOptions {

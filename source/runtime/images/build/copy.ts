@@ -18,6 +18,7 @@ import { readTar } from '../tar/reader.js';
 import type { TarEntryType } from '../tar/header.js';
 import type { TarWriter } from '../tar/writer.js';
 import type { Instruction } from './containerfile.js';
+import { globRegex } from './glob.js';
 import type { IgnoreMatcher } from './ignore.js';
 import { LayerTarBuilder } from './layer-builder.js';
 import { expandWord, expandWords, type Variables } from './words.js';
@@ -58,30 +59,6 @@ interface PlannedEntry {
 
 const URL_SOURCE = /^[a-z][a-z0-9+.-]*:\/\/|^git@/i;
 const GLOB = /[*?[]/;
-
-function globRegex(pattern: string): RegExp {
-  let regex = '^';
-  for (let index = 0; index < pattern.length; index += 1) {
-    const char = pattern[index] as string;
-    if (char === '*') regex += '[^/]*';
-    else if (char === '?') regex += '[^/]';
-    else if (char === '[') {
-      const end = pattern.indexOf(']', index + 2);
-      if (end < 0) {
-        regex += '\\[';
-        continue;
-      }
-      let body = pattern.slice(index + 1, end);
-      if (body.startsWith('!') || body.startsWith('^')) body = `^${body.slice(1)}`;
-      regex += `[${body.replace(/\\/g, '\\\\')}]`;
-      index = end;
-    } else if (char === '\\' && index + 1 < pattern.length) {
-      index += 1;
-      regex += (pattern[index] as string).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    } else regex += char.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(`${regex}$`);
-}
 
 function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

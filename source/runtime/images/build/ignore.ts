@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
+import { globRegex } from './glob.js';
 
 interface Pattern {
   exclusion: boolean;
@@ -20,42 +21,14 @@ interface Pattern {
 export const IGNORE_FILES = ['.containerignore', '.dockerignore'];
 
 function compile(pattern: string, source: string): RegExp {
-  let regex = '^';
-  for (let index = 0; index < pattern.length; index += 1) {
-    const char = pattern[index] as string;
-    if (char === '*') {
-      if (pattern[index + 1] === '*') {
-        index += 1;
-        // "**/" matches zero or more directories; a trailing "**" everything.
-        if (pattern[index + 1] === '/') {
-          index += 1;
-          regex += '(?:.*/)?';
-        } else {
-          regex += '.*';
-        }
-      } else {
-        regex += '[^/]*';
-      }
-    } else if (char === '?') {
-      regex += '[^/]';
-    } else if (char === '[') {
-      const end = pattern.indexOf(']', index + 2);
-      if (end < 0)
-        throw new InvalidArgumentError(
-          `${source}: unterminated character class in pattern ${JSON.stringify(pattern)}`,
-        );
-      let body = pattern.slice(index + 1, end);
-      if (body.startsWith('!') || body.startsWith('^')) body = `^${body.slice(1)}`;
-      regex += `[${body.replace(/\\/g, '\\\\')}]`;
-      index = end;
-    } else if (char === '\\' && index + 1 < pattern.length) {
-      index += 1;
-      regex += (pattern[index] as string).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    } else {
-      regex += char.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    }
-  }
-  return new RegExp(`${regex}$`);
+  return globRegex(pattern, {
+    doubleStar: true,
+    unterminatedClass: () => {
+      throw new InvalidArgumentError(
+        `${source}: unterminated character class in pattern ${JSON.stringify(pattern)}`,
+      );
+    },
+  });
 }
 
 export class IgnoreMatcher {

@@ -29,6 +29,22 @@ export function isOpaqueDirectory(directory: string): boolean {
   }
 }
 
+/** Byte order, as docker's walk and layer tars have it. */
+export function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The names in a directory in byte order; none when it is gone (a running container may remove it). */
+export function readdirSorted(directory: string): string[] {
+  try {
+    return fs.readdirSync(directory).sort(byteOrder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw error;
+  }
+}
+
 export function lstatIfExists(file: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(file);

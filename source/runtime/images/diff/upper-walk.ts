@@ -18,7 +18,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UnsupportedError } from '../../errors.js';
 import { lgetxattr } from '../../sys/libc.js';
-import { isOpaqueDirectory, isWhiteout, StackView, type StackEntry } from './stack-view.js';
+import {
+  byteOrder,
+  isOpaqueDirectory,
+  isWhiteout,
+  lstatIfExists,
+  readdirSorted,
+  StackView,
+  type StackEntry,
+} from './stack-view.js';
 
 export type ChangeStatus = 'A' | 'C';
 
@@ -57,18 +65,6 @@ function readParameter(name: string): string {
     return fs.readFileSync(`/sys/module/overlay/parameters/${name}`, 'utf8').trim();
   } catch {
     return 'N';
-  }
-}
-
-function readdirSorted(directory: string): string[] {
-  try {
-    // Byte order, as docker's walk has it.
-    return fs.readdirSync(directory).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // A running container may remove a directory while we walk it.
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw error;
   }
 }
 
@@ -148,7 +144,7 @@ export function* walkUpper(
     const present = new Set(names);
     if (replaced && lowerDirectory) {
       const hidden = [...lower.list(lowerDirectory)].filter(([name]) => !present.has(name));
-      for (const [name, entry] of hidden.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const [name, entry] of hidden.sort(([a], [b]) => byteOrder(a, b))) {
         yield* flush();
         yield { type: 'hidden', path: path.posix.join(imageDirectory, name), lower: entry };
       }
@@ -156,13 +152,9 @@ export function* walkUpper(
     for (const name of names) {
       const file = path.join(hostDirectory, name);
       const imagePath = imageDirectory === '/' ? `/${name}` : `${imageDirectory}/${name}`;
-      let stats: fs.Stats;
-      try {
-        stats = fs.lstatSync(file);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
-      }
+      // Gone since the listing: a running container changes its layer while it is walked.
+      const stats = lstatIfExists(file);
+      if (!stats) continue;
       const below = lowerDirectory?.stats.isDirectory() ? lower.child(lowerDirectory, name) : undefined;
       if (isWhiteout(stats)) {
         if (!below) continue;

@@ -20,7 +20,7 @@ import { CorruptStateError, hasCode } from '../../errors.js';
 import { writeUpperLayer } from '../commit/upper-tar.js';
 import { digestHex, sha256Digest, shortId } from '../digest.js';
 import { parseJson, validateManifest } from '../import/documents.js';
-import { MEDIA_TYPE } from '../media-types.js';
+import { MEDIA_TYPE, ociManifestBytes } from '../media-types.js';
 import { layerDiffPath } from '../records.js';
 import type { ImageStore } from '../store.js';
 import { TarWriter } from '../tar/writer.js';
@@ -199,18 +199,7 @@ export async function openImageContent(store: ImageStore, reference: string): Pr
         newConfigBytes = Buffer.from(JSON.stringify(newConfig));
       }
       const configDigest = sha256Digest(newConfigBytes);
-      const manifest = Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MEDIA_TYPE.ociManifest,
-          config: { mediaType: MEDIA_TYPE.ociConfig, digest: configDigest, size: newConfigBytes.length },
-          layers: layers.map((layer) => ({
-            mediaType: layer.mediaType,
-            digest: layer.digest,
-            size: layer.size,
-          })),
-        }),
-      );
+      const manifest = ociManifestBytes({ digest: configDigest, size: newConfigBytes.length }, layers);
       return {
         record,
         manifest: { bytes: manifest, digest: sha256Digest(manifest), mediaType: MEDIA_TYPE.ociManifest },

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { InvalidArgumentError } from '../../errors.js';
-import { BLOCK_SIZE, paddingFor, type TarEntryType } from './header.js';
+import { BLOCK_SIZE, paddingFor, type RawHeader, type TarEntryType } from './header.js';
 
 export interface TarEntryInput {
   path: string;
@@ -83,21 +83,8 @@ function xattrEntries(xattrs: TarEntryInput['xattrs']): Array<[string, Buffer]> 
   ]);
 }
 
-function headerBlock(fields: {
-  name: string;
-  prefix: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  typeflag: string;
-  linkname: string;
-  uname: string;
-  gname: string;
-  devMajor: number;
-  devMinor: number;
-}): Buffer {
+/** A header block: the fields header.ts reads back, the name split into ustar's prefix and name. */
+function headerBlock(fields: Omit<RawHeader, 'hasData'> & { prefix: string }): Buffer {
   const block = Buffer.alloc(BLOCK_SIZE);
   writeString(block, fields.name, 0, 100);
   writeOctal(block, fields.mode, 100, 8);

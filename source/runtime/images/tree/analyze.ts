@@ -8,7 +8,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isOpaqueDirectory, isWhiteout } from '../diff/stack-view.js';
+import { isOpaqueDirectory, isWhiteout, lstatIfExists, readdirSorted } from '../diff/stack-view.js';
+import { draftRoot, finishDraft, type Draft } from './draft.js';
 import { WasteLedger, type EfficiencyResult } from './efficiency.js';
 import type { ChangeKind, FileNode, FileType, LayerChangeSummary } from './types.js';
 
@@ -37,36 +38,11 @@ interface MergedNode {
   children?: Map<string, MergedNode>;
 }
 
-interface Draft {
-  name: string;
-  path: string;
-  type: FileType;
-  kind: ChangeKind;
-  size: number;
-  linkTarget?: string;
-  opaque?: boolean;
-  children?: Map<string, Draft>;
-}
-
 /** Yield to the event loop every so many entries, so a TUI stays responsive during a walk. */
 const YIELD_EVERY = 4096;
 
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function childPath(parent: string, name: string): string {
   return parent === '/' ? `/${name}` : `${parent}/${name}`;
-}
-
-function readdirSorted(directory: string): string[] {
-  try {
-    return fs.readdirSync(directory).sort(byteOrder);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw error;
-  }
 }
 
 function isMountpointParent(input: LayerInput, directory: string): boolean {
@@ -76,24 +52,6 @@ function isMountpointParent(input: LayerInput, directory: string): boolean {
 
 function emptySummary(): LayerChangeSummary {
   return { added: 0, modified: 0, removed: 0, addedBytes: 0, modifiedBytes: 0, removedBytes: 0 };
-}
-
-function finish(draft: Draft): FileNode {
-  const node: FileNode = {
-    name: draft.name,
-    path: draft.path,
-    type: draft.type,
-    kind: draft.kind,
-    size: draft.size,
-  };
-  if (draft.linkTarget !== undefined) node.linkTarget = draft.linkTarget;
-  if (draft.opaque) node.opaque = true;
-  if (draft.children) {
-    const children = [...draft.children.values()].sort((a, b) => byteOrder(a.name, b.name)).map(finish);
-    node.children = children;
-    node.size = children.reduce((sum, child) => sum + (child.kind === 'removed' ? 0 : child.size), 0);
-  }
-  return node;
 }
 
 class StackAnalyzer {
@@ -130,17 +88,10 @@ class StackAnalyzer {
   async addLayer(input: LayerInput, layer: number): Promise<AnalyzedLayer> {
     const summary = emptySummary();
     const state = { size: 0, links: new Map<string, string>() };
-    const draftRoot: Draft = {
-      name: '',
-      path: '/',
-      type: 'directory',
-      kind: 'unchanged',
-      size: 0,
-      children: new Map(),
-    };
-    await this.visit(input, layer, input.directory, '/', false, this.root, draftRoot, summary, state);
+    const changes = draftRoot();
+    await this.visit(input, layer, input.directory, '/', false, this.root, changes, summary, state);
     const result: AnalyzedLayer = { size: state.size, summary };
-    if (this.withChanges) result.changes = finish(draftRoot);
+    if (this.withChanges) result.changes = finishDraft(changes);
     return result;
   }
 
@@ -189,13 +140,9 @@ class StackAnalyzer {
       await this.pause();
       const file = path.join(hostDirectory, name);
       const imagePath = childPath(imageDirectory, name);
-      let stats: fs.Stats;
-      try {
-        stats = fs.lstatSync(file);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
-      }
+      // Gone since the listing: a running container changes its layer while it is walked.
+      const stats = lstatIfExists(file);
+      if (!stats) continue;
       const existing = children.get(name);
       if (isWhiteout(stats)) {
         if (!existing) continue;
@@ -236,7 +183,9 @@ class StackAnalyzer {
         if (kind === 'modified' && existing?.type === 'directory') childDraft.opaque = true;
         const sizeBefore = state.size;
         const changesBefore = summary.added + summary.modified + summary.removed;
-        await this.visit(input, layer, file, imagePath, opaqueHere, node, childDraft, summary, state);
+        // Beneath an opaque directory nothing of the lower layers shows, however deep.
+        const hidesBelow = opaqueHere || opaque;
+        await this.visit(input, layer, file, imagePath, hidesBelow, node, childDraft, summary, state);
         const empty =
           summary.added + summary.modified + summary.removed === changesBefore && state.size === sizeBefore;
         if (kind === 'added' && empty && isMountpointParent(input, imagePath)) {

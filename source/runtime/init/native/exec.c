@@ -173,16 +173,7 @@ int run_exec(struct plan *plan) {
       snprintf(value, sizeof value, "%d", plan->oom_score_adj);
       write_file("/proc/self/oom_score_adj", value);
     }
-    if (plan->cwd && chdir(plan->cwd) < 0) {
-      int err = errno;
-      die("chdir to the working directory `%s`: %s (%s)", plan->cwd, errno_name(err), strerror(err));
-    }
-    int err = 0;
-    char *path = resolve_executable(plan, &err);
-    if (!path) {
-      report(sv[1], "execerr %d\n", err);
-      _exit(err == ENOENT ? 127 : 126);
-    }
+    char *path = enter_cwd_and_find_executable(plan, sv[1]);
     apply_rlimits(plan);
     finalize_process(plan);
     exec_process(plan, path, sv[1]);

@@ -134,7 +134,7 @@ static const char *env_value(const struct plan *plan, const char *name) {
 
 /* PATH lookup in the container's root with the container's PATH, like execvpe but without the
  * shell fallback, so "not found" (127) and "cannot run" (126) can be told apart before start. */
-char *resolve_executable(const struct plan *plan, int *err) {
+static char *resolve_executable(const struct plan *plan, int *err) {
   const char *name = plan->args.items[0];
   struct stat st;
   *err = 0;
@@ -168,6 +168,23 @@ char *resolve_executable(const struct plan *plan, int *err) {
   free(copy);
   *err = first_error;
   return NULL;
+}
+
+/* Enters the working directory and finds the executable the way exec_process will run it; one
+ * that cannot be run is reported as "execerr <errno>" on report_fd, and the process ends with
+ * docker's status (127 not found, 126 cannot run). */
+char *enter_cwd_and_find_executable(const struct plan *plan, int report_fd) {
+  if (plan->cwd && chdir(plan->cwd) < 0) {
+    int err = errno;
+    die("chdir to the working directory `%s`: %s (%s)", plan->cwd, errno_name(err), strerror(err));
+  }
+  int err = 0;
+  char *path = resolve_executable(plan, &err);
+  if (!path) {
+    report(report_fd, "execerr %d\n", err);
+    _exit(err == ENOENT ? 127 : 126);
+  }
+  return path;
 }
 
 /* Reports "execerr <errno>" on report_fd if execve fails; a successful exec closes report_fd

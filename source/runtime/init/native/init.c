@@ -142,16 +142,7 @@ static void container_main(struct plan *plan, int sync, struct child_io *io) {
     if (!write_file("/proc/self/oom_score_adj", value))
       fail_errno("write", "/proc/self/oom_score_adj");
   }
-  if (plan->cwd && chdir(plan->cwd) < 0) {
-    int err = errno;
-    die("chdir to the working directory `%s`: %s (%s)", plan->cwd, errno_name(err), strerror(err));
-  }
-  int err = 0;
-  char *path = resolve_executable(plan, &err);
-  if (!path) {
-    report(sync, "execerr %d\n", err);
-    _exit(err == ENOENT ? 127 : 126);
-  }
+  char *path = enter_cwd_and_find_executable(plan, sync);
   report(sync, "created\n");
   if (fifo >= 0) {
     char proc_path[64];

@@ -153,47 +153,56 @@ static void do_mount(int rootfd, const struct mount_entry *m) {
   close(fd);
 }
 
-static void make_device(int rootfd, const struct device_entry *d) {
-  char *copy = xstrdup(d->path);
-  char *slash = strrchr(copy, '/');
-  const char *name = slash ? slash + 1 : copy;
+/* The directory an entry of the container goes into, and the entry's name in it. */
+struct parent_dir {
+  int fd;
+  const char *name;
+  char *copy; /* owns name */
+};
+
+/*
+ * Opens the parent directory of `path` inside the root (made if missing, never leaving the root)
+ * for the *at() calls that create the entry; `what` names it in the error ("device directory").
+ */
+static struct parent_dir open_parent_in_root(int rootfd, const char *path, const char *what) {
+  struct parent_dir dir = {.copy = xstrdup(path)};
+  char *slash = strrchr(dir.copy, '/');
+  dir.name = slash ? slash + 1 : dir.copy;
   if (slash)
     *slash = '\0';
-  int parent = slash ? ensure_in_root(rootfd, copy, false) : dup(rootfd);
-  int dirfd = parent < 0 ? -1 : openat(parent, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  int parent = slash ? ensure_in_root(rootfd, dir.copy, false) : dup(rootfd);
+  dir.fd = parent < 0 ? -1 : openat(parent, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (parent >= 0)
     close(parent);
-  if (dirfd < 0)
-    fail_errno("device directory", d->path);
+  if (dir.fd < 0)
+    fail_errno(what, path);
+  return dir;
+}
+
+static void close_parent(struct parent_dir *dir) {
+  close(dir->fd);
+  free(dir->copy);
+}
+
+static void make_device(int rootfd, const struct device_entry *d) {
+  struct parent_dir dir = open_parent_in_root(rootfd, d->path, "device directory");
   mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-  unlinkat(dirfd, name, 0);
-  if (mknodat(dirfd, name, type | (d->mode & 07777), makedev(d->major, d->minor)) < 0)
+  unlinkat(dir.fd, dir.name, 0);
+  if (mknodat(dir.fd, dir.name, type | (d->mode & 07777), makedev(d->major, d->minor)) < 0)
     fail_errno("mknod", d->path);
-  if (fchownat(dirfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+  if (fchownat(dir.fd, dir.name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
     fail_errno("chown", d->path);
   /* mknod honours the umask; the plan's mode is exact. */
-  if (fchmodat(dirfd, name, d->mode & 07777, 0) < 0)
+  if (fchmodat(dir.fd, dir.name, d->mode & 07777, 0) < 0)
     fail_errno("chmod", d->path);
-  close(dirfd);
-  free(copy);
+  close_parent(&dir);
 }
 
 static void make_symlink(int rootfd, const struct symlink_entry *s) {
-  char *copy = xstrdup(s->path);
-  char *slash = strrchr(copy, '/');
-  const char *name = slash ? slash + 1 : copy;
-  if (slash)
-    *slash = '\0';
-  int parent = slash ? ensure_in_root(rootfd, copy, false) : dup(rootfd);
-  int dirfd = parent < 0 ? -1 : openat(parent, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (parent >= 0)
-    close(parent);
-  if (dirfd < 0)
-    fail_errno("symlink directory", s->path);
-  if (symlinkat(s->target, dirfd, name) < 0 && errno != EEXIST)
+  struct parent_dir dir = open_parent_in_root(rootfd, s->path, "symlink directory");
+  if (symlinkat(s->target, dir.fd, dir.name) < 0 && errno != EEXIST)
     fail_errno("symlink", s->path);
-  close(dirfd);
-  free(copy);
+  close_parent(&dir);
 }
 
 void setup_rootfs(struct plan *plan) {
