@@ -3,7 +3,7 @@
  * a fake in tests (so panes and key flows run without containers).
  */
 import os from 'node:os';
-import type { Resources } from '../runtime/cgroups/types.js';
+import type { Resources, StatsOptions } from '../runtime/cgroups/types.js';
 import type { EngineEvent } from '../runtime/containers/events.js';
 import type { ContainerStats } from '../runtime/containers/stats.js';
 import type { Engine, ExecOptions } from '../runtime/containers/engine.js';
@@ -40,7 +40,7 @@ export interface TuiEngine {
    * events), so sampling a screenful costs only the cgroup reads, not a state refresh per
    * container; CPU rates are derived from successive samples by the stats reducer.
    */
-  stats(record: ContainerRecord): Promise<ContainerStats>;
+  stats(record: ContainerRecord, options?: StatsOptions): Promise<ContainerStats>;
   /** Engine events until `signal` aborts; undefined when the engine has no event stream. */
   events(signal: AbortSignal): AsyncIterable<EngineEvent> | undefined;
   exec(reference: string, options: ExecOptions): Promise<ExecSession>;
@@ -86,8 +86,8 @@ export function adaptEngine(engine: Engine): TuiEngine {
     update: async (reference, resources) => {
       await engine.update(reference, resources);
     },
-    stats: async (record) => {
-      const cgroup = await engine.cgroup(record).stats();
+    stats: async (record, options) => {
+      const cgroup = await engine.cgroup(record).stats(options);
       return {
         id: record.Id,
         name: record.Name,

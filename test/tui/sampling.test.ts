@@ -64,3 +64,15 @@ describe('redrawing only when something visible changes', () => {
     expect(chartRows([2], 3, 1, 8)).toEqual(['  ▂']);
   });
 });
+
+describe('memory shown in table rows', () => {
+  it('holds still through accounting noise and follows a real change', async () => {
+    const { steadyMemory } = await import('../../source/tui/state/stats.js');
+    expect(steadyMemory(200 * 1024, undefined)).toBe(200 * 1024);
+    expect(steadyMemory(196 * 1024, 200 * 1024)).toBe(200 * 1024);
+    expect(steadyMemory(100 * 1024 * 1024, 101 * 1024 * 1024)).toBe(101 * 1024 * 1024);
+    expect(steadyMemory(300 * 1024, 200 * 1024)).toBe(300 * 1024);
+    expect(steadyMemory(90 * 1024 * 1024, 100 * 1024 * 1024)).toBe(90 * 1024 * 1024);
+    expect(steadyMemory(undefined, 200 * 1024)).toBeUndefined();
+  });
+});

@@ -3,7 +3,10 @@
  * real drivers on a fake tree (and make it refuse a value), and integration tests on the kernel.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { hasCode, isErrnoException, SyscallError } from '../errors.js';
+import type { PressureLine } from './types.js';
+import { parsePressure } from './values.js';
 
 export interface CgroupFs {
   readFile(file: string): Promise<string>;
@@ -115,4 +118,35 @@ export async function readOptional(cgroupFs: CgroupFs, file: string): Promise<st
     if (code === 'ENOENT' || code === 'ENODEV' || code === 'ENOTDIR') return undefined;
     throw error;
   }
+}
+
+/** Whether the kernel has pressure stall information; false once a read says it has not. */
+let pressureSupported = true;
+
+/**
+ * The PSI figures of a cgroup v2 directory, or undefined when the kernel runs without PSI. A
+ * kernel booted with psi=0 answers every read with EOPNOTSUPP; that is remembered, so samples
+ * taken every second do not pay for three failing reads each.
+ */
+export async function readPressure(
+  cgroupFs: CgroupFs,
+  dir: string,
+): Promise<Record<string, { some?: PressureLine; full?: PressureLine }> | undefined> {
+  if (!pressureSupported) return undefined;
+  const pressure: Record<string, { some?: PressureLine; full?: PressureLine }> = {};
+  for (const resource of ['cpu', 'memory', 'io']) {
+    let text: string | undefined;
+    try {
+      text = await readOptional(cgroupFs, path.join(dir, `${resource}.pressure`));
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'EOPNOTSUPP' || code === 'ENOTSUP') {
+        pressureSupported = false;
+        return undefined;
+      }
+      continue;
+    }
+    if (text !== undefined) pressure[resource] = parsePressure(text);
+  }
+  return Object.keys(pressure).length > 0 ? pressure : undefined;
 }

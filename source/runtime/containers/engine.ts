@@ -10,14 +10,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createCgroupManager } from '../cgroups/index.js';
-import type { CgroupManager, Resources } from '../cgroups/types.js';
+import type { CgroupManager, Resources, StatsOptions } from '../cgroups/types.js';
 import { ConflictError, GantryError, NotFoundError } from '../errors.js';
 import type { FileLock } from '../fsutil.js';
 import { readJsonIfExists } from '../fsutil.js';
 import { ImageStore } from '../images/store.js';
 import type { ResolvedImage } from '../images/types.js';
 import { releaseExecFifo } from '../init/exec-fifo.js';
-import { planFromSpec } from '../init/from-spec.js';
+import { execPlanFromSpec, planFromSpec } from '../init/from-spec.js';
 import {
   attach,
   ContainerStartError,
@@ -190,8 +190,9 @@ export class Engine {
       if (record.State.Status === 'removing') return this.finishRemoval(record);
       return record;
     }
-    const exit = await readJsonIfExists<ExitStatus>(this.file(record.Id, FILES.exit)).catch(() => undefined);
-    if (!exit && isAlive(record.Monitor)) return record;
+    // Checked without reading: refresh runs for every container on every listing and sample.
+    const exited = fs.existsSync(this.file(record.Id, FILES.exit));
+    if (!exited && isAlive(record.Monitor)) return record;
     const lock = await this.lock(record.Id, options.waitForLock === true);
     if (!lock) return record;
     try {
@@ -761,12 +762,13 @@ export class Engine {
    * container, so the first call for a container leaves them undefined (it does not wait).
    * A container that is not running gives a sample with empty cgroup figures.
    */
-  async stats(reference: string): Promise<ContainerStats> {
+  /** Usage figures of a container; `summary` reads only what a table row shows. */
+  async stats(reference: string, options: StatsOptions = {}): Promise<ContainerStats> {
     // A full id (what the TUI and `gantry stats` pass every second) needs no lookup by name.
     const id = /^[0-9a-f]{64}$/.test(reference) ? reference : await this.containers.resolveId(reference);
     const record = await this.refresh(await this.containers.load(id));
     if (!record) throw new NotFoundError(`no such container: ${reference}`);
-    return this.sampler.sample(record, this.cgroup(record));
+    return this.sampler.sample(record, this.cgroup(record), options);
   }
 
   /**
@@ -828,8 +830,7 @@ export class Engine {
       );
       user = { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids };
     }
-    const caps = proc.capabilities;
-    const plan = planFromSpec(
+    const execPlan = execPlanFromSpec(
       {
         ...spec,
         process: {
@@ -841,33 +842,8 @@ export class Engine {
           terminal: options.tty ?? false,
         },
       },
-      {
-        bundle: this.containers.dir(record.Id),
-        stateDir: this.containers.dir(record.Id),
-        cgroup: this.cgroup(record),
-        monitor: {},
-      },
+      { namespaces, cgroupProcs: this.cgroup(record).procsFiles(), detach: options.detach ?? false },
     );
-    const execPlan: HelperPlan = {
-      ...plan,
-      mode: 'exec',
-      namespaces,
-      detach: options.detach ?? false,
-      mounts: [],
-      devices: [],
-      symlinks: [],
-      mkdirs: [],
-      maskedPaths: [],
-      readonlyPaths: [],
-      sysctl: {},
-      hooks: [],
-      loopback: false,
-      ...(caps ? {} : {}),
-    };
-    delete execPlan.rootfs;
-    delete execPlan.hostname;
-    delete execPlan.oomCounter;
-    delete execPlan.stateDir;
     // As docker: stdin only with -i; -t alone gives a terminal for output.
     const stdin = options.interactive ? 'inherit' : 'ignore';
     return startExec(

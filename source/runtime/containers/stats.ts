@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import type { CgroupManager, CgroupStats } from '../cgroups/types.js';
+import type { CgroupManager, CgroupStats, StatsOptions } from '../cgroups/types.js';
 import type { ContainerRecord, ContainerStatus } from './record.js';
 
 export interface ContainerStats {
@@ -96,6 +96,13 @@ function onlineCpuCount(): number {
   return os.availableParallelism();
 }
 
+/**
+ * How long one read of /proc/stat (the host's CPU time, the denominator of CPU %) serves further
+ * samples: a round over many containers reads it once, and the error this adds to a CPU % over a
+ * one-second interval is at most this share of it.
+ */
+const PROC_STAT_REUSE_NS = 50_000_000n;
+
 /** Host access of the sampler; tests give their own. */
 export interface SamplerHost {
   readFile(file: string): Promise<string>;
@@ -127,7 +134,26 @@ export class StatsSampler {
     this.previous.delete(id);
   }
 
-  async sample(record: ContainerRecord, cgroup: CgroupManager): Promise<ContainerStats> {
+  /** /proc/stat as last read: one read serves every container sampled in the same moment. */
+  private procStat: { text: string; at: bigint } | undefined;
+
+  private async hostCpuTimes(): Promise<string> {
+    const now = this.host.now();
+    if (this.procStat && now - this.procStat.at < PROC_STAT_REUSE_NS) return this.procStat.text;
+    const text = await this.host.readFile('/proc/stat').catch(() => '');
+    this.procStat = { text, at: now };
+    return text;
+  }
+
+  /**
+   * One sample. `summary` reads what a table row shows (see CgroupManager.stats) and skips the
+   * network counters.
+   */
+  async sample(
+    record: ContainerRecord,
+    cgroup: CgroupManager,
+    options: StatsOptions = {},
+  ): Promise<ContainerStats> {
     const base: ContainerStats = {
       id: record.Id,
       name: record.Name,
@@ -141,9 +167,9 @@ export class StatsSampler {
       return base;
     }
     const [stats, procStat, netDev] = await Promise.all([
-      cgroup.stats(),
-      this.host.readFile('/proc/stat').catch(() => ''),
-      record.HostConfig.NetworkMode === 'host' || !record.State.Pid
+      cgroup.stats(options),
+      this.hostCpuTimes(),
+      options.summary || record.HostConfig.NetworkMode === 'host' || !record.State.Pid
         ? Promise.resolve(undefined)
         : this.host.readFile(`/proc/${record.State.Pid}/net/dev`).catch(() => undefined),
     ]);

@@ -10,7 +10,7 @@ import { DEFAULT_DEV_SYMLINKS, DEFAULT_DEVICES, RLIMIT_NUMBERS } from '../spec/d
 import { MS, parseMountOptions, propagationFlags } from '../spec/mount-options.js';
 import { compileSeccomp } from '../spec/seccomp.js';
 import type { OciMount, OciSpec } from '../spec/types.js';
-import type { HelperPlan, PlanDevice, PlanMount, PlanNamespace } from './plan.js';
+import type { HelperPlan, PlanDevice, PlanMount, PlanNamespace, PlanProcess } from './plan.js';
 
 export interface MonitorSettings {
   logPath?: string;
@@ -195,7 +195,6 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
   });
   const mounts = (spec.mounts ?? []).flatMap((mount) => expandMount(mount, spec, context));
   const devTmpfs = (spec.mounts ?? []).some((m) => m.destination === '/dev' && m.type === 'tmpfs');
-  const caps = proc.capabilities;
   const terminal = proc.terminal === true;
   return {
     mode: 'init',
@@ -242,37 +241,68 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
       })),
     ],
     ...(context.stateJson !== undefined ? { stateJson: context.stateJson } : {}),
-    process: {
-      args: proc.args,
-      env: proc.env ?? [],
-      cwd: proc.cwd,
-      uid: proc.user.uid,
-      gid: proc.user.gid,
-      additionalGids: proc.user.additionalGids ?? [],
-      ...(proc.user.umask !== undefined ? { umask: proc.user.umask } : {}),
-      rlimits: (proc.rlimits ?? []).map((r) => ({
-        resource: RLIMIT_NUMBERS[r.type]!,
-        soft: r.soft >= Number.MAX_SAFE_INTEGER ? undefined : r.soft,
-        hard: r.hard >= Number.MAX_SAFE_INTEGER ? undefined : r.hard,
-      })),
-      ...(caps
-        ? {
-            capabilities: {
-              bounding: capabilityMask(caps.bounding),
-              effective: capabilityMask(caps.effective),
-              permitted: capabilityMask(caps.permitted),
-              inheritable: capabilityMask(caps.inheritable),
-              ambient: capabilityMask(caps.ambient),
-            },
-          }
-        : {}),
-      noNewPrivileges: proc.noNewPrivileges === true,
-      ...(proc.oomScoreAdj !== undefined ? { oomScoreAdj: proc.oomScoreAdj } : {}),
-      ...(context.seccomp
-        ? { seccomp: context.seccomp }
-        : spec.linux?.seccomp
-          ? { seccomp: compileSeccomp(spec.linux.seccomp) }
-          : {}),
-    },
+    process: processFromSpec(spec, context.seccomp),
+  };
+}
+
+/** The process part of a plan: identity, limits, capabilities, seccomp, and what to exec. */
+export function processFromSpec(spec: OciSpec, seccomp?: Buffer): PlanProcess {
+  const proc = spec.process!;
+  const caps = proc.capabilities;
+  const program = seccomp ?? (spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined);
+  return {
+    args: proc.args,
+    env: proc.env ?? [],
+    cwd: proc.cwd,
+    uid: proc.user.uid,
+    gid: proc.user.gid,
+    additionalGids: proc.user.additionalGids ?? [],
+    ...(proc.user.umask !== undefined ? { umask: proc.user.umask } : {}),
+    rlimits: (proc.rlimits ?? []).map((r) => ({
+      resource: RLIMIT_NUMBERS[r.type]!,
+      soft: r.soft >= Number.MAX_SAFE_INTEGER ? undefined : r.soft,
+      hard: r.hard >= Number.MAX_SAFE_INTEGER ? undefined : r.hard,
+    })),
+    ...(caps
+      ? {
+          capabilities: {
+            bounding: capabilityMask(caps.bounding),
+            effective: capabilityMask(caps.effective),
+            permitted: capabilityMask(caps.permitted),
+            inheritable: capabilityMask(caps.inheritable),
+            ambient: capabilityMask(caps.ambient),
+          },
+        }
+      : {}),
+    noNewPrivileges: proc.noNewPrivileges === true,
+    ...(proc.oomScoreAdj !== undefined ? { oomScoreAdj: proc.oomScoreAdj } : {}),
+    ...(program ? { seccomp: program } : {}),
+  };
+}
+
+export interface ExecContext {
+  /** Paths of the namespaces to join (/proc/PID/ns/...), in the order to join them. */
+  namespaces: { type: PlanNamespace; path: string }[];
+  cgroupProcs: string[];
+  detach: boolean;
+}
+
+/** A plan for `exec`: join a running container and run the spec's process with its settings. */
+export function execPlanFromSpec(spec: OciSpec, context: ExecContext): HelperPlan {
+  return {
+    mode: 'exec',
+    namespaces: context.namespaces,
+    cgroupProcs: context.cgroupProcs,
+    terminal: spec.process?.terminal === true,
+    detach: context.detach,
+    mounts: [],
+    devices: [],
+    symlinks: [],
+    mkdirs: [],
+    maskedPaths: [],
+    readonlyPaths: [],
+    sysctl: {},
+    hooks: [],
+    process: processFromSpec(spec),
   };
 }

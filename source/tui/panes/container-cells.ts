@@ -57,10 +57,9 @@ export function statusText(
 }
 
 export function memoryText(series: StatsSeries | undefined): string {
-  if (!series || series.memoryUsage === undefined) return '';
-  return series.memoryLimit
-    ? `${formatBytes(series.memoryUsage)}/${formatBytes(series.memoryLimit)}`
-    : formatBytes(series.memoryUsage);
+  const used = series?.memoryShown ?? series?.memoryUsage;
+  if (!series || used === undefined) return '';
+  return series.memoryLimit ? `${formatBytes(used)}/${formatBytes(series.memoryLimit)}` : formatBytes(used);
 }
 
 export function pidsText(series: StatsSeries | undefined): string {

@@ -16,6 +16,17 @@ function push(history: readonly number[], value: number | undefined): readonly n
   return next.length > HISTORY_POINTS ? next.slice(next.length - HISTORY_POINTS) : next;
 }
 
+/** Changes of memory use below this (bytes, or share of the use) are not shown in table rows. */
+const MEMORY_NOISE_BYTES = 64 * 1024;
+const MEMORY_NOISE_SHARE = 0.02;
+
+/** The figure a table row shows: the previous one unless the usage really moved. */
+export function steadyMemory(usage: number | undefined, shown: number | undefined): number | undefined {
+  if (usage === undefined || shown === undefined) return usage;
+  const noise = Math.max(MEMORY_NOISE_BYTES, shown * MEMORY_NOISE_SHARE);
+  return Math.abs(usage - shown) <= noise ? shown : usage;
+}
+
 function rate(
   current: number | undefined,
   previous: number | undefined,
@@ -52,6 +63,7 @@ export function deriveSeries(sample: ContainerStats, previous: StatsSeries | und
     cpuQuotaPercent,
     quotaCpus,
     memoryUsage,
+    memoryShown: steadyMemory(memoryUsage, previous?.memoryShown),
     memoryLimit: cgroup.memory?.limit,
     swapUsage: cgroup.memory?.swapUsage,
     pids: cgroup.pids?.current,

@@ -146,6 +146,11 @@ export interface StatsSeries {
   cpuQuotaPercent: number | undefined;
   quotaCpus: number | undefined;
   memoryUsage: number | undefined;
+  /**
+   * memoryUsage as table rows show it: it moves only when the usage moves by more than the
+   * noise of the kernel's per-CPU accounting (a few pages), so idle rows do not redraw.
+   */
+  memoryShown: number | undefined;
   memoryLimit: number | undefined;
   swapUsage: number | undefined;
   pids: number | undefined;

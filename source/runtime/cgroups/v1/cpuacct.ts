@@ -12,10 +12,12 @@ const NANOS_PER_USER_HZ_TICK = 1e9 / 100;
 export async function cpuacctStats(
   cgroupFs: CgroupFs,
   dir: string,
+  options: { summary?: boolean } = {},
 ): Promise<{ usageNanos: number; userNanos?: number; systemNanos?: number } | undefined> {
   const usage = parseSingleNumber((await readOptional(cgroupFs, path.join(dir, 'cpuacct.usage'))) ?? '');
   if (usage === undefined) return undefined;
   const result: { usageNanos: number; userNanos?: number; systemNanos?: number } = { usageNanos: usage };
+  if (options.summary) return result;
   const stat = await readOptional(cgroupFs, path.join(dir, 'cpuacct.stat'));
   if (stat !== undefined) {
     const ticks = parseKeyValues(stat);

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { NotFoundError, UnsupportedError } from '../../errors.js';
 import type { CgroupLayout } from '../detect.js';
-import { readOptional, type CgroupFs } from '../fs.js';
+import { readPressure, type CgroupFs } from '../fs.js';
 import { withRollback, type ChangeJournal } from '../journal.js';
 import {
   cgroupSegments,
@@ -24,9 +24,9 @@ import type {
   DeviceRule,
   FreezerState,
   Resources,
+  StatsOptions,
 } from '../types.js';
 import { validateResources } from '../validate.js';
-import { parsePressure } from '../values.js';
 import { blkioController, blkioStats } from './blkio.js';
 import type { V1ResourceController } from './controller.js';
 import { cpuController, cpuThrottlingStats } from './cpu.js';
@@ -269,23 +269,25 @@ export class V1CgroupManager implements CgroupManager {
     return [...all].sort((a, b) => a - b);
   }
 
-  async stats(): Promise<CgroupStats> {
+  async stats(options: StatsOptions = {}): Promise<CgroupStats> {
     const stats: CgroupStats = { time: Date.now() };
+    const summary = options.summary === true;
     const memoryDir = this.controllerDir('memory');
     if (memoryDir) {
-      const memory = await memoryStats(this.fs, memoryDir);
+      const memory = await memoryStats(this.fs, memoryDir, { summary });
       if (memory) stats.memory = memory;
     }
     const cpuacctDir = this.controllerDir('cpuacct');
     const cpuDir = this.controllerDir('cpu');
-    const usage = cpuacctDir ? await cpuacctStats(this.fs, cpuacctDir) : undefined;
-    const throttling = cpuDir ? await cpuThrottlingStats(this.fs, cpuDir) : undefined;
+    const usage = cpuacctDir ? await cpuacctStats(this.fs, cpuacctDir, { summary }) : undefined;
+    const throttling = cpuDir && !summary ? await cpuThrottlingStats(this.fs, cpuDir) : undefined;
     if (usage || throttling) stats.cpu = { usageNanos: 0, ...throttling, ...usage };
     const pidsDir = this.controllerDir('pids');
     if (pidsDir) {
       const pids = await pidsStats(this.fs, pidsDir);
       if (pids) stats.pids = pids;
     }
+    if (summary) return stats;
     const blkioDir = this.controllerDir('blkio');
     if (blkioDir) {
       const io = await blkioStats(this.fs, blkioDir);
@@ -295,14 +297,8 @@ export class V1CgroupManager implements CgroupManager {
     // accounting is part of cgroup v2 itself, whatever controllers that tree carries).
     const unified = this.hierarchies.find((h) => h.type === 'cgroup2');
     if (unified) {
-      const pressure: NonNullable<CgroupStats['pressure']> = {};
-      for (const resource of ['cpu', 'memory', 'io']) {
-        // EOPNOTSUPP when the kernel runs with psi=0: then there is nothing to show.
-        const file = path.join(this.dirIn(unified), `${resource}.pressure`);
-        const text = await readOptional(this.fs, file).catch(() => undefined);
-        if (text !== undefined) pressure[resource] = parsePressure(text);
-      }
-      if (Object.keys(pressure).length > 0) stats.pressure = pressure;
+      const pressure = await readPressure(this.fs, this.dirIn(unified));
+      if (pressure) stats.pressure = pressure;
     }
     return stats;
   }

@@ -194,16 +194,22 @@ export const memoryController: V1ResourceController = {
   },
 };
 
-export async function memoryStats(cgroupFs: CgroupFs, dir: string): Promise<CgroupStats['memory']> {
+export async function memoryStats(
+  cgroupFs: CgroupFs,
+  dir: string,
+  options: { summary?: boolean } = {},
+): Promise<CgroupStats['memory']> {
   const usage = await readNumber(cgroupFs, path.join(dir, USAGE));
   if (usage === undefined) return undefined;
   const stat = parseKeyValues((await readOptional(cgroupFs, path.join(dir, 'memory.stat'))) ?? '');
-  const oomControl = parseKeyValues(
-    (await readOptional(cgroupFs, path.join(dir, 'memory.oom_control'))) ?? '',
-  );
+  const oomControl = options.summary
+    ? new Map<string, number>()
+    : parseKeyValues((await readOptional(cgroupFs, path.join(dir, 'memory.oom_control'))) ?? '');
   const limit = await readNumber(cgroupFs, path.join(dir, LIMIT));
   const hierarchicalLimit = stat.get('hierarchical_memory_limit');
-  const swapUsageTotal = await readNumber(cgroupFs, path.join(dir, 'memory.memsw.usage_in_bytes'));
+  const swapUsageTotal = options.summary
+    ? undefined
+    : await readNumber(cgroupFs, path.join(dir, 'memory.memsw.usage_in_bytes'));
   // docker's working set: usage minus the page cache the kernel can drop without I/O.
   const inactiveFile = stat.get('total_inactive_file') ?? stat.get('inactive_file') ?? 0;
   const effectiveLimits = [limit, hierarchicalLimit].filter(
@@ -218,7 +224,9 @@ export async function memoryStats(cgroupFs: CgroupFs, dir: string): Promise<Cgro
     effectiveLimits.length > 0 ? Math.min(...effectiveLimits) : undefined,
   );
   if (effectiveLimit !== undefined) result.limit = effectiveLimit;
-  const maxUsage = await readNumber(cgroupFs, path.join(dir, 'memory.max_usage_in_bytes'));
+  const maxUsage = options.summary
+    ? undefined
+    : await readNumber(cgroupFs, path.join(dir, 'memory.max_usage_in_bytes'));
   if (maxUsage !== undefined) result.maxUsage = maxUsage;
   if (swapUsageTotal !== undefined) result.swapUsage = Math.max(0, swapUsageTotal - usage);
   const cache = stat.get('total_cache') ?? stat.get('cache');

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { NotFoundError, UnsupportedError } from '../../errors.js';
 import type { CgroupLayout, UnifiedHierarchy } from '../detect.js';
-import { readOptional, type CgroupFs } from '../fs.js';
+import { readPressure, type CgroupFs } from '../fs.js';
 import { withRollback, type ChangeJournal } from '../journal.js';
 import {
   cgroupSegments,
@@ -23,9 +23,9 @@ import type {
   DeviceRule,
   FreezerState,
   Resources,
+  StatsOptions,
 } from '../types.js';
 import { validateResources } from '../validate.js';
-import { parsePressure } from '../values.js';
 import type { V2ResourceController } from './controller.js';
 import { cpuController, cpuStats } from './cpu.js';
 import { cpusetController } from './cpuset.js';
@@ -225,22 +225,20 @@ export class V2CgroupManager implements CgroupManager {
     return (await readProcs(this.fs, this.dir)).sort((a, b) => a - b);
   }
 
-  async stats(): Promise<CgroupStats> {
+  async stats(options: StatsOptions = {}): Promise<CgroupStats> {
     const stats: CgroupStats = { time: Date.now() };
-    const memory = await memoryStats(this.fs, this.dir);
+    const summary = options.summary === true;
+    const memory = await memoryStats(this.fs, this.dir, { summary });
     if (memory) stats.memory = memory;
     const cpu = await cpuStats(this.fs, this.dir);
     if (cpu) stats.cpu = cpu;
     const pids = await pidsStats(this.fs, this.dir);
     if (pids) stats.pids = pids;
+    if (summary) return stats;
     const io = await ioStats(this.fs, this.dir);
     if (io) stats.io = io;
-    const pressure: NonNullable<CgroupStats['pressure']> = {};
-    for (const resource of ['cpu', 'memory', 'io']) {
-      const text = await readOptional(this.fs, path.join(this.dir, `${resource}.pressure`));
-      if (text !== undefined) pressure[resource] = parsePressure(text);
-    }
-    if (Object.keys(pressure).length > 0) stats.pressure = pressure;
+    const pressure = await readPressure(this.fs, this.dir);
+    if (pressure) stats.pressure = pressure;
     return stats;
   }
 

@@ -59,11 +59,17 @@ export const memoryController: V2ResourceController = {
   },
 };
 
-export async function memoryStats(cgroupFs: CgroupFs, dir: string): Promise<CgroupStats['memory']> {
+export async function memoryStats(
+  cgroupFs: CgroupFs,
+  dir: string,
+  options: { summary?: boolean } = {},
+): Promise<CgroupStats['memory']> {
   const usage = parseSingleNumber((await readOptional(cgroupFs, path.join(dir, 'memory.current'))) ?? '');
   if (usage === undefined) return undefined;
   const stat = parseKeyValues((await readOptional(cgroupFs, path.join(dir, 'memory.stat'))) ?? '');
-  const events = parseKeyValues((await readOptional(cgroupFs, path.join(dir, 'memory.events'))) ?? '');
+  const events = options.summary
+    ? new Map<string, number>()
+    : parseKeyValues((await readOptional(cgroupFs, path.join(dir, 'memory.events'))) ?? '');
   const inactiveFile = stat.get('inactive_file') ?? 0;
   const result: NonNullable<CgroupStats['memory']> = {
     usage,
@@ -72,6 +78,7 @@ export async function memoryStats(cgroupFs: CgroupFs, dir: string): Promise<Cgro
   };
   const limit = parseSingleNumber((await readOptional(cgroupFs, path.join(dir, 'memory.max'))) ?? '');
   if (limit !== undefined) result.limit = limit;
+  if (options.summary) return result;
   const peak = parseSingleNumber((await readOptional(cgroupFs, path.join(dir, 'memory.peak'))) ?? '');
   if (peak !== undefined) result.maxUsage = peak;
   const swap = parseSingleNumber((await readOptional(cgroupFs, path.join(dir, 'memory.swap.current'))) ?? '');
