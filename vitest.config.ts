@@ -23,6 +23,9 @@ export default defineConfig({
           // Containers are real processes; two cores are shared with the kernel work they do.
           pool: 'forks',
           globalSetup: ['test/support/global-setup.ts'],
+          // A test that forgets its own cgroup parent must not create the host's default one
+          // ("gantry"); this one is caught by the teardown's leak check instead.
+          env: { GANTRY_CGROUP_PARENT: 'gantry-test-unset-parent' },
         },
       },
     ],
