@@ -3,7 +3,6 @@
  * Costs one environment lookup when off.
  */
 const enabled = process.env.GANTRY_TRACE === '1';
-const origin = performance.timeOrigin;
 let last = performance.now();
 
 export function trace(label: string): void {
@@ -14,5 +13,3 @@ export function trace(label: string): void {
   );
   last = now;
 }
-
-export const traceOrigin = origin;

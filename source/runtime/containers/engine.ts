@@ -41,7 +41,7 @@ import { readLayeredFile } from './layered-files.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { generateName } from './names.js';
 import { identify, isAlive, signalIdentity } from './process-identity.js';
-import { ZERO_TIME, type ContainerRecord, type ProcessIdentity } from './record.js';
+import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { buildSpec } from './spec-builder.js';
 import { StatsSampler, type ContainerStats } from './stats.js';
 import { ContainerStore } from './store.js';
@@ -132,7 +132,7 @@ export class Engine {
   }
 
   private lock(id: string, wait = true): Promise<FileLock | undefined> {
-    return this.containers.lock(id, { wait }).then((lock) => lock);
+    return this.containers.lock(id, { wait });
   }
 
   private async withLock<T>(id: string, action: () => Promise<T>): Promise<T> {
@@ -230,7 +230,7 @@ export class Engine {
       const cgroup = this.cgroup(current);
       for (const pid of await cgroup.pids().catch(() => [] as number[])) {
         const identity = identify(pid);
-        if (identity) this.signalProcess(identity, 9);
+        if (identity) signalIdentity(identity, 9);
       }
       if (current.Monitor) await this.waitForExit(current, 5000);
       await fsp.rm(fifo, { force: true });
@@ -268,7 +268,7 @@ export class Engine {
       else if (exit.error) record.State.Error = decodeField(exit.error);
     } else {
       // The monitor died without writing a status (killed with -9): end what it left running.
-      if (record.InitProcess && isAlive(record.InitProcess)) this.signalProcess(record.InitProcess, 9);
+      if (record.InitProcess && isAlive(record.InitProcess)) signalIdentity(record.InitProcess, 9);
       record.State.ExitCode = 137;
       record.State.Error = "the container's monitor process ended unexpectedly";
       record.State.FinishedAt = new Date().toISOString();
@@ -523,10 +523,6 @@ export class Engine {
     await releaseExecFifo(this.file(record.Id, FILES.fifo), record.InitProcess);
   }
 
-  private signalProcess(identity: ProcessIdentity, signal: number): boolean {
-    return signalIdentity(identity, signal);
-  }
-
   async kill(reference: string, signal: string | number = 'SIGKILL'): Promise<ContainerRecord> {
     const number = parseSignal(signal);
     const record = await this.get(reference);
@@ -537,7 +533,7 @@ export class Engine {
       await this.cgroup(record)
         .thaw()
         .catch(() => undefined);
-    if (!record.InitProcess || !this.signalProcess(record.InitProcess, number)) {
+    if (!record.InitProcess || !signalIdentity(record.InitProcess, number)) {
       return (await this.refresh(record)) ?? record;
     }
     return record;
@@ -560,13 +556,13 @@ export class Engine {
     const timeout = timeoutSeconds ?? record.Config.StopTimeout ?? 10;
     const paused = record.State.Status === 'paused';
     if (record.InitProcess) {
-      this.signalProcess(record.InitProcess, parseSignal(record.Config.StopSignal || 'SIGTERM'));
+      signalIdentity(record.InitProcess, parseSignal(record.Config.StopSignal || 'SIGTERM'));
       if (paused)
         await this.cgroup(record)
           .thaw()
           .catch(() => undefined);
       if (!(await this.waitForExit(record, timeout * 1000))) {
-        this.signalProcess(record.InitProcess, 9);
+        signalIdentity(record.InitProcess, 9);
         await this.waitForExit(record, 10_000);
       }
     }
@@ -621,7 +617,7 @@ export class Engine {
         await this.cgroup(record)
           .thaw()
           .catch(() => undefined);
-      if (record.InitProcess) this.signalProcess(record.InitProcess, 9);
+      if (record.InitProcess) signalIdentity(record.InitProcess, 9);
       await this.waitForExit(record, 10_000);
     }
     await this.withLock(id, async () => {

@@ -39,7 +39,6 @@ export interface PlanContext {
   rootOverlay?: { data: string; cwd: string };
   monitor: MonitorSettings;
   stateJson?: string;
-  seccomp?: Buffer;
 }
 
 const NAMESPACE_NAMES: Record<string, PlanNamespace> = {
@@ -241,15 +240,15 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
       })),
     ],
     ...(context.stateJson !== undefined ? { stateJson: context.stateJson } : {}),
-    process: processFromSpec(spec, context.seccomp),
+    process: processFromSpec(spec),
   };
 }
 
 /** The process part of a plan: identity, limits, capabilities, seccomp, and what to exec. */
-export function processFromSpec(spec: OciSpec, seccomp?: Buffer): PlanProcess {
+export function processFromSpec(spec: OciSpec): PlanProcess {
   const proc = spec.process!;
   const caps = proc.capabilities;
-  const program = seccomp ?? (spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined);
+  const program = spec.linux?.seccomp ? compileSeccomp(spec.linux.seccomp) : undefined;
   return {
     args: proc.args,
     env: proc.env ?? [],
