@@ -6,12 +6,34 @@
 import type { EngineOptions } from '../runtime/paths.js';
 import type { TuiIo } from './start.js';
 
+/**
+ * Ink decides once, when it is loaded, whether it runs in CI (CI or CONTINUOUS_INTEGRATION set and
+ * not "0"/"false"), and if so writes no frames at all until it exits: a blank screen. The TUI only
+ * starts when stdin and stdout are terminals, so someone is watching whatever the environment
+ * says; the variables are hidden while Ink loads and put back at once, for the processes the TUI
+ * starts.
+ */
+export async function withoutCiDetection<T>(load: () => Promise<T>): Promise<T> {
+  const saved: Record<string, string> = {};
+  for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) {
+    const value = process.env[key];
+    if (value === undefined) continue;
+    saved[key] = value;
+    delete process.env[key];
+  }
+  try {
+    return await load();
+  } finally {
+    Object.assign(process.env, saved);
+  }
+}
+
 export async function runTui(
   options: EngineOptions,
   io: TuiIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
 ): Promise<number> {
   process.env.NODE_ENV ??= 'production';
-  const { startTui } = await import('./start.js');
+  const { startTui } = await withoutCiDetection(() => import('./start.js'));
   const code = await startTui(options, io);
   // Everything the TUI opened is closed by now; should a watcher elsewhere outlive its abort (a
   // check that finishes after the close), quitting must still end the process. The timer is

@@ -45,7 +45,9 @@ describe.skipIf(skipUnlessRoot || !hasTmux)('gantry TUI end to end (tmux)', () =
 
   it('follows another process, pauses, changes a limit and quits', async () => {
     tui = startTmux([process.execPath, GANTRY], {
-      env: engine.env,
+      // CI=true made Ink write no frames at all (it was a blank screen in CI): the TUI must draw
+      // whenever it runs in a terminal, whatever the environment says.
+      env: { ...engine.env, CI: 'true' },
       columns: 100,
       rows: 30,
       label: 'test-tui',
