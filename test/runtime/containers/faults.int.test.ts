@@ -1,8 +1,9 @@
 /** Bad input and faults: clear errors, nothing half-made, and state that recovers from kill -9. */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cgroupDirectories, engineForSuite, skipUnlessRoot, waitFor } from '../../support/engine.js';
+import { cgroupDirectories, engineForSuite, GANTRY, skipUnlessRoot, waitFor } from '../../support/engine.js';
 
 describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
   const engine = engineForSuite('faults');
@@ -135,5 +136,19 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
     );
     expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
     await engine.gantry(['rm', id]);
+  });
+
+  it('ends quietly with 141 when the reader of its output goes away (| head)', async () => {
+    // The read end is closed before gantry writes, so every write fails with EPIPE.
+    const child = spawn(process.execPath, [GANTRY, 'image', 'tree', 'demo', '--json'], {
+      env: { ...process.env, ...engine.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(141);
   });
 });
