@@ -61,7 +61,15 @@ export function resolveUser(
   passwdText: string | undefined,
   groupText: string | undefined,
 ): ResolvedUser {
-  const [userPart = '', groupPart] = spec === '' ? ['0'] : spec.split(':');
+  // Split at the first colon only, as docker does: "1:2:3" names the group "2:3", which no
+  // group file has.
+  const colon = spec.indexOf(':');
+  const [userPart, groupPart] =
+    spec === ''
+      ? ['0', undefined]
+      : colon < 0
+        ? [spec, undefined]
+        : [spec.slice(0, colon), spec.slice(colon + 1)];
   const passwd = parsePasswd(passwdText);
   const groups = parseGroup(groupText);
   let entry: PasswdEntry | undefined;

@@ -62,8 +62,14 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
     expect(missing.stderr).toContain('executable file not found in $PATH');
     const notExecutable = await engine.gantry(['run', '--rm', 'demo', '/etc/passwd']);
     expect(notExecutable.exitCode).toBe(126);
+    expect(notExecutable.stderr).toContain('exec: "/etc/passwd": permission denied');
+    // Found before start, as runc does, so a detached run fails too and --rm leaves nothing.
+    const detached = await engine.gantry(['run', '-d', '--rm', 'demo', '/etc/passwd']);
+    expect(detached.exitCode).toBe(126);
+    expect(detached.stderr).toContain('permission denied');
     const directory = await engine.gantry(['run', '--rm', 'demo', '/tmp']);
     expect(directory.exitCode).toBe(126);
+    expect(directory.stderr).toContain('exec: "/tmp": is a directory');
     const killed = await engine.gantry([
       'run',
       '--rm',

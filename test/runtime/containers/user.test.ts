@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveUser } from '../../../source/runtime/containers/user.js';
+import { resolveChown } from '../../../source/runtime/images/build/copy.js';
+import type { StackView } from '../../../source/runtime/images/diff/stack-view.js';
 
 const passwd =
   'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000::/home/app:/bin/sh\n';
@@ -30,5 +32,30 @@ describe('user resolution', () => {
     );
     expect(() => resolveUser('app:ghosts', passwd, group)).toThrow('unable to find group ghosts');
     expect(() => resolveUser('ghost', undefined, undefined)).toThrow('unable to find user ghost');
+    // Split at the first colon, as docker does: the group is "2:3".
+    expect(() => resolveUser('1:2:3', passwd, group)).toThrow('unable to find group 2:3');
+    expect(() => resolveUser('4294967295', passwd, group)).toThrow('must be below 4294967295');
+  });
+});
+
+describe('COPY --chown', () => {
+  const stack = {
+    readFile: (file: string) => (file === '/etc/passwd' ? passwd : file === '/etc/group' ? group : undefined),
+  } as unknown as StackView;
+
+  it('resolves names and numbers, the group defaulting to the uid', () => {
+    expect(resolveChown('app', stack, 'COPY')).toEqual({ uid: 1000, gid: 1000 });
+    expect(resolveChown('55', stack, 'COPY')).toEqual({ uid: 55, gid: 55 });
+    expect(resolveChown('app:docker', stack, 'COPY')).toEqual({ uid: 1000, gid: 999 });
+    expect(resolveChown('4294967294:0', stack, 'COPY')).toEqual({ uid: 4294967294, gid: 0 });
+  });
+
+  it('refuses ids out of range and a group that no group file has', () => {
+    expect(() => resolveChown('4294967295', stack, 'COPY')).toThrow(
+      'COPY --chown=4294967295: user id 4294967295 is out of range; ids go from 0 to 4294967294',
+    );
+    expect(() => resolveChown('0:99999999999', stack, 'ADD')).toThrow('ADD --chown=0:99999999999: group id');
+    expect(() => resolveChown('1:2:3', stack, 'COPY')).toThrow('no group "2:3"');
+    expect(() => resolveChown('app:', stack, 'COPY')).toThrow('expected USER[:GROUP]');
   });
 });

@@ -137,14 +137,25 @@ function entryType(stats: fs.Stats): TarEntryType | undefined {
   return undefined; // sockets and device nodes have no place in a context copy
 }
 
+/** The largest uid or gid (4294967295 is the kernel's "no change" value). */
+const MAX_ID = 0xfffffffe;
+
 /** Parses --chown (user[:group], names or numbers) against the image's passwd and group files. */
 export function resolveChown(value: string, stack: StackView, keyword: string): { uid: number; gid: number } {
-  const [user, group] = value.split(':', 2) as [string, string | undefined];
+  const colon = value.indexOf(':');
+  const [user, group] = colon < 0 ? [value, undefined] : [value.slice(0, colon), value.slice(colon + 1)];
   if (user === '' || group === '') {
     throw new InvalidArgumentError(`${keyword} --chown=${value}: expected USER[:GROUP]`);
   }
   const lookup = (name: string, file: string, what: string): number => {
-    if (/^\d+$/.test(name)) return Number(name);
+    if (/^\d+$/.test(name)) {
+      const id = Number(name);
+      if (id > MAX_ID)
+        throw new InvalidArgumentError(
+          `${keyword} --chown=${value}: ${what} id ${name} is out of range; ids go from 0 to ${MAX_ID}`,
+        );
+      return id;
+    }
     const text = stack.readFile(file) ?? '';
     for (const line of text.split('\n')) {
       const fields = line.split(':');

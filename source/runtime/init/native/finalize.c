@@ -147,6 +147,11 @@ static char *resolve_executable(const struct plan *plan, int *err) {
       *err = EISDIR;
       return NULL;
     }
+    /* As runc's lookup: a file without any execute bit cannot run, even for root. */
+    if (!(st.st_mode & 0111)) {
+      *err = EACCES;
+      return NULL;
+    }
     return xstrdup(name);
   }
   const char *path = env_value(plan, "PATH");
