@@ -169,6 +169,18 @@ export const COMMANDS: CommandEntry[] = [
   },
   { name: 'images', group: 'Images', description: 'List images', load: () => import('./commands/images.js') },
   {
+    name: 'tag',
+    group: 'Images',
+    description: 'Give an image another name',
+    load: () => import('./commands/tag.js'),
+  },
+  {
+    name: 'rmi',
+    group: 'Images',
+    description: 'Remove one or more images',
+    load: () => import('./commands/rmi.js'),
+  },
+  {
     name: 'container',
     group: 'Other',
     description: 'Internal container commands',

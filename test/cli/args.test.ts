@@ -96,7 +96,13 @@ describe('output helpers', () => {
     expect(renderTemplate('{{.State.Pid}}', value)).toBe('42');
     expect(renderTemplate('{{.Name}} {{ .State.Status }}', value)).toBe('/web running');
     expect(renderTemplate('{{json .Config.Env}}', value)).toBe('["A=1"]');
-    expect(renderTemplate('{{.Missing.Field}}', value)).toBe('<no value>');
+    // inspect, like docker's fallback to the raw JSON map, prints <no value>; the typed rows of
+    // ps/images/stats/events refuse a field they do not have, as docker does.
+    expect(renderTemplate('{{.Missing.Field}}', value, { missing: 'no-value' })).toBe('<no value>');
+    expect(() => renderTemplate('{{.Nope}}', value)).toThrow(
+      'template: executing at <.Nope>: no field "Nope"',
+    );
+    expect(() => renderTemplate('{{.State.Pid.X}}', value)).toThrow('cannot read "X" of 42');
     expect(() => renderTemplate('{{range .X}}', value)).toThrow(/unsupported action/);
   });
 });

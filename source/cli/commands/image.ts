@@ -1,6 +1,7 @@
 /** `gantry image ls|rm|import|export|pull|push|tree|history|prune|from-host|tag|inspect`. */
 import { bool, parseArgs, formatHelp, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
+import { reportError } from '../errors.js';
 import { ago, humanSize, table } from '../format.js';
 import { renderTemplate } from '../template.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
@@ -232,6 +233,26 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     context.stdout.write(formatHelp(subSpec));
     return 0;
   }
+  return runImageCommand(subcommand, sub, context);
+}
+
+/** The spec of `image NAME`, renamed for the top-level alias docker has (`gantry tag`, `rmi`). */
+export function aliasSpec(subcommand: string, alias: string): CommandSpec {
+  const original = SUBCOMMANDS[subcommand]!;
+  return {
+    ...original,
+    name: alias,
+    usage: original.usage.replace(/^image \S+/, alias),
+    description: `${original.description} (same as \`gantry ${original.name}\`)`,
+  };
+}
+
+/** Runs `image SUBCOMMAND` with arguments already parsed against its spec. */
+export async function runImageCommand(
+  subcommand: string,
+  sub: ParsedArgs,
+  context: CommandContext,
+): Promise<number> {
   const engine = await context.engine();
   switch (subcommand) {
     case 'ls':
@@ -244,7 +265,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
           for (const untagged of result.untagged) write(context.stdout, `Untagged: ${untagged}`);
           if (result.deleted) write(context.stdout, `Deleted: ${result.deleted}`);
         } catch (error) {
-          context.stderr.write(`gantry: ${(error as Error).message}\n`);
+          reportError(error, context.stderr);
           failed = 1;
         }
       }
@@ -315,13 +336,14 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
           const record = await engine.images.resolve(reference);
           results.push(inspectImage(record, await engine.images.readConfig(record)));
         } catch (error) {
-          context.stderr.write(`gantry: ${(error as Error).message}\n`);
+          reportError(error, context.stderr);
           failed = 1;
         }
       }
       const format = str(sub.options, 'format');
       if (format !== undefined)
-        for (const result of results) write(context.stdout, renderTemplate(format, result));
+        for (const result of results)
+          write(context.stdout, renderTemplate(format, result, { missing: 'no-value' }));
       else write(context.stdout, JSON.stringify(results, null, 4));
       return failed;
     }

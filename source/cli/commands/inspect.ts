@@ -1,5 +1,6 @@
 import { str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
+import { reportError } from '../errors.js';
 import { renderTemplate } from '../template.js';
 import { inspectContainer } from '../../runtime/containers/inspect.js';
 import { NotFoundError } from '../../runtime/errors.js';
@@ -49,13 +50,14 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       const { inspectImage } = await import('../../runtime/images/inspect.js');
       results.push(inspectImage(image, await engine.images.readConfig(image)));
     } catch (error) {
-      context.stderr.write(`gantry: ${(error as Error).message}\n`);
+      reportError(error, context.stderr);
       failed = 1;
     }
   }
   const format = str(parsed.options, 'format');
   if (format !== undefined)
-    for (const result of results) write(context.stdout, renderTemplate(format, result));
+    for (const result of results)
+      write(context.stdout, renderTemplate(format, result, { missing: 'no-value' }));
   else write(context.stdout, JSON.stringify(results, null, 4));
   return failed;
 }

@@ -113,8 +113,10 @@ export class Engine {
 
   get images(): ImageStore {
     this.imageStore ??= new ImageStore(this.layout, {
-      isImageInUse: async (imageId) =>
-        (await this.containers.list()).records.some((r) => r.Image === imageId),
+      imageUsers: async (imageId) =>
+        (await this.containers.list()).records
+          .filter((r) => r.Image === imageId)
+          .map((r) => r.Name.replace(/^\//, '')),
     });
     return this.imageStore;
   }

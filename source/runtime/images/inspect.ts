@@ -7,7 +7,7 @@ export function inspectImage(record: ImageRecord, config: OciImageConfig): Recor
   return {
     Id: record.id,
     RepoTags: record.names,
-    RepoDigests: record.names.map((name) => `${repository(name)}@${record.manifestDigest}`),
+    RepoDigests: [...new Set(record.names.map((name) => `${repository(name)}@${record.manifestDigest}`))],
     Created: config.created ?? record.created,
     Author: config.author ?? '',
     Config: config.config ?? {},

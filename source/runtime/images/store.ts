@@ -45,8 +45,8 @@ import { ociManifestBytes } from './media-types.js';
 import type { LayerRecord } from './types.js';
 
 export interface ImageStoreOptions {
-  /** Whether a container uses the image; remove() refuses such images unless forced. */
-  isImageInUse?: (imageId: string) => Promise<boolean>;
+  /** The names of the containers that use the image; remove() refuses such images unless forced. */
+  imageUsers?: (imageId: string) => Promise<string[]>;
   /** Flush imported content to disk before it becomes visible (default true). */
   durable?: boolean;
   /** Platform to pick from multi-platform indexes (default: this host). */
@@ -107,7 +107,7 @@ export interface PruneResult {
 }
 
 export class ImageStore {
-  private readonly isImageInUse: (imageId: string) => Promise<boolean>;
+  private readonly imageUsers: (imageId: string) => Promise<string[]>;
   private readonly durable: boolean;
   private readonly platform: Platform | undefined;
 
@@ -115,7 +115,7 @@ export class ImageStore {
     readonly layout: StateLayout,
     options: ImageStoreOptions = {},
   ) {
-    this.isImageInUse = options.isImageInUse ?? (async () => false);
+    this.imageUsers = options.imageUsers ?? (async () => []);
     this.durable = options.durable ?? true;
     this.platform = options.platform;
   }
@@ -306,14 +306,16 @@ export class ImageStore {
         if (matchedName === undefined && record.names.length > 1 && !options.force) {
           throw new ConflictError(
             `image ${shortId(record.id)} has several names (${record.names.join(', ')}); refusing to remove it by ID`,
-            { hint: 'remove the names one by one, or use --force' },
+            { hint: 'remove the names one by one, or use -f' },
           );
         }
-        if (await this.isImageInUse(record.id)) {
+        const users = await this.imageUsers(record.id);
+        if (users.length > 0) {
           if (!options.force) {
-            throw new ConflictError(`image "${reference}" (${shortId(record.id)}) is used by a container`, {
-              hint: 'remove the container first, or use --force to remove only its names',
-            });
+            throw new ConflictError(
+              `image "${reference}" (${shortId(record.id)}) is used by ${users.length === 1 ? 'container' : 'containers'} ${users.join(', ')}`,
+              { hint: 'remove the container first, or use -f to remove only its names' },
+            );
           }
           // The container still needs the layers: drop the names, keep the content.
           result.untagged.push(...record.names);
@@ -622,7 +624,7 @@ export class ImageStore {
         const doomed: ImageRecord[] = [];
         for (const record of records) {
           if (!options.all && record.names.length > 0) continue;
-          if (await this.isImageInUse(record.id)) continue;
+          if ((await this.imageUsers(record.id)).length > 0) continue;
           doomed.push(record);
         }
         for (const record of doomed) await fsp.rm(recordPath(this.layout, record.id), { force: true });

@@ -334,13 +334,14 @@ describe.skipIf(!canRun)('image import (buildah-made images)', () => {
 
   it('tags and untags; removing an image a container uses needs force and keeps its content', async () => {
     let inUse = true;
-    const { store, root } = freshStore({ isImageInUse: async () => inUse });
+    const { store, root } = freshStore({ imageUsers: async () => (inUse ? ['web'] : []) });
     const [record] = await store.import(ociDirectory);
     await store.tag('localhost/test/base:v1', 'other:tag');
     expect((await store.resolve('other:tag')).names).toEqual(['localhost/test/base:v1', 'other:tag']);
     // Removing one of two names only untags.
     expect((await store.remove('other:tag')).untagged).toEqual(['other:tag']);
     await expect(store.remove('localhost/test/base:v1')).rejects.toThrow(ConflictError);
+    await expect(store.remove('localhost/test/base:v1')).rejects.toThrow('is used by container web');
     const forced = await store.remove('localhost/test/base:v1', { force: true });
     expect(forced.deleted).toBeUndefined();
     expect((await store.resolve(record!.id)).names).toEqual([]);
