@@ -4,7 +4,7 @@
  */
 import { parseArgs, UsageError, type CommandSpec } from './args.js';
 import { createContext } from './context.js';
-import { reportError } from './errors.js';
+import { exitQuietlyOnClosedPipe, reportError } from './errors.js';
 import { COMMANDS, findCommand } from './registry.js';
 import { resolveEngineOptions } from '../runtime/paths.js';
 import { trace } from '../runtime/trace.js';
@@ -55,21 +55,6 @@ function usage(): string {
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * `gantry image ls | head -1`: the reader is gone, which is not an error worth a stack trace.
- * Exit at once with the status of a process ended by SIGPIPE, as docker (Go) does; whatever was
- * under way is reconciled by the next command as after any interruption (an attached container's
- * monitor sees its client go and records the end itself).
- */
-function exitQuietlyOnClosedPipe(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(141);
-      throw error;
-    });
-  }
-}
-
 export async function main(argv: readonly string[]): Promise<number> {
   trace('cli: main');
   let global;
@@ -109,7 +94,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`gantry: '${name}' is not a gantry command.\nSee 'gantry --help'.\n`);
     return 125;
   }
-  exitQuietlyOnClosedPipe();
+  exitQuietlyOnClosedPipe(process.stdout, process.stderr);
   const context = createContext(engineOptions);
   try {
     const command = await entry.load();

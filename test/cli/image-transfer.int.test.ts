@@ -167,6 +167,17 @@ describe.skipIf(!canRun)('gantry pull/push/login/logout and image export', () =>
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toContain(`Exported demo:latest to ${path.join(out, format)} (${format}`);
     }
+    // `-` writes the archive to stdout, as docker save does; it is the same archive.
+    const piped = path.join(out, 'piped.tar');
+    const toStdout = await engine.gantry(['image', 'export', 'demo', '-'], {
+      stdout: { file: piped },
+    });
+    expect(toStdout.exitCode, toStdout.stderr).toBe(0);
+    expect(fs.readFileSync(piped).equals(fs.readFileSync(path.join(out, 'docker-archive')))).toBe(true);
+    expect(fs.existsSync(path.join(process.cwd(), '-'))).toBe(false);
+    const ociToStdout = await engine.gantry(['image', 'export', '--format', 'oci', 'demo', '-']);
+    expect(ociToStdout.exitCode).not.toBe(0);
+    expect(ociToStdout.stderr).toContain('--format oci writes a directory, which cannot go to stdout');
     const bad = await engine.gantry(['image', 'export', '--format', 'zip', 'demo', path.join(out, 'zip')]);
     expect(bad.exitCode).not.toBe(0);
     expect(bad.stderr).toContain('accepted: oci, oci-archive, docker-archive');

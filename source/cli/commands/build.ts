@@ -23,7 +23,7 @@ export const spec: CommandSpec = {
       short: 'f',
       type: 'string',
       placeholder: 'file',
-      description: 'The Containerfile (default: PATH/Containerfile, else PATH/Dockerfile)',
+      description: 'The Containerfile (default: PATH/Containerfile, else PATH/Dockerfile; - reads stdin)',
     },
     { name: 'no-cache', type: 'boolean', description: 'Do not use the build cache: run every step' },
     {
@@ -60,6 +60,12 @@ function buildArgs(values: readonly string[]): Record<string, string> {
   return result;
 }
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const network = str(parsed.options, 'network') ?? 'none';
   if (network !== 'none' && network !== 'host') {
@@ -79,9 +85,11 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   process.once('SIGTERM', cancel);
   try {
     const file = str(parsed.options, 'file');
+    // `-f -`: the Containerfile comes from stdin, as with docker.
+    const containerfileText = file === '-' ? await readStdin() : undefined;
     const result = await build(engine, {
       context: parsed.args[0]!,
-      ...(file !== undefined ? { file } : {}),
+      ...(containerfileText !== undefined ? { containerfileText } : file !== undefined ? { file } : {}),
       tags: list(parsed.options, 'tag'),
       noCache: bool(parsed.options, 'no-cache'),
       buildArgs: buildArgs(list(parsed.options, 'build-arg')),

@@ -1,7 +1,9 @@
 /** `gantry image ls|rm|import|export|pull|push|tree|history|prune|from-host|tag|inspect`. */
+import { once } from 'node:events';
 import { bool, parseArgs, formatHelp, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
+import { InvalidArgumentError } from '../../runtime/errors.js';
 import { ago, humanSize, table } from '../format.js';
 import { renderTemplate } from '../template.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
@@ -70,7 +72,7 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   },
   export: {
     name: 'image export',
-    usage: 'image export [OPTIONS] IMAGE PATH',
+    usage: 'image export [OPTIONS] IMAGE PATH|-',
     description: 'Write an image as an OCI layout directory, an OCI archive or a docker-archive tarball',
     minArgs: 2,
     maxArgs: 2,
@@ -287,15 +289,26 @@ export async function runImageCommand(
       return 0;
     }
     case 'export': {
-      const { exportImage, parseExportFormat, DEFAULT_EXPORT_FORMAT } =
+      const { exportImage, exportImageToStream, parseExportFormat, DEFAULT_EXPORT_FORMAT } =
         await import('../../runtime/images/export/write.js');
-      const format = str(sub.options, 'format');
-      const result = await exportImage(
-        engine.images,
-        sub.args[0]!,
-        sub.args[1]!,
-        format === undefined ? DEFAULT_EXPORT_FORMAT : parseExportFormat(format),
-      );
+      const formatOption = str(sub.options, 'format');
+      const format = formatOption === undefined ? DEFAULT_EXPORT_FORMAT : parseExportFormat(formatOption);
+      if (sub.args[1] === '-') {
+        // As docker save: the archive goes to stdout, but never onto a terminal.
+        if (process.stdout.isTTY) {
+          throw new InvalidArgumentError('refusing to write an image archive to a terminal', {
+            hint: 'redirect stdout to a file or a pipe, or give a path instead of -',
+          });
+        }
+        // Through process.stdout (which never ends), with its backpressure and EPIPE handling.
+        const { PassThrough } = await import('node:stream');
+        const output = new PassThrough({ highWaterMark: 1 << 20 });
+        output.pipe(process.stdout, { end: false });
+        await exportImageToStream(engine.images, sub.args[0]!, output, format);
+        if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+        return 0;
+      }
+      const result = await exportImage(engine.images, sub.args[0]!, sub.args[1]!, format);
       if (!bool(sub.options, 'quiet')) {
         write(
           context.stdout,

@@ -127,6 +127,16 @@ describe.skipIf(skipUnlessRoot)('gantry build', () => {
     expect(output.trim().split('\n').at(-1)).toBe(firstId);
   });
 
+  it('reads the Containerfile from stdin with -f -, from the same cache', async () => {
+    const result = await engine.gantry(['build', '-f', '-', context], { input: CONTAINERFILE });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(steps(result.stdout).slice(1).every((step) => step.cached)).toBe(true);
+    expect(result.stdout.trim().split('\n').at(-1)).toBe(firstId);
+    const bad = await engine.gantry(['build', '-f', '-', context], { input: 'FROM demo\nBOGUS x\n' });
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toContain('<stdin>:2: unknown instruction "BOGUS"');
+  });
+
   it('after a late COPY source changes, reuses every earlier layer and rebuilds from there', async () => {
     const before = JSON.parse(await ok(['image', 'tree', '--json', 'app:1'])) as {
       layers: Array<{ chainId: string }>;

@@ -43,6 +43,8 @@ export interface BuildOptions {
   context: string;
   /** The Containerfile (default: Containerfile, else Dockerfile, in the context). */
   file?: string;
+  /** The Containerfile's text, read elsewhere (`-f -` reads it from stdin); `file` is then unused. */
+  containerfileText?: string;
   /** Names for the image. */
   tags?: string[];
   /** Run every step even when the cache has it (the results still become cache). */
@@ -108,7 +110,14 @@ function resolveContext(context: string): string {
   try {
     stats = fs.statSync(context);
   } catch {
-    throw new InvalidArgumentError(`the build context ${context} does not exist`);
+    throw new InvalidArgumentError(
+      `the build context ${context} does not exist`,
+      context === '-'
+        ? {
+            hint: 'a context from stdin is not supported; give a directory, and `-f -` to read the Containerfile from stdin',
+          }
+        : {},
+    );
   }
   if (!stats.isDirectory()) {
     throw new InvalidArgumentError(`the build context ${context} is not a directory`, {
@@ -145,13 +154,18 @@ export async function build(engine: Engine, options: BuildOptions): Promise<Buil
   const emit = (event: BuildEvent): void => options.onEvent?.(event);
   // Everything that can be checked without running anything is checked first.
   const contextDirectory = resolveContext(options.context);
-  const containerfilePath = locateContainerfile(contextDirectory, options.file);
-  // Named in messages as docker names it: relative to the context, or as given with -f.
-  const inContext = path.relative(contextDirectory, containerfilePath);
-  const containerfile: Containerfile = parseContainerfile(
-    await fsp.readFile(containerfilePath, 'utf8'),
-    inContext.startsWith('..') ? (options.file ?? containerfilePath) : inContext,
-  );
+  let containerfile: Containerfile;
+  if (options.containerfileText !== undefined) {
+    containerfile = parseContainerfile(options.containerfileText, '<stdin>');
+  } else {
+    const containerfilePath = locateContainerfile(contextDirectory, options.file);
+    // Named in messages as docker names it: relative to the context, or as given with -f.
+    const inContext = path.relative(contextDirectory, containerfilePath);
+    containerfile = parseContainerfile(
+      await fsp.readFile(containerfilePath, 'utf8'),
+      inContext.startsWith('..') ? (options.file ?? containerfilePath) : inContext,
+    );
+  }
   const tags = (options.tags ?? []).map((tag) => parseImageName(tag));
   const buildArgs = parseBuildArgs(options.buildArgs);
   const ignore = IgnoreMatcher.load(contextDirectory);

@@ -17,6 +17,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { hasCode, InvalidArgumentError, NotFoundError } from '../../errors.js';
@@ -263,6 +264,42 @@ function dockerTag(name: string): string {
   return parsed.registry === DEFAULT_REGISTRY
     ? `${parsed.name}:${parsed.tag}`
     : `${parsed.registry}/${parsed.repository}:${parsed.tag}`;
+}
+
+/**
+ * Writes an archive format to a stream the caller owns (`gantry image export IMAGE -` writes
+ * stdout, as `docker save` does). Nothing is staged: a reader that stops early gets a short
+ * archive, which every tar reader reports as truncated.
+ */
+export async function exportImageToStream(
+  store: ImageStore,
+  reference: string,
+  output: Writable,
+  format: ExportFormat = DEFAULT_EXPORT_FORMAT,
+): Promise<Omit<ExportResult, 'path'> & { path: '-' }> {
+  if (format === 'oci') {
+    throw new InvalidArgumentError('--format oci writes a directory, which cannot go to stdout', {
+      hint: 'use --format oci-archive or docker-archive for stdout, or give a directory path',
+    });
+  }
+  const content = await openImageContent(store, reference);
+  try {
+    const name = exportName(reference, content.record.names);
+    const writer = new TarWriter(output);
+    if (format === 'oci-archive') await writeOciArchive(content, writer, name);
+    else await writeDockerArchive(content, writer, name);
+    await writer.finish();
+    return {
+      path: '-',
+      format,
+      imageId: content.config.digest,
+      manifestDigest: content.manifest.digest,
+      name,
+      rewritten: content.rewritten,
+    };
+  } finally {
+    await content.work.dispose();
+  }
 }
 
 export async function exportImage(
