@@ -171,6 +171,27 @@ describe('panes', () => {
     expect(press(inLogs, '1').state.logs.containerId).toBeUndefined();
   });
 
+  it('Logs follows a restart from the tail, and the next container when the shown one is removed', () => {
+    let state = press(base, '5').state;
+    const first = state.logs;
+    state = apply(state, {
+      type: 'logs/appended',
+      containerId: db.Id,
+      lines: [{ time: 't', stream: 'stdout', text: 'old run' }],
+    });
+    // Restarted elsewhere: a new StartedAt opens the log again (a new follower, empty buffer).
+    const restarted = { ...db, State: { ...db.State, StartedAt: '2026-02-02T00:00:00.000Z' } };
+    state = apply(state, { type: 'containers/upserted', record: restarted });
+    expect(state.logs.containerId).toBe(db.Id);
+    expect(state.logs.generation).toBe(first.generation + 1);
+    expect(state.logs.lines).toEqual([]);
+    // Removed: the selection moves on, and so do the logs.
+    state = apply(state, { type: 'containers/removed', id: db.Id });
+    expect(state.logs.containerId).toBe(state.containers.selectedId);
+    expect(state.logs.containerId).not.toBe(db.Id);
+    expect(state.logs.generation).toBe(first.generation + 2);
+  });
+
   it('? opens the help and Esc closes it', () => {
     const open = press(base, '?').state;
     expect(open.ui.overlay).toEqual({ kind: 'help', scroll: 0 });

@@ -12,10 +12,13 @@ const TAIL_LINES = 1000;
 const BATCH_MS = 50;
 
 const selectLogTarget = (state: { logs: { containerId: string | undefined } }) => state.logs.containerId;
+const selectGeneration = (state: { logs: { generation: number } }) => state.logs.generation;
 
 export function useLogs(): void {
   const { store, engine } = useTui();
   const containerId = useTuiState(selectLogTarget);
+  // A new generation (the container restarted) follows the log again from its tail.
+  const generation = useTuiState(selectGeneration);
   useEffect(() => {
     if (!containerId) return;
     const controller = new AbortController();
@@ -51,5 +54,5 @@ export function useLogs(): void {
       controller.abort();
       clearTimeout(timer);
     };
-  }, [store, engine, containerId]);
+  }, [store, engine, containerId, generation]);
 }

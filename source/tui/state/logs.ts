@@ -11,6 +11,8 @@ export const LOG_BUFFER_LINES = 5000;
 
 export const INITIAL_LOGS: LogsState = {
   containerId: undefined,
+  startedAt: undefined,
+  generation: 0,
   lines: [],
   dropped: 0,
   follow: true,
@@ -52,12 +54,30 @@ export function jumpToMatch(state: TuiState, direction: 1 | -1, fromStart = fals
   return patch(state, { match: target, scrollTop, follow: false });
 }
 
+/**
+ * While the Logs pane is shown it follows the selected container's current run: another
+ * selection (the shown one was removed, or picked elsewhere) or a restart opens it again.
+ */
+export function syncLogs(state: TuiState): TuiState {
+  if (state.ui.pane !== 'logs') return state;
+  const id = state.containers.selectedId;
+  const startedAt = id ? state.containers.records[id]?.State.StartedAt : undefined;
+  if (id === state.logs.containerId && startedAt === state.logs.startedAt) return state;
+  return reduceLogs(state, { type: 'logs/open', containerId: id, startedAt });
+}
+
 export function reduceLogs(state: TuiState, action: Action): TuiState {
   const logs = state.logs;
   switch (action.type) {
     case 'logs/open':
-      if (action.containerId === logs.containerId) return state;
-      return patch(state, { ...INITIAL_LOGS, search: logs.search, containerId: action.containerId });
+      if (action.containerId === logs.containerId && action.startedAt === logs.startedAt) return state;
+      return patch(state, {
+        ...INITIAL_LOGS,
+        search: logs.search,
+        containerId: action.containerId,
+        startedAt: action.startedAt,
+        generation: logs.generation + 1,
+      });
     case 'logs/appended': {
       if (action.containerId !== logs.containerId || action.lines.length === 0) return state;
       let seq = (logs.lines[logs.lines.length - 1]?.seq ?? logs.dropped - 1) + 1;

@@ -8,7 +8,7 @@ import { INITIAL_IMAGES, moveImageCursor, reduceImages, settleImages } from './i
 import { paneHeight, tableHeight } from './layout.js';
 import { LIMITS } from './limit-definitions.js';
 import { INITIAL_LAYERS, moveLayerCursor, moveTreeCursor, reduceLayers, settleTree } from './layers.js';
-import { INITIAL_LOGS, jumpToMatch, reduceLogs, scrollLogs } from './logs.js';
+import { INITIAL_LOGS, jumpToMatch, reduceLogs, scrollLogs, syncLogs } from './logs.js';
 import {
   selectedContainer,
   selectedImage,
@@ -56,8 +56,7 @@ function enterPane(state: TuiState, pane: TuiState['ui']['pane']): TuiState {
             : undefined;
     if (subject) next = reduceLayers(next, { type: 'layers/open', subject });
   }
-  if (pane === 'logs')
-    next = reduceLogs(next, { type: 'logs/open', containerId: state.containers.selectedId });
+  // Entering Logs opens the selected container's (syncLogs, after every action).
   // Logs are followed only while shown; coming back reads the tail again.
   if (from === 'logs' && pane !== 'logs')
     next = reduceLogs(next, { type: 'logs/open', containerId: undefined });
@@ -290,9 +289,9 @@ function maybeOnboard(state: TuiState): TuiState {
 }
 
 export function reducer(state: TuiState, action: Action): TuiState {
-  if (action.type === 'containers/loaded' || action.type === 'images/loaded')
-    return maybeOnboard(reduce(state, action));
-  return reduce(state, action);
+  const next = syncLogs(reduce(state, action));
+  if (action.type === 'containers/loaded' || action.type === 'images/loaded') return maybeOnboard(next);
+  return next;
 }
 
 function reduce(state: TuiState, action: Action): TuiState {

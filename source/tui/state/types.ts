@@ -125,6 +125,10 @@ export interface LogLine {
 
 export interface LogsState {
   containerId: string | undefined;
+  /** The run shown: a restart (a new StartedAt) reads the log again from its tail. */
+  startedAt: string | undefined;
+  /** Bumped on every (re)open, so the follower restarts even for the same container. */
+  generation: number;
   lines: readonly LogLine[];
   /** Lines dropped from the front to bound memory. */
   dropped: number;
@@ -270,7 +274,7 @@ export type Action =
   | { type: 'limits/applying' }
   | { type: 'limits/refused'; error: string }
   | { type: 'limits/applied' }
-  | { type: 'logs/open'; containerId: string | undefined }
+  | { type: 'logs/open'; containerId: string | undefined; startedAt?: string | undefined }
   | { type: 'logs/appended'; containerId: string; lines: readonly Omit<LogLine, 'seq'>[] }
   | { type: 'logs/ended'; containerId: string; error?: string }
   | { type: 'logs/follow'; follow?: boolean }
