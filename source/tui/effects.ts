@@ -66,7 +66,7 @@ export function createEffectRunner(
         } catch (error) {
           store.dispatch(
             { type: 'ui/pending', id: effect.id, label: undefined },
-            status(`${doing.replace(/ing$/, '')} ${effect.name}: ${describeError(error)}`, 'error'),
+            status(`${effect.op} ${effect.name}: ${describeError(error)}`, 'error'),
           );
         }
         await refresh(effect.id);
@@ -107,13 +107,23 @@ export function createEffectRunner(
           store.dispatch({ type: 'containers/select', id: created.Id });
         } catch (error) {
           store.dispatch({ type: 'form/error', error: describeError(error) });
-          if (created) await refresh(created.Id);
+          // The form stays open to fix and submit again: a container that could not start would
+          // only hold the name, so it goes.
+          if (created) {
+            await engine.remove(created.Id, { force: true }).catch(() => undefined);
+            await refresh(created.Id);
+          }
         }
         return;
       }
       case 'remove-image':
         try {
-          await engine.images.remove(effect.id);
+          // By ID, after a question that named every name: several names are no reason to
+          // refuse. An image a container uses is still refused (force would only untag it).
+          const users = Object.values(store.getState().containers.records).filter(
+            (record) => record.Image === effect.id,
+          );
+          await engine.images.remove(effect.id, { force: users.length === 0 });
           store.dispatch(status(`image ${effect.name} removed`));
         } catch (error) {
           store.dispatch(status(`remove image ${effect.name}: ${describeError(error)}`, 'error'));

@@ -111,9 +111,13 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
     quit: () => quit(),
     openShell: async (id, name) => {
       const shell = await shellFor(engine, id);
+      // What the status line said belongs to before the shell.
+      store.dispatch({ type: 'ui/clearStatus' });
       await unmount();
       releaseInput(stdin);
       leaveAlternateScreen(stdout);
+      // The shell starts on a clean screen, not below the output of earlier sessions.
+      clearScreen(stdout);
       stdout.write(`gantry: ${shell} in ${name}; exit the shell to return to gantry\r\n`);
       const ignore = () => undefined;
       const signals: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTSTP'];

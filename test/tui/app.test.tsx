@@ -199,7 +199,15 @@ describe('first run', () => {
     await app.press(KEYS.enter);
     await app.waitFor('Run a container from gantry-host:latest');
     expect(engine.calls).toEqual(['from-host gantry-host:latest']);
+    // A start that fails keeps the form open with the error and leaves no container behind, so
+    // the same name works on the next try.
+    engine.startError = new Error('exec: "nope": executable file not found in $PATH');
     await app.press('f', 'i', 'r', 's', 't', KEYS.enter);
+    await app.waitFor('executable file not found');
+    expect((await engine.list()).records).toEqual([]);
+    expect(engine.calls.at(-1)).toBe('remove first');
+    engine.calls.length = 1;
+    await app.press(KEYS.enter);
     await app.waitFor('first is running');
     expect(engine.calls).toEqual([
       'from-host gantry-host:latest',

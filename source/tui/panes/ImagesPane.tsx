@@ -11,7 +11,7 @@ import { useTui } from '../context.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
 import { formatBytes, formatDuration, shortDigest, truncate } from '../format.js';
 import { detailHeight, tableHeight } from '../state/layout.js';
-import { imageLabel, imageSharing, memoizeLast, selectedImage, visibleImages } from '../state/selectors.js';
+import { imageNames, imageSharing, memoizeLast, selectedImage, visibleImages } from '../state/selectors.js';
 import type { TuiState } from '../state/types.js';
 
 type ImageColumn =
@@ -47,7 +47,7 @@ const selectRow: RowSelector = (state, id, theme) => {
   return {
     key: record.id,
     cells: {
-      name: imageLabel(record),
+      name: imageNames(record),
       id: shortDigest(record.id),
       created: created(record.created, state.ui.now),
       layers: String(record.layers.length),
@@ -101,7 +101,7 @@ export function ImagesPane() {
             <>
               <Text wrap="truncate-end">
                 {' '}
-                <Text bold>{imageLabel(selected)}</Text>
+                <Text bold>{imageNames(selected)}</Text>
                 <Text dimColor>{`  ${selected.id}`}</Text>
               </Text>
               <Text wrap="truncate-end">

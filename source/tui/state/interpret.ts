@@ -18,6 +18,7 @@ import {
   activeScopes,
   displayImage,
   imageLabel,
+  imageNames,
   isActive,
   isTyping,
   selectedContainer,
@@ -61,7 +62,8 @@ export function newContainerForm(
     { name: 'pids', label: 'Pids limit', value: '', placeholder: 'unlimited, e.g. 100' },
   ];
   return {
-    image: image?.id ?? imageReference,
+    // By name where the image has one, as `gantry run NAME` would record it (the IMAGE column).
+    image: image?.names[0] ?? image?.id ?? imageReference,
     imageLabel: label,
     fields,
     focus: 0,
@@ -304,8 +306,12 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
           kind: 'confirm',
           action: 'remove-image',
           id: image.id,
-          name: imageLabel(image),
-          message: `Remove image ${imageLabel(image)}?`,
+          name: imageNames(image),
+          // Every name goes with the image (docker rmi -f by ID); the question says which.
+          message:
+            image.names.length > 1
+              ? `Remove image ${imageNames(image)} (all ${image.names.length} names)?`
+              : `Remove image ${imageLabel(image)}?`,
         },
       });
     case 'image.createDefault':
@@ -349,12 +355,9 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
     case 'limit.edit':
     case 'limit.increase':
     case 'limit.decrease': {
+      // A stopped container's limits change too (docker update does it): they apply at its
+      // next start, as the pane says.
       if (!container) return needContainer();
-      if (!isActive(container))
-        return status(
-          `${container.Name} is not running: limits of a stopped container are set when it is created`,
-          now,
-        );
       const definition = state.limits.edit
         ? limitDefinition(state.limits.edit.key)
         : LIMITS[state.limits.cursor]!;

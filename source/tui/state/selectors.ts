@@ -139,6 +139,11 @@ export function imageLabel(record: ImageRecord): string {
   return record.names[0] ?? record.id.replace(/^sha256:/, '').slice(0, 12);
 }
 
+/** Every name of an image, for where all of them must be seen (one image, several tags). */
+export function imageNames(record: ImageRecord): string {
+  return record.names.length > 0 ? record.names.join(', ') : imageLabel(record);
+}
+
 export interface ImageSharing {
   /** Bytes in layers no other image has. */
   uniqueBytes: number;

@@ -56,8 +56,13 @@ export class FakeEngine implements TuiEngine {
     this.records.set(record.Id, record);
     return record;
   }
+  /** The next start fails with this error (a command the image does not have, say). */
+  startError: Error | undefined;
   async start(reference: string) {
     this.calls.push(`start ${this.record(reference).Name}`);
+    const error = this.startError;
+    this.startError = undefined;
+    if (error) throw error;
     this.setStatus(reference, 'running');
   }
   async stop(reference: string) {
