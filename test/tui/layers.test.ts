@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { aggregateTree } from '../../source/runtime/images/tree/aggregate.js';
 import type { LayerTree, TreeLayer } from '../../source/runtime/images/tree/types.js';
 import { EngineLayerTreeSource } from '../../source/tui/layers/engine-layer-tree-source.js';
@@ -169,7 +169,8 @@ describe('the Layers pane source over the image engine’s layer trees', () => {
     expect(engine.calls).toEqual(['layer tree demo:latest']);
   });
 
-  it('walks a container afresh for every question, its live layer on top', async () => {
+  it('walks a container once per refresh, and afresh after a second: its live layer on top', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
     const source = setup();
     const stack = await source.stack(containerSubject);
     expect(stack.layers.map((item) => [item.digest, item.createdBy, item.size])).toEqual([
@@ -180,7 +181,14 @@ describe('the Layers pane source over the image engine’s layer trees', () => {
     expect(stack.layers[2]!.live).toBe(true);
     expect(await source.analyze(containerSubject)).toEqual(waste);
     expect((await source.tree(containerSubject, 2)).children?.map((child) => child.path)).toEqual(['/log']);
-    expect(engine.calls).toEqual(['layer tree web', 'layer tree web', 'layer tree web']);
+    expect(engine.calls).toEqual(['layer tree web']);
+    vi.setSystemTime(Date.now() + 1500);
+    try {
+      await source.stack(containerSubject);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(engine.calls).toEqual(['layer tree web', 'layer tree web']);
   });
 
   it('says when the image is gone', async () => {

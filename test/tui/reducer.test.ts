@@ -282,6 +282,50 @@ describe('limits', () => {
   });
 });
 
+describe('a container in the Layers pane', () => {
+  const subject = { kind: 'container', id: web.Id, name: 'web' } as const;
+  const stack = {
+    subject,
+    layers: [{ index: 0, digest: 'live', size: 5, createdBy: 'w', live: true }],
+    totalBytes: 5,
+  };
+  const opened = apply(
+    base,
+    { type: 'ui/pane', pane: 'layers' },
+    { type: 'layers/open', subject },
+    { type: 'layers/stackLoaded', subject, stack },
+    {
+      type: 'layers/analysisLoaded',
+      subject,
+      analysis: { efficiency: 1, wastedBytes: 0, inefficiencies: [] },
+    },
+    { type: 'layers/openTree' },
+    {
+      type: 'layers/treeLoaded',
+      layer: 0,
+      aggregated: false,
+      root: { path: '/', name: '', type: 'directory', status: 'unchanged', size: 0, children: [] } as never,
+    },
+  );
+
+  it('refreshes its stack and open tree, keeping what is shown until the new one arrives', () => {
+    const refreshed = apply(opened, { type: 'layers/refresh' });
+    expect(refreshed.layers.loading).toBe(true);
+    expect(refreshed.layers.tree?.loading).toBe(true);
+    expect(refreshed.layers.tree?.root).toBe(opened.layers.tree?.root);
+    expect(refreshed.layers.analysis).toBe(opened.layers.analysis);
+    // A refresh under way is not asked for twice.
+    expect(apply(refreshed, { type: 'layers/refresh' })).toBe(refreshed);
+  });
+
+  it('says so when the container is removed, instead of a stack nothing has', () => {
+    const removed = apply(opened, { type: 'containers/removed', id: web.Id });
+    expect(removed.layers.subject).toBeUndefined();
+    expect(removed.layers.tree).toBeUndefined();
+    expect(removed.layers.error).toBe('container web was removed');
+  });
+});
+
 describe('images with several names', () => {
   it('D asks about every name of the image, since they all go with it', () => {
     const tagged = { ...image('demo', [layer('a', 100)]), names: ['demo:latest', 'alias:one'] };

@@ -9,7 +9,18 @@ import { describeError } from '../state/limit-definitions.js';
 import type { TuiState } from '../state/types.js';
 import { useTuiState } from './use-tui-state.js';
 
+/** How often a container's live writable layer is read again while the pane shows it. */
+export const LIVE_LAYER_REFRESH_MS = 3000;
+
 const selectSubject = (state: TuiState) => state.layers.subject;
+const selectShowsLiveLayer = (state: TuiState) => {
+  const subject = state.layers.subject;
+  return (
+    state.ui.pane === 'layers' &&
+    subject?.kind === 'container' &&
+    state.containers.records[subject.id]?.State.Status === 'running'
+  );
+};
 const selectLoading = (state: TuiState) => state.layers.loading;
 const selectAnalyzing = (state: TuiState) => state.layers.analyzing;
 const selectStack = (state: TuiState) => state.layers.stack;
@@ -25,6 +36,14 @@ export function useLayers(): void {
   const treeRequest = useTuiState(selectTreeRequest);
   const analyzing = useTuiState(selectAnalyzing);
   const stack = useTuiState(selectStack);
+  const showsLiveLayer = useTuiState(selectShowsLiveLayer);
+
+  // A container's writable layer changes while it runs: read it again while it is on screen.
+  useEffect(() => {
+    if (!showsLiveLayer) return;
+    const timer = setInterval(() => store.dispatch({ type: 'layers/refresh' }), LIVE_LAYER_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [store, showsLiveLayer]);
 
   useEffect(() => {
     if (!subject || !loading) return;

@@ -46,8 +46,11 @@ function changesOf(layer: TreeLayer): FileNode {
   return layer.changes;
 }
 
+const CONTAINER_TREE_TTL_MS = 1000;
+
 export class EngineLayerTreeSource implements LayerTreeSource {
   private readonly imageTrees = new Map<string, Promise<LayerTree>>();
+  private readonly containerTrees = new Map<string, { time: number; tree: Promise<LayerTree> }>();
 
   constructor(private readonly engine: TuiEngine) {}
 
@@ -67,15 +70,27 @@ export class EngineLayerTreeSource implements LayerTreeSource {
     return tree;
   }
 
-  private layerTree(subject: LayerSubject, changes: boolean): Promise<LayerTree> {
-    return subject.kind === 'image'
-      ? this.imageTree(subject.id)
-      : this.engine.containerLayerTree(subject.id, { changes });
+  private layerTree(subject: LayerSubject): Promise<LayerTree> {
+    return subject.kind === 'image' ? this.imageTree(subject.id) : this.containerTree(subject.id);
+  }
+
+  /**
+   * A container's tree (with the changes, which the file tree needs) is read once for the
+   * questions of one refresh (stack, analysis, open tree) and again after a short while.
+   */
+  private containerTree(id: string): Promise<LayerTree> {
+    const now = Date.now();
+    const cached = this.containerTrees.get(id);
+    if (cached && now - cached.time < CONTAINER_TREE_TTL_MS) return cached.tree;
+    const tree = this.engine.containerLayerTree(id, { changes: true });
+    tree.catch(() => this.containerTrees.delete(id));
+    this.containerTrees.set(id, { time: now, tree });
+    return tree;
   }
 
   async stack(subject: LayerSubject): Promise<LayerStack> {
     if (subject.kind === 'container') {
-      const tree = await this.layerTree(subject, false);
+      const tree = await this.layerTree(subject);
       return stackOf(subject, tree.layers.map(layerInfo));
     }
     const image = await this.image(subject.id);
@@ -96,7 +111,7 @@ export class EngineLayerTreeSource implements LayerTreeSource {
   }
 
   async analyze(subject: LayerSubject): Promise<LayerAnalysis> {
-    const { efficiency, wastedBytes, inefficiencies } = await this.layerTree(subject, false);
+    const { efficiency, wastedBytes, inefficiencies } = await this.layerTree(subject);
     return { efficiency, wastedBytes, inefficiencies };
   }
 
@@ -105,7 +120,7 @@ export class EngineLayerTreeSource implements LayerTreeSource {
     index: number,
     options: { aggregated?: boolean } = {},
   ): Promise<FileNode> {
-    const tree = await this.layerTree(subject, true);
+    const tree = await this.layerTree(subject);
     const layer = tree.layers[index];
     if (!layer) throw new NotFoundError(`layer ${index + 1} does not exist`);
     if (!options.aggregated) return changesOf(layer);

@@ -61,7 +61,6 @@ export function LayersPane() {
       ) : layers.analyzing ? (
         <Text dimColor>{'  measuring efficiency…'}</Text>
       ) : null}
-      {layers.loading && stack ? <Text dimColor>{'  refreshing…'}</Text> : null}
     </Text>
   );
   if (layers.error) {
@@ -179,7 +178,7 @@ export function LayersPane() {
       </Text>
       {tree.error ? (
         <Text color={theme.bad}> {tree.error}</Text>
-      ) : tree.loading || !tree.root ? (
+      ) : !tree.root ? (
         <Text dimColor> reading files…</Text>
       ) : rows.length === 0 ? (
         <Text dimColor>

@@ -108,6 +108,14 @@ export function currentLayerListHeight(state: TuiState): number {
 export function reduceLayers(state: TuiState, action: Action): TuiState {
   const layers = state.layers;
   switch (action.type) {
+    case 'containers/removed':
+      // The container shown is gone: say so rather than show a stack nothing has any more.
+      if (layers.subject?.kind !== 'container' || layers.subject.id !== action.id) return state;
+      return patch(state, {
+        ...INITIAL_LAYERS,
+        aggregated: layers.aggregated,
+        error: `container ${layers.subject.name} was removed`,
+      });
     case 'layers/open': {
       if (sameSubject(layers.subject, action.subject))
         return patch(state, { subject: action.subject, loading: true, error: undefined });
@@ -144,6 +152,11 @@ export function reduceLayers(state: TuiState, action: Action): TuiState {
       return settleTree(
         patch(state, { focus: 'tree', tree: newTree(selectedLayerIndex(layers), layers.aggregated) }),
       );
+    }
+    case 'layers/refresh': {
+      if (!layers.subject || layers.loading || layers.analyzing || layers.tree?.loading) return state;
+      const next = patch(state, { loading: true });
+      return layers.tree ? patchTree(next, { loading: true }) : next;
     }
     case 'layers/closeTree':
       return patch(state, { focus: 'layers', tree: undefined });

@@ -310,7 +310,7 @@ function reduce(state: TuiState, action: Action): TuiState {
     case 'ui':
       return reduceUi(state, action);
     case 'containers':
-      return reduceStats(reduceContainers(state, action), action);
+      return reduceLayers(reduceStats(reduceContainers(state, action), action), action);
     case 'images':
       return reduceImages(state, action);
     case 'layers':

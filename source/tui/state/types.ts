@@ -267,6 +267,8 @@ export type Action =
   | { type: 'layers/aggregate' }
   | { type: 'layers/treeLoaded'; layer: number; aggregated: boolean; root: FileNode }
   | { type: 'layers/treeFailed'; layer: number; error: string }
+  /** Reads a container's stack, analysis and open tree again: its writable layer changes. */
+  | { type: 'layers/refresh' }
   | { type: 'tree/toggle'; path: string; open?: boolean }
   | { type: 'limits/edit'; key: LimitKey; text: string }
   | { type: 'limits/input'; text: string }
