@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 // Entry point of `gantry-oci`, the OCI runtime command line (runc-compatible syntax).
 import { existsSync } from 'node:fs';
 

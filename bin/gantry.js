@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// The `--` keeps Node 20 from reading our arguments as its own: it takes `--env-file` anywhere
+// on its command line, after the script too, and `gantry run --env-file F` is ours.
 // Entry point of `gantry`; the code lives in dist/ (built by `npm install`).
 import { existsSync } from 'node:fs';
 

@@ -85,7 +85,7 @@ export async function createTestEngine(label = 'engine'): Promise<TestEngine> {
   const gantry = async (args: readonly string[], options: Options = {}): Promise<RunResult> => {
     const stdin =
       options.input === undefined && options.inputFile === undefined ? { stdin: 'ignore' as const } : {};
-    const result = await execa(process.execPath, [GANTRY, ...args], {
+    const result = await execa(GANTRY, args, {
       env,
       reject: false,
       stripFinalNewline: false,
@@ -103,8 +103,7 @@ export async function createTestEngine(label = 'engine'): Promise<TestEngine> {
     cgroupParent,
     env,
     gantry,
-    spawn: (args, options = {}) =>
-      execa(process.execPath, [GANTRY, ...args], { env, reject: false, ...options }),
+    spawn: (args, options = {}) => execa(GANTRY, args, { env, reject: false, ...options }),
     async cleanup() {
       const listed = await gantry(['ps', '-aq', '--no-trunc']);
       for (const id of listed.stdout.split('\n').filter(Boolean)) await gantry(['rm', '-f', id]);

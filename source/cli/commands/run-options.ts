@@ -84,7 +84,18 @@ async function readEnvFiles(files: readonly string[]): Promise<string[]> {
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      throw new InvalidArgumentError(`--env-file ${file}: ${(error as Error).message}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason =
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : code === 'EACCES'
+              ? 'permission denied'
+              : (error as Error).message;
+      throw new InvalidArgumentError(`--env-file ${file}: ${reason}`, {
+        hint: 'give a file of NAME=VALUE lines (# starts a comment)',
+      });
     }
     for (const line of text.split('\n')) {
       const trimmed = line.trim();

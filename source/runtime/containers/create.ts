@@ -14,6 +14,7 @@ import {
 import type { DeviceRule, Resources } from '../cgroups/types.js';
 import { validateResources } from '../cgroups/validate.js';
 import { InvalidArgumentError } from '../errors.js';
+import { parseSignal } from '../signals.js';
 import { compileSeccomp } from '../spec/seccomp.js';
 import type { OciSeccomp } from '../spec/types.js';
 import type { ResolvedImage } from '../images/types.js';
@@ -287,6 +288,9 @@ export function buildRecord(
     if (index >= 0) env[index] = entry;
     else env.push(entry);
   }
+  // Checked now, so `stop` can always send it (a name or a number, as kill -s takes).
+  const stopSignal = options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM';
+  parseSignal(stopSignal);
   return {
     Id: id,
     Name: name,
@@ -309,7 +313,7 @@ export function buildRecord(
       AttachStderr: true,
       Image: options.image,
       Labels: { ...(imageConfig.Labels ?? {}), ...(options.labels ?? {}) },
-      StopSignal: options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM',
+      StopSignal: stopSignal,
       ...(options.stopTimeout !== undefined ? { StopTimeout: options.stopTimeout } : {}),
     },
     HostConfig: {

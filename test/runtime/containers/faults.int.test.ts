@@ -51,6 +51,13 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
       [['run', '--ulimit', 'files=1', 'demo', 'true'], /NAME=SOFT\[:HARD\]/],
       [['run', '--cap-add', 'FLY', 'demo', 'true'], /unknown capability "FLY"/],
       [['run', '-w', 'relative', 'demo', 'true'], /must be an absolute path/],
+      // Node 20 would take --env-file as its own (and exit 9) without the bin's `--`.
+      [
+        ['run', '--env-file', '/nonexistent/env', 'demo', 'true'],
+        /--env-file \/nonexistent\/env: no such file/,
+      ],
+      [['run', '--env-file', '/tmp', 'demo', 'true'], /--env-file \/tmp: it is a directory/],
+      [['run', '--stop-signal', 'FOO', 'demo', 'true'], /invalid signal "FOO"/],
       [['stop', '-t', 'soon', 'x'], /expected a number/],
       [['kill', '-s', 'SIGNOPE', 'x'], /invalid signal "SIGNOPE"/],
       [['run'], /requires at least 1 argument/],

@@ -130,7 +130,11 @@ describe.skipIf(skipUnlessRoot)('gantry build', () => {
   it('reads the Containerfile from stdin with -f -, from the same cache', async () => {
     const result = await engine.gantry(['build', '-f', '-', context], { input: CONTAINERFILE });
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(steps(result.stdout).slice(1).every((step) => step.cached)).toBe(true);
+    expect(
+      steps(result.stdout)
+        .slice(1)
+        .every((step) => step.cached),
+    ).toBe(true);
     expect(result.stdout.trim().split('\n').at(-1)).toBe(firstId);
     const bad = await engine.gantry(['build', '-f', '-', context], { input: 'FROM demo\nBOGUS x\n' });
     expect(bad.exitCode).not.toBe(0);
