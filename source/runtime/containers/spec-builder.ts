@@ -3,6 +3,7 @@
  * HostConfig), the image, and the files the engine manages. The same spec format gantry-oci
  * reads, so the rest of the path (validation, plan, helper) is shared.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { CAPABILITIES, DEFAULT_CAPABILITIES, normalizeCapability } from '../spec/capabilities.js';
@@ -32,12 +33,35 @@ export function containerArgs(record: ContainerRecord): string[] {
   return [...record.Config.Entrypoint, ...record.Config.Cmd];
 }
 
+/**
+ * The capabilities this process can hand on: its bounding set (`CapBnd` in /proc/self/status).
+ * A container can have none outside it; undefined when it cannot be read (then nothing is cut).
+ */
+export function heldCapabilities(statusText?: string): ReadonlySet<string> | undefined {
+  let text = statusText;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync('/proc/self/status', 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  const match = /^CapBnd:\s*([0-9a-f]+)$/m.exec(text);
+  if (!match) return undefined;
+  const mask = BigInt(`0x${match[1]}`);
+  return new Set(CAPABILITIES.filter((_, bit) => ((mask >> BigInt(bit)) & 1n) === 1n));
+}
+
 export function capabilitySet(
   capAdd: readonly string[],
   capDrop: readonly string[],
   privileged: boolean,
+  held: ReadonlySet<string> | undefined = heldCapabilities(),
 ): string[] {
-  if (privileged) return [...CAPABILITIES];
+  // Like podman: --privileged and ALL mean every capability this host lets gantry pass on, and
+  // a default the host withholds is left out rather than failing every container.
+  const allowed = (name: string) => held === undefined || held.has(name);
+  if (privileged) return CAPABILITIES.filter(allowed);
   const normalize = (name: string, flag: string): string => {
     if (name.toUpperCase() === 'ALL') return 'ALL';
     const canonical = normalizeCapability(name);
@@ -50,11 +74,19 @@ export function capabilitySet(
   };
   const add = capAdd.map((name) => normalize(name, '--cap-add'));
   const drop = capDrop.map((name) => normalize(name, '--cap-drop'));
+  for (const name of add) {
+    if (name !== 'ALL' && !allowed(name) && !drop.includes(name)) {
+      throw new InvalidArgumentError(
+        `--cap-add ${name}: this host withholds it (it is not in gantry's own capability bounding set), so no container can have it`,
+        { hint: 'leave it out, or run gantry where it holds that capability' },
+      );
+    }
+  }
   let set = new Set<string>(drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES);
   if (add.includes('ALL')) set = new Set(CAPABILITIES);
   for (const name of add) if (name !== 'ALL') set.add(name);
   for (const name of drop) if (name !== 'ALL') set.delete(name);
-  return CAPABILITIES.filter((name) => set.has(name));
+  return CAPABILITIES.filter((name) => set.has(name) && allowed(name));
 }
 
 function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {

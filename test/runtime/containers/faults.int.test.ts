@@ -145,6 +145,25 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
     await engine.gantry(['rm', id]);
   });
 
+  it('fails create, run -d and start with the reason when the kernel refuses a limit or a capability', async () => {
+    // Above fs.nr_open, which not even root may pass: setrlimit fails before the container is created.
+    const ulimit = ['--ulimit', 'nofile=2000000000:2000000000'];
+    for (const args of [
+      ['run', '--rm', ...ulimit, 'demo', 'true'],
+      ['run', '-d', '--rm', ...ulimit, 'demo', 'true'],
+    ]) {
+      const result = await engine.gantry(args);
+      expect(result.exitCode, args.join(' ')).toBe(125);
+      expect(result.stderr, args.join(' ')).toMatch(/setrlimit resource 7 to 2000000000:2000000000: EPERM/);
+    }
+    const created = await engine.gantry(['create', '--name', 'too-many-files', ...ulimit, 'demo', 'true']);
+    expect(created.exitCode).toBe(0);
+    const started = await engine.gantry(['start', 'too-many-files']);
+    expect(started.exitCode).not.toBe(0);
+    expect(started.stderr).toContain('setrlimit');
+    await engine.gantry(['rm', '-f', 'too-many-files']);
+  });
+
   it('ends quietly with 141 when the reader of its output goes away (| head)', async () => {
     // The read end is closed before gantry writes, so every write fails with EPIPE.
     const child = spawn(process.execPath, [GANTRY, 'image', 'tree', 'demo', '--json'], {

@@ -173,9 +173,9 @@ int run_exec(struct plan *plan) {
       snprintf(value, sizeof value, "%d", plan->oom_score_adj);
       write_file("/proc/self/oom_score_adj", value);
     }
-    char *path = enter_cwd_and_find_executable(plan, sv[1]);
-    apply_rlimits(plan);
-    finalize_process(plan);
+    char *path = prepare_process(plan, sv[1]);
+    if (plan->no_new_privileges)
+      apply_seccomp(plan);
     exec_process(plan, path, sv[1]);
   }
   close(sv[1]);

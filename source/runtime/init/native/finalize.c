@@ -82,8 +82,9 @@ static void set_capabilities(const struct plan *plan) {
 }
 
 /* runc's finalizeNamespace order: bounding set while we still hold CAP_SETPCAP, keep caps across
- * the uid change, change ids, then set the final capability sets. */
-void finalize_process(const struct plan *plan) {
+ * the uid change, change ids, then set the final capability sets. Done before the container is
+ * reported created, so a capability or id the host refuses fails `create`, not a later start. */
+void set_credentials(const struct plan *plan) {
   if (plan->have_caps) {
     for (int cap = 0; cap <= cap_last_cap(); cap++)
       if (!((plan->cap_bounding >> cap) & 1))
@@ -116,6 +117,12 @@ void finalize_process(const struct plan *plan) {
     umask((mode_t)plan->umask_value);
   if (plan->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     fail_errno("prctl PR_SET_NO_NEW_PRIVS", NULL);
+}
+
+/* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, so it goes in before the ids
+ * change (as runc does); with it, last, just before exec, so the filter sees only the user's
+ * program (not the start hooks or the wait for `start`). */
+void apply_seccomp(const struct plan *plan) {
   if (plan->seccomp_len) {
     struct sock_fprog program = {.len = (unsigned short)(plan->seccomp_len / sizeof(struct sock_filter)),
                                  .filter = (struct sock_filter *)plan->seccomp};
@@ -175,14 +182,19 @@ static char *resolve_executable(const struct plan *plan, int *err) {
   return NULL;
 }
 
-/* Enters the working directory and finds the executable the way exec_process will run it; one
- * that cannot be run is reported as "execerr <errno>" on report_fd, and the process ends with
- * docker's status (127 not found, 126 cannot run). */
-char *enter_cwd_and_find_executable(const struct plan *plan, int report_fd) {
+/* Everything between the root filesystem and the exec that can fail, in runc's order: the
+ * working directory (as root, so one only root can enter still works), rlimits, the seccomp
+ * filter if it must go first, the ids and capabilities, then the executable, looked up as the
+ * user who will run it. A failure here is a failure to create. */
+char *prepare_process(const struct plan *plan, int report_fd) {
   if (plan->cwd && chdir(plan->cwd) < 0) {
     int err = errno;
     die("chdir to the working directory `%s`: %s (%s)", plan->cwd, errno_name(err), strerror(err));
   }
+  apply_rlimits(plan);
+  if (!plan->no_new_privileges)
+    apply_seccomp(plan);
+  set_credentials(plan);
   int err = 0;
   char *path = resolve_executable(plan, &err);
   if (!path) {

@@ -183,8 +183,9 @@ void plan_read(struct plan *plan, int fd);
 int run_init(struct plan *plan);
 /* finalize.c: credentials, capabilities, rlimits, exec */
 void apply_rlimits(const struct plan *plan);
-void finalize_process(const struct plan *plan);
-char *enter_cwd_and_find_executable(const struct plan *plan, int report_fd);
+void set_credentials(const struct plan *plan);
+void apply_seccomp(const struct plan *plan);
+char *prepare_process(const struct plan *plan, int report_fd);
 void exec_process(const struct plan *plan, const char *path, int report_fd) __attribute__((noreturn));
 int run_hook(const struct hook_entry *hook, const char *state_json);
 int cap_last_cap(void);

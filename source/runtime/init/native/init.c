@@ -142,7 +142,7 @@ static void container_main(struct plan *plan, int sync, struct child_io *io) {
     if (!write_file("/proc/self/oom_score_adj", value))
       fail_errno("write", "/proc/self/oom_score_adj");
   }
-  char *path = enter_cwd_and_find_executable(plan, sync);
+  char *path = prepare_process(plan, sync);
   report(sync, "created\n");
   if (fifo >= 0) {
     char proc_path[64];
@@ -159,8 +159,8 @@ static void container_main(struct plan *plan, int sync, struct child_io *io) {
   for (size_t i = 0; i < plan->hook_count; i++)
     if (!strcmp(plan->hooks[i].stage, "startContainer"))
       run_hook(&plan->hooks[i], plan->state_json);
-  apply_rlimits(plan);
-  finalize_process(plan);
+  if (plan->no_new_privileges)
+    apply_seccomp(plan);
   exec_process(plan, path, sync);
 }
 
@@ -203,8 +203,11 @@ int run_init(struct plan *plan) {
     fail_errno("prctl PR_SET_CHILD_SUBREAPER", NULL);
   if (plan->state_dir && chdir(plan->state_dir) < 0)
     fail_errno("chdir", plan->state_dir);
-  if (plan->fifo_path && mkfifo(plan->fifo_path, 0600) < 0 && errno != EEXIST)
+  /* 0622 as runc: the process opens it for writing after it has become the container's user. */
+  if (plan->fifo_path && mkfifo(plan->fifo_path, 0622) < 0 && errno != EEXIST)
     fail_errno("mkfifo", plan->fifo_path);
+  if (plan->fifo_path && chmod(plan->fifo_path, 0622) < 0) /* the umask took the write bits */
+    fail_errno("chmod", plan->fifo_path);
 
   int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
   struct child_io child_io = {-1, -1, -1};
