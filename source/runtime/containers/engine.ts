@@ -100,6 +100,9 @@ function packageRoot(): string {
   return directory;
 }
 
+/** How long the exit code of a removed container is kept for `wait`. */
+const EXIT_CODE_TTL_MS = 5 * 60 * 1000;
+
 export class Engine {
   readonly layout: StateLayout;
   readonly containers: ContainerStore;
@@ -298,7 +301,39 @@ export class Engine {
   }
 
   /** Removes everything of a stopped container (lock held). */
+  /**
+   * Exit codes outlive their containers for a while, as in podman's exit code cache: `wait` on an
+   * --rm container that ends meanwhile still answers with its code, not 0.
+   */
+  private exitCodeFile(id: string): string {
+    return path.join(this.layout.root, 'exit-codes', id);
+  }
+
+  private async keepExitCode(record: ContainerRecord): Promise<void> {
+    if (record.State.FinishedAt === ZERO_TIME) return;
+    const directory = path.dirname(this.exitCodeFile(record.Id));
+    try {
+      await fsp.mkdir(directory, { recursive: true });
+      await fsp.writeFile(this.exitCodeFile(record.Id), `${record.State.ExitCode}\n`);
+      const now = Date.now();
+      for (const entry of await fsp.readdir(directory, { withFileTypes: true })) {
+        const file = path.join(directory, entry.name);
+        const stats = await fsp.stat(file).catch(() => undefined);
+        if (stats && now - stats.mtimeMs > EXIT_CODE_TTL_MS) await fsp.rm(file, { force: true });
+      }
+    } catch {
+      // A cache: losing an entry only makes a late `wait` answer 0.
+    }
+  }
+
+  private async keptExitCode(id: string): Promise<number | undefined> {
+    const text = await fsp.readFile(this.exitCodeFile(id), 'utf8').catch(() => undefined);
+    const code = text === undefined ? NaN : Number.parseInt(text, 10);
+    return Number.isInteger(code) ? code : undefined;
+  }
+
   private async destroy(record: ContainerRecord): Promise<void> {
+    await this.keepExitCode(record);
     record.State.Status = 'removing';
     await this.containers.save(record).catch(() => undefined);
     await this.releaseCgroup(record);
@@ -651,8 +686,8 @@ export class Engine {
         else throw error;
       }
       if (!record) {
-        // Auto-removed: the last exit status is gone with it, as with docker's --rm.
-        return 0;
+        // Removed meanwhile (--rm): its code was kept for a while.
+        return (await this.keptExitCode(id)) ?? 0;
       }
       if (record.State.Status === 'exited') return record.State.ExitCode;
       if (signal?.aborted) throw new GantryError('wait was cancelled');

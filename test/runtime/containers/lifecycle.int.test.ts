@@ -203,6 +203,24 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
     expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
   });
 
+  it('wait answers with the exit code of an --rm container that is removed meanwhile', async () => {
+    const started = await engine.gantry([
+      'run',
+      '-d',
+      '--rm',
+      '--name',
+      'gone-soon',
+      'demo',
+      'sh',
+      '-c',
+      'sleep 0.5; exit 4',
+    ]);
+    expect(started.exitCode, started.stderr).toBe(0);
+    const waited = await engine.gantry(['wait', 'gone-soon']);
+    expect(waited.stdout).toBe('4\n');
+    expect(fs.existsSync(path.join(engine.root, 'containers', started.stdout.trim()))).toBe(false);
+  });
+
   it('leaks nothing over 50 create/start/rm cycles', async () => {
     // Only this engine's mounts: other processes on the host may mount and unmount meanwhile.
     const mountsBefore = mountsUnder(engine.root);
