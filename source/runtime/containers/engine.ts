@@ -862,6 +862,10 @@ export class Engine {
         await fsp.readFile(`/proc/${pid}/root/etc/group`, 'utf8').catch(() => undefined),
       );
       user = { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids };
+      // HOME follows the user exec runs as (as runc does), unless someone set it on purpose.
+      const setHome = (list: readonly string[]) => list.some((e) => e.startsWith('HOME='));
+      if (!setHome(record.Config.Env) && !setHome(options.env ?? []))
+        env = [...env.filter((e) => !e.startsWith('HOME=')), `HOME=${resolved.home || '/'}`];
     }
     const execPlan = execPlanFromSpec(
       {

@@ -76,6 +76,22 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
       'echo $X $(pwd) $(id -u)',
     ]);
     expect(opts.stdout.trim()).toBe('1 /tmp 65534');
+    // HOME follows the exec user (nobody's is /nonexistent in the demo image), unless set.
+    const home = await engine.gantry(['exec', '-u', 'nobody', 'bg', 'sh', '-c', 'echo $HOME']);
+    expect(home.stdout).toBe('/nonexistent\n');
+    const setHome = await engine.gantry([
+      'exec',
+      '-u',
+      'nobody',
+      '-e',
+      'HOME=/x',
+      'bg',
+      'sh',
+      '-c',
+      'echo $HOME',
+    ]);
+    expect(setHome.stdout).toBe('/x\n');
+    expect((await engine.gantry(['exec', 'bg', 'sh', '-c', 'echo $HOME'])).stdout).toBe('/root\n');
     const stdin = await engine.gantry(['exec', '-i', 'bg', 'cat'], { input: 'piped\n' });
     expect(stdin.stdout).toBe('piped\n');
   });
