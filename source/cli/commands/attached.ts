@@ -2,6 +2,7 @@
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import type { Engine } from '../../runtime/containers/engine.js';
 import { NotFoundError } from '../../runtime/errors.js';
+import type { AttachHandle } from '../../runtime/init/helper.js';
 
 export async function runAttached(
   engine: Engine,
@@ -13,10 +14,13 @@ export async function runAttached(
     process.stderr.write('gantry: the input device is not a TTY; use -i without -t to pipe input\n');
     return 1;
   }
-  // The attach helper forwards signals to the container; this process must not die of them.
-  const ignore = () => undefined;
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
-  for (const signal of signals) process.on(signal, ignore);
+  // Signals for the session reach this process (Ctrl-C to the group, or a supervisor's kill of
+  // this pid alone): each is passed once to the container through the attach helper, as
+  // docker's sig-proxy does, and this process does not die of them.
+  let handle: AttachHandle | undefined;
+  const forward = (signal: NodeJS.Signals) => handle?.signal(signal);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  for (const signal of signals) process.on(signal, forward);
   try {
     const consoleSize =
       attach.tty && process.stdout.isTTY
@@ -33,13 +37,14 @@ export async function runAttached(
         await engine.remove(record.Id, { force: true }).catch(() => undefined);
       throw error;
     }
-    const code = await started.attached!.exit;
+    handle = started.attached!;
+    const code = await handle.exit;
     // Record the end now rather than leaving it to the monitor's cleanup command.
     await engine.get(record.Id).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
     });
     return code;
   } finally {
-    for (const signal of signals) process.off(signal, ignore);
+    for (const signal of signals) process.off(signal, forward);
   }
 }

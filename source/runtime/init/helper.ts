@@ -242,6 +242,8 @@ export async function startExec(
 export interface AttachHandle {
   /** Resolves with the container's exit code once it ends (or 0 after a detach). */
   exit: Promise<number>;
+  /** Passes a signal to the container's process (with a tty, Ctrl-C is a key, not a signal). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** Connects the caller's stdio to a monitor's attach socket; resolves once connected. */
@@ -270,5 +272,10 @@ export async function attach(
     const code = await exit;
     throw new ContainerStartError(`could not attach to the container (status ${code})`);
   }
-  return { exit };
+  return {
+    exit,
+    signal: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
 }

@@ -171,6 +171,34 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
     expect(follow.stdout).toBe('tick 1\ntick 2\ntick 3\n');
   });
 
+  it("passes a signal sent to the attached CLI's pid alone on to the container", async () => {
+    const child = engine.spawn(
+      [
+        'run',
+        '--name',
+        'proxied',
+        'demo',
+        'sh',
+        '-c',
+        'trap "echo got-term; exit 5" TERM; while :; do sleep 0.1; done',
+      ],
+      { stdin: 'ignore' },
+    );
+    await waitFor(
+      async () =>
+        (await engine.gantry(['inspect', '-f', '{{.State.Status}}', 'proxied'])).stdout.trim() ===
+          'running' || undefined,
+      10_000,
+      'the container to run',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the shell's trap is set
+    process.kill(child.pid!, 'SIGTERM'); // this pid only, as a supervisor would
+    const result = await child;
+    expect(result.exitCode).toBe(5);
+    expect(String(result.stdout)).toBe('got-term');
+    await engine.gantry(['rm', 'proxied']);
+  });
+
   it('kills with a chosen signal, and restarts', async () => {
     await engine.gantry([
       'run',

@@ -57,16 +57,14 @@ int run_attach(const char *directory, const char *socket_name, bool tty, bool at
   sigset_t mask;
   sigemptyset(&mask);
   int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  if (!tty)
-    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-      sigaddset(&mask, forwarded[i]);
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+    sigaddset(&mask, forwarded[i]);
   sigaddset(&mask, SIGWINCH);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (tty && attach_stdin && isatty(0) && tcgetattr(0, &saved) == 0) {
     struct termios raw = saved;
-    cfmakeraw(&raw);
-    raw.c_oflag = saved.c_oflag;
+    cfmakeraw(&raw); /* output processing too, as docker: the container's pty already did it */
     tcsetattr(0, TCSADRAIN, &raw);
     raw_mode = true;
   }
@@ -92,7 +90,10 @@ int run_attach(const char *directory, const char *socket_name, bool tty, bool at
       while (read(sfd, &info, sizeof info) == sizeof info) {
         if (info.ssi_signo == SIGWINCH) {
           send_size(sock);
-        } else {
+        } else if (info.ssi_pid == (uint32_t)getppid()) {
+          /* Only what the CLI that started us passes on: it gets every signal meant for the
+           * session (Ctrl-C to the group, or a kill of its pid alone) and forwards each once;
+           * our own copy of a group-wide signal would deliver it twice. */
           char text[16];
           int len = snprintf(text, sizeof text, "%u", info.ssi_signo);
           write_frame(sock, FRAME_SIGNAL, text, (uint32_t)len);
