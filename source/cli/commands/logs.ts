@@ -24,7 +24,9 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const tailText = str(parsed.options, 'tail') ?? 'all';
+  // docker: a negative count means all of it.
+  const given = str(parsed.options, 'tail') ?? 'all';
+  const tailText = /^-\d+$/.test(given) ? 'all' : given;
   if (tailText !== 'all' && !/^\d+$/.test(tailText)) {
     throw new InvalidArgumentError(
       `invalid --tail ${JSON.stringify(tailText)}: give a number of lines or "all"`,

@@ -1,7 +1,7 @@
-import { num, type CommandSpec, type ParsedArgs } from '../args.js';
+import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { eachContainer } from './each-container.js';
-import { STOP_TIME_OPTION } from './stop.js';
+import { STOP_TIME_OPTION, stopTimeout } from './stop.js';
 
 export const spec: CommandSpec = {
   name: 'restart',
@@ -13,6 +13,6 @@ export const spec: CommandSpec = {
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
-  const timeout = num(parsed.options, 'time');
+  const timeout = stopTimeout(parsed);
   return eachContainer(parsed.args, context, (reference) => engine.restart(reference, timeout));
 }

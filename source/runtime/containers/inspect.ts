@@ -86,7 +86,12 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
       Data: {
         LowerDir: [...record.LayerDirs].reverse().join(':'),
         UpperDir: path.join(directory, 'upper'),
-        MergedDir: path.join(directory, 'merged'),
+        // The overlay is mounted only in the container's own mount namespace (a crash can leave
+        // no mount on the host); while it runs, its root is reachable from the host here.
+        MergedDir:
+          record.State.Pid > 0 && (record.State.Status === 'running' || record.State.Status === 'paused')
+            ? `/proc/${record.State.Pid}/root`
+            : path.join(directory, 'merged'),
         WorkDir: path.join(directory, 'work'),
       },
     },

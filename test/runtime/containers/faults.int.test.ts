@@ -59,6 +59,7 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
       [['run', '--env-file', '/tmp', 'demo', 'true'], /--env-file \/tmp: it is a directory/],
       [['run', '--stop-signal', 'FOO', 'demo', 'true'], /invalid signal "FOO"/],
       [['stop', '-t', 'soon', 'x'], /expected a number/],
+      [['stop', '-t', '-2', 'x'], /invalid --time -2: .* or -1 to wait for ever/],
       [['kill', '-s', 'SIGNOPE', 'x'], /invalid signal "SIGNOPE"/],
       [['run'], /requires at least 1 argument/],
     ];

@@ -130,7 +130,8 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
     ]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = Date.now();
-    await engine.gantry(['stop', 'polite']);
+    // -1: no limit (docker); the process ends on SIGTERM by itself.
+    await engine.gantry(['stop', '-t', '-1', 'polite']);
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await inspect('polite')).State.ExitCode).toBe(42);
     expect((await engine.gantry(['wait', 'polite'])).stdout.trim()).toBe('42');

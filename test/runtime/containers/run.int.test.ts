@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { engineForSuite, REPO, skipUnlessRoot } from '../../support/engine.js';
+import { engineForSuite, REPO, skipUnlessRoot, waitFor } from '../../support/engine.js';
 
 describe.skipIf(skipUnlessRoot)('gantry run', () => {
   const engine = engineForSuite('run');
@@ -122,6 +122,27 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
     const root = await engine.gantry(['run', '--rm', 'demo', 'sh', '-c', 'grep " / " /proc/self/mountinfo']);
     expect(root.stdout).toContain(' - overlay overlay ');
     await engine.gantry(['rm', 'writer']);
+    // While a container runs, MergedDir shows its merged root from the host, as docker's does.
+    await engine.gantry([
+      'run',
+      '-d',
+      '--name',
+      'merged',
+      'demo',
+      'sh',
+      '-c',
+      'echo live > /merged-file; sleep 100',
+    ]);
+    const running = JSON.parse((await engine.gantry(['inspect', 'merged'])).stdout)[0];
+    const merged = running.GraphDriver.Data.MergedDir as string;
+    await waitFor(
+      () => fs.existsSync(path.join(merged, 'merged-file')) || undefined,
+      5000,
+      'the file in MergedDir',
+    );
+    expect(fs.readFileSync(path.join(merged, 'merged-file'), 'utf8')).toBe('live\n');
+    expect(fs.existsSync(path.join(merged, 'bin', 'sh'))).toBe(true);
+    await engine.gantry(['rm', '-f', 'merged']);
   });
 
   it('runs in a pivoted root with no trace of the host filesystem', async () => {
