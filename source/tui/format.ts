@@ -106,3 +106,16 @@ export function tidyInstruction(createdBy: string | undefined): string {
     .replace(/\s+/g, ' ')
     .trim();
 }
+
+/**
+ * A log line as a terminal would leave it: escape sequences (colours, cursor moves) dropped, and
+ * for a line redrawn with carriage returns (progress bars) only what was drawn last.
+ */
+export function logLineText(raw: string): string {
+  const line = raw
+    .replace(/\r?\n$/, '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g, '');
+  const lastReturn = line.replace(/\r+$/, '').lastIndexOf('\r');
+  return (lastReturn >= 0 ? line.slice(lastReturn + 1) : line).replace(/\r/g, '');
+}

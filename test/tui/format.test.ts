@@ -3,6 +3,7 @@ import { fitCell, fitColumns } from '../../source/tui/components/column-fit.js';
 import { gaugeText } from '../../source/tui/components/Gauge.js';
 import { sparkline } from '../../source/tui/components/Sparkline.js';
 import {
+  logLineText,
   formatBytes,
   formatBytesInput,
   formatDuration,
@@ -63,5 +64,16 @@ describe('theme', () => {
     expect(detectBackground({ COLORFGBG: '15;0' })).toBe('dark');
     expect(createTheme('auto', { COLORFGBG: '0;15' }).warn).toBe('magenta');
     expect(createTheme('dark', {}).warn).toBe('yellow');
+  });
+});
+
+describe('log lines', () => {
+  it('shows what a terminal would: no escape sequences, the last redraw of a line', () => {
+    expect(logLineText('\u001b[31mRED\u001b[0m normal\n')).toBe('RED normal');
+    expect(logLineText('cr1\rCR2\n')).toBe('CR2');
+    expect(logLineText('10%\r50%\r100%\r\n')).toBe('100%');
+    expect(logLineText('windows line\r\n')).toBe('windows line');
+    expect(logLineText('\u001b]0;title\u0007prompt $ ')).toBe('prompt $ ');
+    expect(logLineText('tabs\tstay')).toBe('tabs\tstay');
   });
 });

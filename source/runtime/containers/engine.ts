@@ -609,13 +609,9 @@ export class Engine {
 
   async restart(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {
     const stopped = await this.stop(reference, timeoutSeconds);
-    await this.start(stopped.Id);
-    return this.withLock(stopped.Id, async () => {
-      const record = await this.containers.load(stopped.Id);
-      record.RestartCount += 1;
-      await this.containers.save(record);
-      return record;
-    });
+    const { record } = await this.start(stopped.Id);
+    // RestartCount counts restarts by a restart policy, as docker's; a manual one is not one.
+    return record;
   }
 
   async remove(reference: string, options: { force?: boolean } = {}): Promise<void> {

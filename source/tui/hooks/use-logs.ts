@@ -4,6 +4,7 @@
  */
 import { useEffect } from 'react';
 import { useTui } from '../context.js';
+import { logLineText } from '../format.js';
 import { describeError } from '../state/limit-definitions.js';
 import type { LogLine } from '../state/types.js';
 import { useTuiState } from './use-tui-state.js';
@@ -39,7 +40,7 @@ export function useLogs(): void {
           signal: controller.signal,
         })) {
           if (controller.signal.aborted) break;
-          batch.push({ time: entry.time, stream: entry.stream, text: entry.text.replace(/\n$/, '') });
+          batch.push({ time: entry.time, stream: entry.stream, text: logLineText(entry.text) });
           timer ??= setTimeout(flush, BATCH_MS);
         }
         flush();
