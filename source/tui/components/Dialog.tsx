@@ -6,10 +6,12 @@ import { useTui } from '../context.js';
 export interface DialogProps {
   /** Columns the dialog takes, its border included. */
   width: number;
+  /** No blank row above it (a short terminal). */
+  compact?: boolean;
   children: React.ReactNode;
 }
 
-export function Dialog({ width, children }: DialogProps) {
+export function Dialog({ width, compact = false, children }: DialogProps) {
   const { theme } = useTui();
   return (
     <Box
@@ -19,7 +21,8 @@ export function Dialog({ width, children }: DialogProps) {
       paddingX={1}
       width={width}
       alignSelf="center"
-      marginTop={1}
+      marginTop={compact ? 0 : 1}
+      flexShrink={0}
     >
       {children}
     </Box>

@@ -3,6 +3,7 @@ import { Text } from 'ink';
 import React from 'react';
 import { useTui } from '../context.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
+import { paneHeight } from '../state/layout.js';
 import type { TuiState } from '../state/types.js';
 import { Dialog } from './Dialog.js';
 import { TextField } from './TextField.js';
@@ -10,22 +11,36 @@ import { TextField } from './TextField.js';
 const selectForm = (state: TuiState) =>
   state.ui.overlay?.kind === 'form' ? state.ui.overlay.form : undefined;
 const selectColumns = (state: TuiState) => state.ui.size.columns;
+const selectRows = (state: TuiState) => state.ui.size.rows;
 
 export function NewContainerForm() {
   const { theme } = useTui();
   const form = useTuiState(selectForm);
   const columns = useTuiState(selectColumns);
+  const rows = useTuiState(selectRows);
   if (!form) return null;
   const width = Math.min(columns - 4, 76);
   const fieldWidth = width - 16;
+  // Every line is one row; on a short terminal the explanation and the spacing go first, then
+  // the hint, so the title and every field stay on screen.
+  const compact = paneHeight({ columns, rows }) - 3 < 1 + form.fields.length;
+  const room = paneHeight({ columns, rows }) - (compact ? 2 : 3); // the margin above, the border
+  const base = 1 + form.fields.length;
+  const showHint = room >= base + 1;
+  const showSpacing = room >= base + 3;
+  const showDescription = room >= base + 4;
   return (
-    <Dialog width={width + 2}>
-      <Text bold>
+    <Dialog width={width + 2} compact={compact}>
+      <Text bold wrap="truncate-end">
         {'Run a container from '}
         <Text color={theme.accent}>{form.imageLabel}</Text>
       </Text>
-      <Text dimColor>Started detached with a terminal (-dit): e opens a shell in it.</Text>
-      <Text> </Text>
+      {showDescription ? (
+        <Text dimColor wrap="truncate-end">
+          Started detached with a terminal (-dit): e opens a shell in it.
+        </Text>
+      ) : null}
+      {showSpacing ? <Text> </Text> : null}
       {form.fields.map((field, index) => (
         <Text key={field.name} wrap="truncate-end">
           <Text bold={index === form.focus} color={index === form.focus ? theme.accent : undefined}>
@@ -39,14 +54,14 @@ export function NewContainerForm() {
           />
         </Text>
       ))}
-      <Text> </Text>
+      {showSpacing ? <Text> </Text> : null}
       {form.error ? (
-        <Text color={theme.bad} wrap="wrap">{`✖ ${form.error}`}</Text>
-      ) : (
-        <Text dimColor>
+        <Text color={theme.bad} wrap={showSpacing ? 'wrap' : 'truncate-end'}>{`✖ ${form.error}`}</Text>
+      ) : showHint ? (
+        <Text dimColor wrap="truncate-end">
           {form.submitting ? 'creating and starting…' : 'Enter runs it · Tab/↓ next field · Esc cancels'}
         </Text>
-      )}
+      ) : null}
     </Dialog>
   );
 }

@@ -128,7 +128,7 @@ const LimitRow = memo(function LimitRow({
   const sparkWidth = Math.max(0, width - 2 - LABEL - 1 - VALUE - 1 - gaugeWidth - 1 - textWidth - 2);
   const editing = edit !== undefined;
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" flexShrink={0}>
       <Text wrap="truncate-end">
         <Text inverse={selected && !editing} bold={selected}>
           {`${selected ? '›' : ' '} ${definition.label.padEnd(LABEL)}`}
@@ -239,12 +239,17 @@ export function LimitsPane() {
   const active = isActive(container);
   const up = uptime(container, now);
   const height = paneHeight(size);
-  const used = 2 + LIMITS.length + (limits.edit ? 1 : 0);
+  // The edit line (two when it explains a refusal) goes under its row.
+  const editRows = limits.edit ? (limits.edit.error ? 2 : 1) : 0;
+  // On a short terminal the rows scroll with the cursor rather than being squeezed together.
+  const fit = Math.max(1, Math.min(LIMITS.length, height - 2 - editRows));
+  const first = Math.max(0, Math.min(limits.cursor - Math.floor(fit / 2), LIMITS.length - fit));
+  const used = 2 + fit + editRows;
   const room = height - used;
   const throttled = series?.throttledMsPerSecond;
   const oomKills = series?.oomKills ?? 0;
   return (
-    <Box flexDirection="column" height={height}>
+    <Box flexDirection="column" height={height} overflow="hidden">
       <Text wrap="truncate-end">
         {' Limits of '}
         <Text bold>{container.Name}</Text>
@@ -258,13 +263,13 @@ export function LimitsPane() {
         </Text>
       </Text>
       <Text bold wrap="truncate-end">{`  ${'LIMIT'.padEnd(LABEL)}${'VALUE'.padEnd(VALUE)} LIVE`}</Text>
-      {LIMITS.map((definition, index) => (
+      {LIMITS.slice(first, first + fit).map((definition, offset) => (
         <LimitRow
           key={definition.key}
           definition={definition}
           value={definition.display(resources)}
           figure={active ? liveFigure(definition, resources, series) : { text: '' }}
-          selected={index === limits.cursor}
+          selected={first + offset === limits.cursor}
           edit={limits.edit?.key === definition.key ? limits.edit : undefined}
           width={size.columns}
           theme={theme}
