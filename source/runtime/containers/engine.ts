@@ -310,7 +310,8 @@ export class Engine {
   }
 
   private async keepExitCode(record: ContainerRecord): Promise<void> {
-    if (record.State.FinishedAt === ZERO_TIME) return;
+    // Only --rm containers go without being asked to; `wait` on a removed one is an error.
+    if (!record.HostConfig.AutoRemove || record.State.FinishedAt === ZERO_TIME) return;
     const directory = path.dirname(this.exitCodeFile(record.Id));
     try {
       await fsp.mkdir(directory, { recursive: true });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot } from '../../support/engine.js';
+import { engineForSuite, skipUnlessRoot, waitFor } from '../../support/engine.js';
 import { makeTempDirectory, storeContent } from './support.js';
 
 interface ImageRow {
@@ -324,6 +324,25 @@ describe.skipIf(skipUnlessRoot)('gantry build', () => {
     expect(noContext.stderr).toContain('does not exist');
     const badArg = await engine.gantry(['build', '--network', 'bridge', context]);
     expect(badArg.stderr).toContain('accepted are none and host');
+  });
+
+  it('removes the step container a build killed with SIGKILL left behind, at the next build', async () => {
+    const killed = path.join(temp, 'killed');
+    fs.mkdirSync(killed);
+    fs.writeFileSync(path.join(killed, 'Containerfile'), 'FROM demo\nRUN sleep 30\n');
+    const build = engine.spawn(['build', '--no-cache', killed]);
+    const orphan = await waitFor(
+      async () => (await ok(['ps', '-aq', '--no-trunc'])).trim() || undefined,
+      20_000,
+      'the RUN step container',
+    );
+    process.kill(build.pid!, 'SIGKILL'); // the build process only, as kill -9 of it would
+    await build;
+    expect((await ok(['ps', '-aq', '--no-trunc'])).trim()).toBe(orphan);
+    fs.writeFileSync(path.join(killed, 'Containerfile'), 'FROM demo\nRUN true\n');
+    const id = (await ok(['build', '-q', killed])).trim();
+    expect(await ok(['ps', '-aq'])).toBe('');
+    await ok(['rmi', id]);
   });
 
   it('image prune removes dangling images and the layers only they used; -a removes every unused image', async () => {

@@ -33,7 +33,7 @@ import {
   type MetadataContext,
   type StageState,
 } from './metadata.js';
-import { runStep } from './run-step.js';
+import { runStep, sweepOrphanedStepContainers } from './run-step.js';
 import { expandWord } from './words.js';
 
 export const BUILD_HISTORY_COMMENT = 'gantry build';
@@ -171,6 +171,8 @@ export async function build(engine: Engine, options: BuildOptions): Promise<Buil
   const ignore = IgnoreMatcher.load(contextDirectory);
   const store = engine.images;
   const cache = new BuildCache(engine.layout);
+  // What a build killed with SIGKILL left: step containers nobody will remove otherwise.
+  await sweepOrphanedStepContainers(engine);
   const metadataContext: MetadataContext = {
     escape: containerfile.escape,
     buildArgs,

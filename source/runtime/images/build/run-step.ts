@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Engine } from '../../containers/engine.js';
+import { identify, isAlive } from '../../containers/process-identity.js';
 import type { ContainerRecord } from '../../containers/record.js';
 import { containerMountpoints } from '../diff/container.js';
 import type { ImageRecord, ImageRuntimeConfig } from '../types.js';
@@ -38,6 +39,31 @@ export interface RunStepResult {
  * Runs the step and hands its result to `use` while the container still exists (its upperdir
  * is read in place); the container is removed afterwards, also on failure.
  */
+/** Marks the containers of build steps. */
+export const BUILD_STEP_LABEL = 'io.gantry.build-step';
+/** The build process a step container belongs to ("pid:start time"), to tell orphans. */
+export const BUILDER_LABEL = 'io.gantry.builder';
+
+function builderIdentity(): string {
+  const self = identify(process.pid);
+  return self ? `${self.pid}:${self.startTime}` : '';
+}
+
+/**
+ * Removes the step containers of builds that ended without cleaning up (killed with SIGKILL):
+ * their builder process is gone. A running build's containers are left alone.
+ */
+export async function sweepOrphanedStepContainers(engine: Engine): Promise<void> {
+  const { records } = await engine.list({ all: true });
+  for (const record of records) {
+    const labels = record.Config.Labels ?? {};
+    if (labels[BUILD_STEP_LABEL] !== 'true') continue;
+    const [pid, startTime] = (labels[BUILDER_LABEL] ?? '').split(':').map(Number);
+    if (pid && startTime && isAlive({ pid, startTime })) continue;
+    await engine.remove(record.Id, { force: true }).catch(() => undefined);
+  }
+}
+
 export async function runStep<T>(
   engine: Engine,
   options: RunStepOptions,
@@ -62,7 +88,7 @@ export async function runStep<T>(
       ...(options.config.User ? { user: options.config.User } : {}),
       network: options.network,
       name: `gantry-build-${crypto.randomBytes(6).toString('hex')}`,
-      labels: { 'io.gantry.build-step': 'true' },
+      labels: { [BUILD_STEP_LABEL]: 'true', [BUILDER_LABEL]: builderIdentity() },
     },
     {
       record: baseRecord,
