@@ -84,6 +84,13 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
         placeholder: 'oci|oci-archive|docker-archive',
         description: 'Output format (default docker-archive, as docker save and podman save)',
       },
+      {
+        name: 'compression-format',
+        type: 'string',
+        placeholder: 'gzip',
+        description:
+          'Make every layer of an oci/oci-archive output gzip (for tools without zstd, such as umoci 0.4); default: as stored',
+      },
       { name: 'quiet', short: 'q', type: 'boolean', description: 'Print nothing on success' },
     ],
   },
@@ -289,10 +296,18 @@ export async function runImageCommand(
       return 0;
     }
     case 'export': {
-      const { exportImage, exportImageToStream, parseExportFormat, DEFAULT_EXPORT_FORMAT } =
-        await import('../../runtime/images/export/write.js');
+      const {
+        exportImage,
+        exportImageToStream,
+        parseExportCompression,
+        parseExportFormat,
+        DEFAULT_EXPORT_FORMAT,
+      } = await import('../../runtime/images/export/write.js');
       const formatOption = str(sub.options, 'format');
       const format = formatOption === undefined ? DEFAULT_EXPORT_FORMAT : parseExportFormat(formatOption);
+      const compression = str(sub.options, 'compression-format');
+      const exportOptions =
+        compression === undefined ? {} : { compression: parseExportCompression(compression) };
       if (sub.args[1] === '-') {
         // As docker save: the archive goes to stdout, but never onto a terminal.
         if (process.stdout.isTTY) {
@@ -304,11 +319,11 @@ export async function runImageCommand(
         const { PassThrough } = await import('node:stream');
         const output = new PassThrough({ highWaterMark: 1 << 20 });
         output.pipe(process.stdout, { end: false });
-        await exportImageToStream(engine.images, sub.args[0]!, output, format);
+        await exportImageToStream(engine.images, sub.args[0]!, output, format, exportOptions);
         if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
         return 0;
       }
-      const result = await exportImage(engine.images, sub.args[0]!, sub.args[1]!, format);
+      const result = await exportImage(engine.images, sub.args[0]!, sub.args[1]!, format, exportOptions);
       if (!bool(sub.options, 'quiet')) {
         write(
           context.stdout,

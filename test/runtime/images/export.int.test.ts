@@ -153,6 +153,21 @@ describe.skipIf(!canRun)('image export (read by skopeo, umoci and import)', () =
     expect(skopeoInspect(`docker-archive:${docker}`).Layers).toEqual([record!.layers[0]!.diffId]);
     const [again] = await freshStore().import(docker);
     expect(again!.id).toBe(record!.id);
+
+    // umoci 0.4 reads no zstd: with gzip compression it unpacks, and the image ID is the same.
+    const gzipLayout = output('zstd-as-gzip');
+    await expect(
+      exportImage(zstdStore, 'zstd/base:v1', output('no.tar'), 'docker-archive', { compression: 'gzip' }),
+    ).rejects.toThrow('--compression-format applies to oci and oci-archive outputs');
+    await exportImage(zstdStore, 'zstd/base:v1', gzipLayout, 'oci', { compression: 'gzip' });
+    expect(skopeoRawManifest(`oci:${gzipLayout}:v1`).layers[0]!.mediaType).toBe(
+      'application/vnd.oci.image.layer.v1.tar+gzip',
+    );
+    const bundle = output('zstd-as-gzip-bundle');
+    execFileSync('umoci', ['unpack', '--image', `${gzipLayout}:v1`, bundle], { stdio: 'pipe' });
+    expect(fs.existsSync(path.join(bundle, 'rootfs/bin/sh'))).toBe(true);
+    const [regzipped] = await freshStore().import(gzipLayout);
+    expect(regzipped!.id).toBe(record!.id);
   });
 
   it('rebuilds a layer whose blob is gone from its unpacked directory', async () => {

@@ -20,12 +20,13 @@ import fsp from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { hasCode, InvalidArgumentError, NotFoundError } from '../../errors.js';
-import { digestHex } from '../digest.js';
+import { digestHex, sha256Digest } from '../digest.js';
 import { hostPlatform } from '../import/platform.js';
 import { createDecompressor, detectCompression, readHead } from '../layer/compression.js';
 import { digestMismatch } from '../layer/ingest.js';
-import { MEDIA_TYPE } from '../media-types.js';
+import { MEDIA_TYPE, ociManifestBytes } from '../media-types.js';
 import { DEFAULT_REGISTRY, normalizeReference, parseReference } from '../reference.js';
 import type { ImageStore } from '../store.js';
 import { TarWriter } from '../tar/writer.js';
@@ -232,6 +233,76 @@ async function uncompressedLayer(
   return { file, size };
 }
 
+export interface ExportOptions {
+  compression?: ExportCompression;
+}
+
+function checkCompression(format: ExportFormat, options: ExportOptions): void {
+  if (options.compression !== undefined && format === 'docker-archive') {
+    throw new InvalidArgumentError('--compression-format applies to oci and oci-archive outputs', {
+      hint: 'docker-archive layers are always written uncompressed, as docker save does',
+    });
+  }
+}
+
+/** What `--compression-format` accepts: `gzip` makes every layer of an OCI output gzip. */
+export type ExportCompression = 'gzip';
+
+export function parseExportCompression(value: string): ExportCompression {
+  if (value === 'gzip') return value;
+  throw new InvalidArgumentError(`invalid --compression-format ${JSON.stringify(value)}: accepted: gzip`, {
+    hint: 'without the flag the layers are written as they are stored (gzip, zstd or plain)',
+  });
+}
+
+/**
+ * The content with every layer that is not gzip already (zstd, plain tar) gzip-compressed, for
+ * readers that know only gzip (umoci 0.4 has no zstd). The config, and so the image ID, stay;
+ * the manifest names the new blobs.
+ */
+async function withGzipLayers(content: ImageContent): Promise<ImageContent> {
+  const layers = [...content.layers];
+  let changed = false;
+  for (const [index, layer] of content.layers.entries()) {
+    const head = await readHead(layer.file, 0, 8);
+    if (detectCompression(head, `layer ${index + 1}`) === 'gzip') continue;
+    const tar = await uncompressedLayer(content, index);
+    const file = path.join(content.work.path, `layer-${index}.tar.gz`);
+    const hash = createHash('sha256');
+    let size = 0;
+    await pipeline(
+      fs.createReadStream(tar.file, { highWaterMark: 1 << 20 }),
+      zlib.createGzip({ level: 6, chunkSize: 128 * 1024 }),
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          hash.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      fs.createWriteStream(file, { flags: 'wx' }),
+    );
+    layers[index] = {
+      mediaType: MEDIA_TYPE.ociLayerGzip,
+      digest: `sha256:${hash.digest('hex')}`,
+      size,
+      file,
+      diffId: layer.diffId,
+    };
+    changed = true;
+  }
+  if (!changed) return content;
+  const manifest = ociManifestBytes(
+    { digest: content.config.digest, size: content.config.bytes.length },
+    layers,
+  );
+  return {
+    ...content,
+    layers,
+    manifest: { bytes: manifest, digest: sha256Digest(manifest), mediaType: MEDIA_TYPE.ociManifest },
+  };
+}
+
 async function writeDockerArchive(
   content: ImageContent,
   writer: TarWriter,
@@ -276,14 +347,17 @@ export async function exportImageToStream(
   reference: string,
   output: Writable,
   format: ExportFormat = DEFAULT_EXPORT_FORMAT,
+  options: ExportOptions = {},
 ): Promise<Omit<ExportResult, 'path'> & { path: '-' }> {
   if (format === 'oci') {
     throw new InvalidArgumentError('--format oci writes a directory, which cannot go to stdout', {
       hint: 'use --format oci-archive or docker-archive for stdout, or give a directory path',
     });
   }
-  const content = await openImageContent(store, reference);
+  checkCompression(format, options);
+  let content = await openImageContent(store, reference);
   try {
+    if (options.compression === 'gzip') content = await withGzipLayers(content);
     const name = exportName(reference, content.record.names);
     const writer = new TarWriter(output);
     if (format === 'oci-archive') await writeOciArchive(content, writer, name);
@@ -307,15 +381,18 @@ export async function exportImage(
   reference: string,
   destination: string,
   format: ExportFormat = DEFAULT_EXPORT_FORMAT,
+  options: ExportOptions = {},
 ): Promise<ExportResult> {
   const target = path.resolve(destination);
+  checkCompression(format, options);
   await checkDestination(target, format);
-  const content = await openImageContent(store, reference);
+  let content = await openImageContent(store, reference);
   const temporary = path.join(
     path.dirname(target),
     `.${path.basename(target)}.gantry-${randomBytes(6).toString('hex')}`,
   );
   try {
+    if (options.compression === 'gzip') content = await withGzipLayers(content);
     const name = exportName(reference, content.record.names);
     if (format === 'oci') {
       await writeOciDirectory(content, temporary, name);
