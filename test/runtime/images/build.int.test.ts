@@ -239,6 +239,8 @@ describe.skipIf(skipUnlessRoot)('gantry build', () => {
         'ADD bundle.tar.gz $TARGET/',
         'COPY --chown=nobody:nogroup --chmod=600 plain.txt /owned.txt',
         'ADD plain.txt /not-extracted.txt',
+        // A pattern that matches nothing is fine beside a source that gives something.
+        'COPY nomatch* plain.txt /both/',
       ].join('\n'),
     );
     const output = await ok([
@@ -271,9 +273,9 @@ describe.skipIf(skipUnlessRoot)('gantry build', () => {
         'added:1',
         'sh',
         '-c',
-        'cat /opt/bundle/inner/x.txt; stat -c "%u:%g %a" /owned.txt; cat /not-extracted.txt',
+        'cat /opt/bundle/inner/x.txt; stat -c "%u:%g %a" /owned.txt; cat /not-extracted.txt /both/plain.txt',
       ]),
-    ).toBe('from the archive\n65534:65534 600\nplain\n');
+    ).toBe('from the archive\n65534:65534 600\nplain\nplain\n');
   });
 
   it('refuses bad Containerfiles and failing steps clearly, leaving no image, layer, cache record or container', async () => {
@@ -300,6 +302,10 @@ describe.skipIf(skipUnlessRoot)('gantry build', () => {
       {
         file: 'FROM not-here:1\nRUN true\n',
         expected: [/FROM not-here:1: the image is not in the local store/, /hint: import it .* or pull it/],
+      },
+      {
+        file: 'FROM demo\nCOPY nomatch* alsonot* /x/\n',
+        expected: [/COPY nomatch\*: no file in the build context matches/],
       },
       {
         file: 'FROM demo\nCOPY missing.txt /\n',

@@ -202,6 +202,7 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
     chownText === undefined ? { uid: 0, gid: 0 } : resolveChown(chownText, context.stack, keyword);
 
   let contextList: string[] | undefined;
+  let unmatched: string | undefined;
   const resolved: Array<{ relative: string; host: string; stats: fs.Stats }> = [];
   for (const source of sources) {
     if (URL_SOURCE.test(source)) {
@@ -224,11 +225,8 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
       contextList ??= listContext(context);
       const regex = globRegex(relative);
       matches = contextList.filter((candidate) => regex.test(candidate));
-      if (matches.length === 0) {
-        throw new InvalidArgumentError(`${keyword} ${source}: no file in the build context matches`, {
-          hint: `the context is ${context.contextDirectory}; check the pattern and .dockerignore`,
-        });
-      }
+      // As BuildKit: a pattern may match nothing when another source gives something.
+      if (matches.length === 0) unmatched ??= source;
     } else {
       matches = [relative];
     }
@@ -259,6 +257,11 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
     }
   }
 
+  if (resolved.length === 0 && unmatched !== undefined) {
+    throw new InvalidArgumentError(`${keyword} ${unmatched}: no file in the build context matches`, {
+      hint: `the context is ${context.contextDirectory}; check the pattern and .dockerignore`,
+    });
+  }
   const intoDirectory = destinationText.endsWith('/') || destinationText.endsWith('/.');
   if (resolved.length > 1 && !intoDirectory) {
     throw new InvalidArgumentError(
