@@ -229,7 +229,9 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
   });
 
   it('pauses: a counter does not advance, the freezer is FROZEN, status paused everywhere', async () => {
-    const counter = 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done';
+    // Written aside and renamed, so a read never meets the file truncated (and frozen so).
+    const counter =
+      'i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.05; done';
     const id = await runDetached(engine, ['--name', 'counter', 'demo', 'sh', '-c', counter]);
     const countFile = path.join(engine.root, 'containers', id, 'upper', 'tmp', 'count');
     const count = () => Number(fs.readFileSync(countFile, 'utf8').trim() || '0');
