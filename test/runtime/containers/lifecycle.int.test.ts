@@ -259,7 +259,7 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
       'demo',
       'sh',
       '-c',
-      'sleep 0.5; exit 4',
+      'sleep 2; exit 4',
     ]);
     expect(started.exitCode, started.stderr).toBe(0);
     const waited = await engine.gantry(['wait', 'gone-soon']);
