@@ -173,7 +173,10 @@ export function imageRows(
       Layers: record.layers.length,
       Containers: containersByImage.get(record.id) ?? 0,
     };
-    const names = record.names.length > 0 ? record.names : ['<none>:<none>'];
+    // An image pulled by digest alone: its repositories with no tag, as docker lists it.
+    const digestOnly = [...new Set((record.digests ?? []).map((entry) => `${entry.split('@')[0]}:<none>`))];
+    const names =
+      record.names.length > 0 ? record.names : digestOnly.length > 0 ? digestOnly : ['<none>:<none>'];
     for (const name of names) {
       const colon = name.lastIndexOf(':');
       const slash = name.lastIndexOf('/');

@@ -78,7 +78,11 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   const platform = str(parsed.options, 'platform');
   const quiet = bool(parsed.options, 'quiet') || bool(parsed.options, 'json');
   const engine = await context.engine();
-  const before = new Set((await engine.images.list()).map((record) => record.id));
+  // "Up to date" as docker says it: the reference named this same image before the pull.
+  const before = await engine.images
+    .resolve(parsed.args[0]!)
+    .then((record) => record.id)
+    .catch(() => undefined);
   const progress = quiet ? undefined : new TransferProgress(context.stdout, 'pull');
   let result;
   try {
@@ -119,7 +123,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   write(context.stdout, `Digest: ${result.indexDigest ?? result.manifestDigest}`);
   write(
     context.stdout,
-    before.has(result.record.id)
+    before === result.record.id
       ? `Status: Image is up to date for ${label}`
       : `Status: Downloaded newer image for ${label}`,
   );

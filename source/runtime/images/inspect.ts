@@ -7,7 +7,16 @@ export function inspectImage(record: ImageRecord, config: OciImageConfig): Recor
   return {
     Id: record.id,
     RepoTags: record.names,
-    RepoDigests: [...new Set(record.names.map((name) => `${repository(name)}@${record.manifestDigest}`))],
+    // What a registry knows it by where a pull recorded it, else each name with the stored manifest.
+    RepoDigests: [
+      ...new Set([
+        ...(record.digests ?? []),
+        ...record.names
+          .map(repository)
+          .filter((name) => !(record.digests ?? []).some((entry) => entry.startsWith(`${name}@`)))
+          .map((name) => `${name}@${record.manifestDigest}`),
+      ]),
+    ],
     Created: config.created ?? record.created,
     Author: config.author ?? '',
     Config: config.config ?? {},

@@ -86,6 +86,9 @@ export function parseReference(input: string): ImageReference {
     (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase());
   if (firstIsRegistry) {
     if (!DOMAIN.test(first)) throw invalid(input, `"${first}" is not a valid registry host[:port]`);
+    const port = /:(\d+)$/.exec(first)?.[1];
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535))
+      throw invalid(input, `the port ${port} is out of range (1 to 65535)`);
     registry = LEGACY_REGISTRIES.has(first) ? DEFAULT_REGISTRY : first;
     components.shift();
   }

@@ -185,11 +185,18 @@ export class ImageStore {
     }
     const parsed = parseReference(reference);
     if (parsed.digest !== undefined) {
+      const pulledAs = (record: ImageRecord) =>
+        (record.digests ?? []).filter((entry) => entry.endsWith(`@${parsed.digest}`));
       const byDigest = records.filter(
-        (record) => record.manifestDigest === parsed.digest || record.id === parsed.digest,
+        (record) =>
+          record.manifestDigest === parsed.digest ||
+          record.id === parsed.digest ||
+          pulledAs(record).length > 0,
       );
-      const sameRepository = byDigest.find((record) =>
-        record.names.some((name) => parseReference(name).name === parsed.name),
+      const sameRepository = byDigest.find(
+        (record) =>
+          record.names.some((name) => parseReference(name).name === parsed.name) ||
+          pulledAs(record).some((entry) => entry === `${parsed.name}@${parsed.digest}`),
       );
       const record = sameRepository ?? byDigest[0];
       if (!record) throw notFound();
@@ -262,18 +269,30 @@ export class ImageStore {
     records: readonly ImageRecord[],
     target: ImageRecord,
     names: readonly string[],
+    digests: readonly string[] = [],
   ): Promise<void> {
     for (const other of records) {
       if (other.id === target.id) continue;
+      // A name, or an index digest pulled for another platform, moves to the newest image.
       const kept = other.names.filter((name) => !names.includes(name));
-      if (kept.length !== other.names.length) {
+      const keptDigests = other.digests?.filter((entry) => !digests.includes(entry));
+      if (kept.length !== other.names.length || keptDigests?.length !== other.digests?.length) {
         other.names = kept;
+        if (keptDigests && keptDigests.length > 0) other.digests = keptDigests;
+        else delete other.digests;
         await writeImageRecord(this.layout, other);
       }
     }
     const merged = [...new Set([...target.names, ...names])];
-    if (merged.length !== target.names.length || !(await exists(recordPath(this.layout, target.id)))) {
+    const mergedDigests = [...new Set([...(target.digests ?? []), ...digests])];
+    if (
+      merged.length !== target.names.length ||
+      mergedDigests.length !== (target.digests ?? []).length ||
+      !(await exists(recordPath(this.layout, target.id)))
+    ) {
       target.names = merged;
+      if (mergedDigests.length > 0) target.digests = mergedDigests;
+      else delete target.digests;
       await writeImageRecord(this.layout, target);
     }
   }
@@ -530,8 +549,8 @@ export class ImageStore {
       const results: ImageRecord[] = [];
       for (const record of prepared) {
         const current = records.find((existing) => existing.id === record.id);
-        const target = current ?? { ...record, names: [] };
-        await this.assignNames(records, target, record.names);
+        const target = current ?? { ...record, names: [], digests: [] };
+        await this.assignNames(records, target, record.names, record.digests ?? []);
         if (!current) records.push(target);
         results.push(target);
       }
@@ -623,7 +642,8 @@ export class ImageStore {
         const records = await listImageRecords(this.layout);
         const doomed: ImageRecord[] = [];
         for (const record of records) {
-          if (!options.all && record.names.length > 0) continue;
+          // Dangling: no name and no digest a registry knows it by (docker keeps those too).
+          if (!options.all && (record.names.length > 0 || (record.digests?.length ?? 0) > 0)) continue;
           if ((await this.imageUsers(record.id)).length > 0) continue;
           doomed.push(record);
         }

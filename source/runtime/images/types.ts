@@ -58,6 +58,12 @@ export interface ImageRecord {
   /** Repository tags, e.g. ["busybox:latest"]. */
   names: string[];
   manifestDigest: string;
+  /**
+   * What a registry knows this image by, as "repository@sha256:…" (docker's RepoDigests): the
+   * manifest and, for a multi-platform pull, the index it was picked from. An image pulled by
+   * digest alone has no name but these, and is not dangling.
+   */
+  digests?: string[];
   configDigest: string;
   /** Layers bottom first. */
   layers: LayerRecord[];

@@ -136,7 +136,9 @@ export function selectedImage(state: TuiState): ImageRecord | undefined {
 }
 
 export function imageLabel(record: ImageRecord): string {
-  return record.names[0] ?? record.id.replace(/^sha256:/, '').slice(0, 12);
+  return (
+    record.names[0] ?? record.digests?.[0]?.split('@')[0] ?? record.id.replace(/^sha256:/, '').slice(0, 12)
+  );
 }
 
 /** Every name of an image, for where all of them must be seen (one image, several tags). */

@@ -57,6 +57,8 @@ describe('parseReference', () => {
     ['a//b', /empty path component/],
     ['/abs', /empty path component/],
     ['has space', /whitespace/],
+    ['127.0.0.1:99999/app:1', /the port 99999 is out of range \(1 to 65535\)/],
+    ['localhost:0/app', /the port 0 is out of range/],
     ['busybox@sha256:abc', /malformed/],
     [`busybox@sha512:${'a'.repeat(128)}`, /algorithm "sha512" is not supported/],
     [`busybox@sha256:${'A'.repeat(64)}`, /malformed/],

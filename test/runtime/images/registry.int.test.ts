@@ -186,6 +186,17 @@ describe.skipIf(!canRun)('registry pull and push (docker-registry on 127.0.0.1)'
       resolved = await store.resolveForRun(other.record.id);
       expect(resolved.config.architecture).toBe(seeds.otherArchitecture);
 
+      // The index digest finds the image last pulled from it (it moves, as a tag does); each
+      // platform's manifest digest finds its own.
+      const repository = `${anonymous.host}/seed/multi`;
+      expect((await store.resolve(`${repository}@${host.indexDigest}`)).id).toBe(other.record.id);
+      expect((await store.resolve(`${repository}@${host.manifestDigest}`)).id).toBe(host.record.id);
+      expect((await store.resolve(`${repository}@${other.manifestDigest}`)).id).toBe(other.record.id);
+      expect(other.record.digests).toEqual([
+        `${repository}@${other.manifestDigest}`,
+        `${repository}@${host.indexDigest}`,
+      ]);
+
       const error = await pullImage(
         store,
         `${anonymous.host}/seed/multi:v1`,
@@ -272,6 +283,10 @@ describe.skipIf(!canRun)('registry pull and push (docker-registry on 127.0.0.1)'
       const result = await pullImage(store, reference, options());
       expect(result.name).toBeUndefined();
       expect(result.record.names).toEqual([]);
+      expect((await store.resolve(reference)).id).toBe(byTag.record.id);
+      // Not dangling: the digest names it, so prune keeps it, and inspect lists it.
+      expect(result.record.digests).toEqual([reference]);
+      expect((await store.prune()).deleted).toEqual([]);
       expect((await store.resolve(reference)).id).toBe(byTag.record.id);
       const wrong = `${anonymous.host}/seed/base@sha256:${'0'.repeat(64)}`;
       await expect(pullImage(store, wrong, options())).rejects.toThrow(NotFoundError);

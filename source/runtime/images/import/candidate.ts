@@ -29,6 +29,8 @@ export interface ImageCandidate {
   label: string;
   /** Names in familiar "name:tag" form. */
   names: string[];
+  /** "repository@sha256:…" references a registry knows it by (a pull's manifest and index). */
+  digests?: string[];
   /** The manifest as found; undefined when the format has none and the store writes one. */
   manifest: { bytes: Buffer; digest: string; mediaType: string } | undefined;
   config: { bytes: Buffer; digest: string; value: OciImageConfig };

@@ -74,6 +74,7 @@ export async function prepareImage(candidate: ImageCandidate, state: ImportState
   return {
     id: candidate.config.digest,
     names: candidate.names,
+    ...(candidate.digests && candidate.digests.length > 0 ? { digests: candidate.digests } : {}),
     manifestDigest: manifest.digest,
     configDigest: candidate.config.digest,
     layers,

@@ -257,9 +257,15 @@ export async function pullImage(
       });
       const name =
         reference.tag !== undefined ? formatReference({ ...reference, digest: undefined }) : undefined;
+      // What the registry knows it by: the manifest, and the index it was picked from.
+      const repository = formatReference({ ...reference, tag: undefined, digest: undefined });
+      const digests = [manifest.digest, ...(indexDigest ? [indexDigest] : [])].map(
+        (digest) => `${repository}@${digest}`,
+      );
       const candidate: ImageCandidate = {
         label: where,
         names: name === undefined ? [] : [name],
+        digests,
         manifest: { bytes: manifest.bytes, digest: manifest.digest, mediaType: manifest.mediaType },
         config: { bytes: configBytes, digest: document.config.digest, value: config },
         layers,
