@@ -246,7 +246,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'run': {
         const ignore = () => undefined;
         for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(signal, ignore);
-        return await runtime.run(id, { ...createOptions, detach: bool(parsed.options, 'detach') });
+        return await runtime.run(id, {
+          ...createOptions,
+          detach: bool(parsed.options, 'detach'),
+          keep: bool(parsed.options, 'keep'),
+        });
       }
       case 'list': {
         const states = await runtime.list();
@@ -274,7 +278,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     return 2;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // The shared argument parser names the docker-style CLI; this is gantry-oci.
+    const message = (error instanceof Error ? error.message : String(error)).replace(
+      /(["'])gantry /g,
+      '$1gantry-oci ',
+    );
     process.stderr.write(`gantry-oci: ${message}\n`);
     if (error instanceof GantryError && error.hint) process.stderr.write(`hint: ${error.hint}\n`);
     logError(logFile, logFormat, message);

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createCgroupManager, defaultDeviceRules } from '../cgroups/index.js';
 import type { CgroupManager, Resources } from '../cgroups/types.js';
 import { identify, isAlive, signalIdentity } from '../containers/process-identity.js';
+import { resolveUser } from '../containers/user.js';
 import type { ProcessIdentity } from '../containers/record.js';
 import { ConflictError, GantryError, hasCode, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { atomicWriteJson, FileLock, readJsonIfExists } from '../fsutil.js';
@@ -166,6 +167,28 @@ export async function runHook(stage: string, hook: OciHook, state: OciState): Pr
   }
 }
 
+/**
+ * As runc: a process without HOME in its environment gets its user's home from the root
+ * filesystem's /etc/passwd, or "/".
+ */
+function withDefaultHome(spec: OciSpec, bundle: string): void {
+  const proc = spec.process;
+  if (!proc || (proc.env ?? []).some((entry) => entry.startsWith('HOME='))) return;
+  const rootfs = path.resolve(bundle, spec.root?.path ?? 'rootfs');
+  let home = '/';
+  try {
+    // Only a plain file inside the root: a symlink could point at the host's.
+    const file = path.join(rootfs, 'etc', 'passwd');
+    if (!fs.lstatSync(path.join(rootfs, 'etc')).isDirectory() || !fs.lstatSync(file).isFile())
+      throw new Error();
+    const passwd = fs.readFileSync(file, 'utf8');
+    home = resolveUser(String(proc.user?.uid ?? 0), passwd, undefined).home || '/';
+  } catch {
+    // no passwd file, or no entry: "/"
+  }
+  proc.env = [...(proc.env ?? []), `HOME=${home}`];
+}
+
 export class OciRuntime {
   constructor(
     readonly root: string,
@@ -272,6 +295,12 @@ export class OciRuntime {
     this.validateId(id);
     const bundle = path.resolve(options.bundle);
     const spec = await this.readSpec(bundle);
+    if (options.consoleSocket && !spec.process?.terminal) {
+      throw new InvalidArgumentError(
+        '--console-socket was given but process.terminal is false: there is no pty to send',
+        { hint: 'set process.terminal to true in config.json, or leave out --console-socket' },
+      );
+    }
     if (spec.process?.terminal && !options.consoleSocket && !options.foreground) {
       throw new InvalidArgumentError(
         'process.terminal is true but no --console-socket was given; one is required to receive the pty',
@@ -286,14 +315,18 @@ export class OciRuntime {
       throw error;
     }
     const lock = (await FileLock.tryAcquire(path.join(dir, 'lock'), { wait: false }))!;
+    withDefaultHome(spec, bundle);
     const cgroupsPath = spec.linux?.cgroupsPath;
     const stored: StoredState = {
       id,
       bundle,
       created: new Date().toISOString(),
+      // The spec: an absolute path is relative to the cgroup root ("/x" is the root's child x),
+      // a relative one to the runtime's own parent.
       cgroupParent: cgroupsPath
-        ? path.posix.dirname(path.posix.join('/', cgroupsPath)).replace(/^\//, '') ||
-          this.options.cgroupParent
+        ? cgroupsPath.startsWith('/')
+          ? path.posix.dirname(path.posix.normalize(cgroupsPath)).replace(/^\//, '')
+          : path.posix.join(this.options.cgroupParent, path.posix.dirname(cgroupsPath)).replace(/\/\.$/, '')
         : this.options.cgroupParent,
       cgroupName: cgroupsPath ? path.posix.basename(cgroupsPath) : id,
       annotations: spec.annotations ?? {},
@@ -383,19 +416,36 @@ export class OciRuntime {
   }
 
   async kill(id: string, signal: string = 'SIGTERM', options: { all?: boolean } = {}): Promise<void> {
-    const number = parseSignal(signal);
+    // 0 checks that the process is there, as kill(2) and runc take it.
+    const number = signal === '0' ? 0 : parseSignal(signal);
     const state = await this.load(id);
     const status = this.status(state);
-    if (status !== 'created' && status !== 'running')
-      throw new ConflictError(`container ${id} is not running`);
+    // --all reaches what is left in the cgroup even after init ended (no pid namespace), as runc.
     if (options.all) {
-      for (const pid of await this.cgroup(state).pids()) {
-        const identity = identify(pid);
-        if (identity) this.signal(identity, number);
-      }
+      await this.signalCgroup(state, number);
       return;
     }
+    if (status !== 'created' && status !== 'running')
+      throw new ConflictError(`container ${id} is not running`);
     this.signal(state.init!, number);
+  }
+
+  /** Signals every process of the container's cgroup (its processes only: the cgroup is its own). */
+  private async signalCgroup(state: StoredState, signal: number): Promise<number> {
+    let count = 0;
+    for (const pid of await this.cgroup(state)
+      .pids()
+      .catch(() => [] as number[])) {
+      const identity = identify(pid);
+      if (identity && signalIdentity(identity, signal)) count += 1;
+    }
+    return count;
+  }
+
+  /** Kills whatever is left in the cgroup (a container without its own pid namespace) and waits. */
+  private async emptyCgroup(state: StoredState, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.signalCgroup(state, 9)) > 0 && Date.now() < deadline) await sleep(10);
   }
 
   private async waitStopped(state: StoredState, timeoutMs: number): Promise<boolean> {
@@ -425,6 +475,8 @@ export class OciRuntime {
       this.signal(state.init, 9);
       await this.waitStopped(state, 10_000);
     }
+    // Without a pid namespace the init's children outlive it: --force (and run) end them too.
+    if (options.force) await this.emptyCgroup(state, 10_000);
     const spec = await this.readSpec(state.bundle).catch(() => undefined);
     await this.cgroup(state).destroy();
     await fsp.rm(this.dir(id), { recursive: true, force: true });
@@ -438,7 +490,7 @@ export class OciRuntime {
   }
 
   /** create + start; in the foreground, waits and deletes, returning the container's status. */
-  async run(id: string, options: CreateOptions & { detach?: boolean }): Promise<number> {
+  async run(id: string, options: CreateOptions & { detach?: boolean; keep?: boolean }): Promise<number> {
     const { wait } = await this.create(id, { ...options, foreground: options.detach !== true });
     await this.start(id);
     if (!wait) return 0;
@@ -446,7 +498,9 @@ export class OciRuntime {
     const exit = await readJsonIfExists<{ error?: string }>(path.join(this.dir(id), 'exit.json')).catch(
       () => undefined,
     );
-    await this.delete(id, { force: true });
+    // --keep leaves the stopped container for `state` and `delete`, as runc's.
+    if (options.keep) await this.emptyCgroup(await this.load(id), 10_000);
+    else await this.delete(id, { force: true });
     if (exit?.error) throw new GantryError(decodeField(exit.error));
     return code;
   }

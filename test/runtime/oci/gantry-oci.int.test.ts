@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { cgroupDirectories, GANTRY_OCI, skipUnlessRoot, waitFor } from '../../support/engine.js';
 
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
@@ -172,6 +172,10 @@ describe.skipIf(skip)('gantry-oci', () => {
       'poststop',
     ]);
     for (const line of lines) expect(JSON.parse(line.slice(line.indexOf(' ') + 1)).id).toBe('hooked');
+    // In the container's own hooks the state has its pid, and createContainer sees "creating".
+    const inside = JSON.parse(lines[2]!.slice(lines[2]!.indexOf(' ') + 1)) as { status: string; pid: number };
+    expect(inside.status).toBe('creating');
+    expect(inside.pid).toBeGreaterThan(0);
     writeSpec((spec) => {
       spec.hooks = { createRuntime: [{ path: '/bin/false' }] };
     });
@@ -181,6 +185,94 @@ describe.skipIf(skip)('gantry-oci', () => {
     expect(fs.existsSync(path.join(stateRoot, 'badhook'))).toBe(false);
     writeSpec((spec) => {
       delete spec.hooks;
+    });
+  });
+
+  it('ends every process of a container without a pid namespace, and honours run --keep', async () => {
+    writeSpec((spec) => {
+      spec.linux.namespaces = spec.linux.namespaces.filter((ns: { type: string }) => ns.type !== 'pid');
+      spec.process.args = ['sh', '-c', 'sleep 1001 & sleep 1002 & wait'];
+    });
+    onTestFinished(() =>
+      writeSpec((spec) => {
+        if (!spec.linux.namespaces.some((ns: { type: string }) => ns.type === 'pid'))
+          spec.linux.namespaces.push({ type: 'pid' });
+      }),
+    );
+    expect((await oci('run', '-d', '--bundle', bundle, 'nopidns')).exitCode).toBe(0);
+    const cgroupProcs = () =>
+      cgroupDirectories(path.join(cgroupParent, 'nopidns'))
+        .map((dir) => path.join(dir, 'cgroup.procs'))
+        .filter((file) => fs.existsSync(file))
+        .flatMap((file) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean));
+    await waitFor(() => new Set(cgroupProcs()).size >= 3 || undefined, 5000, 'the shell and its two sleeps');
+    const deleted = await oci('delete', '--force', 'nopidns');
+    expect(deleted.exitCode, deleted.stderr).toBe(0);
+    expect(cgroupDirectories(path.join(cgroupParent, 'nopidns'))).toEqual([]);
+
+    // Foreground run: the shell's exit code at once, its background child ended with it.
+    writeSpec((spec) => {
+      spec.process.args = ['sh', '-c', 'sleep 30 & exit 4'];
+    });
+    const started = Date.now();
+    const ran = await oci('run', '--bundle', bundle, 'nopidns-run');
+    expect(ran.exitCode, ran.stderr).toBe(4);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(fs.existsSync(path.join(stateRoot, 'nopidns-run'))).toBe(false);
+
+    writeSpec((spec) => {
+      spec.linux.namespaces.push({ type: 'pid' });
+      spec.process.args = ['true'];
+    });
+    expect((await oci('run', '--keep', '--bundle', bundle, 'kept')).exitCode).toBe(0);
+    expect(JSON.parse((await oci('state', 'kept')).stdout).status).toBe('stopped');
+    expect((await oci('delete', 'kept')).exitCode).toBe(0);
+  });
+
+  it('takes runc details: kill 0, TERM to a created container, HOME, a missing cwd, top-level cgroupsPath', async () => {
+    const name = `gantry-test-oci-top-${process.pid}`;
+    writeSpec((spec) => {
+      spec.process.args = ['sh', '-c', 'echo "$HOME $(pwd)"'];
+      spec.process.cwd = '/made/for/it';
+      spec.linux.cgroupsPath = `/${name}`;
+    });
+    onTestFinished(() =>
+      writeSpec((spec) => {
+        spec.process.cwd = '/';
+        delete spec.linux.cgroupsPath;
+      }),
+    );
+    const created = await oci('create', '--bundle', bundle, 'details');
+    expect(created.exitCode, created.stderr).toBe(0);
+    // An absolute cgroupsPath is a child of the cgroup root, as the spec says.
+    expect(cgroupDirectories(name).length).toBeGreaterThan(0);
+    expect((await oci('kill', 'details', '0')).exitCode).toBe(0);
+    expect((await oci('kill', 'details', 'TERM')).exitCode).toBe(0);
+    await waitFor(
+      async () => JSON.parse((await oci('state', 'details')).stdout).status === 'stopped' || undefined,
+      5000,
+      'TERM to end the created container',
+    );
+    expect((await oci('delete', 'details')).exitCode).toBe(0);
+    expect(cgroupDirectories(name)).toEqual([]);
+    writeSpec((spec) => {
+      delete spec.linux.cgroupsPath;
+    });
+    const ran = await oci('run', '--bundle', bundle, 'details-run');
+    expect(ran.stdout).toBe('/ /made/for/it\n');
+    const socket = await oci(
+      'create',
+      '--console-socket',
+      path.join(base, 'no.sock'),
+      '--bundle',
+      bundle,
+      'nosock',
+    );
+    expect(socket.exitCode).not.toBe(0);
+    expect(socket.stderr).toContain('process.terminal is false');
+    expect(fs.existsSync(path.join(stateRoot, 'nosock'))).toBe(false);
+    writeSpec((spec) => {
+      spec.process.cwd = '/';
     });
   });
 

@@ -187,7 +187,8 @@ static char *resolve_executable(const struct plan *plan, int *err) {
  * filter if it must go first, the ids and capabilities, then the executable, looked up as the
  * user who will run it. A failure here is a failure to create. */
 char *prepare_process(const struct plan *plan, int report_fd) {
-  if (plan->cwd && chdir(plan->cwd) < 0) {
+  /* A working directory the image does not have is made, as runc and docker do. */
+  if (plan->cwd && chdir(plan->cwd) < 0 && (errno != ENOENT || make_directories(plan->cwd) < 0 || chdir(plan->cwd) < 0)) {
     int err = errno;
     die("chdir to the working directory `%s`: %s (%s)", plan->cwd, errno_name(err), strerror(err));
   }
@@ -217,8 +218,39 @@ void exec_process(const struct plan *plan, const char *path, int report_fd) {
   _exit(err == ENOENT ? 127 : 126);
 }
 
+/* The state a hook run in the container gets: the spec wants the container's pid whenever the
+ * status is creating or created; TypeScript wrote the state before there was one. */
+static char *state_for_hook(const char *state_json, const char *status) {
+  if (!state_json)
+    return NULL;
+  char pid_text[32], status_text[64];
+  snprintf(pid_text, sizeof pid_text, "\"pid\":%d", (int)getpid());
+  snprintf(status_text, sizeof status_text, "\"status\":\"%s\"", status);
+  const char *pid_at = strstr(state_json, "\"pid\":0");
+  const char *status_at = strstr(state_json, "\"status\":\"created\"");
+  size_t size = strlen(state_json) + sizeof pid_text + sizeof status_text + 1;
+  char *out = xmalloc(size), *w = out;
+  for (const char *r = state_json; *r;) {
+    if (r == pid_at) {
+      w += sprintf(w, "%s", pid_text);
+      r += strlen("\"pid\":0");
+    } else if (r == status_at) {
+      w += sprintf(w, "%s", status_text);
+      r += strlen("\"status\":\"created\"");
+    } else {
+      *w++ = *r++;
+    }
+  }
+  *w = 0;
+  return out;
+}
+
 /* Runs one OCI hook with the container state on stdin, killing it after its timeout. */
 int run_hook(const struct hook_entry *hook, const char *state_json) {
+  /* createContainer runs while the container is being created, startContainer once it is. */
+  char *hook_state = state_for_hook(state_json, strcmp(hook->stage, "createContainer") ? "created" : "creating");
+  if (hook_state)
+    state_json = hook_state;
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0)
     return -1;

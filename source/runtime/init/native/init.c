@@ -85,9 +85,17 @@ static void open_pty(const struct plan *plan, int sync) {
 }
 
 static void container_main(struct plan *plan, int sync, struct child_io *io) __attribute__((noreturn));
+/* As PID 1 of its namespace the process would ignore signals it has no handler for: until the
+ * exec (which resets handlers), the usual terminating signals end it, so `kill` of a created
+ * container works as with runc. */
+static void end_on_signal(int signal_number) { _exit(128 + signal_number); }
+
 static void container_main(struct plan *plan, int sync, struct child_io *io) {
   set_error_channel(sync, "error");
   close(SYNC_FD);
+  int ending[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
+  for (size_t i = 0; i < sizeof ending / sizeof ending[0]; i++)
+    signal(ending[i], end_on_signal);
   expect_go(sync);
 
   bool user_joined = false;

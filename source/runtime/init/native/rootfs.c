@@ -261,6 +261,13 @@ void pivot_into_rootfs(const struct plan *plan) {
 }
 
 void finish_rootfs(const struct plan *plan) {
+  /* A working directory the image lacks is made now, before the root may turn read-only (runc
+   * does the same); prepare_process only enters it. */
+  struct stat cwd_stat;
+  if (plan->cwd && stat(plan->cwd, &cwd_stat) < 0 && errno == ENOENT && make_directories(plan->cwd) < 0) {
+    int err = errno;
+    die("create the working directory `%s`: %s (%s)", plan->cwd, errno_name(err), strerror(err));
+  }
   for (size_t i = 0; i < plan->sysctl_keys.len; i++) {
     char path[512];
     snprintf(path, sizeof path, "/proc/sys/%s", plan->sysctl_keys.items[i]);

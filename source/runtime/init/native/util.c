@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -289,4 +290,23 @@ void close_descriptors_from(int low, bool cloexec) {
       close(fd);
   }
   closedir(dir);
+}
+
+/* mkdir -p with mode 0755 for an absolute path; -1 with errno on failure. */
+int make_directories(const char *path) {
+  char buffer[4096];
+  if (strlen(path) >= sizeof buffer) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  strcpy(buffer, path);
+  for (char *slash = strchr(buffer + 1, '/');; slash = strchr(slash + 1, '/')) {
+    if (slash)
+      *slash = 0;
+    if (mkdir(buffer, 0755) < 0 && errno != EEXIST)
+      return -1;
+    if (!slash)
+      return 0;
+    *slash = '/';
+  }
 }
