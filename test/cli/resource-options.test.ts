@@ -304,6 +304,17 @@ describe('update merges a change into the stored limits', () => {
     });
   });
 
+  it('takes 0 as "unchanged" for memory, CPU and weight values, as docker update does', () => {
+    const stored = { memory: 64 * MiB, memoryReservation: 10 * MiB, cpuQuota: 50_000, cpuPeriod: 100_000 };
+    expect(
+      mergeResources(stored, { memory: 0, memoryReservation: 0, cpuQuota: 0, cpuPeriod: 0, cpuShares: 0 }),
+    ).toEqual(stored);
+    expect(mergeResources(stored, { memory: -1, memorySwap: -1 })).toMatchObject({
+      memory: -1,
+      memorySwap: -1,
+    });
+  });
+
   it('lifts memory+swap with the memory limit when no swap is given, as the driver does', () => {
     expect(mergeResources({ memory: 32 * MiB, memorySwap: 64 * MiB }, { memory: -1 })).toEqual({
       memory: -1,

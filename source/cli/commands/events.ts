@@ -19,7 +19,8 @@ export const spec: CommandSpec = {
       name: 'filter',
       short: 'f',
       type: 'list',
-      description: 'Only events that match: container=NAME|ID, event=ACTION (repeat to widen)',
+      description:
+        'Only events that match: container=NAME|ID, event=ACTION, type=container (repeat to widen)',
     },
   ],
 };
@@ -47,11 +48,40 @@ function matcher(filters: readonly string[]): (event: EngineEvent) => boolean {
     }
     if (key === 'container') containers.push(value);
     else if (key === 'event') actions.push(value);
-    else throw new UsageError(`invalid filter key ${JSON.stringify(key)}: accepted are container and event`);
+    else if (key === 'type') {
+      // Every event here is a container's.
+      if (value !== 'container')
+        throw new UsageError(`invalid filter ${JSON.stringify(filter)}: only container events exist here`);
+    } else
+      throw new UsageError(
+        `invalid filter key ${JSON.stringify(key)}: accepted are container, event and type`,
+      );
   }
   return (event) =>
     (containers.length === 0 || containers.some((c) => c === event.name || event.id.startsWith(c))) &&
     (actions.length === 0 || actions.includes(event.action));
+}
+
+/**
+ * What a --format template sees: the event as --json prints it, plus docker's field names
+ * (`.Action`, `.Actor.Attributes.name`, `.ID`, `.Status`, `.Type`, `.From`, `.Time`,
+ * `.TimeNano`), so docker's templates work unchanged.
+ */
+export function templateEvent(event: EngineEvent): Record<string, unknown> {
+  const attributes = event.attributes ?? {};
+  return {
+    ...event,
+    attributes,
+    Type: event.type,
+    Action: event.action,
+    Status: event.action,
+    ID: event.id,
+    id: event.id,
+    From: attributes.image ?? '',
+    Actor: { ID: event.id, Attributes: attributes },
+    Time: Math.floor(event.time / 1000),
+    TimeNano: event.time * 1_000_000,
+  };
 }
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
@@ -69,7 +99,14 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       if (!matches(event)) continue;
       if (json) write(context.stdout, JSON.stringify(event));
       else if (format !== undefined)
-        write(context.stdout, format === 'json' ? JSON.stringify(event) : renderTemplate(format, event));
+        // Attributes differ between actions (exitCode only on die): a missing one is <no value>,
+        // as in docker's templates, never the end of the stream.
+        write(
+          context.stdout,
+          format === 'json'
+            ? JSON.stringify(event)
+            : renderTemplate(format, templateEvent(event), { missing: 'no-value' }),
+        );
       else write(context.stdout, eventLine(event));
     }
   } finally {

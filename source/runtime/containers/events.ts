@@ -330,7 +330,11 @@ class ContainerEventStream {
     if (!record) {
       // A directory without state.json is a create in progress; without the directory, gone.
       if (!entry || exists) return;
-      if (LIVE.has(entry.status)) this.event(id, entry, 'die', Date.now());
+      if (LIVE.has(entry.status)) {
+        // Removed before we saw it end (--rm): its code is in the engine's exit code cache.
+        const code = this.keptExitCode(id);
+        this.event(id, entry, 'die', Date.now(), code === undefined ? undefined : { exitCode: code });
+      }
       this.event(id, entry, 'destroy', Date.now());
       this.known.delete(id);
       return;
@@ -351,6 +355,18 @@ class ContainerEventStream {
     if (resources !== entry.resources) {
       entry.resources = resources;
       this.event(id, entry, 'update', Date.now());
+    }
+  }
+
+  private keptExitCode(id: string): string | undefined {
+    try {
+      const text = fs.readFileSync(
+        path.join(path.dirname(this.deps.containersDir), 'exit-codes', id),
+        'utf8',
+      );
+      return /^-?\d+$/.test(text.trim()) ? text.trim() : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -57,6 +57,28 @@ describe.skipIf(skipUnlessV1Root)('stats and events', () => {
     );
   });
 
+  it("formats events with docker's template fields, a missing attribute as <no value>", async () => {
+    const child = engine.spawn(
+      [
+        'events',
+        '--filter',
+        'type=container',
+        '--format',
+        '{{.Action}} {{.Actor.Attributes.name}} {{.action}} exit={{.attributes.exitCode}}',
+      ],
+      { stdin: 'ignore' },
+    );
+    await sleep(500);
+    await engine.gantry(['run', '--rm', '--name', 'formatted', 'demo', 'sh', '-c', 'exit 3']);
+    await sleep(500);
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    const lines = String(result.stdout).trim().split('\n');
+    expect(lines).toContain('create formatted create exit=<no value>');
+    expect(lines).toContain('die formatted die exit=3');
+  });
+
   it("shows docker's columns and the extra figures in --json", async () => {
     await runDetached(engine, [
       '--name',
