@@ -176,11 +176,17 @@ const throttles: Validator = (r) => {
   return undefined;
 };
 
+/** The kernel's PID_MAX_LIMIT: pids.max takes nothing above it. */
+export const PIDS_MAX = 4_194_304;
+
 const pids: Validator = (r) => {
-  if (r.pidsLimit === undefined || r.pidsLimit >= -1) return undefined;
+  if (r.pidsLimit === undefined || (r.pidsLimit >= -1 && r.pidsLimit <= PIDS_MAX)) return undefined;
   return {
-    message: `pids limit ${r.pidsLimit} is negative`,
-    hint: 'give a number of processes, or 0 / -1 for no limit',
+    message:
+      r.pidsLimit < -1
+        ? `pids limit ${r.pidsLimit} is negative`
+        : `pids limit ${r.pidsLimit} is above the kernel's maximum of ${PIDS_MAX}`,
+    hint: `give a number of processes up to ${PIDS_MAX}, or 0 / -1 for no limit`,
   };
 };
 

@@ -262,7 +262,10 @@ export function buildRecord(
     );
   }
   const mounts = (options.volumes ?? []).map(parseVolume);
-  const ulimits = (options.ulimits ?? []).map(parseUlimit);
+  // A name given twice: the last one counts, as with docker.
+  const ulimits = [
+    ...new Map((options.ulimits ?? []).map(parseUlimit).map((ulimit) => [ulimit.Name, ulimit])).values(),
+  ];
   const security = parseSecurityOptions(options.securityOpt ?? []);
   capabilitySet(options.capAdd ?? [], options.capDrop ?? [], options.privileged ?? false); // validates names
   const { resources, devices, deviceCgroupRules } = containerResources(options);

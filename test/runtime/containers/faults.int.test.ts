@@ -58,6 +58,7 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
       ],
       [['run', '--env-file', '/tmp', 'demo', 'true'], /--env-file \/tmp: it is a directory/],
       [['run', '--stop-signal', 'FOO', 'demo', 'true'], /invalid signal "FOO"/],
+      [['create', '--pids-limit', '5000000', 'demo', 'true'], /above the kernel's maximum of 4194304/],
       [['stop', '-t', 'soon', 'x'], /expected a number/],
       [['stop', '-t', '-2', 'x'], /invalid --time -2: .* or -1 to wait for ever/],
       [['kill', '-s', 'SIGNOPE', 'x'], /invalid signal "SIGNOPE"/],

@@ -371,6 +371,9 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
       'run',
       '--rm',
       '--ulimit',
+      'nofile=100:200',
+      // The same name again: the last one counts, as with docker.
+      '--ulimit',
       'nofile=512:1024',
       'demo',
       'sh',
