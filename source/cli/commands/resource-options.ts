@@ -84,6 +84,12 @@ export const RESOURCE_OPTIONS: OptionSpec[] = [
   },
   { name: 'oom-kill-disable', type: 'boolean', description: 'Disable OOM Killer' },
   {
+    name: 'memory-swappiness',
+    type: 'string',
+    placeholder: '0-100',
+    description: 'Tune container memory swappiness (0 to 100; -1 keeps the host default; cgroup v1)',
+  },
+  {
     name: 'cpu-shares',
     short: 'c',
     type: 'string',
@@ -246,6 +252,15 @@ export function resourcesFromOptions(
   if (kernel !== undefined) resources.kernelMemory = parseMemoryLimit(kernel, '--kernel-memory');
   if (!settings.update && options['oom-kill-disable'] !== undefined)
     resources.oomKillDisable = bool(options, 'oom-kill-disable');
+  const swappiness = given('memory-swappiness');
+  if (swappiness !== undefined) {
+    if (!/^-?\d+$/.test(swappiness.trim()))
+      throw new InvalidArgumentError(
+        `invalid --memory-swappiness ${JSON.stringify(swappiness)}: give a whole number from 0 to 100, or -1`,
+      );
+    const value = Number(swappiness);
+    if (value !== -1) resources.memorySwappiness = value;
+  }
 
   const shares = given('cpu-shares');
   if (shares !== undefined) {

@@ -45,6 +45,8 @@ export interface Resources {
   kernelMemory?: number;
   /** --oom-kill-disable */
   oomKillDisable?: boolean;
+  /** --memory-swappiness: 0-100, how readily the kernel swaps this cgroup's memory (v1 only). */
+  memorySwappiness?: number;
   /** --cpu-shares (v1 shares; v2 weight via the standard conversion). */
   cpuShares?: number;
   /** --cpu-period in microseconds. */

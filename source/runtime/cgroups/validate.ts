@@ -36,6 +36,7 @@ const integers: Validator = (resources) => {
     'blkioWeight',
     'pidsLimit',
     'netClsClassid',
+    'memorySwappiness',
   ] as const) {
     if (!isInteger(resources[key])) {
       return { message: `${key} must be a whole number, got ${resources[key]}` };
@@ -48,6 +49,14 @@ function byteLimit(name: string, value: number | undefined): Problem | undefined
   if (value === undefined || value >= 0 || value === -1) return undefined;
   return { message: `${name} ${value} is negative`, hint: 'give a size in bytes, or -1 for no limit' };
 }
+
+const swappiness: Validator = (r) =>
+  r.memorySwappiness === undefined || (r.memorySwappiness >= 0 && r.memorySwappiness <= 100)
+    ? undefined
+    : {
+        message: `memory swappiness ${r.memorySwappiness} is out of range`,
+        hint: 'give 0 to 100 (0: swap as little as possible), or -1 for the host default',
+      };
 
 const memoryLimits: Validator = (r) =>
   byteLimit('memory limit', r.memory) ??
@@ -253,6 +262,7 @@ const hugepages: Validator = (r) => {
 export const resourceValidators: ReadonlyArray<[string, Validator]> = [
   ['integers', integers],
   ['memoryLimits', memoryLimits],
+  ['swappiness', swappiness],
   ['swapNeedsMemory', swapNeedsMemory],
   ['swapAtLeastMemory', swapAtLeastMemory],
   ['reservationBelowMemory', reservationBelowMemory],

@@ -15,6 +15,8 @@ function resourceFields(resources: Resources): Record<string, unknown> {
     MemoryHigh: resources.memoryHigh ?? 0,
     KernelMemory: resources.kernelMemory ?? 0,
     OomKillDisable: resources.oomKillDisable ?? false,
+    // docker shows null when it was not given.
+    MemorySwappiness: resources.memorySwappiness ?? null,
     CpuShares: resources.cpuShares ?? 0,
     CpuPeriod: period,
     CpuQuota: quota,

@@ -84,6 +84,7 @@ function resourcesFromLinux(resources: OciLinuxResources | undefined): Resources
   if (memory?.swap !== undefined) result.memorySwap = memory.swap;
   if (memory?.kernel !== undefined) result.kernelMemory = memory.kernel;
   if (memory?.disableOOMKiller !== undefined) result.oomKillDisable = memory.disableOOMKiller;
+  if (memory?.swappiness !== undefined) result.memorySwappiness = memory.swappiness;
   const cpu = resources.cpu;
   if (cpu?.shares !== undefined) result.cpuShares = cpu.shares;
   if (cpu?.quota !== undefined) result.cpuQuota = cpu.quota;

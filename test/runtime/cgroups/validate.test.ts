@@ -44,6 +44,7 @@ describe('validateResources', () => {
     [{ blkioWeight: 5 }, /out of range/],
     [{ pidsLimit: -3 }, /negative/],
     [{ pidsLimit: 5_000_000 }, /above the kernel's maximum of 4194304/],
+    [{ memorySwappiness: 101 }, /memory swappiness 101 is out of range/],
     [{ devices: [{ allow: true, type: 'c' as const, major: 1, minor: 3, access: 'rwx' }] }, /access/],
     [{ netPrioIfpriomap: { 'bad name': 1 } }, /interface/],
     [{ hugepageLimits: { '2M': 1 } }, /hugepage size/],

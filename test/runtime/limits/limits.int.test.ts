@@ -42,6 +42,8 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
       '--memory-swap',
       '128m',
       '--oom-kill-disable',
+      '--memory-swappiness',
+      '10',
       '-c',
       '512',
       '--cpu-quota',
@@ -65,6 +67,7 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
     expect(cgroupFile(engine, 'memory', id, 'memory.soft_limit_in_bytes')).toBe(String(32 * MiB));
     expect(cgroupFile(engine, 'memory', id, 'memory.memsw.limit_in_bytes')).toBe(String(128 * MiB));
     expect(cgroupFile(engine, 'memory', id, 'memory.oom_control')).toContain('oom_kill_disable 1');
+    expect(cgroupFile(engine, 'memory', id, 'memory.swappiness')).toBe('10');
     expect(cgroupFile(engine, 'cpu', id, 'cpu.shares')).toBe('512');
     expect(cgroupFile(engine, 'cpu', id, 'cpu.cfs_quota_us')).toBe('30000');
     expect(cgroupFile(engine, 'cpu', id, 'cpu.cfs_period_us')).toBe('60000');

@@ -144,7 +144,8 @@ export const memoryController: V1ResourceController = {
     has(r.memorySwap) ||
     has(r.memoryReservation) ||
     has(r.kernelMemory) ||
-    has(r.oomKillDisable),
+    has(r.oomKillDisable) ||
+    has(r.memorySwappiness),
 
   async apply(context, r) {
     const { dir, fs: cgroupFs } = context;
@@ -183,6 +184,11 @@ export const memoryController: V1ResourceController = {
       });
     }
     if (r.kernelMemory !== undefined && r.kernelMemory !== 0) await setKernelMemory(context, r.kernelMemory);
+    if (r.memorySwappiness !== undefined) {
+      await context.journal.write(path.join(dir, 'memory.swappiness'), String(r.memorySwappiness), {
+        what: `memory swappiness ${r.memorySwappiness}`,
+      });
+    }
     if (r.oomKillDisable !== undefined) {
       const file = path.join(dir, 'memory.oom_control');
       const current = parseKeyValues(await cgroupFs.readFile(file)).get('oom_kill_disable') ?? 0;

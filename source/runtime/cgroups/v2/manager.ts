@@ -104,6 +104,11 @@ export class V2CgroupManager implements CgroupManager {
         },
       );
     }
+    if (resources.memorySwappiness !== undefined) {
+      throw new UnsupportedError('cgroup v2 has no per-cgroup swappiness (--memory-swappiness)', {
+        hint: 'drop --memory-swappiness; limit swap with --memory-swap instead',
+      });
+    }
     if (resources.oomKillDisable === true) {
       throw new UnsupportedError(
         'cgroup v2 cannot disable the OOM killer for a cgroup (--oom-kill-disable)',

@@ -256,6 +256,7 @@ describe('v2 manager: what v2 cannot do', () => {
     );
     await expect(manager.create({ netPrioIfpriomap: { eth0: 1 } })).rejects.toThrow(UnsupportedError);
     await expect(manager.create({ kernelMemory: 64 * MiB })).rejects.toThrow(/kernel-memory/);
+    await expect(manager.create({ memorySwappiness: 10 })).rejects.toThrow(/no per-cgroup swappiness/);
     await expect(manager.create({ oomKillDisable: true })).rejects.toThrow(/OOM killer/);
     expect(fake.writes).toEqual([]);
     expect(await manager.exists()).toBe(false);
