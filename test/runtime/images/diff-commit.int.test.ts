@@ -177,6 +177,11 @@ describe.skipIf(skipUnlessRoot)('gantry diff and commit', () => {
     const badChange = await engine.gantry(['commit', '-c', 'RUN rm -rf /', 'changes', 'x:1']);
     expect(badChange.exitCode).not.toBe(0);
     expect(badChange.stderr).toContain('RUN cannot be changed by commit');
+    // An unknown instruction is told what commit takes, not every Containerfile instruction.
+    const unknown = await engine.gantry(['commit', '-c', 'BOGUS x', 'changes', 'x:1']);
+    expect(unknown.stderr).toContain('unknown instruction "BOGUS"');
+    expect(unknown.stderr).toContain('hint: accepted: CMD, ENTRYPOINT');
+    expect(unknown.stderr).not.toContain('FROM');
     expect(badChange.stderr).toContain('hint: accepted: CMD, ENTRYPOINT, ENV');
     const badName = await engine.gantry(['commit', 'changes', 'Bad Name']);
     expect(badName.exitCode).not.toBe(0);

@@ -260,7 +260,8 @@ export function parseChange(text: string, accepted: readonly Keyword[]): Instruc
     throw new InvalidArgumentError(
       `invalid --change ${JSON.stringify(text)}: ${error.message.replace(/^--change:\d+: /, '')}`,
       {
-        hint: error.hint,
+        // The parser lists every Containerfile instruction; commit takes fewer.
+        hint: `accepted: ${accepted.join(', ')}`,
         cause: error,
       },
     );
