@@ -316,9 +316,15 @@ export class Engine {
     try {
       await fsp.mkdir(directory, { recursive: true });
       await fsp.writeFile(this.exitCodeFile(record.Id), `${record.State.ExitCode}\n`);
+      // Old entries go at most once a minute, so a busy host does not list the cache every time.
       const now = Date.now();
-      for (const entry of await fsp.readdir(directory, { withFileTypes: true })) {
-        const file = path.join(directory, entry.name);
+      const marker = path.join(directory, '.pruned');
+      const pruned = await fsp.stat(marker).catch(() => undefined);
+      if (pruned && now - pruned.mtimeMs < 60_000) return;
+      await fsp.writeFile(marker, '');
+      for (const name of await fsp.readdir(directory)) {
+        if (name === '.pruned') continue;
+        const file = path.join(directory, name);
         const stats = await fsp.stat(file).catch(() => undefined);
         if (stats && now - stats.mtimeMs > EXIT_CODE_TTL_MS) await fsp.rm(file, { force: true });
       }
