@@ -123,7 +123,13 @@ export function createEffectRunner(
           const users = Object.values(store.getState().containers.records).filter(
             (record) => record.Image === effect.id,
           );
-          await engine.images.remove(effect.id, { force: users.length === 0 });
+          if (users.length > 0) {
+            const names = users.map((record) => record.Name.replace(/^\//, ''));
+            throw new Error(
+              `it is used by ${names.length === 1 ? 'container' : `${names.length} containers`} ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}; remove those first`,
+            );
+          }
+          await engine.images.remove(effect.id, { force: true });
           store.dispatch(status(`image ${effect.name} removed`));
         } catch (error) {
           store.dispatch(status(`remove image ${effect.name}: ${describeError(error)}`, 'error'));

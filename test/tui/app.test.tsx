@@ -74,6 +74,17 @@ describe('Containers pane', () => {
     expect(engine.calls).toContain('kill db SIGKILL');
   });
 
+  it('does not remove an image containers use, and says which', async () => {
+    const { app, engine } = setup();
+    await app.waitFor('db');
+    await app.press('2');
+    await app.waitFor('demo:latest');
+    await app.press('D');
+    await app.press('y');
+    await app.waitFor('used by 3 containers');
+    expect(engine.calls.filter((call) => call.startsWith('rmi'))).toEqual([]);
+  });
+
   it('pauses and unpauses with p', async () => {
     const { app, engine } = setup();
     await app.waitFor('db');

@@ -265,6 +265,12 @@ describe('limits', () => {
     expect(press(state, 'enter').effects[0]).toMatchObject({ resources: { memory: 256 * 1024 * 1024 } });
   });
 
+  it('refuses more CPUs than the host has, as the CLI does, keeping the old value', () => {
+    const typed = press(inLimits, 'j', 'j', 'j', 'enter', 'ctrl+u', '9', '9', '9', 'enter');
+    expect(typed.effects).toEqual([]);
+    expect(typed.state.limits.edit?.error).toMatch(/--cpus 999 is more than the \d+ CPUs this host has/);
+  });
+
   it('steps pids and cpus from unlimited to a sensible start', () => {
     const pids = press(inLimits, 'j', 'j', 'j', 'j', 'j', 'j', '+').state;
     expect(pids.limits.edit).toMatchObject({ key: 'pidsLimit', text: '100' });
@@ -318,11 +324,21 @@ describe('a container in the Layers pane', () => {
     expect(apply(refreshed, { type: 'layers/refresh' })).toBe(refreshed);
   });
 
-  it('says so when the container is removed, instead of a stack nothing has', () => {
+  it('moves to the container now selected when the shown one is removed, as Logs does', () => {
     const removed = apply(opened, { type: 'containers/removed', id: web.Id });
-    expect(removed.layers.subject).toBeUndefined();
     expect(removed.layers.tree).toBeUndefined();
-    expect(removed.layers.error).toBe('container web was removed');
+    expect(removed.layers.subject).toMatchObject({ kind: 'container', id: removed.containers.selectedId });
+    expect(removed.layers.subject?.id).not.toBe(web.Id);
+    // Off screen, it only says so.
+    const elsewhere = apply(
+      { ...opened, ui: { ...opened.ui, pane: 'images' } },
+      {
+        type: 'containers/removed',
+        id: web.Id,
+      },
+    );
+    expect(elsewhere.layers.subject).toBeUndefined();
+    expect(elsewhere.layers.error).toBe('container web was removed');
   });
 });
 

@@ -3,11 +3,8 @@
  * to the engine's Resources. Every value goes through the cgroup parsers, so a bad one fails here
  * with a message that names the flag, the value and what is accepted, before anything is made.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import {
   parseBlkioWeight,
-  parseCpuList,
   parseCpuPeriod,
   parseCpuQuota,
   parseCpus,
@@ -25,6 +22,7 @@ import {
 } from '../../runtime/cgroups/parse.js';
 import type { DeviceThrottle, Resources } from '../../runtime/cgroups/types.js';
 import type { CreateOptions } from '../../runtime/containers/create.js';
+import { onlineCpus, onlineMemoryNodes } from '../../runtime/cgroups/host.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
 import { bool, list, str, type OptionSpec, type OptionValues } from '../args.js';
 
@@ -195,18 +193,8 @@ export interface HostFacts {
   stat?: DeviceStat;
 }
 
-function readList(file: string): number[] | undefined {
-  try {
-    return parseCpuList(fs.readFileSync(file, 'utf8'), file);
-  } catch {
-    return undefined;
-  }
-}
-
 export function hostFacts(): HostFacts {
-  const cpus = readList('/sys/devices/system/cpu/online') ?? os.cpus().map((_, index) => index);
-  const mems = readList('/sys/devices/system/node/online') ?? [0];
-  return { cpus, mems };
+  return { cpus: onlineCpus(), mems: onlineMemoryNodes() };
 }
 
 function throttles(

@@ -47,10 +47,15 @@ export function Footer() {
       ...bindings.filter((binding) => binding.scope !== 'global'),
       ...bindings.filter((binding) => binding.scope === 'global'),
     ];
-    return footerText(
-      ordered.map((binding) => ({ key: displayKey(binding.keys[0]!), label: binding.label })),
-      columns,
+    const all = ordered.map((binding) => ({ key: displayKey(binding.keys[0]!), label: binding.label }));
+    // `? help` stays on however narrow: it is where every key that did not fit is listed.
+    const help = all.find((hint) => hint.label === 'help');
+    if (!help) return footerText(all, columns);
+    const rest = footerText(
+      all.filter((hint) => hint !== help),
+      columns - (help.key.length + help.label.length + 3),
     );
+    return [...rest, help];
   }, [keymap, scopes, columns, filterless]);
   return (
     <Text wrap="truncate-end">

@@ -160,7 +160,10 @@ const LimitRow = memo(function LimitRow({
       </Text>
       {editing ? (
         edit.error ? (
-          <Text color={theme.bad} wrap="wrap">{`   ✖ ${edit.error} — the old value stays`}</Text>
+          // Indented as a block, so a second line stays under the first.
+          <Box paddingLeft={3}>
+            <Text color={theme.bad} wrap="wrap">{`✖ ${edit.error} — the old value stays`}</Text>
+          </Box>
         ) : (
           <Text dimColor wrap="truncate-end">
             {edit.applying

@@ -13,7 +13,7 @@ export const CONTAINER_COLUMNS: readonly ColumnSpec<ContainerColumn>[] = [
   { key: 'name', title: 'NAME', min: 10, max: 28, priority: 10 },
   { key: 'id', title: 'ID', min: 12, priority: 3 },
   { key: 'image', title: 'IMAGE', min: 8, max: 24, priority: 5 },
-  { key: 'status', title: 'STATUS', min: 12, max: 18, priority: 9 }, // "● exited (137 oom)"
+  { key: 'status', title: 'STATUS', min: 18, priority: 9 }, // "✖ exited (137 oom)" whole
   { key: 'uptime', title: 'UP', min: 6, priority: 4, align: 'right' },
   { key: 'cpu', title: 'CPU%', min: 6, priority: 8, align: 'right' },
   { key: 'memory', title: 'MEM/LIMIT', min: 13, priority: 7, align: 'right' },

@@ -12,7 +12,7 @@ import { helpLines, lookup, TEXT_SCOPES, type CommandId, type Keymap } from '../
 import { paneHeight } from './layout.js';
 import { isPrintable } from '../keymap/keys.js';
 import { visibleTreeRows } from './layers.js';
-import { describeError, LIMITS, limitDefinition } from './limit-definitions.js';
+import { describeError, hostCpuCount, LIMITS, limitDefinition } from './limit-definitions.js';
 import { pageSize } from './reducer.js';
 import {
   activeScopes,
@@ -109,7 +109,7 @@ export function formToCreateOptions(form: FormState): CreateOptions {
     form.fields.find((field) => field.name === name)?.value.trim() ?? '';
   const resources: Resources = {};
   if (value('memory')) resources.memory = parseMemoryLimit(value('memory'), 'memory');
-  if (value('cpus')) Object.assign(resources, parseCpus(value('cpus')));
+  if (value('cpus')) Object.assign(resources, parseCpus(value('cpus'), hostCpuCount()));
   if (value('pids')) resources.pidsLimit = parsePidsLimit(value('pids'));
   const command = splitCommand(value('command'));
   const options: CreateOptions = {

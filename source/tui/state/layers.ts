@@ -108,14 +108,24 @@ export function currentLayerListHeight(state: TuiState): number {
 export function reduceLayers(state: TuiState, action: Action): TuiState {
   const layers = state.layers;
   switch (action.type) {
-    case 'containers/removed':
-      // The container shown is gone: say so rather than show a stack nothing has any more.
+    case 'containers/removed': {
+      // The container shown is gone: on screen, move to the one now selected (as Logs does);
+      // otherwise say so rather than keep a stack nothing has any more.
       if (layers.subject?.kind !== 'container' || layers.subject.id !== action.id) return state;
-      return patch(state, {
+      const next = state.containers.selectedId
+        ? state.containers.records[state.containers.selectedId]
+        : undefined;
+      const cleared = patch(state, {
         ...INITIAL_LAYERS,
         aggregated: layers.aggregated,
         error: `container ${layers.subject.name} was removed`,
       });
+      if (state.ui.pane !== 'layers' || !next) return cleared;
+      return reduceLayers(cleared, {
+        type: 'layers/open',
+        subject: { kind: 'container', id: next.Id, name: next.Name },
+      });
+    }
     case 'layers/open': {
       if (sameSubject(layers.subject, action.subject))
         return patch(state, { subject: action.subject, loading: true, error: undefined });

@@ -13,10 +13,20 @@ import {
   parseMemorySwap,
   parsePidsLimit,
 } from '../../runtime/cgroups/parse.js';
+import { onlineCpus } from '../../runtime/cgroups/host.js';
 import type { DeviceThrottle, Resources } from '../../runtime/cgroups/types.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
 import { formatBytes, formatBytesInput, formatCpus } from '../format.js';
 import type { LimitKey } from './types.js';
+
+/** The host's online CPUs, read once: the same bounds the CLI checks --cpus and --cpuset-cpus by. */
+let cpuList: number[] | undefined;
+export function hostCpuList(): number[] {
+  return (cpuList ??= onlineCpus());
+}
+export function hostCpuCount(): number {
+  return hostCpuList().length;
+}
 
 export interface LimitDefinition {
   key: LimitKey;
@@ -123,7 +133,7 @@ export const LIMITS: readonly LimitDefinition[] = [
     input: (r) => (isSet(r.cpuQuota) ? formatCpus(r.cpuQuota / (r.cpuPeriod || 100_000)) : ''),
     parse: (text) => {
       if (unlimitedText(text)) return { cpuQuota: -1 };
-      const { cpuQuota, cpuPeriod } = parseCpus(text.trim());
+      const { cpuQuota, cpuPeriod } = parseCpus(text.trim(), hostCpuCount());
       return { cpuQuota, cpuPeriod };
     },
     step: (text, direction) => {
@@ -153,7 +163,7 @@ export const LIMITS: readonly LimitDefinition[] = [
     editable: true,
     display: (r) => r.cpusetCpus || 'all',
     input: (r) => r.cpusetCpus ?? '',
-    parse: (text) => ({ cpusetCpus: parseCpuset(text) }),
+    parse: (text) => ({ cpusetCpus: parseCpuset(text, '--cpuset-cpus', hostCpuList()) }),
   },
   {
     key: 'pidsLimit',
