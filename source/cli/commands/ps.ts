@@ -52,9 +52,11 @@ export function psRow(record: ContainerRecord, now = Date.now()): Record<string,
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
-  const { records, damaged } = await engine.list({ all: bool(parsed.options, 'all') });
+  const { records, damaged, unsettled = [] } = await engine.list({ all: bool(parsed.options, 'all') });
   for (const bad of damaged)
     context.stderr.write(`gantry: skipping container ${bad.id.slice(0, 12)}: ${bad.error.message}\n`);
+  for (const bad of unsettled)
+    context.stderr.write(`gantry: container ${bad.id.slice(0, 12)}: ${bad.error.message}\n`);
   const now = Date.now();
   if (bool(parsed.options, 'quiet')) {
     for (const record of records)

@@ -154,19 +154,32 @@ export class Engine {
   // ---------------------------------------------------------------- reading and reconciling
 
   /** All containers (running only unless `all`), reconciled; damaged records are skipped. */
-  async list(
-    options: { all?: boolean } = {},
-  ): Promise<{ records: ContainerRecord[]; damaged: { id: string; error: Error }[] }> {
+  async list(options: { all?: boolean } = {}): Promise<{
+    records: ContainerRecord[];
+    /** Records that cannot be read: left out. */
+    damaged: { id: string; error: Error }[];
+    /** Containers whose end could not be recorded yet: listed as they were. */
+    unsettled?: { id: string; error: Error }[];
+  }> {
     const { records, damaged, incomplete } = await this.containers.list();
     for (const id of incomplete) await this.containers.sweepIncomplete(id).catch(() => false);
     const refreshed: ContainerRecord[] = [];
+    const unsettled: { id: string; error: Error }[] = [];
     for (const record of records) {
-      const current = await this.refresh(record);
+      let current: ContainerRecord | undefined;
+      try {
+        current = await this.refresh(record);
+      } catch (error) {
+        // One container whose end cannot be recorded yet (its cgroup will not go) is reported,
+        // and listed as it was; it never hides the others.
+        unsettled.push({ id: record.Id, error: error as Error });
+        current = record;
+      }
       if (current && (options.all || current.State.Status === 'running' || current.State.Status === 'paused'))
         refreshed.push(current);
     }
     refreshed.sort((a, b) => b.Created.localeCompare(a.Created));
-    return { records: refreshed, damaged };
+    return { records: refreshed, damaged, unsettled };
   }
 
   async get(reference: string): Promise<ContainerRecord> {
@@ -197,6 +210,7 @@ export class Engine {
     }
     // Checked without reading: refresh runs for every container on every listing and sample.
     const exited = fs.existsSync(this.file(record.Id, FILES.exit));
+    if (!exited && record.PausedBy && !isAlive(record.PausedBy)) return this.thawAbandonedPause(record);
     if (!exited && isAlive(record.Monitor)) return record;
     const lock = await this.lock(record.Id, options.waitForLock === true);
     if (!lock) return record;
@@ -272,8 +286,14 @@ export class Engine {
         ).message;
       else if (exit.error) record.State.Error = decodeField(exit.error);
     } else {
-      // The monitor died without writing a status (killed with -9): end what it left running.
-      if (record.InitProcess && isAlive(record.InitProcess)) signalIdentity(record.InitProcess, 9);
+      // The monitor died without writing a status (killed with -9): end what it left running
+      // (thawed first: a frozen process does not die until it is).
+      if (record.InitProcess && isAlive(record.InitProcess)) {
+        signalIdentity(record.InitProcess, 9);
+        await this.cgroup(record)
+          .thaw()
+          .catch(() => undefined);
+      }
       record.State.ExitCode = 137;
       record.State.Error = "the container's monitor process ended unexpectedly";
       record.State.FinishedAt = new Date().toISOString();
@@ -282,6 +302,7 @@ export class Engine {
     record.State.Pid = 0;
     delete record.InitProcess;
     delete record.Monitor;
+    delete record.PausedBy;
     await this.releaseCgroup(record);
     trace('finalize: cgroup released');
     await fsp.rm(this.file(record.Id, FILES.fifo), { force: true });
@@ -296,11 +317,17 @@ export class Engine {
 
   private async releaseCgroup(record: ContainerRecord): Promise<void> {
     const cgroup = this.cgroup(record);
-    // Processes left by an exec may still be leaving; the manager retries briefly.
+    // Nothing of a container outlives it: a frozen cgroup (paused when its monitor died, or a
+    // pause cut short) is thawed, and what is still in it is killed. The manager then retries the
+    // removal briefly while they leave.
+    await cgroup.thaw().catch(() => undefined);
+    for (const pid of await cgroup.pids().catch(() => [] as number[])) {
+      const identity = identify(pid);
+      if (identity) signalIdentity(identity, 9);
+    }
     await cgroup.destroy();
   }
 
-  /** Removes everything of a stopped container (lock held). */
   /**
    * Exit codes outlive their containers for a while, as in podman's exit code cache: `wait` on an
    * --rm container that ends meanwhile still answers with its code, not 0.
@@ -339,6 +366,7 @@ export class Engine {
     return Number.isInteger(code) ? code : undefined;
   }
 
+  /** Removes everything of a stopped container (lock held). */
   private async destroy(record: ContainerRecord): Promise<void> {
     await this.keepExitCode(record);
     record.State.Status = 'removing';
@@ -365,9 +393,13 @@ export class Engine {
   // ---------------------------------------------------------------- lifecycle
 
   async create(options: CreateOptions): Promise<ContainerRecord> {
-    const image = await this.images.resolveForRun(options.image);
-    trace('create: image resolved');
-    return this.createFrom(options, image);
+    // Under the store's shared lock from resolving the image to saving the record, so an
+    // `image rm` (exclusive) either sees the new container or finishes before it resolves.
+    return this.images.withSharedLock(async () => {
+      const image = await this.images.resolveForRun(options.image);
+      trace('create: image resolved');
+      return this.createFrom(options, image);
+    });
   }
 
   /**
@@ -573,7 +605,9 @@ export class Engine {
     if (record.State.Status !== 'running' && record.State.Status !== 'paused') {
       throw new ConflictError(`cannot kill container ${record.Name}: container is not running`);
     }
-    if (record.State.Status === 'paused' && number === 9)
+    // SIGKILL reaches a frozen process only once thawed; the freezer is asked whatever the
+    // record says (a pause cut short leaves it frozen with the record saying running).
+    if (number === 9)
       await this.cgroup(record)
         .thaw()
         .catch(() => undefined);
@@ -598,19 +632,23 @@ export class Engine {
     let record = await this.get(reference);
     if (record.State.Status !== 'running' && record.State.Status !== 'paused') return record;
     const timeout = timeoutSeconds ?? record.Config.StopTimeout ?? 10;
-    const paused = record.State.Status === 'paused';
     if (record.InitProcess) {
       signalIdentity(record.InitProcess, parseSignal(record.Config.StopSignal || 'SIGTERM'));
-      if (paused)
-        await this.cgroup(record)
-          .thaw()
-          .catch(() => undefined);
+      // A paused container (or one whose pause was cut short) gets the signal once thawed.
+      await this.cgroup(record)
+        .thaw()
+        .catch(() => undefined);
       if (!(await this.waitForExit(record, timeout * 1000))) {
         signalIdentity(record.InitProcess, 9);
         await this.waitForExit(record, 10_000);
       }
     }
     record = (await this.refresh(record)) ?? record;
+    if (record.State.Status === 'running' || record.State.Status === 'paused') {
+      throw new GantryError(`container ${record.Name} did not stop, even after SIGKILL`, {
+        hint: 'its processes may be stuck in the kernel (state D); see /proc/PID/stack',
+      });
+    }
     return record;
   }
 
@@ -653,10 +691,9 @@ export class Engine {
           `cannot remove container "${record.Name}": container is ${record.State.Status}: stop the container before removing or force remove (-f)`,
         );
       }
-      if (record.State.Status === 'paused')
-        await this.cgroup(record)
-          .thaw()
-          .catch(() => undefined);
+      await this.cgroup(record)
+        .thaw()
+        .catch(() => undefined);
       if (record.InitProcess) signalIdentity(record.InitProcess, 9);
       await this.waitForExit(record, 10_000);
     }
@@ -737,7 +774,7 @@ export class Engine {
   }
 
   /** Freezes every process of the container (cgroup freezer); they do not notice. */
-  async pause(reference: string): Promise<ContainerRecord> {
+  async pause(reference: string, options: { temporary?: boolean } = {}): Promise<ContainerRecord> {
     const id = await this.containers.resolveId(reference);
     return this.withLock(id, async () => {
       const record = await this.loadCurrent(id, reference);
@@ -748,6 +785,10 @@ export class Engine {
       const cgroup = this.cgroup(record);
       await cgroup.freeze();
       record.State.Status = 'paused';
+      if (options.temporary) {
+        const self = identify(process.pid);
+        if (self) record.PausedBy = self;
+      }
       try {
         await this.containers.save(record);
       } catch (error) {
@@ -758,6 +799,23 @@ export class Engine {
     });
   }
 
+  /** A temporary pause whose holder died (a commit killed while it read the layer): undone. */
+  private async thawAbandonedPause(record: ContainerRecord): Promise<ContainerRecord> {
+    const lock = await this.lock(record.Id, false);
+    if (!lock) return record;
+    try {
+      const current = await this.containers.load(record.Id);
+      if (current.State.Status !== 'paused' || !current.PausedBy || isAlive(current.PausedBy)) return current;
+      await this.cgroup(current).thaw();
+      current.State.Status = 'running';
+      delete current.PausedBy;
+      await this.containers.save(current);
+      return current;
+    } finally {
+      lock.release();
+    }
+  }
+
   /** Thaws a paused container. */
   async unpause(reference: string): Promise<ContainerRecord> {
     const id = await this.containers.resolveId(reference);
@@ -766,6 +824,7 @@ export class Engine {
       if (record.State.Status !== 'paused') throw new ConflictError(`container ${record.Name} is not paused`);
       await this.cgroup(record).thaw();
       record.State.Status = 'running';
+      delete record.PausedBy;
       await this.containers.save(record);
       return record;
     });

@@ -108,6 +108,11 @@ export interface ContainerRecord {
   InitProcess?: ProcessIdentity;
   /** The monitor (native helper) process while the container runs. */
   Monitor?: ProcessIdentity;
+  /**
+   * A process that paused the container for a moment (a commit reading its layer): if it dies
+   * before it unpauses, the next look at the container thaws it.
+   */
+  PausedBy?: ProcessIdentity;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

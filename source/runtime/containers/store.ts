@@ -15,6 +15,9 @@ export interface DamagedRecord {
   error: Error;
 }
 
+/** How old a name reservation without a container record must be to count as abandoned. */
+const STALE_RESERVATION_MS = 30_000;
+
 export class ContainerStore {
   constructor(readonly layout: StateLayout) {}
 
@@ -134,12 +137,23 @@ export class ContainerStore {
     } catch (error) {
       if (!hasCode(error, 'EEXIST')) throw error;
       const owner = path.basename(await fsp.readlink(link));
-      // A reservation whose container directory is gone is stale (a create killed halfway).
+      // A reservation whose container never got a record is stale (a create killed halfway),
+      // but only once it is older than any create takes: a younger one is a create under way
+      // in another process, and taking its name would give two containers one name.
       try {
         await fsp.access(this.file(owner, 'state.json'));
       } catch {
-        await fsp.rm(link, { force: true });
-        return this.reserveName(name, id);
+        const reserved = await fsp.lstat(link).catch(() => undefined);
+        if (!reserved || Date.now() - reserved.mtimeMs > STALE_RESERVATION_MS) {
+          await fsp.rm(link, { force: true });
+          return this.reserveName(name, id);
+        }
+        throw new ConflictError(
+          `the container name "/${name}" is already in use by container "${owner}", which is being created`,
+          {
+            hint: `try again in a moment (a create that was killed holds the name for ${STALE_RESERVATION_MS / 1000} s)`,
+          },
+        );
       }
       throw new ConflictError(
         `the container name "/${name}" is already in use by container "${owner}"; remove (or rename) that container to reuse the name`,

@@ -138,6 +138,8 @@ export class ImageStore {
 
   /** A private temporary directory that is removed when disposed (or swept if its owner dies). */
   async createWorkDirectory(kind: string): Promise<WorkDirectory> {
+    // What a killed commit, build or export left is cleared by the next one that needs room.
+    await sweepStaleWorkDirectories(this.layout).catch(() => 0);
     return WorkDirectory.create(this.layout, kind);
   }
 

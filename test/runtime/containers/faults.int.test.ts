@@ -147,6 +147,51 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
     await engine.gantry(['rm', id]);
   });
 
+  it('ends a paused container whose monitor was killed, without holding up ps for the others', async () => {
+    const other = (
+      await engine.gantry(['run', '-d', '--name', 'bystander', 'demo', 'sleep', '300'])
+    ).stdout.trim();
+    const id = (
+      await engine.gantry(['run', '-d', '--name', 'frozen-orphan', 'demo', 'sleep', '300'])
+    ).stdout.trim();
+    expect((await engine.gantry(['pause', id])).exitCode).toBe(0);
+    const state = JSON.parse((await engine.gantry(['inspect', id])).stdout)[0].State;
+    const monitor = Number(fs.readFileSync(`/proc/${state.Pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    process.kill(monitor, 'SIGKILL');
+    await waitFor(
+      () =>
+        !fs.existsSync(`/proc/${monitor}/stat`) ||
+        fs.readFileSync(`/proc/${monitor}/stat`, 'utf8').includes(') Z'),
+      5000,
+      'monitor death',
+    );
+    const started = Date.now();
+    const ps = await engine.gantry(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
+    expect(ps.exitCode, ps.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(ps.stdout).toContain('frozen-orphan exited');
+    expect(ps.stdout).toContain('bystander running');
+    expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
+    await engine.gantry(['rm', '-f', id, other]);
+  });
+
+  it('stops and removes a container left frozen by a pause that was cut short', async () => {
+    const id = (
+      await engine.gantry(['run', '-d', '--name', 'half-paused', 'demo', 'sleep', '300'])
+    ).stdout.trim();
+    // As a pause killed between freezing and saving leaves it: frozen, the record says running.
+    const freezer = cgroupDirectories(path.join(engine.cgroupParent, id)).find((dir) =>
+      fs.existsSync(path.join(dir, 'freezer.state')),
+    );
+    if (!freezer) return; // cgroup v2 has no separate freezer file to set by hand
+    fs.writeFileSync(path.join(freezer, 'freezer.state'), 'FROZEN');
+    const stop = await engine.gantry(['stop', '-t', '1', id]);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(JSON.parse((await engine.gantry(['inspect', id])).stdout)[0].State.Status).toBe('exited');
+    expect((await engine.gantry(['rm', id])).exitCode).toBe(0);
+    expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
+  });
+
   it('fails create, run -d and start with the reason when the kernel refuses a limit or a capability', async () => {
     // Above fs.nr_open, which not even root may pass: setrlimit fails before the container is created.
     const ulimit = ['--ulimit', 'nofile=2000000000:2000000000'];

@@ -96,8 +96,13 @@ describe('container store', () => {
   it('reserves names atomically and frees stale reservations', async () => {
     await add(idA, 'taken');
     await expect(store.reserveName('taken', idB)).rejects.toThrow(/already in use by container/);
-    // A reservation whose container never got a state file (a create killed half-way) is stale.
+    // A reservation whose container has no state file yet is a create under way: refused...
     await store.reserveName('stale', 'f'.repeat(64));
+    await expect(store.reserveName('stale', idB)).rejects.toThrow(/already in use/);
+    // ...until it is old enough to be one a killed create left.
+    const link = path.join(root, 'names', 'stale');
+    const old = new Date(Date.now() - 60_000);
+    fs.lutimesSync(link, old, old);
     await expect(store.reserveName('stale', idB)).resolves.toBeUndefined();
     await store.releaseName('stale', idB);
     expect(fs.existsSync(path.join(root, 'names', 'stale'))).toBe(false);

@@ -169,6 +169,50 @@ describe.skipIf(skipUnlessRoot)('gantry diff and commit', () => {
     expect(check).toMatch(/^4711 2 regular file\n\d+ 1 fifo\n\/f\na\n$/);
   });
 
+  it('thaws a container a killed commit left paused, and clears what that commit left', async () => {
+    const run = await engine.gantry([
+      'run',
+      '-d',
+      '--name',
+      'big-layer',
+      'demo',
+      'sh',
+      '-c',
+      'head -c 60000000 /dev/urandom > /big; sleep 600',
+    ]);
+    const id = run.stdout.trim();
+    await waitFor(
+      () => {
+        const file = path.join(engine.root, 'containers', id, 'upper', 'big');
+        return (fs.existsSync(file) && fs.statSync(file).size >= 60_000_000) || undefined;
+      },
+      20_000,
+      'the big file',
+    );
+    const commit = engine.spawn(['commit', 'big-layer', 'never:1']);
+    await waitFor(
+      async () =>
+        (await engine.gantry(['inspect', '-f', '{{.State.Status}}', id])).stdout.trim() === 'paused' ||
+        undefined,
+      10_000,
+      'the commit to pause the container',
+    );
+    process.kill(commit.pid!, 'SIGKILL'); // that commit process only
+    await commit;
+    // The next look at it thaws it: the pause belonged to a process that is gone.
+    const ps = await engine.gantry(['ps', '--format', '{{.Names}} {{.State}}']);
+    expect(ps.stdout).toContain('big-layer running');
+    const exec = await engine.gantry(['exec', id, 'true']);
+    expect(exec.exitCode).toBe(0);
+    // The next commit sweeps the dead one's work directory.
+    expect((await engine.gantry(['commit', id, 'swept:1'])).exitCode).toBe(0);
+    expect(
+      fs.readdirSync(path.join(engine.root, 'tmp')).filter((name) => name.startsWith('image-commit')),
+    ).toEqual([]);
+    await engine.gantry(['rm', '-f', id]);
+    await engine.gantry(['image', 'rm', 'swept:1']);
+  });
+
   it('refuses bad input clearly and writes nothing', async () => {
     const before = storeContent(engine.root).filter((line) => !line.includes(' containers'));
     const missing = await engine.gantry(['commit', 'no-such-container', 'x:1']);

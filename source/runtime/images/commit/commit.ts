@@ -96,7 +96,8 @@ export async function commitContainer(
   const work = await store.createWorkDirectory('commit');
   try {
     const pause = options.pause !== false && record.State.Status === 'running';
-    if (pause) record = await engine.pause(record.Id);
+    // Marked as this process's: should it die before unpausing, the next command thaws it.
+    if (pause) record = await engine.pause(record.Id, { temporary: true });
     let staged;
     try {
       staged = await stageLayer(
