@@ -10,6 +10,21 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
 
   const containerDirs = () => fs.readdirSync(path.join(engine.root, 'containers'));
 
+  /** SIGKILLs a container's monitor (the parent of its init) and waits until it is gone. */
+  async function killMonitor(id: string): Promise<{ Pid: number }> {
+    const state = JSON.parse((await engine.gantry(['inspect', id])).stdout)[0].State as { Pid: number };
+    const monitor = Number(fs.readFileSync(`/proc/${state.Pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    process.kill(monitor, 'SIGKILL');
+    await waitFor(
+      () =>
+        !fs.existsSync(`/proc/${monitor}/stat`) ||
+        fs.readFileSync(`/proc/${monitor}/stat`, 'utf8').includes(') Z'),
+      5000,
+      'monitor death',
+    );
+    return state;
+  }
+
   it('names an unknown image or container and says where to look', async () => {
     const image = await engine.gantry(['run', '--rm', 'no-such-image', 'true']);
     expect(image.exitCode).toBe(125);
@@ -123,16 +138,7 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
 
   it('marks a container whose monitor was killed as exited, and ends what it ran', async () => {
     const id = (await engine.gantry(['run', '-d', '--name', 'orphan', 'demo', 'sleep', '300'])).stdout.trim();
-    const state = JSON.parse((await engine.gantry(['inspect', id])).stdout)[0].State;
-    const monitor = Number(fs.readFileSync(`/proc/${state.Pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-    process.kill(monitor, 'SIGKILL');
-    await waitFor(
-      () =>
-        !fs.existsSync(`/proc/${monitor}/stat`) ||
-        fs.readFileSync(`/proc/${monitor}/stat`, 'utf8').includes(') Z'),
-      5000,
-      'monitor death',
-    );
+    const state = await killMonitor(id);
     const after = JSON.parse((await engine.gantry(['inspect', id])).stdout)[0].State;
     expect(after.Status).toBe('exited');
     expect(after.Error).toContain('monitor');
@@ -155,16 +161,7 @@ describe.skipIf(skipUnlessRoot)('bad input and faults', () => {
       await engine.gantry(['run', '-d', '--name', 'frozen-orphan', 'demo', 'sleep', '300'])
     ).stdout.trim();
     expect((await engine.gantry(['pause', id])).exitCode).toBe(0);
-    const state = JSON.parse((await engine.gantry(['inspect', id])).stdout)[0].State;
-    const monitor = Number(fs.readFileSync(`/proc/${state.Pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-    process.kill(monitor, 'SIGKILL');
-    await waitFor(
-      () =>
-        !fs.existsSync(`/proc/${monitor}/stat`) ||
-        fs.readFileSync(`/proc/${monitor}/stat`, 'utf8').includes(') Z'),
-      5000,
-      'monitor death',
-    );
+    await killMonitor(id);
     const started = Date.now();
     const ps = await engine.gantry(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
     expect(ps.exitCode, ps.stderr).toBe(0);
