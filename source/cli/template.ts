@@ -17,9 +17,11 @@ function lookup(value: unknown, expression: string, options: TemplateOptions): u
   if (!expression.startsWith('.'))
     throw new InvalidArgumentError(`template: unsupported expression ${JSON.stringify(expression)}`);
   let current: unknown = value;
-  for (const key of expression.slice(1).split('.')) {
+  for (const [depth, key] of expression.slice(1).split('.').entries()) {
     if (current === null || current === undefined) return undefined;
-    if (options.missing === 'no-value') {
+    // Below the row's own fields are maps (labels, attributes): a missing key there is
+    // <no value>, as in Go templates; only a row field that does not exist is an error.
+    if (options.missing === 'no-value' || depth > 0) {
       if (typeof current !== 'object') return undefined;
       current = (current as Record<string, unknown>)[key];
       continue;

@@ -119,17 +119,9 @@ export function createEffectRunner(
       case 'remove-image':
         try {
           // By ID, after a question that named every name: several names are no reason to
-          // refuse. An image a container uses is still refused (force would only untag it).
-          const users = Object.values(store.getState().containers.records).filter(
-            (record) => record.Image === effect.id,
-          );
-          if (users.length > 0) {
-            const names = users.map((record) => record.Name.replace(/^\//, ''));
-            throw new Error(
-              `it is used by ${names.length === 1 ? 'container' : `${names.length} containers`} ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}; remove those first`,
-            );
-          }
-          await engine.images.remove(effect.id, { force: true });
+          // refuse. An image a container uses is still refused, by the store itself (it sees
+          // containers made since this screen was drawn), naming them.
+          await engine.images.remove(effect.id, { allNames: true });
           store.dispatch(status(`image ${effect.name} removed`));
         } catch (error) {
           store.dispatch(status(`remove image ${effect.name}: ${describeError(error)}`, 'error'));

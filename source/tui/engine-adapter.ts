@@ -50,7 +50,7 @@ export interface TuiEngine {
   images: {
     list(): Promise<ImageRecord[]>;
     readConfig(record: ImageRecord): Promise<OciImageConfig>;
-    remove(reference: string, options?: { force?: boolean }): Promise<unknown>;
+    remove(reference: string, options?: { force?: boolean; allNames?: boolean }): Promise<unknown>;
     fromHost(name: string): Promise<ImageRecord>;
     /** The layer tree of an image: what each layer changes, and what the stack wastes. */
     layerTree(record: ImageRecord): Promise<LayerTree>;

@@ -81,7 +81,7 @@ describe('Containers pane', () => {
     await app.waitFor('demo:latest');
     await app.press('D');
     await app.press('y');
-    await app.waitFor('used by 3 containers');
+    await app.waitFor('✖ remove image demo:latest');
     expect(engine.calls.filter((call) => call.startsWith('rmi'))).toEqual([]);
   });
 

@@ -144,6 +144,7 @@ export interface ImageRow {
   UniqueSize: number;
   Layers: number;
   Containers: number;
+  VirtualSize: number;
 }
 
 /** One row per name (an untagged image gets one <none> row), with docker's size split. */
@@ -172,6 +173,8 @@ export function imageRows(
       UniqueSize: unique,
       Layers: record.layers.length,
       Containers: containersByImage.get(record.id) ?? 0,
+      // docker's deprecated alias of Size, still used by old scripts.
+      VirtualSize: record.size,
     };
     // An image pulled by digest alone: its repositories with no tag, as docker lists it.
     const digestOnly = [...new Set((record.digests ?? []).map((entry) => `${entry.split('@')[0]}:<none>`))];

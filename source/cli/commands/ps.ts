@@ -47,6 +47,9 @@ export function psRow(record: ContainerRecord, now = Date.now()): Record<string,
     Mounts: record.Mounts.map((m) => m.Destination),
     Networks: record.HostConfig.NetworkMode,
     Ports: '',
+    // docker's fields with nothing to show here (no --size, no named volumes).
+    Size: '',
+    LocalVolumes: '0',
   };
 }
 

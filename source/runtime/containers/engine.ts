@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createCgroupManager } from '../cgroups/index.js';
 import type { CgroupManager, Resources, StatsOptions } from '../cgroups/types.js';
-import { ConflictError, GantryError, NotFoundError } from '../errors.js';
+import { ConflictError, GantryError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { FileLock } from '../fsutil.js';
 import { readJsonIfExists } from '../fsutil.js';
 import { ImageStore } from '../images/store.js';
@@ -210,7 +210,8 @@ export class Engine {
     }
     // Checked without reading: refresh runs for every container on every listing and sample.
     const exited = fs.existsSync(this.file(record.Id, FILES.exit));
-    if (!exited && record.PausedBy && !isAlive(record.PausedBy)) return this.thawAbandonedPause(record);
+    if (!exited && record.PausedBy && !isAlive(record.PausedBy) && isAlive(record.Monitor))
+      return this.thawAbandonedPause(record);
     if (!exited && isAlive(record.Monitor)) return record;
     const lock = await this.lock(record.Id, options.waitForLock === true);
     if (!lock) return record;
@@ -372,9 +373,11 @@ export class Engine {
     record.State.Status = 'removing';
     await this.containers.save(record).catch(() => undefined);
     await this.releaseCgroup(record);
+    // The name first: a create that reuses it at once (run --rm, wait, run) must not find it
+    // held by a record that is already going.
+    await this.containers.releaseName(record.Name, record.Id);
     await this.containers.removeDirectory(record.Id);
     trace('destroy: directory removed');
-    await this.containers.releaseName(record.Name, record.Id);
     await fsp.rm(path.join(this.layout.root, 'locks', `${record.Id}.lock`), { force: true });
   }
 
@@ -629,9 +632,10 @@ export class Engine {
   }
 
   async stop(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {
-    let record = await this.get(reference);
+    const record = await this.get(reference);
     if (record.State.Status !== 'running' && record.State.Status !== 'paused') return record;
     const timeout = timeoutSeconds ?? record.Config.StopTimeout ?? 10;
+    let ended = true;
     if (record.InitProcess) {
       signalIdentity(record.InitProcess, parseSignal(record.Config.StopSignal || 'SIGTERM'));
       // A paused container (or one whose pause was cut short) gets the signal once thawed.
@@ -640,16 +644,17 @@ export class Engine {
         .catch(() => undefined);
       if (!(await this.waitForExit(record, timeout * 1000))) {
         signalIdentity(record.InitProcess, 9);
-        await this.waitForExit(record, 10_000);
+        ended = await this.waitForExit(record, 10_000);
       }
     }
-    record = (await this.refresh(record)) ?? record;
-    if (record.State.Status === 'running' || record.State.Status === 'paused') {
+    // Whether it ended is the monitor's to say (an exit status, or gone), not the record's: an
+    // --rm container's record is gone by now, and another process may be recording the end.
+    if (!ended) {
       throw new GantryError(`container ${record.Name} did not stop, even after SIGKILL`, {
         hint: 'its processes may be stuck in the kernel (state D); see /proc/PID/stack',
       });
     }
-    return record;
+    return (await this.refresh(record, { waitForLock: true })) ?? record;
   }
 
   async restart(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {
@@ -806,7 +811,11 @@ export class Engine {
     try {
       const current = await this.containers.load(record.Id);
       if (current.State.Status !== 'paused' || !current.PausedBy || isAlive(current.PausedBy)) return current;
-      await this.cgroup(current).thaw();
+      try {
+        await this.cgroup(current).thaw();
+      } catch {
+        return current; // the cgroup is not there to thaw: the container's end will be recorded
+      }
       current.State.Status = 'running';
       delete current.PausedBy;
       await this.containers.save(current);
@@ -891,6 +900,11 @@ export class Engine {
       throw new ConflictError(`container ${record.Name} is not running`);
     }
     if (options.command.length === 0) throw new GantryError('no command given to exec');
+    if (options.workdir !== undefined && !options.workdir.startsWith('/')) {
+      throw new InvalidArgumentError(
+        `invalid working directory ${JSON.stringify(options.workdir)}: it must be an absolute path`,
+      );
+    }
     const spec = JSON.parse(await fsp.readFile(this.file(record.Id, FILES.spec), 'utf8')) as OciSpec;
     const proc = spec.process!;
     const pid = record.InitProcess.pid;

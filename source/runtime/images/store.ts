@@ -64,6 +64,8 @@ export interface RemoveOptions {
    * content stays until the container is gone, as with docker rmi -f).
    */
   force?: boolean;
+  /** Remove an image with several names by its ID (all of them go), still refusing one in use. */
+  allNames?: boolean;
 }
 
 export interface RemoveResult {
@@ -324,7 +326,7 @@ export class ImageStore {
           result.untagged.push(matchedName);
           return result;
         }
-        if (matchedName === undefined && record.names.length > 1 && !options.force) {
+        if (matchedName === undefined && record.names.length > 1 && !options.force && !options.allNames) {
           throw new ConflictError(
             `image ${shortId(record.id)} has several names (${record.names.join(', ')}); refusing to remove it by ID`,
             { hint: 'remove the names one by one, or use -f' },
@@ -334,7 +336,7 @@ export class ImageStore {
         if (users.length > 0) {
           if (!options.force) {
             throw new ConflictError(
-              `image "${reference}" (${shortId(record.id)}) is used by ${users.length === 1 ? 'container' : 'containers'} ${users.join(', ')}`,
+              `image ${/^(sha256:)?[0-9a-f]{13,}$/.test(reference) ? shortId(record.id) : `"${reference}" (${shortId(record.id)})`} is used by ${users.length === 1 ? 'container' : 'containers'} ${users.join(', ')}`,
               { hint: 'remove the container first, or use -f to remove only its names' },
             );
           }

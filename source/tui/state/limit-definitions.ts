@@ -150,7 +150,8 @@ export const LIMITS: readonly LimitDefinition[] = [
     editable: true,
     display: (r) => (isSet(r.cpuShares) ? String(r.cpuShares) : '1024 (default)'),
     input: (r) => String(isSet(r.cpuShares) ? r.cpuShares : 1024),
-    parse: (text) => ({ cpuShares: parseCpuShares(text.trim() || '0') }),
+    // Empty resets to the kernel's default (0 would mean "unchanged" to update, as in docker).
+    parse: (text) => ({ cpuShares: parseCpuShares(text.trim() || '1024') }),
     step: (text, direction) => {
       const current = Number(text) || 1024;
       return String(Math.max(2, Math.min(262144, current + direction * 128)));

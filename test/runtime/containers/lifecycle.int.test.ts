@@ -249,6 +249,20 @@ describe.skipIf(skipUnlessRoot)('container lifecycle', () => {
     expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
   });
 
+  it('stops an --rm container cleanly, and its name is free again at once', async () => {
+    const id = (
+      await engine.gantry(['run', '-d', '--rm', '--name', 'reused', 'demo', 'sleep', '300'])
+    ).stdout.trim();
+    const stop = await engine.gantry(['stop', '-t', '1', 'reused']);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(fs.existsSync(path.join(engine.root, 'containers', id))).toBe(false);
+    const again = await engine.gantry(['run', '--rm', '--name', 'reused', 'demo', 'true']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    const badWorkdir = await engine.gantry(['exec', '-w', '', 'bg', 'true']);
+    expect(badWorkdir.exitCode).not.toBe(0);
+    expect(badWorkdir.stderr).toContain('must be an absolute path');
+  });
+
   it('wait answers with the exit code of an --rm container that is removed meanwhile', async () => {
     const started = await engine.gantry([
       'run',

@@ -149,6 +149,12 @@ export class FakeEngine implements TuiEngine {
       history: [{ created_by: '/bin/sh -c #(nop) ADD file:abc in /' }],
     }),
     remove: async (reference: string) => {
+      // As the store: an image a container uses is refused, naming them.
+      const users = [...this.records.values()].filter((record) => record.Image === reference);
+      if (users.length > 0)
+        throw new Error(
+          `image "${reference}" is used by containers ${users.map((record) => record.Name).join(', ')}`,
+        );
       this.calls.push(`rmi ${reference}`);
     },
     fromHost: async (name: string) => {

@@ -59,7 +59,9 @@ export async function sweepOrphanedStepContainers(engine: Engine): Promise<void>
     const labels = record.Config.Labels ?? {};
     if (labels[BUILD_STEP_LABEL] !== 'true') continue;
     const [pid, startTime] = (labels[BUILDER_LABEL] ?? '').split(':').map(Number);
-    if (pid && startTime && isAlive({ pid, startTime })) continue;
+    // Only a builder that is known and gone makes an orphan; without a readable identity (an
+    // older build still running), leave it alone.
+    if (!pid || !startTime || isAlive({ pid, startTime })) continue;
     await engine.remove(record.Id, { force: true }).catch(() => undefined);
   }
 }

@@ -295,6 +295,10 @@ void close_descriptors_from(int low, bool cloexec) {
 /* mkdir -p with mode 0755 for an absolute path; -1 with errno on failure. */
 int make_directories(const char *path) {
   char buffer[4096];
+  if (path[0] != '/') {
+    errno = ENOENT;
+    return -1;
+  }
   if (strlen(path) >= sizeof buffer) {
     errno = ENAMETOOLONG;
     return -1;
