@@ -213,6 +213,31 @@ describe.skipIf(skipUnlessRoot)('gantry diff and commit', () => {
     await engine.gantry(['image', 'rm', 'swept:1']);
   });
 
+  it('runs concurrent commits of one running container one pause at a time, all of them', async () => {
+    const id = (
+      await engine.gantry([
+        'run',
+        '-d',
+        '--name',
+        'many-commits',
+        'demo',
+        'sh',
+        '-c',
+        'echo hi > /x; sleep 600',
+      ])
+    ).stdout.trim();
+    await waitFor(
+      () => fs.existsSync(path.join(engine.root, 'containers', id, 'upper', 'x')) || undefined,
+      5000,
+      'the file',
+    );
+    const results = await Promise.all([1, 2, 3].map((n) => engine.gantry(['commit', id, `concurrent:${n}`])));
+    for (const result of results) expect(result.exitCode, result.stderr).toBe(0);
+    expect((await engine.gantry(['inspect', '-f', '{{.State.Status}}', id])).stdout.trim()).toBe('running');
+    await engine.gantry(['rm', '-f', id]);
+    for (const n of [1, 2, 3]) await engine.gantry(['image', 'rm', `concurrent:${n}`]);
+  });
+
   it('refuses bad input clearly and writes nothing', async () => {
     const before = storeContent(engine.root).filter((line) => !line.includes(' containers'));
     const missing = await engine.gantry(['commit', 'no-such-container', 'x:1']);

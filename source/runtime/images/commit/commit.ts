@@ -9,9 +9,10 @@
  * refused with a clear error). The layer is staged in a work directory and committed with the
  * image in one step: a failed commit leaves nothing.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../../containers/engine.js';
 import type { ContainerRecord } from '../../containers/record.js';
-import { NotFoundError } from '../../errors.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
 import { parseChange, type Keyword } from '../build/containerfile.js';
 import { applyMetadata, newStageState } from '../build/metadata.js';
 import { shortId } from '../digest.js';
@@ -95,9 +96,29 @@ export async function commitContainer(
 
   const work = await store.createWorkDirectory('commit');
   try {
-    const pause = options.pause !== false && record.State.Status === 'running';
-    // Marked as this process's: should it die before unpausing, the next command thaws it.
-    if (pause) record = await engine.pause(record.Id, { temporary: true });
+    let pause = false;
+    if (options.pause !== false) {
+      // Another commit's pause is waited out, so each reads a frozen layer of its own; a pause
+      // the user made is left as it is. Marked as this process's: should it die before
+      // unpausing, the next command thaws it.
+      for (const deadline = Date.now() + 60_000; ;) {
+        record = await engine.get(record.Id);
+        if (record.State.Status !== 'running' && !(record.State.Status === 'paused' && record.PausedBy))
+          break;
+        if (record.State.Status === 'running') {
+          try {
+            record = await engine.pause(record.Id, { temporary: true });
+            pause = true;
+            break;
+          } catch (error) {
+            if (!(error instanceof ConflictError)) throw error;
+          }
+        }
+        if (Date.now() > deadline)
+          throw new ConflictError(`container ${record.Name} stayed paused by another commit for a minute`);
+        await sleep(50);
+      }
+    }
     let staged;
     try {
       staged = await stageLayer(
