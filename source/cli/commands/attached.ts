@@ -4,6 +4,25 @@ import type { Engine } from '../../runtime/containers/engine.js';
 import { NotFoundError } from '../../runtime/errors.js';
 import type { AttachHandle } from '../../runtime/init/helper.js';
 
+/**
+ * Signals for the session reach this process (Ctrl-C to the group, or a supervisor's kill of
+ * this pid alone): each is passed once to the container through the attach helper, which
+ * forwards only what its parent sends it (docker's sig-proxy), and this process does not die of
+ * them. `attach(handle)` names the helper once it runs; `release()` restores the handlers.
+ */
+export function proxySignals(): { attach(handle: AttachHandle): void; release(): void } {
+  let current: AttachHandle | undefined;
+  const forward = (signal: NodeJS.Signals) => current?.signal(signal);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  for (const signal of signals) process.on(signal, forward);
+  return {
+    attach: (handle) => (current = handle),
+    release: () => {
+      for (const signal of signals) process.off(signal, forward);
+    },
+  };
+}
+
 export async function runAttached(
   engine: Engine,
   record: ContainerRecord,
@@ -14,13 +33,7 @@ export async function runAttached(
     process.stderr.write('gantry: the input device is not a TTY; use -i without -t to pipe input\n');
     return 1;
   }
-  // Signals for the session reach this process (Ctrl-C to the group, or a supervisor's kill of
-  // this pid alone): each is passed once to the container through the attach helper, as
-  // docker's sig-proxy does, and this process does not die of them.
-  let handle: AttachHandle | undefined;
-  const forward = (signal: NodeJS.Signals) => handle?.signal(signal);
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-  for (const signal of signals) process.on(signal, forward);
+  const proxy = proxySignals();
   try {
     const consoleSize =
       attach.tty && process.stdout.isTTY
@@ -37,7 +50,8 @@ export async function runAttached(
         await engine.remove(record.Id, { force: true }).catch(() => undefined);
       throw error;
     }
-    handle = started.attached!;
+    const handle = started.attached!;
+    proxy.attach(handle);
     const code = await handle.exit;
     // Record the end now rather than leaving it to the monitor's cleanup command.
     await engine.get(record.Id).catch((error: unknown) => {
@@ -45,6 +59,6 @@ export async function runAttached(
     });
     return code;
   } finally {
-    for (const signal of signals) process.off(signal, forward);
+    proxy.release();
   }
 }

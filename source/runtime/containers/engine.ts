@@ -40,7 +40,7 @@ import { EVENTS_FILE, watchContainerEvents, type EngineEvent, type EventOptions 
 import { readLayeredFile } from './layered-files.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { generateName } from './names.js';
-import { identify, isAlive, signalIdentity } from './process-identity.js';
+import { identify, isAlive, signalCgroupProcesses, signalIdentity } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { buildSpec } from './spec-builder.js';
 import { StatsSampler, type ContainerStats } from './stats.js';
@@ -248,10 +248,7 @@ export class Engine {
       const fifo = this.file(record.Id, FILES.fifo);
       if (!fs.existsSync(fifo)) return current;
       const cgroup = this.cgroup(current);
-      for (const pid of await cgroup.pids().catch(() => [] as number[])) {
-        const identity = identify(pid);
-        if (identity) signalIdentity(identity, 9);
-      }
+      await signalCgroupProcesses(cgroup, 9);
       if (current.Monitor) await this.waitForExit(current, 5000);
       await fsp.rm(fifo, { force: true });
       const wasRunning = current.State.Status === 'running' || current.State.Status === 'paused';
@@ -291,9 +288,7 @@ export class Engine {
       // (thawed first: a frozen process does not die until it is).
       if (record.InitProcess && isAlive(record.InitProcess)) {
         signalIdentity(record.InitProcess, 9);
-        await this.cgroup(record)
-          .thaw()
-          .catch(() => undefined);
+        await this.thawQuietly(record);
       }
       record.State.ExitCode = 137;
       record.State.Error = "the container's monitor process ended unexpectedly";
@@ -316,16 +311,23 @@ export class Engine {
     return record;
   }
 
+  /**
+   * Thaws the container's cgroup whatever its record says (a pause cut short leaves it frozen
+   * with the record saying running); a cgroup that is not there has nothing to thaw.
+   */
+  private async thawQuietly(record: ContainerRecord): Promise<void> {
+    await this.cgroup(record)
+      .thaw()
+      .catch(() => undefined);
+  }
+
   private async releaseCgroup(record: ContainerRecord): Promise<void> {
     const cgroup = this.cgroup(record);
     // Nothing of a container outlives it: a frozen cgroup (paused when its monitor died, or a
     // pause cut short) is thawed, and what is still in it is killed. The manager then retries the
     // removal briefly while they leave.
     await cgroup.thaw().catch(() => undefined);
-    for (const pid of await cgroup.pids().catch(() => [] as number[])) {
-      const identity = identify(pid);
-      if (identity) signalIdentity(identity, 9);
-    }
+    await signalCgroupProcesses(cgroup, 9);
     await cgroup.destroy();
   }
 
@@ -610,10 +612,7 @@ export class Engine {
     }
     // SIGKILL reaches a frozen process only once thawed; the freezer is asked whatever the
     // record says (a pause cut short leaves it frozen with the record saying running).
-    if (number === 9)
-      await this.cgroup(record)
-        .thaw()
-        .catch(() => undefined);
+    if (number === 9) await this.thawQuietly(record);
     if (!record.InitProcess || !signalIdentity(record.InitProcess, number)) {
       return (await this.refresh(record)) ?? record;
     }
@@ -639,9 +638,7 @@ export class Engine {
     if (record.InitProcess) {
       signalIdentity(record.InitProcess, parseSignal(record.Config.StopSignal || 'SIGTERM'));
       // A paused container (or one whose pause was cut short) gets the signal once thawed.
-      await this.cgroup(record)
-        .thaw()
-        .catch(() => undefined);
+      await this.thawQuietly(record);
       if (!(await this.waitForExit(record, timeout * 1000))) {
         signalIdentity(record.InitProcess, 9);
         ended = await this.waitForExit(record, 10_000);
@@ -696,9 +693,7 @@ export class Engine {
           `cannot remove container "${record.Name}": container is ${record.State.Status}: stop the container before removing or force remove (-f)`,
         );
       }
-      await this.cgroup(record)
-        .thaw()
-        .catch(() => undefined);
+      await this.thawQuietly(record);
       if (record.InitProcess) signalIdentity(record.InitProcess, 9);
       await this.waitForExit(record, 10_000);
     }

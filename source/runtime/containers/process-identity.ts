@@ -51,3 +51,19 @@ export function signalIdentity(identity: ProcessIdentity, signal: number): boole
     fs.closeSync(pidfd);
   }
 }
+
+/**
+ * Signals every process of a cgroup (a container's own: nothing else is in it), each through
+ * its identity so a recycled pid is never hit. Returns how many were signalled.
+ */
+export async function signalCgroupProcesses(
+  cgroup: { pids(): Promise<number[]> },
+  signal: number,
+): Promise<number> {
+  let count = 0;
+  for (const pid of await cgroup.pids().catch(() => [] as number[])) {
+    const identity = identify(pid);
+    if (identity && signalIdentity(identity, signal)) count += 1;
+  }
+  return count;
+}

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCgroupManager, defaultDeviceRules } from '../cgroups/index.js';
 import type { CgroupManager, Resources } from '../cgroups/types.js';
-import { identify, isAlive, signalIdentity } from '../containers/process-identity.js';
+import { identify, isAlive, signalCgroupProcesses, signalIdentity } from '../containers/process-identity.js';
 import { resolveUser } from '../containers/user.js';
 import type { ProcessIdentity } from '../containers/record.js';
 import { ConflictError, GantryError, hasCode, InvalidArgumentError, NotFoundError } from '../errors.js';
@@ -431,16 +431,8 @@ export class OciRuntime {
     this.signal(state.init!, number);
   }
 
-  /** Signals every process of the container's cgroup (its processes only: the cgroup is its own). */
-  private async signalCgroup(state: StoredState, signal: number): Promise<number> {
-    let count = 0;
-    for (const pid of await this.cgroup(state)
-      .pids()
-      .catch(() => [] as number[])) {
-      const identity = identify(pid);
-      if (identity && signalIdentity(identity, signal)) count += 1;
-    }
-    return count;
+  private signalCgroup(state: StoredState, signal: number): Promise<number> {
+    return signalCgroupProcesses(this.cgroup(state), signal);
   }
 
   /** Kills whatever is left in the cgroup (a container without its own pid namespace) and waits. */
