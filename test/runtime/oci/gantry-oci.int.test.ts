@@ -83,6 +83,8 @@ describe.skipIf(skip)('gantry-oci', () => {
       'touch',
       'ls',
       'wc',
+      'yes',
+      'head',
     ]) {
       fs.symlinkSync('busybox', path.join(bundle, 'rootfs', 'bin', applet));
     }
@@ -110,6 +112,22 @@ describe.skipIf(skip)('gantry-oci', () => {
     expect(result.stdout).toBe('hello from runc as 1\nread-only-root\n');
     expect(result.exitCode).toBe(3);
     expect(fs.existsSync(path.join(stateRoot, 'fg'))).toBe(false);
+  });
+
+  it('starts the process with every signal at its default: `yes | head` ends', async () => {
+    writeSpec((spec) => {
+      spec.process.terminal = false;
+      spec.process.args = [
+        'sh',
+        '-c',
+        "grep -E '^Sig(Ign|Blk)' /proc/self/status; yes 0123456789 | head -n 100000 | wc -l",
+      ];
+    });
+    const result = await oci('run', '--bundle', bundle, 'signals');
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/SigIgn:\s+0000000000000000/);
+    expect(result.stdout).toMatch(/SigBlk:\s+0000000000000000/);
+    expect(result.stdout).toMatch(/^\s*100000\s*$/m);
   });
 
   it('goes through create, start, state, kill and delete with the states the spec defines', async () => {

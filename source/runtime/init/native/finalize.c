@@ -205,10 +205,25 @@ char *prepare_process(const struct plan *plan, int report_fd) {
   return path;
 }
 
+/* The process starts with every signal at its default and none blocked, as under runc and
+ * conmon. execve only resets caught signals; ignored ones stay ignored, and Node (our parent)
+ * ignores SIGPIPE: without this, `yes | head` in a container never ends. */
+void reset_signals(void) {
+  struct sigaction action = {.sa_handler = SIG_DFL};
+  sigemptyset(&action.sa_mask);
+  for (int number = 1; number < NSIG; number++)
+    if (number != SIGKILL && number != SIGSTOP)
+      sigaction(number, &action, NULL); /* EINVAL for the numbers libc keeps to itself: fine */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* Reports "execerr <errno>" on report_fd if execve fails; a successful exec closes report_fd
  * (it is close-on-exec), which tells the monitor the user's process is running. */
 void exec_process(const struct plan *plan, const char *path, int report_fd) {
   close_descriptors_from(3, true);
+  reset_signals();
   execve(path, plan->args.items, plan->env.items);
   int err = errno;
   if (report_fd >= 0)
@@ -258,6 +273,7 @@ int run_hook(const struct hook_entry *hook, const char *state_json) {
   if (pid < 0)
     return -1;
   if (pid == 0) {
+    reset_signals();
     dup2(pipefd[0], 0);
     char *const *argv = hook->args.len ? hook->args.items : (char *const[]){hook->path, NULL};
     char *const empty[] = {NULL};

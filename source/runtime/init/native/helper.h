@@ -187,6 +187,7 @@ void set_credentials(const struct plan *plan);
 void apply_seccomp(const struct plan *plan);
 char *prepare_process(const struct plan *plan, int report_fd);
 int make_directories(const char *path);
+void reset_signals(void);
 void exec_process(const struct plan *plan, const char *path, int report_fd) __attribute__((noreturn));
 int run_hook(const struct hook_entry *hook, const char *state_json);
 int cap_last_cap(void);

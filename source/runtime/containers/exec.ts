@@ -1,0 +1,98 @@
+/**
+ * `exec`: a new process in a running container. The plan joins the container's namespaces in
+ * the kernel's required order (user first, mount last) and its cgroup; the process gets the
+ * container's environment and user, never the caller's.
+ */
+import fsp from 'node:fs/promises';
+import { ConflictError, GantryError, InvalidArgumentError } from '../errors.js';
+import { execPlanFromSpec } from '../init/from-spec.js';
+import { startExec, type ExecHandle } from '../init/helper.js';
+import type { HelperPlan } from '../init/plan.js';
+import type { OciSpec } from '../spec/types.js';
+import { containerFile, FILES, type EngineCore } from './core.js';
+import type { ContainerRecord } from './record.js';
+import { resolveUser } from './user.js';
+
+export interface ExecOptions {
+  command: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  tty?: boolean;
+  interactive?: boolean;
+  detach?: boolean;
+  privileged?: boolean;
+}
+
+/** setns order: user first (it grants the rest), mount last (paths stop resolving after it). */
+const NAMESPACE_ORDER: [string, HelperPlan['namespaces'][number]['type']][] = [
+  ['user', 'user'],
+  ['ipc', 'ipc'],
+  ['uts', 'uts'],
+  ['network', 'net'],
+  ['pid', 'pid'],
+  ['cgroup', 'cgroup'],
+  ['mount', 'mnt'],
+];
+
+export async function execInContainer(
+  core: EngineCore,
+  record: ContainerRecord,
+  options: ExecOptions,
+): Promise<ExecHandle> {
+  if (record.State.Status === 'paused')
+    throw new ConflictError(`container ${record.Name} is paused, unpause it first`);
+  if (record.State.Status !== 'running' || !record.InitProcess) {
+    throw new ConflictError(`container ${record.Name} is not running`);
+  }
+  if (options.command.length === 0) throw new GantryError('no command given to exec');
+  if (options.workdir !== undefined && !options.workdir.startsWith('/')) {
+    throw new InvalidArgumentError(
+      `invalid working directory ${JSON.stringify(options.workdir)}: it must be an absolute path`,
+    );
+  }
+  const spec = JSON.parse(await fsp.readFile(containerFile(core, record.Id, FILES.spec), 'utf8')) as OciSpec;
+  const proc = spec.process!;
+  const pid = record.InitProcess.pid;
+  const present = new Set<string>((spec.linux?.namespaces ?? []).map((ns) => ns.type));
+  const namespaces = NAMESPACE_ORDER.filter(([type]) => present.has(type)).map(([, name]) => ({
+    type: name,
+    path: `/proc/${pid}/ns/${name}`,
+  }));
+  let env = proc.env ?? [];
+  for (const entry of options.env ?? []) {
+    const name = entry.split('=', 1)[0]!;
+    env = [...env.filter((e) => e.split('=', 1)[0] !== name), entry];
+  }
+  if (options.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+  let user = proc.user;
+  if (options.user !== undefined) {
+    const resolved = resolveUser(
+      options.user,
+      await fsp.readFile(`/proc/${pid}/root/etc/passwd`, 'utf8').catch(() => undefined),
+      await fsp.readFile(`/proc/${pid}/root/etc/group`, 'utf8').catch(() => undefined),
+    );
+    user = { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids };
+    // HOME follows the user exec runs as (as runc does), unless someone set it on purpose.
+    const setHome = (list: readonly string[]) => list.some((e) => e.startsWith('HOME='));
+    if (!setHome(record.Config.Env) && !setHome(options.env ?? []))
+      env = [...env.filter((e) => !e.startsWith('HOME=')), `HOME=${resolved.home || '/'}`];
+  }
+  const execPlan = execPlanFromSpec(
+    {
+      ...spec,
+      process: {
+        ...proc,
+        args: options.command,
+        env,
+        cwd: options.workdir ?? proc.cwd,
+        user,
+        terminal: options.tty ?? false,
+      },
+    },
+    { namespaces, cgroupProcs: core.cgroup(record).procsFiles(), detach: options.detach ?? false },
+  );
+  // As docker: stdin only with -i; -t alone gives a terminal for output.
+  const stdin = options.interactive ? 'inherit' : 'ignore';
+  return startExec(execPlan, options.detach ? ['ignore', 'ignore', 'ignore'] : [stdin, 'inherit', 'inherit']);
+}

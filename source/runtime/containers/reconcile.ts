@@ -1,0 +1,246 @@
+/**
+ * Reconciliation: brings a container's record up to date with what its monitor left (an exit
+ * status, or a monitor that is gone), undoes starts and pauses whose gantry process was killed,
+ * and removes what a stopped container leaves. Every listing and every operation goes through
+ * here first, so a killed CLI or monitor never leaves a container wedged.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { FileLock } from '../fsutil.js';
+import { decodeField, execError } from '../init/helper.js';
+import { trace } from '../trace.js';
+import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } from './core.js';
+import { keepExitCode } from './exit-codes.js';
+import { isAlive, signalCgroupProcesses, signalIdentity } from './process-identity.js';
+import type { ContainerRecord } from './record.js';
+
+export class Reconciler {
+  constructor(private readonly core: EngineCore) {}
+
+  private lock(id: string, wait: boolean): Promise<FileLock | undefined> {
+    return this.core.containers.lock(id, { wait });
+  }
+
+  /** Runs `action` with the container's lock, waiting up to a minute for it. */
+  async withLock<T>(id: string, action: () => Promise<T>): Promise<T> {
+    const lock = await this.core.containers.lock(id, { wait: true, timeoutMs: 60_000 });
+    if (!lock)
+      throw new ConflictError(`container ${id.slice(0, 12)} is busy: another gantry process holds its lock`);
+    try {
+      return await action();
+    } finally {
+      lock.release();
+    }
+  }
+
+  /**
+   * Brings a record up to date with what the monitor left: an exit status, or a monitor that is
+   * gone. Returns undefined when the container was auto-removed. Never blocks on a lock: if
+   * another process holds it, that process is changing the state and the record is returned as is.
+   */
+  async refresh(
+    record: ContainerRecord,
+    options: { waitForLock?: boolean } = {},
+  ): Promise<ContainerRecord | undefined> {
+    // The exec fifo only exists while a start is in progress; with the lock free it means the
+    // process that was starting the container was killed.
+    if (fs.existsSync(containerFile(this.core, record.Id, FILES.fifo))) {
+      const recovered = await this.recoverInterruptedStart(record);
+      if (recovered !== 'busy') return recovered;
+    }
+    if (record.State.Status !== 'running' && record.State.Status !== 'paused') {
+      if (record.State.Status === 'removing') return this.finishRemoval(record);
+      return record;
+    }
+    // Checked without reading: refresh runs for every container on every listing and sample.
+    const exited = fs.existsSync(containerFile(this.core, record.Id, FILES.exit));
+    if (!exited && record.PausedBy && !isAlive(record.PausedBy) && isAlive(record.Monitor))
+      return this.thawAbandonedPause(record);
+    if (!exited && isAlive(record.Monitor)) return record;
+    const lock = await this.lock(record.Id, options.waitForLock === true);
+    if (!lock) return record;
+    try {
+      const current = await this.core.containers.load(record.Id);
+      if (current.State.Status !== 'running' && current.State.Status !== 'paused') return current;
+      return await this.finalize(current);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    } finally {
+      lock.release();
+    }
+  }
+
+  /**
+   * The container's record with the end of a run already recorded (lock held): a monitor that
+   * wrote its exit status, or died, is finalized first so no one acts on a stale "running".
+   */
+  async loadCurrent(id: string, reference: string): Promise<ContainerRecord> {
+    let record = await this.core.containers.load(id);
+    if (record.State.Status === 'running' || record.State.Status === 'paused') {
+      const exit = await readExitStatus(this.core, id);
+      if (exit || !isAlive(record.Monitor)) {
+        const finalized = await this.finalize(record);
+        if (!finalized)
+          throw new NotFoundError(`no such container: ${reference} (it was removed when it stopped)`);
+        record = finalized;
+      }
+    }
+    if (record.State.Status === 'removing')
+      throw new NotFoundError(`no such container: ${reference} (it is being removed)`);
+    return record;
+  }
+
+  /**
+   * Undoes a start whose process died between creating the container and releasing it: the
+   * container's process still waits at the exec fifo (or the helper is still setting it up).
+   * Everything it left is found through the cgroup, whose path follows from the id alone.
+   */
+  private async recoverInterruptedStart(
+    record: ContainerRecord,
+  ): Promise<ContainerRecord | undefined | 'busy'> {
+    const lock = await this.lock(record.Id, false);
+    if (!lock) return 'busy';
+    try {
+      let current: ContainerRecord;
+      try {
+        current = await this.core.containers.load(record.Id);
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      }
+      const fifo = containerFile(this.core, record.Id, FILES.fifo);
+      if (!fs.existsSync(fifo)) return current;
+      const cgroup = this.core.cgroup(current);
+      await signalCgroupProcesses(cgroup, 9);
+      if (current.Monitor) await waitForExit(this.core, current, 5000);
+      await fsp.rm(fifo, { force: true });
+      const reason = 'the start was interrupted: the gantry process starting the container was killed';
+      if (current.State.Status === 'running' || current.State.Status === 'paused') {
+        const finalized = await this.finalize(current);
+        if (finalized) {
+          finalized.State.Error = reason;
+          await this.core.containers.save(finalized);
+        }
+        return finalized;
+      }
+      await cgroup.destroy().catch(() => undefined);
+      current.State.Error = reason;
+      await this.core.containers.save(current);
+      return current;
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Records the end of a run (lock held). Auto-removes when asked to. */
+  async finalize(record: ContainerRecord): Promise<ContainerRecord | undefined> {
+    const exit = await readExitStatus(this.core, record.Id);
+    if (exit) {
+      record.State.ExitCode = exit.exitCode;
+      record.State.OOMKilled = exit.oomKilled;
+      record.State.FinishedAt = exit.finishedAt;
+      if (exit.execErrno)
+        record.State.Error = execError(
+          exit.execErrno,
+          record.Config.Entrypoint[0] ?? record.Config.Cmd[0] ?? '',
+        ).message;
+      else if (exit.error) record.State.Error = decodeField(exit.error);
+    } else {
+      // The monitor died without writing a status (killed with -9): end what it left running
+      // (thawed first: a frozen process does not die until it is).
+      if (record.InitProcess && isAlive(record.InitProcess)) {
+        signalIdentity(record.InitProcess, 9);
+        await this.thawQuietly(record);
+      }
+      record.State.ExitCode = 137;
+      record.State.Error = "the container's monitor process ended unexpectedly";
+      record.State.FinishedAt = new Date().toISOString();
+    }
+    record.State.Status = 'exited';
+    record.State.Pid = 0;
+    delete record.InitProcess;
+    delete record.Monitor;
+    delete record.PausedBy;
+    await this.releaseCgroup(record);
+    trace('finalize: cgroup released');
+    await fsp.rm(containerFile(this.core, record.Id, FILES.fifo), { force: true });
+    if (record.HostConfig.AutoRemove) {
+      await this.destroy(record);
+      return undefined;
+    }
+    await this.core.containers.save(record);
+    trace('finalize: saved');
+    return record;
+  }
+
+  /**
+   * Thaws the container's cgroup whatever its record says (a pause cut short leaves it frozen
+   * with the record saying running); a cgroup that is not there has nothing to thaw.
+   */
+  async thawQuietly(record: ContainerRecord): Promise<void> {
+    await this.core
+      .cgroup(record)
+      .thaw()
+      .catch(() => undefined);
+  }
+
+  private async releaseCgroup(record: ContainerRecord): Promise<void> {
+    const cgroup = this.core.cgroup(record);
+    // Nothing of a container outlives it: a frozen cgroup (paused when its monitor died, or a
+    // pause cut short) is thawed, and what is still in it is killed. The manager then retries the
+    // removal briefly while they leave.
+    await cgroup.thaw().catch(() => undefined);
+    await signalCgroupProcesses(cgroup, 9);
+    await cgroup.destroy();
+  }
+
+  /** Removes everything of a stopped container (lock held). */
+  async destroy(record: ContainerRecord): Promise<void> {
+    await keepExitCode(this.core.layout.root, record);
+    record.State.Status = 'removing';
+    await this.core.containers.save(record).catch(() => undefined);
+    await this.releaseCgroup(record);
+    // The name first: a create that reuses it at once (run --rm, wait, run) must not find it
+    // held by a record that is already going.
+    await this.core.containers.releaseName(record.Name, record.Id);
+    await this.core.containers.removeDirectory(record.Id);
+    trace('destroy: directory removed');
+    await fsp.rm(path.join(this.core.layout.root, 'locks', `${record.Id}.lock`), { force: true });
+  }
+
+  private async finishRemoval(record: ContainerRecord): Promise<undefined> {
+    const lock = await this.lock(record.Id, false);
+    if (lock) {
+      try {
+        await this.destroy(record);
+      } finally {
+        lock.release();
+      }
+    }
+    return undefined;
+  }
+
+  /** A temporary pause whose holder died (a commit killed while it read the layer): undone. */
+  private async thawAbandonedPause(record: ContainerRecord): Promise<ContainerRecord> {
+    const lock = await this.lock(record.Id, false);
+    if (!lock) return record;
+    try {
+      const current = await this.core.containers.load(record.Id);
+      if (current.State.Status !== 'paused' || !current.PausedBy || isAlive(current.PausedBy)) return current;
+      try {
+        await this.core.cgroup(current).thaw();
+      } catch {
+        return current; // the cgroup is not there to thaw: the container's end will be recorded
+      }
+      current.State.Status = 'running';
+      delete current.PausedBy;
+      await this.core.containers.save(current);
+      return current;
+    } finally {
+      lock.release();
+    }
+  }
+}
