@@ -14,6 +14,15 @@ export const GANTRY_OCI = path.join(REPO, 'bin', 'gantry-oci.js');
 export const HELPER = path.join(REPO, 'dist', 'bin', 'gantry-init');
 
 export const isRoot = process.getuid?.() === 0;
+
+/**
+ * A name for something a test makes on the host (a temporary directory, a cgroup parent):
+ * `gantry-test-<run tag>-<label>`. The run tag (set by the global setup) keeps concurrent test
+ * runs apart in the teardown's leak check.
+ */
+export function testName(label: string): string {
+  return `gantry-test-${process.env.GANTRY_TEST_RUN ?? 'x'}-${label}`;
+}
 export const skipUnlessRoot = isRoot
   ? ''
   : 'integration tests need root (real namespaces, mounts and cgroups)';
@@ -79,8 +88,8 @@ function removeCgroupTree(dir: string): void {
 }
 
 export async function createTestEngine(label = 'engine'): Promise<TestEngine> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), `gantry-test-${label}-`));
-  const cgroupParent = `gantry-test-${path.basename(root).slice(-12)}`;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `${testName(label)}-`));
+  const cgroupParent = testName(path.basename(root).slice(-6));
   const env = { GANTRY_ROOT: root, GANTRY_CGROUP_PARENT: cgroupParent };
   const gantry = async (args: readonly string[], options: Options = {}): Promise<RunResult> => {
     const stdin =

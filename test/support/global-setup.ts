@@ -1,9 +1,12 @@
 /**
  * Runs once before the integration tests: makes sure the build output and the native helper
  * exist (tests exercise the real binaries) and records the mount table and cgroup tree so the
- * teardown can prove nothing leaked.
+ * teardown can prove nothing leaked. Every name a test makes on the host (state roots, cgroup
+ * parents) carries this run's tag (GANTRY_TEST_RUN, see testName), so runs from other checkouts
+ * at the same time are neither counted as this run's leaks nor disturbed by its checks.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -14,14 +17,14 @@ function leakSnapshot(): { mounts: string[]; cgroups: string[] } {
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((line) => line.split(' ')[4] ?? '')
-    .filter((target) => target.includes('gantry-test'));
+    .filter((target) => target.includes(runPrefix));
   const cgroups: string[] = [];
   const base = '/sys/fs/cgroup';
   for (const hierarchy of fs.existsSync(base) ? fs.readdirSync(base) : []) {
     const dir = path.join(base, hierarchy);
     try {
       for (const entry of fs.readdirSync(dir))
-        if (entry.startsWith('gantry-test')) cgroups.push(path.join(dir, entry));
+        if (entry.startsWith(runPrefix)) cgroups.push(path.join(dir, entry));
     } catch {
       // not a directory
     }
@@ -30,6 +33,9 @@ function leakSnapshot(): { mounts: string[]; cgroups: string[] } {
 }
 
 let before: Set<string> = new Set();
+// Workers are forked after setup() and inherit the environment it sets.
+process.env.GANTRY_TEST_RUN ??= randomBytes(3).toString('hex');
+const runPrefix = `gantry-test-${process.env.GANTRY_TEST_RUN}`;
 
 export function setup(): void {
   if (process.getuid?.() !== 0) return;

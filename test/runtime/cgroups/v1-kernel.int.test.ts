@@ -19,6 +19,7 @@ import {
 import { defaultDeviceRules } from '../../../source/runtime/cgroups/parse.js';
 import type { CgroupManager, Resources } from '../../../source/runtime/cgroups/types.js';
 import { InvalidArgumentError } from '../../../source/runtime/errors.js';
+import { testName } from '../../support/engine.js';
 
 const MiB = 1024 * 1024;
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -31,7 +32,7 @@ const layout: CgroupLayout | undefined = (() => {
   }
 })();
 const runsHere = isRoot && layout?.driver === 1;
-const parent = `gantry-test-${randomBytes(4).toString('hex')}`;
+const parent = testName(randomBytes(4).toString('hex'));
 
 const managers: CgroupManager[] = [];
 const children = new Map<number, ChildProcess>();

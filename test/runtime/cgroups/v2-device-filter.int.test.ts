@@ -23,8 +23,9 @@ import { encodeInstructions } from '../../../source/runtime/cgroups/v2/device-fi
 import { GantryError, SyscallError, UnsupportedError } from '../../../source/runtime/errors.js';
 import * as bpf from '../../../source/runtime/sys/bpf.js';
 import { mknod, S_IFBLK, S_IFCHR } from '../../../source/runtime/sys/libc.js';
+import { testName } from '../../support/engine.js';
 
-const PREFIX = 'gantry-test-bpf-';
+const PREFIX = `${testName('bpf')}-`;
 const isRoot = process.getuid?.() === 0;
 const unifiedMount: string | undefined = (() => {
   try {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot } from '../../support/engine.js';
+import { engineForSuite, skipUnlessRoot, testName } from '../../support/engine.js';
 
 /** Prints the process's ignored and blocked signal masks, then runs a producer into head. */
 const PROBE = "grep -E '^Sig(Ign|Blk)' /proc/self/status; yes 0123456789 | head -n 100000 | wc -l";
@@ -24,7 +24,7 @@ describe.skipIf(skipUnlessRoot)('signal dispositions of container processes', ()
   let temp: string;
 
   beforeAll(() => {
-    temp = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-test-signals-'));
+    temp = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('signals')}-`));
   });
   afterAll(() => fs.rmSync(temp, { recursive: true, force: true }));
 

@@ -11,6 +11,7 @@ import zlib from 'node:zlib';
 import { sha256Digest } from '../../../source/runtime/images/digest.js';
 import { MEDIA_TYPE } from '../../../source/runtime/images/media-types.js';
 import { TarWriter, type TarEntryInput } from '../../../source/runtime/images/tar/writer.js';
+import { testName } from '../../support/engine.js';
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -25,7 +26,7 @@ export function hasCommand(command: string): boolean {
 
 /** A temporary directory under /tmp named gantry-test-*, removed by `cleanup`. */
 export function makeTempDirectory(label: string): string {
-  return fs.mkdtempSync(path.join('/tmp', `gantry-test-${label}-`));
+  return fs.mkdtempSync(path.join('/tmp', `${testName(label)}-`));
 }
 
 /** Runs buildah against private storage (vfs driver, temporary root/runroot); never the host's. */

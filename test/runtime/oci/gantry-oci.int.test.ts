@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { cgroupDirectories, GANTRY_OCI, skipUnlessRoot, waitFor } from '../../support/engine.js';
+import { cgroupDirectories, GANTRY_OCI, skipUnlessRoot, testName, waitFor } from '../../support/engine.js';
 
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
 const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
@@ -18,7 +18,7 @@ describe.skipIf(skip)('gantry-oci', () => {
   let base: string;
   let bundle: string;
   let stateRoot: string;
-  const cgroupParent = `gantry-test-oci-${process.pid}`;
+  const cgroupParent = testName(`oci-${process.pid}`);
   const env = { GANTRY_CGROUP_PARENT: cgroupParent };
   // As with runc, a detached container keeps the stdio it was given: give it none, or the
   // caller's pipes stay open until the container exits.
@@ -65,7 +65,7 @@ describe.skipIf(skip)('gantry-oci', () => {
   };
 
   beforeAll(async () => {
-    base = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-test-oci-'));
+    base = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('oci')}-`));
     bundle = path.join(base, 'bundle');
     stateRoot = path.join(base, 'state');
     fs.mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
@@ -248,7 +248,7 @@ describe.skipIf(skip)('gantry-oci', () => {
   });
 
   it('takes runc details: kill 0, TERM to a created container, HOME, a missing cwd, top-level cgroupsPath', async () => {
-    const name = `gantry-test-oci-top-${process.pid}`;
+    const name = testName(`oci-top-${process.pid}`);
     writeSpec((spec) => {
       spec.process.args = ['sh', '-c', 'echo "$HOME $(pwd)"'];
       spec.process.cwd = '/made/for/it';
