@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../source/tui/config.js';
+import { configReport, parseConfig } from '../../source/tui/config.js';
 import type { LayerTreeSource } from '../../source/tui/layers/layer-tree-source.js';
 import { directory, file, fileTree } from '../support/file-tree.js';
 import { FakeEngine } from './support/fake-engine.js';
@@ -138,6 +138,38 @@ describe('Limits pane', () => {
     expect(app.frame()).toContain('the old value stays');
     await app.press(KEYS.escape);
     await app.waitFor(/memory\s+256M/);
+  });
+});
+
+// Issue 11, defect 5: a config with five problems showed part of the first, then nothing.
+describe('messages', () => {
+  it('keeps every message, in full, behind a key', async () => {
+    const config = parseConfig(
+      JSON.stringify({
+        theme: 'neon',
+        statsIntervalMs: 5,
+        colour: 1,
+        keys: { 'container.explode': 'x', 'app.quit': 'ctrl+shift+q' },
+      }),
+      '/home/someone/.config/gantry/config.json',
+    );
+    expect(config.warnings).toHaveLength(5);
+    const { app } = setup();
+    await app.waitFor('web');
+    app.store.dispatch({ type: 'ui/status', text: configReport(config)!, level: 'error', time: Date.now() });
+    const line = await app.waitFor('(m: all of it)');
+    expect(line).toContain('config: 5 problems in /home/someone/');
+    app.store.dispatch({ type: 'ui/status', text: 'db stopped', level: 'info', time: Date.now() });
+    await app.waitFor('db stopped');
+    await app.press('m');
+    const log = await app.waitFor('Messages (2)');
+    const text = log.replace(/\n\s+/g, ' ');
+    for (const warning of config.warnings) expect(text).toContain(warning.replace(/^config: /, ''));
+    expect(text).toContain('db stopped');
+    expect(log.split('\n').every((row) => row.length <= 80)).toBe(true);
+    await app.press(KEYS.escape);
+    await settle(30);
+    expect(app.frame()).not.toContain('Messages (2)');
   });
 });
 

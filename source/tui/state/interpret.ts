@@ -14,6 +14,7 @@ import { isPrintable } from '../keymap/keys.js';
 import { visibleTreeRows } from './layers.js';
 import { describeError, hostCpuCount, LIMITS, limitDefinition } from './limit-definitions.js';
 import { limitsContainer } from './limits.js';
+import { messageLines } from './messages.js';
 import { pageSize } from './reducer.js';
 import {
   activeScopes,
@@ -174,25 +175,35 @@ function editText(state: TuiState, key: string, input: string): KeyResult | unde
   return undefined;
 }
 
-function scrollHelp(state: TuiState, command: CommandId, keymap: Keymap): KeyResult | undefined {
+/** Scrolls the help or the message log, whichever is open; undefined for other commands. */
+function scrollOverlay(state: TuiState, command: CommandId, keymap: Keymap): KeyResult | undefined {
   const overlay = state.ui.overlay;
-  if (overlay?.kind !== 'help') return undefined;
+  if (overlay?.kind !== 'help' && overlay?.kind !== 'messages') return undefined;
   const page = Math.max(1, pageSize(state));
   const delta = { 'cursor.up': -1, 'cursor.down': 1, 'cursor.pageUp': -page, 'cursor.pageDown': page }[
     command as string
   ];
   if (delta === undefined) return undefined;
-  const lines = helpLines(keymap).length;
-  const last = Math.max(0, lines - (paneHeight(state.ui.size) - 2));
+  const visible = paneHeight(state.ui.size) - 2;
+  if (overlay.kind === 'help') {
+    const last = Math.max(0, helpLines(keymap).length - visible);
+    return act({
+      type: 'ui/overlay',
+      overlay: { kind: 'help', scroll: Math.max(0, Math.min(last, overlay.scroll + delta)) },
+    });
+  }
+  // The log is read from its newest line up: scrolling up moves further from it.
+  const lines = messageLines(state.ui.messages, state.ui.size.columns - 2).length;
+  const last = Math.max(0, lines - visible);
   return act({
     type: 'ui/overlay',
-    overlay: { kind: 'help', scroll: Math.max(0, Math.min(last, overlay.scroll + delta)) },
+    overlay: { kind: 'messages', scroll: Math.max(0, Math.min(last, overlay.scroll - delta)) },
   });
 }
 
 function runCommand(state: TuiState, command: CommandId, now: number, keymap: Keymap): KeyResult {
-  const help = scrollHelp(state, command, keymap);
-  if (help) return help;
+  const scrolled = scrollOverlay(state, command, keymap);
+  if (scrolled) return scrolled;
   const container = selectedContainer(state);
   const image = selectedImage(state);
   const needContainer = (): KeyResult => status('no container is selected', now);
@@ -205,7 +216,13 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
         overlay: state.ui.overlay?.kind === 'help' ? undefined : { kind: 'help', scroll: 0 },
       });
     case 'help.close':
+    case 'messages.close':
       return act({ type: 'ui/overlay', overlay: undefined });
+    case 'app.messages':
+      return act({
+        type: 'ui/overlay',
+        overlay: state.ui.overlay?.kind === 'messages' ? undefined : { kind: 'messages', scroll: 0 },
+      });
     case 'pane.next':
       return act({ type: 'ui/paneStep', delta: 1 });
     case 'pane.previous':

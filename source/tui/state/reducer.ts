@@ -7,6 +7,7 @@ import { INITIAL_CONTAINERS, moveContainerCursor, reduceContainers, settleContai
 import { INITIAL_IMAGES, moveImageCursor, reduceImages, settleImages } from './images.js';
 import { paneHeight, tableHeight } from './layout.js';
 import { LIMITS } from './limit-definitions.js';
+import { withStatus } from './messages.js';
 import { INITIAL_LIMITS, reduceLimits, showSelectedLimits, syncLimits } from './limits.js';
 import { INITIAL_LAYERS, moveLayerCursor, moveTreeCursor, reduceLayers, settleTree } from './layers.js';
 import { INITIAL_LOGS, jumpToMatch, reduceLogs, scrollLogs, syncLogs } from './logs.js';
@@ -27,6 +28,7 @@ export function initialState(size: TerminalSize = { columns: 80, rows: 24 }, now
       size,
       overlay: undefined,
       status: undefined,
+      messages: [],
       pending: {},
       onboarded: false,
       now,
@@ -185,10 +187,7 @@ function reduceUi(state: TuiState, action: Action): TuiState {
     case 'ui/overlay':
       return { ...state, ui: { ...ui, overlay: action.overlay } };
     case 'ui/status':
-      return {
-        ...state,
-        ui: { ...ui, status: { text: action.text, level: action.level, time: action.time } },
-      };
+      return withStatus(state, action.text, action.level, action.time);
     case 'ui/clearStatus':
       return ui.status ? { ...state, ui: { ...ui, status: undefined } } : state;
     case 'ui/pending': {

@@ -214,6 +214,8 @@ export interface FormState {
 
 export type Overlay =
   | { kind: 'help'; scroll: number }
+  /** The message log; `scroll` counts lines up from the newest. */
+  | { kind: 'messages'; scroll: number }
   | { kind: 'confirm'; action: ConfirmAction; id: string; name: string; message: string }
   | { kind: 'form'; form: FormState }
   | { kind: 'onboarding'; creating: boolean; error: string | undefined };
@@ -229,6 +231,8 @@ export interface UiState {
   size: TerminalSize;
   overlay: Overlay | undefined;
   status: StatusMessage | undefined;
+  /** Every message shown in the status line, oldest first (bounded). */
+  messages: readonly StatusMessage[];
   /** Operations under way, by container id ("stopping"), shown in the status column. */
   pending: Readonly<Record<string, string>>;
   /** The onboarding offer was shown or dismissed; it is not shown again. */
