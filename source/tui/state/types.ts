@@ -208,7 +208,10 @@ export interface FormState {
   imageLabel: string;
   fields: readonly FormField[];
   focus: number;
+  /** What the runtime said when it refused the container. */
   error: string | undefined;
+  /** Each field's problem, all shown at once. */
+  errors: Readonly<Partial<Record<FormField['name'], string>>>;
   submitting: boolean;
 }
 
@@ -302,6 +305,7 @@ export type Action =
   | { type: 'form/input'; text: string }
   | { type: 'form/focus'; delta: 1 | -1 }
   | { type: 'form/error'; error: string | undefined }
+  | { type: 'form/invalid'; errors: Partial<Record<FormField['name'], string>> }
   | { type: 'form/submitting' }
   | { type: 'onboarding/creating' }
   | { type: 'onboarding/failed'; error: string };
