@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { engineForSuite, GANTRY, skipUnlessRoot, testName, waitFor } from '../../support/engine.js';
+import { engineForSuite, GANTRY, testName, waitFor } from '../../support/engine.js';
+import { describeUnless, needsCommand, needsRoot } from '../../support/skip.js';
 
 const KIB = 1024;
 const GIB = 1024 * 1024 * 1024;
@@ -51,7 +52,7 @@ function record(second: number, text: string, stream = 'stdout', tag = 'F'): str
   return `2026-01-01T00:00:${String(second).padStart(2, '0')}.000000000Z ${stream} ${tag} ${text}\n`;
 }
 
-describe.skipIf(skipUnlessRoot)('container logs', () => {
+describeUnless([needsRoot(), needsCommand('/usr/bin/time', 'time')], 'container logs', () => {
   const engine = engineForSuite('logs');
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('logs-sync')}-`));
   afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
