@@ -7,7 +7,7 @@
  * launch.ts (spec, cgroup, helper), exec.ts, logs.ts, stats.ts, events.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCgroupManager } from '../cgroups/index.js';
+import { createCgroupManager, removeContainerCgroup } from '../cgroups/index.js';
 import type { CgroupManager, Resources, StatsOptions } from '../cgroups/types.js';
 import { ConflictError, GantryError, NotFoundError } from '../errors.js';
 import { ImageStore } from '../images/store.js';
@@ -278,13 +278,13 @@ export class Engine implements EngineCore {
       if (!options.force) throw error;
       // A damaged record: remove what we can find, its cgroup by id.
       await this.reconciler.withLock(id, async () => {
-        await createCgroupManager({
-          cgroupRoot: this.options.cgroupRoot,
-          parent: this.options.cgroupParent,
-          name: id,
-        })
-          .destroy()
-          .catch(() => undefined);
+        await removeContainerCgroup(
+          createCgroupManager({
+            cgroupRoot: this.options.cgroupRoot,
+            parent: this.options.cgroupParent,
+            name: id,
+          }),
+        ).catch(() => undefined);
         await this.containers.removeDirectory(id);
       });
       return;
@@ -324,6 +324,7 @@ export class Engine implements EngineCore {
   /** Blocks until the container is not running; returns its exit code (docker wait). */
   async wait(reference: string, signal?: AbortSignal): Promise<number> {
     const id = await this.containers.resolveId(reference);
+    trace('wait: waiting');
     for (;;) {
       let record: ContainerRecord | undefined;
       try {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { removeContainerCgroup } from '../cgroups/remove.js';
 import { GantryError } from '../errors.js';
 import { startMonitor } from '../init/helper.js';
 import { planFromSpec } from '../init/from-spec.js';
@@ -141,7 +142,7 @@ export async function launch(
     await core.containers.save(record);
     trace('launch: saved');
   } catch (error) {
-    await cgroup.destroy().catch(() => undefined);
+    await removeContainerCgroup(cgroup).catch(() => undefined);
     // The helper made the fifo; a failed setup must not look like an interrupted start.
     await fsp.rm(path.join(dir, FILES.fifo), { force: true });
     record.State.Error = (error as Error).message;
