@@ -8,8 +8,9 @@
 import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot } from '../support/engine.js';
+import { expect, it } from 'vitest';
+import { engineForSuite } from '../support/engine.js';
+import { describeUnless, needsRoot } from '../support/skip.js';
 
 /** Runs a command as uid/gid 65534 with no supplementary groups. */
 async function asNobody(command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
@@ -25,7 +26,7 @@ function mode(file: string): number {
   return fs.lstatSync(file).mode & 0o7777;
 }
 
-describe.skipIf(skipUnlessRoot)('the state root is private to root', () => {
+describeUnless(needsRoot(), 'the state root is private to root', () => {
   const engine = engineForSuite('state-root');
 
   async function ok(args: string[]): Promise<string> {
