@@ -18,6 +18,7 @@ import { trace } from '../trace.js';
 import { FILES, packageRoot, type EngineCore } from './core.js';
 import { writeEtcFiles } from './etc-files.js';
 import { readLayeredFile } from './layered-files.js';
+import { logConfigOf, logRotation } from './log-config.js';
 import { identify } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { buildSpec } from './spec-builder.js';
@@ -106,13 +107,14 @@ export async function launch(
   if (await cgroup.exists()) await cgroup.destroy();
   await cgroup.create(record.HostConfig.Resources);
   trace('launch: cgroup created');
+  const logRotationSettings = logRotation(logConfigOf(record.HostConfig));
   const plan: HelperPlan = planFromSpec(spec, {
     bundle: dir,
     stateDir: dir,
     cgroup,
     rootOverlay: overlayData(core, record),
     monitor: {
-      logPath: FILES.log,
+      ...(logRotationSettings ? { logPath: FILES.log, logMax: logRotationSettings } : {}),
       attachPath: FILES.attach,
       fifoPath: FILES.fifo,
       exitFile: FILES.exit,
