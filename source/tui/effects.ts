@@ -84,11 +84,16 @@ export function createEffectRunner(
         try {
           await engine.update(effect.id, effect.resources);
           store.dispatch(
-            { type: 'limits/applied' },
+            { type: 'limits/applied', containerId: effect.id, key: effect.key },
             status(`${effect.name}: ${label} set to ${effect.display}`),
           );
         } catch (error) {
-          store.dispatch({ type: 'limits/refused', error: describeError(error) });
+          store.dispatch({
+            type: 'limits/refused',
+            containerId: effect.id,
+            key: effect.key,
+            error: describeError(error),
+          });
         }
         await refresh(effect.id);
         return;

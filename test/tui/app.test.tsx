@@ -121,10 +121,10 @@ describe('Limits pane', () => {
     expect(frame).toContain('Limits of web');
     expect(frame).toMatch(/pids\s+100/);
     await app.waitFor('32M used');
-    await app.press(KEYS.enter, KEYS.ctrlU, '5', '1', '2', 'm');
+    await app.press(KEYS.enter, '5', '1', '2', 'm');
     expect(app.frame()).toContain('Enter applies (--memory)');
     await app.press(KEYS.enter);
-    await app.waitFor('memory set to 512m');
+    await app.waitFor('memory set to 512M');
     expect(engine.calls).toContain(`update web ${JSON.stringify({ memory: 512 * MIB })}`);
     await app.waitFor(/memory\s+512M/);
   });
@@ -138,6 +138,44 @@ describe('Limits pane', () => {
     expect(app.frame()).toContain('the old value stays');
     await app.press(KEYS.escape);
     await app.waitFor(/memory\s+256M/);
+  });
+});
+
+describe('Limits pane edits (issue 11, defects 2 and 10)', () => {
+  it('typing replaces the prefilled value, and a 10x loosening is shown before Enter', async () => {
+    const { app, engine } = setup([container('web', { resources: { pidsLimit: 50 } })]);
+    await app.waitFor('web');
+    await app.press(KEYS.enter);
+    await app.waitFor(/pids\s+50/);
+    for (let row = 0; row < 6; row += 1) await app.press('j');
+    await app.press(KEYS.enter, '2', '0', '0', '0');
+    const frame = await app.waitFor('pids 50 → 2000: 40x looser');
+    expect(frame).toMatch(/pids\s+2000/);
+    await app.press(KEYS.ctrlU, '2', '0');
+    expect(app.frame()).not.toContain('looser');
+    expect(app.frame().replace(/\n\s+/g, ' ')).toContain(
+      'a number of processes, e.g. 100; empty, -1 or unlimited = no limit',
+    );
+    await app.press(KEYS.enter);
+    await app.waitFor('pids set to 20');
+    expect(engine.calls).toContain(`update web ${JSON.stringify({ pidsLimit: 20 })}`);
+  });
+
+  it('says so when the container shown is removed elsewhere, and applies nothing', async () => {
+    const { app, engine } = setup();
+    await app.waitFor('web');
+    await app.press('j', 'j', KEYS.enter);
+    await app.waitFor('Limits of web');
+    await app.press(KEYS.enter, '4', '8', 'm');
+    const web = [...engine.records.values()].find((record) => record.Name === 'web')!;
+    engine.records.delete(web.Id);
+    app.store.dispatch({ type: 'containers/removed', id: web.Id });
+    const frame = await app.waitFor('web was removed by another process.');
+    expect(frame).toContain('The edit of memory 48m was not applied, to it or to any other container.');
+    expect(frame).not.toMatch(/Limits of (db|old)/);
+    await app.press(KEYS.enter);
+    await settle(30);
+    expect(engine.calls.filter((call) => call.startsWith('update'))).toEqual([]);
   });
 });
 

@@ -18,6 +18,7 @@ export type Scope =
   | 'logs'
   | 'edit'
   | 'value'
+  | 'step'
   | 'confirm'
   | 'form'
   | 'help'
@@ -493,17 +494,33 @@ export const DEFAULT_KEYMAP: Keymap = [
   {
     command: 'limit.increase',
     scope: 'value',
-    keys: ['+'],
-    label: '+step',
-    description: 'Raise the value by a step',
+    keys: ['up'],
+    label: 'step up',
+    description: 'Raise the value by a step (+ and - are typed: 0-1, -1)',
     footer: true,
   },
   {
     command: 'limit.decrease',
     scope: 'value',
-    keys: ['-'],
+    keys: ['down'],
+    label: 'step down',
+    description: 'Lower the value by a step',
+    footer: true,
+  },
+  {
+    command: 'limit.increase',
+    scope: 'step',
+    keys: ['+', '='],
+    label: '+step',
+    description: 'Raise the value by another step',
+    footer: true,
+  },
+  {
+    command: 'limit.decrease',
+    scope: 'step',
+    keys: ['-', '_'],
     label: '-step',
-    description: 'Lower the value by a step (typed as a minus sign in an empty field)',
+    description: 'Lower the value by another step (type a digit to replace it instead)',
     footer: true,
   },
 
@@ -607,7 +624,7 @@ export const DEFAULT_KEYMAP: Keymap = [
 ];
 
 /** Scopes whose keys are typed text: anything not bound there is inserted. */
-export const TEXT_SCOPES: ReadonlySet<Scope> = new Set(['edit', 'value', 'form']);
+export const TEXT_SCOPES: ReadonlySet<Scope> = new Set(['edit', 'value', 'step', 'form']);
 
 /** The command bound to `key` in the first of `scopes` that binds it. */
 export function lookup(keymap: Keymap, scopes: readonly Scope[], key: string): CommandId | undefined {
@@ -682,6 +699,7 @@ export const SCOPE_TITLES: readonly [Scope, string][] = [
   ['logs', 'Logs'],
   ['edit', 'Typing a filter or search'],
   ['value', 'Typing a limit'],
+  ['step', 'Stepping a limit (after + or - in the list)'],
   ['form', 'New container form'],
   ['confirm', 'Confirmations'],
 ];

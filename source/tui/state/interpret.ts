@@ -13,6 +13,7 @@ import { paneHeight } from './layout.js';
 import { isPrintable } from '../keymap/keys.js';
 import { visibleTreeRows } from './layers.js';
 import { describeError, hostCpuCount, LIMITS, limitDefinition } from './limit-definitions.js';
+import { limitsContainer } from './limits.js';
 import { pageSize } from './reducer.js';
 import {
   activeScopes,
@@ -128,16 +129,27 @@ function containerEffect(record: ContainerRecord, op: Extract<Effect, { type: 'c
   return { type: 'container', op, id: record.Id, name: record.Name };
 }
 
-/** The text the user is typing into now, and the action that replaces it. */
-function textTarget(state: TuiState): { text: string; set: (text: string) => Action } | undefined {
+/**
+ * The text the user is typing into now, and the action that replaces it. `selected` text (a
+ * limit's prefilled or stepped value) is replaced by the first key typed, as a selected field is.
+ */
+function textTarget(
+  state: TuiState,
+): { text: string; selected: boolean; set: (text: string) => Action } | undefined {
   const overlay = state.ui.overlay;
   if (overlay?.kind === 'form') {
     const field = overlay.form.fields[overlay.form.focus];
-    return field ? { text: field.value, set: (text) => ({ type: 'form/input', text }) } : undefined;
+    return field
+      ? { text: field.value, selected: false, set: (text) => ({ type: 'form/input', text }) }
+      : undefined;
   }
   if (!isTyping(state)) return undefined;
   if (state.ui.pane === 'limits' && state.limits.edit)
-    return { text: state.limits.edit.text, set: (text) => ({ type: 'limits/input', text }) };
+    return {
+      text: state.limits.edit.text,
+      selected: state.limits.edit.selected,
+      set: (text) => ({ type: 'limits/input', text }),
+    };
   const filter =
     state.ui.pane === 'containers'
       ? state.containers.filter
@@ -146,16 +158,19 @@ function textTarget(state: TuiState): { text: string; set: (text: string) => Act
         : state.ui.pane === 'logs'
           ? state.logs.search
           : state.layers.tree?.filter;
-  return filter ? { text: filter.text, set: (text) => ({ type: 'filter/input', text }) } : undefined;
+  return filter
+    ? { text: filter.text, selected: false, set: (text) => ({ type: 'filter/input', text }) }
+    : undefined;
 }
 
 function editText(state: TuiState, key: string, input: string): KeyResult | undefined {
   const target = textTarget(state);
   if (!target) return undefined;
-  if (key === 'backspace') return act(target.set(target.text.slice(0, -1)));
+  const text = target.selected ? '' : target.text;
+  if (key === 'backspace') return act(target.set(text.slice(0, -1)));
   if (key === 'ctrl+u') return act(target.set(''));
-  if (key === 'ctrl+w') return act(target.set(target.text.replace(/\S*\s*$/, '')));
-  if (isPrintable(key, input)) return act(target.set(target.text + input));
+  if (key === 'ctrl+w') return act(target.set(text.replace(/\S*\s*$/, '')));
+  if (isPrintable(key, input)) return act(target.set(text + input));
   return undefined;
 }
 
@@ -357,21 +372,35 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
     case 'limit.decrease': {
       // A stopped container's limits change too (docker update does it): they apply at its
       // next start, as the pane says.
-      if (!container) return needContainer();
-      const definition = state.limits.edit
-        ? limitDefinition(state.limits.edit.key)
-        : LIMITS[state.limits.cursor]!;
+      const shown = limitsContainer(state);
+      if (!shown) return state.limits.removed ? status(removedText(state), now) : needContainer();
+      const edit = state.limits.edit;
+      const definition = edit ? limitDefinition(edit.key) : LIMITS[state.limits.cursor]!;
       if (!definition.editable)
-        return status(`${definition.label}: ${describeError(safeParseError(definition, container))}`, now);
-      const resources = container.HostConfig.Resources;
-      const current = state.limits.edit?.text ?? definition.input(resources);
-      if (command === 'limit.edit') return act({ type: 'limits/edit', key: definition.key, text: current });
+        return status(`${definition.label}: ${describeError(safeParseError(definition, shown))}`, now);
+      const resources = shown.HostConfig.Resources;
+      const current = edit?.text ?? definition.input(resources);
+      if (command === 'limit.edit')
+        return act({
+          type: 'limits/edit',
+          key: definition.key,
+          containerId: shown.Id,
+          text: current,
+          mode: 'typing',
+        });
       if (!definition.step) return status(`${definition.label} has no steps; type a value (Enter)`, now);
       const stepped = definition.step(current, command === 'limit.increase' ? 1 : -1, resources);
+      // A stepped value is still a whole value: the next key typed replaces it.
       return act(
-        state.limits.edit
-          ? { type: 'limits/input', text: stepped }
-          : { type: 'limits/edit', key: definition.key, text: stepped },
+        edit
+          ? { type: 'limits/input', text: stepped, selected: true }
+          : {
+              type: 'limits/edit',
+              key: definition.key,
+              containerId: shown.Id,
+              text: stepped,
+              mode: 'stepping',
+            },
       );
     }
 
@@ -385,23 +414,31 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
       return act({ type: 'logs/match', direction: -1 });
 
     case 'edit.apply': {
-      if (state.ui.pane === 'limits' && state.limits.edit) {
-        if (!container) return needContainer();
-        const definition = limitDefinition(state.limits.edit.key);
+      const edit = state.limits.edit;
+      if (state.ui.pane === 'limits' && edit) {
+        // The edit is for the container it was opened on, and only that one.
+        const target = state.containers.records[edit.containerId];
+        if (!target || state.limits.removed) return act({ type: 'limits/cancel' });
+        const definition = limitDefinition(edit.key);
         let resources: Resources;
         try {
-          resources = definition.parse(state.limits.edit.text, container.HostConfig.Resources);
+          resources = definition.parse(edit.text, target.HostConfig.Resources);
         } catch (error) {
-          return act({ type: 'limits/refused', error: describeError(error) });
+          return act({
+            type: 'limits/refused',
+            containerId: edit.containerId,
+            key: edit.key,
+            error: describeError(error),
+          });
         }
-        const display = state.limits.edit.text.trim() || 'unlimited';
+        const display = definition.display({ ...target.HostConfig.Resources, ...resources });
         return {
           actions: [{ type: 'limits/applying' }],
           effects: [
             {
               type: 'apply-limit',
-              id: container.Id,
-              name: container.Name,
+              id: target.Id,
+              name: target.Name,
               key: definition.key,
               resources,
               display,
@@ -459,6 +496,11 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
   }
 }
 
+function removedText(state: TuiState): string {
+  const removed = state.limits.removed!;
+  return `${removed.name} was removed by another process; choose another container in Containers (1)`;
+}
+
 function safeParseError(definition: (typeof LIMITS)[number], container: ContainerRecord): unknown {
   try {
     definition.parse('', container.HostConfig.Resources);
@@ -477,9 +519,7 @@ export function interpretKey(
   now = Date.now(),
 ): KeyResult {
   const scopes = activeScopes(state);
-  // "-1" (no limit) starts with the key that steps down: in an empty field it is typed.
-  const typesMinus = scopes[0] === 'value' && input === '-' && state.limits.edit?.text === '';
-  const command = typesMinus ? undefined : lookup(keymap, scopes, key);
+  const command = lookup(keymap, scopes, key);
   if (command) return runCommand(state, command, now, keymap);
   if (scopes.some((scope) => TEXT_SCOPES.has(scope))) {
     const edited = editText(state, key, input);
