@@ -7,6 +7,9 @@
  *   attack proc PID       reach process PID through /proc: exe (open, chmod, write), environ,
  *                         mem (read and write back), cwd, root, fd; and ptrace it
  *   attack fds            what fds 0-2 are, and the session / controlling terminal
+ *   attack inspect PATH.. what each path is: "PATH char MAJ:MIN", "PATH file <first line>", ...
+ *   attack swap DIR NAME TARGET...  forever: replace DIR/NAME by a symlink to each TARGET in
+ *                         turn, atomically (rename), as fast as it can
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -147,7 +151,45 @@ static int proc(const char *pid) {
   return 0;
 }
 
+static int inspect(int count, char **paths) {
+  for (int i = 0; i < count; i++) {
+    struct stat st;
+    if (lstat(paths[i], &st) < 0) {
+      printf("%s %s\n", paths[i], strerrorname_np(errno));
+    } else if (S_ISCHR(st.st_mode)) {
+      printf("%s char %u:%u\n", paths[i], major(st.st_rdev), minor(st.st_rdev));
+    } else if (S_ISREG(st.st_mode)) {
+      char line[256] = "";
+      FILE *file = fopen(paths[i], "r");
+      if (file && fgets(line, sizeof line, file))
+        line[strcspn(line, "\n")] = '\0';
+      if (file)
+        fclose(file);
+      printf("%s file %s\n", paths[i], line);
+    } else {
+      printf("%s %s\n", paths[i], S_ISLNK(st.st_mode) ? "symlink" : S_ISDIR(st.st_mode) ? "dir" : "other");
+    }
+  }
+  return 0;
+}
+
+static void swap(const char *dir, const char *name, int count, char **targets) __attribute__((noreturn));
+static void swap(const char *dir, const char *name, int count, char **targets) {
+  char temp[4096], final[4096];
+  snprintf(temp, sizeof temp, "%s/.%s.swap", dir, name);
+  snprintf(final, sizeof final, "%s/%s", dir, name);
+  for (unsigned long i = 0;; i++) {
+    unlink(temp);
+    if (symlink(targets[i % (unsigned)count], temp) == 0)
+      rename(temp, final);
+  }
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 3 && !strcmp(argv[1], "inspect"))
+    return inspect(argc - 2, argv + 2);
+  if (argc >= 5 && !strcmp(argv[1], "swap"))
+    swap(argv[2], argv[3], argc - 4, argv + 4);
   if (argc == 3 && !strcmp(argv[1], "tiocsti")) {
     /* "\n" in the argument stands for a newline, so the injected text completes a line. */
     char *text = argv[2];
@@ -161,6 +203,6 @@ int main(int argc, char **argv) {
     return proc(argv[2]);
   if (argc == 2 && !strcmp(argv[1], "fds"))
     return fds();
-  fprintf(stderr, "usage: attack tiocsti TEXT | proc PID | fds\n");
+  fprintf(stderr, "usage: attack tiocsti TEXT | proc PID | fds | inspect PATH... | swap DIR NAME TARGET...\n");
   return 2;
 }
