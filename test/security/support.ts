@@ -7,7 +7,7 @@ import { execa, execaSync } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { testName, waitFor } from '../../support/engine.js';
+import { testName, waitFor } from '../support/engine.js';
 
 const SOURCE = path.join(import.meta.dirname, 'attack.c');
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot, testName } from '../../support/engine.js';
+import { engineForSuite, skipUnlessRoot, testName } from '../support/engine.js';
 import { buildAttackTool } from './support.js';
 
 /** Masked paths of the default spec that this kernel has (a mask of a missing path is skipped). */

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, GANTRY, skipUnlessRoot, waitFor } from '../../support/engine.js';
+import { engineForSuite, GANTRY, skipUnlessRoot, waitFor } from '../support/engine.js';
 import { attempts, buildAttackTool, runInTerminal, terminalUnavailable } from './support.js';
 
 describe.runIf(!skipUnlessRoot)('container stdio is never the caller’s', () => {

@@ -18,7 +18,7 @@ import {
   testName,
   waitFor,
   type RunResult,
-} from '../../support/engine.js';
+} from '../support/engine.js';
 import { attempts, buildAttackTool } from './support.js';
 
 const SECRET = `gantry-secret-${crypto.randomBytes(8).toString('hex')}`;
