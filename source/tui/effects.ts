@@ -4,7 +4,7 @@
  * operation is a message, never the end of the TUI.
  */
 import type { TuiEngine } from './engine-adapter.js';
-import { DEFAULT_IMAGE_NAME, newContainerForm } from './state/interpret.js';
+import { DEFAULT_IMAGE_NAME, newContainerForm } from './state/form.js';
 import { describeError, limitDefinition } from './state/limit-definitions.js';
 import { imageLabel } from './state/selectors.js';
 import type { Store } from './state/store.js';

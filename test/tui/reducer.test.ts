@@ -222,7 +222,7 @@ describe('limits', () => {
         name: 'web',
         key: 'memory',
         resources: { memory: 512 * 1024 * 1024 },
-        display: '512M',
+        display: '512MiB',
       },
     ]);
     expect(applied.state.limits.edit?.applying).toBe(true);
@@ -335,8 +335,8 @@ describe('limits', () => {
     expect(loosening(pids, '400', resources)).toBeUndefined();
     expect(loosening(pids, '-1', resources)).toMatchObject({ before: '50', after: 'unlimited' });
     expect(loosening(limitDefinition('memory'), '4g', web.HostConfig.Resources)).toMatchObject({
-      before: '256M',
-      after: '4G',
+      before: '256MiB',
+      after: '4GiB',
       ratio: 16,
     });
   });
@@ -500,7 +500,39 @@ describe('new container form', () => {
   it('a bad field is refused in the form', () => {
     const { state, effects } = press(press(base, '2', 'n').state, 'tab', 'tab', '1', 'x', 'enter');
     expect(effects).toEqual([]);
-    expect(state.ui.overlay).toMatchObject({ form: { error: expect.stringMatching(/invalid size "1x"/) } });
+    expect(state.ui.overlay).toMatchObject({
+      form: { errors: { memory: expect.stringMatching(/invalid size "1x"/) } },
+    });
+  });
+
+  // Issue 11, defect 8: one error per Enter.
+  it('says what is wrong with every field at once, and clears a field’s problem when it is edited', () => {
+    const submitted = press(
+      press(base, '2', 'n').state,
+      ...'a b'.split(''),
+      'tab',
+      "'",
+      'tab',
+      '1',
+      'x',
+      'tab',
+      ...'99'.split(''),
+      'tab',
+      '-',
+      '5',
+      'enter',
+    );
+    let { state } = submitted;
+    expect(submitted.effects).toEqual([]);
+    const form = state.ui.overlay?.kind === 'form' ? state.ui.overlay.form : undefined;
+    expect(Object.keys(form?.errors ?? {}).sort()).toEqual(['command', 'cpus', 'memory', 'name', 'pids']);
+    expect(form?.errors.command).toMatch(/single quote is not closed/);
+    expect(form?.errors.cpus).toMatch(/--cpus 99 is more than the \d+ CPUs this host has/);
+    // The cursor goes to the first field with a problem; fixing it clears only its own.
+    expect(form?.focus).toBe(0);
+    state = press(state, 'ctrl+u', 'w', 'e', 'b').state;
+    const after = state.ui.overlay?.kind === 'form' ? state.ui.overlay.form : undefined;
+    expect(Object.keys(after?.errors ?? {}).sort()).toEqual(['command', 'cpus', 'memory', 'pids']);
   });
 
   it('splits commands like a shell for quotes', () => {

@@ -18,6 +18,7 @@ import { parseSignal } from '../signals.js';
 import { compileSeccomp } from '../spec/seccomp.js';
 import type { OciSeccomp } from '../spec/types.js';
 import type { ResolvedImage } from '../images/types.js';
+import { parseLogConfig } from './log-config.js';
 import { generateId, generateName, validateName } from './names.js';
 import { ZERO_TIME, type BindMount, type ContainerRecord, type DeviceMappingRecord } from './record.js';
 import { capabilitySet } from './spec-builder.js';
@@ -57,6 +58,10 @@ export interface CreateOptions {
   stopSignal?: string;
   stopTimeout?: number;
   cgroupParent?: string;
+  /** --log-driver: k8s-file (json-file and local are its names here) or none. */
+  logDriver?: string;
+  /** --log-opt KEY=VALUE: max-size, max-file. */
+  logOptions?: string[];
 }
 
 const NETWORK_MODES = ['none', 'host', 'private'];
@@ -269,6 +274,7 @@ export function buildRecord(
   const security = parseSecurityOptions(options.securityOpt ?? []);
   capabilitySet(options.capAdd ?? [], options.capDrop ?? [], options.privileged ?? false); // validates names
   const { resources, devices, deviceCgroupRules } = containerResources(options);
+  const logConfig = parseLogConfig(options.logDriver, options.logOptions);
 
   let entrypoint: string[];
   let cmd: string[];
@@ -334,6 +340,7 @@ export function buildRecord(
       Ulimits: ulimits,
       SecurityOpt: options.securityOpt ?? [],
       ...(security.seccompProfile ? { SeccompProfile: security.seccompProfile } : {}),
+      LogConfig: logConfig,
     },
     State: {
       Status: 'created',

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { removeContainerCgroup } from '../cgroups/remove.js';
 import { GantryError } from '../errors.js';
 import { startMonitor } from '../init/helper.js';
 import { planFromSpec } from '../init/from-spec.js';
@@ -16,6 +17,7 @@ import { trace } from '../trace.js';
 import { FILES, packageRoot, type EngineCore } from './core.js';
 import { writeEtcFiles } from './etc-files.js';
 import { readLayeredFile } from './layered-files.js';
+import { logConfigOf, logRotation } from './log-config.js';
 import { identify } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { buildSpec } from './spec-builder.js';
@@ -100,13 +102,14 @@ export async function launch(
   if (await cgroup.exists()) await cgroup.destroy();
   await cgroup.create(record.HostConfig.Resources);
   trace('launch: cgroup created');
+  const logRotationSettings = logRotation(logConfigOf(record.HostConfig));
   const plan: HelperPlan = planFromSpec(spec, {
     bundle: dir,
     stateDir: dir,
     cgroup,
     rootOverlay: overlayData(core, record),
     monitor: {
-      logPath: FILES.log,
+      ...(logRotationSettings ? { logPath: FILES.log, logMax: logRotationSettings } : {}),
       attachPath: FILES.attach,
       fifoPath: FILES.fifo,
       exitFile: FILES.exit,
@@ -136,7 +139,7 @@ export async function launch(
     await core.containers.save(record);
     trace('launch: saved');
   } catch (error) {
-    await cgroup.destroy().catch(() => undefined);
+    await removeContainerCgroup(cgroup).catch(() => undefined);
     // The helper made the fifo; a failed setup must not look like an interrupted start.
     await fsp.rm(path.join(dir, FILES.fifo), { force: true });
     record.State.Error = (error as Error).message;

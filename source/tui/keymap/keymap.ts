@@ -22,11 +22,13 @@ export type Scope =
   | 'confirm'
   | 'form'
   | 'help'
+  | 'messages'
   | 'onboarding';
 
 export const COMMANDS = [
   'app.quit',
   'app.help',
+  'app.messages',
   'pane.next',
   'pane.previous',
   'pane.containers',
@@ -80,6 +82,7 @@ export const COMMANDS = [
   'form.submit',
   'form.cancel',
   'help.close',
+  'messages.close',
   'onboarding.create',
   'onboarding.dismiss',
 ] as const;
@@ -117,6 +120,13 @@ export const DEFAULT_KEYMAP: Keymap = [
     label: 'help',
     description: 'Show all keys',
     footer: true,
+  },
+  {
+    command: 'app.messages',
+    scope: 'global',
+    keys: ['m'],
+    label: 'messages',
+    description: 'Show every message of this session in full (the status line shows the last)',
   },
   {
     command: 'pane.next',
@@ -606,6 +616,44 @@ export const DEFAULT_KEYMAP: Keymap = [
   },
 
   {
+    command: 'messages.close',
+    scope: 'messages',
+    keys: ['escape', 'm', 'q'],
+    label: 'close',
+    description: 'Close the messages',
+    footer: true,
+  },
+  {
+    command: 'cursor.up',
+    scope: 'messages',
+    keys: ['up', 'k'],
+    label: 'older',
+    description: 'Scroll to older messages',
+    footer: true,
+  },
+  {
+    command: 'cursor.down',
+    scope: 'messages',
+    keys: ['down', 'j'],
+    label: 'newer',
+    description: 'Scroll to newer messages',
+  },
+  {
+    command: 'cursor.pageUp',
+    scope: 'messages',
+    keys: ['pageup', 'ctrl+b'],
+    label: 'page up',
+    description: 'A page of older messages',
+  },
+  {
+    command: 'cursor.pageDown',
+    scope: 'messages',
+    keys: ['pagedown', 'ctrl+f', 'space'],
+    label: 'page down',
+    description: 'A page of newer messages',
+  },
+
+  {
     command: 'onboarding.create',
     scope: 'onboarding',
     keys: ['enter'],
@@ -702,6 +750,7 @@ export const SCOPE_TITLES: readonly [Scope, string][] = [
   ['step', 'Stepping a limit (after + or - in the list)'],
   ['form', 'New container form'],
   ['confirm', 'Confirmations'],
+  ['messages', 'Messages (m)'],
 ];
 
 export interface HelpLine {

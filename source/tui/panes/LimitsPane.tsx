@@ -12,7 +12,7 @@ import { Sparkline } from '../components/Sparkline.js';
 import { TextField } from '../components/TextField.js';
 import { useTui } from '../context.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
-import { formatBytes, formatCpuTime, formatPercent, formatRate, truncate } from '../format.js';
+import { formatMemory, formatCpuTime, formatPercent, formatRate, truncate } from '../format.js';
 import { paneHeight } from '../state/layout.js';
 import { LIMITS, limitDefinition, loosening, type LimitDefinition } from '../state/limit-definitions.js';
 import { limitsContainer } from '../state/limits.js';
@@ -50,7 +50,7 @@ export function liveFigure(
       const used = series.memoryUsage;
       return {
         ratio: limit && used !== undefined ? used / limit : undefined,
-        text: `${formatBytes(used)} used${limit && used !== undefined ? ` ${formatPercent((used / limit) * 100)}` : ''}`,
+        text: `${formatMemory(used)} used${limit && used !== undefined ? ` ${formatPercent((used / limit) * 100)}` : ''}`,
         history: series.history.memory,
         historyMax: limit,
       };
@@ -63,11 +63,11 @@ export function liveFigure(
       const used = series.memoryUsage;
       return {
         ratio: reservation && used !== undefined ? used / reservation : undefined,
-        text: reservation ? `${formatBytes(used)} of it` : 'soft limit unset',
+        text: reservation ? `${formatMemory(used)} of it` : 'soft limit unset',
       };
     }
     case 'memorySwap':
-      return { text: `swap ${formatBytes(series.swapUsage ?? 0)} used` };
+      return { text: `swap ${formatMemory(series.swapUsage ?? 0)} used` };
     case 'cpus':
       return {
         ratio: series.cpuQuotaPercent !== undefined ? series.cpuQuotaPercent / 100 : undefined,
@@ -122,7 +122,12 @@ export function editLine(
   resources: Resources,
   edit: LimitEdit,
 ): { text: string; tone: 'bad' | 'warn' | 'dim' } {
-  if (edit.error) return { text: `✖ ${edit.error} — the old value stays`, tone: 'bad' };
+  if (edit.error)
+    return {
+      // Runtime refusals often say already that the old value stays.
+      text: `✖ ${edit.error}${/\bstays\b/.test(edit.error) ? '' : '; the old value stays'}`,
+      tone: 'bad',
+    };
   if (edit.applying) return { text: 'applying…', tone: 'dim' };
   const looser = loosening(definition, edit.text, resources);
   if (looser) {
@@ -231,7 +236,7 @@ function Charts({ series, width, height }: { series: StatsSeries; width: number;
     <Box marginTop={1} paddingLeft={1} gap={2}>
       <Chart
         title="memory"
-        current={`${formatBytes(series.memoryUsage)}${series.memoryLimit ? ` of ${formatBytes(series.memoryLimit)}` : ''}`}
+        current={`${formatMemory(series.memoryUsage)}${series.memoryLimit ? ` of ${formatMemory(series.memoryLimit)}` : ''}`}
         values={series.history.memory}
         width={chartWidth}
         height={height}
@@ -239,8 +244,8 @@ function Charts({ series, width, height }: { series: StatsSeries; width: number;
         color={levelColor(theme, memoryRatio)}
         scale={
           series.memoryLimit
-            ? `top = limit ${formatBytes(series.memoryLimit)}`
-            : `top = ${formatBytes(memoryMax)} (no limit)`
+            ? `top = limit ${formatMemory(series.memoryLimit)}`
+            : `top = ${formatMemory(memoryMax)} (no limit)`
         }
       />
       <Chart

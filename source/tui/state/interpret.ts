@@ -3,17 +3,18 @@
  * into state actions and runtime effects. Pure: the caller dispatches the actions and hands the
  * effects to the runtime, so every key flow is testable on plain state.
  */
-import { parseCpus, parseMemoryLimit, parsePidsLimit } from '../../runtime/cgroups/parse.js';
 import type { Resources } from '../../runtime/cgroups/types.js';
-import type { CreateOptions } from '../../runtime/containers/create.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
-import type { ImageRecord } from '../../runtime/images/types.js';
 import { helpLines, lookup, TEXT_SCOPES, type CommandId, type Keymap } from '../keymap/keymap.js';
 import { paneHeight } from './layout.js';
 import { isPrintable } from '../keymap/keys.js';
 import { visibleTreeRows } from './layers.js';
-import { describeError, hostCpuCount, LIMITS, limitDefinition } from './limit-definitions.js';
+import { describeError, LIMITS, limitDefinition } from './limit-definitions.js';
+import { checkForm, DEFAULT_IMAGE_NAME, newContainerForm } from './form.js';
+
+export { DEFAULT_IMAGE_NAME, formToCreateOptions, newContainerForm, splitCommand } from './form.js';
 import { limitsContainer } from './limits.js';
+import { messageLines } from './messages.js';
 import { pageSize } from './reducer.js';
 import {
   activeScopes,
@@ -25,7 +26,7 @@ import {
   selectedContainer,
   selectedImage,
 } from './selectors.js';
-import { PANES, type Action, type Effect, type FormField, type FormState, type TuiState } from './types.js';
+import { PANES, type Action, type Effect, type TuiState } from './types.js';
 
 export interface KeyResult {
   actions: Action[];
@@ -40,89 +41,6 @@ function act(...actions: Action[]): KeyResult {
 
 function status(text: string, now: number, level: 'info' | 'error' = 'error'): KeyResult {
   return act({ type: 'ui/status', text, level, time: now });
-}
-
-/** The default image a fresh machine gets from `image from-host`. */
-export const DEFAULT_IMAGE_NAME = 'gantry-host:latest';
-
-export function newContainerForm(
-  image: ImageRecord | undefined,
-  imageReference: string,
-  label: string,
-): FormState {
-  const fields: FormField[] = [
-    { name: 'name', label: 'Name', value: '', placeholder: 'generated' },
-    {
-      name: 'command',
-      label: 'Command',
-      value: '',
-      placeholder: "the image's command (a shell stays open for `e`)",
-    },
-    { name: 'memory', label: 'Memory', value: '', placeholder: 'unlimited, e.g. 256m' },
-    { name: 'cpus', label: 'CPUs', value: '', placeholder: 'unlimited, e.g. 0.5' },
-    { name: 'pids', label: 'Pids limit', value: '', placeholder: 'unlimited, e.g. 100' },
-  ];
-  return {
-    // By name where the image has one, as `gantry run NAME` would record it (the IMAGE column).
-    image: image?.names[0] ?? image?.id ?? imageReference,
-    imageLabel: label,
-    fields,
-    focus: 0,
-    error: undefined,
-    submitting: false,
-  };
-}
-
-/** Splits a command line as a shell would for plain words and '…' / "…" quoting. */
-export function splitCommand(text: string): string[] {
-  const words: string[] = [];
-  let current = '';
-  let quote: '"' | "'" | undefined;
-  let started = false;
-  for (let index = 0; index < text.length; index += 1) {
-    const char = text[index]!;
-    if (quote) {
-      if (char === quote) quote = undefined;
-      else if (char === '\\' && quote === '"' && index + 1 < text.length) current += text[++index];
-      else current += char;
-    } else if (char === '"' || char === "'") {
-      quote = char;
-      started = true;
-    } else if (char === '\\' && index + 1 < text.length) {
-      current += text[++index];
-      started = true;
-    } else if (/\s/.test(char)) {
-      if (started) words.push(current);
-      current = '';
-      started = false;
-    } else {
-      current += char;
-      started = true;
-    }
-  }
-  if (started) words.push(current);
-  return words;
-}
-
-/** The form as create options; throws InvalidArgumentError naming the field that is wrong. */
-export function formToCreateOptions(form: FormState): CreateOptions {
-  const value = (name: FormField['name']) =>
-    form.fields.find((field) => field.name === name)?.value.trim() ?? '';
-  const resources: Resources = {};
-  if (value('memory')) resources.memory = parseMemoryLimit(value('memory'), 'memory');
-  if (value('cpus')) Object.assign(resources, parseCpus(value('cpus'), hostCpuCount()));
-  if (value('pids')) resources.pidsLimit = parsePidsLimit(value('pids'));
-  const command = splitCommand(value('command'));
-  const options: CreateOptions = {
-    image: form.image,
-    // -dit, as one would type it: a shell (the usual image command) stays up for `e` to attach to.
-    tty: true,
-    interactive: true,
-    resources,
-  };
-  if (value('name')) options.name = value('name');
-  if (command.length > 0) options.command = command;
-  return options;
 }
 
 function containerEffect(record: ContainerRecord, op: Extract<Effect, { type: 'container' }>['op']): Effect {
@@ -174,25 +92,35 @@ function editText(state: TuiState, key: string, input: string): KeyResult | unde
   return undefined;
 }
 
-function scrollHelp(state: TuiState, command: CommandId, keymap: Keymap): KeyResult | undefined {
+/** Scrolls the help or the message log, whichever is open; undefined for other commands. */
+function scrollOverlay(state: TuiState, command: CommandId, keymap: Keymap): KeyResult | undefined {
   const overlay = state.ui.overlay;
-  if (overlay?.kind !== 'help') return undefined;
+  if (overlay?.kind !== 'help' && overlay?.kind !== 'messages') return undefined;
   const page = Math.max(1, pageSize(state));
   const delta = { 'cursor.up': -1, 'cursor.down': 1, 'cursor.pageUp': -page, 'cursor.pageDown': page }[
     command as string
   ];
   if (delta === undefined) return undefined;
-  const lines = helpLines(keymap).length;
-  const last = Math.max(0, lines - (paneHeight(state.ui.size) - 2));
+  const visible = paneHeight(state.ui.size) - 2;
+  if (overlay.kind === 'help') {
+    const last = Math.max(0, helpLines(keymap).length - visible);
+    return act({
+      type: 'ui/overlay',
+      overlay: { kind: 'help', scroll: Math.max(0, Math.min(last, overlay.scroll + delta)) },
+    });
+  }
+  // The log is read from its newest line up: scrolling up moves further from it.
+  const lines = messageLines(state.ui.messages, state.ui.size.columns - 2).length;
+  const last = Math.max(0, lines - visible);
   return act({
     type: 'ui/overlay',
-    overlay: { kind: 'help', scroll: Math.max(0, Math.min(last, overlay.scroll + delta)) },
+    overlay: { kind: 'messages', scroll: Math.max(0, Math.min(last, overlay.scroll - delta)) },
   });
 }
 
 function runCommand(state: TuiState, command: CommandId, now: number, keymap: Keymap): KeyResult {
-  const help = scrollHelp(state, command, keymap);
-  if (help) return help;
+  const scrolled = scrollOverlay(state, command, keymap);
+  if (scrolled) return scrolled;
   const container = selectedContainer(state);
   const image = selectedImage(state);
   const needContainer = (): KeyResult => status('no container is selected', now);
@@ -205,7 +133,13 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
         overlay: state.ui.overlay?.kind === 'help' ? undefined : { kind: 'help', scroll: 0 },
       });
     case 'help.close':
+    case 'messages.close':
       return act({ type: 'ui/overlay', overlay: undefined });
+    case 'app.messages':
+      return act({
+        type: 'ui/overlay',
+        overlay: state.ui.overlay?.kind === 'messages' ? undefined : { kind: 'messages', scroll: 0 },
+      });
     case 'pane.next':
       return act({ type: 'ui/paneStep', delta: 1 });
     case 'pane.previous':
@@ -475,15 +409,16 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
     case 'form.submit': {
       const overlay = state.ui.overlay;
       if (overlay?.kind !== 'form' || overlay.form.submitting) return NOTHING;
-      try {
-        const options = formToCreateOptions(overlay.form);
-        return {
-          actions: [{ type: 'form/submitting' }],
-          effects: [{ type: 'create-container', options, imageLabel: overlay.form.imageLabel }],
-        };
-      } catch (error) {
-        return act({ type: 'form/error', error: describeError(error) });
-      }
+      // Every field is checked before anything is asked of the runtime, and every problem is
+      // shown at once, each beside its field.
+      const checked = checkForm(overlay.form);
+      if (!checked.options) return act({ type: 'form/invalid', errors: checked.errors });
+      return {
+        actions: [{ type: 'form/submitting' }],
+        effects: [
+          { type: 'create-container', options: checked.options, imageLabel: overlay.form.imageLabel },
+        ],
+      };
     }
     case 'form.cancel':
       return act({ type: 'ui/overlay', overlay: undefined });

@@ -18,7 +18,7 @@ import {
 import { onlineCpus } from '../../runtime/cgroups/host.js';
 import type { DeviceThrottle, Resources } from '../../runtime/cgroups/types.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
-import { formatBytes, formatBytesInput, formatCpus } from '../format.js';
+import { formatBytesInput, formatCpus, formatMemory, formatRate } from '../format.js';
 import type { LimitKey } from './types.js';
 
 /** The host's online CPUs, read once: the same bounds the CLI checks --cpus and --cpuset-cpus by. */
@@ -115,7 +115,7 @@ function stepBytes(text: string, direction: 1 | -1, fallback: number, minimum: n
 
 function throttleDisplay(list: DeviceThrottle[] | undefined): string {
   if (!list || list.length === 0) return UNLIMITED;
-  return list.map((entry) => `${entry.path} ${formatBytes(entry.rate)}/s`).join(', ');
+  return list.map((entry) => `${entry.path} ${formatRate(entry.rate)}`).join(', ');
 }
 
 export const LIMITS: readonly LimitDefinition[] = [
@@ -124,7 +124,7 @@ export const LIMITS: readonly LimitDefinition[] = [
     label: 'memory',
     flag: '--memory',
     editable: true,
-    display: (r) => (isSet(r.memory) ? formatBytes(r.memory) : UNLIMITED),
+    display: (r) => (isSet(r.memory) ? formatMemory(r.memory) : UNLIMITED),
     input: (r) => (isSet(r.memory) ? formatBytesInput(r.memory) : ''),
     parse: (text) => ({ memory: unlimitedText(text) ? -1 : parseMemoryLimit(text.trim()) }),
     step: (text, direction) => stepBytes(text, direction, 256 * MIB, 6 * MIB),
@@ -137,7 +137,7 @@ export const LIMITS: readonly LimitDefinition[] = [
     label: 'reservation',
     flag: '--memory-reservation',
     editable: true,
-    display: (r) => (isSet(r.memoryReservation) ? formatBytes(r.memoryReservation) : 'none'),
+    display: (r) => (isSet(r.memoryReservation) ? formatMemory(r.memoryReservation) : 'none'),
     input: (r) => (isSet(r.memoryReservation) ? formatBytesInput(r.memoryReservation) : ''),
     parse: (text) => ({
       memoryReservation: unlimitedText(text) ? -1 : parseMemoryLimit(text.trim(), '--memory-reservation'),
@@ -157,9 +157,9 @@ export const LIMITS: readonly LimitDefinition[] = [
       r.memorySwap === -1
         ? UNLIMITED
         : isSet(r.memorySwap)
-          ? formatBytes(r.memorySwap)
+          ? formatMemory(r.memorySwap)
           : isSet(r.memory)
-            ? `${formatBytes(r.memory * 2)} (2x)`
+            ? `${formatMemory(r.memory * 2)} (2x)`
             : UNLIMITED,
     input: (r) => (isSet(r.memorySwap) ? formatBytesInput(r.memorySwap) : r.memorySwap === -1 ? '-1' : ''),
     parse: (text) => ({ memorySwap: unlimitedText(text) ? -1 : parseMemorySwap(text.trim()) }),
@@ -298,15 +298,28 @@ export function limitDefinition(key: LimitKey): LimitDefinition {
   return LIMITS.find((definition) => definition.key === key)!;
 }
 
-/** An error's message with its hint, as one line for the inline error. */
+/**
+ * An error's message with its hint, as one line for the inline error: "what was wrong; what is
+ * accepted". A hint the message already says is not said twice.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const hint = (error as { hint?: unknown }).hint;
-    return typeof hint === 'string' && hint && !error.message.includes(hint)
-      ? `${error.message} (${hint})`
-      : error.message;
-  }
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const hint = (error as { hint?: unknown }).hint;
+  const message = error.message.replace(/[.;\s]+$/, '');
+  if (typeof hint !== 'string' || !hint) return message;
+  // A hint is said already when the message has every figure it gives (a range, a minimum), or,
+  // for a hint of words only, every word of it.
+  const numbers = (text: string) => text.match(/\d+(?:\.\d+)?/g) ?? [];
+  const words = (text: string) => text.toLowerCase().match(/[a-z]{3,}/g) ?? [];
+  const hintNumbers = numbers(hint);
+  const saidNumbers = new Set(numbers(message));
+  const saidWords = new Set(words(message));
+  const redundant =
+    hintNumbers.length > 0
+      ? hintNumbers.every((figure) => saidNumbers.has(figure))
+      : words(hint).every((word) => saidWords.has(word));
+  if (redundant) return message;
+  return `${message}; ${hint.replace(/[.\s]+$/, '')}`;
 }
 
 /** How much looser than now a typed value makes a limit, when that is more than `factor`. */

@@ -5,6 +5,7 @@
  * ignored, and an edit never outlives its container.
  */
 import { LIMITS, limitDefinition } from './limit-definitions.js';
+import { withStatus } from './messages.js';
 import { selectedContainer } from './selectors.js';
 import type { Action, LimitsState, TuiState } from './types.js';
 
@@ -95,7 +96,7 @@ export function reduceLimits(state: TuiState, action: Action): TuiState {
       const removed = patch(state, { edit: undefined, removed: { name, droppedEdit: dropped } });
       if (state.ui.pane !== 'limits') return removed;
       const text = `${name} was removed by another process${dropped ? `; the edit (${dropped}) was not applied` : ''}`;
-      return { ...removed, ui: { ...removed.ui, status: { text, level: 'error', time: state.ui.now } } };
+      return withStatus(removed, text, 'error', state.ui.now);
     }
     default:
       return state;

@@ -7,6 +7,8 @@ import { INITIAL_CONTAINERS, moveContainerCursor, reduceContainers, settleContai
 import { INITIAL_IMAGES, moveImageCursor, reduceImages, settleImages } from './images.js';
 import { paneHeight, tableHeight } from './layout.js';
 import { LIMITS } from './limit-definitions.js';
+import { reduceForm } from './form.js';
+import { withStatus } from './messages.js';
 import { INITIAL_LIMITS, reduceLimits, showSelectedLimits, syncLimits } from './limits.js';
 import { INITIAL_LAYERS, moveLayerCursor, moveTreeCursor, reduceLayers, settleTree } from './layers.js';
 import { INITIAL_LOGS, jumpToMatch, reduceLogs, scrollLogs, syncLogs } from './logs.js';
@@ -27,6 +29,7 @@ export function initialState(size: TerminalSize = { columns: 80, rows: 24 }, now
       size,
       overlay: undefined,
       status: undefined,
+      messages: [],
       pending: {},
       onboarded: false,
       now,
@@ -185,10 +188,7 @@ function reduceUi(state: TuiState, action: Action): TuiState {
     case 'ui/overlay':
       return { ...state, ui: { ...ui, overlay: action.overlay } };
     case 'ui/status':
-      return {
-        ...state,
-        ui: { ...ui, status: { text: action.text, level: action.level, time: action.time } },
-      };
+      return withStatus(state, action.text, action.level, action.time);
     case 'ui/clearStatus':
       return ui.status ? { ...state, ui: { ...ui, status: undefined } } : state;
     case 'ui/pending': {
@@ -201,33 +201,6 @@ function reduceUi(state: TuiState, action: Action): TuiState {
       return { ...state, ui: { ...ui, now: action.now } };
     case 'ui/onboarded':
       return ui.onboarded ? state : { ...state, ui: { ...ui, onboarded: true } };
-    default:
-      return state;
-  }
-}
-
-function reduceForm(state: TuiState, action: Action): TuiState {
-  const overlay = state.ui.overlay;
-  if (overlay?.kind !== 'form') return state;
-  const form = overlay.form;
-  const write = (changes: Partial<typeof form>): TuiState => ({
-    ...state,
-    ui: { ...state.ui, overlay: { kind: 'form', form: { ...form, ...changes } } },
-  });
-  switch (action.type) {
-    case 'form/input':
-      return write({
-        fields: form.fields.map((field, index) =>
-          index === form.focus ? { ...field, value: action.text } : field,
-        ),
-        error: undefined,
-      });
-    case 'form/focus':
-      return write({ focus: (form.focus + action.delta + form.fields.length) % form.fields.length });
-    case 'form/error':
-      return write({ error: action.error, submitting: false });
-    case 'form/submitting':
-      return write({ submitting: true, error: undefined });
     default:
       return state;
   }

@@ -231,6 +231,7 @@ export function isTyping(state: TuiState): boolean {
 export function activeScopes(state: TuiState): Scope[] {
   const overlay = state.ui.overlay;
   if (overlay?.kind === 'help') return ['help'];
+  if (overlay?.kind === 'messages') return ['messages'];
   if (overlay?.kind === 'confirm') return ['confirm'];
   if (overlay?.kind === 'form') return ['form'];
   if (overlay?.kind === 'onboarding') return ['onboarding', 'global'];

@@ -208,12 +208,17 @@ export interface FormState {
   imageLabel: string;
   fields: readonly FormField[];
   focus: number;
+  /** What the runtime said when it refused the container. */
   error: string | undefined;
+  /** Each field's problem, all shown at once. */
+  errors: Readonly<Partial<Record<FormField['name'], string>>>;
   submitting: boolean;
 }
 
 export type Overlay =
   | { kind: 'help'; scroll: number }
+  /** The message log; `scroll` counts lines up from the newest. */
+  | { kind: 'messages'; scroll: number }
   | { kind: 'confirm'; action: ConfirmAction; id: string; name: string; message: string }
   | { kind: 'form'; form: FormState }
   | { kind: 'onboarding'; creating: boolean; error: string | undefined };
@@ -229,6 +234,8 @@ export interface UiState {
   size: TerminalSize;
   overlay: Overlay | undefined;
   status: StatusMessage | undefined;
+  /** Every message shown in the status line, oldest first (bounded). */
+  messages: readonly StatusMessage[];
   /** Operations under way, by container id ("stopping"), shown in the status column. */
   pending: Readonly<Record<string, string>>;
   /** The onboarding offer was shown or dismissed; it is not shown again. */
@@ -298,6 +305,7 @@ export type Action =
   | { type: 'form/input'; text: string }
   | { type: 'form/focus'; delta: 1 | -1 }
   | { type: 'form/error'; error: string | undefined }
+  | { type: 'form/invalid'; errors: Partial<Record<FormField['name'], string>> }
   | { type: 'form/submitting' }
   | { type: 'onboarding/creating' }
   | { type: 'onboarding/failed'; error: string };
