@@ -8,8 +8,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot, testName } from '../support/engine.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { engineForSuite, testName } from '../support/engine.js';
+import { describeUnless, needsRoot } from '../support/skip.js';
 import { buildAttackTool } from './support.js';
 
 /** Masked paths of the default spec that this kernel has (a mask of a missing path is skipped). */
@@ -21,7 +22,7 @@ const MASKED = [
   '/proc/latency_stats',
 ].filter((p) => fs.existsSync(p));
 
-describe.skipIf(skipUnlessRoot)('a shared /dev cannot steer container setup', () => {
+describeUnless(needsRoot(), 'a shared /dev cannot steer container setup', () => {
   const engine = engineForSuite('sec-dev');
   let tools = '';
   let base = '';

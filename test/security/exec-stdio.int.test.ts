@@ -7,11 +7,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, GANTRY, skipUnlessRoot, waitFor } from '../support/engine.js';
-import { attempts, buildAttackTool, runInTerminal, terminalUnavailable } from './support.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { engineForSuite, GANTRY, waitFor } from '../support/engine.js';
+import { describeUnless, needsCommand, needsRoot, skipIf } from '../support/skip.js';
+import { attempts, buildAttackTool, runInTerminal } from './support.js';
 
-describe.runIf(!skipUnlessRoot)('container stdio is never the caller’s', () => {
+describeUnless(needsRoot(), 'container stdio is never the caller’s', () => {
   const engine = engineForSuite('sec-stdio');
   let tools = '';
 
@@ -94,8 +95,7 @@ describe.runIf(!skipUnlessRoot)('container stdio is never the caller’s', () =>
   ];
   for (const [label, command] of cases) {
     it(`${label} from a terminal: TIOCSTI reaches nothing of the caller's terminal`, async (context) => {
-      const unavailable = terminalUnavailable();
-      if (unavailable) context.skip(unavailable);
+      skipIf(context, needsCommand('script', 'bsdutils'));
       const run = await runInTerminal(command, { ...engine.env, TOOLS: tools, PATH: process.env.PATH ?? '' });
       const seen = attempts(run.output);
       // The attack ran (it reported on every target) ...

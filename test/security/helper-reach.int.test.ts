@@ -10,15 +10,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  engineForSuite,
-  HELPER,
-  skipUnlessRoot,
-  testName,
-  waitFor,
-  type RunResult,
-} from '../support/engine.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { engineForSuite, HELPER, testName, waitFor, type RunResult } from '../support/engine.js';
+import { describeUnless, needsRoot } from '../support/skip.js';
 import { attempts, buildAttackTool } from './support.js';
 
 const SECRET = `gantry-secret-${crypto.randomBytes(8).toString('hex')}`;
@@ -41,7 +35,7 @@ function parentOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
-describe.skipIf(skipUnlessRoot)('the exec helper is out of the container’s reach', () => {
+describeUnless(needsRoot(), 'the exec helper is out of the container’s reach', () => {
   const engine = engineForSuite('sec-helper');
   let tools = '';
   let helperDir = '';

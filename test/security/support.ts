@@ -19,16 +19,6 @@ export function buildAttackTool(): string {
   return dir;
 }
 
-/** Why the terminal tests cannot run here, or '' when they can. */
-export function terminalUnavailable(): string {
-  try {
-    execaSync('script', ['--version']);
-    return '';
-  } catch {
-    return '`script` (util-linux) is not installed';
-  }
-}
-
 /** The attack's "<attempt> <result>" lines as a map (the first word of the result). */
 export function attempts(output: string): Map<string, string> {
   const found = new Map<string, string>();
