@@ -223,7 +223,10 @@ describeUnless(missing, 'gantry pull/push/login/logout and image export', () => 
     const buildah = new Buildah(base);
     try {
       await buildah.run('from', '--name', 'on-top', `docker-archive:${path.join(out, 'docker-archive')}`);
-      fs.writeFileSync(path.join(await buildah.run('mount', 'on-top'), 'buildah-was-here'), 'built by buildah\n');
+      fs.writeFileSync(
+        path.join(await buildah.run('mount', 'on-top'), 'buildah-was-here'),
+        'built by buildah\n',
+      );
       await buildah.run('commit', '--quiet', 'on-top', 'localhost/buildah/demo:v1');
       await buildah.run(
         'push',

@@ -61,7 +61,7 @@ describeUnless(needsRoot(), 'host-side reads stay inside the container', () => {
     await waitFor(
       async () =>
         (await engine.gantry(['exec', 'passwd-link', 'test', '-e', '/planted'])).exitCode === 0 || undefined,
-      30_000,
+      60_000,
       'the planted symlinks',
     );
     const exec = await engine.gantry(['exec', '-u', 'intruder', 'passwd-link', 'id']);
@@ -126,7 +126,7 @@ describeUnless(needsRoot(), 'host-side reads stay inside the container', () => {
       ])
     ).trim();
     const upper = path.join(engine.root, 'containers', id, 'upper');
-    await waitFor(() => fs.existsSync(path.join(upper, 'data', 'ready')) || undefined, 30_000, 'the swapper');
+    await waitFor(() => fs.existsSync(path.join(upper, 'data', 'ready')) || undefined, 60_000, 'the swapper');
     const layersBefore = new Set(fs.readdirSync(path.join(engine.root, 'layers')));
     for (let round = 0; round < 8; round += 1) {
       const diff = await ok(['diff', '--pause=false', 'swapper']);
@@ -178,7 +178,7 @@ describeUnless(needsRoot(), 'host-side reads stay inside the container', () => {
         };
         return (state.State.Status === 'paused' && state.PausedBy !== undefined) || undefined;
       },
-      30_000,
+      60_000,
       'the diff to pause the container',
     );
     const result = await diff;

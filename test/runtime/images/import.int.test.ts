@@ -113,7 +113,12 @@ describeUnless(missing, 'image import (buildah-made images)', () => {
     dockerArchive = path.join(base, 'base-docker.tar');
     twoLayerDirectory = path.join(base, 'second-oci');
     siblingDirectory = path.join(base, 'sibling-oci');
-    await buildah.run('push', '--quiet', 'localhost/test/base:v1', `oci:${ociDirectory}:localhost/test/base:v1`);
+    await buildah.run(
+      'push',
+      '--quiet',
+      'localhost/test/base:v1',
+      `oci:${ociDirectory}:localhost/test/base:v1`,
+    );
     await buildah.run(
       'push',
       '--quiet',

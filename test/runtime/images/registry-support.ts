@@ -39,7 +39,7 @@ export async function freePort(): Promise<number> {
 }
 
 async function waitForHttp(url: string, child: ChildProcess, log: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`docker-registry exited (${child.exitCode}):\n${fs.readFileSync(log, 'utf8')}`);
