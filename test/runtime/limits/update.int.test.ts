@@ -100,7 +100,7 @@ describeUnless(skipUnlessV1Root, 'gantry update', () => {
     // A value no kernel is asked about: refused by the checks, also without any change.
     const conflict = await engine.gantry(['update', '--memory', '512m', 'full']);
     expect(conflict.exitCode).toBe(1);
-    expect(conflict.stderr).toMatch(/memory\+swap limit 268435456 is below the memory limit 536870912/);
+    expect(conflict.stderr).toMatch(/memory\+swap limit 256MiB is below the memory limit 512MiB/);
     expect(conflict.stderr).toMatch(/hint: --memory-swap is memory plus swap/);
     const cpus = await engine.gantry(['update', '--cpuset-cpus', '0,4095', 'full']);
     expect(cpus.exitCode).toBe(1);
