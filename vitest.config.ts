@@ -25,7 +25,9 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           // A test that forgets its own cgroup parent must not create the host's default one
           // ("gantry"); this one is caught by the teardown's leak check instead.
-          env: { GANTRY_CGROUP_PARENT: 'gantry-test-unset-parent' },
+          // Likewise a gantry started outside a test engine's network namespace gets no bridge
+          // (the engine's own commands run in its namespace with the default restored).
+          env: { GANTRY_CGROUP_PARENT: 'gantry-test-unset-parent', GANTRY_DEFAULT_NETWORK: 'none' },
         },
       },
     ],

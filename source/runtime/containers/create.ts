@@ -19,10 +19,11 @@ import { compileSeccomp } from '../spec/seccomp.js';
 import type { OciSeccomp } from '../spec/types.js';
 import type { ResolvedImage } from '../images/types.js';
 import { generateId, generateName, validateName } from './names.js';
+import { networkFields, type NetworkCreateOptions } from './network-options.js';
 import { ZERO_TIME, type BindMount, type ContainerRecord, type DeviceMappingRecord } from './record.js';
 import { capabilitySet } from './spec-builder.js';
 
-export interface CreateOptions {
+export interface CreateOptions extends NetworkCreateOptions {
   image: string;
   /** Command after the image name; undefined to use the image's CMD. */
   command?: string[];
@@ -38,8 +39,6 @@ export interface CreateOptions {
   autoRemove?: boolean;
   /** -v host:container[:ro|rw] */
   volumes?: string[];
-  /** --net none|host */
-  network?: string;
   readOnly?: boolean;
   privileged?: boolean;
   capAdd?: string[];
@@ -58,8 +57,6 @@ export interface CreateOptions {
   stopTimeout?: number;
   cgroupParent?: string;
 }
-
-const NETWORK_MODES = ['none', 'host', 'private'];
 
 export function parseVolume(spec: string): BindMount {
   const parts = spec.split(':');
@@ -245,12 +242,8 @@ export function buildRecord(
   const imageConfig = image.config.config ?? {};
   const id = generateId();
   const name = options.name === undefined ? generateName() : validateName(options.name);
-  const network = options.network ?? 'none';
-  if (!NETWORK_MODES.includes(network)) {
-    throw new InvalidArgumentError(
-      `unsupported network ${JSON.stringify(network)}: accepted are none (own network stack with lo) and host`,
-    );
-  }
+  const networking = networkFields(options, imageConfig.ExposedPorts ?? {});
+  const network = networking.mode;
   if (options.hostname !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(options.hostname)) {
     throw new InvalidArgumentError(
       `invalid hostname ${JSON.stringify(options.hostname)}: letters, digits, "-" and ".", at most 64`,
@@ -318,10 +311,12 @@ export function buildRecord(
       Labels: { ...(imageConfig.Labels ?? {}), ...(options.labels ?? {}) },
       StopSignal: stopSignal,
       ...(options.stopTimeout !== undefined ? { StopTimeout: options.stopTimeout } : {}),
+      ...(Object.keys(networking.exposedPorts).length > 0 ? { ExposedPorts: networking.exposedPorts } : {}),
     },
     HostConfig: {
       Binds: options.volumes ?? [],
-      NetworkMode: network === 'private' ? 'none' : network,
+      NetworkMode: network,
+      ...networking.host,
       AutoRemove: options.autoRemove ?? false,
       ReadonlyRootfs: options.readOnly ?? false,
       Privileged: options.privileged ?? false,
@@ -346,6 +341,7 @@ export function buildRecord(
     },
     RestartCount: 0,
     Mounts: mounts,
+    ...(networking.settings ? { NetworkSettings: networking.settings } : {}),
     LayerDirs: image.layerDirs,
   };
 }

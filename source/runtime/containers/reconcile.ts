@@ -13,6 +13,7 @@ import { decodeField, execError } from '../init/helper.js';
 import { trace } from '../trace.js';
 import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } from './core.js';
 import { keepExitCode } from './exit-codes.js';
+import { releaseNetworking } from './networking.js';
 import { isAlive, signalCgroupProcesses, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
 
@@ -127,6 +128,7 @@ export class Reconciler {
         return finalized;
       }
       await cgroup.destroy().catch(() => undefined);
+      await releaseNetworking(this.core, current);
       current.State.Error = reason;
       await this.core.containers.save(current);
       return current;
@@ -166,6 +168,8 @@ export class Reconciler {
     delete record.PausedBy;
     await this.releaseCgroup(record);
     trace('finalize: cgroup released');
+    await releaseNetworking(this.core, record);
+    trace('finalize: network released');
     await fsp.rm(containerFile(this.core, record.Id, FILES.fifo), { force: true });
     if (record.HostConfig.AutoRemove) {
       await this.destroy(record);
@@ -203,6 +207,7 @@ export class Reconciler {
     record.State.Status = 'removing';
     await this.core.containers.save(record).catch(() => undefined);
     await this.releaseCgroup(record);
+    await releaseNetworking(this.core, record);
     // The name first: a create that reuses it at once (run --rm, wait, run) must not find it
     // held by a record that is already going.
     await this.core.containers.releaseName(record.Name, record.Id);
