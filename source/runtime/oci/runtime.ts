@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCgroupManager, defaultDeviceRules } from '../cgroups/index.js';
 import type { CgroupManager, Resources } from '../cgroups/types.js';
+import { readTextInRoot } from '../in-root.js';
 import { identify, isAlive, signalCgroupProcesses, signalIdentity } from '../containers/process-identity.js';
 import { resolveUser } from '../containers/user.js';
 import type { ProcessIdentity } from '../containers/record.js';
@@ -178,11 +179,9 @@ function withDefaultHome(spec: OciSpec, bundle: string): void {
   const rootfs = path.resolve(bundle, spec.root?.path ?? 'rootfs');
   let home = '/';
   try {
-    // Only a plain file inside the root: a symlink could point at the host's.
-    const file = path.join(rootfs, 'etc', 'passwd');
-    if (!fs.lstatSync(path.join(rootfs, 'etc')).isDirectory() || !fs.lstatSync(file).isFile())
-      throw new Error();
-    const passwd = fs.readFileSync(file, 'utf8');
+    // Resolved inside the root filesystem, as runc reads it after pivot_root: a symlink to a host
+    // file reaches the root's own copy of that path, if any.
+    const passwd = readTextInRoot(rootfs, '/etc/passwd');
     home = resolveUser(String(proc.user?.uid ?? 0), passwd, undefined).home || '/';
   } catch {
     // no passwd file, or no entry: "/"

@@ -318,7 +318,7 @@ describe.skipIf(!runsHere)('v1 driver on the real kernel', () => {
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `memory limit 1048576 is below the container's current usage \\d+ .*the old limit ${96 * MiB} stays`,
+        `memory limit 1MiB is below the container's current usage [\\d.]+[KMG]iB .*the old limit 96MiB stays`,
       ),
     );
     expect((await fsp.readFile(memoryFile, 'utf8')).trim()).toBe(String(96 * MiB));

@@ -351,7 +351,7 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
     }
     const bad = await engine.gantry(['create', '--memory-swap', '64m', 'demo', 'true']);
     expect(bad.exitCode).toBe(125);
-    expect(bad.stderr).toMatch(/memory\+swap limit 67108864 is set without a memory limit/);
+    expect(bad.stderr).toMatch(/memory\+swap limit 64MiB is set without a memory limit/);
     expect((await engine.gantry(['ps', '-aq'])).stdout).toBe(before);
     expect((await engine.gantry(['inspect', 'high'])).exitCode).toBe(1);
   });
