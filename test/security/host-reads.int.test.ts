@@ -8,10 +8,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot, testName, waitFor } from '../support/engine.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { engineForSuite, testName, waitFor } from '../support/engine.js';
+import { describeUnless, needsRoot } from '../support/skip.js';
 
-describe.skipIf(skipUnlessRoot)('host-side reads stay inside the container', () => {
+describeUnless(needsRoot(), 'host-side reads stay inside the container', () => {
   const engine = engineForSuite('host-reads');
   let host: string;
   let marker: string;

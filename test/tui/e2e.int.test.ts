@@ -5,15 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createEngineWithImage,
-  GANTRY,
-  skipUnlessRoot,
-  waitFor,
-  type TestEngine,
-} from '../support/engine.js';
-import { hasTmux, startTmux, type TmuxSession } from '../../scripts/lib/tmux.mjs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createEngineWithImage, GANTRY, waitFor, type TestEngine } from '../support/engine.js';
+import { startTmux, type TmuxSession } from '../../scripts/lib/tmux.mjs';
+import { describeUnless, needsCommand, needsRoot } from '../support/skip.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -31,7 +26,7 @@ function read(file: string): string | undefined {
   }
 }
 
-describe.skipIf(skipUnlessRoot || !hasTmux)('gantry TUI end to end (tmux)', () => {
+describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux)', () => {
   let engine: TestEngine;
   let tui: TmuxSession | undefined;
 

@@ -18,6 +18,7 @@ import { parseSignal } from '../signals.js';
 import { compileSeccomp } from '../spec/seccomp.js';
 import type { OciSeccomp } from '../spec/types.js';
 import type { ResolvedImage } from '../images/types.js';
+import { parseLogConfig } from './log-config.js';
 import { generateId, generateName, validateName } from './names.js';
 import { networkFields, type NetworkCreateOptions } from './network-options.js';
 import { ZERO_TIME, type BindMount, type ContainerRecord, type DeviceMappingRecord } from './record.js';
@@ -56,6 +57,10 @@ export interface CreateOptions extends NetworkCreateOptions {
   stopSignal?: string;
   stopTimeout?: number;
   cgroupParent?: string;
+  /** --log-driver: k8s-file (json-file and local are its names here) or none. */
+  logDriver?: string;
+  /** --log-opt KEY=VALUE: max-size, max-file. */
+  logOptions?: string[];
 }
 
 export function parseVolume(spec: string): BindMount {
@@ -262,6 +267,7 @@ export function buildRecord(
   const security = parseSecurityOptions(options.securityOpt ?? []);
   capabilitySet(options.capAdd ?? [], options.capDrop ?? [], options.privileged ?? false); // validates names
   const { resources, devices, deviceCgroupRules } = containerResources(options);
+  const logConfig = parseLogConfig(options.logDriver, options.logOptions);
 
   let entrypoint: string[];
   let cmd: string[];
@@ -329,6 +335,7 @@ export function buildRecord(
       Ulimits: ulimits,
       SecurityOpt: options.securityOpt ?? [],
       ...(security.seccompProfile ? { SeccompProfile: security.seccompProfile } : {}),
+      LogConfig: logConfig,
     },
     State: {
       Status: 'created',

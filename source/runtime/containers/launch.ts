@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { removeContainerCgroup } from '../cgroups/remove.js';
 import { GantryError } from '../errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startMonitor, type MonitorHandle } from '../init/helper.js';
@@ -18,6 +19,7 @@ import { trace } from '../trace.js';
 import { FILES, packageRoot, type EngineCore } from './core.js';
 import { writeEtcFiles } from './etc-files.js';
 import { readLayeredFile } from './layered-files.js';
+import { logConfigOf, logRotation } from './log-config.js';
 import { networkKind } from './network-options.js';
 import { clearNetworking, recordNetworking, reserveRequest, sharedNetwork } from './networking.js';
 import { identify, signalCgroupProcesses } from './process-identity.js';
@@ -115,13 +117,14 @@ export async function launch(
     if (await cgroup.exists()) await cgroup.destroy();
     await cgroup.create(record.HostConfig.Resources);
     trace('launch: cgroup created');
+    const logRotationSettings = logRotation(logConfigOf(record.HostConfig));
     const plan: HelperPlan = planFromSpec(spec, {
       bundle: dir,
       stateDir: dir,
       cgroup,
       rootOverlay: overlayData(core, record),
       monitor: {
-        logPath: FILES.log,
+        ...(logRotationSettings ? { logPath: FILES.log, logMax: logRotationSettings } : {}),
         attachPath: FILES.attach,
         fifoPath: FILES.fifo,
         exitFile: FILES.exit,
@@ -166,7 +169,7 @@ export async function launch(
     }
     await network?.release(record.Id).catch(() => undefined);
     clearNetworking(record);
-    await cgroup.destroy().catch(() => undefined);
+    await removeContainerCgroup(cgroup).catch(() => undefined);
     // The helper made the fifo; a failed setup must not look like an interrupted start.
     await fsp.rm(path.join(dir, FILES.fifo), { force: true });
     record.State.Error = (error as Error).message;

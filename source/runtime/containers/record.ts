@@ -5,6 +5,7 @@
 import type { Resources } from '../cgroups/types.js';
 import type { PortBindings } from '../network/ports.js';
 import type { OciSeccomp } from '../spec/types.js';
+import type { LogConfig } from './log-config.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'removing';
 
@@ -86,6 +87,8 @@ export interface HostConfig {
   SecurityOpt?: string[];
   /** The seccomp profile of --security-opt seccomp=FILE, read at create as docker does. */
   SeccompProfile?: OciSeccomp;
+  /** --log-driver and --log-opt with the defaults filled in (absent: made before they existed). */
+  LogConfig?: LogConfig;
 }
 
 /** docker's EndpointSettings: what the container is on a network (addresses while it runs). */

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCgroupManager, defaultDeviceRules } from '../cgroups/index.js';
+import { createCgroupManager, defaultDeviceRules, removeContainerCgroup } from '../cgroups/index.js';
 import type { CgroupManager, Resources } from '../cgroups/types.js';
 import { readTextInRoot } from '../in-root.js';
 import { identify, isAlive, signalCgroupProcesses, signalIdentity } from '../containers/process-identity.js';
@@ -379,7 +379,7 @@ export class OciRuntime {
         : undefined;
       return wait ? { wait } : {};
     } catch (error) {
-      await cgroup.destroy().catch(() => undefined);
+      await removeContainerCgroup(cgroup).catch(() => undefined);
       await fsp.rm(dir, { recursive: true, force: true });
       throw error;
     } finally {
@@ -470,7 +470,7 @@ export class OciRuntime {
     // Without a pid namespace the init's children outlive it: --force (and run) end them too.
     if (options.force) await this.emptyCgroup(state, 10_000);
     const spec = await this.readSpec(state.bundle).catch(() => undefined);
-    await this.cgroup(state).destroy();
+    await removeContainerCgroup(this.cgroup(state));
     await fsp.rm(this.dir(id), { recursive: true, force: true });
     for (const hook of spec?.hooks?.poststop ?? []) {
       try {

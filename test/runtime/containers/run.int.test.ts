@@ -2,10 +2,11 @@
 import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { engineForSuite, REPO, skipUnlessRoot, waitFor } from '../../support/engine.js';
+import { expect, it } from 'vitest';
+import { engineForSuite, REPO, waitFor } from '../../support/engine.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
-describe.skipIf(skipUnlessRoot)('gantry run', () => {
+describeUnless(needsRoot(), 'gantry run', () => {
   const engine = engineForSuite('run');
 
   it('runs the command as PID 1 and sees only its own processes', async () => {

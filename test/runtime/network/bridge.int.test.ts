@@ -7,8 +7,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot, testName, waitFor, type TestEngine } from '../../support/engine.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { engineForSuite, testName, waitFor, type TestEngine } from '../../support/engine.js';
+import { describeUnless, needsCommand, needsRoot } from '../../support/skip.js';
 
 /** Interfaces of the engine's namespace, by name. */
 async function links(engine: TestEngine): Promise<string[]> {
@@ -38,7 +39,7 @@ async function fetchFromHost(engine: TestEngine, url: string): Promise<string> {
   );
 }
 
-describe.skipIf(skipUnlessRoot)('bridge networks', () => {
+describeUnless([needsRoot(), needsCommand('nft', 'nftables')], 'bridge networks', () => {
   const engine = engineForSuite('bridge');
   let site: string;
 
