@@ -110,47 +110,55 @@ describeUnless(needsRoot(), 'host-side reads stay inside the container', () => {
     await engine.gantry(['image', 'rm', 'evil-user:1', 'inside-user:1']);
   });
 
-  it('commit --pause=false, diff --pause=false and image tree never read through a swapped symlink', async () => {
-    // A symlink to the host directory planted before, and a directory swapped for one in a loop.
-    const id = (
-      await ok([
-        'run',
-        '-d',
-        '--name',
-        'swapper',
-        'demo',
-        'sh',
-        '-c',
-        `mkdir -p /data/real && echo inside > /data/real/file && ln -s ${host} /data/planted && touch /data/ready && ` +
-          `while :; do mv /data/real /data/aside; ln -s ${host} /data/real; rm /data/real; mv /data/aside /data/real; done`,
-      ])
-    ).trim();
-    const upper = path.join(engine.root, 'containers', id, 'upper');
-    await waitFor(() => fs.existsSync(path.join(upper, 'data', 'ready')) || undefined, 30_000, 'the swapper');
-    const layersBefore = new Set(fs.readdirSync(path.join(engine.root, 'layers')));
-    for (let round = 0; round < 8; round += 1) {
-      const diff = await ok(['diff', '--pause=false', 'swapper']);
-      expect(diff).toContain('A /data/planted');
-      expect(diff).not.toContain(marker);
-      const tree = await ok(['image', 'tree', '--json', '--container', 'swapper']);
-      expect(tree).not.toContain(marker);
-      await ok(['commit', '--pause=false', 'swapper', `swapped:${round}`]);
-    }
-    const layersAfter = fs
-      .readdirSync(path.join(engine.root, 'layers'))
-      .filter((layer) => !layersBefore.has(layer));
-    expect(layersAfter.length).toBeGreaterThan(0);
-    for (const layer of layersAfter) {
-      const content = contentUnder(path.join(engine.root, 'layers', layer));
-      expect(content).toContain('planted');
-      expect(content).not.toContain(marker);
-    }
-    // The committed symlink is a symlink: the image holds the link, not the host's files.
-    const listed = await ok(['run', '--rm', 'swapped:0', 'readlink', '/data/planted']);
-    expect(listed.trim()).toBe(host);
-    await engine.gantry(['rm', '-f', 'swapper']);
-    for (let round = 0; round < 8; round += 1) await engine.gantry(['image', 'rm', `swapped:${round}`]);
-  });
+  it(
+    'commit --pause=false, diff --pause=false and image tree never read through a swapped symlink',
+    { timeout: 300_000 },
+    async () => {
+      // A symlink to the host directory planted before, and a directory swapped for one in a loop.
+      const id = (
+        await ok([
+          'run',
+          '-d',
+          '--name',
+          'swapper',
+          'demo',
+          'sh',
+          '-c',
+          `mkdir -p /data/real && echo inside > /data/real/file && ln -s ${host} /data/planted && touch /data/ready && ` +
+            `while :; do mv /data/real /data/aside; ln -s ${host} /data/real; rm /data/real; mv /data/aside /data/real; done`,
+        ])
+      ).trim();
+      const upper = path.join(engine.root, 'containers', id, 'upper');
+      await waitFor(
+        () => fs.existsSync(path.join(upper, 'data', 'ready')) || undefined,
+        30_000,
+        'the swapper',
+      );
+      const layersBefore = new Set(fs.readdirSync(path.join(engine.root, 'layers')));
+      for (let round = 0; round < 8; round += 1) {
+        const diff = await ok(['diff', '--pause=false', 'swapper']);
+        expect(diff).toContain('A /data/planted');
+        expect(diff).not.toContain(marker);
+        const tree = await ok(['image', 'tree', '--json', '--container', 'swapper']);
+        expect(tree).not.toContain(marker);
+        await ok(['commit', '--pause=false', 'swapper', `swapped:${round}`]);
+      }
+      const layersAfter = fs
+        .readdirSync(path.join(engine.root, 'layers'))
+        .filter((layer) => !layersBefore.has(layer));
+      expect(layersAfter.length).toBeGreaterThan(0);
+      for (const layer of layersAfter) {
+        const content = contentUnder(path.join(engine.root, 'layers', layer));
+        expect(content).toContain('planted');
+        expect(content).not.toContain(marker);
+      }
+      // The committed symlink is a symlink: the image holds the link, not the host's files.
+      const listed = await ok(['run', '--rm', 'swapped:0', 'readlink', '/data/planted']);
+      expect(listed.trim()).toBe(host);
+      await engine.gantry(['rm', '-f', 'swapper']);
+      for (let round = 0; round < 8; round += 1) await engine.gantry(['image', 'rm', `swapped:${round}`]);
+    },
+  );
 
   it('diff freezes a running container while it reads the layer, as commit does', async () => {
     const id = (

@@ -15,6 +15,7 @@ import type { DeviceRule, Resources } from '../cgroups/types.js';
 import { validateResources } from '../cgroups/validate.js';
 import { InvalidArgumentError } from '../errors.js';
 import { parseSignal } from '../signals.js';
+import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { compileSeccomp } from '../spec/seccomp.js';
 import type { OciSeccomp } from '../spec/types.js';
 import type { ResolvedImage } from '../images/types.js';
@@ -355,6 +356,7 @@ export function buildRecord(
 
 /** Makes the container's directory: upper (writable layer), work (overlay's), merged (root). */
 export async function makeContainerDirectory(directory: string): Promise<void> {
-  await fsp.mkdir(directory, { recursive: true, mode: 0o711 });
+  // Private to root (state-permissions.ts); upper/ keeps 0755, the mode of the container's `/`.
+  await fsp.mkdir(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   for (const sub of ['upper', 'work', 'merged']) await fsp.mkdir(path.join(directory, sub), { mode: 0o755 });
 }

@@ -17,6 +17,7 @@ import type { ResolvedImage } from '../images/types.js';
 import { releaseExecFifo } from '../init/exec-fifo.js';
 import { attach, ContainerStartError, type AttachHandle, type ExecHandle } from '../init/helper.js';
 import { StateLayout, type EngineOptions } from '../paths.js';
+import { securePermissions } from '../state-permissions.js';
 import { parseSignal } from '../signals.js';
 import { trace } from '../trace.js';
 import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } from './core.js';
@@ -60,6 +61,8 @@ export class Engine implements EngineCore {
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.root);
+    // On every start, not only when the root is made: a root from before, or loosened by hand.
+    securePermissions(this.layout);
     this.containers = new ContainerStore(this.layout);
     this.reconciler = new Reconciler(this);
   }

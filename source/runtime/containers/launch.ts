@@ -15,6 +15,7 @@ import { planFromSpec } from '../init/from-spec.js';
 import type { HelperPlan } from '../init/plan.js';
 import type { OciSpec } from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
+import { PRIVATE_FILE_MODE } from '../state-permissions.js';
 import { trace } from '../trace.js';
 import { FILES, packageRoot, type EngineCore } from './core.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -112,7 +113,11 @@ export async function launch(
       ...(shared ? { networkNamespacePath: shared.namespacePath } : {}),
     });
     validateSpec(spec, { bundle: dir, source: `container ${record.Name}` });
-    await fsp.writeFile(path.join(dir, FILES.spec), `${JSON.stringify(spec, null, 2)}\n`);
+    await fsp.writeFile(path.join(dir, FILES.spec), `${JSON.stringify(spec, null, 2)}\n`, {
+      mode: PRIVATE_FILE_MODE,
+    });
+    // A config.json from before the file was made private keeps its mode through writeFile.
+    await fsp.chmod(path.join(dir, FILES.spec), PRIVATE_FILE_MODE);
     trace('launch: spec written');
     if (await cgroup.exists()) await cgroup.destroy();
     await cgroup.create(record.HostConfig.Resources);

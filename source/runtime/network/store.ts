@@ -8,6 +8,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, CorruptStateError, hasCode, NotFoundError } from '../errors.js';
 import { atomicWriteJson, FileLock } from '../fsutil.js';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../state-permissions.js';
 import { emptyState, type NetworkConfig, type NetworkState } from './types.js';
 
 export class NetworkStore {
@@ -27,7 +28,7 @@ export class NetworkStore {
 
   /** Runs `action` holding the network lock (waits up to a minute for it). */
   async withLock<T>(action: () => Promise<T>): Promise<T> {
-    await fsp.mkdir(this.directory, { recursive: true, mode: 0o700 });
+    await fsp.mkdir(this.directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     const lock = await FileLock.tryAcquire(path.join(this.directory, 'lock'), {
       wait: true,
       timeoutMs: 60_000,
@@ -69,7 +70,7 @@ export class NetworkStore {
   }
 
   async writeState(state: NetworkState): Promise<void> {
-    await atomicWriteJson(this.stateFile, state);
+    await atomicWriteJson(this.stateFile, state, PRIVATE_FILE_MODE);
   }
 
   async readConfig(name: string): Promise<NetworkConfig> {
@@ -103,8 +104,8 @@ export class NetworkStore {
   }
 
   async writeConfig(config: NetworkConfig): Promise<void> {
-    await fsp.mkdir(this.directory, { recursive: true, mode: 0o700 });
-    await atomicWriteJson(this.configFile(config.Name), config);
+    await fsp.mkdir(this.directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+    await atomicWriteJson(this.configFile(config.Name), config, PRIVATE_FILE_MODE);
   }
 
   async removeConfig(name: string): Promise<void> {
