@@ -118,6 +118,11 @@ export interface HelperPlan {
   hooks: PlanHook[];
   stateJson?: string;
   process: PlanProcess;
+  /**
+   * Tests only: the helper stops at the named point, writes "POINT PID HOSTPID" to the fifo
+   * `ready` and waits for a byte on the fifo `go` (see testPauseFromEnvironment).
+   */
+  testPause?: { point: string; ready: string; go: string };
 }
 
 /** Percent-encodes bytes that would break the line format; a lone "%" is the empty string. */
@@ -225,6 +230,8 @@ export function serializePlan(plan: HelperPlan): string {
   flag('nnp', proc.noNewPrivileges);
   if (proc.oomScoreAdj !== undefined) lines.push(line('oomscore', proc.oomScoreAdj));
   if (proc.seccomp) lines.push(`seccomp ${proc.seccomp.toString('hex')}`);
+  if (plan.testPause)
+    lines.push(line('testpause', plan.testPause.point, plan.testPause.ready, plan.testPause.go));
   lines.push('end');
   return `${lines.join('\n')}\n`;
 }
