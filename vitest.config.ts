@@ -1,5 +1,24 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Every timeout is multiplied by GANTRY_TEST_TIMEOUT_SCALE (default 1): the cgroup v2 guest
+ * (test/vm/) runs node about 4x and containers about 14x slower than the host under TCG.
+ */
+const timeoutScale = Math.max(1, Number(process.env.GANTRY_TEST_TIMEOUT_SCALE) || 1);
+/**
+ * vitest hands --testTimeout down to the projects but not --hookTimeout, so a project's own
+ * hookTimeout would win over the command line; read the flag here so that it does not.
+ */
+function flag(name: string): number | undefined {
+  const index = process.argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+  if (index < 0) return undefined;
+  const arg = process.argv[index] as string;
+  const value = Number(arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : process.argv[index + 1]);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+const scaled = (name: 'testTimeout' | 'hookTimeout', base: number): number =>
+  flag(name) ?? base * timeoutScale;
+
 export default defineConfig({
   test: {
     // Containers are real processes on two cores; more workers only queue on the CPU.
@@ -11,6 +30,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
           exclude: ['test/**/*.int.test.ts', 'test/**/*.int.test.tsx'],
           environment: 'node',
+          testTimeout: scaled('testTimeout', 5_000),
+          hookTimeout: scaled('hookTimeout', 10_000),
         },
       },
       {
@@ -18,8 +39,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.int.test.ts', 'test/**/*.int.test.tsx'],
           environment: 'node',
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          testTimeout: scaled('testTimeout', 120_000),
+          hookTimeout: scaled('hookTimeout', 120_000),
           // Containers are real processes; two cores are shared with the kernel work they do.
           pool: 'forks',
           globalSetup: ['test/support/global-setup.ts'],

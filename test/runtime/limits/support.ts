@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { EngineEvent } from '../../../source/runtime/containers/events.js';
 import { splitDeviceNumber } from '../../../source/runtime/cgroups/parse.js';
 import { detectCgroupLayout } from '../../../source/runtime/cgroups/detect.js';
+import { scaled } from '../../support/cgroup-v2.js';
 import { skipUnlessRoot, waitFor, type TestEngine } from '../../support/engine.js';
 
 const v1Host = (() => {
@@ -87,7 +88,7 @@ export async function collectEvents(engine: TestEngine): Promise<EventLog> {
     },
   };
   const probeName = `probe-${Math.random().toString(16).slice(2, 8)}`;
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + scaled(10_000);
   // The stream may not be watching yet when the first probe is made: make one until it shows.
   for (let attempt = 0; Date.now() < deadline; attempt += 1) {
     const name = `${probeName}-${attempt}`;
