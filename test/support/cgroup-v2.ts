@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TestContext } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import { detectCgroupLayout } from '../../source/runtime/cgroups/detect.js';
-import { skipUnlessRoot } from './engine.js';
+import { describeCause, describeUnless, firstCause, needsRoot, skipIf, type Skip } from './skip.js';
 
 /** GANTRY_TEST_TIMEOUT_SCALE, as vitest.config.ts reads it. */
 export const timeoutScale = Math.max(1, Number(process.env.GANTRY_TEST_TIMEOUT_SCALE) || 1);
@@ -28,28 +28,54 @@ const layoutKind = (() => {
   }
 })();
 
-/** Why the cgroup v2 tests cannot run here, or '' when they can. */
-export const skipUnlessCgroupV2 =
-  skipUnlessRoot ||
-  (layoutKind === 'v2'
-    ? ''
-    : `this host's cgroups are ${layoutKind ?? 'not mounted'}, not pure v2; \`npm run test:cgroup-v2\` runs these tests in a cgroup v2 guest`);
+/** Why the cgroup v2 tests cannot run here, or undefined when they can. */
+export const skipUnlessCgroupV2 = firstCause(
+  needsRoot(),
+  layoutKind !== 'v2' &&
+    `this host's cgroups are ${layoutKind ?? 'not mounted'}, not pure v2; \`npm run test:cgroup-v2\` runs these tests in a cgroup v2 guest`,
+);
 
 /**
- * Call first in every cgroup v2 test: skips with the reason, or fails with it where
+ * A suite of cgroup v2 tests: collected where they can run (also needing `causes` absent);
+ * elsewhere one test says why not. Where GANTRY_EXPECT_CGROUP=v2 says they must run, that test
+ * fails instead of skipping.
+ */
+export function describeCgroupV2(name: string, body: () => void, ...causes: Skip[]): void {
+  const cause = firstCause(skipUnlessCgroupV2, ...causes);
+  if (cause && process.env.GANTRY_EXPECT_CGROUP === 'v2') {
+    describe(name, () => {
+      it('runs on this pure cgroup v2 host', () => {
+        throw new Error(
+          `GANTRY_EXPECT_CGROUP=v2, so this suite must run; it cannot: ${describeCause(cause)}`,
+        );
+      });
+    });
+    return;
+  }
+  describeUnless(cause, name, body);
+}
+
+/**
+ * Call first in every cgroup v2 test outside describeCgroupV2: skips with the reason, or fails with it where
  * GANTRY_EXPECT_CGROUP=v2 says the test must run.
  */
 export function requireCgroupV2(context: TestContext): void {
   requireOrSkip(context, skipUnlessCgroupV2);
 }
 
-/** Skips with `reason` (when there is one), or fails where GANTRY_EXPECT_CGROUP=v2 is set. */
-export function requireOrSkip(context: TestContext, reason: string | undefined): void {
-  if (!reason) return;
+/**
+ * Skips with the cause (through the project's skip helper, so the run's skip list has it), or
+ * fails where GANTRY_EXPECT_CGROUP=v2 says that nothing may be skipped.
+ */
+export function requireOrSkip(context: TestContext, ...causes: Skip[]): void {
+  const cause = firstCause(...causes);
+  if (!cause) return;
   if (process.env.GANTRY_EXPECT_CGROUP === 'v2') {
-    throw new Error(`GANTRY_EXPECT_CGROUP=v2, so this test must not skip; it would have, because ${reason}`);
+    throw new Error(
+      `GANTRY_EXPECT_CGROUP=v2, so this test must not skip; it would have: ${describeCause(cause)}`,
+    );
   }
-  context.skip(reason);
+  skipIf(context, cause);
 }
 
 /** The contents of a file in the unified tree, relative to its root, trimmed. */

@@ -3,11 +3,13 @@
  * the kernel's required order (user first, mount last) and its cgroup; the process gets the
  * container's environment and user, never the caller's.
  */
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { ConflictError, GantryError, InvalidArgumentError } from '../errors.js';
 import { execPlanFromSpec } from '../init/from-spec.js';
 import { startExec, type ExecHandle } from '../init/helper.js';
 import type { HelperPlan } from '../init/plan.js';
+import { openRoot, readTextInRoot } from '../in-root.js';
 import type { OciSpec } from '../spec/types.js';
 import { containerFile, FILES, type EngineCore } from './core.js';
 import type { ContainerRecord } from './record.js';
@@ -67,11 +69,18 @@ export async function execInContainer(
   if (options.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   let user = proc.user;
   if (options.user !== undefined) {
-    const resolved = resolveUser(
-      options.user,
-      await fsp.readFile(`/proc/${pid}/root/etc/passwd`, 'utf8').catch(() => undefined),
-      await fsp.readFile(`/proc/${pid}/root/etc/group`, 'utf8').catch(() => undefined),
-    );
+    // The container's files, resolved inside its root: /etc/passwd may be a symlink it planted
+    // to a host file, which /proc/PID/root/etc/passwd would follow on the host.
+    const root = openRoot(`/proc/${pid}/root`);
+    let passwd: string | undefined;
+    let group: string | undefined;
+    try {
+      passwd = readTextInRoot(root, '/etc/passwd');
+      group = readTextInRoot(root, '/etc/group');
+    } finally {
+      fs.closeSync(root);
+    }
+    const resolved = resolveUser(options.user, passwd, group);
     user = { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids };
     // HOME follows the user exec runs as (as runc does), unless someone set it on purpose.
     const setHome = (list: readonly string[]) => list.some((e) => e.startsWith('HOME='));

@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, CorruptStateError, hasCode, NotFoundError } from '../errors.js';
 import { atomicWriteJson, FileLock } from '../fsutil.js';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../state-permissions.js';
 import type { StateLayout } from '../paths.js';
 import type { ContainerRecord } from './record.js';
 
@@ -101,7 +102,8 @@ export class ContainerStore {
   }
 
   async save(record: ContainerRecord): Promise<void> {
-    await atomicWriteJson(this.file(record.Id, 'state.json'), record);
+    // The record holds the container's environment: root's alone (see state-permissions.ts).
+    await atomicWriteJson(this.file(record.Id, 'state.json'), record, PRIVATE_FILE_MODE);
   }
 
   lock(id: string, options: { wait?: boolean; timeoutMs?: number } = {}): Promise<FileLock | undefined> {
@@ -130,7 +132,7 @@ export class ContainerStore {
   }
 
   async reserveName(name: string, id: string): Promise<void> {
-    await fsp.mkdir(this.layout.names, { recursive: true });
+    await fsp.mkdir(this.layout.names, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     const link = path.join(this.layout.names, name);
     try {
       await fsp.symlink(`../containers/${id}`, link);
@@ -174,7 +176,7 @@ export class ContainerStore {
     // Rename first so a half-finished removal never looks like a container.
     const dir = this.dir(id);
     const doomed = path.join(this.layout.tmp, `removing-${id}-${process.pid}`);
-    await fsp.mkdir(this.layout.tmp, { recursive: true });
+    await fsp.mkdir(this.layout.tmp, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     try {
       await fsp.rename(dir, doomed);
     } catch (error) {

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { ConflictError, CorruptStateError, hasCode, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { atomicWriteFile, exists, syncDirectory, syncFilesystem, withLock } from '../fsutil.js';
 import type { StateLayout } from '../paths.js';
+import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { digestHex, sha256Digest, shortId } from './digest.js';
 import type { FromHostOptions } from './from-host.js';
 import type { ImageCandidate } from './import/candidate.js';
@@ -541,6 +542,9 @@ export class ImageStore {
       }
       for (const [from, to] of layerMoves) {
         try {
+          // The layer's own directory closes its setuid binaries to other users; diff/ inside
+          // keeps the image's mode (the container's `/`).
+          await fsp.chmod(from, PRIVATE_DIRECTORY_MODE);
           await fsp.rename(from, to);
         } catch (error) {
           // Another import won the race: its copy is as good as ours.
@@ -567,8 +571,9 @@ export class ImageStore {
     await fsp.mkdir(path.join(this.layout.blobs, 'sha256'), { recursive: true, mode: 0o700 });
     await fsp.mkdir(this.layout.images, { recursive: true, mode: 0o700 });
     await fsp.mkdir(this.layout.locks, { recursive: true, mode: 0o700 });
-    // Search permission only: overlay looks up lower layers as the mounter, nobody lists them.
-    await fsp.mkdir(this.layout.layers, { recursive: true, mode: 0o711 });
+    // Root's alone: a layer holds the image's setuid binaries (state-permissions.ts). Overlay
+    // looks up lower layers as the mounter, root.
+    await fsp.mkdir(this.layout.layers, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   }
 
   /** Builds an image from the host's own binaries (see from-host.ts) and stores it as `name`. */

@@ -14,6 +14,8 @@ import type { HelperPlan, PlanDevice, PlanMount, PlanNamespace, PlanProcess } fr
 
 export interface MonitorSettings {
   logPath?: string;
+  /** Rotation of the log: no file above `size` bytes (0: no limit), `files` files kept. */
+  logMax?: { size: number; files: number };
   attachPath?: string;
   fifoPath?: string;
   exitFile?: string;

@@ -71,6 +71,8 @@ export interface HelperPlan {
   /** Directory the monitor works in; relative paths below resolve against it. */
   stateDir?: string;
   logPath?: string;
+  /** Rotation of the log: no file above `size` bytes (0: no limit), `files` files kept. */
+  logMax?: { size: number; files: number };
   attachPath?: string;
   fifoPath?: string;
   pidFile?: string;
@@ -152,6 +154,7 @@ export function serializePlan(plan: HelperPlan): string {
   };
   optional('statedir', plan.stateDir);
   optional('log', plan.logPath);
+  if (plan.logMax) lines.push(line('logmax', plan.logMax.size, plan.logMax.files));
   optional('attach', plan.attachPath);
   optional('fifo', plan.fifoPath);
   optional('pidfile', plan.pidFile);

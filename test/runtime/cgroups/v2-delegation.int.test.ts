@@ -10,14 +10,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import {
-  CGROUP_V2_ROOT,
-  cgroupV2File,
-  requireCgroupV2,
-  skipUnlessCgroupV2,
-} from '../../support/cgroup-v2.js';
-import { engineForSuite, GANTRY, testName, waitFor, type TestEngine } from '../../support/engine.js';
+import { expect, it, onTestFinished } from 'vitest';
+import { CGROUP_V2_ROOT, cgroupV2File, describeCgroupV2 } from '../../support/cgroup-v2.js';
+import { engineForSuite, GANTRY, testName, waitFor } from '../../support/engine.js';
 
 const MiB = 1024 * 1024;
 
@@ -51,11 +46,10 @@ async function removeTree(dir: string): Promise<void> {
   );
 }
 
-describe('cgroup v2 delegation', () => {
-  const engine = (skipUnlessCgroupV2 ? undefined : engineForSuite('delegation')) as TestEngine;
+describeCgroupV2('cgroup v2 delegation', () => {
+  const engine = engineForSuite('delegation');
 
-  it('refuses a cgroup parent that holds processes, explains the rule, and leaves it as it was', async (context) => {
-    requireCgroupV2(context);
+  it('refuses a cgroup parent that holds processes, explains the rule, and leaves it as it was', async () => {
     const busy = testName('busy-parent');
     const busyDir = path.join(CGROUP_V2_ROOT, busy);
     await fsp.mkdir(busyDir);
@@ -120,8 +114,7 @@ describe('cgroup v2 delegation', () => {
     expect(fine.stdout).toBe(`${32 * MiB}\n`);
   });
 
-  it("moves the processes of its cgroup namespace's root into init, then runs the container below it", async (context) => {
-    requireCgroupV2(context);
+  it("moves the processes of its cgroup namespace's root into init, then runs the container below it", async () => {
     const outer = testName('ns-root');
     const outerDir = path.join(CGROUP_V2_ROOT, outer);
     await fsp.mkdir(outerDir);

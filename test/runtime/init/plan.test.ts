@@ -62,6 +62,16 @@ describe('plan encoding', () => {
     for (const line of lines) expect(line).not.toMatch(/ {2}|\t/);
   });
 
+  it('tells the monitor the log rotation: bytes per file and files kept', () => {
+    const lines = serializePlan({
+      ...minimal,
+      logPath: 'ctr.log',
+      logMax: { size: 20971520, files: 5 },
+    }).split('\n');
+    expect(lines).toContain('log ctr.log');
+    expect(lines).toContain('logmax 20971520 5');
+  });
+
   it('keeps the order of mounts, which the helper follows', () => {
     const plan = {
       ...minimal,

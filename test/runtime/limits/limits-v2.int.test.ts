@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { splitDeviceNumber } from '../../../source/runtime/cgroups/parse.js';
 import type { ContainerStats } from '../../../source/runtime/containers/stats.js';
 import * as bpf from '../../../source/runtime/sys/bpf.js';
@@ -15,11 +15,10 @@ import {
   CGROUP_V2_ROOT,
   cgroupV2File,
   cgroupV2Keyed,
-  requireCgroupV2,
+  describeCgroupV2,
   requireOrSkip,
-  skipUnlessCgroupV2,
 } from '../../support/cgroup-v2.js';
-import { engineForSuite, waitFor, type TestEngine } from '../../support/engine.js';
+import { engineForSuite, waitFor } from '../../support/engine.js';
 import { blockDeviceOf, collectEvents, inspect, runDetached } from './support.js';
 
 const MiB = 1024 * 1024;
@@ -40,15 +39,13 @@ function schedulerOf(name: string): string {
   }
 }
 
-describe('resource limits on cgroup v2', () => {
-  // Made only where the tests run: elsewhere each of them skips first.
-  const engine = (skipUnlessCgroupV2 ? undefined : engineForSuite('limits-v2')) as TestEngine;
+describeCgroupV2('resource limits on cgroup v2', () => {
+  const engine = engineForSuite('limits-v2');
   const dir = (id: string) => path.join(engine.cgroupParent, id);
   const file = (id: string, name: string) => cgroupV2File(dir(id), name);
   const keyed = (id: string, name: string) => cgroupV2Keyed(dir(id), name);
 
   it('writes each flag to its v2 file and shows it in inspect', async (context) => {
-    requireCgroupV2(context);
     const disk = diskOf(engine.root);
     requireOrSkip(context, 'reason' in disk ? disk.reason : undefined);
     const { device, id: diskId, name } = disk as { device: string; id: string; name: string };
@@ -124,8 +121,7 @@ describe('resource limits on cgroup v2', () => {
     await engine.gantry(['rm', '-f', 'files']);
   });
 
-  it('OOM-kills a memory hog under --memory 32m and reports it (memory.events, inspect, 137, an oom event)', async (context) => {
-    requireCgroupV2(context);
+  it('OOM-kills a memory hog under --memory 32m and reports it (memory.events, inspect, 137, an oom event)', async () => {
     const log = await collectEvents(engine);
     try {
       const hog = ['demo', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'];
@@ -163,8 +159,7 @@ describe('resource limits on cgroup v2', () => {
     }
   });
 
-  it('lets swap take what --memory-swap allows beyond --memory, and nothing when they are equal', async (context) => {
-    requireCgroupV2(context);
+  it('lets swap take what --memory-swap allows beyond --memory, and nothing when they are equal', async () => {
     const hog = ['demo', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=48M', 'count=1'];
     const swapped = await engine.gantry([
       'run',
@@ -192,8 +187,7 @@ describe('resource limits on cgroup v2', () => {
     await engine.gantry(['rm', 'swapped', 'no-swap']);
   });
 
-  it('stops a fork loop at --pids-limit, and pids.events counts the refusals', async (context) => {
-    requireCgroupV2(context);
+  it('stops a fork loop at --pids-limit, and pids.events counts the refusals', async () => {
     const loop = 'i=0; while [ $i -lt 30 ]; do sleep 300 & i=$((i+1)); echo $i; done; echo done; sleep 300';
     const id = await runDetached(engine, ['--name', 'forks', '--pids-limit', '10', 'demo', 'sh', '-c', loop]);
     await waitFor(async () => (keyed(id, 'pids.events').get('max') ?? 0) > 0, 60_000, 'a refused fork');
@@ -204,8 +198,7 @@ describe('resource limits on cgroup v2', () => {
     await engine.gantry(['rm', '-f', 'forks']);
   });
 
-  it('holds a CPU burner to --cpus 0.5 (cpu.max; cpu.stat counts throttled periods), and stats shows it', async (context) => {
-    requireCgroupV2(context);
+  it('holds a CPU burner to --cpus 0.5 (cpu.max; cpu.stat counts throttled periods), and stats shows it', async () => {
     const id = await runDetached(engine, [
       '--name',
       'burner',
@@ -240,8 +233,7 @@ describe('resource limits on cgroup v2', () => {
     await engine.gantry(['rm', '-f', 'burner']);
   });
 
-  it('pins to --cpuset-cpus 0 (cpuset.cpus.effective, Cpus_allowed_list in the container)', async (context) => {
-    requireCgroupV2(context);
+  it('pins to --cpuset-cpus 0 (cpuset.cpus.effective, Cpus_allowed_list in the container)', async () => {
     const pinned = await engine.gantry([
       'run',
       '--rm',
@@ -258,8 +250,7 @@ describe('resource limits on cgroup v2', () => {
     await engine.gantry(['rm', '-f', 'pinned']);
   });
 
-  it('pauses with cgroup.freeze: no CPU time while frozen, status paused, then thaws', async (context) => {
-    requireCgroupV2(context);
+  it('pauses with cgroup.freeze: no CPU time while frozen, status paused, then thaws', async () => {
     const id = await runDetached(engine, ['--name', 'frozen', 'demo', 'sh', '-c', 'while :; do :; done']);
     const usage = () => keyed(id, 'cpu.stat').get('usage_usec') as number;
     await waitFor(() => usage() > 0);
@@ -281,7 +272,6 @@ describe('resource limits on cgroup v2', () => {
   });
 
   it('throttles a direct-IO write with --device-write-bps: io.stat counts the bytes, io.pressure the wait', async (context) => {
-    requireCgroupV2(context);
     const disk = diskOf(engine.root);
     requireOrSkip(context, 'reason' in disk ? disk.reason : undefined);
     const { device, id: diskId } = disk as { device: string; id: string };
@@ -317,8 +307,7 @@ describe('resource limits on cgroup v2', () => {
     await engine.gantry(['rm', '-f', 'writer']);
   });
 
-  it('refuses a device outside the allowlist while /dev/null works; --device-cgroup-rule allows one', async (context) => {
-    requireCgroupV2(context);
+  it('refuses a device outside the allowlist while /dev/null works; --device-cgroup-rule allows one', async () => {
     const probe = (node: string) =>
       `if (exec 3<>${node}) 2>/dev/null; then echo opened; else echo refused; fi`;
     const outside = await engine.gantry([
@@ -343,8 +332,7 @@ describe('resource limits on cgroup v2', () => {
     expect(ruled.stdout.trim()).toBe('opened');
   });
 
-  it('refuses what cgroup v2 cannot do, and a device weight without BFQ, at create with nothing left behind', async (context) => {
-    requireCgroupV2(context);
+  it('refuses what cgroup v2 cannot do, and a device weight without BFQ, at create with nothing left behind', async () => {
     const before = (await engine.gantry(['ps', '-aq'])).stdout;
     const refusals: [string[], RegExp][] = [
       [['--memory-swappiness', '10'], /cgroup v2 has no per-cgroup swappiness/],
@@ -370,8 +358,7 @@ describe('resource limits on cgroup v2', () => {
     expect((await engine.gantry(['inspect', 'refused'])).exitCode).toBe(1);
   });
 
-  it("runs with --net host and with --privileged: /sys/fs/cgroup is the container's own cgroup", async (context) => {
-    requireCgroupV2(context);
+  it("runs with --net host and with --privileged: /sys/fs/cgroup is the container's own cgroup", async () => {
     const look =
       'cat /proc/self/cgroup; cat /sys/fs/cgroup/memory.max; ls /sys/fs/cgroup | grep -c scope || true';
     for (const flags of [['--net', 'host'], ['--privileged'], ['--privileged', '--net', 'host']]) {

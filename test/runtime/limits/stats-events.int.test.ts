@@ -2,19 +2,20 @@
  * `gantry stats` and `gantry events` against real containers, on either cgroup version (the v2
  * guest of `npm run test:cgroup-v2` runs them too).
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { ContainerStats } from '../../../source/runtime/containers/stats.js';
-import { engineForSuite, skipUnlessRoot, waitFor } from '../../support/engine.js';
+import { engineForSuite, waitFor } from '../../support/engine.js';
 import { collectEvents, runDetached } from './support.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
 const MiB = 1024 * 1024;
 
-describe.skipIf(skipUnlessRoot)('stats and events', () => {
+describeUnless(needsRoot(), 'stats and events', () => {
   const engine = engineForSuite('stats');
 
   /**
-   * `gantry ARGS` running in the background with its output collected; `watching` resolves once
-   * it reports what `probe` makes (so a test never acts before the stream is reading).
+   * `gantry ARGS` running in the background with its output collected, returned once it reports
+   * what `probe` makes (so a test never acts before the stream is reading).
    */
   const stream = async (args: string[], probe: (attempt: number) => Promise<string>) => {
     const child = engine.spawn(args, { stdin: 'ignore', buffer: false });

@@ -91,6 +91,8 @@ struct plan {
   /* monitor */
   char *state_dir;
   char *log_path;
+  uint64_t log_max_size; /* bytes per log file; 0: no limit */
+  unsigned log_max_files; /* log files kept, the current one included */
   char *attach_path;
   char *fifo_path;
   char *pid_file;
@@ -191,6 +193,21 @@ void reset_signals(void);
 void exec_process(const struct plan *plan, const char *path, int report_fd) __attribute__((noreturn));
 int run_hook(const struct hook_entry *hook, const char *state_json);
 int cap_last_cap(void);
+
+/* logfile.c */
+struct log_file {
+  int fd;
+  const char *path; /* relative to the monitor's working directory, the state directory */
+  uint64_t max_size;
+  unsigned max_files;
+  uint64_t size; /* of the current file, as written */
+  char *buffer;
+  size_t len;
+};
+void log_open(struct log_file *log, const char *path, uint64_t max_size, unsigned max_files);
+void log_append(struct log_file *log, const char *stream, const char *data, size_t len);
+void log_flush(struct log_file *log);
+void log_close(struct log_file *log);
 
 /* monitor.c */
 struct monitor_io {

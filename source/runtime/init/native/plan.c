@@ -117,6 +117,10 @@ static void directive(struct plan *p, int argc, char **argv) {
   } else if (!strcmp(d, "log")) {
     NEED(1);
     p->log_path = argv[1];
+  } else if (!strcmp(d, "logmax")) {
+    NEED(2);
+    p->log_max_size = parse_u64(argv[1], "log max size");
+    p->log_max_files = (unsigned)parse_ulong(argv[2], "log max files");
   } else if (!strcmp(d, "attach")) {
     NEED(1);
     p->attach_path = argv[1];

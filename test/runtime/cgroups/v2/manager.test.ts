@@ -378,7 +378,7 @@ describe('v2 manager: what cgroup v2 does differently', () => {
     expect(await read(fake, 'memory.max')).toBe(String(64 * MiB));
     expect(await read(fake, 'memory.swap.max')).toBe('0');
     await expect(manager.update({ memory: 96 * MiB })).rejects.toThrow(
-      /memory\+swap limit 67108864 is below the memory limit 100663296/,
+      /memory\+swap limit 64MiB is below the memory limit 96MiB/,
     );
     expect(await read(fake, 'memory.max')).toBe(String(64 * MiB));
     // Unlimited swap stays unlimited.
