@@ -105,9 +105,7 @@ describeCgroupV2('v2 driver on the real kernel: memory', () => {
     expect(file(cgroup, 'memory.swap.max')).toBe('0');
     const error = await cgroup.update({ memory: 96 * MiB }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect((error as Error).message).toMatch(
-      /memory\+swap limit 64MiB is below the memory limit 96MiB/,
-    );
+    expect((error as Error).message).toMatch(/memory\+swap limit 64MiB is below the memory limit 96MiB/);
     expect(file(cgroup, 'memory.max')).toBe(String(64 * MiB));
     expect(file(cgroup, 'memory.swap.max')).toBe('0');
     await cgroup.update({ memory: 96 * MiB, memorySwap: -1 });
