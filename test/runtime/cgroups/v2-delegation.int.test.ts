@@ -123,6 +123,8 @@ describeCgroupV2('cgroup v2 delegation', () => {
     // afresh in a private mount namespace: gantry sees its own cgroup as /sys/fs/cgroup, as in a
     // container started with a private cgroup namespace.
     const inner = [
+      // The inherited mount first: the same tree mounted again at the same place is refused.
+      'umount -l /sys/fs/cgroup',
       'mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup',
       `exec ${process.execPath} ${GANTRY} run --rm --memory 32m --pids-limit 20 demo sh -c "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /proc/self/cgroup"`,
     ].join(' && ');
