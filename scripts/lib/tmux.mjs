@@ -54,8 +54,7 @@ export function startTmux(command, { env = {}, columns = 100, rows = 30, label }
     panePid: () => Number(tmux('display-message', '-p', '-t', 'main', '#{pane_pid}').trim()),
     async waitFor(probe, timeoutMs = 15_000, what) {
       // Stretched like the tests' own timeouts on a slow machine (the cgroup v2 guest).
-      const deadline =
-        Date.now() + timeoutMs * Math.max(1, Number(process.env.GANTRY_TEST_TIMEOUT_SCALE) || 1);
+      const deadline = Date.now() + timeoutMs * Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE) || 1);
       const test =
         typeof probe === 'function'
           ? probe

@@ -10,8 +10,8 @@ import { describe, it, type TestContext } from 'vitest';
 import { detectCgroupLayout } from '../../source/runtime/cgroups/detect.js';
 import { describeCause, describeUnless, firstCause, needsRoot, skipIf, type Skip } from './skip.js';
 
-/** GANTRY_TEST_TIMEOUT_SCALE, as vitest.config.ts reads it. */
-export const timeoutScale = Math.max(1, Number(process.env.GANTRY_TEST_TIMEOUT_SCALE) || 1);
+/** GANTRY_TEST_TIME_SCALE, as vitest.config.ts reads it. */
+export const timeoutScale = Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE) || 1);
 
 /** A test's own timeout (or deadline) for this machine. */
 export function scaled(milliseconds: number): number {

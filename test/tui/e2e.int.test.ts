@@ -1,7 +1,7 @@
 /**
  * The real `gantry` TUI in a real terminal (tmux) against real containers: it sees a container
  * another process starts, pauses it (the freezer cgroup says FROZEN), changes its memory limit in
- * the Limits pane (the cgroup file changes), and quits cleanly. On cgroup v1 and in the cgroup v2
+ * the Limits pane (the cgroup file changes), and quits cleanly. On cgroup v1, and on v2 in the
  * guest of `npm run test:cgroup-v2`.
  */
 import fs from 'node:fs';
@@ -20,19 +20,19 @@ function cgroupFile(controller: string, parent: string, id: string, file: string
   return v2 ? path.join(CGROUP_ROOT, parent, id, file) : path.join(CGROUP_ROOT, controller, parent, id, file);
 }
 
-/** FROZEN or THAWED, as v1's freezer.state says it, from either version's files. */
-function freezerState(parent: string, id: string): string | undefined {
-  if (!v2) return read(cgroupFile('freezer', parent, id, 'freezer.state'));
-  const frozen = read(cgroupFile('', parent, id, 'cgroup.events'))?.match(/^frozen (\d)$/m)?.[1];
-  return frozen === undefined ? undefined : frozen === '1' ? 'FROZEN' : 'THAWED';
-}
-
 function read(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch {
     return undefined;
   }
+}
+
+/** FROZEN or THAWED, as v1's freezer.state says it, from either version's files. */
+function freezerState(parent: string, id: string): string | undefined {
+  if (!v2) return read(cgroupFile('freezer', parent, id, 'freezer.state'));
+  const frozen = read(cgroupFile('', parent, id, 'cgroup.events'))?.match(/^frozen (\d)$/m)?.[1];
+  return frozen === undefined ? undefined : frozen === '1' ? 'FROZEN' : 'THAWED';
 }
 
 describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux)', () => {
@@ -56,8 +56,8 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux
       rows: 30,
       label: 'test-tui',
     });
-    await tui.waitFor(/1 Containers.*2 Images/, 15_000, 'the TUI to start');
-    await tui.waitFor('No containers yet', 10_000);
+    await tui.waitFor(/1 Containers.*2 Images/, 60_000, 'the TUI to start');
+    await tui.waitFor('No containers yet', 60_000);
 
     // A container started by another process appears without a key being pressed.
     const run = await engine.gantry([
@@ -73,17 +73,17 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux
     ]);
     expect(run.exitCode, run.stderr).toBe(0);
     const id = run.stdout.trim();
-    await tui.waitFor(/e2e-web\s.*● running/, 10_000, 'the new container in the table');
-    await tui.waitFor(/e2e-web\s.*\d+(\.\d+)?[KM]iB\/64MiB/, 10_000, 'its memory figures');
+    await tui.waitFor(/e2e-web\s.*● running/, 60_000, 'the new container in the table');
+    await tui.waitFor(/e2e-web\s.*\d+(\.\d+)?[KM]iB\/64MiB/, 60_000, 'its memory figures');
 
     // p pauses it: the freezer cgroup is frozen and the table says so.
     tui.send('p');
     const freezer = () => freezerState(engine.cgroupParent, id);
-    await waitFor(() => freezer() === 'FROZEN' || undefined, 10_000, 'the freezer FROZEN');
-    await tui.waitFor(/e2e-web\s.*‖ paused/, 10_000, 'the paused status');
+    await waitFor(() => freezer() === 'FROZEN' || undefined, 60_000, 'the freezer FROZEN');
+    await tui.waitFor(/e2e-web\s.*‖ paused/, 60_000, 'the paused status');
     tui.send('p');
-    await waitFor(() => freezer() === 'THAWED' || undefined, 10_000, 'the freezer THAWED');
-    await tui.waitFor(/e2e-web\s.*● running/, 10_000);
+    await waitFor(() => freezer() === 'THAWED' || undefined, 60_000, 'the freezer THAWED');
+    await tui.waitFor(/e2e-web\s.*● running/, 60_000);
 
     // Enter opens its limits; Enter edits memory; a typed value applies to the cgroup.
     const limitFile = cgroupFile(
@@ -94,32 +94,32 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux
     );
     expect(read(limitFile)).toBe(String(64 * 1024 * 1024));
     tui.send('Enter');
-    await tui.waitFor(/Limits of e2e-web/, 5000);
-    await tui.waitFor(/memory\s+64MiB/, 5000);
+    await tui.waitFor(/Limits of e2e-web/, 60_000);
+    await tui.waitFor(/memory\s+64MiB/, 60_000);
     tui.send('Enter', 'C-u');
     tui.type('48m');
     tui.send('Enter');
     await waitFor(
       () => read(limitFile) === String(48 * 1024 * 1024) || undefined,
-      10_000,
+      60_000,
       'the memory limit file to change',
     ).catch((error: Error) => {
       throw new Error(`${error.message}; the screen was:\n${tui!.capture()}`);
     });
-    await tui.waitFor(/memory\s+48MiB/, 5000, 'the new value on screen');
+    await tui.waitFor(/memory\s+48MiB/, 60_000, 'the new value on screen');
 
     // A refused value is explained in place and the old one stays.
     tui.send('Enter', 'C-u');
     tui.type('1m');
     tui.send('Enter');
-    await tui.waitFor(/below the minimum/, 5000, 'the inline refusal');
+    await tui.waitFor(/below the minimum/, 60_000, 'the inline refusal');
     expect(read(limitFile)).toBe(String(48 * 1024 * 1024));
     tui.send('Escape');
-    await tui.waitFor((screen) => !screen.includes('the old value stays'), 5000, 'the editor to close');
+    await tui.waitFor((screen) => !screen.includes('the old value stays'), 60_000, 'the editor to close');
 
     // q quits with status 0 and leaves the terminal's normal screen.
     tui.send('q');
-    const screen = await tui.waitFor('GANTRY_EXIT=', 10_000, 'gantry to exit');
+    const screen = await tui.waitFor('GANTRY_EXIT=', 60_000, 'gantry to exit');
     expect(screen).toContain('GANTRY_EXIT=0');
     // The container goes on without the TUI.
     expect((await engine.gantry(['ps', '--format', '{{.Names}} {{.Status}}'])).stdout).toMatch(/e2e-web Up/);

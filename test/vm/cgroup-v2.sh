@@ -6,7 +6,7 @@
 # a systemd host, and in the guest's root cgroup. GANTRY_EXPECT_CGROUP=v2 makes every reason to
 # skip a failure there, and no-skips.mjs fails the run when any test did not run. Given files run
 # in both guests instead of the lists below.
-# Environment: GANTRY_V2VM_MODES (default "session root"), GANTRY_TEST_TIMEOUT_SCALE (default 20).
+# Environment: GANTRY_V2VM_MODES (default "session root"), GANTRY_TEST_TIME_SCALE (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -44,7 +44,7 @@ for mode in ${GANTRY_V2VM_MODES:-session root}; do
   # must not swap the files under it.
   command="mv dist dist.host && cp -a dist.host dist && node node_modules/vitest/vitest.mjs run --project integration --reporter=default --reporter=./test/support/skip-report.ts --reporter=json --outputFile=/tmp/vitest-report.json ${files[*]}"
   command+="; status=\$?; node test/vm/no-skips.mjs /tmp/vitest-report.json || status=1; exit \$status"
-  test/vm/run.sh -c "$mode" -e GANTRY_EXPECT_CGROUP=v2 -e GANTRY_TEST_BUILT=1 -e "GANTRY_TEST_TIMEOUT_SCALE=${GANTRY_TEST_TIMEOUT_SCALE:-20}" \
+  test/vm/run.sh -c "$mode" -e GANTRY_EXPECT_CGROUP=v2 -e GANTRY_TEST_BUILT=1 -e "GANTRY_TEST_TIME_SCALE=${GANTRY_TEST_TIME_SCALE:-20}" \
     -e "CI=${CI:-}" "$command" || status=$?
 done
 exit "$status"
