@@ -31,7 +31,12 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           // A test that forgets its own cgroup parent must not create the host's default one
           // ("gantry"); this one carries the run's tag, so the teardown's leak check finds it.
-          env: { GANTRY_CGROUP_PARENT: `gantry-test-${process.env.GANTRY_TEST_RUN}-unset-parent` },
+          // Likewise a gantry started outside a test engine's network namespace gets no bridge
+          // (the engine's own commands run in its namespace with the default restored).
+          env: {
+            GANTRY_CGROUP_PARENT: `gantry-test-${process.env.GANTRY_TEST_RUN}-unset-parent`,
+            GANTRY_DEFAULT_NETWORK: 'none',
+          },
         },
       },
     ],

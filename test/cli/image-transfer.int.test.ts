@@ -28,8 +28,9 @@ describeUnless(missing, 'gantry pull/push/login/logout and image export', () => 
 
   beforeAll(async () => {
     base = makeTempDirectory('cli-transfer');
-    engine = await createEngineWithImage('cli-transfer');
-    other = await createTestEngine('cli-transfer-other');
+    // The registries listen on the host's 127.0.0.1: gantry runs in the host's namespace.
+    engine = await createEngineWithImage('cli-transfer', { hostNetwork: true });
+    other = await createTestEngine('cli-transfer-other', { hostNetwork: true });
     anonymous = await startRegistry(path.join(base, 'anonymous'));
     basic = await startRegistry(path.join(base, 'basic'), { htpasswd: htpasswdLine('alice', 'wonderland') });
   });

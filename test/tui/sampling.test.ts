@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { chartRows } from '../../source/tui/components/Chart.js';
-import { containersOnScreen, pickForTick } from '../../source/tui/hooks/use-stats-sampler.js';
+import {
+  containersOnScreen,
+  containersToSample,
+  pickForTick,
+  staleSortAgeMs,
+} from '../../source/tui/hooks/use-stats-sampler.js';
 import { uptime } from '../../source/tui/panes/container-cells.js';
 import { initialState, reducer } from '../../source/tui/state/reducer.js';
 import type { Action, TuiState } from '../../source/tui/state/types.js';
-import { container } from './support/fixtures.js';
+import { container, sample } from './support/fixtures.js';
 
 function apply(state: TuiState, ...actions: Action[]): TuiState {
   return actions.reduce(reducer, state);
@@ -31,6 +36,41 @@ describe('sampling only what is on screen', () => {
     expect(
       containersOnScreen(apply(state, { type: 'ui/overlay', overlay: { kind: 'help', scroll: 0 } })),
     ).toEqual([]);
+  });
+
+  // Issue 11, defect 3: sorted by CPU, a busy container off screen was never sampled.
+  it('samples every running container the filter shows when the order is by a figure', () => {
+    expect(containersToSample(state)).toHaveLength(16);
+    const byCpu = apply(state, { type: 'containers/sort', key: 'cpu' });
+    const ids = containersToSample(byCpu);
+    expect(new Set(ids)).toEqual(new Set(records.map((record) => record.Id)));
+    expect(ids).not.toContain(stopped.Id);
+    // The rows on screen come first, the selected one first of all.
+    expect(ids.slice(0, 16)).toEqual(containersOnScreen(byCpu));
+    const filtered = apply(byCpu, { type: 'filter/start' }, { type: 'filter/input', text: 'c1' });
+    expect(containersToSample(filtered)).toHaveLength(10);
+    // Not while another pane is shown.
+    expect(containersToSample(apply(byCpu, { type: 'ui/pane', pane: 'images' }))).toEqual([]);
+  });
+
+  it('says how old the figures of a figure sort are when some are older than one refresh', () => {
+    const byCpu = apply(state, { type: 'containers/sort', key: 'cpu' });
+    expect(staleSortAgeMs(state, 1000)).toBeUndefined();
+    expect(staleSortAgeMs(byCpu, 1000)).toBe(Number.POSITIVE_INFINITY);
+    const fresh = apply(
+      byCpu,
+      { type: 'ui/tick', now: 10_000 },
+      {
+        type: 'stats/sampled',
+        samples: records.map((record, index) => sample(record, index < 30 ? 9_500 : 6_000)),
+      },
+    );
+    expect(staleSortAgeMs(fresh, 1000)).toBe(4000);
+    const later = apply(fresh, {
+      type: 'stats/sampled',
+      samples: records.slice(30).map((record) => sample(record, 9_800)),
+    });
+    expect(staleSortAgeMs(later, 1000)).toBeUndefined();
   });
 
   it('keeps to its budget: the selected row always, then the least recently sampled', () => {

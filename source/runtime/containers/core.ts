@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { CgroupManager } from '../cgroups/types.js';
 import { readJsonIfExists } from '../fsutil.js';
+import type { NetworkManager } from '../network/manager.js';
 import type { EngineOptions, StateLayout } from '../paths.js';
 import { EVENTS_FILE } from './events.js';
 import { isAlive } from './process-identity.js';
@@ -20,6 +21,8 @@ export interface EngineCore {
   readonly layout: StateLayout;
   readonly containers: ContainerStore;
   cgroup(record: ContainerRecord): CgroupManager;
+  /** The network layer (loaded on first use). */
+  network(): Promise<NetworkManager>;
 }
 
 /** The files of a container's directory that the engine and the monitor share. */

@@ -99,9 +99,15 @@ export async function execInContainer(
         terminal: options.tty ?? false,
       },
     },
-    { namespaces, cgroupProcs: core.cgroup(record).procsFiles(), detach: options.detach ?? false },
+    {
+      namespaces,
+      cgroupProcs: core.cgroup(record).procsFiles(),
+      detach: options.detach ?? false,
+      interactive: options.interactive ?? false,
+    },
   );
-  // As docker: stdin only with -i; -t alone gives a terminal for output.
+  // As docker: stdin only with -i; -t alone gives a terminal for output. These are the relay's
+  // stdio: the process gets pipes or a pty of its own.
   const stdin = options.interactive ? 'inherit' : 'ignore';
   return startExec(execPlan, options.detach ? ['ignore', 'ignore', 'ignore'] : [stdin, 'inherit', 'inherit']);
 }

@@ -27,6 +27,8 @@ export interface SpecInputs {
   /** Host files bind-mounted over /etc/hostname, /etc/hosts, /etc/resolv.conf. */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   consoleSize?: { rows: number; cols: number };
+  /** --network container:X: the other container's network namespace, joined instead of a new one. */
+  networkNamespacePath?: string;
 }
 
 /** Docker's rule: an explicit entrypoint plus the command; otherwise the command alone. */
@@ -133,7 +135,8 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
     { type: 'mount' },
     { type: 'cgroup' },
   ];
-  if (host.NetworkMode !== 'host') namespaces.push({ type: 'network' });
+  if (inputs.networkNamespacePath) namespaces.push({ type: 'network', path: inputs.networkNamespacePath });
+  else if (host.NetworkMode !== 'host') namespaces.push({ type: 'network' });
 
   const mounts: OciMount[] = DEFAULT_MOUNTS.map((mount) =>
     host.Privileged && (mount.type === 'sysfs' || mount.type === 'cgroup')

@@ -113,9 +113,16 @@ export interface HelperPlan {
   hostname?: string;
   domainname?: string;
   loopback?: boolean;
+  /** Published ports the monitor binds and keeps while the container runs. */
+  holdPorts?: { protocol: 'tcp' | 'udp'; address: string; port: number }[];
   hooks: PlanHook[];
   stateJson?: string;
   process: PlanProcess;
+  /**
+   * Tests only: the helper stops at the named point, writes "POINT PID HOSTPID" to the fifo
+   * `ready` and waits for a byte on the fifo `go` (see testPauseFromEnvironment).
+   */
+  testPause?: { point: string; ready: string; go: string };
 }
 
 /** Percent-encodes bytes that would break the line format; a lone "%" is the empty string. */
@@ -194,6 +201,8 @@ export function serializePlan(plan: HelperPlan): string {
   optional('hostname', plan.hostname);
   optional('domainname', plan.domainname);
   flag('lo', plan.loopback);
+  for (const held of plan.holdPorts ?? [])
+    lines.push(line('holdport', held.protocol, held.address, held.port));
   for (const hook of plan.hooks) {
     lines.push(line('hook', hook.stage, hook.timeout, hook.path));
     for (const arg of hook.args) lines.push(line('hookarg', arg));
@@ -221,6 +230,8 @@ export function serializePlan(plan: HelperPlan): string {
   flag('nnp', proc.noNewPrivileges);
   if (proc.oomScoreAdj !== undefined) lines.push(line('oomscore', proc.oomScoreAdj));
   if (proc.seccomp) lines.push(`seccomp ${proc.seccomp.toString('hex')}`);
+  if (plan.testPause)
+    lines.push(line('testpause', plan.testPause.point, plan.testPause.ready, plan.testPause.go));
   lines.push('end');
   return `${lines.join('\n')}\n`;
 }

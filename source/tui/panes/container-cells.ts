@@ -27,6 +27,7 @@ export function sortedColumns(sort: {
 }): ColumnSpec<ContainerColumn>[] {
   const sortColumn: Record<ContainerSortKey, ContainerColumn> = {
     name: 'name',
+    id: 'id',
     status: 'status',
     image: 'image',
     uptime: 'uptime',

@@ -33,9 +33,11 @@ export interface FilterState {
 
 export const NO_FILTER: FilterState = { text: '', editing: false };
 
-export type ContainerSortKey = 'name' | 'status' | 'image' | 'uptime' | 'cpu' | 'memory' | 'pids';
+export type ContainerSortKey = 'name' | 'id' | 'status' | 'image' | 'uptime' | 'cpu' | 'memory' | 'pids';
+/** The order `o` steps through (the column keys, Shift+letter, go straight to one). */
 export const CONTAINER_SORT_KEYS: readonly ContainerSortKey[] = [
   'name',
+  'id',
   'status',
   'image',
   'uptime',

@@ -92,4 +92,16 @@ describe('plan encoding', () => {
       .filter((l) => l.startsWith('mount '));
     expect(mounts.map((l) => l.split(' ')[2])).toEqual(['/dev', '/dev/pts']);
   });
+
+  it('carries the test pause point (tests only) as the last directive', () => {
+    const text = serializePlan({
+      ...minimal,
+      testPause: { point: 'joined', ready: '/t/p q/ready', go: '/t/p q/go' },
+    });
+    expect(text.trimEnd().split('\n').slice(-2)).toEqual([
+      'testpause joined /t/p%20q/ready /t/p%20q/go',
+      'end',
+    ]);
+    expect(serializePlan(minimal)).not.toContain('testpause');
+  });
 });

@@ -6,8 +6,12 @@
  *   init    create a container: clone into new namespaces, set up the root filesystem, wait at
  *           the exec fifo, exec the user's process; the same process then stays as the
  *           container's monitor (logs, attach socket, exit status, OOM flag).
- *   exec    join a running container's namespaces and cgroup, run a process, relay its terminal.
+ *   exec    run a process in a running container (joining its namespaces and cgroup) and relay
+ *           its stdio from outside the container.
  *   attach  connect the caller's terminal to a monitor's attach socket.
+ *   init-child  (internal) the container's init after re-executing from a sealed copy.
+ * Every process that enters a container is non-dumpable and runs from a sealed memfd copy of
+ * this binary with an empty environment (sealed.c).
  * No policy lives here: every decision was made by the plan's author.
  */
 #ifndef GANTRY_HELPER_H
@@ -20,6 +24,7 @@
 #include <sys/types.h>
 
 #define SYNC_FD 3
+#define PLAN_FD 4 /* init-child: the plan, in a memfd */
 #define MAX_ITEMS 512
 
 /* Frame types of the attach protocol (1 type byte, 4 length bytes big-endian, payload). */
@@ -86,6 +91,14 @@ struct symlink_entry {
   char *target, *path;
 };
 
+/* A published port the monitor binds before the container starts and keeps while it runs, so
+ * no process of the host can take it (the kernel's DNAT sends the traffic to the container). */
+struct held_port {
+  bool udp;
+  char *address;
+  unsigned int port;
+};
+
 struct plan {
   char *mode;
   /* monitor */
@@ -134,6 +147,8 @@ struct plan {
   struct str_list sysctl_keys, sysctl_values;
   char *hostname, *domainname;
   bool loopback;
+  struct held_port *held_ports;
+  size_t held_port_count, held_port_cap;
   struct hook_entry *hooks;
   size_t hook_count, hook_cap;
   char *state_json;
@@ -153,6 +168,12 @@ struct plan {
   int oom_score_adj;
   char *seccomp; /* raw sock_filter program bytes, hex-decoded length below */
   size_t seccomp_len;
+  /* the plan as read, for a child that re-executes itself and reads it again */
+  char *raw;
+  size_t raw_len;
+  /* test knob: stop at a named point until the test lets go (see test_pause) */
+  char *pause_point, *pause_ready, *pause_go;
+  int pause_ready_fd, pause_go_fd;
 };
 
 /* util.c */
@@ -168,6 +189,7 @@ ssize_t write_all(int fd, const void *buf, size_t len);
 ssize_t read_full(int fd, void *buf, size_t len);
 int read_line(int fd, char *buf, size_t cap);
 bool write_file(const char *path, const char *content);
+bool write_proc_file(const char *path, const char *content);
 void encode_field(const char *in, char *out, size_t cap);
 void format_time_rfc3339(char *out, size_t cap);
 const char *errno_name(int err);
@@ -181,8 +203,23 @@ void close_descriptors_from(int low, bool cloexec);
 /* plan.c */
 void plan_read(struct plan *plan, int fd);
 
+/* sealed.c */
+bool self_is_sealed(void);
+int sealed_copy_of_self(void);
+void exec_sealed(int exe, char *const argv[]) __attribute__((noreturn));
+int plan_memfd(const char *text, size_t len);
+void test_pause_open(struct plan *plan);
+void test_pause(struct plan *plan, const char *point, pid_t host_pid);
+
+/* terminal.c */
+bool is_pty_master(int fd);
+int open_in_current_root(const char *path, int flags);
+void open_pty_pair(int *master, int *slave);
+void take_terminal(int slave);
+
 /* init.c */
 int run_init(struct plan *plan);
+int run_init_child(struct plan *plan);
 /* finalize.c: credentials, capabilities, rlimits, exec */
 void apply_rlimits(const struct plan *plan);
 void set_credentials(const struct plan *plan);
@@ -220,7 +257,6 @@ int run_monitor(struct plan *plan, struct monitor_io *io);
 
 /* exec.c */
 int run_exec(struct plan *plan);
-int relay_terminal(int master, pid_t child);
 
 /* attach.c */
 int run_attach(const char *directory, const char *socket_name, bool tty, bool attach_stdin, bool cleanup);

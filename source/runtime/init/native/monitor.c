@@ -331,7 +331,9 @@ static void run_exit_command(struct plan *plan) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  execv(plan->exit_command.items[0], plan->exit_command.items);
+  /* The monitor has no environment (see sealed.c); the cleanup gets a PATH and nothing else. */
+  char *const env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+  execve(plan->exit_command.items[0], plan->exit_command.items, env);
   _exit(127);
 }
 

@@ -252,6 +252,15 @@ static void directive(struct plan *p, int argc, char **argv) {
     p->domainname = argv[1];
   } else if (!strcmp(d, "lo")) {
     p->loopback = true;
+  } else if (!strcmp(d, "holdport")) {
+    NEED(3);
+    GROW(p->held_ports, p->held_port_count, p->held_port_cap);
+    struct held_port *h = &p->held_ports[p->held_port_count++];
+    if (strcmp(argv[1], "tcp") && strcmp(argv[1], "udp"))
+      die("plan: holdport protocol `%s` is not tcp or udp", argv[1]);
+    h->udp = !strcmp(argv[1], "udp");
+    h->address = argv[2];
+    h->port = (unsigned)parse_ulong(argv[3], "port");
   } else if (!strcmp(d, "hook")) {
     NEED(3);
     GROW(p->hooks, p->hook_count, p->hook_cap);
@@ -310,6 +319,11 @@ static void directive(struct plan *p, int argc, char **argv) {
     NEED(1);
     p->have_oom_score = true;
     p->oom_score_adj = (int)parse_long(argv[1], "oom score");
+  } else if (!strcmp(d, "testpause")) {
+    NEED(3);
+    p->pause_point = argv[1];
+    p->pause_ready = argv[2];
+    p->pause_go = argv[3];
   } else if (!strcmp(d, "seccomp")) {
     NEED(1);
     size_t len = strlen(argv[1]);
@@ -354,6 +368,10 @@ void plan_read(struct plan *p, int fd) {
     if (len >= 4 && (strcmp(text + len - 4, "end\n") == 0) && (len == 4 || text[len - 5] == '\n'))
       break;
   }
+  p->raw = xmalloc(len);
+  memcpy(p->raw, text, len);
+  p->raw_len = len;
+  p->pause_ready_fd = p->pause_go_fd = -1;
   char *save = NULL;
   for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     if (!strcmp(line, "end"))
