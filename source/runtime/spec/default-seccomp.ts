@@ -412,7 +412,14 @@ const BY_CAPABILITY: Record<string, string[]> = {
   CAP_SYS_CHROOT: ['chroot'],
   CAP_SYS_MODULE: ['delete_module', 'init_module', 'finit_module'],
   CAP_SYS_PACCT: ['acct'],
-  CAP_SYS_PTRACE: ['kcmp', 'pidfd_getfd', 'process_madvise', 'process_vm_readv', 'process_vm_writev', 'ptrace'],
+  CAP_SYS_PTRACE: [
+    'kcmp',
+    'pidfd_getfd',
+    'process_madvise',
+    'process_vm_readv',
+    'process_vm_writev',
+    'ptrace',
+  ],
   CAP_SYS_RAWIO: ['iopl', 'ioperm'],
   CAP_SYS_TIME: ['settimeofday', 'stime', 'clock_settime', 'clock_settime64'],
   CAP_SYS_TTY_CONFIG: ['vhangup'],
@@ -449,13 +456,11 @@ export function defaultSeccompProfile(capabilities: readonly string[]): OciSecco
       args: [{ index: 0, value: LOWER_32_BITS, valueTwo: AF_VSOCK, op: 'SCMP_CMP_MASKED_EQ' }],
     },
     { names: ['socket'], action: 'SCMP_ACT_ALLOW' },
-    ...PERSONALITIES.map(
-      (value): OciSeccompSyscall => ({
-        names: ['personality'],
-        action: 'SCMP_ACT_ALLOW',
-        args: [{ index: 0, value: LOWER_32_BITS, valueTwo: value, op: 'SCMP_CMP_MASKED_EQ' }],
-      }),
-    ),
+    ...PERSONALITIES.map((value): OciSeccompSyscall => ({
+      names: ['personality'],
+      action: 'SCMP_ACT_ALLOW',
+      args: [{ index: 0, value: LOWER_32_BITS, valueTwo: value, op: 'SCMP_CMP_MASKED_EQ' }],
+    })),
   ];
   for (const [capability, names] of Object.entries(BY_CAPABILITY))
     if (held.has(capability)) syscalls.push({ names, action: 'SCMP_ACT_ALLOW' });
