@@ -4,11 +4,22 @@ import { defineConfig } from 'vitest/config';
 // The run's tag, in every name a test makes on the host (see testName in test/support/engine.ts).
 process.env.GANTRY_TEST_RUN ??= randomBytes(3).toString('hex');
 
+// Slow machines (a QEMU guest without KVM runs several times slower) scale every timeout by
+// GANTRY_TEST_TIME_SCALE; a command-line --testTimeout would lose to the projects' own values.
+const scale = Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE ?? '1') || 1);
+
+// In every worker: a test that blocks the worker's event loop for 30 s fails by name, before
+// vitest's worker RPC (a fixed 60 s timeout) fails the whole run anonymously.
+const setupFiles = ['test/support/event-loop-guard.ts'];
+
 export default defineConfig({
   test: {
     // Every run ends with the list of what was skipped and why (test/support/skip-report.ts).
     reporters: ['default', './test/support/skip-report.ts'],
-    // Containers are real processes on two cores; more workers only queue on the CPU.
+    // Containers are real processes on two cores; more workers only queue on the CPU. Forks, not
+    // threads: each worker is its own process with its own event loop, so one test file's
+    // synchronous stretch never holds up another file's RPC with the main process.
+    pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     projects: [
       {
@@ -17,6 +28,10 @@ export default defineConfig({
           include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
           exclude: ['test/**/*.int.test.ts', 'test/**/*.int.test.tsx'],
           environment: 'node',
+          pool: 'forks',
+          setupFiles,
+          testTimeout: 5000 * scale,
+          hookTimeout: 10_000 * scale,
         },
       },
       {
@@ -24,10 +39,10 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.int.test.ts', 'test/**/*.int.test.tsx'],
           environment: 'node',
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
-          // Containers are real processes; two cores are shared with the kernel work they do.
+          testTimeout: 120_000 * scale,
+          hookTimeout: 120_000 * scale,
           pool: 'forks',
+          setupFiles,
           globalSetup: ['test/support/global-setup.ts'],
           // A test that forgets its own cgroup parent must not create the host's default one
           // ("gantry"); this one carries the run's tag, so the teardown's leak check finds it.

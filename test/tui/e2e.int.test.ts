@@ -47,8 +47,8 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux
       rows: 30,
       label: 'test-tui',
     });
-    await tui.waitFor(/1 Containers.*2 Images/, 15_000, 'the TUI to start');
-    await tui.waitFor('No containers yet', 10_000);
+    await tui.waitFor(/1 Containers.*2 Images/, 60_000, 'the TUI to start');
+    await tui.waitFor('No containers yet', 60_000);
 
     // A container started by another process appears without a key being pressed.
     const run = await engine.gantry([
@@ -64,48 +64,48 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux
     ]);
     expect(run.exitCode, run.stderr).toBe(0);
     const id = run.stdout.trim();
-    await tui.waitFor(/e2e-web\s.*● running/, 10_000, 'the new container in the table');
-    await tui.waitFor(/e2e-web\s.*\d+(\.\d+)?[KM]iB\/64MiB/, 10_000, 'its memory figures');
+    await tui.waitFor(/e2e-web\s.*● running/, 60_000, 'the new container in the table');
+    await tui.waitFor(/e2e-web\s.*\d+(\.\d+)?[KM]iB\/64MiB/, 60_000, 'its memory figures');
 
     // p pauses it: the freezer cgroup is frozen and the table says so.
     tui.send('p');
     const freezer = cgroupFile('freezer', engine.cgroupParent, id, 'freezer.state');
-    await waitFor(() => read(freezer) === 'FROZEN' || undefined, 10_000, 'freezer.state FROZEN');
-    await tui.waitFor(/e2e-web\s.*‖ paused/, 10_000, 'the paused status');
+    await waitFor(() => read(freezer) === 'FROZEN' || undefined, 60_000, 'freezer.state FROZEN');
+    await tui.waitFor(/e2e-web\s.*‖ paused/, 60_000, 'the paused status');
     tui.send('p');
-    await waitFor(() => read(freezer) === 'THAWED' || undefined, 10_000, 'freezer.state THAWED');
-    await tui.waitFor(/e2e-web\s.*● running/, 10_000);
+    await waitFor(() => read(freezer) === 'THAWED' || undefined, 60_000, 'freezer.state THAWED');
+    await tui.waitFor(/e2e-web\s.*● running/, 60_000);
 
     // Enter opens its limits; Enter edits memory; a typed value applies to the cgroup.
     const limitFile = cgroupFile('memory', engine.cgroupParent, id, 'memory.limit_in_bytes');
     expect(read(limitFile)).toBe(String(64 * 1024 * 1024));
     tui.send('Enter');
-    await tui.waitFor(/Limits of e2e-web/, 5000);
-    await tui.waitFor(/memory\s+64MiB/, 5000);
+    await tui.waitFor(/Limits of e2e-web/, 60_000);
+    await tui.waitFor(/memory\s+64MiB/, 60_000);
     tui.send('Enter', 'C-u');
     tui.type('48m');
     tui.send('Enter');
     await waitFor(
       () => read(limitFile) === String(48 * 1024 * 1024) || undefined,
-      10_000,
+      60_000,
       'memory.limit_in_bytes to change',
     ).catch((error: Error) => {
       throw new Error(`${error.message}; the screen was:\n${tui!.capture()}`);
     });
-    await tui.waitFor(/memory\s+48MiB/, 5000, 'the new value on screen');
+    await tui.waitFor(/memory\s+48MiB/, 60_000, 'the new value on screen');
 
     // A refused value is explained in place and the old one stays.
     tui.send('Enter', 'C-u');
     tui.type('1m');
     tui.send('Enter');
-    await tui.waitFor(/below the minimum/, 5000, 'the inline refusal');
+    await tui.waitFor(/below the minimum/, 60_000, 'the inline refusal');
     expect(read(limitFile)).toBe(String(48 * 1024 * 1024));
     tui.send('Escape');
-    await tui.waitFor((screen) => !screen.includes('the old value stays'), 5000, 'the editor to close');
+    await tui.waitFor((screen) => !screen.includes('the old value stays'), 60_000, 'the editor to close');
 
     // q quits with status 0 and leaves the terminal's normal screen.
     tui.send('q');
-    const screen = await tui.waitFor('GANTRY_EXIT=', 10_000, 'gantry to exit');
+    const screen = await tui.waitFor('GANTRY_EXIT=', 60_000, 'gantry to exit');
     expect(screen).toContain('GANTRY_EXIT=0');
     // The container goes on without the TUI.
     expect((await engine.gantry(['ps', '--format', '{{.Names}} {{.Status}}'])).stdout).toMatch(/e2e-web Up/);
