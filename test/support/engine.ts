@@ -301,10 +301,11 @@ export function mountsUnder(prefix: string): string[] {
 
 export async function waitFor<T>(
   probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
+  timeoutMs = 60_000,
   what = 'condition',
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  // Deadlines stretch with GANTRY_TEST_TIME_SCALE, as vitest's timeouts do (vitest.config.ts).
+  const deadline = Date.now() + timeoutMs * Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE) || 1);
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;

@@ -6,7 +6,7 @@ import { describeError } from '../../source/tui/state/limit-definitions.js';
 import type { LayerTreeSource } from '../../source/tui/layers/layer-tree-source.js';
 import { directory, file, fileTree } from '../support/file-tree.js';
 import { FakeEngine } from './support/fake-engine.js';
-import { container, image, layer } from './support/fixtures.js';
+import { container, image, layer, sample } from './support/fixtures.js';
 import { KEYS, renderTui, settle } from './support/render.js';
 
 const MIB = 1024 * 1024;
@@ -141,6 +141,35 @@ describe('Limits pane', () => {
     expect(app.frame()).toContain('the old value stays');
     await app.press(KEYS.escape);
     await app.waitFor(/memory\s+256MiB/);
+  });
+});
+
+// Issue 11, defect 7.
+describe('Limits charts', () => {
+  it('keep the past against the limit of its time and mark the change', async () => {
+    const web = container('web', { resources: { memory: 64 * MIB } });
+    const { app } = setup([web], { size: { columns: 100, rows: 40 } });
+    await app.waitFor('web');
+    await app.press(KEYS.enter);
+    await app.waitFor('Limits of web');
+    const now = Date.now();
+    for (let second = 0; second < 20; second += 1)
+      app.store.dispatch({
+        type: 'stats/sampled',
+        samples: [
+          sample(web, now + second * 1000, {
+            memory: {
+              usage: 40 * MIB,
+              workingSet: 32 * MIB,
+              limit: (second < 10 ? 64 : 128) * MIB,
+              oomKills: 0,
+            },
+            cpu: { usageNanos: second * 5e8, throttledNanos: 0, throttledPeriods: 0 },
+          }),
+        ],
+      });
+    const frame = await app.waitFor('┊ 64MiB→128MiB');
+    expect(frame).toContain('┈ limit 128MiB');
   });
 });
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chartRows } from '../../source/tui/components/Chart.js';
+import { sparkline, sparkScale } from '../../source/tui/components/Sparkline.js';
+import { formatMemory, formatPercent } from '../../source/tui/format.js';
+import { chartScale } from '../../source/tui/panes/LimitsPane.js';
 import {
   containersOnScreen,
   containersToSample,
@@ -102,6 +105,37 @@ describe('redrawing only when something visible changes', () => {
   it('draws charts with eighth blocks against a fixed top', () => {
     expect(chartRows([0, 4, 8], 3, 2, 8)).toEqual(['  █', ' ██']);
     expect(chartRows([2], 3, 1, 8)).toEqual(['  ▂']);
+  });
+
+  // Issue 11, defect 7: after a quota change the whole history was drawn against the new quota.
+  it('keeps each point against the limit of its time, and marks where it changed', () => {
+    // CPU at 100% of one CPU, then the quota lowered to 0.2 CPU: the past stays full height.
+    const cpu = [100, 100, 100, 20, 20];
+    const quotas = [100, 100, 100, 20, 20];
+    const scale = chartScale(cpu, quotas, 5, 1, formatPercent, 100);
+    expect(scale.max).toBe(100);
+    expect(chartRows(cpu, 5, 2, scale.max, quotas)).toEqual(['███┊ ', '███▃▃']);
+    expect(scale.caption).toBe('┈ limit 20.0%, top 100% · ┊ 100%→20.0% 2s ago');
+    // Memory steady at 32MiB while its limit is raised from 64MiB to 128MiB: the limit line steps.
+    const MiB = 1024 * 1024;
+    const memory = [32, 32, 32, 32].map((value) => value * MiB);
+    const limits = [64, 64, 128, 128].map((value) => value * MiB);
+    const memoryScale = chartScale(memory, limits, 4, 1, formatMemory);
+    expect(memoryScale.max).toBe(128 * MiB);
+    expect(chartRows(memory, 4, 4, memoryScale.max, limits)).toEqual(['  ┈┈', '  ┊ ', '┈┈┊ ', '████']);
+    expect(memoryScale.caption).toBe('┈ limit 128MiB · ┊ 64MiB→128MiB 2s ago');
+  });
+
+  it('scales sparklines against a limit, or says their own top', () => {
+    const steady = [200_000, 200_000, 200_000];
+    // A constant 200K drew full blocks: against its own top it is now labelled.
+    expect(sparkScale(steady, 3)).toEqual({ max: 200_000, labelled: true });
+    expect(sparkScale(steady, 3, [1_000_000, 1_000_000, undefined])).toEqual({
+      max: 1_000_000,
+      labelled: false,
+    });
+    expect(sparkline(steady, 3, sparkScale(steady, 3, [1_000_000]).max)).toBe('▂▂▂');
+    expect(sparkScale([10, 20], 2, undefined, 200)).toEqual({ max: 200, labelled: false });
   });
 });
 

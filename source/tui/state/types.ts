@@ -184,7 +184,11 @@ export interface StatsSeries {
   raw: ContainerStats;
   history: {
     cpu: readonly number[];
+    /** The CPU quota in force at each point of `cpu` (percent of one CPU); undefined: none. */
+    cpuLimit: readonly (number | undefined)[];
     memory: readonly number[];
+    /** The memory limit in force at each point of `memory`; undefined: none. */
+    memoryLimit: readonly (number | undefined)[];
     pids: readonly number[];
     throttled: readonly number[];
     ioRead: readonly number[];

@@ -20,7 +20,7 @@ describeUnless(needsRoot(), 'bad input and faults', () => {
       () =>
         !fs.existsSync(`/proc/${monitor}/stat`) ||
         fs.readFileSync(`/proc/${monitor}/stat`, 'utf8').includes(') Z'),
-      5000,
+      60_000,
       'monitor death',
     );
     return state;
@@ -151,7 +151,7 @@ describeUnless(needsRoot(), 'bad input and faults', () => {
       () =>
         !fs.existsSync(`/proc/${state.Pid}`) ||
         fs.readFileSync(`/proc/${state.Pid}/stat`, 'utf8').includes(') Z'),
-      5000,
+      60_000,
       'container end',
     );
     expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);

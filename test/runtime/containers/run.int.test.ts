@@ -149,7 +149,7 @@ describeUnless(needsRoot(), 'gantry run', () => {
     const merged = running.GraphDriver.Data.MergedDir as string;
     await waitFor(
       () => fs.existsSync(path.join(merged, 'merged-file')) || undefined,
-      5000,
+      60_000,
       'the file in MergedDir',
     );
     expect(fs.readFileSync(path.join(merged, 'merged-file'), 'utf8')).toBe('live\n');
