@@ -16,6 +16,7 @@ import {
 } from '../spec/defaults.js';
 import { OCI_VERSION, type OciMount, type OciNamespace, type OciSpec } from '../spec/types.js';
 import type { ContainerRecord } from './record.js';
+import { noNewPrivileges } from './security-options.js';
 import type { ResolvedUser } from './user.js';
 
 export interface SpecInputs {
@@ -182,7 +183,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
         soft: u.Soft,
         hard: u.Hard,
       })),
-      noNewPrivileges: !host.Privileged && !(host.SecurityOpt ?? []).includes('no-new-privileges=false'),
+      noNewPrivileges: noNewPrivileges(host),
       oomScoreAdj: 0,
     },
     root: { path: inputs.rootfs, readonly: host.ReadonlyRootfs },
