@@ -23,6 +23,7 @@ import {
 } from '../spec/types.js';
 import { hostDevices } from './host-devices.js';
 import type { ContainerRecord } from './record.js';
+import { noNewPrivileges } from './security-options.js';
 import type { ResolvedUser } from './user.js';
 
 export interface SpecInputs {
@@ -207,7 +208,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
         soft: u.Soft,
         hard: u.Hard,
       })),
-      noNewPrivileges: !host.Privileged && !(host.SecurityOpt ?? []).includes('no-new-privileges=false'),
+      noNewPrivileges: noNewPrivileges(host),
       oomScoreAdj: 0,
     },
     root: { path: inputs.rootfs, readonly: host.ReadonlyRootfs },
