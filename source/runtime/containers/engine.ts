@@ -125,12 +125,10 @@ export class Engine implements EngineCore {
     }
     refreshed.sort((a, b) => b.Created.localeCompare(a.Created));
     // Addresses and rules of starts whose gantry process was killed before the helper ran.
-    if (fs.existsSync(path.join(this.layout.root, 'networks', 'state.json')))
-      await (
-        await this.network()
-      )
-        .sweep()
-        .catch((error: unknown) => trace(`network sweep: ${String(error)}`));
+    if (fs.existsSync(path.join(this.layout.root, 'networks', 'state.json'))) {
+      const network = await this.network();
+      await network.sweep().catch((error: unknown) => trace(`network sweep: ${String(error)}`));
+    }
     return { records: refreshed, damaged, unsettled };
   }
 
