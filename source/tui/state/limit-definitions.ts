@@ -13,6 +13,7 @@ import {
   parseCpuShares,
   parseMemoryLimit,
   parseMemorySwap,
+  parseNetClassid,
   parsePidsLimit,
 } from '../../runtime/cgroups/parse.js';
 import { onlineCpus } from '../../runtime/cgroups/host.js';
@@ -291,6 +292,17 @@ export const LIMITS: readonly LimitDefinition[] = [
     },
     hint: 'set with gantry update --device-write-bps DEVICE:RATE',
     noLimitWords: [],
+  },
+  {
+    key: 'netClass',
+    label: 'net class',
+    flag: '--net-cls-classid',
+    editable: true,
+    display: (r) => (isSet(r.netClsClassid) ? `0x${r.netClsClassid.toString(16)}` : 'none'),
+    input: (r) => (isSet(r.netClsClassid) ? `0x${r.netClsClassid.toString(16)}` : ''),
+    parse: (text) => ({ netClsClassid: text.trim() === '' ? 0 : parseNetClassid(text.trim()) }),
+    hint: 'the egress class id (tc handle MAJOR:MINOR as 0xMMMMmmmm, cgroup v1 net_cls); empty = none',
+    noLimitWords: [''],
   },
 ];
 
