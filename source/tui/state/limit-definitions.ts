@@ -13,7 +13,6 @@ import {
   parseCpuShares,
   parseMemoryLimit,
   parseMemorySwap,
-  parseNetClassid,
   parsePidsLimit,
 } from '../../runtime/cgroups/parse.js';
 import { onlineCpus } from '../../runtime/cgroups/host.js';
@@ -297,12 +296,17 @@ export const LIMITS: readonly LimitDefinition[] = [
     key: 'netClass',
     label: 'net class',
     flag: '--net-cls-classid',
-    editable: true,
+    // As with docker, the class id is given at create (`update` has no flag for it).
+    editable: false,
     display: (r) => (isSet(r.netClsClassid) ? `0x${r.netClsClassid.toString(16)}` : 'none'),
-    input: (r) => (isSet(r.netClsClassid) ? `0x${r.netClsClassid.toString(16)}` : ''),
-    parse: (text) => ({ netClsClassid: text.trim() === '' ? 0 : parseNetClassid(text.trim()) }),
-    hint: 'the egress class id (tc handle MAJOR:MINOR as 0xMMMMmmmm, cgroup v1 net_cls); empty = none',
-    noLimitWords: [''],
+    input: () => '',
+    parse: () => {
+      throw new InvalidArgumentError('the class id is set when the container is created', {
+        hint: 'use gantry run --net-cls-classid 0xMMMMmmmm (tc class MMMM:mmmm)',
+      });
+    },
+    hint: 'set with gantry run --net-cls-classid 0xMMMMmmmm (tc class MMMM:mmmm)',
+    noLimitWords: [],
   },
 ];
 
