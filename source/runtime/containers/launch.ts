@@ -18,6 +18,7 @@ import { writeEtcFiles } from './etc-files.js';
 import { readLayeredFile } from './layered-files.js';
 import { identify } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
+import { RECORD_ANNOTATION, recordAnnotation } from './recovery.js';
 import { buildSpec } from './spec-builder.js';
 import { resolveUser } from './user.js';
 
@@ -94,6 +95,8 @@ export async function launch(
     ...(options.consoleSize ? { consoleSize: options.consoleSize } : {}),
   });
   validateSpec(spec, { bundle: dir, source: `container ${record.Name}` });
+  // The record as it is now, for rebuilding it should state.json be lost (see recovery.ts).
+  spec.annotations = { ...spec.annotations, [RECORD_ANNOTATION]: recordAnnotation(record) };
   await fsp.writeFile(path.join(dir, FILES.spec), `${JSON.stringify(spec, null, 2)}\n`);
   trace('launch: spec written');
   const cgroup = core.cgroup(record);

@@ -44,6 +44,19 @@ export class Reconciler {
     record: ContainerRecord,
     options: { waitForLock?: boolean } = {},
   ): Promise<ContainerRecord | undefined> {
+    try {
+      return await this.refreshFound(record, options);
+    } catch (error) {
+      // Removed meanwhile: its lock went with its directory.
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  private async refreshFound(
+    record: ContainerRecord,
+    options: { waitForLock?: boolean },
+  ): Promise<ContainerRecord | undefined> {
     // The exec fifo only exists while a start is in progress; with the lock free it means the
     // process that was starting the container was killed.
     if (fs.existsSync(containerFile(this.core, record.Id, FILES.fifo))) {
@@ -202,10 +215,13 @@ export class Reconciler {
     await keepExitCode(this.core.layout.root, record);
     record.State.Status = 'removing';
     await this.core.containers.save(record).catch(() => undefined);
+    trace('destroy: marked removing');
     await this.releaseCgroup(record);
+    trace('destroy: cgroup released');
     // The name first: a create that reuses it at once (run --rm, wait, run) must not find it
     // held by a record that is already going.
     await this.core.containers.releaseName(record.Name, record.Id);
+    trace('destroy: name released');
     await this.core.containers.removeDirectory(record.Id);
     trace('destroy: directory removed');
     await fsp.rm(path.join(this.core.layout.root, 'locks', `${record.Id}.lock`), { force: true });
@@ -221,6 +237,26 @@ export class Reconciler {
       }
     }
     return undefined;
+  }
+
+  /**
+   * What a killed commit left: the container frozen, recorded as paused by the dead commit, or
+   * still recorded as running when it died between freezing and saving. A pause the user made
+   * (no PausedBy) stays.
+   */
+  async undoTemporaryPause(id: string): Promise<void> {
+    await this.withLock(id, async () => {
+      const current = await this.core.containers.load(id);
+      if (current.State.Status === 'running') {
+        await this.thawQuietly(current);
+        return;
+      }
+      if (current.State.Status !== 'paused' || !current.PausedBy || isAlive(current.PausedBy)) return;
+      await this.core.cgroup(current).thaw();
+      current.State.Status = 'running';
+      delete current.PausedBy;
+      await this.core.containers.save(current);
+    });
   }
 
   /** A temporary pause whose holder died (a commit killed while it read the layer): undone. */
