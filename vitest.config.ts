@@ -1,7 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { defineConfig } from 'vitest/config';
+
+// The run's tag, in every name a test makes on the host (see testName in test/support/engine.ts).
+process.env.GANTRY_TEST_RUN ??= randomBytes(3).toString('hex');
 
 export default defineConfig({
   test: {
+    // Every run ends with the list of what was skipped and why (test/support/skip-report.ts).
+    reporters: ['default', './test/support/skip-report.ts'],
     // Containers are real processes on two cores; more workers only queue on the CPU.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     projects: [
@@ -24,8 +30,8 @@ export default defineConfig({
           pool: 'forks',
           globalSetup: ['test/support/global-setup.ts'],
           // A test that forgets its own cgroup parent must not create the host's default one
-          // ("gantry"); this one is caught by the teardown's leak check instead.
-          env: { GANTRY_CGROUP_PARENT: 'gantry-test-unset-parent' },
+          // ("gantry"); this one carries the run's tag, so the teardown's leak check finds it.
+          env: { GANTRY_CGROUP_PARENT: `gantry-test-${process.env.GANTRY_TEST_RUN}-unset-parent` },
         },
       },
     ],

@@ -25,29 +25,8 @@ export function ago(iso: string, now = Date.now()): string {
   return `${humanDuration(Math.max(0, now - time))} ago`;
 }
 
-/** docker's HumanSize: decimal units, 3 significant digits ("5.12MB"). */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${Number(value.toPrecision(3))}${units[unit]}`;
-}
-
-/** Binary units for memory ("32MiB"), as docker stats shows them. */
-export function binarySize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${Number(value.toFixed(unit === 0 ? 0 : 2))}${units[unit]}`;
-}
+/** docker's HumanSize (decimal) and the binary sizes of docker stats: one unit system, shared. */
+export { decimalSize as humanSize, binarySize } from '../runtime/units.js';
 
 /** Columns separated by three spaces, padded to the widest cell, like docker's tabwriter. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

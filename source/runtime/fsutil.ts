@@ -61,8 +61,8 @@ export function atomicWriteFileSync(file: string, data: string | Uint8Array, mod
   }
 }
 
-export async function atomicWriteJson(file: string, value: unknown): Promise<void> {
-  await atomicWriteFile(file, `${JSON.stringify(value, null, 2)}\n`);
+export async function atomicWriteJson(file: string, value: unknown, mode = 0o644): Promise<void> {
+  await atomicWriteFile(file, `${JSON.stringify(value, null, 2)}\n`, mode);
 }
 
 export async function syncDirectory(directory: string): Promise<void> {

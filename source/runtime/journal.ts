@@ -1,7 +1,7 @@
 /**
  * The journal of long operations: before a gantry process starts something that leaves state
  * half-made if it is killed (create, rm, commit, build, image rm, import, pull), it records it
- * here, and it erases the record when it is done. The next gantry process of any kind (and the
+ * here, and it erases the record when it is done (a temporary pause, to read a layer, too). The next gantry process of any kind (and the
  * TUI) finishes or undoes whatever a dead process left recorded (see containers/unfinished.ts).
  *
  * An entry is an empty file, journal/<operation>.<subject>.<pid>.<n>, that its owner keeps
@@ -17,11 +17,13 @@ import { hasCode } from './errors.js';
 import type { StateLayout } from './paths.js';
 import { flock, LOCK_EX, LOCK_NB, LOCK_UN } from './sys/libc.js';
 
-export type JournalOperation = 'create' | 'remove' | 'commit' | 'build' | 'image-rm' | 'import' | 'pull';
+export type JournalOperation =
+  'create' | 'remove' | 'pause' | 'commit' | 'build' | 'image-rm' | 'import' | 'pull';
 
 const OPERATIONS: readonly JournalOperation[] = [
   'create',
   'remove',
+  'pause',
   'commit',
   'build',
   'image-rm',

@@ -7,6 +7,7 @@ import React, { useCallback } from 'react';
 import { ErrorBoundary } from './components/ErrorBoundary.js';
 import { Footer } from './components/Footer.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
+import { MessageLog } from './components/MessageLog.js';
 import { NewContainerForm } from './components/NewContainerForm.js';
 import { Onboarding } from './components/Onboarding.js';
 import { StatusLine } from './components/StatusLine.js';
@@ -70,6 +71,7 @@ export function App({ interactive = true }: AppProps) {
   const Pane = PANE_COMPONENTS[pane];
   let body: React.JSX.Element;
   if (overlay === 'help') body = <HelpOverlay />;
+  else if (overlay === 'messages') body = <MessageLog />;
   else if (overlay === 'form') body = <NewContainerForm />;
   else if (overlay === 'onboarding') body = <Onboarding />;
   else body = <Pane />;

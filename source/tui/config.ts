@@ -178,3 +178,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): TuiConfig {
   }
   return parseConfig(text, file);
 }
+
+/** The config's problems as one message for the log: each on its own line, in full. */
+export function configReport(config: TuiConfig): string | undefined {
+  const { warnings } = config;
+  if (warnings.length === 0) return undefined;
+  const where = config.source ?? 'the config file';
+  if (warnings.length === 1) return warnings[0]!;
+  return [
+    `config: ${warnings.length} problems in ${where} (the defaults stay for them):`,
+    ...warnings.map((warning) => `- ${warning.replace(/^config: /, '')}`),
+  ].join('\n');
+}

@@ -4,7 +4,7 @@
  * operation is a message, never the end of the TUI.
  */
 import type { TuiEngine } from './engine-adapter.js';
-import { DEFAULT_IMAGE_NAME, newContainerForm } from './state/interpret.js';
+import { DEFAULT_IMAGE_NAME, newContainerForm } from './state/form.js';
 import { describeError, limitDefinition } from './state/limit-definitions.js';
 import { imageLabel } from './state/selectors.js';
 import type { Store } from './state/store.js';
@@ -84,11 +84,16 @@ export function createEffectRunner(
         try {
           await engine.update(effect.id, effect.resources);
           store.dispatch(
-            { type: 'limits/applied' },
+            { type: 'limits/applied', containerId: effect.id, key: effect.key },
             status(`${effect.name}: ${label} set to ${effect.display}`),
           );
         } catch (error) {
-          store.dispatch({ type: 'limits/refused', error: describeError(error) });
+          store.dispatch({
+            type: 'limits/refused',
+            containerId: effect.id,
+            key: effect.key,
+            error: describeError(error),
+          });
         }
         await refresh(effect.id);
         return;

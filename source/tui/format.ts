@@ -1,12 +1,14 @@
 /**
- * Short, fixed-width figures for table cells and gauges. The TUI formats for the eye (binary
- * units for memory, one decimal at most) where the CLI formats like docker.
+ * Short, fixed-width figures for table cells and gauges, in the CLI's unit system
+ * (runtime/units.ts, docker's): memory in binary units with IEC names ("256MiB"), sizes of
+ * images, layers, files and I/O in decimal units ("5.12MB").
  */
+import { decimalSize } from '../runtime/units.js';
 
-const BINARY_UNITS = ['B', 'K', 'M', 'G', 'T', 'P'];
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
-/** 1536 -> "1.5K", 268435456 -> "256M": 1024-based, at most four characters of digits. */
-export function formatBytes(bytes: number | undefined): string {
+/** Memory: 1536 -> "1.5KiB", 268435456 -> "256MiB": 1024-based, at most one decimal. */
+export function formatMemory(bytes: number | undefined): string {
   if (bytes === undefined || !Number.isFinite(bytes)) return '-';
   let value = Math.max(0, bytes);
   let unit = 0;
@@ -14,9 +16,15 @@ export function formatBytes(bytes: number | undefined): string {
     value /= 1024;
     unit += 1;
   }
-  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 1;
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
   const text = value.toFixed(digits).replace(/\.0$/, '');
   return `${text}${BINARY_UNITS[unit]}`;
+}
+
+/** Image, layer and file sizes as docker and `gantry image tree` print them: "5.12MB". */
+export function formatSize(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes)) return '-';
+  return decimalSize(Math.max(0, bytes));
 }
 
 /** A byte count as a limit the user can type back: 268435456 -> "256m", 1610612736 -> "1.5g". */
@@ -32,10 +40,10 @@ export function formatBytesInput(bytes: number): string {
   return String(bytes);
 }
 
-/** Bytes per second: "1.2M/s". */
+/** Bytes per second, decimal as docker's block I/O: "1.2MB/s". */
 export function formatRate(bytesPerSecond: number | undefined): string {
   if (bytesPerSecond === undefined) return '-';
-  return `${formatBytes(bytesPerSecond)}/s`;
+  return `${formatSize(bytesPerSecond)}/s`;
 }
 
 /** 12.345 -> "12.3%", 0.04 -> "0.0%", 250 -> "250%". */

@@ -7,7 +7,7 @@ import { render, type Instance } from 'ink';
 import React from 'react';
 import type { EngineOptions } from '../runtime/paths.js';
 import { App } from './App.js';
-import { loadConfig } from './config.js';
+import { configReport, loadConfig } from './config.js';
 import { TuiProvider } from './context.js';
 import { createEffectRunner, type EffectHost } from './effects.js';
 import { adaptEngine, type TuiEngine } from './engine-adapter.js';
@@ -59,7 +59,8 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
   const store = createStore(initialState({ columns: stdout.columns || 80, rows: stdout.rows || 24 }));
   const report = (text: string) =>
     store.dispatch({ type: 'ui/status', text, level: 'error', time: Date.now() });
-  if (config.warnings.length > 0) report(config.warnings.join('; '));
+  const problems = configReport(config);
+  if (problems) report(problems);
   const layerSource = new EngineLayerTreeSource(engine);
 
   // GANTRY_TUI_RENDER_LOG=FILE records each frame (time, ms) for performance work.

@@ -6,19 +6,20 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineWithImage, createTestEngine, isRoot, type TestEngine } from '../support/engine.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createEngineWithImage, createTestEngine, type TestEngine } from '../support/engine.js';
+import { describeUnless, needsCommand, needsRoot } from '../support/skip.js';
 import {
-  canRunRegistry,
+  registryMissing,
   htpasswdLine,
   startRegistry,
   type Registry,
 } from '../runtime/images/registry-support.js';
-import { Buildah, hasCommand, makeTempDirectory } from '../runtime/images/support.js';
+import { Buildah, makeTempDirectory } from '../runtime/images/support.js';
 
-const canRun = isRoot && canRunRegistry && hasCommand('umoci') && hasCommand('buildah');
+const missing = [needsRoot(), registryMissing, needsCommand('umoci'), needsCommand('buildah')];
 
-describe.skipIf(!canRun)('gantry pull/push/login/logout and image export', () => {
+describeUnless(missing, 'gantry pull/push/login/logout and image export', () => {
   let engine: TestEngine;
   let other: TestEngine;
   let base: string;

@@ -161,8 +161,12 @@ describe('resource flags to Resources', () => {
     );
     refuse(['--cpuset-cpus', '0,7'], /--cpuset-cpus 0,7: the host has no CPU 7/);
     refuse(['--cpuset-cpus', '3-1'], /runs backwards/);
-    refuse(['--cpu-shares', '1'], /--cpu-shares 1 is out of range \(2 to 262144/);
-    refuse(['--blkio-weight', '5'], /--blkio-weight 5 is out of range \(10 to 1000\)/);
+    expect(refuse(['--cpu-shares', '1'], /^--cpu-shares 1 is out of range$/).hint).toBe(
+      'the range is 2 to 262144 (default 1024)',
+    );
+    expect(refuse(['--blkio-weight', '5'], /^--blkio-weight 5 is out of range$/).hint).toBe(
+      'the range is 10 to 1000',
+    );
     refuse(['--device-write-bps', '/dev/sda'], /--device-write-bps: "\/dev\/sda" is not DEVICE:VALUE/);
     refuse(['--device-write-bps', '/etc/passwd:1mb'], /\/etc\/passwd is not a block device/);
     refuse(['--device-write-iops', '/dev/sda:fast'], /"fast" is not a whole number of operations per second/);
@@ -270,14 +274,14 @@ describe('the Resources a container is created with', () => {
 
   it('refuses combinations that cannot work, before anything exists', () => {
     expect(() => containerResources({ resources: { memorySwap: 64 * MiB } }, stat)).toThrow(
-      /memory\+swap limit 67108864 is set without a memory limit/,
+      /memory\+swap limit 64MiB is set without a memory limit/,
     );
     expect(() => containerResources({ resources: { memory: 64 * MiB, memorySwap: 32 * MiB } }, stat)).toThrow(
-      /memory\+swap limit 33554432 is below the memory limit 67108864/,
+      /memory\+swap limit 32MiB is below the memory limit 64MiB/,
     );
     expect(() =>
       containerResources({ resources: { memory: 32 * MiB, memoryReservation: 64 * MiB } }, stat),
-    ).toThrow(/memory reservation 67108864 is above the memory limit 33554432/);
+    ).toThrow(/memory reservation 64MiB is above the memory limit 32MiB/);
     expect(() => containerResources({ devices: ['/etc/passwd'] }, stat)).toThrow(
       /\/etc\/passwd is not a device node/,
     );

@@ -1,12 +1,18 @@
 /**
  * Integration tests run the real `gantry` binary against a private state root and cgroup
- * parent, and clean up everything they made even when a test fails.
+ * parent. Cleaning up removes every container through gantry itself, then records what gantry
+ * left (cgroup directories of the parent in any hierarchy, mounts under the root) before it
+ * removes that by hand, and fails when there was anything: a harness that cleaned first would
+ * hide the very leaks it is there to find.
  */
 import { execa, type Options, type ResultPromise } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { cgroupDirectories } from './cgroup-paths.js';
+
+export { cgroupDirectories, cgroupMountPoints } from './cgroup-paths.js';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 export const GANTRY = path.join(REPO, 'bin', 'gantry.js');
@@ -23,9 +29,6 @@ export const isRoot = process.getuid?.() === 0;
 export function testName(label: string): string {
   return `gantry-test-${process.env.GANTRY_TEST_RUN ?? 'x'}-${label}`;
 }
-export const skipUnlessRoot = isRoot
-  ? ''
-  : 'integration tests need root (real namespaces, mounts and cgroups)';
 
 export interface RunResult {
   stdout: string;
@@ -41,18 +44,20 @@ export interface TestEngine {
   gantry(args: readonly string[], options?: Options): Promise<RunResult>;
   /** Starts `gantry ARGS` and returns the process (for streaming and kill tests). */
   spawn(args: readonly string[], options?: Options): ResultPromise;
+  /**
+   * Removes every container with `gantry rm -f`, then fails (after removing them by hand) if
+   * gantry left a cgroup directory of the engine's parent or a mount under its root.
+   */
   cleanup(): Promise<void>;
 }
 
-const CGROUP_ROOT = '/sys/fs/cgroup';
-
-export function cgroupDirectories(parent: string): string[] {
-  const found: string[] = [];
-  for (const hierarchy of fs.readdirSync(CGROUP_ROOT)) {
-    const dir = path.join(CGROUP_ROOT, hierarchy, parent);
-    if (fs.existsSync(dir)) found.push(dir);
-  }
-  return found;
+/** Every directory at or below `dir`, deepest first. */
+function cgroupTree(dir: string): string[] {
+  const below = fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .flatMap((entry) => cgroupTree(path.join(dir, entry.name)));
+  return [...below, dir];
 }
 
 function killCgroupProcesses(dir: string): void {
@@ -115,10 +120,25 @@ export async function createTestEngine(label = 'engine'): Promise<TestEngine> {
     spawn: (args, options = {}) => execa(GANTRY, args, { env, reject: false, ...options }),
     async cleanup() {
       const listed = await gantry(['ps', '-aq', '--no-trunc']);
-      for (const id of listed.stdout.split('\n').filter(Boolean)) await gantry(['rm', '-f', id]);
+      const failedRemovals: string[] = [];
+      for (const id of listed.stdout.split('\n').filter(Boolean)) {
+        const removed = await gantry(['rm', '-f', id]);
+        if (removed.exitCode !== 0) failedRemovals.push(`gantry rm -f ${id}: ${removed.stderr.trim()}`);
+      }
+      // What gantry left, recorded before anything is removed by hand.
+      const leftCgroups = cgroupDirectories(cgroupParent).flatMap(cgroupTree);
+      const leftMounts = mountsUnder(root);
       for (const dir of cgroupDirectories(cgroupParent)) killCgroupProcesses(dir);
       for (const dir of cgroupDirectories(cgroupParent)) removeCgroupTree(dir);
       fs.rmSync(root, { recursive: true, force: true });
+      const leaks = [
+        ...failedRemovals,
+        ...leftCgroups.map((dir) => `cgroup ${dir}`),
+        ...leftMounts.map((mount) => `mount ${mount}`),
+      ];
+      if (leaks.length > 0) {
+        throw new Error(`gantry left these behind after removing every container:\n${leaks.join('\n')}`);
+      }
     },
   };
 }
@@ -128,7 +148,7 @@ export async function createEngineWithImage(label?: string): Promise<TestEngine>
   const engine = await createTestEngine(label);
   const result = await engine.gantry(['image', 'from-host', 'demo']);
   if (result.exitCode !== 0) {
-    await engine.cleanup();
+    await engine.cleanup().catch(() => undefined);
     throw new Error(`gantry image from-host failed: ${result.stderr}`);
   }
   return engine;
@@ -147,6 +167,7 @@ export function engineForSuite(label: string): TestEngine {
   afterAll(async () => {
     if (!engine) return;
     await engine.cleanup();
+    // cleanup() has failed on anything gantry left; this is what the hand-cleaning left.
     expect(cgroupDirectories(engine.cgroupParent)).toEqual([]);
   });
   const current = (): TestEngine => {

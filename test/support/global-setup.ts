@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { cgroupMountPoints } from './cgroup-paths.js';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 
@@ -19,9 +20,8 @@ function leakSnapshot(): { mounts: string[]; cgroups: string[] } {
     .map((line) => line.split(' ')[4] ?? '')
     .filter((target) => target.includes(runPrefix));
   const cgroups: string[] = [];
-  const base = '/sys/fs/cgroup';
-  for (const hierarchy of fs.existsSync(base) ? fs.readdirSync(base) : []) {
-    const dir = path.join(base, hierarchy);
+  // Each hierarchy's root: on a pure v2 host that is /sys/fs/cgroup itself, not a directory below.
+  for (const dir of cgroupMountPoints()) {
     try {
       for (const entry of fs.readdirSync(dir))
         if (entry.startsWith(runPrefix)) cgroups.push(path.join(dir, entry));
@@ -33,7 +33,8 @@ function leakSnapshot(): { mounts: string[]; cgroups: string[] } {
 }
 
 let before: Set<string> = new Set();
-// Workers are forked after setup() and inherit the environment it sets.
+// Workers are forked after setup() and inherit the environment it sets (vitest.config.ts sets
+// the tag first, for the parent of tests that forget their own).
 process.env.GANTRY_TEST_RUN ??= randomBytes(3).toString('hex');
 const runPrefix = `gantry-test-${process.env.GANTRY_TEST_RUN}`;
 

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../source/tui/config.js';
+import { InvalidArgumentError } from '../../source/runtime/errors.js';
+import { memoryAmount } from '../../source/runtime/units.js';
+import { configReport, parseConfig } from '../../source/tui/config.js';
+import { describeError } from '../../source/tui/state/limit-definitions.js';
 import type { LayerTreeSource } from '../../source/tui/layers/layer-tree-source.js';
 import { directory, file, fileTree } from '../support/file-tree.js';
 import { FakeEngine } from './support/fake-engine.js';
@@ -38,7 +41,7 @@ describe('Containers pane', () => {
     expect(lines.length).toBeLessThanOrEqual(23);
     expect(lines.every((line) => line.length <= 80)).toBe(true);
     expect(frame).toMatch(/NAME.*STATUS.*CPU%.*MEM\/LIMIT.*PIDS/);
-    expect(frame).toMatch(/web\s+demo\s+● running\s+1m\s+12.5%\s+32M\/256M\s+3\/100/);
+    expect(frame).toMatch(/web\s+demo\s+● running\s+1m\s+12.5%\s+32MiB\/256MiB\s+3\/100/);
     expect(frame).toMatch(/old\s+demo\s+✖ exited \(137\)/);
     expect(frame).toMatch(/s start\/stop\s+p pause/);
   });
@@ -117,16 +120,16 @@ describe('Limits pane', () => {
     const { app, engine } = setup();
     await app.waitFor('web');
     await app.press('j', 'j', KEYS.enter);
-    const frame = await app.waitFor(/memory\s+256M/);
+    const frame = await app.waitFor(/memory\s+256MiB/);
     expect(frame).toContain('Limits of web');
     expect(frame).toMatch(/pids\s+100/);
-    await app.waitFor('32M used');
-    await app.press(KEYS.enter, KEYS.ctrlU, '5', '1', '2', 'm');
+    await app.waitFor('32MiB used');
+    await app.press(KEYS.enter, '5', '1', '2', 'm');
     expect(app.frame()).toContain('Enter applies (--memory)');
     await app.press(KEYS.enter);
-    await app.waitFor('memory set to 512m');
+    await app.waitFor('memory set to 512MiB');
     expect(engine.calls).toContain(`update web ${JSON.stringify({ memory: 512 * MIB })}`);
-    await app.waitFor(/memory\s+512M/);
+    await app.waitFor(/memory\s+512MiB/);
   });
 
   it('shows why a value was refused and keeps the old one', async () => {
@@ -137,7 +140,123 @@ describe('Limits pane', () => {
     await app.waitFor('✖ memory+swap limit 536870912 is below the memory limit');
     expect(app.frame()).toContain('the old value stays');
     await app.press(KEYS.escape);
-    await app.waitFor(/memory\s+256M/);
+    await app.waitFor(/memory\s+256MiB/);
+  });
+});
+
+// Issue 11, defect 5: a config with five problems showed part of the first, then nothing.
+describe('messages', () => {
+  it('keeps every message, in full, behind a key', async () => {
+    const config = parseConfig(
+      JSON.stringify({
+        theme: 'neon',
+        statsIntervalMs: 5,
+        colour: 1,
+        keys: { 'container.explode': 'x', 'app.quit': 'ctrl+shift+q' },
+      }),
+      '/home/someone/.config/gantry/config.json',
+    );
+    expect(config.warnings).toHaveLength(5);
+    const { app } = setup();
+    await app.waitFor('web');
+    app.store.dispatch({ type: 'ui/status', text: configReport(config)!, level: 'error', time: Date.now() });
+    const line = await app.waitFor('(m: all of it)');
+    expect(line).toContain('config: 5 problems in /home/someone/');
+    app.store.dispatch({ type: 'ui/status', text: 'db stopped', level: 'info', time: Date.now() });
+    await app.waitFor('db stopped');
+    await app.press('m');
+    const log = await app.waitFor('Messages (2)');
+    const text = log.replace(/\n\s+/g, ' ');
+    for (const warning of config.warnings) expect(text).toContain(warning.replace(/^config: /, ''));
+    expect(text).toContain('db stopped');
+    expect(log.split('\n').every((row) => row.length <= 80)).toBe(true);
+    await app.press(KEYS.escape);
+    await settle(30);
+    expect(app.frame()).not.toContain('Messages (2)');
+  });
+});
+
+// Issue 11, defect 8.
+describe('errors', () => {
+  it('the new-container form shows every field’s problem at once, sizes with units', async () => {
+    const { app, engine } = setup();
+    await app.waitFor('web');
+    await app.press('n');
+    await app.waitFor('Run a container from');
+    await app.press(KEYS.tab, "'", KEYS.tab, '2', 'm', KEYS.tab, '0', KEYS.tab, 'x', KEYS.enter);
+    const frame = await app.waitFor('4 fields need changing');
+    expect(frame).toContain('✖ the single quote is not closed');
+    expect(frame).toContain('✖ memory 2m is below the minimum of 6m');
+    expect(frame).toContain('✖ --cpus: invalid value "0"');
+    expect(frame).toContain('✖ --pids-limit: "x" is not a whole number');
+    expect(engine.calls.filter((call) => call.startsWith('create'))).toEqual([]);
+  });
+
+  it('a runtime refusal says sizes with units, and says once that the old value stays', async () => {
+    const { app, engine } = setup();
+    engine.refuseUpdate = new InvalidArgumentError(
+      `memory limit ${memoryAmount(50 * MIB)} is below the container's current usage ${memoryAmount(109_219_840)} and the kernel could not reclaim enough; the old limit 256MiB stays`,
+    );
+    await app.waitFor('web');
+    await app.press('j', 'j', KEYS.enter, KEYS.enter, '5', '0', 'm', KEYS.enter);
+    const frame = (await app.waitFor('reclaim')).replace(/\n\s+/g, ' ');
+    expect(frame).toContain(
+      'memory limit 50MiB is below the container’s current usage 104.16MiB'.replace('’', "'"),
+    );
+    expect(frame.match(/stays/g)).toHaveLength(1);
+  });
+
+  it('a hint that repeats the message is not said twice', () => {
+    expect(
+      describeError(
+        new InvalidArgumentError('--cpu-shares 1 is out of range', { hint: 'the range is 2 to 262144' }),
+      ),
+    ).toBe('--cpu-shares 1 is out of range; the range is 2 to 262144');
+    expect(
+      describeError(
+        new InvalidArgumentError('--cpus 3 is more than the 2 CPUs this host has (0.01 to 2)', {
+          hint: 'the range is 0.01 to 2',
+        }),
+      ),
+    ).toBe('--cpus 3 is more than the 2 CPUs this host has (0.01 to 2)');
+  });
+});
+
+describe('Limits pane edits (issue 11, defects 2 and 10)', () => {
+  it('typing replaces the prefilled value, and a 10x loosening is shown before Enter', async () => {
+    const { app, engine } = setup([container('web', { resources: { pidsLimit: 50 } })]);
+    await app.waitFor('web');
+    await app.press(KEYS.enter);
+    await app.waitFor(/pids\s+50/);
+    for (let row = 0; row < 6; row += 1) await app.press('j');
+    await app.press(KEYS.enter, '2', '0', '0', '0');
+    const frame = await app.waitFor('pids 50 → 2000: 40x looser');
+    expect(frame).toMatch(/pids\s+2000/);
+    await app.press(KEYS.ctrlU, '2', '0');
+    expect(app.frame()).not.toContain('looser');
+    expect(app.frame().replace(/\n\s+/g, ' ')).toContain(
+      'a number of processes, e.g. 100; empty, -1 or unlimited = no limit',
+    );
+    await app.press(KEYS.enter);
+    await app.waitFor('pids set to 20');
+    expect(engine.calls).toContain(`update web ${JSON.stringify({ pidsLimit: 20 })}`);
+  });
+
+  it('says so when the container shown is removed elsewhere, and applies nothing', async () => {
+    const { app, engine } = setup();
+    await app.waitFor('web');
+    await app.press('j', 'j', KEYS.enter);
+    await app.waitFor('Limits of web');
+    await app.press(KEYS.enter, '4', '8', 'm');
+    const web = [...engine.records.values()].find((record) => record.Name === 'web')!;
+    engine.records.delete(web.Id);
+    app.store.dispatch({ type: 'containers/removed', id: web.Id });
+    const frame = await app.waitFor('web was removed by another process.');
+    expect(frame).toContain('The edit of memory 48m was not applied, to it or to any other container.');
+    expect(frame).not.toMatch(/Limits of (db|old)/);
+    await app.press(KEYS.enter);
+    await settle(30);
+    expect(engine.calls.filter((call) => call.startsWith('update'))).toEqual([]);
   });
 });
 
@@ -165,11 +284,11 @@ describe('Images, Layers and Logs panes', () => {
     const { app } = setup(undefined, { layerSource: source });
     await app.waitFor('web');
     await app.press('2');
-    await app.waitFor(/demo:latest\s+1\s+1.9M/);
+    await app.waitFor(/demo:latest\s+1\s+2MB/);
     await app.press(KEYS.enter);
     await app.waitFor('efficiency 90.0%');
-    expect(app.frame()).toContain('wasted 1.2K');
-    expect(app.frame()).toMatch(/2×\s+1.2K\s+\/etc\/passwd/);
+    expect(app.frame()).toContain('wasted 1.23kB');
+    expect(app.frame()).toMatch(/2×\s+1.23kB\s+\/etc\/passwd/);
     await app.press(KEYS.enter);
     const tree = await app.waitFor('Files of layer 1');
     expect(tree).toMatch(/D\s+10B\s+│\s+├─ hosts/);

@@ -5,15 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createEngineWithImage,
-  GANTRY,
-  skipUnlessRoot,
-  waitFor,
-  type TestEngine,
-} from '../support/engine.js';
-import { hasTmux, startTmux, type TmuxSession } from '../../scripts/lib/tmux.mjs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createEngineWithImage, GANTRY, waitFor, type TestEngine } from '../support/engine.js';
+import { startTmux, type TmuxSession } from '../../scripts/lib/tmux.mjs';
+import { describeUnless, needsCommand, needsRoot } from '../support/skip.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -31,7 +26,7 @@ function read(file: string): string | undefined {
   }
 }
 
-describe.skipIf(skipUnlessRoot || !hasTmux)('gantry TUI end to end (tmux)', () => {
+describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux)', () => {
   let engine: TestEngine;
   let tui: TmuxSession | undefined;
 
@@ -70,7 +65,7 @@ describe.skipIf(skipUnlessRoot || !hasTmux)('gantry TUI end to end (tmux)', () =
     expect(run.exitCode, run.stderr).toBe(0);
     const id = run.stdout.trim();
     await tui.waitFor(/e2e-web\s.*● running/, 10_000, 'the new container in the table');
-    await tui.waitFor(/e2e-web\s.*\d+(\.\d+)?[KM]\/64M/, 10_000, 'its memory figures');
+    await tui.waitFor(/e2e-web\s.*\d+(\.\d+)?[KM]iB\/64MiB/, 10_000, 'its memory figures');
 
     // p pauses it: the freezer cgroup is frozen and the table says so.
     tui.send('p');
@@ -86,7 +81,7 @@ describe.skipIf(skipUnlessRoot || !hasTmux)('gantry TUI end to end (tmux)', () =
     expect(read(limitFile)).toBe(String(64 * 1024 * 1024));
     tui.send('Enter');
     await tui.waitFor(/Limits of e2e-web/, 5000);
-    await tui.waitFor(/memory\s+64M/, 5000);
+    await tui.waitFor(/memory\s+64MiB/, 5000);
     tui.send('Enter', 'C-u');
     tui.type('48m');
     tui.send('Enter');
@@ -97,7 +92,7 @@ describe.skipIf(skipUnlessRoot || !hasTmux)('gantry TUI end to end (tmux)', () =
     ).catch((error: Error) => {
       throw new Error(`${error.message}; the screen was:\n${tui!.capture()}`);
     });
-    await tui.waitFor(/memory\s+48M/, 5000, 'the new value on screen');
+    await tui.waitFor(/memory\s+48MiB/, 5000, 'the new value on screen');
 
     // A refused value is explained in place and the old one stays.
     tui.send('Enter', 'C-u');

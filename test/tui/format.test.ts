@@ -4,20 +4,22 @@ import { gaugeText } from '../../source/tui/components/Gauge.js';
 import { sparkline } from '../../source/tui/components/Sparkline.js';
 import {
   logLineText,
-  formatBytes,
   formatBytesInput,
+  formatMemory,
+  formatSize,
   formatDuration,
   formatPercent,
   tidyInstruction,
 } from '../../source/tui/format.js';
+import { binarySize, humanSize } from '../../source/cli/format.js';
 import { createTheme, detectBackground } from '../../source/tui/theme.js';
 import { CONTAINER_COLUMNS } from '../../source/tui/panes/container-cells.js';
 
 describe('figures', () => {
   it('formats sizes, limits, percentages and durations compactly', () => {
-    expect(formatBytes(0)).toBe('0B');
-    expect(formatBytes(1536)).toBe('1.5K');
-    expect(formatBytes(256 * 1024 * 1024)).toBe('256M');
+    expect(formatMemory(0)).toBe('0B');
+    expect(formatMemory(1536)).toBe('1.5KiB');
+    expect(formatMemory(256 * 1024 * 1024)).toBe('256MiB');
     expect(formatBytesInput(256 * 1024 * 1024)).toBe('256m');
     expect(formatBytesInput(1.5 * 1024 ** 3)).toBe('1.5g');
     expect(formatPercent(12.345)).toBe('12.3%');
@@ -33,6 +35,18 @@ describe('figures', () => {
     expect(gaugeText(2, 4).filled).toBe('████');
     expect(sparkline([0, 1, 2, 4, 8], 5)).toBe('▁▁▂▄█');
     expect(sparkline([4], 3, 8)).toBe('  ▄');
+  });
+});
+
+// Issue 11, defect 11: the Layers pane said 1.2K where `gantry image tree` said 1.23kB.
+describe('one unit system with the CLI', () => {
+  it('sizes are decimal as docker and the CLI print them, memory binary with IEC names', () => {
+    for (const bytes of [0, 999, 1234, 617, 5_120_000, 2_000_000, 1_500_000_000, 123_456_789])
+      expect(formatSize(bytes)).toBe(humanSize(bytes));
+    expect(formatSize(1234)).toBe('1.23kB');
+    // Memory: what the CLI's stats prints, to one decimal.
+    expect(binarySize(256 * 1024 * 1024)).toBe('256MiB');
+    expect(formatMemory(256 * 1024 * 1024)).toBe('256MiB');
   });
 });
 

@@ -143,7 +143,7 @@ describe('config file', () => {
   it('changes one scope with "scope:command"', () => {
     const config = parseConfig(JSON.stringify({ keys: { 'limits:limit.increase': [']'] } }), 'test.json');
     expect(lookup(config.keymap, ['limits'], ']')).toBe('limit.increase');
-    expect(lookup(config.keymap, ['value'], '+')).toBe('limit.increase');
+    expect(lookup(config.keymap, ['step'], '+')).toBe('limit.increase');
   });
 
   it('reports mistakes and keeps the defaults', () => {

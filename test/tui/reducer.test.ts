@@ -13,6 +13,8 @@ import {
   imageSharing,
   activeScopes,
 } from '../../source/tui/state/selectors.js';
+import { allCpus, limitDefinition, LIMITS, loosening } from '../../source/tui/state/limit-definitions.js';
+import { limitsContainer } from '../../source/tui/state/limits.js';
 import { deriveSeries } from '../../source/tui/state/stats.js';
 import type { Action, TuiState } from '../../source/tui/state/types.js';
 import { container, image, layer, sample } from './support/fixtures.js';
@@ -220,11 +222,11 @@ describe('limits', () => {
         name: 'web',
         key: 'memory',
         resources: { memory: 512 * 1024 * 1024 },
-        display: '512m',
+        display: '512MiB',
       },
     ]);
     expect(applied.state.limits.edit?.applying).toBe(true);
-    const done = apply(applied.state, { type: 'limits/applied' });
+    const done = apply(applied.state, { type: 'limits/applied', containerId: web.Id, key: 'memory' });
     expect(done.limits.edit).toBeUndefined();
   });
 
@@ -251,7 +253,12 @@ describe('limits', () => {
     state = apply(
       state,
       { type: 'limits/applying' },
-      { type: 'limits/refused', error: 'memory+swap limit is below the memory limit' },
+      {
+        type: 'limits/refused',
+        containerId: web.Id,
+        key: 'memory',
+        error: 'memory+swap limit is below the memory limit',
+      },
     );
     expect(state.limits.edit?.error).toMatch(/memory\+swap/);
     expect(press(state, 'escape').state.limits.edit).toBeUndefined();
@@ -281,10 +288,110 @@ describe('limits', () => {
     });
   });
 
-  it('- types a minus in an empty field, so -1 (no limit) can be typed', () => {
-    const { state, effects } = press(inLimits, 'enter', 'ctrl+u', '-', '1', 'enter');
+  it('- types a minus while typing, so -1 (no limit) can be typed', () => {
+    const { state, effects } = press(inLimits, 'enter', '-', '1', 'enter');
     expect(effects[0]).toMatchObject({ resources: { memory: -1 } });
     expect(state.limits.edit?.applying).toBe(true);
+  });
+
+  // Issue 11, defect 2: editing pids 50 and typing 20 applied 5020.
+  it('the first key typed replaces the prefilled value', () => {
+    const limited = apply(base, {
+      type: 'containers/upserted',
+      record: { ...web, HostConfig: { ...web.HostConfig, Resources: { pidsLimit: 50 } } },
+    });
+    const inPids = press(limited, 'j', 'j', 'enter', 'j', 'j', 'j', 'j', 'j', 'j').state;
+    const { state, effects } = press(inPids, 'enter', '2', '0', 'enter');
+    expect(state.limits.edit?.text).toBe('20');
+    expect(effects[0]).toMatchObject({ type: 'apply-limit', resources: { pidsLimit: 20 } });
+    // Backspace on the prefilled value clears it too, rather than editing its last digit.
+    expect(press(inPids, 'enter', 'backspace').state.limits.edit?.text).toBe('');
+    // Once typing, keys append and ↑/↓ step.
+    expect(press(inPids, 'enter', '2', '0', 'up').state.limits.edit?.text).toBe('30');
+  });
+
+  it('- types in cpuset, so 0-1 stays 0-1', () => {
+    const inCpuset = press(inLimits, 'j', 'j', 'j', 'j', 'j').state;
+    const { state } = press(inCpuset, 'enter', '0', '-', '1');
+    expect(state.limits.edit).toMatchObject({ key: 'cpusetCpus', text: '0-1' });
+  });
+
+  it('+ and - keep stepping a value opened by stepping; a digit then replaces it', () => {
+    let { state } = press(inLimits, '-', '-');
+    expect(state.limits.edit).toMatchObject({ key: 'memory', text: '128m', mode: 'stepping' });
+    state = press(state, '9', '6', 'm').state;
+    expect(state.limits.edit?.text).toBe('96m');
+  });
+
+  it('shows the new value beside the old when an edit loosens a limit more than 10x', () => {
+    const limited = apply(base, {
+      type: 'containers/upserted',
+      record: { ...web, HostConfig: { ...web.HostConfig, Resources: { pidsLimit: 50 } } },
+    });
+    const inPids = press(limited, 'j', 'j', 'enter', 'j', 'j', 'j', 'j', 'j', 'j').state;
+    const pids = limitDefinition('pidsLimit');
+    const resources = selectedContainer(inPids)!.HostConfig.Resources;
+    expect(loosening(pids, '5020', resources)).toEqual({ before: '50', after: '5020', ratio: 100.4 });
+    expect(loosening(pids, '400', resources)).toBeUndefined();
+    expect(loosening(pids, '-1', resources)).toMatchObject({ before: '50', after: 'unlimited' });
+    expect(loosening(limitDefinition('memory'), '4g', web.HostConfig.Resources)).toMatchObject({
+      before: '256MiB',
+      after: '4GiB',
+      ratio: 16,
+    });
+  });
+
+  it('the hints are true: every word a hint offers is a value the limit takes', () => {
+    for (const definition of LIMITS.filter((candidate) => candidate.editable)) {
+      for (const word of definition.noLimitWords) {
+        if (word) expect(definition.hint, definition.key).toContain(word);
+        expect(() => definition.parse(word, {}), `${definition.key} "${word}"`).not.toThrow();
+      }
+    }
+    const cpuset = limitDefinition('cpusetCpus');
+    expect(cpuset.hint).toContain('all');
+    expect(cpuset.parse('all', {})).toEqual({ cpusetCpus: allCpus() });
+    expect(cpuset.display({ cpusetCpus: allCpus() })).toBe('all');
+    expect(cpuset.hint).not.toMatch(/(^|[^0-9])-1/);
+  });
+});
+
+// Issue 11, defect 10.
+describe('the container in Limits removed elsewhere', () => {
+  const editing = press(base, 'j', 'j', 'enter', 'enter', '4', '8', 'm').state;
+
+  it('says so, drops the pending edit and does not move to the neighbour', () => {
+    expect(editing.limits.edit).toMatchObject({ containerId: web.Id, text: '48m' });
+    const gone = apply(
+      { ...editing, ui: { ...editing.ui, now: 5 } },
+      { type: 'containers/removed', id: web.Id },
+    );
+    expect(gone.limits.edit).toBeUndefined();
+    expect(gone.limits.removed).toEqual({ name: 'web', droppedEdit: 'memory 48m' });
+    expect(gone.ui.status?.text).toMatch(
+      /web was removed by another process; the edit \(memory 48m\) was not applied/,
+    );
+    expect(limitsContainer(gone)).toBeUndefined();
+    // The selection moved on, the pane did not: Enter and the steps act on nobody.
+    expect(selectedContainer(gone)?.Name).not.toBe('web');
+    expect(press(gone, 'enter').effects).toEqual([]);
+    expect(press(gone, '+').state.limits.edit).toBeUndefined();
+    // Choosing again shows the one now selected.
+    const again = press(gone, '1', '4').state;
+    expect(limitsContainer(again)?.Id).toBe(selectedContainer(gone)?.Id);
+    expect(again.limits.removed).toBeUndefined();
+  });
+
+  it('an Enter after the removal never applies the edit to another container', () => {
+    // The edit was opened on web; db is selected by the time Enter is read.
+    const moved = apply(editing, { type: 'containers/removed', id: web.Id });
+    const { effects } = press(moved, 'enter');
+    expect(effects.filter((effect) => effect.type === 'apply-limit')).toEqual([]);
+  });
+
+  it('a late result for another container does not close this edit', () => {
+    const late = apply(editing, { type: 'limits/applied', containerId: db.Id, key: 'memory' });
+    expect(late.limits.edit?.text).toBe('48m');
   });
 });
 
@@ -393,7 +500,39 @@ describe('new container form', () => {
   it('a bad field is refused in the form', () => {
     const { state, effects } = press(press(base, '2', 'n').state, 'tab', 'tab', '1', 'x', 'enter');
     expect(effects).toEqual([]);
-    expect(state.ui.overlay).toMatchObject({ form: { error: expect.stringMatching(/invalid size "1x"/) } });
+    expect(state.ui.overlay).toMatchObject({
+      form: { errors: { memory: expect.stringMatching(/invalid size "1x"/) } },
+    });
+  });
+
+  // Issue 11, defect 8: one error per Enter.
+  it('says what is wrong with every field at once, and clears a field’s problem when it is edited', () => {
+    const submitted = press(
+      press(base, '2', 'n').state,
+      ...'a b'.split(''),
+      'tab',
+      "'",
+      'tab',
+      '1',
+      'x',
+      'tab',
+      ...'99'.split(''),
+      'tab',
+      '-',
+      '5',
+      'enter',
+    );
+    let { state } = submitted;
+    expect(submitted.effects).toEqual([]);
+    const form = state.ui.overlay?.kind === 'form' ? state.ui.overlay.form : undefined;
+    expect(Object.keys(form?.errors ?? {}).sort()).toEqual(['command', 'cpus', 'memory', 'name', 'pids']);
+    expect(form?.errors.command).toMatch(/single quote is not closed/);
+    expect(form?.errors.cpus).toMatch(/--cpus 99 is more than the \d+ CPUs this host has/);
+    // The cursor goes to the first field with a problem; fixing it clears only its own.
+    expect(form?.focus).toBe(0);
+    state = press(state, 'ctrl+u', 'w', 'e', 'b').state;
+    const after = state.ui.overlay?.kind === 'form' ? state.ui.overlay.form : undefined;
+    expect(Object.keys(after?.errors ?? {}).sort()).toEqual(['command', 'cpus', 'memory', 'pids']);
   });
 
   it('splits commands like a shell for quotes', () => {

@@ -10,8 +10,11 @@ import type { AttachHandle } from '../../runtime/init/helper.js';
  * forwards only what its parent sends it (docker's sig-proxy), and this process does not die of
  * them. `attach(handle)` names the helper once it runs; `release()` restores the handlers.
  */
-export function proxySignals(): { attach(handle: AttachHandle): void; release(): void } {
-  let current: AttachHandle | undefined;
+export function proxySignals(): {
+  attach(handle: Pick<AttachHandle, 'signal'>): void;
+  release(): void;
+} {
+  let current: Pick<AttachHandle, 'signal'> | undefined;
   const forward = (signal: NodeJS.Signals) => current?.signal(signal);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const signal of signals) process.on(signal, forward);

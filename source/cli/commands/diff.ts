@@ -9,13 +9,22 @@ export const spec: CommandSpec = {
     "Inspect changes to files or directories on a container's filesystem (A added, C changed, D deleted), read from its live writable layer",
   minArgs: 1,
   maxArgs: 1,
-  options: [{ name: 'json', type: 'boolean', description: 'Print a JSON array of {"Path", "Kind"} objects' }],
+  options: [
+    { name: 'json', type: 'boolean', description: 'Print a JSON array of {"Path", "Kind"} objects' },
+    {
+      name: 'pause',
+      short: 'p',
+      type: 'boolean',
+      description:
+        'Freeze a running container while its layer is read (default true; --pause=false to read it live)',
+    },
+  ],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
   const { diffContainer } = await import('../../runtime/images/diff/container.js');
-  const changes = await diffContainer(engine, parsed.args[0]!);
+  const changes = await diffContainer(engine, parsed.args[0]!, { pause: parsed.options.pause !== false });
   if (bool(parsed.options, 'json')) {
     write(context.stdout, JSON.stringify(changes, null, 2));
     return 0;

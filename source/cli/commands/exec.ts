@@ -1,5 +1,6 @@
 import { bool, list, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
+import { proxySignals } from './attached.js';
 
 export const spec: CommandSpec = {
   name: 'exec',
@@ -38,9 +39,9 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   const user = str(parsed.options, 'user');
   const workdir = str(parsed.options, 'workdir');
   const detach = bool(parsed.options, 'detach');
-  const ignore = () => undefined;
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTERM'];
-  for (const signal of signals) process.on(signal, ignore);
+  // The process is in a session of its own (it never shares the caller's terminal): what
+  // reaches us (Ctrl-C without -t, a kill of the CLI) is passed on to it, as run and attach do.
+  const proxy = proxySignals();
   try {
     const handle = await engine.exec(container!, {
       command,
@@ -55,8 +56,9 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       write(context.stdout, String(handle.pid));
       return 0;
     }
+    proxy.attach(handle);
     return await handle.exit;
   } finally {
-    for (const signal of signals) process.off(signal, ignore);
+    proxy.release();
   }
 }

@@ -39,6 +39,9 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
+  // Entries are gathered and written a block at a time (a write per line made a large log
+  // cost a system call per line); a pause of the reader (following) writes what is gathered.
+  const output = new BatchedOutput();
   try {
     for await (const entry of engine.logs(parsed.args[0]!, {
       follow: bool(parsed.options, 'follow'),
@@ -47,11 +50,40 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       ...(until ? { until: parseSince(until) } : {}),
       signal: controller.signal,
     })) {
-      const stream = entry.stream === 'stderr' ? process.stderr : process.stdout;
-      stream.write(timestamps ? `${entry.time} ${entry.text}` : entry.text);
+      output.add(entry.stream, timestamps ? `${entry.time} ${entry.text}` : entry.text);
     }
   } finally {
+    output.flush();
     process.off('SIGINT', stop);
   }
   return 0;
+}
+
+/** Text for stdout and stderr, kept in order, written when a block is full or the reader waits. */
+class BatchedOutput {
+  private stream: 'stdout' | 'stderr' = 'stdout';
+  private parts: string[] = [];
+  private length = 0;
+  private scheduled = false;
+
+  add(stream: 'stdout' | 'stderr', text: string): void {
+    if (stream !== this.stream) this.flush();
+    this.stream = stream;
+    this.parts.push(text);
+    this.length += text.length;
+    if (this.length >= 64 * 1024) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.parts.length === 0) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.length = 0;
+    (this.stream === 'stderr' ? process.stderr : process.stdout).write(text);
+  }
 }

@@ -66,6 +66,18 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     description: 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false]',
   },
   { name: 'label', short: 'l', type: 'list', description: 'Set metadata on a container (KEY=VALUE)' },
+  {
+    name: 'log-driver',
+    type: 'string',
+    placeholder: 'driver',
+    description: 'Logging driver: k8s-file (the default; json-file and local are taken as its names) or none',
+  },
+  {
+    name: 'log-opt',
+    type: 'list',
+    description:
+      'Log driver options: max-size=SIZE (default 20m, -1 for no limit), max-file=N (default 5); rotated by size',
+  },
   { name: 'stop-signal', type: 'string', placeholder: 'signal', description: 'Signal to stop the container' },
   {
     name: 'stop-timeout',
@@ -146,6 +158,10 @@ export async function createOptionsFrom(
   const hostname = str(options, 'hostname');
   if (hostname !== undefined) result.hostname = hostname;
   if (network !== undefined) result.network = network;
+  const logDriver = str(options, 'log-driver');
+  if (logDriver !== undefined) result.logDriver = logDriver;
+  const logOptions = list(options, 'log-opt');
+  if (logOptions.length > 0) result.logOptions = logOptions;
   const stopSignal = str(options, 'stop-signal');
   if (stopSignal !== undefined) result.stopSignal = stopSignal;
   const stopTimeout = num(options, 'stop-timeout');

@@ -2,6 +2,7 @@
  * Conversions from docker's v1 vocabulary to cgroup v2 files, the same formulas runc and crun
  * use, so a limit means the same on either host.
  */
+import { memoryAmount } from '../units.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /** cpu.shares (2..262144, default 1024) to cpu.weight (1..10000, default 100). */
@@ -29,14 +30,20 @@ export function memorySwapToSwapMax(
   if (memorySwap === undefined || memorySwap === 0) return undefined;
   if (memorySwap === -1) return -1;
   if (memory === undefined || memory <= 0) {
-    throw new InvalidArgumentError(`memory+swap limit ${memorySwap} needs a memory limit as well`, {
-      hint: 'set --memory together with --memory-swap',
-    });
+    throw new InvalidArgumentError(
+      `memory+swap limit ${memoryAmount(memorySwap)} needs a memory limit as well`,
+      {
+        hint: 'set --memory together with --memory-swap',
+      },
+    );
   }
   if (memorySwap < memory) {
-    throw new InvalidArgumentError(`memory+swap limit ${memorySwap} is below the memory limit ${memory}`, {
-      hint: '--memory-swap is memory plus swap, so it must be at least --memory (or -1 for unlimited swap)',
-    });
+    throw new InvalidArgumentError(
+      `memory+swap limit ${memoryAmount(memorySwap)} is below the memory limit ${memoryAmount(memory)}`,
+      {
+        hint: '--memory-swap is memory plus swap, so it must be at least --memory (or -1 for unlimited swap)',
+      },
+    );
   }
   return memorySwap - memory;
 }

@@ -122,8 +122,9 @@ export interface DetectOptions {
 }
 
 /**
- * Layout from mountinfo. When nothing in mountinfo lies under `cgroupRoot` (a fake tree in a
- * temp dir), the tree itself is read instead: a cgroup.controllers file at the root means v2;
+ * Layout from mountinfo: the hierarchies mounted under `cgroupRoot`, plus (for the v1 driver)
+ * v1 hierarchies mounted anywhere else. When nothing in mountinfo lies under `cgroupRoot` (a
+ * fake tree in a temp dir), the tree itself is read instead: a cgroup.controllers file at the root means v2;
  * each subdirectory with a cgroup.procs file is a v1 hierarchy named after its controllers
  * ("cpu,cpuacct"); a "unified" subdirectory with cgroup.controllers makes it hybrid.
  */
@@ -133,16 +134,28 @@ export function detectCgroupLayout(options: DetectOptions = {}): CgroupLayout {
   const hierarchies: V1Hierarchy[] = [];
   let unified: UnifiedHierarchy | undefined;
   const seen = new Set<string>();
-  for (const entry of parseMountinfo(mountinfo)) {
-    if (!isUnder(entry.mountPoint, cgroupRoot)) continue;
+  const entries = parseMountinfo(mountinfo);
+  const elsewhere: V1Hierarchy[] = [];
+  for (const entry of entries) {
     if (entry.fsType === 'cgroup') {
       const controllers = v1ControllersOf(entry.superOptions);
       const key = controllers.join(',');
-      // A hierarchy bind-mounted twice is one hierarchy; keep the first mount of its root.
-      if (controllers.length === 0 || seen.has(key) || entry.root !== '/') continue;
+      // A hierarchy bind-mounted twice is one hierarchy; keep the first mount of its root
+      // (under cgroupRoot before any other place).
+      if (controllers.length === 0 || entry.root !== '/') continue;
+      if (!isUnder(entry.mountPoint, cgroupRoot)) {
+        elsewhere.push({ mountPoint: entry.mountPoint, controllers });
+        continue;
+      }
+      if (seen.has(key)) continue;
       seen.add(key);
       hierarchies.push({ mountPoint: entry.mountPoint, controllers });
-    } else if (entry.fsType === 'cgroup2' && !unified && entry.root === '/') {
+    } else if (
+      entry.fsType === 'cgroup2' &&
+      !unified &&
+      entry.root === '/' &&
+      isUnder(entry.mountPoint, cgroupRoot)
+    ) {
       unified = {
         mountPoint: entry.mountPoint,
         controllers: readControllersFile(path.join(entry.mountPoint, 'cgroup.controllers')),
@@ -152,7 +165,18 @@ export function detectCgroupLayout(options: DetectOptions = {}): CgroupLayout {
   if (hierarchies.length === 0 && !unified && options.mountinfo === undefined) {
     return detectFromTree(cgroupRoot);
   }
-  return chooseLayout(hierarchies, unified);
+  const layout = chooseLayout(hierarchies, unified);
+  if (layout.driver === 1) {
+    // A v1 hierarchy mounted outside cgroupRoot (net_cls,net_prio mounted by hand, perhaps in a
+    // private mount namespace) is used where mountinfo says it is, unless it is one already found.
+    for (const hierarchy of elsewhere) {
+      const key = hierarchy.controllers.join(',');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      layout.hierarchies.push(hierarchy);
+    }
+  }
+  return layout;
 }
 
 /** Layout of a fake tree that is not a mount (see detectCgroupLayout). */

@@ -1,6 +1,7 @@
 /** The cgroup part of the runtime: one CgroupManager for v1 and v2 hosts, and the flag parsers. */
 export * from './types.js';
 export { createCgroupManager, type CgroupManagerOptions } from './create-manager.js';
+export { removeContainerCgroup } from './remove.js';
 export {
   detectCgroupLayout,
   detectFromTree,

@@ -95,7 +95,8 @@ function parseInteger(text: string, flag: string, hint: string): number {
 
 function inRange(value: number, flag: string, minimum: number, maximum: number, extra = ''): number {
   if (value < minimum || value > maximum) {
-    throw new InvalidArgumentError(`${flag} ${value} is out of range (${minimum} to ${maximum}${extra})`, {
+    // The range is said once, in the hint (the TUI shows message and hint on one line).
+    throw new InvalidArgumentError(`${flag} ${value} is out of range`, {
       hint: `the range is ${minimum} to ${maximum}${extra}`,
     });
   }

@@ -2,6 +2,7 @@
  * Checks of a Resources value before any cgroup file is written, as small named validators (the
  * way runc's configs/validate does): each says what was wrong, which value, and what is accepted.
  */
+import { memoryAmount } from '../units.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { DeviceRule, DeviceThrottle, DeviceWeight, Resources } from './types.js';
 
@@ -69,7 +70,7 @@ const swapNeedsMemory: Validator = (r, options) => {
   if (options.update || r.memorySwap === undefined || r.memorySwap <= 0) return undefined;
   if (r.memory !== undefined && r.memory > 0) return undefined;
   return {
-    message: `memory+swap limit ${r.memorySwap} is set without a memory limit`,
+    message: `memory+swap limit ${memoryAmount(r.memorySwap)} is set without a memory limit`,
     hint: 'set --memory as well; --memory-swap is memory plus swap',
   };
 };
@@ -79,7 +80,7 @@ const swapAtLeastMemory: Validator = (r) => {
     return undefined;
   if (r.memorySwap >= r.memory) return undefined;
   return {
-    message: `memory+swap limit ${r.memorySwap} is below the memory limit ${r.memory}`,
+    message: `memory+swap limit ${memoryAmount(r.memorySwap)} is below the memory limit ${memoryAmount(r.memory)}`,
     hint: '--memory-swap is memory plus swap: give at least the --memory value, or -1 for unlimited swap',
   };
 };
@@ -89,7 +90,7 @@ const reservationBelowMemory: Validator = (r) => {
     return undefined;
   if (r.memoryReservation <= r.memory) return undefined;
   return {
-    message: `memory reservation ${r.memoryReservation} is above the memory limit ${r.memory}`,
+    message: `memory reservation ${memoryAmount(r.memoryReservation)} is above the memory limit ${memoryAmount(r.memory)}`,
     hint: 'the soft limit (--memory-reservation) must not exceed --memory',
   };
 };

@@ -15,9 +15,11 @@ import type { DeviceRule, Resources } from '../cgroups/types.js';
 import { validateResources } from '../cgroups/validate.js';
 import { InvalidArgumentError } from '../errors.js';
 import { parseSignal } from '../signals.js';
+import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { compileSeccomp } from '../spec/seccomp.js';
 import type { OciSeccomp } from '../spec/types.js';
 import type { ResolvedImage } from '../images/types.js';
+import { parseLogConfig } from './log-config.js';
 import { generateId, generateName, validateName } from './names.js';
 import { ZERO_TIME, type BindMount, type ContainerRecord, type DeviceMappingRecord } from './record.js';
 import { capabilitySet } from './spec-builder.js';
@@ -57,6 +59,10 @@ export interface CreateOptions {
   stopSignal?: string;
   stopTimeout?: number;
   cgroupParent?: string;
+  /** --log-driver: k8s-file (json-file and local are its names here) or none. */
+  logDriver?: string;
+  /** --log-opt KEY=VALUE: max-size, max-file. */
+  logOptions?: string[];
 }
 
 const NETWORK_MODES = ['none', 'host', 'private'];
@@ -269,6 +275,7 @@ export function buildRecord(
   const security = parseSecurityOptions(options.securityOpt ?? []);
   capabilitySet(options.capAdd ?? [], options.capDrop ?? [], options.privileged ?? false); // validates names
   const { resources, devices, deviceCgroupRules } = containerResources(options);
+  const logConfig = parseLogConfig(options.logDriver, options.logOptions);
 
   let entrypoint: string[];
   let cmd: string[];
@@ -334,6 +341,7 @@ export function buildRecord(
       Ulimits: ulimits,
       SecurityOpt: options.securityOpt ?? [],
       ...(security.seccompProfile ? { SeccompProfile: security.seccompProfile } : {}),
+      LogConfig: logConfig,
     },
     State: {
       Status: 'created',
@@ -352,6 +360,7 @@ export function buildRecord(
 
 /** Makes the container's directory: upper (writable layer), work (overlay's), merged (root). */
 export async function makeContainerDirectory(directory: string): Promise<void> {
-  await fsp.mkdir(directory, { recursive: true, mode: 0o711 });
+  // Private to root (state-permissions.ts); upper/ keeps 0755, the mode of the container's `/`.
+  await fsp.mkdir(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   for (const sub of ['upper', 'work', 'merged']) await fsp.mkdir(path.join(directory, sub), { mode: 0o755 });
 }

@@ -7,14 +7,15 @@
  * launch.ts (spec, cgroup, helper), exec.ts, logs.ts, stats.ts, events.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCgroupManager } from '../cgroups/index.js';
+import { createCgroupManager, removeContainerCgroup } from '../cgroups/index.js';
 import type { CgroupManager, Resources, StatsOptions } from '../cgroups/types.js';
-import { ConflictError, GantryError, NotFoundError } from '../errors.js';
+import { ConflictError, GantryError, NotFoundError, UnsupportedError } from '../errors.js';
 import { ImageStore } from '../images/store.js';
 import type { ResolvedImage } from '../images/types.js';
 import { releaseExecFifo } from '../init/exec-fifo.js';
 import { attach, ContainerStartError, type AttachHandle, type ExecHandle } from '../init/helper.js';
 import { StateLayout, type EngineOptions } from '../paths.js';
+import { securePermissions } from '../state-permissions.js';
 import { parseSignal } from '../signals.js';
 import { Journal } from '../journal.js';
 import { trace } from '../trace.js';
@@ -24,7 +25,8 @@ import { watchContainerEvents, type EngineEvent, type EventOptions } from './eve
 import { execInContainer, type ExecOptions } from './exec.js';
 import { keptExitCode } from './exit-codes.js';
 import { exitCommand, launch, resolveRecordUser } from './launch.js';
-import { readLogs, type LogEntry, type LogOptions } from './logs.js';
+import { logConfigOf } from './log-config.js';
+import { readLogs, readOlderLogs, type LogCursor, type LogEntry, type LogOptions } from './logs.js';
 import { generateName } from './names.js';
 import { identify, isAlive, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
@@ -59,6 +61,8 @@ export class Engine implements EngineCore {
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.root);
+    // On every start, not only when the root is made: a root from before, or loosened by hand.
+    securePermissions(this.layout);
     this.containers = new ContainerStore(this.layout);
     this.containers.onMissingRecord = (id) => missingRecord(this, id);
     this.journal = new Journal(this.layout);
@@ -317,6 +321,7 @@ export class Engine implements EngineCore {
   /** Blocks until the container is not running; returns its exit code (docker wait). */
   async wait(reference: string, signal?: AbortSignal): Promise<number> {
     const id = await this.containers.resolveId(reference);
+    trace('wait: waiting');
     for (;;) {
       let record: ContainerRecord | undefined;
       try {
@@ -453,6 +458,7 @@ export class Engine implements EngineCore {
   async *logs(reference: string, options: LogOptions = {}): AsyncGenerator<LogEntry> {
     const record = await this.get(reference);
     const id = record.Id;
+    refuseWithoutLog(record);
     yield* readLogs(this.file(id, FILES.log), {
       ...options,
       isDone: async () => {
@@ -466,8 +472,32 @@ export class Engine implements EngineCore {
     });
   }
 
+  /** The `count` entries before `cursor` (given by `logs` through onStart), for a pager. */
+  async olderLogs(
+    reference: string,
+    cursor: LogCursor,
+    count: number,
+    signal?: AbortSignal,
+  ): Promise<{ entries: LogEntry[]; olderBefore: LogCursor | undefined }> {
+    const record = await this.get(reference);
+    refuseWithoutLog(record);
+    return readOlderLogs(this.file(record.Id, FILES.log), cursor, count, signal);
+  }
+
   logPath(record: ContainerRecord): string {
     return this.file(record.Id, FILES.log);
+  }
+}
+
+/** docker: "configured logging driver does not support reading". */
+function refuseWithoutLog(record: ContainerRecord): void {
+  if (logConfigOf(record.HostConfig).Type === 'none') {
+    throw new UnsupportedError(
+      `container ${record.Name} keeps no log: it was created with --log-driver none`,
+      {
+        hint: 'its output is not recorded; create it again without --log-driver none to keep a log',
+      },
+    );
   }
 }
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { hasCode, NotFoundError } from '../errors.js';
+import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { ZERO_TIME, type ContainerRecord, type ContainerStatus } from './record.js';
 
 export type EngineEventAction =
@@ -135,7 +136,7 @@ class ContainerEventStream {
   }
 
   private async start(): Promise<void> {
-    await fsp.mkdir(this.deps.containersDir, { recursive: true });
+    await fsp.mkdir(this.deps.containersDir, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     // Closed while waiting: a watcher made now would keep the process alive for nothing.
     if (this.closed) return;
     // Watch first, then take the baseline, so nothing that happens in between is missed.

@@ -3,11 +3,13 @@
  * the kernel's required order (user first, mount last) and its cgroup; the process gets the
  * container's environment and user, never the caller's.
  */
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { ConflictError, GantryError, InvalidArgumentError } from '../errors.js';
 import { execPlanFromSpec } from '../init/from-spec.js';
 import { startExec, type ExecHandle } from '../init/helper.js';
 import type { HelperPlan } from '../init/plan.js';
+import { openRoot, readTextInRoot } from '../in-root.js';
 import { readContainerSpec, type EngineCore } from './core.js';
 import type { ContainerRecord } from './record.js';
 import { resolveUser } from './user.js';
@@ -66,11 +68,18 @@ export async function execInContainer(
   if (options.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   let user = proc.user;
   if (options.user !== undefined) {
-    const resolved = resolveUser(
-      options.user,
-      await fsp.readFile(`/proc/${pid}/root/etc/passwd`, 'utf8').catch(() => undefined),
-      await fsp.readFile(`/proc/${pid}/root/etc/group`, 'utf8').catch(() => undefined),
-    );
+    // The container's files, resolved inside its root: /etc/passwd may be a symlink it planted
+    // to a host file, which /proc/PID/root/etc/passwd would follow on the host.
+    const root = openRoot(`/proc/${pid}/root`);
+    let passwd: string | undefined;
+    let group: string | undefined;
+    try {
+      passwd = readTextInRoot(root, '/etc/passwd');
+      group = readTextInRoot(root, '/etc/group');
+    } finally {
+      fs.closeSync(root);
+    }
+    const resolved = resolveUser(options.user, passwd, group);
     user = { uid: resolved.uid, gid: resolved.gid, additionalGids: resolved.additionalGids };
     // HOME follows the user exec runs as (as runc does), unless someone set it on purpose.
     const setHome = (list: readonly string[]) => list.some((e) => e.startsWith('HOME='));
@@ -89,9 +98,15 @@ export async function execInContainer(
         terminal: options.tty ?? false,
       },
     },
-    { namespaces, cgroupProcs: core.cgroup(record).procsFiles(), detach: options.detach ?? false },
+    {
+      namespaces,
+      cgroupProcs: core.cgroup(record).procsFiles(),
+      detach: options.detach ?? false,
+      interactive: options.interactive ?? false,
+    },
   );
-  // As docker: stdin only with -i; -t alone gives a terminal for output.
+  // As docker: stdin only with -i; -t alone gives a terminal for output. These are the relay's
+  // stdio: the process gets pipes or a pty of its own.
   const stdin = options.interactive ? 'inherit' : 'ignore';
   return startExec(execPlan, options.detach ? ['ignore', 'ignore', 'ignore'] : [stdin, 'inherit', 'inherit']);
 }

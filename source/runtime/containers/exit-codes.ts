@@ -4,6 +4,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
 
 /** How long the exit code of a removed container is kept for `wait`. */
@@ -18,7 +19,7 @@ export async function keepExitCode(root: string, record: ContainerRecord): Promi
   if (!record.HostConfig.AutoRemove || record.State.FinishedAt === ZERO_TIME) return;
   const directory = path.dirname(exitCodeFile(root, record.Id));
   try {
-    await fsp.mkdir(directory, { recursive: true });
+    await fsp.mkdir(directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     await fsp.writeFile(exitCodeFile(root, record.Id), `${record.State.ExitCode}\n`);
     // Old entries go at most once a minute, so a busy host does not list the cache every time.
     const now = Date.now();

@@ -1,6 +1,7 @@
 /** docker-shaped inspect output for a container record (docker's ContainerJSON field names). */
 import path from 'node:path';
 import type { Resources } from '../cgroups/types.js';
+import { logConfigOf } from './log-config.js';
 import type { ContainerRecord } from './record.js';
 
 function resourceFields(resources: Resources): Record<string, unknown> {
@@ -60,7 +61,7 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
     ResolvConfPath: path.join(directory, 'resolv.conf'),
     HostnamePath: path.join(directory, 'hostname'),
     HostsPath: path.join(directory, 'hosts'),
-    LogPath: path.join(directory, 'ctr.log'),
+    LogPath: logConfigOf(record.HostConfig).Type === 'none' ? '' : path.join(directory, 'ctr.log'),
     Name: `/${record.Name}`,
     RestartCount: record.RestartCount,
     Driver: 'overlay',
@@ -82,6 +83,7 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
         CgroupPermissions: device.CgroupPermissions,
       })),
       DeviceCgroupRules: record.HostConfig.DeviceCgroupRules ?? [],
+      LogConfig: logConfigOf(record.HostConfig),
     },
     GraphDriver: {
       Name: 'overlay',

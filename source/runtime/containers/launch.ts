@@ -6,16 +6,19 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { removeContainerCgroup } from '../cgroups/remove.js';
 import { GantryError } from '../errors.js';
 import { startMonitor } from '../init/helper.js';
 import { planFromSpec } from '../init/from-spec.js';
 import type { HelperPlan } from '../init/plan.js';
 import type { OciSpec } from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
+import { PRIVATE_FILE_MODE } from '../state-permissions.js';
 import { trace } from '../trace.js';
 import { FILES, packageRoot, type EngineCore } from './core.js';
 import { writeEtcFiles } from './etc-files.js';
 import { readLayeredFile } from './layered-files.js';
+import { logConfigOf, logRotation } from './log-config.js';
 import { identify } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { RECORD_ANNOTATION, recordAnnotation } from './recovery.js';
@@ -97,19 +100,24 @@ export async function launch(
   validateSpec(spec, { bundle: dir, source: `container ${record.Name}` });
   // The record as it is now, for rebuilding it should state.json be lost (see recovery.ts).
   spec.annotations = { ...spec.annotations, [RECORD_ANNOTATION]: recordAnnotation(record) };
-  await fsp.writeFile(path.join(dir, FILES.spec), `${JSON.stringify(spec, null, 2)}\n`);
+  await fsp.writeFile(path.join(dir, FILES.spec), `${JSON.stringify(spec, null, 2)}\n`, {
+    mode: PRIVATE_FILE_MODE,
+  });
+  // A config.json from before the file was made private keeps its mode through writeFile.
+  await fsp.chmod(path.join(dir, FILES.spec), PRIVATE_FILE_MODE);
   trace('launch: spec written');
   const cgroup = core.cgroup(record);
   if (await cgroup.exists()) await cgroup.destroy();
   await cgroup.create(record.HostConfig.Resources);
   trace('launch: cgroup created');
+  const logRotationSettings = logRotation(logConfigOf(record.HostConfig));
   const plan: HelperPlan = planFromSpec(spec, {
     bundle: dir,
     stateDir: dir,
     cgroup,
     rootOverlay: overlayData(core, record),
     monitor: {
-      logPath: FILES.log,
+      ...(logRotationSettings ? { logPath: FILES.log, logMax: logRotationSettings } : {}),
       attachPath: FILES.attach,
       fifoPath: FILES.fifo,
       exitFile: FILES.exit,
@@ -139,7 +147,7 @@ export async function launch(
     await core.containers.save(record);
     trace('launch: saved');
   } catch (error) {
-    await cgroup.destroy().catch(() => undefined);
+    await removeContainerCgroup(cgroup).catch(() => undefined);
     // The helper made the fifo; a failed setup must not look like an interrupted start.
     await fsp.rm(path.join(dir, FILES.fifo), { force: true });
     record.State.Error = (error as Error).message;

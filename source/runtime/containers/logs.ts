@@ -1,18 +1,25 @@
 /**
- * Reads the monitor's CRI-format log ("<time> <stream> <F|P> <text>"): partial records are
- * joined with what follows; a partial record at the very end is output without a newline,
- * so what the container printed comes back byte for byte.
+ * Reads a container's log (the monitor's CRI-format files, rotated by size) as entries, streamed
+ * from disk: the whole log from its oldest file, or the last N lines found by walking back from
+ * the end (log-tail.ts), then, when following, what the monitor appends, across rotations. Memory
+ * stays a few blocks whatever the size of the log.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError } from '../errors.js';
+import { currentInode, LogFileSet, type OpenLogFile } from './log-files.js';
+import { CriParser, type LogEntry, type RecordStart } from './log-parser.js';
+import { findTailStart, readRegion, type LogPosition, type TimeFilter } from './log-tail.js';
 
-export interface LogEntry {
-  time: string;
-  stream: 'stdout' | 'stderr';
-  /** The text including its trailing newline (absent for a final partial line). */
-  text: string;
+export type { LogEntry } from './log-parser.js';
+
+/** Where a run of entries begins in the log, to read what came before it later. */
+export interface LogCursor {
+  /** The file, by inode and birth time: they stay with it across rotations. */
+  inode: number;
+  born: number;
+  offset: number;
 }
 
 export interface LogOptions {
@@ -25,6 +32,11 @@ export interface LogOptions {
   /** Stop following when this resolves true (the container ended). */
   isDone?: () => Promise<boolean>;
   signal?: AbortSignal;
+  /**
+   * Told, before the first entry, where the entries begin: a cursor for `readOlderLogs`, or
+   * undefined when they begin at the start of the oldest file (nothing older is kept).
+   */
+  onStart?: (olderBefore: LogCursor | undefined) => void;
 }
 
 /** Parses "10m", "1h30m", "2s", RFC 3339 times and unix seconds into a Date. */
@@ -39,107 +51,297 @@ export function parseSince(value: string, now = Date.now()): Date {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) {
     throw new InvalidArgumentError(
-      `invalid time ${JSON.stringify(value)}: give a duration like 10m or 1h30m, a timestamp like 2026-01-02T15:04:05Z, or unix seconds`,
+      `invalid time ${JSON.stringify(value)}: give a duration like 10m or 1h30m, a timestamp like 2026-01-01T15:04:05Z, or unix seconds`,
     );
   }
   return date;
 }
 
-class Parser {
-  private pending: LogEntry | undefined;
-  private carry = '';
+const BLOCK = 64 * 1024;
+const POLL_MS = 250;
 
-  /** Feeds raw file text; returns complete entries. */
-  feed(chunk: string): LogEntry[] {
-    const text = this.carry + chunk;
-    const lines = text.split('\n');
-    this.carry = lines.pop() ?? '';
-    const out: LogEntry[] = [];
-    for (const line of lines) {
-      const first = line.indexOf(' ');
-      const second = line.indexOf(' ', first + 1);
-      const third = line.indexOf(' ', second + 1);
-      if (first < 0 || second < 0 || third < 0) continue;
-      const time = line.slice(0, first);
-      const stream = line.slice(first + 1, second) === 'stderr' ? 'stderr' : 'stdout';
-      const tag = line.slice(second + 1, third);
-      const content = line.slice(third + 1);
-      if (this.pending && this.pending.stream === stream) {
-        this.pending.text += content;
-      } else {
-        if (this.pending) out.push(this.pending);
-        this.pending = { time, stream, text: content };
-      }
-      if (tag === 'F') {
-        this.pending.text += '\n';
-        out.push(this.pending);
-        this.pending = undefined;
-      }
-    }
-    return out;
+/** Keeps the entries inside the time window; `past` turns true at the first entry after `until`. */
+class TimeWindow {
+  past = false;
+  private readonly since: number | undefined;
+  private readonly until: number | undefined;
+
+  constructor(filter: TimeFilter) {
+    this.since = filter.since?.getTime();
+    this.until = filter.until?.getTime();
   }
 
-  /** A trailing partial record, output as it is once nothing more will come. */
-  flush(): LogEntry[] {
-    const rest = this.pending ? [this.pending] : [];
-    this.pending = undefined;
-    return rest;
+  accepts(entry: LogEntry): boolean {
+    if (this.since === undefined && this.until === undefined) return true;
+    const time = Date.parse(entry.time);
+    if (this.until !== undefined && time > this.until) this.past = true;
+    return !this.past && (this.since === undefined || time >= this.since);
+  }
+
+  select(entries: LogEntry[]): LogEntry[] {
+    if (this.since === undefined && this.until === undefined) return entries;
+    const kept: LogEntry[] = [];
+    for (const entry of entries) if (this.accepts(entry)) kept.push(entry);
+    return kept;
+  }
+}
+
+/**
+ * The last `count` entries of `[start, stop)`: counted first, then read again skipping the
+ * surplus, so a tail costs two reads of its own bytes and never holds more than a block.
+ * `finalFlush`: nothing follows `stop`, so a trailing partial record is an entry. `onFirst` is
+ * told, before the first entry, where it begins and whether entries before it were skipped.
+ */
+async function* tailRegion(
+  files: LogFileSet,
+  start: LogPosition,
+  stop: LogPosition,
+  count: number,
+  finalFlush: boolean,
+  filter: TimeFilter,
+  parser: CriParser,
+  onFirst: (at: RecordStart | undefined, skipped: boolean) => void,
+  signal?: AbortSignal,
+): AsyncGenerator<LogEntry> {
+  const counting = new TimeWindow(filter);
+  const counter = new CriParser();
+  let total = 0;
+  for await (const entries of readRegion(files, start, stop, counter, signal))
+    total += counting.select(entries).length;
+  if (finalFlush) total += counting.select(counter.flush()).length;
+  const skipped = total > count;
+  let skip = total - count;
+  let told = false;
+  const window = new TimeWindow(filter);
+  const take = function* (entries: LogEntry[], starts: readonly RecordStart[]) {
+    for (const [index, entry] of entries.entries()) {
+      if (!window.accepts(entry)) continue;
+      if (skip > 0) {
+        skip -= 1;
+        continue;
+      }
+      if (!told) {
+        told = true;
+        onFirst(starts[index], skipped);
+      }
+      yield entry;
+    }
+  };
+  for await (const entries of readRegion(files, start, stop, parser, signal))
+    yield* take(entries, parser.starts);
+  if (finalFlush) yield* take(parser.flush(), parser.starts);
+  if (!told) onFirst(undefined, skipped);
+}
+
+/** Waits for the log's directory to change, a poll interval, or the abort. */
+async function waitForChange(file: string, signal?: AbortSignal): Promise<void> {
+  const base = path.basename(file);
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  signal?.addEventListener('abort', stop, { once: true });
+  let watcher: fs.FSWatcher | undefined;
+  try {
+    await new Promise<void>((resolve) => {
+      try {
+        watcher = fs.watch(path.dirname(file), (_event, name) => {
+          if (name === null || String(name).startsWith(base)) resolve();
+        });
+        watcher.on('error', () => resolve());
+      } catch {
+        watcher = undefined;
+      }
+      void sleep(POLL_MS, undefined, { signal: controller.signal })
+        .catch(() => undefined)
+        .then(() => resolve());
+    });
+  } finally {
+    controller.abort();
+    signal?.removeEventListener('abort', stop);
+    watcher?.close();
+  }
+}
+
+/** Everything of the set up to `stop` in the current file, oldest file first. */
+async function* wholeLog(
+  files: LogFileSet,
+  stop: LogPosition,
+  window: TimeWindow,
+  parser: CriParser,
+  signal?: AbortSignal,
+): AsyncGenerator<LogEntry> {
+  const all = await files.all();
+  const oldest = { index: Math.max(0, all.length - 1), offset: 0 };
+  for await (const entries of readRegion(files, oldest, stop, parser, signal)) {
+    yield* window.select(entries);
+    if (window.past) return;
   }
 }
 
 export async function* readLogs(file: string, options: LogOptions = {}): AsyncGenerator<LogEntry> {
-  const parser = new Parser();
-  const selected = (entry: LogEntry) =>
-    (!options.since || new Date(entry.time) >= options.since) &&
-    (!options.until || new Date(entry.time) <= options.until);
-  let handle: fsp.FileHandle;
+  const { signal } = options;
+  const filter: TimeFilter = {
+    ...(options.since ? { since: options.since } : {}),
+    ...(options.until ? { until: options.until } : {}),
+  };
+  const window = new TimeWindow(filter);
+  const parser = new CriParser();
+  const files = new LogFileSet(file);
+  let current: OpenLogFile | undefined;
   try {
-    handle = await fsp.open(file, 'r');
-  } catch {
-    return;
-  }
-  try {
-    let position = 0;
-    const buffer = Buffer.alloc(65536);
-    const readAvailable = async (): Promise<LogEntry[]> => {
-      const entries: LogEntry[] = [];
-      for (;;) {
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-        if (bytesRead === 0) break;
-        position += bytesRead;
-        entries.push(...parser.feed(buffer.subarray(0, bytesRead).toString('utf8')));
-      }
-      return entries.filter(selected);
-    };
-    let initial = await readAvailable();
-    // Without --follow nothing more will come: a trailing partial line is the last line.
-    if (!options.follow) initial.push(...parser.flush().filter(selected));
-    if (options.tail !== undefined) initial = options.tail === 0 ? [] : initial.slice(-options.tail);
-    yield* initial;
-    if (!options.follow) return;
-    let watcher: fs.FSWatcher | undefined;
-    let wake: (() => void) | undefined;
-    try {
-      watcher = fs.watch(file, () => wake?.());
-    } catch {
-      watcher = undefined;
+    current = await files.get(0);
+    let position: number;
+    if (options.tail !== undefined) {
+      const from = { index: 0, offset: current?.size ?? 0 };
+      const { start, end, atBeginning } = await findTailStart(files, from, options.tail, filter, signal);
+      const stop = { index: 0, offset: end };
+      const onFirst = (at: RecordStart | undefined, skipped: boolean) =>
+        options.onStart?.(atBeginning && !skipped ? undefined : cursorAt(files, at ?? stop));
+      yield* tailRegion(files, start, stop, options.tail, !options.follow, filter, parser, onFirst, signal);
+      if (!options.follow) return;
+      position = end;
+    } else {
+      options.onStart?.(undefined);
+      position = current?.size ?? 0;
+      yield* wholeLog(files, { index: 0, offset: position }, window, parser, signal);
+      if (window.past) return;
     }
-    try {
-      for (;;) {
-        if (options.signal?.aborted) return;
-        const done = options.isDone ? await options.isDone() : false;
-        yield* await readAvailable();
-        if (done) {
-          yield* parser.flush().filter(selected);
-          return;
-        }
-        await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleep(250)]);
-        wake = undefined;
+    // From here on only the current file is read; the rotated ones are done with.
+    await files.close(current);
+    yield* followLog(file, current, position, parser, window, options);
+    current = undefined;
+  } finally {
+    await files.close();
+    await current?.handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * What is appended to the current file after `position` (once, or until done when following),
+ * moving on to the new file when the monitor rotates: the old file is finished first, then any
+ * file rotated in between, oldest first.
+ */
+async function* followLog(
+  file: string,
+  opened: OpenLogFile | undefined,
+  from: number,
+  parser: CriParser,
+  window: TimeWindow,
+  options: LogOptions,
+): AsyncGenerator<LogEntry> {
+  const { signal } = options;
+  let current = opened;
+  let position = from;
+  const buffer = Buffer.alloc(BLOCK);
+  try {
+    for (;;) {
+      if (signal?.aborted) return;
+      const done = options.follow && options.isDone ? await options.isDone() : false;
+      if (!current) {
+        const appeared = new LogFileSet(file);
+        current = await appeared.get(0);
+        await appeared.close(current);
+        position = 0;
       }
-    } finally {
-      watcher?.close();
+      if (current) {
+        if ((await current.handle.stat()).size < position) {
+          // Cut back to nothing (a log of one file): read it again from its start.
+          parser.reset();
+          position = 0;
+        }
+        for (;;) {
+          if (signal?.aborted) return;
+          const { bytesRead } = await current.handle.read(buffer, 0, BLOCK, position);
+          if (bytesRead === 0) break;
+          position += bytesRead;
+          yield* window.select(parser.feed(buffer.subarray(0, bytesRead)));
+          if (window.past) return;
+        }
+      }
+      if (!options.follow) {
+        yield* window.select(parser.flush());
+        return;
+      }
+      const inode = await currentInode(file);
+      if (current && inode !== undefined && inode !== current.inode) {
+        const rotated = new LogFileSet(file);
+        const all = await rotated.all();
+        const seenAt = all.findIndex((candidate) => candidate.inode === current!.inode);
+        if (seenAt !== 0) {
+          parser.endOfFile();
+          // Our file is NAME.seenAt now; those after it are newer. Gone entirely: all are newer.
+          const oldestNewer = seenAt < 0 ? all.length - 1 : seenAt - 1;
+          if (oldestNewer >= 1) {
+            const region = readRegion(
+              rotated,
+              { index: oldestNewer, offset: 0 },
+              { index: 1, offset: all[1]!.size },
+              parser,
+              signal,
+            );
+            for await (const entries of region) yield* window.select(entries);
+            parser.endOfFile();
+          }
+          await current.handle.close();
+          current = all[0];
+          position = 0;
+        }
+        await rotated.close(current);
+        continue;
+      }
+      if (done) {
+        yield* window.select(parser.flush());
+        return;
+      }
+      await waitForChange(file, signal);
     }
   } finally {
-    await handle.close();
+    await current?.handle.close().catch(() => undefined);
+  }
+}
+
+function cursorAt(files: LogFileSet, position: RecordStart): LogCursor | undefined {
+  const file = files.files[position.index];
+  return file ? { inode: file.inode, born: file.born, offset: position.offset } : undefined;
+}
+
+/**
+ * The `count` entries before `cursor` (from `onStart` or an earlier call), and the cursor before
+ * them; undefined when nothing older is kept (the file was rotated away, or this is the start).
+ */
+export async function readOlderLogs(
+  file: string,
+  cursor: LogCursor,
+  count: number,
+  signal?: AbortSignal,
+): Promise<{ entries: LogEntry[]; olderBefore: LogCursor | undefined }> {
+  const files = new LogFileSet(file);
+  try {
+    let index = 0;
+    for (let candidate = await files.get(0); candidate; candidate = await files.get(++index)) {
+      if (candidate.inode === cursor.inode && candidate.born === cursor.born) break;
+    }
+    if (!files.files[index]) return { entries: [], olderBefore: undefined };
+    const from = { index, offset: cursor.offset };
+    const { start, atBeginning } = await findTailStart(files, from, count, {}, signal);
+    const entries: LogEntry[] = [];
+    let olderBefore: LogCursor | undefined;
+    const onFirst = (at: RecordStart | undefined, skipped: boolean) => {
+      olderBefore = atBeginning && !skipped ? undefined : cursorAt(files, at ?? from);
+    };
+    for await (const entry of tailRegion(
+      files,
+      start,
+      from,
+      count,
+      true,
+      {},
+      new CriParser(),
+      onFirst,
+      signal,
+    ))
+      entries.push(entry);
+    return { entries, olderBefore };
+  } finally {
+    await files.close();
   }
 }

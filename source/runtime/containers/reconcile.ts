@@ -13,6 +13,7 @@ import { decodeField, execError } from '../init/helper.js';
 import { trace } from '../trace.js';
 import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } from './core.js';
 import { keepExitCode } from './exit-codes.js';
+import { removeContainerCgroup } from '../cgroups/remove.js';
 import { isAlive, signalCgroupProcesses, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
 
@@ -139,7 +140,7 @@ export class Reconciler {
         }
         return finalized;
       }
-      await cgroup.destroy().catch(() => undefined);
+      await removeContainerCgroup(cgroup).catch(() => undefined);
       current.State.Error = reason;
       await this.core.containers.save(current);
       return current;
@@ -207,7 +208,7 @@ export class Reconciler {
     // removal briefly while they leave.
     await cgroup.thaw().catch(() => undefined);
     await signalCgroupProcesses(cgroup, 9);
-    await cgroup.destroy();
+    await removeContainerCgroup(cgroup);
   }
 
   /** Removes everything of a stopped container (lock held). */

@@ -4,6 +4,7 @@
  */
 import type { Resources } from '../cgroups/types.js';
 import type { OciSeccomp } from '../spec/types.js';
+import type { LogConfig } from './log-config.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'removing';
 
@@ -71,6 +72,8 @@ export interface HostConfig {
   SecurityOpt?: string[];
   /** The seccomp profile of --security-opt seccomp=FILE, read at create as docker does. */
   SeccompProfile?: OciSeccomp;
+  /** --log-driver and --log-opt with the defaults filled in (absent: made before they existed). */
+  LogConfig?: LogConfig;
 }
 
 export interface ContainerState {

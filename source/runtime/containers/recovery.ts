@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCgroupManager } from '../cgroups/index.js';
+import { createCgroupManager, removeContainerCgroup } from '../cgroups/index.js';
 import type { CgroupManager } from '../cgroups/types.js';
 import { CorruptStateError, GantryError, hasCode, NotFoundError } from '../errors.js';
 import { readRegularFile } from '../fsutil.js';
@@ -250,7 +250,7 @@ export async function endRemains(core: EngineCore, remains: Remains): Promise<vo
   for (let attempt = 0; attempt < 100 && remains.monitor && isAlive(remains.monitor); attempt += 1)
     await sleep(20);
   await signalCgroupProcesses(remains.cgroup, 9);
-  await remains.cgroup.destroy();
+  await removeContainerCgroup(remains.cgroup);
   for (const name of await namesOf(core, remains.id)) await core.containers.releaseName(name, remains.id);
 }
 

@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, CorruptStateError, hasCode, NotFoundError } from '../errors.js';
 import { atomicWriteJson, describeReadError, exists, FileLock, readRegularFile } from '../fsutil.js';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../state-permissions.js';
 import type { StateLayout } from '../paths.js';
 import { trace } from '../trace.js';
 import type { ContainerRecord } from './record.js';
@@ -103,7 +104,8 @@ export class ContainerStore {
   }
 
   async save(record: ContainerRecord): Promise<void> {
-    await atomicWriteJson(this.file(record.Id, 'state.json'), record);
+    // The record holds the container's environment: root's alone (see state-permissions.ts).
+    await atomicWriteJson(this.file(record.Id, 'state.json'), record, PRIVATE_FILE_MODE);
   }
 
   /**
@@ -154,7 +156,7 @@ export class ContainerStore {
     id: string,
     judgeOwner: (ownerId: string) => Promise<NameOwner> = (ownerId) => this.defaultNameOwner(ownerId),
   ): Promise<void> {
-    await fsp.mkdir(this.layout.names, { recursive: true });
+    await fsp.mkdir(this.layout.names, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     const link = path.join(this.layout.names, name);
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -203,7 +205,7 @@ export class ContainerStore {
   async removeDirectory(id: string): Promise<void> {
     const dir = this.dir(id);
     const doomed = path.join(this.layout.tmp, `${REMOVING_PREFIX}${id}-${process.pid}`);
-    await fsp.mkdir(this.layout.tmp, { recursive: true });
+    await fsp.mkdir(this.layout.tmp, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     try {
       await fsp.rename(dir, doomed);
     } catch (error) {

@@ -44,6 +44,8 @@ async function recover(engine: Engine, entry: AbandonedEntry): Promise<void> {
       return undoCreate(engine, entry.subject);
     case 'remove':
       return finishRemove(engine, entry.subject);
+    case 'pause':
+      return engine.undoTemporaryPause(entry.subject);
     case 'commit':
       await engine.undoTemporaryPause(entry.subject);
       await engine.images.gc();

@@ -20,6 +20,7 @@ import { ConflictError, CorruptStateError, hasCode, InvalidArgumentError, NotFou
 import { atomicWriteFile, exists, syncDirectory, syncFilesystem, withLock } from '../fsutil.js';
 import type { Journal, JournalEntry, JournalOperation } from '../journal.js';
 import type { StateLayout } from '../paths.js';
+import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { trace } from '../trace.js';
 import { digestHex, sha256Digest, shortId } from './digest.js';
 import type { FromHostOptions } from './from-host.js';
@@ -647,6 +648,9 @@ export class ImageStore {
       trace('store: blobs moved in');
       for (const [from, to] of layerMoves) {
         try {
+          // The layer's own directory closes its setuid binaries to other users; diff/ inside
+          // keeps the image's mode (the container's `/`).
+          await fsp.chmod(from, PRIVATE_DIRECTORY_MODE);
           await fsp.rename(from, to);
         } catch (error) {
           // Another import won the race: its copy is as good as ours.
@@ -675,8 +679,9 @@ export class ImageStore {
     await fsp.mkdir(path.join(this.layout.blobs, 'sha256'), { recursive: true, mode: 0o700 });
     await fsp.mkdir(this.layout.images, { recursive: true, mode: 0o700 });
     await fsp.mkdir(this.layout.locks, { recursive: true, mode: 0o700 });
-    // Search permission only: overlay looks up lower layers as the mounter, nobody lists them.
-    await fsp.mkdir(this.layout.layers, { recursive: true, mode: 0o711 });
+    // Root's alone: a layer holds the image's setuid binaries (state-permissions.ts). Overlay
+    // looks up lower layers as the mounter, root.
+    await fsp.mkdir(this.layout.layers, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   }
 
   /** Builds an image from the host's own binaries (see from-host.ts) and stores it as `name`. */

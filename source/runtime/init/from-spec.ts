@@ -14,6 +14,8 @@ import type { HelperPlan, PlanDevice, PlanMount, PlanNamespace, PlanProcess } fr
 
 export interface MonitorSettings {
   logPath?: string;
+  /** Rotation of the log: no file above `size` bytes (0: no limit), `files` files kept. */
+  logMax?: { size: number; files: number };
   attachPath?: string;
   fifoPath?: string;
   exitFile?: string;
@@ -193,7 +195,12 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
     return ns.path ? { type, path: ns.path } : { type };
   });
   const mounts = (spec.mounts ?? []).flatMap((mount) => expandMount(mount, spec, context));
-  const devTmpfs = (spec.mounts ?? []).some((m) => m.destination === '/dev' && m.type === 'tmpfs');
+  const isDev = (m: OciMount) => path.posix.resolve('/', m.destination) === '/dev';
+  // As runc: devices and /dev symlinks go into a /dev of our own tmpfs, never into a /dev that
+  // is bind-mounted (a shared volume another container may be rewriting meanwhile).
+  const devTmpfs =
+    (spec.mounts ?? []).some((m) => isDev(m) && m.type === 'tmpfs') &&
+    !(spec.mounts ?? []).some((m) => isDev(m) && isBind(m));
   const terminal = proc.terminal === true;
   return {
     mode: 'init',
@@ -284,6 +291,8 @@ export interface ExecContext {
   namespaces: { type: PlanNamespace; path: string }[];
   cgroupProcs: string[];
   detach: boolean;
+  /** Relay the caller's stdin to the process (exec -i); without, the process reads EOF. */
+  interactive?: boolean;
 }
 
 /** A plan for `exec`: join a running container and run the spec's process with its settings. */
@@ -294,6 +303,7 @@ export function execPlanFromSpec(spec: OciSpec, context: ExecContext): HelperPla
     cgroupProcs: context.cgroupProcs,
     terminal: spec.process?.terminal === true,
     detach: context.detach,
+    openStdin: context.interactive === true && !context.detach,
     mounts: [],
     devices: [],
     symlinks: [],

@@ -3,6 +3,8 @@
  *   helper -> engine   "pid <container> <monitor>", "hooks", "created", "started",
  *                      "error <text>", "execerr <errno>"
  *   engine -> helper   the plan (ending in "end"), then "go" after runtime hooks.
+ * The helper starts with an empty environment: what the caller has in its environment (tokens,
+ * passwords) is never in the memory of a process that enters a container.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,6 +36,28 @@ export function helperPath(): string {
     });
   }
   return (cachedHelperPath = candidate);
+}
+
+/** The helper's environment: none. It reads everything it needs from the plan. */
+const HELPER_ENV: NodeJS.ProcessEnv = {};
+
+/**
+ * Tests only: GANTRY_TEST_HELPER_PAUSE=POINT:DIR makes the helper stop at POINT ("joined": the
+ * exec's process is in all of the container's namespaces; "prepared": it also has the
+ * container's user and capabilities; "init": a new container's init, set up, before it reports
+ * created) and report on the fifo DIR/ready, until a byte arrives on the fifo DIR/go. Tests use it to attack the helper at a known moment instead of racing it.
+ */
+function testPauseFromEnvironment(): HelperPlan['testPause'] {
+  const value = process.env.GANTRY_TEST_HELPER_PAUSE;
+  if (!value) return undefined;
+  const colon = value.indexOf(':');
+  if (colon <= 0) return undefined;
+  const directory = value.slice(colon + 1);
+  return {
+    point: value.slice(0, colon),
+    ready: path.join(directory, 'ready'),
+    go: path.join(directory, 'go'),
+  };
 }
 
 /** Reads "\n"-terminated lines from the helper's channel. */
@@ -169,11 +193,12 @@ export async function startMonitor(plan: HelperPlan, options: StartMonitorOption
     options.stdio === 'inherit'
       ? ['inherit', 'inherit', 'inherit', 'pipe']
       : ['ignore', 'ignore', 'ignore', 'pipe'];
-  const child = spawn(helperPath(), ['init'], { stdio, detached: options.detached });
+  const child = spawn(helperPath(), ['init'], { stdio, detached: options.detached, env: HELPER_ENV });
   const channel = new LineChannel(child.stdio[3] as Duplex);
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
   spawnError.catch(() => undefined);
-  channel.write(serializePlan(plan));
+  const testPause = testPauseFromEnvironment();
+  channel.write(serializePlan(testPause ? { ...plan, testPause } : plan));
   const command = plan.process.args[0] ?? '';
   let containerPid = 0;
   let monitorPid = 0;
@@ -211,18 +236,27 @@ export interface ExecHandle {
   pid: number;
   /** Resolves with the process's exit status (128+N for a signal). */
   exit: Promise<number>;
+  /** Passes a signal to the process (the helper relays only what its parent sends). */
+  signal(signal: NodeJS.Signals): void;
 }
 
-/** Runs a process in a container with the caller's stdio (or detached). */
+/**
+ * Runs a process in a container. The helper relays between the given stdio (the caller's by
+ * default) and pipes or a pty of the process: the process itself never gets the caller's fds.
+ */
 export async function startExec(
   plan: HelperPlan,
   stdio: StdioOptions = ['inherit', 'inherit', 'inherit'],
 ): Promise<ExecHandle> {
   const streams = Array.isArray(stdio) ? stdio.slice(0, 3) : [stdio, stdio, stdio];
-  const child = spawn(helperPath(), ['exec'], { stdio: [...streams, 'pipe'] as StdioOptions });
+  const child = spawn(helperPath(), ['exec'], {
+    stdio: [...streams, 'pipe'] as StdioOptions,
+    env: HELPER_ENV,
+  });
   const exit = exitCode(child);
   const channel = new LineChannel(child.stdio[3] as Duplex);
-  channel.write(serializePlan(plan));
+  const testPause = testPauseFromEnvironment();
+  channel.write(serializePlan(testPause ? { ...plan, testPause } : plan));
   const command = plan.process.args[0] ?? '';
   let pid = 0;
   for (;;) {
@@ -236,7 +270,13 @@ export async function startExec(
     else if (line === 'started') break;
   }
   channel.close();
-  return { pid, exit };
+  return {
+    pid,
+    exit,
+    signal: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
 }
 
 export interface AttachHandle {
@@ -263,6 +303,7 @@ export async function attach(
   ];
   const child = spawn(helperPath(), args, {
     stdio: [options.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'],
+    env: HELPER_ENV,
   });
   const exit = exitCode(child);
   const channel = new LineChannel(child.stdio[3] as Duplex);

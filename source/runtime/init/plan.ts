@@ -71,6 +71,8 @@ export interface HelperPlan {
   /** Directory the monitor works in; relative paths below resolve against it. */
   stateDir?: string;
   logPath?: string;
+  /** Rotation of the log: no file above `size` bytes (0: no limit), `files` files kept. */
+  logMax?: { size: number; files: number };
   attachPath?: string;
   fifoPath?: string;
   pidFile?: string;
@@ -114,6 +116,11 @@ export interface HelperPlan {
   hooks: PlanHook[];
   stateJson?: string;
   process: PlanProcess;
+  /**
+   * Tests only: the helper stops at the named point, writes "POINT PID HOSTPID" to the fifo
+   * `ready` and waits for a byte on the fifo `go` (see testPauseFromEnvironment).
+   */
+  testPause?: { point: string; ready: string; go: string };
 }
 
 /** Percent-encodes bytes that would break the line format; a lone "%" is the empty string. */
@@ -152,6 +159,7 @@ export function serializePlan(plan: HelperPlan): string {
   };
   optional('statedir', plan.stateDir);
   optional('log', plan.logPath);
+  if (plan.logMax) lines.push(line('logmax', plan.logMax.size, plan.logMax.files));
   optional('attach', plan.attachPath);
   optional('fifo', plan.fifoPath);
   optional('pidfile', plan.pidFile);
@@ -218,6 +226,8 @@ export function serializePlan(plan: HelperPlan): string {
   flag('nnp', proc.noNewPrivileges);
   if (proc.oomScoreAdj !== undefined) lines.push(line('oomscore', proc.oomScoreAdj));
   if (proc.seccomp) lines.push(`seccomp ${proc.seccomp.toString('hex')}`);
+  if (plan.testPause)
+    lines.push(line('testpause', plan.testPause.point, plan.testPause.ready, plan.testPause.go));
   lines.push('end');
   return `${lines.join('\n')}\n`;
 }

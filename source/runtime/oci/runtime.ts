@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCgroupManager, defaultDeviceRules } from '../cgroups/index.js';
+import { createCgroupManager, defaultDeviceRules, removeContainerCgroup } from '../cgroups/index.js';
 import type { CgroupManager, Resources } from '../cgroups/types.js';
+import { readTextInRoot } from '../in-root.js';
 import { identify, isAlive, signalCgroupProcesses, signalIdentity } from '../containers/process-identity.js';
 import { resolveUser } from '../containers/user.js';
 import type { ProcessIdentity } from '../containers/record.js';
@@ -178,11 +179,9 @@ function withDefaultHome(spec: OciSpec, bundle: string): void {
   const rootfs = path.resolve(bundle, spec.root?.path ?? 'rootfs');
   let home = '/';
   try {
-    // Only a plain file inside the root: a symlink could point at the host's.
-    const file = path.join(rootfs, 'etc', 'passwd');
-    if (!fs.lstatSync(path.join(rootfs, 'etc')).isDirectory() || !fs.lstatSync(file).isFile())
-      throw new Error();
-    const passwd = fs.readFileSync(file, 'utf8');
+    // Resolved inside the root filesystem, as runc reads it after pivot_root: a symlink to a host
+    // file reaches the root's own copy of that path, if any.
+    const passwd = readTextInRoot(rootfs, '/etc/passwd');
     home = resolveUser(String(proc.user?.uid ?? 0), passwd, undefined).home || '/';
   } catch {
     // no passwd file, or no entry: "/"
@@ -380,7 +379,7 @@ export class OciRuntime {
         : undefined;
       return wait ? { wait } : {};
     } catch (error) {
-      await cgroup.destroy().catch(() => undefined);
+      await removeContainerCgroup(cgroup).catch(() => undefined);
       await fsp.rm(dir, { recursive: true, force: true });
       throw error;
     } finally {
@@ -471,7 +470,7 @@ export class OciRuntime {
     // Without a pid namespace the init's children outlive it: --force (and run) end them too.
     if (options.force) await this.emptyCgroup(state, 10_000);
     const spec = await this.readSpec(state.bundle).catch(() => undefined);
-    await this.cgroup(state).destroy();
+    await removeContainerCgroup(this.cgroup(state));
     await fsp.rm(this.dir(id), { recursive: true, force: true });
     for (const hook of spec?.hooks?.poststop ?? []) {
       try {

@@ -29,6 +29,8 @@ interface Libc {
   llistxattr: KoffiFunction;
   syscall: KoffiFunction;
   syncfs: KoffiFunction;
+  openat: KoffiFunction;
+  readlinkat: KoffiFunction;
   errno: () => number;
 }
 
@@ -54,6 +56,8 @@ function load(): Libc {
     llistxattr: lib.func('long llistxattr(const char *path, _Out_ void *list, size_t size)'),
     syscall: lib.func('long syscall(long number, ...)'),
     syncfs: lib.func('int syncfs(int fd)'),
+    openat: lib.func('int openat(int dirfd, const char *path, int flags, ...)'),
+    readlinkat: lib.func('long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buffer, size_t size)'),
     errno: () => koffi.errno(),
   };
   return libc;
@@ -243,4 +247,74 @@ export function bpf(command: number, attr: NativeBuffer, size: number, name: str
  */
 export function syncfs(fd: number, path?: string): void {
   check(load().syncfs(fd), 'syncfs', path);
+}
+
+/** open(2) flags Node's fs.constants lacks (the generic Linux values: x86, arm, riscv, loong, s390). */
+export const O_PATH = 0o10000000;
+export const O_CLOEXEC = 0o2000000;
+
+/** openat2(2) resolve flags (linux/openat2.h). */
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+
+/** openat2 came after the syscall tables were unified: one number on every architecture. */
+const SYS_openat2 = 437;
+
+/** struct open_how: what openat2 opens and how it may resolve the path. */
+export interface OpenHow {
+  flags: number;
+  mode?: number;
+  resolve: number;
+}
+
+/**
+ * openat2(2) (Linux 5.6+): opens `file` relative to the directory `dirfd` under the `resolve`
+ * rules. Throws SyscallError; ENOSYS means the kernel lacks the call.
+ */
+export function openat2(dirfd: number, file: string, how: OpenHow): number {
+  const openHow = Buffer.alloc(24);
+  openHow.writeBigUInt64LE(BigInt(how.flags >>> 0), 0);
+  openHow.writeBigUInt64LE(BigInt(how.mode ?? 0), 8);
+  openHow.writeBigUInt64LE(BigInt(how.resolve), 16);
+  return check(
+    load().syscall(
+      SYS_openat2,
+      'int',
+      dirfd,
+      'const char *',
+      file,
+      'void *',
+      openHow,
+      'size_t',
+      openHow.length,
+    ),
+    'openat2',
+    file,
+  );
+}
+
+/** openat(2): `file` relative to the directory `dirfd` (an absolute `file` ignores dirfd). */
+export function openat(dirfd: number, file: string, flags: number, mode = 0): number {
+  return check(load().openat(dirfd, file, flags, 'uint32_t', mode), 'openat', file);
+}
+
+/**
+ * readlinkat(2): the target of the symlink `file` in the directory `dirfd`; with `file` empty,
+ * of the symlink `dirfd` itself (an O_PATH|O_NOFOLLOW descriptor of it).
+ */
+export function readlinkat(dirfd: number, file: string): string {
+  const lib = load();
+  for (let size = 4096; ; size *= 4) {
+    const buffer = Buffer.alloc(size);
+    const length = Number(lib.readlinkat(dirfd, file, buffer, buffer.length));
+    if (length < 0) {
+      const errno = lib.errno();
+      throw new SyscallError('readlinkat', errno, errnoName(errno), file === '' ? `fd ${dirfd}` : file);
+    }
+    // A target that fills the buffer may have been cut short.
+    if (length < size) return buffer.subarray(0, length).toString('utf8');
+  }
 }

@@ -6,7 +6,7 @@ import { Text } from 'ink';
 import React from 'react';
 import { useTui } from '../context.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
-import { DEFAULT_IMAGE_NAME } from '../state/interpret.js';
+import { DEFAULT_IMAGE_NAME } from '../state/form.js';
 import type { TuiState } from '../state/types.js';
 import { Dialog } from './Dialog.js';
 

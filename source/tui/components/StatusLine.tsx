@@ -23,7 +23,8 @@ const INFO_MS = 5000;
 const ERROR_MS = 15000;
 
 export function StatusLine() {
-  const { theme, store } = useTui();
+  const { theme, store, keymap } = useTui();
+  const messagesKey = keymap.find((binding) => binding.command === 'app.messages')?.keys[0];
   const status = useTuiState(selectStatus);
   const overlay = useTuiState(selectOverlay);
   const columns = useTuiState(selectColumns);
@@ -58,13 +59,17 @@ export function StatusLine() {
   ) : null;
   if (prompt && (editing || !status)) return prompt;
   if (!status) return <Text> </Text>;
+  const text = status.text.replace(/\s+/g, ' ');
+  const room = columns - 2 - (status.level === 'error' ? 2 : 0);
+  // A message cut to the line says where the rest is.
+  const more = messagesKey ? ` (${messagesKey}: all of it)` : '';
+  const shown = text.length <= room ? text : `${truncate(text, Math.max(10, room - more.length))}`;
   return (
-    <Text
-      wrap="truncate-end"
-      color={status.level === 'error' ? theme.bad : undefined}
-      bold={status.level === 'error'}
-    >
-      {` ${status.level === 'error' ? '✖ ' : ''}${truncate(status.text.replace(/\s+/g, ' '), columns - 4)}`}
+    <Text wrap="truncate-end">
+      <Text color={status.level === 'error' ? theme.bad : undefined} bold={status.level === 'error'}>
+        {` ${status.level === 'error' ? '✖ ' : ''}${shown}`}
+      </Text>
+      {shown === text ? null : <Text dimColor>{more}</Text>}
     </Text>
   );
 }

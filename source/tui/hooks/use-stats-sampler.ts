@@ -23,7 +23,8 @@ const MINIMUM_ROWS = 8;
 
 /** Ids whose figures are on screen now; the selected one first. */
 export function containersOnScreen(state: TuiState): string[] {
-  if (state.ui.overlay?.kind === 'help') return [];
+  // An overlay other than a question covers the pane: no figure is on screen.
+  if (state.ui.overlay && state.ui.overlay.kind !== 'confirm') return [];
   const selected = selectedContainer(state);
   switch (state.ui.pane) {
     case 'containers': {

@@ -18,14 +18,17 @@ export type Scope =
   | 'logs'
   | 'edit'
   | 'value'
+  | 'step'
   | 'confirm'
   | 'form'
   | 'help'
+  | 'messages'
   | 'onboarding';
 
 export const COMMANDS = [
   'app.quit',
   'app.help',
+  'app.messages',
   'pane.next',
   'pane.previous',
   'pane.containers',
@@ -79,6 +82,7 @@ export const COMMANDS = [
   'form.submit',
   'form.cancel',
   'help.close',
+  'messages.close',
   'onboarding.create',
   'onboarding.dismiss',
 ] as const;
@@ -116,6 +120,13 @@ export const DEFAULT_KEYMAP: Keymap = [
     label: 'help',
     description: 'Show all keys',
     footer: true,
+  },
+  {
+    command: 'app.messages',
+    scope: 'global',
+    keys: ['m'],
+    label: 'messages',
+    description: 'Show every message of this session in full (the status line shows the last)',
   },
   {
     command: 'pane.next',
@@ -493,17 +504,33 @@ export const DEFAULT_KEYMAP: Keymap = [
   {
     command: 'limit.increase',
     scope: 'value',
-    keys: ['+'],
-    label: '+step',
-    description: 'Raise the value by a step',
+    keys: ['up'],
+    label: 'step up',
+    description: 'Raise the value by a step (+ and - are typed: 0-1, -1)',
     footer: true,
   },
   {
     command: 'limit.decrease',
     scope: 'value',
-    keys: ['-'],
+    keys: ['down'],
+    label: 'step down',
+    description: 'Lower the value by a step',
+    footer: true,
+  },
+  {
+    command: 'limit.increase',
+    scope: 'step',
+    keys: ['+', '='],
+    label: '+step',
+    description: 'Raise the value by another step',
+    footer: true,
+  },
+  {
+    command: 'limit.decrease',
+    scope: 'step',
+    keys: ['-', '_'],
     label: '-step',
-    description: 'Lower the value by a step (typed as a minus sign in an empty field)',
+    description: 'Lower the value by another step (type a digit to replace it instead)',
     footer: true,
   },
 
@@ -589,6 +616,44 @@ export const DEFAULT_KEYMAP: Keymap = [
   },
 
   {
+    command: 'messages.close',
+    scope: 'messages',
+    keys: ['escape', 'm', 'q'],
+    label: 'close',
+    description: 'Close the messages',
+    footer: true,
+  },
+  {
+    command: 'cursor.up',
+    scope: 'messages',
+    keys: ['up', 'k'],
+    label: 'older',
+    description: 'Scroll to older messages',
+    footer: true,
+  },
+  {
+    command: 'cursor.down',
+    scope: 'messages',
+    keys: ['down', 'j'],
+    label: 'newer',
+    description: 'Scroll to newer messages',
+  },
+  {
+    command: 'cursor.pageUp',
+    scope: 'messages',
+    keys: ['pageup', 'ctrl+b'],
+    label: 'page up',
+    description: 'A page of older messages',
+  },
+  {
+    command: 'cursor.pageDown',
+    scope: 'messages',
+    keys: ['pagedown', 'ctrl+f', 'space'],
+    label: 'page down',
+    description: 'A page of newer messages',
+  },
+
+  {
     command: 'onboarding.create',
     scope: 'onboarding',
     keys: ['enter'],
@@ -607,7 +672,7 @@ export const DEFAULT_KEYMAP: Keymap = [
 ];
 
 /** Scopes whose keys are typed text: anything not bound there is inserted. */
-export const TEXT_SCOPES: ReadonlySet<Scope> = new Set(['edit', 'value', 'form']);
+export const TEXT_SCOPES: ReadonlySet<Scope> = new Set(['edit', 'value', 'step', 'form']);
 
 /** The command bound to `key` in the first of `scopes` that binds it. */
 export function lookup(keymap: Keymap, scopes: readonly Scope[], key: string): CommandId | undefined {
@@ -682,8 +747,10 @@ export const SCOPE_TITLES: readonly [Scope, string][] = [
   ['logs', 'Logs'],
   ['edit', 'Typing a filter or search'],
   ['value', 'Typing a limit'],
+  ['step', 'Stepping a limit (after + or - in the list)'],
   ['form', 'New container form'],
   ['confirm', 'Confirmations'],
+  ['messages', 'Messages (m)'],
 ];
 
 export interface HelpLine {

@@ -10,7 +10,7 @@ import type { ContainerRecord } from '../../runtime/containers/record.js';
 import { sparkline } from '../components/Sparkline.js';
 import { useTui } from '../context.js';
 import { shallowEqual, useTuiState, useTuiStateWith } from '../hooks/use-tui-state.js';
-import { formatBytes, formatPercent, formatRate, truncate } from '../format.js';
+import { formatMemory, formatPercent, formatRate, truncate } from '../format.js';
 import { detailHeight, tableHeight } from '../state/layout.js';
 import {
   commandLine,
@@ -79,7 +79,7 @@ const selectFigures = (state: TuiState): DetailFigures | undefined => {
     cpuSpark: series ? sparkline(series.history.cpu, sparkWidth) : '',
     cpu: series ? formatPercent(series.cpuPercent).padStart(6) : '',
     memorySpark: series ? sparkline(series.history.memory, sparkWidth, series.memoryLimit) : '',
-    memory: series ? memoryText(series) || formatBytes(series.memoryUsage) : '',
+    memory: series ? memoryText(series) || formatMemory(series.memoryUsage) : '',
     pids: series ? pidsText(series) : '',
     io: series ? `io r ${formatRate(series.ioReadRate)} w ${formatRate(series.ioWriteRate)}` : '',
   };

@@ -5,7 +5,7 @@
 import { Box, Text } from 'ink';
 import React, { memo } from 'react';
 import { useTui } from '../context.js';
-import { formatBytes, truncate } from '../format.js';
+import { formatSize, truncate } from '../format.js';
 import type { ChangeKind } from '../layers/layer-tree-source.js';
 import type { TreeRow } from '../layers/tree-rows.js';
 import type { Theme } from '../theme.js';
@@ -37,7 +37,7 @@ export function treeRowText(row: TreeRow, width: number): { mark: string; size: 
   const name = `${treePrefix(row)}${fold}${node.name}${suffix}${node.opaque ? ' (replaces below)' : ''}`;
   return {
     mark: MARKS[node.kind],
-    size: formatBytes(node.size).padStart(7),
+    size: formatSize(node.size).padStart(7),
     name: truncate(name, Math.max(4, width - 12)),
   };
 }

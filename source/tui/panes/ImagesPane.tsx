@@ -9,7 +9,7 @@ import { DataTable, type RowSelector } from '../components/DataTable.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
 import { useTui } from '../context.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
-import { formatBytes, formatDuration, shortDigest, truncate } from '../format.js';
+import { formatSize, formatDuration, shortDigest, truncate } from '../format.js';
 import { detailHeight, tableHeight } from '../state/layout.js';
 import { imageNames, imageSharing, memoizeLast, selectedImage, visibleImages } from '../state/selectors.js';
 import type { TuiState } from '../state/types.js';
@@ -51,9 +51,9 @@ const selectRow: RowSelector = (state, id, theme) => {
       id: shortDigest(record.id),
       created: created(record.created, state.ui.now),
       layers: String(record.layers.length),
-      size: formatBytes(record.size),
-      unique: formatBytes(share?.uniqueBytes ?? record.size),
-      shared: formatBytes(share?.sharedBytes ?? 0),
+      size: formatSize(record.size),
+      unique: formatSize(share?.uniqueBytes ?? record.size),
+      shared: formatSize(share?.sharedBytes ?? 0),
       containers: String(share?.containers ?? 0),
       sharesWith: share?.sharesWith.join(', ') || '-',
     },
@@ -105,7 +105,7 @@ export function ImagesPane() {
                 <Text dimColor>{`  ${selected.id}`}</Text>
               </Text>
               <Text wrap="truncate-end">
-                {` ${selected.layers.length} layers, ${formatBytes(selected.size)}: ${formatBytes(share?.uniqueBytes ?? 0)} its own, ${formatBytes(share?.sharedBytes ?? 0)} shared`}
+                {` ${selected.layers.length} layers, ${formatSize(selected.size)}: ${formatSize(share?.uniqueBytes ?? 0)} its own, ${formatSize(share?.sharedBytes ?? 0)} shared`}
                 {share && share.sharesWith.length > 0 ? (
                   <Text
                     color={theme.info}

@@ -7,7 +7,7 @@ import { Box, Text } from 'ink';
 import React from 'react';
 import { useTui } from '../context.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
-import { formatBytes, formatPercent, shortDigest, truncate, truncateStart } from '../format.js';
+import { formatSize, formatPercent, shortDigest, truncate, truncateStart } from '../format.js';
 import { changeCounts } from '../layers/tree-rows.js';
 import { selectedLayerIndex, visibleTreeRows } from '../state/layers.js';
 import { layerListHeight, paneHeight, scrollToShow, treeHeight } from '../state/layout.js';
@@ -41,7 +41,7 @@ export function LayersPane() {
       {' '}
       <Text bold>{subject.name}</Text>
       <Text dimColor>{subject.kind === 'container' ? ' (container)' : ' (image)'}</Text>
-      {stack ? `  ${stack.layers.length} layers · ${formatBytes(stack.totalBytes)}` : ''}
+      {stack ? `  ${stack.layers.length} layers · ${formatSize(stack.totalBytes)}` : ''}
       {analysis ? (
         <Text>
           {'  efficiency '}
@@ -55,7 +55,7 @@ export function LayersPane() {
           </Text>
           {'  wasted '}
           <Text bold color={analysis.wastedBytes > 0 ? theme.warn : undefined}>
-            {formatBytes(analysis.wastedBytes)}
+            {formatSize(analysis.wastedBytes)}
           </Text>
         </Text>
       ) : layers.analyzing ? (
@@ -99,7 +99,7 @@ export function LayersPane() {
         const dimmed = treeOpen && !isSelected;
         return (
           <Text key={layer.index} wrap="truncate-end" inverse={isSelected} dimColor={dimmed}>
-            {` ${String(layer.index + 1).padStart(2)} ${formatBytes(layer.size).padStart(7)}  `}
+            {` ${String(layer.index + 1).padStart(2)} ${formatSize(layer.size).padStart(7)}  `}
             <Text color={layer.live ? theme.accent : undefined} bold={layer.live}>
               {truncate(layer.createdBy, instructionWidth)}
             </Text>
@@ -140,7 +140,7 @@ export function LayersPane() {
                 </Text>
                 {waste.slice(0, remaining - 3).map((item) => (
                   <Text key={item.path} wrap="truncate-end">
-                    {`  ${String(item.count).padStart(3)}× ${formatBytes(item.cumulativeBytes).padStart(7)}  `}
+                    {`  ${String(item.count).padStart(3)}× ${formatSize(item.cumulativeBytes).padStart(7)}  `}
                     <Text color={theme.warn}>{truncateStart(item.path, width - 20)}</Text>
                   </Text>
                 ))}

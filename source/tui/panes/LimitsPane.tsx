@@ -12,15 +12,16 @@ import { Sparkline } from '../components/Sparkline.js';
 import { TextField } from '../components/TextField.js';
 import { useTui } from '../context.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
-import { formatBytes, formatCpuTime, formatPercent, formatRate, truncate } from '../format.js';
+import { formatMemory, formatCpuTime, formatPercent, formatRate, truncate } from '../format.js';
 import { paneHeight } from '../state/layout.js';
-import { LIMITS, type LimitDefinition } from '../state/limit-definitions.js';
-import { isActive, selectedContainer } from '../state/selectors.js';
+import { LIMITS, limitDefinition, loosening, type LimitDefinition } from '../state/limit-definitions.js';
+import { limitsContainer } from '../state/limits.js';
+import { isActive } from '../state/selectors.js';
 import type { LimitEdit, StatsSeries, TuiState } from '../state/types.js';
 import { levelColor, type Theme } from '../theme.js';
 import { statusText, uptime } from './container-cells.js';
 
-const selectContainer = (state: TuiState) => selectedContainer(state);
+const selectContainer = (state: TuiState) => limitsContainer(state);
 const selectLimits = (state: TuiState) => state.limits;
 const selectSize = (state: TuiState) => state.ui.size;
 const selectSeries = (state: TuiState) =>
@@ -49,7 +50,7 @@ export function liveFigure(
       const used = series.memoryUsage;
       return {
         ratio: limit && used !== undefined ? used / limit : undefined,
-        text: `${formatBytes(used)} used${limit && used !== undefined ? ` ${formatPercent((used / limit) * 100)}` : ''}`,
+        text: `${formatMemory(used)} used${limit && used !== undefined ? ` ${formatPercent((used / limit) * 100)}` : ''}`,
         history: series.history.memory,
         historyMax: limit,
       };
@@ -62,11 +63,11 @@ export function liveFigure(
       const used = series.memoryUsage;
       return {
         ratio: reservation && used !== undefined ? used / reservation : undefined,
-        text: reservation ? `${formatBytes(used)} of it` : 'soft limit unset',
+        text: reservation ? `${formatMemory(used)} of it` : 'soft limit unset',
       };
     }
     case 'memorySwap':
-      return { text: `swap ${formatBytes(series.swapUsage ?? 0)} used` };
+      return { text: `swap ${formatMemory(series.swapUsage ?? 0)} used` };
     case 'cpus':
       return {
         ratio: series.cpuQuotaPercent !== undefined ? series.cpuQuotaPercent / 100 : undefined,
@@ -103,6 +104,7 @@ export function liveFigure(
 
 interface LimitRowProps {
   definition: LimitDefinition;
+  resources: Resources;
   value: string;
   figure: LiveFigure;
   selected: boolean;
@@ -114,8 +116,58 @@ interface LimitRowProps {
 const LABEL = 12;
 const VALUE = 14;
 
+/** The line under a limit being edited: the refusal, a big loosening, or what may be typed. */
+export function editLine(
+  definition: LimitDefinition,
+  resources: Resources,
+  edit: LimitEdit,
+): { text: string; tone: 'bad' | 'warn' | 'dim' } {
+  if (edit.error)
+    return {
+      // Runtime refusals often say already that the old value stays.
+      text: `✖ ${edit.error}${/\bstays\b/.test(edit.error) ? '' : '; the old value stays'}`,
+      tone: 'bad',
+    };
+  if (edit.applying) return { text: 'applying…', tone: 'dim' };
+  const looser = loosening(definition, edit.text, resources);
+  if (looser) {
+    const how = Number.isFinite(looser.ratio) ? `${Math.round(looser.ratio)}x looser` : 'no limit at all';
+    return {
+      text: `! ${definition.label} ${looser.before} → ${looser.after}: ${how}; Enter applies, Esc cancels`,
+      tone: 'warn',
+    };
+  }
+  const keys = edit.mode === 'stepping' ? '+/- step, or type' : '↑/↓ step';
+  return {
+    text: `Enter applies (${definition.flag}), Esc cancels, ${keys}; ${definition.hint}`,
+    tone: 'dim',
+  };
+}
+
+/** Rows the edit line takes at this width (it wraps, indented). */
+export function editLineRows(text: string, columns: number): number {
+  return Math.max(1, Math.ceil(text.length / Math.max(10, columns - 3)));
+}
+
+function EditLine({ line, theme }: { line: ReturnType<typeof editLine>; theme: Theme }) {
+  // Indented as a block, so a second line stays under the first.
+  return (
+    <Box paddingLeft={3}>
+      <Text
+        color={line.tone === 'bad' ? theme.bad : line.tone === 'warn' ? theme.warn : undefined}
+        bold={line.tone === 'warn'}
+        dimColor={line.tone === 'dim'}
+        wrap="wrap"
+      >
+        {line.text}
+      </Text>
+    </Box>
+  );
+}
+
 const LimitRow = memo(function LimitRow({
   definition,
+  resources,
   value,
   figure,
   selected,
@@ -135,7 +187,13 @@ const LimitRow = memo(function LimitRow({
         </Text>
         {editing ? (
           <Text>
-            <TextField value={edit.text} focused={!edit.applying} width={VALUE} placeholder="unlimited" />
+            <TextField
+              value={edit.text}
+              focused={!edit.applying}
+              selected={edit.selected}
+              width={VALUE}
+              placeholder="unlimited"
+            />
             {' '.repeat(Math.max(0, VALUE - Math.min(VALUE, edit.text.length + 1)))}
           </Text>
         ) : (
@@ -158,20 +216,7 @@ const LimitRow = memo(function LimitRow({
           />
         ) : null}
       </Text>
-      {editing ? (
-        edit.error ? (
-          // Indented as a block, so a second line stays under the first.
-          <Box paddingLeft={3}>
-            <Text color={theme.bad} wrap="wrap">{`✖ ${edit.error} — the old value stays`}</Text>
-          </Box>
-        ) : (
-          <Text dimColor wrap="truncate-end">
-            {edit.applying
-              ? '   applying…'
-              : `   Enter applies (${definition.flag}), Esc cancels, +/- steps; empty or -1 = no limit`}
-          </Text>
-        )
-      ) : null}
+      {editing ? <EditLine line={editLine(definition, resources, edit)} theme={theme} /> : null}
     </Box>
   );
 });
@@ -191,7 +236,7 @@ function Charts({ series, width, height }: { series: StatsSeries; width: number;
     <Box marginTop={1} paddingLeft={1} gap={2}>
       <Chart
         title="memory"
-        current={`${formatBytes(series.memoryUsage)}${series.memoryLimit ? ` of ${formatBytes(series.memoryLimit)}` : ''}`}
+        current={`${formatMemory(series.memoryUsage)}${series.memoryLimit ? ` of ${formatMemory(series.memoryLimit)}` : ''}`}
         values={series.history.memory}
         width={chartWidth}
         height={height}
@@ -199,8 +244,8 @@ function Charts({ series, width, height }: { series: StatsSeries; width: number;
         color={levelColor(theme, memoryRatio)}
         scale={
           series.memoryLimit
-            ? `top = limit ${formatBytes(series.memoryLimit)}`
-            : `top = ${formatBytes(memoryMax)} (no limit)`
+            ? `top = limit ${formatMemory(series.memoryLimit)}`
+            : `top = ${formatMemory(memoryMax)} (no limit)`
         }
       />
       <Chart
@@ -229,6 +274,17 @@ export function LimitsPane() {
   const series = useTuiState(selectSeries);
   const now = useTuiState(selectNow);
   const pending = useTuiState(selectPending);
+  if (limits.removed) {
+    return (
+      <Box flexDirection="column" paddingX={1}>
+        <Text color={theme.bad} bold>{`${limits.removed.name} was removed by another process.`}</Text>
+        {limits.removed.droppedEdit ? (
+          <Text>{`The edit of ${limits.removed.droppedEdit} was not applied, to it or to any other container.`}</Text>
+        ) : null}
+        <Text dimColor>Choose a container in Containers (1) and come back with 4 or Enter.</Text>
+      </Box>
+    );
+  }
   if (!container) {
     return (
       <Box flexDirection="column" paddingX={1}>
@@ -243,7 +299,9 @@ export function LimitsPane() {
   const up = uptime(container, now);
   const height = paneHeight(size);
   // The edit line (two when it explains a refusal) goes under its row.
-  const editRows = limits.edit ? (limits.edit.error ? 2 : 1) : 0;
+  const editRows = limits.edit
+    ? editLineRows(editLine(limitDefinition(limits.edit.key), resources, limits.edit).text, size.columns)
+    : 0;
   // On a short terminal the rows scroll with the cursor rather than being squeezed together.
   const fit = Math.max(1, Math.min(LIMITS.length, height - 2 - editRows));
   const first = Math.max(0, Math.min(limits.cursor - Math.floor(fit / 2), LIMITS.length - fit));
@@ -270,6 +328,7 @@ export function LimitsPane() {
         <LimitRow
           key={definition.key}
           definition={definition}
+          resources={resources}
           value={definition.display(resources)}
           figure={active ? liveFigure(definition, resources, series) : { text: '' }}
           selected={first + offset === limits.cursor}

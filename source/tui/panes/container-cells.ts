@@ -2,7 +2,7 @@
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import type { ColumnSpec } from '../components/column-fit.js';
 import type { TableRow } from '../components/DataTable.js';
-import { formatBytes, formatDuration, formatPercent } from '../format.js';
+import { formatMemory, formatDuration, formatPercent } from '../format.js';
 import { displayImage, isActive } from '../state/selectors.js';
 import type { ContainerSortKey, StatsSeries } from '../state/types.js';
 import { levelColor, statusStyle, type Theme } from '../theme.js';
@@ -59,7 +59,9 @@ export function statusText(
 export function memoryText(series: StatsSeries | undefined): string {
   const used = series?.memoryShown ?? series?.memoryUsage;
   if (!series || used === undefined) return '';
-  return series.memoryLimit ? `${formatBytes(used)}/${formatBytes(series.memoryLimit)}` : formatBytes(used);
+  return series.memoryLimit
+    ? `${formatMemory(used)}/${formatMemory(series.memoryLimit)}`
+    : formatMemory(used);
 }
 
 export function pidsText(series: StatsSeries | undefined): string {

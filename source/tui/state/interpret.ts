@@ -3,16 +3,18 @@
  * into state actions and runtime effects. Pure: the caller dispatches the actions and hands the
  * effects to the runtime, so every key flow is testable on plain state.
  */
-import { parseCpus, parseMemoryLimit, parsePidsLimit } from '../../runtime/cgroups/parse.js';
 import type { Resources } from '../../runtime/cgroups/types.js';
-import type { CreateOptions } from '../../runtime/containers/create.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
-import type { ImageRecord } from '../../runtime/images/types.js';
 import { helpLines, lookup, TEXT_SCOPES, type CommandId, type Keymap } from '../keymap/keymap.js';
 import { paneHeight } from './layout.js';
 import { isPrintable } from '../keymap/keys.js';
 import { visibleTreeRows } from './layers.js';
-import { describeError, hostCpuCount, LIMITS, limitDefinition } from './limit-definitions.js';
+import { describeError, LIMITS, limitDefinition } from './limit-definitions.js';
+import { checkForm, DEFAULT_IMAGE_NAME, newContainerForm } from './form.js';
+
+export { DEFAULT_IMAGE_NAME, formToCreateOptions, newContainerForm, splitCommand } from './form.js';
+import { limitsContainer } from './limits.js';
+import { messageLines } from './messages.js';
 import { pageSize } from './reducer.js';
 import {
   activeScopes,
@@ -24,7 +26,7 @@ import {
   selectedContainer,
   selectedImage,
 } from './selectors.js';
-import { PANES, type Action, type Effect, type FormField, type FormState, type TuiState } from './types.js';
+import { PANES, type Action, type Effect, type TuiState } from './types.js';
 
 export interface KeyResult {
   actions: Action[];
@@ -41,103 +43,31 @@ function status(text: string, now: number, level: 'info' | 'error' = 'error'): K
   return act({ type: 'ui/status', text, level, time: now });
 }
 
-/** The default image a fresh machine gets from `image from-host`. */
-export const DEFAULT_IMAGE_NAME = 'gantry-host:latest';
-
-export function newContainerForm(
-  image: ImageRecord | undefined,
-  imageReference: string,
-  label: string,
-): FormState {
-  const fields: FormField[] = [
-    { name: 'name', label: 'Name', value: '', placeholder: 'generated' },
-    {
-      name: 'command',
-      label: 'Command',
-      value: '',
-      placeholder: "the image's command (a shell stays open for `e`)",
-    },
-    { name: 'memory', label: 'Memory', value: '', placeholder: 'unlimited, e.g. 256m' },
-    { name: 'cpus', label: 'CPUs', value: '', placeholder: 'unlimited, e.g. 0.5' },
-    { name: 'pids', label: 'Pids limit', value: '', placeholder: 'unlimited, e.g. 100' },
-  ];
-  return {
-    // By name where the image has one, as `gantry run NAME` would record it (the IMAGE column).
-    image: image?.names[0] ?? image?.id ?? imageReference,
-    imageLabel: label,
-    fields,
-    focus: 0,
-    error: undefined,
-    submitting: false,
-  };
-}
-
-/** Splits a command line as a shell would for plain words and '…' / "…" quoting. */
-export function splitCommand(text: string): string[] {
-  const words: string[] = [];
-  let current = '';
-  let quote: '"' | "'" | undefined;
-  let started = false;
-  for (let index = 0; index < text.length; index += 1) {
-    const char = text[index]!;
-    if (quote) {
-      if (char === quote) quote = undefined;
-      else if (char === '\\' && quote === '"' && index + 1 < text.length) current += text[++index];
-      else current += char;
-    } else if (char === '"' || char === "'") {
-      quote = char;
-      started = true;
-    } else if (char === '\\' && index + 1 < text.length) {
-      current += text[++index];
-      started = true;
-    } else if (/\s/.test(char)) {
-      if (started) words.push(current);
-      current = '';
-      started = false;
-    } else {
-      current += char;
-      started = true;
-    }
-  }
-  if (started) words.push(current);
-  return words;
-}
-
-/** The form as create options; throws InvalidArgumentError naming the field that is wrong. */
-export function formToCreateOptions(form: FormState): CreateOptions {
-  const value = (name: FormField['name']) =>
-    form.fields.find((field) => field.name === name)?.value.trim() ?? '';
-  const resources: Resources = {};
-  if (value('memory')) resources.memory = parseMemoryLimit(value('memory'), 'memory');
-  if (value('cpus')) Object.assign(resources, parseCpus(value('cpus'), hostCpuCount()));
-  if (value('pids')) resources.pidsLimit = parsePidsLimit(value('pids'));
-  const command = splitCommand(value('command'));
-  const options: CreateOptions = {
-    image: form.image,
-    // -dit, as one would type it: a shell (the usual image command) stays up for `e` to attach to.
-    tty: true,
-    interactive: true,
-    resources,
-  };
-  if (value('name')) options.name = value('name');
-  if (command.length > 0) options.command = command;
-  return options;
-}
-
 function containerEffect(record: ContainerRecord, op: Extract<Effect, { type: 'container' }>['op']): Effect {
   return { type: 'container', op, id: record.Id, name: record.Name };
 }
 
-/** The text the user is typing into now, and the action that replaces it. */
-function textTarget(state: TuiState): { text: string; set: (text: string) => Action } | undefined {
+/**
+ * The text the user is typing into now, and the action that replaces it. `selected` text (a
+ * limit's prefilled or stepped value) is replaced by the first key typed, as a selected field is.
+ */
+function textTarget(
+  state: TuiState,
+): { text: string; selected: boolean; set: (text: string) => Action } | undefined {
   const overlay = state.ui.overlay;
   if (overlay?.kind === 'form') {
     const field = overlay.form.fields[overlay.form.focus];
-    return field ? { text: field.value, set: (text) => ({ type: 'form/input', text }) } : undefined;
+    return field
+      ? { text: field.value, selected: false, set: (text) => ({ type: 'form/input', text }) }
+      : undefined;
   }
   if (!isTyping(state)) return undefined;
   if (state.ui.pane === 'limits' && state.limits.edit)
-    return { text: state.limits.edit.text, set: (text) => ({ type: 'limits/input', text }) };
+    return {
+      text: state.limits.edit.text,
+      selected: state.limits.edit.selected,
+      set: (text) => ({ type: 'limits/input', text }),
+    };
   const filter =
     state.ui.pane === 'containers'
       ? state.containers.filter
@@ -146,38 +76,51 @@ function textTarget(state: TuiState): { text: string; set: (text: string) => Act
         : state.ui.pane === 'logs'
           ? state.logs.search
           : state.layers.tree?.filter;
-  return filter ? { text: filter.text, set: (text) => ({ type: 'filter/input', text }) } : undefined;
+  return filter
+    ? { text: filter.text, selected: false, set: (text) => ({ type: 'filter/input', text }) }
+    : undefined;
 }
 
 function editText(state: TuiState, key: string, input: string): KeyResult | undefined {
   const target = textTarget(state);
   if (!target) return undefined;
-  if (key === 'backspace') return act(target.set(target.text.slice(0, -1)));
+  const text = target.selected ? '' : target.text;
+  if (key === 'backspace') return act(target.set(text.slice(0, -1)));
   if (key === 'ctrl+u') return act(target.set(''));
-  if (key === 'ctrl+w') return act(target.set(target.text.replace(/\S*\s*$/, '')));
-  if (isPrintable(key, input)) return act(target.set(target.text + input));
+  if (key === 'ctrl+w') return act(target.set(text.replace(/\S*\s*$/, '')));
+  if (isPrintable(key, input)) return act(target.set(text + input));
   return undefined;
 }
 
-function scrollHelp(state: TuiState, command: CommandId, keymap: Keymap): KeyResult | undefined {
+/** Scrolls the help or the message log, whichever is open; undefined for other commands. */
+function scrollOverlay(state: TuiState, command: CommandId, keymap: Keymap): KeyResult | undefined {
   const overlay = state.ui.overlay;
-  if (overlay?.kind !== 'help') return undefined;
+  if (overlay?.kind !== 'help' && overlay?.kind !== 'messages') return undefined;
   const page = Math.max(1, pageSize(state));
   const delta = { 'cursor.up': -1, 'cursor.down': 1, 'cursor.pageUp': -page, 'cursor.pageDown': page }[
     command as string
   ];
   if (delta === undefined) return undefined;
-  const lines = helpLines(keymap).length;
-  const last = Math.max(0, lines - (paneHeight(state.ui.size) - 2));
+  const visible = paneHeight(state.ui.size) - 2;
+  if (overlay.kind === 'help') {
+    const last = Math.max(0, helpLines(keymap).length - visible);
+    return act({
+      type: 'ui/overlay',
+      overlay: { kind: 'help', scroll: Math.max(0, Math.min(last, overlay.scroll + delta)) },
+    });
+  }
+  // The log is read from its newest line up: scrolling up moves further from it.
+  const lines = messageLines(state.ui.messages, state.ui.size.columns - 2).length;
+  const last = Math.max(0, lines - visible);
   return act({
     type: 'ui/overlay',
-    overlay: { kind: 'help', scroll: Math.max(0, Math.min(last, overlay.scroll + delta)) },
+    overlay: { kind: 'messages', scroll: Math.max(0, Math.min(last, overlay.scroll - delta)) },
   });
 }
 
 function runCommand(state: TuiState, command: CommandId, now: number, keymap: Keymap): KeyResult {
-  const help = scrollHelp(state, command, keymap);
-  if (help) return help;
+  const scrolled = scrollOverlay(state, command, keymap);
+  if (scrolled) return scrolled;
   const container = selectedContainer(state);
   const image = selectedImage(state);
   const needContainer = (): KeyResult => status('no container is selected', now);
@@ -190,7 +133,13 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
         overlay: state.ui.overlay?.kind === 'help' ? undefined : { kind: 'help', scroll: 0 },
       });
     case 'help.close':
+    case 'messages.close':
       return act({ type: 'ui/overlay', overlay: undefined });
+    case 'app.messages':
+      return act({
+        type: 'ui/overlay',
+        overlay: state.ui.overlay?.kind === 'messages' ? undefined : { kind: 'messages', scroll: 0 },
+      });
     case 'pane.next':
       return act({ type: 'ui/paneStep', delta: 1 });
     case 'pane.previous':
@@ -357,21 +306,35 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
     case 'limit.decrease': {
       // A stopped container's limits change too (docker update does it): they apply at its
       // next start, as the pane says.
-      if (!container) return needContainer();
-      const definition = state.limits.edit
-        ? limitDefinition(state.limits.edit.key)
-        : LIMITS[state.limits.cursor]!;
+      const shown = limitsContainer(state);
+      if (!shown) return state.limits.removed ? status(removedText(state), now) : needContainer();
+      const edit = state.limits.edit;
+      const definition = edit ? limitDefinition(edit.key) : LIMITS[state.limits.cursor]!;
       if (!definition.editable)
-        return status(`${definition.label}: ${describeError(safeParseError(definition, container))}`, now);
-      const resources = container.HostConfig.Resources;
-      const current = state.limits.edit?.text ?? definition.input(resources);
-      if (command === 'limit.edit') return act({ type: 'limits/edit', key: definition.key, text: current });
+        return status(`${definition.label}: ${describeError(safeParseError(definition, shown))}`, now);
+      const resources = shown.HostConfig.Resources;
+      const current = edit?.text ?? definition.input(resources);
+      if (command === 'limit.edit')
+        return act({
+          type: 'limits/edit',
+          key: definition.key,
+          containerId: shown.Id,
+          text: current,
+          mode: 'typing',
+        });
       if (!definition.step) return status(`${definition.label} has no steps; type a value (Enter)`, now);
       const stepped = definition.step(current, command === 'limit.increase' ? 1 : -1, resources);
+      // A stepped value is still a whole value: the next key typed replaces it.
       return act(
-        state.limits.edit
-          ? { type: 'limits/input', text: stepped }
-          : { type: 'limits/edit', key: definition.key, text: stepped },
+        edit
+          ? { type: 'limits/input', text: stepped, selected: true }
+          : {
+              type: 'limits/edit',
+              key: definition.key,
+              containerId: shown.Id,
+              text: stepped,
+              mode: 'stepping',
+            },
       );
     }
 
@@ -385,23 +348,31 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
       return act({ type: 'logs/match', direction: -1 });
 
     case 'edit.apply': {
-      if (state.ui.pane === 'limits' && state.limits.edit) {
-        if (!container) return needContainer();
-        const definition = limitDefinition(state.limits.edit.key);
+      const edit = state.limits.edit;
+      if (state.ui.pane === 'limits' && edit) {
+        // The edit is for the container it was opened on, and only that one.
+        const target = state.containers.records[edit.containerId];
+        if (!target || state.limits.removed) return act({ type: 'limits/cancel' });
+        const definition = limitDefinition(edit.key);
         let resources: Resources;
         try {
-          resources = definition.parse(state.limits.edit.text, container.HostConfig.Resources);
+          resources = definition.parse(edit.text, target.HostConfig.Resources);
         } catch (error) {
-          return act({ type: 'limits/refused', error: describeError(error) });
+          return act({
+            type: 'limits/refused',
+            containerId: edit.containerId,
+            key: edit.key,
+            error: describeError(error),
+          });
         }
-        const display = state.limits.edit.text.trim() || 'unlimited';
+        const display = definition.display({ ...target.HostConfig.Resources, ...resources });
         return {
           actions: [{ type: 'limits/applying' }],
           effects: [
             {
               type: 'apply-limit',
-              id: container.Id,
-              name: container.Name,
+              id: target.Id,
+              name: target.Name,
               key: definition.key,
               resources,
               display,
@@ -438,15 +409,16 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
     case 'form.submit': {
       const overlay = state.ui.overlay;
       if (overlay?.kind !== 'form' || overlay.form.submitting) return NOTHING;
-      try {
-        const options = formToCreateOptions(overlay.form);
-        return {
-          actions: [{ type: 'form/submitting' }],
-          effects: [{ type: 'create-container', options, imageLabel: overlay.form.imageLabel }],
-        };
-      } catch (error) {
-        return act({ type: 'form/error', error: describeError(error) });
-      }
+      // Every field is checked before anything is asked of the runtime, and every problem is
+      // shown at once, each beside its field.
+      const checked = checkForm(overlay.form);
+      if (!checked.options) return act({ type: 'form/invalid', errors: checked.errors });
+      return {
+        actions: [{ type: 'form/submitting' }],
+        effects: [
+          { type: 'create-container', options: checked.options, imageLabel: overlay.form.imageLabel },
+        ],
+      };
     }
     case 'form.cancel':
       return act({ type: 'ui/overlay', overlay: undefined });
@@ -457,6 +429,11 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
     case 'onboarding.dismiss':
       return act({ type: 'ui/overlay', overlay: undefined }, { type: 'ui/onboarded' });
   }
+}
+
+function removedText(state: TuiState): string {
+  const removed = state.limits.removed!;
+  return `${removed.name} was removed by another process; choose another container in Containers (1)`;
 }
 
 function safeParseError(definition: (typeof LIMITS)[number], container: ContainerRecord): unknown {
@@ -477,9 +454,7 @@ export function interpretKey(
   now = Date.now(),
 ): KeyResult {
   const scopes = activeScopes(state);
-  // "-1" (no limit) starts with the key that steps down: in an empty field it is typed.
-  const typesMinus = scopes[0] === 'value' && input === '-' && state.limits.edit?.text === '';
-  const command = typesMinus ? undefined : lookup(keymap, scopes, key);
+  const command = lookup(keymap, scopes, key);
   if (command) return runCommand(state, command, now, keymap);
   if (scopes.some((scope) => TEXT_SCOPES.has(scope))) {
     const edited = editText(state, key, input);

@@ -7,6 +7,9 @@ import { INITIAL_CONTAINERS, moveContainerCursor, reduceContainers, settleContai
 import { INITIAL_IMAGES, moveImageCursor, reduceImages, settleImages } from './images.js';
 import { paneHeight, tableHeight } from './layout.js';
 import { LIMITS } from './limit-definitions.js';
+import { reduceForm } from './form.js';
+import { withStatus } from './messages.js';
+import { INITIAL_LIMITS, reduceLimits, showSelectedLimits, syncLimits } from './limits.js';
 import { INITIAL_LAYERS, moveLayerCursor, moveTreeCursor, reduceLayers, settleTree } from './layers.js';
 import { INITIAL_LOGS, jumpToMatch, reduceLogs, scrollLogs, syncLogs } from './logs.js';
 import {
@@ -26,6 +29,7 @@ export function initialState(size: TerminalSize = { columns: 80, rows: 24 }, now
       size,
       overlay: undefined,
       status: undefined,
+      messages: [],
       pending: {},
       onboarded: false,
       now,
@@ -33,7 +37,7 @@ export function initialState(size: TerminalSize = { columns: 80, rows: 24 }, now
     containers: INITIAL_CONTAINERS,
     images: INITIAL_IMAGES,
     layers: INITIAL_LAYERS,
-    limits: { cursor: 0, edit: undefined },
+    limits: INITIAL_LIMITS,
     logs: INITIAL_LOGS,
     stats: INITIAL_STATS,
   };
@@ -60,7 +64,8 @@ function enterPane(state: TuiState, pane: TuiState['ui']['pane']): TuiState {
   // Logs are followed only while shown; coming back reads the tail again.
   if (from === 'logs' && pane !== 'logs')
     next = reduceLogs(next, { type: 'logs/open', containerId: undefined });
-  if (pane !== 'limits' && next.limits.edit) next = { ...next, limits: { ...next.limits, edit: undefined } };
+  if (pane === 'limits') next = showSelectedLimits(next);
+  else if (next.limits.edit) next = { ...next, limits: { ...next.limits, edit: undefined } };
   return next;
 }
 
@@ -183,10 +188,7 @@ function reduceUi(state: TuiState, action: Action): TuiState {
     case 'ui/overlay':
       return { ...state, ui: { ...ui, overlay: action.overlay } };
     case 'ui/status':
-      return {
-        ...state,
-        ui: { ...ui, status: { text: action.text, level: action.level, time: action.time } },
-      };
+      return withStatus(state, action.text, action.level, action.time);
     case 'ui/clearStatus':
       return ui.status ? { ...state, ui: { ...ui, status: undefined } } : state;
     case 'ui/pending': {
@@ -199,69 +201,6 @@ function reduceUi(state: TuiState, action: Action): TuiState {
       return { ...state, ui: { ...ui, now: action.now } };
     case 'ui/onboarded':
       return ui.onboarded ? state : { ...state, ui: { ...ui, onboarded: true } };
-    default:
-      return state;
-  }
-}
-
-function reduceLimits(state: TuiState, action: Action): TuiState {
-  const limits = state.limits;
-  const edit = limits.edit;
-  switch (action.type) {
-    case 'limits/edit':
-      return {
-        ...state,
-        limits: {
-          cursor: Math.max(
-            0,
-            LIMITS.findIndex((definition) => definition.key === action.key),
-          ),
-          edit: { key: action.key, text: action.text, error: undefined, applying: false },
-        },
-      };
-    case 'limits/input':
-      return edit
-        ? { ...state, limits: { ...limits, edit: { ...edit, text: action.text, error: undefined } } }
-        : state;
-    case 'limits/cancel':
-      return edit ? { ...state, limits: { ...limits, edit: undefined } } : state;
-    case 'limits/applying':
-      return edit
-        ? { ...state, limits: { ...limits, edit: { ...edit, applying: true, error: undefined } } }
-        : state;
-    case 'limits/refused':
-      return edit
-        ? { ...state, limits: { ...limits, edit: { ...edit, applying: false, error: action.error } } }
-        : state;
-    case 'limits/applied':
-      return edit ? { ...state, limits: { ...limits, edit: undefined } } : state;
-    default:
-      return state;
-  }
-}
-
-function reduceForm(state: TuiState, action: Action): TuiState {
-  const overlay = state.ui.overlay;
-  if (overlay?.kind !== 'form') return state;
-  const form = overlay.form;
-  const write = (changes: Partial<typeof form>): TuiState => ({
-    ...state,
-    ui: { ...state.ui, overlay: { kind: 'form', form: { ...form, ...changes } } },
-  });
-  switch (action.type) {
-    case 'form/input':
-      return write({
-        fields: form.fields.map((field, index) =>
-          index === form.focus ? { ...field, value: action.text } : field,
-        ),
-        error: undefined,
-      });
-    case 'form/focus':
-      return write({ focus: (form.focus + action.delta + form.fields.length) % form.fields.length });
-    case 'form/error':
-      return write({ error: action.error, submitting: false });
-    case 'form/submitting':
-      return write({ submitting: true, error: undefined });
     default:
       return state;
   }
@@ -289,7 +228,7 @@ function maybeOnboard(state: TuiState): TuiState {
 }
 
 export function reducer(state: TuiState, action: Action): TuiState {
-  const next = syncLogs(reduce(state, action));
+  const next = syncLimits(syncLogs(reduce(state, action)));
   if (action.type === 'containers/loaded' || action.type === 'images/loaded') return maybeOnboard(next);
   return next;
 }
@@ -310,7 +249,7 @@ function reduce(state: TuiState, action: Action): TuiState {
     case 'ui':
       return reduceUi(state, action);
     case 'containers':
-      return reduceLayers(reduceStats(reduceContainers(state, action), action), action);
+      return reduceLimits(reduceLayers(reduceStats(reduceContainers(state, action), action), action), action);
     case 'images':
       return reduceImages(state, action);
     case 'layers':

@@ -231,10 +231,14 @@ export function isTyping(state: TuiState): boolean {
 export function activeScopes(state: TuiState): Scope[] {
   const overlay = state.ui.overlay;
   if (overlay?.kind === 'help') return ['help'];
+  if (overlay?.kind === 'messages') return ['messages'];
   if (overlay?.kind === 'confirm') return ['confirm'];
   if (overlay?.kind === 'form') return ['form'];
   if (overlay?.kind === 'onboarding') return ['onboarding', 'global'];
-  if (isTyping(state)) return [state.ui.pane === 'limits' ? 'value' : 'edit'];
+  if (isTyping(state)) {
+    if (state.ui.pane !== 'limits') return ['edit'];
+    return state.limits.edit?.mode === 'stepping' ? ['step', 'value'] : ['value'];
+  }
   const pane = state.ui.pane;
   if (pane === 'layers') return [state.layers.focus === 'tree' ? 'tree' : 'layers', 'list', 'global'];
   return [pane, 'list', 'global'];

@@ -105,7 +105,16 @@ export type LimitKey =
 
 export interface LimitEdit {
   key: LimitKey;
+  /** The container the edit is for: it is applied to this one or to none. */
+  containerId: string;
   text: string;
+  /**
+   * 'typing': keys are text (`-` included: "0-1", "-1"); ↑/↓ step. 'stepping': opened by `+`/`-`
+   * in the list, which go on stepping. Either way `selected` text is replaced by the first key.
+   */
+  mode: 'typing' | 'stepping';
+  /** The text is the prefilled (or stepped) value, not typed: the first key typed replaces it. */
+  selected: boolean;
   /** Why the value was refused (by the parser or by the runtime); the old value stays. */
   error: string | undefined;
   applying: boolean;
@@ -114,6 +123,10 @@ export interface LimitEdit {
 export interface LimitsState {
   cursor: number;
   edit: LimitEdit | undefined;
+  /** The container the pane shows: chosen on entering it, kept while it is open. */
+  shown: { id: string; name: string } | undefined;
+  /** The shown container was removed (by another process): said in the pane, never replaced silently. */
+  removed: { name: string; droppedEdit: string | undefined } | undefined;
 }
 
 export interface LogLine {
@@ -195,12 +208,17 @@ export interface FormState {
   imageLabel: string;
   fields: readonly FormField[];
   focus: number;
+  /** What the runtime said when it refused the container. */
   error: string | undefined;
+  /** Each field's problem, all shown at once. */
+  errors: Readonly<Partial<Record<FormField['name'], string>>>;
   submitting: boolean;
 }
 
 export type Overlay =
   | { kind: 'help'; scroll: number }
+  /** The message log; `scroll` counts lines up from the newest. */
+  | { kind: 'messages'; scroll: number }
   | { kind: 'confirm'; action: ConfirmAction; id: string; name: string; message: string }
   | { kind: 'form'; form: FormState }
   | { kind: 'onboarding'; creating: boolean; error: string | undefined };
@@ -216,6 +234,8 @@ export interface UiState {
   size: TerminalSize;
   overlay: Overlay | undefined;
   status: StatusMessage | undefined;
+  /** Every message shown in the status line, oldest first (bounded). */
+  messages: readonly StatusMessage[];
   /** Operations under way, by container id ("stopping"), shown in the status column. */
   pending: Readonly<Record<string, string>>;
   /** The onboarding offer was shown or dismissed; it is not shown again. */
@@ -270,12 +290,12 @@ export type Action =
   /** Reads a container's stack, analysis and open tree again: its writable layer changes. */
   | { type: 'layers/refresh' }
   | { type: 'tree/toggle'; path: string; open?: boolean }
-  | { type: 'limits/edit'; key: LimitKey; text: string }
-  | { type: 'limits/input'; text: string }
+  | { type: 'limits/edit'; key: LimitKey; containerId: string; text: string; mode: LimitEdit['mode'] }
+  | { type: 'limits/input'; text: string; selected?: boolean }
   | { type: 'limits/cancel' }
   | { type: 'limits/applying' }
-  | { type: 'limits/refused'; error: string }
-  | { type: 'limits/applied' }
+  | { type: 'limits/refused'; containerId: string; key: LimitKey; error: string }
+  | { type: 'limits/applied'; containerId: string; key: LimitKey }
   | { type: 'logs/open'; containerId: string | undefined; startedAt?: string | undefined }
   | { type: 'logs/appended'; containerId: string; lines: readonly Omit<LogLine, 'seq'>[] }
   | { type: 'logs/ended'; containerId: string; error?: string }
@@ -285,6 +305,7 @@ export type Action =
   | { type: 'form/input'; text: string }
   | { type: 'form/focus'; delta: 1 | -1 }
   | { type: 'form/error'; error: string | undefined }
+  | { type: 'form/invalid'; errors: Partial<Record<FormField['name'], string>> }
   | { type: 'form/submitting' }
   | { type: 'onboarding/creating' }
   | { type: 'onboarding/failed'; error: string };

@@ -101,6 +101,27 @@ describe('checkSupport on cgroup v1', () => {
       /memory\.kmem\.limit_in_bytes is missing/,
     );
   });
+
+  it('refuses --blkio-weight up front where no I/O scheduler has weights, probing with a throwaway cgroup', async () => {
+    const weighted = await v1();
+    await expect(weighted.manager.checkSupport({ blkioWeight: 300 })).resolves.toBeUndefined();
+    expect(cgroupDirs(weighted.root)).toEqual([]);
+
+    // Neither CFQ's blkio.weight nor BFQ's blkio.bfq.weight (mq-deadline, kyber or none).
+    const unweighted = await v1({ unified: true, missing: ['blkio.weight', 'blkio.weight_device'] });
+    for (const resources of [
+      { blkioWeight: 300 },
+      { blkioWeightDevice: [{ path: '/dev/sda', major: 8, minor: 0, weight: 200 }] },
+    ]) {
+      const refused = await failure(unweighted.manager.checkSupport(resources));
+      expect(refused).toBeInstanceOf(UnsupportedError);
+      expect(refused.message).toMatch(/no blkio weight files .* so --blkio-weight cannot be set/);
+    }
+    // 0 leaves the weight unset, as docker.
+    await expect(unweighted.manager.checkSupport({ blkioWeight: 0 })).resolves.toBeUndefined();
+    expect(cgroupDirs(unweighted.root)).toEqual([]);
+    expect(unweighted.fake.writes).toEqual([]);
+  });
 });
 
 describe('checkSupport on cgroup v2', () => {

@@ -77,6 +77,26 @@ describe('detectCgroupLayout', () => {
     expect(layout.unified?.mountPoint).toBe('/sys/fs/cgroup');
   });
 
+  it('finds a v1 hierarchy mounted outside the root, where mountinfo says it is', () => {
+    const mounted = `${HYBRID}90 27 0:50 / /tmp/t\\040x/net_cls,net_prio rw,relatime - cgroup cgroup rw,net_cls,net_prio
+91 27 0:31 / /mnt/memory-again rw,relatime - cgroup cgroup rw,memory
+`;
+    const layout = detectCgroupLayout({ mountinfo: mounted });
+    expect(layout.driver).toBe(1);
+    expect(hierarchyOf(layout, 'net_cls')).toEqual({
+      mountPoint: '/tmp/t x/net_cls,net_prio',
+      controllers: ['net_cls', 'net_prio'],
+    });
+    expect(hierarchyOf(layout, 'net_prio')).toBe(hierarchyOf(layout, 'net_cls'));
+    // A second mount of a hierarchy already found under the root is the same hierarchy.
+    expect(hierarchyOf(layout, 'memory')?.mountPoint).toBe('/sys/fs/cgroup/memory');
+    // The v2 driver has no use for v1 hierarchies, wherever they are.
+    const v2 = detectCgroupLayout({
+      mountinfo: `${UNIFIED}90 27 0:50 / /tmp/x/net_cls,net_prio rw,relatime - cgroup cgroup rw,net_cls,net_prio\n`,
+    });
+    expect(v2).toMatchObject({ kind: 'v2', driver: 2, hierarchies: [] });
+  });
+
   it('only counts mounts under the given root', () => {
     expect(() => detectCgroupLayout({ mountinfo: HYBRID, cgroupRoot: '/elsewhere' })).toThrow(
       UnsupportedError,

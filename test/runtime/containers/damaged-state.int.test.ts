@@ -8,14 +8,15 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { cgroupDirectories, engineForSuite, skipUnlessRoot, waitFor } from '../../support/engine.js';
+import { expect, it } from 'vitest';
+import { cgroupDirectories, engineForSuite, waitFor } from '../../support/engine.js';
 import { isGone, parentPid, processState } from '../../support/faults.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
 /** No command here may hang: a hang fails the test with this instead of the suite's timeout. */
 const NO_HANG = { timeout: 60_000 };
 
-describe.skipIf(skipUnlessRoot)('damaged container state', () => {
+describeUnless(needsRoot(), 'damaged container state', () => {
   const engine = engineForSuite('damaged');
 
   async function runDetached(name: string): Promise<{ id: string; pid: number; monitor: number }> {

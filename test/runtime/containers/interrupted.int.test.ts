@@ -7,17 +7,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cgroupDirectories,
-  engineForSuite,
-  skipUnlessRoot,
-  testName,
-  waitFor,
-} from '../../support/engine.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { cgroupDirectories, engineForSuite, testName, waitFor } from '../../support/engine.js';
 import { leftovers, phaseSoak, processState, runUntilPhase } from '../../support/faults.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
-describe.skipIf(skipUnlessRoot)('long operations killed at each phase', () => {
+describeUnless(needsRoot(), 'long operations killed at each phase', () => {
   const engine = engineForSuite('interrupted');
   let temp: string;
   let seedArchive: string;

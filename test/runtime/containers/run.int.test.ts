@@ -2,10 +2,11 @@
 import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { engineForSuite, REPO, skipUnlessRoot, waitFor } from '../../support/engine.js';
+import { expect, it } from 'vitest';
+import { engineForSuite, REPO, waitFor } from '../../support/engine.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
-describe.skipIf(skipUnlessRoot)('gantry run', () => {
+describeUnless(needsRoot(), 'gantry run', () => {
   const engine = engineForSuite('run');
 
   it('runs the command as PID 1 and sees only its own processes', async () => {
@@ -156,6 +157,81 @@ describe.skipIf(skipUnlessRoot)('gantry run', () => {
     expect(targets.some((target) => target.includes(engine.root))).toBe(false);
     const ls = await engine.gantry(['run', '--rm', 'demo', 'ls', '/']);
     expect(ls.stdout).not.toContain('work');
+  });
+
+  it('pivots the root: the old root is gone from its mount namespace, whose root is the overlay', async () => {
+    // A chroot would pass the test above (mountinfo hides what lies outside a process's root),
+    // so look at the whole namespace: a process that joins it (setns resets its root to the
+    // namespace's root) sees every mount there. After pivot_root and the old root's unmount,
+    // that is exactly what the container sees, with the overlay at /.
+    const id = (await engine.gantry(['run', '-d', 'demo', 'sleep', '300'])).stdout.trim();
+    const pid = Number((await engine.gantry(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim());
+    const joined = execa('nsenter', ['-t', String(pid), '-m', '--', '/bin/sleep', '300'], { reject: false });
+    try {
+      const joinedPid = joined.pid as number;
+      await waitFor(
+        () =>
+          fs.readlinkSync(`/proc/${joinedPid}/ns/mnt`) === fs.readlinkSync(`/proc/${pid}/ns/mnt`) &&
+          fs.readFileSync(`/proc/${joinedPid}/comm`, 'utf8').trim() === 'sleep',
+        60_000,
+        'nsenter to join the mount namespace',
+      );
+      const mounts = (file: string) =>
+        fs
+          .readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => {
+            const fields = line.split(' ');
+            const separator = fields.indexOf('-');
+            return { root: fields[3], target: fields[4], type: fields[separator + 1] };
+          });
+      const namespace = mounts(`/proc/${joinedPid}/mountinfo`);
+      expect(namespace).toEqual(mounts(`/proc/${pid}/mountinfo`));
+      expect(namespace.filter((mount) => mount.target === '/')).toEqual([
+        { root: '/', target: '/', type: 'overlay' },
+      ]);
+    } finally {
+      joined.kill('SIGKILL');
+      await joined;
+      await engine.gantry(['rm', '-f', id]);
+    }
+  });
+
+  it('has its own mount, uts, ipc, net, pid and cgroup namespaces, and sees its cgroup as /', async () => {
+    const id = (await engine.gantry(['run', '-d', 'demo', 'sleep', '300'])).stdout.trim();
+    try {
+      const pid = Number((await engine.gantry(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim());
+      for (const namespace of ['mnt', 'uts', 'ipc', 'net', 'pid', 'cgroup']) {
+        expect(fs.readlinkSync(`/proc/${pid}/ns/${namespace}`), namespace).not.toBe(
+          fs.readlinkSync(`/proc/self/ns/${namespace}`),
+        );
+      }
+      // The host sees the container's cgroup by its path; inside, its cgroup namespace makes it /.
+      expect(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toContain(`/${engine.cgroupParent}/${id}`);
+      const inside = await engine.gantry(['exec', id, 'cat', '/proc/self/cgroup']);
+      expect(inside.exitCode, inside.stderr).toBe(0);
+      const paths = inside.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(':').slice(2).join(':'));
+      expect(paths.length).toBeGreaterThan(0);
+      expect(paths.filter((cgroupPath) => cgroupPath !== '/')).toEqual([]);
+      // System V IPC: a segment the host makes is not in the container's ipc namespace.
+      const made = await execa('ipcmk', ['-M', '4096']);
+      const shmid = /(\d+)/.exec(made.stdout)?.[1] as string;
+      try {
+        const hostSegments = fs.readFileSync('/proc/sysvipc/shm', 'utf8');
+        expect(hostSegments).toMatch(new RegExp(`^\\s*-?\\d+\\s+${shmid}\\s`, 'm'));
+        const seen = await engine.gantry(['exec', id, 'cat', '/proc/sysvipc/shm']);
+        expect(seen.exitCode, seen.stderr).toBe(0);
+        expect(seen.stdout).not.toMatch(new RegExp(`^\\s*-?\\d+\\s+${shmid}\\s`, 'm'));
+      } finally {
+        await execa('ipcrm', ['-m', shmid]);
+      }
+    } finally {
+      await engine.gantry(['rm', '-f', id]);
+    }
   });
 
   it('gives /dev the standard nodes and links, /sys and /sys/fs/cgroup read-only', async () => {

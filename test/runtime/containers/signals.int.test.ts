@@ -6,8 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot, testName } from '../../support/engine.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { engineForSuite, testName } from '../../support/engine.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
 /** Prints the process's ignored and blocked signal masks, then runs a producer into head. */
 const PROBE = "grep -E '^Sig(Ign|Blk)' /proc/self/status; yes 0123456789 | head -n 100000 | wc -l";
@@ -19,7 +20,7 @@ function expectDefaults(output: string): void {
   expect(output).toMatch(/^\s*100000\s*$/m);
 }
 
-describe.skipIf(skipUnlessRoot)('signal dispositions of container processes', () => {
+describeUnless(needsRoot(), 'signal dispositions of container processes', () => {
   const engine = engineForSuite('signals');
   let temp: string;
 

@@ -5,11 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot, testName, waitFor } from '../../support/engine.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { engineForSuite, testName, waitFor } from '../../support/engine.js';
 import { phaseSoak, processState, runUntilPhase } from '../../support/faults.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
-describe.skipIf(skipUnlessRoot)('build killed at each phase', () => {
+describeUnless(needsRoot(), 'build killed at each phase', () => {
   const engine = engineForSuite('build-interrupted');
   const { ok, nextCommandLeavesNothing, killAt, phases } = phaseSoak(engine);
   let temp: string;

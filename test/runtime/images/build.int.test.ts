@@ -7,9 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot, waitFor } from '../../support/engine.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { engineForSuite, waitFor } from '../../support/engine.js';
 import { makeTempDirectory, storeContent } from './support.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
 interface ImageRow {
   Id: string;
@@ -32,7 +33,7 @@ COPY config.txt /etc/app/config.txt
 CMD ["sh", "-c", "cat /var/log/app/built.txt; cat config.txt 2>/dev/null || cat /etc/app/config.txt; echo $MODE; pwd"]
 `;
 
-describe.skipIf(skipUnlessRoot)('gantry build', () => {
+describeUnless(needsRoot(), 'gantry build', () => {
   const engine = engineForSuite('build');
   let temp: string;
   let context: string;

@@ -6,11 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot } from '../../support/engine.js';
+import { expect, it } from 'vitest';
+import { engineForSuite } from '../../support/engine.js';
 import { leftovers } from '../../support/faults.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
-describe.skipIf(skipUnlessRoot)('damaged image records', () => {
+describeUnless(needsRoot(), 'damaged image records', () => {
   const engine = engineForSuite('damaged-images');
 
   async function ok(args: string[]): Promise<string> {

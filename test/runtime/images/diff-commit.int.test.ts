@@ -5,11 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { engineForSuite, skipUnlessRoot, waitFor } from '../../support/engine.js';
+import { expect, it } from 'vitest';
+import { engineForSuite, waitFor } from '../../support/engine.js';
 import { storeContent } from './support.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
-describe.skipIf(skipUnlessRoot)('gantry diff and commit', () => {
+describeUnless(needsRoot(), 'gantry diff and commit', () => {
   const engine = engineForSuite('diff-commit');
 
   async function ok(args: string[]): Promise<string> {

@@ -3,21 +3,28 @@ import { describe, expect, it } from 'vitest';
 import { ImageFormatError } from '../../../source/runtime/errors.js';
 import { parseElf } from '../../../source/runtime/images/elf.js';
 import { formatPlatform, platformScore } from '../../../source/runtime/images/import/platform.js';
+import { needsFile, skipIf } from '../../support/skip.js';
 
-const dynamicBinary = ['/bin/ls', '/usr/bin/ls'].find((file) => fs.existsSync(file));
-const staticBusybox = ['/bin/busybox', '/usr/bin/busybox'].find((file) => fs.existsSync(file));
+const LS = ['/bin/ls', '/usr/bin/ls'];
+const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'];
 
 describe('parseElf', () => {
-  it.skipIf(!dynamicBinary)('finds the interpreter and the needed libraries of a dynamic binary', () => {
-    const elf = parseElf(fs.readFileSync(dynamicBinary!), dynamicBinary!);
+  it('finds the interpreter and the needed libraries of a dynamic binary', (context) => {
+    skipIf(context, needsFile(LS, 'ls', 'coreutils'));
+    const dynamicBinary = LS.find((file) => fs.existsSync(file)) as string;
+    const elf = parseElf(fs.readFileSync(dynamicBinary), dynamicBinary);
     expect(elf.isStatic).toBe(false);
     expect(elf.interpreter).toMatch(/^\/.*ld.*\.so/);
     expect(elf.needed).toContain('libc.so.6');
   });
 
-  it.skipIf(!staticBusybox)('recognizes a static binary', () => {
-    const elf = parseElf(fs.readFileSync(staticBusybox!), staticBusybox!);
-    if (elf.interpreter === undefined) expect(elf.isStatic).toBe(elf.needed.length === 0);
+  it('recognizes a static binary (busybox-static)', (context) => {
+    skipIf(context, needsFile(BUSYBOX, 'busybox', 'busybox-static'));
+    const staticBusybox = BUSYBOX.find((file) => fs.existsSync(file)) as string;
+    const elf = parseElf(fs.readFileSync(staticBusybox), staticBusybox);
+    expect(elf.isStatic).toBe(true);
+    expect(elf.interpreter).toBeUndefined();
+    expect(elf.needed).toEqual([]);
   });
 
   it('refuses non-ELF and truncated input', () => {

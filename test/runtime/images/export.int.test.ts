@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InvalidArgumentError, NotFoundError } from '../../../source/runtime/errors.js';
 import {
   exportImage,
@@ -16,9 +16,10 @@ import {
 import { ImageStore } from '../../../source/runtime/images/store.js';
 import { StateLayout } from '../../../source/runtime/paths.js';
 import { buildSeedImages, type SeedImages } from './registry-support.js';
-import { Buildah, hasCommand, isRoot, makeTempDirectory } from './support.js';
+import { Buildah, makeTempDirectory } from './support.js';
+import { describeUnless, needsCommand, needsRoot } from '../../support/skip.js';
 
-const canRun = isRoot && hasCommand('buildah') && hasCommand('skopeo') && hasCommand('umoci');
+const missing = [needsRoot(), needsCommand('buildah'), needsCommand('skopeo'), needsCommand('umoci')];
 
 const TRANSPORT: Record<ExportFormat, string> = {
   oci: 'oci',
@@ -42,7 +43,7 @@ function skopeoRawManifest(transport: string): { layers: Array<{ mediaType: stri
   ) as ReturnType<typeof skopeoRawManifest>;
 }
 
-describe.skipIf(!canRun)('image export (read by skopeo, umoci and import)', () => {
+describeUnless(missing, 'image export (read by skopeo, umoci and import)', () => {
   let base: string;
   let buildah: Buildah;
   let seeds: SeedImages;

@@ -5,13 +5,14 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FROM_HOST_CREATED_BY, fromHost } from '../../../source/runtime/images/from-host.js';
 import { ImageStore } from '../../../source/runtime/images/store.js';
 import { StateLayout } from '../../../source/runtime/paths.js';
-import { hasCommand, isRoot, makeTempDirectory } from './support.js';
+import { makeTempDirectory } from './support.js';
+import { describeUnless, needsCommand, needsFile, needsRoot, skipIf } from '../../support/skip.js';
 
-const hasBusybox = ['/bin/busybox', '/usr/bin/busybox'].some((file) => fs.existsSync(file));
+const noBusybox = needsFile(['/bin/busybox', '/usr/bin/busybox'], 'busybox', 'busybox-static');
 
 function inChroot(rootfs: string, script: string): string {
   return execFileSync('chroot', [rootfs, '/bin/sh', '-c', script], {
@@ -20,7 +21,7 @@ function inChroot(rootfs: string, script: string): string {
   });
 }
 
-describe.skipIf(!isRoot || !hasCommand('chroot'))('image from host binaries', () => {
+describeUnless([needsRoot(), needsCommand('chroot', 'coreutils')], 'image from host binaries', () => {
   let base: string;
   let store: ImageStore;
 
@@ -30,7 +31,8 @@ describe.skipIf(!isRoot || !hasCommand('chroot'))('image from host binaries', ()
   });
   afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
-  it.skipIf(!hasBusybox)('builds a busybox image with a working /bin/sh', async () => {
+  it('builds a busybox image with a working /bin/sh', async (context) => {
+    skipIf(context, noBusybox);
     const before = new Date().toISOString();
     const record = await store.fromHost('host-busybox');
     const after = new Date().toISOString();
@@ -51,7 +53,8 @@ describe.skipIf(!isRoot || !hasCommand('chroot'))('image from host binaries', ()
     expect(inChroot(rootfs, 'ls /etc | sort | tr "\\n" " "; id -u')).toBe('group passwd 0\n');
   });
 
-  it.skipIf(!hasBusybox)('builds the same layer twice and shares it', async () => {
+  it('builds the same layer twice and shares it', async (context) => {
+    skipIf(context, noBusybox);
     const first = await store.fromHost('again:1');
     const second = await store.fromHost('again:2');
     expect(second.id).toBe(first.id);

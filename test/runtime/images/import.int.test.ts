@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   ConflictError,
   ImageFormatError,
@@ -20,8 +20,6 @@ import { StateLayout } from '../../../source/runtime/paths.js';
 import { lgetxattr, lsetxattr } from '../../../source/runtime/sys/libc.js';
 import {
   Buildah,
-  hasCommand,
-  isRoot,
   makeTempDirectory,
   storeContent,
   tarBuffer,
@@ -30,10 +28,11 @@ import {
   writeOciLayout,
   zstdFrame,
 } from './support.js';
+import { describeUnless, needsCommand, needsRoot } from '../../support/skip.js';
 
-const canRun = isRoot && hasCommand('buildah');
+const missing = [needsRoot(), needsCommand('buildah')];
 
-describe.skipIf(!canRun)('image import (buildah-made images)', () => {
+describeUnless(missing, 'image import (buildah-made images)', () => {
   let base: string;
   let buildah: Buildah;
   let ociDirectory: string;
@@ -431,7 +430,7 @@ describe.skipIf(!canRun)('image import (buildah-made images)', () => {
   });
 });
 
-describe.skipIf(!isRoot)('image import (crafted documents)', () => {
+describeUnless(needsRoot(), 'image import (crafted documents)', () => {
   let base: string;
   let counter = 0;
   const host = process.arch === 'x64' ? 'amd64' : process.arch;

@@ -16,10 +16,16 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hasCommand, type Buildah } from './support.js';
+import { firstCause, needsCommand, type SkipCause } from '../../support/skip.js';
 
 const execFileAsync = promisify(execFile);
 
-export const canRunRegistry = hasCommand('docker-registry') && hasCommand('skopeo') && hasCommand('openssl');
+/** What the registry tests need and this machine lacks, if anything. */
+export const registryMissing: SkipCause | undefined = firstCause(
+  needsCommand('docker-registry'),
+  needsCommand('skopeo'),
+  needsCommand('openssl'),
+);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -28,7 +28,7 @@ import { ImageStore } from '../../../source/runtime/images/store.js';
 import { StateLayout } from '../../../source/runtime/paths.js';
 import {
   buildSeedImages,
-  canRunRegistry,
+  registryMissing,
   htpasswdLine,
   skopeoCopy,
   startFaultProxy,
@@ -39,12 +39,13 @@ import {
   type SeedImages,
   type TokenServer,
 } from './registry-support.js';
-import { Buildah, hasCommand, isRoot, makeTempDirectory, storeContent } from './support.js';
+import { Buildah, makeTempDirectory, storeContent } from './support.js';
+import { describeUnless, needsCommand, needsRoot } from '../../support/skip.js';
 
-const canRun = isRoot && canRunRegistry && hasCommand('buildah');
+const missing = [needsRoot(), registryMissing, needsCommand('buildah')];
 const FAST_RETRY = { attempts: 3, baseDelayMs: 20 };
 
-describe.skipIf(!canRun)('registry pull and push (docker-registry on 127.0.0.1)', () => {
+describeUnless(missing, 'registry pull and push (docker-registry on 127.0.0.1)', () => {
   let base: string;
   let buildah: Buildah;
   let seeds: SeedImages;

@@ -6,15 +6,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ImageStore } from '../../../source/runtime/images/store.js';
 import { aggregateTree } from '../../../source/runtime/images/tree/aggregate.js';
 import { layerTree } from '../../../source/runtime/images/tree/layer-tree.js';
 import type { LayerTree } from '../../../source/runtime/images/tree/types.js';
 import { StateLayout } from '../../../source/runtime/paths.js';
-import { engineForSuite, skipUnlessRoot } from '../../support/engine.js';
+import { engineForSuite } from '../../support/engine.js';
 import { findNode } from '../../support/file-tree.js';
 import { makeTempDirectory, tarBuffer, writeOciLayout, type CraftedEntry } from './support.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -26,7 +27,7 @@ function directory(name: string): CraftedEntry {
   return { entry: { path: name, type: 'directory', mode: 0o755 } };
 }
 
-describe.skipIf(skipUnlessRoot)('layer tree and efficiency', () => {
+describeUnless(needsRoot(), 'layer tree and efficiency', () => {
   const engine = engineForSuite('tree');
   let temp: string;
   let tree: LayerTree;

@@ -4,14 +4,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ImageFormatError } from '../../../source/runtime/errors.js';
 import { unpackLayer } from '../../../source/runtime/images/layer/unpack.js';
 import { ImageStore } from '../../../source/runtime/images/store.js';
 import { readTar } from '../../../source/runtime/images/tar/reader.js';
 import { StateLayout } from '../../../source/runtime/paths.js';
 import {
-  isRoot,
   makeTempDirectory,
   snapshot,
   storeContent,
@@ -19,8 +18,9 @@ import {
   writeOciLayout,
   type CraftedEntry,
 } from './support.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
 
-describe.skipIf(!isRoot)('layer unpacking refuses to write outside the layer', () => {
+describeUnless(needsRoot(), 'layer unpacking refuses to write outside the layer', () => {
   let base: string;
   let outside: string;
   let victim: string;

@@ -97,6 +97,22 @@ describe('plan from spec', () => {
     expect(plan.symlinks).toContainEqual({ target: 'pts/ptmx', path: '/dev/ptmx' });
   });
 
+  it('creates no device node or link in a /dev that is a bind mount (a volume others may share)', () => {
+    const bound = planFromSpec(
+      {
+        ...base,
+        mounts: [
+          ...DEFAULT_MOUNTS,
+          { destination: '/dev/', source: '/srv/shared', type: 'bind', options: ['rbind'] },
+        ],
+        linux: { ...base.linux, devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }] },
+      },
+      { bundle: '/b', stateDir: '/s', monitor: {} },
+    );
+    expect(bound.devices).toEqual([]);
+    expect(bound.symlinks).toEqual([]);
+  });
+
   it('maps capabilities to masks and unlimited rlimits to infinity', () => {
     expect(plan.process.capabilities).toEqual({
       bounding: (1n << 5n) | 1n,

@@ -62,6 +62,16 @@ describe('plan encoding', () => {
     for (const line of lines) expect(line).not.toMatch(/ {2}|\t/);
   });
 
+  it('tells the monitor the log rotation: bytes per file and files kept', () => {
+    const lines = serializePlan({
+      ...minimal,
+      logPath: 'ctr.log',
+      logMax: { size: 20971520, files: 5 },
+    }).split('\n');
+    expect(lines).toContain('log ctr.log');
+    expect(lines).toContain('logmax 20971520 5');
+  });
+
   it('keeps the order of mounts, which the helper follows', () => {
     const plan = {
       ...minimal,
@@ -81,5 +91,17 @@ describe('plan encoding', () => {
       .split('\n')
       .filter((l) => l.startsWith('mount '));
     expect(mounts.map((l) => l.split(' ')[2])).toEqual(['/dev', '/dev/pts']);
+  });
+
+  it('carries the test pause point (tests only) as the last directive', () => {
+    const text = serializePlan({
+      ...minimal,
+      testPause: { point: 'joined', ready: '/t/p q/ready', go: '/t/p q/go' },
+    });
+    expect(text.trimEnd().split('\n').slice(-2)).toEqual([
+      'testpause joined /t/p%20q/ready /t/p%20q/go',
+      'end',
+    ]);
+    expect(serializePlan(minimal)).not.toContain('testpause');
   });
 });

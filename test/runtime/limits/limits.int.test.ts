@@ -5,9 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { ContainerStats } from '../../../source/runtime/containers/stats.js';
-import { engineForSuite } from '../../support/engine.js';
+import { expectQuotaHolds, favourParent } from '../../support/cpu-quota.js';
+import { engineForSuite, waitFor } from '../../support/engine.js';
 import {
   blockDeviceOf,
   cgroupDir,
@@ -17,10 +18,22 @@ import {
   runDetached,
   skipUnlessV1Root,
 } from './support.js';
+import { describeUnless, skipIf } from '../../support/skip.js';
 
 const MiB = 1024 * 1024;
 
-describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
+/**
+ * Why --blkio-weight cannot be applied here: proportional weights need an I/O scheduler with
+ * them (CFQ's blkio.weight, BFQ's blkio.bfq.weight), and hosts whose disks use none, mq-deadline
+ * or kyber have no weight files. Weights are then tested in the cgroup v2 guest.
+ */
+const noBlkioWeight = ['blkio.weight', 'blkio.bfq.weight'].some((file) =>
+  fs.existsSync(path.join('/sys/fs/cgroup/blkio', file)),
+)
+  ? undefined
+  : 'this host has no blkio weight files (blkio.weight, blkio.bfq.weight: no CFQ or BFQ I/O scheduler), so --blkio-weight cannot apply here; the cgroup v2 guest tests it';
+
+describeUnless(skipUnlessV1Root, 'resource limits on cgroup v1', () => {
   const engine = engineForSuite('limits');
   let disk: { device: string } | { reason: string };
   beforeAll(() => {
@@ -54,8 +67,6 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
       '0',
       '--cpuset-mems',
       '0',
-      '--blkio-weight',
-      '300',
       ...throttles,
       '--pids-limit',
       '50',
@@ -73,10 +84,6 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
     expect(cgroupFile(engine, 'cpu', id, 'cpu.cfs_period_us')).toBe('60000');
     expect(cgroupFile(engine, 'cpuset', id, 'cpuset.cpus')).toBe('0');
     expect(cgroupFile(engine, 'cpuset', id, 'cpuset.mems')).toBe('0');
-    const weightFile = ['blkio.weight', 'blkio.bfq.weight'].find((file) =>
-      fs.existsSync(path.join(cgroupDir(engine, 'blkio', id), file)),
-    );
-    expect(cgroupFile(engine, 'blkio', id, weightFile!)).toMatch(/(^|\s)300$/);
     expect(cgroupFile(engine, 'pids', id, 'pids.max')).toBe('50');
     const devices = cgroupFile(engine, 'devices', id, 'devices.list').split('\n');
     expect(devices).not.toContain('a *:* rwm');
@@ -103,11 +110,46 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
       CpuPeriod: 60000,
       CpusetCpus: '0',
       CpusetMems: '0',
-      BlkioWeight: 300,
       PidsLimit: 50,
     });
     if (device) expect(host.BlkioDeviceReadBps).toEqual([{ Path: device, Rate: MiB }]);
     await engine.gantry(['rm', '-f', 'files']);
+  });
+
+  it('writes --blkio-weight to the weight file and shows it in inspect', async (context) => {
+    skipIf(context, noBlkioWeight);
+    const id = await runDetached(engine, [
+      '--name',
+      'weighted',
+      '--blkio-weight',
+      '300',
+      'demo',
+      'sleep',
+      '300',
+    ]);
+    const weightFile = ['blkio.weight', 'blkio.bfq.weight'].find((file) =>
+      fs.existsSync(path.join(cgroupDir(engine, 'blkio', id), file)),
+    );
+    expect(cgroupFile(engine, 'blkio', id, weightFile as string)).toMatch(/(^|\s)300$/);
+    expect((await inspect(engine, 'weighted')).HostConfig.BlkioWeight).toBe(300);
+    await engine.gantry(['rm', '-f', 'weighted']);
+  });
+
+  it('refuses --blkio-weight at create where the kernel has no weight files, with nothing left behind', async (context) => {
+    skipIf(context, !noBlkioWeight && 'this host has blkio weight files (CFQ or BFQ), so the weight applies');
+    const before = (await engine.gantry(['ps', '-aq'])).stdout;
+    const refused = await engine.gantry([
+      'run',
+      '--name',
+      'unweighted',
+      '--blkio-weight',
+      '300',
+      'demo',
+      'true',
+    ]);
+    expect(refused.exitCode).toBe(125);
+    expect(refused.stderr).toMatch(/no blkio weight files .* so --blkio-weight cannot be set/);
+    expect((await engine.gantry(['ps', '-aq'])).stdout).toBe(before);
   });
 
   it('OOM-kills a memory hog under --memory 32m and reports it (inspect, exit code 137, an oom event)', async () => {
@@ -172,8 +214,8 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
     expect(free.stdout.trim().split('\n').at(-1)).toBe('30');
   });
 
-  it('holds a CPU burner under --cpus 0.5 to about half a CPU, and stats shows it', async () => {
-    const id = await runDetached(engine, [
+  it('holds a CPU burner under --cpus 0.5 to half a CPU (the kernel throttles it), and stats shows it', async () => {
+    await runDetached(engine, [
       '--name',
       'burner',
       '--cpus',
@@ -183,25 +225,23 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
       '-c',
       'while :; do :; done',
     ]);
-    await sleep(300);
-    const usage = () => Number(cgroupFile(engine, 'cpuacct', id, 'cpuacct.usage'));
-    const startUsage = usage();
-    const started = process.hrtime.bigint();
-    await sleep(2000);
-    const share = (usage() - startUsage) / Number(process.hrtime.bigint() - started);
-    expect(share).toBeGreaterThan(0.35);
-    expect(share).toBeLessThan(0.65);
-
-    const result = await engine.gantry(['stats', '--no-stream', '--json', 'burner']);
-    expect(result.exitCode).toBe(0);
-    const [stats] = JSON.parse(result.stdout) as ContainerStats[];
-    expect(stats!.cgroup.cpu?.quotaCpus).toBe(0.5);
-    expect(stats!.cgroup.cpu?.throttledPeriods).toBeGreaterThan(0);
-    expect(stats!.cgroup.cpu?.throttledNanos).toBeGreaterThan(0);
-    expect(stats!.cpuPercent).toBeGreaterThan(20);
-    expect(stats!.cpuPercent).toBeLessThan(80);
-    expect(stats!.cpuQuotaPercent).toBeGreaterThan(40);
-    expect(stats!.cpuQuotaPercent).toBeLessThan(160);
+    favourParent(engine.cgroupParent);
+    const stats = async (): Promise<ContainerStats> => {
+      const result = await engine.gantry(['stats', '--no-stream', '--json', 'burner']);
+      expect(result.exitCode, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout) as ContainerStats[])[0] as ContainerStats;
+    };
+    // The figures come from `gantry stats`, so what it reports is what the kernel counted.
+    await expectQuotaHolds(async () => (await stats()).cgroup, { quotaMicros: 50000, periodMicros: 100000 });
+    const last = await stats();
+    expect(last.cgroup.cpu?.quotaCpus).toBe(0.5);
+    // Over its 500 ms window (five periods) the burner cannot use more than its quota of each
+    // period plus what it held when the window began (72% of a CPU; /proc/stat counts in 10 ms
+    // ticks). How much less it got depends on the machine's load, so there is no lower bound.
+    expect(last.cpuPercent).toBeGreaterThan(0);
+    expect(last.cpuPercent).toBeLessThan(80);
+    expect(last.cpuQuotaPercent).toBeGreaterThan(0);
+    expect(last.cpuQuotaPercent).toBeLessThan(160);
     await engine.gantry(['rm', '-f', 'burner']);
   });
 
@@ -238,7 +278,7 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
     const id = await runDetached(engine, ['--name', 'counter', 'demo', 'sh', '-c', counter]);
     const countFile = path.join(engine.root, 'containers', id, 'upper', 'tmp', 'count');
     const count = () => Number(fs.readFileSync(countFile, 'utf8').trim() || '0');
-    await sleep(300);
+    await waitFor(() => fs.existsSync(countFile) && count() > 0, 60_000, 'the counter to count');
     expect((await engine.gantry(['pause', 'counter'])).stdout.trim()).toBe('counter');
     expect(cgroupFile(engine, 'freezer', id, 'freezer.state')).toBe('FROZEN');
     const frozenAt = count();
@@ -264,8 +304,7 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
 
     expect((await engine.gantry(['unpause', 'counter'])).exitCode).toBe(0);
     expect(cgroupFile(engine, 'freezer', id, 'freezer.state')).toBe('THAWED');
-    await sleep(400);
-    expect(count()).toBeGreaterThan(frozenAt);
+    await waitFor(() => count() > frozenAt, 60_000, 'the thawed counter to count on');
     expect((await engine.gantry(['unpause', 'counter'])).stderr).toMatch(/container counter is not paused/);
 
     // A paused container can still be stopped and removed.
@@ -280,10 +319,7 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
   });
 
   it('throttles a direct-IO write under --device-write-bps', async (context) => {
-    if ('reason' in disk) {
-      context.skip(disk.reason);
-      return;
-    }
+    if ('reason' in disk) return skipIf(context, disk.reason);
     const volume = path.join(engine.root, 'volume');
     fs.mkdirSync(volume);
     // 2 MiB written with O_DIRECT, so the page cache cannot absorb it.
@@ -294,10 +330,10 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
       expect(result.exitCode, result.stderr).toBe(0);
       return Date.now() - started;
     };
-    const free = await timed([]);
-    const throttled = await timed(['--device-write-bps', `${disk.device}:1mb`]);
-    expect(throttled).toBeGreaterThan(1500);
-    expect(throttled - free).toBeGreaterThan(1200);
+    await timed([]); // the same write succeeds unthrottled
+    // 2 MiB at 1 MiB/s (the kernel lets the first slice through at once): a lower bound, which a
+    // busy machine can only lengthen.
+    expect(await timed(['--device-write-bps', `${disk.device}:1mb`])).toBeGreaterThan(1500);
   });
 
   it('refuses a device outside the allowlist while /dev/null works; --device and --device-cgroup-rule allow one', async () => {
@@ -351,7 +387,7 @@ describe.skipIf(skipUnlessV1Root)('resource limits on cgroup v1', () => {
     }
     const bad = await engine.gantry(['create', '--memory-swap', '64m', 'demo', 'true']);
     expect(bad.exitCode).toBe(125);
-    expect(bad.stderr).toMatch(/memory\+swap limit 67108864 is set without a memory limit/);
+    expect(bad.stderr).toMatch(/memory\+swap limit 64MiB is set without a memory limit/);
     expect((await engine.gantry(['ps', '-aq'])).stdout).toBe(before);
     expect((await engine.gantry(['inspect', 'high'])).exitCode).toBe(1);
   });

@@ -1,13 +1,14 @@
 /** `gantry stats` and `gantry events` against real containers. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { ContainerStats } from '../../../source/runtime/containers/stats.js';
 import { engineForSuite } from '../../support/engine.js';
 import { collectEvents, runDetached, skipUnlessV1Root } from './support.js';
+import { describeUnless } from '../../support/skip.js';
 
 const MiB = 1024 * 1024;
 
-describe.skipIf(skipUnlessV1Root)('stats and events', () => {
+describeUnless(skipUnlessV1Root, 'stats and events', () => {
   const engine = engineForSuite('stats');
 
   it("reports a container's lifecycle as events, in order", async () => {

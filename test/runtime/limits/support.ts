@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { EngineEvent } from '../../../source/runtime/containers/events.js';
 import { splitDeviceNumber } from '../../../source/runtime/cgroups/parse.js';
 import { detectCgroupLayout } from '../../../source/runtime/cgroups/detect.js';
-import { skipUnlessRoot, waitFor, type TestEngine } from '../../support/engine.js';
+import { waitFor, type TestEngine } from '../../support/engine.js';
+import { firstCause, needsRoot, type SkipCause } from '../../support/skip.js';
 
 const v1Host = (() => {
   try {
@@ -15,8 +16,10 @@ const v1Host = (() => {
 })();
 
 /** Why the limit tests skip: they need root and this host's cgroup v1 hierarchies. */
-export const skipUnlessV1Root =
-  skipUnlessRoot || (v1Host ? '' : 'these tests use the cgroup v1 hierarchies of the host');
+export const skipUnlessV1Root: SkipCause | undefined = firstCause(
+  needsRoot(),
+  !v1Host && 'these tests use the cgroup v1 hierarchies, and this host uses cgroup v2',
+);
 
 /** The container's directory in a v1 hierarchy (the real one; these tests run on the v1 host). */
 export function cgroupDir(engine: TestEngine, controller: string, id: string): string {

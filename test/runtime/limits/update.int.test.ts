@@ -4,9 +4,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { engineForSuite } from '../../support/engine.js';
 import { cgroupFile, collectEvents, inspect, runDetached, skipUnlessV1Root } from './support.js';
+import { describeUnless } from '../../support/skip.js';
 
 const MiB = 1024 * 1024;
 
@@ -17,7 +18,7 @@ const FORKS =
 /** An init that reaps the orphans an exec leaves (a shell waiting on its own child reaps any). */
 const REAPING_INIT = ['sh', '-c', 'while :; do sleep 1; done'];
 
-describe.skipIf(skipUnlessV1Root)('gantry update', () => {
+describeUnless(skipUnlessV1Root, 'gantry update', () => {
   const engine = engineForSuite('update');
 
   const forks = async (name: string) => {

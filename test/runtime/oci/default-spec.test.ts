@@ -1,12 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultBundleSpec } from '../../../source/runtime/oci/default-spec.js';
 import { DEFAULT_MOUNTS } from '../../../source/runtime/spec/defaults.js';
-
-const hasRunc = spawnSync('runc', ['--version'], { stdio: 'ignore' }).status === 0;
+import { needsCommand, skipIf } from '../../support/skip.js';
 
 describe('gantry-oci spec', () => {
   it('mounts what the engine mounts, with /proc and the cgroup options as runc spec writes them', () => {
@@ -21,7 +20,8 @@ describe('gantry-oci spec', () => {
     expect(mounts.slice(1, -1)).toEqual(DEFAULT_MOUNTS.slice(1, -1));
   });
 
-  it.skipIf(!hasRunc)('writes the mounts `runc spec` writes, in its order', () => {
+  it('writes the mounts `runc spec` writes, in its order', (context) => {
+    skipIf(context, needsCommand('runc'));
     const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-runc-spec-'));
     try {
       execFileSync('runc', ['spec'], { cwd: bundle });

@@ -21,7 +21,7 @@ export class FakeEngine implements TuiEngine {
   /** What layerTree and containerLayerTree serve, by image or container ID. */
   layerTrees = new Map<string, LayerTree>();
   /** Makes update() refuse, as the runtime does for a value the kernel does not take. */
-  refuseUpdate: string | undefined;
+  refuseUpdate: string | Error | undefined;
 
   constructor(records: ContainerRecord[] = [], images: ImageRecord[] = []) {
     for (const record of records) this.records.set(record.Id, record);
@@ -92,7 +92,10 @@ export class FakeEngine implements TuiEngine {
   async update(reference: string, resources: Resources) {
     const record = this.record(reference);
     this.calls.push(`update ${record.Name} ${JSON.stringify(resources)}`);
-    if (this.refuseUpdate) throw new InvalidArgumentError(this.refuseUpdate);
+    if (this.refuseUpdate)
+      throw typeof this.refuseUpdate === 'string'
+        ? new InvalidArgumentError(this.refuseUpdate)
+        : this.refuseUpdate;
     this.records.set(record.Id, {
       ...record,
       HostConfig: { ...record.HostConfig, Resources: { ...record.HostConfig.Resources, ...resources } },

@@ -17,18 +17,63 @@ const THROTTLES: ReadonlyArray<[keyof Resources, string, string]> = [
 ];
 
 /** Like runc: blkio.weight (CFQ) where the kernel has it, else BFQ's files. */
-async function weightFiles(context: V1ApplyContext): Promise<{ weight: string; device: string }> {
+async function findWeightFiles(
+  cgroupFs: CgroupFs,
+  dir: string,
+): Promise<{ weight: string; device: string } | undefined> {
   for (const prefix of ['blkio.', 'blkio.bfq.']) {
-    if (await context.fs.exists(path.join(context.dir, `${prefix}weight`))) {
+    if (await cgroupFs.exists(path.join(dir, `${prefix}weight`))) {
       return { weight: `${prefix}weight`, device: `${prefix}weight_device` };
     }
   }
-  throw new UnsupportedError(
+  return undefined;
+}
+
+function noWeightFiles(): UnsupportedError {
+  return new UnsupportedError(
     'this kernel has no blkio weight files (blkio.weight, blkio.bfq.weight), so --blkio-weight cannot be set',
     {
       hint: 'proportional I/O weights need the CFQ or BFQ I/O scheduler; use --device-read-bps/--device-write-bps throttles instead',
     },
   );
+}
+
+async function weightFiles(context: V1ApplyContext): Promise<{ weight: string; device: string }> {
+  const files = await findWeightFiles(context.fs, context.dir);
+  if (!files) throw noWeightFiles();
+  return files;
+}
+
+/** True when `r` sets a proportional weight (0 leaves it unset, as docker). */
+export function wantsBlkioWeight(r: Resources): boolean {
+  return (r.blkioWeight !== undefined && r.blkioWeight !== 0) || (r.blkioWeightDevice?.length ?? 0) > 0;
+}
+
+const weightProbes = new Map<string, Promise<boolean>>();
+
+/**
+ * Refuses weights up front where the kernel has no weight files, so a container is refused at
+ * create rather than at start. The files appear only in non-root cgroups (BFQ's are not on the
+ * root), so a probe cgroup is made below the hierarchy's root once per process and removed.
+ */
+export async function checkBlkioWeight(cgroupFs: CgroupFs, mountPoint: string): Promise<void> {
+  let probe = weightProbes.get(mountPoint);
+  if (!probe) {
+    probe = (async () => {
+      const dir = path.join(
+        mountPoint,
+        `gantry-probe-${process.pid}-${Math.random().toString(16).slice(2, 10)}`,
+      );
+      await cgroupFs.mkdir(dir);
+      try {
+        return (await findWeightFiles(cgroupFs, dir)) !== undefined;
+      } finally {
+        await cgroupFs.rmdir(dir).catch(() => undefined);
+      }
+    })();
+    weightProbes.set(mountPoint, probe);
+  }
+  if (!(await probe)) throw noWeightFiles();
 }
 
 function deviceExplain(what: string, device: { path: string; major: number; minor: number }) {
@@ -64,7 +109,7 @@ export const blkioController: V1ResourceController = {
   name: 'blkio',
   wants: (r) => has(r.blkioWeight) || has(r.blkioWeightDevice) || THROTTLES.some(([key]) => has(r[key])),
   async apply(context, r) {
-    if ((r.blkioWeight !== undefined && r.blkioWeight !== 0) || (r.blkioWeightDevice?.length ?? 0) > 0) {
+    if (wantsBlkioWeight(r)) {
       const files = await weightFiles(context);
       if (r.blkioWeight !== undefined && r.blkioWeight !== 0) {
         const file = path.join(context.dir, files.weight);

@@ -27,7 +27,7 @@ import type {
   StatsOptions,
 } from '../types.js';
 import { validateResources } from '../validate.js';
-import { blkioController, blkioStats } from './blkio.js';
+import { blkioController, blkioStats, checkBlkioWeight, wantsBlkioWeight } from './blkio.js';
 import type { V1ResourceController } from './controller.js';
 import { cpuController, cpuThrottlingStats } from './cpu.js';
 import { cpuacctStats } from './cpuacct.js';
@@ -179,6 +179,12 @@ export class V1CgroupManager implements CgroupManager {
     );
     if (resources.kernelMemory !== undefined && resources.kernelMemory > 0 && memoryHierarchy) {
       await probeKernelMemory(this.fs, memoryHierarchy.mountPoint, resources.kernelMemory);
+    }
+    const blkioHierarchy = this.hierarchies.find(
+      (h) => h.type === 'cgroup' && h.controllers.includes('blkio'),
+    );
+    if (wantsBlkioWeight(resources) && blkioHierarchy) {
+      await checkBlkioWeight(this.fs, blkioHierarchy.mountPoint);
     }
   }
 

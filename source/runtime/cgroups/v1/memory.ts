@@ -2,6 +2,7 @@
  * v1 memory controller: hard and soft limits, memory+swap, kernel memory, the OOM killer switch,
  * and the memory figures of stats().
  */
+import { memoryAmount } from '../../units.js';
 import path from 'node:path';
 import { UnsupportedError } from '../../errors.js';
 import { readOptional, type CgroupFs } from '../fs.js';
@@ -15,7 +16,7 @@ const USAGE = 'memory.usage_in_bytes';
 const KMEM_LIMIT = 'memory.kmem.limit_in_bytes';
 
 function describeLimit(value: number | undefined): string {
-  return value === undefined || isUnlimited(value) ? 'unlimited' : String(value);
+  return value === undefined || isUnlimited(value) ? 'unlimited' : memoryAmount(value);
 }
 
 async function readNumber(cgroupFs: CgroupFs, file: string): Promise<number | undefined> {
@@ -27,20 +28,20 @@ async function setMemoryLimit(context: V1ApplyContext, value: number): Promise<v
   const { dir, fs: cgroupFs } = context;
   const old = await readNumber(cgroupFs, path.join(dir, LIMIT));
   await context.journal.write(path.join(dir, LIMIT), String(value), {
-    what: `memory limit ${value}`,
+    what: `memory limit ${describeLimit(value)}`,
     explain: async (code) => {
       if (code === 'EBUSY') {
         const usage = await readNumber(cgroupFs, path.join(dir, USAGE));
         return (
-          `memory limit ${value} is below the container's current usage ${usage ?? 'unknown'} and the kernel ` +
+          `memory limit ${describeLimit(value)} is below the container's current usage ${usage === undefined ? 'unknown' : memoryAmount(usage)} and the kernel ` +
           `could not reclaim enough; the old limit ${describeLimit(old)} stays`
         );
       }
       const swapLimit = await readNumber(cgroupFs, path.join(dir, SWAP_LIMIT));
       if (code === 'EINVAL' && swapLimit !== undefined && (value < 0 || value > swapLimit)) {
         return (
-          `memory limit ${value} is above the memory+swap limit ${swapLimit}; set --memory-swap to at least ` +
-          `${value} (or -1) in the same update; the old limit ${describeLimit(old)} stays`
+          `memory limit ${describeLimit(value)} is above the memory+swap limit ${describeLimit(swapLimit)}; set --memory-swap to at least ` +
+          `${describeLimit(value)} (or -1) in the same update; the old limit ${describeLimit(old)} stays`
         );
       }
       return undefined;
@@ -51,15 +52,15 @@ async function setMemoryLimit(context: V1ApplyContext, value: number): Promise<v
 async function setSwapLimit(context: V1ApplyContext, value: number): Promise<void> {
   const { dir, fs: cgroupFs } = context;
   await context.journal.write(path.join(dir, SWAP_LIMIT), String(value), {
-    what: `memory+swap limit ${value}`,
+    what: `memory+swap limit ${describeLimit(value)}`,
     explain: async (code) => {
       const memoryLimit = await readNumber(cgroupFs, path.join(dir, LIMIT));
       if (code === 'EINVAL' && memoryLimit !== undefined && value >= 0 && value < memoryLimit) {
-        return `memory+swap limit ${value} is below the memory limit ${memoryLimit}; --memory-swap must be at least --memory`;
+        return `memory+swap limit ${describeLimit(value)} is below the memory limit ${describeLimit(memoryLimit)}; --memory-swap must be at least --memory`;
       }
       if (code === 'EBUSY') {
         const usage = await readNumber(cgroupFs, path.join(dir, 'memory.memsw.usage_in_bytes'));
-        return `memory+swap limit ${value} is below the container's current memory+swap usage ${usage ?? 'unknown'}`;
+        return `memory+swap limit ${describeLimit(value)} is below the container's current memory+swap usage ${usage === undefined ? 'unknown' : memoryAmount(usage)}`;
       }
       return undefined;
     },
@@ -68,14 +69,14 @@ async function setSwapLimit(context: V1ApplyContext, value: number): Promise<voi
 
 async function setKernelMemory(context: V1ApplyContext, value: number): Promise<void> {
   const file = path.join(context.dir, KMEM_LIMIT);
-  const noAccounting = `this kernel has no kernel-memory accounting, so --kernel-memory ${value} cannot be enforced`;
+  const noAccounting = `this kernel has no kernel-memory accounting, so --kernel-memory ${describeLimit(value)} cannot be enforced`;
   if (!(await context.fs.exists(file))) {
     throw new UnsupportedError(`${noAccounting} (${KMEM_LIMIT} is missing)`, {
       hint: 'kernel memory is counted in --memory on current kernels; drop --kernel-memory',
     });
   }
   try {
-    await context.journal.write(file, String(value), { what: `kernel memory limit ${value}` });
+    await context.journal.write(file, String(value), { what: `kernel memory limit ${describeLimit(value)}` });
   } catch (error) {
     throw new UnsupportedError(`${noAccounting} (the kernel refuses ${KMEM_LIMIT})`, { cause: error });
   }
@@ -180,7 +181,7 @@ export const memoryController: V1ResourceController = {
     }
     if (r.memoryReservation !== undefined && r.memoryReservation !== 0) {
       await context.journal.write(path.join(dir, 'memory.soft_limit_in_bytes'), String(r.memoryReservation), {
-        what: `memory reservation ${r.memoryReservation}`,
+        what: `memory reservation ${describeLimit(r.memoryReservation)}`,
       });
     }
     if (r.kernelMemory !== undefined && r.kernelMemory !== 0) await setKernelMemory(context, r.kernelMemory);

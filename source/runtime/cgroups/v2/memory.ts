@@ -1,6 +1,7 @@
 /** v2 memory controller: memory.max/low/high, memory.swap.max, and the memory figures of stats(). */
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
+import { memoryAmount } from '../../units.js';
 import { maxOrNumber, memorySwapToSwapMax } from '../convert.js';
 import { readOptional, type CgroupFs } from '../fs.js';
 import type { CgroupStats } from '../types.js';
@@ -16,7 +17,7 @@ export const memoryController: V2ResourceController = {
     if (memory !== undefined) {
       // v2 never refuses a limit below usage: it reclaims, then OOM-kills, as docker expects.
       await context.journal.write(file('memory.max'), maxOrNumber(memory), {
-        what: `memory limit ${memory}`,
+        what: `memory limit ${memoryAmount(memory)}`,
       });
     }
     if (r.memorySwap !== undefined || memory === -1) {
@@ -26,7 +27,7 @@ export const memoryController: V2ResourceController = {
         memoryForSwap = parseSingleNumber(await context.fs.readFile(file('memory.max'))) ?? -1;
         if (memoryForSwap === -1) {
           throw new InvalidArgumentError(
-            `memory+swap limit ${r.memorySwap} needs a memory limit, and the container has none`,
+            `memory+swap limit ${memoryAmount(r.memorySwap)} needs a memory limit, and the container has none`,
             {
               hint: 'set --memory together with --memory-swap',
             },
@@ -37,7 +38,7 @@ export const memoryController: V2ResourceController = {
       if (swapMax !== undefined) {
         if (await context.fs.exists(file('memory.swap.max'))) {
           await context.journal.write(file('memory.swap.max'), maxOrNumber(swapMax), {
-            what: `memory+swap limit ${r.memorySwap ?? -1}`,
+            what: `memory+swap limit ${memoryAmount(r.memorySwap ?? -1)}`,
           });
         } else if (r.memorySwap !== undefined) {
           context.warn(
@@ -48,12 +49,12 @@ export const memoryController: V2ResourceController = {
     }
     if (r.memoryReservation !== undefined && r.memoryReservation !== 0) {
       await context.journal.write(file('memory.low'), maxOrNumber(r.memoryReservation), {
-        what: `memory reservation ${r.memoryReservation}`,
+        what: `memory reservation ${memoryAmount(r.memoryReservation)}`,
       });
     }
     if (r.memoryHigh !== undefined && r.memoryHigh !== 0) {
       await context.journal.write(file('memory.high'), maxOrNumber(r.memoryHigh), {
-        what: `memory high ${r.memoryHigh}`,
+        what: `memory high ${memoryAmount(r.memoryHigh)}`,
       });
     }
   },

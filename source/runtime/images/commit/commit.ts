@@ -9,14 +9,14 @@
  * refused with a clear error). The layer is staged in a work directory and committed with the
  * image in one step: a failed commit leaves nothing.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../../containers/engine.js';
 import type { ContainerRecord } from '../../containers/record.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
 import { parseChange, type Keyword } from '../build/containerfile.js';
 import { applyMetadata, newStageState } from '../build/metadata.js';
 import { shortId } from '../digest.js';
 import { containerMountpoints, upperDirectory } from '../diff/container.js';
+import { withLayerFrozen } from '../diff/frozen.js';
 import { parseImageName } from '../reference.js';
 import type { ImageRecord, ImageRuntimeConfig, OciImageConfig } from '../types.js';
 import { trace } from '../../trace.js';
@@ -103,47 +103,19 @@ export async function commitContainer(
     throw error;
   });
   try {
-    let pause = false;
-    if (options.pause !== false) {
-      // Another commit's pause is waited out, so each reads a frozen layer of its own; a pause
-      // the user made is left as it is. Marked as this process's: should it die before
-      // unpausing, the next command thaws it.
-      for (const deadline = Date.now() + 60_000; ;) {
-        record = await engine.get(record.Id);
-        if (record.State.Status !== 'running' && !(record.State.Status === 'paused' && record.PausedBy))
-          break;
-        if (record.State.Status === 'running') {
-          try {
-            record = await engine.pause(record.Id, { temporary: true });
-            pause = true;
-            trace('commit: paused');
-            break;
-          } catch (error) {
-            if (!(error instanceof ConflictError)) throw error;
-          }
-        }
-        if (Date.now() > deadline)
-          throw new ConflictError(`container ${record.Name} stayed paused by another commit for a minute`);
-        await sleep(50);
-      }
-    }
-    let staged;
-    try {
-      staged = await stageLayer(
+    const staged = await withLayerFrozen(engine, record, options.pause !== false, async (current) => {
+      record = current;
+      return stageLayer(
         work,
         image.layers.at(-1)?.chainId,
         async (writer) => {
-          await writeUpperLayer(writer, upperDirectory(engine, record), record.LayerDirs, {
-            mountpoints: containerMountpoints(engine, record),
+          await writeUpperLayer(writer, upperDirectory(engine, current), current.LayerDirs, {
+            mountpoints: containerMountpoints(engine, current),
           });
         },
-        { label: `the layer of container ${record.Name}` },
+        { label: `the layer of container ${current.Name}` },
       );
-      trace('commit: layer staged');
-    } finally {
-      if (pause) await engine.unpause(record.Id);
-    }
-    trace('commit: unpaused');
+    });
     const created = new Date().toISOString();
     const config: OciImageConfig = {
       ...imageConfig,

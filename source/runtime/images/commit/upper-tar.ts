@@ -149,16 +149,13 @@ export async function writeUpperLayer(
           if (first !== undefined) {
             await writer.add({ ...common(event.path, stats), type: 'hardlink', linkPath: first });
           } else {
-            let fd: number;
-            try {
-              fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-            } catch (error) {
-              if ((error as NodeJS.ErrnoException).code === 'ENOENT') break;
-              throw error;
-            }
+            // Opened through its directory's descriptor, and only if it is still a regular file:
+            // a container swapping it for a FIFO, a device or a symlink meanwhile gets it skipped.
+            const opened = event.directory.openFile(event.name);
+            if (!opened) break;
+            const { fd, stats: current } = opened;
             try {
               // The size at open time: a running container may still be writing.
-              const current = fs.fstatSync(fd);
               await writer.add(
                 { ...common(event.path, current, readXattrs(file)), type: 'file', size: current.size },
                 readExactly(fd, current.size, event.path),

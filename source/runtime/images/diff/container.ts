@@ -6,6 +6,7 @@ import path from 'node:path';
 import { readContainerSpecSync } from '../../containers/core.js';
 import type { Engine } from '../../containers/engine.js';
 import type { ContainerRecord } from '../../containers/record.js';
+import { withLayerFrozen } from './frozen.js';
 import { containerChanges, type ContainerChange } from './upper-walk.js';
 
 /** The container's writable layer (overlay upperdir). */
@@ -24,10 +25,19 @@ export function containerMountpoints(engine: Engine, record: ContainerRecord): s
   return (spec.mounts ?? []).map((mount) => path.posix.normalize(mount.destination));
 }
 
-/** `docker diff`: the changes of the container's filesystem, depth first, names sorted. */
-export async function diffContainer(engine: Engine, reference: string): Promise<ContainerChange[]> {
+/**
+ * `docker diff`: the changes of the container's filesystem, depth first, names sorted. A running
+ * container is frozen while its layer is read (as commit does), unless `pause` is false.
+ */
+export async function diffContainer(
+  engine: Engine,
+  reference: string,
+  options: { pause?: boolean } = {},
+): Promise<ContainerChange[]> {
   const record = await engine.get(reference);
-  return containerChanges(upperDirectory(engine, record), record.LayerDirs, {
-    mountpoints: containerMountpoints(engine, record),
-  });
+  return withLayerFrozen(engine, record, options.pause !== false, async (current) =>
+    containerChanges(upperDirectory(engine, current), current.LayerDirs, {
+      mountpoints: containerMountpoints(engine, current),
+    }),
+  );
 }

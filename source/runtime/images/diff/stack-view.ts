@@ -6,10 +6,16 @@
  *
  * A directory is described by the host directories that contribute to it (top first), so walking
  * a tree costs one lstat per contributing layer per name, not per layer per path component.
+ *
+ * Symlinks in the layers are resolved here, inside the image, never by the host kernel: every host
+ * path built below is made of components lstat has seen to be real directories, and file content
+ * is read with readFileInRoot from the layer's own directory with no symlink allowed on the way,
+ * so a link in a layer (or in a stopped container's writable layer) cannot reach a host file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
+import { readTextInRoot } from '../../in-root.js';
 import { lgetxattr } from '../../sys/libc.js';
 
 export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
@@ -34,17 +40,6 @@ export function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The names in a directory in byte order; none when it is gone (a running container may remove it). */
-export function readdirSorted(directory: string): string[] {
-  try {
-    return fs.readdirSync(directory).sort(byteOrder);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw error;
-  }
-}
-
 export function lstatIfExists(file: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(file);
@@ -64,6 +59,10 @@ export interface StackEntry {
   stats: fs.Stats;
   /** For a directory: the host directories that contribute to it, top first. */
   sources: string[];
+  /** The layer directory each of `sources` lies in. */
+  sourceLayers: string[];
+  /** The layer directory that holds `file`. */
+  layer: string;
 }
 
 function splitImagePath(imagePath: string): string[] {
@@ -87,6 +86,8 @@ export class StackView {
       file: top ?? '/',
       stats: top === undefined ? fs.lstatSync('/') : fs.lstatSync(top),
       sources: [...this.topFirst],
+      sourceLayers: [...this.topFirst],
+      layer: top ?? '/',
     };
   }
 
@@ -108,19 +109,21 @@ export class StackView {
   child(parent: StackEntry, name: string): StackEntry | undefined {
     const childPath = parent.path === '/' ? `/${name}` : `${parent.path}/${name}`;
     let found: StackEntry | undefined;
-    for (const source of parent.sources) {
+    for (const [index, source] of parent.sources.entries()) {
+      const layer = parent.sourceLayers[index]!;
       const file = path.join(source, name);
       const stats = lstatIfExists(file);
       if (!stats) continue;
       if (isWhiteout(stats)) break;
       if (!found) {
-        found = { path: childPath, file, stats, sources: [] };
+        found = { path: childPath, file, stats, sources: [], sourceLayers: [], layer };
         if (!stats.isDirectory()) break;
       } else if (!stats.isDirectory()) {
         // A non-directory below the directory is hidden by it, and hides nothing further down.
         break;
       }
       found.sources.push(file);
+      found.sourceLayers.push(layer);
       if (this.opaque(file)) break;
     }
     return found;
@@ -202,10 +205,10 @@ export class StackView {
     return { path: last.path, entry: resolved.length === 1 ? this.root : last };
   }
 
-  /** Reads a small file from the stack (following symlinks), or undefined when absent. */
+  /** Reads a small file from the stack (following symlinks inside the image), or undefined when absent. */
   readFile(imagePath: string): string | undefined {
     const { entry } = this.resolve(imagePath, { followFinal: true });
     if (!entry || !entry.stats.isFile()) return undefined;
-    return fs.readFileSync(entry.file, 'utf8');
+    return readTextInRoot(entry.layer, entry.path, { symlinks: 'none' });
   }
 }

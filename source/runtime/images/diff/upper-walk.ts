@@ -13,23 +13,27 @@
  * - the empty files and directories the runtime creates only to mount over (/etc/hosts,
  *   /etc/resolv.conf, /proc in an image without it, bind-mount targets) are not changes: docker
  *   keeps them in a separate init layer, here they are recognised and skipped.
+ *
+ * The upperdir belongs to the container, which may rewrite it while it is walked (diff and
+ * commit --pause=false of a running container). So it is walked by descriptors (DirectoryHandle):
+ * a directory swapped for a symlink to a host directory after it was listed is skipped, never
+ * entered, and no path of the walk passes through anything but directories we hold open.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { UnsupportedError } from '../../errors.js';
+import { DirectoryHandle } from '../../in-root.js';
 import { lgetxattr } from '../../sys/libc.js';
-import {
-  byteOrder,
-  isOpaqueDirectory,
-  isWhiteout,
-  lstatIfExists,
-  readdirSorted,
-  StackView,
-  type StackEntry,
-} from './stack-view.js';
+import { byteOrder, isOpaqueDirectory, isWhiteout, StackView, type StackEntry } from './stack-view.js';
 
 export type ChangeStatus = 'A' | 'C';
 
+/**
+ * What the walk found. `file` names the entry through the descriptor of its parent directory
+ * (/proc/self/fd/N/NAME): use it only with calls that do not follow a last symlink (lstat,
+ * readlink, lgetxattr, llistxattr), and only before the walk resumes; open content with
+ * `directory.openFile(name)`.
+ */
 export type UpperEvent =
   /** A directory to record, given before anything inside it. `ancestorOnly`: unchanged itself. */
   | {
@@ -41,8 +45,16 @@ export type UpperEvent =
       opaque: boolean;
       ancestorOnly: boolean;
     }
-  /** A file, symlink, device or FIFO that was added or changed. */
-  | { type: 'node'; path: string; file: string; stats: fs.Stats; status: ChangeStatus }
+  /** A file, symlink, device or FIFO that was added or changed, `name` in `directory`. */
+  | {
+      type: 'node';
+      path: string;
+      file: string;
+      stats: fs.Stats;
+      status: ChangeStatus;
+      directory: DirectoryHandle;
+      name: string;
+    }
   /** An explicit whiteout: the lower path is deleted. */
   | { type: 'whiteout'; path: string; file: string; lower: StackEntry }
   /** A lower path hidden by an opaque directory above it (reported by diff, implied in a layer). */
@@ -134,12 +146,12 @@ export function* walkUpper(
   }
 
   function* visit(
-    hostDirectory: string,
+    directory: DirectoryHandle,
     imageDirectory: string,
     lowerDirectory: StackEntry | undefined,
     replaced: boolean,
   ): Generator<UpperEvent> {
-    const names = readdirSorted(hostDirectory);
+    const names = directory.names().sort(byteOrder);
     // A whiteout's name counts as present here: it is reported where it stands, below.
     const present = new Set(names);
     if (replaced && lowerDirectory) {
@@ -150,10 +162,10 @@ export function* walkUpper(
       }
     }
     for (const name of names) {
-      const file = path.join(hostDirectory, name);
+      const file = directory.entry(name);
       const imagePath = imageDirectory === '/' ? `/${name}` : `${imageDirectory}/${name}`;
       // Gone since the listing: a running container changes its layer while it is walked.
-      const stats = lstatIfExists(file);
+      const stats = directory.lstat(name);
       if (!stats) continue;
       const below = lowerDirectory?.stats.isDirectory() ? lower.child(lowerDirectory, name) : undefined;
       if (isWhiteout(stats)) {
@@ -165,54 +177,84 @@ export function* walkUpper(
           : { type: 'whiteout', path: imagePath, file, lower: below };
         continue;
       }
-      if (!below && mountpoints.has(imagePath) && isEmptyStub(file, stats)) continue;
+      if (!below && mountpoints.has(imagePath) && isEmptyStub(directory, name, stats)) continue;
       if (checkRedirects) refuseRedirect(file);
       if (!stats.isDirectory()) {
         if (stats.isSocket()) continue; // not representable in a layer; sockets are runtime state
         yield* flush();
-        yield { type: 'node', path: imagePath, file, stats, status: below ? 'C' : 'A' };
+        yield { type: 'node', path: imagePath, file, stats, status: below ? 'C' : 'A', directory, name };
         continue;
       }
-      const opaque = isOpaqueDirectory(file);
-      const belowDirectory = below?.stats.isDirectory() ? below : undefined;
-      const childReplaced = replaced || (opaque && belowDirectory !== undefined);
-      const changed = !belowDirectory || childReplaced || !sameOwnerAndMode(stats, belowDirectory.stats);
-      const record: PendingDirectory = { path: imagePath, file, stats, emitted: false };
-      if (!below && isMountpointParent(imagePath) && !opaque) {
-        // Made by the runtime to hold mount points (/etc for /etc/hosts in an image without
-        // /etc): a change only if something else is put in it.
-        record.status = 'A';
-      } else if (changed) {
-        yield* flush();
-        record.emitted = true;
-        yield {
-          type: 'directory',
-          path: imagePath,
-          file,
-          stats,
-          status: below ? 'C' : 'A',
-          // Only meaningful where something is below; a new directory hides nothing.
-          opaque: opaque && belowDirectory !== undefined,
-          ancestorOnly: false,
-        };
-      }
-      pending.push(record);
+      // Opened before anything is said about it: swapped for a symlink since the lstat, it is skipped.
+      const child = directory.openDirectory(name);
+      if (!child) continue;
       try {
-        yield* visit(file, imagePath, belowDirectory, childReplaced);
+        yield* visitDirectory(child, file, imagePath, below, replaced);
       } finally {
-        pending.pop();
+        child.close();
       }
     }
   }
 
+  function* visitDirectory(
+    child: DirectoryHandle,
+    file: string,
+    imagePath: string,
+    below: StackEntry | undefined,
+    replaced: boolean,
+  ): Generator<UpperEvent> {
+    // The directory as opened, not as listed a moment before.
+    const stats = fs.fstatSync(child.fd);
+    const opaque = isOpaqueDirectory(file);
+    const belowDirectory = below?.stats.isDirectory() ? below : undefined;
+    const childReplaced = replaced || (opaque && belowDirectory !== undefined);
+    const changed = !belowDirectory || childReplaced || !sameOwnerAndMode(stats, belowDirectory.stats);
+    const record: PendingDirectory = { path: imagePath, file, stats, emitted: false };
+    if (!below && isMountpointParent(imagePath) && !opaque) {
+      // Made by the runtime to hold mount points (/etc for /etc/hosts in an image without
+      // /etc): a change only if something else is put in it.
+      record.status = 'A';
+    } else if (changed) {
+      yield* flush();
+      record.emitted = true;
+      yield {
+        type: 'directory',
+        path: imagePath,
+        file,
+        stats,
+        status: below ? 'C' : 'A',
+        // Only meaningful where something is below; a new directory hides nothing.
+        opaque: opaque && belowDirectory !== undefined,
+        ancestorOnly: false,
+      };
+    }
+    pending.push(record);
+    try {
+      yield* visit(child, imagePath, belowDirectory, childReplaced);
+    } finally {
+      pending.pop();
+    }
+  }
+
   const root = lower.empty ? undefined : lower.root;
-  yield* visit(upperDirectory, '/', root, false);
+  const top = DirectoryHandle.open(upperDirectory);
+  try {
+    yield* visit(top, '/', root, false);
+  } finally {
+    top.close();
+  }
 }
 
-function isEmptyStub(file: string, stats: fs.Stats): boolean {
+function isEmptyStub(directory: DirectoryHandle, name: string, stats: fs.Stats): boolean {
   if (stats.isFile()) return stats.size === 0;
-  if (stats.isDirectory()) return readdirSorted(file).length === 0;
-  return false;
+  if (!stats.isDirectory()) return false;
+  const child = directory.openDirectory(name);
+  if (!child) return false;
+  try {
+    return child.names().length === 0;
+  } finally {
+    child.close();
+  }
 }
 
 /** One line of `gantry diff`. */

@@ -5,10 +5,13 @@
  * path in the waste ledger. Layers are read where they are unpacked: no tar is read again and no
  * file content is touched, only directory listings and lstat, so the cost is one pass over the
  * metadata of each layer and memory is one small node per visible path.
+ *
+ * A live container's writable layer may be rewritten while it is walked, so every layer is walked
+ * by descriptors (DirectoryHandle): a directory swapped for a symlink to a host directory after
+ * it was listed is skipped, never entered.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { isOpaqueDirectory, isWhiteout, lstatIfExists, readdirSorted } from '../diff/stack-view.js';
+import { DirectoryHandle } from '../../in-root.js';
+import { byteOrder, isOpaqueDirectory, isWhiteout } from '../diff/stack-view.js';
 import { draftRoot, finishDraft, type Draft } from './draft.js';
 import { WasteLedger, type EfficiencyResult } from './efficiency.js';
 import type { ChangeKind, FileNode, FileType, LayerChangeSummary } from './types.js';
@@ -89,7 +92,12 @@ class StackAnalyzer {
     const summary = emptySummary();
     const state = { size: 0, links: new Map<string, string>() };
     const changes = draftRoot();
-    await this.visit(input, layer, input.directory, '/', false, this.root, changes, summary, state);
+    const top = DirectoryHandle.open(input.directory);
+    try {
+      await this.visit(input, layer, top, '/', false, this.root, changes, summary, state);
+    } finally {
+      top.close();
+    }
     const result: AnalyzedLayer = { size: state.size, summary };
     if (this.withChanges) result.changes = finishDraft(changes);
     return result;
@@ -118,7 +126,7 @@ class StackAnalyzer {
   private async visit(
     input: LayerInput,
     layer: number,
-    hostDirectory: string,
+    directory: DirectoryHandle,
     imageDirectory: string,
     opaque: boolean,
     merged: MergedNode,
@@ -126,7 +134,7 @@ class StackAnalyzer {
     summary: LayerChangeSummary,
     state: { size: number; links: Map<string, string> },
   ): Promise<void> {
-    const names = readdirSorted(hostDirectory);
+    const names = directory.names().sort(byteOrder);
     const children = (merged.children ??= new Map());
     if (opaque) {
       const present = new Set(names);
@@ -138,10 +146,9 @@ class StackAnalyzer {
     }
     for (const name of names) {
       await this.pause();
-      const file = path.join(hostDirectory, name);
       const imagePath = childPath(imageDirectory, name);
       // Gone since the listing: a running container changes its layer while it is walked.
-      const stats = lstatIfExists(file);
+      const stats = directory.lstat(name);
       if (!stats) continue;
       const existing = children.get(name);
       if (isWhiteout(stats)) {
@@ -150,53 +157,23 @@ class StackAnalyzer {
         children.delete(name);
         continue;
       }
-      if (
-        !existing &&
-        input.mountpoints?.has(imagePath) &&
-        (stats.isDirectory() ? readdirSorted(file).length === 0 : stats.isFile() && stats.size === 0)
-      ) {
-        continue;
-      }
       if (stats.isDirectory()) {
-        let node: MergedNode;
-        let kind: ChangeKind;
-        const opaqueHere = isOpaqueDirectory(file);
-        if (existing?.type === 'directory') {
-          node = existing;
-          kind = opaqueHere ? 'modified' : 'unchanged';
-        } else {
-          if (existing) this.removeAll(existing, imagePath, layer);
-          node = { type: 'directory', size: 0, children: new Map() };
-          children.set(name, node);
-          kind = existing ? 'modified' : 'added';
+        // Opened before it is counted: swapped for a symlink since the lstat, it is skipped.
+        const child = directory.openDirectory(name);
+        if (!child) continue;
+        try {
+          await this.visitDirectory(input, layer, directory, child, name, imagePath, opaque, existing, {
+            children,
+            draft,
+            summary,
+            state,
+          });
+        } finally {
+          child.close();
         }
-        if (kind === 'added') summary.added += 1;
-        else if (kind === 'modified') summary.modified += 1;
-        const childDraft: Draft = {
-          name,
-          path: imagePath,
-          type: 'directory',
-          kind,
-          size: 0,
-          children: new Map(),
-        };
-        if (kind === 'modified' && existing?.type === 'directory') childDraft.opaque = true;
-        const sizeBefore = state.size;
-        const changesBefore = summary.added + summary.modified + summary.removed;
-        // Beneath an opaque directory nothing of the lower layers shows, however deep.
-        const hidesBelow = opaqueHere || opaque;
-        await this.visit(input, layer, file, imagePath, hidesBelow, node, childDraft, summary, state);
-        const empty =
-          summary.added + summary.modified + summary.removed === changesBefore && state.size === sizeBefore;
-        if (kind === 'added' && empty && isMountpointParent(input, imagePath)) {
-          // Made by the runtime only to hold mount points (/etc for /etc/hosts): not content.
-          summary.added -= 1;
-          children.delete(name);
-          continue;
-        }
-        if (kind !== 'unchanged' || (childDraft.children?.size ?? 0) > 0) this.addDraft(draft, childDraft);
         continue;
       }
+      if (!existing && input.mountpoints?.has(imagePath) && stats.isFile() && stats.size === 0) continue;
       let type: FileType;
       let bytes = 0;
       let linkTarget: string | undefined;
@@ -213,11 +190,7 @@ class StackAnalyzer {
         }
       } else if (stats.isSymbolicLink()) {
         type = 'symlink';
-        try {
-          linkTarget = fs.readlinkSync(file);
-        } catch {
-          linkTarget = '';
-        }
+        linkTarget = directory.readlink(name) ?? '';
       } else {
         type = 'other';
       }
@@ -242,6 +215,64 @@ class StackAnalyzer {
         ...(linkTarget !== undefined ? { linkTarget } : {}),
       });
     }
+  }
+
+  /** A directory of a layer: merged into the tree, its contents visited. */
+  private async visitDirectory(
+    input: LayerInput,
+    layer: number,
+    parent: DirectoryHandle,
+    child: DirectoryHandle,
+    name: string,
+    imagePath: string,
+    opaque: boolean,
+    existing: MergedNode | undefined,
+    at: {
+      children: Map<string, MergedNode>;
+      draft: Draft;
+      summary: LayerChangeSummary;
+      state: { size: number; links: Map<string, string> };
+    },
+  ): Promise<void> {
+    const { children, draft, summary, state } = at;
+    if (existing === undefined && input.mountpoints?.has(imagePath) && child.names().length === 0) return;
+    let node: MergedNode;
+    let kind: ChangeKind;
+    const opaqueHere = isOpaqueDirectory(parent.entry(name));
+    if (existing?.type === 'directory') {
+      node = existing;
+      kind = opaqueHere ? 'modified' : 'unchanged';
+    } else {
+      if (existing) this.removeAll(existing, imagePath, layer);
+      node = { type: 'directory', size: 0, children: new Map() };
+      children.set(name, node);
+      kind = existing ? 'modified' : 'added';
+    }
+    if (kind === 'added') summary.added += 1;
+    else if (kind === 'modified') summary.modified += 1;
+    const childDraft: Draft = {
+      name,
+      path: imagePath,
+      type: 'directory',
+      kind,
+      size: 0,
+      children: new Map(),
+    };
+    if (kind === 'modified' && existing?.type === 'directory') childDraft.opaque = true;
+    const sizeBefore = state.size;
+    const changesBefore = summary.added + summary.modified + summary.removed;
+    // Beneath an opaque directory nothing of the lower layers shows, however deep.
+    const hidesBelow = opaqueHere || opaque;
+    await this.visit(input, layer, child, imagePath, hidesBelow, node, childDraft, summary, state);
+    const empty =
+      summary.added + summary.modified + summary.removed === changesBefore && state.size === sizeBefore;
+    if (kind === 'added' && empty && isMountpointParent(input, imagePath)) {
+      // Made by the runtime only to hold mount points (/etc for /etc/hosts): not content.
+      summary.added -= 1;
+      children.delete(name);
+      return;
+    }
+    if (kind !== 'unchanged' || (childDraft.children?.size ?? 0) > 0) this.addDraft(draft, childDraft);
   }
 
   result(): EfficiencyResult {

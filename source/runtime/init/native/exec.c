@@ -1,6 +1,14 @@
-/* `gantry exec`: join a running container's cgroup and namespaces, run one process in it, and
- * relay its terminal to ours. The helper stays in the foreground; its exit status is the
- * process's (128+N for a signal), so the engine can pass it straight through. */
+/*
+ * `gantry exec`: run one process in a running container, the way conmon and containerd's shim do.
+ *
+ * Two processes. The relay (this process, from a sealed copy of the helper, with no environment)
+ * never joins the container: it keeps the caller's stdio and the engine's channel and copies
+ * bytes between the caller and the process. The process is forked into the container's pid
+ * namespace, non-dumpable from its first instruction; it joins the cgroup and the other
+ * namespaces (mount last), starts a session of its own, and gets as stdio only pipes to the relay
+ * or a pty opened inside the container. No host fd, host terminal or host environment reaches it.
+ * The relay's exit status is the process's (128+N for a signal), so the engine passes it through.
+ */
 #include "helper.h"
 
 #include <errno.h>
@@ -12,11 +20,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+
+/* The ends of the process's stdio: `child` ends become its 0-2, `relay` ends stay with us. */
+struct exec_stdio {
+  int child[3];
+  int stdin_write, stdout_read, stderr_read; /* -1 with a terminal or detached */
+};
 
 static struct termios saved_termios;
 static bool termios_saved;
@@ -24,6 +41,7 @@ static bool termios_saved;
 static void restore_terminal(void) {
   if (termios_saved)
     tcsetattr(0, TCSADRAIN, &saved_termios);
+  termios_saved = false;
 }
 
 static void raw_terminal(void) {
@@ -32,8 +50,7 @@ static void raw_terminal(void) {
   termios_saved = true;
   struct termios raw = saved_termios;
   cfmakeraw(&raw);
-  raw.c_oflag |= OPOST; /* keep output processing as docker does: the remote side sends \n */
-  raw.c_oflag = saved_termios.c_oflag;
+  raw.c_oflag = saved_termios.c_oflag; /* keep output processing as docker does */
   tcsetattr(0, TCSADRAIN, &raw);
 }
 
@@ -51,55 +68,242 @@ static int status_code(int status) {
   return 125;
 }
 
-/* Relays stdin -> master and master -> stdout until the child exits and its output is drained. */
-int relay_terminal(int master, pid_t child) {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  sigaddset(&mask, SIGWINCH);
-  sigprocmask(SIG_BLOCK, &mask, NULL);
-  int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  raw_terminal();
-  copy_window_size(master);
-  bool stdin_open = true, child_done = false;
-  int status = 0;
+/* ------------------------------------------------------------------ the process, in the container */
+
+static void write_proc_self(const char *file, const char *value) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/%s", file);
+  if (!write_proc_file(path, value))
+    fail_errno("write", path);
+}
+
+static void use_null_stdio(void) {
+  int null = open_in_current_root("/dev/null", O_RDWR | O_NOFOLLOW);
+  struct stat st;
+  if (null < 0 || fstat(null, &st) < 0)
+    fail_errno("open the container's null device", "/dev/null");
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    die("/dev/null in the container is not the null device (char 1:3); a detached exec needs it");
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(null, fd) < 0)
+      fail_errno("dup2", "/dev/null");
+  close(null);
+}
+
+static void exec_child(struct plan *plan, int sync, const int *ns_fds, const struct exec_stdio *io)
+    __attribute__((noreturn));
+static void exec_child(struct plan *plan, int sync, const int *ns_fds, const struct exec_stdio *io) {
+  /* The caller's fds 0-2 go first: nothing of the caller's is held a moment longer than needed. */
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(io->child[fd], fd) < 0)
+      _exit(125);
+  set_error_channel(sync, "error");
+  close(SYNC_FD);
+  signal(SIGPIPE, SIG_DFL);
+  /* Still in the host's mount namespace: /proc is the host's, so this is our own pid there. */
+  char self[32] = "";
+  if (readlink("/proc/self", self, sizeof self - 1) < 0)
+    fail_errno("readlink", "/proc/self");
+  pid_t host_pid = (pid_t)atoi(self);
+  if (plan->have_oom_score) {
+    char value[32];
+    snprintf(value, sizeof value, "%d", plan->oom_score_adj);
+    write_proc_self("oom_score_adj", value);
+  }
+  for (size_t i = 0; i < plan->cgroup_procs.len; i++)
+    if (!write_file(plan->cgroup_procs.items[i], "0"))
+      fail_errno("join cgroup", plan->cgroup_procs.items[i]);
+  /* User first (it grants the rest), mount last (paths stop resolving after it); the pid
+   * namespace was joined by the relay: we were born in it. */
+  for (int pass = 0; pass < 3; pass++)
+    for (size_t i = 0; i < plan->namespace_count; i++) {
+      int type = plan->namespaces[i].type;
+      int order = type == CLONE_NEWUSER ? 0 : type == CLONE_NEWNS ? 2 : 1;
+      if (order != pass || type == CLONE_NEWPID)
+        continue;
+      if (setns(ns_fds[i], type) < 0)
+        fail_errno("setns", plan->namespaces[i].path);
+      close(ns_fds[i]);
+      /* A credential change may reset the dumpable flag to fs.suid_dumpable. */
+      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+  test_pause(plan, "joined", host_pid);
+  if (plan->terminal) {
+    int master, slave;
+    open_pty_pair(&master, &slave);
+    report(sync, "pty\n");
+    if (send_fd(sync, master) < 0)
+      fail_errno("send the pty master", NULL);
+    close(master);
+    take_terminal(slave);
+  } else {
+    if (plan->detach_exec)
+      use_null_stdio();
+    if (setsid() < 0)
+      fail_errno("setsid", NULL);
+  }
+  char *path = prepare_process(plan, sync);
+  test_pause(plan, "prepared", host_pid);
+  if (plan->no_new_privileges)
+    apply_seccomp(plan);
+  exec_process(plan, path, sync);
+}
+
+/* ------------------------------------------------------------------ the relay, outside */
+
+struct relay {
+  pid_t child;
+  int status;
+  bool child_done;
+  bool terminal;
+  int input_from, input_to; /* caller's stdin -> the process (pipe or pty master); -1 when closed */
+  char input[16384];
+  size_t input_len;
+  int out_from, err_from; /* the process's stdout/stderr (or the pty master) -> our 1 and 2 */
+  int signal_fd;
+};
+
+static void close_input(struct relay *r) {
+  if (r->input_from >= 0)
+    r->input_from = -1;
+  if (!r->terminal && r->input_to >= 0)
+    close(r->input_to);
+  r->input_to = -1;
+  r->input_len = 0;
+}
+
+/* Copies what is readable from `*from` to `to`; at EOF or an error the source is closed. */
+static void copy_out(struct relay *r, int *from, int to) {
   char buf[16384];
+  ssize_t n = read(*from, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0) { /* EOF, or EIO from a pty whose last slave is gone */
+    if (r->terminal && *from == r->out_from)
+      r->input_to = -1;
+    close(*from);
+    *from = -1;
+    return;
+  }
+  write_all(to, buf, (size_t)n);
+}
+
+static void read_signals(struct relay *r) {
+  struct signalfd_siginfo info;
+  while (read(r->signal_fd, &info, sizeof info) == sizeof info) {
+    if (info.ssi_signo == SIGCHLD)
+      continue;
+    if (info.ssi_signo == SIGWINCH) {
+      if (r->terminal && r->out_from >= 0)
+        copy_window_size(r->out_from);
+    } else if (info.ssi_pid == (uint32_t)getppid() && !r->child_done) {
+      /* Only what the engine passes on: a Ctrl-C reaches it and us alike, and it forwards every
+       * signal meant for the session once. */
+      kill(r->child, (int)info.ssi_signo);
+    }
+  }
+  if (!r->child_done && waitpid(r->child, &r->status, WNOHANG) == r->child)
+    r->child_done = true;
+}
+
+static int relay(struct relay *r) {
+  if (r->terminal) {
+    raw_terminal();
+    copy_window_size(r->out_from);
+  }
+  if (r->input_to >= 0)
+    set_nonblock(r->input_to, true);
+  if (r->out_from >= 0)
+    set_nonblock(r->out_from, true);
+  if (r->err_from >= 0)
+    set_nonblock(r->err_from, true);
   for (;;) {
-    struct pollfd fds[3] = {{.fd = sfd, .events = POLLIN}, {.fd = master, .events = POLLIN},
-                            {.fd = stdin_open ? 0 : -1, .events = POLLIN}};
-    if (poll(fds, 3, child_done ? 200 : -1) < 0) {
+    bool outputs_open = r->out_from >= 0 || r->err_from >= 0;
+    if (r->child_done && !outputs_open)
+      break;
+    struct pollfd fds[5];
+    int kinds[5];
+    nfds_t count = 0;
+#define ADD(fd_value, events_value, kind_value)                                                               \
+  do {                                                                                                        \
+    fds[count] = (struct pollfd){.fd = (fd_value), .events = (events_value)};                                 \
+    kinds[count++] = (kind_value);                                                                            \
+  } while (0)
+    ADD(r->signal_fd, POLLIN, 0);
+    if (r->out_from >= 0)
+      ADD(r->out_from, POLLIN, 1);
+    if (r->err_from >= 0)
+      ADD(r->err_from, POLLIN, 2);
+    if (r->input_from >= 0 && r->input_len == 0 && !r->child_done)
+      ADD(r->input_from, POLLIN, 3);
+    if (r->input_to >= 0 && r->input_len > 0)
+      ADD(r->input_to, POLLOUT, 4);
+#undef ADD
+    /* Once the process is gone: what it wrote to a pipe is there now; a pty hands its last bytes
+     * over through the kernel's flip buffer, so give those a moment. Background processes that
+     * keep the output open do not hold the relay. */
+    int timeout = !r->child_done ? -1 : r->terminal ? 200 : 0;
+    int ready = poll(fds, count, timeout);
+    if (ready < 0) {
       if (errno == EINTR)
         continue;
       break;
     }
-    if (fds[0].revents) {
-      struct signalfd_siginfo info;
-      while (read(sfd, &info, sizeof info) == sizeof info)
-        if (info.ssi_signo == SIGWINCH)
-          copy_window_size(master);
-      if (!child_done && waitpid(child, &status, WNOHANG) == child)
-        child_done = true;
-    }
-    if (fds[1].revents) {
-      ssize_t n = read(master, buf, sizeof buf);
-      if (n <= 0)
-        break; /* EIO: every slave fd is closed */
-      write_all(1, buf, (size_t)n);
-    } else if (child_done && !fds[0].revents) {
-      break; /* exited and nothing left to read */
-    }
-    if (stdin_open && fds[2].revents) {
-      ssize_t n = read(0, buf, sizeof buf);
-      if (n <= 0)
-        stdin_open = false;
-      else
-        write_all(master, buf, (size_t)n);
+    if (ready == 0 && r->child_done)
+      break;
+    for (nfds_t i = 0; i < count; i++) {
+      if (!fds[i].revents)
+        continue;
+      switch (kinds[i]) {
+      case 0:
+        read_signals(r);
+        break;
+      case 1:
+        copy_out(r, &r->out_from, 1);
+        break;
+      case 2:
+        copy_out(r, &r->err_from, 2);
+        break;
+      case 3: {
+        ssize_t n = read(r->input_from, r->input, sizeof r->input);
+        if (n > 0) {
+          r->input_len = (size_t)n;
+        } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+          /* The caller's input ended. Without a terminal the process sees EOF; with one the
+           * terminal itself is gone, so hang up the process's terminal as a closing xterm does. */
+          if (r->terminal && r->out_from >= 0) {
+            close(r->out_from);
+            r->out_from = -1;
+          }
+          close_input(r);
+        }
+        break;
+      }
+      case 4: {
+        if (r->input_to < 0)
+          break;
+        ssize_t n = write(r->input_to, r->input, r->input_len);
+        if (n > 0) {
+          memmove(r->input, r->input + n, r->input_len - (size_t)n);
+          r->input_len -= (size_t)n;
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+          close_input(r);
+        }
+        break;
+      }
+      }
     }
   }
   restore_terminal();
-  if (!child_done)
-    waitpid(child, &status, 0);
-  return status_code(status);
+  if (!r->child_done)
+    while (waitpid(r->child, &r->status, 0) < 0 && errno == EINTR) {
+    }
+  return status_code(r->status);
+}
+
+static void make_pipe(int fds[2]) {
+  if (pipe2(fds, O_CLOEXEC) < 0)
+    fail_errno("pipe", NULL);
 }
 
 int run_exec(struct plan *plan) {
@@ -107,41 +311,36 @@ int run_exec(struct plan *plan) {
   signal(SIGPIPE, SIG_IGN);
   if (!plan->args.len)
     die("no command to run");
-  char pid_text[32];
-  snprintf(pid_text, sizeof pid_text, "%d", getpid());
-  for (size_t i = 0; i < plan->cgroup_procs.len; i++)
-    if (!write_file(plan->cgroup_procs.items[i], pid_text))
-      fail_errno("join cgroup", plan->cgroup_procs.items[i]);
-  /* Open every namespace first: once we are in the container's mount namespace the paths
-   * under the host's /proc no longer resolve. */
+  test_pause_open(plan);
+  cap_last_cap(); /* read now, from the host's /proc */
+  /* Every namespace is opened before any is joined: the paths are the host's /proc. */
   int ns_fds[10];
   for (size_t i = 0; i < plan->namespace_count; i++) {
     ns_fds[i] = open(plan->namespaces[i].path, O_RDONLY | O_CLOEXEC);
     if (ns_fds[i] < 0)
       fail_errno("open namespace", plan->namespaces[i].path);
   }
-  for (int pass = 0; pass < 3; pass++)
-    for (size_t i = 0; i < plan->namespace_count; i++) {
-      int type = plan->namespaces[i].type;
-      int order = type == CLONE_NEWUSER ? 0 : type == CLONE_NEWNS ? 2 : 1;
-      if (order == pass && setns(ns_fds[i], type) < 0)
-        fail_errno("setns", plan->namespaces[i].path);
-    }
-  cap_last_cap();
+  /* Joining a pid namespace only places our children in it; the relay itself stays outside. */
+  for (size_t i = 0; i < plan->namespace_count; i++)
+    if (plan->namespaces[i].type == CLONE_NEWPID && setns(ns_fds[i], CLONE_NEWPID) < 0)
+      fail_errno("setns", plan->namespaces[i].path);
 
-  int master = -1, slave = -1;
-  if (plan->terminal) {
-    master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0)
-      fail_errno("open", "/dev/ptmx");
-    char name[128];
-    if (unlockpt(master) < 0 || ptsname_r(master, name, sizeof name))
-      fail_errno("unlockpt", "/dev/ptmx");
-    slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (slave < 0)
-      fail_errno("open", name);
-    /* Sized before the process starts: it may ask for its size at once (stty size, a shell). */
-    copy_window_size(master);
+  struct exec_stdio io = {.stdin_write = -1, .stdout_read = -1, .stderr_read = -1};
+  int in[2], out[2], err[2];
+  if (plan->terminal || plan->detach_exec) {
+    /* Placeholders until the pty or /dev/null of the container takes over. */
+    make_pipe(in);
+    io.child[0] = in[0];
+    io.child[1] = io.child[2] = in[1];
+  } else {
+    make_pipe(in);
+    make_pipe(out);
+    make_pipe(err);
+    io = (struct exec_stdio){{in[0], out[1], err[1]}, in[1], out[0], err[0]};
+    if (!plan->open_stdin) { /* as docker without -i: the process reads EOF */
+      close(io.stdin_write);
+      io.stdin_write = -1;
+    }
   }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -151,56 +350,74 @@ int run_exec(struct plan *plan) {
     fail_errno("fork", NULL);
   if (child == 0) {
     close(sv[0]);
-    close(SYNC_FD);
-    set_error_channel(sv[1], "error");
-    signal(SIGPIPE, SIG_DFL);
-    if (plan->terminal) {
-      setsid();
-      if (ioctl(slave, TIOCSCTTY, 0) < 0)
-        fail_errno("TIOCSCTTY", NULL);
-      dup2(slave, 0);
-      dup2(slave, 1);
-      dup2(slave, 2);
-    } else if (plan->detach_exec) {
-      setsid();
-      int null = open("/dev/null", O_RDWR);
-      dup2(null, 0);
-      dup2(null, 1);
-      dup2(null, 2);
-    }
-    if (plan->have_oom_score) {
-      char value[32];
-      snprintf(value, sizeof value, "%d", plan->oom_score_adj);
-      write_file("/proc/self/oom_score_adj", value);
-    }
-    char *path = prepare_process(plan, sv[1]);
-    if (plan->no_new_privileges)
-      apply_seccomp(plan);
-    exec_process(plan, path, sv[1]);
+    int relay_ends[] = {io.stdin_write, io.stdout_read, io.stderr_read};
+    for (size_t i = 0; i < 3; i++)
+      if (relay_ends[i] >= 0)
+        close(relay_ends[i]);
+    exec_child(plan, sv[1], ns_fds, &io);
   }
   close(sv[1]);
-  if (slave >= 0)
-    close(slave);
+  for (size_t i = 0; i < plan->namespace_count; i++)
+    close(ns_fds[i]);
+  close(in[0]);
+  if (io.child[1] != in[1])
+    close(io.child[1]);
+  if (io.child[2] != in[1])
+    close(io.child[2]);
+  if (plan->terminal || plan->detach_exec)
+    close(in[1]);
   report(SYNC_FD, "pid %d %d\n", child, getpid());
-  /* Until the exec succeeds (the socket closes) the child may report a setup error. */
+
+  /* Until the exec succeeds (the socket closes) the process may hand over its pty or report a
+   * setup error. */
+  int master = -1;
   char line[8192];
-  int n = read_line(sv[0], line, sizeof line);
-  close(sv[0]);
-  if (n > 0) {
+  for (;;) {
+    int n = read_line(sv[0], line, sizeof line);
+    if (n < 0)
+      break;
+    if (!strcmp(line, "pty")) {
+      master = recv_fd(sv[0]);
+      if (master < 0 || !is_pty_master(master)) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        die("the process in the container did not hand over a pseudo-terminal");
+      }
+      continue;
+    }
     int status;
     waitpid(child, &status, 0);
     report(SYNC_FD, "%s\n", line);
     return !strncmp(line, "execerr ", 8) ? (atoi(line + 8) == ENOENT ? 127 : 126) : 125;
   }
+  close(sv[0]);
   report(SYNC_FD, "started\n");
   if (plan->detach_exec)
     return 0;
-  signal(SIGINT, SIG_IGN);
-  signal(SIGQUIT, SIG_IGN);
-  if (master >= 0)
-    return relay_terminal(master, child);
-  int status;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  int handled[] = {SIGCHLD, SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
+    sigaddset(&mask, handled[i]);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  struct relay r = {.child = child, .terminal = plan->terminal, .input_from = plan->open_stdin ? 0 : -1};
+  r.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (r.signal_fd < 0)
+    fail_errno("signalfd", NULL);
+  if (plan->terminal) {
+    r.out_from = master;
+    r.err_from = -1;
+    r.input_to = master;
+  } else {
+    r.out_from = io.stdout_read;
+    r.err_from = io.stderr_read;
+    r.input_to = io.stdin_write;
   }
-  return status_code(status);
+  if (r.input_to < 0)
+    r.input_from = -1;
+  /* The process may have ended before the signal mask was in place. */
+  if (waitpid(child, &r.status, WNOHANG) == child)
+    r.child_done = true;
+  return relay(&r);
 }

@@ -113,6 +113,10 @@ void set_credentials(const struct plan *plan) {
     prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
     set_capabilities(plan);
   }
+  /* Changing ids resets the dumpable flag to fs.suid_dumpable; the process must stay out of
+   * reach of the container (ptrace, /proc/PID/mem, environ, exe) until its exec. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    fail_errno("prctl PR_SET_DUMPABLE", NULL);
   if (plan->umask_value >= 0)
     umask((mode_t)plan->umask_value);
   if (plan->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

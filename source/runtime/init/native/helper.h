@@ -6,8 +6,12 @@
  *   init    create a container: clone into new namespaces, set up the root filesystem, wait at
  *           the exec fifo, exec the user's process; the same process then stays as the
  *           container's monitor (logs, attach socket, exit status, OOM flag).
- *   exec    join a running container's namespaces and cgroup, run a process, relay its terminal.
+ *   exec    run a process in a running container (joining its namespaces and cgroup) and relay
+ *           its stdio from outside the container.
  *   attach  connect the caller's terminal to a monitor's attach socket.
+ *   init-child  (internal) the container's init after re-executing from a sealed copy.
+ * Every process that enters a container is non-dumpable and runs from a sealed memfd copy of
+ * this binary with an empty environment (sealed.c).
  * No policy lives here: every decision was made by the plan's author.
  */
 #ifndef GANTRY_HELPER_H
@@ -20,6 +24,7 @@
 #include <sys/types.h>
 
 #define SYNC_FD 3
+#define PLAN_FD 4 /* init-child: the plan, in a memfd */
 #define MAX_ITEMS 512
 
 /* Frame types of the attach protocol (1 type byte, 4 length bytes big-endian, payload). */
@@ -91,6 +96,8 @@ struct plan {
   /* monitor */
   char *state_dir;
   char *log_path;
+  uint64_t log_max_size; /* bytes per log file; 0: no limit */
+  unsigned log_max_files; /* log files kept, the current one included */
   char *attach_path;
   char *fifo_path;
   char *pid_file;
@@ -151,6 +158,12 @@ struct plan {
   int oom_score_adj;
   char *seccomp; /* raw sock_filter program bytes, hex-decoded length below */
   size_t seccomp_len;
+  /* the plan as read, for a child that re-executes itself and reads it again */
+  char *raw;
+  size_t raw_len;
+  /* test knob: stop at a named point until the test lets go (see test_pause) */
+  char *pause_point, *pause_ready, *pause_go;
+  int pause_ready_fd, pause_go_fd;
 };
 
 /* util.c */
@@ -166,6 +179,7 @@ ssize_t write_all(int fd, const void *buf, size_t len);
 ssize_t read_full(int fd, void *buf, size_t len);
 int read_line(int fd, char *buf, size_t cap);
 bool write_file(const char *path, const char *content);
+bool write_proc_file(const char *path, const char *content);
 void encode_field(const char *in, char *out, size_t cap);
 void format_time_rfc3339(char *out, size_t cap);
 const char *errno_name(int err);
@@ -179,8 +193,23 @@ void close_descriptors_from(int low, bool cloexec);
 /* plan.c */
 void plan_read(struct plan *plan, int fd);
 
+/* sealed.c */
+bool self_is_sealed(void);
+int sealed_copy_of_self(void);
+void exec_sealed(int exe, char *const argv[]) __attribute__((noreturn));
+int plan_memfd(const char *text, size_t len);
+void test_pause_open(struct plan *plan);
+void test_pause(struct plan *plan, const char *point, pid_t host_pid);
+
+/* terminal.c */
+bool is_pty_master(int fd);
+int open_in_current_root(const char *path, int flags);
+void open_pty_pair(int *master, int *slave);
+void take_terminal(int slave);
+
 /* init.c */
 int run_init(struct plan *plan);
+int run_init_child(struct plan *plan);
 /* finalize.c: credentials, capabilities, rlimits, exec */
 void apply_rlimits(const struct plan *plan);
 void set_credentials(const struct plan *plan);
@@ -191,6 +220,21 @@ void reset_signals(void);
 void exec_process(const struct plan *plan, const char *path, int report_fd) __attribute__((noreturn));
 int run_hook(const struct hook_entry *hook, const char *state_json);
 int cap_last_cap(void);
+
+/* logfile.c */
+struct log_file {
+  int fd;
+  const char *path; /* relative to the monitor's working directory, the state directory */
+  uint64_t max_size;
+  unsigned max_files;
+  uint64_t size; /* of the current file, as written */
+  char *buffer;
+  size_t len;
+};
+void log_open(struct log_file *log, const char *path, uint64_t max_size, unsigned max_files);
+void log_append(struct log_file *log, const char *stream, const char *data, size_t len);
+void log_flush(struct log_file *log);
+void log_close(struct log_file *log);
 
 /* monitor.c */
 struct monitor_io {
@@ -203,7 +247,6 @@ int run_monitor(struct plan *plan, struct monitor_io *io);
 
 /* exec.c */
 int run_exec(struct plan *plan);
-int relay_terminal(int master, pid_t child);
 
 /* attach.c */
 int run_attach(const char *directory, const char *socket_name, bool tty, bool attach_stdin, bool cleanup);

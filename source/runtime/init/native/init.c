@@ -55,17 +55,8 @@ static void join_namespaces(const struct plan *plan, bool user_pass) {
 }
 
 static void open_pty(const struct plan *plan, int sync) {
-  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0)
-    fail_errno("open", "/dev/ptmx");
-  if (unlockpt(master) < 0)
-    fail_errno("unlockpt", "/dev/ptmx");
-  char name[128];
-  if (ptsname_r(master, name, sizeof name))
-    fail_errno("ptsname", "/dev/ptmx");
-  int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0)
-    fail_errno("open", name);
+  int master, slave;
+  open_pty_pair(&master, &slave);
   if (plan->rows && plan->cols) {
     struct winsize size = {.ws_row = plan->rows, .ws_col = plan->cols};
     ioctl(master, TIOCSWINSZ, &size);
@@ -74,47 +65,94 @@ static void open_pty(const struct plan *plan, int sync) {
   if (send_fd(sync, master) < 0)
     fail_errno("send pty master", NULL);
   close(master);
-  if (setsid() < 0)
-    fail_errno("setsid", NULL);
-  if (ioctl(slave, TIOCSCTTY, 0) < 0)
-    fail_errno("TIOCSCTTY", name);
-  for (int fd = 0; fd < 3; fd++)
-    if (dup2(slave, fd) < 0)
-      fail_errno("dup2", name);
-  close(slave);
+  take_terminal(slave);
 }
 
-static void container_main(struct plan *plan, int sync, struct child_io *io) __attribute__((noreturn));
 /* As PID 1 of its namespace the process would ignore signals it has no handler for: until the
  * exec (which resets handlers), the usual terminating signals end it, so `kill` of a created
  * container works as with runc. */
 static void end_on_signal(int signal_number) { _exit(128 + signal_number); }
 
-static void container_main(struct plan *plan, int sync, struct child_io *io) {
-  set_error_channel(sync, "error");
-  close(SYNC_FD);
+static void end_on_signals(void) {
   int ending[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
   for (size_t i = 0; i < sizeof ending / sizeof ending[0]; i++)
     signal(ending[i], end_on_signal);
+}
+
+/* Puts `fd` at `target`, without close-on-exec. */
+static void move_fd(int fd, int target) {
+  if (fd == target) {
+    set_cloexec(fd, false);
+    return;
+  }
+  if (dup2(fd, target) < 0)
+    fail_errno("dup2", NULL);
+  close(fd);
+}
+
+static void container_setup(struct plan *plan, int sync) __attribute__((noreturn));
+
+/*
+ * The container's init, first part: wait for the monitor (uid maps, cgroup), become root of the
+ * user namespace, and take the container's stdio. Then, unless the monitor already runs from a
+ * sealed copy, re-execute from one (`exe`): the rest of setup, and the user's process, must never
+ * see the host's gantry-init behind /proc/self/exe.
+ */
+static void container_main(struct plan *plan, int sync, struct child_io *io, int exe, int plan_fd)
+    __attribute__((noreturn));
+static void container_main(struct plan *plan, int sync, struct child_io *io, int exe, int plan_fd) {
+  set_error_channel(sync, "error");
+  end_on_signals();
   expect_go(sync);
 
   bool user_joined = false;
   bool user_ns = has_namespace(plan, CLONE_NEWUSER, &user_joined);
   join_namespaces(plan, true);
   if (user_ns) {
-    /* Become the namespace's root so the rest of setup has its capabilities. */
+    /* Become the namespace's root so the rest of setup (and the re-exec) keeps its capabilities. */
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
       fail_errno("become root in the user namespace", NULL);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* a credential change may reset it */
   }
-  join_namespaces(plan, false);
-  bool cgroup_joined = false;
-  if (has_namespace(plan, CLONE_NEWCGROUP, &cgroup_joined) && !cgroup_joined && unshare(CLONE_NEWCGROUP) < 0)
-    fail_errno("unshare cgroup namespace", NULL);
-
   if (!plan->terminal && !plan->passthrough) {
     if (dup2(io->stdin_read, 0) < 0 || dup2(io->stdout_write, 1) < 0 || dup2(io->stderr_write, 2) < 0)
       fail_errno("dup2 stdio", NULL);
   }
+  if (exe < 0) {
+    close(SYNC_FD);
+    container_setup(plan, sync);
+  }
+  if (plan_fd == SYNC_FD || exe <= PLAN_FD)
+    die("internal: the sealed re-exec's descriptors collide");
+  move_fd(sync, SYNC_FD); /* replaces the engine's channel, which the container must not keep */
+  move_fd(plan_fd, PLAN_FD);
+  char *argv[] = {"gantry-init", "init-child", NULL};
+  exec_sealed(exe, argv);
+}
+
+int run_init_child(struct plan *plan) {
+  if (!self_is_sealed())
+    die("init-child runs only from a sealed copy of gantry-init");
+  set_error_channel(SYNC_FD, "error");
+  end_on_signals();
+  container_setup(plan, SYNC_FD);
+}
+
+/* The container's init, second part: the other namespaces, the root filesystem, the fifo, and
+ * the exec of the user's process. */
+static void container_setup(struct plan *plan, int sync) {
+  test_pause_open(plan);
+  char self[32] = ""; /* our pid in the host's /proc, for the test knob */
+  if (readlink("/proc/self", self, sizeof self - 1) < 0)
+    self[0] = '\0';
+  join_namespaces(plan, false);
+  bool cgroup_joined = false;
+  if (has_namespace(plan, CLONE_NEWCGROUP, &cgroup_joined) && !cgroup_joined && unshare(CLONE_NEWCGROUP) < 0)
+    fail_errno("unshare cgroup namespace", NULL);
+  /* A session of its own: the container never shares one (or a controlling terminal) with
+   * whoever started the engine, even when its stdio is passed through (gantry-oci). */
+  if (!plan->terminal && setsid() < 0)
+    fail_errno("setsid", NULL);
 
   int fifo = -1;
   if (plan->fifo_path) {
@@ -147,10 +185,11 @@ static void container_main(struct plan *plan, int sync, struct child_io *io) {
   if (plan->have_oom_score) {
     char value[32];
     snprintf(value, sizeof value, "%d", plan->oom_score_adj);
-    if (!write_file("/proc/self/oom_score_adj", value))
+    if (!write_proc_file("/proc/self/oom_score_adj", value))
       fail_errno("write", "/proc/self/oom_score_adj");
   }
   char *path = prepare_process(plan, sync);
+  test_pause(plan, "init", (pid_t)atoi(self));
   report(sync, "created\n");
   if (fifo >= 0) {
     char proc_path[64];
@@ -207,6 +246,30 @@ int run_init(struct plan *plan) {
   signal(SIGPIPE, SIG_IGN);
   if (!plan->args.len)
     die("no command to run");
+  bool new_pid_ns = false;
+  for (size_t i = 0; i < plan->namespace_count; i++)
+    if (plan->namespaces[i].type == CLONE_NEWPID && !plan->namespaces[i].path)
+      new_pid_ns = true;
+  /* The monitor itself stays on the host's binary (no copy kept per container): the child
+   * re-executes from a sealed copy as soon as it is root of its namespaces. Alone in a new pid
+   * namespace nobody sees it meanwhile; a child that joins an existing one (or the host's) would
+   * be visible, so then the whole monitor runs from the sealed copy and the child needs no exec. */
+  int exe = -1, plan_fd = -1;
+  if (!self_is_sealed()) {
+    exe = sealed_copy_of_self();
+    plan_fd = plan_memfd(plan->raw, plan->raw_len);
+    if (!new_pid_ns) {
+      move_fd(plan_fd, PLAN_FD);
+      char *argv[] = {"gantry-init", "init", "--plan-fd", NULL};
+      exec_sealed(exe, argv);
+    }
+    /* Out of the way of the fds the child arranges before its exec. */
+    int high = fcntl(exe, F_DUPFD_CLOEXEC, 10);
+    close(exe);
+    exe = high;
+    if (exe < 0)
+      fail_errno("fcntl F_DUPFD_CLOEXEC", NULL);
+  }
   if (!plan->foreground && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
     fail_errno("prctl PR_SET_CHILD_SUBREAPER", NULL);
   if (plan->state_dir && chdir(plan->state_dir) < 0)
@@ -226,7 +289,12 @@ int run_init(struct plan *plan) {
       if (pipe2(in_pipe, O_CLOEXEC) < 0)
         fail_errno("pipe", NULL);
     } else {
-      in_pipe[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      /* Not the host's /dev/null: no host file reaches the container. A pipe nobody writes to
+       * reads EOF just the same. */
+      if (pipe2(in_pipe, O_CLOEXEC) < 0)
+        fail_errno("pipe", NULL);
+      close(in_pipe[1]);
+      in_pipe[1] = -1;
     }
     child_io = (struct child_io){in_pipe[0], out_pipe[1], err_pipe[1]};
   }
@@ -254,9 +322,13 @@ int run_init(struct plan *plan) {
     fail_errno("clone", NULL);
   if (child == 0) {
     close(sv[0]);
-    container_main(plan, sv[1], &child_io);
+    container_main(plan, sv[1], &child_io, exe, plan_fd);
   }
   close(sv[1]);
+  if (exe >= 0) {
+    close(exe);
+    close(plan_fd);
+  }
   int sync = sv[0];
   if (!plan->terminal && !plan->passthrough) {
     close(out_pipe[1]);

@@ -26,6 +26,9 @@
 #define CHUNK 16384
 /* Room set aside for the exit record: the longest one (a setup error) is well under it. */
 #define EXIT_RECORD_SIZE 8192
+/* The container's output is read in pieces this large, and its pipes are made as large (the kernel
+ * default of 64 KiB makes a chatty container wait on the monitor far more often). */
+#define OUTPUT_CHUNK (256 * 1024)
 
 struct client {
   int fd;
@@ -39,7 +42,8 @@ struct client {
 struct monitor {
   struct plan *plan;
   struct monitor_io *io;
-  int log_fd;
+  struct log_file log; /* log.buffer is NULL when the container keeps no log */
+  char *output;        /* OUTPUT_CHUNK bytes, for reading the container's output */
   int listen_fd;
   int signal_fd;
   struct client clients[MAX_CLIENTS];
@@ -144,29 +148,6 @@ static bool report_oom(struct monitor *m) {
   write_all(fd, text, (size_t)len);
   close(fd);
   return true;
-}
-
-/* One CRI log record per line: "<time> <stream> <F|P> <text>". A chunk that ends without a
- * newline is written as a partial record, so the reader can join it with what follows. */
-static void log_chunk(struct monitor *m, const char *stream, const char *data, size_t len) {
-  if (m->log_fd < 0)
-    return;
-  char stamp[64];
-  format_time_rfc3339(stamp, sizeof stamp);
-  size_t start = 0;
-  while (start < len) {
-    const char *newline = memchr(data + start, '\n', len - start);
-    size_t end = newline ? (size_t)(newline - data) : len;
-    char prefix[128];
-    int plen = snprintf(prefix, sizeof prefix, "%s %s %c ", stamp, stream, newline ? 'F' : 'P');
-    char *record = xmalloc((size_t)plen + (end - start) + 1);
-    memcpy(record, prefix, (size_t)plen);
-    memcpy(record + plen, data + start, end - start);
-    record[(size_t)plen + (end - start)] = '\n';
-    write_all(m->log_fd, record, (size_t)plen + (end - start) + 1);
-    free(record);
-    start = newline ? end + 1 : len;
-  }
 }
 
 static void drop_client(struct monitor *m, size_t index) {
@@ -286,23 +267,33 @@ static void reap(struct monitor *m) {
   }
 }
 
+/* Reads what the container wrote, a few pieces at most so the other descriptors get their turn. */
 static bool drain_output(struct monitor *m, int *fd, const char *stream, int frame) {
-  char buf[CHUNK];
-  ssize_t n = read(*fd, buf, sizeof buf);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return true;
-  if (n <= 0) {
-    /* EOF, or EIO from a pty whose last slave closed. */
-    close(*fd);
-    if (m->plan->terminal && m->io->in_fd >= 0) {
-      close(m->io->in_fd);
-      m->io->in_fd = -1;
+  for (int round = 0; round < 4; round++) {
+    ssize_t n = read(*fd, m->output, OUTPUT_CHUNK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      break;
+    if (n <= 0) {
+      /* EOF, or EIO from a pty whose last slave closed. */
+      close(*fd);
+      if (m->plan->terminal && m->io->in_fd >= 0) {
+        close(m->io->in_fd);
+        m->io->in_fd = -1;
+      }
+      *fd = -1;
+      if (m->log.buffer)
+        log_flush(&m->log);
+      return false;
     }
-    *fd = -1;
-    return false;
+    if (m->log.buffer)
+      log_append(&m->log, stream, m->output, (size_t)n);
+    broadcast(m, frame, m->output, (size_t)n);
+    if (n < OUTPUT_CHUNK)
+      break;
   }
-  log_chunk(m, stream, buf, (size_t)n);
-  broadcast(m, frame, buf, (size_t)n);
+  /* Written at once: `logs -f` and attached readers of the file see output as it comes. */
+  if (m->log.buffer)
+    log_flush(&m->log);
   return true;
 }
 
@@ -382,7 +373,9 @@ static void run_exit_command(struct plan *plan) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  execv(plan->exit_command.items[0], plan->exit_command.items);
+  /* The monitor has no environment (see sealed.c); the cleanup gets a PATH and nothing else. */
+  char *const env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+  execve(plan->exit_command.items[0], plan->exit_command.items, env);
   _exit(127);
 }
 
@@ -405,16 +398,14 @@ static void start_listening(struct monitor *m) {
 }
 
 int run_monitor(struct plan *plan, struct monitor_io *io) {
-  struct monitor m = {.plan = plan, .io = io, .log_fd = -1, .listen_fd = -1};
+  struct monitor m = {.plan = plan, .io = io, .listen_fd = -1};
   m.oom_baseline = read_counter(plan->oom_file, plan->oom_key);
   m.oom_reported = m.oom_baseline;
   watch_oom(&m);
   prepare_exit_record(&m);
-  if (plan->log_path) {
-    m.log_fd = open(plan->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (m.log_fd < 0)
-      fail_errno("open log", plan->log_path);
-  }
+  if (plan->log_path)
+    log_open(&m.log, plan->log_path, plan->log_max_size, plan->log_max_files);
+  m.output = xmalloc(OUTPUT_CHUNK);
   start_listening(&m);
   sigset_t mask;
   sigemptyset(&mask);
@@ -427,6 +418,11 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
     set_nonblock(io->out_fd, true);
   if (io->err_fd >= 0)
     set_nonblock(io->err_fd, true);
+  /* Pipes only (a pty refuses it); the kernel caps it at fs.pipe-max-size. */
+  if (io->out_fd >= 0 && !plan->terminal)
+    fcntl(io->out_fd, F_SETPIPE_SZ, OUTPUT_CHUNK);
+  if (io->err_fd >= 0)
+    fcntl(io->err_fd, F_SETPIPE_SZ, OUTPUT_CHUNK);
   if (io->in_fd >= 0)
     set_nonblock(io->in_fd, true);
 
@@ -581,8 +577,9 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
     drop_client(&m, 0);
   if (m.listen_fd >= 0 && plan->attach_path)
     unlink(plan->attach_path);
-  if (m.log_fd >= 0)
-    close(m.log_fd);
+  if (m.log.buffer)
+    log_close(&m.log);
+  free(m.output);
   if (!cleanup_owned)
     run_exit_command(plan);
   return exit_code;

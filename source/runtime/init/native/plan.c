@@ -117,6 +117,10 @@ static void directive(struct plan *p, int argc, char **argv) {
   } else if (!strcmp(d, "log")) {
     NEED(1);
     p->log_path = argv[1];
+  } else if (!strcmp(d, "logmax")) {
+    NEED(2);
+    p->log_max_size = parse_u64(argv[1], "log max size");
+    p->log_max_files = (unsigned)parse_ulong(argv[2], "log max files");
   } else if (!strcmp(d, "attach")) {
     NEED(1);
     p->attach_path = argv[1];
@@ -306,6 +310,11 @@ static void directive(struct plan *p, int argc, char **argv) {
     NEED(1);
     p->have_oom_score = true;
     p->oom_score_adj = (int)parse_long(argv[1], "oom score");
+  } else if (!strcmp(d, "testpause")) {
+    NEED(3);
+    p->pause_point = argv[1];
+    p->pause_ready = argv[2];
+    p->pause_go = argv[3];
   } else if (!strcmp(d, "seccomp")) {
     NEED(1);
     size_t len = strlen(argv[1]);
@@ -350,6 +359,10 @@ void plan_read(struct plan *p, int fd) {
     if (len >= 4 && (strcmp(text + len - 4, "end\n") == 0) && (len == 4 || text[len - 5] == '\n'))
       break;
   }
+  p->raw = xmalloc(len);
+  memcpy(p->raw, text, len);
+  p->raw_len = len;
+  p->pause_ready_fd = p->pause_go_fd = -1;
   char *save = NULL;
   for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     if (!strcmp(line, "end"))

@@ -1,6 +1,8 @@
 /* The container's filesystem: overlay root, mounts, devices, pivot_root, masked/readonly paths.
- * Every path inside the rootfs is resolved with openat2(RESOLVE_IN_ROOT), so a symlink in an
- * image can never point a mount at the host's files. */
+ * Every path inside the rootfs is resolved once, with openat2(RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS), and acted on through the fd: a symlink in the image, or one another
+ * container swaps into a shared volume during setup, can never point a mount, a chmod or a mask
+ * at the host's files (CVE-2021-30465, CVE-2025-31133). */
 #include "helper.h"
 #include "rootfs.h"
 
@@ -14,7 +16,9 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -105,13 +109,29 @@ static void mount_failed(const char *source, const char *destination, const char
       data && *data ? data : "", errno_name(err), strerror(err));
 }
 
+/* A destination that lands on procfs or sysfs must say so: one that only got there through a
+ * symlink (a shared volume's entry swapped for `-> /proc/sys/kernel`) would let our own mount
+ * hide or replace a kernel file the container must not reach. */
+static void check_destination(int fd, const char *destination) {
+  struct statfs fs;
+  if (fstatfs(fd, &fs) < 0)
+    fail_errno("statfs mount destination", destination);
+  const char *expected = fs.f_type == PROC_SUPER_MAGIC ? "/proc/" : fs.f_type == SYSFS_MAGIC ? "/sys/" : NULL;
+  if (expected && strncmp(destination, expected, strlen(expected)))
+    die("mount destination `%s` resolves into %.*s through a symlink; refusing to mount there", destination,
+        (int)strlen(expected) - 1, expected);
+}
+
 static void do_mount(int rootfd, const struct mount_entry *m) {
   bool bind = !strcmp(m->type, "bind") || (m->flags & MS_BIND);
   bool remount = !strcmp(m->type, "remount");
   bool file = false;
+  int source = -1;
   if (bind) {
+    /* The source is the host path the user named; it is opened once and bound from the fd. */
+    source = open(m->source, O_PATH | O_CLOEXEC);
     struct stat st;
-    if (stat(m->source, &st) < 0) {
+    if (source < 0 || fstat(source, &st) < 0) {
       int err = errno;
       die("bind mount source `%s` for `%s`: %s (%s)", m->source, m->destination, errno_name(err), strerror(err));
     }
@@ -122,15 +142,29 @@ static void do_mount(int rootfd, const struct mount_entry *m) {
     int err = errno;
     die("mount destination `%s` in the container: %s (%s)", m->destination, errno_name(err), strerror(err));
   }
+  check_destination(fd, m->destination);
   char target[64];
   fd_path(fd, target, sizeof target);
   unsigned long data_flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  if (bind) {
+    if (bind_on_fd(source, NULL, fd, m->flags | MS_BIND, m->propagation)) {
+      close(source);
+      close(fd);
+      return;
+    }
+    if (errno != ENOSYS)
+      mount_failed(m->source, m->destination, "bind", m->flags, NULL);
+    /* Linux before 5.12: bind, then find the new mount again by its path. */
+    char source_path[64];
+    fd_path(source, source_path, sizeof source_path);
+    if (mount(source_path, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+      mount_failed(m->source, m->destination, "bind", m->flags, NULL);
+    close(source);
+  }
   if (remount) {
     if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | m->flags, NULL) < 0)
       mount_failed(NULL, m->destination, "remount", m->flags, NULL);
   } else if (bind) {
-    if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
-      mount_failed(m->source, m->destination, "bind", m->flags, NULL);
     if (data_flags) {
       /* The bind mount's new fd: reopen, the old O_PATH fd points at the covered directory. */
       close(fd);
@@ -188,13 +222,23 @@ static void make_device(int rootfd, const struct device_entry *d) {
   struct parent_dir dir = open_parent_in_root(rootfd, d->path, "device directory");
   mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
   unlinkat(dir.fd, dir.name, 0);
-  if (mknodat(dir.fd, dir.name, type | (d->mode & 07777), makedev(d->major, d->minor)) < 0)
+  /* With no umask the node is made with the plan's exact mode: there is no chmod afterwards
+   * that a symlink swapped in meanwhile could redirect to a host file. */
+  mode_t previous = umask(0);
+  int made = mknodat(dir.fd, dir.name, type | (d->mode & 07777), makedev(d->major, d->minor));
+  umask(previous);
+  if (made < 0)
     fail_errno("mknod", d->path);
-  if (fchownat(dir.fd, dir.name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+  /* Ownership goes through an fd of the node itself, checked to be the node just made. */
+  int node = openat(dir.fd, dir.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (node < 0 || fstat(node, &st) < 0)
+    fail_errno("open the new device node", d->path);
+  if ((st.st_mode & S_IFMT) != type || (type != S_IFIFO && st.st_rdev != makedev(d->major, d->minor)))
+    die("device node `%s` was replaced while the container was being set up", d->path);
+  if ((st.st_uid != d->uid || st.st_gid != d->gid) && fchownat(node, "", d->uid, d->gid, AT_EMPTY_PATH) < 0)
     fail_errno("chown", d->path);
-  /* mknod honours the umask; the plan's mode is exact. */
-  if (fchmodat(dir.fd, dir.name, d->mode & 07777, 0) < 0)
-    fail_errno("chmod", d->path);
+  close(node);
   close_parent(&dir);
 }
 
@@ -238,7 +282,61 @@ void setup_rootfs(struct plan *plan) {
   close(rootfd);
 }
 
+/* The null device masks are bound from: the container's own /dev/null if it really is one, else
+ * the host's. Opened once, without following a symlink, and checked to be char 1:3 (runc's
+ * answer to CVE-2025-31133, where /dev/null in a shared /dev became a symlink to a kernel file). */
+static int open_null_device(int rootfd) {
+  int fd = open_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW);
+  for (int attempt = 0; attempt < 2; attempt++) {
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+      return fd;
+    if (fd >= 0)
+      close(fd);
+    fd = attempt == 0 ? open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
+  }
+  die("no null device (char 1:3) to mask paths with: neither the container's /dev/null nor the host's is one");
+}
+
+/* Masked paths, before pivot_root while the host's /proc serves the fd paths: each target is
+ * resolved inside the root once, and the mask goes on that fd. */
+static void mask_paths(const struct plan *plan) {
+  if (!plan->masked.len)
+    return;
+  int rootfd = open(plan->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    fail_errno("open rootfs", plan->rootfs);
+  int null = open_null_device(rootfd);
+  char null_path[64];
+  fd_path(null, null_path, sizeof null_path);
+  for (size_t i = 0; i < plan->masked.len; i++) {
+    const char *path = plan->masked.items[i];
+    int fd = open_in_root(rootfd, path, O_PATH);
+    if (fd < 0) {
+      if (errno == ENOENT)
+        continue;
+      fail_errno("open masked path", path);
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+      fail_errno("stat masked path", path);
+    char target[64];
+    fd_path(fd, target, sizeof target);
+    if (S_ISDIR(st.st_mode)) {
+      if (mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL) < 0)
+        mount_failed("tmpfs", path, "tmpfs", MS_RDONLY, NULL);
+    } else if (!bind_on_fd(null, NULL, fd, MS_BIND, 0)) {
+      if (errno != ENOSYS || mount(null_path, target, NULL, MS_BIND, NULL) < 0)
+        mount_failed("/dev/null", path, "bind", MS_BIND, NULL);
+    }
+    close(fd);
+  }
+  close(null);
+  close(rootfd);
+}
+
 void pivot_into_rootfs(const struct plan *plan) {
+  mask_paths(plan);
   int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   int newroot = open(plan->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (oldroot < 0 || newroot < 0)
@@ -274,34 +372,39 @@ void finish_rootfs(const struct plan *plan) {
     for (char *p = path + 10; *p; p++)
       if (*p == '.')
         *p = '/';
-    if (!write_file(path, plan->sysctl_values.items[i]))
+    if (!write_proc_file(path, plan->sysctl_values.items[i]))
       fail_errno("write sysctl", path);
   }
-  for (size_t i = 0; i < plan->masked.len; i++) {
-    const char *path = plan->masked.items[i];
-    struct stat st;
-    if (stat(path, &st) < 0) {
-      if (errno == ENOENT)
-        continue;
-      fail_errno("stat masked path", path);
-    }
-    if (S_ISDIR(st.st_mode)) {
-      if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
-        mount_failed("tmpfs", path, "tmpfs", MS_RDONLY, NULL);
-    } else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
-      mount_failed("/dev/null", path, "bind", MS_BIND, NULL);
-    }
-  }
+  int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    fail_errno("open", "/");
+  const unsigned long ro_flags = MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   for (size_t i = 0; i < plan->readonly.len; i++) {
     const char *path = plan->readonly.items[i];
-    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+    int fd = open_in_root(rootfd, path, O_PATH);
+    if (fd < 0) {
       if (errno == ENOENT)
         continue;
-      mount_failed(path, path, "bind", MS_BIND | MS_REC, NULL);
+      fail_errno("open read-only path", path);
     }
-    if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-      mount_failed(path, path, "bind remount", MS_RDONLY, NULL);
+    /* A read-only clone of the path's own mount tree goes over it: made read-only before it is
+     * attached, on the fd resolved once. */
+    if (!bind_on_fd(fd, NULL, fd, ro_flags, 0)) {
+      if (errno != ENOSYS)
+        mount_failed(path, path, "bind", ro_flags, NULL);
+      char target[64];
+      fd_path(fd, target, sizeof target);
+      if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+        mount_failed(path, path, "bind", MS_BIND | MS_REC, NULL);
+      close(fd);
+      fd = open_in_root(rootfd, path, O_PATH);
+      fd_path(fd, target, sizeof target);
+      if (fd < 0 || mount(NULL, target, NULL, MS_REMOUNT | ro_flags, NULL) < 0)
+        mount_failed(path, path, "bind remount", MS_RDONLY, NULL);
+    }
+    close(fd);
   }
+  close(rootfd);
   if (plan->root_readonly && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
     mount_failed(NULL, "/", "remount", MS_RDONLY, NULL);
 }

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,6 +152,27 @@ bool write_file(const char *path, const char *content) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return false;
+  size_t len = strlen(content);
+  ssize_t n = write(fd, content, len);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return n == (ssize_t)len;
+}
+
+/* A write into procfs that cannot be redirected: the last component is not followed, and the
+ * file opened must be on a procfs (a mount or symlink the container placed over a /proc path
+ * would send the value elsewhere: CVE-2025-52881). */
+bool write_proc_file(const char *path, const char *content) {
+  int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  struct statfs fs;
+  if (fstatfs(fd, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) {
+    close(fd);
+    errno = EXDEV;
+    return false;
+  }
   size_t len = strlen(content);
   ssize_t n = write(fd, content, len);
   int saved = errno;

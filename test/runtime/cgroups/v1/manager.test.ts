@@ -298,7 +298,7 @@ describe('v1 manager: update', () => {
     const error = await failure(manager.update({ memory: MiB, cpuShares: 256 }));
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect(error.message).toBe(
-      `memory limit 1048576 is below the container's current usage 5242880 and the kernel could not reclaim enough; the old limit 33554432 stays`,
+      `memory limit 1MiB is below the container's current usage 5MiB and the kernel could not reclaim enough; the old limit 32MiB stays`,
     );
     expect((await fake.readText('memory/gantry/c1/memory.limit_in_bytes')).trim()).toBe(String(32 * MiB));
     expect((await fake.readText('cpu/gantry/c1/cpu.shares')).trim()).toBe('1024');
@@ -357,7 +357,7 @@ describe('v1 manager: update', () => {
     await manager.create({ memory: 32 * MiB, memorySwap: 64 * MiB });
     fake.refuse(/memory\.limit_in_bytes$/, 'EINVAL', (value) => Number(value) > 64 * MiB);
     await expect(manager.update({ memory: 128 * MiB })).rejects.toThrow(
-      /above the memory\+swap limit 67108864; set --memory-swap/,
+      /above the memory\+swap limit 64MiB; set --memory-swap/,
     );
   });
 
