@@ -23,7 +23,10 @@ export function createContext(engineOptions: EngineOptions): CommandContext {
     engine() {
       engine ??= import('../runtime/containers/engine.js').then(async ({ Engine }) => {
         trace('cli: engine loaded');
-        const opened = new Engine({ ...engineOptions, warn: (message) => warn(process.stderr, message) });
+        const opened = new Engine({
+          ...engineOptions,
+          warn: (message, hint) => warn(process.stderr, message, hint),
+        });
         // Whatever a killed gantry process left half-done is finished or undone first.
         await opened.recoverInterrupted();
         trace('cli: interrupted operations recovered');
@@ -38,10 +41,10 @@ export function createContext(engineOptions: EngineOptions): CommandContext {
 
 /** A warning that does not stop the command, each text once per process. */
 const warned = new Set<string>();
-export function warn(stream: NodeJS.WritableStream, message: string): void {
+export function warn(stream: NodeJS.WritableStream, message: string, hint?: string): void {
   if (warned.has(message)) return;
   warned.add(message);
-  stream.write(`gantry: warning: ${message}\n`);
+  stream.write(`gantry: warning: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
 }
 
 export function write(stream: NodeJS.WritableStream, text: string): void {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CorruptStateError, hasCode, isErrnoException } from './errors.js';
+import { CorruptStateError, hasCode, isErrnoException, nameFullDisk } from './errors.js';
 import { flock, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, syncfs } from './sys/libc.js';
 
 let tempCounter = 0;
@@ -16,8 +16,30 @@ function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempCounter}.tmp`);
 }
 
+/** Runs a write to `file`: a full disk becomes a NoSpaceError that names the file. */
+export async function writingTo<T>(file: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    throw nameFullDisk(error, file);
+  }
+}
+
+/** writingTo for synchronous writes. */
+export function writingToSync<T>(file: string, action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    throw nameFullDisk(error, file);
+  }
+}
+
 /** Replaces `file` atomically: readers see the old content or the new, never a mix. */
 export async function atomicWriteFile(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  return writingTo(file, () => replaceFile(file, data, mode));
+}
+
+async function replaceFile(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   const temp = tempName(file);
   const handle = await fsp.open(temp, 'wx', mode);
   try {

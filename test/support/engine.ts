@@ -92,9 +92,16 @@ function removeCgroupTree(dir: string): void {
   }
 }
 
-export async function createTestEngine(label = 'engine'): Promise<TestEngine> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), `${testName(label)}-`));
-  const cgroupParent = testName(path.basename(root).slice(-6));
+export async function createTestEngine(
+  label = 'engine',
+  /** A state root of the test's own (e.g. on a small tmpfs it mounted); made if missing. */
+  options: { root?: string } = {},
+): Promise<TestEngine> {
+  const root = options.root ?? fs.mkdtempSync(path.join(os.tmpdir(), `${testName(label)}-`));
+  if (options.root) fs.mkdirSync(root, { recursive: true });
+  const cgroupParent = testName(
+    options.root ? `${label}-${Math.random().toString(36).slice(2, 8)}` : path.basename(root).slice(-6),
+  );
   const env = { GANTRY_ROOT: root, GANTRY_CGROUP_PARENT: cgroupParent };
   const gantry = async (args: readonly string[], options: Options = {}): Promise<RunResult> => {
     const stdin =

@@ -22,6 +22,8 @@ export interface EngineCore {
   readonly layout: StateLayout;
   readonly containers: ContainerStore;
   cgroup(record: ContainerRecord): CgroupManager;
+  /** Tells the user something that does not stop the command (see EngineOptions.warn). */
+  warn(message: string, hint?: string): void;
 }
 
 /** The files of a container's directory that the engine and the monitor share. */

@@ -7,7 +7,7 @@
  * launch.ts (spec, cgroup, helper), exec.ts, logs.ts, stats.ts, events.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCgroupManager, removeContainerCgroup } from '../cgroups/index.js';
+import { createCgroupManager } from '../cgroups/index.js';
 import type { CgroupManager, Resources, StatsOptions } from '../cgroups/types.js';
 import { ConflictError, GantryError, NotFoundError, UnsupportedError } from '../errors.js';
 import { ImageStore } from '../images/store.js';
@@ -70,8 +70,8 @@ export class Engine implements EngineCore {
   }
 
   /** Something the user should know that does not stop the command (a record rebuilt...). */
-  warn(message: string): void {
-    this.options.warn?.(message);
+  warn(message: string, hint?: string): void {
+    this.options.warn?.(message, hint);
   }
 
   /**

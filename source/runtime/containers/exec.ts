@@ -4,7 +4,6 @@
  * container's environment and user, never the caller's.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import { ConflictError, GantryError, InvalidArgumentError } from '../errors.js';
 import { execPlanFromSpec } from '../init/from-spec.js';
 import { startExec, type ExecHandle } from '../init/helper.js';

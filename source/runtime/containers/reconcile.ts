@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, isDiskFull, nameFullDisk, NotFoundError, type GantryError } from '../errors.js';
 import type { FileLock } from '../fsutil.js';
 import { decodeField, execError } from '../init/helper.js';
 import { trace } from '../trace.js';
@@ -78,6 +78,10 @@ export class Reconciler {
     try {
       const current = await this.core.containers.load(record.Id);
       if (current.State.Status !== 'running' && current.State.Status !== 'paused') return current;
+      // A new run started while this process waited for the lock (a restart, or the monitor's
+      // cleanup command racing with one): its monitor lives and has written no exit yet.
+      if (!fs.existsSync(containerFile(this.core, record.Id, FILES.exit)) && isAlive(current.Monitor))
+        return current;
       return await this.finalize(current);
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
@@ -185,7 +189,20 @@ export class Reconciler {
       await this.destroy(record);
       return undefined;
     }
-    await this.core.containers.save(record);
+    try {
+      await this.core.containers.save(record);
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      // The end is known all the same (the monitor's exit record, or its absence), and every
+      // reader works it out again from there until the record can be written: a stop or a run
+      // on a full disk reports the container's status, and the bookkeeping failure apart.
+      const full = nameFullDisk(error, this.core.containers.file(record.Id, FILES.state)) as GantryError;
+      this.core.warn(
+        `the end of container ${record.Name} could not be recorded: ${full.message}; it is recorded once there is space`,
+        full.hint,
+      );
+      return record;
+    }
     trace('finalize: saved');
     return record;
   }

@@ -91,7 +91,8 @@ describeUnless(needsRoot(), 'damaged container state', () => {
     expect(exec.stderr).toContain('gantry restart truncated-spec');
     // The remedy works: a restart writes the spec again.
     expect((await engine.gantry(['restart', '-t', '1', 'truncated-spec'])).exitCode).toBe(0);
-    expect((await engine.gantry(['exec', 'truncated-spec', 'true'])).exitCode).toBe(0);
+    const again = await engine.gantry(['exec', 'truncated-spec', 'true']);
+    expect(again.exitCode, again.stderr).toBe(0);
     expect((await engine.gantry(['rm', '-f', 'truncated-spec'])).exitCode).toBe(0);
   });
 
