@@ -53,7 +53,8 @@ export function startTmux(command, { env = {}, columns = 100, rows = 30, label }
     },
     panePid: () => Number(tmux('display-message', '-p', '-t', 'main', '#{pane_pid}').trim()),
     async waitFor(probe, timeoutMs = 15_000, what) {
-      const deadline = Date.now() + timeoutMs;
+      // Stretched like the tests' own timeouts on a slow machine (the cgroup v2 guest).
+      const deadline = Date.now() + timeoutMs * Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE) || 1);
       const test =
         typeof probe === 'function'
           ? probe

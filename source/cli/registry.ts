@@ -181,6 +181,18 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/rmi.js'),
   },
   {
+    name: 'port',
+    group: 'Containers',
+    description: 'List port mappings or a specific mapping for the container',
+    load: () => import('./commands/port.js'),
+  },
+  {
+    name: 'network',
+    group: 'Other',
+    description: 'Manage networks (create, ls, inspect, rm, connect, disconnect, prune)',
+    load: () => import('./commands/network.js'),
+  },
+  {
     name: 'container',
     group: 'Other',
     description: 'Internal container commands',

@@ -41,10 +41,22 @@ const MAX_FPS = 20;
 /** The container's bash if it has one (better line editing), else sh. */
 async function shellFor(engine: TuiEngine, id: string): Promise<string> {
   const record = await engine.get(id);
-  const { existsSync } = await import('node:fs');
-  return record.State.Pid > 0 && existsSync(`/proc/${record.State.Pid}/root/bin/bash`)
-    ? '/bin/bash'
-    : '/bin/sh';
+  if (record.State.Pid <= 0) return '/bin/sh';
+  // Looked up inside the container's root: its /bin/bash may be a symlink to a host path, which
+  // a plain stat of /proc/PID/root/bin/bash would follow on the host.
+  const { closeSync } = await import('node:fs');
+  const { openInRoot, openRoot } = await import('../runtime/in-root.js');
+  const { O_PATH } = await import('../runtime/sys/libc.js');
+  let root: number | undefined;
+  try {
+    root = openRoot(`/proc/${record.State.Pid}/root`);
+    closeSync(openInRoot(root, '/bin/bash', O_PATH));
+    return '/bin/bash';
+  } catch {
+    return '/bin/sh';
+  } finally {
+    if (root !== undefined) closeSync(root);
+  }
 }
 
 export async function startTui(options: EngineOptions, io: TuiIo): Promise<number> {

@@ -28,8 +28,9 @@ describeUnless(missing, 'gantry pull/push/login/logout and image export', () => 
 
   beforeAll(async () => {
     base = makeTempDirectory('cli-transfer');
-    engine = await createEngineWithImage('cli-transfer');
-    other = await createTestEngine('cli-transfer-other');
+    // The registries listen on the host's 127.0.0.1: gantry runs in the host's namespace.
+    engine = await createEngineWithImage('cli-transfer', { hostNetwork: true });
+    other = await createTestEngine('cli-transfer-other', { hostNetwork: true });
     anonymous = await startRegistry(path.join(base, 'anonymous'));
     basic = await startRegistry(path.join(base, 'basic'), { htpasswd: htpasswdLine('alice', 'wonderland') });
   });
@@ -222,17 +223,20 @@ describeUnless(missing, 'gantry pull/push/login/logout and image export', () => 
     // buildah: our docker-archive as a base, one more layer, pushed as an oci-archive.
     const buildah = new Buildah(base);
     try {
-      buildah.run('from', '--name', 'on-top', `docker-archive:${path.join(out, 'docker-archive')}`);
-      fs.writeFileSync(path.join(buildah.run('mount', 'on-top'), 'buildah-was-here'), 'built by buildah\n');
-      buildah.run('commit', '--quiet', 'on-top', 'localhost/buildah/demo:v1');
-      buildah.run(
+      await buildah.run('from', '--name', 'on-top', `docker-archive:${path.join(out, 'docker-archive')}`);
+      fs.writeFileSync(
+        path.join(await buildah.run('mount', 'on-top'), 'buildah-was-here'),
+        'built by buildah\n',
+      );
+      await buildah.run('commit', '--quiet', 'on-top', 'localhost/buildah/demo:v1');
+      await buildah.run(
         'push',
         '--quiet',
         'localhost/buildah/demo:v1',
         `oci-archive:${path.join(out, 'buildah.tar')}:localhost/buildah/demo:v1`,
       );
     } finally {
-      buildah.cleanup();
+      await buildah.cleanup();
     }
     expect((await engine.gantry(['image', 'import', path.join(out, 'buildah.tar')])).exitCode).toBe(0);
     expect(

@@ -71,6 +71,14 @@ describeUnless(needsRoot(), 'container stdio is never the caller’s', () => {
     expect(seen.get('devtty')).toBe('ok');
   });
 
+  it('exec without -t: when the reader of its output goes away (| head), the process gets SIGPIPE', async () => {
+    const exec = engine.spawn(['exec', 'c1', 'yes'], { stdin: 'ignore', buffer: false });
+    await new Promise<void>((resolve) => exec.stdout!.once('data', () => resolve()));
+    exec.stdout!.destroy();
+    const result = await exec;
+    expect(result.exitCode).toBe(128 + 13);
+  });
+
   it('exec without -t: a signal to the CLI (Ctrl-C, kill) reaches the process, which has its own session', async () => {
     const exec = engine.spawn(['exec', 'c1', 'sleep', '777'], { stdin: 'ignore' });
     await waitFor(

@@ -61,7 +61,7 @@ describeUnless(needsRoot(), 'host-side reads stay inside the container', () => {
     await waitFor(
       async () =>
         (await engine.gantry(['exec', 'passwd-link', 'test', '-e', '/planted'])).exitCode === 0 || undefined,
-      30_000,
+      60_000,
       'the planted symlinks',
     );
     const exec = await engine.gantry(['exec', '-u', 'intruder', 'passwd-link', 'id']);
@@ -131,7 +131,7 @@ describeUnless(needsRoot(), 'host-side reads stay inside the container', () => {
       const upper = path.join(engine.root, 'containers', id, 'upper');
       await waitFor(
         () => fs.existsSync(path.join(upper, 'data', 'ready')) || undefined,
-        30_000,
+        60_000,
         'the swapper',
       );
       const layersBefore = new Set(fs.readdirSync(path.join(engine.root, 'layers')));
@@ -186,7 +186,7 @@ describeUnless(needsRoot(), 'host-side reads stay inside the container', () => {
         };
         return (state.State.Status === 'paused' && state.PausedBy !== undefined) || undefined;
       },
-      30_000,
+      60_000,
       'the diff to pause the container',
     );
     const result = await diff;

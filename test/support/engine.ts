@@ -39,7 +39,17 @@ export interface RunResult {
 export interface TestEngine {
   root: string;
   cgroupParent: string;
+  /**
+   * The engine's environment. Commands given it directly run in the test's own network
+   * namespace only through `engine.gantry`/`engine.spawn`; anything else gets --network none by
+   * default (GANTRY_DEFAULT_NETWORK=none of the integration project), so no bridge is ever made
+   * in the host's namespace.
+   */
   env: Record<string, string>;
+  /** The network namespace (`ip netns` name) every `gantry` of this engine runs in. */
+  netns: string;
+  /** Runs a command inside the engine's network namespace (never rejects on failure). */
+  inNetns(file: string, args: readonly string[], options?: Options): Promise<RunResult>;
   /** Runs `gantry ARGS` and resolves with its output and status (never rejects on failure). */
   gantry(args: readonly string[], options?: Options): Promise<RunResult>;
   /** Starts `gantry ARGS` and returns the process (for streaming and kill tests). */
@@ -92,67 +102,153 @@ function removeCgroupTree(dir: string): void {
   }
 }
 
+/**
+ * A network namespace of the test's own (`ip netns add`), its lo up: the bridge, veths, rules and
+ * containers of the engine live there, never in the host's namespace.
+ */
+export async function createTestNetns(label: string): Promise<string> {
+  const name = testName(`${label}-${Math.random().toString(16).slice(2, 8)}`);
+  await execa('ip', ['netns', 'add', name]);
+  await execa('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  return name;
+}
+
+export async function deleteTestNetns(name: string): Promise<void> {
+  await execa('ip', ['netns', 'delete', name], { reject: false });
+}
+
+function runResult(result: { stdout?: unknown; stderr?: unknown; exitCode?: number }): RunResult {
+  return {
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    exitCode: result.exitCode ?? 128,
+  };
+}
+
+/**
+ * What gantry's networking left in a test namespace once every container is gone: its bridges
+ * and veths, its nftables table or iptables chains, and leases in the state file.
+ */
+export async function networkLeftovers(netns: string, root: string): Promise<string[]> {
+  const inside = async (file: string, args: string[]) =>
+    String(
+      (await execa('nsenter', [`--net=/run/netns/${netns}`, '--', file, ...args], { reject: false }))
+        .stdout ?? '',
+    );
+  const left: string[] = [];
+  for (const line of (await inside('ip', ['-o', 'link', 'show'])).split('\n')) {
+    const name = line.split(': ')[1]?.split('@')[0] ?? '';
+    if (/^(gantry\d+|gtv[0-9a-f]{12})$/.test(name)) left.push(`interface ${name}`);
+  }
+  if ((await inside('nft', ['list', 'ruleset'])).includes('table ip gantry'))
+    left.push('nftables table ip gantry');
+  for (const chain of new Set((await inside('iptables-save', [])).match(/GANTRY-[A-Z]+/g) ?? []))
+    left.push(`iptables chain ${chain}`);
+  try {
+    const state = JSON.parse(fs.readFileSync(path.join(root, 'networks', 'state.json'), 'utf8')) as {
+      containers: Record<string, unknown>;
+    };
+    for (const id of Object.keys(state.containers)) left.push(`network lease of container ${id}`);
+  } catch {
+    // no network state: nothing leased
+  }
+  return left;
+}
+
+export interface TestEngineOptions {
+  /**
+   * Run gantry in the host's network namespace (to reach a server the test runs on the host's
+   * 127.0.0.1, such as a registry). Its containers then default to --network none; none of its
+   * tests may ask for a bridge.
+   */
+  hostNetwork?: boolean;
+  /** A state root of the test's own (e.g. on a small tmpfs it mounted); made if missing. */
+  root?: string;
+}
+
 export async function createTestEngine(
   label = 'engine',
-  /** A state root of the test's own (e.g. on a small tmpfs it mounted); made if missing. */
-  options: { root?: string } = {},
+  options: TestEngineOptions = {},
 ): Promise<TestEngine> {
   const root = options.root ?? fs.mkdtempSync(path.join(os.tmpdir(), `${testName(label)}-`));
   if (options.root) fs.mkdirSync(root, { recursive: true });
-  const cgroupParent = testName(
-    options.root ? `${label}-${Math.random().toString(36).slice(2, 8)}` : path.basename(root).slice(-6),
-  );
+  const tag = options.root
+    ? `${label}-${Math.random().toString(16).slice(2, 8)}`
+    : path.basename(root).slice(-6);
+  const cgroupParent = testName(tag);
+  const netns = options.hostNetwork ? '' : await createTestNetns(tag);
   const env = { GANTRY_ROOT: root, GANTRY_CGROUP_PARENT: cgroupParent };
+  // Inside the namespace the product's default (the bridge network) applies again.
+  const netnsEnv = netns ? { ...env, GANTRY_DEFAULT_NETWORK: '' } : env;
+  const enter = netns ? ['--net=/run/netns/' + netns, '--'] : ['--'];
+  const inNetns = async (file: string, args: readonly string[], options: Options = {}): Promise<RunResult> =>
+    runResult(
+      await execa('nsenter', [...enter, file, ...args], {
+        reject: false,
+        stripFinalNewline: false,
+        stdin: 'ignore',
+        ...options,
+      }),
+    );
   const gantry = async (args: readonly string[], options: Options = {}): Promise<RunResult> => {
     const stdin =
       options.input === undefined && options.inputFile === undefined ? { stdin: 'ignore' as const } : {};
-    const result = await execa(GANTRY, args, {
-      env,
-      reject: false,
-      stripFinalNewline: false,
-      ...stdin,
-      ...options,
-    });
-    return {
-      stdout: String(result.stdout ?? ''),
-      stderr: String(result.stderr ?? ''),
-      exitCode: result.exitCode ?? 128,
-    };
+    return runResult(
+      await execa('nsenter', [...enter, GANTRY, ...args], {
+        env: netnsEnv,
+        reject: false,
+        stripFinalNewline: false,
+        ...stdin,
+        ...options,
+      }),
+    );
   };
   return {
     root,
     cgroupParent,
     env,
+    netns,
+    inNetns,
     gantry,
-    spawn: (args, options = {}) => execa(GANTRY, args, { env, reject: false, ...options }),
+    spawn: (args, options = {}) =>
+      execa('nsenter', [...enter, GANTRY, ...args], { env: netnsEnv, reject: false, ...options }),
     async cleanup() {
-      const listed = await gantry(['ps', '-aq', '--no-trunc']);
-      const failedRemovals: string[] = [];
-      for (const id of listed.stdout.split('\n').filter(Boolean)) {
-        const removed = await gantry(['rm', '-f', id]);
-        if (removed.exitCode !== 0) failedRemovals.push(`gantry rm -f ${id}: ${removed.stderr.trim()}`);
-      }
-      // What gantry left, recorded before anything is removed by hand.
-      const leftCgroups = cgroupDirectories(cgroupParent).flatMap(cgroupTree);
-      const leftMounts = mountsUnder(root);
-      for (const dir of cgroupDirectories(cgroupParent)) killCgroupProcesses(dir);
-      for (const dir of cgroupDirectories(cgroupParent)) removeCgroupTree(dir);
-      fs.rmSync(root, { recursive: true, force: true });
-      const leaks = [
-        ...failedRemovals,
-        ...leftCgroups.map((dir) => `cgroup ${dir}`),
-        ...leftMounts.map((mount) => `mount ${mount}`),
-      ];
-      if (leaks.length > 0) {
-        throw new Error(`gantry left these behind after removing every container:\n${leaks.join('\n')}`);
+      try {
+        const listed = await gantry(['ps', '-aq', '--no-trunc']);
+        const failedRemovals: string[] = [];
+        for (const id of listed.stdout.split('\n').filter(Boolean)) {
+          const removed = await gantry(['rm', '-f', id]);
+          if (removed.exitCode !== 0) failedRemovals.push(`gantry rm -f ${id}: ${removed.stderr.trim()}`);
+        }
+        // What gantry left, recorded before anything is removed by hand.
+        const leftCgroups = cgroupDirectories(cgroupParent).flatMap(cgroupTree);
+        const leftMounts = mountsUnder(root);
+        const leftNetwork = netns ? await networkLeftovers(netns, root) : [];
+        for (const dir of cgroupDirectories(cgroupParent)) killCgroupProcesses(dir);
+        for (const dir of cgroupDirectories(cgroupParent)) removeCgroupTree(dir);
+        fs.rmSync(root, { recursive: true, force: true });
+        const leaks = [
+          ...failedRemovals,
+          ...leftCgroups.map((dir) => `cgroup ${dir}`),
+          ...leftMounts.map((mount) => `mount ${mount}`),
+          ...leftNetwork,
+        ];
+        if (leaks.length > 0) {
+          throw new Error(`gantry left these behind after removing every container:\n${leaks.join('\n')}`);
+        }
+      } finally {
+        if (netns) await deleteTestNetns(netns);
       }
     },
   };
 }
 
 /** A test engine with the from-host image imported as "demo". */
-export async function createEngineWithImage(label?: string): Promise<TestEngine> {
-  const engine = await createTestEngine(label);
+export async function createEngineWithImage(
+  label?: string,
+  options?: TestEngineOptions,
+): Promise<TestEngine> {
+  const engine = await createTestEngine(label, options);
   const result = await engine.gantry(['image', 'from-host', 'demo']);
   if (result.exitCode !== 0) {
     await engine.cleanup().catch(() => undefined);
@@ -191,6 +287,10 @@ export function engineForSuite(label: string): TestEngine {
     get env() {
       return current().env;
     },
+    get netns() {
+      return current().netns;
+    },
+    inNetns: (file, args, options) => current().inNetns(file, args, options),
     gantry: (args, options) => current().gantry(args, options),
     spawn: (args, options) => current().spawn(args, options),
     cleanup: () => current().cleanup(),
@@ -207,10 +307,11 @@ export function mountsUnder(prefix: string): string[] {
 
 export async function waitFor<T>(
   probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
+  timeoutMs = 60_000,
   what = 'condition',
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  // Deadlines stretch with GANTRY_TEST_TIME_SCALE, as vitest's timeouts do (vitest.config.ts).
+  const deadline = Date.now() + timeoutMs * Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE) || 1);
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;

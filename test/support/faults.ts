@@ -11,6 +11,11 @@ import { expect } from 'vitest';
 import type { TestEngine } from './engine.js';
 import { waitFor } from './engine.js';
 
+/** The environment the engine's own commands run with (inside its network namespace, the default network applies). */
+function engineEnv(engine: TestEngine): Record<string, string> {
+  return engine.netns ? { ...engine.env, GANTRY_DEFAULT_NETWORK: '' } : engine.env;
+}
+
 /** The state letter of /proc/PID/stat, or undefined once the process is gone. */
 export function processState(pid: number): string | undefined {
   try {
@@ -70,7 +75,7 @@ export async function runUntilPhase(
   optional = false,
 ): Promise<StoppedCommand | undefined> {
   const child = engine.spawn(args, {
-    env: { ...engine.env, ...env, GANTRY_TRACE_STOP: label },
+    env: { ...engineEnv(engine), ...env, GANTRY_TRACE_STOP: label },
     stdin: 'ignore',
     all: false,
   });
@@ -265,7 +270,7 @@ export function phaseSoak(engine: TestEngine) {
     },
     /** The phases `gantry ARGS` passes (its own, not the CLI's startup), from a traced run. */
     async phases(args: string[]): Promise<string[]> {
-      const traced = await engine.gantry(args, { env: { ...engine.env, GANTRY_TRACE: '1' } });
+      const traced = await engine.gantry(args, { env: { ...engineEnv(engine), GANTRY_TRACE: '1' } });
       expect(traced.exitCode, traced.stderr).toBe(0);
       const found = phasesOf(traced.stderr).filter((phase) => !phase.startsWith('cli:'));
       expect(found.length, `phases of gantry ${args.join(' ')}`).toBeGreaterThan(1);

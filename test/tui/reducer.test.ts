@@ -86,11 +86,27 @@ describe('containers pane', () => {
   });
 
   it('sorts by the next column with o and reverses with O', () => {
-    let { state } = press(base, 'o');
+    let { state } = press(base, 'o', 'o');
     expect(state.containers.sort).toEqual({ key: 'status', descending: false });
     expect(visibleContainers(state).map((record) => record.Name)).toEqual(['db', 'web', 'old']);
     state = press(state, 'O').state;
     expect(visibleContainers(state).map((record) => record.Name)).toEqual(['old', 'web', 'db']);
+  });
+
+  it('sorts by a column with its Shift+letter (k9s), by ID too; the same key again reverses', () => {
+    let { state } = press(base, 'I');
+    expect(state.containers.sort).toEqual({ key: 'id', descending: false });
+    const byId = [web, db, old].sort((a, b) => (a.Id < b.Id ? -1 : 1)).map((record) => record.Name);
+    expect(visibleContainers(state).map((record) => record.Name)).toEqual(byId);
+    state = press(state, 'I').state;
+    expect(visibleContainers(state).map((record) => record.Name)).toEqual([...byId].reverse());
+    expect(press(base, 'C').state.containers.sort).toEqual({ key: 'cpu', descending: false });
+    expect(press(base, 'M').state.containers.sort.key).toBe('memory');
+    expect(press(base, 'P').state.containers.sort.key).toBe('pids');
+    expect(press(base, 'S').state.containers.sort.key).toBe('status');
+    expect(press(base, 'E').state.containers.sort.key).toBe('image');
+    expect(press(base, 'U').state.containers.sort.key).toBe('uptime');
+    expect(press(base, 'o', 'N').state.containers.sort).toEqual({ key: 'name', descending: false });
   });
 
   it('hides stopped containers with a', () => {

@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { chartRows } from '../../source/tui/components/Chart.js';
-import { containersOnScreen, pickForTick } from '../../source/tui/hooks/use-stats-sampler.js';
+import { sparkline, sparkScale } from '../../source/tui/components/Sparkline.js';
+import { formatMemory, formatPercent } from '../../source/tui/format.js';
+import { chartScale } from '../../source/tui/panes/LimitsPane.js';
+import {
+  containersOnScreen,
+  containersToSample,
+  pickForTick,
+  staleSortAgeMs,
+} from '../../source/tui/hooks/use-stats-sampler.js';
 import { uptime } from '../../source/tui/panes/container-cells.js';
 import { initialState, reducer } from '../../source/tui/state/reducer.js';
 import type { Action, TuiState } from '../../source/tui/state/types.js';
-import { container } from './support/fixtures.js';
+import { container, sample } from './support/fixtures.js';
 
 function apply(state: TuiState, ...actions: Action[]): TuiState {
   return actions.reduce(reducer, state);
@@ -31,6 +39,41 @@ describe('sampling only what is on screen', () => {
     expect(
       containersOnScreen(apply(state, { type: 'ui/overlay', overlay: { kind: 'help', scroll: 0 } })),
     ).toEqual([]);
+  });
+
+  // Issue 11, defect 3: sorted by CPU, a busy container off screen was never sampled.
+  it('samples every running container the filter shows when the order is by a figure', () => {
+    expect(containersToSample(state)).toHaveLength(16);
+    const byCpu = apply(state, { type: 'containers/sort', key: 'cpu' });
+    const ids = containersToSample(byCpu);
+    expect(new Set(ids)).toEqual(new Set(records.map((record) => record.Id)));
+    expect(ids).not.toContain(stopped.Id);
+    // The rows on screen come first, the selected one first of all.
+    expect(ids.slice(0, 16)).toEqual(containersOnScreen(byCpu));
+    const filtered = apply(byCpu, { type: 'filter/start' }, { type: 'filter/input', text: 'c1' });
+    expect(containersToSample(filtered)).toHaveLength(10);
+    // Not while another pane is shown.
+    expect(containersToSample(apply(byCpu, { type: 'ui/pane', pane: 'images' }))).toEqual([]);
+  });
+
+  it('says how old the figures of a figure sort are when some are older than one refresh', () => {
+    const byCpu = apply(state, { type: 'containers/sort', key: 'cpu' });
+    expect(staleSortAgeMs(state, 1000)).toBeUndefined();
+    expect(staleSortAgeMs(byCpu, 1000)).toBe(Number.POSITIVE_INFINITY);
+    const fresh = apply(
+      byCpu,
+      { type: 'ui/tick', now: 10_000 },
+      {
+        type: 'stats/sampled',
+        samples: records.map((record, index) => sample(record, index < 30 ? 9_500 : 6_000)),
+      },
+    );
+    expect(staleSortAgeMs(fresh, 1000)).toBe(4000);
+    const later = apply(fresh, {
+      type: 'stats/sampled',
+      samples: records.slice(30).map((record) => sample(record, 9_800)),
+    });
+    expect(staleSortAgeMs(later, 1000)).toBeUndefined();
   });
 
   it('keeps to its budget: the selected row always, then the least recently sampled', () => {
@@ -62,6 +105,37 @@ describe('redrawing only when something visible changes', () => {
   it('draws charts with eighth blocks against a fixed top', () => {
     expect(chartRows([0, 4, 8], 3, 2, 8)).toEqual(['  █', ' ██']);
     expect(chartRows([2], 3, 1, 8)).toEqual(['  ▂']);
+  });
+
+  // Issue 11, defect 7: after a quota change the whole history was drawn against the new quota.
+  it('keeps each point against the limit of its time, and marks where it changed', () => {
+    // CPU at 100% of one CPU, then the quota lowered to 0.2 CPU: the past stays full height.
+    const cpu = [100, 100, 100, 20, 20];
+    const quotas = [100, 100, 100, 20, 20];
+    const scale = chartScale(cpu, quotas, 5, 1, formatPercent, 100);
+    expect(scale.max).toBe(100);
+    expect(chartRows(cpu, 5, 2, scale.max, quotas)).toEqual(['███┊ ', '███▃▃']);
+    expect(scale.caption).toBe('┈ limit 20.0%, top 100% · ┊ 100%→20.0% 2s ago');
+    // Memory steady at 32MiB while its limit is raised from 64MiB to 128MiB: the limit line steps.
+    const MiB = 1024 * 1024;
+    const memory = [32, 32, 32, 32].map((value) => value * MiB);
+    const limits = [64, 64, 128, 128].map((value) => value * MiB);
+    const memoryScale = chartScale(memory, limits, 4, 1, formatMemory);
+    expect(memoryScale.max).toBe(128 * MiB);
+    expect(chartRows(memory, 4, 4, memoryScale.max, limits)).toEqual(['  ┈┈', '  ┊ ', '┈┈┊ ', '████']);
+    expect(memoryScale.caption).toBe('┈ limit 128MiB · ┊ 64MiB→128MiB 2s ago');
+  });
+
+  it('scales sparklines against a limit, or says their own top', () => {
+    const steady = [200_000, 200_000, 200_000];
+    // A constant 200K drew full blocks: against its own top it is now labelled.
+    expect(sparkScale(steady, 3)).toEqual({ max: 200_000, labelled: true });
+    expect(sparkScale(steady, 3, [1_000_000, 1_000_000, undefined])).toEqual({
+      max: 1_000_000,
+      labelled: false,
+    });
+    expect(sparkline(steady, 3, sparkScale(steady, 3, [1_000_000]).max)).toBe('▂▂▂');
+    expect(sparkScale([10, 20], 2, undefined, 200)).toEqual({ max: 200, labelled: false });
   });
 });
 

@@ -4,6 +4,7 @@ import { ago, table, truncate } from '../format.js';
 import { commandText, statusText } from '../status.js';
 import { renderTemplate } from '../template.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
+import { portsText } from '../../runtime/containers/ports-text.js';
 
 export const spec: CommandSpec = {
   name: 'ps',
@@ -45,8 +46,10 @@ export function psRow(record: ContainerRecord, now = Date.now()): Record<string,
     Pid: record.State.Pid,
     Labels: record.Config.Labels,
     Mounts: record.Mounts.map((m) => m.Destination),
-    Networks: record.HostConfig.NetworkMode,
-    Ports: '',
+    Networks: record.NetworkSettings
+      ? Object.keys(record.NetworkSettings.Networks).join(',')
+      : record.HostConfig.NetworkMode,
+    Ports: portsText(record),
     // docker's fields with nothing to show here (no --size, no named volumes).
     Size: '',
     LocalVolumes: '0',
@@ -93,7 +96,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     JSON.stringify(full ? commandText(r) : truncate(commandText(r), 20)),
     ago(r.Created, now),
     statusText(r, now),
-    '',
+    portsText(r),
     r.Name,
   ]);
   context.stdout.write(

@@ -43,12 +43,37 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     description: 'Bind mount a host path (HOST:CONTAINER[:ro|rw])',
   },
   {
-    name: 'net',
+    name: 'network',
     type: 'string',
-    placeholder: 'mode',
-    description: 'Network: none (own stack with lo, the default) or host',
+    placeholder: 'network',
+    description:
+      'Connect to a network: bridge (the default), none (own stack with only lo), host, container:NAME|ID, or a network made with `network create`',
   },
-  { name: 'network', type: 'string', placeholder: 'mode', description: 'Same as --net', hidden: true },
+  { name: 'net', type: 'string', placeholder: 'network', description: 'Same as --network', hidden: true },
+  {
+    name: 'publish',
+    short: 'p',
+    type: 'list',
+    placeholder: 'list',
+    description: "Publish a container's port to the host: [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]",
+  },
+  {
+    name: 'publish-all',
+    short: 'P',
+    type: 'boolean',
+    description: 'Publish every exposed port to a free host port',
+  },
+  { name: 'expose', type: 'list', placeholder: 'list', description: 'Expose a port or a range of ports' },
+  {
+    name: 'network-alias',
+    type: 'list',
+    placeholder: 'list',
+    description: 'Another name the container answers to on its user network',
+  },
+  { name: 'add-host', type: 'list', placeholder: 'list', description: 'Add a line to /etc/hosts (NAME:IP)' },
+  { name: 'dns', type: 'list', placeholder: 'list', description: 'Set custom DNS servers' },
+  { name: 'dns-search', type: 'list', placeholder: 'list', description: 'Set custom DNS search domains' },
+  { name: 'dns-option', type: 'list', placeholder: 'list', description: 'Set DNS options' },
   {
     name: 'entrypoint',
     type: 'string',
@@ -63,7 +88,8 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   {
     name: 'security-opt',
     type: 'list',
-    description: 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false]',
+    description:
+      'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false] (on by default, unlike docker: setuid binaries do not raise privileges; no-new-privileges=false turns it off)',
   },
   { name: 'label', short: 'l', type: 'list', description: 'Set metadata on a container (KEY=VALUE)' },
   {
@@ -128,7 +154,7 @@ export async function createOptionsFrom(
     const index = label.indexOf('=');
     labels[index < 0 ? label : label.slice(0, index)] = index < 0 ? '' : label.slice(index + 1);
   }
-  const network = str(options, 'net') ?? str(options, 'network');
+  const network = str(options, 'network') ?? str(options, 'net');
   const entrypoint = str(options, 'entrypoint');
   const result: CreateOptions = {
     image: image!,
@@ -148,6 +174,14 @@ export async function createOptionsFrom(
     labels,
     resources: resourcesFromOptions(options),
     ...deviceOptionsFrom(options),
+    publish: list(options, 'publish'),
+    publishAll: bool(options, 'publish-all'),
+    expose: list(options, 'expose'),
+    networkAliases: list(options, 'network-alias'),
+    addHosts: list(options, 'add-host'),
+    dns: list(options, 'dns'),
+    dnsSearch: list(options, 'dns-search'),
+    dnsOptions: list(options, 'dns-option'),
   };
   const name = str(options, 'name');
   if (name !== undefined) result.name = name;

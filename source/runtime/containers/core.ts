@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { CgroupManager } from '../cgroups/types.js';
 import { CorruptStateError, hasCode, NotFoundError } from '../errors.js';
 import { readJsonIfExists, readRegularFile, readRegularFileSync } from '../fsutil.js';
+import type { NetworkManager } from '../network/manager.js';
 import type { OciSpec } from '../spec/types.js';
 import type { EngineOptions, StateLayout } from '../paths.js';
 import { EVENTS_FILE } from './events.js';
@@ -24,6 +25,8 @@ export interface EngineCore {
   cgroup(record: ContainerRecord): CgroupManager;
   /** Tells the user something that does not stop the command (see EngineOptions.warn). */
   warn(message: string, hint?: string): void;
+  /** The network layer (loaded on first use). */
+  network(): Promise<NetworkManager>;
 }
 
 /** The files of a container's directory that the engine and the monitor share. */

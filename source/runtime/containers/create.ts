@@ -21,10 +21,11 @@ import type { OciSeccomp } from '../spec/types.js';
 import type { ResolvedImage } from '../images/types.js';
 import { parseLogConfig } from './log-config.js';
 import { generateId, generateName, validateName } from './names.js';
+import { networkFields, type NetworkCreateOptions } from './network-options.js';
 import { ZERO_TIME, type BindMount, type ContainerRecord, type DeviceMappingRecord } from './record.js';
 import { capabilitySet } from './spec-builder.js';
 
-export interface CreateOptions {
+export interface CreateOptions extends NetworkCreateOptions {
   image: string;
   /** Command after the image name; undefined to use the image's CMD. */
   command?: string[];
@@ -40,8 +41,6 @@ export interface CreateOptions {
   autoRemove?: boolean;
   /** -v host:container[:ro|rw] */
   volumes?: string[];
-  /** --net none|host */
-  network?: string;
   readOnly?: boolean;
   privileged?: boolean;
   capAdd?: string[];
@@ -64,8 +63,6 @@ export interface CreateOptions {
   /** --log-opt KEY=VALUE: max-size, max-file. */
   logOptions?: string[];
 }
-
-const NETWORK_MODES = ['none', 'host', 'private'];
 
 export function parseVolume(spec: string): BindMount {
   const parts = spec.split(':');
@@ -192,9 +189,17 @@ function validateEnv(env: readonly string[]): string[] {
 const ALLOW_ALL_DEVICES: DeviceRule = { allow: true, type: 'a', major: -1, minor: -1, access: 'rwm' };
 
 /**
+ * The process limit of a container given none (podman's default; docker has none): a fork bomb
+ * in one container stops there instead of exhausting the host's pids. `--pids-limit -1` (or 0,
+ * as docker) lifts it.
+ */
+export const DEFAULT_PIDS_LIMIT = 2048;
+
+/**
  * The limits a new container is stored with: the caller's, plus what docker's daemon adds at
  * create (memory+swap defaults to twice --memory; the device allowlist: docker's defaults, then
- * each --device node, then each --device-cgroup-rule; everything for --privileged).
+ * each --device node, then each --device-cgroup-rule; everything for --privileged), and
+ * podman's default pids limit.
  * Validated as a whole, so a bad combination is refused before anything exists.
  */
 export function containerResources(
@@ -210,6 +215,7 @@ export function containerResources(
   if (resources.memory !== undefined && resources.memory > 0 && !resources.memorySwap) {
     resources.memorySwap = resources.memory * 2;
   }
+  resources.pidsLimit ??= DEFAULT_PIDS_LIMIT;
   if (resources.devices === undefined) {
     resources.devices = options.privileged
       ? [ALLOW_ALL_DEVICES]
@@ -251,12 +257,8 @@ export function buildRecord(
   const imageConfig = image.config.config ?? {};
   const id = generateId();
   const name = options.name === undefined ? generateName() : validateName(options.name);
-  const network = options.network ?? 'none';
-  if (!NETWORK_MODES.includes(network)) {
-    throw new InvalidArgumentError(
-      `unsupported network ${JSON.stringify(network)}: accepted are none (own network stack with lo) and host`,
-    );
-  }
+  const networking = networkFields(options, imageConfig.ExposedPorts ?? {});
+  const network = networking.mode;
   if (options.hostname !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(options.hostname)) {
     throw new InvalidArgumentError(
       `invalid hostname ${JSON.stringify(options.hostname)}: letters, digits, "-" and ".", at most 64`,
@@ -325,10 +327,12 @@ export function buildRecord(
       Labels: { ...(imageConfig.Labels ?? {}), ...(options.labels ?? {}) },
       StopSignal: stopSignal,
       ...(options.stopTimeout !== undefined ? { StopTimeout: options.stopTimeout } : {}),
+      ...(Object.keys(networking.exposedPorts).length > 0 ? { ExposedPorts: networking.exposedPorts } : {}),
     },
     HostConfig: {
       Binds: options.volumes ?? [],
-      NetworkMode: network === 'private' ? 'none' : network,
+      NetworkMode: network,
+      ...networking.host,
       AutoRemove: options.autoRemove ?? false,
       ReadonlyRootfs: options.readOnly ?? false,
       Privileged: options.privileged ?? false,
@@ -354,6 +358,7 @@ export function buildRecord(
     },
     RestartCount: 0,
     Mounts: mounts,
+    ...(networking.settings ? { NetworkSettings: networking.settings } : {}),
     LayerDirs: image.layerDirs,
   };
 }

@@ -6,6 +6,8 @@
  * nothing wedged. The parts live beside it: reconcile.ts (records brought up to date, removal),
  * launch.ts (spec, cgroup, helper), exec.ts, logs.ts, stats.ts, events.ts.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCgroupManager } from '../cgroups/index.js';
 import type { CgroupManager, Resources, StatsOptions } from '../cgroups/types.js';
@@ -37,6 +39,9 @@ import { finishInterruptedOperations, missingRecord, nameOwner } from './unfinis
 import { StatsSampler, type ContainerStats } from './stats.js';
 import { ContainerStore } from './store.js';
 import { mergeResources } from './update.js';
+import { networkActivity, resolveNetworkReferences } from './networking.js';
+import { connectContainer, disconnectContainer, networkUsers } from './network-ops.js';
+import type { NetworkManager } from '../network/manager.js';
 
 export type { ExecOptions };
 
@@ -58,6 +63,7 @@ export class Engine implements EngineCore {
   private readonly reconciler: Reconciler;
   /** Long operations under way, so a killed one is finished or undone by the next process. */
   readonly journal: Journal;
+  private networkManager: Promise<NetworkManager> | undefined;
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.root);
@@ -102,6 +108,13 @@ export class Engine implements EngineCore {
     });
   }
 
+  network(): Promise<NetworkManager> {
+    this.networkManager ??= import('../network/manager.js').then(
+      ({ NetworkManager }) => new NetworkManager(this.layout.root, (id) => networkActivity(this, id)),
+    );
+    return this.networkManager;
+  }
+
   private file(id: string, name: string): string {
     return containerFile(this, id, name);
   }
@@ -134,6 +147,13 @@ export class Engine implements EngineCore {
         refreshed.push(current);
     }
     refreshed.sort((a, b) => b.Created.localeCompare(a.Created));
+    // Addresses and rules of starts whose gantry process was killed before the helper ran.
+    if (fs.existsSync(path.join(this.layout.root, 'networks', 'state.json')))
+      await (
+        await this.network()
+      )
+        .sweep()
+        .catch((error: unknown) => trace(`network sweep: ${String(error)}`));
     return { records: refreshed, damaged, unsettled };
   }
 
@@ -172,6 +192,7 @@ export class Engine implements EngineCore {
     const record = buildRecord(options, image, { cgroupParent: this.options.cgroupParent });
     // Resolve the user now so a bad -u fails at create, as docker does at start.
     resolveRecordUser(this, record);
+    await resolveNetworkReferences(this, record);
     trace('create: record built, user resolved');
     // A limit this host cannot enforce (a missing controller, --memory-high on v1) is refused
     // now, before anything exists, rather than when the container starts.
@@ -447,6 +468,32 @@ export class Engine implements EngineCore {
       },
       options,
     );
+  }
+
+  // ---------------------------------------------------------------- networks
+
+  /** `network connect`: a running container gets the interface at once, a stopped one at start. */
+  async connectNetwork(
+    reference: string,
+    network: string,
+    aliases: readonly string[] = [],
+  ): Promise<ContainerRecord> {
+    const id = await this.containers.resolveId(reference);
+    return this.reconciler.withLock(id, async () =>
+      connectContainer(this, await this.reconciler.loadCurrent(id, reference), network, aliases),
+    );
+  }
+
+  async disconnectNetwork(reference: string, network: string): Promise<ContainerRecord> {
+    const id = await this.containers.resolveId(reference);
+    return this.reconciler.withLock(id, async () =>
+      disconnectContainer(this, await this.reconciler.loadCurrent(id, reference), network),
+    );
+  }
+
+  /** Containers whose configuration names the network, running or not. */
+  networkUsers(network: string): Promise<{ id: string; name: string; status: string }[]> {
+    return networkUsers(this, network);
   }
 
   // ---------------------------------------------------------------- exec and logs

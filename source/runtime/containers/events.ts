@@ -11,6 +11,7 @@ import path from 'node:path';
 import { hasCode, NotFoundError } from '../errors.js';
 import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { ZERO_TIME, type ContainerRecord, type ContainerStatus } from './record.js';
+import { trace } from '../trace.js';
 
 export type EngineEventAction =
   'create' | 'start' | 'die' | 'oom' | 'pause' | 'unpause' | 'update' | 'destroy';
@@ -146,6 +147,8 @@ class ContainerEventStream {
     });
     this.rootWatcher.on('error', (error) => this.fail(error));
     for (const id of await this.ids()) await this.adopt(id);
+    // Tests wait for this line before they make the events they expect to see.
+    trace('events: watching');
   }
 
   private fail(error: Error): void {

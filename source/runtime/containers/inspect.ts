@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Resources } from '../cgroups/types.js';
 import { logConfigOf } from './log-config.js';
 import type { ContainerRecord } from './record.js';
+import { effectiveSecurityOptions } from './security-options.js';
 
 function resourceFields(resources: Resources): Record<string, unknown> {
   const period = resources.cpuPeriod ?? 0;
@@ -69,11 +70,18 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
     HostConfig: {
       Binds: record.HostConfig.Binds,
       NetworkMode: record.HostConfig.NetworkMode,
+      PortBindings: record.HostConfig.PortBindings ?? {},
+      PublishAllPorts: record.HostConfig.PublishAllPorts ?? false,
+      Dns: record.HostConfig.Dns ?? [],
+      DnsSearch: record.HostConfig.DnsSearch ?? [],
+      DnsOptions: record.HostConfig.DnsOptions ?? [],
+      ExtraHosts: record.HostConfig.ExtraHosts ?? null,
       AutoRemove: record.HostConfig.AutoRemove,
       ReadonlyRootfs: record.HostConfig.ReadonlyRootfs,
       Privileged: record.HostConfig.Privileged,
       CapAdd: record.HostConfig.CapAdd,
       CapDrop: record.HostConfig.CapDrop,
+      SecurityOpt: effectiveSecurityOptions(record.HostConfig),
       CgroupParent: record.HostConfig.CgroupParent,
       Ulimits: record.HostConfig.Ulimits,
       ...resourceFields(record.HostConfig.Resources),
@@ -108,6 +116,34 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
       Propagation: 'rprivate',
     })),
     Config: record.Config,
-    NetworkSettings: { Networks: { [record.HostConfig.NetworkMode]: {} } },
+    NetworkSettings: networkSettings(record),
+  };
+}
+
+/**
+ * docker's NetworkSettings: the top-level address fields are those of the container's first
+ * network (podman's choice too; docker fills them for the default bridge only).
+ */
+function networkSettings(record: ContainerRecord): Record<string, unknown> {
+  const settings = record.NetworkSettings;
+  if (!settings) {
+    return {
+      Ports: {},
+      IPAddress: '',
+      IPPrefixLen: 0,
+      Gateway: '',
+      MacAddress: '',
+      Networks: { [record.HostConfig.NetworkMode]: {} },
+    };
+  }
+  const first = Object.values(settings.Networks)[0];
+  const running = record.State.Status === 'running' || record.State.Status === 'paused';
+  return {
+    Ports: running ? settings.Ports : {},
+    IPAddress: first?.IPAddress ?? '',
+    IPPrefixLen: first?.IPPrefixLen ?? 0,
+    Gateway: first?.Gateway ?? '',
+    MacAddress: first?.MacAddress ?? '',
+    Networks: settings.Networks,
   };
 }

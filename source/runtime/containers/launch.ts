@@ -3,12 +3,14 @@
  * the OCI spec built and validated, the cgroup made, and the native helper started with the plan.
  * The helper leaves the process waiting at the exec fifo; the caller releases it (engine.start).
  */
+import { once } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { removeContainerCgroup } from '../cgroups/remove.js';
 import { GantryError } from '../errors.js';
-import { startMonitor } from '../init/helper.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startMonitor, type MonitorHandle } from '../init/helper.js';
 import { planFromSpec } from '../init/from-spec.js';
 import type { HelperPlan } from '../init/plan.js';
 import type { OciSpec } from '../spec/types.js';
@@ -19,7 +21,9 @@ import { FILES, packageRoot, type EngineCore } from './core.js';
 import { writeEtcFiles } from './etc-files.js';
 import { readLayeredFile } from './layered-files.js';
 import { logConfigOf, logRotation } from './log-config.js';
-import { identify } from './process-identity.js';
+import { networkKind } from './network-options.js';
+import { clearNetworking, recordNetworking, reserveRequest, sharedNetwork } from './networking.js';
+import { identify, signalCgroupProcesses } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { RECORD_ANNOTATION, recordAnnotation } from './recovery.js';
 import { buildSpec } from './spec-builder.js';
@@ -84,54 +88,73 @@ export async function launch(
   for (const name of [FILES.exit, FILES.fifo, FILES.attach])
     await fsp.rm(path.join(dir, name), { force: true });
   const user = resolveRecordUser(core, record);
-  const etcFiles = await writeEtcFiles(
-    dir,
-    record.Config.Hostname || 'localhost',
-    record.HostConfig.NetworkMode,
-  );
-  trace('launch: etc files');
-  const spec: OciSpec = buildSpec({
-    record,
-    rootfs: path.join(dir, 'merged'),
-    user,
-    etcFiles,
-    ...(options.consoleSize ? { consoleSize: options.consoleSize } : {}),
-  });
-  validateSpec(spec, { bundle: dir, source: `container ${record.Name}` });
-  // The record as it is now, for rebuilding it should state.json be lost (see recovery.ts).
-  spec.annotations = { ...spec.annotations, [RECORD_ANNOTATION]: recordAnnotation(record) };
-  await fsp.writeFile(path.join(dir, FILES.spec), `${JSON.stringify(spec, null, 2)}\n`, {
-    mode: PRIVATE_FILE_MODE,
-  });
-  // A config.json from before the file was made private keeps its mode through writeFile.
-  await fsp.chmod(path.join(dir, FILES.spec), PRIVATE_FILE_MODE);
-  trace('launch: spec written');
+  const kind = networkKind(record.HostConfig.NetworkMode);
+  const network = kind === 'bridge' ? await core.network() : undefined;
+  let handle: MonitorHandle | undefined;
   const cgroup = core.cgroup(record);
-  if (await cgroup.exists()) await cgroup.destroy();
-  await cgroup.create(record.HostConfig.Resources);
-  trace('launch: cgroup created');
-  const logRotationSettings = logRotation(logConfigOf(record.HostConfig));
-  const plan: HelperPlan = planFromSpec(spec, {
-    bundle: dir,
-    stateDir: dir,
-    cgroup,
-    rootOverlay: overlayData(core, record),
-    monitor: {
-      ...(logRotationSettings ? { logPath: FILES.log, logMax: logRotationSettings } : {}),
-      attachPath: FILES.attach,
-      fifoPath: FILES.fifo,
-      exitFile: FILES.exit,
-      eventsFile: FILES.events,
-      exitCommand: exitCommand(core, record),
-      openStdin: record.Config.OpenStdin,
-      stdinOnce: record.Config.StdinOnce,
-    },
-  });
-  // docker creates a missing working directory.
-  if (record.Config.WorkingDir) plan.mkdirs.push({ path: record.Config.WorkingDir, mode: 0o755 });
   try {
-    const handle = await startMonitor(plan, { detached: true });
+    const shared = kind === 'container' ? await sharedNetwork(core, record) : undefined;
+    const reserved = network ? await network.reserve(reserveRequest(core, record)) : undefined;
+    const etcFiles =
+      shared?.etcFiles ??
+      (await writeEtcFiles(dir, record.Config.Hostname || 'localhost', record.HostConfig.NetworkMode, {
+        ...(record.HostConfig.Dns ? { dns: record.HostConfig.Dns } : {}),
+        ...(record.HostConfig.DnsSearch ? { dnsSearch: record.HostConfig.DnsSearch } : {}),
+        ...(record.HostConfig.DnsOptions ? { dnsOptions: record.HostConfig.DnsOptions } : {}),
+        ...(record.HostConfig.ExtraHosts ? { extraHosts: record.HostConfig.ExtraHosts } : {}),
+        ...(reserved ? { hosts: reserved.hosts } : {}),
+      }));
+    trace('launch: etc files');
+    const spec: OciSpec = buildSpec({
+      record: shared ? { ...record, Config: { ...record.Config, Hostname: shared.hostname } } : record,
+      rootfs: path.join(dir, 'merged'),
+      user,
+      etcFiles,
+      ...(options.consoleSize ? { consoleSize: options.consoleSize } : {}),
+      ...(shared ? { networkNamespacePath: shared.namespacePath } : {}),
+    });
+    validateSpec(spec, { bundle: dir, source: `container ${record.Name}` });
+    // The record as it is now, for rebuilding it should state.json be lost (see recovery.ts).
+    spec.annotations = { ...spec.annotations, [RECORD_ANNOTATION]: recordAnnotation(record) };
+    await fsp.writeFile(path.join(dir, FILES.spec), `${JSON.stringify(spec, null, 2)}\n`, {
+      mode: PRIVATE_FILE_MODE,
+    });
+    // A config.json from before the file was made private keeps its mode through writeFile.
+    await fsp.chmod(path.join(dir, FILES.spec), PRIVATE_FILE_MODE);
+    trace('launch: spec written');
+    if (await cgroup.exists()) await cgroup.destroy();
+    await cgroup.create(record.HostConfig.Resources);
+    trace('launch: cgroup created');
+    const logRotationSettings = logRotation(logConfigOf(record.HostConfig));
+    const plan: HelperPlan = planFromSpec(spec, {
+      bundle: dir,
+      stateDir: dir,
+      cgroup,
+      rootOverlay: overlayData(core, record),
+      monitor: {
+        ...(logRotationSettings ? { logPath: FILES.log, logMax: logRotationSettings } : {}),
+        attachPath: FILES.attach,
+        fifoPath: FILES.fifo,
+        exitFile: FILES.exit,
+        eventsFile: FILES.events,
+        exitCommand: exitCommand(core, record),
+        openStdin: record.Config.OpenStdin,
+        stdinOnce: record.Config.StdinOnce,
+      },
+    });
+    // docker creates a missing working directory.
+    if (record.Config.WorkingDir) plan.mkdirs.push({ path: record.Config.WorkingDir, mode: 0o755 });
+    plan.holdPorts = (reserved?.entry.ports ?? []).map((port) => ({
+      protocol: port.protocol,
+      address: port.hostIp || '0.0.0.0',
+      port: port.hostPort,
+    }));
+    handle = await startMonitor(plan, { detached: true });
     trace('launch: monitor created');
+    if (network) {
+      const entry = await network.attach(record.Id, handle.containerPid);
+      recordNetworking(record, entry, await network.store.listConfigs());
+    }
     record.InitProcess = identify(handle.containerPid) ?? { pid: handle.containerPid, startTime: 0 };
     record.Monitor = identify(handle.monitorPid) ?? { pid: handle.monitorPid, startTime: 0 };
     record.State = {
@@ -147,6 +170,13 @@ export async function launch(
     await core.containers.save(record);
     trace('launch: saved');
   } catch (error) {
+    if (handle) {
+      // Set up but not released from the fifo: it goes, with what it holds, before the network.
+      await signalCgroupProcesses(cgroup, 9).catch(() => undefined);
+      await waitForMonitor(handle);
+    }
+    await network?.release(record.Id).catch(() => undefined);
+    clearNetworking(record);
     await removeContainerCgroup(cgroup).catch(() => undefined);
     // The helper made the fifo; a failed setup must not look like an interrupted start.
     await fsp.rm(path.join(dir, FILES.fifo), { force: true });
@@ -155,4 +185,10 @@ export async function launch(
     await core.containers.save(record);
     throw error;
   }
+}
+
+/** Waits (a few seconds at most) for a monitor whose container was just killed to end. */
+async function waitForMonitor(handle: MonitorHandle): Promise<void> {
+  if (handle.child.exitCode !== null || handle.child.signalCode !== null) return;
+  await Promise.race([once(handle.child, 'exit'), sleep(5000)]);
 }

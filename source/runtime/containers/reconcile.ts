@@ -14,6 +14,7 @@ import { trace } from '../trace.js';
 import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } from './core.js';
 import { keepExitCode } from './exit-codes.js';
 import { removeContainerCgroup } from '../cgroups/remove.js';
+import { releaseNetworking } from './networking.js';
 import { isAlive, signalCgroupProcesses, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
 
@@ -145,6 +146,7 @@ export class Reconciler {
         return finalized;
       }
       await removeContainerCgroup(cgroup).catch(() => undefined);
+      await releaseNetworking(this.core, current);
       current.State.Error = reason;
       await this.core.containers.save(current);
       return current;
@@ -184,6 +186,8 @@ export class Reconciler {
     delete record.PausedBy;
     await this.releaseCgroup(record);
     trace('finalize: cgroup released');
+    await releaseNetworking(this.core, record);
+    trace('finalize: network released');
     await fsp.rm(containerFile(this.core, record.Id, FILES.fifo), { force: true });
     if (record.HostConfig.AutoRemove) {
       await this.destroy(record);
@@ -236,6 +240,8 @@ export class Reconciler {
     trace('destroy: marked removing');
     await this.releaseCgroup(record);
     trace('destroy: cgroup released');
+    await releaseNetworking(this.core, record);
+    trace('destroy: network released');
     // The name first: a create that reuses it at once (run --rm, wait, run) must not find it
     // held by a record that is already going.
     await this.core.containers.releaseName(record.Name, record.Id);

@@ -3,6 +3,7 @@
  * output where the concept is the same, so `inspect` is mostly a projection of this record.
  */
 import type { Resources } from '../cgroups/types.js';
+import type { PortBindings } from '../network/ports.js';
 import type { OciSeccomp } from '../spec/types.js';
 import type { LogConfig } from './log-config.js';
 
@@ -26,6 +27,8 @@ export interface ContainerConfig {
   Labels: Record<string, string>;
   StopSignal: string;
   StopTimeout?: number;
+  /** Ports the image EXPOSEs plus --expose and -p ones ("80/tcp": {}), as docker keeps them. */
+  ExposedPorts?: Record<string, object>;
 }
 
 export interface BindMount {
@@ -54,8 +57,20 @@ export interface DeviceMappingRecord {
 export interface HostConfig {
   /** "-v" values as given. */
   Binds: string[];
-  /** "none" (own network namespace with lo) or "host". */
+  /**
+   * "bridge" (the default network), a user network's name, "none" (own namespace with only lo),
+   * "host", or "container:<id>" (another container's namespace).
+   */
   NetworkMode: string;
+  /** -p: "80/tcp" -> [{HostIp, HostPort}], "" for any address / a port the engine picks. */
+  PortBindings?: PortBindings;
+  /** -P: publish every exposed port on a port the engine picks. */
+  PublishAllPorts?: boolean;
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
+  /** --add-host NAME:IP lines of /etc/hosts. */
+  ExtraHosts?: string[];
   AutoRemove: boolean;
   ReadonlyRootfs: boolean;
   Privileged: boolean;
@@ -74,6 +89,25 @@ export interface HostConfig {
   SeccompProfile?: OciSeccomp;
   /** --log-driver and --log-opt with the defaults filled in (absent: made before they existed). */
   LogConfig?: LogConfig;
+}
+
+/** docker's EndpointSettings: what the container is on a network (addresses while it runs). */
+export interface EndpointSettings {
+  /** --network-alias values. */
+  Aliases: string[];
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  MacAddress: string;
+}
+
+export interface NetworkSettingsRecord {
+  /** The networks the container is on (set at create and by network connect/disconnect). */
+  Networks: Record<string, EndpointSettings>;
+  /** Published ports while it runs: "80/tcp" -> [{HostIp, HostPort}] (null: exposed only). */
+  Ports: Record<string, { HostIp: string; HostPort: string }[] | null>;
 }
 
 export interface ContainerState {
@@ -105,6 +139,8 @@ export interface ContainerRecord {
   State: ContainerState;
   RestartCount: number;
   Mounts: BindMount[];
+  /** Bridge and user networks only. */
+  NetworkSettings?: NetworkSettingsRecord;
   /** Image layer directories at creation, bottom first. */
   LayerDirs: string[];
   /** The container's init process while it runs. */

@@ -241,7 +241,8 @@ export async function namesOf(core: EngineCore, id: string): Promise<string[]> {
 /**
  * Ends everything of a container that the cgroup and the monitor say is there: thawed, every
  * process of its cgroup and its monitor killed (SIGKILL reaches a stopped monitor too), the
- * cgroup removed, its names released. Its directory is the caller's to remove.
+ * cgroup removed, its network released, its names released. Its directory is the caller's to
+ * remove.
  */
 export async function endRemains(core: EngineCore, remains: Remains): Promise<void> {
   await remains.cgroup.thaw().catch(() => undefined);
@@ -251,6 +252,8 @@ export async function endRemains(core: EngineCore, remains: Remains): Promise<vo
     await sleep(20);
   await signalCgroupProcesses(remains.cgroup, 9);
   await removeContainerCgroup(remains.cgroup);
+  // Its address and ports, whatever network the lost record said (release knows the id or not).
+  await (await core.network()).release(remains.id);
   for (const name of await namesOf(core, remains.id)) await core.containers.releaseName(name, remains.id);
 }
 

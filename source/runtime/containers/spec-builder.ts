@@ -16,6 +16,7 @@ import {
 } from '../spec/defaults.js';
 import { OCI_VERSION, type OciMount, type OciNamespace, type OciSpec } from '../spec/types.js';
 import type { ContainerRecord } from './record.js';
+import { noNewPrivileges } from './security-options.js';
 import type { ResolvedUser } from './user.js';
 
 export interface SpecInputs {
@@ -26,6 +27,8 @@ export interface SpecInputs {
   /** Host files bind-mounted over /etc/hostname, /etc/hosts, /etc/resolv.conf. */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   consoleSize?: { rows: number; cols: number };
+  /** --network container:X: the other container's network namespace, joined instead of a new one. */
+  networkNamespacePath?: string;
 }
 
 /** Docker's rule: an explicit entrypoint plus the command; otherwise the command alone. */
@@ -132,7 +135,8 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
     { type: 'mount' },
     { type: 'cgroup' },
   ];
-  if (host.NetworkMode !== 'host') namespaces.push({ type: 'network' });
+  if (inputs.networkNamespacePath) namespaces.push({ type: 'network', path: inputs.networkNamespacePath });
+  else if (host.NetworkMode !== 'host') namespaces.push({ type: 'network' });
 
   const mounts: OciMount[] = DEFAULT_MOUNTS.map((mount) =>
     host.Privileged && (mount.type === 'sysfs' || mount.type === 'cgroup')
@@ -179,7 +183,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
         soft: u.Soft,
         hard: u.Hard,
       })),
-      noNewPrivileges: !host.Privileged && !(host.SecurityOpt ?? []).includes('no-new-privileges=false'),
+      noNewPrivileges: noNewPrivileges(host),
       oomScoreAdj: 0,
     },
     root: { path: inputs.rootfs, readonly: host.ReadonlyRootfs },

@@ -113,6 +113,8 @@ export interface HelperPlan {
   hostname?: string;
   domainname?: string;
   loopback?: boolean;
+  /** Published ports the monitor binds and keeps while the container runs. */
+  holdPorts?: { protocol: 'tcp' | 'udp'; address: string; port: number }[];
   hooks: PlanHook[];
   stateJson?: string;
   process: PlanProcess;
@@ -199,6 +201,8 @@ export function serializePlan(plan: HelperPlan): string {
   optional('hostname', plan.hostname);
   optional('domainname', plan.domainname);
   flag('lo', plan.loopback);
+  for (const held of plan.holdPorts ?? [])
+    lines.push(line('holdport', held.protocol, held.address, held.port));
   for (const hook of plan.hooks) {
     lines.push(line('hook', hook.stage, hook.timeout, hook.path));
     for (const arg of hook.args) lines.push(line('hookarg', arg));

@@ -16,6 +16,26 @@ export function sparkline(values: readonly number[], width: number, max?: number
   return ' '.repeat(Math.max(0, width - line.length)) + line.join('');
 }
 
+/**
+ * The top a sparkline is drawn against: the highest limit in force over the points shown, else
+ * `fallback` (a capacity such as the host's CPUs), else the points' own maximum, which is then
+ * labelled ("≤2MB/s"), since bars drawn against their own maximum look full whatever they are.
+ */
+export function sparkScale(
+  values: readonly number[],
+  width: number,
+  limits?: readonly (number | undefined)[],
+  fallback?: number,
+): { max: number | undefined; labelled: boolean } {
+  const set = (limits ?? [])
+    .slice(-width)
+    .filter((limit): limit is number => limit !== undefined && limit > 0);
+  if (set.length > 0) return { max: Math.max(...set), labelled: false };
+  if (fallback !== undefined && fallback > 0) return { max: fallback, labelled: false };
+  const own = Math.max(0, ...values.slice(-width));
+  return { max: own > 0 ? own : undefined, labelled: own > 0 };
+}
+
 export interface SparklineProps {
   values: readonly number[];
   width: number;

@@ -1,7 +1,8 @@
 /** The top row: the panes with their number keys, the current one highlighted, and a summary. */
 import { Box, Text } from 'ink';
-import React from 'react';
+import React, { useCallback } from 'react';
 import { useTui } from '../context.js';
+import { staleSortAgeMs } from '../hooks/use-stats-sampler.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
 import { PANE_TITLES, PANES, type TuiState } from '../state/types.js';
 
@@ -10,7 +11,19 @@ const selectRecords = (state: TuiState) => state.containers.records;
 const selectColumns = (state: TuiState) => state.ui.size.columns;
 
 export function TabBar() {
-  const { theme, keymap } = useTui();
+  const { theme, keymap, statsIntervalMs } = useTui();
+  const selectStale = useCallback(
+    (state: TuiState) => {
+      const age = staleSortAgeMs(state, statsIntervalMs);
+      if (age === undefined) return '';
+      const key = state.containers.sort.key === 'memory' ? 'MEM' : state.containers.sort.key.toUpperCase();
+      return Number.isFinite(age)
+        ? `${key} order: figures ≤${Math.round(age / 1000)}s old`
+        : `${key} order: sampling…`;
+    },
+    [statsIntervalMs],
+  );
+  const stale = useTuiState(selectStale);
   const pane = useTuiState(selectPane);
   const records = useTuiState(selectRecords);
   const columns = useTuiState(selectColumns);
@@ -21,16 +34,20 @@ export function TabBar() {
     else counts.stopped += 1;
   }
   const keyFor = (id: string) => keymap.find((binding) => binding.command === `pane.${id}`)?.keys[0] ?? '';
-  // Short titles when the full ones do not fit (80 columns fit the full ones and the summary).
-  const full = PANES.map((id) => ` ${keyFor(id)} ${PANE_TITLES[id]} `).join('').length + 8;
-  const compact = full > columns - 20;
-  const summary = [
+  const counted = [
     counts.running ? `${counts.running} running` : '',
     counts.paused ? `${counts.paused} paused` : '',
     counts.stopped ? `${counts.stopped} stopped` : '',
   ]
     .filter(Boolean)
     .join(' · ');
+  // Stale sort figures are worth more than the counts: they say the order may be off.
+  const summary = stale || counted;
+  const full = PANES.map((id) => ` ${keyFor(id)} ${PANE_TITLES[id]} `).join('').length + 8;
+  const shortTitles = PANES.map((id) => ` ${keyFor(id)} ${PANE_TITLES[id].slice(0, 4)} `).join('').length + 8;
+  // Short titles when the full ones and the summary do not fit (80 columns fit both).
+  const compact = full > columns - Math.max(20, stale ? summary.length + 2 : 0);
+  const used = compact ? shortTitles : full;
   return (
     <Box width={columns} justifyContent="space-between">
       <Text wrap="truncate-end">
@@ -49,7 +66,9 @@ export function TabBar() {
           );
         })}
       </Text>
-      {summary && columns - full >= summary.length + 2 ? <Text dimColor>{`${summary} `}</Text> : null}
+      {summary && columns - used >= summary.length + 2 ? (
+        <Text dimColor={!stale} color={stale ? theme.warn : undefined}>{`${summary} `}</Text>
+      ) : null}
     </Box>
   );
 }

@@ -1,7 +1,10 @@
 /**
  * Samples resource use about once a second, only for the containers on screen: the visible rows
  * of the Containers pane, or the selected container in Limits and Logs. Nothing is sampled (and
- * nothing re-renders) while the screen shows no live figures.
+ * nothing re-renders) while the screen shows no live figures. When the Containers pane is sorted
+ * by a figure (CPU, memory, pids), the order depends on every running container, so every one
+ * that the filter lets through is sampled (summary files only), not just those on screen; the
+ * tab bar says when some of those figures are older than one refresh.
  *
  * A sample reads some fifteen cgroup files per container, so a very tall screen of containers
  * would make sampling the TUI's main cost. Sampling keeps to a CPU budget instead: the selected
@@ -44,6 +47,44 @@ export function containersOnScreen(state: TuiState): string[] {
   }
 }
 
+/** Whether the Containers pane's order depends on live figures. */
+export function sortsByFigure(state: TuiState): boolean {
+  const key = state.containers.sort.key;
+  return key === 'cpu' || key === 'memory' || key === 'pids';
+}
+
+/**
+ * Ids to sample: those on screen (the selected one first), then, when the Containers pane is
+ * sorted by a figure, every other running container the filter shows, in list order.
+ */
+export function containersToSample(state: TuiState): string[] {
+  const onScreen = containersOnScreen(state);
+  if (state.ui.pane !== 'containers' || onScreen.length === 0 || !sortsByFigure(state)) return onScreen;
+  const seen = new Set(onScreen);
+  const rest = visibleContainers(state)
+    .filter((record) => isActive(record) && !seen.has(record.Id))
+    .map((record) => record.Id);
+  return [...onScreen, ...rest];
+}
+
+/**
+ * The age of the oldest figure the Containers pane's figure sort uses, if it is older than one
+ * refresh (the sampling budget spreads a hundred containers over a few seconds); undefined when
+ * the order is not by a figure or every figure is fresh. Containers not sampled yet count as old.
+ */
+export function staleSortAgeMs(state: TuiState, intervalMs: number): number | undefined {
+  if (state.ui.pane !== 'containers' || !sortsByFigure(state)) return undefined;
+  let oldest = state.ui.now;
+  for (const record of visibleContainers(state)) {
+    if (!isActive(record)) continue;
+    const series = state.stats.byId[record.Id];
+    if (!series) return Number.POSITIVE_INFINITY;
+    oldest = Math.min(oldest, series.time);
+  }
+  const age = state.ui.now - oldest;
+  return age > intervalMs * 1.5 ? age : undefined;
+}
+
 /**
  * Which of the ids on screen to sample this tick: the first (selected) always, then the least
  * recently sampled, as many as `capacity`.
@@ -69,7 +110,7 @@ export function useStatsSampler(): void {
     let costPerSample = 0;
     const sample = async () => {
       if (busy) return;
-      const onScreen = containersOnScreen(store.getState());
+      const onScreen = containersToSample(store.getState());
       if (onScreen.length === 0) return;
       const budget = SAMPLING_BUDGET * statsIntervalMs * 1000;
       const capacity =
@@ -102,14 +143,17 @@ export function useStatsSampler(): void {
     };
     void sample();
     const timer = setInterval(() => void sample(), statsIntervalMs);
-    // A new screenful (scrolling, switching panes) is sampled at once rather than a second later.
+    // A new screenful (scrolling, switching panes) is sampled at once rather than a second later,
+    // if it has rows whose figures are older than a refresh. (Not on every change of the list:
+    // sorted by CPU, each sample reorders the rows, and that must not start the next one.)
     let lastKey = '';
     const unsubscribe = store.subscribe(() => {
-      const key = containersOnScreen(store.getState()).join(',');
-      if (key !== lastKey) {
-        lastKey = key;
-        void sample();
-      }
+      const wanted = containersToSample(store.getState());
+      const key = [...wanted].sort().join(',');
+      if (key === lastKey) return;
+      lastKey = key;
+      const due = Date.now() - statsIntervalMs;
+      if (wanted.some((id) => (lastSampled.get(id) ?? 0) < due)) void sample();
     });
     return () => {
       alive = false;

@@ -7,7 +7,7 @@ import React, { useMemo } from 'react';
 import { fitColumns } from '../components/column-fit.js';
 import { DataTable, type RowSelector, type TableRow } from '../components/DataTable.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
-import { sparkline } from '../components/Sparkline.js';
+import { sparkline, sparkScale } from '../components/Sparkline.js';
 import { useTui } from '../context.js';
 import { shallowEqual, useTuiState, useTuiStateWith } from '../hooks/use-tui-state.js';
 import { formatMemory, formatPercent, formatRate, truncate } from '../format.js';
@@ -19,7 +19,7 @@ import {
   selectedContainer,
   visibleContainers,
 } from '../state/selectors.js';
-import type { TuiState } from '../state/types.js';
+import type { StatsSeries, TuiState } from '../state/types.js';
 import { containerRow, memoryText, pidsText, sortedColumns, statusText, uptime } from './container-cells.js';
 
 const selectSize = (state: TuiState) => state.ui.size;
@@ -56,6 +56,12 @@ const selectRow: RowSelector = (state, id, theme) => {
   return row;
 };
 
+function memorySpark(series: StatsSeries, width: number): string {
+  const scale = sparkScale(series.history.memory, width, series.history.memoryLimit);
+  const label = scale.labelled && scale.max !== undefined ? ` ≤${formatMemory(scale.max)}` : '';
+  return `${sparkline(series.history.memory, width, scale.max)}${label}`;
+}
+
 interface DetailFigures {
   up: string;
   sampled: boolean;
@@ -76,9 +82,18 @@ const selectFigures = (state: TuiState): DetailFigures | undefined => {
   return {
     up: uptime(record, state.ui.now),
     sampled: series !== undefined,
-    cpuSpark: series ? sparkline(series.history.cpu, sparkWidth) : '',
+    // CPU against the quota of each point's time, else the host's CPUs; memory against its
+    // limit, else its own top, then said (bars against their own top always look full).
+    cpuSpark: series
+      ? sparkline(
+          series.history.cpu,
+          sparkWidth,
+          sparkScale(series.history.cpu, sparkWidth, series.history.cpuLimit, series.raw.onlineCpus * 100)
+            .max,
+        )
+      : '',
     cpu: series ? formatPercent(series.cpuPercent).padStart(6) : '',
-    memorySpark: series ? sparkline(series.history.memory, sparkWidth, series.memoryLimit) : '',
+    memorySpark: series ? memorySpark(series, sparkWidth) : '',
     memory: series ? memoryText(series) || formatMemory(series.memoryUsage) : '',
     pids: series ? pidsText(series) : '',
     io: series ? `io r ${formatRate(series.ioReadRate)} w ${formatRate(series.ioWriteRate)}` : '',

@@ -6,9 +6,9 @@
 import { Box, Text } from 'ink';
 import React, { memo } from 'react';
 import type { Resources } from '../../runtime/cgroups/types.js';
-import { Chart } from '../components/Chart.js';
+import { Chart, limitChanges } from '../components/Chart.js';
 import { Gauge } from '../components/Gauge.js';
-import { Sparkline } from '../components/Sparkline.js';
+import { Sparkline, sparkScale } from '../components/Sparkline.js';
 import { TextField } from '../components/TextField.js';
 import { useTui } from '../context.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
@@ -34,7 +34,11 @@ export interface LiveFigure {
   ratio?: number | undefined;
   text: string;
   history?: readonly number[] | undefined;
+  /** The limit in force at each point of `history`, its scale; else `historyMax`. */
+  historyLimits?: readonly (number | undefined)[] | undefined;
   historyMax?: number | undefined;
+  /** How the sparkline's own top is written when it has no limit to be drawn against. */
+  historyFormat?: ((value: number) => string) | undefined;
 }
 
 /** What each limit is measured against, from the latest sample. */
@@ -52,7 +56,8 @@ export function liveFigure(
         ratio: limit && used !== undefined ? used / limit : undefined,
         text: `${formatMemory(used)} used${limit && used !== undefined ? ` ${formatPercent((used / limit) * 100)}` : ''}`,
         history: series.history.memory,
-        historyMax: limit,
+        historyLimits: series.history.memoryLimit,
+        historyFormat: formatMemory,
       };
     }
     case 'memoryReservation': {
@@ -75,12 +80,16 @@ export function liveFigure(
           ? `${formatPercent(series.cpuPercent)} of ${formatPercent(series.quotaCpus * 100)}`
           : `${formatPercent(series.cpuPercent)} cpu`,
         history: series.history.cpu,
-        historyMax: series.quotaCpus ? series.quotaCpus * 100 : undefined,
+        historyLimits: series.history.cpuLimit,
+        // Without a quota the scale is the host: every CPU busy.
+        historyMax: series.raw.onlineCpus * 100,
+        historyFormat: formatPercent,
       };
     case 'cpuShares':
       return {
         text: `throttled ${series.throttledMsPerSecond === undefined ? '-' : `${series.throttledMsPerSecond.toFixed(1)}ms/s`}`,
         history: series.history.throttled,
+        historyFormat: (value) => `${value.toFixed(1)}ms/s`,
       };
     case 'cpusetCpus':
       return { text: `cpu time ${formatCpuTime(series.raw.cgroup.cpu?.usageNanos)}` };
@@ -90,15 +99,24 @@ export function liveFigure(
         text: series.pids === 1 ? '1 process' : `${series.pids ?? '-'} processes`,
         history: series.history.pids,
         historyMax: series.pidsLimit,
+        historyFormat: String,
       };
     case 'blkioWeight':
       return {
         text: `${series.raw.cgroup.io?.readOps ?? 0} reads, ${series.raw.cgroup.io?.writeOps ?? 0} writes`,
       };
     case 'ioRead':
-      return { text: `read ${formatRate(series.ioReadRate)}`, history: series.history.ioRead };
+      return {
+        text: `read ${formatRate(series.ioReadRate)}`,
+        history: series.history.ioRead,
+        historyFormat: formatRate,
+      };
     case 'ioWrite':
-      return { text: `write ${formatRate(series.ioWriteRate)}`, history: series.history.ioWrite };
+      return {
+        text: `write ${formatRate(series.ioWriteRate)}`,
+        history: series.history.ioWrite,
+        historyFormat: formatRate,
+      };
   }
 }
 
@@ -165,6 +183,23 @@ function EditLine({ line, theme }: { line: ReturnType<typeof editLine>; theme: T
   );
 }
 
+/** A limit's history, against the limit of each point's time, or labelled with its own top. */
+function FigureSparkline({ figure, width, theme }: { figure: LiveFigure; width: number; theme: Theme }) {
+  const values = figure.history ?? [];
+  const scale = sparkScale(values, width, figure.historyLimits, figure.historyMax);
+  const label =
+    scale.labelled && scale.max !== undefined && figure.historyFormat
+      ? ` ≤${figure.historyFormat(scale.max)}`
+      : '';
+  const room = label && width - label.length >= 4 ? width - label.length : width;
+  return (
+    <Text>
+      <Sparkline values={values} width={room} max={scale.max} color={theme.accent} />
+      {room < width ? <Text dimColor>{label}</Text> : null}
+    </Text>
+  );
+}
+
 const LimitRow = memo(function LimitRow({
   definition,
   resources,
@@ -208,12 +243,7 @@ const LimitRow = memo(function LimitRow({
         )}
         <Text>{` ${truncate(figure.text, textWidth).padEnd(textWidth)} `}</Text>
         {figure.history && sparkWidth >= 4 ? (
-          <Sparkline
-            values={figure.history}
-            width={sparkWidth}
-            max={figure.historyMax}
-            color={theme.accent}
-          />
+          <FigureSparkline figure={figure} width={sparkWidth} theme={theme} />
         ) : null}
       </Text>
       {editing ? <EditLine line={editLine(definition, resources, edit)} theme={theme} /> : null}
@@ -221,12 +251,62 @@ const LimitRow = memo(function LimitRow({
   );
 });
 
+/**
+ * How a chart's history is scaled and captioned: the top is the highest limit (or value) in the
+ * window, so every point keeps its place beside the limit of its time, and the caption says
+ * when the limit last changed.
+ */
+export function chartScale(
+  values: readonly number[],
+  limits: readonly (number | undefined)[],
+  width: number,
+  secondsPerPoint: number,
+  format: (value: number) => string,
+  floor = 1,
+): { max: number; caption: string } {
+  const shown = values.slice(-width);
+  const shownLimits = limits.slice(-width);
+  const setLimits = shownLimits.filter((limit): limit is number => limit !== undefined);
+  const highest = Math.max(floor, ...shown);
+  const max = setLimits.length > 0 ? Math.max(...setLimits, highest) : highest * 1.25;
+  const changes = limitChanges(shownLimits);
+  const last = changes.at(-1);
+  const current = shownLimits.at(-1);
+  let caption =
+    setLimits.length === 0
+      ? `top ${format(max)}, no limit`
+      : current === undefined
+        ? `┈ limit (none now), top ${format(max)}`
+        : `┈ limit ${format(current)}${max > current ? `, top ${format(max)}` : ''}`;
+  if (last !== undefined) {
+    const before = shownLimits[last - 1];
+    const after = shownLimits[last];
+    const ago = Math.round((shownLimits.length - last) * secondsPerPoint);
+    caption += ` · ┊ ${before === undefined ? 'none' : format(before)}→${after === undefined ? 'none' : format(after)} ${ago}s ago`;
+  }
+  return { max, caption };
+}
+
 /** Memory against its limit and CPU against its quota, over the last minutes. */
 function Charts({ series, width, height }: { series: StatsSeries; width: number; height: number }) {
-  const { theme } = useTui();
+  const { theme, statsIntervalMs } = useTui();
   const chartWidth = Math.max(10, Math.floor((width - 6) / 2) - 2);
-  const memoryMax = series.memoryLimit ?? Math.max(1, ...series.history.memory) * 1.25;
-  const cpuMax = series.quotaCpus ? series.quotaCpus * 100 : Math.max(100, ...series.history.cpu);
+  const seconds = statsIntervalMs / 1000;
+  const memory = chartScale(
+    series.history.memory,
+    series.history.memoryLimit,
+    chartWidth,
+    seconds,
+    formatMemory,
+  );
+  const cpu = chartScale(
+    series.history.cpu,
+    series.history.cpuLimit,
+    chartWidth,
+    seconds,
+    formatPercent,
+    100,
+  );
   const memoryRatio =
     series.memoryLimit && series.memoryUsage !== undefined
       ? series.memoryUsage / series.memoryLimit
@@ -238,15 +318,12 @@ function Charts({ series, width, height }: { series: StatsSeries; width: number;
         title="memory"
         current={`${formatMemory(series.memoryUsage)}${series.memoryLimit ? ` of ${formatMemory(series.memoryLimit)}` : ''}`}
         values={series.history.memory}
+        limits={series.history.memoryLimit}
         width={chartWidth}
         height={height}
-        max={memoryMax}
+        max={memory.max}
         color={levelColor(theme, memoryRatio)}
-        scale={
-          series.memoryLimit
-            ? `top = limit ${formatMemory(series.memoryLimit)}`
-            : `top = ${formatMemory(memoryMax)} (no limit)`
-        }
+        scale={memory.caption}
       />
       <Chart
         title="cpu"
@@ -256,11 +333,12 @@ function Charts({ series, width, height }: { series: StatsSeries; width: number;
             : formatPercent(series.cpuPercent)
         }
         values={series.history.cpu}
+        limits={series.history.cpuLimit}
         width={chartWidth}
         height={height}
-        max={cpuMax}
+        max={cpu.max}
         color={levelColor(theme, cpuRatio)}
-        scale={series.quotaCpus ? `top = quota ${formatPercent(cpuMax)}` : `top = ${formatPercent(cpuMax)}`}
+        scale={cpu.caption}
       />
     </Box>
   );
@@ -337,8 +415,9 @@ export function LimitsPane() {
           theme={theme}
         />
       ))}
+      {/* The charts take the rest of the height, however tall the terminal. */}
       {room >= 10 && active && series ? (
-        <Charts series={series} width={size.columns} height={Math.min(8, room - 6)} />
+        <Charts series={series} width={size.columns} height={room - 6} />
       ) : null}
       {room >= 2 && active ? (
         <Box flexDirection="column" marginTop={room >= 3 && room < 10 ? 1 : 0}>

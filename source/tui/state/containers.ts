@@ -71,7 +71,8 @@ export function reduceContainers(state: TuiState, action: Action): TuiState {
       return settleContainers(patch(state, { selectedId: action.id }));
     case 'containers/sort': {
       const { sort } = state.containers;
-      if (action.reverse)
+      // The reverse key, or the key of the column already sorted by (k9s's habit), flips it.
+      if (action.reverse || action.key === sort.key)
         return settleContainers(patch(state, { sort: { ...sort, descending: !sort.descending } }));
       const key =
         action.key ??

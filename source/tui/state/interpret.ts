@@ -26,7 +26,7 @@ import {
   selectedContainer,
   selectedImage,
 } from './selectors.js';
-import { PANES, type Action, type Effect, type TuiState } from './types.js';
+import { PANES, type Action, type ContainerSortKey, type Effect, type TuiState } from './types.js';
 
 export interface KeyResult {
   actions: Action[];
@@ -238,6 +238,15 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
       return act({ type: 'containers/sort', reverse: true });
     case 'container.toggleAll':
       return act({ type: 'containers/toggleAll' });
+    case 'sort.name':
+    case 'sort.id':
+    case 'sort.image':
+    case 'sort.status':
+    case 'sort.uptime':
+    case 'sort.cpu':
+    case 'sort.memory':
+    case 'sort.pids':
+      return act({ type: 'containers/sort', key: command.slice('sort.'.length) as ContainerSortKey });
 
     case 'image.open':
       return image ? act({ type: 'ui/pane', pane: 'layers' }) : status('no image is selected', now);

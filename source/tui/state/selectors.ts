@@ -57,6 +57,8 @@ function compareContainers(
   switch (key) {
     case 'name':
       return a.Name.localeCompare(b.Name);
+    case 'id':
+      return a.Id < b.Id ? -1 : a.Id > b.Id ? 1 : 0;
     case 'status':
       return (
         (STATUS_ORDER[a.State.Status] ?? 9) - (STATUS_ORDER[b.State.Status] ?? 9) ||

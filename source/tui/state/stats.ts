@@ -16,6 +16,15 @@ function push(history: readonly number[], value: number | undefined): readonly n
   return next.length > HISTORY_POINTS ? next.slice(next.length - HISTORY_POINTS) : next;
 }
 
+/** Appends the limit in force for the point just pushed beside it (undefined: no limit). */
+function pushLimit(
+  history: readonly (number | undefined)[],
+  value: number | undefined,
+): readonly (number | undefined)[] {
+  const next = [...history, value];
+  return next.length > HISTORY_POINTS ? next.slice(next.length - HISTORY_POINTS) : next;
+}
+
 /** Changes of memory use below this (bytes, or share of the use) are not shown in table rows. */
 const MEMORY_NOISE_BYTES = 64 * 1024;
 const MEMORY_NOISE_SHARE = 0.02;
@@ -42,7 +51,9 @@ export function deriveSeries(sample: ContainerStats, previous: StatsSeries | und
   const seconds = previous ? (sample.time - previous.time) / 1000 : 0;
   const cpuRate = rate(cgroup.cpu?.usageNanos, before?.cpu?.usageNanos, seconds);
   const cpuPercent = sample.cpuPercent ?? (cpuRate === undefined ? undefined : cpuRate / 1e7);
-  const quotaCpus = cgroup.cpu?.quotaCpus;
+  // A summary sample (table rows) does not read the quota: the last full sample's stands.
+  const summary = cgroup.cpu !== undefined && cgroup.cpu.throttledPeriods === undefined;
+  const quotaCpus = cgroup.cpu?.quotaCpus ?? (summary ? previous?.quotaCpus : undefined);
   const cpuQuotaPercent =
     sample.cpuQuotaPercent ?? (cpuPercent !== undefined && quotaCpus ? cpuPercent / quotaCpus : undefined);
   const throttledRate = rate(cgroup.cpu?.throttledNanos, before?.cpu?.throttledNanos, seconds);
@@ -51,7 +62,9 @@ export function deriveSeries(sample: ContainerStats, previous: StatsSeries | und
   const memoryUsage = cgroup.memory?.workingSet ?? cgroup.memory?.usage;
   const history = previous?.history ?? {
     cpu: [],
+    cpuLimit: [],
     memory: [],
+    memoryLimit: [],
     pids: [],
     throttled: [],
     ioRead: [],
@@ -76,8 +89,14 @@ export function deriveSeries(sample: ContainerStats, previous: StatsSeries | und
     ioWriteRate,
     raw: sample,
     history: {
+      // Each point keeps the limit of its time: a later change of the limit does not redraw the past.
       cpu: cpuPercent === undefined ? history.cpu : push(history.cpu, cpuPercent),
+      cpuLimit:
+        cpuPercent === undefined
+          ? history.cpuLimit
+          : pushLimit(history.cpuLimit, quotaCpus ? quotaCpus * 100 : undefined),
       memory: push(history.memory, memoryUsage),
+      memoryLimit: pushLimit(history.memoryLimit, cgroup.memory?.limit),
       pids: push(history.pids, cgroup.pids?.current),
       throttled:
         throttledRate === undefined ? history.throttled : push(history.throttled, throttledRate / 1e6),

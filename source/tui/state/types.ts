@@ -33,9 +33,11 @@ export interface FilterState {
 
 export const NO_FILTER: FilterState = { text: '', editing: false };
 
-export type ContainerSortKey = 'name' | 'status' | 'image' | 'uptime' | 'cpu' | 'memory' | 'pids';
+export type ContainerSortKey = 'name' | 'id' | 'status' | 'image' | 'uptime' | 'cpu' | 'memory' | 'pids';
+/** The order `o` steps through (the column keys, Shift+letter, go straight to one). */
 export const CONTAINER_SORT_KEYS: readonly ContainerSortKey[] = [
   'name',
+  'id',
   'status',
   'image',
   'uptime',
@@ -182,7 +184,11 @@ export interface StatsSeries {
   raw: ContainerStats;
   history: {
     cpu: readonly number[];
+    /** The CPU quota in force at each point of `cpu` (percent of one CPU); undefined: none. */
+    cpuLimit: readonly (number | undefined)[];
     memory: readonly number[];
+    /** The memory limit in force at each point of `memory`; undefined: none. */
+    memoryLimit: readonly (number | undefined)[];
     pids: readonly number[];
     throttled: readonly number[];
     ioRead: readonly number[];

@@ -20,7 +20,7 @@ describeUnless(needsRoot(), 'bad input and faults', () => {
       () =>
         !fs.existsSync(`/proc/${monitor}/stat`) ||
         fs.readFileSync(`/proc/${monitor}/stat`, 'utf8').includes(') Z'),
-      5000,
+      60_000,
       'monitor death',
     );
     return state;
@@ -63,7 +63,11 @@ describeUnless(needsRoot(), 'bad input and faults', () => {
       [['run', '--name', '-bad name', 'demo', 'true'], /invalid container name/],
       [['run', '-v', 'relative:/x', 'demo', 'true'], /host path must be absolute/],
       [['run', '-v', '/tmp:/x:rx', 'demo', 'true'], /accepted are ro and rw/],
-      [['run', '--net', 'bridge0', 'demo', 'true'], /accepted are none .* and host/],
+      [['run', '--net', 'bridge0', 'demo', 'true'], /network bridge0 not found/],
+      [['run', '--net', 'no spaces', 'demo', 'true'], /accepted are bridge \(the default\), none, host/],
+      [['run', '-p', '80:80:80:80', 'demo', 'true'], /IPv6 host addresses are not supported/],
+      [['run', '-p', '70000:80', 'demo', 'true'], /not a valid host port/],
+      [['run', '--net', 'host', '-p', '80', 'demo', 'true'], /-p cannot be used with --network host/],
       [['run', '--ulimit', 'files=1', 'demo', 'true'], /NAME=SOFT\[:HARD\]/],
       [['run', '--cap-add', 'FLY', 'demo', 'true'], /unknown capability "FLY"/],
       [['run', '-w', 'relative', 'demo', 'true'], /must be an absolute path/],
@@ -147,7 +151,7 @@ describeUnless(needsRoot(), 'bad input and faults', () => {
       () =>
         !fs.existsSync(`/proc/${state.Pid}`) ||
         fs.readFileSync(`/proc/${state.Pid}/stat`, 'utf8').includes(') Z'),
-      5000,
+      60_000,
       'container end',
     );
     expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);

@@ -44,7 +44,8 @@ describeUnless(needsRoot(), 'a full disk', () => {
     temp = fs.mkdtempSync(path.join('/tmp', `${testName('full-disk')}-`));
     disk = mountSmallTmpfs(temp, 'disk', '30m');
     root = path.join(disk.path, 'root');
-    engine = await createTestEngine('full-disk', { root });
+    // In the host's network namespace, to reach the registry the pull test runs on 127.0.0.1.
+    engine = await createTestEngine('full-disk', { root, hostNetwork: true });
     await ok(['image', 'from-host', 'demo']);
   });
 

@@ -184,7 +184,7 @@ describeUnless(needsRoot(), 'container lifecycle', () => {
       async () =>
         (await engine.gantry(['inspect', '-f', '{{.State.Status}}', 'proxied'])).stdout.trim() ===
           'running' || undefined,
-      10_000,
+      60_000,
       'the container to run',
     );
     await new Promise((resolve) => setTimeout(resolve, 300)); // the shell's trap is set
@@ -266,7 +266,7 @@ describeUnless(needsRoot(), 'container lifecycle', () => {
     const id = (await engine.gantry(['run', '-d', '--rm', 'demo', 'sh', '-c', 'sleep 0.2'])).stdout.trim();
     await waitFor(
       () => !fs.existsSync(path.join(engine.root, 'containers', id)),
-      10_000,
+      60_000,
       "the monitor's cleanup",
     );
     expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);

@@ -340,7 +340,7 @@ describeUnless(needsRoot(), 'gantry build', () => {
     const build = engine.spawn(['build', '--no-cache', killed]);
     const orphan = await waitFor(
       async () => (await ok(['ps', '-aq', '--no-trunc'])).trim() || undefined,
-      20_000,
+      60_000,
       'the RUN step container',
     );
     process.kill(build.pid!, 'SIGKILL'); // the build process only, as kill -9 of it would

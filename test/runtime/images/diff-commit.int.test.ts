@@ -92,7 +92,7 @@ describeUnless(needsRoot(), 'gantry diff and commit', () => {
     ]);
     await waitFor(
       async () => ((await engine.gantry(['diff', 'live'])).stdout.includes('A /greeting') ? true : undefined),
-      10_000,
+      60_000,
       'the change',
     );
     expect((await ok(['diff', 'live'])).trim().split('\n')).toEqual([
@@ -187,7 +187,7 @@ describeUnless(needsRoot(), 'gantry diff and commit', () => {
         const file = path.join(engine.root, 'containers', id, 'upper', 'big');
         return (fs.existsSync(file) && fs.statSync(file).size >= 60_000_000) || undefined;
       },
-      20_000,
+      60_000,
       'the big file',
     );
     const commit = engine.spawn(['commit', 'big-layer', 'never:1']);
@@ -195,7 +195,7 @@ describeUnless(needsRoot(), 'gantry diff and commit', () => {
       async () =>
         (await engine.gantry(['inspect', '-f', '{{.State.Status}}', id])).stdout.trim() === 'paused' ||
         undefined,
-      10_000,
+      60_000,
       'the commit to pause the container',
     );
     process.kill(commit.pid!, 'SIGKILL'); // that commit process only
@@ -229,7 +229,7 @@ describeUnless(needsRoot(), 'gantry diff and commit', () => {
     ).stdout.trim();
     await waitFor(
       () => fs.existsSync(path.join(engine.root, 'containers', id, 'upper', 'x')) || undefined,
-      5000,
+      60_000,
       'the file',
     );
     const results = await Promise.all([1, 2, 3].map((n) => engine.gantry(['commit', id, `concurrent:${n}`])));

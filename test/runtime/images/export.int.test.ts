@@ -65,13 +65,13 @@ describeUnless(missing, 'image export (read by skopeo, umoci and import)', () =>
     base = makeTempDirectory('export');
     fs.mkdirSync(path.join(base, 'out'));
     buildah = new Buildah(base);
-    seeds = buildSeedImages(buildah, base);
+    seeds = await buildSeedImages(buildah, base);
     store = new ImageStore(new StateLayout(path.join(base, 'state')), { durable: false });
     await store.import(seeds.app, { name: NAME });
   });
 
-  afterAll(() => {
-    buildah?.cleanup();
+  afterAll(async () => {
+    await buildah?.cleanup();
     if (base) fs.rmSync(base, { recursive: true, force: true });
   });
 

@@ -67,12 +67,12 @@ describeUnless(missing, 'image import (buildah-made images)', () => {
     return fs.existsSync(tmp) ? fs.readdirSync(tmp) : [];
   }
 
-  beforeAll(() => {
+  beforeAll(async () => {
     base = makeTempDirectory('images-import');
     buildah = new Buildah(base);
     // Layer 1: files with owners, modes, a symlink, a hard link, a fifo, an xattr, a setuid file.
-    buildah.run('from', '--name', 'base', 'scratch');
-    const mount = buildah.run('mount', 'base');
+    await buildah.run('from', '--name', 'base', 'scratch');
+    const mount = await buildah.run('mount', 'base');
     fs.mkdirSync(path.join(mount, 'etc'));
     fs.mkdirSync(path.join(mount, 'data/dir'), { recursive: true });
     fs.mkdirSync(path.join(mount, 'data/replaced'), { recursive: true });
@@ -90,49 +90,54 @@ describeUnless(missing, 'image import (buildah-made images)', () => {
     execFileSync('mkfifo', [path.join(mount, 'data/fifo')]);
     lsetxattr(path.join(mount, 'data/owned'), 'user.origin', Buffer.from('buildah'));
     fs.utimesSync(path.join(mount, 'etc/hello'), 1_000_000_000, 1_000_000_000);
-    buildah.run('commit', '--quiet', 'base', 'localhost/test/base:v1');
+    await buildah.run('commit', '--quiet', 'base', 'localhost/test/base:v1');
 
     // Layer 2: deletes a file, replaces a directory's content, replaces a directory by a file.
-    buildah.run('from', '--name', 'second', 'localhost/test/base:v1');
-    const mount2 = buildah.run('mount', 'second');
+    await buildah.run('from', '--name', 'second', 'localhost/test/base:v1');
+    const mount2 = await buildah.run('mount', 'second');
     fs.rmSync(path.join(mount2, 'etc/hello'));
     fs.rmSync(path.join(mount2, 'data/dir'), { recursive: true });
     fs.mkdirSync(path.join(mount2, 'data/dir'));
     fs.writeFileSync(path.join(mount2, 'data/dir/c'), 'c');
     fs.rmSync(path.join(mount2, 'data/replaced'), { recursive: true });
     fs.writeFileSync(path.join(mount2, 'data/replaced'), 'now a file');
-    buildah.run('commit', '--quiet', 'second', 'localhost/test/second:v1');
+    await buildah.run('commit', '--quiet', 'second', 'localhost/test/second:v1');
 
     // A sibling on the same base: shares layer 1 only.
-    buildah.run('from', '--name', 'sibling', 'localhost/test/base:v1');
-    fs.writeFileSync(path.join(buildah.run('mount', 'sibling'), 'sibling'), 'sibling');
-    buildah.run('commit', '--quiet', 'sibling', 'localhost/test/sibling:v1');
+    await buildah.run('from', '--name', 'sibling', 'localhost/test/base:v1');
+    fs.writeFileSync(path.join(await buildah.run('mount', 'sibling'), 'sibling'), 'sibling');
+    await buildah.run('commit', '--quiet', 'sibling', 'localhost/test/sibling:v1');
 
     ociDirectory = path.join(base, 'base-oci');
     ociArchive = path.join(base, 'base-oci.tar');
     dockerArchive = path.join(base, 'base-docker.tar');
     twoLayerDirectory = path.join(base, 'second-oci');
     siblingDirectory = path.join(base, 'sibling-oci');
-    buildah.run('push', '--quiet', 'localhost/test/base:v1', `oci:${ociDirectory}:localhost/test/base:v1`);
-    buildah.run(
+    await buildah.run(
+      'push',
+      '--quiet',
+      'localhost/test/base:v1',
+      `oci:${ociDirectory}:localhost/test/base:v1`,
+    );
+    await buildah.run(
       'push',
       '--quiet',
       'localhost/test/base:v1',
       `oci-archive:${ociArchive}:localhost/test/base:v1`,
     );
-    buildah.run(
+    await buildah.run(
       'push',
       '--quiet',
       'localhost/test/base:v1',
       `docker-archive:${dockerArchive}:localhost/test/base:v1`,
     );
-    buildah.run(
+    await buildah.run(
       'push',
       '--quiet',
       'localhost/test/second:v1',
       `oci:${twoLayerDirectory}:localhost/test/second:v1`,
     );
-    buildah.run(
+    await buildah.run(
       'push',
       '--quiet',
       'localhost/test/sibling:v1',
@@ -140,8 +145,8 @@ describeUnless(missing, 'image import (buildah-made images)', () => {
     );
   });
 
-  afterAll(() => {
-    buildah?.cleanup();
+  afterAll(async () => {
+    await buildah?.cleanup();
     if (base) fs.rmSync(base, { recursive: true, force: true });
   });
 

@@ -39,7 +39,7 @@ export async function freePort(): Promise<number> {
 }
 
 async function waitForHttp(url: string, child: ChildProcess, log: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`docker-registry exited (${child.exitCode}):\n${fs.readFileSync(log, 'utf8')}`);
@@ -403,11 +403,11 @@ export interface SeedImages {
  * sh/echo/cat links and /etc/release, "app" adds one layer on it, and a two-platform manifest
  * list whose images say their architecture in /platform.
  */
-export function buildSeedImages(buildah: Buildah, directory: string): SeedImages {
+export async function buildSeedImages(buildah: Buildah, directory: string): Promise<SeedImages> {
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((file) => fs.existsSync(file));
   if (!busybox) throw new Error('the registry tests need busybox-static');
-  const populate = (container: string, release: string): void => {
-    const mount = buildah.run('mount', container);
+  const populate = async (container: string, release: string): Promise<void> => {
+    const mount = await buildah.run('mount', container);
     fs.mkdirSync(path.join(mount, 'bin'), { recursive: true });
     fs.mkdirSync(path.join(mount, 'etc'), { recursive: true });
     fs.copyFileSync(busybox, path.join(mount, 'bin/busybox'));
@@ -415,43 +415,43 @@ export function buildSeedImages(buildah: Buildah, directory: string): SeedImages
     for (const applet of ['sh', 'echo', 'cat', 'ls'])
       fs.symlinkSync('busybox', path.join(mount, 'bin', applet));
     fs.writeFileSync(path.join(mount, 'etc/release'), `${release}\n`);
-    buildah.run('umount', container);
+    await buildah.run('umount', container);
   };
-  buildah.run('from', '--name', 'seed-base', 'scratch');
-  populate('seed-base', 'base');
-  buildah.run('config', '--cmd', '/bin/sh', '--env', 'PATH=/bin', 'seed-base');
-  buildah.run('commit', '--quiet', 'seed-base', 'localhost/seed/base:v1');
+  await buildah.run('from', '--name', 'seed-base', 'scratch');
+  await populate('seed-base', 'base');
+  await buildah.run('config', '--cmd', '/bin/sh', '--env', 'PATH=/bin', 'seed-base');
+  await buildah.run('commit', '--quiet', 'seed-base', 'localhost/seed/base:v1');
 
-  buildah.run('from', '--name', 'seed-app', 'localhost/seed/base:v1');
-  const appMount = buildah.run('mount', 'seed-app');
+  await buildah.run('from', '--name', 'seed-app', 'localhost/seed/base:v1');
+  const appMount = await buildah.run('mount', 'seed-app');
   fs.mkdirSync(path.join(appMount, 'app'));
   fs.writeFileSync(path.join(appMount, 'app/hello'), 'hello from app\n');
-  buildah.run('umount', 'seed-app');
-  buildah.run('commit', '--quiet', 'seed-app', 'localhost/seed/app:v1');
+  await buildah.run('umount', 'seed-app');
+  await buildah.run('commit', '--quiet', 'seed-app', 'localhost/seed/app:v1');
 
   const hostArchitecture = process.arch === 'x64' ? 'amd64' : process.arch;
   const otherArchitecture = hostArchitecture === 'arm64' ? 'amd64' : 'arm64';
   const images: string[] = [];
   for (const architecture of [hostArchitecture, otherArchitecture]) {
     const name = `seed-multi-${architecture}`;
-    buildah.run('from', '--arch', architecture, '--name', name, 'scratch');
-    populate(name, `multi ${architecture}`);
-    const mount = buildah.run('mount', name);
+    await buildah.run('from', '--arch', architecture, '--name', name, 'scratch');
+    await populate(name, `multi ${architecture}`);
+    const mount = await buildah.run('mount', name);
     fs.writeFileSync(path.join(mount, 'platform'), `${architecture}\n`);
-    buildah.run('umount', name);
-    buildah.run('config', '--arch', architecture, '--cmd', '/bin/sh', name);
-    buildah.run('commit', '--quiet', name, `localhost/seed/${name}:v1`);
+    await buildah.run('umount', name);
+    await buildah.run('config', '--arch', architecture, '--cmd', '/bin/sh', name);
+    await buildah.run('commit', '--quiet', name, `localhost/seed/${name}:v1`);
     images.push(`localhost/seed/${name}:v1`);
   }
-  buildah.run('manifest', 'create', 'localhost/seed/multi:v1');
+  await buildah.run('manifest', 'create', 'localhost/seed/multi:v1');
   for (const image of images)
-    buildah.run('manifest', 'add', 'localhost/seed/multi:v1', `containers-storage:${image}`);
+    await buildah.run('manifest', 'add', 'localhost/seed/multi:v1', `containers-storage:${image}`);
 
   const base = path.join(directory, 'seed-base');
   const app = path.join(directory, 'seed-app');
   const multiList = path.join(directory, 'seed-multi');
-  buildah.run('push', '--quiet', 'localhost/seed/base:v1', `oci:${base}:v1`);
-  buildah.run('push', '--quiet', 'localhost/seed/app:v1', `oci:${app}:v1`);
-  buildah.run('manifest', 'push', '--quiet', '--all', 'localhost/seed/multi:v1', `oci:${multiList}:v1`);
+  await buildah.run('push', '--quiet', 'localhost/seed/base:v1', `oci:${base}:v1`);
+  await buildah.run('push', '--quiet', 'localhost/seed/app:v1', `oci:${app}:v1`);
+  await buildah.run('manifest', 'push', '--quiet', '--all', 'localhost/seed/multi:v1', `oci:${multiList}:v1`);
   return { base, app, multiList, hostArchitecture, otherArchitecture };
 }

@@ -79,7 +79,7 @@ describeUnless(missing, 'registry pull and push (docker-registry on 127.0.0.1)',
   beforeAll(async () => {
     base = makeTempDirectory('registry');
     buildah = new Buildah(base);
-    seeds = buildSeedImages(buildah, base);
+    seeds = await buildSeedImages(buildah, base);
     anonymous = await startRegistry(path.join(base, 'registry-anonymous'));
     basic = await startRegistry(path.join(base, 'registry-basic'), {
       htpasswd: htpasswdLine('alice', 'wonderland'),
@@ -107,7 +107,7 @@ describeUnless(missing, 'registry pull and push (docker-registry on 127.0.0.1)',
   afterAll(async () => {
     for (const server of [anonymous, basic, tokenRegistry]) await server?.stop();
     await tokenServer?.stop();
-    buildah?.cleanup();
+    await buildah?.cleanup();
     if (base) fs.rmSync(base, { recursive: true, force: true });
   });
 

@@ -56,7 +56,7 @@ describeUnless(needsRoot(), 'store recovery', () => {
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 60_000;
       // Wait until the unpack has visibly started, then kill without warning.
       for (;;) {
         const work = listing(root, 'tmp').find((name) => name.startsWith('image-import-'));

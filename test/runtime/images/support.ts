@@ -3,7 +3,8 @@
  * only ever touches its own temporary storage, and OCI layouts crafted from tar entries (for
  * layers no well-behaved tool would produce).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -14,6 +15,8 @@ import { TarWriter, type TarEntryInput } from '../../../source/runtime/images/ta
 import { testName } from '../../support/engine.js';
 
 export const isRoot = process.getuid?.() === 0;
+
+const execFileAsync = promisify(execFile);
 
 export function hasCommand(command: string): boolean {
   try {
@@ -38,8 +41,12 @@ export class Buildah {
     fs.mkdirSync(this.base, { recursive: true });
   }
 
-  run(...args: string[]): string {
-    return execFileSync(
+  /**
+   * `buildah ARGS`, its output trimmed. Asynchronous: a test worker blocked in a synchronous
+   * child for a minute misses vitest's own messages (its worker RPC times out at 60 s).
+   */
+  async run(...args: string[]): Promise<string> {
+    const { stdout } = await execFileAsync(
       'buildah',
       [
         '--root',
@@ -50,19 +57,16 @@ export class Buildah {
         'vfs',
         ...args,
       ],
-      {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, BUILDAH_ISOLATION: 'chroot' },
-      },
-    ).trim();
+      { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, BUILDAH_ISOLATION: 'chroot' } },
+    );
+    return stdout.trim();
   }
 
   /** Removes containers and images, then the storage directory. */
-  cleanup(): void {
+  async cleanup(): Promise<void> {
     try {
-      this.run('rm', '--all');
-      this.run('rmi', '--all', '--force');
+      await this.run('rm', '--all');
+      await this.run('rmi', '--all', '--force');
     } catch {
       // storage may be half-initialised; the directory goes anyway
     }

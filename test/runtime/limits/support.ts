@@ -64,51 +64,66 @@ export interface EventLog {
 }
 
 /**
- * Runs `gantry events --json` and collects what it prints. Returns once the stream is known to
- * be watching: a probe container is created and its create event awaited.
+ * Starts `gantry events ARGS` and resolves once it watches (its trace line says so, after it took
+ * the baseline), so events made from now on are in its output.
  */
-export async function collectEvents(engine: TestEngine): Promise<EventLog> {
-  const child = engine.spawn(['events', '--json'], { stdin: 'ignore', buffer: false });
-  const events: EngineEvent[] = [];
-  let pending = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    pending += chunk;
-    let index: number;
-    while ((index = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, index);
-      pending = pending.slice(index + 1);
-      if (line.trim()) events.push(JSON.parse(line) as EngineEvent);
-    }
+export async function watchEvents(
+  engine: TestEngine,
+  args: readonly string[],
+): Promise<{ output: () => string; stop: () => Promise<string> }> {
+  const child = engine.spawn(['events', ...args], {
+    env: { ...engine.env, GANTRY_TRACE: '1' },
+    stdin: 'ignore',
+    buffer: false,
   });
-  const log: EventLog = {
-    events,
-    next: (match, timeoutMs = 10_000) => waitFor(() => events.find(match), timeoutMs, 'an event'),
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.on('data', (chunk: string) => (stderr += chunk));
+  const ended = child.then((result) => result);
+  await Promise.race([
+    waitFor(() => stderr.includes('events: watching'), 60_000, '`gantry events` to watch'),
+    ended.then(() => {
+      throw new Error(`gantry events ended before it watched: ${stderr}`);
+    }),
+  ]);
+  return {
+    output: () => stdout,
     async stop() {
       child.kill('SIGTERM');
-      await child;
+      const result = await ended;
+      if (result.exitCode !== 0) throw new Error(`gantry events exited ${result.exitCode}: ${stderr}`);
+      return stdout;
     },
   };
-  const probeName = `probe-${Math.random().toString(16).slice(2, 8)}`;
-  const deadline = Date.now() + 10_000;
-  // The stream may not be watching yet when the first probe is made: make one until it shows.
-  for (let attempt = 0; Date.now() < deadline; attempt += 1) {
-    const name = `${probeName}-${attempt}`;
-    await engine.gantry(['create', '--name', name, 'demo', 'true']);
-    try {
-      await waitFor(
-        () => events.find((event) => event.name === name && event.action === 'create'),
-        1000,
-        'the probe',
-      );
-      await engine.gantry(['rm', name]);
-      return log;
-    } catch {
-      await engine.gantry(['rm', name]);
+}
+
+/** Runs `gantry events --json` (watching when this resolves) and collects what it prints. */
+export async function collectEvents(engine: TestEngine): Promise<EventLog> {
+  const events: EngineEvent[] = [];
+  const watcher = await watchEvents(engine, ['--json']);
+  let parsed = 0;
+  const update = () => {
+    const lines = watcher.output().split('\n');
+    // The last piece is a line still being written.
+    for (; parsed < lines.length - 1; parsed += 1) {
+      const line = lines[parsed] as string;
+      if (line.trim()) events.push(JSON.parse(line) as EngineEvent);
     }
-  }
-  await log.stop();
-  throw new Error('gantry events never reported the probe container');
+    return events;
+  };
+  return {
+    get events() {
+      return update();
+    },
+    next: (match, timeoutMs = 60_000) => waitFor(() => update().find(match), timeoutMs, 'an event'),
+    async stop() {
+      await watcher.stop();
+      update();
+    },
+  };
 }
 
 /**

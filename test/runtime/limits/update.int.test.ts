@@ -91,7 +91,7 @@ describeUnless(skipUnlessV1Root, 'gantry update', () => {
     const refused = await engine.gantry(['update', '--memory', '16m', '--memory-swap', '32m', 'full']);
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toMatch(
-      /memory limit 16777216 is below the container's current usage \d+ and the kernel could not reclaim enough; the old limit 134217728 stays/,
+      /memory limit 16MiB is below the container's current usage [\d.]+[KMG]iB and the kernel could not reclaim enough; the old limit 128MiB stays/,
     );
     expect(cgroupFile(engine, 'memory', id, 'memory.limit_in_bytes')).toBe(String(128 * MiB));
     expect(cgroupFile(engine, 'memory', id, 'memory.memsw.limit_in_bytes')).toBe(String(256 * MiB));
@@ -100,7 +100,7 @@ describeUnless(skipUnlessV1Root, 'gantry update', () => {
     // A value no kernel is asked about: refused by the checks, also without any change.
     const conflict = await engine.gantry(['update', '--memory', '512m', 'full']);
     expect(conflict.exitCode).toBe(1);
-    expect(conflict.stderr).toMatch(/memory\+swap limit 268435456 is below the memory limit 536870912/);
+    expect(conflict.stderr).toMatch(/memory\+swap limit 256MiB is below the memory limit 512MiB/);
     expect(conflict.stderr).toMatch(/hint: --memory-swap is memory plus swap/);
     const cpus = await engine.gantry(['update', '--cpuset-cpus', '0,4095', 'full']);
     expect(cpus.exitCode).toBe(1);

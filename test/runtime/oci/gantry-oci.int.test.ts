@@ -150,7 +150,7 @@ describeUnless(missing, 'gantry-oci', () => {
     expect((await oci('start', 'c1')).exitCode).toBe(0);
     await waitFor(
       () => fs.readFileSync(`/proc/${state.pid}/cmdline`, 'utf8').startsWith('sleep'),
-      5000,
+      60_000,
       'exec of sleep',
     );
     expect(JSON.parse((await oci('state', 'c1')).stdout).status).toBe('running');
@@ -161,7 +161,7 @@ describeUnless(missing, 'gantry-oci', () => {
     expect((await oci('kill', 'c1', 'KILL')).exitCode).toBe(0);
     await waitFor(
       async () => JSON.parse((await oci('state', 'c1')).stdout).status === 'stopped',
-      5000,
+      60_000,
       'stopped',
     );
     expect((await oci('delete', 'c1')).exitCode).toBe(0);
@@ -227,7 +227,11 @@ describeUnless(missing, 'gantry-oci', () => {
         .map((dir) => path.join(dir, 'cgroup.procs'))
         .filter((file) => fs.existsSync(file))
         .flatMap((file) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean));
-    await waitFor(() => new Set(cgroupProcs()).size >= 3 || undefined, 5000, 'the shell and its two sleeps');
+    await waitFor(
+      () => new Set(cgroupProcs()).size >= 3 || undefined,
+      60_000,
+      'the shell and its two sleeps',
+    );
     const deleted = await oci('delete', '--force', 'nopidns');
     expect(deleted.exitCode, deleted.stderr).toBe(0);
     expect(cgroupDirectories(path.join(cgroupParent, 'nopidns'))).toEqual([]);
@@ -272,7 +276,7 @@ describeUnless(missing, 'gantry-oci', () => {
     expect((await oci('kill', 'details', 'TERM')).exitCode).toBe(0);
     await waitFor(
       async () => JSON.parse((await oci('state', 'details')).stdout).status === 'stopped' || undefined,
-      5000,
+      60_000,
       'TERM to end the created container',
     );
     expect((await oci('delete', 'details')).exitCode).toBe(0);
@@ -373,7 +377,7 @@ int main(int argc, char **argv) {
     await execa('cc', ['-o', receiver, source]);
     const socket = path.join(base, 'console.sock');
     const reader = execa(receiver, [socket], { reject: false, buffer: true });
-    await waitFor(() => fs.existsSync(socket), 5000, 'the console socket');
+    await waitFor(() => fs.existsSync(socket), 60_000, 'the console socket');
     writeSpec((spec) => {
       spec.process.terminal = true;
       spec.process.args = ['sh', '-c', 'tty; test -t 1 && echo is-a-tty'];
@@ -384,7 +388,7 @@ int main(int argc, char **argv) {
     expect(String(received.stdout)).toMatch(/\/dev\/pts\/0\r?\nis-a-tty/);
     await waitFor(
       async () => JSON.parse((await oci('state', 'tty1')).stdout).status === 'stopped',
-      5000,
+      60_000,
       'stopped',
     );
     expect((await oci('delete', 'tty1')).exitCode).toBe(0);

@@ -20,6 +20,10 @@ export class FakeEngine implements TuiEngine {
   logLines: LogEntry[] = [];
   /** What layerTree and containerLayerTree serve, by image or container ID. */
   layerTrees = new Map<string, LayerTree>();
+  /** CPU % a container's samples report, by name (12.5 otherwise). */
+  cpuPercent = new Map<string, number>();
+  /** Names of the containers sampled, in order. */
+  sampled: string[] = [];
   /** Makes update() refuse, as the runtime does for a value the kernel does not take. */
   refuseUpdate: string | Error | undefined;
 
@@ -103,6 +107,7 @@ export class FakeEngine implements TuiEngine {
   }
   async stats(current: ContainerRecord): Promise<ContainerStats> {
     const record = this.record(current.Id);
+    this.sampled.push(record.Name);
     const limit = record.HostConfig.Resources.memory;
     return sample(
       record,
@@ -120,7 +125,7 @@ export class FakeEngine implements TuiEngine {
           ...(record.HostConfig.Resources.pidsLimit ? { limit: record.HostConfig.Resources.pidsLimit } : {}),
         },
       },
-      { cpuPercent: 12.5 },
+      { cpuPercent: this.cpuPercent.get(record.Name) ?? 12.5 },
     );
   }
   events() {

@@ -185,7 +185,14 @@ static void copy_out(struct relay *r, int *from, int to) {
     *from = -1;
     return;
   }
-  write_all(to, buf, (size_t)n);
+  if (write_all(to, buf, (size_t)n) < 0) {
+    /* Our reader went away (`exec ... | head`): stop reading, so the process's next write fails
+     * with SIGPIPE as if it wrote there itself (with a pty: its terminal hangs up). */
+    if (r->terminal && *from == r->out_from)
+      r->input_to = -1;
+    close(*from);
+    *from = -1;
+  }
 }
 
 static void read_signals(struct relay *r) {

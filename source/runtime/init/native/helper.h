@@ -91,6 +91,14 @@ struct symlink_entry {
   char *target, *path;
 };
 
+/* A published port the monitor binds before the container starts and keeps while it runs, so
+ * no process of the host can take it (the kernel's DNAT sends the traffic to the container). */
+struct held_port {
+  bool udp;
+  char *address;
+  unsigned int port;
+};
+
 struct plan {
   char *mode;
   /* monitor */
@@ -139,6 +147,8 @@ struct plan {
   struct str_list sysctl_keys, sysctl_values;
   char *hostname, *domainname;
   bool loopback;
+  struct held_port *held_ports;
+  size_t held_port_count, held_port_cap;
   struct hook_entry *hooks;
   size_t hook_count, hook_cap;
   char *state_json;

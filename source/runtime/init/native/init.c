@@ -4,8 +4,10 @@
 #include "helper.h"
 #include "rootfs.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -234,6 +236,27 @@ static void write_id_maps(pid_t pid, const struct plan *plan) {
   }
 }
 
+/* Binds every published port in the host's network namespace (the monitor never leaves it)
+ * and keeps the sockets, close-on-exec so the container's process never sees them. */
+static void hold_ports(const struct plan *plan) {
+  for (size_t i = 0; i < plan->held_port_count; i++) {
+    const struct held_port *h = &plan->held_ports[i];
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)h->port)};
+    if (inet_pton(AF_INET, h->address, &addr.sin_addr) != 1)
+      die("publish port: `%s` is not an IPv4 address", h->address);
+    int fd = socket(AF_INET, (h->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+    int one = 1;
+    /* TCP: a listening socket holds the port against every other bind (TIME_WAIT of an earlier
+     * container's connections does not stand in the way). */
+    if (fd < 0 || (!h->udp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) ||
+        bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || (!h->udp && listen(fd, 1) < 0)) {
+      int err = errno;
+      die("publish port %s:%u/%s: %s (%s): another process of the host holds it", h->address, h->port,
+          h->udp ? "udp" : "tcp", errno_name(err), strerror(err));
+    }
+  }
+}
+
 static void kill_and_fail(pid_t child, const char *message) __attribute__((noreturn));
 static void kill_and_fail(pid_t child, const char *message) {
   kill(child, SIGKILL);
@@ -279,6 +302,8 @@ int run_init(struct plan *plan) {
     fail_errno("mkfifo", plan->fifo_path);
   if (plan->fifo_path && chmod(plan->fifo_path, 0622) < 0) /* the umask took the write bits */
     fail_errno("chmod", plan->fifo_path);
+
+  hold_ports(plan);
 
   int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
   struct child_io child_io = {-1, -1, -1};

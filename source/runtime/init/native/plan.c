@@ -252,6 +252,15 @@ static void directive(struct plan *p, int argc, char **argv) {
     p->domainname = argv[1];
   } else if (!strcmp(d, "lo")) {
     p->loopback = true;
+  } else if (!strcmp(d, "holdport")) {
+    NEED(3);
+    GROW(p->held_ports, p->held_port_count, p->held_port_cap);
+    struct held_port *h = &p->held_ports[p->held_port_count++];
+    if (strcmp(argv[1], "tcp") && strcmp(argv[1], "udp"))
+      die("plan: holdport protocol `%s` is not tcp or udp", argv[1]);
+    h->udp = !strcmp(argv[1], "udp");
+    h->address = argv[2];
+    h->port = (unsigned)parse_ulong(argv[3], "port");
   } else if (!strcmp(d, "hook")) {
     NEED(3);
     GROW(p->hooks, p->hook_count, p->hook_cap);

@@ -1,0 +1,242 @@
+/** `gantry network create|ls|inspect|rm|connect|disconnect|prune`, docker's flags and output. */
+import {
+  bool,
+  formatHelp,
+  list,
+  parseArgs,
+  str,
+  UsageError,
+  type CommandSpec,
+  type ParsedArgs,
+} from '../args.js';
+import { write, type CommandContext } from '../context.js';
+import { reportError } from '../errors.js';
+import { table } from '../format.js';
+import { renderTemplate } from '../template.js';
+
+export const spec: CommandSpec = {
+  name: 'network',
+  usage: 'network COMMAND',
+  description: 'Manage networks',
+  stopAtFirstPositional: true,
+  minArgs: 1,
+  options: [],
+};
+
+const SUBCOMMANDS: Record<string, CommandSpec> = {
+  create: {
+    name: 'network create',
+    usage: 'network create [OPTIONS] NETWORK',
+    description: 'Create a bridge network (its bridge and rules exist while containers are on it)',
+    minArgs: 1,
+    maxArgs: 1,
+    options: [
+      {
+        name: 'subnet',
+        type: 'string',
+        description:
+          'Subnet in CIDR format (default: the next free /16 from 10.88.0.0/16 and 172.17.0.0/16 up)',
+      },
+      {
+        name: 'gateway',
+        type: 'string',
+        description: 'Gateway address of the subnet (default: its first address)',
+      },
+      { name: 'internal', type: 'boolean', description: 'Restrict external access to the network' },
+      { name: 'driver', short: 'd', type: 'string', description: 'Driver (only "bridge")' },
+      { name: 'label', type: 'list', description: 'Set metadata on a network (KEY=VALUE)' },
+    ],
+  },
+  ls: {
+    name: 'network ls',
+    usage: 'network ls [OPTIONS]',
+    description: 'List networks',
+    maxArgs: 0,
+    aliases: ['list'],
+    options: [
+      { name: 'quiet', short: 'q', type: 'boolean', description: 'Only display network IDs' },
+      { name: 'no-trunc', type: 'boolean', description: "Don't truncate the output" },
+      { name: 'json', type: 'boolean', description: 'Print a JSON array' },
+      {
+        name: 'format',
+        type: 'string',
+        description: 'Format each network with a template, e.g. "{{.Name}}"',
+      },
+    ],
+  },
+  inspect: {
+    name: 'network inspect',
+    usage: 'network inspect [OPTIONS] NETWORK [NETWORK...]',
+    description: 'Display detailed information on one or more networks',
+    minArgs: 1,
+    options: [
+      { name: 'format', short: 'f', type: 'string', description: 'Format the output using a template' },
+    ],
+  },
+  rm: {
+    name: 'network rm',
+    usage: 'network rm NETWORK [NETWORK...]',
+    description: 'Remove one or more networks (refused while containers use them)',
+    minArgs: 1,
+    aliases: ['remove'],
+    options: [],
+  },
+  connect: {
+    name: 'network connect',
+    usage: 'network connect [OPTIONS] NETWORK CONTAINER',
+    description: 'Connect a container to a network (a running one at once)',
+    minArgs: 2,
+    maxArgs: 2,
+    options: [{ name: 'alias', type: 'list', description: 'Add a network-scoped alias for the container' }],
+  },
+  disconnect: {
+    name: 'network disconnect',
+    usage: 'network disconnect [OPTIONS] NETWORK CONTAINER',
+    description: 'Disconnect a container from a network',
+    minArgs: 2,
+    maxArgs: 2,
+    options: [
+      { name: 'force', short: 'f', type: 'boolean', description: 'Accepted for docker compatibility' },
+    ],
+  },
+  prune: {
+    name: 'network prune',
+    usage: 'network prune [OPTIONS]',
+    description: 'Remove all user networks no container uses',
+    maxArgs: 0,
+    options: [
+      { name: 'force', short: 'f', type: 'boolean', description: 'Do not prompt (gantry never prompts)' },
+    ],
+  },
+};
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const [name, ...rest] = parsed.args;
+  const entry = Object.entries(SUBCOMMANDS).find(
+    ([key, value]) => key === name || value.aliases?.includes(name!),
+  );
+  if (!entry) {
+    throw new UsageError(
+      `unknown network command ${JSON.stringify(name)}; accepted: ${Object.keys(SUBCOMMANDS).join(', ')}\nSee 'gantry network --help'.`,
+    );
+  }
+  const [subcommand, subSpec] = entry;
+  const sub = parseArgs(subSpec, rest);
+  if (sub.help) {
+    context.stdout.write(formatHelp(subSpec));
+    return 0;
+  }
+  const engine = await context.engine();
+  const manager = await engine.network();
+  const users = (network: string) => engine.networkUsers(network);
+  switch (subcommand) {
+    case 'create': {
+      const driver = str(sub.options, 'driver');
+      if (driver !== undefined && driver !== 'bridge') {
+        throw new UsageError(`network driver ${JSON.stringify(driver)} is not supported; accepted is bridge`);
+      }
+      const labels: Record<string, string> = {};
+      for (const label of list(sub.options, 'label')) {
+        const index = label.indexOf('=');
+        labels[index < 0 ? label : label.slice(0, index)] = index < 0 ? '' : label.slice(index + 1);
+      }
+      const subnet = str(sub.options, 'subnet');
+      const gateway = str(sub.options, 'gateway');
+      const config = await manager.create({
+        name: sub.args[0]!,
+        ...(subnet !== undefined ? { subnet } : {}),
+        ...(gateway !== undefined ? { gateway } : {}),
+        internal: bool(sub.options, 'internal'),
+        labels,
+      });
+      write(context.stdout, config.Id);
+      return 0;
+    }
+    case 'ls': {
+      const configs = await manager.list();
+      const full = bool(sub.options, 'no-trunc');
+      const rows = configs.map((config) => ({
+        ID: full ? config.Id : config.Id.slice(0, 12),
+        Name: config.Name,
+        Driver: config.Driver,
+        Scope: 'local',
+        Subnet: config.Subnet,
+        Gateway: config.Gateway,
+        Internal: config.Internal,
+        Labels: config.Labels,
+        CreatedAt: config.Created,
+      }));
+      if (bool(sub.options, 'quiet')) for (const row of rows) write(context.stdout, row.ID);
+      else if (bool(sub.options, 'json')) write(context.stdout, JSON.stringify(rows, null, 2));
+      else if (str(sub.options, 'format') !== undefined) {
+        const format = str(sub.options, 'format')!;
+        for (const row of rows)
+          write(context.stdout, format === 'json' ? JSON.stringify(row) : renderTemplate(format, row));
+      } else
+        context.stdout.write(
+          table(
+            ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'],
+            rows.map((row) => [row.ID, row.Name, row.Driver, row.Scope]),
+          ),
+        );
+      return 0;
+    }
+    case 'inspect': {
+      const { inspectNetwork } = await import('../../runtime/network/inspect.js');
+      const state = await manager.store.readState();
+      const firewall = state.firewall ?? manager.firewall();
+      const results: unknown[] = [];
+      let failed = 0;
+      for (const reference of sub.args) {
+        try {
+          results.push(inspectNetwork(await manager.get(reference), state, firewall));
+        } catch (error) {
+          reportError(error, context.stderr);
+          failed = 1;
+        }
+      }
+      const format = str(sub.options, 'format');
+      if (format !== undefined)
+        for (const result of results)
+          write(context.stdout, renderTemplate(format, result, { missing: 'no-value' }));
+      else write(context.stdout, JSON.stringify(results, null, 4));
+      return failed;
+    }
+    case 'rm': {
+      let failed = 0;
+      for (const reference of sub.args) {
+        try {
+          await manager.sweep();
+          await manager.remove(reference, users);
+          write(context.stdout, reference);
+        } catch (error) {
+          reportError(error, context.stderr);
+          failed = 1;
+        }
+      }
+      return failed;
+    }
+    case 'connect':
+      await engine.connectNetwork(sub.args[1]!, sub.args[0]!, list(sub.options, 'alias'));
+      return 0;
+    case 'disconnect':
+      await engine.disconnectNetwork(sub.args[1]!, sub.args[0]!);
+      return 0;
+    case 'prune': {
+      await manager.sweep();
+      const removed: string[] = [];
+      for (const config of await manager.list()) {
+        if (config.Name === 'bridge' || (await users(config.Name)).length > 0) continue;
+        try {
+          await manager.remove(config.Name, users);
+          removed.push(config.Name);
+        } catch (error) {
+          reportError(error, context.stderr);
+        }
+      }
+      if (removed.length > 0) write(context.stdout, `Deleted Networks:\n${removed.join('\n')}`);
+      return 0;
+    }
+  }
+  return 0;
+}
