@@ -18,6 +18,7 @@ import { parseSignal } from '../signals.js';
 import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { compileSeccomp } from '../spec/seccomp.js';
 import type { OciSeccomp } from '../spec/types.js';
+import { formatPlatform } from '../images/import/platform.js';
 import type { ResolvedImage } from '../images/types.js';
 import { parseLogConfig } from './log-config.js';
 import { generateId, generateName, validateName } from './names.js';
@@ -309,6 +310,7 @@ export function buildRecord(
     Created: new Date().toISOString(),
     Image: image.record.id,
     ImageName: options.image,
+    ImagePlatform: formatPlatform(image.config),
     Config: {
       Hostname: options.hostname ?? (network === 'host' ? '' : id.slice(0, 12)),
       Domainname: '',
