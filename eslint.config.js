@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs', 'bin/*.js', 'bench/**/*.mjs'],
+    files: ['scripts/**/*.mjs', 'bin/*.js', 'bench/**/*.mjs', 'test/vm/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

@@ -4,9 +4,21 @@ import { defineConfig } from 'vitest/config';
 // The run's tag, in every name a test makes on the host (see testName in test/support/engine.ts).
 process.env.GANTRY_TEST_RUN ??= randomBytes(3).toString('hex');
 
-// Slow machines (a QEMU guest without KVM runs several times slower) scale every timeout by
-// GANTRY_TEST_TIME_SCALE; a command-line --testTimeout would lose to the projects' own values.
+// Slow machines (the cgroup v2 guest of test/vm/ runs node about 4x and containers about 14x
+// slower under TCG) scale every timeout by GANTRY_TEST_TIME_SCALE.
 const scale = Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE ?? '1') || 1);
+/**
+ * vitest hands --testTimeout down to the projects but not --hookTimeout, so a project's own
+ * hookTimeout would win over the command line; read the flags here so that they win.
+ */
+function flag(name: string): number | undefined {
+  const index = process.argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+  if (index < 0) return undefined;
+  const arg = process.argv[index] as string;
+  const value = Number(arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : process.argv[index + 1]);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+const scaled = (name: 'testTimeout' | 'hookTimeout', base: number): number => flag(name) ?? base * scale;
 
 // In every worker: a test that blocks the worker's event loop for 30 s fails by name, before
 // vitest's worker RPC (a fixed 60 s timeout) fails the whole run anonymously.
@@ -30,8 +42,8 @@ export default defineConfig({
           environment: 'node',
           pool: 'forks',
           setupFiles,
-          testTimeout: 5000 * scale,
-          hookTimeout: 10_000 * scale,
+          testTimeout: scaled('testTimeout', 5000),
+          hookTimeout: scaled('hookTimeout', 10_000),
         },
       },
       {
@@ -39,8 +51,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.int.test.ts', 'test/**/*.int.test.tsx'],
           environment: 'node',
-          testTimeout: 120_000 * scale,
-          hookTimeout: 120_000 * scale,
+          testTimeout: scaled('testTimeout', 120_000),
+          hookTimeout: scaled('hookTimeout', 120_000),
           pool: 'forks',
           setupFiles,
           globalSetup: ['test/support/global-setup.ts'],

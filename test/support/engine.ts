@@ -304,7 +304,8 @@ export async function waitFor<T>(
   timeoutMs = 60_000,
   what = 'condition',
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  // Deadlines stretch with GANTRY_TEST_TIME_SCALE, as vitest's timeouts do (vitest.config.ts).
+  const deadline = Date.now() + timeoutMs * Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE) || 1);
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;

@@ -1,7 +1,8 @@
 /**
  * The real `gantry` TUI in a real terminal (tmux) against real containers: it sees a container
  * another process starts, pauses it (the freezer cgroup says FROZEN), changes its memory limit in
- * the Limits pane (the cgroup file changes), and quits cleanly.
+ * the Limits pane (the cgroup file changes), and quits cleanly. On cgroup v1, and on v2 in the
+ * guest of `npm run test:cgroup-v2`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,10 +13,11 @@ import { describeUnless, needsCommand, needsRoot } from '../support/skip.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
+/** cgroup v1 has one hierarchy per controller; v2 (the guest of test:cgroup-v2) has one tree. */
+const v2 = fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.controllers'));
+
 function cgroupFile(controller: string, parent: string, id: string, file: string): string {
-  // cgroup v1 (this project's hosts) has one hierarchy per controller; v2 has one tree.
-  const v1 = path.join(CGROUP_ROOT, controller, parent, id, file);
-  return fs.existsSync(v1) ? v1 : path.join(CGROUP_ROOT, parent, id, file);
+  return v2 ? path.join(CGROUP_ROOT, parent, id, file) : path.join(CGROUP_ROOT, controller, parent, id, file);
 }
 
 function read(file: string): string | undefined {
@@ -24,6 +26,13 @@ function read(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** FROZEN or THAWED, as v1's freezer.state says it, from either version's files. */
+function freezerState(parent: string, id: string): string | undefined {
+  if (!v2) return read(cgroupFile('freezer', parent, id, 'freezer.state'));
+  const frozen = read(cgroupFile('', parent, id, 'cgroup.events'))?.match(/^frozen (\d)$/m)?.[1];
+  return frozen === undefined ? undefined : frozen === '1' ? 'FROZEN' : 'THAWED';
 }
 
 describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux)', () => {
@@ -69,15 +78,20 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux
 
     // p pauses it: the freezer cgroup is frozen and the table says so.
     tui.send('p');
-    const freezer = cgroupFile('freezer', engine.cgroupParent, id, 'freezer.state');
-    await waitFor(() => read(freezer) === 'FROZEN' || undefined, 60_000, 'freezer.state FROZEN');
+    const freezer = () => freezerState(engine.cgroupParent, id);
+    await waitFor(() => freezer() === 'FROZEN' || undefined, 60_000, 'the freezer FROZEN');
     await tui.waitFor(/e2e-web\s.*‖ paused/, 60_000, 'the paused status');
     tui.send('p');
-    await waitFor(() => read(freezer) === 'THAWED' || undefined, 60_000, 'freezer.state THAWED');
+    await waitFor(() => freezer() === 'THAWED' || undefined, 60_000, 'the freezer THAWED');
     await tui.waitFor(/e2e-web\s.*● running/, 60_000);
 
     // Enter opens its limits; Enter edits memory; a typed value applies to the cgroup.
-    const limitFile = cgroupFile('memory', engine.cgroupParent, id, 'memory.limit_in_bytes');
+    const limitFile = cgroupFile(
+      'memory',
+      engine.cgroupParent,
+      id,
+      v2 ? 'memory.max' : 'memory.limit_in_bytes',
+    );
     expect(read(limitFile)).toBe(String(64 * 1024 * 1024));
     tui.send('Enter');
     await tui.waitFor(/Limits of e2e-web/, 60_000);
@@ -88,7 +102,7 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux
     await waitFor(
       () => read(limitFile) === String(48 * 1024 * 1024) || undefined,
       60_000,
-      'memory.limit_in_bytes to change',
+      'the memory limit file to change',
     ).catch((error: Error) => {
       throw new Error(`${error.message}; the screen was:\n${tui!.capture()}`);
     });

@@ -6,6 +6,7 @@ import { DEFAULT_CGROUP_ROOT, detectCgroupLayout, hostCgroupLayout, type CgroupL
 import { hostCgroupFs, type CgroupFs } from './fs.js';
 import type { CgroupManager } from './types.js';
 import type { DeviceFilter } from './v2/devices.js';
+import type { SchedulerOf } from './v2/io.js';
 import { V1CgroupManager } from './v1/manager.js';
 import { V2CgroupManager } from './v2/manager.js';
 
@@ -31,6 +32,10 @@ export interface CgroupManagerOptions {
    * Tests on a fake tree inject one that records the program instead.
    */
   deviceFilter?: DeviceFilter;
+  /** cgroup v2: a disk's I/O scheduler (per-device weights need BFQ); sysfs when absent. */
+  schedulerOf?: SchedulerOf;
+  /** cgroup v2: this process's cgroup; /proc/self/cgroup when absent. */
+  ownCgroup?: () => string | undefined;
 }
 
 function layoutFor(cgroupRoot: string): CgroupLayout {
@@ -52,5 +57,10 @@ export function createCgroupManager(options: CgroupManagerOptions): CgroupManage
     ...(options.destroyTimeoutMs === undefined ? {} : { destroyTimeoutMs: options.destroyTimeoutMs }),
   };
   if (layout.driver === 1) return new V1CgroupManager(common);
-  return new V2CgroupManager({ ...common, deviceFilter: options.deviceFilter });
+  return new V2CgroupManager({
+    ...common,
+    deviceFilter: options.deviceFilter,
+    schedulerOf: options.schedulerOf,
+    ownCgroup: options.ownCgroup,
+  });
 }

@@ -66,7 +66,9 @@ export const hostCgroupFs: CgroupFs = {
       throw toSyscallError(error, 'open', file);
     }
     try {
-      fs.writeSync(fd, data);
+      // An empty value ("" in cpuset.cpus: the parent's CPUs) must still reach the kernel as a
+      // write; a write of no bytes never does.
+      fs.writeSync(fd, data === '' ? '\n' : data);
     } catch (error) {
       throw toSyscallError(error, 'write', file);
     } finally {

@@ -74,6 +74,11 @@ export interface Resources {
   netPrioIfpriomap?: Record<string, number>;
   /** hugetlb limits by page size ("2MB" -> bytes). */
   hugepageLimits?: Record<string, number>;
+  /**
+   * cgroup v2 files by name with raw values (the OCI spec's linux.resources.unified), written
+   * after the named limits; refused on cgroup v1.
+   */
+  unified?: Record<string, string>;
 }
 
 export interface CgroupStats {

@@ -70,6 +70,22 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
     const base = options.flags & ~MS.RDONLY;
     const readonly = options.flags & MS.RDONLY;
     const mounts = context.cgroup.containerMounts();
+    if (mounts.length === 1 && mounts[0]?.type === 'cgroup2' && !newNamespace(spec, 'network')) {
+      // Without a network namespace /sys is a bind of the host's, which already has cgroup2 at
+      // /sys/fs/cgroup, and a second mount of the same tree there fails (EBUSY). As runc does,
+      // bind the container's own cgroup instead: what a cgroup namespace would show.
+      const own = path.dirname(context.cgroup.procsFiles()[0] as string);
+      return [
+        {
+          source: own,
+          destination: mount.destination,
+          type: 'bind',
+          flags: options.flags | MS.BIND,
+          propagation: 0,
+          data: '',
+        },
+      ];
+    }
     if (mounts.length === 1 && mounts[0]?.type === 'cgroup2') {
       return [
         {

@@ -102,6 +102,15 @@ function resourcesFromLinux(resources: OciLinuxResources | undefined): Resources
       rate: d.rate,
     }));
   if (io?.weight !== undefined) result.blkioWeight = io.weight;
+  const weights = (io?.weightDevice ?? []).filter((d) => d.weight !== undefined);
+  if (weights.length > 0) {
+    result.blkioWeightDevice = weights.map((d) => ({
+      path: `${d.major}:${d.minor}`,
+      major: d.major,
+      minor: d.minor,
+      weight: d.weight as number,
+    }));
+  }
   if (io?.throttleReadBpsDevice) result.blkioDeviceReadBps = throttle(io.throttleReadBpsDevice);
   if (io?.throttleWriteBpsDevice) result.blkioDeviceWriteBps = throttle(io.throttleWriteBpsDevice);
   if (io?.throttleReadIOPSDevice) result.blkioDeviceReadIOps = throttle(io.throttleReadIOPSDevice);
@@ -124,6 +133,8 @@ function resourcesFromLinux(resources: OciLinuxResources | undefined): Resources
   if (resources.hugepageLimits) {
     result.hugepageLimits = Object.fromEntries(resources.hugepageLimits.map((h) => [h.pageSize, h.limit]));
   }
+  if (resources.unified && Object.keys(resources.unified).length > 0)
+    result.unified = { ...resources.unified };
   return result;
 }
 

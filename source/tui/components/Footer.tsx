@@ -16,19 +16,42 @@ const NOTHING_HIDDEN = new Set<CommandId>();
 const selectColumns = (state: TuiState) => state.ui.size.columns;
 
 /** Fits as many `key label` hints as the width allows, in keymap order. */
-export function footerText(
-  hints: readonly { key: string; label: string }[],
+export function footerText<Hint extends { key: string; label: string }>(
+  hints: readonly Hint[],
   width: number,
-): { key: string; label: string }[] {
-  const shown: { key: string; label: string }[] = [];
+): Hint[] {
+  const shown: Hint[] = [];
   let used = 1;
   for (const hint of hints) {
     const size = hint.key.length + 1 + hint.label.length + 2;
-    if (used + size > width) break;
+    if (used + size > width) continue;
     shown.push(hint);
     used += size;
   }
   return shown;
+}
+
+/**
+ * Keys that stay however narrow the terminal: quitting, the help (where every key that did not
+ * fit is listed) and the filter. The others fill the room left, in keymap order.
+ */
+const PINNED: ReadonlySet<CommandId> = new Set(['app.quit', 'app.help', 'filter.start', 'tree.filter']);
+
+export function fitFooter<Hint extends { key: string; label: string; command: CommandId }>(
+  hints: readonly Hint[],
+  width: number,
+): Hint[] {
+  const pinned = hints.filter((hint) => PINNED.has(hint.command));
+  const pinnedWidth = pinned.reduce((sum, hint) => sum + hint.key.length + hint.label.length + 3, 0);
+  const rest = footerText(
+    hints.filter((hint) => !PINNED.has(hint.command)),
+    width - pinnedWidth,
+  );
+  // Pinned keys keep their place among the others when all fit, else go last.
+  const kept = new Set<Hint>([...rest, ...pinned]);
+  return rest.length === hints.length - pinned.length
+    ? hints.filter((hint) => kept.has(hint))
+    : [...rest, ...pinned];
 }
 
 export function Footer() {
@@ -47,15 +70,12 @@ export function Footer() {
       ...bindings.filter((binding) => binding.scope !== 'global'),
       ...bindings.filter((binding) => binding.scope === 'global'),
     ];
-    const all = ordered.map((binding) => ({ key: displayKey(binding.keys[0]!), label: binding.label }));
-    // `? help` stays on however narrow: it is where every key that did not fit is listed.
-    const help = all.find((hint) => hint.label === 'help');
-    if (!help) return footerText(all, columns);
-    const rest = footerText(
-      all.filter((hint) => hint !== help),
-      columns - (help.key.length + help.label.length + 3),
-    );
-    return [...rest, help];
+    const all = ordered.map((binding) => ({
+      key: displayKey(binding.keys[0]!),
+      label: binding.label,
+      command: binding.command,
+    }));
+    return fitFooter(all, columns);
   }, [keymap, scopes, columns, filterless]);
   return (
     <Text wrap="truncate-end">

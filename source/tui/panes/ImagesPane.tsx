@@ -18,7 +18,7 @@ type ImageColumn =
   'name' | 'id' | 'created' | 'layers' | 'size' | 'unique' | 'shared' | 'containers' | 'sharesWith';
 
 const IMAGE_COLUMNS: readonly ColumnSpec<ImageColumn>[] = [
-  { key: 'name', title: 'NAME', min: 12, max: 32, priority: 10 },
+  { key: 'name', title: 'NAME', min: 12, max: 64, priority: 10 },
   { key: 'id', title: 'ID', min: 12, priority: 4 },
   { key: 'created', title: 'CREATED', min: 8, priority: 3, align: 'right' },
   { key: 'layers', title: 'LAYERS', min: 6, priority: 5, align: 'right' },
@@ -26,7 +26,7 @@ const IMAGE_COLUMNS: readonly ColumnSpec<ImageColumn>[] = [
   { key: 'unique', title: 'UNIQUE', min: 7, priority: 8, align: 'right' },
   { key: 'shared', title: 'SHARED', min: 7, priority: 8, align: 'right' },
   { key: 'containers', title: 'USED', min: 4, priority: 6, align: 'right' },
-  { key: 'sharesWith', title: 'SHARES LAYERS WITH', min: 18, max: 60, priority: 7 },
+  { key: 'sharesWith', title: 'SHARES LAYERS WITH', min: 18, max: Number.MAX_SAFE_INTEGER, priority: 7 },
 ];
 
 const selectSize = (state: TuiState) => state.ui.size;

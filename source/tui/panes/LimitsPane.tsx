@@ -415,8 +415,9 @@ export function LimitsPane() {
           theme={theme}
         />
       ))}
+      {/* The charts take the rest of the height, however tall the terminal. */}
       {room >= 10 && active && series ? (
-        <Charts series={series} width={size.columns} height={Math.min(8, room - 6)} />
+        <Charts series={series} width={size.columns} height={room - 6} />
       ) : null}
       {room >= 2 && active ? (
         <Box flexDirection="column" marginTop={room >= 3 && room < 10 ? 1 : 0}>

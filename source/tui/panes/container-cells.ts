@@ -3,21 +3,24 @@ import type { ContainerRecord } from '../../runtime/containers/record.js';
 import type { ColumnSpec } from '../components/column-fit.js';
 import type { TableRow } from '../components/DataTable.js';
 import { formatMemory, formatDuration, formatPercent } from '../format.js';
-import { displayImage, isActive } from '../state/selectors.js';
+import { commandLine, displayImage, isActive } from '../state/selectors.js';
 import type { ContainerSortKey, StatsSeries } from '../state/types.js';
 import { levelColor, statusStyle, type Theme } from '../theme.js';
 
-export type ContainerColumn = 'name' | 'id' | 'image' | 'status' | 'uptime' | 'cpu' | 'memory' | 'pids';
+export type ContainerColumn =
+  'name' | 'id' | 'image' | 'status' | 'uptime' | 'cpu' | 'memory' | 'pids' | 'command';
 
+/** Widths grow with the terminal: names and images to their usual lengths, the command to the edge. */
 export const CONTAINER_COLUMNS: readonly ColumnSpec<ContainerColumn>[] = [
-  { key: 'name', title: 'NAME', min: 10, max: 28, priority: 10 },
+  { key: 'name', title: 'NAME', min: 10, max: 48, priority: 10 },
   { key: 'id', title: 'ID', min: 12, priority: 3 },
-  { key: 'image', title: 'IMAGE', min: 8, max: 24, priority: 5 },
+  { key: 'image', title: 'IMAGE', min: 8, max: 40, priority: 5 },
   { key: 'status', title: 'STATUS', min: 18, priority: 9 }, // "✖ exited (137 oom)" whole
   { key: 'uptime', title: 'UP', min: 6, priority: 4, align: 'right' },
   { key: 'cpu', title: 'CPU%', min: 6, priority: 8, align: 'right' },
   { key: 'memory', title: 'MEM/LIMIT', min: 13, priority: 7, align: 'right' },
   { key: 'pids', title: 'PIDS', min: 7, priority: 6, align: 'right' },
+  { key: 'command', title: 'COMMAND', min: 16, max: Number.MAX_SAFE_INTEGER, priority: 1 },
 ];
 
 /** The sort column's title carries the direction. */
@@ -109,6 +112,7 @@ export function containerRow(
       cpu: active && series ? formatPercent(series.cpuPercent) : '',
       memory: active ? memoryText(series) : '',
       pids: active ? pidsText(series) : '',
+      command: commandLine(record),
     },
     colors: {
       status: status.color,

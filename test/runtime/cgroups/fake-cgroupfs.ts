@@ -191,8 +191,10 @@ export class FakeCgroupFs implements CgroupFs {
   ): Promise<FakeCgroupFs> {
     await fsp.mkdir(root, { recursive: true });
     await writeFiles(root, { ...V2_CORE, 'cgroup.controllers': `${controllers.join(' ')}\n` });
-    // The root has no cgroup.freeze/events of its own, and no per-controller interface files.
+    // The root has no cgroup.freeze/events or type of its own, and no per-controller interface
+    // files.
     await fsp.rm(path.join(root, 'cgroup.freeze'));
+    await fsp.rm(path.join(root, 'cgroup.type'));
     return new FakeCgroupFs(root, 2, new Map(), new Set(missing));
   }
 
@@ -252,11 +254,14 @@ export class FakeCgroupFs implements CgroupFs {
     const dir = path.dirname(file);
     if (name === 'devices.allow' || name === 'devices.deny')
       return this.writeDevices(dir, name === 'devices.allow', data.trim());
-    if (name === 'cgroup.procs') return fsp.appendFile(file, `${data.trim()}\n`);
+    if (name === 'cgroup.procs') return this.moveProcess(dir, data.trim());
     if (name === 'cgroup.subtree_control') return this.writeSubtreeControl(file, data.trim());
     if (name === 'cgroup.freeze') return this.writeFreeze(dir, data.trim());
     if (name === 'freezer.state') return this.writeFreezerState(file, data.trim());
     if (name === 'io.max') return this.mergeIoMax(file, data.trim());
+    // BFQ resets every per-device weight when the default one changes.
+    if (name === 'io.bfq.weight' && data.trim().startsWith('default '))
+      return hostCgroupFs.writeFile(file, `${data.trim()}\n`);
     if (/_device$|ifpriomap$|^io\.(bfq\.)?weight$|weight_device$/.test(name))
       return this.mergeKeyed(file, data.trim());
     if (name === 'memory.limit_in_bytes' || name === 'memory.memsw.limit_in_bytes') {
@@ -275,8 +280,44 @@ export class FakeCgroupFs implements CgroupFs {
     await fsp.writeFile(listFile, next.map((line) => `${line}\n`).join(''));
   }
 
+  /** Whether `dir` is a non-root v2 cgroup (the root alone has no cgroup.type). */
+  private isV2NonRoot(dir: string): boolean {
+    return this.version === 2 && fs.existsSync(path.join(dir, 'cgroup.type'));
+  }
+
+  private procsOf(dir: string): string[] {
+    return fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+  }
+
+  /**
+   * A pid written to cgroup.procs leaves the cgroup it was in (v2: one cgroup per process). As
+   * the kernel, v2 refuses a process in a cgroup (not the root) that gives controllers to children.
+   */
+  private async moveProcess(dir: string, pid: string): Promise<void> {
+    if (this.version === 2) {
+      const subtree = fs.readFileSync(path.join(dir, 'cgroup.subtree_control'), 'utf8').trim();
+      if (this.isV2NonRoot(dir) && subtree !== '') this.fail('EBUSY', path.join(dir, 'cgroup.procs'));
+      const walk = (where: string): void => {
+        const procs = path.join(where, 'cgroup.procs');
+        if (fs.existsSync(procs) && this.procsOf(where).includes(pid))
+          fs.writeFileSync(
+            procs,
+            this.procsOf(where)
+              .filter((p) => p !== pid)
+              .map((p) => `${p}\n`)
+              .join(''),
+          );
+        for (const entry of fs.readdirSync(where, { withFileTypes: true }))
+          if (entry.isDirectory()) walk(path.join(where, entry.name));
+      };
+      walk(this.root);
+    }
+    await fsp.appendFile(path.join(dir, 'cgroup.procs'), `${pid}\n`);
+  }
+
   private async writeSubtreeControl(file: string, data: string): Promise<void> {
     const dir = path.dirname(file);
+    if (this.isV2NonRoot(dir) && data.includes('+') && this.procsOf(dir).length > 0) this.fail('EBUSY', file);
     const available = (await fsp.readFile(path.join(dir, 'cgroup.controllers'), 'utf8')).trim().split(/\s+/);
     const enabled = new Set((await fsp.readFile(file, 'utf8')).trim().split(/\s+/).filter(Boolean));
     for (const token of data.split(/\s+/)) {

@@ -143,4 +143,27 @@ describe('plan from spec', () => {
     expect(host.loopback).toBe(false);
     expect(host.hostname).toBeUndefined();
   });
+
+  it("mounts cgroup2 in a network namespace of its own, and binds the container's cgroup without one", () => {
+    const v2Cgroup = {
+      procsFiles: () => ['/sys/fs/cgroup/g/x/cgroup.procs'],
+      oomCounter: () => ({ file: '/sys/fs/cgroup/g/x/memory.events', key: 'oom_kill' }),
+      containerMounts: () => [
+        { destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup2', options: [] },
+      ],
+    } as unknown as CgroupManager;
+    const cgroupMount = (spec: OciSpec) =>
+      planFromSpec(spec, { bundle: '/b', stateDir: '/s', monitor: {}, cgroup: v2Cgroup }).mounts.filter((m) =>
+        m.destination.startsWith('/sys/fs/cgroup'),
+      );
+    expect(cgroupMount(base)).toMatchObject([
+      { destination: '/sys/fs/cgroup', type: 'cgroup2', source: 'cgroup' },
+    ]);
+    // The host's /sys (bound in) already has the host's cgroup2 tree at /sys/fs/cgroup.
+    const shared = cgroupMount({ ...base, linux: { ...base.linux, namespaces: [{ type: 'mount' }] } });
+    expect(shared).toMatchObject([
+      { destination: '/sys/fs/cgroup', type: 'bind', source: '/sys/fs/cgroup/g/x' },
+    ]);
+    expect(shared[0]!.flags & 0x1).toBe(0x1); // MS_RDONLY, as the spec's cgroup mount says
+  });
 });

@@ -143,6 +143,14 @@ export class V1CgroupManager implements CgroupManager {
         hint: 'use --memory-reservation for a soft limit on cgroup v1',
       });
     }
+    if (resources.unified !== undefined && Object.keys(resources.unified).length > 0) {
+      throw new UnsupportedError(
+        'linux.resources.unified sets cgroup v2 files, and this host uses cgroup v1',
+        {
+          hint: 'set the same limits through the named fields of linux.resources (memory, cpu, pids, blockIO)',
+        },
+      );
+    }
     for (const controller of RESOURCE_CONTROLLERS) {
       if (!controller.wants(resources) || this.controllerDir(controller.name)) continue;
       const netHint = controller.name.startsWith('net_')

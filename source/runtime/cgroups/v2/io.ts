@@ -1,8 +1,11 @@
 /**
  * v2 io controller: io.weight (or BFQ's io.bfq.weight) and io.max throttles, one line per device
- * ("MAJ:MIN rbps=N wbps=N riops=N wiops=N"), plus the totals of io.stat.
+ * ("MAJ:MIN rbps=N wbps=N riops=N wiops=N"), plus the totals of io.stat. A per-device weight
+ * is BFQ's alone (as runc writes it), so it is refused up front for a disk BFQ does not schedule.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { InvalidArgumentError } from '../../errors.js';
 import { blkioWeightToIoWeight } from '../convert.js';
 import { readOptional, type CgroupFs } from '../fs.js';
 import type { CgroupStats, DeviceThrottle, Resources } from '../types.js';
@@ -30,27 +33,92 @@ function throttlesByDevice(r: Resources): Map<string, { path: string; limits: Ma
   return devices;
 }
 
+/**
+ * The I/O scheduler of a whole disk ("mq-deadline [bfq] none" as sysfs shows it), or undefined
+ * when major:minor is no whole disk (a partition has no queue of its own).
+ */
+export type SchedulerOf = (major: number, minor: number) => string | undefined;
+
+export const hostSchedulerOf: SchedulerOf = (major, minor) => {
+  try {
+    return fs.readFileSync(`/sys/dev/block/${major}:${minor}/queue/scheduler`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+};
+
+/** Refuses a per-device weight the kernel would not take (ENOTSUP at write time otherwise). */
+export function checkDeviceWeights(r: Resources, schedulerOf: SchedulerOf): void {
+  for (const device of r.blkioWeightDevice ?? []) {
+    if (device.weight === 0) continue;
+    const id = deviceNumber(device);
+    const scheduler = schedulerOf(device.major, device.minor);
+    if (scheduler === undefined) {
+      throw new InvalidArgumentError(
+        `per-device I/O weight for ${device.path}: ${id} is not a whole disk (a partition, or no block device), and weights apply to whole disks`,
+        { hint: 'name the disk itself, e.g. /dev/sda rather than /dev/sda1' },
+      );
+    }
+    if (!/\[bfq\]/.test(scheduler)) {
+      const active = /\[([^\]]+)\]/.exec(scheduler)?.[1] ?? scheduler;
+      throw new InvalidArgumentError(
+        `per-device I/O weight for ${device.path}: the disk ${id} uses the ${active} I/O scheduler, and cgroup v2 takes a per-device weight only from BFQ`,
+        {
+          hint: `switch the disk to BFQ (echo bfq > /sys/dev/block/${id}/queue/scheduler), or drop --blkio-weight-device (--blkio-weight sets the weight on every disk)`,
+        },
+      );
+    }
+  }
+}
+
 async function setWeights(context: V2ApplyContext, r: Resources): Promise<void> {
   // BFQ takes blkio's 1..1000 scale as is; io.weight uses 1..10000.
   const bfq = await context.fs.exists(path.join(context.dir, 'io.bfq.weight'));
   const file = path.join(context.dir, bfq ? 'io.bfq.weight' : 'io.weight');
   const convert = (weight: number): number => (bfq ? weight : blkioWeightToIoWeight(weight));
   if (r.blkioWeight !== undefined && r.blkioWeight !== 0) {
-    const old = readDefaultWeight(await context.fs.readFile(file)) ?? '100';
-    await context.journal.write(file, `default ${convert(r.blkioWeight)}`, {
+    const before = await context.fs.readFile(file);
+    const old = readDefaultWeight(before) ?? '100';
+    // BFQ drops every per-device weight when the default changes: the ones this call does not
+    // replace are written again (and again on undo), so the kernel keeps what the record says.
+    const kept = bfq
+      ? deviceWeightLines(before).filter(
+          ([id]) => !(r.blkioWeightDevice ?? []).some((d) => deviceNumber(d) === id),
+        )
+      : [];
+    await context.journal.writeOnly(file, `default ${convert(r.blkioWeight)}`, {
       what: `blkio weight ${r.blkioWeight}`,
-      restore: `default ${old}`,
     });
+    context.journal.addUndo(`blkio weight (${file} = "default ${old}")`, async () => {
+      await context.fs.writeFile(file, `default ${old}`);
+      for (const [id, weight] of deviceWeightLines(before))
+        await context.fs.writeFile(file, `${id} ${weight}`);
+    });
+    for (const [id, weight] of kept) {
+      await context.journal.writeOnly(file, `${id} ${weight}`, { what: `blkio weight ${weight} for ${id}` });
+    }
   }
+  // checkDeviceWeights made sure each disk is BFQ's, so io.bfq.weight is there.
+  const deviceFile = path.join(context.dir, 'io.bfq.weight');
   for (const device of r.blkioWeightDevice ?? []) {
+    // Weight 0 drops the device's own weight; without BFQ there is none to drop.
+    if (device.weight === 0 && !bfq) continue;
     const id = deviceNumber(device);
-    const old = readDeviceWeight(await context.fs.readFile(file), id);
-    await context.journal.write(file, `${id} ${convert(device.weight)}`, {
+    const old = readDeviceWeight(await context.fs.readFile(deviceFile), id);
+    await context.journal.write(deviceFile, `${id} ${device.weight === 0 ? 'default' : device.weight}`, {
       what: `blkio weight ${device.weight} for ${device.path}`,
       // "default" as a device's weight drops its own setting.
       restore: `${id} ${old ?? 'default'}`,
     });
   }
+}
+
+/** The "MAJ:MIN weight" lines of io.bfq.weight / io.weight. */
+function deviceWeightLines(text: string): [string, string][] {
+  return text
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields): fields is [string, string] => fields.length === 2 && /^\d+:\d+$/.test(fields[0] ?? ''));
 }
 
 function readDefaultWeight(text: string): string | undefined {

@@ -32,10 +32,19 @@ import { cpusetController } from './cpuset.js';
 import { deviceProgram, hostDeviceFilter, recordDeviceRules, type DeviceFilter } from './devices.js';
 import { freezerStateV2, freezeV2, thawV2 } from './freezer.js';
 import { hugetlbController } from './hugetlb.js';
-import { ioController, ioStats } from './io.js';
+import { checkDeviceWeights, hostSchedulerOf, ioController, ioStats, type SchedulerOf } from './io.js';
 import { memoryController, memoryStats } from './memory.js';
 import { pidsController, pidsStats } from './pids.js';
-import { availableControllers, enableControllers, WANTED_CONTROLLERS } from './subtree.js';
+import {
+  availableControllers,
+  disableControllers,
+  enableControllers,
+  makeRoomForChildren,
+  missingControllers,
+  ownCgroup,
+  WANTED_CONTROLLERS,
+} from './subtree.js';
+import { checkUnified, unifiedControllers, unifiedFiles } from './unified.js';
 
 const RESOURCE_CONTROLLERS: V2ResourceController[] = [
   cpusetController,
@@ -56,6 +65,10 @@ export interface V2ManagerOptions {
   destroyTimeoutMs?: number;
   /** Attaches the device rules' BPF program; the host's bpf(2) when absent. */
   deviceFilter?: DeviceFilter;
+  /** A disk's I/O scheduler (for per-device weights); sysfs when absent. */
+  schedulerOf?: SchedulerOf;
+  /** This process's cgroup as /proc/self/cgroup says; read from there when absent. */
+  ownCgroup?: () => string | undefined;
 }
 
 export class V2CgroupManager implements CgroupManager {
@@ -117,7 +130,12 @@ export class V2CgroupManager implements CgroupManager {
         },
       );
     }
-    return new Set(RESOURCE_CONTROLLERS.filter((c) => c.wants(resources)).map((c) => c.name));
+    checkDeviceWeights(resources, this.options.schedulerOf ?? hostSchedulerOf);
+    checkUnified(resources.unified);
+    return new Set([
+      ...RESOURCE_CONTROLLERS.filter((c) => c.wants(resources)).map((c) => c.name),
+      ...unifiedControllers(resources.unified),
+    ]);
   }
 
   private async checkAvailable(required: Set<string>, where: string): Promise<void> {
@@ -146,6 +164,11 @@ export class V2CgroupManager implements CgroupManager {
         resources,
       );
     }
+    // After the named limits, so a raw value of the same file wins (as with runc).
+    await unifiedFiles(
+      { fs: this.fs, dir: this.dir, journal, phase, warn: this.options.warn },
+      resources.unified,
+    );
     if (resources.devices !== undefined) {
       // Last, so a refused program leaves only the journal's writes to undo: replace() itself
       // leaves the cgroup with the programs it had.
@@ -167,18 +190,19 @@ export class V2CgroupManager implements CgroupManager {
     validateResources(resources);
     const required = this.requiredControllers(resources);
     await this.checkAvailable(required, this.unified.mountPoint);
-    const wanted = WANTED_CONTROLLERS;
     let created: NewDirectory[] = [];
+    // Controllers enabled in cgroups this call did not make, taken back if the create fails.
+    const enabledElsewhere: { dir: string; controllers: string[] }[] = [];
     try {
-      await enableControllers(this.fs, this.unified.mountPoint, wanted, required);
+      await this.delegateFrom(this.unified.mountPoint, false, required, enabledElsewhere);
       created = await ensureCgroupDirectory(
         this.fs,
         this.unified.mountPoint,
         this.segments.all,
-        async (dir, _isNew, leaf) => {
+        async (dir, isNew, leaf) => {
           // A leaf holds the processes, and v2 lets only cgroups without enabled children
           // controllers hold processes, so only the parents enable anything.
-          if (!leaf) await enableControllers(this.fs, dir, wanted, required);
+          if (!leaf) await this.delegateFrom(dir, isNew, required, enabledElsewhere);
         },
         this.options.warn,
       ).catch((error: unknown) => {
@@ -190,8 +214,36 @@ export class V2CgroupManager implements CgroupManager {
       for (const { dir } of [...created].reverse()) {
         await removeCgroupDirectory(this.fs, dir, 0).catch(() => undefined);
       }
+      for (const { dir, controllers } of [...enabledElsewhere].reverse()) {
+        await disableControllers(this.fs, dir, controllers);
+      }
       throw error;
     }
+  }
+
+  /**
+   * Makes `dir` give its children the controllers a container needs. A cgroup this call did not
+   * make is checked for processes of its own first (see makeRoomForChildren), and what is enabled
+   * there is recorded in `enabledElsewhere`.
+   */
+  private async delegateFrom(
+    dir: string,
+    isNew: boolean,
+    required: Set<string>,
+    enabledElsewhere: { dir: string; controllers: string[] }[],
+  ): Promise<void> {
+    if ((await missingControllers(this.fs, dir, WANTED_CONTROLLERS)).length === 0) return;
+    if (isNew) {
+      await enableControllers(this.fs, dir, WANTED_CONTROLLERS, required);
+      return;
+    }
+    const own = (this.options.ownCgroup ?? ownCgroup)();
+    await makeRoomForChildren(this.fs, dir, {
+      namespaceRoot: dir === this.unified.mountPoint && own === '/',
+    });
+    const entry = { dir, controllers: [] as string[] };
+    enabledElsewhere.push(entry);
+    await enableControllers(this.fs, dir, WANTED_CONTROLLERS, required, entry.controllers);
   }
 
   async update(resources: Resources): Promise<void> {

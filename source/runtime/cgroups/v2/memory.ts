@@ -14,13 +14,26 @@ export const memoryController: V2ResourceController = {
   async apply(context, r) {
     const file = (name: string): string => path.join(context.dir, name);
     const memory = r.memory === 0 ? undefined : r.memory;
+    // v1 keeps memory+swap when only the memory limit changes (the swap share shrinks or
+    // grows); v2's memory.swap.max is swap alone, so the same change must rewrite it.
+    const keptSwap =
+      context.phase === 'update' && memory !== undefined && memory > 0 && r.memorySwap === undefined
+        ? await memorySwapInForce(context.fs, context.dir)
+        : undefined;
     if (memory !== undefined) {
       // v2 never refuses a limit below usage: it reclaims, then OOM-kills, as docker expects.
       await context.journal.write(file('memory.max'), maxOrNumber(memory), {
         what: `memory limit ${memoryAmount(memory)}`,
       });
     }
-    if (r.memorySwap !== undefined || memory === -1) {
+    if (keptSwap !== undefined) {
+      const swapMax = memorySwapToSwapMax(keptSwap, memory);
+      if (swapMax !== undefined) {
+        await context.journal.write(file('memory.swap.max'), maxOrNumber(swapMax), {
+          what: `memory+swap limit ${memoryAmount(keptSwap)} with memory limit ${memoryAmount(memory)}`,
+        });
+      }
+    } else if (r.memorySwap !== undefined || memory === -1) {
       // On update, --memory-swap alone is relative to the memory limit already in force.
       let memoryForSwap = memory;
       if (memoryForSwap === undefined && r.memorySwap !== undefined && r.memorySwap > 0) {
@@ -59,6 +72,19 @@ export const memoryController: V2ResourceController = {
     }
   },
 };
+
+/**
+ * memory+swap as v1 would hold it (memory.max plus memory.swap.max), when both are limited and
+ * the kernel accounts swap; undefined otherwise (nothing to keep).
+ */
+async function memorySwapInForce(cgroupFs: CgroupFs, dir: string): Promise<number | undefined> {
+  const swap = await readOptional(cgroupFs, path.join(dir, 'memory.swap.max'));
+  const memory = await readOptional(cgroupFs, path.join(dir, 'memory.max'));
+  const swapMax = parseSingleNumber(swap ?? 'max');
+  const memoryMax = parseSingleNumber(memory ?? 'max');
+  if (swapMax === undefined || memoryMax === undefined) return undefined;
+  return memoryMax + swapMax;
+}
 
 export async function memoryStats(
   cgroupFs: CgroupFs,

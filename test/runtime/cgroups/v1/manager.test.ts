@@ -214,6 +214,9 @@ describe('v1 manager: what the host lacks', () => {
       /no net_prio cgroup controller/,
     );
     await expect(manager.create({ memoryHigh: 64 * MiB })).rejects.toThrow(/needs cgroup v2/);
+    await expect(manager.checkSupport({ unified: { 'pids.max': '5' } })).rejects.toThrow(
+      /linux.resources.unified sets cgroup v2 files, and this host uses cgroup v1/,
+    );
   });
 
   it('writes net_cls and net_prio where mounted', async () => {

@@ -2,9 +2,10 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCgroupManager } from '../../../../source/runtime/cgroups/create-manager.js';
+import type { CgroupLayout } from '../../../../source/runtime/cgroups/detect.js';
 import { defaultDeviceRules } from '../../../../source/runtime/cgroups/parse.js';
 import type { CgroupManager } from '../../../../source/runtime/cgroups/types.js';
-import { InvalidArgumentError, UnsupportedError } from '../../../../source/runtime/errors.js';
+import { ConflictError, InvalidArgumentError, UnsupportedError } from '../../../../source/runtime/errors.js';
 import { FakeCgroupFs, tempTree } from '../fake-cgroupfs.js';
 import { RecordingDeviceFilter } from '../fake-device-filter.js';
 
@@ -365,5 +366,148 @@ describe('v2 manager: stats and the rest', () => {
     await manager.destroy();
     await manager.removeParentIfEmpty();
     expect(await fake.exists(path.join(root, 'gantry'))).toBe(false);
+  });
+});
+
+describe('v2 manager: what cgroup v2 does differently', () => {
+  it('keeps memory+swap when only the memory limit changes, since memory.swap.max is swap alone', async () => {
+    const { fake, manager } = await setup();
+    await manager.create({ memory: 32 * MiB, memorySwap: 64 * MiB });
+    expect(await read(fake, 'memory.swap.max')).toBe(String(32 * MiB));
+    await manager.update({ memory: 64 * MiB });
+    expect(await read(fake, 'memory.max')).toBe(String(64 * MiB));
+    expect(await read(fake, 'memory.swap.max')).toBe('0');
+    await expect(manager.update({ memory: 96 * MiB })).rejects.toThrow(
+      /memory\+swap limit 64MiB is below the memory limit 96MiB/,
+    );
+    expect(await read(fake, 'memory.max')).toBe(String(64 * MiB));
+    // Unlimited swap stays unlimited.
+    await manager.update({ memory: 96 * MiB, memorySwap: -1 });
+    await manager.update({ memory: 128 * MiB });
+    expect(await read(fake, 'memory.swap.max')).toBe('max');
+  });
+
+  it('refuses a per-device weight for a disk BFQ does not schedule, before writing anything', async () => {
+    const root = await tempTree('v2');
+    roots.push(root);
+    const fake = await FakeCgroupFs.v2(root);
+    const schedulers: Record<string, string> = {
+      '254:0': 'mq-deadline [bfq] none',
+      '254:16': '[mq-deadline] none',
+    };
+    const manager = createCgroupManager({
+      cgroupRoot: root,
+      parent: 'gantry',
+      name: 'c1',
+      fs: fake,
+      schedulerOf: (major, minor) => schedulers[`${major}:${minor}`],
+    });
+    const weight = (minor: number) => ({
+      blkioWeightDevice: [{ path: `/dev/vd${minor ? 'b' : 'a'}`, major: 254, minor, weight: 700 }],
+    });
+    await expect(manager.checkSupport(weight(16))).rejects.toThrow(
+      'per-device I/O weight for /dev/vdb: the disk 254:16 uses the mq-deadline I/O scheduler, and cgroup v2 takes a per-device weight only from BFQ',
+    );
+    await expect(manager.create(weight(16))).rejects.toThrow(InvalidArgumentError);
+    const partition = { blkioWeightDevice: [{ path: '/dev/vda1', major: 254, minor: 1, weight: 700 }] };
+    await expect(manager.create(partition)).rejects.toThrow(/254:1 is not a whole disk/);
+    expect(fake.writes).toEqual([]);
+    await manager.create({});
+    await fake.setText('gantry/c1/io.bfq.weight', 'default 100\n');
+    await manager.update({ blkioWeight: 300, ...weight(0) });
+    expect((await read(fake, 'io.bfq.weight')).split('\n')).toEqual(['default 300', '254:0 700']);
+    // BFQ forgets device weights when the default changes; the driver writes them again.
+    await manager.update({ blkioWeight: 400 });
+    expect((await read(fake, 'io.bfq.weight')).split('\n')).toEqual(['default 400', '254:0 700']);
+    // Undone too, when a later limit (hugetlb comes after io) is refused.
+    fake.refuse(/hugetlb\.2MB\.max$/, 'EINVAL');
+    const attempt = manager.update({ blkioWeight: 500, hugepageLimits: { '2MB': MiB } });
+    await expect(attempt).rejects.toThrow(InvalidArgumentError);
+    expect(fake.writesTo(/io\.bfq\.weight$/)).toContain('default 500');
+    expect((await read(fake, 'io.bfq.weight')).split('\n')).toEqual(['default 400', '254:0 700']);
+  });
+
+  it('writes linux.resources.unified files after the named limits, and refuses what is not a limit', async () => {
+    const { fake, manager } = await setup();
+    await manager.create({ memoryHigh: 64 * MiB, unified: { 'memory.high': '33554432', 'pids.max': '7' } });
+    expect(await read(fake, 'memory.high')).toBe('33554432');
+    expect(await read(fake, 'pids.max')).toBe('7');
+    // pids was enabled for the container although no named limit needed it.
+    expect((await fake.readText('gantry/cgroup.subtree_control')).trim().split(' ')).toContain('pids');
+    for (const name of ['cgroup.procs', '../memory.max', 'memory', 'cgroup.subtree_control'])
+      await expect(manager.checkSupport({ unified: { [name]: '1' } })).rejects.toThrow(InvalidArgumentError);
+    await expect(manager.update({ unified: { 'memory.nope': '1' } })).rejects.toThrow(
+      /this kernel has no cgroup file "memory.nope"/,
+    );
+  });
+
+  it('refuses a parent that holds processes, and changes nothing in it', async () => {
+    const { fake, root } = await setup();
+    await fake.writeFile(path.join(root, 'cgroup.subtree_control'), '+memory +pids');
+    await fake.mkdir(path.join(root, 'session.scope'));
+    await fake.writeFile(path.join(root, 'session.scope/cgroup.procs'), '4242');
+    const manager = createCgroupManager({ cgroupRoot: root, parent: 'session.scope', name: 'c1', fs: fake });
+    const writes = fake.writes.length;
+    const error = await manager.create({ memory: 64 * MiB }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as Error).message).toMatch(
+      /session\.scope a cgroup parent: it has processes of its own \(4242\).*no-internal-processes rule/,
+    );
+    expect(fake.writes.slice(writes).filter((w) => w.file.startsWith('session.scope'))).toEqual([]);
+    expect(await fake.exists(path.join(root, 'session.scope/c1'))).toBe(false);
+  });
+
+  it("moves the processes of its cgroup namespace's root into init, as podman does, so the root can delegate", async () => {
+    const { fake, root } = await setup();
+    const nsRoot = path.join(root, 'container');
+    await fake.writeFile(path.join(root, 'cgroup.subtree_control'), '+memory +pids');
+    await fake.mkdir(nsRoot);
+    await fake.writeFile(path.join(nsRoot, 'cgroup.procs'), '100');
+    await fake.writeFile(path.join(nsRoot, 'cgroup.procs'), '101');
+    const layout: CgroupLayout = {
+      kind: 'v2',
+      driver: 2,
+      hierarchies: [],
+      unified: { mountPoint: nsRoot, controllers: [] },
+    };
+    const inside = (own: string) =>
+      createCgroupManager({ layout, parent: 'gantry', name: 'c1', fs: fake, ownCgroup: () => own });
+    await expect(inside('/elsewhere').create({ pidsLimit: 5 })).rejects.toThrow(ConflictError);
+    await inside('/').create({ pidsLimit: 5 });
+    expect((await fake.readText('container/init/cgroup.procs')).split('\n').filter(Boolean)).toEqual([
+      '100',
+      '101',
+    ]);
+    expect((await fake.readText('container/cgroup.procs')).trim()).toBe('');
+    expect((await fake.readText('container/cgroup.subtree_control')).trim().split(' ')).toContain('pids');
+    expect((await fake.readText('container/gantry/c1/pids.max')).trim()).toBe('5');
+  });
+
+  it('takes back the controllers it enabled in cgroups it did not make when the create fails', async () => {
+    const { fake, root } = await setup();
+    // A cgroup someone made while memory was enabled at the root; it is not any longer.
+    await fake.writeFile(path.join(root, 'cgroup.subtree_control'), '+memory');
+    await fake.mkdir(path.join(root, 'shared'));
+    await fake.writeFile(path.join(root, 'cgroup.subtree_control'), '-memory');
+    const writes = fake.writes.length;
+    const manager = createCgroupManager({ cgroupRoot: root, parent: 'shared', name: 'c1', fs: fake });
+    fake.refuse(/c1\/memory\.max$/, 'EINVAL');
+    await expect(manager.create({ memory: 64 * MiB })).rejects.toThrow(InvalidArgumentError);
+    expect((await fake.readText('shared/cgroup.subtree_control')).trim()).toBe('');
+    expect((await fake.readText('cgroup.subtree_control')).trim()).toBe('');
+    // It had enabled memory in both, then took it back.
+    const subtreeWrites = fake.writes
+      .slice(writes)
+      .filter((w) => w.file.endsWith('cgroup.subtree_control'))
+      .map((w) => `${w.file} ${w.data}`);
+    expect(subtreeWrites).toEqual(
+      expect.arrayContaining([
+        'cgroup.subtree_control +memory',
+        'shared/cgroup.subtree_control +memory',
+        'shared/cgroup.subtree_control -memory',
+        'cgroup.subtree_control -memory',
+      ]),
+    );
+    expect(await fake.exists(path.join(root, 'shared/c1'))).toBe(false);
   });
 });

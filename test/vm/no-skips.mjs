@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Reads vitest's JSON report (--reporter=json --outputFile=FILE) of a run that must skip nothing
+// (the cgroup v2 guest: GANTRY_EXPECT_CGROUP=v2) and fails, naming them, when any test was
+// skipped, left pending or todo, or when no test ran at all.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [reportFile] = process.argv.slice(2);
+if (!reportFile) {
+  console.error('usage: no-skips.mjs REPORT.json');
+  process.exit(2);
+}
+let report;
+try {
+  report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+} catch (error) {
+  console.error(`no-skips: cannot read the test report ${reportFile}: ${error.message}`);
+  process.exit(1);
+}
+const skipped = [];
+let ran = 0;
+for (const file of report.testResults ?? []) {
+  for (const test of file.assertionResults ?? []) {
+    if (test.status === 'passed' || test.status === 'failed') ran += 1;
+    else skipped.push(`${path.relative(process.cwd(), file.name)}: ${test.fullName} (${test.status})`);
+  }
+}
+if (skipped.length > 0) {
+  console.error(`no-skips: ${skipped.length} test(s) did not run where all must:\n  ${skipped.join('\n  ')}`);
+  process.exit(1);
+}
+if (ran === 0) {
+  console.error('no-skips: no test ran');
+  process.exit(1);
+}
+console.error(`no-skips: all ${ran} tests ran`);

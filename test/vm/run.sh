@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# run.sh [options] COMMAND
+#
+# Boots a throwaway guest whose cgroups are pure v2 (Debian's linux-image-amd64 under QEMU: KVM
+# when /dev/kvm is usable, TCG otherwise), runs COMMAND there as root with bash in the project
+# directory, streams its output and exits with its status. The host is never changed: the guest
+# sees the host's / read-only over virtio-9p under a tmpfs overlay, and its writes to the project
+# directory stay in the guest.
+#
+# The guest has three sparse virtio disks: vda (ext4 at /tmp, BFQ scheduler; container roots live
+# there, so io limits apply to a real device), vdb (raw, no scheduler with weights), vdc (swap).
+#
+# Options:
+#   -c root|session|PATH  the cgroup COMMAND starts in: the root (default), session =
+#                         user.slice/user-0.slice/session-1.scope as a systemd login, or a PATH
+#                         below the root
+#   -e NAME=VALUE         exported into COMMAND's environment (repeatable)
+#   -t SECONDS            hard limit for the whole run (default 3600)
+#   -p DIR                project directory (default: the current directory)
+#   -m MiB                guest memory (default 3072); -s N: guest CPUs (default: the host's, at most 2)
+#   -k                    keep the run directory (it is kept anyway when COMMAND fails)
+# Environment: GANTRY_V2VM_CACHE (default ~/.cache/gantry-v2vm), GANTRY_V2VM_ACCEL=tcg|kvm.
+# Exit status: COMMAND's; 124 when the time ran out; 125 when the guest failed before COMMAND ended.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cgroup=root
+timeout=3600
+project=$PWD
+memory=3072
+cpus=$(($(nproc) < 2 ? $(nproc) : 2))
+keep=0
+envs=()
+while getopts "c:e:t:p:m:s:kh" option; do
+  case "$option" in
+    c) cgroup=$OPTARG ;;
+    e) envs+=("$OPTARG") ;;
+    t) timeout=$OPTARG ;;
+    p) project=$OPTARG ;;
+    m) memory=$OPTARG ;;
+    s) cpus=$OPTARG ;;
+    k) keep=1 ;;
+    *) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 1 ] || { echo "usage: $0 [options] COMMAND (-h for help)" >&2; exit 2; }
+log() { echo "v2vm: $*" >&2; }
+
+command -v qemu-system-x86_64 >/dev/null || { log "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)"; exit 125; }
+command -v mkfs.ext4 >/dev/null && command -v mkswap >/dev/null || { log "mkfs.ext4 or mkswap is missing (apt-get install e2fsprogs util-linux)"; exit 125; }
+image=$("$here/build-image.sh") || exit 125
+project=$(readlink -f "$project")
+case "$project" in *[[:space:],=]*) log "the project path may not contain spaces, commas or '='"; exit 2 ;; esac
+
+run=$(mktemp -d "$(dirname "$image")/run.XXXXXX")
+share=$run/share
+mkdir -p "$share"
+printf '%s\n' "$1" >"$share/cmd"
+cp "$here/stage2.sh" "$share/stage2.sh"
+{
+  printf 'WORKDIR=%q\nCGROUP=%q\nTIMEOUT=%q\n' "$project" "$cgroup" "$((timeout > 60 ? timeout - 30 : timeout))"
+  for pair in "${envs[@]+"${envs[@]}"}"; do printf 'export %q=%q\n' "${pair%%=*}" "${pair#*=}"; done
+} >"$share/config"
+: >"$share/output"
+truncate -s 4G "$run/vda.img" && mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=1 "$run/vda.img" || exit 125
+truncate -s 256M "$run/vdb.img"
+truncate -s 512M "$run/vdc.img" && mkswap -q "$run/vdc.img" >/dev/null || exit 125
+
+if [ "${GANTRY_V2VM_ACCEL:-}" = kvm ] || { [ -z "${GANTRY_V2VM_ACCEL:-}" ] && [ -w /dev/kvm ]; }; then
+  accel=(-accel kvm -cpu host)
+else
+  accel=(-accel tcg,thread=multi -cpu max)
+fi
+disk() { echo "-drive file=$run/$1.img,if=none,id=$1,format=raw,cache=unsafe,discard=unmap -device virtio-blk-pci,drive=$1"; }
+started=$(date +%s.%N)
+log "booting $(basename "$image") (${accel[1]%%,*}, $cpus CPUs, $memory MiB, cgroup $cgroup), run directory $run"
+# shellcheck disable=SC2046 # disk() prints words on purpose
+timeout -s KILL "$timeout" qemu-system-x86_64 \
+  -nodefaults -no-user-config -display none -no-reboot \
+  -machine pc "${accel[@]}" -smp "$cpus" -m "$memory" \
+  -kernel "$image/vmlinux" -initrd "$image/initramfs.cpio" \
+  -append "console=ttyS0 quiet loglevel=4 panic=-1 mitigations=off cgroup_no_v1=all random.trust_cpu=on 8250.nr_uarts=1 v2vm.project=$project" \
+  -serial "file:$run/console.log" \
+  -fsdev local,id=hostroot,path=/,security_model=passthrough,readonly=on,multidevs=remap \
+  -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+  -fsdev "local,id=share,path=$share,security_model=none,multidevs=remap" \
+  -device virtio-9p-pci,fsdev=share,mount_tag=share \
+  -device virtio-rng-pci \
+  $(disk vda) $(disk vdb) $(disk vdc) \
+  >"$run/qemu.log" 2>&1 &
+qemu=$!
+trap 'kill -TERM "$qemu" 2>/dev/null; log "interrupted"; exit 130' INT TERM HUP
+tail -n +1 -f --pid="$qemu" "$share/output" &
+tailer=$!
+wait "$qemu"
+qemu_status=$?
+wait "$tailer" 2>/dev/null
+ended=$(date +%s.%N)
+rm -f "$run"/vd?.img
+
+mark() { awk -v key="$1" '$1 == key { print $2 }' "$share/timing" 2>/dev/null | tail -1; }
+if [ -n "$(mark cmd_start)" ] && [ -n "$(mark cmd_end)" ]; then
+  log "$(awk -v wall="$(awk -v a="$started" -v b="$ended" 'BEGIN { print b - a }')" -v boot="$(mark cmd_start)" \
+    -v end="$(mark cmd_end)" 'BEGIN { printf "wall %.0f s: boot to command %.1f s, command %.0f s", wall, boot, end - boot }')"
+fi
+if [ -s "$share/rc" ]; then
+  status=$(cat "$share/rc")
+  if [ "$keep" = 0 ] && [ "$status" = 0 ]; then rm -rf "$run"; else log "run directory kept: $run"; fi
+  exit "$status"
+fi
+if [ "$qemu_status" = 137 ]; then
+  log "the run took longer than ${timeout}s and was killed; run directory $run"
+  tail -n 30 "$run/console.log" >&2
+  exit 124
+fi
+log "the guest ended (qemu status $qemu_status) before COMMAND did; run directory $run"
+tail -n 20 "$run/qemu.log" >&2
+tail -n 40 "$run/console.log" >&2
+exit 125
