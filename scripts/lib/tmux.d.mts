@@ -12,6 +12,12 @@ export interface TmuxSession {
   resize(columns: number, rows: number): void;
   /** The pid of the pane's shell (the command runs as its child). */
   panePid(): number;
+  /** The pid of the command the pane runs (the shell's child), once it has started. */
+  commandPid(timeoutMs?: number): Promise<number>;
+  /** Whether the pane shows the terminal's alternate screen now. */
+  alternateOn(): boolean;
+  /** tmux's paste buffer: what an application copied with OSC 52 (set-clipboard is on). */
+  clipboard(): string;
   /** The screen once `probe` finds it (polled every 50 ms); throws with the screen after `timeoutMs`. */
   waitFor(
     probe: string | RegExp | ((screen: string) => boolean),

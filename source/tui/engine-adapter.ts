@@ -8,7 +8,7 @@ import type { EngineEvent } from '../runtime/containers/events.js';
 import type { ContainerStats } from '../runtime/containers/stats.js';
 import type { Engine, ExecOptions } from '../runtime/containers/engine.js';
 import type { CreateOptions } from '../runtime/containers/create.js';
-import type { LogEntry, LogOptions } from '../runtime/containers/logs.js';
+import type { LogCursor, LogEntry, LogOptions } from '../runtime/containers/logs.js';
 import type { ContainerRecord } from '../runtime/containers/record.js';
 import type { LayerTree } from '../runtime/images/tree/types.js';
 import type { ImageRecord, OciImageConfig } from '../runtime/images/types.js';
@@ -45,6 +45,13 @@ export interface TuiEngine {
   events(signal: AbortSignal): AsyncIterable<EngineEvent> | undefined;
   exec(reference: string, options: ExecOptions): Promise<ExecSession>;
   logs(reference: string, options: LogOptions): AsyncIterable<LogEntry>;
+  /** The `count` entries before `cursor`, and whether older ones exist (a cursor to them). */
+  olderLogs(
+    reference: string,
+    cursor: LogCursor,
+    count: number,
+    signal?: AbortSignal,
+  ): Promise<{ entries: LogEntry[]; olderBefore: LogCursor | undefined }>;
   /** The layer tree of a container: its image's layers and its live writable layer, walked now. */
   containerLayerTree(reference: string, options?: { changes?: boolean }): Promise<LayerTree>;
   images: {
@@ -100,6 +107,7 @@ export function adaptEngine(engine: Engine): TuiEngine {
     events: (signal) => engine.events({ signal }),
     exec: (reference, options) => engine.exec(reference, options),
     logs: (reference, options) => engine.logs(reference, options),
+    olderLogs: (reference, cursor, count, signal) => engine.olderLogs(reference, cursor, count, signal),
     containerLayerTree: async (reference, options) => {
       const { containerLayerTree } = await import('../runtime/images/tree/container-tree.js');
       return containerLayerTree(engine, reference, options);

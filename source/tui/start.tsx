@@ -18,11 +18,14 @@ import { createStore } from './state/store.js';
 import {
   clearScreen,
   enterAlternateScreen,
+  hasAlternateScreen,
   leaveAlternateScreen,
   releaseInput,
   resumeInput,
 } from './terminal.js';
 import { createTheme } from './theme.js';
+import { asciiOutput, isUtf8Locale } from './ascii.js';
+import { constants as osConstants } from 'node:os';
 
 export interface TuiIo {
   stdin: NodeJS.ReadStream;
@@ -66,6 +69,10 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
   stdout.on('error', onOutputError);
   const config = loadConfig(env);
   const theme = createTheme(config.theme, env);
+  // What the terminal can do, from its name and the locale: no alternate screen on a dumb one,
+  // ASCII only where the locale is not UTF-8 (LANG=C).
+  const alternate = hasAlternateScreen(env);
+  const restoreOutput = isUtf8Locale(env) ? () => undefined : asciiOutput(stdout);
   const { Engine } = await import('../runtime/containers/engine.js');
   const engine = adaptEngine(new Engine(options));
   const store = createStore(initialState({ columns: stdout.columns || 80, rows: stdout.rows || 24 }));
@@ -120,6 +127,7 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
     await current.waitUntilExit().catch(() => undefined);
   };
 
+  let shellOpen = false;
   const host: EffectHost = {
     quit: () => quit(),
     openShell: async (id, name) => {
@@ -128,13 +136,15 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
       store.dispatch({ type: 'ui/clearStatus' });
       await unmount();
       releaseInput(stdin);
-      leaveAlternateScreen(stdout);
+      if (alternate) leaveAlternateScreen(stdout);
       // The shell starts on a clean screen, not below the output of earlier sessions.
       clearScreen(stdout);
       stdout.write(`gantry: ${shell} in ${name}; exit the shell to return to gantry\r\n`);
       const ignore = () => undefined;
       const signals: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGTSTP'];
       for (const signal of signals) process.on(signal, ignore);
+      // Ctrl+C in the shell reaches this process too (same terminal): it is the shell's.
+      shellOpen = true;
       try {
         const session = await engine.exec(id, { command: [shell], tty: true, interactive: true });
         const code = await session.exit;
@@ -146,9 +156,10 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
             time: Date.now(),
           });
       } finally {
+        shellOpen = false;
         for (const signal of signals) process.off(signal, ignore);
         resumeInput(stdin);
-        enterAlternateScreen(stdout);
+        if (alternate) enterAlternateScreen(stdout);
         mount();
       }
     },
@@ -159,9 +170,16 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
   const onError = (error: unknown) => report(describeError(error));
   process.on('unhandledRejection', onError);
   process.on('uncaughtException', onError);
-  const onSignal = () => quit();
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  // A signal ends the TUI the way q does, so the terminal is given back as it was (normal screen,
+  // cursor, cooked mode); the status says which signal (128 + its number, as a shell would).
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGINT' && shellOpen) return;
+    signalled ??= signal;
+    quit();
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
   // Ink redraws on resize, but lines the terminal re-wrapped would stay: start from a clean screen.
   const onResize = () => {
     clearScreen(stdout);
@@ -169,7 +187,7 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
   };
   stdout.on('resize', onResize);
 
-  enterAlternateScreen(stdout);
+  if (alternate) enterAlternateScreen(stdout);
   try {
     mount();
     await finished;
@@ -178,9 +196,9 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
     stdout.off('resize', onResize);
     process.off('unhandledRejection', onError);
     process.off('uncaughtException', onError);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
-    leaveAlternateScreen(stdout);
+    for (const signal of signals) process.off(signal, onSignal);
+    if (alternate) leaveAlternateScreen(stdout);
+    restoreOutput();
     stdout.off('error', onOutputError);
   }
   if (renderLogFile && renderLog)
@@ -188,5 +206,5 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
   // The watchers are closed by unmounting; stdin is the one handle left to let go.
   releaseInput(stdin);
   stdin.unref();
-  return 0;
+  return signalled ? 128 + (osConstants.signals[signalled] ?? 0) : 0;
 }

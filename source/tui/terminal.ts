@@ -17,6 +17,14 @@ function control(stdout: NodeJS.WriteStream, sequence: string): void {
   }
 }
 
+/**
+ * Whether the terminal has an alternate screen: a `dumb` one (or none named) has not, and the
+ * sequence would only print as garbage and leave the screen as it was.
+ */
+export function hasAlternateScreen(env: NodeJS.ProcessEnv): boolean {
+  return env.TERM !== undefined && env.TERM !== '' && env.TERM !== 'dumb';
+}
+
 export function enterAlternateScreen(stdout: NodeJS.WriteStream): void {
   control(stdout, ENTER_ALTERNATE_SCREEN);
 }

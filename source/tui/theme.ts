@@ -60,8 +60,18 @@ export function detectBackground(env: NodeJS.ProcessEnv): 'dark' | 'light' {
   return code === 7 || code === 15 || (code >= 9 && code <= 14 && code !== 12) ? 'light' : 'dark';
 }
 
+/**
+ * Terminals that show no colour, by their terminfo name: `dumb`, and the monochrome variants
+ * (`xterm-mono`, `vt100-m`...). Attributes (bold, inverse) still work on them.
+ */
+export function isMonochromeTerminal(env: NodeJS.ProcessEnv): boolean {
+  const term = env.TERM ?? '';
+  return term === 'dumb' || /-(mono|m)$/.test(term);
+}
+
 export function createTheme(name: ThemeName = 'auto', env: NodeJS.ProcessEnv = process.env): Theme {
-  if ((env.NO_COLOR !== undefined && env.NO_COLOR !== '') || name === 'mono') return MONO;
+  if ((env.NO_COLOR !== undefined && env.NO_COLOR !== '') || name === 'mono' || isMonochromeTerminal(env))
+    return MONO;
   const resolved = name === 'auto' ? detectBackground(env) : name;
   return { name: resolved, color: true, ...palette(resolved) };
 }

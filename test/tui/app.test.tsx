@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError } from '../../source/runtime/errors.js';
 import { memoryAmount } from '../../source/runtime/units.js';
 import { configReport, parseConfig } from '../../source/tui/config.js';
@@ -10,6 +10,9 @@ import { container, image, layer, sample } from './support/fixtures.js';
 import { KEYS, renderTui, settle } from './support/render.js';
 
 const MIB = 1024 * 1024;
+
+// Whole renders on a shared, loaded machine take seconds; none of these waits for a clock.
+vi.setConfig({ testTimeout: 30_000 });
 let cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup) step();

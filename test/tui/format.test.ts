@@ -12,6 +12,8 @@ import {
   tidyInstruction,
 } from '../../source/tui/format.js';
 import { binarySize, humanSize } from '../../source/cli/format.js';
+import { isUtf8Locale, toAscii } from '../../source/tui/ascii.js';
+import { hasAlternateScreen } from '../../source/tui/terminal.js';
 import { createTheme, detectBackground } from '../../source/tui/theme.js';
 import { CONTAINER_COLUMNS } from '../../source/tui/panes/container-cells.js';
 
@@ -62,6 +64,34 @@ describe('table columns', () => {
     expect(fitCell('abc', 5)).toBe('abc  ');
     expect(fitCell('abc', 5, 'right')).toBe('  abc');
     expect(fitCell('abcdef', 4)).toBe('abc…');
+  });
+});
+
+describe('terminal capabilities', () => {
+  it('a monochrome or dumb terminal gets no colour', () => {
+    expect(createTheme('auto', { TERM: 'xterm-mono' }).color).toBe(false);
+    expect(createTheme('dark', { TERM: 'dumb' }).good).toBeUndefined();
+    expect(createTheme('auto', { TERM: 'xterm-256color' }).color).toBe(true);
+  });
+
+  it('the locale decides UTF-8 (LC_ALL, then LC_CTYPE, then LANG; unset is C)', () => {
+    expect(isUtf8Locale({ LANG: 'C' })).toBe(false);
+    expect(isUtf8Locale({})).toBe(false);
+    expect(isUtf8Locale({ LANG: 'en_US.UTF-8' })).toBe(true);
+    expect(isUtf8Locale({ LANG: 'en_US.UTF-8', LC_ALL: 'C' })).toBe(false);
+    expect(isUtf8Locale({ LANG: 'C', LC_CTYPE: 'C.utf8' })).toBe(true);
+  });
+
+  it('every glyph has a one-column ASCII stand-in, so the layout stays', () => {
+    const glyphs = '…›●‖○×■✖◌▲▼▾▸→·≤─│├└╭╮╰╯┈┊░▁▂▃▄▅▆▇█▉▊▋▌▍▎▏';
+    const ascii = toAscii(glyphs);
+    expect([...ascii]).toHaveLength([...glyphs].length);
+    // eslint-disable-next-line no-control-regex
+    expect(ascii).toMatch(/^[\u0000-\u007f]*$/);
+    expect(toAscii('\u001b[7m web ● running\u001b[27m')).toBe('\u001b[7m web * running\u001b[27m');
+    expect(toAscii('日本')).toBe('????');
+    expect(hasAlternateScreen({ TERM: 'dumb' })).toBe(false);
+    expect(hasAlternateScreen({ TERM: 'xterm' })).toBe(true);
   });
 });
 

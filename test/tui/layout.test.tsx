@@ -3,7 +3,7 @@
  * Limits charts use the height, `q` and `?` always show in the footer, and nothing runs into the
  * footer or past the edge.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TerminalSize } from '../../source/tui/state/types.js';
 import { FakeEngine } from './support/fake-engine.js';
 import { container, image, layer, sample } from './support/fixtures.js';
@@ -11,6 +11,9 @@ import { KEYS, renderTui } from './support/render.js';
 
 const MIB = 1024 * 1024;
 const LONG_NAME = 'a-rather-long-container-name-for-wide-screens';
+
+// Whole renders on a shared, loaded machine take seconds; none of these waits for a clock.
+vi.setConfig({ testTimeout: 30_000 });
 let cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup) step();

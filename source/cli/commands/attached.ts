@@ -56,6 +56,12 @@ export async function runAttached(
     const handle = started.attached!;
     proxy.attach(handle);
     const code = await handle.exit;
+    // The process could not be executed after all (an image of another architecture): the
+    // monitor said so on its stderr; the platforms are ours to add.
+    if (code === 126 || code === 127) {
+      const failure = await engine.execFailure(record).catch(() => undefined);
+      if (failure) process.stderr.write(`gantry: ${failure.message}\n`);
+    }
     // Record the end now rather than leaving it to the monitor's cleanup command.
     await engine.get(record.Id).catch((error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;

@@ -154,7 +154,7 @@ export const RESOURCE_OPTIONS: OptionSpec[] = [
     name: 'pids-limit',
     type: 'string',
     placeholder: 'int',
-    description: 'Tune container pids limit (-1 for unlimited)',
+    description: 'Tune container pids limit (-1 or 0 for unlimited; a new container gets 2048, as in podman)',
   },
   {
     name: 'device',

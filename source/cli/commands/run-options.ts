@@ -88,7 +88,8 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   {
     name: 'security-opt',
     type: 'list',
-    description: 'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false]',
+    description:
+      'Security options: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false] (on by default, unlike docker: setuid binaries do not raise privileges; no-new-privileges=false turns it off)',
   },
   { name: 'label', short: 'l', type: 'list', description: 'Set metadata on a container (KEY=VALUE)' },
   {

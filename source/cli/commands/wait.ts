@@ -1,4 +1,5 @@
-import type { CommandSpec, ParsedArgs } from '../args.js';
+import { str, type CommandSpec, type ParsedArgs } from '../args.js';
+import { parseWaitCondition } from '../../runtime/containers/wait.js';
 import type { CommandContext } from '../context.js';
 import { eachContainer } from './each-container.js';
 
@@ -7,15 +8,24 @@ export const spec: CommandSpec = {
   usage: 'wait CONTAINER [CONTAINER...]',
   description: 'Block until one or more containers stop, then print their exit codes',
   minArgs: 1,
-  options: [],
+  options: [
+    {
+      name: 'condition',
+      type: 'string',
+      placeholder: 'condition',
+      description:
+        'Wait until the container is not-running (the default: at once if it is not), has ended its next-exit, or is removed',
+    },
+  ],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const condition = parseWaitCondition(str(parsed.options, 'condition') ?? 'not-running');
   const engine = await context.engine();
   return eachContainer(
     parsed.args,
     context,
-    (reference) => engine.wait(reference),
+    (reference) => engine.wait(reference, { condition }),
     (_reference, code) => String(code),
   );
 }

@@ -18,6 +18,7 @@ import { parseSignal } from '../signals.js';
 import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { compileSeccomp } from '../spec/seccomp.js';
 import type { OciSeccomp } from '../spec/types.js';
+import { formatPlatform } from '../images/import/platform.js';
 import type { ResolvedImage } from '../images/types.js';
 import { parseLogConfig } from './log-config.js';
 import { generateId, generateName, validateName } from './names.js';
@@ -189,9 +190,17 @@ function validateEnv(env: readonly string[]): string[] {
 const ALLOW_ALL_DEVICES: DeviceRule = { allow: true, type: 'a', major: -1, minor: -1, access: 'rwm' };
 
 /**
+ * The process limit of a container given none (podman's default; docker has none): a fork bomb
+ * in one container stops there instead of exhausting the host's pids. `--pids-limit -1` (or 0,
+ * as docker) lifts it.
+ */
+export const DEFAULT_PIDS_LIMIT = 2048;
+
+/**
  * The limits a new container is stored with: the caller's, plus what docker's daemon adds at
  * create (memory+swap defaults to twice --memory; the device allowlist: docker's defaults, then
- * each --device node, then each --device-cgroup-rule; everything for --privileged).
+ * each --device node, then each --device-cgroup-rule; everything for --privileged), and
+ * podman's default pids limit.
  * Validated as a whole, so a bad combination is refused before anything exists.
  */
 export function containerResources(
@@ -207,6 +216,7 @@ export function containerResources(
   if (resources.memory !== undefined && resources.memory > 0 && !resources.memorySwap) {
     resources.memorySwap = resources.memory * 2;
   }
+  resources.pidsLimit ??= DEFAULT_PIDS_LIMIT;
   if (resources.devices === undefined) {
     resources.devices = options.privileged
       ? [ALLOW_ALL_DEVICES]
@@ -300,6 +310,7 @@ export function buildRecord(
     Created: new Date().toISOString(),
     Image: image.record.id,
     ImageName: options.image,
+    ImagePlatform: formatPlatform(image.config),
     Config: {
       Hostname: options.hostname ?? (network === 'host' ? '' : id.slice(0, 12)),
       Domainname: '',

@@ -8,7 +8,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createCgroupManager, removeContainerCgroup } from '../cgroups/index.js';
 import type { CgroupManager, Resources, StatsOptions } from '../cgroups/types.js';
 import { ConflictError, GantryError, NotFoundError, UnsupportedError } from '../errors.js';
@@ -24,11 +23,12 @@ import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } fr
 import { buildRecord, makeContainerDirectory, type CreateOptions } from './create.js';
 import { watchContainerEvents, type EngineEvent, type EventOptions } from './events.js';
 import { execInContainer, type ExecOptions } from './exec.js';
-import { keptExitCode } from './exit-codes.js';
 import { exitCommand, launch, resolveRecordUser } from './launch.js';
 import { logConfigOf } from './log-config.js';
 import { readLogs, readOlderLogs, type LogCursor, type LogEntry, type LogOptions } from './logs.js';
 import { generateName } from './names.js';
+import { runExecError } from './exec-failure.js';
+import { waitForContainer, type WaitOptions } from './wait.js';
 import { identify, isAlive, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
 import { Reconciler } from './reconcile.js';
@@ -125,12 +125,10 @@ export class Engine implements EngineCore {
     }
     refreshed.sort((a, b) => b.Created.localeCompare(a.Created));
     // Addresses and rules of starts whose gantry process was killed before the helper ran.
-    if (fs.existsSync(path.join(this.layout.root, 'networks', 'state.json')))
-      await (
-        await this.network()
-      )
-        .sweep()
-        .catch((error: unknown) => trace(`network sweep: ${String(error)}`));
+    if (fs.existsSync(path.join(this.layout.root, 'networks', 'state.json'))) {
+      const network = await this.network();
+      await network.sweep().catch((error: unknown) => trace(`network sweep: ${String(error)}`));
+    }
     return { records: refreshed, damaged, unsettled };
   }
 
@@ -343,30 +341,20 @@ export class Engine implements EngineCore {
     });
   }
 
-  /** Blocks until the container is not running; returns its exit code (docker wait). */
-  async wait(reference: string, signal?: AbortSignal): Promise<number> {
+  /** Blocks until the condition holds (by default: not running); returns the exit code. */
+  async wait(reference: string, options: WaitOptions = {}): Promise<number> {
     const id = await this.containers.resolveId(reference);
-    trace('wait: waiting');
-    for (;;) {
-      let record: ContainerRecord | undefined;
-      try {
-        record = await this.refresh(await this.containers.load(id));
-      } catch (error) {
-        if (error instanceof NotFoundError) record = undefined;
-        else throw error;
-      }
-      if (!record) {
-        // Removed meanwhile (--rm): its code was kept for a while.
-        return (await keptExitCode(this.layout.root, id)) ?? 0;
-      }
-      if (record.State.Status === 'exited') return record.State.ExitCode;
-      if (signal?.aborted) throw new GantryError('wait was cancelled');
-      if (record.State.Status === 'running' || record.State.Status === 'paused') {
-        await waitForExit(this, record, 1000);
-      } else {
-        await sleep(200);
-      }
-    }
+    return waitForContainer(this, id, options);
+  }
+
+  /**
+   * Why the container's last run could not execute its process after the start (the monitor
+   * recorded the errno), said as docker says it; undefined when it ran. Read before the end is
+   * recorded, so an --rm container still has it.
+   */
+  async execFailure(record: ContainerRecord): Promise<GantryError | undefined> {
+    const exit = await readExitStatus(this, record.Id);
+    return exit?.execErrno ? runExecError(record, exit.execErrno) : undefined;
   }
 
   /**

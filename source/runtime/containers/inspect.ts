@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Resources } from '../cgroups/types.js';
 import { logConfigOf } from './log-config.js';
 import type { ContainerRecord } from './record.js';
+import { effectiveSecurityOptions } from './security-options.js';
 
 function resourceFields(resources: Resources): Record<string, unknown> {
   const period = resources.cpuPeriod ?? 0;
@@ -80,6 +81,7 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
       Privileged: record.HostConfig.Privileged,
       CapAdd: record.HostConfig.CapAdd,
       CapDrop: record.HostConfig.CapDrop,
+      SecurityOpt: effectiveSecurityOptions(record.HostConfig),
       CgroupParent: record.HostConfig.CgroupParent,
       Ulimits: record.HostConfig.Ulimits,
       ...resourceFields(record.HostConfig.Resources),

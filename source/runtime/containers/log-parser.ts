@@ -4,11 +4,21 @@
  * parser works on bytes, so a character split between two records (or two reads) comes back whole.
  */
 
+/** Where an entry begins in the log, to read what came before it later. */
+export interface LogCursor {
+  /** The file, by inode and birth time: they stay with it across rotations. */
+  inode: number;
+  born: number;
+  offset: number;
+}
+
 export interface LogEntry {
   time: string;
   stream: 'stdout' | 'stderr';
   /** The text including its trailing newline (absent for a final partial line). */
   text: string;
+  /** Where it begins (only when asked for, see LogOptions.positions). */
+  cursor?: LogCursor;
 }
 
 /**

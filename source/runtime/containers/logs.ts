@@ -9,18 +9,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError } from '../errors.js';
 import { currentInode, LogFileSet, type OpenLogFile } from './log-files.js';
-import { CriParser, type LogEntry, type RecordStart } from './log-parser.js';
+import { CriParser, type LogCursor, type LogEntry, type RecordStart } from './log-parser.js';
 import { findTailStart, readRegion, type LogPosition, type TimeFilter } from './log-tail.js';
 
-export type { LogEntry } from './log-parser.js';
-
-/** Where a run of entries begins in the log, to read what came before it later. */
-export interface LogCursor {
-  /** The file, by inode and birth time: they stay with it across rotations. */
-  inode: number;
-  born: number;
-  offset: number;
-}
+export type { LogCursor, LogEntry } from './log-parser.js';
 
 export interface LogOptions {
   follow?: boolean;
@@ -37,6 +29,22 @@ export interface LogOptions {
    * undefined when they begin at the start of the oldest file (nothing older is kept).
    */
   onStart?: (olderBefore: LogCursor | undefined) => void;
+  /** Give every entry its cursor (where it begins), for a pager that drops and reloads lines. */
+  positions?: boolean;
+}
+
+/** Finds the cursor of a record start read through some file set; undefined: not wanted. */
+type Locate = ((start: RecordStart) => LogCursor | undefined) | undefined;
+
+function located(entries: LogEntry[], starts: readonly RecordStart[], locate: Locate): LogEntry[] {
+  if (locate) {
+    entries.forEach((entry, index) => {
+      const start = starts[index];
+      const cursor = start && locate(start);
+      if (cursor) entry.cursor = cursor;
+    });
+  }
+  return entries;
 }
 
 /** Parses "10m", "1h30m", "2s", RFC 3339 times and unix seconds into a Date. */
@@ -101,6 +109,7 @@ async function* tailRegion(
   filter: TimeFilter,
   parser: CriParser,
   onFirst: (at: RecordStart | undefined, skipped: boolean) => void,
+  locate: Locate,
   signal?: AbortSignal,
 ): AsyncGenerator<LogEntry> {
   const counting = new TimeWindow(filter);
@@ -114,6 +123,7 @@ async function* tailRegion(
   let told = false;
   const window = new TimeWindow(filter);
   const take = function* (entries: LogEntry[], starts: readonly RecordStart[]) {
+    located(entries, starts, locate);
     for (const [index, entry] of entries.entries()) {
       if (!window.accepts(entry)) continue;
       if (skip > 0) {
@@ -167,12 +177,13 @@ async function* wholeLog(
   stop: LogPosition,
   window: TimeWindow,
   parser: CriParser,
+  locate: Locate,
   signal?: AbortSignal,
 ): AsyncGenerator<LogEntry> {
   const all = await files.all();
   const oldest = { index: Math.max(0, all.length - 1), offset: 0 };
   for await (const entries of readRegion(files, oldest, stop, parser, signal)) {
-    yield* window.select(entries);
+    yield* window.select(located(entries, parser.starts, locate));
     if (window.past) return;
   }
 }
@@ -186,6 +197,7 @@ export async function* readLogs(file: string, options: LogOptions = {}): AsyncGe
   const window = new TimeWindow(filter);
   const parser = new CriParser();
   const files = new LogFileSet(file);
+  const locate: Locate = options.positions ? (start) => cursorAt(files, start) : undefined;
   let current: OpenLogFile | undefined;
   try {
     current = await files.get(0);
@@ -196,13 +208,24 @@ export async function* readLogs(file: string, options: LogOptions = {}): AsyncGe
       const stop = { index: 0, offset: end };
       const onFirst = (at: RecordStart | undefined, skipped: boolean) =>
         options.onStart?.(atBeginning && !skipped ? undefined : cursorAt(files, at ?? stop));
-      yield* tailRegion(files, start, stop, options.tail, !options.follow, filter, parser, onFirst, signal);
+      yield* tailRegion(
+        files,
+        start,
+        stop,
+        options.tail,
+        !options.follow,
+        filter,
+        parser,
+        onFirst,
+        locate,
+        signal,
+      );
       if (!options.follow) return;
       position = end;
     } else {
       options.onStart?.(undefined);
       position = current?.size ?? 0;
-      yield* wholeLog(files, { index: 0, offset: position }, window, parser, signal);
+      yield* wholeLog(files, { index: 0, offset: position }, window, parser, locate, signal);
       if (window.past) return;
     }
     // From here on only the current file is read; the rotated ones are done with.
@@ -232,6 +255,9 @@ async function* followLog(
   let current = opened;
   let position = from;
   const buffer = Buffer.alloc(BLOCK);
+  const here: Locate = options.positions
+    ? (start) => current && { inode: current.inode, born: current.born, offset: start.offset }
+    : undefined;
   try {
     for (;;) {
       if (signal?.aborted) return;
@@ -253,12 +279,13 @@ async function* followLog(
           const { bytesRead } = await current.handle.read(buffer, 0, BLOCK, position);
           if (bytesRead === 0) break;
           position += bytesRead;
-          yield* window.select(parser.feed(buffer.subarray(0, bytesRead)));
+          const entries = parser.feed(buffer.subarray(0, bytesRead), 0, position - bytesRead);
+          yield* window.select(located(entries, parser.starts, here));
           if (window.past) return;
         }
       }
       if (!options.follow) {
-        yield* window.select(parser.flush());
+        yield* window.select(located(parser.flush(), parser.starts, here));
         return;
       }
       const inode = await currentInode(file);
@@ -278,7 +305,8 @@ async function* followLog(
               parser,
               signal,
             );
-            for await (const entries of region) yield* window.select(entries);
+            const there: Locate = options.positions ? (start) => cursorAt(rotated, start) : undefined;
+            for await (const entries of region) yield* window.select(located(entries, parser.starts, there));
             parser.endOfFile();
           }
           await current.handle.close();
@@ -289,7 +317,7 @@ async function* followLog(
         continue;
       }
       if (done) {
-        yield* window.select(parser.flush());
+        yield* window.select(located(parser.flush(), parser.starts, here));
         return;
       }
       await waitForChange(file, signal);
@@ -328,18 +356,9 @@ export async function readOlderLogs(
     const onFirst = (at: RecordStart | undefined, skipped: boolean) => {
       olderBefore = atBeginning && !skipped ? undefined : cursorAt(files, at ?? from);
     };
-    for await (const entry of tailRegion(
-      files,
-      start,
-      from,
-      count,
-      true,
-      {},
-      new CriParser(),
-      onFirst,
-      signal,
-    ))
-      entries.push(entry);
+    const locate: Locate = (at) => cursorAt(files, at);
+    const older = tailRegion(files, start, from, count, true, {}, new CriParser(), onFirst, locate, signal);
+    for await (const entry of older) entries.push(entry);
     return { entries, olderBefore };
   } finally {
     await files.close();

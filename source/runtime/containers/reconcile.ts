@@ -9,7 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { FileLock } from '../fsutil.js';
-import { decodeField, execError } from '../init/helper.js';
+import { decodeField } from '../init/helper.js';
 import { trace } from '../trace.js';
 import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } from './core.js';
 import { keepExitCode } from './exit-codes.js';
@@ -17,6 +17,7 @@ import { removeContainerCgroup } from '../cgroups/remove.js';
 import { releaseNetworking } from './networking.js';
 import { isAlive, signalCgroupProcesses, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
+import { runExecError } from './exec-failure.js';
 
 export class Reconciler {
   constructor(private readonly core: EngineCore) {}
@@ -145,11 +146,7 @@ export class Reconciler {
       record.State.ExitCode = exit.exitCode;
       record.State.OOMKilled = exit.oomKilled;
       record.State.FinishedAt = exit.finishedAt;
-      if (exit.execErrno)
-        record.State.Error = execError(
-          exit.execErrno,
-          record.Config.Entrypoint[0] ?? record.Config.Cmd[0] ?? '',
-        ).message;
+      if (exit.execErrno) record.State.Error = runExecError(record, exit.execErrno).message;
       else if (exit.error) record.State.Error = decodeField(exit.error);
     } else {
       // The monitor died without writing a status (killed with -9): end what it left running

@@ -134,6 +134,8 @@ export interface ContainerRecord {
   Image: string;
   /** Image reference as the user gave it. */
   ImageName: string;
+  /** The image's os/architecture[/variant] (to explain an exec format error). */
+  ImagePlatform?: string;
   Config: ContainerConfig;
   HostConfig: HostConfig;
   State: ContainerState;

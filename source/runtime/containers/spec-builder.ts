@@ -14,8 +14,16 @@ import {
   DEFAULT_PATH,
   DEFAULT_READONLY_PATHS,
 } from '../spec/defaults.js';
-import { OCI_VERSION, type OciMount, type OciNamespace, type OciSpec } from '../spec/types.js';
+import {
+  OCI_VERSION,
+  type OciDevice,
+  type OciMount,
+  type OciNamespace,
+  type OciSpec,
+} from '../spec/types.js';
+import { hostDevices } from './host-devices.js';
 import type { ContainerRecord } from './record.js';
+import { noNewPrivileges } from './security-options.js';
 import type { ResolvedUser } from './user.js';
 
 export interface SpecInputs {
@@ -28,6 +36,8 @@ export interface SpecInputs {
   consoleSize?: { rows: number; cols: number };
   /** --network container:X: the other container's network namespace, joined instead of a new one. */
   networkNamespacePath?: string;
+  /** The host's device nodes for --privileged (read from /dev when not given). */
+  hostDevices?: OciDevice[];
 }
 
 /** Docker's rule: an explicit entrypoint plus the command; otherwise the command alone. */
@@ -159,6 +169,22 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
     });
   }
 
+  const given: OciDevice[] = (host.Devices ?? []).map((device) => ({
+    type: device.Type,
+    path: device.PathInContainer,
+    major: device.Major,
+    minor: device.Minor,
+    fileMode: device.FileMode,
+    uid: device.Uid,
+    gid: device.Gid,
+  }));
+  // --privileged: every device node of the host, as docker gives it (read at each start, as the
+  // host's devices change); a --device of the same path wins.
+  const givenPaths = new Set(given.map((device) => device.path));
+  const devices = host.Privileged
+    ? [...(inputs.hostDevices ?? hostDevices()).filter((device) => !givenPaths.has(device.path)), ...given]
+    : given;
+
   return {
     ociVersion: OCI_VERSION,
     process: {
@@ -182,7 +208,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
         soft: u.Soft,
         hard: u.Hard,
       })),
-      noNewPrivileges: !host.Privileged && !(host.SecurityOpt ?? []).includes('no-new-privileges=false'),
+      noNewPrivileges: noNewPrivileges(host),
       oomScoreAdj: 0,
     },
     root: { path: inputs.rootfs, readonly: host.ReadonlyRootfs },
@@ -193,19 +219,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
     linux: {
       namespaces,
       cgroupsPath: path.posix.join('/', host.CgroupParent, record.Id),
-      ...(host.Devices && host.Devices.length > 0
-        ? {
-            devices: host.Devices.map((device) => ({
-              type: device.Type,
-              path: device.PathInContainer,
-              major: device.Major,
-              minor: device.Minor,
-              fileMode: device.FileMode,
-              uid: device.Uid,
-              gid: device.Gid,
-            })),
-          }
-        : {}),
+      ...(devices.length > 0 ? { devices } : {}),
       ...(seccomp ? { seccomp } : {}),
       maskedPaths: host.Privileged ? [] : [...DEFAULT_MASKED_PATHS],
       readonlyPaths: host.Privileged ? [] : [...DEFAULT_READONLY_PATHS],

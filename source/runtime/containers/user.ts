@@ -1,7 +1,7 @@
 /**
  * Resolves `-u` / the image's USER the way docker (runc's user package) does: "name", "uid",
  * "name:group", "uid:gid"; names come from the container's /etc/passwd and /etc/group;
- * supplementary groups are those listing the user; HOME comes from passwd.
+ * supplementary groups are the primary one and those listing the user; HOME comes from passwd.
  */
 import { GantryError } from '../errors.js';
 
@@ -97,9 +97,13 @@ export function resolveUser(
   }
   if (uid > 0xfffffffe || gid > 0xfffffffe)
     throw new UserLookupError(`uid and gid must be below 4294967295, got ${spec}`);
-  const additionalGids =
+  // The primary group leads the supplementary ones, as containerd (docker) and podman set them:
+  // `id` prints it among the groups, and a process that drops its gid keeps the group's access.
+  // Groups that list the user count only when no group was named (runc's rule).
+  const members =
     groupPart === undefined && entry
-      ? [...new Set(groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid))]
+      ? groups.filter((g) => g.members.includes(entry.name)).map((g) => g.gid)
       : [];
+  const additionalGids = [...new Set([gid, ...members])];
   return { uid, gid, additionalGids, home: entry?.home ?? '/' };
 }

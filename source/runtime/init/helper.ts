@@ -127,11 +127,45 @@ export function decodeField(text: string): string {
 }
 
 const ENOENT = 2;
-const EACCES = 13;
-const EISDIR = 21;
+const ENOEXEC = 8;
+
+/**
+ * What execve's errors mean, in the words docker prints them (Go's syscall messages): every
+ * failure is said in words, not as a number.
+ */
+const EXEC_ERRORS: Readonly<Record<number, string>> = {
+  1: 'operation not permitted',
+  2: 'no such file or directory',
+  5: 'input/output error',
+  7: 'argument list too long',
+  [ENOEXEC]: 'exec format error',
+  12: 'cannot allocate memory',
+  13: 'permission denied',
+  14: 'bad address',
+  20: 'not a directory',
+  21: 'is a directory',
+  22: 'invalid argument',
+  23: 'too many open files in system',
+  24: 'too many open files',
+  26: 'text file busy',
+  36: 'file name too long',
+  40: 'too many levels of symbolic links',
+  79: 'can not access a needed shared library',
+  80: 'accessing a corrupted shared library',
+};
+
+/** The message of an execve errno ("exec format error"), or "errno N" for one not listed. */
+export function execErrnoText(errno: number): string {
+  return EXEC_ERRORS[errno] ?? `errno ${errno}`;
+}
+
+export interface ExecErrorContext {
+  /** The image's and the host's platforms ("linux/arm64"), when they differ. */
+  platforms?: { image: string; host: string };
+}
 
 /** Maps a failed exec to docker's errors and exit codes (127 not found, 126 cannot run). */
-export function execError(errno: number, command: string): GantryError {
+export function execError(errno: number, command: string, context: ExecErrorContext = {}): GantryError {
   if (errno === ENOENT) {
     return new CommandNotFoundError(
       command.includes('/')
@@ -139,9 +173,15 @@ export function execError(errno: number, command: string): GantryError {
         : `exec: "${command}": executable file not found in $PATH`,
     );
   }
-  const reason =
-    errno === EACCES ? 'permission denied' : errno === EISDIR ? 'is a directory' : `errno ${errno}`;
-  return new CommandCannotRunError(`exec: "${command}": ${reason}`);
+  let message = `exec: "${command}": ${execErrnoText(errno)}`;
+  // podman's warning: the usual cause is an image of another architecture.
+  if (errno === ENOEXEC && context.platforms)
+    message += ` (the image's platform is ${context.platforms.image}; this host is ${context.platforms.host})`;
+  return new CommandCannotRunError(message, {
+    ...(errno === ENOEXEC
+      ? { hint: 'the file is not a program this host can run: pull or build the image for this platform' }
+      : {}),
+  });
 }
 
 async function exitCode(child: ChildProcess): Promise<number> {

@@ -182,7 +182,14 @@ export class NetworkManager {
       host.push(...vethCommands({ ...endpoint, bridge: config.Bridge, mtu, pid }));
       const gateway = !routed && !config.Internal ? endpoint.gateway : undefined;
       if (gateway) routed = true;
-      inside.push(...containerInterfaceCommands({ ...endpoint, ...(gateway ? { gateway } : {}) }));
+      inside.push(
+        ...containerInterfaceCommands({
+          interface: endpoint.interface,
+          address: endpoint.address,
+          prefixLength: endpoint.prefixLength,
+          ...(gateway ? { gateway } : {}),
+        }),
+      );
     }
     await ipBatch(host, 'create the container interface');
     await ipBatchIn(pid, inside, "configure the container's interface");

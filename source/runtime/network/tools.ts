@@ -72,7 +72,7 @@ export async function mustRun(
   input?: string,
 ): Promise<string> {
   const result = await runTool(file, args, input);
-  trace(`network: ${path.basename(file)} ${args[0] ?? ''}`);
+  trace(`network: ${what}`);
   if (result.code !== 0) {
     const said = result.stderr.trim().split('\n').slice(0, 6).join('; ') || `status ${result.code}`;
     const permission = /Operation not permitted|Permission denied/i.test(said);

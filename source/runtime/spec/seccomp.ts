@@ -3,6 +3,14 @@
  * `struct sock_filter` the native helper hands to seccomp(2). Rules are checked in order, the
  * first match decides; a syscall no rule names gets the default action. Syscalls of another
  * architecture (or of the x32 ABI) are refused, so a deny list cannot be bypassed with int 0x80.
+ *
+ * A profile whose default refuses (an allowlist, such as docker's) also answers ENOSYS for every
+ * syscall newer than the newest one it names, as runc's stub does: a libc probing a syscall the
+ * profile's authors never saw falls back, where EPERM would make it fail.
+ *
+ * The syscall number is found by a binary search over the numbers the profile names, then the
+ * rules of that syscall run in order: a few dozen instructions per call for a profile of
+ * hundreds of syscalls, where a chain of comparisons would run hundreds.
  */
 import { InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { SYSCALLS_AARCH64, SYSCALLS_X86_64 } from './syscalls.js';
@@ -14,12 +22,18 @@ const BPF_JMP_JGT_K = 0x25;
 const BPF_JMP_JGE_K = 0x35;
 const BPF_ALU_AND_K = 0x54;
 const BPF_RET_K = 0x06;
+const BPF_JMP_JA = 0x05;
 const MAX_INSTRUCTIONS = 4096;
+/** Syscall numbers compared one by one at the bottom of the search. */
+const SEARCH_LEAF = 4;
 
 const AUDIT_ARCH_X86_64 = 0xc000003e;
 const AUDIT_ARCH_AARCH64 = 0xc00000b7;
 const X32_SYSCALL_BIT = 0x40000000;
 const EPERM = 1;
+const ENOSYS = 38;
+/** Default actions that let a syscall run: no ENOSYS stub in front of them (runc's rule too). */
+const ALLOWING_ACTIONS = new Set(['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE']);
 
 export const RET = {
   KILL_PROCESS: 0x80000000,
@@ -82,7 +96,8 @@ interface Instruction {
   /** Jump targets: a label name, or a relative offset. */
   jt: string | number;
   jf: string | number;
-  k: number;
+  /** A constant, or (BPF_JA) a label: the 32-bit offset of an unconditional jump. */
+  k: number | string;
 }
 
 /** A tiny assembler with labels, so jumps are written as names and resolved at the end. */
@@ -102,6 +117,11 @@ class Program {
 
   emit(code: number, k: number, jt: string | number = 0, jf: string | number = 0): void {
     this.instructions.push({ code, jt, jf, k: k >>> 0 });
+  }
+
+  /** An unconditional jump, which (unlike jt/jf) reaches any distance forward. */
+  jump(label: string): void {
+    this.instructions.push({ code: BPF_JMP_JA, jt: 0, jf: 0, k: label });
   }
 
   load(offset: number): void {
@@ -133,7 +153,11 @@ class Program {
       buffer.writeUInt16LE(instruction.code, index * 8);
       buffer.writeUInt8(resolve(instruction.jt), index * 8 + 2);
       buffer.writeUInt8(resolve(instruction.jf), index * 8 + 3);
-      buffer.writeUInt32LE(instruction.k, index * 8 + 4);
+      const k =
+        typeof instruction.k === 'number' ? instruction.k : this.labels.get(instruction.k)! - index - 1;
+      if (typeof instruction.k === 'string' && !this.labels.has(instruction.k))
+        throw new Error(`seccomp assembler: label ${instruction.k} was never placed`);
+      buffer.writeUInt32LE(k >>> 0, index * 8 + 4);
     });
     return buffer;
   }
@@ -203,14 +227,60 @@ function emitCondition(program: Program, condition: ArgCondition, fail: string):
   program.place(pass);
 }
 
+const COMPARISONS = new Set([
+  'SCMP_CMP_EQ',
+  'SCMP_CMP_NE',
+  'SCMP_CMP_MASKED_EQ',
+  'SCMP_CMP_GT',
+  'SCMP_CMP_GE',
+  'SCMP_CMP_LT',
+  'SCMP_CMP_LE',
+]);
+
+/** Refuses a condition the compiler cannot emit, whether or not its rule is ever reached. */
+function checkCondition(condition: ArgCondition): void {
+  if (!Number.isInteger(condition.index) || condition.index < 0 || condition.index > 5) {
+    throw new InvalidArgumentError(`seccomp: argument index ${condition.index} is out of range (0..5)`);
+  }
+  if (!COMPARISONS.has(condition.op)) {
+    throw new InvalidArgumentError(
+      `seccomp: comparison ${JSON.stringify(condition.op)} is not supported (accepted: SCMP_CMP_EQ, SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_GT, SCMP_CMP_GE, SCMP_CMP_MASKED_EQ)`,
+    );
+  }
+}
+
 export interface CompileOptions {
   arch?: SeccompArch;
+}
+
+/** One rule as it applies to one syscall. */
+interface SyscallRule {
+  conditions: ArgCondition[];
+  action: number;
 }
 
 /** Compiles a profile; unknown syscall names are skipped (as runc does for other kernels). */
 export function compileSeccomp(profile: OciSeccomp, options: CompileOptions = {}): Buffer {
   const arch = options.arch ?? hostArchitecture();
   const defaultAction = actionValue(profile.defaultAction, profile.defaultErrnoRet);
+  // Each syscall's rules in profile order, so the first match still decides.
+  const rulesOf = new Map<number, SyscallRule[]>();
+  for (const rule of profile.syscalls ?? []) {
+    const action = actionValue(rule.action, rule.errnoRet);
+    const conditions = rule.args ?? [];
+    conditions.forEach(checkCondition);
+    for (const name of rule.names) {
+      const number = arch.syscalls[name];
+      if (number === undefined) continue;
+      const rules = rulesOf.get(number) ?? [];
+      // Behind a rule without conditions, later rules for the syscall can never match.
+      if (rules.at(-1)?.conditions.length === 0) continue;
+      rules.push({ conditions, action });
+      rulesOf.set(number, rules);
+    }
+  }
+  const numbers = [...rulesOf.keys()].sort((a, b) => a - b);
+
   const program = new Program();
   const refused = (RET.ERRNO | EPERM) >>> 0;
   const native = program.label();
@@ -225,28 +295,48 @@ export function compileSeccomp(profile: OciSeccomp, options: CompileOptions = {}
     program.ret(refused);
     program.place(ok);
   }
-  for (const rule of profile.syscalls ?? []) {
-    const action = actionValue(rule.action, rule.errnoRet);
-    const conditions = rule.args ?? [];
-    for (const name of rule.names) {
-      const number = arch.syscalls[name];
-      if (number === undefined) continue;
-      const next = program.label();
-      if (conditions.length === 0) {
-        program.emit(BPF_JMP_JEQ_K, number, 0, next);
-        program.ret(action);
-        program.place(next);
-        continue;
+  if (!ALLOWING_ACTIONS.has(profile.defaultAction) && numbers.length > 0) {
+    const known = program.label();
+    program.emit(BPF_JMP_JGT_K, numbers.at(-1)!, 0, known);
+    program.ret((RET.ERRNO | ENOSYS) >>> 0);
+    program.place(known);
+  }
+
+  const entryOf = new Map(numbers.map((number) => [number, program.label()]));
+  const search = (low: number, high: number): void => {
+    if (high - low <= SEARCH_LEAF) {
+      for (const number of numbers.slice(low, high)) {
+        program.emit(BPF_JMP_JEQ_K, number, 0, 1);
+        program.jump(entryOf.get(number)!);
+      }
+      program.ret(defaultAction);
+      return;
+    }
+    const middle = (low + high) >> 1;
+    const upper = program.label();
+    program.emit(BPF_JMP_JGE_K, numbers[middle]!, 0, 1);
+    program.jump(upper);
+    search(low, middle);
+    program.place(upper);
+    search(middle, high);
+  };
+  search(0, numbers.length);
+
+  for (const number of numbers) {
+    program.place(entryOf.get(number)!);
+    let decided = false;
+    for (const rule of rulesOf.get(number)!) {
+      if (rule.conditions.length === 0) {
+        program.ret(rule.action);
+        decided = true;
+        break;
       }
       const fail = program.label();
-      program.emit(BPF_JMP_JEQ_K, number, 0, next);
-      for (const condition of conditions) emitCondition(program, condition, fail);
-      program.ret(action);
+      for (const condition of rule.conditions) emitCondition(program, condition, fail);
+      program.ret(rule.action);
       program.place(fail);
-      program.load(0);
-      program.place(next);
     }
+    if (!decided) program.ret(defaultAction);
   }
-  program.ret(defaultAction);
   return program.assemble();
 }

@@ -138,12 +138,19 @@ export interface OciSeccompArg {
   op: string;
 }
 
+export interface OciSeccompSyscall {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: OciSeccompArg[];
+}
+
 export interface OciSeccomp {
   defaultAction: string;
   defaultErrnoRet?: number;
   architectures?: string[];
   flags?: string[];
-  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: OciSeccompArg[] }[];
+  syscalls?: OciSeccompSyscall[];
 }
 
 export interface OciLinux {

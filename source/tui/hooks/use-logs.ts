@@ -1,25 +1,48 @@
 /**
- * Follows the output of the container the Logs pane shows: the last lines, then new ones as the
- * monitor writes them, batched so a chatty container costs one render per batch.
+ * Follows the output of the container the Logs pane shows: its tail (read backwards from the end
+ * of the log, so the log's size does not matter), then new lines as the monitor writes them,
+ * batched so a chatty container costs one render per batch; and a page of older lines whenever
+ * the pane asks for one. Everything is cancelled at once when the pane closes or shows another
+ * container.
  */
 import { useEffect } from 'react';
+import type { LogEntry } from '../../runtime/containers/logs.js';
 import { useTui } from '../context.js';
-import { logLineText } from '../format.js';
 import { describeError } from '../state/limit-definitions.js';
-import type { LogLine } from '../state/types.js';
+import { parseLogLine, plainText } from '../state/log-text.js';
+import type { LogLine, TuiState } from '../state/types.js';
 import { useTuiState } from './use-tui-state.js';
 
-const TAIL_LINES = 1000;
+/** Lines read from the end when the pane opens, and per older page. */
+export const TAIL_LINES = 1000;
+export const OLDER_PAGE_LINES = 1000;
 const BATCH_MS = 50;
 
-const selectLogTarget = (state: { logs: { containerId: string | undefined } }) => state.logs.containerId;
-const selectGeneration = (state: { logs: { generation: number } }) => state.logs.generation;
+const selectLogTarget = (state: TuiState) => state.logs.containerId;
+const selectGeneration = (state: TuiState) => state.logs.generation;
+const selectOlderRequest = (state: TuiState) => state.logs.olderRequest;
+
+/** An entry as the pane holds it: plain text for search, colour segments only when it has colours. */
+export function toLogLine(entry: LogEntry, colours: boolean): Omit<LogLine, 'seq'> {
+  const segments = parseLogLine(entry.text, colours);
+  const styled = segments.some((segment) => Object.keys(segment.style).length > 0);
+  return {
+    time: entry.time,
+    stream: entry.stream,
+    text: plainText(segments),
+    ...(styled ? { segments } : {}),
+    ...(entry.cursor ? { cursor: entry.cursor } : {}),
+  };
+}
 
 export function useLogs(): void {
-  const { store, engine } = useTui();
+  const { store, engine, theme } = useTui();
   const containerId = useTuiState(selectLogTarget);
-  // A new generation (the container restarted) follows the log again from its tail.
+  // A new generation (the container restarted, or following resumed) reads the tail again.
   const generation = useTuiState(selectGeneration);
+  const olderRequest = useTuiState(selectOlderRequest);
+  const colours = theme.color;
+
   useEffect(() => {
     if (!containerId) return;
     const controller = new AbortController();
@@ -37,10 +60,15 @@ export function useLogs(): void {
         for await (const entry of engine.logs(containerId, {
           follow: true,
           tail: TAIL_LINES,
+          positions: true,
           signal: controller.signal,
+          onStart: (older) => {
+            if (!controller.signal.aborted)
+              store.dispatch({ type: 'logs/olderExist', containerId, exist: older !== undefined });
+          },
         })) {
           if (controller.signal.aborted) break;
-          batch.push({ time: entry.time, stream: entry.stream, text: logLineText(entry.text) });
+          batch.push(toLogLine(entry, colours));
           timer ??= setTimeout(flush, BATCH_MS);
         }
         flush();
@@ -55,5 +83,29 @@ export function useLogs(): void {
       controller.abort();
       clearTimeout(timer);
     };
-  }, [store, engine, containerId, generation]);
+  }, [store, engine, containerId, generation, colours]);
+
+  useEffect(() => {
+    const logs = store.getState().logs;
+    const cursor = logs.lines[0]?.cursor;
+    if (!containerId || !logs.olderLoading || !cursor) return;
+    const controller = new AbortController();
+    void (async () => {
+      try {
+        const page = await engine.olderLogs(containerId, cursor, OLDER_PAGE_LINES, controller.signal);
+        if (controller.signal.aborted) return;
+        store.dispatch({
+          type: 'logs/prepended',
+          containerId,
+          lines: page.entries.map((entry) => toLogLine(entry, colours)),
+          older: page.olderBefore !== undefined,
+        });
+      } catch (error) {
+        if (!controller.signal.aborted)
+          store.dispatch({ type: 'logs/olderFailed', containerId, error: describeError(error) });
+      }
+    })();
+    return () => controller.abort();
+    // A page per request; a new container or generation drops the request with its lines.
+  }, [store, engine, containerId, generation, olderRequest, colours]);
 }

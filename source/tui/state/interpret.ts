@@ -355,6 +355,17 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
       return act({ type: 'logs/match', direction: 1 });
     case 'logs.previousMatch':
       return act({ type: 'logs/match', direction: -1 });
+    case 'logs.older':
+      if (!state.logs.older) return status('no older lines: the log begins here', now, 'info');
+      return act({ type: 'logs/loadOlder' });
+    case 'logs.wrap':
+      return act({ type: 'logs/wrap' });
+    case 'logs.timestamps':
+      return act({ type: 'logs/timestamps' });
+    case 'logs.left':
+      return act({ type: 'logs/scrollX', delta: -1 });
+    case 'logs.right':
+      return act({ type: 'logs/scrollX', delta: 1 });
 
     case 'edit.apply': {
       const edit = state.limits.edit;

@@ -1,13 +1,17 @@
 /**
- * Logs pane: a bounded buffer of the selected container's output. Following keeps the view at
- * the end; scrolling up stops following, reaching the end again resumes it.
+ * Logs pane: a bounded window onto the selected container's log. It opens on the tail and
+ * follows new output; older lines are read a page at a time on request. At most LOG_BUFFER_LINES
+ * are held: following drops the oldest (which can be read again), loading older pages drops the
+ * newest and stops adding output until following resumes, which reads the tail afresh.
  */
 import { logHeight } from './layout.js';
 import { logMatches } from './selectors.js';
-import type { Action, LogsState, TuiState } from './types.js';
+import type { Action, LogLine, LogsState, TuiState } from './types.js';
 
-/** Lines kept per container; older ones are dropped (the file on disk keeps everything). */
+/** Lines held per container (the log on disk keeps everything). */
 export const LOG_BUFFER_LINES = 5000;
+/** Columns one sideways step moves. */
+export const SCROLL_X_STEP = 8;
 
 export const INITIAL_LOGS: LogsState = {
   containerId: undefined,
@@ -21,6 +25,14 @@ export const INITIAL_LOGS: LogsState = {
   match: undefined,
   ended: false,
   error: undefined,
+  searchFor: undefined,
+  older: false,
+  olderRequest: 0,
+  olderLoading: false,
+  detached: false,
+  wrap: true,
+  scrollX: 0,
+  timestamps: false,
 };
 
 function patch(state: TuiState, changes: Partial<LogsState>): TuiState {
@@ -31,12 +43,29 @@ function bottomOf(state: TuiState, count = state.logs.lines.length): number {
   return Math.max(0, count - logHeight(state.ui.size));
 }
 
+/** Reads the shown container's log again from its tail (following resumes after older pages). */
+function reopen(state: TuiState): TuiState {
+  const logs = state.logs;
+  return patch(state, {
+    ...INITIAL_LOGS,
+    containerId: logs.containerId,
+    startedAt: logs.startedAt,
+    generation: logs.generation + 1,
+    search: logs.search,
+    searchFor: logs.searchFor,
+    wrap: logs.wrap,
+    timestamps: logs.timestamps,
+  });
+}
+
 /** Scrolls by rows; reaching the end follows again. */
 export function scrollLogs(state: TuiState, to: (top: number, bottom: number) => number): TuiState {
   const bottom = bottomOf(state);
   const current = state.logs.follow ? bottom : state.logs.scrollTop;
   const scrollTop = Math.max(0, Math.min(bottom, to(current, bottom)));
-  return patch(state, { scrollTop, follow: scrollTop >= bottom });
+  const follow = scrollTop >= bottom;
+  if (follow && state.logs.detached) return reopen(state);
+  return patch(state, { scrollTop, follow });
 }
 
 /** Moves to the next (or previous) match from the current one and brings it into view. */
@@ -66,38 +95,51 @@ export function syncLogs(state: TuiState): TuiState {
   return reduceLogs(state, { type: 'logs/open', containerId: id, startedAt });
 }
 
+function numbered(lines: readonly Omit<LogLine, 'seq'>[], firstSeq: number): LogLine[] {
+  return lines.map((line, index) => ({ ...line, seq: firstSeq + index }));
+}
+
 export function reduceLogs(state: TuiState, action: Action): TuiState {
   const logs = state.logs;
   switch (action.type) {
-    case 'logs/open':
+    case 'logs/open': {
       if (action.containerId === logs.containerId && action.startedAt === logs.startedAt) return state;
+      // A search belongs to the container it was typed for; closing the pane keeps it for a return.
+      const another = action.containerId !== undefined && action.containerId !== logs.searchFor;
       return patch(state, {
         ...INITIAL_LOGS,
-        search: logs.search,
+        search: another ? INITIAL_LOGS.search : logs.search,
+        searchFor: action.containerId ?? logs.searchFor,
         containerId: action.containerId,
         startedAt: action.startedAt,
         generation: logs.generation + 1,
+        wrap: logs.wrap,
+        timestamps: logs.timestamps,
       });
+    }
     case 'logs/appended': {
       if (action.containerId !== logs.containerId || action.lines.length === 0) return state;
-      let seq = (logs.lines[logs.lines.length - 1]?.seq ?? logs.dropped - 1) + 1;
-      let lines = [...logs.lines, ...action.lines.map((line) => ({ ...line, seq: seq++ }))];
-      let dropped = logs.dropped;
-      let { scrollTop, match } = logs;
+      // Detached (older pages pushed the newest out): output is not added until following again.
+      if (logs.detached) return state;
+      const seq = (logs.lines[logs.lines.length - 1]?.seq ?? logs.dropped - 1) + 1;
+      let lines = [...logs.lines, ...numbered(action.lines, seq)];
+      let { dropped, scrollTop, match, older } = logs;
       const excess = lines.length - LOG_BUFFER_LINES;
       if (excess > 0) {
         lines = lines.slice(excess);
         dropped += excess;
+        older = true;
         scrollTop = Math.max(0, scrollTop - excess);
         match = match === undefined || match - excess < 0 ? undefined : match - excess;
       }
-      return patch(state, { lines, dropped, scrollTop, match });
+      return patch(state, { lines, dropped, scrollTop, match, older });
     }
     case 'logs/ended':
       if (action.containerId !== logs.containerId) return state;
       return patch(state, { ended: true, error: action.error });
     case 'logs/follow': {
       const follow = action.follow ?? !logs.follow;
+      if (follow && logs.detached) return reopen(state);
       return patch(state, {
         follow,
         scrollTop: follow
@@ -109,6 +151,46 @@ export function reduceLogs(state: TuiState, action: Action): TuiState {
     }
     case 'logs/match':
       return jumpToMatch(state, action.direction);
+    case 'logs/olderExist':
+      if (action.containerId !== logs.containerId) return state;
+      return patch(state, { older: action.exist });
+    case 'logs/loadOlder':
+      if (!logs.containerId || !logs.older || logs.olderLoading || !logs.lines[0]?.cursor) return state;
+      return patch(state, { olderLoading: true, olderRequest: logs.olderRequest + 1 });
+    case 'logs/olderFailed':
+      if (action.containerId !== logs.containerId) return state;
+      return patch(state, { olderLoading: false, error: action.error });
+    case 'logs/prepended': {
+      if (action.containerId !== logs.containerId || !logs.olderLoading) return state;
+      const page = action.lines.length;
+      const firstSeq = (logs.lines[0]?.seq ?? 0) - page;
+      let lines = [...numbered(action.lines, firstSeq), ...logs.lines];
+      let detached = logs.detached;
+      if (lines.length > LOG_BUFFER_LINES) {
+        lines = lines.slice(0, LOG_BUFFER_LINES);
+        detached = true;
+      }
+      const match =
+        logs.match === undefined || logs.match + page >= lines.length ? undefined : logs.match + page;
+      // The page read is brought into view, just above what was shown.
+      const height = logHeight(state.ui.size);
+      return patch(state, {
+        lines,
+        detached,
+        match,
+        older: action.older,
+        olderLoading: false,
+        follow: false,
+        scrollTop: Math.max(0, Math.min(page - height, lines.length - height)),
+      });
+    }
+    case 'logs/wrap':
+      return patch(state, { wrap: !logs.wrap, scrollX: 0 });
+    case 'logs/timestamps':
+      return patch(state, { timestamps: !logs.timestamps });
+    case 'logs/scrollX':
+      if (logs.wrap) return state;
+      return patch(state, { scrollX: Math.max(0, logs.scrollX + action.delta * SCROLL_X_STEP) });
     default:
       return state;
   }

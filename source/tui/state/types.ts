@@ -4,10 +4,12 @@
  */
 import type { Resources } from '../../runtime/cgroups/types.js';
 import type { CreateOptions } from '../../runtime/containers/create.js';
+import type { LogCursor } from '../../runtime/containers/logs.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
 import type { ContainerStats } from '../engine-adapter.js';
 import type { FileNode, LayerAnalysis, LayerStack, LayerSubject } from '../layers/layer-tree-source.js';
+import type { StyledSegment } from './log-text.js';
 
 export const PANES = ['containers', 'images', 'layers', 'limits', 'logs'] as const;
 export type PaneId = (typeof PANES)[number];
@@ -135,7 +137,12 @@ export interface LogLine {
   seq: number;
   time: string;
   stream: 'stdout' | 'stderr';
+  /** The text without escapes: what search looks at. */
   text: string;
+  /** The text with its SGR colours, when it had any. */
+  segments?: readonly StyledSegment[];
+  /** Where it begins in the log: older lines are read from there. */
+  cursor?: LogCursor;
 }
 
 export interface LogsState {
@@ -155,6 +162,22 @@ export interface LogsState {
   match: number | undefined;
   ended: boolean;
   error: string | undefined;
+  /** The container `search` was typed for: it is cleared when another one is shown. */
+  searchFor: string | undefined;
+  /** The log holds lines older than the first one here. */
+  older: boolean;
+  /** Bumped by the load-older key; the data hook reads a page for each new value. */
+  olderRequest: number;
+  olderLoading: boolean;
+  /**
+   * Newest lines were let go to hold older ones: new output is not added until following again
+   * (which reads the tail afresh).
+   */
+  detached: boolean;
+  /** Long lines wrap (true) or are cut, scrolled sideways by `scrollX` columns. */
+  wrap: boolean;
+  scrollX: number;
+  timestamps: boolean;
 }
 
 /** Live figures of one container, derived from successive samples. */
@@ -307,6 +330,20 @@ export type Action =
   | { type: 'logs/ended'; containerId: string; error?: string }
   | { type: 'logs/follow'; follow?: boolean }
   | { type: 'logs/match'; direction: 1 | -1 }
+  /** Told by the reader before the first line: whether older lines exist before them. */
+  | { type: 'logs/olderExist'; containerId: string; exist: boolean }
+  | { type: 'logs/loadOlder' }
+  | {
+      type: 'logs/prepended';
+      containerId: string;
+      lines: readonly Omit<LogLine, 'seq'>[];
+      /** Lines older than these exist. */
+      older: boolean;
+    }
+  | { type: 'logs/olderFailed'; containerId: string; error: string }
+  | { type: 'logs/wrap' }
+  | { type: 'logs/timestamps' }
+  | { type: 'logs/scrollX'; delta: number }
   | { type: 'stats/sampled'; samples: readonly ContainerStats[] }
   | { type: 'form/input'; text: string }
   | { type: 'form/focus'; delta: 1 | -1 }

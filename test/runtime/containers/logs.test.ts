@@ -215,6 +215,24 @@ describe('CRI log reader', () => {
     expect(pages.slice(1, -1).every((page) => page.length >= 40)).toBe(true);
   });
 
+  it('gives each entry its cursor on request: the page before it is what came before it', async () => {
+    const logDir = freshDir();
+    const log = path.join(logDir, 'ctr.log');
+    writeRotated(log, randomRecords(400, 11), 4096, 4);
+    const all = await collect(log, { positions: true });
+    expect(all.every((entry) => entry.cursor !== undefined)).toBe(true);
+    for (const at of [1, 5, 17, 60, all.length - 1]) {
+      const older = await readOlderLogs(log, all[at]!.cursor!, 12);
+      expect(plain(older.entries), `before entry ${at}`).toEqual(plain(all.slice(Math.max(0, at - 12), at)));
+      expect(older.entries.map((entry) => entry.cursor)).toEqual(
+        all.slice(Math.max(0, at - 12), at).map((entry) => entry.cursor),
+      );
+    }
+    // The same positions come with a tail and with followed output.
+    const tail = await collect(log, { tail: 20, positions: true });
+    expect(tail.map((entry) => entry.cursor)).toEqual(all.slice(-20).map((entry) => entry.cursor));
+  });
+
   it('says there is nothing older when the tail starts at the beginning', async () => {
     let told: LogCursor | undefined | 'not told' = 'not told';
     await collect(file, { tail: 100, onStart: (older) => (told = older) });

@@ -9,21 +9,27 @@ const group = 'root:x:0:\nwheel:x:10:app\ndocker:x:999:app,other\napp:x:1000:\nn
 
 describe('user resolution', () => {
   it('resolves names, numbers and groups as docker does', () => {
-    expect(resolveUser('', passwd, group)).toEqual({ uid: 0, gid: 0, additionalGids: [], home: '/root' });
+    expect(resolveUser('', passwd, group)).toEqual({ uid: 0, gid: 0, additionalGids: [0], home: '/root' });
     expect(resolveUser('app', passwd, group)).toEqual({
       uid: 1000,
       gid: 1000,
-      additionalGids: [10, 999],
+      additionalGids: [1000, 10, 999],
       home: '/home/app',
     });
     expect(resolveUser('1000', passwd, group)).toMatchObject({ uid: 1000, gid: 1000, home: '/home/app' });
-    expect(resolveUser('4242', passwd, group)).toEqual({ uid: 4242, gid: 0, additionalGids: [], home: '/' });
+    expect(resolveUser('4242', passwd, group)).toEqual({ uid: 4242, gid: 0, additionalGids: [0], home: '/' });
     expect(resolveUser('app:docker', passwd, group)).toMatchObject({
       uid: 1000,
       gid: 999,
-      additionalGids: [],
+      additionalGids: [999],
     });
-    expect(resolveUser('12:34', undefined, undefined)).toMatchObject({ uid: 12, gid: 34 });
+    expect(resolveUser('12:34', undefined, undefined)).toMatchObject({
+      uid: 12,
+      gid: 34,
+      additionalGids: [34],
+    });
+    // A group that lists the user and is its primary one appears once.
+    expect(resolveUser('app', passwd, `${group}app2:x:1000:app\n`).additionalGids).toEqual([1000, 10, 999]);
   });
 
   it('says which user or group is missing', () => {

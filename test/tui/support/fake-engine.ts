@@ -4,7 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Resources } from '../../../source/runtime/cgroups/types.js';
 import type { CreateOptions } from '../../../source/runtime/containers/create.js';
-import type { LogEntry } from '../../../source/runtime/containers/logs.js';
+import {
+  readLogs,
+  readOlderLogs,
+  type LogCursor,
+  type LogEntry,
+  type LogOptions,
+} from '../../../source/runtime/containers/logs.js';
 import type { ContainerRecord } from '../../../source/runtime/containers/record.js';
 import { InvalidArgumentError, NotFoundError } from '../../../source/runtime/errors.js';
 import type { LayerTree } from '../../../source/runtime/images/tree/types.js';
@@ -18,6 +24,12 @@ export class FakeEngine implements TuiEngine {
   records = new Map<string, ContainerRecord>();
   imageRecords: ImageRecord[] = [];
   logLines: LogEntry[] = [];
+  /** When set, logs and older pages are read from this real log file by the runtime's reader. */
+  logFile: string | undefined;
+  /** Logs of one container by name (others get logLines). */
+  containerLogs = new Map<string, LogEntry[]>();
+  /** Log readers open now: a follower stays open until the pane aborts it. */
+  openLogReaders = 0;
   /** What layerTree and containerLayerTree serve, by image or container ID. */
   layerTrees = new Map<string, LayerTree>();
   /** CPU % a container's samples report, by name (12.5 otherwise). */
@@ -135,8 +147,36 @@ export class FakeEngine implements TuiEngine {
     this.calls.push('exec');
     return { pid: 1, exit: Promise.resolve(0) };
   }
-  async *logs(): AsyncGenerator<LogEntry> {
-    yield* this.logLines;
+  async *logs(reference: string, options: LogOptions = {}): AsyncGenerator<LogEntry> {
+    this.openLogReaders += 1;
+    try {
+      if (this.logFile) {
+        yield* readLogs(this.logFile, options);
+        return;
+      }
+      // The in-memory log: an entry's cursor is its index.
+      const lines = this.containerLogs.get(this.record(reference).Name) ?? this.logLines;
+      const start = options.tail === undefined ? 0 : Math.max(0, lines.length - options.tail);
+      options.onStart?.(start > 0 ? { inode: 0, born: 0, offset: start } : undefined);
+      for (let index = start; index < lines.length; index++)
+        yield { ...lines[index]!, cursor: { inode: 0, born: 0, offset: index } };
+      const signal = options.signal;
+      if (options.follow && signal && !signal.aborted)
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    } finally {
+      this.openLogReaders -= 1;
+    }
+  }
+  async olderLogs(_reference: string, cursor: LogCursor, count: number, signal?: AbortSignal) {
+    this.calls.push(`older logs ${count}`);
+    if (this.logFile) return readOlderLogs(this.logFile, cursor, count, signal);
+    const from = Math.max(0, cursor.offset - count);
+    return {
+      entries: this.logLines
+        .slice(from, cursor.offset)
+        .map((entry, index) => ({ ...entry, cursor: { inode: 0, born: 0, offset: from + index } })),
+      olderBefore: from > 0 ? { inode: 0, born: 0, offset: from } : undefined,
+    };
   }
   private layerTreeOf(id: string, name: string): LayerTree {
     this.calls.push(`layer tree ${name}`);

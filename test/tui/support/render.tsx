@@ -12,7 +12,7 @@ import type { LayerTreeSource } from '../../../source/tui/layers/layer-tree-sour
 import { initialState } from '../../../source/tui/state/reducer.js';
 import { createStore, type Store } from '../../../source/tui/state/store.js';
 import type { TerminalSize } from '../../../source/tui/state/types.js';
-import { createTheme } from '../../../source/tui/theme.js';
+import { createTheme, type Theme } from '../../../source/tui/theme.js';
 import type { FakeEngine } from './fake-engine.js';
 
 export const KEYS = {
@@ -34,6 +34,8 @@ const NO_LAYERS: LayerTreeSource = {
 
 export interface RenderOptions {
   size?: TerminalSize;
+  /** The mono theme unless given (tests read the text). */
+  theme?: Theme;
   keymap?: Keymap;
   layerSource?: LayerTreeSource;
 }
@@ -51,7 +53,7 @@ export function renderTui(engine: FakeEngine, options: RenderOptions = {}) {
       store={store}
       engine={engine}
       keymap={options.keymap ?? DEFAULT_KEYMAP}
-      theme={createTheme('mono', {})}
+      theme={options.theme ?? createTheme('mono', {})}
       layerSource={options.layerSource ?? NO_LAYERS}
       runEffect={runEffect}
       statsIntervalMs={60_000}

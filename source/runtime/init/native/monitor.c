@@ -294,6 +294,28 @@ static bool drain_output(struct monitor *m, int *fd, const char *stream, int fra
   return true;
 }
 
+/* The user's process could not be executed after the start (an image of another architecture,
+ * a script whose interpreter is missing): said on the container's stderr, in its log and to
+ * attached clients, as runc's init says it ("exec /app: exec format error"). */
+static void say_exec_failure(struct monitor *m) {
+  char text[1024];
+  const char *program = m->plan->args.len ? m->plan->args.items[0] : "";
+  int len = snprintf(text, sizeof text, "exec %s: %s\n", program, strerror(m->exec_error));
+  if (len <= 0)
+    return;
+  if ((size_t)len >= sizeof text)
+    len = sizeof text - 1;
+  size_t at = strlen("exec ") + strlen(program) + 2;
+  if (at < (size_t)len && text[at] >= 'A' && text[at] <= 'Z')
+    text[at] = (char)(text[at] - 'A' + 'a'); /* Go's spelling, as docker prints it */
+  bool terminal = m->plan->terminal;
+  if (m->log.buffer) {
+    log_append(&m->log, terminal ? "stdout" : "stderr", text, (size_t)len);
+    log_flush(&m->log);
+  }
+  broadcast(m, terminal ? FRAME_STDOUT : FRAME_STDERR, text, (size_t)len);
+}
+
 static void write_exit_file(struct monitor *m, int exit_code, int signal_number, bool oom) {
   if (!m->plan->exit_file)
     return;
@@ -472,6 +494,7 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
           io->sync_fd = -1;
         } else if (!strncmp(line, "execerr ", 8)) {
           m.exec_error = atoi(line + 8);
+          say_exec_failure(&m);
         } else if (!strncmp(line, "error ", 6)) {
           snprintf(m.setup_error, sizeof m.setup_error, "%s", line + 6);
         }
