@@ -22,7 +22,13 @@ import { writeEtcFiles } from './etc-files.js';
 import { readLayeredFile } from './layered-files.js';
 import { logConfigOf, logRotation } from './log-config.js';
 import { networkKind } from './network-options.js';
-import { clearNetworking, recordNetworking, reserveRequest, sharedNetwork } from './networking.js';
+import {
+  applyEgressClass,
+  clearNetworking,
+  recordNetworking,
+  reserveRequest,
+  sharedNetwork,
+} from './networking.js';
 import { identify, signalCgroupProcesses } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { buildSpec } from './spec-builder.js';
@@ -151,6 +157,7 @@ export async function launch(
     if (network) {
       const entry = await network.attach(record.Id, handle.containerPid);
       recordNetworking(record, entry, await network.store.listConfigs());
+      await applyEgressClass(record, handle.containerPid);
     }
     record.InitProcess = identify(handle.containerPid) ?? { pid: handle.containerPid, startTime: 0 };
     record.Monitor = identify(handle.monitorPid) ?? { pid: handle.monitorPid, startTime: 0 };
