@@ -38,6 +38,9 @@ import { mergeResources } from './update.js';
 import { networkActivity, resolveNetworkReferences } from './networking.js';
 import { connectContainer, disconnectContainer, networkUsers } from './network-ops.js';
 import type { NetworkManager } from '../network/manager.js';
+import type { FileLock } from '../fsutil.js';
+import { prepareMounts, removeAnonymousVolumes } from '../volumes/attach.js';
+import { VolumeStore } from '../volumes/store.js';
 
 export type { ExecOptions };
 
@@ -58,6 +61,7 @@ export class Engine implements EngineCore {
   private readonly sampler = new StatsSampler();
   private readonly reconciler: Reconciler;
   private networkManager: Promise<NetworkManager> | undefined;
+  private volumeStore: VolumeStore | undefined;
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.root);
@@ -184,14 +188,26 @@ export class Engine implements EngineCore {
       }
     }
     trace('create: name reserved');
+    let volumesLock: FileLock | undefined;
     try {
+      // Held until the record is saved: a `volume rm` sees this container as a user, or is done.
+      volumesLock = await prepareMounts(this, record, {
+        ...(options.volumesFrom ? { volumesFrom: options.volumesFrom } : {}),
+        imageVolumes: options.skipImageVolumes ? [] : Object.keys(image.config.config?.Volumes ?? {}),
+      });
+      trace('create: mounts prepared');
       await makeContainerDirectory(this.containers.dir(record.Id));
       await this.containers.save(record);
       trace('create: saved');
     } catch (error) {
       await this.containers.removeDirectory(record.Id).catch(() => undefined);
       await this.containers.releaseName(record.Name, record.Id);
+      volumesLock?.release();
+      volumesLock = undefined;
+      await removeAnonymousVolumes(this, record).catch(() => undefined);
       throw error;
+    } finally {
+      volumesLock?.release();
     }
     return record;
   }
@@ -288,7 +304,8 @@ export class Engine implements EngineCore {
     return record;
   }
 
-  async remove(reference: string, options: { force?: boolean } = {}): Promise<void> {
+  /** `volumes` (rm -v): the container's anonymous volumes go with it, unless another uses one. */
+  async remove(reference: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const id = await this.containers.resolveId(reference);
     let record: ContainerRecord;
     try {
@@ -337,8 +354,14 @@ export class Engine implements EngineCore {
         });
         if (!finalized) return;
       }
-      await this.reconciler.destroy(current);
+      await this.reconciler.destroy(current, { volumes: options.volumes ?? false });
     });
+  }
+
+  /** Named and anonymous volumes (loaded on first use). */
+  get volumes(): VolumeStore {
+    this.volumeStore ??= new VolumeStore(this.layout);
+    return this.volumeStore;
   }
 
   /** Blocks until the condition holds (by default: not running); returns the exit code. */
