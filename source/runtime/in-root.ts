@@ -103,8 +103,10 @@ export function openInRootByOpenat2(root: number, file: string, flags: number, r
     try {
       return openat2(root, relative, { flags: flags | O_CLOEXEC, resolve });
     } catch (error) {
-      if (error instanceof SyscallError && error.code === 'EAGAIN' && attempt < MAX_RETRIES) continue;
-      throw error;
+      if (!(error instanceof SyscallError) || error.errno !== osConstants.errno.EAGAIN) throw error;
+      // Mounts and renames elsewhere on a busy host keep invalidating the kernel's check of "..";
+      // the walk below is as safe and does not depend on them.
+      if (attempt >= MAX_RETRIES) return openInRootByWalk(root, file, flags, rule);
     }
   }
 }

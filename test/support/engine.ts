@@ -162,15 +162,21 @@ export interface TestEngineOptions {
    * tests may ask for a bridge.
    */
   hostNetwork?: boolean;
+  /** A state root of the test's own (e.g. on a small tmpfs it mounted); made if missing. */
+  root?: string;
 }
 
 export async function createTestEngine(
   label = 'engine',
   options: TestEngineOptions = {},
 ): Promise<TestEngine> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), `${testName(label)}-`));
-  const cgroupParent = testName(path.basename(root).slice(-6));
-  const netns = options.hostNetwork ? '' : await createTestNetns(path.basename(root).slice(-6));
+  const root = options.root ?? fs.mkdtempSync(path.join(os.tmpdir(), `${testName(label)}-`));
+  if (options.root) fs.mkdirSync(root, { recursive: true });
+  const tag = options.root
+    ? `${label}-${Math.random().toString(16).slice(2, 8)}`
+    : path.basename(root).slice(-6);
+  const cgroupParent = testName(tag);
+  const netns = options.hostNetwork ? '' : await createTestNetns(tag);
   const env = { GANTRY_ROOT: root, GANTRY_CGROUP_PARENT: cgroupParent };
   // Inside the namespace the product's default (the bridge network) applies again.
   const netnsEnv = netns ? { ...env, GANTRY_DEFAULT_NETWORK: '' } : env;
@@ -297,6 +303,31 @@ export function mountsUnder(prefix: string): string[] {
     .split('\n')
     .map((line) => line.split(' ')[4] ?? '')
     .filter((target) => target.startsWith(prefix));
+}
+
+/** The state letter of process `pid` (R, S, T for stopped, Z...), undefined once it is gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resolves once process `pid` has a handler for signal number `signal` (its bit in SigCgt of
+ * /proc/PID/status): a shell's `trap` is in place, so a signal sent now meets it.
+ */
+export async function waitForHandler(pid: number, signal: number): Promise<void> {
+  await waitFor(
+    () => {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      const caught = BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
+      return ((caught >> BigInt(signal - 1)) & 1n) === 1n || undefined;
+    },
+    60_000,
+    `process ${pid} to handle signal ${signal}`,
+  );
 }
 
 export async function waitFor<T>(

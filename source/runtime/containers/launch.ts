@@ -31,6 +31,7 @@ import {
 } from './networking.js';
 import { identify, signalCgroupProcesses } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
+import { RECORD_ANNOTATION, recordAnnotation } from './recovery.js';
 import { buildSpec } from './spec-builder.js';
 import { resolveUser } from './user.js';
 
@@ -119,6 +120,8 @@ export async function launch(
       ...(shared ? { networkNamespacePath: shared.namespacePath } : {}),
     });
     validateSpec(spec, { bundle: dir, source: `container ${record.Name}` });
+    // The record as it is now, for rebuilding it should state.json be lost (see recovery.ts).
+    spec.annotations = { ...spec.annotations, [RECORD_ANNOTATION]: recordAnnotation(record) };
     await fsp.writeFile(path.join(dir, FILES.spec), `${JSON.stringify(spec, null, 2)}\n`, {
       mode: PRIVATE_FILE_MODE,
     });

@@ -131,6 +131,11 @@ static void exec_child(struct plan *plan, int sync, const int *ns_fds, const str
   if (plan->terminal) {
     int master, slave;
     open_pty_pair(&master, &slave);
+    /* Sized before the process runs: a program that asks at once (stty size) must not see 0x0. */
+    if (plan->rows && plan->cols) {
+      struct winsize size = {.ws_row = plan->rows, .ws_col = plan->cols};
+      ioctl(master, TIOCSWINSZ, &size);
+    }
     report(sync, "pty\n");
     if (send_fd(sync, master) < 0)
       fail_errno("send the pty master", NULL);
@@ -332,6 +337,14 @@ int run_exec(struct plan *plan) {
     if (plan->namespaces[i].type == CLONE_NEWPID && setns(ns_fds[i], CLONE_NEWPID) < 0)
       fail_errno("setns", plan->namespaces[i].path);
 
+  if (plan->terminal && !(plan->rows && plan->cols)) {
+    /* The caller's terminal size, read here (the child's stdio are placeholders), for the pty. */
+    struct winsize size;
+    if ((ioctl(0, TIOCGWINSZ, &size) == 0 || ioctl(1, TIOCGWINSZ, &size) == 0) && size.ws_row && size.ws_col) {
+      plan->rows = size.ws_row;
+      plan->cols = size.ws_col;
+    }
+  }
   struct exec_stdio io = {.stdin_write = -1, .stdout_read = -1, .stderr_read = -1};
   int in[2], out[2], err[2];
   if (plan->terminal || plan->detach_exec) {
