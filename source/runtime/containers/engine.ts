@@ -494,10 +494,11 @@ export class Engine implements EngineCore {
     reference: string,
     network: string,
     aliases: readonly string[] = [],
+    ip?: string,
   ): Promise<ContainerRecord> {
     const id = await this.containers.resolveId(reference);
     return this.reconciler.withLock(id, async () =>
-      connectContainer(this, await this.reconciler.loadCurrent(id, reference), network, aliases),
+      connectContainer(this, await this.reconciler.loadCurrent(id, reference), network, aliases, ip),
     );
   }
 

@@ -131,6 +131,8 @@ export interface HostConfig {
 export interface EndpointSettings {
   /** --network-alias values. */
   Aliases: string[];
+  /** --ip: the address asked for on this network (user networks only), kept across restarts. */
+  IPAMConfig?: { IPv4Address: string };
   NetworkID: string;
   EndpointID: string;
   Gateway: string;
