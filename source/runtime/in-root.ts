@@ -266,6 +266,14 @@ export class DirectoryHandle {
     readonly path: string,
   ) {}
 
+  /**
+   * Takes over a directory descriptor opened inside a root (openInRoot with O_RDONLY|O_DIRECTORY):
+   * the handle closes it.
+   */
+  static fromDescriptor(fd: number, label: string): DirectoryHandle {
+    return new DirectoryHandle(fd, label);
+  }
+
   /** Opens the top of a tree the host names itself; a symlink in its last component is refused. */
   static open(hostPath: string): DirectoryHandle {
     const fd = openat(AT_FDCWD, hostPath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -34,7 +34,7 @@ import { waitForContainer, type WaitOptions } from './wait.js';
 import { identify, isAlive, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
 import { Reconciler } from './reconcile.js';
-import { endWillNotBeRecorded, notStoppedError } from './recovery.js';
+import { endWillNotBeRecorded, namesOf, notStoppedError } from './recovery.js';
 import { removeContainer } from './remove.js';
 import { finishInterruptedOperations, missingRecord, nameOwner } from './unfinished.js';
 import { StatsSampler, type ContainerStats } from './stats.js';
@@ -43,6 +43,9 @@ import { mergeResources } from './update.js';
 import { networkActivity, resolveNetworkReferences } from './networking.js';
 import { connectContainer, disconnectContainer, networkUsers } from './network-ops.js';
 import type { NetworkManager } from '../network/manager.js';
+import type { FileLock } from '../fsutil.js';
+import { prepareMounts, removeAnonymousVolumes } from '../volumes/attach.js';
+import { VolumeStore } from '../volumes/store.js';
 
 export type { ExecOptions };
 
@@ -65,6 +68,7 @@ export class Engine implements EngineCore {
   /** Long operations under way, so a killed one is finished or undone by the next process. */
   readonly journal: Journal;
   private networkManager: Promise<NetworkManager> | undefined;
+  private volumeStore: VolumeStore | undefined;
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.root);
@@ -125,8 +129,8 @@ export class Engine implements EngineCore {
   /** All containers (running only unless `all`), reconciled; damaged records are skipped. */
   async list(options: { all?: boolean } = {}): Promise<{
     records: ContainerRecord[];
-    /** Records that cannot be read: left out. */
-    damaged: { id: string; error: Error }[];
+    /** Records that cannot be read: left out (with the name the container holds, if any). */
+    damaged: { id: string; name?: string; error: Error }[];
     /** Containers whose end could not be recorded yet: listed as they were. */
     unsettled?: { id: string; error: Error }[];
   }> {
@@ -153,7 +157,12 @@ export class Engine implements EngineCore {
       const network = await this.network();
       await network.sweep().catch((error: unknown) => trace(`network sweep: ${String(error)}`));
     }
-    return { records: refreshed, damaged, unsettled };
+    const named = [];
+    for (const bad of damaged) {
+      const [name] = await namesOf(this, bad.id).catch(() => []);
+      named.push(name === undefined ? bad : { ...bad, name });
+    }
+    return { records: refreshed, damaged: named, unsettled };
   }
 
   async get(reference: string): Promise<ContainerRecord> {
@@ -212,7 +221,14 @@ export class Engine implements EngineCore {
         }
       }
       trace('create: name reserved');
+      let volumesLock: FileLock | undefined;
       try {
+        // Held until the record is saved: a `volume rm` sees this container as a user, or is done.
+        volumesLock = await prepareMounts(this, record, {
+          ...(options.volumesFrom ? { volumesFrom: options.volumesFrom } : {}),
+          imageVolumes: options.skipImageVolumes ? [] : Object.keys(image.config.config?.Volumes ?? {}),
+        });
+        trace('create: mounts prepared');
         await makeContainerDirectory(this.containers.dir(record.Id));
         trace('create: directory made');
         await this.containers.save(record);
@@ -220,7 +236,12 @@ export class Engine implements EngineCore {
       } catch (error) {
         await this.containers.removeDirectory(record.Id).catch(() => undefined);
         await this.containers.releaseName(record.Name, record.Id);
+        volumesLock?.release();
+        volumesLock = undefined;
+        await removeAnonymousVolumes(this, record).catch(() => undefined);
         throw error;
+      } finally {
+        volumesLock?.release();
       }
     } finally {
       entry.end();
@@ -317,7 +338,8 @@ export class Engine implements EngineCore {
     return record;
   }
 
-  async remove(reference: string, options: { force?: boolean } = {}): Promise<void> {
+  /** `volumes` (rm -v): the container's anonymous volumes go with it, unless another uses one. */
+  async remove(reference: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const id = await this.containers.resolveId(reference);
     // Optional: a disk too full for the entry must not stop the removal that frees it.
     const entry = this.journal.begin('remove', id, { optional: true });
@@ -336,6 +358,12 @@ export class Engine implements EngineCore {
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
+  }
+
+  /** Named and anonymous volumes (loaded on first use). */
+  get volumes(): VolumeStore {
+    this.volumeStore ??= new VolumeStore(this.layout);
+    return this.volumeStore;
   }
 
   /** Blocks until the condition holds (by default: not running); returns the exit code. */
@@ -466,10 +494,11 @@ export class Engine implements EngineCore {
     reference: string,
     network: string,
     aliases: readonly string[] = [],
+    ip?: string,
   ): Promise<ContainerRecord> {
     const id = await this.containers.resolveId(reference);
     return this.reconciler.withLock(id, async () =>
-      connectContainer(this, await this.reconciler.loadCurrent(id, reference), network, aliases),
+      connectContainer(this, await this.reconciler.loadCurrent(id, reference), network, aliases, ip),
     );
   }
 
