@@ -28,16 +28,20 @@ function entries(directory: string): string[] {
   }
 }
 
-/** Takes group and other permissions away (never adds any); symlinks are left alone. */
-function makePrivate(file: string): void {
+/**
+ * Takes group and other permissions away (never adds any) but the `kept` bits; symlinks are left
+ * alone.
+ */
+function makePrivate(file: string, kept: (stats: fs.Stats) => number = () => 0): void {
   let stats: fs.Stats;
   try {
     stats = fs.lstatSync(file);
   } catch {
     return; // gone meanwhile (a concurrent rm), or never made
   }
-  if ((stats.mode & 0o077) === 0 || stats.isSymbolicLink()) return;
-  const mode = stats.isDirectory() ? PRIVATE_DIRECTORY_MODE : PRIVATE_FILE_MODE;
+  const allowed = kept(stats);
+  if ((stats.mode & 0o077 & ~allowed) === 0 || stats.isSymbolicLink()) return;
+  const mode = (stats.isDirectory() ? PRIVATE_DIRECTORY_MODE : PRIVATE_FILE_MODE) | (stats.mode & allowed);
   try {
     fs.chmodSync(file, mode);
   } catch (error) {
@@ -53,11 +57,15 @@ function makePrivate(file: string): void {
  * layer and three per container when nothing needs fixing.
  */
 export function securePermissions(layout: StateLayout): void {
-  for (const name of entries(layout.root)) makePrivate(path.join(layout.root, name));
+  // containers/ may be searchable (never listable) and a container's directory searchable by its
+  // mapped root's group: the way a user-namespaced container's init reaches its own directory
+  // (userns/container-root.ts).
+  for (const name of entries(layout.root))
+    makePrivate(path.join(layout.root, name), () => (name === path.basename(layout.containers) ? 0o011 : 0));
   for (const name of entries(layout.layers)) makePrivate(path.join(layout.layers, name));
   for (const name of entries(layout.containers)) {
     const directory = path.join(layout.containers, name);
-    makePrivate(directory);
+    makePrivate(directory, (stats) => (stats.gid !== 0 ? 0o010 : 0));
     for (const file of CONTAINER_FILES) makePrivate(path.join(directory, file));
   }
 }
