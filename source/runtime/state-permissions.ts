@@ -57,15 +57,21 @@ function makePrivate(file: string, kept: (stats: fs.Stats) => number = () => 0):
  * layer and three per container when nothing needs fixing.
  */
 export function securePermissions(layout: StateLayout): void {
-  // containers/ may be searchable (never listable) and a container's directory searchable by its
-  // mapped root's group: the way a user-namespaced container's init reaches its own directory
-  // (userns/container-root.ts).
-  for (const name of entries(layout.root))
-    makePrivate(path.join(layout.root, name), () => (name === path.basename(layout.containers) ? 0o011 : 0));
-  for (const name of entries(layout.layers)) makePrivate(path.join(layout.layers, name));
+  // A container's directory may be searchable by its mapped root's group, and containers/
+  // searchable (never listable) while such a container exists: the way a user-namespaced
+  // container's init reaches its own directory (userns/container-root.ts).
+  let mapped = false;
   for (const name of entries(layout.containers)) {
     const directory = path.join(layout.containers, name);
-    makePrivate(directory, (stats) => (stats.gid !== 0 ? 0o010 : 0));
+    makePrivate(directory, (stats) => {
+      if (stats.gid === 0) return 0;
+      mapped = true;
+      return 0o010;
+    });
     for (const file of CONTAINER_FILES) makePrivate(path.join(directory, file));
   }
+  const containers = path.basename(layout.containers);
+  for (const name of entries(layout.root))
+    makePrivate(path.join(layout.root, name), () => (mapped && name === containers ? 0o011 : 0));
+  for (const name of entries(layout.layers)) makePrivate(path.join(layout.layers, name));
 }
