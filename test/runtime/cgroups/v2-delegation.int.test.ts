@@ -53,7 +53,7 @@ describeCgroupV2('cgroup v2 delegation', () => {
     const busy = testName('busy-parent');
     const busyDir = path.join(CGROUP_V2_ROOT, busy);
     await fsp.mkdir(busyDir);
-    const sitter = spawn('sleep', ['300'], { stdio: 'ignore' });
+    const sitter = spawn('sleep', ['infinity'], { stdio: 'ignore' });
     onTestFinished(async () => {
       sitter.kill('SIGKILL');
       await removeTree(busyDir);
@@ -120,7 +120,9 @@ describeCgroupV2('cgroup v2 delegation', () => {
     const top = testName('made-parent');
     const env = { ...engine.env, GANTRY_CGROUP_PARENT: `${top}/nested` };
     onTestFinished(() => removeTree(path.join(CGROUP_V2_ROOT, top)));
-    const started = await engine.gantry(['run', '-d', '--memory', '32m', 'demo', 'sleep', '300'], { env });
+    const started = await engine.gantry(['run', '-d', '--memory', '32m', 'demo', 'sleep', 'infinity'], {
+      env,
+    });
     expect(started.exitCode, started.stderr).toBe(0);
     const id = started.stdout.trim();
     expect(cgroupDirectories(path.join(top, 'nested', id))).toEqual([
@@ -170,7 +172,7 @@ describeCgroupV2('cgroup v2 delegation', () => {
       '32m',
       'demo',
       'sleep',
-      '300',
+      'infinity',
     ]);
     expect(started.exitCode, started.stderr).toBe(0);
     const id = started.stdout.trim();

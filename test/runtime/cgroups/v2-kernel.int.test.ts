@@ -130,7 +130,7 @@ describeCgroupV2('v2 driver on the real kernel: pids, cpu, cpuset, freezer', () 
     expect(file(cgroup, 'pids.max')).toBe('8');
     const forker = await spawnIn(
       cgroup,
-      'i=0; while [ $i -lt 20 ]; do sleep 300 & i=$((i+1)); done; echo forked; sleep 300',
+      'i=0; while [ $i -lt 20 ]; do sleep infinity & i=$((i+1)); done; echo forked; sleep infinity',
     );
     await waitFor(() => (keyed(cgroup, 'pids.events').get('max') ?? 0) > 0, 30_000, 'a refused fork');
     expect(Number(file(cgroup, 'pids.current'))).toBeLessThanOrEqual(8);
@@ -173,7 +173,7 @@ describeCgroupV2('v2 driver on the real kernel: pids, cpu, cpuset, freezer', () 
     expect(file(cgroup, 'cpuset.cpus')).toBe('0');
     expect(file(cgroup, 'cpuset.cpus.effective')).toBe('0');
     expect(file(cgroup, 'cpuset.mems')).toBe('0');
-    const sleeper = await spawnIn(cgroup, 'exec sleep 300');
+    const sleeper = await spawnIn(cgroup, 'exec sleep infinity');
     await waitFor(async () =>
       /^Cpus_allowed_list:\s+0$/m.test(await fsp.readFile(`/proc/${sleeper.pid}/status`, 'utf8')),
     );
@@ -313,7 +313,7 @@ describeCgroupV2('v2 driver on the real kernel: updates, parents, removal', () =
   it('updates a running cgroup, and a value the kernel refuses undoes the others', async (context) => {
     const cgroup = manager('update');
     await cgroup.create({ memory: 128 * MiB, pidsLimit: 50 });
-    await spawnIn(cgroup, 'exec sleep 300');
+    await spawnIn(cgroup, 'exec sleep infinity');
     // Empty: the parent's CPUs.
     expect(file(cgroup, 'cpuset.cpus')).toBe('');
     const cpusBefore = file(cgroup, 'cpuset.cpus.effective');
@@ -372,7 +372,7 @@ describeCgroupV2('v2 driver on the real kernel: updates, parents, removal', () =
     const holder = manager('holder', `${parent}`);
     await holder.create({});
     // A process of someone else's in the parent-to-be (moved there by hand, as a shell would be).
-    const sitter = await spawnIn(holder, 'exec sleep 300');
+    const sitter = await spawnIn(holder, 'exec sleep infinity');
     await fsp.writeFile(path.join(busy, 'cgroup.procs'), String(sitter.pid));
     const subtreeBefore = fs.readFileSync(path.join(busy, 'cgroup.subtree_control'), 'utf8');
     const cgroup = manager('refused', `${parent}/busy`);
