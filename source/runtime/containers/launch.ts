@@ -27,6 +27,8 @@ import { identify, signalCgroupProcesses } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { buildSpec } from './spec-builder.js';
 import { resolveUser } from './user.js';
+import { restartPolicyCode } from './restart-policy.js';
+import { clearRuns, RUN_FILE, STOP_FILE } from './runs.js';
 
 export interface LaunchOptions {
   consoleSize?: { rows: number; cols: number };
@@ -86,6 +88,9 @@ export async function launch(
   const dir = core.containers.dir(record.Id);
   for (const name of [FILES.exit, FILES.fifo, FILES.attach])
     await fsp.rm(path.join(dir, name), { force: true });
+  // A start by hand: the runs of the last one (and a stop asked of it) are over.
+  await clearRuns(core, record.Id);
+  record.RestartCount = 0;
   const user = resolveRecordUser(core, record);
   const kind = networkKind(record.HostConfig.NetworkMode);
   const network = kind === 'bridge' ? await core.network() : undefined;
@@ -135,6 +140,16 @@ export async function launch(
         exitFile: FILES.exit,
         eventsFile: FILES.events,
         exitCommand: exitCommand(core, record),
+        ...(restartPolicyCode(record.HostConfig.RestartPolicy) > 0
+          ? {
+              restart: {
+                policy: restartPolicyCode(record.HostConfig.RestartPolicy),
+                maxRetries: record.HostConfig.RestartPolicy?.MaximumRetryCount ?? 0,
+                runFile: RUN_FILE,
+                stopFile: STOP_FILE,
+              },
+            }
+          : {}),
         openStdin: record.Config.OpenStdin,
         stdinOnce: record.Config.StdinOnce,
       },
