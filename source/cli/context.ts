@@ -21,15 +21,30 @@ export function createContext(engineOptions: EngineOptions): CommandContext {
   return {
     engineOptions,
     engine() {
-      engine ??= import('../runtime/containers/engine.js').then(({ Engine }) => {
+      engine ??= import('../runtime/containers/engine.js').then(async ({ Engine }) => {
         trace('cli: engine loaded');
-        return new Engine(engineOptions);
+        const opened = new Engine({
+          ...engineOptions,
+          warn: (message, hint) => warn(process.stderr, message, hint),
+        });
+        // Whatever a killed gantry process left half-done is finished or undone first.
+        await opened.recoverInterrupted();
+        trace('cli: interrupted operations recovered');
+        return opened;
       });
       return engine;
     },
     stdout: process.stdout,
     stderr: process.stderr,
   };
+}
+
+/** A warning that does not stop the command, each text once per process. */
+const warned = new Set<string>();
+export function warn(stream: NodeJS.WritableStream, message: string, hint?: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  stream.write(`gantry: warning: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
 }
 
 export function write(stream: NodeJS.WritableStream, text: string): void {

@@ -6,6 +6,7 @@ import { parseArgs, UsageError, type CommandSpec } from './args.js';
 import { createContext } from './context.js';
 import { exitQuietlyOnClosedPipe, reportError } from './errors.js';
 import { COMMANDS, findCommand } from './registry.js';
+import { isDiskFull, NoSpaceError } from '../runtime/errors.js';
 import { resolveEngineOptions } from '../runtime/paths.js';
 import { trace } from '../runtime/trace.js';
 
@@ -95,6 +96,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 125;
   }
   exitQuietlyOnClosedPipe(process.stdout, process.stderr);
+  // A failure nothing awaited (a stream's 'error' with no listener) is reported like any other,
+  // never as a stack trace.
+  process.on('uncaughtException', (error) => {
+    process.exitCode = reportError(withPath(error, engineOptions.root), process.stderr);
+    process.exit();
+  });
   const context = createContext(engineOptions);
   try {
     const command = await entry.load();
@@ -107,10 +114,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     return await command.run(parsed, context);
   } catch (error) {
-    const code = reportError(error, process.stderr);
+    const code = reportError(withPath(error, engineOptions.root), process.stderr);
     // docker: run/create/start/exec use 125/126/127; other commands fail with 1; flag errors 125.
     return ENGINE_CODES.has(name) || error instanceof UsageError ? code : 1;
   }
 }
 
 const ENGINE_CODES = new Set(['run', 'create', 'start', 'exec']);
+
+/**
+ * A full disk that no part of the engine named (a write to a descriptor has no path): named by the
+ * file Node knows of, or else by the state root it was writing under.
+ */
+function withPath(error: unknown, root: string): unknown {
+  if (!isDiskFull(error) || error instanceof NoSpaceError) return error;
+  const file = (error as NodeJS.ErrnoException).path;
+  return file
+    ? new NoSpaceError(file, { cause: error })
+    : new NoSpaceError(root, { cause: error, under: true });
+}

@@ -75,3 +75,33 @@ export function isErrnoException(error: unknown): error is NodeJS.ErrnoException
 export function hasCode(error: unknown, code: string): boolean {
   return isErrnoException(error) && error.code === code;
 }
+
+/**
+ * The filesystem is full (ENOSPC) or the quota used up (EDQUOT) while gantry wrote `path`.
+ * Says where, and what frees space: removing and stopping work on a full disk.
+ */
+export class NoSpaceError extends GantryError {
+  readonly path: string;
+
+  constructor(path: string, options: { cause?: unknown; under?: boolean } = {}) {
+    const what = hasCode(options.cause, 'EDQUOT')
+      ? 'EDQUOT: disk quota exceeded'
+      : 'ENOSPC: no space left on device';
+    super(`${what} writing ${options.under ? 'under ' : ''}${path}`, {
+      cause: options.cause,
+      hint: 'free space on the filesystem that holds it: `gantry rm -f` containers you no longer need, `gantry image prune -a` unused images (removing and stopping work on a full disk)',
+    });
+    this.path = path;
+  }
+}
+
+/** Whether `error` says the disk (or the quota) is full. */
+export function isDiskFull(error: unknown): boolean {
+  return error instanceof NoSpaceError || hasCode(error, 'ENOSPC') || hasCode(error, 'EDQUOT');
+}
+
+/** `error` as a NoSpaceError naming `path` when the disk is full; any other error as it is. */
+export function nameFullDisk(error: unknown, path: string): unknown {
+  if (error instanceof NoSpaceError || !isDiskFull(error)) return error;
+  return new NoSpaceError(path, { cause: error });
+}

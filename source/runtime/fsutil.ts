@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hasCode } from './errors.js';
+import { CorruptStateError, hasCode, isErrnoException, nameFullDisk } from './errors.js';
 import { flock, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, syncfs } from './sys/libc.js';
 
 let tempCounter = 0;
@@ -16,8 +16,30 @@ function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempCounter}.tmp`);
 }
 
+/** Runs a write to `file`: a full disk becomes a NoSpaceError that names the file. */
+export async function writingTo<T>(file: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    throw nameFullDisk(error, file);
+  }
+}
+
+/** writingTo for synchronous writes. */
+export function writingToSync<T>(file: string, action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    throw nameFullDisk(error, file);
+  }
+}
+
 /** Replaces `file` atomically: readers see the old content or the new, never a mix. */
 export async function atomicWriteFile(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  return writingTo(file, () => replaceFile(file, data, mode));
+}
+
+async function replaceFile(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   const temp = tempName(file);
   const handle = await fsp.open(temp, 'wx', mode);
   try {
@@ -84,9 +106,85 @@ export function syncFilesystem(file: string): void {
   }
 }
 
+/** What a file that should be a regular one is instead ("a FIFO", "a directory"...). */
+function fileKind(stats: fs.Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/** A state file that is something else than a regular file; `kind` says what it is. */
+export class NotRegularFileError extends CorruptStateError {
+  constructor(
+    readonly path: string,
+    readonly kind: string,
+  ) {
+    super(`${path} is ${kind}, not a regular file`);
+  }
+}
+
+/** Why a file could not be read, in words: what stands in its place, or the errno. */
+export function describeReadError(error: unknown): string {
+  if (error instanceof NotRegularFileError) return `it is ${error.kind}, not a regular file`;
+  if (isErrnoException(error)) return `${error.code}: ${error.message.replace(/^[A-Z]+: /, '')}`;
+  return (error as Error).message;
+}
+
+/**
+ * Reads a file the engine wrote itself (state.json, config.json, exit.json, image records).
+ * Whatever else stands in its place is refused at once: a FIFO would block the reader for ever,
+ * a symbolic link is never followed, a directory or a device is never opened as data. Errors
+ * keep their errno code (ENOENT for a missing file) or are NotRegularFileError.
+ */
+export async function readRegularFile(file: string): Promise<string> {
+  const before = await fsp.lstat(file);
+  if (!before.isFile()) throw new NotRegularFileError(file, fileKind(before));
+  const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+  } catch (error) {
+    if (hasCode(error, 'ELOOP')) throw new NotRegularFileError(file, 'a symbolic link');
+    throw error;
+  }
+  try {
+    // Replaced between the lstat and the open: judged by what was opened.
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new NotRegularFileError(file, fileKind(stats));
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** readRegularFile for the few synchronous readers. */
+export function readRegularFileSync(file: string): string {
+  const before = fs.lstatSync(file);
+  if (!before.isFile()) throw new NotRegularFileError(file, fileKind(before));
+  const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+  } catch (error) {
+    if (hasCode(error, 'ELOOP')) throw new NotRegularFileError(file, 'a symbolic link');
+    throw error;
+  }
+  try {
+    const stats = fs.fstatSync(fd);
+    if (!stats.isFile()) throw new NotRegularFileError(file, fileKind(stats));
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await fsp.readFile(file, 'utf8')) as T;
+    return JSON.parse(await readRegularFile(file)) as T;
   } catch (error) {
     if (hasCode(error, 'ENOENT')) return undefined;
     throw error;
@@ -122,9 +220,11 @@ export class FileLock {
   /** Returns undefined when `wait` is false (or the timeout passes) and someone else holds it. */
   static async tryAcquire(
     file: string,
-    options: { shared?: boolean; timeoutMs?: number; wait?: boolean } = {},
+    options: { shared?: boolean; timeoutMs?: number; wait?: boolean; makeDirectory?: boolean } = {},
   ): Promise<FileLock | undefined> {
-    await fsp.mkdir(path.dirname(file), { recursive: true });
+    // A lock inside what it guards (a container's directory) must not bring back a directory
+    // that was removed meanwhile: then the open fails with ENOENT instead.
+    if (options.makeDirectory !== false) await fsp.mkdir(path.dirname(file), { recursive: true });
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
     const operation = (options.shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);

@@ -15,6 +15,8 @@ export interface EngineOptions {
   cgroupParent: string;
   /** Mount point of the cgroup filesystems (tests of the v2 driver point it at a fake tree). */
   cgroupRoot: string;
+  /** Receives warnings that do not stop a command (a damaged record skipped, a record rebuilt). */
+  warn?: (message: string, hint?: string) => void;
 }
 
 export function resolveEngineOptions(

@@ -162,15 +162,21 @@ export interface TestEngineOptions {
    * tests may ask for a bridge.
    */
   hostNetwork?: boolean;
+  /** A state root of the test's own (e.g. on a small tmpfs it mounted); made if missing. */
+  root?: string;
 }
 
 export async function createTestEngine(
   label = 'engine',
   options: TestEngineOptions = {},
 ): Promise<TestEngine> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), `${testName(label)}-`));
-  const cgroupParent = testName(path.basename(root).slice(-6));
-  const netns = options.hostNetwork ? '' : await createTestNetns(path.basename(root).slice(-6));
+  const root = options.root ?? fs.mkdtempSync(path.join(os.tmpdir(), `${testName(label)}-`));
+  if (options.root) fs.mkdirSync(root, { recursive: true });
+  const tag = options.root
+    ? `${label}-${Math.random().toString(16).slice(2, 8)}`
+    : path.basename(root).slice(-6);
+  const cgroupParent = testName(tag);
+  const netns = options.hostNetwork ? '' : await createTestNetns(tag);
   const env = { GANTRY_ROOT: root, GANTRY_CGROUP_PARENT: cgroupParent };
   // Inside the namespace the product's default (the bridge network) applies again.
   const netnsEnv = netns ? { ...env, GANTRY_DEFAULT_NETWORK: '' } : env;

@@ -7,7 +7,9 @@ import type { ChangeKind, FileNode, FileType } from '../../source/runtime/images
 /** A node before it knows where it stands. */
 export type NodeSpec = (parent: string) => FileNode;
 
-type Extra = Partial<Pick<FileNode, 'linkTarget' | 'opaque'>>;
+type Extra = Partial<
+  Pick<FileNode, 'linkTarget' | 'opaque' | 'mode' | 'uid' | 'gid' | 'reasons' | 'previous'>
+>;
 
 function join(parent: string, name: string): string {
   return parent === '/' ? `/${name}` : `${parent}/${name}`;

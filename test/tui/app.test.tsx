@@ -453,7 +453,9 @@ describe('Images, Layers and Logs panes', () => {
     await app.press(KEYS.enter);
     await app.waitFor('efficiency 90.0%');
     expect(app.frame()).toContain('wasted 1.23kB');
-    expect(app.frame()).toMatch(/2×\s+1.23kB\s+\/etc\/passwd/);
+    // The duplicates list has a header, and the CLI's figure: every copy but the smallest.
+    expect(app.frame()).toMatch(/WASTED\s+COPIES\s+ALL COPIES\s+LAYERS\s+PATH/);
+    expect(app.frame()).toMatch(/617B\s+2\s+1\.23kB\s+1\s+\/etc\/passwd/);
     await app.press(KEYS.enter);
     const tree = await app.waitFor('Files of layer 1');
     expect(tree).toMatch(/D\s+10B\s+│\s+├─ hosts/);
@@ -462,6 +464,63 @@ describe('Images, Layers and Logs panes', () => {
     await app.press(KEYS.enter);
     expect(app.frame()).toMatch(/▸ etc\//);
     expect(app.frame()).not.toContain('passwd');
+  });
+
+  // Issue 11, defect 11: a chmod-only change showed no reason, and no permission/owner columns.
+  it('shows permission bits and owner columns, and says a chmod-only change is one', async () => {
+    const source: LayerTreeSource = {
+      stack: async (subject) => ({
+        subject,
+        totalBytes: 2000,
+        layers: [
+          {
+            index: 0,
+            digest: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+            size: 2000,
+            createdBy: 'RUN chmod 600 /etc/shadow',
+          },
+        ],
+      }),
+      analyze: async () => ({ efficiency: 1, wastedBytes: 0, inefficiencies: [] }),
+      tree: async () =>
+        fileTree(
+          directory(
+            'etc',
+            'unchanged',
+            [
+              file('shadow', 'modified', 20, {
+                mode: 0o600,
+                uid: 0,
+                gid: 42,
+                reasons: ['mode'],
+                previous: { mode: 0o640, uid: 0, gid: 42 },
+              }),
+              file('tool', 'added', 5, { mode: 0o4755, uid: 1000, gid: 1000 }),
+            ],
+            { mode: 0o755, uid: 0, gid: 0 },
+          ),
+        ),
+    };
+    const { app } = setup(undefined, { layerSource: source, size: { columns: 140, rows: 40 } });
+    await app.waitFor('web');
+    await app.press('2');
+    await app.waitFor(/demo:latest/);
+    await app.press(KEYS.enter);
+    // A wide terminal shows each layer's id whole in the detail, never cut mid-way.
+    await app.waitFor('sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef');
+    expect(app.frame()).toMatch(/ID\s+SIZE\s+CREATED BY/);
+    // The column titles stand over their columns.
+    const lines = app.frame().split('\n');
+    const header = lines.find((line) => line.includes('CREATED BY'))!;
+    const row = lines.find((line) => line.includes('0123456789ab  '))!;
+    expect(row.indexOf('2kB') + 3).toBe(header.indexOf('SIZE') + 4);
+    expect(row.indexOf('0123456789ab')).toBe(header.indexOf('ID'));
+    await app.press(KEYS.enter);
+    const tree = await app.waitFor('Files of layer 1');
+    expect(tree).toMatch(/SIZE\s+MODE\s+UID:GID\s+PATH/);
+    expect(tree).toMatch(/M\s+20B\s+-rw-------\s+0:42\s+├─ shadow\s+\(mode 640→600\)/);
+    expect(tree).toMatch(/A\s+5B\s+-rwsr-xr-x\s+1000:1000\s+└─ tool/);
+    expect(tree).toMatch(/drwxr-xr-x\s+0:0\s+└─ ▾ etc\//);
   });
 
   it('follows logs and searches them', async () => {

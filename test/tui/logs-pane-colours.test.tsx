@@ -4,7 +4,7 @@
  * when colour is on, so this file turns it on before Ink is loaded.
  */
 /* eslint-disable no-control-regex -- escapes are what these tests read */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LogEntry } from '../../source/runtime/containers/logs.js';
 import { createTheme } from '../../source/tui/theme.js';
 import { FakeEngine } from './support/fake-engine.js';
@@ -13,6 +13,8 @@ import { container, image, layer } from './support/fixtures.js';
 process.env.FORCE_COLOR = '1';
 const { KEYS, renderTui, stripAnsi } = await import('./support/render.js');
 
+// Whole renders on a shared, loaded machine take seconds; none of these waits for a clock.
+vi.setConfig({ testTimeout: 60_000 });
 let cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup) step();
@@ -24,7 +26,12 @@ function setup(options: Parameters<typeof renderTui>[1] = {}) {
     [container('web'), container('db')],
     [image('demo', [layer('a', 2_000_000)])],
   );
-  const app = renderTui(engine, options);
+  const rendered = renderTui(engine, options);
+  // Data arrives through real reads on a loaded machine: wait longer than the helper's default.
+  const app = {
+    ...rendered,
+    waitFor: (text: string | RegExp, timeoutMs = 20_000) => rendered.waitFor(text, timeoutMs),
+  };
   cleanup.push(
     () => app.unmount(),
     () => engine.cleanup(),

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { LogEntry } from '../../source/runtime/containers/logs.js';
 import { LOG_BUFFER_LINES } from '../../source/tui/state/logs.js';
 import { FakeEngine } from './support/fake-engine.js';
@@ -17,6 +17,8 @@ import { KEYS, renderTui, settle } from './support/render.js';
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-tui-logs-'));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
+// Whole renders on a shared, loaded machine take seconds; none of these waits for a clock.
+vi.setConfig({ testTimeout: 60_000 });
 let cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup) step();
@@ -28,7 +30,12 @@ function setup(options: Parameters<typeof renderTui>[1] = {}) {
     [container('web'), container('db')],
     [image('demo', [layer('a', 2_000_000)])],
   );
-  const app = renderTui(engine, options);
+  const rendered = renderTui(engine, options);
+  // Data arrives through real reads on a loaded machine: wait longer than the helper's default.
+  const app = {
+    ...rendered,
+    waitFor: (text: string | RegExp, timeoutMs = 20_000) => rendered.waitFor(text, timeoutMs),
+  };
   cleanup.push(
     () => app.unmount(),
     () => engine.cleanup(),

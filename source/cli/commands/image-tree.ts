@@ -3,6 +3,7 @@
  * tree of what it added (+), modified (~) and removed (-), then the image's efficiency, its
  * wasted bytes and the paths that waste them.
  */
+import { modifyReasonText } from '../../runtime/images/tree/reasons.js';
 import { bool, num, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { humanSize } from '../format.js';
@@ -42,6 +43,9 @@ function label(node: FileNode): string {
   if (node.type === 'symlink' && node.linkTarget !== undefined) text += ` -> ${node.linkTarget}`;
   if (node.type === 'hardlink' && node.linkTarget !== undefined) text += ` => ${node.linkTarget}`;
   if (node.opaque) text += ' (replaced)';
+  // A modification that is not (only) new bytes says what it changed: a chmod shows as such.
+  const reason = modifyReasonText(node);
+  if (reason && reason !== 'content') text += ` (${reason})`;
   return text;
 }
 

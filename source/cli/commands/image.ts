@@ -294,7 +294,7 @@ export async function runImageCommand(
           import('../../runtime/images/store.js'),
           import('../../runtime/images/import/platform.js'),
         ]);
-        store = new ImageStore(engine.layout, { platform: parsePlatform(platform) });
+        store = new ImageStore(engine.layout, { platform: parsePlatform(platform), journal: engine.journal });
       }
       const records = await store.import(sub.args[0]!, sub.args[1] ? { name: sub.args[1] } : {});
       for (const record of records)

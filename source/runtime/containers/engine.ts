@@ -8,9 +8,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createCgroupManager, removeContainerCgroup } from '../cgroups/index.js';
+import { createCgroupManager } from '../cgroups/index.js';
 import type { CgroupManager, Resources, StatsOptions } from '../cgroups/types.js';
-import { ConflictError, GantryError, NotFoundError, UnsupportedError } from '../errors.js';
+import type { GantryError } from '../errors.js';
+import { ConflictError, NotFoundError, UnsupportedError } from '../errors.js';
 import { ImageStore } from '../images/store.js';
 import type { ResolvedImage } from '../images/types.js';
 import { releaseExecFifo } from '../init/exec-fifo.js';
@@ -18,6 +19,7 @@ import { attach, ContainerStartError, type AttachHandle, type ExecHandle } from 
 import { StateLayout, type EngineOptions } from '../paths.js';
 import { securePermissions } from '../state-permissions.js';
 import { parseSignal } from '../signals.js';
+import { Journal } from '../journal.js';
 import { trace } from '../trace.js';
 import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } from './core.js';
 import { buildRecord, makeContainerDirectory, type CreateOptions } from './create.js';
@@ -33,6 +35,9 @@ import { identify, isAlive, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
 import { requestStop } from './runs.js';
 import { Reconciler } from './reconcile.js';
+import { endWillNotBeRecorded, notStoppedError } from './recovery.js';
+import { removeContainer } from './remove.js';
+import { finishInterruptedOperations, missingRecord, nameOwner } from './unfinished.js';
 import { StatsSampler, type ContainerStats } from './stats.js';
 import { ContainerStore } from './store.js';
 import { mergeResources } from './update.js';
@@ -58,6 +63,8 @@ export class Engine implements EngineCore {
   private imageStore: ImageStore | undefined;
   private readonly sampler = new StatsSampler();
   private readonly reconciler: Reconciler;
+  /** Long operations under way, so a killed one is finished or undone by the next process. */
+  readonly journal: Journal;
   private networkManager: Promise<NetworkManager> | undefined;
 
   constructor(readonly options: EngineOptions) {
@@ -65,11 +72,28 @@ export class Engine implements EngineCore {
     // On every start, not only when the root is made: a root from before, or loosened by hand.
     securePermissions(this.layout);
     this.containers = new ContainerStore(this.layout);
+    this.containers.onMissingRecord = (id) => missingRecord(this, id);
+    this.journal = new Journal(this.layout);
     this.reconciler = new Reconciler(this);
+  }
+
+  /** Something the user should know that does not stop the command (a record rebuilt...). */
+  warn(message: string, hint?: string): void {
+    this.options.warn?.(message, hint);
+  }
+
+  /**
+   * Finishes or undoes what killed gantry processes left half-done (see unfinished.ts). Every
+   * command runs it before its own work; it costs one directory read when there is nothing.
+   */
+  recoverInterrupted(): Promise<void> {
+    return finishInterruptedOperations(this);
   }
 
   get images(): ImageStore {
     this.imageStore ??= new ImageStore(this.layout, {
+      journal: this.journal,
+      warn: (message) => this.warn(message),
       imageUsers: async (imageId) =>
         (await this.containers.list()).records
           .filter((r) => r.Image === imageId)
@@ -107,8 +131,8 @@ export class Engine implements EngineCore {
     /** Containers whose end could not be recorded yet: listed as they were. */
     unsettled?: { id: string; error: Error }[];
   }> {
-    const { records, damaged, incomplete } = await this.containers.list();
-    for (const id of incomplete) await this.containers.sweepIncomplete(id).catch(() => false);
+    // Directories without a record were rebuilt by load(), or are creates under way.
+    const { records, damaged } = await this.containers.list();
     const refreshed: ContainerRecord[] = [];
     const unsettled: { id: string; error: Error }[] = [];
     for (const record of records) {
@@ -173,26 +197,34 @@ export class Engine implements EngineCore {
     // A limit this host cannot enforce (a missing controller, --memory-high on v1) is refused
     // now, before anything exists, rather than when the container starts.
     await this.cgroup(record).checkSupport(record.HostConfig.Resources);
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.containers.reserveName(record.Name, record.Id);
-        break;
-      } catch (error) {
-        // A generated name can be taken already (a few hundred containers make that likely):
-        // pick another, then add a digit, as docker's generator does on a retry.
-        if (options.name !== undefined || !(error instanceof ConflictError) || attempt >= 20) throw error;
-        record.Name = attempt < 5 ? generateName() : `${generateName()}${attempt}`;
-      }
-    }
-    trace('create: name reserved');
+    // Recorded before the name is taken: should this process die before the record is saved,
+    // the next one frees the name and the directory at once.
+    const entry = this.journal.begin('create', record.Id);
     try {
-      await makeContainerDirectory(this.containers.dir(record.Id));
-      await this.containers.save(record);
-      trace('create: saved');
-    } catch (error) {
-      await this.containers.removeDirectory(record.Id).catch(() => undefined);
-      await this.containers.releaseName(record.Name, record.Id);
-      throw error;
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await this.containers.reserveName(record.Name, record.Id, (owner) => nameOwner(this, owner));
+          break;
+        } catch (error) {
+          // A generated name can be taken already (a few hundred containers make that likely):
+          // pick another, then add a digit, as docker's generator does on a retry.
+          if (options.name !== undefined || !(error instanceof ConflictError) || attempt >= 20) throw error;
+          record.Name = attempt < 5 ? generateName() : `${generateName()}${attempt}`;
+        }
+      }
+      trace('create: name reserved');
+      try {
+        await makeContainerDirectory(this.containers.dir(record.Id));
+        trace('create: directory made');
+        await this.containers.save(record);
+        trace('create: saved');
+      } catch (error) {
+        await this.containers.removeDirectory(record.Id).catch(() => undefined);
+        await this.containers.releaseName(record.Name, record.Id);
+        throw error;
+      }
+    } finally {
+      entry.end();
     }
     return record;
   }
@@ -279,18 +311,15 @@ export class Engine implements EngineCore {
       signalIdentity(record.InitProcess, parseSignal(record.Config.StopSignal || 'SIGTERM'));
       // A paused container (or one whose pause was cut short) gets the signal once thawed.
       await this.reconciler.thawQuietly(record);
-      if (!(await waitForExit(this, record, timeout * 1000))) {
+      const hopeless = () => endWillNotBeRecorded(record);
+      if (!(await waitForExit(this, record, timeout * 1000, hopeless))) {
         signalIdentity(record.InitProcess, 9);
-        ended = await waitForExit(this, record, 10_000);
+        ended = await waitForExit(this, record, 10_000, hopeless);
       }
     }
     // Whether it ended is the monitor's to say (an exit status, or gone), not the record's: an
     // --rm container's record is gone by now, and another process may be recording the end.
-    if (!ended) {
-      throw new GantryError(`container ${record.Name} did not stop, even after SIGKILL`, {
-        hint: 'its processes may be stuck in the kernel (state D); see /proc/PID/stack',
-      });
-    }
+    if (!ended) throw notStoppedError(record);
     return (await this.refresh(record, { waitForLock: true })) ?? record;
   }
 
@@ -303,56 +332,23 @@ export class Engine implements EngineCore {
 
   async remove(reference: string, options: { force?: boolean } = {}): Promise<void> {
     const id = await this.containers.resolveId(reference);
-    let record: ContainerRecord;
+    // Optional: a disk too full for the entry must not stop the removal that frees it.
+    const entry = this.journal.begin('remove', id, { optional: true });
     try {
-      record = await this.containers.load(id);
+      trace('remove: begun');
+      await removeContainer(this, this.reconciler, id, options);
+    } finally {
+      entry.end();
+    }
+  }
+
+  /** Thaws a container a killed commit left frozen (a pause the user made stays). */
+  async undoTemporaryPause(id: string): Promise<void> {
+    try {
+      await this.reconciler.undoTemporaryPause(id);
     } catch (error) {
-      if (error instanceof NotFoundError) throw error;
-      if (!options.force) throw error;
-      // A damaged record: remove what we can find, its cgroup by id.
-      await this.reconciler.withLock(id, async () => {
-        await removeContainerCgroup(
-          createCgroupManager({
-            cgroupRoot: this.options.cgroupRoot,
-            parent: this.options.cgroupParent,
-            name: id,
-          }),
-        ).catch(() => undefined);
-        await this.containers.removeDirectory(id);
-      });
-      return;
+      if (!(error instanceof NotFoundError)) throw error;
     }
-    if (record.State.Status === 'running' || record.State.Status === 'paused') {
-      const current = await this.refresh(record);
-      if (!current) return;
-      record = current;
-    }
-    if (record.State.Status === 'running' || record.State.Status === 'paused') {
-      if (!options.force) {
-        throw new ConflictError(
-          `cannot remove container "${record.Name}": container is ${record.State.Status}: stop the container before removing or force remove (-f)`,
-        );
-      }
-      await requestStop(this, record.Id);
-      await this.reconciler.thawQuietly(record);
-      if (record.InitProcess) signalIdentity(record.InitProcess, 9);
-      await waitForExit(this, record, 10_000);
-    }
-    await this.reconciler.withLock(id, async () => {
-      const current = await this.containers.load(id).catch((error: unknown) => {
-        if (error instanceof NotFoundError) return undefined;
-        throw error;
-      });
-      if (!current) return;
-      if (current.State.Status === 'running' || current.State.Status === 'paused') {
-        const finalized = await this.reconciler.finalize({
-          ...current,
-          HostConfig: { ...current.HostConfig, AutoRemove: false },
-        });
-        if (!finalized) return;
-      }
-      await this.reconciler.destroy(current);
-    });
   }
 
   /** Blocks until the condition holds (by default: not running); returns the exit code. */

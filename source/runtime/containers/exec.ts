@@ -4,14 +4,12 @@
  * container's environment and user, never the caller's.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import { ConflictError, GantryError, InvalidArgumentError } from '../errors.js';
 import { execPlanFromSpec } from '../init/from-spec.js';
 import { startExec, type ExecHandle } from '../init/helper.js';
 import type { HelperPlan } from '../init/plan.js';
 import { openRoot, readTextInRoot } from '../in-root.js';
-import type { OciSpec } from '../spec/types.js';
-import { containerFile, FILES, type EngineCore } from './core.js';
+import { readContainerSpec, type EngineCore } from './core.js';
 import type { ContainerRecord } from './record.js';
 import { resolveUser } from './user.js';
 
@@ -53,7 +51,7 @@ export async function execInContainer(
       `invalid working directory ${JSON.stringify(options.workdir)}: it must be an absolute path`,
     );
   }
-  const spec = JSON.parse(await fsp.readFile(containerFile(core, record.Id, FILES.spec), 'utf8')) as OciSpec;
+  const spec = await readContainerSpec(core, record);
   const proc = spec.process!;
   const pid = record.InitProcess.pid;
   const present = new Set<string>((spec.linux?.namespaces ?? []).map((ns) => ns.type));

@@ -22,9 +22,16 @@ import { writeEtcFiles } from './etc-files.js';
 import { readLayeredFile } from './layered-files.js';
 import { logConfigOf, logRotation } from './log-config.js';
 import { networkKind } from './network-options.js';
-import { clearNetworking, recordNetworking, reserveRequest, sharedNetwork } from './networking.js';
+import {
+  applyEgressClass,
+  clearNetworking,
+  recordNetworking,
+  reserveRequest,
+  sharedNetwork,
+} from './networking.js';
 import { identify, signalCgroupProcesses } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
+import { RECORD_ANNOTATION, recordAnnotation } from './recovery.js';
 import { buildSpec } from './spec-builder.js';
 import { resolveUser } from './user.js';
 import { restartPolicyCode } from './restart-policy.js';
@@ -118,6 +125,8 @@ export async function launch(
       ...(shared ? { networkNamespacePath: shared.namespacePath } : {}),
     });
     validateSpec(spec, { bundle: dir, source: `container ${record.Name}` });
+    // The record as it is now, for rebuilding it should state.json be lost (see recovery.ts).
+    spec.annotations = { ...spec.annotations, [RECORD_ANNOTATION]: recordAnnotation(record) };
     await fsp.writeFile(path.join(dir, FILES.spec), `${JSON.stringify(spec, null, 2)}\n`, {
       mode: PRIVATE_FILE_MODE,
     });
@@ -166,6 +175,7 @@ export async function launch(
     if (network) {
       const entry = await network.attach(record.Id, handle.containerPid);
       recordNetworking(record, entry, await network.store.listConfigs());
+      await applyEgressClass(record, handle.containerPid);
     }
     record.InitProcess = identify(handle.containerPid) ?? { pid: handle.containerPid, startTime: 0 };
     record.Monitor = identify(handle.monitorPid) ?? { pid: handle.monitorPid, startTime: 0 };

@@ -140,6 +140,17 @@ export async function networkActivity(core: EngineCore, id: string): Promise<'ac
   return 'stale';
 }
 
+/**
+ * Makes a net_cls class id classify the container's egress on its own interfaces (see
+ * network/egress-class.ts); only bridge containers have interfaces of their own to classify on.
+ */
+export async function applyEgressClass(record: ContainerRecord, pid: number): Promise<void> {
+  if (networkKind(record.HostConfig.NetworkMode) !== 'bridge') return;
+  if (!(record.HostConfig.Resources.netClsClassid ?? 0)) return;
+  const { canClassifyEgress, classifyEgress } = await import('../network/egress-class.js');
+  if (canClassifyEgress()) await classifyEgress(pid);
+}
+
 /** Gives up what the network layer holds for a container (nothing for none/host/container:). */
 export async function releaseNetworking(core: EngineCore, record: ContainerRecord): Promise<void> {
   if (networkKind(record.HostConfig.NetworkMode) !== 'bridge') return;

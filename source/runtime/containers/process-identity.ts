@@ -19,6 +19,16 @@ export function processStartTime(pid: number): number | undefined {
   return Number.isFinite(start) ? start : undefined;
 }
 
+/** The state letter of /proc/PID/stat (R, S, D, T, t, Z...), or undefined if there is no such process. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
 export function identify(pid: number): ProcessIdentity | undefined {
   const startTime = processStartTime(pid);
   return startTime === undefined ? undefined : { pid, startTime };

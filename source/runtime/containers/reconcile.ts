@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, isDiskFull, nameFullDisk, NotFoundError, type GantryError } from '../errors.js';
 import type { FileLock } from '../fsutil.js';
 import { decodeField } from '../init/helper.js';
 import { trace } from '../trace.js';
@@ -48,6 +48,19 @@ export class Reconciler {
     record: ContainerRecord,
     options: { waitForLock?: boolean } = {},
   ): Promise<ContainerRecord | undefined> {
+    try {
+      return await this.refreshFound(record, options);
+    } catch (error) {
+      // Removed meanwhile: its lock went with its directory.
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  private async refreshFound(
+    record: ContainerRecord,
+    options: { waitForLock?: boolean },
+  ): Promise<ContainerRecord | undefined> {
     // The exec fifo only exists while a start is in progress; with the lock free it means the
     // process that was starting the container was killed.
     if (fs.existsSync(containerFile(this.core, record.Id, FILES.fifo))) {
@@ -68,6 +81,10 @@ export class Reconciler {
     try {
       const current = await this.core.containers.load(record.Id);
       if (current.State.Status !== 'running' && current.State.Status !== 'paused') return current;
+      // A new run started while this process waited for the lock (a restart, or the monitor's
+      // cleanup command racing with one): its monitor lives and has written no exit yet.
+      if (!fs.existsSync(containerFile(this.core, record.Id, FILES.exit)) && isAlive(current.Monitor))
+        return withRuns(current, readRunFile(this.core, current.Id));
       return await this.finalize(current);
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
@@ -179,7 +196,20 @@ export class Reconciler {
       await this.destroy(record);
       return undefined;
     }
-    await this.core.containers.save(record);
+    try {
+      await this.core.containers.save(record);
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      // The end is known all the same (the monitor's exit record, or its absence), and every
+      // reader works it out again from there until the record can be written: a stop or a run
+      // on a full disk reports the container's status, and the bookkeeping failure apart.
+      const full = nameFullDisk(error, this.core.containers.file(record.Id, FILES.state)) as GantryError;
+      this.core.warn(
+        `the end of container ${record.Name} could not be recorded: ${full.message}; it is recorded once there is space`,
+        full.hint,
+      );
+      return record;
+    }
     trace('finalize: saved');
     return record;
   }
@@ -210,11 +240,15 @@ export class Reconciler {
     await keepExitCode(this.core.layout.root, record);
     record.State.Status = 'removing';
     await this.core.containers.save(record).catch(() => undefined);
+    trace('destroy: marked removing');
     await this.releaseCgroup(record);
+    trace('destroy: cgroup released');
     await releaseNetworking(this.core, record);
+    trace('destroy: network released');
     // The name first: a create that reuses it at once (run --rm, wait, run) must not find it
     // held by a record that is already going.
     await this.core.containers.releaseName(record.Name, record.Id);
+    trace('destroy: name released');
     await this.core.containers.removeDirectory(record.Id);
     trace('destroy: directory removed');
     await fsp.rm(path.join(this.core.layout.root, 'locks', `${record.Id}.lock`), { force: true });
@@ -230,6 +264,26 @@ export class Reconciler {
       }
     }
     return undefined;
+  }
+
+  /**
+   * What a killed commit left: the container frozen, recorded as paused by the dead commit, or
+   * still recorded as running when it died between freezing and saving. A pause the user made
+   * (no PausedBy) stays.
+   */
+  async undoTemporaryPause(id: string): Promise<void> {
+    await this.withLock(id, async () => {
+      const current = await this.core.containers.load(id);
+      if (current.State.Status === 'running') {
+        await this.thawQuietly(current);
+        return;
+      }
+      if (current.State.Status !== 'paused' || !current.PausedBy || isAlive(current.PausedBy)) return;
+      await this.core.cgroup(current).thaw();
+      current.State.Status = 'running';
+      delete current.PausedBy;
+      await this.core.containers.save(current);
+    });
   }
 
   /** A temporary pause whose holder died (a commit killed while it read the layer): undone. */

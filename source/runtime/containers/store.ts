@@ -6,9 +6,10 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, CorruptStateError, hasCode, NotFoundError } from '../errors.js';
-import { atomicWriteJson, FileLock } from '../fsutil.js';
+import { atomicWriteJson, describeReadError, exists, FileLock, readRegularFile } from '../fsutil.js';
 import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../state-permissions.js';
 import type { StateLayout } from '../paths.js';
+import { trace } from '../trace.js';
 import type { ContainerRecord } from './record.js';
 
 export interface DamagedRecord {
@@ -16,10 +17,33 @@ export interface DamagedRecord {
   error: Error;
 }
 
-/** How old a name reservation without a container record must be to count as abandoned. */
-const STALE_RESERVATION_MS = 30_000;
+/**
+ * Who holds a name: a container (in use), a create under way in a live process, or nobody any
+ * more (a create that died before its container had a record).
+ */
+export type NameOwner = 'in-use' | 'creating' | 'stale';
+
+/** The error for a container whose record cannot be read: names it, the file, and the way out. */
+export function damagedRecordError(
+  id: string,
+  file: string,
+  reason: string,
+  cause: unknown,
+): CorruptStateError {
+  const short = id.slice(0, 12);
+  return new CorruptStateError(`the state of container ${short} is damaged (${file}): ${reason}`, {
+    cause,
+    hint: `\`gantry rm -f ${short}\` ends whatever of it still runs and removes it; to keep it, move ${file} away and gantry rebuilds the record from the container's config.json`,
+  });
+}
 
 export class ContainerStore {
+  /**
+   * What load() does for a directory without state.json (the engine rebuilds the record, or
+   * says the container is being created); without it, such a container is not found.
+   */
+  onMissingRecord: ((id: string) => Promise<ContainerRecord>) | undefined;
+
   constructor(readonly layout: StateLayout) {}
 
   dir(id: string): string {
@@ -43,29 +67,26 @@ export class ContainerStore {
     const file = this.file(id, 'state.json');
     let text: string;
     try {
-      text = await fsp.readFile(file, 'utf8');
+      text = await readRegularFile(file);
     } catch (error) {
-      if (hasCode(error, 'ENOENT')) throw new NotFoundError(`no such container: ${id}`);
-      throw error;
+      if (!hasCode(error, 'ENOENT')) throw damagedRecordError(id, file, describeReadError(error), error);
+      // A directory without its record: a create under way, one that died, or a record lost.
+      if (this.onMissingRecord && (await exists(this.dir(id)))) return this.onMissingRecord(id);
+      throw new NotFoundError(`no such container: ${id}`);
     }
     try {
       const record = JSON.parse(text) as ContainerRecord;
       if (record.Id !== id || typeof record.State?.Status !== 'string') throw new Error('fields are missing');
       return record;
     } catch (error) {
-      throw new CorruptStateError(
-        `the state of container ${id.slice(0, 12)} is damaged (${file}): ${(error as Error).message}`,
-        {
-          cause: error,
-          hint: `remove it with \`gantry rm -f ${id.slice(0, 12)}\``,
-        },
-      );
+      throw damagedRecordError(id, file, (error as Error).message, error);
     }
   }
 
   /**
    * Every readable record; damaged ones are returned apart so a listing never crashes.
-   * `incomplete` lists directories without a state file: a create in progress, or one killed.
+   * `incomplete` lists directories without a state file that load() did not rebuild: creates
+   * under way.
    */
   async list(): Promise<{ records: ContainerRecord[]; damaged: DamagedRecord[]; incomplete: string[] }> {
     const records: ContainerRecord[] = [];
@@ -82,32 +103,26 @@ export class ContainerStore {
     return { records, damaged, incomplete };
   }
 
-  /** Removes a directory a create left without a state file, once it is clearly abandoned. */
-  async sweepIncomplete(id: string, olderThanMs = 30_000): Promise<boolean> {
-    try {
-      const stat = await fsp.stat(this.dir(id));
-      if (Date.now() - stat.mtimeMs < olderThanMs) return false;
-      await fsp.access(this.file(id, 'state.json'));
-      return false;
-    } catch (error) {
-      if (!hasCode(error, 'ENOENT')) throw error;
-    }
-    await this.removeDirectory(id);
-    try {
-      for (const name of await fsp.readdir(this.layout.names)) await this.releaseName(name, id);
-    } catch (error) {
-      if (!hasCode(error, 'ENOENT')) throw error;
-    }
-    return true;
-  }
-
   async save(record: ContainerRecord): Promise<void> {
     // The record holds the container's environment: root's alone (see state-permissions.ts).
     await atomicWriteJson(this.file(record.Id, 'state.json'), record, PRIVATE_FILE_MODE);
   }
 
-  lock(id: string, options: { wait?: boolean; timeoutMs?: number } = {}): Promise<FileLock | undefined> {
-    return FileLock.tryAcquire(this.file(id, 'lock'), options);
+  /**
+   * The container's lock. It lives in the container's directory, so a container that is gone
+   * (removed while this process waited) gives NotFoundError, never a directory made anew.
+   */
+  async lock(
+    id: string,
+    options: { wait?: boolean; timeoutMs?: number } = {},
+  ): Promise<FileLock | undefined> {
+    try {
+      return await FileLock.tryAcquire(this.file(id, 'lock'), { ...options, makeDirectory: false });
+    } catch (error) {
+      if (hasCode(error, 'ENOENT') || hasCode(error, 'ENOTDIR'))
+        throw new NotFoundError(`no such container: ${id}`);
+      throw error;
+    }
   }
 
   /** Finds a container by full id, name, or unique id prefix. */
@@ -131,36 +146,46 @@ export class ContainerStore {
     });
   }
 
-  async reserveName(name: string, id: string): Promise<void> {
+  /**
+   * Reserves `name` for container `id`. A name that is taken is judged by `judgeOwner` (the
+   * engine asks its journal whether the owner's create is under way, or died): a reservation
+   * left by a dead process is taken over at once.
+   */
+  async reserveName(
+    name: string,
+    id: string,
+    judgeOwner: (ownerId: string) => Promise<NameOwner> = (ownerId) => this.defaultNameOwner(ownerId),
+  ): Promise<void> {
     await fsp.mkdir(this.layout.names, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     const link = path.join(this.layout.names, name);
-    try {
-      await fsp.symlink(`../containers/${id}`, link);
-    } catch (error) {
-      if (!hasCode(error, 'EEXIST')) throw error;
-      const owner = path.basename(await fsp.readlink(link));
-      // A reservation whose container never got a record is stale (a create killed halfway),
-      // but only once it is older than any create takes: a younger one is a create under way
-      // in another process, and taking its name would give two containers one name.
+    for (let attempt = 0; ; attempt += 1) {
       try {
-        await fsp.access(this.file(owner, 'state.json'));
-      } catch {
-        const reserved = await fsp.lstat(link).catch(() => undefined);
-        if (!reserved || Date.now() - reserved.mtimeMs > STALE_RESERVATION_MS) {
-          await fsp.rm(link, { force: true });
-          return this.reserveName(name, id);
-        }
+        await fsp.symlink(`../containers/${id}`, link);
+        return;
+      } catch (error) {
+        if (!hasCode(error, 'EEXIST')) throw error;
+      }
+      const owner = path.basename(await fsp.readlink(link).catch(() => ''));
+      const verdict = owner ? await judgeOwner(owner) : 'stale';
+      if (verdict === 'creating') {
         throw new ConflictError(
           `the container name "/${name}" is already in use by container "${owner}", which is being created`,
-          {
-            hint: `try again in a moment (a create that was killed holds the name for ${STALE_RESERVATION_MS / 1000} s)`,
-          },
+          { hint: 'wait for that create to finish, or choose another name' },
         );
       }
-      throw new ConflictError(
-        `the container name "/${name}" is already in use by container "${owner}"; remove (or rename) that container to reuse the name`,
-      );
+      if (verdict === 'in-use' || attempt >= 3) {
+        throw new ConflictError(
+          `the container name "/${name}" is already in use by container "${owner}"; remove (or rename) that container to reuse the name`,
+        );
+      }
+      // Held by a create that died before the container had a record: free.
+      await this.releaseName(name, owner);
     }
+  }
+
+  /** Without a journal to ask: a name is in use while its container's directory exists. */
+  private async defaultNameOwner(ownerId: string): Promise<NameOwner> {
+    return (await exists(this.dir(ownerId))) ? 'in-use' : 'stale';
   }
 
   async releaseName(name: string, id: string): Promise<void> {
@@ -172,10 +197,14 @@ export class ContainerStore {
     }
   }
 
+  /**
+   * Removes the container's directory. Renamed out of containers/ first, so a half-finished
+   * removal never looks like a container; the caller holds the container's lock, whose file
+   * moves along, so sweepRemovedDirectories() can tell a removal under way from a dead one's.
+   */
   async removeDirectory(id: string): Promise<void> {
-    // Rename first so a half-finished removal never looks like a container.
     const dir = this.dir(id);
-    const doomed = path.join(this.layout.tmp, `removing-${id}-${process.pid}`);
+    const doomed = path.join(this.layout.tmp, `${REMOVING_PREFIX}${id}-${process.pid}`);
     await fsp.mkdir(this.layout.tmp, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     try {
       await fsp.rename(dir, doomed);
@@ -183,6 +212,54 @@ export class ContainerStore {
       if (hasCode(error, 'ENOENT')) return;
       throw error;
     }
+    trace('remove: directory renamed');
     await fsp.rm(doomed, { recursive: true, force: true });
+  }
+
+  /**
+   * Deletes what removals killed half-way left under tmp/ (the directory was renamed there, then
+   * the process died): those whose lock no live process holds.
+   */
+  async sweepRemovedDirectories(onlyId?: string): Promise<number> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.layout.tmp);
+    } catch (error) {
+      if (hasCode(error, 'ENOENT') || hasCode(error, 'ENOTDIR')) return 0;
+      throw error;
+    }
+    let removed = 0;
+    for (const name of names) {
+      if (!name.startsWith(onlyId === undefined ? REMOVING_PREFIX : `${REMOVING_PREFIX}${onlyId}-`)) continue;
+      const directory = path.join(this.layout.tmp, name);
+      let lock: FileLock | undefined;
+      try {
+        lock = await FileLock.tryAcquire(path.join(directory, 'lock'), { wait: false, makeDirectory: false });
+        if (!lock) continue;
+      } catch (error) {
+        // No lock file (a container removed before it was ever locked): its owner is named.
+        if (!hasCode(error, 'ENOENT')) continue;
+        const pid = Number(/-(\d+)$/.exec(name)?.[1]);
+        if (pid && isPidAlive(pid)) continue;
+      }
+      try {
+        await fsp.rm(directory, { recursive: true, force: true });
+        removed += 1;
+      } finally {
+        lock?.release();
+      }
+    }
+    return removed;
+  }
+}
+
+const REMOVING_PREFIX = 'removing-';
+
+function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return hasCode(error, 'EPERM');
   }
 }

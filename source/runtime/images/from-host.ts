@@ -351,7 +351,8 @@ export async function fromHost(
       path.join(layoutDirectory, 'oci-layout'),
       JSON.stringify({ imageLayoutVersion: '1.0.0' }),
     );
-    const [record] = await store.import(layoutDirectory, { name });
+    // The config's time stays fixed (the digest is reproducible); the record says when it was made.
+    const [record] = await store.import(layoutDirectory, { name, created: new Date().toISOString() });
     return record as ImageRecord;
   } finally {
     await work.dispose();

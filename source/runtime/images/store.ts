@@ -18,8 +18,10 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, CorruptStateError, hasCode, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { atomicWriteFile, exists, syncDirectory, syncFilesystem, withLock } from '../fsutil.js';
+import type { Journal, JournalEntry, JournalOperation } from '../journal.js';
 import type { StateLayout } from '../paths.js';
 import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
+import { trace } from '../trace.js';
 import { digestHex, sha256Digest, shortId } from './digest.js';
 import type { FromHostOptions } from './from-host.js';
 import type { ImageCandidate } from './import/candidate.js';
@@ -31,7 +33,8 @@ import {
   layerDiffPath,
   layerRecordPath,
   listBlobDigests,
-  listImageRecords,
+  readImageRecords,
+  type DamagedImageRecord,
   listLayerChainIds,
   readLayerRecord,
   recordPath,
@@ -52,11 +55,23 @@ export interface ImageStoreOptions {
   durable?: boolean;
   /** Platform to pick from multi-platform indexes (default: this host). */
   platform?: Platform;
+  /**
+   * Where removals and imports are recorded while under way, so the next gantry command
+   * collects what a killed one left (the engine's journal).
+   */
+  journal?: Journal;
+  /** Receives warnings: a damaged image record that listings skip. */
+  warn?: (message: string) => void;
 }
 
 export interface ImportOptions {
   /** Name for the imported image; wins over the names in the archive. */
   name?: string;
+  /**
+   * When the image was made, for an image new to the store (from-host keeps its config's time
+   * fixed so that its digest is reproducible, but `image ls` should say when it was made).
+   */
+  created?: string;
 }
 
 export interface RemoveOptions {
@@ -113,6 +128,7 @@ export class ImageStore {
   private readonly imageUsers: (imageId: string) => Promise<string[]>;
   private readonly durable: boolean;
   private readonly platform: Platform | undefined;
+  private readonly journal: Journal | undefined;
 
   constructor(
     readonly layout: StateLayout,
@@ -121,6 +137,44 @@ export class ImageStore {
     this.imageUsers = options.imageUsers ?? (async () => []);
     this.durable = options.durable ?? true;
     this.platform = options.platform;
+    this.journal = options.journal;
+    this.warn = options.warn;
+  }
+
+  private readonly warn: ((message: string) => void) | undefined;
+
+  /** The records, each damaged one skipped with a warning that names its file and the remedy. */
+  private async readRecords(): Promise<{ records: ImageRecord[]; damaged: DamagedImageRecord[] }> {
+    const read = await readImageRecords(this.layout);
+    for (const bad of read.damaged) {
+      this.warn?.(
+        `skipping image ${shortId(bad.id)}: ${bad.error.message}; remove it with \`gantry image rm ${shortId(bad.id)}\` (or \`gantry image prune\`)`,
+      );
+    }
+    return read;
+  }
+
+  private async records(): Promise<ImageRecord[]> {
+    return (await this.readRecords()).records;
+  }
+
+  /** A journal entry for an operation made of store calls (a pull); end() it when done. */
+  journalEntry(operation: JournalOperation): JournalEntry | undefined {
+    return this.journal?.begin(operation);
+  }
+
+  /**
+   * Runs a long operation recorded in the journal (when the store has one), so that what a kill
+   * leaves half-done is collected by the next command. Removals go ahead on a disk too full
+   * even for the record: they are what frees it.
+   */
+  async recorded<T>(operation: JournalOperation, action: () => Promise<T>): Promise<T> {
+    const entry = this.journal?.begin(operation, '-', { optional: operation === 'image-rm' });
+    try {
+      return await action();
+    } finally {
+      entry?.end();
+    }
   }
 
   private get lockFile(): string {
@@ -150,7 +204,7 @@ export class ImageStore {
 
   /** All images, newest first. */
   async list(): Promise<ImageRecord[]> {
-    const records = await listImageRecords(this.layout);
+    const records = await this.records();
     return records.sort((a, b) => b.created.localeCompare(a.created) || a.id.localeCompare(b.id));
   }
 
@@ -159,7 +213,7 @@ export class ImageStore {
    * ID prefix of at least 4 hex digits.
    */
   async resolve(reference: string): Promise<ImageRecord> {
-    return (await this.find(reference, await listImageRecords(this.layout))).record;
+    return (await this.find(reference, await this.records())).record;
   }
 
   private async find(
@@ -262,7 +316,7 @@ export class ImageStore {
   async tag(reference: string, newName: string): Promise<ImageRecord> {
     const name = parseImageName(newName);
     return this.withExclusiveLock(async () => {
-      const records = await listImageRecords(this.layout);
+      const records = await this.records();
       const { record } = await this.find(reference, records);
       await this.assignNames(records, record, [name]);
       return record;
@@ -309,12 +363,24 @@ export class ImageStore {
    * it every layer and blob no other image uses.
    */
   async remove(reference: string, options: RemoveOptions = {}): Promise<RemoveResult> {
+    return this.recorded('image-rm', () => this.removeRecorded(reference, options));
+  }
+
+  private async removeRecorded(reference: string, options: RemoveOptions): Promise<RemoveResult> {
     await sweepStaleWorkDirectories(this.layout);
     const trash = await this.createWorkDirectory('trash');
     try {
       return await this.withExclusiveLock(async () => {
-        const records = await listImageRecords(this.layout);
-        const { record, matchedName } = await this.find(reference, records);
+        const { records, damaged } = await readImageRecords(this.layout);
+        let found: { record: ImageRecord; matchedName: string | undefined };
+        try {
+          found = await this.find(reference, records);
+        } catch (error) {
+          const bad = error instanceof NotFoundError ? damagedMatching(reference, damaged) : undefined;
+          if (!bad) throw error;
+          return await this.removeDamaged(bad, records, trash);
+        }
+        const { record, matchedName } = found;
         const result: RemoveResult = {
           untagged: [],
           deleted: undefined,
@@ -349,6 +415,7 @@ export class ImageStore {
         }
         await fsp.rm(recordPath(this.layout, record.id), { force: true });
         await syncDirectory(this.layout.images);
+        trace('image rm: record removed');
         result.untagged.push(...record.names);
         result.deleted = record.id;
         const remaining = records.filter((other) => other.id !== record.id);
@@ -362,12 +429,33 @@ export class ImageStore {
         });
         result.removedLayers = freed.layers;
         result.removedBlobs = freed.blobs;
+        trace('image rm: layers and blobs freed');
         return result;
       });
     } finally {
       // Deleting layer trees can take a while; the lock is already released.
       await trash.dispose();
     }
+  }
+
+  /** Removes a damaged record (by the ID its file name says), then what no record needs any more. */
+  private async removeDamaged(
+    bad: DamagedImageRecord,
+    records: readonly ImageRecord[],
+    trash: WorkDirectory,
+  ): Promise<RemoveResult> {
+    const users = await this.imageUsers(bad.id);
+    if (users.length > 0) {
+      throw new ConflictError(
+        `image ${shortId(bad.id)} (its record is damaged) is used by ${users.length === 1 ? 'container' : 'containers'} ${users.join(', ')}`,
+        { hint: 'remove the containers first' },
+      );
+    }
+    await fsp.rm(bad.file, { force: true });
+    await syncDirectory(this.layout.images);
+    trace('image rm: record removed');
+    const freed = await this.freeUnreferenced(records, trash);
+    return { untagged: [], deleted: bad.id, removedLayers: freed.layers, removedBlobs: freed.blobs };
   }
 
   /**
@@ -381,6 +469,13 @@ export class ImageStore {
     candidates?: { blobs: string[]; layers: string[] },
   ): Promise<{ blobs: string[]; layers: string[] }> {
     const referenced = referencedBy(records);
+    // What a damaged record still names stays until that record is removed.
+    for (const bad of (await readImageRecords(this.layout)).damaged) {
+      for (const digest of bad.digests) {
+        referenced.blobs.add(digest);
+        referenced.layers.add(digest);
+      }
+    }
     const blobs = candidates?.blobs ?? (await listBlobDigests(this.layout));
     const layers = candidates?.layers ?? (await listLayerChainIds(this.layout));
     const freed = { blobs: [] as string[], layers: [] as string[] };
@@ -410,9 +505,7 @@ export class ImageStore {
     await sweepStaleWorkDirectories(this.layout);
     const trash = await this.createWorkDirectory('trash');
     try {
-      return await this.withExclusiveLock(async () =>
-        this.freeUnreferenced(await listImageRecords(this.layout), trash),
-      );
+      return await this.withExclusiveLock(async () => this.freeUnreferenced(await this.records(), trash));
     } finally {
       await trash.dispose();
     }
@@ -427,7 +520,7 @@ export class ImageStore {
     if (!(await exists(this.commitMarker))) return;
     const trash = await this.createWorkDirectory('trash');
     try {
-      await this.freeUnreferenced(await listImageRecords(this.layout), trash);
+      await this.freeUnreferenced(await this.records(), trash);
       await fsp.rm(this.commitMarker, { force: true });
     } finally {
       await trash.dispose();
@@ -442,11 +535,20 @@ export class ImageStore {
    */
   async import(input: string, options: ImportOptions = {}): Promise<ImageRecord[]> {
     const name = options.name === undefined ? undefined : parseImageName(options.name);
+    return this.recorded('import', () => this.importRecorded(input, name, options));
+  }
+
+  private async importRecorded(
+    input: string,
+    name: string | undefined,
+    options: ImportOptions,
+  ): Promise<ImageRecord[]> {
     await sweepStaleWorkDirectories(this.layout);
     const work = await this.createWorkDirectory('import');
     try {
       const { openImageSource } = await import('./import/open-source.js');
       const source = await openImageSource(input, work.path, this.platform);
+      trace('import: source opened');
       if (name !== undefined) {
         if (source.images.length !== 1) {
           throw new InvalidArgumentError(
@@ -458,7 +560,7 @@ export class ImageStore {
         }
         (source.images[0] as ImageCandidate).names = [name];
       }
-      return await this.importCandidates(source.images, work, input);
+      return await this.importCandidates(source.images, work, input, options.created);
     } finally {
       await work.dispose();
     }
@@ -473,6 +575,7 @@ export class ImageStore {
     candidates: readonly ImageCandidate[],
     work: WorkDirectory,
     label: string,
+    created?: string,
   ): Promise<ImageRecord[]> {
     const state: ImportState = {
       layout: this.layout,
@@ -485,6 +588,8 @@ export class ImageStore {
       const prepared: ImageRecord[] = [];
       const { prepareImage } = await import('./import/prepare.js');
       for (const candidate of candidates) prepared.push(await prepareImage(candidate, state));
+      trace('import: layers prepared');
+      if (created !== undefined) for (const record of prepared) record.created = created;
       // One syncfs instead of an fsync per file; skipped when nothing new was written, since
       // it flushes everyone's dirty data on that filesystem.
       if (this.durable && (state.layers.size > 0 || state.blobs.size > 0)) syncFilesystem(work.path);
@@ -507,7 +612,7 @@ export class ImageStore {
   ): Promise<ImageRecord[] | undefined> {
     await this.ensureDirectories();
     return this.withExclusiveLock(async () => {
-      const records = await listImageRecords(this.layout);
+      const records = await this.records();
       const existingIds = new Set(records.map((record) => record.id));
       const fresh = prepared.filter((record) => !existingIds.has(record.id));
 
@@ -540,6 +645,7 @@ export class ImageStore {
       for (const [from, to] of blobMoves) {
         await fsp.rename(from, to);
       }
+      trace('store: blobs moved in');
       for (const [from, to] of layerMoves) {
         try {
           // The layer's own directory closes its setuid binaries to other users; diff/ inside
@@ -553,6 +659,7 @@ export class ImageStore {
       }
       if (blobMoves.length > 0) await syncDirectory(path.join(this.layout.blobs, 'sha256'));
       if (layerMoves.length > 0) await syncDirectory(this.layout.layers);
+      trace('store: layers moved in');
 
       const results: ImageRecord[] = [];
       for (const record of prepared) {
@@ -563,6 +670,7 @@ export class ImageStore {
         results.push(target);
       }
       await fsp.rm(this.commitMarker, { force: true });
+      trace('store: records written');
       return results;
     });
   }
@@ -644,11 +752,19 @@ export class ImageStore {
    * layer and blob no remaining image references (docker image prune [-a]).
    */
   async prune(options: { all?: boolean } = {}): Promise<PruneResult> {
+    return this.recorded('image-rm', () => this.pruneRecorded(options));
+  }
+
+  private async pruneRecorded(options: { all?: boolean }): Promise<PruneResult> {
     await sweepStaleWorkDirectories(this.layout);
     const trash = await this.createWorkDirectory('trash');
     try {
       return await this.withExclusiveLock(async () => {
-        const records = await listImageRecords(this.layout);
+        const { records, damaged } = await readImageRecords(this.layout);
+        // A damaged record is of no use: it goes, unless a container still runs on its layers.
+        const doomedDamaged: DamagedImageRecord[] = [];
+        for (const bad of damaged) if ((await this.imageUsers(bad.id)).length === 0) doomedDamaged.push(bad);
+        for (const bad of doomedDamaged) await fsp.rm(bad.file, { force: true });
         const doomed: ImageRecord[] = [];
         for (const record of records) {
           // Dangling: no name and no digest a registry knows it by (docker keeps those too).
@@ -657,7 +773,7 @@ export class ImageStore {
           doomed.push(record);
         }
         for (const record of doomed) await fsp.rm(recordPath(this.layout, record.id), { force: true });
-        if (doomed.length > 0) await syncDirectory(this.layout.images);
+        if (doomed.length + doomedDamaged.length > 0) await syncDirectory(this.layout.images);
         const doomedIds = new Set(doomed.map((record) => record.id));
         const remaining = records.filter((record) => !doomedIds.has(record.id));
         // Measured before they go: freeUnreferenced only names what it removed.
@@ -680,7 +796,10 @@ export class ImageStore {
           freed.layers.reduce((sum, chainId) => sum + (layerBytes.get(chainId) ?? 0), 0) +
           freed.blobs.reduce((sum, digest) => sum + (blobBytes.get(digest) ?? 0), 0);
         return {
-          deleted: doomed.map((record) => ({ id: record.id, names: record.names })),
+          deleted: [
+            ...doomed.map((record) => ({ id: record.id, names: record.names })),
+            ...doomedDamaged.map((bad) => ({ id: bad.id, names: [] })),
+          ],
           removedLayers: freed.layers,
           removedBlobs: freed.blobs,
           reclaimedBytes,
@@ -695,4 +814,23 @@ export class ImageStore {
   layerDirectory(chainId: string): string {
     return layerDiffPath(this.layout, chainId);
   }
+}
+
+/** The damaged record an ID or unique ID prefix (4 hex digits or more) names, if any. */
+function damagedMatching(
+  reference: string,
+  damaged: readonly DamagedImageRecord[],
+): DamagedImageRecord | undefined {
+  const match = /^(sha256:)?([0-9a-f]{4,64})$/.exec(reference);
+  if (!match) return undefined;
+  const matches = damaged.filter((bad) => digestHex(bad.id).startsWith(match[2]!));
+  if (matches.length > 1) {
+    throw new InvalidArgumentError(
+      `image ID prefix "${reference}" is ambiguous: it matches ${matches.length} images`,
+      {
+        hint: `give more digits: ${matches.map((bad) => shortId(bad.id)).join(', ')}`,
+      },
+    );
+  }
+  return matches[0];
 }

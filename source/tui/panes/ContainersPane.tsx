@@ -96,7 +96,12 @@ const selectFigures = (state: TuiState): DetailFigures | undefined => {
     memorySpark: series ? memorySpark(series, sparkWidth) : '',
     memory: series ? memoryText(series) || formatMemory(series.memoryUsage) : '',
     pids: series ? pidsText(series) : '',
-    io: series ? `io r ${formatRate(series.ioReadRate)} w ${formatRate(series.ioWriteRate)}` : '',
+    io: series
+      ? `io r ${formatRate(series.ioReadRate)} w ${formatRate(series.ioWriteRate)}` +
+        (series.raw.netRxBytes !== undefined
+          ? `   net rx ${formatRate(series.netRxRate)} tx ${formatRate(series.netTxRate)}`
+          : '')
+      : '',
   };
 };
 

@@ -6,7 +6,8 @@ import { Box, Text } from 'ink';
 import React, { memo } from 'react';
 import { useTui } from '../context.js';
 import { formatSize, truncate } from '../format.js';
-import type { ChangeKind } from '../layers/layer-tree-source.js';
+import { modifyReasonText } from '../../runtime/images/tree/reasons.js';
+import type { ChangeKind, FileNode } from '../layers/layer-tree-source.js';
 import type { TreeRow } from '../layers/tree-rows.js';
 import type { Theme } from '../theme.js';
 
@@ -24,8 +25,37 @@ export function treePrefix(row: TreeRow): string {
   return row.guides.map((continues) => (continues ? '│  ' : '   ')).join('') + (row.last ? '└─ ' : '├─ ');
 }
 
-export function treeRowText(row: TreeRow, width: number): { mark: string; size: string; name: string } {
+/** Permission bits as ls shows them: "drwxr-xr-x", "-rwsr-xr-x", "lrwxrwxrwx". */
+export function modeString(type: FileNode['type'], mode: number | undefined): string {
+  if (mode === undefined) return '';
+  const kind = type === 'directory' ? 'd' : type === 'symlink' ? 'l' : type === 'other' ? '?' : '-';
+  const bits = (shift: number, special: number, letter: string) => {
+    const read = mode & (4 << shift) ? 'r' : '-';
+    const write = mode & (2 << shift) ? 'w' : '-';
+    const execute = mode & (1 << shift);
+    const extra = mode & special;
+    const x = extra ? (execute ? letter : letter.toUpperCase()) : execute ? 'x' : '-';
+    return `${read}${write}${x}`;
+  };
+  return `${kind}${bits(6, 0o4000, 's')}${bits(3, 0o2000, 's')}${bits(0, 0o1000, 't')}`;
+}
+
+/** Why a path is marked M: "mode 644→600", "owner 0:0→1000:1000", "content" (as the CLI says it). */
+export function modifyReason(node: FileNode): string {
+  return modifyReasonText(node, '→');
+}
+
+/** Which metadata columns fit: permission bits from 80 columns, the owner from 100. */
+export function treeColumns(width: number): { mode: boolean; owner: boolean } {
+  return { mode: width >= 80, owner: width >= 100 };
+}
+
+export function treeRowText(
+  row: TreeRow,
+  width: number,
+): { mark: string; size: string; mode: string; owner: string; name: string; reason: string } {
   const node = row.node;
+  const columns = treeColumns(width);
   const fold =
     node.type === 'directory' && (node.children?.length ?? 0) > 0 ? (row.expanded ? '▾ ' : '▸ ') : '';
   const suffix =
@@ -34,12 +64,27 @@ export function treeRowText(row: TreeRow, width: number): { mark: string; size: 
       : node.type === 'symlink' && node.linkTarget !== undefined
         ? ` → ${node.linkTarget}`
         : '';
+  const reason = modifyReason(node);
+  const mode = columns.mode ? modeString(node.type, node.mode).padEnd(10) : '';
+  const owner = columns.owner
+    ? (node.uid === undefined ? '' : `${node.uid}:${node.gid ?? node.uid}`).padEnd(11)
+    : '';
+  const used = 12 + (columns.mode ? 11 : 0) + (columns.owner ? 12 : 0) + (reason ? reason.length + 3 : 0);
   const name = `${treePrefix(row)}${fold}${node.name}${suffix}${node.opaque ? ' (replaces below)' : ''}`;
   return {
     mark: MARKS[node.kind],
     size: formatSize(node.size).padStart(7),
-    name: truncate(name, Math.max(4, width - 12)),
+    mode,
+    owner,
+    name: truncate(name, Math.max(4, width - used)),
+    reason: reason ? `  (${reason})` : '',
   };
+}
+
+/** The column titles over the tree rows, as wide as the rows' own columns. */
+export function fileTreeHeader(width: number): string {
+  const columns = treeColumns(width);
+  return `   ${'SIZE'.padStart(7)}  ${columns.mode ? `${'MODE'.padEnd(10)} ` : ''}${columns.owner ? `${'UID:GID'.padEnd(11)} ` : ''}PATH`;
 }
 
 interface FileRowProps {
@@ -55,13 +100,16 @@ const FileRow = memo(function FileRow({ row, selected, width }: FileRowProps) {
   return (
     <Text wrap="truncate-end" inverse={selected}>
       <Text color={color} bold>{` ${text.mark}`}</Text>
-      <Text dimColor={!selected}>{` ${text.size}  `}</Text>
+      <Text
+        dimColor={!selected}
+      >{` ${text.size}  ${text.mode ? `${text.mode} ` : ''}${text.owner ? `${text.owner} ` : ''}`}</Text>
       <Text
         color={color}
         dimColor={row.node.kind === 'unchanged' && row.node.type !== 'directory' && !selected}
       >
         {text.name}
       </Text>
+      {text.reason ? <Text color={color}>{text.reason}</Text> : null}
     </Text>
   );
 });

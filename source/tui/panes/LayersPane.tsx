@@ -8,16 +8,34 @@ import React from 'react';
 import { useTui } from '../context.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
 import { formatSize, formatPercent, shortDigest, truncate, truncateStart } from '../format.js';
+import type { Inefficiency } from '../layers/layer-tree-source.js';
 import { changeCounts } from '../layers/tree-rows.js';
 import { selectedLayerIndex, visibleTreeRows } from '../state/layers.js';
 import { layerListHeight, paneHeight, scrollToShow, treeHeight } from '../state/layout.js';
 import { memoizeLast } from '../state/selectors.js';
 import type { TuiState } from '../state/types.js';
-import { FileTree } from './FileTree.js';
+import { FileTree, fileTreeHeader } from './FileTree.js';
 
 const selectLayers = (state: TuiState) => state.layers;
 const selectSize = (state: TuiState) => state.ui.size;
 const countsFor = memoizeLast(changeCounts);
+
+/**
+ * The duplicates list, in the CLI's words and figures (`gantry image tree`): what each path
+ * wastes (every copy but the smallest, so the column adds up to the header's "wasted"), its
+ * copies, all of them together, and the layers that hold them.
+ */
+export const WASTE_HEADER = `${'WASTED'.padStart(8)}  ${'COPIES'.padStart(6)}  ${'ALL COPIES'.padStart(10)}  ${'LAYERS'.padEnd(10)}  PATH`;
+
+export function wasteRow(item: Inefficiency): string {
+  const layers = item.layers.map((index) => index + 1).join(',');
+  return `${formatSize(item.wastedBytes).padStart(8)}  ${String(item.count).padStart(6)}  ${formatSize(item.cumulativeBytes).padStart(10)}  ${truncate(layers, 10).padEnd(10)}  `;
+}
+
+/** A layer's digest whole when it fits, else docker's 12-character short id: never cut elsewhere. */
+export function layerId(digest: string, width: number): string {
+  return width >= 110 ? digest : shortDigest(digest, 12);
+}
 
 export function LayersPane() {
   const { theme } = useTui();
@@ -87,19 +105,21 @@ export function LayersPane() {
   const ordered = [...stack.layers].reverse();
   const shown = ordered.slice(listTop, listTop + listHeight);
   const selected = stack.layers[selectedLayerIndex(layers)];
-  const instructionWidth = Math.max(10, width - 24);
+  // On a wide terminal each layer's id (docker's 12 characters) gets a column of its own.
+  const showIds = width >= 100;
+  const instructionWidth = Math.max(10, width - 24 - (showIds ? 14 : 0));
   const layerList = (
     <Box flexDirection="column" height={listHeight + 1}>
       <Text
         bold
         wrap="truncate-end"
-      >{`  #    SIZE  ${'CREATED BY'.padEnd(Math.min(instructionWidth, 40))}`}</Text>
+      >{` ${'#'.padStart(2)} ${showIds ? `${'ID'.padEnd(12)}  ` : ''}${'SIZE'.padStart(7)}  ${'CREATED BY'.padEnd(Math.min(instructionWidth, 40))}`}</Text>
       {shown.map((layer, index) => {
         const isSelected = listTop + index === layers.cursor;
         const dimmed = treeOpen && !isSelected;
         return (
           <Text key={layer.index} wrap="truncate-end" inverse={isSelected} dimColor={dimmed}>
-            {` ${String(layer.index + 1).padStart(2)} ${formatSize(layer.size).padStart(7)}  `}
+            {` ${String(layer.index + 1).padStart(2)} ${showIds ? `${(layer.live ? 'live' : shortDigest(layer.digest, 12)).padEnd(12)}  ` : ''}${formatSize(layer.size).padStart(7)}  `}
             <Text color={layer.live ? theme.accent : undefined} bold={layer.live}>
               {truncate(layer.createdBy, instructionWidth)}
             </Text>
@@ -123,7 +143,7 @@ export function LayersPane() {
               <Text dimColor>
                 {selected.live
                   ? 'the container’s writable layer, changing as it runs'
-                  : shortDigest(selected.digest, 19)}
+                  : layerId(selected.digest, width)}
               </Text>
               {selected.created && !selected.created.startsWith('1970') ? (
                 <Text dimColor>{`  ${selected.created}`}</Text>
@@ -131,17 +151,20 @@ export function LayersPane() {
               <Text dimColor>{'   Enter: files · a: aggregated view'}</Text>
             </Text>
             <Text wrap="truncate-end">{` ${selected.createdBy}`}</Text>
-            {remaining > 3 ? (
+            {remaining > 4 ? (
               <>
-                <Text bold>
+                <Text bold wrap="truncate-end">
                   {waste.length > 0
-                    ? ` Files in more than one layer (${waste.length}):`
+                    ? ` Files stored more than once or removed later (${waste.length}), wasting ${formatSize(analysis?.wastedBytes ?? 0)}:`
                     : ' No file is stored twice.'}
                 </Text>
-                {waste.slice(0, remaining - 3).map((item) => (
+                {waste.length > 0 ? <Text bold wrap="truncate-end">{`  ${WASTE_HEADER}`}</Text> : null}
+                {waste.slice(0, remaining - 4).map((item) => (
                   <Text key={item.path} wrap="truncate-end">
-                    {`  ${String(item.count).padStart(3)}× ${formatSize(item.cumulativeBytes).padStart(7)}  `}
-                    <Text color={theme.warn}>{truncateStart(item.path, width - 20)}</Text>
+                    {`  ${wasteRow(item)}`}
+                    <Text color={theme.warn}>
+                      {truncateStart(item.path, width - 2 - WASTE_HEADER.indexOf('PATH'))}
+                    </Text>
                   </Text>
                 ))}
               </>
@@ -175,6 +198,9 @@ export function LayersPane() {
           </Text>
         ) : null}
         {tree.filter.text ? <Text color={theme.accent}>{`  filter "${tree.filter.text}"`}</Text> : null}
+      </Text>
+      <Text dimColor wrap="truncate-end">
+        {fileTreeHeader(width)}
       </Text>
       {tree.error ? (
         <Text color={theme.bad}> {tree.error}</Text>

@@ -117,6 +117,13 @@ export function liveFigure(
         history: series.history.ioWrite,
         historyFormat: formatRate,
       };
+    case 'netClass':
+      // The class marks what the container sends: its egress rate is the figure beside it.
+      return {
+        text: `rx ${formatRate(series.netRxRate)} tx ${formatRate(series.netTxRate)}`,
+        history: series.history.netTx,
+        historyFormat: formatRate,
+      };
   }
 }
 

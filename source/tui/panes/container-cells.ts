@@ -1,4 +1,5 @@
 /** The text of a container row: pure, so the table's look is tested without rendering. */
+import { portsText } from '../../runtime/containers/ports-text.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import type { ColumnSpec } from '../components/column-fit.js';
 import type { TableRow } from '../components/DataTable.js';
@@ -8,7 +9,7 @@ import type { ContainerSortKey, StatsSeries } from '../state/types.js';
 import { levelColor, statusStyle, type Theme } from '../theme.js';
 
 export type ContainerColumn =
-  'name' | 'id' | 'image' | 'status' | 'uptime' | 'cpu' | 'memory' | 'pids' | 'command';
+  'name' | 'id' | 'image' | 'status' | 'uptime' | 'cpu' | 'memory' | 'pids' | 'address' | 'ports' | 'command';
 
 /** Widths grow with the terminal: names and images to their usual lengths, the command to the edge. */
 export const CONTAINER_COLUMNS: readonly ColumnSpec<ContainerColumn>[] = [
@@ -20,6 +21,8 @@ export const CONTAINER_COLUMNS: readonly ColumnSpec<ContainerColumn>[] = [
   { key: 'cpu', title: 'CPU%', min: 6, priority: 8, align: 'right' },
   { key: 'memory', title: 'MEM/LIMIT', min: 13, priority: 7, align: 'right' },
   { key: 'pids', title: 'PIDS', min: 7, priority: 6, align: 'right' },
+  { key: 'address', title: 'IP', min: 15, priority: 2.5 },
+  { key: 'ports', title: 'PORTS', min: 12, max: 40, priority: 2 },
   { key: 'command', title: 'COMMAND', min: 16, max: Number.MAX_SAFE_INTEGER, priority: 1 },
 ];
 
@@ -72,6 +75,13 @@ export function memoryText(series: StatsSeries | undefined): string {
     : formatMemory(used);
 }
 
+/** The container's address on its first network; "host" when it shares the host's stack. */
+export function addressText(record: ContainerRecord): string {
+  if (record.HostConfig.NetworkMode === 'host') return 'host';
+  const first = Object.values(record.NetworkSettings?.Networks ?? {})[0];
+  return first?.IPAddress ?? '';
+}
+
 export function pidsText(series: StatsSeries | undefined): string {
   if (!series || series.pids === undefined) return '';
   return series.pidsLimit ? `${series.pids}/${series.pidsLimit}` : String(series.pids);
@@ -116,6 +126,8 @@ export function containerRow(
       cpu: active && series ? formatPercent(series.cpuPercent) : '',
       memory: active ? memoryText(series) : '',
       pids: active ? pidsText(series) : '',
+      address: active ? addressText(record) : '',
+      ports: portsText(record),
       command: commandLine(record),
     },
     colors: {

@@ -29,9 +29,9 @@ export function layerListHeight(size: TerminalSize, layerCount: number, treeOpen
   return Math.max(1, Math.min(layerCount, Math.floor(paneHeight(size) / 3)));
 }
 
-/** Rows of the file tree under the layer list. */
+/** Rows of the file tree under the layer list (its title and column header take two). */
 export function treeHeight(size: TerminalSize, layerCount: number): number {
-  return Math.max(1, paneHeight(size) - 2 - layerListHeight(size, layerCount, true) - 1);
+  return Math.max(1, paneHeight(size) - 2 - layerListHeight(size, layerCount, true) - 2);
 }
 
 /** Rows of log text (one row is the pane's header). */

@@ -292,6 +292,22 @@ export const LIMITS: readonly LimitDefinition[] = [
     hint: 'set with gantry update --device-write-bps DEVICE:RATE',
     noLimitWords: [],
   },
+  {
+    key: 'netClass',
+    label: 'net class',
+    flag: '--net-cls-classid',
+    // As with docker, the class id is given at create (`update` has no flag for it).
+    editable: false,
+    display: (r) => (isSet(r.netClsClassid) ? `0x${r.netClsClassid.toString(16)}` : 'none'),
+    input: () => '',
+    parse: () => {
+      throw new InvalidArgumentError('the class id is set when the container is created', {
+        hint: 'use gantry run --net-cls-classid 0xMMMMmmmm (tc class MMMM:mmmm)',
+      });
+    },
+    hint: 'set with gantry run --net-cls-classid 0xMMMMmmmm (tc class MMMM:mmmm)',
+    noLimitWords: [],
+  },
 ];
 
 export function limitDefinition(key: LimitKey): LimitDefinition {

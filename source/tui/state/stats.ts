@@ -59,6 +59,9 @@ export function deriveSeries(sample: ContainerStats, previous: StatsSeries | und
   const throttledRate = rate(cgroup.cpu?.throttledNanos, before?.cpu?.throttledNanos, seconds);
   const ioReadRate = rate(cgroup.io?.readBytes, before?.io?.readBytes, seconds);
   const ioWriteRate = rate(cgroup.io?.writeBytes, before?.io?.writeBytes, seconds);
+  // Network counters come with full samples only: a summary one in between gives no rate.
+  const netRxRate = rate(sample.netRxBytes, previous?.raw.netRxBytes, seconds);
+  const netTxRate = rate(sample.netTxBytes, previous?.raw.netTxBytes, seconds);
   const memoryUsage = cgroup.memory?.workingSet ?? cgroup.memory?.usage;
   const history = previous?.history ?? {
     cpu: [],
@@ -69,6 +72,8 @@ export function deriveSeries(sample: ContainerStats, previous: StatsSeries | und
     throttled: [],
     ioRead: [],
     ioWrite: [],
+    netRx: [],
+    netTx: [],
   };
   return {
     time: sample.time,
@@ -87,6 +92,8 @@ export function deriveSeries(sample: ContainerStats, previous: StatsSeries | und
     throttledMsPerSecond: throttledRate === undefined ? undefined : throttledRate / 1e6,
     ioReadRate,
     ioWriteRate,
+    netRxRate,
+    netTxRate,
     raw: sample,
     history: {
       // Each point keeps the limit of its time: a later change of the limit does not redraw the past.
@@ -102,6 +109,8 @@ export function deriveSeries(sample: ContainerStats, previous: StatsSeries | und
         throttledRate === undefined ? history.throttled : push(history.throttled, throttledRate / 1e6),
       ioRead: ioReadRate === undefined ? history.ioRead : push(history.ioRead, ioReadRate),
       ioWrite: ioWriteRate === undefined ? history.ioWrite : push(history.ioWrite, ioWriteRate),
+      netRx: netRxRate === undefined ? history.netRx : push(history.netRx, netRxRate),
+      netTx: netTxRate === undefined ? history.netTx : push(history.netTx, netTxRate),
     },
   };
 }

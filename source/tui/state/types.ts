@@ -105,7 +105,8 @@ export type LimitKey =
   | 'pidsLimit'
   | 'blkioWeight'
   | 'ioRead'
-  | 'ioWrite';
+  | 'ioWrite'
+  | 'netClass';
 
 export interface LimitEdit {
   key: LimitKey;
@@ -204,6 +205,9 @@ export interface StatsSeries {
   throttledNanos: number | undefined;
   ioReadRate: number | undefined;
   ioWriteRate: number | undefined;
+  /** Bytes a second received / sent on the container's own interfaces (full samples only). */
+  netRxRate: number | undefined;
+  netTxRate: number | undefined;
   raw: ContainerStats;
   history: {
     cpu: readonly number[];
@@ -216,6 +220,8 @@ export interface StatsSeries {
     throttled: readonly number[];
     ioRead: readonly number[];
     ioWrite: readonly number[];
+    netRx: readonly number[];
+    netTx: readonly number[];
   };
 }
 

@@ -96,16 +96,26 @@ describe('container store', () => {
   it('reserves names atomically and frees stale reservations', async () => {
     await add(idA, 'taken');
     await expect(store.reserveName('taken', idB)).rejects.toThrow(/already in use by container/);
-    // A reservation whose container has no state file yet is a create under way: refused...
-    await store.reserveName('stale', 'f'.repeat(64));
+    // A reservation whose container directory exists is in use (a create under way, or a
+    // container whose record was lost)...
+    const owner = 'f'.repeat(64);
+    await store.reserveName('stale', owner);
+    fs.mkdirSync(store.dir(owner), { recursive: true });
     await expect(store.reserveName('stale', idB)).rejects.toThrow(/already in use/);
-    // ...until it is old enough to be one a killed create left.
-    const link = path.join(root, 'names', 'stale');
-    const old = new Date(Date.now() - 60_000);
-    fs.lutimesSync(link, old, old);
+    // ...and the engine's judge can say it is being created...
+    await expect(store.reserveName('stale', idB, async () => 'creating')).rejects.toThrow(/being created/);
+    // ...while one with no directory left is free at once.
+    fs.rmdirSync(store.dir(owner));
     await expect(store.reserveName('stale', idB)).resolves.toBeUndefined();
     await store.releaseName('stale', idB);
     expect(fs.existsSync(path.join(root, 'names', 'stale'))).toBe(false);
+  });
+
+  it('never makes a removed container directory again by locking it', async () => {
+    await add(idA, 'gone');
+    fs.rmSync(store.dir(idA), { recursive: true });
+    await expect(store.lock(idA, { wait: false })).rejects.toBeInstanceOf(NotFoundError);
+    expect(fs.existsSync(store.dir(idA))).toBe(false);
   });
 
   it('lists damaged records apart instead of failing', async () => {

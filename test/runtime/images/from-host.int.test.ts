@@ -33,8 +33,13 @@ describeUnless([needsRoot(), needsCommand('chroot', 'coreutils')], 'image from h
 
   it('builds a busybox image with a working /bin/sh', async (context) => {
     skipIf(context, noBusybox);
+    const before = new Date().toISOString();
     const record = await store.fromHost('host-busybox');
+    const after = new Date().toISOString();
     expect(record.names).toEqual(['host-busybox:latest']);
+    // Made now (image ls says so), while the config's fixed time keeps the digest reproducible.
+    expect(record.created >= before && record.created <= after, record.created).toBe(true);
+    expect((await store.resolve('host-busybox')).created).toBe(record.created);
     const { config, layerDirs } = await store.resolveForRun('host-busybox');
     expect(layerDirs).toHaveLength(1);
     const rootfs = layerDirs[0]!;

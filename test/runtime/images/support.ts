@@ -200,10 +200,10 @@ export function snapshot(directory: string): string[] {
   return result;
 }
 
-/** The store's content, ignoring lock files (they stay by design). */
+/** The store's content, ignoring lock files and the journal's directory (they stay by design). */
 export function storeContent(root: string): string[] {
   return snapshot(root).filter(
-    (line) => !/^. locks(\/|$)|\/\.lock /.test(line) && !/^d tmp$|^d locks$/.test(line),
+    (line) => !/^. locks(\/|$)|\/\.lock /.test(line) && !/^d (tmp|locks|journal)$/.test(line),
   );
 }
 

@@ -140,6 +140,14 @@ describeUnless(needsRoot(), 'layer tree and efficiency', () => {
     expect(third!.children!.map((child) => child.name)).toEqual(['d']);
   });
 
+  // Issue 11, defect 11: a chmod-only change showed no reason.
+  it('says what a modification changed: content, permission bits, owner', () => {
+    const second = tree.layers[1]!.changes;
+    expect(findNode(second, '/big')).toMatchObject({ kind: 'modified', reasons: ['content'], mode: 0o644 });
+    expect(findNode(second, '/etc/conf')).toMatchObject({ reasons: ['content'] });
+    expect(findNode(tree.layers[0]!.changes, '/etc/conf')).toMatchObject({ mode: 0o644, uid: 0, gid: 0 });
+  });
+
   it('stacks the change trees into the whole filesystem of a layer (the aggregated view)', () => {
     const changes = tree.layers.map((layer) => layer.changes!);
     const second = aggregateTree(changes.slice(0, 2));
@@ -243,5 +251,36 @@ describeUnless(needsRoot(), 'layer tree and efficiency', () => {
     // /etc/hosts, /etc/hostname and /etc/resolv.conf are mount points the runtime made.
     expect(findNode(top.changes, '/etc')!.children!.map((child) => child.name)).toEqual(['group', 'passwd']);
     expect(live.inefficiencies.map((item) => item.path).sort()).toEqual(['/etc/group', '/etc/passwd']);
+  });
+
+  it('says a chmod or chown is a change of permission bits or owner only, files and directories alike', async () => {
+    const run = await engine.gantry([
+      'run',
+      '--name',
+      'perms',
+      'demo',
+      'sh',
+      '-c',
+      'chmod 600 /etc/passwd && chown 1000:1000 /etc/group && chmod 700 /etc',
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const result = await engine.gantry(['image', 'tree', '--container', '--json', 'perms']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const top = (JSON.parse(result.stdout) as LayerTree).layers.at(-1)!;
+    expect(findNode(top.changes, '/etc/passwd')).toMatchObject({
+      kind: 'modified',
+      reasons: ['mode'],
+      mode: 0o600,
+      previous: { mode: 0o644, uid: 0, gid: 0 },
+    });
+    expect(findNode(top.changes, '/etc/group')).toMatchObject({
+      kind: 'modified',
+      reasons: ['owner'],
+      uid: 1000,
+      gid: 1000,
+      previous: { uid: 0, gid: 0 },
+    });
+    expect(findNode(top.changes, '/etc')).toMatchObject({ kind: 'modified', reasons: ['mode'], mode: 0o700 });
+    expect(findNode(top.changes, '/etc')?.opaque).toBeUndefined();
   });
 });

@@ -33,6 +33,7 @@ import {
   type MetadataContext,
   type StageState,
 } from './metadata.js';
+import { trace } from '../../trace.js';
 import { runStep, sweepOrphanedStepContainers } from './run-step.js';
 import { expandWord } from './words.js';
 
@@ -171,8 +172,9 @@ export async function build(engine: Engine, options: BuildOptions): Promise<Buil
   const ignore = IgnoreMatcher.load(contextDirectory);
   const store = engine.images;
   const cache = new BuildCache(engine.layout);
-  // What a build killed with SIGKILL left: step containers nobody will remove otherwise.
+  // What a build killed before the journal existed left: step containers nobody else removes.
   await sweepOrphanedStepContainers(engine);
+  trace('build: started');
   const metadataContext: MetadataContext = {
     escape: containerfile.escape,
     buildArgs,
@@ -204,7 +206,13 @@ export async function build(engine: Engine, options: BuildOptions): Promise<Buil
   const newRecords: CacheRecord[] = [];
   let cachedSteps = 0;
 
-  const work = await store.createWorkDirectory('build');
+  // Should this process be killed, the next gantry command removes its step containers and its
+  // work directory (see containers/unfinished.ts).
+  const entry = engine.journal.begin('build');
+  const work = await store.createWorkDirectory('build').catch((error: unknown) => {
+    entry.end();
+    throw error;
+  });
   try {
     for (const [index, instruction] of containerfile.instructions.entries()) {
       const step = index + 1;
@@ -352,6 +360,7 @@ export async function build(engine: Engine, options: BuildOptions): Promise<Buil
             continue;
           }
           const layer = await makeLayer();
+          trace('build: layer staged');
           staged.set(layer.record.chainId, layer);
           const history: ImageHistoryEntry = {
             created: new Date().toISOString(),
@@ -409,11 +418,15 @@ export async function build(engine: Engine, options: BuildOptions): Promise<Buil
       history: stack.history,
     };
     emit({ type: 'commit', names: tags });
+    trace('build: committing');
     const image = await store.addImage(work, { config, layers: stack.layers, staged, names: tags });
+    trace('build: committed');
     await cache.save(newRecords);
+    trace('build: cache saved');
     return { image, steps: total, cachedSteps, builtLayers: staged.size };
   } finally {
     await work.dispose();
+    entry.end();
   }
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Engine } from '../../containers/engine.js';
 import { identify, isAlive } from '../../containers/process-identity.js';
 import type { ContainerRecord } from '../../containers/record.js';
+import { trace } from '../../trace.js';
 import { containerMountpoints } from '../diff/container.js';
 import type { ImageRecord, ImageRuntimeConfig } from '../types.js';
 
@@ -103,16 +104,19 @@ export async function runStep<T>(
       layerDirs: options.layerDirs,
     },
   );
+  trace('build: step container created');
   const abort = (): void => {
     void engine.kill(record.Id, 'SIGKILL').catch(() => undefined);
   };
   try {
     options.signal?.addEventListener('abort', abort, { once: true });
     await engine.start(record.Id);
+    trace('build: step container started');
     if (options.signal?.aborted) abort();
     for await (const entry of engine.logs(record.Id, { follow: true }))
       options.onOutput?.(entry.stream, entry.text);
     const exitCode = await engine.wait(record.Id);
+    trace('build: step ran');
     const current = await engine.get(record.Id).catch(() => record);
     return await use({
       exitCode,
@@ -123,5 +127,6 @@ export async function runStep<T>(
   } finally {
     options.signal?.removeEventListener('abort', abort);
     await engine.remove(record.Id, { force: true }).catch(() => undefined);
+    trace('build: step container removed');
   }
 }

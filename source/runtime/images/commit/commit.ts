@@ -19,6 +19,7 @@ import { containerMountpoints, upperDirectory } from '../diff/container.js';
 import { withLayerFrozen } from '../diff/frozen.js';
 import { parseImageName } from '../reference.js';
 import type { ImageRecord, ImageRuntimeConfig, OciImageConfig } from '../types.js';
+import { trace } from '../../trace.js';
 import { stageLayer } from './stage-layer.js';
 import { writeUpperLayer } from './upper-tar.js';
 
@@ -94,7 +95,13 @@ export async function commitContainer(
   const context = { escape: '\\', buildArgs: new Map<string, string>(), usedBuildArgs: new Set<string>() };
   for (const change of changes) applyMetadata(change, state, context);
 
-  const work = await store.createWorkDirectory('commit');
+  // Before anything is frozen: should this process be killed, the next gantry command thaws the
+  // container and sweeps the work directory (see containers/unfinished.ts).
+  const entry = engine.journal.begin('commit', record.Id);
+  const work = await store.createWorkDirectory('commit').catch((error: unknown) => {
+    entry.end();
+    throw error;
+  });
   try {
     const staged = await withLayerFrozen(engine, record, options.pause !== false, async (current) => {
       record = current;
@@ -129,13 +136,16 @@ export async function commitContainer(
         },
       ],
     };
-    return await store.addImage(work, {
+    const stored = await store.addImage(work, {
       config,
       layers: [...image.layers, staged.record],
       staged: new Map([[staged.record.chainId, staged]]),
       names: name === undefined ? [] : [name],
     });
+    trace('commit: image stored');
+    return stored;
   } finally {
     await work.dispose();
+    entry.end();
   }
 }

@@ -2,11 +2,10 @@
  * A container's changes against its image, read from its live writable layer: what
  * `gantry diff` prints, and the facts commit and the layer tree need about a container.
  */
-import fs from 'node:fs';
 import path from 'node:path';
+import { readContainerSpecSync } from '../../containers/core.js';
 import type { Engine } from '../../containers/engine.js';
 import type { ContainerRecord } from '../../containers/record.js';
-import type { OciSpec } from '../../spec/types.js';
 import { withLayerFrozen } from './frozen.js';
 import { containerChanges, type ContainerChange } from './upper-walk.js';
 
@@ -20,15 +19,9 @@ export function upperDirectory(engine: Engine, record: ContainerRecord): string 
  * empty stub at one of these paths that no image layer has was made to mount over.
  */
 export function containerMountpoints(engine: Engine, record: ContainerRecord): string[] {
-  let spec: OciSpec;
-  try {
-    spec = JSON.parse(
-      fs.readFileSync(path.join(engine.containers.dir(record.Id), 'config.json'), 'utf8'),
-    ) as OciSpec;
-  } catch {
-    // Never started: the runtime has made nothing yet.
-    return [];
-  }
+  // Never started: the runtime has made nothing yet.
+  const spec = readContainerSpecSync(engine, record);
+  if (!spec) return [];
   return (spec.mounts ?? []).map((mount) => path.posix.normalize(mount.destination));
 }
 

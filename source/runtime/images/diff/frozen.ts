@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../../containers/engine.js';
 import type { ContainerRecord } from '../../containers/record.js';
 import { ConflictError } from '../../errors.js';
+import { trace } from '../../trace.js';
 
 /**
  * Runs `read` with the container frozen when `pause` is true and it is running; `read` gets the
@@ -22,27 +23,42 @@ export async function withLayerFrozen<T>(
   read: (record: ContainerRecord) => Promise<T>,
 ): Promise<T> {
   let paused = false;
-  if (pause) {
-    for (const deadline = Date.now() + 60_000; ;) {
-      record = await engine.get(record.Id);
-      if (record.State.Status !== 'running' && !(record.State.Status === 'paused' && record.PausedBy)) break;
-      if (record.State.Status === 'running') {
-        try {
-          record = await engine.pause(record.Id, { temporary: true });
-          paused = true;
-          break;
-        } catch (error) {
-          if (!(error instanceof ConflictError)) throw error;
-        }
-      }
-      if (Date.now() > deadline)
-        throw new ConflictError(`container ${record.Name} stayed paused by another command for a minute`);
-      await sleep(50);
-    }
-  }
+  // Before anything is frozen: should this process be killed, the next gantry command of any
+  // kind thaws the container (see containers/unfinished.ts).
+  const entry = pause ? engine.journal.begin('pause', record.Id) : undefined;
   try {
-    return await read(record);
+    return await frozen();
   } finally {
-    if (paused) await engine.unpause(record.Id);
+    entry?.end();
+  }
+
+  async function frozen(): Promise<T> {
+    if (pause) {
+      for (const deadline = Date.now() + 60_000; ;) {
+        record = await engine.get(record.Id);
+        if (record.State.Status !== 'running' && !(record.State.Status === 'paused' && record.PausedBy))
+          break;
+        if (record.State.Status === 'running') {
+          try {
+            record = await engine.pause(record.Id, { temporary: true });
+            paused = true;
+            trace('layer: frozen');
+            break;
+          } catch (error) {
+            if (!(error instanceof ConflictError)) throw error;
+          }
+        }
+        if (Date.now() > deadline)
+          throw new ConflictError(`container ${record.Name} stayed paused by another command for a minute`);
+        await sleep(50);
+      }
+    }
+    try {
+      const result = await read(record);
+      trace('layer: read');
+      return result;
+    } finally {
+      if (paused) await engine.unpause(record.Id);
+    }
   }
 }

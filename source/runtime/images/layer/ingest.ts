@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ImageFormatError, isErrnoException } from '../../errors.js';
+import { ImageFormatError, isDiskFull, isErrnoException, nameFullDisk } from '../../errors.js';
 import { digestFileRange } from '../digest.js';
 import { readTar } from '../tar/reader.js';
 import { createDecompressor, detectCompression, readHead, type Compression } from './compression.js';
@@ -115,6 +116,8 @@ export async function ingestLayer(options: IngestLayerOptions): Promise<IngestLa
     if (decompressor) await pipeline(rangeStream(source), tapBlob, decompressor, tapDiff, consume);
     else await pipeline(rangeStream(source), tapBlob, consume);
   } catch (error) {
+    if (isDiskFull(error))
+      throw nameFullDisk(error, options.unpackTo ?? options.blobPath ?? path.dirname(source.file));
     // A corrupt blob shows up first as a gzip or tar error; say what is really wrong.
     if (options.expectedDigest !== undefined) {
       const actual = await digestFileRange(source.file, source.offset, source.length);

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ImageFormatError, NotFoundError, UnsupportedError } from '../../errors.js';
+import { ImageFormatError, nameFullDisk, NotFoundError, UnsupportedError } from '../../errors.js';
 import { FileLock } from '../../fsutil.js';
 import { sha256Digest } from '../digest.js';
 import { digestMismatch } from '../layer/ingest.js';
@@ -766,7 +766,15 @@ export class RegistryClient {
             );
             return;
           }
-          writeAll(fd, chunk);
+          try {
+            writeAll(fd, chunk);
+          } catch (error) {
+            // A full disk: what is kept is exactly what was hashed, so a later pull resumes there.
+            stream.destroy();
+            fs.ftruncateSync(fd, state.offset);
+            settle(nameFullDisk(error, partial) as Error);
+            return;
+          }
           state.hash.update(chunk);
           state.offset += chunk.length;
           onBytes(state.offset);

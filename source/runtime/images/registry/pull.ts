@@ -156,7 +156,12 @@ export async function pullImage(
 
     const cache = pullCacheDirectory(store.layout);
     await fsp.mkdir(cache, { recursive: true, mode: 0o700 });
-    const work = await store.createWorkDirectory('pull');
+    // Recorded: should this process be killed, the next command sweeps its work directory.
+    const entry = store.journalEntry('pull');
+    const work = await store.createWorkDirectory('pull').catch((error: unknown) => {
+      entry?.end();
+      throw error;
+    });
     try {
       const controller = new AbortController();
       const signal = options.signal
@@ -287,6 +292,7 @@ export async function pullImage(
       };
     } finally {
       await work.dispose();
+      entry?.end();
     }
   } finally {
     client.close();

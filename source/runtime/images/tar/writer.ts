@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError, nameFullDisk } from '../../errors.js';
 import { BLOCK_SIZE, paddingFor, type RawHeader, type TarEntryType } from './header.js';
 
 export interface TarEntryInput {
@@ -212,8 +212,20 @@ export const END_OF_ARCHIVE = Buffer.alloc(BLOCK_SIZE * 2);
 export class TarWriter {
   private written = 0;
   private finished = false;
+  /** The output's failure (a full disk), thrown by the next write instead of crashing the process. */
+  private failure: unknown;
 
-  constructor(private readonly output: Writable) {}
+  constructor(private readonly output: Writable) {
+    // A write that fails after write() returned true is reported by an 'error' event; without a
+    // listener Node would end the process with a stack trace.
+    output.on('error', (error) => (this.failure ??= this.named(error)));
+  }
+
+  /** A full disk names the file being written (a file stream knows its path). */
+  private named(error: unknown): unknown {
+    const file = (this.output as Writable & { path?: unknown }).path;
+    return typeof file === 'string' ? nameFullDisk(error, file) : error;
+  }
 
   /** Bytes written so far. */
   get bytesWritten(): number {
@@ -221,9 +233,16 @@ export class TarWriter {
   }
 
   private async write(chunk: Buffer): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
     if (chunk.length === 0) return;
     this.written += chunk.length;
-    if (!this.output.write(chunk)) await once(this.output, 'drain');
+    if (!this.output.write(chunk)) {
+      try {
+        await once(this.output, 'drain');
+      } catch (error) {
+        throw this.named(error);
+      }
+    }
   }
 
   /**
@@ -268,6 +287,10 @@ export class TarWriter {
     await this.write(END_OF_ARCHIVE);
     this.output.end();
     // Waits for 'close' too when the stream has one, so a file is complete on disk afterwards.
-    await finished(this.output);
+    try {
+      await finished(this.output);
+    } catch (error) {
+      throw this.named(error);
+    }
   }
 }

@@ -16,6 +16,11 @@ function copy(node: FileNode, marked: boolean): Draft {
   };
   if (node.linkTarget !== undefined) draft.linkTarget = node.linkTarget;
   if (marked && node.opaque) draft.opaque = true;
+  if (node.mode !== undefined) draft.mode = node.mode;
+  if (node.uid !== undefined) draft.uid = node.uid;
+  if (node.gid !== undefined) draft.gid = node.gid;
+  if (marked && node.reasons) draft.reasons = node.reasons;
+  if (marked && node.previous) draft.previous = node.previous;
   if (node.type === 'directory' && node.kind !== 'removed') draft.children = new Map();
   return draft;
 }
@@ -43,9 +48,17 @@ function apply(directory: Draft, changes: FileNode, marked: boolean): void {
     if (!target) {
       target = copy(change, marked);
       children.set(change.name, target);
-    } else if (marked) {
-      target.kind = change.kind;
-      if (change.opaque) target.opaque = true;
+    } else {
+      // The directory's own metadata is the newest layer's.
+      if (change.mode !== undefined) target.mode = change.mode;
+      if (change.uid !== undefined) target.uid = change.uid;
+      if (change.gid !== undefined) target.gid = change.gid;
+      if (marked) {
+        target.kind = change.kind;
+        if (change.opaque) target.opaque = true;
+        if (change.reasons) target.reasons = change.reasons;
+        if (change.previous) target.previous = change.previous;
+      }
     }
     apply(target, change, marked);
   }

@@ -14,7 +14,8 @@ import { DirectoryHandle } from '../../in-root.js';
 import { byteOrder, isOpaqueDirectory, isWhiteout } from '../diff/stack-view.js';
 import { draftRoot, finishDraft, type Draft } from './draft.js';
 import { WasteLedger, type EfficiencyResult } from './efficiency.js';
-import type { ChangeKind, FileNode, FileType, LayerChangeSummary } from './types.js';
+import type fs from 'node:fs';
+import type { ChangeKind, FileNode, FileType, LayerChangeSummary, ModifyReason } from './types.js';
 
 export interface LayerInput {
   /** The unpacked layer (overlay lowerdir format) or a container's upperdir. */
@@ -38,8 +39,57 @@ interface MergedNode {
   type: FileType;
   /** Bytes counted for this path (0 for directories, symlinks and further hard links). */
   size: number;
+  /** The visible copy's metadata, to say what a later copy changed. */
+  meta: Metadata;
   children?: Map<string, MergedNode>;
 }
+
+interface Metadata {
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Bytes of the file (as stat says, hard links included) and its modification time. */
+  bytes: number;
+  mtimeMs: number;
+}
+
+function metadataOf(stats: fs.Stats): Metadata {
+  return {
+    mode: stats.mode & 0o7777,
+    uid: stats.uid,
+    gid: stats.gid,
+    bytes: stats.isFile() ? stats.size : 0,
+    mtimeMs: Math.trunc(stats.mtimeMs),
+  };
+}
+
+/** What a copy changed against the one below it (a directory's bytes and times are its listing's). */
+function reasonsFor(type: FileType, meta: Metadata, below: MergedNode): ModifyReason[] {
+  const reasons: ModifyReason[] = [];
+  const sameKind = (below.type === 'directory') === (type === 'directory');
+  if (!sameKind || (below.type === 'symlink') !== (type === 'symlink')) reasons.push('type');
+  else if (type !== 'directory' && (meta.bytes !== below.meta.bytes || meta.mtimeMs !== below.meta.mtimeMs))
+    reasons.push('content');
+  if (meta.mode !== below.meta.mode) reasons.push('mode');
+  if (meta.uid !== below.meta.uid || meta.gid !== below.meta.gid) reasons.push('owner');
+  // A file stored again with the same size, time and metadata: its bytes are the change
+  // (whether they differ would take reading both copies).
+  if (reasons.length === 0 && type !== 'directory') reasons.push('content');
+  return reasons;
+}
+
+function metadataFields(meta: Metadata, below: MergedNode | undefined, reasons: ModifyReason[] | undefined) {
+  return {
+    mode: meta.mode,
+    uid: meta.uid,
+    gid: meta.gid,
+    ...(reasons && below
+      ? { reasons, previous: { mode: below.meta.mode, uid: below.meta.uid, gid: below.meta.gid } }
+      : {}),
+  };
+}
+
+const ROOT_META: Metadata = { mode: 0o755, uid: 0, gid: 0, bytes: 0, mtimeMs: 0 };
 
 /** Yield to the event loop every so many entries, so a TUI stays responsive during a walk. */
 const YIELD_EVERY = 4096;
@@ -58,7 +108,7 @@ function emptySummary(): LayerChangeSummary {
 }
 
 class StackAnalyzer {
-  private readonly root: MergedNode = { type: 'directory', size: 0, children: new Map() };
+  private readonly root: MergedNode = { type: 'directory', size: 0, meta: ROOT_META, children: new Map() };
   private readonly ledger = new WasteLedger();
   private visited = 0;
 
@@ -196,7 +246,9 @@ class StackAnalyzer {
       }
       if (existing?.type === 'directory') this.removeAll(existing, imagePath, layer);
       const kind: ChangeKind = existing ? 'modified' : 'added';
-      children.set(name, { type, size: bytes });
+      const meta = metadataOf(stats);
+      const reasons = existing ? reasonsFor(type, meta, existing) : undefined;
+      children.set(name, { type, size: bytes, meta });
       this.ledger.record(imagePath, layer, bytes);
       state.size += bytes;
       if (kind === 'added') {
@@ -213,6 +265,7 @@ class StackAnalyzer {
         kind,
         size: bytes,
         ...(linkTarget !== undefined ? { linkTarget } : {}),
+        ...metadataFields(meta, existing, reasons),
       });
     }
   }
@@ -239,14 +292,25 @@ class StackAnalyzer {
     let node: MergedNode;
     let kind: ChangeKind;
     const opaqueHere = isOpaqueDirectory(parent.entry(name));
+    const stats = parent.lstat(name);
+    const meta = stats ? metadataOf(stats) : (existing?.meta ?? ROOT_META);
+    let reasons: ModifyReason[] | undefined;
+    // The copy below as it was, before this layer's metadata replaces it.
+    const below = existing ? { ...existing } : undefined;
     if (existing?.type === 'directory') {
       node = existing;
-      kind = opaqueHere ? 'modified' : 'unchanged';
+      // A directory copied up only to hold a change beneath it has the same mode and owner; a
+      // chmod or chown of the directory itself is a change of its own.
+      reasons = reasonsFor('directory', meta, existing);
+      kind = opaqueHere || reasons.length > 0 ? 'modified' : 'unchanged';
+      if (kind === 'unchanged') reasons = undefined;
+      node.meta = meta;
     } else {
       if (existing) this.removeAll(existing, imagePath, layer);
-      node = { type: 'directory', size: 0, children: new Map() };
+      node = { type: 'directory', size: 0, meta, children: new Map() };
       children.set(name, node);
       kind = existing ? 'modified' : 'added';
+      if (existing) reasons = reasonsFor('directory', meta, existing);
     }
     if (kind === 'added') summary.added += 1;
     else if (kind === 'modified') summary.modified += 1;
@@ -257,8 +321,9 @@ class StackAnalyzer {
       kind,
       size: 0,
       children: new Map(),
+      ...metadataFields(meta, below, reasons),
     };
-    if (kind === 'modified' && existing?.type === 'directory') childDraft.opaque = true;
+    if (opaqueHere && existing?.type === 'directory') childDraft.opaque = true;
     const sizeBefore = state.size;
     const changesBefore = summary.added + summary.modified + summary.removed;
     // Beneath an opaque directory nothing of the lower layers shows, however deep.

@@ -26,6 +26,11 @@ export function finishDraft(draft: Draft): FileNode {
   };
   if (draft.linkTarget !== undefined) node.linkTarget = draft.linkTarget;
   if (draft.opaque) node.opaque = true;
+  if (draft.mode !== undefined) node.mode = draft.mode;
+  if (draft.uid !== undefined) node.uid = draft.uid;
+  if (draft.gid !== undefined) node.gid = draft.gid;
+  if (draft.reasons) node.reasons = draft.reasons;
+  if (draft.previous) node.previous = draft.previous;
   if (draft.children) {
     const children = [...draft.children.values()].sort((a, b) => byteOrder(a.name, b.name)).map(finishDraft);
     node.children = children;

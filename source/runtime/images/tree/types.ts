@@ -16,6 +16,12 @@ export type ChangeKind =
   /** A directory that is only here because something beneath it changed. */
   | 'unchanged';
 
+/**
+ * What a modification changed, against the copy below: the bytes (size or modification time
+ * differ), the permission bits, the owner, or what the path is. A chmod-only change is `mode`.
+ */
+export type ModifyReason = 'content' | 'mode' | 'owner' | 'type';
+
 /** What a path is. `hardlink` is a further name of a file already counted in the same layer. */
 export type FileType = 'directory' | 'file' | 'symlink' | 'hardlink' | 'other';
 
@@ -37,6 +43,14 @@ export interface FileNode {
   linkTarget?: string;
   /** The directory hides everything a lower layer had beneath it (overlay opaque directory). */
   opaque?: boolean;
+  /** Permission bits (st_mode & 07777) of this layer's copy; not set for a removed path. */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** For a `modified` path: what differs from the copy below. */
+  reasons?: ModifyReason[];
+  /** For a `modified` path: the copy below's permission bits and owner. */
+  previous?: { mode: number; uid: number; gid: number };
   /** A directory's changed entries, sorted by name (byte order). Removed paths have none. */
   children?: FileNode[];
 }

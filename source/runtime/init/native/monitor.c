@@ -25,6 +25,8 @@
 
 #define MAX_CLIENTS 16
 #define CHUNK 16384
+/* Room set aside for the exit record: the longest one (a setup error) is well under it. */
+#define EXIT_RECORD_SIZE 8192
 /* The container's output is read in pieces this large, and its pipes are made as large (the kernel
  * default of 64 KiB makes a chatty container wait on the monitor far more often). */
 #define OUTPUT_CHUNK (256 * 1024)
@@ -61,6 +63,7 @@ struct monitor {
   int oom_control_fd;     /* v1: memory.oom_control, open while the eventfd is registered on it */
   long long oom_pending_until; /* monotonic ms: the kernel announced an OOM whose kill is not counted yet */
   long long exit_seen_ms;      /* monotonic ms: when the run's end was first seen (0: not yet) */
+  int exit_fd;                 /* the exit record, its space allocated at start (prepare_exit_record) */
 };
 
 static long long monotonic_ms(void) {
@@ -296,6 +299,35 @@ static bool drain_output(struct monitor *m, int *fd, const char *stream, int fra
   return true;
 }
 
+/* The exit status must survive a full disk: a container that exited 0 must not read as killed
+ * because the monitor found no room to say so. The record's space is taken at start (the file is
+ * filled with blanks, so its blocks are allocated); at the end the status is written over them in
+ * place and the file renamed to exit_file, which needs no new block. JSON readers take the
+ * trailing blanks for whitespace. */
+static void exit_record_path(const struct monitor *m, char *path, size_t size) {
+  snprintf(path, size, "%s.pending", m->plan->exit_file);
+}
+
+static void prepare_exit_record(struct monitor *m) {
+  m->exit_fd = -1;
+  if (!m->plan->exit_file)
+    return;
+  char path[4096], blanks[EXIT_RECORD_SIZE];
+  exit_record_path(m, path, sizeof path);
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    fail_errno("open the exit record", path);
+  memset(blanks, ' ', sizeof blanks);
+  blanks[sizeof blanks - 1] = '\n';
+  if (write_all(fd, blanks, sizeof blanks) < 0 || fsync(fd) < 0) {
+    int err = errno;
+    unlink(path);
+    errno = err;
+    fail_errno("set aside room for the exit record", path);
+  }
+  m->exit_fd = fd;
+}
+
 /* The user's process could not be executed after the start (an image of another architecture,
  * a script whose interpreter is missing): said on the container's stderr, in its log and to
  * attached clients, as runc's init says it ("exec /app: exec format error"). */
@@ -321,21 +353,31 @@ static void say_exec_failure(struct monitor *m) {
 static void write_exit_file(struct monitor *m, int exit_code, int signal_number, bool oom) {
   if (!m->plan->exit_file)
     return;
-  char stamp[64], json[2048], temp[4096];
+  char stamp[64], json[EXIT_RECORD_SIZE], path[4096];
   format_time_rfc3339(stamp, sizeof stamp);
   /* The error text is kept percent-encoded (see encode_field): it is valid inside a JSON string. */
   int len = snprintf(json, sizeof json,
                      "{\"exitCode\":%d,\"signal\":%d,\"oomKilled\":%s,\"finishedAt\":\"%s\",\"execErrno\":%d,"
                      "\"error\":\"%s\"}\n",
                      exit_code, signal_number, oom ? "true" : "false", stamp, m->exec_error, m->setup_error);
-  snprintf(temp, sizeof temp, "%s.tmp", m->plan->exit_file);
-  int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (len < 0 || (size_t)len >= sizeof json)
+    return;
+  if (m->exit_fd >= 0) {
+    exit_record_path(m, path, sizeof path);
+    bool written = pwrite(m->exit_fd, json, (size_t)len, 0) == len && fsync(m->exit_fd) == 0;
+    close(m->exit_fd);
+    m->exit_fd = -1;
+    if (written && rename(path, m->plan->exit_file) == 0)
+      return;
+  }
+  snprintf(path, sizeof path, "%s.tmp", m->plan->exit_file);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return;
   write_all(fd, json, (size_t)len);
   fsync(fd);
   close(fd);
-  rename(temp, m->plan->exit_file);
+  rename(path, m->plan->exit_file);
 }
 
 static void run_exit_command(struct plan *plan) {
@@ -610,6 +652,7 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
   m.oom_baseline = read_counter(plan->oom_file, plan->oom_key);
   m.oom_reported = m.oom_baseline;
   watch_oom(&m);
+  prepare_exit_record(&m);
   if (plan->log_path)
     log_open(&m.log, plan->log_path, plan->log_max_size, plan->log_max_files);
   m.output = xmalloc(OUTPUT_CHUNK);
