@@ -34,6 +34,7 @@ import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { RECORD_ANNOTATION, recordAnnotation } from './recovery.js';
 import { buildSpec } from './spec-builder.js';
 import { resolveUser } from './user.js';
+import { MONITOR_PID_FILE } from './systemd-unit.js';
 import { restartPolicyCode } from './restart-policy.js';
 import { clearRuns, RUN_FILE, STOP_FILE } from './runs.js';
 
@@ -179,6 +180,9 @@ export async function launch(
     }
     record.InitProcess = identify(handle.containerPid) ?? { pid: handle.containerPid, startTime: 0 };
     record.Monitor = identify(handle.monitorPid) ?? { pid: handle.monitorPid, startTime: 0 };
+    // The PIDFile of a unit from `generate systemd`: systemd tracks the monitor, which outlives
+    // the container's restarts.
+    await fsp.writeFile(path.join(dir, MONITOR_PID_FILE), `${handle.monitorPid}\n`);
     record.State = {
       ...record.State,
       Status: 'running',
