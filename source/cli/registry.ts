@@ -199,6 +199,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/generate.js'),
   },
   {
+    name: 'volume',
+    group: 'Other',
+    description: 'Manage volumes (create, ls, inspect, rm, prune)',
+    load: () => import('./commands/volume.js'),
+  },
+  {
     name: 'container',
     group: 'Other',
     description: 'Internal container commands',

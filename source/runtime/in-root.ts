@@ -103,8 +103,10 @@ export function openInRootByOpenat2(root: number, file: string, flags: number, r
     try {
       return openat2(root, relative, { flags: flags | O_CLOEXEC, resolve });
     } catch (error) {
-      if (error instanceof SyscallError && error.code === 'EAGAIN' && attempt < MAX_RETRIES) continue;
-      throw error;
+      if (!(error instanceof SyscallError) || error.errno !== osConstants.errno.EAGAIN) throw error;
+      // Mounts and renames elsewhere on a busy host keep invalidating the kernel's check of "..";
+      // the walk below is as safe and does not depend on them.
+      if (attempt >= MAX_RETRIES) return openInRootByWalk(root, file, flags, rule);
     }
   }
 }
@@ -263,6 +265,14 @@ export class DirectoryHandle {
     /** Host path, for messages only: never resolved again. */
     readonly path: string,
   ) {}
+
+  /**
+   * Takes over a directory descriptor opened inside a root (openInRoot with O_RDONLY|O_DIRECTORY):
+   * the handle closes it.
+   */
+  static fromDescriptor(fd: number, label: string): DirectoryHandle {
+    return new DirectoryHandle(fd, label);
+  }
 
   /** Opens the top of a tree the host names itself; a symlink in its last component is refused. */
   static open(hostPath: string): DirectoryHandle {

@@ -16,6 +16,9 @@ export interface EffectHost {
   quit(): void;
 }
 
+/** docker's stop timeout, the engine's too, when the container was created without one. */
+const DEFAULT_STOP_TIMEOUT = 10;
+
 const PROGRESS: Record<Extract<Effect, { type: 'container' }>['op'], [string, string]> = {
   start: ['starting', 'started'],
   stop: ['stopping', 'stopped'],
@@ -47,6 +50,38 @@ export function createEffectRunner(
   const reloadImages = async () =>
     store.dispatch({ type: 'images/loaded', records: await engine.images.list() });
 
+  /**
+   * A stop (or the stop of a restart) waits up to the container's stop timeout for SIGTERM to
+   * work before SIGKILL: the status column counts it down, so a container that ignores SIGTERM
+   * is not a mystery.
+   */
+  const stopCountdown = (effect: Extract<Effect, { type: 'container' }>, doing: string) => {
+    if (effect.op !== 'stop' && effect.op !== 'restart') return undefined;
+    const record = store.getState().containers.records[effect.id];
+    if (!record || (record.State.Status !== 'running' && record.State.Status !== 'paused')) return undefined;
+    const seconds = record.Config.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
+    const deadline = Date.now() + seconds * 1000;
+    const label = () => {
+      const left = Math.ceil((deadline - Date.now()) / 1000);
+      return left > 0 ? `${doing} (${left}s)` : `${doing} (SIGKILL)`;
+    };
+    store.dispatch(
+      { type: 'ui/pending', id: effect.id, label: label() },
+      status(`${doing} ${effect.name}: SIGTERM sent, SIGKILL in ${seconds}s if it has not exited by then`),
+    );
+    let stopped = false;
+    const timer = setInterval(() => {
+      if (!stopped) store.dispatch({ type: 'ui/pending', id: effect.id, label: label() });
+    }, 1000);
+    timer.unref();
+    return {
+      stop: () => {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
+  };
+
   const run = async (effect: Effect): Promise<void> => {
     switch (effect.type) {
       case 'quit':
@@ -55,6 +90,7 @@ export function createEffectRunner(
       case 'container': {
         const [doing, done] = PROGRESS[effect.op];
         store.dispatch({ type: 'ui/pending', id: effect.id, label: doing });
+        const countdown = stopCountdown(effect, doing);
         try {
           if (effect.op === 'remove') await engine.remove(effect.id, { force: true });
           else if (effect.op === 'kill') await engine.kill(effect.id, 'SIGKILL');
@@ -68,6 +104,8 @@ export function createEffectRunner(
             { type: 'ui/pending', id: effect.id, label: undefined },
             status(`${effect.op} ${effect.name}: ${describeError(error)}`, 'error'),
           );
+        } finally {
+          countdown?.stop();
         }
         await refresh(effect.id);
         return;

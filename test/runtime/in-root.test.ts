@@ -3,7 +3,7 @@
  * tree, for the kernel's openat2 and for the fallback walk alike (same table, both must agree), and
  * a directory handle never follows a child swapped for a symlink, nor opens a FIFO.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import {
   type SymlinkRule,
 } from '../../source/runtime/in-root.js';
 import { SyscallError } from '../../source/runtime/errors.js';
-import { O_PATH } from '../../source/runtime/sys/libc.js';
+import { errnoName, O_PATH, openat2, RESOLVE_IN_ROOT } from '../../source/runtime/sys/libc.js';
 
 let base: string;
 let root: string;
@@ -160,4 +160,56 @@ describe('DirectoryHandle', () => {
   it('refuses to open a tree top that is a symlink', () => {
     expect(() => DirectoryHandle.open(path.join(root, 'hostdir'))).toThrow(/ELOOP|ENOTDIR/);
   });
+});
+
+describe('in-root resolution while the host renames and mounts', () => {
+  it('errno 11 is named EAGAIN, as node names it', () => {
+    expect(errnoName(os.constants.errno.EAGAIN)).toBe('EAGAIN');
+    expect(errnoName(os.constants.errno.ENOTSUP)).toBe('ENOTSUP');
+  });
+
+  it('answers every ".." resolution while another process renames directories without pause', async () => {
+    // Each rename anywhere on the host invalidates the kernel's check of "..", so openat2 answers
+    // EAGAIN now and then: the resolver must retry (or walk), never fail or give up. The raw
+    // syscall beside it counts the EAGAINs, so the test knows the race really happened.
+    const spin = path.join(base, 'spin');
+    fs.mkdirSync(path.join(spin, 'a'), { recursive: true });
+    const renamer = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs'); const a = ${JSON.stringify(spin + '/a')}, b = ${JSON.stringify(spin + '/b')};
+         process.stdout.write('go\\n');
+         for (;;) { fs.renameSync(a, b); fs.renameSync(b, a); }`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const rootFd = openRoot(root);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        renamer.stdout.once('data', () => resolve());
+        renamer.once('exit', (code) => reject(new Error(`the renamer exited with ${code}`)));
+      });
+      const deep = Array.from({ length: 32 }, () => 'real/inner/../..').join('/') + '/climb/passwd';
+      const answers = new Map<string, number>();
+      let raced = 0;
+      for (let i = 0; i < 200_000 && raced < 20; i += 1) {
+        try {
+          fs.closeSync(openat2(rootFd, deep, { flags: fs.constants.O_RDONLY, resolve: RESOLVE_IN_ROOT }));
+        } catch (error) {
+          if (!(error instanceof SyscallError) || error.errno !== os.constants.errno.EAGAIN) throw error;
+          raced += 1;
+        }
+        const fd = openInRootByOpenat2(rootFd, deep, fs.constants.O_RDONLY, 'in-root');
+        const answer = fs.readFileSync(fd, 'utf8');
+        fs.closeSync(fd);
+        answers.set(answer, (answers.get(answer) ?? 0) + 1);
+      }
+      expect(raced).toBe(20);
+      expect([...answers.keys()]).toEqual(['inside:x:1:1::/:/bin/sh\n']);
+    } finally {
+      renamer.kill('SIGKILL');
+      fs.closeSync(rootFd);
+    }
+  }, 120_000);
 });

@@ -118,3 +118,34 @@ describeUnless(needsRoot(), 'container stdio is never the caller’s', () => {
     });
   }
 });
+
+describeUnless(needsRoot(), 'a container cannot signal the processes that keep it', () => {
+  const engine = engineForSuite('sec-pgrp');
+
+  it('kill(0) and kill(-1) from the container end only the container: the monitor records the status', async () => {
+    // Before the init had a session of its own it shared the helper's process group, and
+    // `kill -9 0` took the monitor down with it ("lost the connection to the container's monitor").
+    // PID 1 of the container is immune to the signal inside its namespace; the inner shell is not.
+    // kill(-1) spares the caller and PID 1: a background sleep is what it can reach.
+    const cases = [
+      { target: '0', script: 'sh -c "kill -9 0"; echo inner=$?; exit 7', stdout: 'inner=137\n' },
+      {
+        target: '-1',
+        script: 'sleep 1000 & sh -c "kill -9 -1"; echo inner=$?; wait $!; echo sleep=$?; exit 7',
+        stdout: 'inner=0\nsleep=137\n',
+      },
+    ];
+    for (const { target, script, stdout } of cases) {
+      const attached = await engine.gantry(['run', '--name', `pgrp${target}`, 'demo', 'sh', '-c', script]);
+      expect(attached.stdout).toBe(stdout);
+      expect(attached.stderr).not.toMatch(/monitor|connection/);
+      expect(attached.exitCode).toBe(7);
+      const state = JSON.parse((await engine.gantry(['inspect', `pgrp${target}`])).stdout)[0].State;
+      expect(state).toMatchObject({ Status: 'exited', ExitCode: 7, Error: '' });
+      const detached = (await engine.gantry(['run', '-d', 'demo', 'sh', '-c', script])).stdout.trim();
+      expect(await engine.gantry(['wait', detached])).toMatchObject({ stdout: '7\n' });
+      const after = JSON.parse((await engine.gantry(['inspect', detached])).stdout)[0].State;
+      expect(after).toMatchObject({ Status: 'exited', ExitCode: 7, Error: '' });
+    }
+  });
+});

@@ -305,6 +305,31 @@ export function mountsUnder(prefix: string): string[] {
     .filter((target) => target.startsWith(prefix));
 }
 
+/** The state letter of process `pid` (R, S, T for stopped, Z...), undefined once it is gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resolves once process `pid` has a handler for signal number `signal` (its bit in SigCgt of
+ * /proc/PID/status): a shell's `trap` is in place, so a signal sent now meets it.
+ */
+export async function waitForHandler(pid: number, signal: number): Promise<void> {
+  await waitFor(
+    () => {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      const caught = BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
+      return ((caught >> BigInt(signal - 1)) & 1n) === 1n || undefined;
+    },
+    60_000,
+    `process ${pid} to handle signal ${signal}`,
+  );
+}
+
 export async function waitFor<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 60_000,

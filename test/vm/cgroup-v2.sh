@@ -6,7 +6,8 @@
 # a systemd host, and in the guest's root cgroup. GANTRY_EXPECT_CGROUP=v2 makes every reason to
 # skip a failure there, and no-skips.mjs fails the run when any test did not run. Given files run
 # in both guests instead of the lists below.
-# Environment: GANTRY_V2VM_MODES (default "session root"), GANTRY_TEST_TIME_SCALE (default 20).
+# Environment: GANTRY_V2VM_MODES (default "session root"), GANTRY_TEST_TIME_SCALE (default 20),
+# GANTRY_V2VM_TIMEOUT (seconds each guest may run, default 7200: a loaded machine is slow under TCG).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -36,6 +37,24 @@ fi
 # overlay of the project, and GANTRY_TEST_BUILT=1 keeps the tests' global setup from building again.
 node scripts/build.mjs
 
+# run.sh in the background, so that a signal to this script is handled at once (bash runs traps
+# only between commands, and wait is interruptible): it is passed on to run.sh by PID, which kills
+# its QEMU and removes its run directory. If this script is SIGKILLed, the kernel sends run.sh
+# SIGTERM (setpriv --pdeathsig), to the same effect.
+guest=
+stop() {
+  trap - INT TERM HUP
+  if [ -n "$guest" ]; then
+    kill -TERM "$guest" 2>/dev/null
+    wait "$guest"
+  fi
+  exit "$1"
+}
+trap 'stop 130' INT
+trap 'stop 143' TERM
+trap 'stop 129' HUP
+
+started=$(date +%s)
 status=0
 for mode in ${GANTRY_V2VM_MODES:-session root}; do
   if [ "$mode" = root ]; then files=("${root_files[@]}"); else files=("${session_files[@]}"); fi
@@ -44,7 +63,11 @@ for mode in ${GANTRY_V2VM_MODES:-session root}; do
   # must not swap the files under it.
   command="mv dist dist.host && cp -a dist.host dist && node node_modules/vitest/vitest.mjs run --project integration --reporter=default --reporter=./test/support/skip-report.ts --reporter=json --outputFile=/tmp/vitest-report.json ${files[*]}"
   command+="; status=\$?; node test/vm/no-skips.mjs /tmp/vitest-report.json || status=1; exit \$status"
-  test/vm/run.sh -c "$mode" -e GANTRY_EXPECT_CGROUP=v2 -e GANTRY_TEST_BUILT=1 -e "GANTRY_TEST_TIME_SCALE=${GANTRY_TEST_TIME_SCALE:-20}" \
-    -e "CI=${CI:-}" "$command" || status=$?
+  setpriv --pdeathsig TERM -- bash test/vm/run.sh -c "$mode" -t "${GANTRY_V2VM_TIMEOUT:-7200}" -e GANTRY_EXPECT_CGROUP=v2 -e GANTRY_TEST_BUILT=1 \
+    -e "GANTRY_TEST_TIME_SCALE=${GANTRY_TEST_TIME_SCALE:-20}" -e "CI=${CI:-}" "$command" &
+  guest=$!
+  wait "$guest" || status=$?
+  guest=
 done
+echo "=== cgroup v2 guest: $(($(date +%s) - started)) s in all, status $status"
 exit "$status"

@@ -18,13 +18,19 @@ try {
   process.exit(1);
 }
 const skipped = [];
+const lines = [];
 let ran = 0;
 for (const file of report.testResults ?? []) {
+  lines.push(`  ${path.relative(process.cwd(), file.name)}`);
   for (const test of file.assertionResults ?? []) {
+    const seconds = ((test.duration ?? 0) / 1000).toFixed(0);
+    lines.push(`    ${test.status.padEnd(7)} ${test.fullName}${test.duration ? ` (${seconds} s)` : ''}`);
     if (test.status === 'passed' || test.status === 'failed') ran += 1;
     else skipped.push(`${path.relative(process.cwd(), file.name)}: ${test.fullName} (${test.status})`);
   }
 }
+// What ran, by name: the proof is in the names, not only in the count.
+console.error(`no-skips: the tests of this run:\n${lines.join('\n')}`);
 if (skipped.length > 0) {
   console.error(`no-skips: ${skipped.length} test(s) did not run where all must:\n  ${skipped.join('\n  ')}`);
   process.exit(1);

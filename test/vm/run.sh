@@ -18,9 +18,14 @@
 #   -t SECONDS            hard limit for the whole run (default 3600)
 #   -p DIR                project directory (default: the current directory)
 #   -m MiB                guest memory (default 3072); -s N: guest CPUs (default: the host's, at most 2)
-#   -k                    keep the run directory (it is kept anyway when COMMAND fails)
+#   -k                    keep the run directory (its disks, console log and output)
 # Environment: GANTRY_V2VM_CACHE (default ~/.cache/gantry-v2vm), GANTRY_V2VM_ACCEL=tcg|kvm.
-# Exit status: COMMAND's; 124 when the time ran out; 125 when the guest failed before COMMAND ended.
+# Exit status: COMMAND's; 124 when the time ran out; 125 when the guest failed before COMMAND ended;
+# 128+N when this script was ended by signal N.
+#
+# Nothing outlives the run: QEMU and the reader of its output die with this script (by their PIDs
+# on INT, TERM or HUP; by the kernel's parent-death signal on SIGKILL), and the run directory is
+# removed (unless -k). A directory a SIGKILLed run could not remove is removed by the next run.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cgroup=root
@@ -52,7 +57,40 @@ image=$("$here/build-image.sh") || exit 125
 project=$(readlink -f "$project")
 case "$project" in *[[:space:],=]*) log "the project path may not contain spaces, commas or '='"; exit 2 ;; esac
 
-run=$(mktemp -d "$(dirname "$image")/run.XXXXXX")
+cache=$(dirname "$image")
+# Run directories whose script is gone (it was SIGKILLed before it could clean up). The owner is
+# recorded as PID and start time, so a reused PID does not keep a directory alive.
+started_at() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
+for stale in "$cache"/run.*; do
+  if [ ! -f "$stale/owner" ]; then
+    # Made by a script older than the owner file, or this instant (then it is seconds old).
+    [ -n "$(find "$stale" -maxdepth 0 -mmin +60)" ] && rm -rf "$stale"
+    continue
+  fi
+  read -r pid start <"$stale/owner"
+  [ -n "$pid" ] && [ "$(started_at "$pid")" = "$start" ] && continue
+  rm -rf "$stale"
+done
+
+run=$(mktemp -d "$cache/run.XXXXXX")
+echo "$$ $(started_at $$)" >"$run/owner"
+qemu=
+tailer=
+finish() {
+  local signal=$1
+  trap - INT TERM HUP
+  # By PID: only what this run started.
+  for pid in $qemu $tailer; do kill -KILL "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  [ "$keep" = 1 ] || rm -rf "$run"
+  log "ended by SIG$signal; QEMU (PID ${qemu:-none}) killed"
+  case "$signal" in INT) exit 130 ;; HUP) exit 129 ;; *) exit 143 ;; esac
+}
+trap 'finish INT' INT
+trap 'finish TERM' TERM
+trap 'finish HUP' HUP
+# Before qemu exists too: a failure while preparing leaves no directory behind.
+trap '[ "$keep" = 1 ] || rm -rf "$run"' EXIT
 share=$run/share
 mkdir -p "$share"
 printf '%s\n' "$1" >"$share/cmd"
@@ -74,8 +112,10 @@ fi
 disk() { echo "-drive file=$run/$1.img,if=none,id=$1,format=raw,cache=unsafe,discard=unmap -device virtio-blk-pci,drive=$1"; }
 started=$(date +%s.%N)
 log "booting $(basename "$image") (${accel[1]%%,*}, $cpus CPUs, $memory MiB, cgroup $cgroup), run directory $run"
+# setpriv --pdeathsig: the kernel kills QEMU (and the output's reader) when this script dies, even
+# by SIGKILL.
 # shellcheck disable=SC2046 # disk() prints words on purpose
-timeout -s KILL "$timeout" qemu-system-x86_64 \
+setpriv --pdeathsig KILL -- qemu-system-x86_64 \
   -nodefaults -no-user-config -display none -no-reboot \
   -machine pc "${accel[@]}" -smp "$cpus" -m "$memory" \
   -kernel "$image/vmlinux" -initrd "$image/initramfs.cpio" \
@@ -89,12 +129,19 @@ timeout -s KILL "$timeout" qemu-system-x86_64 \
   $(disk vda) $(disk vdb) $(disk vdc) \
   >"$run/qemu.log" 2>&1 &
 qemu=$!
-trap 'kill -TERM "$qemu" 2>/dev/null; log "interrupted"; exit 130' INT TERM HUP
-tail -n +1 -f --pid="$qemu" "$share/output" &
+echo "$qemu" >"$run/qemu.pid"
+# The output, streamed until QEMU ends or the time given runs out (timeout's status 124).
+setpriv --pdeathsig KILL -- timeout "$timeout" tail -n +1 -f --pid="$qemu" "$share/output" &
 tailer=$!
-wait "$qemu"
+timed_out=0
+wait "$tailer"
+if [ $? = 124 ]; then
+  timed_out=1
+  kill -KILL "$qemu" 2>/dev/null
+fi
+tailer=
+wait "$qemu" 2>/dev/null
 qemu_status=$?
-wait "$tailer" 2>/dev/null
 ended=$(date +%s.%N)
 rm -f "$run"/vd?.img
 
@@ -103,17 +150,23 @@ if [ -n "$(mark cmd_start)" ] && [ -n "$(mark cmd_end)" ]; then
   log "$(awk -v wall="$(awk -v a="$started" -v b="$ended" 'BEGIN { print b - a }')" -v boot="$(mark cmd_start)" \
     -v end="$(mark cmd_end)" 'BEGIN { printf "wall %.0f s: boot to command %.1f s, command %.0f s", wall, boot, end - boot }')"
 fi
-if [ -s "$share/rc" ]; then
+failed() {
+  log "console (last 40 lines):"
+  tail -n 40 "$run/console.log" >&2
+  [ -s "$run/qemu.log" ] && { log "qemu:"; tail -n 20 "$run/qemu.log" >&2; }
+  [ "$keep" = 1 ] && log "run directory kept: $run"
+}
+if [ -s "$share/rc" ] && [ "$timed_out" = 0 ]; then
   status=$(cat "$share/rc")
-  if [ "$keep" = 0 ] && [ "$status" = 0 ]; then rm -rf "$run"; else log "run directory kept: $run"; fi
+  [ "$status" = 125 ] && failed
+  [ "$keep" = 1 ] && log "run directory kept: $run"
   exit "$status"
 fi
-if [ "$qemu_status" = 137 ]; then
-  log "the run took longer than ${timeout}s and was killed; run directory $run"
-  tail -n 30 "$run/console.log" >&2
+if [ "$timed_out" = 1 ]; then
+  log "the run took longer than ${timeout}s: QEMU (PID $qemu) killed"
+  failed
   exit 124
 fi
-log "the guest ended (qemu status $qemu_status) before COMMAND did; run directory $run"
-tail -n 20 "$run/qemu.log" >&2
-tail -n 40 "$run/console.log" >&2
+log "the guest ended (qemu status $qemu_status) before COMMAND did"
+failed
 exit 125

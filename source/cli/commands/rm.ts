@@ -14,11 +14,18 @@ export const spec: CommandSpec = {
       type: 'boolean',
       description: 'Force the removal of a running container (uses SIGKILL)',
     },
+    {
+      name: 'volumes',
+      short: 'v',
+      type: 'boolean',
+      description: 'Remove anonymous volumes associated with the container',
+    },
   ],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
   const force = bool(parsed.options, 'force');
-  return eachContainer(parsed.args, context, (reference) => engine.remove(reference, { force }));
+  const volumes = bool(parsed.options, 'volumes');
+  return eachContainer(parsed.args, context, (reference) => engine.remove(reference, { force, volumes }));
 }

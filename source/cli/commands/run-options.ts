@@ -40,7 +40,21 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     name: 'volume',
     short: 'v',
     type: 'list',
-    description: 'Bind mount a host path (HOST:CONTAINER[:ro|rw])',
+    description:
+      'Bind mount a host path or mount a volume: HOST-PATH|VOLUME:CONTAINER-PATH[:MODES] (MODES: ro|rw, z|Z, nocopy, [r]private|[r]shared|[r]slave, comma-separated), or CONTAINER-PATH for an anonymous volume',
+  },
+  {
+    name: 'mount',
+    type: 'list',
+    description:
+      'Attach a filesystem mount: type=bind|volume|tmpfs,source=,target=[,readonly][,bind-propagation=][,bind-nonrecursive][,volume-nocopy][,volume-label=K=V][,tmpfs-size=][,tmpfs-mode=]',
+  },
+  { name: 'tmpfs', type: 'list', description: 'Mount a tmpfs directory: CONTAINER-PATH[:OPTIONS]' },
+  {
+    name: 'volumes-from',
+    type: 'list',
+    placeholder: 'list',
+    description: 'Mount volumes from the specified container(s): CONTAINER[:ro|rw]',
   },
   {
     name: 'network',
@@ -172,6 +186,9 @@ export async function createOptionsFrom(
     interactive: bool(options, 'interactive'),
     autoRemove: bool(options, 'rm'),
     volumes: list(options, 'volume'),
+    mounts: list(options, 'mount'),
+    tmpfs: list(options, 'tmpfs'),
+    volumesFrom: list(options, 'volumes-from'),
     readOnly: bool(options, 'read-only'),
     privileged: bool(options, 'privileged'),
     capAdd: list(options, 'cap-add'),

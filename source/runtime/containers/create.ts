@@ -24,7 +24,13 @@ import { parseLogConfig } from './log-config.js';
 import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 import { generateId, generateName, validateName } from './names.js';
 import { networkFields, type NetworkCreateOptions } from './network-options.js';
-import { ZERO_TIME, type BindMount, type ContainerRecord, type DeviceMappingRecord } from './record.js';
+import { ZERO_TIME, type ContainerRecord, type DeviceMappingRecord, type MountPoint } from './record.js';
+import {
+  checkDuplicateDestinations,
+  parseMountFlag,
+  parseTmpfsFlag,
+  parseVolumeFlag,
+} from '../volumes/mount-spec.js';
 import { capabilitySet } from './spec-builder.js';
 
 export interface CreateOptions extends NetworkCreateOptions {
@@ -41,8 +47,16 @@ export interface CreateOptions extends NetworkCreateOptions {
   tty?: boolean;
   interactive?: boolean;
   autoRemove?: boolean;
-  /** -v host:container[:ro|rw] */
+  /** -v HOST-PATH|VOLUME:CONTAINER-PATH[:MODES], or -v CONTAINER-PATH (an anonymous volume). */
   volumes?: string[];
+  /** --mount type=bind|volume|tmpfs,... */
+  mounts?: string[];
+  /** --tmpfs CONTAINER-PATH[:OPTIONS] */
+  tmpfs?: string[];
+  /** --volumes-from CONTAINER[:ro|rw] */
+  volumesFrom?: string[];
+  /** The image's VOLUMEs make no anonymous volumes (a build step: VOLUME does not change RUN). */
+  skipImageVolumes?: boolean;
   readOnly?: boolean;
   privileged?: boolean;
   capAdd?: string[];
@@ -68,39 +82,38 @@ export interface CreateOptions extends NetworkCreateOptions {
   restart?: string;
 }
 
-export function parseVolume(spec: string): BindMount {
-  const parts = spec.split(':');
-  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
-    throw new InvalidArgumentError(
-      `invalid volume ${JSON.stringify(spec)}: expected HOST-PATH:CONTAINER-PATH[:ro|rw]`,
-    );
+/**
+ * The -v, --mount and --tmpfs flags as mount points (volumes not made yet: see
+ * volumes/attach.ts), with docker's refusal of two on one destination. A --mount bind source must
+ * exist (docker's daemon refuses it); a -v one is made at create, as docker does.
+ */
+export function parseMountFlags(options: Pick<CreateOptions, 'volumes' | 'mounts' | 'tmpfs'>): {
+  mounts: MountPoint[];
+  hostMounts: Record<string, unknown>[];
+  tmpfs: Record<string, string>;
+} {
+  const mounts = (options.volumes ?? []).map(parseVolumeFlag);
+  const hostMounts: Record<string, unknown>[] = [];
+  for (const value of options.mounts ?? []) {
+    const { mount, hostConfig } = parseMountFlag(value);
+    if (mount.Type === 'bind' && !fs.existsSync(mount.Source)) {
+      throw new InvalidArgumentError(
+        `invalid mount config for type "bind": bind source path does not exist: ${mount.Source}`,
+        { hint: 'make the host path first (only -v makes a missing one)' },
+      );
+    }
+    mounts.push(mount);
+    hostMounts.push(hostConfig);
   }
-  const [source, destination, mode = 'rw'] = parts as [string, string, string?];
-  if (!path.isAbsolute(source)) {
-    throw new InvalidArgumentError(`invalid volume ${JSON.stringify(spec)}: the host path must be absolute`, {
-      hint: 'named volumes are not supported yet; give an absolute host directory or file',
-    });
+  const tmpfs: Record<string, string> = {};
+  for (const value of options.tmpfs ?? []) {
+    const mount = parseTmpfsFlag(value);
+    const index = value.indexOf(':');
+    tmpfs[mount.Destination] = index < 0 ? '' : value.slice(index + 1);
+    mounts.push(mount);
   }
-  if (!path.isAbsolute(destination)) {
-    throw new InvalidArgumentError(
-      `invalid volume ${JSON.stringify(spec)}: the container path must be absolute`,
-    );
-  }
-  if (path.posix.normalize(destination) === '/') {
-    throw new InvalidArgumentError(
-      `invalid volume ${JSON.stringify(spec)}: the container path cannot be "/"`,
-    );
-  }
-  if (mode !== 'ro' && mode !== 'rw') {
-    throw new InvalidArgumentError(
-      `invalid volume mode ${JSON.stringify(mode)} in ${JSON.stringify(spec)}: accepted are ro and rw`,
-    );
-  }
-  return {
-    Source: path.resolve(source),
-    Destination: path.posix.normalize(destination),
-    ReadOnly: mode === 'ro',
-  };
+  checkDuplicateDestinations(mounts);
+  return { mounts, hostMounts, tmpfs };
 }
 
 const ULIMIT_NAMES = [
@@ -273,7 +286,7 @@ export function buildRecord(
       `the working directory ${JSON.stringify(options.workdir)} is invalid: it must be an absolute path`,
     );
   }
-  const mounts = (options.volumes ?? []).map(parseVolume);
+  const parsedMounts = parseMountFlags(options);
   // A name given twice: the last one counts, as with docker.
   const ulimits = [
     ...new Map((options.ulimits ?? []).map(parseUlimit).map((ulimit) => [ulimit.Name, ulimit])).values(),
@@ -342,6 +355,8 @@ export function buildRecord(
     },
     HostConfig: {
       Binds: options.volumes ?? [],
+      ...(parsedMounts.hostMounts.length > 0 ? { Mounts: parsedMounts.hostMounts } : {}),
+      ...(Object.keys(parsedMounts.tmpfs).length > 0 ? { Tmpfs: parsedMounts.tmpfs } : {}),
       NetworkMode: network,
       ...networking.host,
       AutoRemove: options.autoRemove ?? false,
@@ -369,7 +384,7 @@ export function buildRecord(
       FinishedAt: ZERO_TIME,
     },
     RestartCount: 0,
-    Mounts: mounts,
+    Mounts: parsedMounts.mounts,
     ...(networking.settings ? { NetworkSettings: networking.settings } : {}),
     LayerDirs: image.layerDirs,
   };

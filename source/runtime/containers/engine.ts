@@ -44,6 +44,9 @@ import { mergeResources } from './update.js';
 import { networkActivity, resolveNetworkReferences } from './networking.js';
 import { connectContainer, disconnectContainer, networkUsers } from './network-ops.js';
 import type { NetworkManager } from '../network/manager.js';
+import type { FileLock } from '../fsutil.js';
+import { prepareMounts, removeAnonymousVolumes } from '../volumes/attach.js';
+import { VolumeStore } from '../volumes/store.js';
 
 export type { ExecOptions };
 
@@ -66,6 +69,7 @@ export class Engine implements EngineCore {
   /** Long operations under way, so a killed one is finished or undone by the next process. */
   readonly journal: Journal;
   private networkManager: Promise<NetworkManager> | undefined;
+  private volumeStore: VolumeStore | undefined;
 
   constructor(readonly options: EngineOptions) {
     this.layout = new StateLayout(options.root);
@@ -213,7 +217,14 @@ export class Engine implements EngineCore {
         }
       }
       trace('create: name reserved');
+      let volumesLock: FileLock | undefined;
       try {
+        // Held until the record is saved: a `volume rm` sees this container as a user, or is done.
+        volumesLock = await prepareMounts(this, record, {
+          ...(options.volumesFrom ? { volumesFrom: options.volumesFrom } : {}),
+          imageVolumes: options.skipImageVolumes ? [] : Object.keys(image.config.config?.Volumes ?? {}),
+        });
+        trace('create: mounts prepared');
         await makeContainerDirectory(this.containers.dir(record.Id));
         trace('create: directory made');
         await this.containers.save(record);
@@ -221,7 +232,12 @@ export class Engine implements EngineCore {
       } catch (error) {
         await this.containers.removeDirectory(record.Id).catch(() => undefined);
         await this.containers.releaseName(record.Name, record.Id);
+        volumesLock?.release();
+        volumesLock = undefined;
+        await removeAnonymousVolumes(this, record).catch(() => undefined);
         throw error;
+      } finally {
+        volumesLock?.release();
       }
     } finally {
       entry.end();
@@ -330,7 +346,8 @@ export class Engine implements EngineCore {
     return record;
   }
 
-  async remove(reference: string, options: { force?: boolean } = {}): Promise<void> {
+  /** `volumes` (rm -v): the container's anonymous volumes go with it, unless another uses one. */
+  async remove(reference: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const id = await this.containers.resolveId(reference);
     // Optional: a disk too full for the entry must not stop the removal that frees it.
     const entry = this.journal.begin('remove', id, { optional: true });
@@ -349,6 +366,12 @@ export class Engine implements EngineCore {
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
+  }
+
+  /** Named and anonymous volumes (loaded on first use). */
+  get volumes(): VolumeStore {
+    this.volumeStore ??= new VolumeStore(this.layout);
+    return this.volumeStore;
   }
 
   /** Blocks until the condition holds (by default: not running); returns the exit code. */

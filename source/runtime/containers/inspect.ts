@@ -70,6 +70,9 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
     Platform: 'linux',
     HostConfig: {
       Binds: record.HostConfig.Binds,
+      ...(record.HostConfig.Mounts ? { Mounts: record.HostConfig.Mounts } : {}),
+      ...(record.HostConfig.Tmpfs ? { Tmpfs: record.HostConfig.Tmpfs } : {}),
+      VolumesFrom: record.HostConfig.VolumesFrom ?? null,
       NetworkMode: record.HostConfig.NetworkMode,
       PortBindings: record.HostConfig.PortBindings ?? {},
       PublishAllPorts: record.HostConfig.PublishAllPorts ?? false,
@@ -109,17 +112,37 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
         WorkDir: path.join(directory, 'work'),
       },
     },
-    Mounts: record.Mounts.map((m) => ({
-      Type: 'bind',
-      Source: m.Source,
-      Destination: m.Destination,
-      Mode: m.ReadOnly ? 'ro' : '',
-      RW: !m.ReadOnly,
-      Propagation: 'rprivate',
-    })),
+    Mounts: inspectMounts(record),
     Config: record.Config,
     NetworkSettings: networkSettings(record),
   };
+}
+
+/** Said on a mount given :z or :Z, which docker would relabel for SELinux. */
+export const RELABEL_NOTE = 'not relabelled: gantry applies no SELinux labels';
+
+/**
+ * docker's MountPoint fields. Like docker, a --tmpfs mount is listed in HostConfig.Tmpfs, not
+ * here (a --mount type=tmpfs one is).
+ */
+export function inspectMounts(record: ContainerRecord): Record<string, unknown>[] {
+  const tmpfs = record.HostConfig.Tmpfs ?? {};
+  return record.Mounts.filter((m) => !(m.Type === 'tmpfs' && Object.hasOwn(tmpfs, m.Destination))).map(
+    (m) => {
+      const type = m.Type ?? 'bind';
+      return {
+        Type: type,
+        ...(type === 'volume' ? { Name: m.Name ?? '' } : {}),
+        Source: m.Source,
+        Destination: m.Destination,
+        ...(type === 'volume' ? { Driver: m.Driver ?? 'local' } : {}),
+        Mode: m.Mode ?? (m.ReadOnly ? 'ro' : ''),
+        RW: !m.ReadOnly,
+        Propagation: m.Propagation ?? (type === 'bind' ? 'rprivate' : ''),
+        ...(m.Relabel ? { Relabel: RELABEL_NOTE } : {}),
+      };
+    },
+  );
 }
 
 /**

@@ -11,6 +11,7 @@ import { ConflictError, isDiskFull, nameFullDisk, NotFoundError, type GantryErro
 import type { FileLock } from '../fsutil.js';
 import { decodeField } from '../init/helper.js';
 import { trace } from '../trace.js';
+import { removeAnonymousVolumes } from '../volumes/attach.js';
 import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } from './core.js';
 import { keepExitCode } from './exit-codes.js';
 import { removeContainerCgroup } from '../cgroups/remove.js';
@@ -235,8 +236,11 @@ export class Reconciler {
     await removeContainerCgroup(cgroup);
   }
 
-  /** Removes everything of a stopped container (lock held). */
-  async destroy(record: ContainerRecord): Promise<void> {
+  /**
+   * Removes everything of a stopped container (lock held); with `volumes` (rm -v, and --rm
+   * always, as docker) its anonymous volumes too.
+   */
+  async destroy(record: ContainerRecord, options: { volumes?: boolean } = {}): Promise<void> {
     await keepExitCode(this.core.layout.root, record);
     record.State.Status = 'removing';
     await this.core.containers.save(record).catch(() => undefined);
@@ -252,6 +256,7 @@ export class Reconciler {
     await this.core.containers.removeDirectory(record.Id);
     trace('destroy: directory removed');
     await fsp.rm(path.join(this.core.layout.root, 'locks', `${record.Id}.lock`), { force: true });
+    if (options.volumes || record.HostConfig.AutoRemove) await removeAnonymousVolumes(this.core, record);
   }
 
   private async finishRemoval(record: ContainerRecord): Promise<undefined> {

@@ -32,13 +32,43 @@ export interface ContainerConfig {
   ExposedPorts?: Record<string, object>;
 }
 
-export interface BindMount {
-  /** Absolute host path. */
+/** docker's mount types: a host path, a volume under the state root, or a tmpfs of its own. */
+export type MountType = 'bind' | 'volume' | 'tmpfs';
+
+/**
+ * A mount of the container as stored: docker's MountPoint. Records from before volumes have only
+ * Source, Destination and ReadOnly: those are binds.
+ */
+export interface MountPoint {
+  /** Absent: bind. */
+  Type?: MountType;
+  /** A volume's name. */
+  Name?: string;
+  /** Host path: the bind's source, a volume's _data ("" for a tmpfs). */
   Source: string;
   /** Absolute path inside the container. */
   Destination: string;
   ReadOnly: boolean;
+  /** "local" for volumes. */
+  Driver?: string;
+  /** The mode text as given with -v ("ro", "z", "ro,Z"), as docker's inspect shows it. */
+  Mode?: string;
+  /** rprivate, rshared, ...: binds default to rprivate, as docker's. */
+  Propagation?: string;
+  /** An anonymous volume (image VOLUME, `-v /path`): removed with the container by rm -v / --rm. */
+  Anonymous?: boolean;
+  /** volume-nocopy / -v NAME:/x:nocopy: the image's content is not copied into a new volume. */
+  NoCopy?: boolean;
+  /** bind-nonrecursive: submounts of the source are not bound along. */
+  NonRecursive?: boolean;
+  /** tmpfs mount options (size=, mode=, ...) after docker's defaults. */
+  Data?: string;
+  /** z or Z: accepted; no SELinux relabelling is done here (inspect says so). */
+  Relabel?: 'z' | 'Z';
 }
+
+/** The name from before --mount and volumes: every stored mount was a bind. */
+export type BindMount = MountPoint;
 
 /** A --device mapping as stored: docker's three fields plus the node it resolved to at create. */
 export interface DeviceMappingRecord {
@@ -58,6 +88,12 @@ export interface DeviceMappingRecord {
 export interface HostConfig {
   /** "-v" values as given. */
   Binds: string[];
+  /** --mount values, as docker's HostConfig.Mounts (Type, Source, Target, ReadOnly, options). */
+  Mounts?: Record<string, unknown>[];
+  /** --tmpfs: destination -> options, as docker's HostConfig.Tmpfs. */
+  Tmpfs?: Record<string, string>;
+  /** --volumes-from values as given. */
+  VolumesFrom?: string[];
   /**
    * "bridge" (the default network), a user network's name, "none" (own namespace with only lo),
    * "host", or "container:<id>" (another container's namespace).
@@ -149,7 +185,7 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   State: ContainerState;
   RestartCount: number;
-  Mounts: BindMount[];
+  Mounts: MountPoint[];
   /** Bridge and user networks only. */
   NetworkSettings?: NetworkSettingsRecord;
   /** Image layer directories at creation, bottom first. */

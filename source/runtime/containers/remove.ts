@@ -17,7 +17,7 @@ export async function removeContainer(
   core: EngineCore,
   reconciler: Reconciler,
   id: string,
-  options: { force?: boolean } = {},
+  options: { force?: boolean; volumes?: boolean } = {},
 ): Promise<void> {
   let record: ContainerRecord;
   try {
@@ -66,7 +66,7 @@ export async function removeContainer(
       });
       if (!finalized) return;
     }
-    await reconciler.destroy(current);
+    await reconciler.destroy(current, { volumes: options.volumes ?? false });
   });
   // A monitor stopped after it wrote the exit status would linger until resumed.
   if (monitor && isAlive(monitor) && isStopped(monitor)) signalIdentity(monitor, 9);

@@ -115,6 +115,37 @@ function hasEnv(env: readonly string[], name: string): boolean {
   return env.some((entry) => entry.startsWith(`${name}=`));
 }
 
+/** Path depth, for mounting a parent before what is mounted inside it (docker's sortMounts). */
+function depth(destination: string): number {
+  return destination.split('/').filter(Boolean).length;
+}
+
+/**
+ * The container's binds, volumes and tmpfs mounts as OCI mounts, parents first. A volume is a
+ * bind of its _data directory; a tmpfs gets docker's noexec,nosuid,nodev before its own options.
+ */
+export function containerMounts(record: ContainerRecord): OciMount[] {
+  const sorted = [...record.Mounts].sort((a, b) => depth(a.Destination) - depth(b.Destination));
+  return sorted.map((mount): OciMount => {
+    const access = mount.ReadOnly ? 'ro' : 'rw';
+    if (mount.Type === 'tmpfs') {
+      const options = (mount.Data ?? '').split(',').filter(Boolean);
+      return {
+        destination: mount.Destination,
+        source: 'tmpfs',
+        type: 'tmpfs',
+        options: [...options, access],
+      };
+    }
+    return {
+      destination: mount.Destination,
+      source: mount.Source,
+      type: 'bind',
+      options: [mount.NonRecursive ? 'bind' : 'rbind', access, mount.Propagation || 'rprivate'],
+    };
+  });
+}
+
 export function buildSpec(inputs: SpecInputs): OciSpec {
   const { record, user } = inputs;
   const config = record.Config;
@@ -160,14 +191,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
   for (const [destination, source] of managed) {
     mounts.push({ destination, source, type: 'bind', options: ['rbind', 'rprivate'] });
   }
-  for (const bind of record.Mounts) {
-    mounts.push({
-      destination: bind.Destination,
-      source: bind.Source,
-      type: 'bind',
-      options: ['rbind', bind.ReadOnly ? 'ro' : 'rw', 'rprivate'],
-    });
-  }
+  mounts.push(...containerMounts(record));
 
   const given: OciDevice[] = (host.Devices ?? []).map((device) => ({
     type: device.Type,

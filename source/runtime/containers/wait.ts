@@ -42,7 +42,6 @@ export async function waitForContainer(
   options: WaitOptions = {},
 ): Promise<number> {
   const condition = options.condition ?? 'not-running';
-  trace('wait: waiting');
   let lastCode = 0;
   let first = true;
   let firstRun = '';
@@ -79,6 +78,9 @@ export async function waitForContainer(
         return record.State.ExitCode;
       }
     }
+    // Said once the container was seen: from here on its removal answers with its kept code, so
+    // whoever waits for this line (a test) may end the container at once.
+    if (first) trace('wait: waiting');
     first = false;
     if (options.signal?.aborted) throw new GantryError('wait was cancelled');
     if (running) await waitForExit(deps, record, 1000);

@@ -63,9 +63,15 @@ function load(): Libc {
   return libc;
 }
 
-const errnoNames = new Map<number, string>(
-  Object.entries(osConstants.errno).map(([name, value]) => [value, name] as [number, string]),
-);
+/**
+ * errno names as node's own errors spell them: where two names share a number (EAGAIN and
+ * EWOULDBLOCK, ENOTSUP and EOPNOTSUPP) the first, canonical one is kept, so callers can compare
+ * `code` with the name libuv gives.
+ */
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(osConstants.errno)) {
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
 
 export function errnoName(errno: number): string {
   return errnoNames.get(errno) ?? `errno ${errno}`;

@@ -9,6 +9,7 @@ import { PANE_TITLES, PANES, type TuiState } from '../state/types.js';
 const selectPane = (state: TuiState) => state.ui.pane;
 const selectRecords = (state: TuiState) => state.containers.records;
 const selectColumns = (state: TuiState) => state.ui.size.columns;
+const selectMarked = (state: TuiState) => state.containers.marked.length;
 
 export function TabBar() {
   const { theme, keymap, statsIntervalMs } = useTui();
@@ -27,6 +28,7 @@ export function TabBar() {
   const pane = useTuiState(selectPane);
   const records = useTuiState(selectRecords);
   const columns = useTuiState(selectColumns);
+  const marked = useTuiState(selectMarked);
   const counts = { running: 0, paused: 0, stopped: 0 };
   for (const record of Object.values(records)) {
     if (record.State.Status === 'running') counts.running += 1;
@@ -41,12 +43,13 @@ export function TabBar() {
   ]
     .filter(Boolean)
     .join(' · ');
-  // Stale sort figures are worth more than the counts: they say the order may be off.
-  const summary = stale || counted;
+  // Stale sort figures are worth more than the counts: they say the order may be off. Marks
+  // come first: the next action goes to all of them.
+  const summary = [marked ? `${marked} marked` : '', stale || counted].filter(Boolean).join(' · ');
   const full = PANES.map((id) => ` ${keyFor(id)} ${PANE_TITLES[id]} `).join('').length + 8;
   const shortTitles = PANES.map((id) => ` ${keyFor(id)} ${PANE_TITLES[id].slice(0, 4)} `).join('').length + 8;
   // Short titles when the full ones and the summary do not fit (80 columns fit both).
-  const compact = full > columns - Math.max(20, stale ? summary.length + 2 : 0);
+  const compact = full > columns - Math.max(20, stale || marked ? summary.length + 2 : 0);
   const used = compact ? shortTitles : full;
   return (
     <Box width={columns} justifyContent="space-between">
@@ -67,7 +70,10 @@ export function TabBar() {
         })}
       </Text>
       {summary && columns - used >= summary.length + 2 ? (
-        <Text dimColor={!stale} color={stale ? theme.warn : undefined}>{`${summary} `}</Text>
+        <Text
+          dimColor={!stale && !marked}
+          color={stale || marked ? theme.warn : undefined}
+        >{`${summary} `}</Text>
       ) : null}
     </Box>
   );

@@ -55,6 +55,8 @@ export const COMMANDS = [
   'container.sort',
   'container.sortReverse',
   'container.toggleAll',
+  'container.mark',
+  'container.markAll',
   'sort.name',
   'sort.id',
   'sort.image',
@@ -326,6 +328,22 @@ export const DEFAULT_KEYMAP: Keymap = [
     keys: ['a'],
     label: 'all',
     description: 'Show or hide stopped containers',
+  },
+  {
+    command: 'container.mark',
+    scope: 'containers',
+    keys: ['space'],
+    label: 'mark',
+    description:
+      'Mark or unmark the container and go to the next; s, p, r, K and D then act on every marked one (Esc unmarks)',
+    footer: true,
+  },
+  {
+    command: 'container.markAll',
+    scope: 'containers',
+    keys: ['*'],
+    label: 'mark all',
+    description: 'Mark every container shown (the filter narrows them), or unmark them all',
   },
 
   {

@@ -48,10 +48,18 @@ const selectRow: RowSelector = (state, id, theme) => {
     rowCache.delete(id);
     return undefined;
   }
-  const inputs = [record, state.stats.byId[id], state.ui.pending[id], uptime(record, state.ui.now), theme];
+  const marked = state.containers.marked.includes(id);
+  const inputs = [
+    record,
+    state.stats.byId[id],
+    state.ui.pending[id],
+    uptime(record, state.ui.now),
+    theme,
+    marked,
+  ];
   const cached = rowCache.get(id);
   if (cached && cached.inputs.every((value, index) => value === inputs[index])) return cached.row;
-  const row = containerRow(record, state.stats.byId[id], state.ui.pending[id], state.ui.now, theme);
+  const row = containerRow(record, state.stats.byId[id], state.ui.pending[id], state.ui.now, theme, marked);
   rowCache.set(id, { inputs, row });
   return row;
 };

@@ -107,6 +107,8 @@ export function containerRow(
   pending: string | undefined,
   now: number,
   theme: Theme,
+  /** Marked with Space: the name carries a check mark and the accent colour. */
+  marked = false,
 ): TableRow {
   const status = statusText(record, pending, theme);
   const active = isActive(record);
@@ -118,7 +120,7 @@ export function containerRow(
   return {
     key: record.Id,
     cells: {
-      name: record.Name,
+      name: marked ? `✓ ${record.Name}` : record.Name,
       id: record.Id.slice(0, 12),
       image: displayImage(record),
       status: status.text,
@@ -131,10 +133,11 @@ export function containerRow(
       command: commandLine(record),
     },
     colors: {
+      name: marked ? theme.accent : undefined,
       status: status.color,
       cpu: cpuRatio === undefined ? undefined : levelColor(theme, cpuRatio),
       memory: memoryRatio === undefined ? undefined : levelColor(theme, memoryRatio),
     },
-    dim: !active && !pending,
+    dim: !active && !pending && !marked,
   };
 }

@@ -11,6 +11,7 @@ export const INITIAL_CONTAINERS: ContainersState = {
   sort: { key: 'name', descending: false },
   filter: { text: '', editing: false },
   showAll: true,
+  marked: [],
 };
 
 function patch(state: TuiState, changes: Partial<ContainersState>): TuiState {
@@ -51,7 +52,8 @@ export function reduceContainers(state: TuiState, action: Action): TuiState {
   switch (action.type) {
     case 'containers/loaded': {
       const records = Object.fromEntries(action.records.map((record) => [record.Id, record]));
-      return settleContainers(patch(state, { records, loaded: true }));
+      const marked = state.containers.marked.filter((id) => id in records);
+      return settleContainers(patch(state, { records, loaded: true, marked }));
     }
     case 'containers/upserted': {
       const previous = state.containers.records[action.record.Id];
@@ -65,7 +67,8 @@ export function reduceContainers(state: TuiState, action: Action): TuiState {
       const index = visibleContainers(state).findIndex((record) => record.Id === action.id);
       const records = { ...state.containers.records };
       delete records[action.id];
-      return settleContainers(patch(state, { records }), index);
+      const marked = state.containers.marked.filter((id) => id !== action.id);
+      return settleContainers(patch(state, { records, marked }), index);
     }
     case 'containers/select':
       return settleContainers(patch(state, { selectedId: action.id }));
@@ -81,6 +84,26 @@ export function reduceContainers(state: TuiState, action: Action): TuiState {
     }
     case 'containers/toggleAll':
       return settleContainers(patch(state, { showAll: !state.containers.showAll }));
+    case 'containers/mark': {
+      const id = state.containers.selectedId;
+      if (!id) return state;
+      const marked = state.containers.marked.includes(id)
+        ? state.containers.marked.filter((other) => other !== id)
+        : [...state.containers.marked, id];
+      // As in mc and k9s, Space moves on, so a run of rows is marked by holding it down.
+      return moveContainerCursor(patch(state, { marked }), (index) => index + 1);
+    }
+    case 'containers/markAll': {
+      const shown = visibleContainers(state).map((record) => record.Id);
+      const all = shown.length > 0 && shown.every((id) => state.containers.marked.includes(id));
+      return patch(state, {
+        marked: all
+          ? state.containers.marked.filter((id) => !shown.includes(id))
+          : [...new Set([...state.containers.marked, ...shown])],
+      });
+    }
+    case 'containers/unmarkAll':
+      return state.containers.marked.length === 0 ? state : patch(state, { marked: [] });
     default:
       return state;
   }

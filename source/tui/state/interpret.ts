@@ -13,6 +13,7 @@ import { describeError, LIMITS, limitDefinition } from './limit-definitions.js';
 import { checkForm, DEFAULT_IMAGE_NAME, newContainerForm } from './form.js';
 
 export { DEFAULT_IMAGE_NAME, formToCreateOptions, newContainerForm, splitCommand } from './form.js';
+import { bulkCommand, confirmBulk } from './bulk.js';
 import { limitsContainer } from './limits.js';
 import { messageLines } from './messages.js';
 import { pageSize } from './reducer.js';
@@ -121,6 +122,10 @@ function scrollOverlay(state: TuiState, command: CommandId, keymap: Keymap): Key
 function runCommand(state: TuiState, command: CommandId, now: number, keymap: Keymap): KeyResult {
   const scrolled = scrollOverlay(state, command, keymap);
   if (scrolled) return scrolled;
+  if (state.ui.pane === 'containers' && !state.ui.overlay) {
+    const bulk = bulkCommand(state, command, now);
+    if (bulk) return bulk;
+  }
   const container = selectedContainer(state);
   const image = selectedImage(state);
   const needContainer = (): KeyResult => status('no container is selected', now);
@@ -167,6 +172,13 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
         ? NOTHING
         : act({ type: 'filter/start' });
     case 'filter.clear':
+      // Esc in Containers clears the filter first, then the marks.
+      if (
+        state.ui.pane === 'containers' &&
+        !state.containers.filter.text &&
+        state.containers.marked.length > 0
+      )
+        return act({ type: 'containers/unmarkAll' }, { type: 'ui/clearStatus' });
       return act({ type: 'filter/clear' }, { type: 'ui/clearStatus' });
 
     case 'container.open':
@@ -238,6 +250,10 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
       return act({ type: 'containers/sort', reverse: true });
     case 'container.toggleAll':
       return act({ type: 'containers/toggleAll' });
+    case 'container.mark':
+      return container ? act({ type: 'containers/mark' }) : needContainer();
+    case 'container.markAll':
+      return act({ type: 'containers/markAll' });
     case 'sort.name':
     case 'sort.id':
     case 'sort.image':
@@ -408,6 +424,8 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
     case 'confirm.yes': {
       const overlay = state.ui.overlay;
       if (overlay?.kind !== 'confirm') return NOTHING;
+      if (overlay.targets && overlay.action !== 'remove-image')
+        return confirmBulk(overlay.action, overlay.targets);
       const effect: Effect =
         overlay.action === 'remove-image'
           ? { type: 'remove-image', id: overlay.id, name: overlay.name }

@@ -57,6 +57,8 @@ export interface ContainersState {
   filter: FilterState;
   /** Stopped containers are listed too (docker ps -a). */
   showAll: boolean;
+  /** Containers marked with Space: the actions act on all of them instead of the selected one. */
+  marked: readonly string[];
 }
 
 export interface ImagesState {
@@ -254,7 +256,15 @@ export type Overlay =
   | { kind: 'help'; scroll: number }
   /** The message log; `scroll` counts lines up from the newest. */
   | { kind: 'messages'; scroll: number }
-  | { kind: 'confirm'; action: ConfirmAction; id: string; name: string; message: string }
+  | {
+      kind: 'confirm';
+      action: ConfirmAction;
+      id: string;
+      name: string;
+      message: string;
+      /** Every container the action is for, when several are marked (id and name are the first). */
+      targets?: readonly { id: string; name: string }[];
+    }
   | { kind: 'form'; form: FormState }
   | { kind: 'onboarding'; creating: boolean; error: string | undefined };
 
@@ -305,6 +315,11 @@ export type Action =
   | { type: 'containers/select'; id: string }
   | { type: 'containers/sort'; key?: ContainerSortKey; reverse?: boolean }
   | { type: 'containers/toggleAll' }
+  /** Marks or unmarks the selected container and moves to the next row. */
+  | { type: 'containers/mark' }
+  /** Marks every container shown, or unmarks them all when they all are. */
+  | { type: 'containers/markAll' }
+  | { type: 'containers/unmarkAll' }
   | { type: 'images/loaded'; records: readonly ImageRecord[] }
   | { type: 'images/select'; id: string }
   | { type: 'list/move'; delta: number }

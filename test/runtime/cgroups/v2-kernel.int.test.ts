@@ -310,7 +310,9 @@ describeCgroupV2('v2 driver on the real kernel: updates, parents, removal', () =
     const cgroup = manager('update');
     await cgroup.create({ memory: 128 * MiB, pidsLimit: 50 });
     await spawnIn(cgroup, 'exec sleep 300');
-    const cpusBefore = file(cgroup, 'cpuset.cpus');
+    // Empty: the parent's CPUs.
+    expect(file(cgroup, 'cpuset.cpus')).toBe('');
+    const cpusBefore = file(cgroup, 'cpuset.cpus.effective');
     await cgroup.update({ memory: 96 * MiB, pidsLimit: 40 });
     expect(file(cgroup, 'memory.max')).toBe(String(96 * MiB));
     expect(file(cgroup, 'pids.max')).toBe('40');
@@ -332,7 +334,12 @@ describeCgroupV2('v2 driver on the real kernel: updates, parents, removal', () =
     expect((error as Error).message).toMatch(new RegExp(`/dev/none \\(${major}:4000\\)`));
     expect(file(cgroup, 'memory.max')).toBe(String(96 * MiB));
     expect(file(cgroup, 'pids.max')).toBe('40');
-    expect(file(cgroup, 'cpuset.cpus')).toBe(cpusBefore);
+    // The kernel keeps a cgroup with processes from going back to an empty set (ENOSPC), so the
+    // rollback writes the parent's CPUs: the same CPUs in force.
+    expect(file(cgroup, 'cpuset.cpus.effective')).toBe(cpusBefore);
+    expect(file(cgroup, 'cpuset.cpus')).toBe(
+      cgroupV2File(path.dirname(relative(cgroup)), 'cpuset.cpus.effective'),
+    );
     await killAll(cgroup);
   });
 

@@ -2,7 +2,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { cgroupDirectories, engineForSuite, mountsUnder, testName, waitFor } from '../../support/engine.js';
+import {
+  cgroupDirectories,
+  engineForSuite,
+  mountsUnder,
+  processState,
+  testName,
+  waitFor,
+  waitForHandler,
+} from '../../support/engine.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
 
 function namespaceIds(pid: number): Record<string, string> {
@@ -21,7 +29,8 @@ describeUnless(needsRoot(), 'container lifecycle', () => {
   const inspect = async (name: string) => JSON.parse((await engine.gantry(['inspect', name])).stdout)[0];
 
   it('keeps a detached container running after the CLI exits; ps in a new process sees it', async () => {
-    const run = await engine.gantry(['run', '-d', '--name', 'bg', 'demo', 'sleep', '300']);
+    // Long enough to outlive every test of this file that uses it, however slow the machine.
+    const run = await engine.gantry(['run', '-d', '--name', 'bg', 'demo', 'sleep', '86400']);
     expect(run.exitCode).toBe(0);
     expect(run.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
     const ps = await engine.gantry(['ps', '--json']);
@@ -29,7 +38,7 @@ describeUnless(needsRoot(), 'container lifecycle', () => {
     const row = rows.find((r) => r.Names === 'bg')!;
     expect(row.State).toBe('running');
     expect(fs.existsSync(`/proc/${row.Pid}`)).toBe(true);
-    expect(fs.readFileSync(`/proc/${row.Pid}/cmdline`, 'utf8')).toBe('sleep\u0000300\u0000');
+    expect(fs.readFileSync(`/proc/${row.Pid}/cmdline`, 'utf8')).toBe('sleep\u000086400\u0000');
     // Its parent is the monitor, not a Node process: one small native process per container.
     const state = await inspect('bg');
     const parent = Number(
@@ -123,11 +132,9 @@ describeUnless(needsRoot(), 'container lifecycle', () => {
       '-c',
       "trap 'exit 42' TERM; while true; do sleep 0.1; done",
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const started = Date.now();
-    // -1: no limit (docker); the process ends on SIGTERM by itself.
-    await engine.gantry(['stop', '-t', '-1', 'polite']);
-    expect(Date.now() - started).toBeLessThan(5000);
+    await waitForHandler((await inspect('polite')).State.Pid, 15);
+    // -1: no limit (docker), so nothing but the process's own handler can end it: 42, not 137.
+    expect((await engine.gantry(['stop', '-t', '-1', 'polite'])).exitCode).toBe(0);
     expect((await inspect('polite')).State.ExitCode).toBe(42);
     expect((await engine.gantry(['wait', 'polite'])).stdout.trim()).toBe('42');
   });
@@ -187,7 +194,7 @@ describeUnless(needsRoot(), 'container lifecycle', () => {
       60_000,
       'the container to run',
     );
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the shell's trap is set
+    await waitForHandler((await inspect('proxied')).State.Pid, 15);
     process.kill(child.pid!, 'SIGTERM'); // this pid only, as a supervisor would
     const result = await child;
     expect(result.exitCode).toBe(5);
@@ -206,7 +213,7 @@ describeUnless(needsRoot(), 'container lifecycle', () => {
       '-c',
       "trap 'exit 10' USR1; while true; do sleep 0.1; done",
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForHandler((await inspect('target')).State.Pid, 10);
     expect((await engine.gantry(['kill', '-s', 'USR1', 'target'])).exitCode).toBe(0);
     expect((await engine.gantry(['wait', 'target'])).stdout.trim()).toBe('10');
     const restart = await engine.gantry(['restart', 'target']);
@@ -287,8 +294,9 @@ describeUnless(needsRoot(), 'container lifecycle', () => {
   });
 
   it('wait answers with the exit code of an --rm container that is removed meanwhile', async () => {
-    // The container ends when the test says so, once `wait` is known to be waiting (its trace
-    // line), so a slow start of either never decides the order.
+    // `wait` stops itself (GANTRY_TRACE_STOP) once it has seen the running container; only then
+    // does the container end, and only once its --rm removal is done does `wait` go on: the
+    // removal happens meanwhile on every run, however slow the machine.
     const gate = fs.mkdtempSync(path.join(engine.root, 'gate-'));
     const started = await engine.gantry([
       'run',
@@ -304,18 +312,25 @@ describeUnless(needsRoot(), 'container lifecycle', () => {
       'while [ ! -e /gate/go ]; do sleep 0.05; done; exit 4',
     ]);
     expect(started.exitCode, started.stderr).toBe(0);
+    const id = started.stdout.trim();
     const waiting = engine.spawn(['wait', 'gone-soon'], {
-      env: { ...engine.env, GANTRY_TRACE: '1' },
+      env: { ...engine.env, GANTRY_TRACE_STOP: 'wait: waiting' },
       stdin: 'ignore',
       stripFinalNewline: false,
     });
-    let stderr = '';
-    waiting.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await waitFor(() => stderr.includes('wait: waiting'), 60_000, '`gantry wait` to wait');
+    await waitFor(
+      () => processState(waiting.pid!) === 'T' || waiting.exitCode !== null,
+      60_000,
+      '`gantry wait` to stop where it waits',
+    );
+    expect(waiting.exitCode, 'wait ended before it waited').toBeNull();
     fs.writeFileSync(path.join(gate, 'go'), '');
+    await waitFor(() => !fs.existsSync(path.join(engine.root, 'containers', id)), 60_000, 'the --rm removal');
+    process.kill(waiting.pid!, 'SIGCONT');
     const waited = await waiting;
+    expect(waited.stderr).toBe('');
     expect(String(waited.stdout)).toBe('4\n');
-    expect(fs.existsSync(path.join(engine.root, 'containers', started.stdout.trim()))).toBe(false);
+    expect(waited.exitCode).toBe(0);
   });
 
   it('leaks nothing over 50 create/start/rm cycles', async () => {
@@ -343,7 +358,15 @@ describeUnless(needsRoot(), 'container lifecycle', () => {
     const mountsBefore = mountsUnder(engine.root);
     const fdsBefore = fs.readdirSync('/proc/self/fd').length;
     const ids: string[] = [];
-    for (let i = 0; i < 50; i++) ids.push(await cycle());
+    // Five lanes of ten cycles: one cycle mostly waits (fsyncs, the monitor's start, the
+    // container's end), so lanes overlap the waits, and cycles that run side by side as a
+    // user's scripts would must leak nothing either.
+    await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        for (let i = 0; i < 10; i++) ids.push(await cycle());
+      }),
+    );
+    expect(ids).toHaveLength(50);
     expect(mountsUnder(engine.root)).toEqual(mountsBefore);
     expect(mountsBefore).toEqual([]);
     expect(fs.readdirSync('/proc/self/fd').length).toBe(fdsBefore);

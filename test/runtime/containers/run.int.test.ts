@@ -527,17 +527,22 @@ describeUnless(needsRoot(), 'gantry run', () => {
     );
     expect(run.stdout.trim()).toBe('45 123');
     const id = (await engine.gantry(['run', '-d', 'demo', 'sleep', '30'])).stdout.trim();
-    const exec = await execa(
-      'script',
-      ['-qc', `stty cols 77 rows 22; node bin/gantry.js exec -t ${id} stty size`, '/dev/null'],
-      {
-        cwd: REPO,
-        env: engine.env,
-        reject: false,
-        stdin: 'ignore',
-      },
-    );
-    expect(exec.stdout.trim()).toBe('22 77');
+    // Several times: the size must be on the pty before the process runs, not set a moment later.
+    const sizes: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const exec = await execa(
+        'script',
+        ['-qc', `stty cols 77 rows 22; node bin/gantry.js exec -t ${id} stty size`, '/dev/null'],
+        {
+          cwd: REPO,
+          env: engine.env,
+          reject: false,
+          stdin: 'ignore',
+        },
+      );
+      sizes.push(exec.stdout.trim());
+    }
+    expect(sizes).toEqual(Array(5).fill('22 77'));
     await engine.gantry(['rm', '-f', id]);
   });
 

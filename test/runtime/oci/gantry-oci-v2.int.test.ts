@@ -7,6 +7,7 @@
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -68,16 +69,17 @@ describeCgroupV2(
     const file = (id: string, name: string) => cgroupV2File(path.join(cgroupParent, id), name);
 
     beforeAll(async () => {
-      base = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('oci-v2')}-`));
+      // Asynchronous throughout: the guest's 9p reads must not hold up the worker's event loop.
+      base = await fsp.mkdtemp(path.join(os.tmpdir(), `${testName('oci-v2')}-`));
       bundle = path.join(base, 'bundle');
       stateRoot = path.join(base, 'state');
-      fs.mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
-      fs.copyFileSync(busybox!, path.join(bundle, 'rootfs', 'bin', 'busybox'));
-      fs.chmodSync(path.join(bundle, 'rootfs', 'bin', 'busybox'), 0o755);
+      await fsp.mkdir(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
+      await fsp.copyFile(busybox!, path.join(bundle, 'rootfs', 'bin', 'busybox'));
+      await fsp.chmod(path.join(bundle, 'rootfs', 'bin', 'busybox'), 0o755);
       for (const applet of ['sh', 'sleep', 'fallocate', 'rm'])
-        fs.symlinkSync('busybox', path.join(bundle, 'rootfs', 'bin', applet));
+        await fsp.symlink('busybox', path.join(bundle, 'rootfs', 'bin', applet));
       await execa(runc!, ['spec'], { cwd: bundle });
-      fs.copyFileSync(path.join(bundle, 'config.json'), path.join(base, 'config.json'));
+      await fsp.copyFile(path.join(bundle, 'config.json'), path.join(base, 'config.json'));
     });
 
     afterAll(async () => {

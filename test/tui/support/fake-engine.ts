@@ -81,8 +81,11 @@ export class FakeEngine implements TuiEngine {
     if (error) throw error;
     this.setStatus(reference, 'running');
   }
+  /** While set, stop() waits for it: a container that takes its time to exit. */
+  holdStop: Promise<void> | undefined;
   async stop(reference: string) {
     this.calls.push(`stop ${this.record(reference).Name}`);
+    await this.holdStop;
     this.setStatus(reference, 'exited');
   }
   async restart(reference: string) {

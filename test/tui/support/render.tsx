@@ -74,8 +74,11 @@ export function renderTui(engine: FakeEngine, options: RenderOptions = {}) {
         await settle();
       }
     },
-    /** Waits until the frame contains `text` (data arrives asynchronously). */
-    async waitFor(text: string | RegExp, timeoutMs = 2000) {
+    /**
+     * Waits until the frame contains `text` (data arrives asynchronously). The bound only ends a
+     * wait that would never succeed; a loaded machine takes seconds for a frame.
+     */
+    async waitFor(text: string | RegExp, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const current = frame();

@@ -91,6 +91,8 @@ export async function runStep<T>(
       ...(options.config.User ? { user: options.config.User } : {}),
       network: options.network,
       name: `gantry-build-${crypto.randomBytes(6).toString('hex')}`,
+      // A VOLUME of the image being built does not hide what RUN writes there (BuildKit's rule).
+      skipImageVolumes: true,
       labels: { [BUILD_STEP_LABEL]: 'true', [BUILDER_LABEL]: builderIdentity() },
     },
     {

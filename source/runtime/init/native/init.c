@@ -465,19 +465,12 @@ static int spawn_container(struct plan *plan, struct monitor_io *io, bool restar
       if (s->master < 0)
         kill_and_fail(child, "receiving the pty master failed");
       if (plan->console_socket) {
-        int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_un {
-          sa_family_t sun_family;
-          char sun_path[108];
-        } addr = {.sun_family = AF_UNIX};
-        strncpy(addr.sun_path, plan->console_socket, sizeof addr.sun_path - 1);
-        if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0 || send_fd(sock, s->master) < 0) {
+        if (send_console(plan->console_socket, s->master) < 0) {
           char message[1024];
           snprintf(message, sizeof message, "send the console to `%s`: %s", plan->console_socket,
                    errno_name(errno));
           kill_and_fail(child, message);
         }
-        close(sock);
         close_quietly(&s->master);
       }
     } else if (!strncmp(line, "error ", 6)) {

@@ -159,6 +159,19 @@ describe('v2 manager: create and update', () => {
     expect(await read(fake, 'io.max')).toBe('254:0 rbps=1000 wbps=max riops=max wiops=max');
   });
 
+  it("undoes a cpuset over an empty one with the parent's CPUs, which the kernel cannot refuse", async () => {
+    const { fake, manager } = await setup();
+    await manager.create({});
+    await fake.setText('gantry/cpuset.cpus.effective', '0-3\n');
+    // As the kernel: a cgroup with processes may not go back to an empty set.
+    fake.refuse(/c1\/cpuset\.cpus$/, 'ENOSPC', (value) => value.trim() === '');
+    fake.refuse(/hugetlb\.2MB\.max$/, 'EINVAL');
+    await expect(manager.update({ cpusetCpus: '1', hugepageLimits: { '2MB': MiB } })).rejects.toThrow(
+      InvalidArgumentError,
+    );
+    expect(await read(fake, 'cpuset.cpus')).toBe('0-3');
+  });
+
   it('explains a refused cpuset', async () => {
     const { fake, manager } = await setup();
     await manager.create({});

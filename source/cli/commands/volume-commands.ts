@@ -1,0 +1,146 @@
+/** The subcommands of `gantry volume`, each printing what docker's prints. */
+import { bool, list, str, UsageError, type ParsedArgs } from '../args.js';
+import { write, type CommandContext } from '../context.js';
+import { reportError } from '../errors.js';
+import { humanSize, table } from '../format.js';
+import { renderTemplate } from '../template.js';
+
+function keyValues(values: readonly string[]): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const value of values) {
+    const index = value.indexOf('=');
+    result[index < 0 ? value : value.slice(0, index)] = index < 0 ? '' : value.slice(index + 1);
+  }
+  return result;
+}
+
+export async function runVolumeCreate(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const given = parsed.args[0];
+  const flagName = str(parsed.options, 'name');
+  if (given !== undefined && flagName !== undefined && given !== flagName) {
+    throw new UsageError(`conflicting options: either specify --name or provide positional arg, not both`);
+  }
+  const name = given ?? flagName;
+  const engine = await context.engine();
+  const driver = str(parsed.options, 'driver');
+  const { volume } = await engine.volumes.withLock(
+    () =>
+      engine.volumes.create({
+        ...(name !== undefined ? { name } : {}),
+        ...(driver !== undefined ? { driver } : {}),
+        labels: keyValues(list(parsed.options, 'label')),
+        options: keyValues(list(parsed.options, 'opt')),
+      }),
+    { shared: true },
+  );
+  write(context.stdout, volume.Name);
+  return 0;
+}
+
+export async function runVolumeLs(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const engine = await context.engine();
+  const { parseVolumeFilters, matchesVolumeFilters } = await import('../../runtime/volumes/filters.js');
+  const { storedVolumeUsers, volumeSize } = await import('../../runtime/volumes/usage.js');
+  const filters = parseVolumeFilters(list(parsed.options, 'filter'), ['dangling', 'driver', 'label', 'name']);
+  const users = await storedVolumeUsers(engine.containers);
+  const format = str(parsed.options, 'format');
+  const volumes = (await engine.volumes.list()).filter((volume) =>
+    matchesVolumeFilters(volume, (users.get(volume.Name) ?? []).length > 0, filters),
+  );
+  if (bool(parsed.options, 'quiet')) {
+    for (const volume of volumes) write(context.stdout, volume.Name);
+    return 0;
+  }
+  if (format === undefined || format === 'table') {
+    context.stdout.write(
+      table(
+        ['DRIVER', 'VOLUME NAME'],
+        volumes.map((volume) => [volume.Driver, volume.Name]),
+      ),
+    );
+    return 0;
+  }
+  const wantsSize = format.includes('.Size') || format === 'json';
+  for (const volume of volumes) {
+    const row = {
+      Name: volume.Name,
+      Driver: volume.Driver,
+      Scope: 'local',
+      Mountpoint: engine.volumes.dataPath(volume.Name),
+      Labels: Object.entries(volume.Labels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(','),
+      Links: String((users.get(volume.Name) ?? []).length),
+      Size: wantsSize ? humanSize(volumeSize(engine.volumes.dataPath(volume.Name))) : 'N/A',
+      Availability: 'N/A',
+      Group: 'N/A',
+      Status: 'N/A',
+    };
+    write(context.stdout, format === 'json' ? JSON.stringify(row) : renderTemplate(format, row));
+  }
+  return 0;
+}
+
+export async function runVolumeInspect(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const engine = await context.engine();
+  const results: unknown[] = [];
+  let failed = 0;
+  for (const name of parsed.args) {
+    try {
+      const volume = await engine.volumes.get(name);
+      results.push({
+        CreatedAt: volume.CreatedAt,
+        Driver: volume.Driver,
+        Labels: volume.Labels,
+        Mountpoint: engine.volumes.dataPath(volume.Name),
+        Name: volume.Name,
+        Options: volume.Options,
+        Scope: 'local',
+      });
+    } catch (error) {
+      reportError(error, context.stderr);
+      failed = 1;
+    }
+  }
+  const format = str(parsed.options, 'format');
+  if (format !== undefined) {
+    for (const result of results)
+      write(context.stdout, renderTemplate(format, result, { missing: 'no-value' }));
+  } else if (results.length > 0 || failed === 0) {
+    write(context.stdout, JSON.stringify(results, null, 4));
+  }
+  return failed;
+}
+
+export async function runVolumeRm(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const engine = await context.engine();
+  const { removeVolume } = await import('../../runtime/volumes/remove.js');
+  const force = bool(parsed.options, 'force');
+  let failed = 0;
+  for (const name of parsed.args) {
+    try {
+      await removeVolume(engine.volumes, engine.containers, name, { force });
+      write(context.stdout, name);
+    } catch (error) {
+      reportError(error, context.stderr);
+      failed = 1;
+    }
+  }
+  return failed;
+}
+
+export async function runVolumePrune(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const engine = await context.engine();
+  const { parseVolumeFilters } = await import('../../runtime/volumes/filters.js');
+  const { pruneVolumes } = await import('../../runtime/volumes/remove.js');
+  const filters = parseVolumeFilters(list(parsed.options, 'filter'), ['label', 'label!', 'all']);
+  // docker takes --filter all=true as --all.
+  const all =
+    bool(parsed.options, 'all') ||
+    (filters.get('all') ?? []).some((value) => value === 'true' || value === '1');
+  filters.delete('all');
+  const result = await pruneVolumes(engine.volumes, engine.containers, { all, filters });
+  if (result.removed.length > 0) write(context.stdout, `Deleted Volumes:\n${result.removed.join('\n')}\n`);
+  write(context.stdout, `Total reclaimed space: ${humanSize(result.reclaimed)}`);
+  return 0;
+}

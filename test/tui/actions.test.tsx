@@ -1,0 +1,123 @@
+/**
+ * Container actions in the whole app over a fake engine (issue 11, "Missing"): a stop counts its
+ * timeout down, several marked containers are acted on at once, and the inspect view.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeEngine } from './support/fake-engine.js';
+import { container, image, layer } from './support/fixtures.js';
+import { KEYS, renderTui, settle } from './support/render.js';
+
+// Whole renders on a shared, loaded machine take seconds; only the countdown waits for a clock.
+vi.setConfig({ testTimeout: 60_000 });
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const step of cleanup.splice(0)) step();
+});
+
+function setup(records = [container('web'), container('db'), container('old', { status: 'exited' })]) {
+  const engine = new FakeEngine(records, [image('demo', [layer('a', 2_000_000)])]);
+  const app = renderTui(engine, { size: { columns: 120, rows: 30 } });
+  cleanup.push(
+    () => app.unmount(),
+    () => engine.cleanup(),
+  );
+  return { engine, app };
+}
+
+function messages(app: ReturnType<typeof renderTui>): string[] {
+  return app.store.getState().ui.messages.map((message) => message.text);
+}
+
+describe('stop countdown', () => {
+  it('counts the stop timeout down while the container has not exited', async () => {
+    const slow = container('slow');
+    slow.Config.StopTimeout = 30;
+    const { app, engine } = setup([slow]);
+    let release: () => void = () => undefined;
+    engine.holdStop = new Promise((resolve) => (release = resolve));
+    await app.waitFor('slow');
+    await app.press('s');
+    await app.waitFor('SIGTERM sent, SIGKILL in 30s if it has not exited by then');
+    await app.waitFor(/slow\s.*◌ stopping \(30s\)/);
+    // A second later the column says one second less (the time is awaited, not assumed).
+    await app.waitFor(/slow\s.*◌ stopping \(29s\)/);
+    release();
+    await app.waitFor('slow stopped');
+    expect(app.frame()).not.toContain('stopping (');
+    expect(engine.calls).toEqual(['stop slow']);
+  });
+});
+
+describe('bulk actions', () => {
+  it('marks with Space, stops every marked one at once, and leaves the rest', async () => {
+    const { app, engine } = setup([
+      container('a-web'),
+      container('b-db'),
+      container('c-cache'),
+      container('d-idle', { status: 'exited' }),
+    ]);
+    await app.waitFor('a-web');
+    // Space marks and moves on: a-web and b-db marked, c-cache selected.
+    await app.press(' ', ' ');
+    let frame = await app.waitFor('2 marked');
+    expect(frame).toMatch(/✓ a-web/);
+    expect(frame).toMatch(/✓ b-db/);
+    expect(frame).not.toMatch(/✓ c-cache/);
+    await app.press('s');
+    await app.waitFor(/a-web\s.*■ exited/);
+    await app.waitFor(/b-db\s.*■ exited/);
+    expect(engine.calls.sort()).toEqual(['stop a-web', 'stop b-db']);
+    // The message log keeps what the status line said first (each stop said its own since).
+    expect(messages(app)).toEqual(
+      expect.arrayContaining(['stopping 2 containers: a-web and b-db', 'a-web stopped', 'b-db stopped']),
+    );
+    frame = app.frame();
+    expect(frame).not.toContain('marked');
+    expect(frame).toMatch(/c-cache\s.*● running/);
+  });
+
+  it('asks once before killing or removing every marked container, naming them', async () => {
+    const { app, engine } = setup([
+      container('a-web'),
+      container('b-db'),
+      container('c-old', { status: 'exited' }),
+    ]);
+    await app.waitFor('a-web');
+    await app.press('*');
+    await app.waitFor('3 marked');
+    // Kill is for the running ones only.
+    await app.press('K');
+    await app.waitFor('Kill 2 containers (SIGKILL): a-web and b-db?');
+    await app.press('n');
+    expect(engine.calls).toEqual([]);
+    await app.press('D');
+    await app.waitFor('Remove 3 containers: a-web, b-db and c-old? 2 are running and will be killed first.');
+    await app.press('y');
+    await app.waitFor('No containers yet');
+    expect(engine.calls.sort()).toEqual(['remove a-web', 'remove b-db', 'remove c-old']);
+  });
+
+  it('pauses the marked running ones; Esc unmarks; without marks keys act on the selected one', async () => {
+    const { app, engine } = setup([
+      container('a-web'),
+      container('b-db'),
+      container('c-old', { status: 'exited' }),
+    ]);
+    await app.waitFor('a-web');
+    await app.press('*', 'p');
+    await app.waitFor(/b-db\s.*‖ paused/);
+    await app.waitFor(/a-web\s.*‖ paused/);
+    expect(messages(app)).toContain(
+      'pausing 2 containers: a-web and b-db; 1 container not running left as they are',
+    );
+    await app.press(' ');
+    await app.waitFor('1 marked');
+    await app.press(KEYS.escape);
+    await app.waitFor(/^(?![\s\S]*marked)/);
+    engine.calls.length = 0;
+    await app.press('p');
+    await settle(30);
+    await app.waitFor(/unpaused/);
+    expect(engine.calls).toHaveLength(1);
+  });
+});
