@@ -55,6 +55,7 @@ export function statusText(
   theme: Theme,
 ): { text: string; color: string | undefined } {
   if (pending) return { text: `◌ ${pending}…`, color: theme.warn };
+  if (record.Damaged !== undefined) return { text: '⚠ damaged record', color: theme.bad };
   // A restart policy at work: waiting out its back-off, or running again after N restarts.
   if (record.State.Restarting) return { text: `↻ restarting (${record.RestartCount})`, color: theme.warn };
   const restarts =
