@@ -21,6 +21,7 @@ import type { OciSeccomp } from '../spec/types.js';
 import { formatPlatform } from '../images/import/platform.js';
 import type { ResolvedImage } from '../images/types.js';
 import { parseLogConfig } from './log-config.js';
+import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 import { generateId, generateName, validateName } from './names.js';
 import { networkFields, type NetworkCreateOptions } from './network-options.js';
 import { ZERO_TIME, type ContainerRecord, type DeviceMappingRecord, type MountPoint } from './record.js';
@@ -78,6 +79,8 @@ export interface CreateOptions extends NetworkCreateOptions, UsernsOptions {
   logDriver?: string;
   /** --log-opt KEY=VALUE: max-size, max-file. */
   logOptions?: string[];
+  /** --restart no|on-failure[:N]|always|unless-stopped */
+  restart?: string;
 }
 
 /**
@@ -319,6 +322,12 @@ export function buildRecord(
   // Checked now, so `stop` can always send it (a name or a number, as kill -s takes).
   const stopSignal = options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM';
   parseSignal(stopSignal);
+  const restartPolicy = options.restart === undefined ? NO_RESTART : parseRestartPolicy(options.restart);
+  if (restartPolicy.Name !== 'no' && options.autoRemove) {
+    throw new InvalidArgumentError('conflicting options: --restart and --rm', {
+      hint: 'a container removed when it stops cannot be restarted; choose one of them',
+    });
+  }
   return {
     Id: id,
     Name: name,
@@ -366,6 +375,7 @@ export function buildRecord(
       ...(security.seccompProfile ? { SeccompProfile: security.seccompProfile } : {}),
       LogConfig: logConfig,
       ...userns,
+      RestartPolicy: restartPolicy,
     },
     State: {
       Status: 'created',

@@ -7,6 +7,7 @@ import type { PortBindings } from '../network/ports.js';
 import type { OciSeccomp } from '../spec/types.js';
 import type { RecordIdMappings } from '../userns/container-root.js';
 import type { LogConfig } from './log-config.js';
+import type { RestartPolicy } from './restart-policy.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'removing';
 
@@ -130,6 +131,8 @@ export interface HostConfig {
   UsernsMode?: string;
   /** The container's uid/gid mappings (podman's inspect form), fixed at create. */
   IDMappings?: RecordIdMappings;
+  /** --restart (absent: made before it existed, which is "no"). */
+  RestartPolicy?: RestartPolicy;
 }
 
 /** docker's EndpointSettings: what the container is on a network (addresses while it runs). */
@@ -161,6 +164,12 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /**
+   * Between a run that ended and the next one its restart policy starts (never stored: laid over
+   * the record from the monitor's run file, see runs.ts). Status stays running, as docker's
+   * State.Running does.
+   */
+  Restarting?: boolean;
 }
 
 /** Identity of a process that survives pid reuse: pid plus its start time in clock ticks. */
