@@ -193,6 +193,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/network.js'),
   },
   {
+    name: 'cp',
+    group: 'Containers',
+    description: 'Copy files/folders between a container and the local filesystem',
+    load: () => import('./commands/cp.js'),
+  },
+  {
     name: 'volume',
     group: 'Other',
     description: 'Manage volumes (create, ls, inspect, rm, prune)',
