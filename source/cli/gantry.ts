@@ -5,7 +5,7 @@
 import { parseArgs, UsageError, type CommandSpec } from './args.js';
 import { createContext } from './context.js';
 import { exitQuietlyOnClosedPipe, reportError } from './errors.js';
-import { COMMANDS, findCommand } from './registry.js';
+import { COMMANDS, findCommand, resolveManagementCommand } from './registry.js';
 import { isDiskFull, NoSpaceError } from '../runtime/errors.js';
 import { resolveEngineOptions } from '../runtime/paths.js';
 import { trace } from '../runtime/trace.js';
@@ -77,7 +77,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     root: global.options.root as string | undefined,
     cgroupParent: global.options['cgroup-parent'] as string | undefined,
   });
-  const [name, ...rest] = global.args;
+  const [first, ...given] = global.args;
+  const { name, rest } =
+    first === undefined ? { name: first, rest: given } : resolveManagementCommand(first, given);
   if (global.help || name === 'help') {
     process.stdout.write(usage());
     return 0;

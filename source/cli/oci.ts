@@ -1,10 +1,10 @@
 /**
  * `gantry-oci`: the OCI runtime command line with runc's syntax, so tools that drive runc can
- * drive Gantry: create, start, state, kill, delete, run, list, spec.
+ * drive Gantry: create, start, state, kill, delete, run, exec, list, spec.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bool, formatHelp, parseArgs, str, UsageError, type CommandSpec } from './args.js';
+import { bool, formatHelp, list, parseArgs, str, UsageError, type CommandSpec } from './args.js';
 import { GantryError } from '../runtime/errors.js';
 
 const GLOBAL: CommandSpec = {
@@ -132,6 +132,44 @@ const COMMANDS: Record<string, CommandSpec> = {
       ...IGNORED,
     ],
   },
+  exec: {
+    name: 'exec',
+    usage: 'exec [OPTIONS] ID COMMAND [ARGS...]',
+    description: 'Run a process in a created or running container',
+    minArgs: 1,
+    stopAtFirstPositional: true,
+    options: [
+      {
+        name: 'process',
+        short: 'p',
+        type: 'string',
+        placeholder: 'file',
+        description: "A process.json (the spec's process object) to run instead of COMMAND",
+      },
+      { name: 'tty', short: 't', type: 'boolean', description: 'Give the process a pseudo-terminal' },
+      CONSOLE,
+      PID_FILE,
+      { name: 'detach', short: 'd', type: 'boolean', description: 'Do not wait for the process' },
+      { name: 'cwd', type: 'string', placeholder: 'dir', description: 'Working directory (process.cwd)' },
+      { name: 'env', short: 'e', type: 'list', description: 'Add NAME=value to process.env' },
+      {
+        name: 'user',
+        short: 'u',
+        type: 'string',
+        placeholder: 'uid[:gid]',
+        description: 'process.user, as numbers',
+      },
+      {
+        name: 'additional-gids',
+        short: 'g',
+        type: 'list',
+        description: 'process.user.additionalGids, as numbers',
+      },
+      { name: 'cap', short: 'c', type: 'list', description: 'Add a capability (CAP_NAME) to the process' },
+      { name: 'no-new-privs', type: 'boolean', description: 'Set process.noNewPrivileges' },
+      ...IGNORED.filter((o) => o.name === 'preserve-fds'),
+    ],
+  },
   list: {
     name: 'list',
     usage: 'list [OPTIONS]',
@@ -250,6 +288,26 @@ export async function main(argv: readonly string[]): Promise<number> {
           ...createOptions,
           detach: bool(parsed.options, 'detach'),
           keep: bool(parsed.options, 'keep'),
+        });
+      }
+      case 'exec': {
+        const { ociExec } = await import('../runtime/oci/exec.js');
+        const processFile = str(parsed.options, 'process');
+        const cwd = str(parsed.options, 'cwd');
+        const user = str(parsed.options, 'user');
+        return await ociExec(runtime, id, {
+          args: parsed.args.slice(1),
+          tty: bool(parsed.options, 'tty'),
+          detach: bool(parsed.options, 'detach'),
+          env: list(parsed.options, 'env'),
+          additionalGids: list(parsed.options, 'additional-gids'),
+          caps: list(parsed.options, 'cap'),
+          noNewPrivileges: bool(parsed.options, 'no-new-privs'),
+          ...(processFile ? { processFile: path.resolve(processFile) } : {}),
+          ...(consoleSocket ? { consoleSocket } : {}),
+          ...(pidFile ? { pidFile } : {}),
+          ...(cwd !== undefined ? { cwd } : {}),
+          ...(user !== undefined ? { user } : {}),
         });
       }
       case 'list': {

@@ -207,12 +207,39 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'container',
     group: 'Other',
-    description: 'Internal container commands',
-    hidden: true,
+    description: 'Manage containers (container ls, rm, inspect, ...: every container command)',
     load: () => import('./commands/container.js'),
   },
 ];
 
 export function findCommand(name: string): CommandEntry | undefined {
   return COMMANDS.find((command) => command.name === name);
+}
+
+/** docker's `container VERB` names that differ from the top-level command's. */
+const CONTAINER_VERBS: Record<string, string> = { ls: 'ps', list: 'ps', remove: 'rm' };
+/** Top-level commands that are about containers though listed elsewhere. */
+const CONTAINER_COMMANDS = new Set(['commit', 'diff', 'port', 'cp', 'rename', 'top', 'export']);
+
+/**
+ * `gantry container ls -a` is `gantry ps -a`, as docker's management commands are: the verb names
+ * a container command (or one of docker's other names for it). Verbs the `container` command
+ * handles itself (cleanup, prune) are left to it.
+ */
+export function resolveManagementCommand(
+  name: string,
+  rest: readonly string[],
+): { name: string; rest: readonly string[] } {
+  const [verb, ...args] = rest;
+  if (name !== 'container' || verb === undefined) return { name, rest };
+  const target = CONTAINER_VERBS[verb] ?? verb;
+  return containerVerbs().includes(verb) ? { name: target, rest: args } : { name, rest };
+}
+
+/** The verbs `gantry container` takes. */
+export function containerVerbs(): string[] {
+  const verbs = COMMANDS.filter(
+    (entry) => !entry.hidden && (entry.group === 'Containers' || CONTAINER_COMMANDS.has(entry.name)),
+  ).map((entry) => entry.name);
+  return [...verbs, ...Object.keys(CONTAINER_VERBS)].sort();
 }

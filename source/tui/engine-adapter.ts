@@ -24,7 +24,16 @@ export interface ExecSession {
 export interface TuiEngine {
   /** State root, watched for changes made by other processes. */
   readonly root: string;
-  list(options?: { all?: boolean }): Promise<{ records: ContainerRecord[] }>;
+  /** The containers; those whose record cannot be read come apart, to be shown marked. */
+  list(options?: { all?: boolean }): Promise<{
+    records: ContainerRecord[];
+    damaged?: { id: string; name?: string; error: Error }[];
+  }>;
+  /**
+   * Finishes or undoes what killed gantry processes left half-done (the journal). Resolves true
+   * while operations are still recorded (under way in live processes): ask again later.
+   */
+  recoverInterrupted(): Promise<boolean>;
   get(reference: string): Promise<ContainerRecord>;
   create(options: CreateOptions): Promise<ContainerRecord>;
   start(reference: string): Promise<void>;
@@ -69,6 +78,10 @@ export function adaptEngine(engine: Engine): TuiEngine {
   return {
     root: engine.layout.root,
     list: (options) => engine.list(options),
+    recoverInterrupted: async () => {
+      await engine.recoverInterrupted();
+      return engine.journal.list().length > 0;
+    },
     get: (reference) => engine.get(reference),
     create: (options) => engine.create(options),
     start: async (reference) => {

@@ -73,11 +73,15 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
   // ASCII only where the locale is not UTF-8 (LANG=C).
   const alternate = hasAlternateScreen(env);
   const restoreOutput = isUtf8Locale(env) ? () => undefined : asciiOutput(stdout);
-  const { Engine } = await import('../runtime/containers/engine.js');
-  const engine = adaptEngine(new Engine(options));
   const store = createStore(initialState({ columns: stdout.columns || 80, rows: stdout.rows || 24 }));
   const report = (text: string) =>
     store.dispatch({ type: 'ui/status', text, level: 'error', time: Date.now() });
+  const { Engine } = await import('../runtime/containers/engine.js');
+  // What the CLI prints as a warning (a damaged image record skipped, a killed operation that
+  // could not be finished) goes to the status line: stderr would tear the screen.
+  const engine = adaptEngine(
+    new Engine({ ...options, warn: (message, hint) => report(hint ? `${message}: ${hint}` : message) }),
+  );
   const problems = configReport(config);
   if (problems) report(problems);
   const layerSource = new EngineLayerTreeSource(engine);

@@ -13,6 +13,8 @@ export interface StateWatcherCallbacks {
   container(id: string): void;
   /** Image records changed. */
   images(): void;
+  /** A long operation was recorded or finished (the journal): one may have been left half-done. */
+  journal?(): void;
   /** A watch could not be set up; the TUI still works from engine events. */
   error(error: Error): void;
 }
@@ -32,7 +34,7 @@ export class StateWatcher {
   ) {}
 
   start(): void {
-    for (const directory of ['containers', 'images'])
+    for (const directory of ['containers', 'images', 'journal'])
       fs.mkdirSync(path.join(this.root, directory), { recursive: true });
     this.watch('containers', path.join(this.root, 'containers'), (_event, name) => {
       if (!name || !CONTAINER_ID.test(name)) return;
@@ -41,6 +43,9 @@ export class StateWatcher {
     });
     this.watch('images', path.join(this.root, 'images'), () =>
       this.later('images', () => this.callbacks.images(), 100),
+    );
+    this.watch('journal', path.join(this.root, 'journal'), () =>
+      this.later('journal', () => this.callbacks.journal?.(), 100),
     );
     this.syncContainerWatches();
   }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidArgumentError } from '../../source/runtime/errors.js';
 import { memoryAmount } from '../../source/runtime/units.js';
@@ -7,6 +9,7 @@ import type { LayerTreeSource } from '../../source/tui/layers/layer-tree-source.
 import { directory, file, fileTree } from '../support/file-tree.js';
 import { FakeEngine } from './support/fake-engine.js';
 import { container, image, layer, sample } from './support/fixtures.js';
+import { waitFor } from '../support/engine.js';
 import { KEYS, renderTui, settle } from './support/render.js';
 
 const MIB = 1024 * 1024;
@@ -47,6 +50,34 @@ describe('Containers pane', () => {
     expect(frame).toMatch(/web\s+demo\s+● running\s+1m\s+12.5%\s+32MiB\/256MiB\s+3\/100/);
     expect(frame).toMatch(/old\s+demo\s+✖ exited \(137\)/);
     expect(frame).toMatch(/s start\/stop\s+p pause/);
+  });
+
+  it('shows a container whose record is damaged, marked, and removes it with D', async () => {
+    const { app, engine } = setup();
+    const id = 'd'.repeat(64);
+    engine.damaged = [
+      { id, name: 'broken', error: new Error(`the state of container ${id.slice(0, 12)} is damaged`) },
+    ];
+    const frame = await app.waitFor('damaged record');
+    expect(frame).toMatch(/broken\s.*⚠ damaged record/);
+    expect(frame).toMatch(/web\s+demo\s+● running/);
+    await app.press('D');
+    expect(app.frame()).toContain('Remove broken? Its record is damaged');
+    await app.press('y');
+    await app.waitFor('broken removed');
+    expect(engine.calls).toContain('remove broken (damaged)');
+  });
+
+  it('finishes what killed gantry processes left at start, and again while operations are recorded', async () => {
+    const { app, engine } = setup();
+    await app.waitFor('web');
+    expect(engine.recoveries).toBeGreaterThanOrEqual(1);
+    engine.underWay = true;
+    const before = engine.recoveries;
+    fs.writeFileSync(path.join(engine.root, 'journal', 'remove.-.1.1'), '');
+    // Once for the entry, then each second while operations are recorded.
+    await waitFor(() => engine.recoveries > before + 1 || undefined, 10_000, 'two more recoveries');
+    engine.underWay = false;
   });
 
   it('filters with / and keeps the filter with Enter', async () => {

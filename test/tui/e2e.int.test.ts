@@ -6,9 +6,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createEngineWithImage, GANTRY, waitFor, type TestEngine } from '../support/engine.js';
 import { startTmux, type TmuxSession } from '../../scripts/lib/tmux.mjs';
+import { isGone, runUntilPhase } from '../support/faults.js';
 import { describeUnless, needsCommand, needsRoot } from '../support/skip.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -42,8 +43,12 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux
   beforeAll(async () => {
     engine = await createEngineWithImage('tui');
   });
-  afterAll(async () => {
+  // Each test's terminal ends with it (its shell holds the window open after gantry exits).
+  afterEach(() => {
     tui?.kill();
+    tui = undefined;
+  });
+  afterAll(async () => {
     await engine?.cleanup();
   });
 
@@ -123,5 +128,51 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux
     expect(screen).toContain('GANTRY_EXIT=0');
     // The container goes on without the TUI.
     expect((await engine.gantry(['ps', '--format', '{{.Names}} {{.Status}}'])).stdout).toMatch(/e2e-web Up/);
+  });
+
+  it('shows a container whose record is damaged, marked; finishes what a killed command left', async () => {
+    tui = startTmux([process.execPath, GANTRY], {
+      env: engine.env,
+      columns: 120,
+      rows: 30,
+      label: 'test-tui-faults',
+    });
+    await tui.waitFor(/1 Containers.*2 Images/, 60_000, 'the TUI to start');
+    const run = await engine.gantry(['run', '-d', '--name', 'e2e-broken', 'demo', 'sleep', '1000']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const id = run.stdout.trim();
+    const pid = JSON.parse((await engine.gantry(['inspect', id])).stdout)[0].State.Pid as number;
+    await tui.waitFor(/e2e-broken\s.*● running/, 60_000, 'the container in the table');
+    // Its record damaged for real: the row stays, marked (ps warns; the TUI must not hide it).
+    fs.writeFileSync(path.join(engine.root, 'containers', id, 'state.json'), '{"Id": garbage');
+    await tui.waitFor(/e2e-broken\s.*⚠ damaged record/, 60_000, 'the damaged mark');
+
+    // A create killed after it took its name: the TUI frees the name with no other command run.
+    const create = await runUntilPhase(
+      engine,
+      ['create', '--name', 'e2e-held', 'demo', 'true'],
+      'create: name reserved',
+    );
+    // The name is a link to a directory not made yet: look at the link itself.
+    const held = () => fs.lstatSync(path.join(engine.root, 'names', 'e2e-held'), { throwIfNoEntry: false });
+    expect(held()).toBeDefined();
+    await create.kill();
+    await waitFor(() => !held() || undefined, 60_000, 'the TUI to free the name');
+
+    // D removes the damaged container: what ran is ended.
+    tui.send('/');
+    tui.type('e2e-broken');
+    tui.send('Enter');
+    tui.send('D');
+    await tui.waitFor(/Remove e2e-broken\? Its record is damaged/, 60_000, 'the confirmation');
+    tui.send('y');
+    await waitFor(
+      () => !fs.existsSync(path.join(engine.root, 'containers', id)) || undefined,
+      60_000,
+      'removal',
+    );
+    await waitFor(() => isGone(pid) || undefined, 10_000, 'its process to end');
+    tui.send('q');
+    expect(await tui.waitFor('GANTRY_EXIT=', 60_000, 'gantry to exit')).toContain('GANTRY_EXIT=0');
   });
 });

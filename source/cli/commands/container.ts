@@ -1,24 +1,34 @@
+/**
+ * `gantry container VERB`: docker's management command. Every container command is reached as
+ * `container VERB` by the dispatcher (registry.ts); what arrives here is the internal `cleanup`
+ * (run by a container's monitor when it exits) or a verb that names no container command.
+ */
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
+import { containerVerbs } from '../registry.js';
 
 export const spec: CommandSpec = {
   name: 'container',
-  usage: 'container cleanup CONTAINER',
-  description: 'Internal: record the end of a container (run by its monitor when it exits)',
-  minArgs: 2,
-  maxArgs: 2,
+  usage: 'container COMMAND',
+  description: 'Manage containers: `gantry container ls`, `container rm`, ... (every container command)',
+  stopAtFirstPositional: true,
+  minArgs: 1,
   options: [],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const [subcommand, id] = parsed.args;
+  const [subcommand, id, ...extra] = parsed.args;
   if (subcommand !== 'cleanup') {
     context.stderr.write(
-      `gantry: unknown container subcommand ${JSON.stringify(subcommand)}; accepted: cleanup\n`,
+      `gantry: unknown container command ${JSON.stringify(subcommand)}; accepted: ${containerVerbs().join(', ')}\n`,
     );
     return 125;
   }
+  if (id === undefined || extra.length > 0) {
+    context.stderr.write('gantry: "container cleanup" takes exactly one container\n');
+    return 125;
+  }
   const engine = await context.engine();
-  await engine.cleanup(id!);
+  await engine.cleanup(id);
   return 0;
 }

@@ -9,6 +9,9 @@ import {
   type CommandSpec,
   type ParsedArgs,
 } from '../args.js';
+import { NotFoundError } from '../../runtime/errors.js';
+import { networkFilter } from '../../runtime/network/filters.js';
+import type { NetworkConfig } from '../../runtime/network/types.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 import { table } from '../format.js';
@@ -55,6 +58,12 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
     aliases: ['list'],
     options: [
       { name: 'quiet', short: 'q', type: 'boolean', description: 'Only display network IDs' },
+      {
+        name: 'filter',
+        short: 'f',
+        type: 'list',
+        description: 'Filter output (driver, id, label, name, scope, type=custom|builtin, dangling=true)',
+      },
       { name: 'no-trunc', type: 'boolean', description: "Don't truncate the output" },
       { name: 'json', type: 'boolean', description: 'Print a JSON array' },
       {
@@ -79,7 +88,14 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
     description: 'Remove one or more networks (refused while containers use them)',
     minArgs: 1,
     aliases: ['remove'],
-    options: [],
+    options: [
+      {
+        name: 'force',
+        short: 'f',
+        type: 'boolean',
+        description: 'Do not error if the network does not exist',
+      },
+    ],
   },
   connect: {
     name: 'network connect',
@@ -87,7 +103,10 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
     description: 'Connect a container to a network (a running one at once)',
     minArgs: 2,
     maxArgs: 2,
-    options: [{ name: 'alias', type: 'list', description: 'Add a network-scoped alias for the container' }],
+    options: [
+      { name: 'alias', type: 'list', description: 'Add a network-scoped alias for the container' },
+      { name: 'ip', type: 'string', description: 'IPv4 address (e.g. 10.89.0.10), on user networks' },
+    ],
   },
   disconnect: {
     name: 'network disconnect',
@@ -106,6 +125,11 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
     maxArgs: 0,
     options: [
       { name: 'force', short: 'f', type: 'boolean', description: 'Do not prompt (gantry never prompts)' },
+      {
+        name: 'filter',
+        type: 'list',
+        description: 'Provide filter values (until=24h, label=KEY[=VALUE], label!=KEY[=VALUE])',
+      },
     ],
   },
 };
@@ -153,7 +177,15 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       return 0;
     }
     case 'ls': {
-      const configs = await manager.list();
+      const filters = list(sub.options, 'filter');
+      const matches = networkFilter(filters, 'ls');
+      const configs: NetworkConfig[] = [];
+      for (const config of await manager.list()) {
+        const inUse = filters.some((text) => text.startsWith('dangling='))
+          ? (await users(config.Name)).length > 0
+          : false;
+        if (matches({ config, inUse })) configs.push(config);
+      }
       const full = bool(sub.options, 'no-trunc');
       const rows = configs.map((config) => ({
         ID: full ? config.Id : config.Id.slice(0, 12),
@@ -162,6 +194,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
         Scope: 'local',
         Subnet: config.Subnet,
         Gateway: config.Gateway,
+        IPv6: false,
         Internal: config.Internal,
         Labels: config.Labels,
         CreatedAt: config.Created,
@@ -210,6 +243,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
           await manager.remove(reference, users);
           write(context.stdout, reference);
         } catch (error) {
+          if (bool(sub.options, 'force') && error instanceof NotFoundError) continue;
           reportError(error, context.stderr);
           failed = 1;
         }
@@ -217,16 +251,23 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       return failed;
     }
     case 'connect':
-      await engine.connectNetwork(sub.args[1]!, sub.args[0]!, list(sub.options, 'alias'));
+      await engine.connectNetwork(
+        sub.args[1]!,
+        sub.args[0]!,
+        list(sub.options, 'alias'),
+        str(sub.options, 'ip'),
+      );
       return 0;
     case 'disconnect':
       await engine.disconnectNetwork(sub.args[1]!, sub.args[0]!);
       return 0;
     case 'prune': {
+      const matches = networkFilter(list(sub.options, 'filter'), 'prune');
       await manager.sweep();
       const removed: string[] = [];
       for (const config of await manager.list()) {
-        if (config.Name === 'bridge' || (await users(config.Name)).length > 0) continue;
+        if (config.Name === 'bridge' || !matches({ config, inUse: false })) continue;
+        if ((await users(config.Name)).length > 0) continue;
         try {
           await manager.remove(config.Name, users);
           removed.push(config.Name);

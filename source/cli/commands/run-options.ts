@@ -84,6 +84,7 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     placeholder: 'list',
     description: 'Another name the container answers to on its user network',
   },
+  { name: 'ip', type: 'string', description: 'IPv4 address (e.g. 10.89.0.10), on a user network' },
   { name: 'add-host', type: 'list', placeholder: 'list', description: 'Add a line to /etc/hosts (NAME:IP)' },
   { name: 'dns', type: 'list', placeholder: 'list', description: 'Set custom DNS servers' },
   { name: 'dns-search', type: 'list', placeholder: 'list', description: 'Set custom DNS search domains' },
@@ -202,6 +203,8 @@ export async function createOptionsFrom(
   };
   const name = str(options, 'name');
   if (name !== undefined) result.name = name;
+  const ip = str(options, 'ip');
+  if (ip !== undefined) result.ip = ip;
   const workdir = str(options, 'workdir');
   if (workdir !== undefined) result.workdir = workdir;
   const user = str(options, 'user');

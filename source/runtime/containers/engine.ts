@@ -34,7 +34,7 @@ import { waitForContainer, type WaitOptions } from './wait.js';
 import { identify, isAlive, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
 import { Reconciler } from './reconcile.js';
-import { endWillNotBeRecorded, notStoppedError } from './recovery.js';
+import { endWillNotBeRecorded, namesOf, notStoppedError } from './recovery.js';
 import { removeContainer } from './remove.js';
 import { finishInterruptedOperations, missingRecord, nameOwner } from './unfinished.js';
 import { StatsSampler, type ContainerStats } from './stats.js';
@@ -129,8 +129,8 @@ export class Engine implements EngineCore {
   /** All containers (running only unless `all`), reconciled; damaged records are skipped. */
   async list(options: { all?: boolean } = {}): Promise<{
     records: ContainerRecord[];
-    /** Records that cannot be read: left out. */
-    damaged: { id: string; error: Error }[];
+    /** Records that cannot be read: left out (with the name the container holds, if any). */
+    damaged: { id: string; name?: string; error: Error }[];
     /** Containers whose end could not be recorded yet: listed as they were. */
     unsettled?: { id: string; error: Error }[];
   }> {
@@ -157,7 +157,12 @@ export class Engine implements EngineCore {
       const network = await this.network();
       await network.sweep().catch((error: unknown) => trace(`network sweep: ${String(error)}`));
     }
-    return { records: refreshed, damaged, unsettled };
+    const named = [];
+    for (const bad of damaged) {
+      const [name] = await namesOf(this, bad.id).catch(() => []);
+      named.push(name === undefined ? bad : { ...bad, name });
+    }
+    return { records: refreshed, damaged: named, unsettled };
   }
 
   async get(reference: string): Promise<ContainerRecord> {
@@ -489,10 +494,11 @@ export class Engine implements EngineCore {
     reference: string,
     network: string,
     aliases: readonly string[] = [],
+    ip?: string,
   ): Promise<ContainerRecord> {
     const id = await this.containers.resolveId(reference);
     return this.reconciler.withLock(id, async () =>
-      connectContainer(this, await this.reconciler.loadCurrent(id, reference), network, aliases),
+      connectContainer(this, await this.reconciler.loadCurrent(id, reference), network, aliases, ip),
     );
   }
 

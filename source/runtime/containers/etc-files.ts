@@ -32,12 +32,15 @@ function readText(file: string): string | undefined {
   }
 }
 
+/** What docker writes when the host's resolv.conf leaves the container no server to ask. */
+const DOCKER_FALLBACK_SERVERS = ['nameserver 8.8.8.8', 'nameserver 8.8.4.4'];
+
 const LOOPBACK_SERVER = /^\s*nameserver\s+(127\.|::1\s*$)/;
 
 /**
  * The container's resolv.conf: the host's, without name servers on the host's loopback (out of
- * reach from the container's own stack; with systemd-resolved, its upstream servers stand in),
- * then --dns, --dns-search and --dns-option in place of the host's lines.
+ * reach from the container's own stack; with systemd-resolved, its upstream servers stand in,
+ * else docker's fallback servers), then --dns, --dns-search and --dns-option in place of the host's lines.
  */
 export function containerResolvConf(
   networkMode: string,
@@ -54,6 +57,9 @@ export function containerResolvConf(
         .filter((line) => /^\s*nameserver\s/.test(line) && !LOOPBACK_SERVER.test(line));
       lines = [...lines.filter((line) => line.trim() !== ''), ...upstream];
     }
+    // Nothing left to ask: docker's fallback servers, as a docker container would have them.
+    if (!lines.some((line) => /^\s*nameserver\s/.test(line)) && (options.dns ?? []).length === 0)
+      lines = [...lines.filter((line) => line.trim() !== ''), ...DOCKER_FALLBACK_SERVERS];
   }
   const replace = (keyword: string, values: string[] | undefined, render: (values: string[]) => string[]) => {
     if (values === undefined || values.length === 0) return;

@@ -4,6 +4,7 @@
  * only has its record changed and gets it at its next start. The container's lock is held.
  */
 import { ConflictError, InvalidArgumentError } from '../errors.js';
+import { checkStaticAddress } from '../network/endpoints.js';
 import { DEFAULT_NETWORK } from '../network/types.js';
 import type { EngineCore } from './core.js';
 import { emptyEndpoint, networkKind } from './network-options.js';
@@ -28,10 +29,12 @@ export async function connectContainer(
   record: ContainerRecord,
   network: string,
   aliases: readonly string[],
+  ip?: string,
 ): Promise<ContainerRecord> {
   checkConnectable(record);
   const manager = await core.network();
   const config = await manager.get(network);
+  if (ip !== undefined) checkStaticAddress(config, ip);
   if (aliases.length > 0 && config.Name === DEFAULT_NETWORK) {
     throw new InvalidArgumentError('--alias is supported only for containers in user-defined networks', {
       hint: 'make a network (`gantry network create NAME`) and connect the container to it',
@@ -41,10 +44,14 @@ export async function connectContainer(
     throw new ConflictError(`container ${record.Name} is already connected to network ${config.Name}`);
   }
   const networks = { ...(record.NetworkSettings?.Networks ?? {}) };
-  networks[config.Name] = { ...emptyEndpoint([...aliases]), NetworkID: config.Id };
+  networks[config.Name] = { ...emptyEndpoint([...aliases], ip), NetworkID: config.Id };
   record.NetworkSettings = { Networks: networks, Ports: record.NetworkSettings?.Ports ?? {} };
   if (isRunning(record) && record.State.Pid > 0) {
-    await manager.connect(record.Id, { network: config.Name, aliases: [...aliases] }, record.State.Pid);
+    await manager.connect(
+      record.Id,
+      { network: config.Name, aliases: [...aliases], ...(ip !== undefined ? { address: ip } : {}) },
+      record.State.Pid,
+    );
     const entry = await manager.entry(record.Id);
     if (entry) recordNetworking(record, entry, await manager.store.listConfigs());
   }

@@ -21,6 +21,8 @@ export interface NetworkCreateOptions {
   expose?: string[];
   /** --network-alias values. */
   networkAliases?: string[];
+  /** --ip: a fixed IPv4 address on the (user) network. */
+  ip?: string;
   /** --add-host NAME:IP */
   addHosts?: string[];
   dns?: string[];
@@ -43,9 +45,10 @@ export function networkKind(mode: string): NetworkKind {
   return 'bridge';
 }
 
-export function emptyEndpoint(aliases: string[] = []): EndpointSettings {
+export function emptyEndpoint(aliases: string[] = [], ipv4Address?: string): EndpointSettings {
   return {
     Aliases: aliases,
+    ...(ipv4Address !== undefined ? { IPAMConfig: { IPv4Address: ipv4Address } } : {}),
     NetworkID: '',
     EndpointID: '',
     Gateway: '',
@@ -112,6 +115,18 @@ export function networkFields(
       },
     );
   }
+  if (options.ip !== undefined) {
+    if (kind !== 'bridge' || mode === 'bridge') {
+      throw new InvalidArgumentError('--ip is supported only for containers on user-defined networks', {
+        hint: 'make a network (`gantry network create --subnet CIDR NAME`) and run the container with --network NAME',
+      });
+    }
+    if (parseIpv4(options.ip) === undefined) {
+      throw new InvalidArgumentError(`--ip ${JSON.stringify(options.ip)} is not an IPv4 address`, {
+        hint: "give an address of the network's subnet, e.g. --ip 10.89.0.10",
+      });
+    }
+  }
   if (kind === 'container') {
     for (const [flag, given] of [
       ['--dns', options.dns],
@@ -154,7 +169,10 @@ export function networkFields(
   };
   const fields: NetworkFields = { mode, host, exposedPorts };
   if (kind === 'bridge') {
-    fields.settings = { Networks: { [mode]: emptyEndpoint(options.networkAliases ?? []) }, Ports: {} };
+    fields.settings = {
+      Networks: { [mode]: emptyEndpoint(options.networkAliases ?? [], options.ip) },
+      Ports: {},
+    };
   }
   return fields;
 }

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { ReserveRequest } from '../network/endpoints.js';
+import { checkStaticAddress, type ReserveRequest } from '../network/endpoints.js';
 import { networkSettingsPorts } from '../network/ports.js';
 import type { ContainerNetworking, NetworkConfig } from '../network/types.js';
 import type { EngineCore } from './core.js';
@@ -25,7 +25,11 @@ export function reserveRequest(core: EngineCore, record: ContainerRecord): Reser
     hostname: record.Config.Hostname || record.Id.slice(0, 12),
     hostsFile: path.join(core.containers.dir(record.Id), 'hosts'),
     extraHosts: record.HostConfig.ExtraHosts ?? [],
-    networks: networks.map(([network, settings]) => ({ network, aliases: settings.Aliases ?? [] })),
+    networks: networks.map(([network, settings]) => ({
+      network,
+      aliases: settings.Aliases ?? [],
+      ...(settings.IPAMConfig ? { address: settings.IPAMConfig.IPv4Address } : {}),
+    })),
     portBindings: record.HostConfig.PortBindings ?? {},
     publishAll: record.HostConfig.PublishAllPorts ?? false,
     exposedPorts: Object.keys(record.Config.ExposedPorts ?? {}),
@@ -75,6 +79,9 @@ export function recordNetworking(
   for (const endpoint of entry.endpoints) {
     networks[endpoint.network] = {
       Aliases: networks[endpoint.network]?.Aliases ?? [],
+      ...(networks[endpoint.network]?.IPAMConfig
+        ? { IPAMConfig: networks[endpoint.network]!.IPAMConfig! }
+        : {}),
       NetworkID: configs.get(endpoint.network)?.Id ?? '',
       EndpointID: endpoint.hostInterface,
       Gateway: endpoint.gateway,
@@ -94,7 +101,10 @@ export function clearNetworking(record: ContainerRecord): void {
   if (!record.NetworkSettings) return;
   const networks: typeof record.NetworkSettings.Networks = {};
   for (const [name, settings] of Object.entries(record.NetworkSettings.Networks))
-    networks[name] = { ...emptyEndpoint(settings.Aliases ?? []), NetworkID: settings.NetworkID };
+    networks[name] = {
+      ...emptyEndpoint(settings.Aliases ?? [], settings.IPAMConfig?.IPv4Address),
+      NetworkID: settings.NetworkID,
+    };
   record.NetworkSettings = { Networks: networks, Ports: {} };
 }
 
@@ -116,9 +126,10 @@ export async function resolveNetworkReferences(core: EngineCore, record: Contain
   }
   if (kind !== 'bridge') return;
   const manager = await core.network();
-  for (const name of Object.keys(record.NetworkSettings?.Networks ?? {})) {
+  for (const [name, settings] of Object.entries(record.NetworkSettings?.Networks ?? {})) {
     const config = await manager.get(name);
-    record.NetworkSettings!.Networks[name]!.NetworkID = config.Id;
+    settings.NetworkID = config.Id;
+    if (settings.IPAMConfig) checkStaticAddress(config, settings.IPAMConfig.IPv4Address);
   }
 }
 

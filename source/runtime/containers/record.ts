@@ -131,6 +131,8 @@ export interface HostConfig {
 export interface EndpointSettings {
   /** --network-alias values. */
   Aliases: string[];
+  /** --ip: the address asked for on this network (user networks only), kept across restarts. */
+  IPAMConfig?: { IPv4Address: string };
   NetworkID: string;
   EndpointID: string;
   Gateway: string;
@@ -190,6 +192,68 @@ export interface ContainerRecord {
    * before it unpauses, the next look at the container thaws it.
    */
   PausedBy?: ProcessIdentity;
+  /**
+   * Never stored: set on a stand-in for a container whose record cannot be read (see
+   * damagedStandIn), saying why, so a view can show it marked instead of hiding it.
+   */
+  Damaged?: string;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/**
+ * What a view shows for a container whose record cannot be read: its id, the name it holds, and
+ * why (in Damaged and State.Error); everything else empty. Removing it (rm -f) works.
+ */
+export function damagedStandIn(id: string, name: string | undefined, reason: string): ContainerRecord {
+  return {
+    Id: id,
+    Name: name ?? id.slice(0, 12),
+    Created: ZERO_TIME,
+    Image: '',
+    ImageName: '',
+    Config: {
+      Hostname: '',
+      Domainname: '',
+      User: '',
+      Env: [],
+      Cmd: [],
+      Entrypoint: [],
+      WorkingDir: '',
+      Tty: false,
+      OpenStdin: false,
+      StdinOnce: false,
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Image: '',
+      Labels: {},
+      StopSignal: 'SIGTERM',
+    },
+    HostConfig: {
+      Binds: [],
+      NetworkMode: '',
+      AutoRemove: false,
+      ReadonlyRootfs: false,
+      Privileged: false,
+      CapAdd: [],
+      CapDrop: [],
+      CgroupParent: '',
+      Resources: {},
+      Ulimits: [],
+    },
+    State: {
+      Status: 'exited',
+      Pid: 0,
+      ExitCode: 0,
+      OOMKilled: false,
+      Error: reason,
+      StartedAt: ZERO_TIME,
+      FinishedAt: ZERO_TIME,
+    },
+    RestartCount: 0,
+    Mounts: [],
+    LayerDirs: [],
+    Damaged: reason,
+  };
+}

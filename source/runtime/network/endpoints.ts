@@ -4,17 +4,19 @@
  * binding, with conflicts refused before anything is made.
  */
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError } from '../errors.js';
-import { formatIpv4, macForAddress, parseIpv4, parseSubnet } from './cidr.js';
+import { ConflictError, InvalidArgumentError } from '../errors.js';
+import { broadcast, contains, formatIpv4, macForAddress, parseIpv4, parseSubnet } from './cidr.js';
 import { chooseHostPort, clashes, conflictError, type HeldPort } from './host-ports.js';
 import { allocateAddress } from './ipam.js';
 import { splitPortKey, type PortBindings, type PublishedPort } from './ports.js';
-import type { EndpointLease, NetworkConfig, NetworkState } from './types.js';
+import { DEFAULT_NETWORK, type EndpointLease, type NetworkConfig, type NetworkState } from './types.js';
 
 export interface EndpointRequest {
   network: string;
   /** --network-alias values (user networks only). */
   aliases: string[];
+  /** --ip: this address rather than the next free one (user networks only). */
+  address?: string;
 }
 
 export interface ReserveRequest {
@@ -45,26 +47,72 @@ function addressesInUse(state: NetworkState, network: string): Set<number> {
   return used;
 }
 
-/** An endpoint on `config` for container `id`, its address taken (the cursor moves on). */
+/**
+ * Checks that `text` (--ip) is an address a container may have on `config`: a host address of
+ * its subnet other than the gateway, on a user network (the default one hands out its own).
+ */
+export function checkStaticAddress(config: NetworkConfig, text: string): number {
+  const subnet = parseSubnet(config.Subnet);
+  const address = parseIpv4(text);
+  if (config.Name === DEFAULT_NETWORK) {
+    throw new InvalidArgumentError('--ip is supported only for containers on user-defined networks', {
+      hint: 'make a network (`gantry network create --subnet CIDR NAME`) and use it',
+    });
+  }
+  if (
+    address === undefined ||
+    !contains(subnet, address) ||
+    address === subnet.address ||
+    address === broadcast(subnet) ||
+    address === parseIpv4(config.Gateway)
+  ) {
+    throw new InvalidArgumentError(
+      `--ip ${text} is not an address a container can have on network ${config.Name} (${config.Subnet}, gateway ${config.Gateway})`,
+      { hint: 'give a host address of the subnet other than the gateway' },
+    );
+  }
+  return address;
+}
+
+/**
+ * An endpoint on `config` for container `id`: the address asked for (--ip), else the next free
+ * one (the cursor moves on).
+ */
 export function newEndpoint(
   state: NetworkState,
   config: NetworkConfig,
-  request: { id: string; name: string; aliases: string[]; interface: string },
+  request: { id: string; name: string; aliases: string[]; interface: string; address?: string },
 ): EndpointLease {
   const subnet = parseSubnet(config.Subnet);
   const gateway = parseIpv4(config.Gateway)!;
-  const cursor = state.cursors[config.Name];
-  const address = allocateAddress(subnet, {
-    gateway,
-    inUse: addressesInUse(state, config.Name),
-    ...(cursor !== undefined ? { after: parseIpv4(cursor)! } : {}),
-  });
-  if (address === undefined) {
-    throw new InvalidArgumentError(`network ${config.Name} (${config.Subnet}) has no free address left`, {
-      hint: 'remove containers from it, or make a network with a larger --subnet',
+  let address: number | undefined;
+  if (request.address !== undefined) {
+    address = checkStaticAddress(config, request.address);
+    const holder = Object.entries(state.containers).find(([, entry]) =>
+      entry.endpoints.some(
+        (endpoint) => endpoint.network === config.Name && endpoint.address === request.address,
+      ),
+    );
+    if (holder) {
+      throw new ConflictError(
+        `address ${request.address} on network ${config.Name} is in use by container ${holder[1].name}`,
+        { hint: 'give another --ip, or leave it out for the next free address' },
+      );
+    }
+  } else {
+    const cursor = state.cursors[config.Name];
+    address = allocateAddress(subnet, {
+      gateway,
+      inUse: addressesInUse(state, config.Name),
+      ...(cursor !== undefined ? { after: parseIpv4(cursor)! } : {}),
     });
+    if (address === undefined) {
+      throw new InvalidArgumentError(`network ${config.Name} (${config.Subnet}) has no free address left`, {
+        hint: 'remove containers from it, or make a network with a larger --subnet',
+      });
+    }
+    state.cursors[config.Name] = formatIpv4(address);
   }
-  state.cursors[config.Name] = formatIpv4(address);
   return {
     network: config.Name,
     address: formatIpv4(address),

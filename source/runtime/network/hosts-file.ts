@@ -51,9 +51,20 @@ export function extraHostLines(extra: readonly string[], gateway: string | undef
   return lines;
 }
 
+/** A host name as docker lists it: a fully qualified one also by its first label. */
+function hostNames(hostname: string): string {
+  const dot = hostname.indexOf('.');
+  return dot > 0 ? `${hostname} ${hostname.slice(0, dot)}` : hostname;
+}
+
 /** /etc/hosts of a container without an address of its own (none, or a bridge-less start). */
 export function isolatedHosts(hostname: string, extra: readonly string[]): string {
-  return [...STANDARD_LINES, ...extraHostLines(extra, undefined), `127.0.1.1\t${hostname}`, ''].join('\n');
+  return [
+    ...STANDARD_LINES,
+    ...extraHostLines(extra, undefined),
+    `127.0.1.1\t${hostNames(hostname)}`,
+    '',
+  ].join('\n');
 }
 
 /**
@@ -66,7 +77,7 @@ export function networkedHosts(state: NetworkState, id: string): string {
   if (!own) return '';
   const first = own.endpoints[0];
   const lines = [...STANDARD_LINES, ...extraHostLines(own.hosts.extra, first?.gateway)];
-  if (first) lines.push(`${first.address}\t${own.hosts.hostname}`);
+  if (first) lines.push(`${first.address}\t${hostNames(own.hosts.hostname)}`);
   const seen = new Set<string>();
   for (const endpoint of own.endpoints) {
     if (endpoint.network === DEFAULT_NETWORK) continue;

@@ -117,6 +117,7 @@ export class NetworkManager {
             id: request.id,
             name: request.name,
             aliases: wanted.aliases,
+            ...(wanted.address !== undefined ? { address: wanted.address } : {}),
             interface: `eth${index}`,
           }),
         );
@@ -255,6 +256,7 @@ export class NetworkManager {
         id,
         name: current.name,
         aliases: request.aliases,
+        ...(request.address !== undefined ? { address: request.address } : {}),
         interface: `eth${index}`,
       });
       next.containers[id] = { ...current, endpoints: [...current.endpoints, endpoint] };

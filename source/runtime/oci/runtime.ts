@@ -31,7 +31,7 @@ import { validateSpec } from '../spec/validate.js';
 
 export const DEFAULT_OCI_ROOT = '/run/gantry-oci';
 
-interface StoredState {
+export interface StoredState {
   id: string;
   bundle: string;
   created: string;
@@ -218,7 +218,8 @@ export class OciRuntime {
     }
   }
 
-  private async load(id: string): Promise<StoredState> {
+  /** The stored state of a container (exec and the commands beside this class use it). */
+  async load(id: string): Promise<StoredState> {
     this.validateId(id);
     const state = await readJsonIfExists<StoredState>(path.join(this.dir(id), 'state.json')).catch(
       (error: unknown) => {
@@ -229,7 +230,7 @@ export class OciRuntime {
     return state;
   }
 
-  private cgroup(state: Pick<StoredState, 'cgroupParent' | 'cgroupName'>): CgroupManager {
+  cgroup(state: Pick<StoredState, 'cgroupParent' | 'cgroupName'>): CgroupManager {
     return createCgroupManager({
       cgroupRoot: this.options.cgroupRoot,
       parent: state.cgroupParent,
@@ -237,7 +238,7 @@ export class OciRuntime {
     });
   }
 
-  private status(state: StoredState): OciState['status'] {
+  status(state: StoredState): OciState['status'] {
     const dir = this.dir(state.id);
     if (!state.init) return 'creating';
     if (fs.existsSync(path.join(dir, 'exit.json')) || !isAlive(state.init)) return 'stopped';
@@ -278,7 +279,7 @@ export class OciRuntime {
     return states;
   }
 
-  private async readSpec(bundle: string): Promise<OciSpec> {
+  async readSpec(bundle: string): Promise<OciSpec> {
     const file = path.join(bundle, 'config.json');
     let text: string;
     try {

@@ -4,7 +4,8 @@
  * any process. Nothing re-lists on a timer.
  */
 import { useEffect } from 'react';
-import { NotFoundError } from '../../runtime/errors.js';
+import { damagedStandIn } from '../../runtime/containers/record.js';
+import { CorruptStateError, NotFoundError } from '../../runtime/errors.js';
 import { useTui } from '../context.js';
 import { StateWatcher } from '../state-watcher.js';
 import { describeError } from '../state/limit-definitions.js';
@@ -19,8 +20,22 @@ export function useEngineSync(): void {
     };
     const loadContainers = async () => {
       try {
-        const { records } = await engine.list({ all: true });
-        if (alive) store.dispatch({ type: 'containers/loaded', records });
+        const { records, damaged = [] } = await engine.list({ all: true });
+        // A container whose record cannot be read is shown, marked, so it can be removed.
+        const standIns = damaged.map((bad) => damagedStandIn(bad.id, bad.name, bad.error.message));
+        if (alive) store.dispatch({ type: 'containers/loaded', records: [...records, ...standIns] });
+      } catch (error) {
+        report(error);
+      }
+    };
+    // What killed gantry processes left is finished at once; while operations are recorded
+    // (under way elsewhere, or just killed), look again each second.
+    let recoveryTimer: NodeJS.Timeout | undefined;
+    const recover = async (): Promise<void> => {
+      clearTimeout(recoveryTimer);
+      try {
+        const underWay = await engine.recoverInterrupted();
+        if (underWay && alive) recoveryTimer = setTimeout(() => void recover(), 1000);
       } catch (error) {
         report(error);
       }
@@ -47,6 +62,10 @@ export function useEngineSync(): void {
       } catch (error) {
         if (error instanceof NotFoundError) {
           if (alive) store.dispatch({ type: 'containers/removed', id });
+        } else if (error instanceof CorruptStateError) {
+          const name = store.getState().containers.records[id]?.Name;
+          if (alive)
+            store.dispatch({ type: 'containers/upserted', record: damagedStandIn(id, name, error.message) });
         } else {
           report(error);
         }
@@ -59,6 +78,7 @@ export function useEngineSync(): void {
     const watcher = new StateWatcher(engine.root, {
       container: (id) => void refresh(id),
       images: () => void loadImages(),
+      journal: () => void recover(),
       error: report,
     });
     try {
@@ -66,7 +86,7 @@ export function useEngineSync(): void {
     } catch (error) {
       report(error);
     }
-    void loadContainers();
+    void recover().then(loadContainers);
     void loadImages();
     const controller = new AbortController();
     const events = engine.events(controller.signal);
@@ -84,6 +104,7 @@ export function useEngineSync(): void {
     }
     return () => {
       alive = false;
+      clearTimeout(recoveryTimer);
       controller.abort();
       watcher.close();
     };

@@ -55,6 +55,7 @@ export function statusText(
   theme: Theme,
 ): { text: string; color: string | undefined } {
   if (pending) return { text: `◌ ${pending}…`, color: theme.warn };
+  if (record.Damaged !== undefined) return { text: '⚠ damaged record', color: theme.bad };
   const { symbol, color } = statusStyle(theme, record.State.Status, record.State.ExitCode);
   const suffix =
     record.State.Status === 'exited'

@@ -217,9 +217,12 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
           action: 'remove',
           id: container.Id,
           name: container.Name,
-          message: isActive(container)
-            ? `Remove ${container.Name}? It is ${container.State.Status} and will be killed first.`
-            : `Remove ${container.Name}?`,
+          message:
+            container.Damaged !== undefined
+              ? `Remove ${container.Name}? Its record is damaged: whatever of it still runs is ended.`
+              : isActive(container)
+                ? `Remove ${container.Name}? It is ${container.State.Status} and will be killed first.`
+                : `Remove ${container.Name}?`,
         },
       });
     case 'container.exec':

@@ -1,9 +1,10 @@
-/** Published-port syntax, the firewall model and its nftables / iptables renderings, /etc files. */
+/** Published-port syntax, --ip, the firewall model and its nftables / iptables renderings, /etc files. */
 import { describe, expect, it } from 'vitest';
 import { containerResolvConf } from '../../../source/runtime/containers/etc-files.js';
 import { networkFields } from '../../../source/runtime/containers/network-options.js';
 import { presentIn, renderIptables } from '../../../source/runtime/network/firewall/iptables.js';
 import { firewallModel } from '../../../source/runtime/network/firewall/model.js';
+import { checkStaticAddress, newEndpoint } from '../../../source/runtime/network/endpoints.js';
 import { renderNftables } from '../../../source/runtime/network/firewall/nftables.js';
 import { networkedHosts, parseExtraHost } from '../../../source/runtime/network/hosts-file.js';
 import { formatPorts, portBindingsFrom } from '../../../source/runtime/network/ports.js';
@@ -185,12 +186,57 @@ describe('firewall', () => {
   });
 });
 
+const fqdnEntry = {
+  name: 'web',
+  hosts: { file: '/w', hostname: 'web.example.com', extra: [] },
+  endpoints: [endpoint('bridge', '10.88.0.9', ['web'])],
+  ports: [],
+  attached: true,
+};
+
+describe('--ip', () => {
+  const quiet = configs.get('quiet')!;
+  const request = { id: '4'.repeat(64), name: 'fixed', aliases: [], interface: 'eth0' };
+
+  it('takes the address asked for on a user network, leaving the cursor where it was', () => {
+    const next: NetworkState = { ...state, cursors: { quiet: '10.89.0.3' } };
+    const lease = newEndpoint(next, quiet, { ...request, address: '10.89.3.4' });
+    expect(lease.address).toBe('10.89.3.4');
+    expect(lease.mac).toBe('02:42:0a:59:03:04');
+    expect(next.cursors.quiet).toBe('10.89.0.3');
+  });
+
+  it('refuses an address in use, outside the subnet, the gateway, and on the default network', () => {
+    expect(() => newEndpoint(state, quiet, { ...request, address: '10.89.0.2' })).toThrow(
+      'address 10.89.0.2 on network quiet is in use by container cache',
+    );
+    for (const address of ['10.90.0.2', '10.89.0.1', '10.89.0.0', '10.89.255.255'])
+      expect(() => checkStaticAddress(quiet, address)).toThrow(
+        `--ip ${address} is not an address a container can have on network quiet (10.89.0.0/16, gateway 10.89.0.1)`,
+      );
+    expect(() => checkStaticAddress(configs.get('bridge')!, '10.88.0.5')).toThrow(
+      /supported only for containers on user-defined networks/,
+    );
+    expect(() => networkFields({ network: 'bridge', ip: '10.88.0.5' })).toThrow(
+      /--ip is supported only for containers on user-defined networks/,
+    );
+    expect(() => networkFields({ network: 'apps', ip: '10.88.0' })).toThrow(/is not an IPv4 address/);
+    expect(networkFields({ network: 'apps', ip: '10.89.0.7' }).settings?.Networks.apps?.IPAMConfig).toEqual({
+      IPv4Address: '10.89.0.7',
+    });
+  });
+});
+
 describe('/etc files', () => {
   it('lists peers of user networks only, with their names and aliases, and --add-host', () => {
     const worker = networkedHosts(state, '3'.repeat(64));
     expect(worker).toContain('10.89.0.3\tworkerhost');
     expect(worker).toContain('10.89.0.2\tcache c1');
     expect(worker).toContain('10.89.0.1\tgw');
+    // A fully qualified host name is listed by its first label too, as docker does.
+    expect(networkedHosts({ ...state, containers: { x: fqdnEntry } }, 'x')).toContain(
+      '10.88.0.9\tweb.example.com web\n',
+    );
     const web = networkedHosts(state, '1'.repeat(64));
     expect(web).toContain('192.0.2.7\tdb.local');
     // The default bridge resolves no names, as docker's does not.
@@ -217,5 +263,14 @@ describe('/etc files', () => {
       ),
     ).toBe('nameserver 192.0.2.1\nsearch a.example\noptions ndots:2\n');
     expect(containerResolvConf('bridge', { dnsSearch: ['.'] }, read)).not.toContain('search');
+    // Only loopback servers and no systemd-resolved upstream: docker's fallback servers.
+    const loopbackOnly = (file: string) =>
+      file === '/etc/resolv.conf' ? 'nameserver 127.0.0.53\noptions edns0\n' : undefined;
+    expect(containerResolvConf('bridge', {}, loopbackOnly)).toBe(
+      'options edns0\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n',
+    );
+    expect(containerResolvConf('bridge', { dns: ['192.0.2.1'] }, loopbackOnly)).toBe(
+      'options edns0\nnameserver 192.0.2.1\n',
+    );
   });
 });

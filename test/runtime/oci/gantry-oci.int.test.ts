@@ -1,106 +1,36 @@
 /** gantry-oci drives a `runc spec` bundle the way containerd or podman would drive runc. */
 import { execa } from 'execa';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
-import { cgroupDirectories, GANTRY_OCI, testName, waitFor } from '../../support/engine.js';
-import { describeUnless, needsFile, needsRoot } from '../../support/skip.js';
+import { cgroupDirectories, testName, waitFor } from '../../support/engine.js';
+import {
+  editSpec,
+  makeOciBundle,
+  ociRunner,
+  ociSuiteNeeds,
+  RECVTTY_C,
+  tearDownOci,
+} from '../../support/oci-bundle.js';
+import { describeUnless } from '../../support/skip.js';
 
-const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
-const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => fs.existsSync(p));
-const missing = [
-  needsRoot(),
-  needsFile(['/bin/busybox', '/usr/bin/busybox'], 'busybox', 'busybox-static'),
-  needsFile(['/usr/sbin/runc', '/usr/bin/runc'], 'runc (for `runc spec`)', 'runc'),
-];
-
-describeUnless(missing, 'gantry-oci', () => {
+describeUnless(ociSuiteNeeds(), 'gantry-oci', () => {
   let base: string;
   let bundle: string;
   let stateRoot: string;
   const cgroupParent = testName(`oci-${process.pid}`);
   const env = { GANTRY_CGROUP_PARENT: cgroupParent };
-  // As with runc, a detached container keeps the stdio it was given: give it none, or the
-  // caller's pipes stay open until the container exits.
-  const detached = (args: string[]) => args[0] === 'create' || (args[0] === 'run' && args.includes('-d'));
-  const oci = async (...args: string[]) => {
-    if (detached(args)) {
-      // Real file descriptors (execa would put a pipe in front of a {file} target).
-      const out = path.join(base, 'detached.out');
-      const err = path.join(base, 'detached.err');
-      const outFd = fs.openSync(out, 'w');
-      const errFd = fs.openSync(err, 'w');
-      try {
-        const child = spawn(process.execPath, [GANTRY_OCI, '--root', stateRoot, ...args], {
-          env: { ...process.env, ...env },
-          stdio: ['ignore', outFd, errFd],
-        });
-        const exitCode = await new Promise<number>((resolve) =>
-          child.on('exit', (code) => resolve(code ?? 128)),
-        );
-        return {
-          stdout: fs.readFileSync(out, 'utf8'),
-          stderr: fs.readFileSync(err, 'utf8'),
-          exitCode,
-        };
-      } finally {
-        fs.closeSync(outFd);
-        fs.closeSync(errFd);
-      }
-    }
-    const result = await execa(process.execPath, [GANTRY_OCI, '--root', stateRoot, ...args], {
-      env,
-      reject: false,
-      stdin: 'ignore',
-      stripFinalNewline: false,
-    });
-    return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? 128 };
-  };
+  const oci = ociRunner(() => ({ base, bundle, stateRoot }), env);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests edit arbitrary spec fields
-  const writeSpec = (edit: (spec: Record<string, any>) => void) => {
-    const file = path.join(bundle, 'config.json');
-    const spec = JSON.parse(fs.readFileSync(file, 'utf8'));
-    edit(spec);
-    fs.writeFileSync(file, JSON.stringify(spec));
-  };
+  const writeSpec = (edit: (spec: Record<string, any>) => void) => editSpec(bundle, edit);
 
   beforeAll(async () => {
-    base = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('oci')}-`));
-    bundle = path.join(base, 'bundle');
-    stateRoot = path.join(base, 'state');
-    fs.mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
-    fs.copyFileSync(busybox!, path.join(bundle, 'rootfs', 'bin', 'busybox'));
-    fs.chmodSync(path.join(bundle, 'rootfs', 'bin', 'busybox'), 0o755);
-    for (const applet of [
-      'sh',
-      'sleep',
-      'echo',
-      'cat',
-      'hostname',
-      'ps',
-      'grep',
-      'true',
-      'touch',
-      'ls',
-      'wc',
-      'yes',
-      'head',
-    ]) {
-      fs.symlinkSync('busybox', path.join(bundle, 'rootfs', 'bin', applet));
-    }
-    await execa(runc!, ['spec'], { cwd: bundle });
+    ({ base, bundle, stateRoot } = await makeOciBundle('oci'));
   });
 
   afterAll(async () => {
-    for (const id of fs.existsSync(stateRoot) ? fs.readdirSync(stateRoot) : [])
-      await oci('delete', '--force', id);
     // What delete left is the finding; it is removed by hand only after it was recorded.
-    const left = cgroupDirectories(cgroupParent);
-    for (const dir of left) fs.rmdirSync(dir);
-    fs.rmSync(base, { recursive: true, force: true });
-    expect(left).toEqual([]);
+    expect(await tearDownOci(oci, { base, bundle, stateRoot }, cgroupParent)).toEqual([]);
   });
 
   it('runs the bundle `runc spec` writes, in the foreground, with its exit code', async () => {
@@ -349,30 +279,7 @@ describeUnless(missing, 'gantry-oci', () => {
   it('sends the pty master of a terminal container to --console-socket', async () => {
     // A console receiver like containerd's: accept, take the fd (SCM_RIGHTS), read the terminal.
     const source = path.join(base, 'recvtty.c');
-    fs.writeFileSync(
-      source,
-      `#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-  int s = socket(AF_UNIX, SOCK_STREAM, 0);
-  struct sockaddr_un a = {.sun_family = AF_UNIX};
-  strncpy(a.sun_path, argv[1], sizeof a.sun_path - 1);
-  if (bind(s, (struct sockaddr *)&a, sizeof a) || listen(s, 1)) return 2;
-  printf("ready\\n"); fflush(stdout);
-  int c = accept(s, 0, 0);
-  char b; struct iovec v = {&b, 1}; char ctl[CMSG_SPACE(sizeof(int))];
-  struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-  if (recvmsg(c, &m, 0) != 1) return 3;
-  int fd; memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof fd);
-  char buf[4096]; ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) fwrite(buf, 1, n, stdout);
-  return 0;
-}
-`,
-    );
+    fs.writeFileSync(source, RECVTTY_C);
     const receiver = path.join(base, 'recvtty');
     await execa('cc', ['-o', receiver, source]);
     const socket = path.join(base, 'console.sock');

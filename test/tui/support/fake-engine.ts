@@ -57,8 +57,17 @@ export class FakeEngine implements TuiEngine {
     this.records.set(record.Id, { ...record, State: { ...record.State, Status: status } });
   }
 
+  /** Containers whose record cannot be read, as the engine lists them apart. */
+  damaged: { id: string; name?: string; error: Error }[] = [];
+  /** How often the TUI asked to recover interrupted operations; true while `underWay`. */
+  recoveries = 0;
+  underWay = false;
   async list() {
-    return { records: [...this.records.values()] };
+    return { records: [...this.records.values()], damaged: this.damaged };
+  }
+  async recoverInterrupted() {
+    this.recoveries += 1;
+    return this.underWay;
   }
   async get(reference: string) {
     return this.record(reference);
@@ -96,6 +105,12 @@ export class FakeEngine implements TuiEngine {
     this.setStatus(reference, 'exited');
   }
   async remove(reference: string) {
+    const damaged = this.damaged.find((bad) => bad.id === reference);
+    if (damaged) {
+      this.calls.push(`remove ${damaged.name ?? reference} (damaged)`);
+      this.damaged = this.damaged.filter((bad) => bad !== damaged);
+      return;
+    }
     const record = this.record(reference);
     this.calls.push(`remove ${record.Name}`);
     this.records.delete(record.Id);

@@ -142,7 +142,7 @@ static void exec_child(struct plan *plan, int sync, const int *ns_fds, const str
     close(master);
     take_terminal(slave);
   } else {
-    if (plan->detach_exec)
+    if (plan->detach_exec && !plan->passthrough)
       use_null_stdio();
     if (setsid() < 0)
       fail_errno("setsid", NULL);
@@ -346,8 +346,15 @@ int run_exec(struct plan *plan) {
     }
   }
   struct exec_stdio io = {.stdin_write = -1, .stdout_read = -1, .stderr_read = -1};
-  int in[2], out[2], err[2];
-  if (plan->terminal || plan->detach_exec) {
+  int in[2] = {-1, -1}, out[2], err[2];
+  /* gantry-oci exec --detach without a terminal: the process keeps the fds its caller gave us
+   * (conmon's pipes), as runc does; the caller chose them, and no relay outlives this command. */
+  bool passthrough = plan->passthrough && plan->detach_exec && !plan->terminal;
+  if (passthrough) {
+    io.child[0] = 0;
+    io.child[1] = 1;
+    io.child[2] = 2;
+  } else if (plan->terminal || plan->detach_exec) {
     /* Placeholders until the pty or /dev/null of the container takes over. */
     make_pipe(in);
     io.child[0] = in[0];
@@ -379,13 +386,15 @@ int run_exec(struct plan *plan) {
   close(sv[1]);
   for (size_t i = 0; i < plan->namespace_count; i++)
     close(ns_fds[i]);
-  close(in[0]);
-  if (io.child[1] != in[1])
-    close(io.child[1]);
-  if (io.child[2] != in[1])
-    close(io.child[2]);
-  if (plan->terminal || plan->detach_exec)
-    close(in[1]);
+  if (!passthrough) {
+    close(in[0]);
+    if (io.child[1] != in[1])
+      close(io.child[1]);
+    if (io.child[2] != in[1])
+      close(io.child[2]);
+    if (plan->terminal || plan->detach_exec)
+      close(in[1]);
+  }
   report(SYNC_FD, "pid %d %d\n", child, getpid());
 
   /* Until the exec succeeds (the socket closes) the process may hand over its pty or report a
@@ -411,6 +420,25 @@ int run_exec(struct plan *plan) {
     return !strncmp(line, "execerr ", 8) ? (atoi(line + 8) == ENOENT ? 127 : 126) : 125;
   }
   close(sv[0]);
+  if (master >= 0 && plan->console_socket) {
+    /* The caller's console socket takes the terminal (runc's --console-socket); no relay here. */
+    if (send_console(plan->console_socket, master) < 0) {
+      char message[1024];
+      snprintf(message, sizeof message, "send the console to `%s`: %s", plan->console_socket, errno_name(errno));
+      kill(child, SIGKILL);
+      waitpid(child, NULL, 0);
+      die(message);
+    }
+    close(master);
+    master = -1;
+    report(SYNC_FD, "started\n");
+    if (plan->detach_exec)
+      return 0;
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status_code(status);
+  }
   report(SYNC_FD, "started\n");
   if (plan->detach_exec)
     return 0;

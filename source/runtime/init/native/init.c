@@ -398,19 +398,12 @@ int run_init(struct plan *plan) {
       if (master < 0)
         kill_and_fail(child, "receiving the pty master failed");
       if (plan->console_socket) {
-        int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_un {
-          sa_family_t sun_family;
-          char sun_path[108];
-        } addr = {.sun_family = AF_UNIX};
-        strncpy(addr.sun_path, plan->console_socket, sizeof addr.sun_path - 1);
-        if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0 || send_fd(sock, master) < 0) {
+        if (send_console(plan->console_socket, master) < 0) {
           char message[1024];
           snprintf(message, sizeof message, "send the console to `%s`: %s", plan->console_socket,
                    errno_name(errno));
           kill_and_fail(child, message);
         }
-        close(sock);
         close(master);
       } else {
         io.out_fd = master;

@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -62,4 +65,23 @@ void take_terminal(int slave) {
       fail_errno("dup2", "pty");
   if (slave > 2)
     close(slave);
+}
+
+/* Hands the pty master to the caller's --console-socket (runc's protocol: one SCM_RIGHTS message).
+ * Returns -1 with errno set when the socket cannot be reached or takes nothing. */
+int send_console(const char *socket_path, int master) {
+  if (strlen(socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return -1;
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  strcpy(addr.sun_path, socket_path);
+  int result = connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0 ? -1 : send_fd(sock, master);
+  int saved = errno;
+  close(sock);
+  errno = saved;
+  return result < 0 ? -1 : 0;
 }
