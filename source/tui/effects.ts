@@ -13,6 +13,11 @@ import type { Action, Effect } from './state/types.js';
 export interface EffectHost {
   /** Gives the terminal to a shell in the container and takes it back when the shell ends. */
   openShell(id: string, name: string): Promise<void>;
+  /**
+   * Puts text on the terminal's clipboard (OSC 52). False when the terminal is known not to take
+   * it (TERM=dumb); whether any other terminal allows it is its own setting.
+   */
+  copy(text: string): boolean;
   quit(): void;
 }
 
@@ -159,6 +164,32 @@ export function createEffectRunner(
         }
         return;
       }
+      case 'inspect':
+        try {
+          const data =
+            effect.subject === 'container'
+              ? await engine.inspect(effect.id)
+              : await engine.images.inspect(effect.id);
+          // As `gantry inspect` prints it: docker's four-space JSON in a list.
+          store.dispatch({
+            type: 'inspect/loaded',
+            id: effect.id,
+            lines: JSON.stringify([data], null, 4).split('\n'),
+          });
+        } catch (error) {
+          store.dispatch({ type: 'inspect/failed', id: effect.id, error: describeError(error) });
+        }
+        return;
+      case 'copy':
+        store.dispatch(
+          host.copy(effect.text)
+            ? status(`copied ${effect.what} to the clipboard (OSC 52; some terminals need it allowed)`)
+            : status(
+                `this terminal takes no clipboard escape (OSC 52); ${effect.what} is ${effect.text}`,
+                'error',
+              ),
+        );
+        return;
       case 'remove-image':
         try {
           // By ID, after a question that named every name: several names are no reason to

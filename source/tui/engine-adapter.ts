@@ -61,6 +61,8 @@ export interface TuiEngine {
     count: number,
     signal?: AbortSignal,
   ): Promise<{ entries: LogEntry[]; olderBefore: LogCursor | undefined }>;
+  /** What `gantry inspect` prints for a container (docker's ContainerJSON shape). */
+  inspect(reference: string): Promise<unknown>;
   /** The layer tree of a container: its image's layers and its live writable layer, walked now. */
   containerLayerTree(reference: string, options?: { changes?: boolean }): Promise<LayerTree>;
   images: {
@@ -68,6 +70,8 @@ export interface TuiEngine {
     readConfig(record: ImageRecord): Promise<OciImageConfig>;
     remove(reference: string, options?: { force?: boolean; allNames?: boolean }): Promise<unknown>;
     fromHost(name: string): Promise<ImageRecord>;
+    /** What `gantry image inspect` prints for an image, by id. */
+    inspect(id: string): Promise<unknown>;
     /** The layer tree of an image: what each layer changes, and what the stack wastes. */
     layerTree(record: ImageRecord): Promise<LayerTree>;
   };
@@ -121,6 +125,11 @@ export function adaptEngine(engine: Engine): TuiEngine {
     exec: (reference, options) => engine.exec(reference, options),
     logs: (reference, options) => engine.logs(reference, options),
     olderLogs: (reference, cursor, count, signal) => engine.olderLogs(reference, cursor, count, signal),
+    inspect: async (reference) => {
+      const { inspectContainer } = await import('../runtime/containers/inspect.js');
+      const record = await engine.get(reference);
+      return inspectContainer(record, engine.containers.dir(record.Id));
+    },
     containerLayerTree: async (reference, options) => {
       const { containerLayerTree } = await import('../runtime/images/tree/container-tree.js');
       return containerLayerTree(engine, reference, options);
@@ -130,6 +139,11 @@ export function adaptEngine(engine: Engine): TuiEngine {
       readConfig: (record) => engine.images.readConfig(record),
       remove: (reference, options) => engine.images.remove(reference, options),
       fromHost: (name) => engine.images.fromHost(name),
+      inspect: async (id) => {
+        const { inspectImage } = await import('../runtime/images/inspect.js');
+        const record = await engine.images.resolve(id);
+        return inspectImage(record, await engine.images.readConfig(record));
+      },
       layerTree: async (record) => {
         const { layerTree } = await import('../runtime/images/tree/layer-tree.js');
         return layerTree(engine.images, record);

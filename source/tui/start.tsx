@@ -17,6 +17,7 @@ import { initialState } from './state/reducer.js';
 import { createStore } from './state/store.js';
 import {
   clearScreen,
+  copyToClipboard,
   enterAlternateScreen,
   hasAlternateScreen,
   leaveAlternateScreen,
@@ -134,6 +135,7 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
   let shellOpen = false;
   const host: EffectHost = {
     quit: () => quit(),
+    copy: (text) => copyToClipboard(stdout, env, text),
     openShell: async (id, name) => {
       const shell = await shellFor(engine, id);
       // What the status line said belongs to before the shell.

@@ -1,6 +1,6 @@
 /**
  * The terminal around Ink: the alternate screen (so the shell's scrollback is left as it was),
- * and handing the keyboard to a child process and back.
+ * the clipboard escape, and handing the keyboard to a child process and back.
  */
 
 const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h\u001b[2J\u001b[H';
@@ -31,6 +31,22 @@ export function enterAlternateScreen(stdout: NodeJS.WriteStream): void {
 
 export function leaveAlternateScreen(stdout: NodeJS.WriteStream): void {
   control(stdout, SHOW_CURSOR + LEAVE_ALTERNATE_SCREEN);
+}
+
+/**
+ * OSC 52: the terminal puts the text on the system clipboard ("c"). xterm, kitty, iTerm2, Windows
+ * Terminal and tmux (set-clipboard on/external) take it, some only once the user allowed it; it
+ * works over ssh, where no clipboard program of this host would reach the user's.
+ */
+export function osc52(text: string): string {
+  return `\u001b]52;c;${Buffer.from(text, 'utf8').toString('base64')}\u0007`;
+}
+
+/** Copies text to the clipboard through the terminal; false where the terminal cannot take it. */
+export function copyToClipboard(stdout: NodeJS.WriteStream, env: NodeJS.ProcessEnv, text: string): boolean {
+  if (!stdout.isTTY || !hasAlternateScreen(env)) return false;
+  control(stdout, osc52(text));
+  return true;
 }
 
 export function clearScreen(stdout: NodeJS.WriteStream): void {

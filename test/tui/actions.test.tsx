@@ -121,3 +121,49 @@ describe('bulk actions', () => {
     expect(engine.calls).toHaveLength(1);
   });
 });
+
+describe('inspect view', () => {
+  it('shows the container as JSON, scrolls, searches, and copies its id', async () => {
+    const web = container('web', { resources: { memory: 64 * 1024 * 1024, pidsLimit: 50 } });
+    web.Config.Env = ['PATH=/usr/bin', 'GREETING=hello'];
+    const { app, engine } = setup([web]);
+    await app.waitFor('web');
+    await app.press('i');
+    let frame = await app.waitFor(/Inspect web \(container\) [0-9a-f]{12}\s+lines 1-\d+ of \d+/);
+    expect(engine.calls).toEqual(['inspect web']);
+    // What `gantry inspect` prints: docker's field names, four-space JSON in a list.
+    expect(frame).toMatch(/^\s*\[$/m);
+    expect(frame).toMatch(/^ {9}"Id": "[0-9a-f]{64}",$/m);
+    expect(frame).toContain('"Status": "running"');
+    // Searching finds the environment further down, and the view scrolls to it.
+    await app.press('/', 'G', 'R', 'E', 'E', 'T', KEYS.enter);
+    frame = await app.waitFor(/"GREETING=hello"/);
+    expect(frame).toMatch(/"GREET" 1\/1/);
+    await app.press('/', KEYS.ctrlU, 'M', 'e', 'm', 'o', 'r', 'y', KEYS.enter);
+    frame = await app.waitFor(/"Memory": 67108864,/);
+    expect(frame).toMatch(/"Memory" 1\/\d+/);
+    await app.press('G');
+    frame = await app.waitFor(/^\s*\]$/m);
+    await app.press('g');
+    await app.waitFor(/lines 1-/);
+    // y puts the whole id on the clipboard.
+    await app.press('y');
+    await app.waitFor('copied the id of web to the clipboard');
+    expect(app.copied).toEqual([web.Id]);
+    await app.press(KEYS.escape);
+    await app.waitFor(/NAME.*STATUS/);
+    expect(app.frame()).not.toContain('Inspect web');
+  });
+
+  it('inspects the selected image too', async () => {
+    const { app, engine } = setup();
+    await app.waitFor('web');
+    await app.press('2');
+    await app.waitFor(/demo:latest/);
+    await app.press('i');
+    const frame = await app.waitFor(/Inspect demo:latest \(image\)/);
+    await app.waitFor(/"RepoTags": \[/);
+    expect(engine.calls).toEqual(['image inspect demo:latest']);
+    expect(frame).not.toContain('reading…');
+  });
+});

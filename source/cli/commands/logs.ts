@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { bool, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { parseSince } from '../../runtime/containers/logs.js';
@@ -51,6 +52,10 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       signal: controller.signal,
     })) {
       output.add(entry.stream, timestamps ? `${entry.time} ${entry.text}` : entry.text);
+      // A slow reader (a pipe into a busy process) holds the reading back: what waits to be
+      // written stays a block or two, never the whole log in memory.
+      const backlog = output.backlog();
+      if (backlog) await backlog;
     }
   } finally {
     output.flush();
@@ -59,7 +64,11 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   return 0;
 }
 
-/** Text for stdout and stderr, kept in order, written when a block is full or the reader waits. */
+/**
+ * Text for stdout and stderr, kept in order, written when a block is full or the reader waits.
+ * process.stdout on a pipe writes asynchronously and buffers without limit, so the caller waits
+ * on backlog() before reading more.
+ */
 class BatchedOutput {
   private stream: 'stdout' | 'stderr' = 'stdout';
   private parts: string[] = [];
@@ -76,6 +85,13 @@ class BatchedOutput {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
+  }
+
+  /** Resolves when the stream written last drains, if it holds more than its buffer mark. */
+  backlog(): Promise<unknown> | undefined {
+    for (const stream of [process.stdout, process.stderr])
+      if (stream.writableNeedDrain) return once(stream, 'drain');
+    return undefined;
   }
 
   flush(): void {

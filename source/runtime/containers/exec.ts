@@ -5,9 +5,10 @@
  */
 import fs from 'node:fs';
 import { ConflictError, GantryError, InvalidArgumentError } from '../errors.js';
-import { execPlanFromSpec } from '../init/from-spec.js';
+import { execPlanFromSpec, type ExecContext } from '../init/from-spec.js';
 import { startExec, type ExecHandle } from '../init/helper.js';
 import type { HelperPlan } from '../init/plan.js';
+import type { OciSpec } from '../spec/types.js';
 import { openRoot, readTextInRoot } from '../in-root.js';
 import { readContainerSpec, type EngineCore } from './core.js';
 import type { ContainerRecord } from './record.js';
@@ -35,6 +36,15 @@ const NAMESPACE_ORDER: [string, HelperPlan['namespaces'][number]['type']][] = [
   ['mount', 'mnt'],
 ];
 
+/** The namespaces of the spec, as the /proc/PID/ns entries of its init, in the order to join them. */
+export function namespacesToJoin(spec: OciSpec, pid: number): ExecContext['namespaces'] {
+  const present = new Set<string>((spec.linux?.namespaces ?? []).map((ns) => ns.type));
+  return NAMESPACE_ORDER.filter(([type]) => present.has(type)).map(([, name]) => ({
+    type: name,
+    path: `/proc/${pid}/ns/${name}`,
+  }));
+}
+
 export async function execInContainer(
   core: EngineCore,
   record: ContainerRecord,
@@ -54,11 +64,7 @@ export async function execInContainer(
   const spec = await readContainerSpec(core, record);
   const proc = spec.process!;
   const pid = record.InitProcess.pid;
-  const present = new Set<string>((spec.linux?.namespaces ?? []).map((ns) => ns.type));
-  const namespaces = NAMESPACE_ORDER.filter(([type]) => present.has(type)).map(([, name]) => ({
-    type: name,
-    path: `/proc/${pid}/ns/${name}`,
-  }));
+  const namespaces = namespacesToJoin(spec, pid);
   let env = proc.env ?? [];
   for (const entry of options.env ?? []) {
     const name = entry.split('=', 1)[0]!;

@@ -24,6 +24,8 @@ export interface PlanDevice {
   mode: number;
   uid: number;
   gid: number;
+  /** Bind this host node instead of making one (a user namespace may not mknod). */
+  bindFrom?: string;
 }
 
 export interface PlanHook {
@@ -193,7 +195,11 @@ export function serializePlan(plan: HelperPlan): string {
     lines.push(line('mount', m.source, m.destination, m.type, m.flags, m.propagation, m.data));
   for (const dir of plan.mkdirs) lines.push(line('mkdir', dir.path, dir.mode));
   for (const d of plan.devices)
-    lines.push(line('mkdev', d.path, d.type, d.major, d.minor, d.mode, d.uid, d.gid));
+    lines.push(
+      d.bindFrom === undefined
+        ? line('mkdev', d.path, d.type, d.major, d.minor, d.mode, d.uid, d.gid)
+        : line('bindev', d.path, d.type, d.major, d.minor, d.bindFrom),
+    );
   for (const s of plan.symlinks) lines.push(line('symlink', s.target, s.path));
   for (const p of plan.maskedPaths) lines.push(line('mask', p));
   for (const p of plan.readonlyPaths) lines.push(line('readonly', p));

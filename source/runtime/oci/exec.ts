@@ -12,7 +12,8 @@ import { atomicWriteFile } from '../fsutil.js';
 import { execPlanFromSpec } from '../init/from-spec.js';
 import { startExec } from '../init/helper.js';
 import type { HelperPlan } from '../init/plan.js';
-import type { OciNamespaceType, OciProcess, OciSpec } from '../spec/types.js';
+import { namespacesToJoin } from '../containers/exec.js';
+import type { OciProcess, OciSpec } from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
 import type { OciRuntime } from './runtime.js';
 
@@ -33,17 +34,6 @@ export interface OciExecOptions {
   caps: string[];
   noNewPrivileges: boolean;
 }
-
-/** The spec's namespace types and the names of their /proc/PID/ns entries, in setns order. */
-const JOIN_ORDER: [OciNamespaceType, HelperPlan['namespaces'][number]['type']][] = [
-  ['user', 'user'],
-  ['ipc', 'ipc'],
-  ['uts', 'uts'],
-  ['network', 'net'],
-  ['pid', 'pid'],
-  ['cgroup', 'cgroup'],
-  ['mount', 'mnt'],
-];
 
 function parseId(value: string, what: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 0xfffffffe) {
@@ -129,13 +119,9 @@ export async function ociExec(runtime: OciRuntime, id: string, options: OciExecO
   }
   const execSpec: OciSpec = { ...spec, process: proc };
   validateSpec(execSpec, { bundle: state.bundle, source: options.processFile ?? 'the exec flags' });
-  const present = new Set((spec.linux?.namespaces ?? []).map((ns) => ns.type));
   const plan: HelperPlan = {
     ...execPlanFromSpec(execSpec, {
-      namespaces: JOIN_ORDER.filter(([type]) => present.has(type)).map(([, name]) => ({
-        type: name,
-        path: `/proc/${state.init!.pid}/ns/${name}`,
-      })),
+      namespaces: namespacesToJoin(spec, state.init.pid),
       cgroupProcs: runtime.cgroup(state).procsFiles(),
       detach: options.detach,
       interactive: !options.detach,

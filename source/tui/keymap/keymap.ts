@@ -23,6 +23,8 @@ export type Scope =
   | 'form'
   | 'help'
   | 'messages'
+  | 'inspect'
+  | 'inspectSearch'
   | 'onboarding';
 
 export const COMMANDS = [
@@ -57,6 +59,8 @@ export const COMMANDS = [
   'container.toggleAll',
   'container.mark',
   'container.markAll',
+  'container.inspect',
+  'container.copyId',
   'sort.name',
   'sort.id',
   'sort.image',
@@ -68,6 +72,7 @@ export const COMMANDS = [
   'image.open',
   'image.new',
   'image.remove',
+  'image.inspect',
   'image.createDefault',
   'layers.open',
   'layers.aggregate',
@@ -98,6 +103,11 @@ export const COMMANDS = [
   'form.cancel',
   'help.close',
   'messages.close',
+  'inspect.close',
+  'inspect.search',
+  'inspect.nextMatch',
+  'inspect.previousMatch',
+  'inspect.copyId',
   'onboarding.create',
   'onboarding.dismiss',
 ] as const;
@@ -339,6 +349,21 @@ export const DEFAULT_KEYMAP: Keymap = [
     footer: true,
   },
   {
+    command: 'container.inspect',
+    scope: 'containers',
+    keys: ['i'],
+    label: 'inspect',
+    description: 'Inspect the container: its config, env, mounts, limits and state as JSON (y copies its id)',
+    footer: true,
+  },
+  {
+    command: 'container.copyId',
+    scope: 'containers',
+    keys: ['y'],
+    label: 'copy id',
+    description: "Copy the container's id to the clipboard (OSC 52, where the terminal allows it)",
+  },
+  {
     command: 'container.markAll',
     scope: 'containers',
     keys: ['*'],
@@ -424,6 +449,14 @@ export const DEFAULT_KEYMAP: Keymap = [
     keys: ['D'],
     label: 'remove',
     description: 'Remove the image (asks first)',
+    footer: true,
+  },
+  {
+    command: 'image.inspect',
+    scope: 'images',
+    keys: ['i'],
+    label: 'inspect',
+    description: 'Inspect the image: its config, layers and history as JSON (y copies its id)',
     footer: true,
   },
   {
@@ -776,6 +809,98 @@ export const DEFAULT_KEYMAP: Keymap = [
   },
 
   {
+    command: 'inspect.close',
+    scope: 'inspect',
+    keys: ['escape', 'q', 'i'],
+    label: 'close',
+    description: 'Close the inspect view',
+    footer: true,
+  },
+  {
+    command: 'cursor.down',
+    scope: 'inspect',
+    keys: ['down', 'j'],
+    label: 'down',
+    description: 'Scroll down',
+  },
+  { command: 'cursor.up', scope: 'inspect', keys: ['up', 'k'], label: 'up', description: 'Scroll up' },
+  {
+    command: 'cursor.pageDown',
+    scope: 'inspect',
+    keys: ['pagedown', 'space', 'ctrl+f'],
+    label: 'page',
+    description: 'Scroll a page down',
+  },
+  {
+    command: 'cursor.pageUp',
+    scope: 'inspect',
+    keys: ['pageup', 'ctrl+b'],
+    label: 'page up',
+    description: 'Scroll a page up',
+  },
+  {
+    command: 'cursor.top',
+    scope: 'inspect',
+    keys: ['home', 'g'],
+    label: 'top',
+    description: 'Go to the top',
+  },
+  {
+    command: 'cursor.bottom',
+    scope: 'inspect',
+    keys: ['end', 'G'],
+    label: 'bottom',
+    description: 'Go to the end',
+  },
+  {
+    command: 'inspect.search',
+    scope: 'inspect',
+    keys: ['/'],
+    label: 'search',
+    description: 'Search the JSON (Enter keeps the search, n/N move between matches)',
+    footer: true,
+  },
+  {
+    command: 'inspect.nextMatch',
+    scope: 'inspect',
+    keys: ['n'],
+    label: 'next',
+    description: 'Next match',
+    footer: true,
+  },
+  {
+    command: 'inspect.previousMatch',
+    scope: 'inspect',
+    keys: ['N'],
+    label: 'prev',
+    description: 'Previous match',
+  },
+  {
+    command: 'inspect.copyId',
+    scope: 'inspect',
+    keys: ['y'],
+    label: 'copy id',
+    description: 'Copy the id to the clipboard (OSC 52, where the terminal allows it)',
+    footer: true,
+  },
+  {
+    command: 'edit.apply',
+    scope: 'inspectSearch',
+    keys: ['enter'],
+    label: 'keep',
+    description: 'Keep the search and go back to scrolling',
+    footer: true,
+  },
+  {
+    command: 'edit.cancel',
+    scope: 'inspectSearch',
+    keys: ['escape'],
+    label: 'clear',
+    description: 'Clear the search',
+    footer: true,
+  },
+
+  {
     command: 'onboarding.create',
     scope: 'onboarding',
     keys: ['enter'],
@@ -794,7 +919,7 @@ export const DEFAULT_KEYMAP: Keymap = [
 ];
 
 /** Scopes whose keys are typed text: anything not bound there is inserted. */
-export const TEXT_SCOPES: ReadonlySet<Scope> = new Set(['edit', 'value', 'step', 'form']);
+export const TEXT_SCOPES: ReadonlySet<Scope> = new Set(['edit', 'value', 'step', 'form', 'inspectSearch']);
 
 /** The command bound to `key` in the first of `scopes` that binds it. */
 export function lookup(keymap: Keymap, scopes: readonly Scope[], key: string): CommandId | undefined {
@@ -873,6 +998,8 @@ export const SCOPE_TITLES: readonly [Scope, string][] = [
   ['form', 'New container form'],
   ['confirm', 'Confirmations'],
   ['messages', 'Messages (m)'],
+  ['inspect', 'Inspect view (i)'],
+  ['inspectSearch', 'Typing a search in the inspect view'],
 ];
 
 export interface HelpLine {

@@ -14,6 +14,7 @@ import { checkForm, DEFAULT_IMAGE_NAME, newContainerForm } from './form.js';
 
 export { DEFAULT_IMAGE_NAME, formToCreateOptions, newContainerForm, splitCommand } from './form.js';
 import { bulkCommand, confirmBulk } from './bulk.js';
+import { inspectCommand, openInspect } from './inspect.js';
 import { limitsContainer } from './limits.js';
 import { messageLines } from './messages.js';
 import { pageSize } from './reducer.js';
@@ -56,6 +57,14 @@ function textTarget(
   state: TuiState,
 ): { text: string; selected: boolean; set: (text: string) => Action } | undefined {
   const overlay = state.ui.overlay;
+  if (overlay?.kind === 'inspect')
+    return overlay.search.editing
+      ? {
+          text: overlay.search.text,
+          selected: false,
+          set: (text) => ({ type: 'inspect/search', text, editing: true }),
+        }
+      : undefined;
   if (overlay?.kind === 'form') {
     const field = overlay.form.fields[overlay.form.focus];
     return field
@@ -120,7 +129,7 @@ function scrollOverlay(state: TuiState, command: CommandId, keymap: Keymap): Key
 }
 
 function runCommand(state: TuiState, command: CommandId, now: number, keymap: Keymap): KeyResult {
-  const scrolled = scrollOverlay(state, command, keymap);
+  const scrolled = scrollOverlay(state, command, keymap) ?? inspectCommand(state, command, now);
   if (scrolled) return scrolled;
   if (state.ui.pane === 'containers' && !state.ui.overlay) {
     const bulk = bulkCommand(state, command, now);
@@ -253,6 +262,18 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
       return act({ type: 'containers/sort', reverse: true });
     case 'container.toggleAll':
       return act({ type: 'containers/toggleAll' });
+    case 'container.inspect':
+      if (!container) return needContainer();
+      return {
+        actions: [{ type: 'ui/overlay', overlay: openInspect('container', container.Id, container.Name) }],
+        effects: [{ type: 'inspect', subject: 'container', id: container.Id }],
+      };
+    case 'container.copyId':
+      if (!container) return needContainer();
+      return {
+        actions: [],
+        effects: [{ type: 'copy', text: container.Id, what: `the id of ${container.Name}` }],
+      };
     case 'container.mark':
       return container ? act({ type: 'containers/mark' }) : needContainer();
     case 'container.markAll':
@@ -291,6 +312,12 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
               : `Remove image ${imageLabel(image)}?`,
         },
       });
+    case 'image.inspect':
+      if (!image) return status('no image is selected', now);
+      return {
+        actions: [{ type: 'ui/overlay', overlay: openInspect('image', image.id, imageLabel(image)) }],
+        effects: [{ type: 'inspect', subject: 'image', id: image.id }],
+      };
     case 'image.createDefault':
       return {
         actions: [
@@ -469,6 +496,13 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
       return { actions: [{ type: 'onboarding/creating' }], effects: [{ type: 'create-default-image' }] };
     case 'onboarding.dismiss':
       return act({ type: 'ui/overlay', overlay: undefined }, { type: 'ui/onboarded' });
+    // Handled by inspectCommand while the inspect view is open; nothing elsewhere.
+    case 'inspect.close':
+    case 'inspect.search':
+    case 'inspect.nextMatch':
+    case 'inspect.previousMatch':
+    case 'inspect.copyId':
+      return NOTHING;
   }
 }
 

@@ -3,6 +3,7 @@
  * filter actions routed to whichever pane has the keyboard. Pane-specific actions are delegated
  * to the pane reducers; every one of them is pure.
  */
+import { reduceInspect } from './inspect.js';
 import { INITIAL_CONTAINERS, moveContainerCursor, reduceContainers, settleContainers } from './containers.js';
 import { INITIAL_IMAGES, moveImageCursor, reduceImages, settleImages } from './images.js';
 import { paneHeight, tableHeight } from './layout.js';
@@ -265,6 +266,8 @@ function reduce(state: TuiState, action: Action): TuiState {
       return reduceForm(state, action);
     case 'onboarding':
       return reduceOnboarding(state, action);
+    case 'inspect':
+      return reduceInspect(state, action);
     default:
       return state;
   }

@@ -266,6 +266,21 @@ export type Overlay =
       targets?: readonly { id: string; name: string }[];
     }
   | { kind: 'form'; form: FormState }
+  /** `gantry inspect` of a container or an image as scrollable, searchable JSON (see inspect.ts). */
+  | {
+      kind: 'inspect';
+      subject: 'container' | 'image';
+      id: string;
+      name: string;
+      /** The JSON's lines; undefined while it is read. */
+      lines: readonly string[] | undefined;
+      error: string | undefined;
+      /** First line on screen. */
+      scroll: number;
+      search: FilterState;
+      /** Line of the current match. */
+      match: number | undefined;
+    }
   | { kind: 'onboarding'; creating: boolean; error: string | undefined };
 
 export interface StatusMessage {
@@ -366,6 +381,11 @@ export type Action =
   | { type: 'logs/timestamps' }
   | { type: 'logs/scrollX'; delta: number }
   | { type: 'stats/sampled'; samples: readonly ContainerStats[] }
+  | { type: 'inspect/loaded'; id: string; lines: readonly string[] }
+  | { type: 'inspect/failed'; id: string; error: string }
+  | { type: 'inspect/scroll'; delta: number; edge?: 'top' | 'bottom' }
+  | { type: 'inspect/search'; text: string; editing: boolean }
+  | { type: 'inspect/match'; direction: 1 | -1 }
   | { type: 'form/input'; text: string }
   | { type: 'form/focus'; delta: 1 | -1 }
   | { type: 'form/error'; error: string | undefined }
@@ -387,4 +407,8 @@ export type Effect =
   | { type: 'create-container'; options: CreateOptions; imageLabel: string }
   | { type: 'remove-image'; id: string; name: string }
   | { type: 'create-default-image' }
+  /** Reads what `gantry inspect` prints for it, into the inspect view. */
+  | { type: 'inspect'; subject: 'container' | 'image'; id: string }
+  /** Puts text on the terminal's clipboard (OSC 52); `what` names it in the status line. */
+  | { type: 'copy'; text: string; what: string }
   | { type: 'quit' };

@@ -114,6 +114,9 @@ describeUnless(needsRoot(), 'a full disk', () => {
     fs.mkdirSync(context_);
     fs.writeFileSync(path.join(context_, 'Containerfile'), 'FROM demo\nRUN echo built > /built\n');
     await ok(['image', 'rm', 'unique:1']);
+    // A container to start and one to pause: neither may be left half-started or frozen.
+    await ok(['create', '--name', 'idle', 'demo', 'sleep', '600']);
+    await ok(['run', '-d', '--name', 'awake', 'demo', 'sleep', '600']);
     const filler = fillDisk(root, path.join(root, 'test-filler'));
     try {
       expect(freeBytes(disk.path)).toBe(0);
@@ -124,6 +127,9 @@ describeUnless(needsRoot(), 'a full disk', () => {
         ['build', '-t', 'built:1', context_],
         ['create', '--name', 'newcomer', 'demo', 'true'],
         ['run', '--rm', 'demo', 'true'],
+        ['start', 'idle'],
+        ['pause', 'awake'],
+        ['tag', 'demo', 'tagged:1'],
       ];
       for (const args of commands) {
         const result = await engine.gantry(args);
@@ -134,7 +140,9 @@ describeUnless(needsRoot(), 'a full disk', () => {
     } finally {
       fs.rmSync(filler);
     }
-    await ok(['rm', 'changed']);
+    expect(JSON.parse(await ok(['inspect', 'idle']))[0].State.Status).toBe('created');
+    expect(await ok(['exec', 'awake', 'echo', 'thawed'])).toBe('thawed');
+    await ok(['rm', '-f', 'changed', 'idle', 'awake']);
   });
 
   it('pull on a full disk names the file it was downloading, and a later pull succeeds', async (context) => {

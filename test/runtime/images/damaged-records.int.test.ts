@@ -5,14 +5,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { expect, it } from 'vitest';
-import { engineForSuite } from '../../support/engine.js';
+import { afterAll, expect, it } from 'vitest';
+import { engineForSuite, testName } from '../../support/engine.js';
 import { leftovers } from '../../support/faults.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
 
 describeUnless(needsRoot(), 'damaged image records', () => {
   const engine = engineForSuite('damaged-images');
+  const context = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('damaged-images-context')}-`));
+  fs.writeFileSync(path.join(context, 'Containerfile'), 'FROM demo\nRUN echo built > /built\n');
+  afterAll(() => fs.rmSync(context, { recursive: true, force: true }));
 
   async function ok(args: string[]): Promise<string> {
     const result = await engine.gantry(args);
@@ -40,10 +44,13 @@ describeUnless(needsRoot(), 'damaged image records', () => {
     expect(ls.stdout).toContain('demo');
     expect(ls.stderr).toContain(`image record ${broken.file} is damaged`);
     expect(ls.stderr).toContain(`gantry image rm ${broken.id.slice(7, 19)}`);
-    // Other images work: run, build on them, and their removal.
+    // Other images work: run, tag, build on them, and their removal.
     expect((await engine.gantry(['run', '--rm', 'demo', 'true'])).exitCode).toBe(0);
     await ok(['tag', 'demo', 'other:1']);
     await ok(['image', 'rm', 'other:1']);
+    await ok(['build', '-t', 'built:1', context]);
+    expect(await ok(['run', '--rm', 'built:1', 'cat', '/built'])).toBe('built');
+    await ok(['image', 'rm', 'built:1']);
     const ownLayer = broken.layers.at(-1)!;
     // image rm by the ID the warning gives.
     const rm = await engine.gantry(['image', 'rm', broken.id.slice(7, 19)]);

@@ -11,7 +11,9 @@ import {
   type LogEntry,
   type LogOptions,
 } from '../../../source/runtime/containers/logs.js';
+import { inspectContainer } from '../../../source/runtime/containers/inspect.js';
 import type { ContainerRecord } from '../../../source/runtime/containers/record.js';
+import { inspectImage } from '../../../source/runtime/images/inspect.js';
 import { InvalidArgumentError, NotFoundError } from '../../../source/runtime/errors.js';
 import type { LayerTree } from '../../../source/runtime/images/tree/types.js';
 import type { ImageRecord, OciImageConfig } from '../../../source/runtime/images/types.js';
@@ -202,6 +204,12 @@ export class FakeEngine implements TuiEngine {
     if (!tree) throw new NotFoundError(`no layer tree for ${name}`);
     return tree;
   }
+  /** The runtime's own inspect output for the fixture record. */
+  async inspect(reference: string) {
+    const record = this.record(reference);
+    this.calls.push(`inspect ${record.Name}`);
+    return inspectContainer(record, path.join(this.root, record.Id));
+  }
   async containerLayerTree(reference: string) {
     const record = this.record(reference);
     return this.layerTreeOf(record.Id, record.Name);
@@ -230,6 +238,12 @@ export class FakeEngine implements TuiEngine {
       return created;
     },
     layerTree: async (record: ImageRecord) => this.layerTreeOf(record.id, record.names[0] ?? record.id),
+    inspect: async (id: string) => {
+      const record = this.imageRecords.find((candidate) => candidate.id === id);
+      if (!record) throw new NotFoundError(`no such image: ${id}`);
+      this.calls.push(`image inspect ${record.names[0] ?? id}`);
+      return inspectImage(record, await this.images.readConfig());
+    },
   };
 
   cleanup(): void {

@@ -46,7 +46,13 @@ export function renderTui(engine: FakeEngine, options: RenderOptions = {}) {
     quit: () =>
       store.dispatch({ type: 'ui/status', text: 'quit requested', level: 'info', time: Date.now() }),
     openShell: async () => {},
+    copy: (text: string) => {
+      copied.push(text);
+      return true;
+    },
   };
+  /** What the app put on the clipboard. */
+  const copied: string[] = [];
   const runEffect = createEffectRunner(store, engine, host);
   const result = render(
     <TuiProvider
@@ -67,6 +73,7 @@ export function renderTui(engine: FakeEngine, options: RenderOptions = {}) {
     ...result,
     store,
     frame,
+    copied,
     /** Types keys one at a time, letting Ink and the store settle after each. */
     async press(...keys: string[]) {
       for (const key of keys) {

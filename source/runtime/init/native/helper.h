@@ -25,6 +25,7 @@
 
 #define SYNC_FD 3
 #define PLAN_FD 4 /* init-child: the plan, in a memfd */
+#define EXE_FD 5  /* init-child: the sealed copy it runs from (unreadable inside a user namespace) */
 #define MAX_ITEMS 512
 
 /* Frame types of the attach protocol (1 type byte, 4 length bytes big-endian, payload). */
@@ -63,6 +64,7 @@ struct device_entry {
   unsigned int mode;
   uid_t uid;
   gid_t gid;
+  char *bind_source; /* non-NULL: bind this host node (user namespace: no mknod) */
 };
 
 struct id_map {
@@ -205,6 +207,7 @@ void plan_read(struct plan *plan, int fd);
 
 /* sealed.c */
 bool self_is_sealed(void);
+bool fd_is_sealed_self(int fd);
 int sealed_copy_of_self(void);
 void exec_sealed(int exe, char *const argv[]) __attribute__((noreturn));
 int plan_memfd(const char *text, size_t len);

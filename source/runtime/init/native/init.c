@@ -124,17 +124,16 @@ static void container_main(struct plan *plan, int sync, struct child_io *io, int
     close(SYNC_FD);
     container_setup(plan, sync);
   }
-  if (plan_fd == SYNC_FD || exe <= PLAN_FD)
+  if (plan_fd == SYNC_FD || exe <= EXE_FD)
     die("internal: the sealed re-exec's descriptors collide");
   move_fd(sync, SYNC_FD); /* replaces the engine's channel, which the container must not keep */
   move_fd(plan_fd, PLAN_FD);
+  move_fd(exe, EXE_FD);
   char *argv[] = {"gantry-init", "init-child", NULL};
-  exec_sealed(exe, argv);
+  exec_sealed(EXE_FD, argv);
 }
 
 int run_init_child(struct plan *plan) {
-  if (!self_is_sealed())
-    die("init-child runs only from a sealed copy of gantry-init");
   set_error_channel(SYNC_FD, "error");
   end_on_signals();
   container_setup(plan, SYNC_FD);

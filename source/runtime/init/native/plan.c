@@ -216,6 +216,7 @@ static void directive(struct plan *p, int argc, char **argv) {
     NEED(7);
     GROW(p->devices, p->device_count, p->device_cap);
     struct device_entry *dev = &p->devices[p->device_count++];
+    memset(dev, 0, sizeof *dev);
     dev->path = argv[1];
     dev->type = argv[2][0];
     dev->major = (unsigned)parse_ulong(argv[3], "major");
@@ -223,6 +224,16 @@ static void directive(struct plan *p, int argc, char **argv) {
     dev->mode = (unsigned)parse_ulong(argv[5], "mode");
     dev->uid = (uid_t)parse_ulong(argv[6], "uid");
     dev->gid = (gid_t)parse_ulong(argv[7], "gid");
+  } else if (!strcmp(d, "bindev")) {
+    NEED(5);
+    GROW(p->devices, p->device_count, p->device_cap);
+    struct device_entry *dev = &p->devices[p->device_count++];
+    memset(dev, 0, sizeof *dev);
+    dev->path = argv[1];
+    dev->type = argv[2][0];
+    dev->major = (unsigned)parse_ulong(argv[3], "major");
+    dev->minor = (unsigned)parse_ulong(argv[4], "minor");
+    dev->bind_source = argv[5];
   } else if (!strcmp(d, "symlink")) {
     NEED(2);
     GROW(p->symlinks, p->symlink_count, p->symlink_cap);
