@@ -22,6 +22,7 @@ export interface MonitorSettings {
   /** Where the monitor appends OOM events (needs the cgroup's oomCounter). */
   eventsFile?: string;
   exitCommand?: string[];
+  restart?: HelperPlan['restart'];
   pidFile?: string;
   consoleSocket?: string;
   openStdin?: boolean;

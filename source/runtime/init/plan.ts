@@ -88,6 +88,12 @@ export interface HelperPlan {
   eventsFile?: string;
   exitFile?: string;
   exitCommand?: string[];
+  /**
+   * The restart policy the monitor applies itself (native/restart.c): `policy` is the code of
+   * restart-policy.ts, `maxRetries` 0 for no limit; the monitor reports its runs in `runFile` and
+   * restarts nothing once `stopFile` exists.
+   */
+  restart?: { policy: number; maxRetries: number; runFile: string; stopFile: string };
   openStdin?: boolean;
   stdinOnce?: boolean;
   terminal?: boolean;
@@ -173,6 +179,11 @@ export function serializePlan(plan: HelperPlan): string {
   optional('events', plan.eventsFile);
   optional('exitfile', plan.exitFile);
   for (const arg of plan.exitCommand ?? []) lines.push(line('exitcmd', arg));
+  if (plan.restart) {
+    lines.push(line('restart', plan.restart.policy, plan.restart.maxRetries));
+    lines.push(line('runfile', plan.restart.runFile));
+    lines.push(line('stopfile', plan.restart.stopFile));
+  }
   flag('stdin', plan.openStdin);
   flag('stdinonce', plan.stdinOnce);
   flag('terminal', plan.terminal);
