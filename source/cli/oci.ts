@@ -25,7 +25,7 @@ const GLOBAL: CommandSpec = {
     {
       name: 'systemd-cgroup',
       type: 'boolean',
-      description: 'Accepted for runc compatibility; cgroupfs is used',
+      description: 'Refused: gantry-oci manages cgroups through cgroupfs only',
     },
     { name: 'rootless', type: 'string', description: 'Accepted for runc compatibility', hidden: true },
     { name: 'version', short: 'v', type: 'boolean', description: 'Print the version' },
@@ -245,6 +245,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const logFile = str(global.options, 'log');
   const logFormat = str(global.options, 'log-format');
+  if (bool(global.options, 'systemd-cgroup')) {
+    const message =
+      '--systemd-cgroup is not supported: gantry-oci manages cgroups through cgroupfs (cgroupsPath is a path, not slice:prefix:name)';
+    process.stderr.write(
+      `gantry-oci: ${message}\nhint: drive it with cgroupfs: podman --cgroup-manager=cgroupfs, containerd's runc options SystemdCgroup = false\n`,
+    );
+    logError(logFile, logFormat, message);
+    return 1;
+  }
   try {
     const parsed = parseArgs({ ...spec, name: spec.name }, rest);
     if (parsed.help) {

@@ -193,6 +193,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/network.js'),
   },
   {
+    name: 'generate',
+    group: 'Other',
+    description: 'Generate a systemd unit that starts a container at boot',
+    load: () => import('./commands/generate.js'),
+  },
+  {
     name: 'volume',
     group: 'Other',
     description: 'Manage volumes (create, ls, inspect, rm, prune)',

@@ -6,6 +6,7 @@ export function statusText(record: ContainerRecord, now = Date.now()): string {
   const state = record.State;
   switch (state.Status) {
     case 'running':
+      if (state.Restarting) return `Restarting (${state.ExitCode}) ${ago(state.FinishedAt, now)}`;
       return `Up ${humanDuration(now - Date.parse(state.StartedAt))}`;
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(state.StartedAt))} (Paused)`;

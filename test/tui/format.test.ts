@@ -15,7 +15,8 @@ import { binarySize, humanSize } from '../../source/cli/format.js';
 import { isUtf8Locale, toAscii } from '../../source/tui/ascii.js';
 import { hasAlternateScreen } from '../../source/tui/terminal.js';
 import { createTheme, detectBackground } from '../../source/tui/theme.js';
-import { CONTAINER_COLUMNS } from '../../source/tui/panes/container-cells.js';
+import { CONTAINER_COLUMNS, statusText } from '../../source/tui/panes/container-cells.js';
+import { container } from './support/fixtures.js';
 
 describe('figures', () => {
   it('formats sizes, limits, percentages and durations compactly', () => {
@@ -119,5 +120,18 @@ describe('log lines', () => {
     expect(logLineText('windows line\r\n')).toBe('windows line');
     expect(logLineText('\u001b]0;title\u0007prompt $ ')).toBe('prompt $ ');
     expect(logLineText('tabs\tstay')).toBe('tabs\tstay');
+  });
+});
+
+describe('container status cell', () => {
+  const theme = createTheme('dark', { TERM: 'xterm-256color' });
+  it('shows restarts by a restart policy, and a restart waiting out its delay', () => {
+    const running = container('web');
+    expect(statusText(running, undefined, theme).text).toBe('● running');
+    expect(statusText({ ...running, RestartCount: 3 }, undefined, theme).text).toBe('● running ↻3');
+    const waiting = { ...running, RestartCount: 4, State: { ...running.State, Restarting: true, Pid: 0 } };
+    expect(statusText(waiting, undefined, theme)).toEqual({ text: '↻ restarting (4)', color: theme.warn });
+    const exited = container('job', { status: 'exited', exitCode: 3 });
+    expect(statusText({ ...exited, RestartCount: 2 }, undefined, theme).text).toBe('✖ exited (3)');
   });
 });

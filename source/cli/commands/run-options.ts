@@ -119,6 +119,13 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     description:
       'Log driver options: max-size=SIZE (default 20m, -1 for no limit), max-file=N (default 5); rotated by size',
   },
+  {
+    name: 'restart',
+    type: 'string',
+    placeholder: 'policy',
+    description:
+      "Restart policy when the container exits: no, on-failure[:max-retries], always, unless-stopped (the container's monitor restarts it; no daemon)",
+  },
   { name: 'stop-signal', type: 'string', placeholder: 'signal', description: 'Signal to stop the container' },
   {
     name: 'stop-timeout',
@@ -216,6 +223,8 @@ export async function createOptionsFrom(
   if (logDriver !== undefined) result.logDriver = logDriver;
   const logOptions = list(options, 'log-opt');
   if (logOptions.length > 0) result.logOptions = logOptions;
+  const restart = str(options, 'restart');
+  if (restart !== undefined) result.restart = restart;
   const stopSignal = str(options, 'stop-signal');
   if (stopSignal !== undefined) result.stopSignal = stopSignal;
   const stopTimeout = num(options, 'stop-timeout');

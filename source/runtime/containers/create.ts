@@ -21,6 +21,7 @@ import type { OciSeccomp } from '../spec/types.js';
 import { formatPlatform } from '../images/import/platform.js';
 import type { ResolvedImage } from '../images/types.js';
 import { parseLogConfig } from './log-config.js';
+import { NO_RESTART, parseRestartPolicy } from './restart-policy.js';
 import { generateId, generateName, validateName } from './names.js';
 import { networkFields, type NetworkCreateOptions } from './network-options.js';
 import { ZERO_TIME, type ContainerRecord, type DeviceMappingRecord, type MountPoint } from './record.js';
@@ -77,6 +78,8 @@ export interface CreateOptions extends NetworkCreateOptions {
   logDriver?: string;
   /** --log-opt KEY=VALUE: max-size, max-file. */
   logOptions?: string[];
+  /** --restart no|on-failure[:N]|always|unless-stopped */
+  restart?: string;
 }
 
 /**
@@ -317,6 +320,12 @@ export function buildRecord(
   // Checked now, so `stop` can always send it (a name or a number, as kill -s takes).
   const stopSignal = options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM';
   parseSignal(stopSignal);
+  const restartPolicy = options.restart === undefined ? NO_RESTART : parseRestartPolicy(options.restart);
+  if (restartPolicy.Name !== 'no' && options.autoRemove) {
+    throw new InvalidArgumentError('conflicting options: --restart and --rm', {
+      hint: 'a container removed when it stops cannot be restarted; choose one of them',
+    });
+  }
   return {
     Id: id,
     Name: name,
@@ -363,6 +372,7 @@ export function buildRecord(
       SecurityOpt: options.securityOpt ?? [],
       ...(security.seccompProfile ? { SeccompProfile: security.seccompProfile } : {}),
       LogConfig: logConfig,
+      RestartPolicy: restartPolicy,
     },
     State: {
       Status: 'created',

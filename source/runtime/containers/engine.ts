@@ -33,6 +33,7 @@ import { runExecError } from './exec-failure.js';
 import { waitForContainer, type WaitOptions } from './wait.js';
 import { identify, isAlive, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
+import { requestStop } from './runs.js';
 import { Reconciler } from './reconcile.js';
 import { endWillNotBeRecorded, namesOf, notStoppedError } from './recovery.js';
 import { removeContainer } from './remove.js';
@@ -304,6 +305,10 @@ export class Engine implements EngineCore {
     // SIGKILL reaches a frozen process only once thawed; the freezer is asked whatever the
     // record says (a pause cut short leaves it frozen with the record saying running).
     if (number === 9) await this.reconciler.thawQuietly(record);
+    // As docker's: SIGKILL or the stop signal ends the container for good (no restart by its
+    // policy); another signal is the process's business.
+    if (number === 9 || number === parseSignal(record.Config.StopSignal || 'SIGTERM'))
+      await requestStop(this, record.Id);
     if (!record.InitProcess || !signalIdentity(record.InitProcess, number)) {
       return (await this.refresh(record)) ?? record;
     }
@@ -311,11 +316,19 @@ export class Engine implements EngineCore {
   }
 
   async stop(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {
-    const record = await this.get(reference);
+    let record = await this.get(reference);
+    if (record.State.Status !== 'running' && record.State.Status !== 'paused') return record;
+    // Before any signal, so the monitor's restart policy sees it whenever the process ends; read
+    // again after it, for the process of the run that is current now.
+    await requestStop(this, record.Id);
+    record = (await this.refresh(record)) ?? record;
     if (record.State.Status !== 'running' && record.State.Status !== 'paused') return record;
     const timeout = timeoutSeconds ?? record.Config.StopTimeout ?? 10;
     let ended = true;
-    if (record.InitProcess) {
+    if (!record.InitProcess) {
+      // Waiting out a restart's delay: the monitor ends at the stop marker.
+      ended = await waitForExit(this, record, 10_000);
+    } else {
       signalIdentity(record.InitProcess, parseSignal(record.Config.StopSignal || 'SIGTERM'));
       // A paused container (or one whose pause was cut short) gets the signal once thawed.
       await this.reconciler.thawQuietly(record);

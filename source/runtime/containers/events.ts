@@ -61,13 +61,22 @@ function timeOf(iso: string | undefined): number {
   return Number.isFinite(time) && time > 0 ? time : Date.now();
 }
 
-/** Parses the monitor's "2024-05-01T10:00:00.123456789Z oom 2" lines. */
-export function parseMonitorEvents(text: string): { time: number; action: 'oom'; count: number }[] {
-  const events: { time: number; action: 'oom'; count: number }[] = [];
+/** What the monitor appends: OOM kills, and the runs its restart policy ends and starts. */
+export type MonitorEventAction = 'oom' | 'die' | 'start';
+const MONITOR_ACTIONS = new Set<string>(['oom', 'die', 'start']);
+
+/**
+ * Parses the monitor's "2024-05-01T10:00:00.123456789Z ACTION VALUE" lines: `oom COUNT`, and for
+ * a restart `die EXITCODE` then `start PID`.
+ */
+export function parseMonitorEvents(
+  text: string,
+): { time: number; action: MonitorEventAction; count: number }[] {
+  const events: { time: number; action: MonitorEventAction; count: number }[] = [];
   for (const line of text.split('\n')) {
     const [stamp, action, count] = line.trim().split(' ');
-    if (action !== 'oom' || stamp === undefined) continue;
-    events.push({ time: timeOf(stamp), action, count: Number(count ?? 0) });
+    if (action === undefined || !MONITOR_ACTIONS.has(action) || stamp === undefined) continue;
+    events.push({ time: timeOf(stamp), action: action as MonitorEventAction, count: Number(count ?? 0) });
   }
   return events;
 }
@@ -301,7 +310,11 @@ class ContainerEventStream {
       const complete = text.lastIndexOf('\n') + 1;
       entry.eventsOffset += Buffer.byteLength(text.slice(0, complete));
       for (const event of parseMonitorEvents(text.slice(0, complete))) {
-        this.event(id, entry, 'oom', event.time, { oomKillCount: String(event.count) });
+        if (event.action === 'oom')
+          this.event(id, entry, 'oom', event.time, { oomKillCount: String(event.count) });
+        else if (event.action === 'die')
+          this.event(id, entry, 'die', event.time, { exitCode: String(event.count) });
+        else this.event(id, entry, 'start', event.time);
       }
     } finally {
       await handle.close();
@@ -382,7 +395,13 @@ class ContainerEventStream {
     record: ContainerRecord,
   ): void {
     const now = record.State.Status;
-    const newRun = record.State.StartedAt !== before.startedAt && record.State.StartedAt !== ZERO_TIME;
+    // A live container whose record moved to a later run by its restart policy: the monitor's
+    // events file told those runs already (a start by hand resets RestartCount).
+    const restartedByPolicy = LIVE.has(before.status) && record.RestartCount > 0;
+    const newRun =
+      record.State.StartedAt !== before.startedAt &&
+      record.State.StartedAt !== ZERO_TIME &&
+      !restartedByPolicy;
     if (newRun) {
       if (LIVE.has(before.status)) this.event(id, entry, 'die', Date.now());
       this.event(id, entry, 'start', timeOf(record.State.StartedAt));

@@ -46,10 +46,11 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
     Path: args[0] ?? '',
     Args: args.slice(1),
     State: {
-      Status: state.Status,
+      // docker: "restarting" while a restart waits out its delay, with Running still true.
+      Status: state.Restarting ? 'restarting' : state.Status,
       Running: state.Status === 'running' || state.Status === 'paused',
       Paused: state.Status === 'paused',
-      Restarting: false,
+      Restarting: state.Restarting === true,
       OOMKilled: state.OOMKilled,
       Dead: false,
       Pid: state.Pid,
@@ -80,6 +81,7 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
       DnsOptions: record.HostConfig.DnsOptions ?? [],
       ExtraHosts: record.HostConfig.ExtraHosts ?? null,
       AutoRemove: record.HostConfig.AutoRemove,
+      RestartPolicy: record.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
       ReadonlyRootfs: record.HostConfig.ReadonlyRootfs,
       Privileged: record.HostConfig.Privileged,
       CapAdd: record.HostConfig.CapAdd,

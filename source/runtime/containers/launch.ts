@@ -34,6 +34,9 @@ import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { RECORD_ANNOTATION, recordAnnotation } from './recovery.js';
 import { buildSpec } from './spec-builder.js';
 import { resolveUser } from './user.js';
+import { MONITOR_PID_FILE } from './systemd-unit.js';
+import { restartPolicyCode } from './restart-policy.js';
+import { clearRuns, RUN_FILE, STOP_FILE } from './runs.js';
 
 export interface LaunchOptions {
   consoleSize?: { rows: number; cols: number };
@@ -93,6 +96,9 @@ export async function launch(
   const dir = core.containers.dir(record.Id);
   for (const name of [FILES.exit, FILES.fifo, FILES.attach])
     await fsp.rm(path.join(dir, name), { force: true });
+  // A start by hand: the runs of the last one (and a stop asked of it) are over.
+  await clearRuns(core, record.Id);
+  record.RestartCount = 0;
   const user = resolveRecordUser(core, record);
   const kind = networkKind(record.HostConfig.NetworkMode);
   const network = kind === 'bridge' ? await core.network() : undefined;
@@ -144,6 +150,16 @@ export async function launch(
         exitFile: FILES.exit,
         eventsFile: FILES.events,
         exitCommand: exitCommand(core, record),
+        ...(restartPolicyCode(record.HostConfig.RestartPolicy) > 0
+          ? {
+              restart: {
+                policy: restartPolicyCode(record.HostConfig.RestartPolicy),
+                maxRetries: record.HostConfig.RestartPolicy?.MaximumRetryCount ?? 0,
+                runFile: RUN_FILE,
+                stopFile: STOP_FILE,
+              },
+            }
+          : {}),
         openStdin: record.Config.OpenStdin,
         stdinOnce: record.Config.StdinOnce,
       },
@@ -164,6 +180,9 @@ export async function launch(
     }
     record.InitProcess = identify(handle.containerPid) ?? { pid: handle.containerPid, startTime: 0 };
     record.Monitor = identify(handle.monitorPid) ?? { pid: handle.monitorPid, startTime: 0 };
+    // The PIDFile of a unit from `generate systemd`: systemd tracks the monitor, which outlives
+    // the container's restarts.
+    await fsp.writeFile(path.join(dir, MONITOR_PID_FILE), `${handle.monitorPid}\n`);
     record.State = {
       ...record.State,
       Status: 'running',

@@ -240,8 +240,9 @@ export async function* readLogs(file: string, options: LogOptions = {}): AsyncGe
 
 /**
  * What is appended to the current file after `position` (once, or until done when following),
- * moving on to the new file when the monitor rotates: the old file is finished first, then any
- * file rotated in between, oldest first.
+ * moving on to the new file when the monitor rotates: the old file is finished first (what was
+ * appended between its last read and the rotation), then any file rotated in between, oldest
+ * first.
  */
 async function* followLog(
   file: string,
@@ -258,6 +259,18 @@ async function* followLog(
   const here: Locate = options.positions
     ? (start) => current && { inode: current.inode, born: current.born, offset: start.offset }
     : undefined;
+  /** Reads the current file on from `position` to its end; true when the reading is over. */
+  async function* readOn(): AsyncGenerator<LogEntry, boolean> {
+    for (;;) {
+      if (signal?.aborted) return true;
+      const { bytesRead } = await current!.handle.read(buffer, 0, BLOCK, position);
+      if (bytesRead === 0) return false;
+      position += bytesRead;
+      const entries = parser.feed(buffer.subarray(0, bytesRead), 0, position - bytesRead);
+      yield* window.select(located(entries, parser.starts, here));
+      if (window.past) return true;
+    }
+  }
   try {
     for (;;) {
       if (signal?.aborted) return;
@@ -274,15 +287,7 @@ async function* followLog(
           parser.reset();
           position = 0;
         }
-        for (;;) {
-          if (signal?.aborted) return;
-          const { bytesRead } = await current.handle.read(buffer, 0, BLOCK, position);
-          if (bytesRead === 0) break;
-          position += bytesRead;
-          const entries = parser.feed(buffer.subarray(0, bytesRead), 0, position - bytesRead);
-          yield* window.select(located(entries, parser.starts, here));
-          if (window.past) return;
-        }
+        if (yield* readOn()) return;
       }
       if (!options.follow) {
         yield* window.select(located(parser.flush(), parser.starts, here));
@@ -294,6 +299,9 @@ async function* followLog(
         const all = await rotated.all();
         const seenAt = all.findIndex((candidate) => candidate.inode === current!.inode);
         if (seenAt !== 0) {
+          // What the monitor wrote to our file after our last read and before it rotated (our
+          // descriptor still reads it, even once the file is rotated away): it comes first.
+          if (yield* readOn()) return;
           parser.endOfFile();
           // Our file is NAME.seenAt now; those after it are newer. Gone entirely: all are newer.
           const oldestNewer = seenAt < 0 ? all.length - 1 : seenAt - 1;

@@ -19,6 +19,7 @@ import { releaseNetworking } from './networking.js';
 import { isAlive, signalCgroupProcesses, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
 import { runExecError } from './exec-failure.js';
+import { readRunFile, withRuns } from './runs.js';
 
 export class Reconciler {
   constructor(private readonly core: EngineCore) {}
@@ -75,7 +76,7 @@ export class Reconciler {
     const exited = fs.existsSync(containerFile(this.core, record.Id, FILES.exit));
     if (!exited && record.PausedBy && !isAlive(record.PausedBy) && isAlive(record.Monitor))
       return this.thawAbandonedPause(record);
-    if (!exited && isAlive(record.Monitor)) return record;
+    if (!exited && isAlive(record.Monitor)) return withRuns(record, readRunFile(this.core, record.Id));
     const lock = await this.lock(record.Id, options.waitForLock === true);
     if (!lock) return record;
     try {
@@ -84,7 +85,7 @@ export class Reconciler {
       // A new run started while this process waited for the lock (a restart, or the monitor's
       // cleanup command racing with one): its monitor lives and has written no exit yet.
       if (!fs.existsSync(containerFile(this.core, record.Id, FILES.exit)) && isAlive(current.Monitor))
-        return current;
+        return withRuns(current, readRunFile(this.core, current.Id));
       return await this.finalize(current);
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
@@ -107,6 +108,8 @@ export class Reconciler {
         if (!finalized)
           throw new NotFoundError(`no such container: ${reference} (it was removed when it stopped)`);
         record = finalized;
+      } else {
+        record = withRuns(record, readRunFile(this.core, id));
       }
     }
     if (record.State.Status === 'removing')
@@ -158,7 +161,10 @@ export class Reconciler {
   }
 
   /** Records the end of a run (lock held). Auto-removes when asked to. */
-  async finalize(record: ContainerRecord): Promise<ContainerRecord | undefined> {
+  async finalize(stored: ContainerRecord): Promise<ContainerRecord | undefined> {
+    // The runs the monitor's restart policy made: the last one is the one that ended.
+    const record = withRuns(stored, readRunFile(this.core, stored.Id));
+    delete record.State.Restarting;
     const exit = await readExitStatus(this.core, record.Id);
     if (exit) {
       record.State.ExitCode = exit.exitCode;

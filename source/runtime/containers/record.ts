@@ -6,6 +6,7 @@ import type { Resources } from '../cgroups/types.js';
 import type { PortBindings } from '../network/ports.js';
 import type { OciSeccomp } from '../spec/types.js';
 import type { LogConfig } from './log-config.js';
+import type { RestartPolicy } from './restart-policy.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'removing';
 
@@ -125,6 +126,8 @@ export interface HostConfig {
   SeccompProfile?: OciSeccomp;
   /** --log-driver and --log-opt with the defaults filled in (absent: made before they existed). */
   LogConfig?: LogConfig;
+  /** --restart (absent: made before it existed, which is "no"). */
+  RestartPolicy?: RestartPolicy;
 }
 
 /** docker's EndpointSettings: what the container is on a network (addresses while it runs). */
@@ -156,6 +159,12 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /**
+   * Between a run that ended and the next one its restart policy starts (never stored: laid over
+   * the record from the monitor's run file, see runs.ts). Status stays running, as docker's
+   * State.Running does.
+   */
+  Restarting?: boolean;
 }
 
 /** Identity of a process that survives pid reuse: pid plus its start time in clock ticks. */

@@ -11,6 +11,7 @@ import { isAlive, signalIdentity } from './process-identity.js';
 import type { Reconciler } from './reconcile.js';
 import type { ContainerRecord } from './record.js';
 import { endRemains, examineRemains, isStopped } from './recovery.js';
+import { requestStop } from './runs.js';
 
 export async function removeContainer(
   core: EngineCore,
@@ -41,6 +42,8 @@ export async function removeContainer(
         `cannot remove container "${record.Name}": container is ${record.State.Status}: stop the container before removing or force remove (-f)`,
       );
     }
+    // Before the signal: the restart policy must not start the container again meanwhile.
+    await requestStop(core, record.Id);
     await reconciler.thawQuietly(record);
     if (record.InitProcess) signalIdentity(record.InitProcess, 9);
     if (monitor && isStopped(monitor)) signalIdentity(monitor, 9);

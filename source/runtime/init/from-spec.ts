@@ -22,6 +22,7 @@ export interface MonitorSettings {
   /** Where the monitor appends OOM events (needs the cgroup's oomCounter). */
   eventsFile?: string;
   exitCommand?: string[];
+  restart?: HelperPlan['restart'];
   pidFile?: string;
   consoleSocket?: string;
   openStdin?: boolean;
@@ -57,6 +58,21 @@ const NAMESPACE_NAMES: Record<string, PlanNamespace> = {
 function newNamespace(spec: OciSpec, type: string): boolean {
   const entry = spec.linux?.namespaces?.find((ns) => ns.type === type);
   return entry !== undefined && (entry.path === undefined || entry.path === '');
+}
+
+/** Any user namespace, new or joined: the container's root is not the host's. */
+function inUserNamespace(spec: OciSpec): boolean {
+  return (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'user');
+}
+
+/**
+ * Whether sysfs can be mounted: only by the owner of the network namespace, so the network
+ * namespace must be new and, under a user namespace, made together with it (a user namespace
+ * joined by path would not own it).
+ */
+function canMountSysfs(spec: OciSpec): boolean {
+  if (!newNamespace(spec, 'network')) return false;
+  return !inUserNamespace(spec) || newNamespace(spec, 'user');
 }
 
 function isBind(mount: OciMount): boolean {
@@ -98,7 +114,10 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
         },
       ];
     }
-    // v1: a tmpfs holding one mount per hierarchy, then the tmpfs itself made read-only.
+    // v1: a tmpfs holding one mount per hierarchy, then the tmpfs itself made read-only. In a
+    // new user namespace the kernel refuses to mount a v1 hierarchy (EPERM): as runc, each is the
+    // container's own cgroup directory bound from the host's hierarchy instead.
+    const ownDirs = inUserNamespace(spec) ? context.cgroup.procsFiles().map((f) => path.dirname(f)) : [];
     const planned: PlanMount[] = [
       {
         source: 'tmpfs',
@@ -109,12 +128,13 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
         data: 'mode=755',
       },
     ];
-    for (const hierarchy of mounts) {
+    for (const [index, hierarchy] of mounts.entries()) {
       const destination = path.posix.join(mount.destination, path.posix.basename(hierarchy.destination));
+      const own = ownDirs.length === mounts.length ? ownDirs[index] : undefined;
       planned.push(
-        hierarchy.type === 'bind'
+        own !== undefined || hierarchy.type === 'bind'
           ? {
-              source: hierarchy.source,
+              source: own ?? hierarchy.source,
               destination,
               type: 'bind',
               flags: options.flags | MS.BIND | MS.REC,
@@ -142,8 +162,8 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
       });
     return planned;
   }
-  if (mount.type === 'sysfs' && !newNamespace(spec, 'network')) {
-    // sysfs can only be mounted in a network namespace of one's own; runc binds the host's.
+  if (mount.type === 'sysfs' && !canMountSysfs(spec)) {
+    // sysfs can only be mounted by the owner of the network namespace; runc binds the host's.
     return [
       {
         source: '/sys',
@@ -180,7 +200,17 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
   ];
 }
 
+/**
+ * The device nodes of the container's /dev. In a user namespace mknod is refused (EPERM): as
+ * runc, each is the host's node of the same path bound onto an empty file instead (the helper
+ * checks that it is the node the spec names).
+ */
 function devices(spec: OciSpec): PlanDevice[] {
+  const nodes = deviceNodes(spec);
+  return inUserNamespace(spec) ? nodes.map((node) => ({ ...node, bindFrom: node.path })) : nodes;
+}
+
+function deviceNodes(spec: OciSpec): PlanDevice[] {
   const given = (spec.linux?.devices ?? []).map((d): PlanDevice => ({
     path: d.path,
     type: d.type === 'u' ? 'c' : d.type,

@@ -24,6 +24,8 @@ export interface PlanDevice {
   mode: number;
   uid: number;
   gid: number;
+  /** Bind this host node instead of making one (a user namespace may not mknod). */
+  bindFrom?: string;
 }
 
 export interface PlanHook {
@@ -86,6 +88,12 @@ export interface HelperPlan {
   eventsFile?: string;
   exitFile?: string;
   exitCommand?: string[];
+  /**
+   * The restart policy the monitor applies itself (native/restart.c): `policy` is the code of
+   * restart-policy.ts, `maxRetries` 0 for no limit; the monitor reports its runs in `runFile` and
+   * restarts nothing once `stopFile` exists.
+   */
+  restart?: { policy: number; maxRetries: number; runFile: string; stopFile: string };
   openStdin?: boolean;
   stdinOnce?: boolean;
   terminal?: boolean;
@@ -171,6 +179,11 @@ export function serializePlan(plan: HelperPlan): string {
   optional('events', plan.eventsFile);
   optional('exitfile', plan.exitFile);
   for (const arg of plan.exitCommand ?? []) lines.push(line('exitcmd', arg));
+  if (plan.restart) {
+    lines.push(line('restart', plan.restart.policy, plan.restart.maxRetries));
+    lines.push(line('runfile', plan.restart.runFile));
+    lines.push(line('stopfile', plan.restart.stopFile));
+  }
   flag('stdin', plan.openStdin);
   flag('stdinonce', plan.stdinOnce);
   flag('terminal', plan.terminal);
@@ -193,7 +206,11 @@ export function serializePlan(plan: HelperPlan): string {
     lines.push(line('mount', m.source, m.destination, m.type, m.flags, m.propagation, m.data));
   for (const dir of plan.mkdirs) lines.push(line('mkdir', dir.path, dir.mode));
   for (const d of plan.devices)
-    lines.push(line('mkdev', d.path, d.type, d.major, d.minor, d.mode, d.uid, d.gid));
+    lines.push(
+      d.bindFrom === undefined
+        ? line('mkdev', d.path, d.type, d.major, d.minor, d.mode, d.uid, d.gid)
+        : line('bindev', d.path, d.type, d.major, d.minor, d.bindFrom),
+    );
   for (const s of plan.symlinks) lines.push(line('symlink', s.target, s.path));
   for (const p of plan.maskedPaths) lines.push(line('mask', p));
   for (const p of plan.readonlyPaths) lines.push(line('readonly', p));

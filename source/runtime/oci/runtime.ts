@@ -57,8 +57,14 @@ export class HookError extends GantryError {}
  * of the spec are followed by the default allow list (mknod, the standard nodes, ptys) and by
  * an allow rule for every node in linux.devices.
  */
-export function resourcesFromSpec(spec: OciSpec): Resources {
+export function resourcesFromSpec(spec: OciSpec, warn: (message: string) => void = () => {}): Resources {
   const result = resourcesFromLinux(spec.linux?.resources);
+  // runc 1.2 ignores it too: kernels from 5.4 on account kernel memory with the rest, and 6.x
+  // removed memory.kmem.limit_in_bytes writes.
+  if (spec.linux?.resources?.memory?.kernel !== undefined)
+    warn(
+      'linux.resources.memory.kernel is ignored: the kernel no longer limits kernel memory apart (as runc)',
+    );
   const created = (spec.linux?.devices ?? [])
     .filter((d) => d.type !== 'p')
     .map((d) => ({
@@ -83,7 +89,6 @@ function resourcesFromLinux(resources: OciLinuxResources | undefined): Resources
   if (memory?.limit !== undefined) result.memory = memory.limit;
   if (memory?.reservation !== undefined) result.memoryReservation = memory.reservation;
   if (memory?.swap !== undefined) result.memorySwap = memory.swap;
-  if (memory?.kernel !== undefined) result.kernelMemory = memory.kernel;
   if (memory?.disableOOMKiller !== undefined) result.oomKillDisable = memory.disableOOMKiller;
   if (memory?.swappiness !== undefined) result.memorySwappiness = memory.swappiness;
   const cpu = resources.cpu;
@@ -346,7 +351,9 @@ export class OciRuntime {
     const cgroup = this.cgroup(stored);
     try {
       await atomicWriteJson(path.join(dir, 'state.json'), stored);
-      await cgroup.create(resourcesFromSpec(spec));
+      await cgroup.create(
+        resourcesFromSpec(spec, (message) => process.stderr.write(`gantry-oci: warning: ${message}\n`)),
+      );
       const runtimeHooks = [
         ...(spec.hooks?.prestart ?? []).map((hook) => ['prestart', hook] as const),
         ...(spec.hooks?.createRuntime ?? []).map((hook) => ['createRuntime', hook] as const),

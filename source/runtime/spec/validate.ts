@@ -34,7 +34,33 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const isStringArray = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
 
+/** Whether the host runs a security module (a spec naming one it lacks cannot be honoured). */
+const hostHas = (module: 'AppArmor' | 'SELinux') => {
+  try {
+    return module === 'AppArmor'
+      ? fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y'
+      : fs.existsSync('/sys/fs/selinux/enforce');
+  } catch {
+    return false;
+  }
+};
+
 const validators: Record<string, Validator> = {
+  securityModules: (spec) => {
+    // Never silently ignored: a profile or label the runtime does not apply is refused.
+    const asked: [string, string | undefined, 'AppArmor' | 'SELinux'][] = [
+      ['process.apparmorProfile', spec.process?.apparmorProfile, 'AppArmor'],
+      ['process.selinuxLabel', spec.process?.selinuxLabel, 'SELinux'],
+      ['linux.mountLabel', spec.linux?.mountLabel, 'SELinux'],
+    ];
+    for (const [field, value, module] of asked) {
+      if (!value) continue;
+      return hostHas(module)
+        ? `${field} is ${JSON.stringify(value)}: gantry-oci does not apply ${module} labels yet; remove the field to run without one`
+        : `${field} is ${JSON.stringify(value)} but ${module} is not enabled on this host; remove the field to run without one`;
+    }
+    return undefined;
+  },
   ociVersion: (spec) =>
     typeof spec.ociVersion === 'string' && spec.ociVersion !== ''
       ? undefined

@@ -56,12 +56,16 @@ export function statusText(
 ): { text: string; color: string | undefined } {
   if (pending) return { text: `◌ ${pending}…`, color: theme.warn };
   if (record.Damaged !== undefined) return { text: '⚠ damaged record', color: theme.bad };
+  // A restart policy at work: waiting out its back-off, or running again after N restarts.
+  if (record.State.Restarting) return { text: `↻ restarting (${record.RestartCount})`, color: theme.warn };
+  const restarts =
+    record.State.Status === 'running' && record.RestartCount > 0 ? ` ↻${record.RestartCount}` : '';
   const { symbol, color } = statusStyle(theme, record.State.Status, record.State.ExitCode);
   const suffix =
     record.State.Status === 'exited'
       ? ` (${record.State.ExitCode}${record.State.OOMKilled ? ' oom' : ''})`
       : '';
-  return { text: `${symbol} ${record.State.Status}${suffix}`, color };
+  return { text: `${symbol} ${record.State.Status}${suffix}${restarts}`, color };
 }
 
 export function memoryText(series: StatsSeries | undefined): string {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CgroupManager } from '../../../source/runtime/cgroups/types.js';
 import { planFromSpec } from '../../../source/runtime/init/from-spec.js';
 import { DEFAULT_MOUNTS } from '../../../source/runtime/spec/defaults.js';
-import type { OciSpec } from '../../../source/runtime/spec/types.js';
+import type { OciNamespace, OciSpec } from '../../../source/runtime/spec/types.js';
 
 const base: OciSpec = {
   ociVersion: '1.0.2',
@@ -165,5 +165,57 @@ describe('plan from spec', () => {
       { destination: '/sys/fs/cgroup', type: 'bind', source: '/sys/fs/cgroup/g/x' },
     ]);
     expect(shared[0]!.flags & 0x1).toBe(0x1); // MS_RDONLY, as the spec's cgroup mount says
+  });
+
+  it('in a user namespace binds the host’s device nodes and cgroup directories instead of making them', () => {
+    const v1Pair = {
+      procsFiles: () => ['/sys/fs/cgroup/memory/g/x/cgroup.procs', '/sys/fs/cgroup/pids/g/x/cgroup.procs'],
+      oomCounter: () => undefined,
+      containerMounts: () => [
+        { destination: '/sys/fs/cgroup/memory', type: 'cgroup', source: 'cgroup', options: ['memory'] },
+        { destination: '/sys/fs/cgroup/pids', type: 'cgroup', source: 'cgroup', options: ['pids'] },
+      ],
+    } as unknown as CgroupManager;
+    const spec = (namespaces: OciNamespace[]): OciSpec => ({
+      ...base,
+      linux: {
+        ...base.linux,
+        namespaces: [{ type: 'mount' }, ...namespaces],
+        uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+        gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      },
+    });
+    const userns = planFromSpec(spec([{ type: 'user' }, { type: 'network' }]), {
+      bundle: '/b',
+      stateDir: '/s',
+      monitor: {},
+      cgroup: v1Pair,
+    });
+    expect(userns.devices.find((d) => d.path === '/dev/null')).toMatchObject({
+      type: 'c',
+      major: 1,
+      minor: 3,
+      bindFrom: '/dev/null',
+    });
+    expect(userns.devices.every((d) => d.bindFrom === d.path)).toBe(true);
+    expect(userns.mounts.filter((m) => m.destination.startsWith('/sys/fs/cgroup/'))).toMatchObject([
+      { destination: '/sys/fs/cgroup/memory', type: 'bind', source: '/sys/fs/cgroup/memory/g/x' },
+      { destination: '/sys/fs/cgroup/pids', type: 'bind', source: '/sys/fs/cgroup/pids/g/x' },
+    ]);
+    // A new network namespace made with the user namespace is its own: sysfs can be mounted.
+    expect(userns.mounts.find((m) => m.destination === '/sys')).toMatchObject({ type: 'sysfs' });
+    // A user namespace joined by path does not own the new network namespace: /sys is bound.
+    const joined = planFromSpec(spec([{ type: 'user', path: '/proc/9/ns/user' }, { type: 'network' }]), {
+      bundle: '/b',
+      stateDir: '/s',
+      monitor: {},
+    });
+    expect(joined.mounts.find((m) => m.destination === '/sys')).toMatchObject({
+      type: 'bind',
+      source: '/sys',
+    });
+    // Without a user namespace nodes are made, as before.
+    const plain = planFromSpec(base, { bundle: '/b', stateDir: '/s', monitor: {} });
+    expect(plain.devices.some((d) => d.bindFrom !== undefined)).toBe(false);
   });
 });

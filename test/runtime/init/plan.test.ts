@@ -51,6 +51,22 @@ describe('plan encoding', () => {
     expect(lines).toContain('ns net /proc/1/ns/net');
     expect(lines).toContain('mount proc /proc proc 14 0 %');
     expect(lines).toContain('mkdev /dev/null c 1 3 438 0 0');
+    const bound = serializePlan({
+      ...minimal,
+      devices: [
+        {
+          path: '/dev/null',
+          type: 'c',
+          major: 1,
+          minor: 3,
+          mode: 0o666,
+          uid: 0,
+          gid: 0,
+          bindFrom: '/dev/null',
+        },
+      ],
+    });
+    expect(bound.split('\n')).toContain('bindev /dev/null c 1 3 /dev/null');
     expect(lines).toContain('arg echo%20"a%20b"%20100%25');
     expect(lines).toContain('env EMPTY=');
     expect(lines).toContain('groups 10 20');

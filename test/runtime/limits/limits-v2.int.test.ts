@@ -83,7 +83,7 @@ describeCgroupV2('resource limits on cgroup v2', () => {
       '50',
       'demo',
       'sleep',
-      '300',
+      'infinity',
     ]);
     expect(file(id, 'memory.max')).toBe(String(64 * MiB));
     expect(file(id, 'memory.low')).toBe(String(32 * MiB));
@@ -144,7 +144,7 @@ describeCgroupV2('resource limits on cgroup v2', () => {
         'demo',
         'sh',
         '-c',
-        'dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 300',
+        'dd if=/dev/zero of=/dev/null bs=64M count=1; sleep infinity',
       ]);
       await log.next((event) => event.name === 'survivor' && event.action === 'oom');
       expect(keyed(id, 'memory.events').get('oom_kill')).toBe(1);
@@ -188,7 +188,8 @@ describeCgroupV2('resource limits on cgroup v2', () => {
   });
 
   it('stops a fork loop at --pids-limit, and pids.events counts the refusals', async () => {
-    const loop = 'i=0; while [ $i -lt 30 ]; do sleep 300 & i=$((i+1)); echo $i; done; echo done; sleep 300';
+    const loop =
+      'i=0; while [ $i -lt 30 ]; do sleep infinity & i=$((i+1)); echo $i; done; echo done; sleep infinity';
     const id = await runDetached(engine, ['--name', 'forks', '--pids-limit', '10', 'demo', 'sh', '-c', loop]);
     await waitFor(async () => (keyed(id, 'pids.events').get('max') ?? 0) > 0, 60_000, 'a refused fork');
     expect(file(id, 'pids.max')).toBe('10');
@@ -217,7 +218,9 @@ describeCgroupV2('resource limits on cgroup v2', () => {
     );
     const usage = keyed(id, 'cpu.stat').get('usage_usec') as number;
     const periods = keyed(id, 'cpu.stat').get('nr_periods') as number;
-    expect(usage).toBeLessThanOrEqual((periods + 1) * 50_000);
+    // Halfway between the quota and no limit (a whole period per period): the kernel's overrun
+    // between checks and a TCG guest's preempted vCPU time are counted as use (see v2-kernel).
+    expect(usage).toBeLessThanOrEqual((periods + 1) * 75_000);
 
     const result = await engine.gantry(['stats', '--no-stream', '--json', 'burner']);
     expect(result.exitCode).toBe(0);
@@ -245,7 +248,15 @@ describeCgroupV2('resource limits on cgroup v2', () => {
       '/proc/self/status',
     ]);
     expect(pinned.stdout.trim()).toBe('Cpus_allowed_list:\t0');
-    const id = await runDetached(engine, ['--name', 'pinned', '--cpuset-cpus', '0', 'demo', 'sleep', '300']);
+    const id = await runDetached(engine, [
+      '--name',
+      'pinned',
+      '--cpuset-cpus',
+      '0',
+      'demo',
+      'sleep',
+      'infinity',
+    ]);
     expect(file(id, 'cpuset.cpus.effective')).toBe('0');
     await engine.gantry(['rm', '-f', 'pinned']);
   });
@@ -288,7 +299,7 @@ describeCgroupV2('resource limits on cgroup v2', () => {
       'demo',
       'sh',
       '-c',
-      'dd if=/dev/zero of=/data/file bs=64k count=48 oflag=direct && echo written; sleep 300',
+      'dd if=/dev/zero of=/data/file bs=64k count=48 oflag=direct && echo written; sleep infinity',
     ]);
     expect(file(id, 'io.max')).toBe(`${diskId} rbps=max wbps=${MiB} riops=max wiops=max`);
     await waitFor(

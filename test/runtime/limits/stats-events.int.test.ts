@@ -17,7 +17,7 @@ describeUnless(needsRoot(), 'stats and events', () => {
     const started = Date.now();
     const log = await collectEvents(engine);
     try {
-      const id = await runDetached(engine, ['--name', 'life', 'demo', 'sleep', '300']);
+      const id = await runDetached(engine, ['--name', 'life', 'demo', 'sleep', 'infinity']);
       await engine.gantry(['pause', 'life']);
       await engine.gantry(['unpause', 'life']);
       await engine.gantry(['update', '--pids-limit', '99', 'life']);
@@ -91,7 +91,7 @@ describeUnless(needsRoot(), 'stats and events', () => {
       'demo',
       'sh',
       '-c',
-      'head -c 8m /dev/zero > /tmp/file; exec sleep 300',
+      'head -c 8m /dev/zero > /tmp/file; exec sleep infinity',
     ]);
     // Until the file is written and the shell has become sleep, the figures are still moving.
     await waitFor(
@@ -161,7 +161,7 @@ describeUnless(needsRoot(), 'stats and events', () => {
     await waitFor(() => rounds() >= 1, 60_000, 'the first table');
     const firstRound = performance.now();
     const before = rounds();
-    await runDetached(engine, ['--network', 'none', '--name', 'late', 'demo', 'sleep', '300']);
+    await runDetached(engine, ['--network', 'none', '--name', 'late', 'demo', 'sleep', 'infinity']);
     // A container started meanwhile joins the table, and tables keep coming.
     await waitFor(() => /\blate\b/.test(output) && rounds() >= before + 2, 60_000, 'tables with late');
     const seconds = (performance.now() - firstRound) / 1000;

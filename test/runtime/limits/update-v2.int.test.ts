@@ -53,7 +53,15 @@ describeCgroupV2('gantry update on cgroup v2', () => {
   });
 
   it('lowers memory.max and memory.swap.max: the same allocation is now OOM-killed', async () => {
-    const id = await runDetached(engine, ['--name', 'shrink', '--memory', '256m', 'demo', 'sleep', '300']);
+    const id = await runDetached(engine, [
+      '--name',
+      'shrink',
+      '--memory',
+      '256m',
+      'demo',
+      'sleep',
+      'infinity',
+    ]);
     const hog = ['exec', 'shrink', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=80M', 'count=1'];
     expect((await engine.gantry(hog)).exitCode).toBe(0);
     const update = await engine.gantry(['update', '--memory', '32m', '--memory-swap', '64m', 'shrink']);
@@ -70,7 +78,7 @@ describeCgroupV2('gantry update on cgroup v2', () => {
 
   it('--memory alone keeps memory+swap as inspect shows it: swap shrinks to what is left', async () => {
     // --memory 32m gives docker's default memory+swap of 64m: 32m of swap.
-    const id = await runDetached(engine, ['--name', 'grow', '--memory', '32m', 'demo', 'sleep', '300']);
+    const id = await runDetached(engine, ['--name', 'grow', '--memory', '32m', 'demo', 'sleep', 'infinity']);
     expect(file(id, 'memory.swap.max')).toBe(String(32 * MiB));
     const update = await engine.gantry(['update', '--memory', '64m', 'grow']);
     expect(update.exitCode, update.stderr).toBe(0);
@@ -95,7 +103,7 @@ describeCgroupV2('gantry update on cgroup v2', () => {
   });
 
   it('refuses values the checks reject, leaving the kernel and the record as they were', async () => {
-    const id = await runDetached(engine, ['--name', 'kept', '--memory', '128m', 'demo', 'sleep', '300']);
+    const id = await runDetached(engine, ['--name', 'kept', '--memory', '128m', 'demo', 'sleep', 'infinity']);
     const before = await inspect(engine, 'kept');
     const conflict = await engine.gantry(['update', '--memory', '512m', 'kept']);
     expect(conflict.exitCode).toBe(1);
@@ -119,7 +127,7 @@ describeCgroupV2('gantry update on cgroup v2', () => {
       '200',
       'demo',
       'sleep',
-      '300',
+      'infinity',
     ]);
     await engine.gantry(['pause', 'keep']);
     const update = await engine.gantry([

@@ -62,7 +62,7 @@ describeCgroupV2(
       const file = path.join(bundle, 'config.json');
       const spec = JSON.parse(fs.readFileSync(path.join(base, 'config.json'), 'utf8'));
       spec.process.terminal = false;
-      spec.process.args = ['sleep', '300'];
+      spec.process.args = ['sleep', 'infinity'];
       edit(spec);
       fs.writeFileSync(file, JSON.stringify(spec));
     };
@@ -176,7 +176,7 @@ describeCgroupV2(
         spec.process.args = [
           'sh',
           '-c',
-          'fallocate -l 6M /huge/a; echo over=$?; rm -f /huge/a; fallocate -l 4M /huge/b; echo within=$?; exec sleep 300',
+          'fallocate -l 6M /huge/a; echo over=$?; rm -f /huge/a; fallocate -l 4M /huge/b; echo within=$?; exec sleep infinity',
         ];
       });
       const created = await oci('create', '--bundle', bundle, 'huge');

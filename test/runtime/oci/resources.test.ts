@@ -30,4 +30,15 @@ describe('resources from an OCI spec', () => {
       resourcesFromSpec({ ociVersion: '1.0.2', linux: { resources: { unified: {} } } }).unified,
     ).toBeUndefined();
   });
+
+  it('ignores linux.resources.memory.kernel with a warning, as runc does', () => {
+    const warnings: string[] = [];
+    const resources = resourcesFromSpec(
+      { ociVersion: '1.0.2', linux: { resources: { memory: { kernel: 1 << 26, limit: 1 << 27 } } } },
+      (message) => warnings.push(message),
+    );
+    expect(resources.kernelMemory).toBeUndefined();
+    expect(resources.memory).toBe(1 << 27);
+    expect(warnings).toEqual([expect.stringContaining('linux.resources.memory.kernel is ignored')]);
+  });
 });

@@ -17,6 +17,7 @@
 #ifndef GANTRY_HELPER_H
 #define GANTRY_HELPER_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +26,7 @@
 
 #define SYNC_FD 3
 #define PLAN_FD 4 /* init-child: the plan, in a memfd */
+#define EXE_FD 5  /* init-child: the sealed copy it runs from (unreadable inside a user namespace) */
 #define MAX_ITEMS 512
 
 /* Frame types of the attach protocol (1 type byte, 4 length bytes big-endian, payload). */
@@ -63,6 +65,7 @@ struct device_entry {
   unsigned int mode;
   uid_t uid;
   gid_t gid;
+  char *bind_source; /* non-NULL: bind this host node (user namespace: no mknod) */
 };
 
 struct id_map {
@@ -85,7 +88,13 @@ struct hook_entry {
 struct namespace_entry {
   int type;   /* CLONE_NEW* */
   char *path; /* NULL: create a new one */
+  bool held;  /* a restart: the monitor entered it for the clone; neither create nor join it */
+  int held_fd; /* monitor: the namespace kept for restarts (-1: none) */
+  int own_fd;  /* monitor: its own namespace of that type, to go back to after the clone */
 };
+
+/* Restart policies (docker's --restart), as the plan gives them. */
+enum restart_policy { RESTART_NO = 0, RESTART_ON_FAILURE = 1, RESTART_ALWAYS = 2, RESTART_UNLESS_STOPPED = 3 };
 
 struct symlink_entry {
   char *target, *path;
@@ -115,6 +124,12 @@ struct plan {
   char *events_file; /* where OOM events are appended: "TIMESTAMP oom COUNT" */
   char *exit_file;
   struct str_list exit_command;
+  /* restarts: the policy, its retry limit (0: none), where the monitor says how its runs go, and
+   * the file whose presence means a stop was asked for (never restart then) */
+  int restart_policy;
+  unsigned restart_max;
+  char *run_file;
+  char *stop_file;
   bool open_stdin;
   bool stdin_once;
   bool terminal;
@@ -178,6 +193,9 @@ struct plan {
 
 /* util.c */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Makes die() in this process jump to `jump` with the message in `message` instead of exiting
+ * (a restart whose setup fails must not take the monitor down); NULL disarms it. */
+void catch_die(jmp_buf *jump, char *message, size_t cap);
 void set_error_channel(int fd, const char *prefix);
 void report(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fail_errno(const char *what, const char *path) __attribute__((noreturn));
@@ -205,6 +223,7 @@ void plan_read(struct plan *plan, int fd);
 
 /* sealed.c */
 bool self_is_sealed(void);
+bool fd_is_sealed_self(int fd);
 int sealed_copy_of_self(void);
 void exec_sealed(int exe, char *const argv[]) __attribute__((noreturn));
 int plan_memfd(const char *text, size_t len);
@@ -219,8 +238,13 @@ void take_terminal(int slave);
 int send_console(const char *socket_path, int master);
 
 /* init.c */
+struct monitor_io;
 int run_init(struct plan *plan);
 int run_init_child(struct plan *plan);
+/* A restart: a fresh clone of the container's process with the same plan. 0 when it runs, an
+ * errno when its program could not be executed (it exits; reap it), -1 with the (encoded) reason
+ * in `error` when its setup failed. */
+int respawn_container(struct plan *plan, struct monitor_io *io, char *error, size_t error_cap);
 /* finalize.c: credentials, capabilities, rlimits, exec */
 void apply_rlimits(const struct plan *plan);
 void set_credentials(const struct plan *plan);
@@ -255,6 +279,20 @@ struct monitor_io {
   pid_t child;
 };
 int run_monitor(struct plan *plan, struct monitor_io *io);
+
+/* restart.c */
+struct run_state {
+  unsigned restart_count; /* restarts by the policy since the start */
+  bool restarting;        /* between a run that ended and the next one */
+  pid_t pid;              /* the current (or last) run's process */
+  char started_at[64], finished_at[64];
+  int exit_code; /* of the last run that ended */
+};
+bool stop_requested(const struct plan *plan);
+bool restart_wanted(const struct plan *plan, unsigned restarts_so_far, int exit_code);
+long long next_backoff_ms(long long previous_ms, long long run_ms);
+void write_run_file(const struct plan *plan, const struct run_state *run);
+void append_event(const struct plan *plan, const char *action, long long value);
 
 /* exec.c */
 int run_exec(struct plan *plan);

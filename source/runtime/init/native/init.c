@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <setjmp.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -45,7 +46,7 @@ static void expect_go(int sync) {
 static void join_namespaces(const struct plan *plan, bool user_pass) {
   for (size_t i = 0; i < plan->namespace_count; i++) {
     const struct namespace_entry *ns = &plan->namespaces[i];
-    if (!ns->path || ns->type == CLONE_NEWPID || (ns->type == CLONE_NEWUSER) != user_pass)
+    if (!ns->path || ns->held || ns->type == CLONE_NEWPID || (ns->type == CLONE_NEWUSER) != user_pass)
       continue;
     int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -124,17 +125,16 @@ static void container_main(struct plan *plan, int sync, struct child_io *io, int
     close(SYNC_FD);
     container_setup(plan, sync);
   }
-  if (plan_fd == SYNC_FD || exe <= PLAN_FD)
+  if (plan_fd == SYNC_FD || exe <= EXE_FD)
     die("internal: the sealed re-exec's descriptors collide");
   move_fd(sync, SYNC_FD); /* replaces the engine's channel, which the container must not keep */
   move_fd(plan_fd, PLAN_FD);
+  move_fd(exe, EXE_FD);
   char *argv[] = {"gantry-init", "init-child", NULL};
-  exec_sealed(exe, argv);
+  exec_sealed(EXE_FD, argv);
 }
 
 int run_init_child(struct plan *plan) {
-  if (!self_is_sealed())
-    die("init-child runs only from a sealed copy of gantry-init");
   set_error_channel(SYNC_FD, "error");
   end_on_signals();
   container_setup(plan, SYNC_FD);
@@ -257,11 +257,310 @@ static void hold_ports(const struct plan *plan) {
   }
 }
 
+/* What one spawn holds until the container process reports "created": released on the way out,
+ * or by respawn_container when a restart's setup fails half-way (die() jumps back to it). */
+struct spawn {
+  int out_pipe[2], err_pipe[2], in_pipe[2];
+  int sync[2];
+  int exe, plan_fd, master;
+  pid_t child;
+};
+
+static struct spawn spawning;
+static bool monitor_sealed; /* the monitor itself runs from a sealed copy: children need no exec */
+
+static void close_quietly(int *fd) {
+  if (*fd >= 0)
+    close(*fd);
+  *fd = -1;
+}
+
+static void release_spawn(struct spawn *s, bool kill_child) {
+  int *fds[] = {&s->out_pipe[0], &s->out_pipe[1], &s->err_pipe[0], &s->err_pipe[1], &s->in_pipe[0],
+                &s->in_pipe[1],  &s->sync[0],     &s->sync[1],     &s->exe,         &s->plan_fd,
+                &s->master};
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+    close_quietly(fds[i]);
+  if (kill_child && s->child > 0) {
+    kill(s->child, SIGKILL);
+    waitpid(s->child, NULL, 0);
+  }
+  s->child = 0;
+}
+
 static void kill_and_fail(pid_t child, const char *message) __attribute__((noreturn));
 static void kill_and_fail(pid_t child, const char *message) {
   kill(child, SIGKILL);
   waitpid(child, NULL, 0);
+  spawning.child = 0;
   die("%s", message);
+}
+
+/* Out of the way of the fds the child arranges before its exec (0-4). */
+static int high_fd(int fd) {
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  if (high < 0)
+    fail_errno("fcntl F_DUPFD_CLOEXEC", NULL);
+  close(fd);
+  return high;
+}
+
+static const char *namespace_name(int type) {
+  switch (type) {
+  case CLONE_NEWNET:
+    return "net";
+  case CLONE_NEWIPC:
+    return "ipc";
+  case CLONE_NEWUTS:
+    return "uts";
+  case CLONE_NEWNS:
+    return "mnt";
+  case CLONE_NEWCGROUP:
+    return "cgroup";
+  case CLONE_NEWUSER:
+    return "user";
+  case CLONE_NEWPID:
+    return "pid";
+  default:
+    return "time";
+  }
+}
+
+/* The plan a restarted container's init-child reads: the first one, plus what the monitor did
+ * for it already (the namespaces it entered for the clone) and that there is no exec fifo. */
+static char *restart_plan_text(const struct plan *plan, size_t *len) {
+  size_t cap = plan->raw_len + 256, at = plan->raw_len - 4; /* without the "end\n" */
+  char *text = xmalloc(cap);
+  memcpy(text, plan->raw, at);
+  for (size_t i = 0; i < plan->namespace_count; i++)
+    if (plan->namespaces[i].held_fd >= 0)
+      at += (size_t)snprintf(text + at, cap - at, "held %s\n", namespace_name(plan->namespaces[i].type));
+  at += (size_t)snprintf(text + at, cap - at, "restarted\nend\n");
+  *len = at;
+  return text;
+}
+
+/* Enters (or leaves, with `back`) the namespaces the monitor holds for restarts, around the
+ * clone: the new process starts in them, so it never opens a path that could name another
+ * process's namespace by now (a recycled pid). */
+static void enter_held_namespaces(const struct plan *plan, bool back) {
+  for (size_t i = 0; i < plan->namespace_count; i++) {
+    const struct namespace_entry *ns = &plan->namespaces[i];
+    if (ns->held_fd < 0)
+      continue;
+    int fd = back ? ns->own_fd : ns->held_fd;
+    if (setns(fd, ns->type) < 0)
+      fail_errno(back ? "setns back into the monitor's namespace" : "setns into the held namespace",
+                 namespace_name(ns->type));
+  }
+}
+
+/*
+ * Clones the container's process and sees it through setup, up to "created" (it then waits at
+ * the exec fifo, or, on a restart, goes on to exec at once). Fills `io` for the monitor. The
+ * first start reports failures to the engine and exits; a restart (`restart`) returns instead:
+ * 0 created, an errno > 0 when the process could not be found or executed (it exits; the monitor
+ * reaps it), and on a failed setup it calls die(), which respawn_container catches.
+ */
+static int spawn_container(struct plan *plan, struct monitor_io *io, bool restart, char *error, size_t error_cap) {
+  struct spawn *s = &spawning;
+  *s = (struct spawn){{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, -1, -1, -1, 0};
+  if (!monitor_sealed) {
+    s->exe = high_fd(sealed_copy_of_self());
+    if (restart) {
+      size_t len;
+      char *text = restart_plan_text(plan, &len);
+      s->plan_fd = high_fd(plan_memfd(text, len));
+      free(text);
+    } else {
+      s->plan_fd = high_fd(plan_memfd(plan->raw, plan->raw_len));
+    }
+  }
+  struct child_io child_io = {-1, -1, -1};
+  if (!plan->terminal && !plan->passthrough) {
+    if (pipe2(s->out_pipe, O_CLOEXEC) < 0 || pipe2(s->err_pipe, O_CLOEXEC) < 0 || pipe2(s->in_pipe, O_CLOEXEC) < 0)
+      fail_errno("pipe", NULL);
+    /* Without -i: not the host's /dev/null (no host file reaches the container) but a pipe
+     * nobody writes to, which reads EOF just the same. */
+    if (!plan->open_stdin)
+      close_quietly(&s->in_pipe[1]);
+    child_io = (struct child_io){s->in_pipe[0], s->out_pipe[1], s->err_pipe[1]};
+  }
+
+  unsigned long flags = SIGCHLD;
+  for (size_t i = 0; i < plan->namespace_count; i++) {
+    const struct namespace_entry *ns = &plan->namespaces[i];
+    if (ns->type == CLONE_NEWCGROUP || ns->held_fd >= 0)
+      continue; /* cgroup: unshared by the child once inside its cgroup; held: entered below */
+    if (!ns->path) {
+      flags |= (unsigned long)ns->type;
+    } else if (ns->type == CLONE_NEWPID && !restart) {
+      /* The monitor's children stay in it: restarts are born there too. */
+      int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns(fd, CLONE_NEWPID) < 0)
+        fail_errno("join pid namespace", ns->path);
+      close(fd);
+    }
+  }
+
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s->sync) < 0)
+    fail_errno("socketpair", NULL);
+  enter_held_namespaces(plan, false);
+  pid_t child = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+  if (child == 0) {
+    close(s->sync[0]);
+    container_main(plan, s->sync[1], &child_io, s->exe, s->plan_fd);
+  }
+  int clone_errno = errno;
+  enter_held_namespaces(plan, true);
+  if (child < 0) {
+    errno = clone_errno;
+    fail_errno("clone", NULL);
+  }
+  s->child = child;
+  close_quietly(&s->sync[1]);
+  close_quietly(&s->exe);
+  close_quietly(&s->plan_fd);
+  close_quietly(&s->out_pipe[1]);
+  close_quietly(&s->err_pipe[1]);
+  close_quietly(&s->in_pipe[0]);
+  int sync = s->sync[0];
+
+  if (plan->uid_map_count || plan->gid_map_count)
+    write_id_maps(child, plan);
+  for (size_t i = 0; i < plan->cgroup_procs.len; i++) {
+    char pid_text[32];
+    snprintf(pid_text, sizeof pid_text, "%d", child);
+    if (!write_file(plan->cgroup_procs.items[i], pid_text)) {
+      char message[1024];
+      int err = errno;
+      snprintf(message, sizeof message, "join cgroup `%s`: %s (%s)", plan->cgroup_procs.items[i],
+               errno_name(err), strerror(err));
+      kill_and_fail(child, message);
+    }
+  }
+  if (!restart)
+    report(SYNC_FD, "pid %d %d\n", child, getpid());
+  report(sync, "go\n");
+
+  int exec_errno = 0;
+  char line[8192];
+  for (;;) {
+    if (read_line(sync, line, sizeof line) < 0) {
+      int status = 0;
+      waitpid(child, &status, 0);
+      s->child = 0;
+      die("the container process exited during setup (%s %d)", WIFSIGNALED(status) ? "signal" : "status",
+          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    }
+    if (!strcmp(line, "hooks")) {
+      report(SYNC_FD, "hooks\n");
+      char answer[64];
+      if (read_line(SYNC_FD, answer, sizeof answer) < 0 || strcmp(answer, "go"))
+        kill_and_fail(child, "the engine stopped before the runtime hooks finished");
+      report(sync, "go\n");
+    } else if (!strcmp(line, "pty")) {
+      s->master = recv_fd(sync);
+      if (s->master < 0)
+        kill_and_fail(child, "receiving the pty master failed");
+      if (plan->console_socket) {
+        if (send_console(plan->console_socket, s->master) < 0) {
+          char message[1024];
+          snprintf(message, sizeof message, "send the console to `%s`: %s", plan->console_socket,
+                   errno_name(errno));
+          kill_and_fail(child, message);
+        }
+        close_quietly(&s->master);
+      }
+    } else if (!strncmp(line, "error ", 6)) {
+      waitpid(child, NULL, 0);
+      s->child = 0;
+      if (!restart) {
+        report(SYNC_FD, "%s\n", line);
+        _exit(125);
+      }
+      snprintf(error, error_cap, "%s", line + 6); /* kept percent-encoded, as the exit file wants it */
+      release_spawn(s, false);
+      return -1;
+    } else if (!strncmp(line, "execerr ", 8)) {
+      if (!restart) {
+        report(SYNC_FD, "%s\n", line);
+        waitpid(child, NULL, 0);
+        _exit(atoi(line + 8) == ENOENT ? 127 : 126);
+      }
+      exec_errno = atoi(line + 8); /* the process exits; the monitor reaps it as a run that ended */
+      break;
+    } else if (!strcmp(line, "created")) {
+      break;
+    } else {
+      kill_and_fail(child, "unexpected message from the container process");
+    }
+  }
+  if (plan->pid_file && !restart) {
+    char text[32], temp[4096];
+    snprintf(text, sizeof text, "%d", child);
+    snprintf(temp, sizeof temp, "%s.tmp", plan->pid_file);
+    int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || close(fd) < 0 || rename(temp, plan->pid_file) < 0) {
+      char message[1024];
+      snprintf(message, sizeof message, "write pid file `%s`: %s", plan->pid_file, errno_name(errno));
+      kill_and_fail(child, message);
+    }
+  }
+  *io = (struct monitor_io){.out_fd = s->out_pipe[0], .err_fd = s->err_pipe[0], .in_fd = s->in_pipe[1],
+                            .sync_fd = sync, .child = child};
+  if (s->master >= 0) {
+    io->out_fd = s->master;
+    io->in_fd = dup(s->master);
+    set_cloexec(io->in_fd, true);
+  }
+  /* Handed over: the monitor owns these now. */
+  spawning = (struct spawn){{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, -1, -1, -1, 0};
+  return exec_errno;
+}
+
+/*
+ * Keeps, for restarts, the namespaces a new process must find again: the network namespace
+ * (its interfaces and addresses were set up once, by the engine) and any namespace the plan
+ * joins by path (another container's, whose pid may be recycled by the time of a restart).
+ * Opened through the first process, once it has joined them; the monitor's own are kept to
+ * come back to after each clone.
+ */
+static void hold_namespaces(struct plan *plan, pid_t child) {
+  for (size_t i = 0; i < plan->namespace_count; i++) {
+    struct namespace_entry *ns = &plan->namespaces[i];
+    bool hold = ns->type == CLONE_NEWNET ||
+                (ns->path && ns->type != CLONE_NEWPID && ns->type != CLONE_NEWUSER && ns->type != CLONE_NEWNS);
+    if (!hold)
+      continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", child, namespace_name(ns->type));
+    ns->held_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (ns->held_fd < 0)
+      fail_errno("open the container's namespace", path);
+    ns->held = true;
+    snprintf(path, sizeof path, "/proc/self/ns/%s", namespace_name(ns->type));
+    ns->own_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (ns->own_fd < 0)
+      fail_errno("open the monitor's namespace", path);
+  }
+}
+
+int respawn_container(struct plan *plan, struct monitor_io *io, char *error, size_t error_cap) {
+  static jmp_buf failed;
+  static char message[2048];
+  if (setjmp(failed)) {
+    release_spawn(&spawning, true);
+    encode_field(message, error, error_cap);
+    return -1;
+  }
+  /* A restart has no exec fifo to wait at and no test pause: it execs once set up. */
+  plan->fifo_path = NULL;
+  plan->pause_point = NULL;
+  catch_die(&failed, message, sizeof message);
+  int result = spawn_container(plan, io, true, error, error_cap);
+  catch_die(NULL, NULL, 0);
+  return result;
 }
 
 int run_init(struct plan *plan) {
@@ -277,21 +576,12 @@ int run_init(struct plan *plan) {
    * re-executes from a sealed copy as soon as it is root of its namespaces. Alone in a new pid
    * namespace nobody sees it meanwhile; a child that joins an existing one (or the host's) would
    * be visible, so then the whole monitor runs from the sealed copy and the child needs no exec. */
-  int exe = -1, plan_fd = -1;
-  if (!self_is_sealed()) {
-    exe = sealed_copy_of_self();
-    plan_fd = plan_memfd(plan->raw, plan->raw_len);
-    if (!new_pid_ns) {
-      move_fd(plan_fd, PLAN_FD);
-      char *argv[] = {"gantry-init", "init", "--plan-fd", NULL};
-      exec_sealed(exe, argv);
-    }
-    /* Out of the way of the fds the child arranges before its exec. */
-    int high = fcntl(exe, F_DUPFD_CLOEXEC, 10);
-    close(exe);
-    exe = high;
-    if (exe < 0)
-      fail_errno("fcntl F_DUPFD_CLOEXEC", NULL);
+  monitor_sealed = self_is_sealed();
+  if (!monitor_sealed && !new_pid_ns) {
+    int exe = sealed_copy_of_self();
+    move_fd(plan_memfd(plan->raw, plan->raw_len), PLAN_FD);
+    char *argv[] = {"gantry-init", "init", "--plan-fd", NULL};
+    exec_sealed(exe, argv);
   }
   if (!plan->foreground && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
     fail_errno("prctl PR_SET_CHILD_SUBREAPER", NULL);
@@ -305,135 +595,10 @@ int run_init(struct plan *plan) {
 
   hold_ports(plan);
 
-  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
-  struct child_io child_io = {-1, -1, -1};
-  if (!plan->terminal && !plan->passthrough) {
-    if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)
-      fail_errno("pipe", NULL);
-    if (plan->open_stdin) {
-      if (pipe2(in_pipe, O_CLOEXEC) < 0)
-        fail_errno("pipe", NULL);
-    } else {
-      /* Not the host's /dev/null: no host file reaches the container. A pipe nobody writes to
-       * reads EOF just the same. */
-      if (pipe2(in_pipe, O_CLOEXEC) < 0)
-        fail_errno("pipe", NULL);
-      close(in_pipe[1]);
-      in_pipe[1] = -1;
-    }
-    child_io = (struct child_io){in_pipe[0], out_pipe[1], err_pipe[1]};
-  }
-
-  unsigned long flags = SIGCHLD;
-  for (size_t i = 0; i < plan->namespace_count; i++) {
-    const struct namespace_entry *ns = &plan->namespaces[i];
-    if (ns->type == CLONE_NEWCGROUP)
-      continue; /* unshared by the child once it is inside its cgroup */
-    if (!ns->path) {
-      flags |= (unsigned long)ns->type;
-    } else if (ns->type == CLONE_NEWPID) {
-      int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || setns(fd, CLONE_NEWPID) < 0)
-        fail_errno("join pid namespace", ns->path);
-      close(fd);
-    }
-  }
-
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-    fail_errno("socketpair", NULL);
-  pid_t child = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
-  if (child < 0)
-    fail_errno("clone", NULL);
-  if (child == 0) {
-    close(sv[0]);
-    container_main(plan, sv[1], &child_io, exe, plan_fd);
-  }
-  close(sv[1]);
-  if (exe >= 0) {
-    close(exe);
-    close(plan_fd);
-  }
-  int sync = sv[0];
-  if (!plan->terminal && !plan->passthrough) {
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    close(in_pipe[0]);
-  }
-
-  if (plan->uid_map_count || plan->gid_map_count)
-    write_id_maps(child, plan);
-  for (size_t i = 0; i < plan->cgroup_procs.len; i++) {
-    char pid_text[32];
-    snprintf(pid_text, sizeof pid_text, "%d", child);
-    if (!write_file(plan->cgroup_procs.items[i], pid_text)) {
-      char message[1024];
-      int err = errno;
-      snprintf(message, sizeof message, "join cgroup `%s`: %s (%s)", plan->cgroup_procs.items[i],
-               errno_name(err), strerror(err));
-      kill_and_fail(child, message);
-    }
-  }
-  report(SYNC_FD, "pid %d %d\n", child, getpid());
-  report(sync, "go\n");
-
-  struct monitor_io io = {.out_fd = out_pipe[0], .err_fd = err_pipe[0], .in_fd = in_pipe[1], .sync_fd = sync,
-                          .child = child};
-  char line[8192];
-  for (;;) {
-    if (read_line(sync, line, sizeof line) < 0) {
-      int status = 0;
-      waitpid(child, &status, 0);
-      die("the container process exited during setup (%s %d)", WIFSIGNALED(status) ? "signal" : "status",
-          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-    }
-    if (!strcmp(line, "hooks")) {
-      report(SYNC_FD, "hooks\n");
-      char answer[64];
-      if (read_line(SYNC_FD, answer, sizeof answer) < 0 || strcmp(answer, "go"))
-        kill_and_fail(child, "the engine stopped before the runtime hooks finished");
-      report(sync, "go\n");
-    } else if (!strcmp(line, "pty")) {
-      int master = recv_fd(sync);
-      if (master < 0)
-        kill_and_fail(child, "receiving the pty master failed");
-      if (plan->console_socket) {
-        if (send_console(plan->console_socket, master) < 0) {
-          char message[1024];
-          snprintf(message, sizeof message, "send the console to `%s`: %s", plan->console_socket,
-                   errno_name(errno));
-          kill_and_fail(child, message);
-        }
-        close(master);
-      } else {
-        io.out_fd = master;
-        io.in_fd = dup(master);
-        set_cloexec(io.in_fd, true);
-      }
-    } else if (!strncmp(line, "error ", 6)) {
-      report(SYNC_FD, "%s\n", line);
-      waitpid(child, NULL, 0);
-      _exit(125);
-    } else if (!strncmp(line, "execerr ", 8)) {
-      report(SYNC_FD, "%s\n", line);
-      waitpid(child, NULL, 0);
-      _exit(atoi(line + 8) == ENOENT ? 127 : 126);
-    } else if (!strcmp(line, "created")) {
-      break;
-    } else {
-      kill_and_fail(child, "unexpected message from the container process");
-    }
-  }
-  if (plan->pid_file) {
-    char text[32], temp[4096];
-    snprintf(text, sizeof text, "%d", child);
-    snprintf(temp, sizeof temp, "%s.tmp", plan->pid_file);
-    int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, text, strlen(text)) < 0 || close(fd) < 0 || rename(temp, plan->pid_file) < 0) {
-      char message[1024];
-      snprintf(message, sizeof message, "write pid file `%s`: %s", plan->pid_file, errno_name(errno));
-      kill_and_fail(child, message);
-    }
-  }
+  struct monitor_io io;
+  char unused[8];
+  spawn_container(plan, &io, false, unused, sizeof unused);
+  if (plan->restart_policy != RESTART_NO)
+    hold_namespaces(plan, io.child);
   return run_monitor(plan, &io);
 }

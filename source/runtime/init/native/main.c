@@ -31,8 +31,12 @@ int main(int argc, char **argv) {
   bool plan_in_memfd = (init && argc == 3 && !strcmp(argv[2], "--plan-fd")) || (argc == 2 && !strcmp(argv[1], "init-child"));
   if ((init && (argc == 2 || plan_in_memfd)) || exec || plan_in_memfd) {
     set_error_channel(SYNC_FD, "error");
-    close_descriptors_from(plan_in_memfd ? PLAN_FD + 1 : SYNC_FD + 1, false);
-    if (plan_in_memfd && !self_is_sealed())
+    bool init_child = argc == 2 && !strcmp(argv[1], "init-child");
+    close_descriptors_from(init_child ? EXE_FD + 1 : plan_in_memfd ? PLAN_FD + 1 : SYNC_FD + 1, false);
+    bool sealed = init_child ? fd_is_sealed_self(EXE_FD) || self_is_sealed() : !plan_in_memfd || self_is_sealed();
+    if (init_child)
+      close(EXE_FD);
+    if (!sealed)
       die("`%s%s` runs only from a sealed copy of gantry-init", argv[1], argc == 3 ? " --plan-fd" : "");
     /* The relay of an exec lives for the whole exec and forks the process that enters the
      * container: it runs from the sealed copy from the start, with an empty environment. */

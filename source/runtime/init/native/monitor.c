@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -61,6 +62,7 @@ struct monitor {
   int oom_fd;             /* readable when the kernel reports an OOM: eventfd (v1) or inotify (v2) */
   int oom_control_fd;     /* v1: memory.oom_control, open while the eventfd is registered on it */
   long long oom_pending_until; /* monotonic ms: the kernel announced an OOM whose kill is not counted yet */
+  long long exit_seen_ms;      /* monotonic ms: when the run's end was first seen (0: not yet) */
   int exit_fd;                 /* the exit record, its space allocated at start (prepare_exit_record) */
 };
 
@@ -419,6 +421,232 @@ static void start_listening(struct monitor *m) {
     fail_errno("listen", m->plan->attach_path);
 }
 
+/* Per run: the container's fresh pipes (or pty) made non-blocking, the pipes made large. */
+static void prepare_run_io(struct monitor *m) {
+  struct monitor_io *io = m->io;
+  if (io->out_fd >= 0)
+    set_nonblock(io->out_fd, true);
+  if (io->err_fd >= 0)
+    set_nonblock(io->err_fd, true);
+  /* Pipes only (a pty refuses it); the kernel caps it at fs.pipe-max-size. */
+  if (io->out_fd >= 0 && !m->plan->terminal)
+    fcntl(io->out_fd, F_SETPIPE_SZ, OUTPUT_CHUNK);
+  if (io->err_fd >= 0)
+    fcntl(io->err_fd, F_SETPIPE_SZ, OUTPUT_CHUNK);
+  if (io->in_fd >= 0)
+    set_nonblock(io->in_fd, true);
+  m->child_exited = false;
+  m->child_status = 0;
+  m->exec_error = 0;
+  m->setup_error[0] = '\0';
+  m->exit_seen_ms = 0;
+  m->stdin_closed = m->stdin_eof = false;
+  m->stdin_len = 0;
+  m->oom_baseline = read_counter(m->plan->oom_file, m->plan->oom_key);
+}
+
+/* What is left of a run once it ended: its stdin and its setup channel. */
+static void end_run_io(struct monitor *m) {
+  struct monitor_io *io = m->io;
+  int *fds[] = {&io->out_fd, &io->err_fd, &io->in_fd, &io->sync_fd};
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+    if (*fds[i] >= 0) {
+      close(*fds[i]);
+      *fds[i] = -1;
+    }
+  m->stdin_closed = true;
+}
+
+/* Watches the state directory for the stop marker while a restart waits out its delay. */
+static int watch_stop_file(const struct plan *plan) {
+  if (!plan->stop_file)
+    return -1;
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd >= 0 && inotify_add_watch(fd, ".", IN_CREATE | IN_MOVED_TO | IN_ATTRIB) < 0) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
+}
+
+/*
+ * The event loop: the container's output to the log and attached clients, clients' input to its
+ * stdin, the setup channel, OOM notices. Returns when the run ended and its output is drained;
+ * with `until_ms` (a restart's back-off) when that time came, or early, returning true, when a
+ * stop was asked for.
+ */
+static bool serve(struct monitor *m, long long until_ms) {
+  struct monitor_io *io = m->io;
+  int stop_watch = until_ms ? watch_stop_file(m->plan) : -1;
+  bool stopped = false;
+  for (;;) {
+    reap(m);
+    if (until_ms) {
+      if (stop_requested(m->plan)) {
+        stopped = true;
+        break;
+      }
+      if (monotonic_ms() >= until_ms)
+        break;
+    } else if (m->child_exited) {
+      if (io->out_fd < 0 && io->err_fd < 0)
+        break;
+      /* The container's init is gone, so the kernel killed the rest of its pid namespace; give
+       * the pipes a moment to deliver what is still buffered. */
+      if (!m->exit_seen_ms)
+        m->exit_seen_ms = monotonic_ms();
+      else if (monotonic_ms() - m->exit_seen_ms >= 2000)
+        break;
+    }
+    struct pollfd fds[9 + MAX_CLIENTS];
+    int kinds[9 + MAX_CLIENTS];
+    nfds_t count = 0;
+#define ADD(fd_value, events_value, kind_value)                                                               \
+  do {                                                                                                        \
+    fds[count] = (struct pollfd){.fd = (fd_value), .events = (events_value)};                                 \
+    kinds[count++] = (kind_value);                                                                            \
+  } while (0)
+    ADD(m->signal_fd, POLLIN, 0);
+    if (io->out_fd >= 0)
+      ADD(io->out_fd, POLLIN, 1);
+    if (io->err_fd >= 0)
+      ADD(io->err_fd, POLLIN, 2);
+    if (io->sync_fd >= 0)
+      ADD(io->sync_fd, POLLIN, 3);
+    if (m->listen_fd >= 0 && m->client_count < MAX_CLIENTS)
+      ADD(m->listen_fd, POLLIN, 4);
+    if (m->stdin_len && io->in_fd >= 0)
+      ADD(io->in_fd, POLLOUT, 5);
+    if (m->oom_fd >= 0)
+      ADD(m->oom_fd, POLLIN, 6);
+    if (stop_watch >= 0)
+      ADD(stop_watch, POLLIN, 7);
+    bool take_input = m->stdin_len < 65536;
+    for (size_t i = 0; i < m->client_count; i++)
+      ADD(m->clients[i].fd, take_input ? POLLIN : 0, 100 + (int)i);
+#undef ADD
+    int timeout = m->child_exited && !until_ms ? 100 : m->oom_pending_until ? 10 : -1;
+    if (until_ms) {
+      long long left = until_ms - monotonic_ms();
+      timeout = left < 0 ? 0 : left > 1000 ? 1000 : (int)left;
+    }
+    int ready = poll(fds, count, timeout);
+    if (m->oom_pending_until && (report_oom(m) || monotonic_ms() > m->oom_pending_until))
+      m->oom_pending_until = 0;
+    if (ready < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    /* Clients first, in reverse, so dropping one does not shift the ones still to visit. */
+    for (nfds_t i = count; i-- > 0;) {
+      if (!fds[i].revents)
+        continue;
+      int kind = kinds[i];
+      if (kind == 0) {
+        struct signalfd_siginfo info;
+        while (read(m->signal_fd, &info, sizeof info) == sizeof info) {
+        }
+      } else if (kind == 1) {
+        drain_output(m, &io->out_fd, "stdout", FRAME_STDOUT);
+      } else if (kind == 2) {
+        drain_output(m, &io->err_fd, "stderr", FRAME_STDERR);
+      } else if (kind == 3) {
+        char line[2048];
+        int n = read_line(io->sync_fd, line, sizeof line);
+        if (n < 0) {
+          close(io->sync_fd);
+          io->sync_fd = -1;
+        } else if (!strncmp(line, "execerr ", 8)) {
+          m->exec_error = atoi(line + 8);
+          say_exec_failure(m);
+        } else if (!strncmp(line, "error ", 6)) {
+          snprintf(m->setup_error, sizeof m->setup_error, "%s", line + 6);
+        }
+      } else if (kind == 4) {
+        int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+          m->clients[m->client_count++] = (struct client){.fd = fd};
+      } else if (kind == 5) {
+        ssize_t n = write(io->in_fd, m->stdin_pending, m->stdin_len);
+        if (n > 0) {
+          memmove(m->stdin_pending, m->stdin_pending + n, m->stdin_len - (size_t)n);
+          m->stdin_len -= (size_t)n;
+          if (!m->stdin_len && m->stdin_eof)
+            close_stdin(m);
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+          close_stdin(m);
+        }
+      } else if (kind == 6) {
+        char events[4096];
+        while (read(m->oom_fd, events, sizeof events) > 0) {
+        }
+        /* The notice comes as the cgroup runs out of memory, before the OOM killer has chosen and
+         * counted its victim: look again for a moment until the counter moves. */
+        if (!report_oom(m))
+          m->oom_pending_until = monotonic_ms() + 2000;
+      } else if (kind == 7) {
+        char events[4096];
+        while (read(stop_watch, events, sizeof events) > 0) {
+        }
+      } else if (kind >= 100) {
+        size_t index = (size_t)(kind - 100);
+        if (index < m->client_count && !read_client(m, &m->clients[index]))
+          drop_client(m, index);
+      }
+    }
+  }
+  if (stop_watch >= 0)
+    close(stop_watch);
+  return stopped;
+}
+
+static int exit_code_of(const struct monitor *m, int *signal_number) {
+  int status = m->child_status, exit_code = 0;
+  *signal_number = 0;
+  if (WIFEXITED(status)) {
+    exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    *signal_number = WTERMSIG(status);
+    exit_code = 128 + *signal_number;
+  }
+  if (m->exec_error)
+    exit_code = m->exec_error == ENOENT ? 127 : 126;
+  return exit_code;
+}
+
+static bool in_own_pid_namespace(const struct plan *plan) {
+  for (size_t i = 0; i < plan->namespace_count; i++)
+    if (plan->namespaces[i].type == CLONE_NEWPID && !plan->namespaces[i].path)
+      return true;
+  return false;
+}
+
+/* Without a pid namespace of its own, what the run left in the container's cgroup outlives its
+ * init: it goes before the next run starts, as runc's delete kills what its cgroup holds. */
+static void kill_leftovers(const struct plan *plan) {
+  if (in_own_pid_namespace(plan) || !plan->cgroup_procs.len)
+    return;
+  int fd = open(plan->cgroup_procs.items[0], O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  char buf[16384];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return;
+  buf[n] = '\0';
+  for (char *line = buf; *line;) {
+    pid_t pid = (pid_t)strtol(line, &line, 10);
+    if (pid > 0)
+      kill(pid, SIGKILL);
+    while (*line == '\n')
+      line++;
+    if (pid <= 0)
+      break;
+  }
+}
+
 int run_monitor(struct plan *plan, struct monitor_io *io) {
   struct monitor m = {.plan = plan, .io = io, .listen_fd = -1};
   m.oom_baseline = read_counter(plan->oom_file, plan->oom_key);
@@ -436,17 +664,7 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
   m.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (m.signal_fd < 0)
     fail_errno("signalfd", NULL);
-  if (io->out_fd >= 0)
-    set_nonblock(io->out_fd, true);
-  if (io->err_fd >= 0)
-    set_nonblock(io->err_fd, true);
-  /* Pipes only (a pty refuses it); the kernel caps it at fs.pipe-max-size. */
-  if (io->out_fd >= 0 && !plan->terminal)
-    fcntl(io->out_fd, F_SETPIPE_SZ, OUTPUT_CHUNK);
-  if (io->err_fd >= 0)
-    fcntl(io->err_fd, F_SETPIPE_SZ, OUTPUT_CHUNK);
-  if (io->in_fd >= 0)
-    set_nonblock(io->in_fd, true);
+  prepare_run_io(&m);
 
   /* Setup is over: tell the engine, then let go of its channel and of the caller's stdio. */
   report(SYNC_FD, "created\n");
@@ -466,121 +684,59 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
   signal(SIGHUP, SIG_IGN);
   signal(SIGINT, plan->foreground ? SIG_DFL : SIG_IGN);
 
-  struct timespec exit_time = {0};
+  struct run_state run = {.pid = io->child};
+  format_time_rfc3339(run.started_at, sizeof run.started_at);
+  long long run_started_ms = monotonic_ms(), backoff_ms = 0;
+  int exit_code, signal_number;
   for (;;) {
-    reap(&m);
-    bool outputs_open = io->out_fd >= 0 || io->err_fd >= 0;
-    if (m.child_exited) {
-      if (!outputs_open)
-        break;
-      /* The container's init is gone, so the kernel killed the rest of its pid namespace; give
-       * the pipes a moment to deliver what is still buffered. */
-      struct timespec now;
-      clock_gettime(CLOCK_MONOTONIC, &now);
-      if (!exit_time.tv_sec)
-        exit_time = now;
-      else if (now.tv_sec - exit_time.tv_sec >= 2)
-        break;
-    }
-    struct pollfd fds[8 + MAX_CLIENTS];
-    int kinds[8 + MAX_CLIENTS];
-    nfds_t count = 0;
-#define ADD(fd_value, events_value, kind_value)                                                               \
-  do {                                                                                                        \
-    fds[count] = (struct pollfd){.fd = (fd_value), .events = (events_value)};                                 \
-    kinds[count++] = (kind_value);                                                                            \
-  } while (0)
-    ADD(m.signal_fd, POLLIN, 0);
-    if (io->out_fd >= 0)
-      ADD(io->out_fd, POLLIN, 1);
-    if (io->err_fd >= 0)
-      ADD(io->err_fd, POLLIN, 2);
-    if (io->sync_fd >= 0)
-      ADD(io->sync_fd, POLLIN, 3);
-    if (m.listen_fd >= 0 && m.client_count < MAX_CLIENTS)
-      ADD(m.listen_fd, POLLIN, 4);
-    if (m.stdin_len && io->in_fd >= 0)
-      ADD(io->in_fd, POLLOUT, 5);
-    if (m.oom_fd >= 0)
-      ADD(m.oom_fd, POLLIN, 6);
-    bool take_input = m.stdin_len < 65536;
-    for (size_t i = 0; i < m.client_count; i++)
-      ADD(m.clients[i].fd, take_input ? POLLIN : 0, 100 + (int)i);
-#undef ADD
-    int timeout = m.child_exited ? 100 : m.oom_pending_until ? 10 : -1;
-    int ready = poll(fds, count, timeout);
-    if (m.oom_pending_until && (report_oom(&m) || monotonic_ms() > m.oom_pending_until))
-      m.oom_pending_until = 0;
-    if (ready < 0) {
-      if (errno == EINTR)
-        continue;
+    serve(&m, 0);
+    exit_code = exit_code_of(&m, &signal_number);
+    end_run_io(&m);
+    if (!restart_wanted(plan, run.restart_count, exit_code))
+      break;
+    /* Restarted by the policy: the same plan again, a fresh clone (see respawn_container), after
+     * docker's back-off. Attached clients see this run's end, as docker's attach does. */
+    backoff_ms = next_backoff_ms(backoff_ms, monotonic_ms() - run_started_ms);
+    run.restart_count++;
+    run.restarting = true;
+    run.exit_code = exit_code;
+    format_time_rfc3339(run.finished_at, sizeof run.finished_at);
+    report_oom(&m);
+    append_event(plan, "die", exit_code);
+    write_run_file(plan, &run);
+    char code_text[16];
+    int code_len = snprintf(code_text, sizeof code_text, "%d", exit_code);
+    broadcast(&m, FRAME_EXIT, code_text, (size_t)code_len);
+    kill_leftovers(plan);
+    if (serve(&m, monotonic_ms() + backoff_ms))
+      break; /* stopped while it waited: it ends with the last run's status */
+    char error[sizeof m.setup_error];
+    int spawned = respawn_container(plan, io, error, sizeof error);
+    prepare_run_io(&m);
+    if (spawned < 0) {
+      /* The restart's setup failed (its cgroup went, the namespace it joins is gone): the
+       * container ends with that error, as a failed start does. */
+      snprintf(m.setup_error, sizeof m.setup_error, "%s", error);
+      exit_code = 125;
+      signal_number = 0;
       break;
     }
-    /* Clients first, in reverse, so dropping one does not shift the ones still to visit. */
-    for (nfds_t i = count; i-- > 0;) {
-      if (!fds[i].revents)
-        continue;
-      int kind = kinds[i];
-      if (kind == 0) {
-        struct signalfd_siginfo info;
-        while (read(m.signal_fd, &info, sizeof info) == sizeof info) {
-        }
-      } else if (kind == 1) {
-        drain_output(&m, &io->out_fd, "stdout", FRAME_STDOUT);
-      } else if (kind == 2) {
-        drain_output(&m, &io->err_fd, "stderr", FRAME_STDERR);
-      } else if (kind == 3) {
-        char line[2048];
-        int n = read_line(io->sync_fd, line, sizeof line);
-        if (n < 0) {
-          close(io->sync_fd);
-          io->sync_fd = -1;
-        } else if (!strncmp(line, "execerr ", 8)) {
-          m.exec_error = atoi(line + 8);
-          say_exec_failure(&m);
-        } else if (!strncmp(line, "error ", 6)) {
-          snprintf(m.setup_error, sizeof m.setup_error, "%s", line + 6);
-        }
-      } else if (kind == 4) {
-        int fd = accept4(m.listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0)
-          m.clients[m.client_count++] = (struct client){.fd = fd};
-      } else if (kind == 5) {
-        ssize_t n = write(io->in_fd, m.stdin_pending, m.stdin_len);
-        if (n > 0) {
-          memmove(m.stdin_pending, m.stdin_pending + n, m.stdin_len - (size_t)n);
-          m.stdin_len -= (size_t)n;
-          if (!m.stdin_len && m.stdin_eof)
-            close_stdin(&m);
-        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-          close_stdin(&m);
-        }
-      } else if (kind == 6) {
-        char events[4096];
-        while (read(m.oom_fd, events, sizeof events) > 0) {
-        }
-        /* The notice comes as the cgroup runs out of memory, before the OOM killer has chosen and
-         * counted its victim: look again for a moment until the counter moves. */
-        if (!report_oom(&m))
-          m.oom_pending_until = monotonic_ms() + 2000;
-      } else if (kind >= 100) {
-        size_t index = (size_t)(kind - 100);
-        if (index < m.client_count && !read_client(&m, &m.clients[index]))
-          drop_client(&m, index);
-      }
+    if (spawned > 0) {
+      m.exec_error = spawned;
+      say_exec_failure(&m);
     }
+    /* A stop asked for while the clone was being set up finds the old process gone: this one
+     * ends at once, and is not restarted. */
+    if (stop_requested(plan))
+      kill(io->child, SIGKILL);
+    run_started_ms = monotonic_ms();
+    run.restarting = false;
+    run.pid = io->child;
+    format_time_rfc3339(run.started_at, sizeof run.started_at);
+    write_run_file(plan, &run);
+    append_event(plan, "start", io->child);
   }
 
-  int status = m.child_status;
-  int exit_code = 0, signal_number = 0;
-  if (WIFEXITED(status)) {
-    exit_code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    signal_number = WTERMSIG(status);
-    exit_code = 128 + signal_number;
-  }
-  if (m.exec_error)
-    exit_code = m.exec_error == ENOENT ? 127 : 126;
   bool oom = read_counter(plan->oom_file, plan->oom_key) > m.oom_baseline;
   /* A kill the notification has not delivered yet is still reported, before the exit status. */
   report_oom(&m);

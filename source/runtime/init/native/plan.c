@@ -174,6 +174,30 @@ static void directive(struct plan *p, int argc, char **argv) {
     struct namespace_entry *ns = &p->namespaces[p->namespace_count++];
     ns->type = namespace_type(argv[1]);
     ns->path = argc > 2 ? argv[2] : NULL;
+    ns->held = false;
+    ns->held_fd = ns->own_fd = -1;
+  } else if (!strcmp(d, "held")) {
+    /* Only in the plan a monitor hands a restarted child (see restart_plan_text). */
+    NEED(1);
+    int type = namespace_type(argv[1]);
+    for (size_t i = 0; i < p->namespace_count; i++)
+      if (p->namespaces[i].type == type)
+        p->namespaces[i].held = true;
+  } else if (!strcmp(d, "restarted")) {
+    p->fifo_path = NULL;
+    p->pause_point = NULL;
+  } else if (!strcmp(d, "restart")) {
+    NEED(2);
+    p->restart_policy = (int)parse_ulong(argv[1], "restart policy");
+    if (p->restart_policy > RESTART_UNLESS_STOPPED)
+      die("plan: unknown restart policy %d", p->restart_policy);
+    p->restart_max = (unsigned)parse_ulong(argv[2], "restart retries");
+  } else if (!strcmp(d, "runfile")) {
+    NEED(1);
+    p->run_file = argv[1];
+  } else if (!strcmp(d, "stopfile")) {
+    NEED(1);
+    p->stop_file = argv[1];
   } else if (!strcmp(d, "uidmap") || !strcmp(d, "gidmap")) {
     NEED(3);
     bool uid = d[0] == 'u';
@@ -216,6 +240,7 @@ static void directive(struct plan *p, int argc, char **argv) {
     NEED(7);
     GROW(p->devices, p->device_count, p->device_cap);
     struct device_entry *dev = &p->devices[p->device_count++];
+    memset(dev, 0, sizeof *dev);
     dev->path = argv[1];
     dev->type = argv[2][0];
     dev->major = (unsigned)parse_ulong(argv[3], "major");
@@ -223,6 +248,16 @@ static void directive(struct plan *p, int argc, char **argv) {
     dev->mode = (unsigned)parse_ulong(argv[5], "mode");
     dev->uid = (uid_t)parse_ulong(argv[6], "uid");
     dev->gid = (gid_t)parse_ulong(argv[7], "gid");
+  } else if (!strcmp(d, "bindev")) {
+    NEED(5);
+    GROW(p->devices, p->device_count, p->device_cap);
+    struct device_entry *dev = &p->devices[p->device_count++];
+    memset(dev, 0, sizeof *dev);
+    dev->path = argv[1];
+    dev->type = argv[2][0];
+    dev->major = (unsigned)parse_ulong(argv[3], "major");
+    dev->minor = (unsigned)parse_ulong(argv[4], "minor");
+    dev->bind_source = argv[5];
   } else if (!strcmp(d, "symlink")) {
     NEED(2);
     GROW(p->symlinks, p->symlink_count, p->symlink_cap);

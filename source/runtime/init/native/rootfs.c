@@ -242,6 +242,39 @@ static void make_device(int rootfd, const struct device_entry *d) {
   close_parent(&dir);
 }
 
+/* A user namespace may not mknod: the host's node is bound onto an empty file of the
+ * container's /dev (runc's bindMountDeviceNode). The source is opened once, without following a
+ * symlink, and must be the node the plan names. */
+static void bind_device(int rootfd, const struct device_entry *d) {
+  mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+  int source = open(d->bind_source, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (source < 0 || fstat(source, &st) < 0)
+    fail_errno("open the host's device node", d->bind_source);
+  if ((st.st_mode & S_IFMT) != type || (type != S_IFIFO && st.st_rdev != makedev(d->major, d->minor)))
+    die("the host's `%s` is not device %c %u:%u; a user namespace can only bind the host's node", d->bind_source,
+        d->type, d->major, d->minor);
+  struct parent_dir dir = open_parent_in_root(rootfd, d->path, "device directory");
+  unlinkat(dir.fd, dir.name, 0);
+  int file = openat(dir.fd, dir.name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (file < 0)
+    fail_errno("create the device's mount point", d->path);
+  close(file);
+  int target = openat(dir.fd, dir.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (target < 0)
+    fail_errno("open the device's mount point", d->path);
+  if (!bind_on_fd(source, NULL, target, MS_BIND, 0)) {
+    char source_path[64], target_path[64];
+    fd_path(source, source_path, sizeof source_path);
+    fd_path(target, target_path, sizeof target_path);
+    if (errno != ENOSYS || mount(source_path, target_path, NULL, MS_BIND, NULL) < 0)
+      mount_failed(d->bind_source, d->path, "bind", MS_BIND, NULL);
+  }
+  close(target);
+  close(source);
+  close_parent(&dir);
+}
+
 static void make_symlink(int rootfd, const struct symlink_entry *s) {
   struct parent_dir dir = open_parent_in_root(rootfd, s->path, "symlink directory");
   if (symlinkat(s->target, dir.fd, dir.name) < 0 && errno != EEXIST)
@@ -275,8 +308,12 @@ void setup_rootfs(struct plan *plan) {
       fail_errno("mkdir in the container", plan->mkdirs.items[i]);
     close(fd);
   }
-  for (size_t i = 0; i < plan->device_count; i++)
-    make_device(rootfd, &plan->devices[i]);
+  for (size_t i = 0; i < plan->device_count; i++) {
+    if (plan->devices[i].bind_source)
+      bind_device(rootfd, &plan->devices[i]);
+    else
+      make_device(rootfd, &plan->devices[i]);
+  }
   for (size_t i = 0; i < plan->symlink_count; i++)
     make_symlink(rootfd, &plan->symlinks[i]);
   close(rootfd);

@@ -36,6 +36,19 @@ bool self_is_sealed(void) {
   return seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS;
 }
 
+/* Inside a user namespace the copy's owner (the host's root) is unmapped, so its 0511 mode lets
+ * nobody open /proc/self/exe for reading: the init-child proves it runs from a sealed copy with
+ * the fd it was executed from, which must be the very file /proc/self/exe names. */
+bool fd_is_sealed_self(int fd) {
+  struct stat by_fd, by_link;
+  int seals = fcntl(fd, F_GET_SEALS);
+  if (seals < 0 || (seals & REQUIRED_SEALS) != REQUIRED_SEALS)
+    return false;
+  if (fstat(fd, &by_fd) < 0 || stat("/proc/self/exe", &by_link) < 0)
+    return false;
+  return by_fd.st_dev == by_link.st_dev && by_fd.st_ino == by_link.st_ino;
+}
+
 static int memfd(const char *name) {
   /* MFD_EXEC: with vm.memfd_noexec=1 (Linux 6.3+) a memfd is otherwise made non-executable. */
   int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);

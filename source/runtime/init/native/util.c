@@ -24,6 +24,18 @@ void set_error_channel(int fd, const char *prefix) {
   error_prefix = prefix;
 }
 
+static jmp_buf *die_jump;
+static pid_t die_jump_pid;
+static char *die_message;
+static size_t die_message_cap;
+
+void catch_die(jmp_buf *jump, char *message, size_t cap) {
+  die_jump = jump;
+  die_jump_pid = getpid();
+  die_message = message;
+  die_message_cap = cap;
+}
+
 /* Messages on the sync channel are one line: "<prefix> <encoded text>". */
 void die(const char *fmt, ...) {
   char message[2048], encoded[6144];
@@ -31,6 +43,14 @@ void die(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
+  /* Only in the process that armed it: a child cloned meanwhile has a copy of the jump buffer
+   * but none of the frames it points into. */
+  if (die_jump && getpid() == die_jump_pid) {
+    jmp_buf *jump = die_jump;
+    die_jump = NULL;
+    snprintf(die_message, die_message_cap, "%s", message);
+    longjmp(*jump, 1);
+  }
   if (error_fd >= 0) {
     encode_field(message, encoded, sizeof encoded);
     report(error_fd, "%s %s\n", error_prefix, encoded);

@@ -1,0 +1,79 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests edit arbitrary spec fields */
+/**
+ * What gantry-oci cannot honour it refuses with a message in the spec's words, leaving nothing
+ * behind: systemd cgroups, and AppArmor/SELinux fields on a host without them (or that gantry-oci
+ * does not apply); kernel memory is ignored with a warning, as runc ignores it.
+ */
+import fs from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { testName } from '../../support/engine.js';
+import { editSpec, makeOciBundle, ociRunner, ociSuiteNeeds, tearDownOci } from '../../support/oci-bundle.js';
+import { describeUnless } from '../../support/skip.js';
+
+describeUnless(ociSuiteNeeds(), 'gantry-oci refusals', () => {
+  let base: string;
+  let bundle: string;
+  let stateRoot: string;
+  const cgroupParent = testName(`oci-refuse-${process.pid}`);
+  const oci = ociRunner(() => ({ base, bundle, stateRoot }), { GANTRY_CGROUP_PARENT: cgroupParent });
+
+  beforeAll(async () => {
+    ({ base, bundle, stateRoot } = await makeOciBundle('oci-refuse'));
+  });
+
+  afterAll(async () => {
+    expect(await tearDownOci(oci, { base, bundle, stateRoot }, cgroupParent)).toEqual([]);
+  });
+
+  it('refuses --systemd-cgroup, naming what to use instead', async () => {
+    const result = await oci('--systemd-cgroup', 'state', 'any');
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('--systemd-cgroup is not supported');
+    expect(result.stderr).toContain('--cgroup-manager=cgroupfs');
+  });
+
+  it('refuses an AppArmor profile or SELinux label it cannot apply, creating nothing', async () => {
+    for (const [field, edit] of [
+      [
+        'process.apparmorProfile',
+        (spec: Record<string, any>) => (spec.process.apparmorProfile = 'docker-default'),
+      ],
+      [
+        'process.selinuxLabel',
+        (spec: Record<string, any>) => (spec.process.selinuxLabel = 'system_u:system_r:container_t:s0'),
+      ],
+      [
+        'linux.mountLabel',
+        (spec: Record<string, any>) => (spec.linux.mountLabel = 'system_u:object_r:container_file_t:s0'),
+      ],
+    ] as const) {
+      editSpec(bundle, (spec) => {
+        delete spec.process.apparmorProfile;
+        delete spec.process.selinuxLabel;
+        delete spec.linux.mountLabel;
+        spec.process.terminal = false;
+        spec.process.args = ['true'];
+        edit(spec);
+      });
+      const result = await oci('create', '--bundle', bundle, 'labelled');
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(field);
+      expect(result.stderr).toMatch(/not enabled on this host|does not apply/);
+      expect(fs.existsSync(`${stateRoot}/labelled`)).toBe(false);
+    }
+  });
+
+  it('runs a bundle with linux.resources.memory.kernel, warning that it is ignored', async () => {
+    editSpec(bundle, (spec) => {
+      delete spec.process.apparmorProfile;
+      delete spec.process.selinuxLabel;
+      delete spec.linux.mountLabel;
+      spec.process.args = ['sh', '-c', 'echo ran'];
+      spec.linux.resources = { ...spec.linux.resources, memory: { kernel: 64 << 20 } };
+    });
+    const result = await oci('run', '--bundle', bundle, 'kmem');
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toBe('ran\n');
+    expect(result.stderr).toContain('warning: linux.resources.memory.kernel is ignored');
+  });
+});
