@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineWithImage, createTestEngine, type TestEngine } from '../support/engine.js';
 import { describeUnless, needsCommand, needsRoot } from '../support/skip.js';
 import {
@@ -154,93 +154,110 @@ describeUnless(missing, 'gantry pull/push/login/logout and image export', () => 
     ).toBe(0);
   });
 
-  it('exports in every format; what umoci, skopeo and buildah write from it runs here', async () => {
-    const out = path.join(base, 'exports');
-    fs.mkdirSync(out);
-    for (const format of ['oci', 'oci-archive', 'docker-archive']) {
-      const result = await engine.gantry([
-        'image',
-        'export',
-        '--format',
-        format,
-        'demo',
-        path.join(out, format),
-      ]);
-      expect(result.exitCode).toBe(0);
-      expect(result.stdout).toContain(`Exported demo:latest to ${path.join(out, format)} (${format}`);
-    }
-    // `-` writes the archive to stdout, as docker save does; it is the same archive.
-    const piped = path.join(out, 'piped.tar');
-    const toStdout = await engine.gantry(['image', 'export', 'demo', '-'], {
-      stdout: { file: piped },
+  // One export in each format, read by each peer in a test of its own: every test does one
+  // thing, so a slow machine never has to fit them all in one test's time.
+  describe('an export in every format', () => {
+    const formats = ['oci', 'oci-archive', 'docker-archive'];
+    let out = '';
+    const exported = new Map<string, Awaited<ReturnType<TestEngine['gantry']>>>();
+    beforeAll(async () => {
+      out = path.join(base, 'exports');
+      fs.mkdirSync(out);
+      for (const format of formats)
+        exported.set(
+          format,
+          await engine.gantry(['image', 'export', '--format', format, 'demo', path.join(out, format)]),
+        );
     });
-    expect(toStdout.exitCode, toStdout.stderr).toBe(0);
-    expect(fs.readFileSync(piped).equals(fs.readFileSync(path.join(out, 'docker-archive')))).toBe(true);
-    expect(fs.existsSync(path.join(process.cwd(), '-'))).toBe(false);
-    const ociToStdout = await engine.gantry(['image', 'export', '--format', 'oci', 'demo', '-']);
-    expect(ociToStdout.exitCode).not.toBe(0);
-    expect(ociToStdout.stderr).toContain('--format oci writes a directory, which cannot go to stdout');
-    const bad = await engine.gantry(['image', 'export', '--format', 'zip', 'demo', path.join(out, 'zip')]);
-    expect(bad.exitCode).not.toBe(0);
-    expect(bad.stderr).toContain('accepted: oci, oci-archive, docker-archive');
 
-    // umoci: unpack our layout, add a file, repack as a new tag, import, run.
-    const bundle = path.join(out, 'bundle');
-    execFileSync('umoci', ['unpack', '--image', `${path.join(out, 'oci')}:latest`, bundle], {
-      stdio: 'pipe',
+    it('writes oci, oci-archive and docker-archive, the archive to stdout too, and refuses what it cannot write', async () => {
+      for (const format of formats) {
+        const result = exported.get(format)!;
+        expect(result.exitCode, result.stderr).toBe(0);
+        expect(result.stdout).toContain(`Exported demo:latest to ${path.join(out, format)} (${format}`);
+      }
+      // `-` writes the archive to stdout, as docker save does; it is the same archive.
+      const piped = path.join(out, 'piped.tar');
+      const toStdout = await engine.gantry(['image', 'export', 'demo', '-'], {
+        stdout: { file: piped },
+      });
+      expect(toStdout.exitCode, toStdout.stderr).toBe(0);
+      expect(fs.readFileSync(piped).equals(fs.readFileSync(path.join(out, 'docker-archive')))).toBe(true);
+      expect(fs.existsSync(path.join(process.cwd(), '-'))).toBe(false);
+      const ociToStdout = await engine.gantry(['image', 'export', '--format', 'oci', 'demo', '-']);
+      expect(ociToStdout.exitCode).not.toBe(0);
+      expect(ociToStdout.stderr).toContain('--format oci writes a directory, which cannot go to stdout');
+      const bad = await engine.gantry(['image', 'export', '--format', 'zip', 'demo', path.join(out, 'zip')]);
+      expect(bad.exitCode).not.toBe(0);
+      expect(bad.stderr).toContain('accepted: oci, oci-archive, docker-archive');
     });
-    fs.writeFileSync(path.join(bundle, 'rootfs/umoci-was-here'), 'repacked by umoci\n');
-    execFileSync('umoci', ['repack', '--image', `${path.join(out, 'oci')}:umoci`, bundle], { stdio: 'pipe' });
-    // Our index entry keeps its names; umoci's new entry has only the tag, so name it here.
-    const imported = await engine.gantry(['image', 'import', path.join(out, 'oci'), 'umoci/demo:v1']);
-    expect(imported.exitCode, imported.stderr).not.toBe(0);
-    expect(imported.stderr).toContain('holds 2 images');
-    execFileSync('skopeo', [
-      'copy',
-      '--quiet',
-      `oci:${path.join(out, 'oci')}:umoci`,
-      `oci-archive:${path.join(out, 'umoci.tar')}`,
-    ]);
-    expect(
-      (await engine.gantry(['image', 'import', path.join(out, 'umoci.tar'), 'umoci/demo:v1'])).exitCode,
-    ).toBe(0);
-    expect((await engine.gantry(['run', '--rm', 'umoci/demo:v1', 'cat', '/umoci-was-here'])).stdout).toBe(
-      'repacked by umoci\n',
-    );
 
-    // skopeo: our oci-archive to a docker-archive with its own tag.
-    execFileSync('skopeo', [
-      'copy',
-      '--quiet',
-      `oci-archive:${path.join(out, 'oci-archive')}`,
-      `docker-archive:${path.join(out, 'skopeo.tar')}:skopeo/demo:v1`,
-    ]);
-    expect((await engine.gantry(['image', 'import', path.join(out, 'skopeo.tar')])).exitCode).toBe(0);
-    expect((await engine.gantry(['run', '--rm', 'skopeo/demo:v1', 'echo', 'skopeo ok'])).stdout).toBe(
-      'skopeo ok\n',
-    );
-
-    // buildah: our docker-archive as a base, one more layer, pushed as an oci-archive.
-    const buildah = new Buildah(base);
-    try {
-      await buildah.run('from', '--name', 'on-top', `docker-archive:${path.join(out, 'docker-archive')}`);
-      fs.writeFileSync(
-        path.join(await buildah.run('mount', 'on-top'), 'buildah-was-here'),
-        'built by buildah\n',
-      );
-      await buildah.run('commit', '--quiet', 'on-top', 'localhost/buildah/demo:v1');
-      await buildah.run(
-        'push',
+    it('umoci unpacks the oci layout, repacks it with a file added, and that imports and runs here', async () => {
+      // umoci: unpack our layout, add a file, repack as a new tag, import, run.
+      const bundle = path.join(out, 'bundle');
+      execFileSync('umoci', ['unpack', '--image', `${path.join(out, 'oci')}:latest`, bundle], {
+        stdio: 'pipe',
+      });
+      fs.writeFileSync(path.join(bundle, 'rootfs/umoci-was-here'), 'repacked by umoci\n');
+      execFileSync('umoci', ['repack', '--image', `${path.join(out, 'oci')}:umoci`, bundle], {
+        stdio: 'pipe',
+      });
+      // Our index entry keeps its names; umoci's new entry has only the tag, so name it here.
+      const imported = await engine.gantry(['image', 'import', path.join(out, 'oci'), 'umoci/demo:v1']);
+      expect(imported.exitCode, imported.stderr).not.toBe(0);
+      expect(imported.stderr).toContain('holds 2 images');
+      execFileSync('skopeo', [
+        'copy',
         '--quiet',
-        'localhost/buildah/demo:v1',
-        `oci-archive:${path.join(out, 'buildah.tar')}:localhost/buildah/demo:v1`,
+        `oci:${path.join(out, 'oci')}:umoci`,
+        `oci-archive:${path.join(out, 'umoci.tar')}`,
+      ]);
+      expect(
+        (await engine.gantry(['image', 'import', path.join(out, 'umoci.tar'), 'umoci/demo:v1'])).exitCode,
+      ).toBe(0);
+      expect((await engine.gantry(['run', '--rm', 'umoci/demo:v1', 'cat', '/umoci-was-here'])).stdout).toBe(
+        'repacked by umoci\n',
       );
-    } finally {
-      await buildah.cleanup();
-    }
-    expect((await engine.gantry(['image', 'import', path.join(out, 'buildah.tar')])).exitCode).toBe(0);
-    expect(
-      (await engine.gantry(['run', '--rm', 'localhost/buildah/demo:v1', 'cat', '/buildah-was-here'])).stdout,
-    ).toBe('built by buildah\n');
+    });
+
+    it('skopeo copies the oci-archive to a docker-archive of its own, and that imports and runs here', async () => {
+      // skopeo: our oci-archive to a docker-archive with its own tag.
+      execFileSync('skopeo', [
+        'copy',
+        '--quiet',
+        `oci-archive:${path.join(out, 'oci-archive')}`,
+        `docker-archive:${path.join(out, 'skopeo.tar')}:skopeo/demo:v1`,
+      ]);
+      expect((await engine.gantry(['image', 'import', path.join(out, 'skopeo.tar')])).exitCode).toBe(0);
+      expect((await engine.gantry(['run', '--rm', 'skopeo/demo:v1', 'echo', 'skopeo ok'])).stdout).toBe(
+        'skopeo ok\n',
+      );
+    });
+
+    it('buildah builds on the docker-archive and pushes an oci-archive, and that imports and runs here', async () => {
+      // buildah: our docker-archive as a base, one more layer, pushed as an oci-archive.
+      const buildah = new Buildah(base);
+      try {
+        await buildah.run('from', '--name', 'on-top', `docker-archive:${path.join(out, 'docker-archive')}`);
+        fs.writeFileSync(
+          path.join(await buildah.run('mount', 'on-top'), 'buildah-was-here'),
+          'built by buildah\n',
+        );
+        await buildah.run('commit', '--quiet', 'on-top', 'localhost/buildah/demo:v1');
+        await buildah.run(
+          'push',
+          '--quiet',
+          'localhost/buildah/demo:v1',
+          `oci-archive:${path.join(out, 'buildah.tar')}:localhost/buildah/demo:v1`,
+        );
+      } finally {
+        await buildah.cleanup();
+      }
+      expect((await engine.gantry(['image', 'import', path.join(out, 'buildah.tar')])).exitCode).toBe(0);
+      expect(
+        (await engine.gantry(['run', '--rm', 'localhost/buildah/demo:v1', 'cat', '/buildah-was-here']))
+          .stdout,
+      ).toBe('built by buildah\n');
+    });
   });
 });
