@@ -163,6 +163,19 @@ export class Journal {
     }
   }
 
+  /**
+   * Whether a live process holds any entry: one that may yet be killed and leave work to finish.
+   * Entries only left to recover (their owner dead, their recovery failed) do not count.
+   */
+  anyUnderWay(): boolean {
+    return this.list().some((entry) => {
+      const claimed = this.claim(entry.name);
+      if (!claimed) return true;
+      claimed.release();
+      return false;
+    });
+  }
+
   /** Whether a live process has `operation` on `subject` under way. */
   isUnderWay(operation: JournalOperation, subject: string): boolean {
     for (const entry of this.list()) {

@@ -31,7 +31,7 @@ export interface TuiEngine {
   }>;
   /**
    * Finishes or undoes what killed gantry processes left half-done (the journal). Resolves true
-   * while operations are still recorded (under way in live processes): ask again later.
+   * while live processes have operations under way (one may yet be killed): ask again later.
    */
   recoverInterrupted(): Promise<boolean>;
   get(reference: string): Promise<ContainerRecord>;
@@ -84,7 +84,7 @@ export function adaptEngine(engine: Engine): TuiEngine {
     list: (options) => engine.list(options),
     recoverInterrupted: async () => {
       await engine.recoverInterrupted();
-      return engine.journal.list().length > 0;
+      return engine.journal.anyUnderWay();
     },
     get: (reference) => engine.get(reference),
     create: (options) => engine.create(options),

@@ -159,6 +159,16 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux
     await create.kill();
     await waitFor(() => !held() || undefined, 60_000, 'the TUI to free the name');
 
+    // A damaged image record: the warning ps and image ls print is on the status line.
+    expect(
+      (await engine.gantry(['run', '--name', 'e2e-src', 'demo', 'sh', '-c', 'echo x > /x'])).exitCode,
+    ).toBe(0);
+    const image = (await engine.gantry(['commit', 'e2e-src', 'e2e-img:1'])).stdout.trim();
+    expect((await engine.gantry(['rm', 'e2e-src'])).exitCode).toBe(0);
+    fs.writeFileSync(path.join(engine.root, 'images', `${image.replace('sha256:', '')}.json`), '{"id": gar');
+    await tui.waitFor(/skipping image [0-9a-f]{12}: image record/, 60_000, 'the warning on the status line');
+    expect((await engine.gantry(['image', 'rm', image.slice(7, 19)])).exitCode).toBe(0);
+
     // D removes the damaged container: what ran is ended.
     tui.send('/');
     tui.type('e2e-broken');
