@@ -181,6 +181,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/rmi.js'),
   },
   {
+    name: 'rename',
+    group: 'Containers',
+    description: 'Rename a container',
+    load: () => import('./commands/rename.js'),
+  },
+  {
     name: 'port',
     group: 'Containers',
     description: 'List port mappings or a specific mapping for the container',

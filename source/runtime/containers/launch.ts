@@ -24,6 +24,7 @@ import { logConfigOf, logRotation } from './log-config.js';
 import { networkKind } from './network-options.js';
 import {
   applyEgressClass,
+  cgroupResources,
   clearNetworking,
   recordNetworking,
   reserveRequest,
@@ -135,7 +136,7 @@ export async function launch(
     await fsp.chmod(path.join(dir, FILES.spec), PRIVATE_FILE_MODE);
     trace('launch: spec written');
     if (await cgroup.exists()) await cgroup.destroy();
-    await cgroup.create(record.HostConfig.Resources);
+    await cgroup.create(cgroupResources(record));
     trace('launch: cgroup created');
     const logRotationSettings = logRotation(logConfigOf(record.HostConfig));
     const plan: HelperPlan = planFromSpec(spec, {

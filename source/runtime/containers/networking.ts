@@ -13,6 +13,7 @@ import type { EngineCore } from './core.js';
 import type { EtcFiles } from './etc-files.js';
 import { emptyEndpoint, networkKind } from './network-options.js';
 import { isAlive } from './process-identity.js';
+import type { Resources } from '../cgroups/types.js';
 import type { ContainerRecord } from './record.js';
 
 export function reserveRequest(core: EngineCore, record: ContainerRecord): ReserveRequest {
@@ -152,14 +153,32 @@ export async function networkActivity(core: EngineCore, id: string): Promise<'ac
 }
 
 /**
- * Makes a net_cls class id classify the container's egress on its own interfaces (see
- * network/egress-class.ts); only bridge containers have interfaces of their own to classify on.
+ * The limits the container's cgroup gets: a bridge container's --net-prio names its own
+ * interfaces, which net_prio.ifpriomap (init_net's interfaces only) cannot take; its rule in the
+ * container's namespace applies them instead (applyEgressClass).
+ */
+export function cgroupResources(record: ContainerRecord): Resources {
+  const resources = record.HostConfig.Resources;
+  if (networkKind(record.HostConfig.NetworkMode) !== 'bridge' || !resources.netPrioIfpriomap)
+    return resources;
+  const { netPrioIfpriomap: _ownInterfaces, ...rest } = resources;
+  return rest;
+}
+
+/**
+ * Makes a net_cls class id classify, and --net-prio prioritise, the container's egress on its own
+ * interfaces (see network/egress-class.ts); only bridge containers have interfaces of their own.
  */
 export async function applyEgressClass(record: ContainerRecord, pid: number): Promise<void> {
   if (networkKind(record.HostConfig.NetworkMode) !== 'bridge') return;
-  if (!(record.HostConfig.Resources.netClsClassid ?? 0)) return;
+  const resources = record.HostConfig.Resources;
+  const marks = {
+    classid: (resources.netClsClassid ?? 0) !== 0,
+    priorities: resources.netPrioIfpriomap ?? {},
+  };
+  if (!marks.classid && Object.keys(marks.priorities).length === 0) return;
   const { canClassifyEgress, classifyEgress } = await import('../network/egress-class.js');
-  if (canClassifyEgress()) await classifyEgress(pid);
+  if (canClassifyEgress()) await classifyEgress(pid, marks);
 }
 
 /** Gives up what the network layer holds for a container (nothing for none/host/container:). */

@@ -1,7 +1,8 @@
 /**
- * A net_cls class id classifies a bridge container's egress on its veth, shown with tc: an HTB
- * qdisc on the container's eth0 counts the container's packets in the class the id names, and
- * everything else (ARP) in the default class. net_cls is not mounted on this host and its mounts
+ * A net_cls class id classifies a bridge container's egress on its veth, and a --net-prio
+ * priority applies to it, shown with tc: an HTB qdisc on the container's eth0 counts the
+ * container's packets in the class the id (or the priority) names, and everything else (ARP) in
+ * the default class. net_cls is not mounted on this host and its mounts
  * are never changed, so (as net-cgroups.int.test.ts does) a helper mounts the v1 hierarchy in a
  * private mount namespace; gantry runs in that mount namespace and the suite's network namespace.
  */
@@ -46,7 +47,7 @@ describeUnless(
       ? undefined
       : 'net_cls is a cgroup v1 controller and this host has no v1 hierarchies',
   ],
-  'net_cls class ids on the container veth',
+  'net_cls class ids and net_prio priorities on the container veth',
   () => {
     const engine = engineForSuite('net-class');
     const mountParent = path.join('/tmp', testName(`netclass-${process.pid}`));
@@ -168,6 +169,50 @@ describeUnless(
       const rules = await execa('nsenter', [`--net=/proc/${pid}/ns/net`, 'nft', 'list', 'ruleset']);
       expect(String(rules.stdout)).toContain('meta priority set meta cgroup');
       await gantry(['rm', '-f', 'classed', 'target']);
+    });
+
+    it('gives what the container sends by an interface the --net-prio priority tc classifies on', async () => {
+      const target = await gantry(['run', '-d', '--name', 'target2', 'demo', 'httpd', '-f', '-p', '80']);
+      expect(target.stderr).toBe('');
+      const address = (
+        await gantry(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'target2'])
+      ).stdout.trim();
+      // 0x100001 is HTB class 10:1 as a priority; "gtx9" is an interface no namespace here has
+      // (net_prio.ifpriomap, which knows only the host's first namespace, would refuse it).
+      const run = await gantry([
+        'run',
+        '-d',
+        '--name',
+        'prioritised',
+        '--net-prio',
+        `eth0=${0x100001}`,
+        '--net-prio',
+        'gtx9=5',
+        'demo',
+        'sleep',
+        '300',
+      ]);
+      expect(run.stderr).toBe('');
+      expect(run.exitCode).toBe(0);
+      const pid = Number((await gantry(['inspect', '-f', '{{.State.Pid}}', 'prioritised'])).stdout.trim());
+      const tc = (...args: string[]) => execa('nsenter', [`--net=/proc/${pid}/ns/net`, 'tc', ...args]);
+      await tc('qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '10:', 'htb', 'default', '2');
+      await tc('class', 'add', 'dev', 'eth0', 'parent', '10:', 'classid', '10:1', 'htb', 'rate', '100mbit');
+      await tc('class', 'add', 'dev', 'eth0', 'parent', '10:', 'classid', '10:2', 'htb', 'rate', '100mbit');
+      expect((await classPackets(pid))['10:1']).toBe(0);
+      await waitFor(
+        async () =>
+          (await gantry(['exec', 'prioritised', 'wget', '-qO-', `http://${address}/`])).stderr.includes(
+            '404',
+          ),
+        20_000,
+        'a request to reach the target',
+      );
+      expect((await classPackets(pid))['10:1']).toBeGreaterThanOrEqual(3);
+      const rules = await execa('nsenter', [`--net=/proc/${pid}/ns/net`, 'nft', 'list', 'ruleset']);
+      expect(String(rules.stdout)).toContain('oifname "eth0" meta priority none meta priority set 10:1');
+      expect(String(rules.stdout)).not.toContain('meta cgroup');
+      await gantry(['rm', '-f', 'prioritised', 'target2']);
     });
   },
 );
