@@ -199,6 +199,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/network.js'),
   },
   {
+    name: 'cp',
+    group: 'Containers',
+    description: 'Copy files/folders between a container and the local filesystem',
+    load: () => import('./commands/cp.js'),
+  },
+  {
     name: 'generate',
     group: 'Other',
     description: 'Generate a systemd unit that starts a container at boot',
