@@ -181,6 +181,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/rmi.js'),
   },
   {
+    name: 'rename',
+    group: 'Containers',
+    description: 'Rename a container',
+    load: () => import('./commands/rename.js'),
+  },
+  {
     name: 'port',
     group: 'Containers',
     description: 'List port mappings or a specific mapping for the container',
@@ -191,6 +197,12 @@ export const COMMANDS: CommandEntry[] = [
     group: 'Other',
     description: 'Manage networks (create, ls, inspect, rm, connect, disconnect, prune)',
     load: () => import('./commands/network.js'),
+  },
+  {
+    name: 'cp',
+    group: 'Containers',
+    description: 'Copy files/folders between a container and the local filesystem',
+    load: () => import('./commands/cp.js'),
   },
   {
     name: 'generate',

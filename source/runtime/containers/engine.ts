@@ -34,6 +34,7 @@ import { waitForContainer, type WaitOptions } from './wait.js';
 import { identify, isAlive, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
 import { requestStop } from './runs.js';
+import { renameContainer } from './rename.js';
 import { Reconciler } from './reconcile.js';
 import { endWillNotBeRecorded, namesOf, notStoppedError } from './recovery.js';
 import { removeContainer } from './remove.js';
@@ -377,6 +378,11 @@ export class Engine implements EngineCore {
   get volumes(): VolumeStore {
     this.volumeStore ??= new VolumeStore(this.layout);
     return this.volumeStore;
+  }
+
+  /** `rename`: the new name is taken first, the old one freed last. */
+  rename(reference: string, newName: string): Promise<ContainerRecord> {
+    return renameContainer(this, this.reconciler, reference, newName);
   }
 
   /** Blocks until the condition holds (by default: not running); returns the exit code. */

@@ -58,7 +58,7 @@ export function resolveRecordUser(core: EngineCore, record: ContainerRecord) {
   );
 }
 
-function overlayData(core: EngineCore, record: ContainerRecord): { data: string; cwd: string } {
+export function overlayData(core: EngineCore, record: ContainerRecord): { data: string; cwd: string } {
   const dir = core.containers.dir(record.Id);
   const cwd = core.layout.layers;
   // Relative lowerdirs keep the mount data under a page for deep images.

@@ -1,0 +1,271 @@
+/**
+ * `gantry cp` with docker's path rules (docker's CLI reference, "cp"): a file to a missing path
+ * is created there, to a directory goes inside it, over a file replaces it; a directory to a
+ * missing path becomes that path, to a directory goes inside it (its content only for "SRC/.");
+ * `-` reads or writes a tar stream. Inside the container every path resolves inside its root
+ * (symlinks as in a chroot; -L follows the source's own link the same way), and writes never
+ * follow a symlink (TreeWriter). Owners: the writer's (root) unless -a keeps the source's.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { ConflictError, hasCode, InvalidArgumentError, NotFoundError, SyscallError } from '../../errors.js';
+import { DirectoryHandle, openInRoot } from '../../in-root.js';
+import { readTar } from '../../images/tar/reader.js';
+import { O_PATH } from '../../sys/libc.js';
+import type { EngineCore } from '../core.js';
+import type { ContainerRecord } from '../record.js';
+import { walkEntries, type CopyEntry } from './entries.js';
+import { openContainerRoot, type ContainerRoot } from './roots.js';
+import { safeRelativePath, TarSink, TreeSink, type CopySink } from './sinks.js';
+
+const { O_RDONLY, O_DIRECTORY } = fs.constants;
+const MAX_LINKS = 40;
+
+export interface CopyOptions {
+  /** -a: keep the source's owners (default: the destination's root). */
+  archive?: boolean;
+  /** -L: follow a symlink named as the source. */
+  followLink?: boolean;
+}
+
+function inRootPath(file: string): string {
+  return path.posix.normalize(`/${file}`);
+}
+
+function openDirectoryIn(root: DirectoryHandle, file: string, what: string): DirectoryHandle {
+  try {
+    return DirectoryHandle.fromDescriptor(
+      openInRoot(root.fd, file, O_RDONLY | O_DIRECTORY),
+      `${what}:${file}`,
+    );
+  } catch (error) {
+    if (error instanceof SyscallError && ['ENOENT', 'ENOTDIR'].includes(error.code)) {
+      throw new NotFoundError(`no such directory: ${file} in ${what}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** The source inside the container: its parent directory and name, links followed when asked. */
+function locateInContainer(
+  croot: ContainerRoot,
+  record: ContainerRecord,
+  source: string,
+  follow: boolean,
+): { parent: DirectoryHandle; name: string; stats: fs.Stats } {
+  let current = inRootPath(source);
+  for (let hops = 0; ; hops += 1) {
+    if (current === '/') {
+      throw new InvalidArgumentError('copying the whole root of a container is not supported', {
+        hint: 'name a directory below / (or use `gantry export` for the whole filesystem)',
+      });
+    }
+    const missing = () =>
+      new NotFoundError(`Could not find the file ${source} in container ${record.Name}`, {
+        hint: 'the path is resolved inside the container, as its processes see it',
+      });
+    let parent: DirectoryHandle;
+    try {
+      parent = openDirectoryIn(croot.root, path.posix.dirname(current), `container ${record.Name}`);
+    } catch (error) {
+      if (error instanceof NotFoundError) throw missing();
+      throw error;
+    }
+    const name = path.posix.basename(current);
+    const stats = parent.lstat(name);
+    if (!stats) {
+      parent.close();
+      throw missing();
+    }
+    if (!stats.isSymbolicLink() || !follow) return { parent, name, stats };
+    const target = parent.readlink(name) ?? '';
+    parent.close();
+    if (hops >= MAX_LINKS) throw new InvalidArgumentError(`too many levels of symbolic links in ${source}`);
+    current = inRootPath(
+      target.startsWith('/') ? target : path.posix.join(path.posix.dirname(current), target),
+    );
+  }
+}
+
+function rethrowWrite(error: unknown, record: ContainerRecord, destination: string): never {
+  if ((error instanceof SyscallError && error.code === 'EROFS') || hasCode(error, 'EROFS')) {
+    throw new ConflictError(
+      `cannot copy to ${destination} in container ${record.Name}: it is on a read-only mount`,
+      {
+        cause: error,
+        hint: 'the container root is --read-only, or a volume or bind there is mounted :ro',
+      },
+    );
+  }
+  throw error;
+}
+
+async function drain(entries: Iterable<CopyEntry>, sink: CopySink): Promise<void> {
+  for (const entry of entries) await sink.add(entry);
+  await sink.finish();
+}
+
+/** `cp CONTAINER:SRC DEST` and `cp CONTAINER:SRC -` (a tar stream on `output`). */
+export async function copyFromContainer(
+  core: EngineCore,
+  record: ContainerRecord,
+  source: string,
+  destination: string | Writable,
+  options: CopyOptions = {},
+): Promise<void> {
+  const croot = await openContainerRoot(core, record);
+  try {
+    const contentsOnly = /(^|\/)\.$/.test(source);
+    const follow = options.followLink === true || contentsOnly || source.endsWith('/');
+    const { parent, name, stats } = locateInContainer(croot, record, source, follow);
+    try {
+      const isDirectory = stats.isDirectory();
+      if (typeof destination !== 'string') {
+        await drain(
+          walkEntries(parent, name, contentsOnly && isDirectory ? '' : name, { contentsOnly }),
+          new TarSink(destination),
+        );
+        return;
+      }
+      const chown = options.archive === true;
+      const target = fs.statSync(destination, { throwIfNoEntry: false });
+      let top: DirectoryHandle;
+      let rename: string | undefined;
+      if (target?.isDirectory()) {
+        top = DirectoryHandle.open(fs.realpathSync(destination));
+        rename = isDirectory && contentsOnly ? undefined : name;
+      } else {
+        if (target && isDirectory)
+          throw new InvalidArgumentError(`cannot copy a directory to a file: ${destination}`);
+        if (!target && destination.endsWith('/') && !isDirectory) {
+          throw new NotFoundError(`destination directory ${destination} must exist`);
+        }
+        const directory = path.dirname(path.resolve(destination));
+        try {
+          top = DirectoryHandle.open(fs.realpathSync(directory));
+        } catch (error) {
+          throw new NotFoundError(`no such directory: ${directory}`, { cause: error });
+        }
+        rename = path.basename(path.resolve(destination));
+      }
+      try {
+        await drain(
+          walkEntries(parent, name, '', {
+            contentsOnly: contentsOnly && isDirectory && rename === undefined,
+          }),
+          new TreeSink(top, rename, { chown }),
+        );
+      } finally {
+        top.close();
+      }
+    } finally {
+      parent.close();
+    }
+  } finally {
+    await croot.close();
+  }
+}
+
+/** Refuses a write a start would make read-only (a stopped container's binds are all rw here). */
+function checkWritable(croot: ContainerRoot, record: ContainerRecord, destination: string): void {
+  if (croot.running) return;
+  const normal = inRootPath(destination);
+  const under = (mount: string) => normal === mount || normal.startsWith(`${mount}/`);
+  const mounts = record.Mounts.map((mount) => mount.Destination).filter(under);
+  const innermost = mounts.sort((a, b) => b.length - a.length)[0];
+  const readOnly = innermost ? croot.readOnlyMounts.includes(innermost) : record.HostConfig.ReadonlyRootfs;
+  if (readOnly) rethrowWrite(new SyscallError('open', 30, 'EROFS', destination), record, destination);
+}
+
+/** `cp SRC CONTAINER:DEST` and `cp - CONTAINER:DEST` (a tar stream from `input`). */
+export async function copyToContainer(
+  core: EngineCore,
+  record: ContainerRecord,
+  source: string | Readable,
+  destination: string,
+  options: CopyOptions = {},
+): Promise<void> {
+  const croot = await openContainerRoot(core, record);
+  try {
+    checkWritable(croot, record, destination);
+    const chown = options.archive === true;
+    const where = `container ${record.Name}`;
+    try {
+      if (typeof source !== 'string') {
+        const top = openDirectoryIn(croot.root, inRootPath(destination), where);
+        try {
+          const sink = new TreeSink(top, undefined, { chown });
+          for await (const entry of readTar(source, { label: 'the archive on stdin' })) {
+            const header = entry.header;
+            const copyEntry: CopyEntry = {
+              path: safeRelativePath(header.path),
+              type: header.type,
+              metadata: { mode: header.mode, uid: header.uid, gid: header.gid, mtime: header.mtime },
+              size: header.size,
+              linkTarget: header.linkPath,
+              linkTo: safeRelativePath(header.linkPath),
+              major: header.devMajor,
+              minor: header.devMinor,
+            };
+            await sink.add(copyEntry, header.type === 'file' ? entry.body() : undefined);
+          }
+          await sink.finish();
+        } finally {
+          top.close();
+        }
+        return;
+      }
+      const given = source;
+      let stats = fs.lstatSync(given, { throwIfNoEntry: false });
+      if (!stats) throw new NotFoundError(`lstat ${given}: no such file or directory`);
+      let hostPath = path.resolve(given);
+      if (stats.isSymbolicLink() && (options.followLink || given.endsWith('/'))) {
+        hostPath = fs.realpathSync(hostPath);
+        stats = fs.lstatSync(hostPath);
+      }
+      const contentsOnly = /(^|\/)\.$/.test(given) && stats.isDirectory();
+      const hostParent = DirectoryHandle.open(path.dirname(hostPath));
+      const name = path.basename(hostPath);
+      try {
+        const normal = inRootPath(destination);
+        let existing: fs.Stats | undefined;
+        try {
+          const fd = openInRoot(croot.root.fd, normal, O_PATH);
+          existing = fs.fstatSync(fd);
+          fs.closeSync(fd);
+        } catch (error) {
+          if (!(error instanceof SyscallError) || !['ENOENT', 'ENOTDIR'].includes(error.code)) throw error;
+        }
+        let top: DirectoryHandle;
+        let rename: string | undefined;
+        if (existing?.isDirectory()) {
+          top = openDirectoryIn(croot.root, normal, where);
+          rename = contentsOnly ? undefined : name;
+        } else {
+          if (existing && stats.isDirectory())
+            throw new InvalidArgumentError(`cannot copy a directory to a file: ${destination}`);
+          if (!existing && destination.endsWith('/') && !stats.isDirectory()) {
+            throw new NotFoundError(`destination directory ${destination} must exist in ${where}`);
+          }
+          top = openDirectoryIn(croot.root, path.posix.dirname(normal), where);
+          rename = path.posix.basename(normal);
+        }
+        try {
+          await drain(
+            walkEntries(hostParent, name, '', { contentsOnly: contentsOnly && rename === undefined }),
+            new TreeSink(top, rename, { chown }),
+          );
+        } finally {
+          top.close();
+        }
+      } finally {
+        hostParent.close();
+      }
+    } catch (error) {
+      rethrowWrite(error, record, destination);
+    }
+  } finally {
+    await croot.close();
+  }
+}
