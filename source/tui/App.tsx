@@ -8,6 +8,7 @@ import { ErrorBoundary } from './components/ErrorBoundary.js';
 import { Footer } from './components/Footer.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
 import { InspectView } from './components/InspectView.js';
+import { PullView } from './components/PullView.js';
 import { MessageLog } from './components/MessageLog.js';
 import { NewContainerForm } from './components/NewContainerForm.js';
 import { Onboarding } from './components/Onboarding.js';
@@ -76,6 +77,7 @@ export function App({ interactive = true }: AppProps) {
   else if (overlay === 'form') body = <NewContainerForm />;
   else if (overlay === 'onboarding') body = <Onboarding />;
   else if (overlay === 'inspect') body = <InspectView />;
+  else if (overlay === 'pull') body = <PullView />;
   else body = <Pane />;
   return (
     <Box flexDirection="column" width={size.columns} height={size.rows - 1}>

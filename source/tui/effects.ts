@@ -164,6 +164,24 @@ export function createEffectRunner(
         }
         return;
       }
+      case 'pull': {
+        const { reference } = effect;
+        try {
+          const pulled = await engine.images.pull(reference, (line) =>
+            store.dispatch({ type: 'pull/progress', reference, line }),
+          );
+          await reloadImages();
+          store.dispatch(
+            { type: 'pull/finished', reference, ok: true, text: `pulled ${pulled.name}` },
+            { type: 'images/select', id: pulled.id },
+            status(`pulled ${pulled.name}`),
+          );
+        } catch (error) {
+          const text = `pull ${reference}: ${describeError(error)}`;
+          store.dispatch({ type: 'pull/finished', reference, ok: false, text }, status(text, 'error'));
+        }
+        return;
+      }
       case 'inspect':
         try {
           const data =

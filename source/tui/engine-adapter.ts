@@ -70,6 +70,11 @@ export interface TuiEngine {
     readConfig(record: ImageRecord): Promise<OciImageConfig>;
     remove(reference: string, options?: { force?: boolean; allNames?: boolean }): Promise<unknown>;
     fromHost(name: string): Promise<ImageRecord>;
+    /**
+     * Pulls an image as `gantry pull` does (the same registry client, auth file and progress
+     * text): each progress line the CLI prints off a terminal goes to `onLine`.
+     */
+    pull(reference: string, onLine: (line: string) => void): Promise<{ id: string; name: string }>;
     /** What `gantry image inspect` prints for an image, by id. */
     inspect(id: string): Promise<unknown>;
     /** The layer tree of an image: what each layer changes, and what the stack wastes. */
@@ -139,6 +144,35 @@ export function adaptEngine(engine: Engine): TuiEngine {
       readConfig: (record) => engine.images.readConfig(record),
       remove: (reference, options) => engine.images.remove(reference, options),
       fromHost: (name) => engine.images.fromHost(name),
+      pull: async (reference, onLine) => {
+        // Loaded on first use: the registry client is not part of the TUI's start.
+        const [{ pullImage }, { TransferProgress }, { authFileLocation }] = await Promise.all([
+          import('../runtime/images/registry/pull.js'),
+          import('../cli/progress.js'),
+          import('../runtime/images/registry/auth-file.js'),
+        ]);
+        let partial = '';
+        const lines = {
+          isTTY: false,
+          write(chunk: string | Uint8Array) {
+            const text = partial + String(chunk);
+            const parts = text.split('\n');
+            partial = parts.pop() ?? '';
+            for (const line of parts) if (line) onLine(line);
+            return true;
+          },
+        } as unknown as NodeJS.WritableStream;
+        const progress = new TransferProgress(lines, 'pull', { tty: false });
+        try {
+          const result = await pullImage(engine.images, reference, {
+            authFile: authFileLocation(engine.layout.root),
+            onEvent: (event) => progress.handle(event),
+          });
+          return { id: result.record.id, name: result.name ?? reference };
+        } finally {
+          progress.close();
+        }
+      },
       inspect: async (id) => {
         const { inspectImage } = await import('../runtime/images/inspect.js');
         const record = await engine.images.resolve(id);

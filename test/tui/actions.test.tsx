@@ -167,3 +167,52 @@ describe('inspect view', () => {
     expect(frame).not.toContain('reading…');
   });
 });
+
+describe('pull from the Images pane', () => {
+  it('takes a reference, shows the CLI progress one line per layer, and selects the pulled image', async () => {
+    const { app, engine } = setup();
+    engine.pullLines = [
+      'Pulling from registry.example/team/app:v1',
+      '0123456789ab: Waiting',
+      'abcdefabcdef: Waiting',
+      '0123456789ab: Downloading',
+      '0123456789ab: Pull complete',
+    ];
+    let release: () => void = () => undefined;
+    engine.holdPull = new Promise((resolve) => (release = resolve));
+    await app.waitFor('web');
+    await app.press('2');
+    await app.waitFor(/demo:latest/);
+    await app.press('P');
+    await app.waitFor('Pull an image');
+    // Enter with nothing typed says what is accepted and pulls nothing.
+    await app.press(KEYS.enter);
+    await app.waitFor('type an image reference to pull');
+    for (const key of 'registry.example/team/app:v1') await app.press(key);
+    await app.press(KEYS.enter);
+    const frame = await app.waitFor('0123456789ab: Pull complete');
+    // One line per layer, updated in place, as the CLI's bars are.
+    expect(frame).not.toContain('0123456789ab: Waiting');
+    expect(frame).toContain('abcdefabcdef: Waiting');
+    expect(frame).toContain('pulling…');
+    release();
+    await app.waitFor('pulled registry.example/team/app:v1');
+    expect(engine.calls).toEqual(['pull registry.example/team/app:v1']);
+    await app.press(KEYS.escape);
+    await app.waitFor(/registry\.example\/team\/app:/);
+    const pulled = engine.imageRecords.at(-1)!;
+    expect(app.store.getState().images.selectedId).toBe(pulled.id);
+  });
+
+  it('says why a pull failed, and stays open to try again', async () => {
+    const { app, engine } = setup();
+    engine.pullError = new Error('no such image: nothere:latest');
+    await app.waitFor('web');
+    await app.press('2', 'P');
+    for (const key of 'nothere') await app.press(key);
+    await app.press(KEYS.enter);
+    await app.waitFor('pull nothere: no such image: nothere:latest');
+    expect(app.frame()).toContain('Pull an image');
+    expect(engine.imageRecords).toHaveLength(1);
+  });
+});

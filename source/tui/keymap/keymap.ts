@@ -25,6 +25,7 @@ export type Scope =
   | 'messages'
   | 'inspect'
   | 'inspectSearch'
+  | 'pull'
   | 'onboarding';
 
 export const COMMANDS = [
@@ -73,6 +74,7 @@ export const COMMANDS = [
   'image.new',
   'image.remove',
   'image.inspect',
+  'image.pull',
   'image.createDefault',
   'layers.open',
   'layers.aggregate',
@@ -108,6 +110,8 @@ export const COMMANDS = [
   'inspect.nextMatch',
   'inspect.previousMatch',
   'inspect.copyId',
+  'pull.start',
+  'pull.close',
   'onboarding.create',
   'onboarding.dismiss',
 ] as const;
@@ -449,6 +453,14 @@ export const DEFAULT_KEYMAP: Keymap = [
     keys: ['D'],
     label: 'remove',
     description: 'Remove the image (asks first)',
+    footer: true,
+  },
+  {
+    command: 'image.pull',
+    scope: 'images',
+    keys: ['P'],
+    label: 'pull',
+    description: 'Pull an image from a registry (type its reference), with the progress gantry pull shows',
     footer: true,
   },
   {
@@ -901,6 +913,23 @@ export const DEFAULT_KEYMAP: Keymap = [
   },
 
   {
+    command: 'pull.start',
+    scope: 'pull',
+    keys: ['enter'],
+    label: 'pull',
+    description: 'Pull the image typed',
+    footer: true,
+  },
+  {
+    command: 'pull.close',
+    scope: 'pull',
+    keys: ['escape'],
+    label: 'close',
+    description: 'Close the pull view (a pull under way goes on and says when it ends)',
+    footer: true,
+  },
+
+  {
     command: 'onboarding.create',
     scope: 'onboarding',
     keys: ['enter'],
@@ -919,7 +948,14 @@ export const DEFAULT_KEYMAP: Keymap = [
 ];
 
 /** Scopes whose keys are typed text: anything not bound there is inserted. */
-export const TEXT_SCOPES: ReadonlySet<Scope> = new Set(['edit', 'value', 'step', 'form', 'inspectSearch']);
+export const TEXT_SCOPES: ReadonlySet<Scope> = new Set([
+  'edit',
+  'value',
+  'step',
+  'form',
+  'inspectSearch',
+  'pull',
+]);
 
 /** The command bound to `key` in the first of `scopes` that binds it. */
 export function lookup(keymap: Keymap, scopes: readonly Scope[], key: string): CommandId | undefined {
@@ -1000,6 +1036,7 @@ export const SCOPE_TITLES: readonly [Scope, string][] = [
   ['messages', 'Messages (m)'],
   ['inspect', 'Inspect view (i)'],
   ['inspectSearch', 'Typing a search in the inspect view'],
+  ['pull', 'Pulling an image (P in Images)'],
 ];
 
 export interface HelpLine {

@@ -15,6 +15,7 @@ import { checkForm, DEFAULT_IMAGE_NAME, newContainerForm } from './form.js';
 export { DEFAULT_IMAGE_NAME, formToCreateOptions, newContainerForm, splitCommand } from './form.js';
 import { bulkCommand, confirmBulk } from './bulk.js';
 import { inspectCommand, openInspect } from './inspect.js';
+import { NEW_PULL, pullCommand } from './pull.js';
 import { limitsContainer } from './limits.js';
 import { messageLines } from './messages.js';
 import { pageSize } from './reducer.js';
@@ -57,6 +58,10 @@ function textTarget(
   state: TuiState,
 ): { text: string; selected: boolean; set: (text: string) => Action } | undefined {
   const overlay = state.ui.overlay;
+  if (overlay?.kind === 'pull')
+    return overlay.running
+      ? undefined
+      : { text: overlay.reference, selected: false, set: (text) => ({ type: 'pull/input', text }) };
   if (overlay?.kind === 'inspect')
     return overlay.search.editing
       ? {
@@ -129,7 +134,10 @@ function scrollOverlay(state: TuiState, command: CommandId, keymap: Keymap): Key
 }
 
 function runCommand(state: TuiState, command: CommandId, now: number, keymap: Keymap): KeyResult {
-  const scrolled = scrollOverlay(state, command, keymap) ?? inspectCommand(state, command, now);
+  const scrolled =
+    scrollOverlay(state, command, keymap) ??
+    inspectCommand(state, command, now) ??
+    pullCommand(state, command, now);
   if (scrolled) return scrolled;
   if (state.ui.pane === 'containers' && !state.ui.overlay) {
     const bulk = bulkCommand(state, command, now);
@@ -312,6 +320,8 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
               : `Remove image ${imageLabel(image)}?`,
         },
       });
+    case 'image.pull':
+      return act({ type: 'ui/overlay', overlay: NEW_PULL });
     case 'image.inspect':
       if (!image) return status('no image is selected', now);
       return {
@@ -502,6 +512,8 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
     case 'inspect.nextMatch':
     case 'inspect.previousMatch':
     case 'inspect.copyId':
+    case 'pull.start':
+    case 'pull.close':
       return NOTHING;
   }
 }

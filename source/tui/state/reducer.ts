@@ -3,6 +3,7 @@
  * filter actions routed to whichever pane has the keyboard. Pane-specific actions are delegated
  * to the pane reducers; every one of them is pure.
  */
+import { reducePull } from './pull.js';
 import { reduceInspect } from './inspect.js';
 import { INITIAL_CONTAINERS, moveContainerCursor, reduceContainers, settleContainers } from './containers.js';
 import { INITIAL_IMAGES, moveImageCursor, reduceImages, settleImages } from './images.js';
@@ -268,6 +269,8 @@ function reduce(state: TuiState, action: Action): TuiState {
       return reduceOnboarding(state, action);
     case 'inspect':
       return reduceInspect(state, action);
+    case 'pull':
+      return reducePull(state, action);
     default:
       return state;
   }

@@ -237,6 +237,7 @@ export function activeScopes(state: TuiState): Scope[] {
   if (overlay?.kind === 'confirm') return ['confirm'];
   if (overlay?.kind === 'form') return ['form'];
   if (overlay?.kind === 'onboarding') return ['onboarding', 'global'];
+  if (overlay?.kind === 'pull') return ['pull'];
   if (overlay?.kind === 'inspect') return overlay.search.editing ? ['inspectSearch'] : ['inspect'];
   if (isTyping(state)) {
     if (state.ui.pane !== 'limits') return ['edit'];

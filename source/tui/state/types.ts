@@ -266,6 +266,15 @@ export type Overlay =
       targets?: readonly { id: string; name: string }[];
     }
   | { kind: 'form'; form: FormState }
+  /** Pulling an image: the reference typed, then the transfer's progress (see pull.ts). */
+  | {
+      kind: 'pull';
+      reference: string;
+      /** Progress in the CLI's words, one line per layer. */
+      lines: readonly string[];
+      running: boolean;
+      result: { ok: boolean; text: string } | undefined;
+    }
   /** `gantry inspect` of a container or an image as scrollable, searchable JSON (see inspect.ts). */
   | {
       kind: 'inspect';
@@ -381,6 +390,10 @@ export type Action =
   | { type: 'logs/timestamps' }
   | { type: 'logs/scrollX'; delta: number }
   | { type: 'stats/sampled'; samples: readonly ContainerStats[] }
+  | { type: 'pull/input'; text: string }
+  | { type: 'pull/started' }
+  | { type: 'pull/progress'; reference: string; line: string }
+  | { type: 'pull/finished'; reference: string; ok: boolean; text: string }
   | { type: 'inspect/loaded'; id: string; lines: readonly string[] }
   | { type: 'inspect/failed'; id: string; error: string }
   | { type: 'inspect/scroll'; delta: number; edge?: 'top' | 'bottom' }
@@ -407,6 +420,8 @@ export type Effect =
   | { type: 'create-container'; options: CreateOptions; imageLabel: string }
   | { type: 'remove-image'; id: string; name: string }
   | { type: 'create-default-image' }
+  /** Pulls an image as `gantry pull` does, its progress into the pull view. */
+  | { type: 'pull'; reference: string }
   /** Reads what `gantry inspect` prints for it, into the inspect view. */
   | { type: 'inspect'; subject: 'container' | 'image'; id: string }
   /** Puts text on the terminal's clipboard (OSC 52); `what` names it in the status line. */

@@ -92,6 +92,10 @@ export class FakeEngine implements TuiEngine {
     if (error) throw error;
     this.setStatus(reference, 'running');
   }
+  /** The progress lines a pull reports, then it waits for holdPull and fails with pullError. */
+  pullLines: string[] = [];
+  holdPull: Promise<void> | undefined;
+  pullError: Error | undefined;
   /** While set, stop() waits for it: a container that takes its time to exit. */
   holdStop: Promise<void> | undefined;
   async stop(reference: string) {
@@ -238,6 +242,15 @@ export class FakeEngine implements TuiEngine {
       return created;
     },
     layerTree: async (record: ImageRecord) => this.layerTreeOf(record.id, record.names[0] ?? record.id),
+    pull: async (reference: string, onLine: (line: string) => void) => {
+      this.calls.push(`pull ${reference}`);
+      for (const line of this.pullLines) onLine(line);
+      await this.holdPull;
+      if (this.pullError) throw this.pullError;
+      const pulled = image(reference.replace(/:latest$/, ''), [layer(reference, 3_000_000)]);
+      this.imageRecords = [...this.imageRecords, pulled];
+      return { id: pulled.id, name: pulled.names[0]! };
+    },
     inspect: async (id: string) => {
       const record = this.imageRecords.find((candidate) => candidate.id === id);
       if (!record) throw new NotFoundError(`no such image: ${id}`);
