@@ -85,6 +85,10 @@ async function main() {
       `c${String(index).padStart(3, '0')}`,
       '--memory',
       '64m',
+      // No bridge: a bench never touches the host's interfaces or firewall, and frames do not
+      // depend on the network.
+      '--network',
+      'none',
       'bb',
       'sleep',
       '100000',
