@@ -28,16 +28,20 @@ function entries(directory: string): string[] {
   }
 }
 
-/** Takes group and other permissions away (never adds any); symlinks are left alone. */
-function makePrivate(file: string): void {
+/**
+ * Takes group and other permissions away (never adds any) but the `kept` bits; symlinks are left
+ * alone.
+ */
+function makePrivate(file: string, kept: (stats: fs.Stats) => number = () => 0): void {
   let stats: fs.Stats;
   try {
     stats = fs.lstatSync(file);
   } catch {
     return; // gone meanwhile (a concurrent rm), or never made
   }
-  if ((stats.mode & 0o077) === 0 || stats.isSymbolicLink()) return;
-  const mode = stats.isDirectory() ? PRIVATE_DIRECTORY_MODE : PRIVATE_FILE_MODE;
+  const allowed = kept(stats);
+  if ((stats.mode & 0o077 & ~allowed) === 0 || stats.isSymbolicLink()) return;
+  const mode = (stats.isDirectory() ? PRIVATE_DIRECTORY_MODE : PRIVATE_FILE_MODE) | (stats.mode & allowed);
   try {
     fs.chmodSync(file, mode);
   } catch (error) {
@@ -53,11 +57,21 @@ function makePrivate(file: string): void {
  * layer and three per container when nothing needs fixing.
  */
 export function securePermissions(layout: StateLayout): void {
-  for (const name of entries(layout.root)) makePrivate(path.join(layout.root, name));
-  for (const name of entries(layout.layers)) makePrivate(path.join(layout.layers, name));
+  // A container's directory may be searchable by its mapped root's group, and containers/
+  // searchable (never listable) while such a container exists: the way a user-namespaced
+  // container's init reaches its own directory (userns/container-root.ts).
+  let mapped = false;
   for (const name of entries(layout.containers)) {
     const directory = path.join(layout.containers, name);
-    makePrivate(directory);
+    makePrivate(directory, (stats) => {
+      if (stats.gid === 0) return 0;
+      mapped = true;
+      return 0o010;
+    });
     for (const file of CONTAINER_FILES) makePrivate(path.join(directory, file));
   }
+  const containers = path.basename(layout.containers);
+  for (const name of entries(layout.root))
+    makePrivate(path.join(layout.root, name), () => (mapped && name === containers ? 0o011 : 0));
+  for (const name of entries(layout.layers)) makePrivate(path.join(layout.layers, name));
 }

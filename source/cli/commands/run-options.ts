@@ -97,6 +97,26 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   },
   { name: 'read-only', type: 'boolean', description: "Mount the container's root filesystem as read only" },
   { name: 'privileged', type: 'boolean', description: 'Give extended privileges to this container' },
+  {
+    name: 'userns',
+    type: 'string',
+    placeholder: 'mode',
+    description:
+      'User namespace: host (the default), auto[:size=N] (a range of the gantry entry of /etc/subuid and /etc/subgid), keep-id (your uid and gid map to themselves)',
+  },
+  {
+    name: 'uidmap',
+    type: 'list',
+    placeholder: 'map',
+    description:
+      "Map the container's uids CONTAINER..CONTAINER+SIZE-1 to the host's HOST..: CONTAINER:HOST:SIZE",
+  },
+  {
+    name: 'gidmap',
+    type: 'list',
+    placeholder: 'map',
+    description: 'As --uidmap for gids (default: the same as --uidmap)',
+  },
   { name: 'cap-add', type: 'list', description: 'Add Linux capabilities' },
   { name: 'cap-drop', type: 'list', description: 'Drop Linux capabilities' },
   { name: 'ulimit', type: 'list', description: 'Ulimit options (NAME=SOFT[:HARD])' },
@@ -219,6 +239,10 @@ export async function createOptionsFrom(
   const hostname = str(options, 'hostname');
   if (hostname !== undefined) result.hostname = hostname;
   if (network !== undefined) result.network = network;
+  const userns = str(options, 'userns');
+  if (userns !== undefined) result.userns = userns;
+  if (list(options, 'uidmap').length > 0) result.uidmap = list(options, 'uidmap');
+  if (list(options, 'gidmap').length > 0) result.gidmap = list(options, 'gidmap');
   const logDriver = str(options, 'log-driver');
   if (logDriver !== undefined) result.logDriver = logDriver;
   const logOptions = list(options, 'log-opt');

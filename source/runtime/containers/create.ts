@@ -32,8 +32,9 @@ import {
   parseVolumeFlag,
 } from '../volumes/mount-spec.js';
 import { capabilitySet } from './spec-builder.js';
+import { usernsFields, type UsernsOptions } from './userns.js';
 
-export interface CreateOptions extends NetworkCreateOptions {
+export interface CreateOptions extends NetworkCreateOptions, UsernsOptions {
   image: string;
   /** Command after the image name; undefined to use the image's CMD. */
   command?: string[];
@@ -295,6 +296,7 @@ export function buildRecord(
   capabilitySet(options.capAdd ?? [], options.capDrop ?? [], options.privileged ?? false); // validates names
   const { resources, devices, deviceCgroupRules } = containerResources(options);
   const logConfig = parseLogConfig(options.logDriver, options.logOptions);
+  const userns = usernsFields(options, options.privileged ?? false);
 
   let entrypoint: string[];
   let cmd: string[];
@@ -372,6 +374,7 @@ export function buildRecord(
       SecurityOpt: options.securityOpt ?? [],
       ...(security.seccompProfile ? { SeccompProfile: security.seccompProfile } : {}),
       LogConfig: logConfig,
+      ...userns,
       RestartPolicy: restartPolicy,
     },
     State: {

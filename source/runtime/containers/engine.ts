@@ -42,6 +42,7 @@ import { finishInterruptedOperations, missingRecord, nameOwner } from './unfinis
 import { StatsSampler, type ContainerStats } from './stats.js';
 import { ContainerStore } from './store.js';
 import { mergeResources } from './update.js';
+import { assignIdMappings, releaseIdMappings } from './userns.js';
 import { networkActivity, resolveNetworkReferences } from './networking.js';
 import { connectContainer, disconnectContainer, networkUsers } from './network-ops.js';
 import type { NetworkManager } from '../network/manager.js';
@@ -233,10 +234,14 @@ export class Engine implements EngineCore {
         trace('create: mounts prepared');
         await makeContainerDirectory(this.containers.dir(record.Id));
         trace('create: directory made');
+        // The range is taken once the directory exists: a create killed from here on leaves an
+        // entry the next allocation sees is stale (no directory) and releases.
+        await assignIdMappings(this, record);
         await this.containers.save(record);
         trace('create: saved');
       } catch (error) {
         await this.containers.removeDirectory(record.Id).catch(() => undefined);
+        await releaseIdMappings(this, record.Id).catch(() => undefined);
         await this.containers.releaseName(record.Name, record.Id);
         volumesLock?.release();
         volumesLock = undefined;

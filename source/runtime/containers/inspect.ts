@@ -74,6 +74,8 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
       ...(record.HostConfig.Tmpfs ? { Tmpfs: record.HostConfig.Tmpfs } : {}),
       VolumesFrom: record.HostConfig.VolumesFrom ?? null,
       NetworkMode: record.HostConfig.NetworkMode,
+      UsernsMode: record.HostConfig.UsernsMode ?? '',
+      ...(record.HostConfig.IDMappings ? { IDMappings: record.HostConfig.IDMappings } : {}),
       PortBindings: record.HostConfig.PortBindings ?? {},
       PublishAllPorts: record.HostConfig.PublishAllPorts ?? false,
       Dns: record.HostConfig.Dns ?? [],

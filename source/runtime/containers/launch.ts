@@ -35,6 +35,7 @@ import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { RECORD_ANNOTATION, recordAnnotation } from './recovery.js';
 import { buildSpec } from './spec-builder.js';
 import { resolveUser } from './user.js';
+import { applyUserNamespace, planMappedRoot } from './userns.js';
 import { MONITOR_PID_FILE } from './systemd-unit.js';
 import { restartPolicyCode } from './restart-policy.js';
 import { clearRuns, RUN_FILE, STOP_FILE } from './runs.js';
@@ -118,14 +119,17 @@ export async function launch(
         ...(reserved ? { hosts: reserved.hosts } : {}),
       }));
     trace('launch: etc files');
-    const spec: OciSpec = buildSpec({
-      record: shared ? { ...record, Config: { ...record.Config, Hostname: shared.hostname } } : record,
-      rootfs: path.join(dir, 'merged'),
-      user,
-      etcFiles,
-      ...(options.consoleSize ? { consoleSize: options.consoleSize } : {}),
-      ...(shared ? { networkNamespacePath: shared.namespacePath } : {}),
-    });
+    const spec: OciSpec = applyUserNamespace(
+      buildSpec({
+        record: shared ? { ...record, Config: { ...record.Config, Hostname: shared.hostname } } : record,
+        rootfs: path.join(dir, 'merged'),
+        user,
+        etcFiles,
+        ...(options.consoleSize ? { consoleSize: options.consoleSize } : {}),
+        ...(shared ? { networkNamespacePath: shared.namespacePath } : {}),
+      }),
+      record,
+    );
     validateSpec(spec, { bundle: dir, source: `container ${record.Name}` });
     // The record as it is now, for rebuilding it should state.json be lost (see recovery.ts).
     spec.annotations = { ...spec.annotations, [RECORD_ANNOTATION]: recordAnnotation(record) };
@@ -167,6 +171,7 @@ export async function launch(
     });
     // docker creates a missing working directory.
     if (record.Config.WorkingDir) plan.mkdirs.push({ path: record.Config.WorkingDir, mode: 0o755 });
+    await planMappedRoot(core, record, plan);
     plan.holdPorts = (reserved?.entry.ports ?? []).map((port) => ({
       protocol: port.protocol,
       address: port.hostIp || '0.0.0.0',

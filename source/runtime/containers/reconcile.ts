@@ -19,6 +19,7 @@ import { releaseNetworking } from './networking.js';
 import { isAlive, signalCgroupProcesses, signalIdentity } from './process-identity.js';
 import type { ContainerRecord } from './record.js';
 import { runExecError } from './exec-failure.js';
+import { releaseIdMappings } from './userns.js';
 import { readRunFile, withRuns } from './runs.js';
 
 export class Reconciler {
@@ -255,6 +256,11 @@ export class Reconciler {
     trace('destroy: name released');
     await this.core.containers.removeDirectory(record.Id);
     trace('destroy: directory removed');
+    // Left behind (a busy lock), the range is released by the next allocation: no directory.
+    if (record.HostConfig.IDMappings)
+      await releaseIdMappings(this.core, record.Id).catch((error: unknown) =>
+        trace(`userns release: ${String(error)}`),
+      );
     await fsp.rm(path.join(this.core.layout.root, 'locks', `${record.Id}.lock`), { force: true });
     if (options.volumes || record.HostConfig.AutoRemove) await removeAnonymousVolumes(this.core, record);
   }

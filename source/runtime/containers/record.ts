@@ -5,6 +5,7 @@
 import type { Resources } from '../cgroups/types.js';
 import type { PortBindings } from '../network/ports.js';
 import type { OciSeccomp } from '../spec/types.js';
+import type { RecordIdMappings } from '../userns/container-root.js';
 import type { LogConfig } from './log-config.js';
 import type { RestartPolicy } from './restart-policy.js';
 
@@ -126,6 +127,10 @@ export interface HostConfig {
   SeccompProfile?: OciSeccomp;
   /** --log-driver and --log-opt with the defaults filled in (absent: made before they existed). */
   LogConfig?: LogConfig;
+  /** --userns as given (auto, auto:size=N, keep-id), "private" for --uidmap; absent: the host's. */
+  UsernsMode?: string;
+  /** The container's uid/gid mappings (podman's inspect form), fixed at create. */
+  IDMappings?: RecordIdMappings;
   /** --restart (absent: made before it existed, which is "no"). */
   RestartPolicy?: RestartPolicy;
 }

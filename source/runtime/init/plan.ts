@@ -109,6 +109,12 @@ export interface HelperPlan {
   cgroupProcs: string[];
   rootfs?: string;
   rootOverlay?: { data: string; cwd: string };
+  /**
+   * A root the monitor builds on the host's side and hands to the container's init (a user
+   * namespace): an overlay of `lowers` (top first), idmapped with the container's mapping when
+   * `idmap` is set.
+   */
+  rootLayers?: { lowers: string[]; upper: string; work: string; idmap: boolean };
   rootPropagation?: number;
   rootReadonly?: boolean;
   mounts: PlanMount[];
@@ -200,6 +206,9 @@ export function serializePlan(plan: HelperPlan): string {
   for (const file of plan.cgroupProcs) lines.push(line('cgroupprocs', file));
   optional('rootfs', plan.rootfs);
   if (plan.rootOverlay) lines.push(line('rootoverlay', plan.rootOverlay.data, plan.rootOverlay.cwd));
+  for (const lower of plan.rootLayers?.lowers ?? []) lines.push(line('rootlower', lower));
+  if (plan.rootLayers)
+    lines.push(line('rootupper', plan.rootLayers.upper, plan.rootLayers.work, plan.rootLayers.idmap ? 1 : 0));
   if (plan.rootPropagation !== undefined) lines.push(line('rootprop', plan.rootPropagation));
   flag('rootreadonly', plan.rootReadonly);
   for (const m of plan.mounts)

@@ -26,6 +26,7 @@
 
 #define SYNC_FD 3
 #define PLAN_FD 4 /* init-child: the plan, in a memfd */
+#define ROOTFS_FD 6 /* init-child: the root the monitor built (a user namespace) */
 #define EXE_FD 5  /* init-child: the sealed copy it runs from (unreadable inside a user namespace) */
 #define MAX_ITEMS 512
 
@@ -148,6 +149,10 @@ struct plan {
   /* filesystem */
   char *rootfs;
   char *root_overlay_data, *root_overlay_cwd;
+  struct str_list root_lowers; /* the monitor builds the root: an overlay of these, top first */
+  char *root_upper, *root_work;
+  bool root_idmap;   /* the lowers are idmapped with the container's user namespace */
+  int root_mount_fd; /* the container's init: the detached root it was handed, or -1 */
   unsigned long root_propagation;
   bool root_readonly;
   struct mount_entry *mounts;
@@ -217,6 +222,9 @@ int write_frame(int fd, int type, const void *data, uint32_t len);
 void set_cloexec(int fd, bool on);
 void set_nonblock(int fd, bool on);
 void close_descriptors_from(int low, bool cloexec);
+
+/* idmap.c */
+int mapped_root_overlay(const struct plan *plan, pid_t child);
 
 /* plan.c */
 void plan_read(struct plan *plan, int fd);

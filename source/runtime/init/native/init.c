@@ -106,6 +106,8 @@ static void container_main(struct plan *plan, int sync, struct child_io *io, int
 static void container_main(struct plan *plan, int sync, struct child_io *io, int exe, int plan_fd) {
   set_error_channel(sync, "error");
   end_on_signals();
+  if (plan->root_upper && (plan->root_mount_fd = recv_fd(sync)) < 0)
+    _exit(125); /* the monitor could not build the root; it reports why */
   expect_go(sync);
 
   bool user_joined = false;
@@ -130,11 +132,16 @@ static void container_main(struct plan *plan, int sync, struct child_io *io, int
   move_fd(sync, SYNC_FD); /* replaces the engine's channel, which the container must not keep */
   move_fd(plan_fd, PLAN_FD);
   move_fd(exe, EXE_FD);
+  if (plan->root_mount_fd >= 0)
+    move_fd(plan->root_mount_fd, ROOTFS_FD);
   char *argv[] = {"gantry-init", "init-child", NULL};
   exec_sealed(EXE_FD, argv);
 }
 
 int run_init_child(struct plan *plan) {
+  plan->root_mount_fd = plan->root_upper ? ROOTFS_FD : -1;
+  if (!plan->root_upper)
+    close(ROOTFS_FD); /* nothing of ours there; nothing else may pass on */
   set_error_channel(SYNC_FD, "error");
   end_on_signals();
   container_setup(plan, SYNC_FD);
@@ -184,7 +191,7 @@ static void container_setup(struct plan *plan, int sync) {
     bring_up_loopback();
   if (plan->terminal)
     open_pty(plan, sync);
-  if (plan->have_oom_score) {
+  if (plan->have_oom_score && !has_namespace(plan, CLONE_NEWUSER, NULL)) {
     char value[32];
     snprintf(value, sizeof value, "%d", plan->oom_score_adj);
     if (!write_proc_file("/proc/self/oom_score_adj", value))
@@ -428,6 +435,22 @@ static int spawn_container(struct plan *plan, struct monitor_io *io, bool restar
 
   if (plan->uid_map_count || plan->gid_map_count)
     write_id_maps(child, plan);
+  if (plan->have_oom_score && has_namespace(plan, CLONE_NEWUSER, NULL)) {
+    /* The init's /proc files belong to the host's root while it is not dumpable: the monitor
+     * sets the score (inherited across the exec), as runc's parent does. */
+    char path[64], value[32];
+    snprintf(path, sizeof path, "/proc/%d/oom_score_adj", child);
+    snprintf(value, sizeof value, "%d", plan->oom_score_adj);
+    if (!write_proc_file(path, value))
+      kill_and_fail(child, "write the container's oom_score_adj failed");
+  }
+  if (plan->root_upper) {
+    /* Before "go": the init takes the root first, then waits for the word. */
+    int root = mapped_root_overlay(plan, child);
+    if (send_fd(sync, root) < 0)
+      kill_and_fail(child, "handing the root to the container's init failed");
+    close(root);
+  }
   for (size_t i = 0; i < plan->cgroup_procs.len; i++) {
     char pid_text[32];
     snprintf(pid_text, sizeof pid_text, "%d", child);

@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
   if ((init && (argc == 2 || plan_in_memfd)) || exec || plan_in_memfd) {
     set_error_channel(SYNC_FD, "error");
     bool init_child = argc == 2 && !strcmp(argv[1], "init-child");
-    close_descriptors_from(init_child ? EXE_FD + 1 : plan_in_memfd ? PLAN_FD + 1 : SYNC_FD + 1, false);
+    close_descriptors_from(init_child ? ROOTFS_FD + 1 : plan_in_memfd ? PLAN_FD + 1 : SYNC_FD + 1, false);
     bool sealed = init_child ? fd_is_sealed_self(EXE_FD) || self_is_sealed() : !plan_in_memfd || self_is_sealed();
     if (init_child)
       close(EXE_FD);

@@ -221,6 +221,14 @@ static void directive(struct plan *p, int argc, char **argv) {
     NEED(2);
     p->root_overlay_data = argv[1];
     p->root_overlay_cwd = argv[2];
+  } else if (!strcmp(d, "rootlower")) {
+    NEED(1);
+    list_push(&p->root_lowers, argv[1]);
+  } else if (!strcmp(d, "rootupper")) {
+    NEED(3);
+    p->root_upper = argv[1];
+    p->root_work = argv[2];
+    p->root_idmap = parse_ulong(argv[3], "rootupper idmap") != 0;
   } else if (!strcmp(d, "rootprop")) {
     NEED(1);
     p->root_propagation = parse_ulong(argv[1], d);
@@ -380,6 +388,7 @@ static void directive(struct plan *p, int argc, char **argv) {
 void plan_read(struct plan *p, int fd) {
   memset(p, 0, sizeof *p);
   p->umask_value = -1;
+  p->root_mount_fd = -1;
   size_t cap = 65536, len = 0;
   char *text = xmalloc(cap);
   /* Read until a line "end": the peer keeps the socket open for the rest of the protocol. */

@@ -285,7 +285,12 @@ static void make_symlink(int rootfd, const struct symlink_entry *s) {
 void setup_rootfs(struct plan *plan) {
   if (mount(NULL, "/", NULL, MS_REC | (plan->root_propagation ? plan->root_propagation : MS_SLAVE), NULL) < 0)
     mount_failed(NULL, "/", "propagation", plan->root_propagation, NULL);
-  if (plan->root_overlay_data) {
+  if (plan->root_mount_fd >= 0) {
+    /* Built by the monitor (idmap.c): attached here, in the container's own mount namespace. */
+    if (syscall(SYS_move_mount, plan->root_mount_fd, "", AT_FDCWD, plan->rootfs, 0x00000004 /* F_EMPTY_PATH */) < 0)
+      mount_failed("overlay (the monitor's)", plan->rootfs, "move_mount", 0, NULL);
+    close(plan->root_mount_fd);
+  } else if (plan->root_overlay_data) {
     if (chdir(plan->root_overlay_cwd) < 0)
       fail_errno("chdir", plan->root_overlay_cwd);
     if (mount("overlay", plan->rootfs, "overlay", 0, plan->root_overlay_data) < 0)

@@ -1,0 +1,129 @@
+/*
+ * The root of a container with a user namespace, built by the monitor on the host's side: each
+ * image layer is an idmapped clone (open_tree + mount_setattr MOUNT_ATTR_IDMAP with the
+ * container's user namespace), so a file the layer has as uid 0 is the container's root; the
+ * overlay over them is made with fsopen/fsmount as the host's root (overlayfs needs the trusted.*
+ * xattrs of the layers, which a mount made inside the user namespace cannot read) and handed to
+ * the container's init as a detached mount, which attaches it in its own mount namespace. Where
+ * the layers are chowned copies instead (the engine's fallback), the same overlay is made without
+ * the idmapping.
+ */
+#include "helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef FSOPEN_CLOEXEC
+#define FSOPEN_CLOEXEC 0x00000001
+#define FSMOUNT_CLOEXEC 0x00000001
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_CMD_CREATE 6
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+
+struct idmap_attr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+static int idmapped_clone(const char *layer, int userns) {
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, layer, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0)
+    fail_errno("open_tree", layer);
+  struct idmap_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+    int err = errno;
+    die("mount_setattr MOUNT_ATTR_IDMAP `%s`: %s (%s); the filesystem of the layers does not take idmapped mounts",
+        layer, errno_name(err), strerror(err));
+  }
+  return tree;
+}
+
+static void set_option(int fs, const char *key, const char *value) {
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, value, 0) < 0) {
+    int err = errno;
+    die("overlay option %s=%s: %s (%s)", key, value, errno_name(err), strerror(err));
+  }
+}
+
+int mapped_root_overlay(const struct plan *plan, pid_t child) {
+  int userns = -1;
+  if (plan->root_idmap) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)child);
+    userns = open(path, O_RDONLY | O_CLOEXEC);
+    if (userns < 0)
+      fail_errno("open the container's user namespace", path);
+  }
+  size_t cap = 64, len = 0;
+  char *lower = xmalloc(cap);
+  lower[0] = '\0';
+  int trees[MAX_ITEMS];
+  size_t count = plan->root_lowers.len;
+  if (count > MAX_ITEMS)
+    die("too many layers (%zu) for one overlay", count);
+  for (size_t i = 0; i < count; i++) {
+    const char *layer = plan->root_lowers.items[i];
+    char item[4200];
+    if (plan->root_idmap) {
+      trees[i] = idmapped_clone(layer, userns);
+      snprintf(item, sizeof item, "/proc/self/fd/%d", trees[i]);
+    } else {
+      trees[i] = -1;
+      snprintf(item, sizeof item, "%s", layer);
+    }
+    size_t need = len + strlen(item) + 2;
+    if (need > cap) {
+      cap = need * 2;
+      lower = xrealloc(lower, cap);
+    }
+    len += (size_t)snprintf(lower + len, cap - len, "%s%s", i ? ":" : "", item);
+  }
+  int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+  if (fs < 0)
+    fail_errno("fsopen", "overlay");
+  set_option(fs, "lowerdir", lower);
+  set_option(fs, "upperdir", plan->root_upper);
+  set_option(fs, "workdir", plan->root_work);
+  /* As the engine's own overlay: no index, so a layer shared by containers never carries one. */
+  syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "index", "off", 0);
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+    int err = errno;
+    die("create the overlay of the container's root (lowerdir %s): %s (%s)", lower, errno_name(err),
+        strerror(err));
+  }
+  int mount_fd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+  if (mount_fd < 0)
+    fail_errno("fsmount", "overlay");
+  close(fs);
+  /* The overlay holds its layers now; the clones' fds are no longer needed. */
+  for (size_t i = 0; i < count; i++)
+    if (trees[i] >= 0)
+      close(trees[i]);
+  if (userns >= 0)
+    close(userns);
+  free(lower);
+  return mount_fd;
+}
