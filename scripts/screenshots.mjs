@@ -17,6 +17,16 @@ import { ansiToSvg } from './lib/ansi-svg.mjs';
 import { removeEverything } from './lib/cleanup.mjs';
 import { startTmux } from './lib/tmux.mjs';
 
+// The containers get gantry's default bridge: in a network namespace of the script's own, so the
+// host's interfaces, firewall and sysctls are never touched.
+if (process.env.GANTRY_SHOTS_NETNS !== '1') {
+  const inner = spawnSync('unshare', ['--net', process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, GANTRY_SHOTS_NETNS: '1' },
+  });
+  process.exit(inner.status ?? 1);
+}
+
 const repo = path.resolve(import.meta.dirname, '..');
 const gantryBin = path.join(repo, 'bin', 'gantry.js');
 const outDir = path.join(repo, 'screenshots');
