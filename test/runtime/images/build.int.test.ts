@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { engineForSuite, waitFor } from '../../support/engine.js';
+import { cgroupDirectories, engineForSuite, waitFor } from '../../support/engine.js';
 import { makeTempDirectory, storeContent } from './support.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
 
@@ -333,7 +333,7 @@ describeUnless(needsRoot(), 'gantry build', () => {
     expect(badArg.stderr).toContain('accepted are none and host');
   });
 
-  it('removes the step container a build killed with SIGKILL left behind, at the next build', async () => {
+  it('removes the step container a build killed with SIGKILL left behind, at the next command', async () => {
     const killed = path.join(temp, 'killed');
     fs.mkdirSync(killed);
     fs.writeFileSync(path.join(killed, 'Containerfile'), 'FROM demo\nRUN sleep 30\n');
@@ -345,7 +345,13 @@ describeUnless(needsRoot(), 'gantry build', () => {
     );
     process.kill(build.pid!, 'SIGKILL'); // the build process only, as kill -9 of it would
     await build;
-    expect((await ok(['ps', '-aq', '--no-trunc'])).trim()).toBe(orphan);
+    // Its directory, monitor and cgroup are still there: the build died, nothing cleaned up.
+    expect(fs.existsSync(path.join(engine.root, 'containers', orphan))).toBe(true);
+    expect(cgroupDirectories(path.join(engine.cgroupParent, orphan))).not.toEqual([]);
+    // The next gantry command (here ps) undoes what the journal says the killed build left.
+    expect((await ok(['ps', '-aq', '--no-trunc'])).trim()).toBe('');
+    expect(fs.existsSync(path.join(engine.root, 'containers', orphan))).toBe(false);
+    expect(cgroupDirectories(path.join(engine.cgroupParent, orphan))).toEqual([]);
     fs.writeFileSync(path.join(killed, 'Containerfile'), 'FROM demo\nRUN true\n');
     const id = (await ok(['build', '-q', killed])).trim();
     expect(await ok(['ps', '-aq'])).toBe('');
