@@ -61,8 +61,12 @@ describeUnless(needsRoot(), 'bad input and faults', () => {
       [['run', '--bogus', 'demo'], /unknown flag: --bogus/],
       [['run', '-Z', 'demo'], /unknown shorthand flag: 'Z'/],
       [['run', '--name', '-bad name', 'demo', 'true'], /invalid container name/],
-      [['run', '-v', 'relative:/x', 'demo', 'true'], /host path must be absolute/],
-      [['run', '-v', '/tmp:/x:rx', 'demo', 'true'], /accepted are ro and rw/],
+      // docker's rule: `relative:/x` names a volume; a path with a slash that is not absolute is refused.
+      [
+        ['run', '-v', 'rel/dir:/x', 'demo', 'true'],
+        /invalid characters for a local volume name.*use absolute path/,
+      ],
+      [['run', '-v', '/tmp:/x:rx', 'demo', 'true'], /invalid mode: rx[\s\S]*MODES: ro\|rw/],
       [['run', '--net', 'bridge0', 'demo', 'true'], /network bridge0 not found/],
       [['run', '--net', 'no spaces', 'demo', 'true'], /accepted are bridge \(the default\), none, host/],
       [['run', '-p', '80:80:80:80', 'demo', 'true'], /IPv6 host addresses are not supported/],
