@@ -220,12 +220,21 @@ export class FileLock {
   /** Returns undefined when `wait` is false (or the timeout passes) and someone else holds it. */
   static async tryAcquire(
     file: string,
-    options: { shared?: boolean; timeoutMs?: number; wait?: boolean; makeDirectory?: boolean } = {},
+    options: {
+      shared?: boolean;
+      timeoutMs?: number;
+      wait?: boolean;
+      makeDirectory?: boolean;
+      /** false: a missing lock file is ENOENT, never made (a lock in a directory being deleted). */
+      create?: boolean;
+    } = {},
   ): Promise<FileLock | undefined> {
     // A lock inside what it guards (a container's directory) must not bring back a directory
     // that was removed meanwhile: then the open fails with ENOENT instead.
-    if (options.makeDirectory !== false) await fsp.mkdir(path.dirname(file), { recursive: true });
-    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+    if (options.makeDirectory !== false && options.create !== false)
+      await fsp.mkdir(path.dirname(file), { recursive: true });
+    const create = options.create === false ? 0 : fs.constants.O_CREAT;
+    const fd = fs.openSync(file, fs.constants.O_RDWR | create, 0o600);
     const operation = (options.shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     let delay = 2;

@@ -213,7 +213,7 @@ export class ContainerStore {
       throw error;
     }
     trace('remove: directory renamed');
-    await fsp.rm(doomed, { recursive: true, force: true });
+    await removeTree(doomed);
   }
 
   /**
@@ -234,7 +234,9 @@ export class ContainerStore {
       const directory = path.join(this.layout.tmp, name);
       let lock: FileLock | undefined;
       try {
-        lock = await FileLock.tryAcquire(path.join(directory, 'lock'), { wait: false, makeDirectory: false });
+        // Never O_CREAT here: the owner's rm may just have unlinked the lock, and a lock file
+        // made anew in the directory it is deleting fails its rmdir with ENOTEMPTY.
+        lock = await FileLock.tryAcquire(path.join(directory, 'lock'), { wait: false, create: false });
         if (!lock) continue;
       } catch (error) {
         // No lock file (a container removed before it was ever locked): its owner is named.
@@ -243,7 +245,7 @@ export class ContainerStore {
         if (pid && isPidAlive(pid)) continue;
       }
       try {
-        await fsp.rm(directory, { recursive: true, force: true });
+        await removeTree(directory);
         removed += 1;
       } finally {
         lock?.release();
@@ -254,6 +256,15 @@ export class ContainerStore {
 }
 
 const REMOVING_PREFIX = 'removing-';
+
+/**
+ * rm -rf of a directory renamed out of containers/. A process that looked the container's path
+ * up just before the rename (a monitor saving the exit, a parallel rm -f taking the lock) can
+ * still put one file in it: rm then meets ENOTEMPTY, and another pass takes that file too.
+ */
+async function removeTree(directory: string): Promise<void> {
+  await fsp.rm(directory, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+}
 
 function isPidAlive(pid: number): boolean {
   try {

@@ -140,4 +140,20 @@ describe('container store', () => {
     expect(third).toBeDefined();
     third!.release();
   });
+
+  it('leaves a removal under way alone once its owner has unlinked the lock, and makes no file in it', async () => {
+    // The owner (this live process) renamed the directory and its rm -rf has taken the lock
+    // file already; a parallel command's sweep must neither delete the rest nor add a lock.
+    const doomed = path.join(root, 'tmp', `removing-${idA}-${process.pid}`);
+    fs.mkdirSync(path.join(doomed, 'rootfs'), { recursive: true });
+    expect(await store.sweepRemovedDirectories()).toBe(0);
+    expect(fs.readdirSync(doomed)).toEqual(['rootfs']);
+  });
+
+  it('sweeps a removal whose owner died after unlinking the lock', async () => {
+    const doomed = path.join(root, 'tmp', `removing-${idA}-999999999`);
+    fs.mkdirSync(path.join(doomed, 'rootfs'), { recursive: true });
+    expect(await store.sweepRemovedDirectories()).toBe(1);
+    expect(fs.existsSync(doomed)).toBe(false);
+  });
 });
