@@ -16,6 +16,7 @@ interface Inspected {
     Status: string;
     Running: boolean;
     Restarting: boolean;
+    OOMKilled: boolean;
     Pid: number;
     ExitCode: number;
     StartedAt: string;
