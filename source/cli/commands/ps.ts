@@ -57,7 +57,7 @@ export function psRow(record: ContainerRecord, now = Date.now()): Record<string,
 }
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const { records, damaged, unsettled = [] } = await engine.list({ all: bool(parsed.options, 'all') });
   for (const bad of damaged)
     context.stderr.write(`gantry: skipping container ${bad.id.slice(0, 12)}: ${bad.error.message}\n`);
