@@ -14,7 +14,7 @@ import {
   type MetadataContext,
 } from '../../../source/runtime/images/build/metadata.js';
 import { expandWord, expandWords } from '../../../source/runtime/images/build/words.js';
-import { InvalidArgumentError, UnsupportedError } from '../../../source/runtime/errors.js';
+import { InvalidArgumentError } from '../../../source/runtime/errors.js';
 
 function context(buildArgs: Record<string, string> = {}): MetadataContext {
   return { escape: '\\', buildArgs: new Map(Object.entries(buildArgs)), usedBuildArgs: new Set() };

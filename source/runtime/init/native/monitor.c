@@ -442,7 +442,6 @@ static void prepare_run_io(struct monitor *m) {
   m->exit_seen_ms = 0;
   m->stdin_closed = m->stdin_eof = false;
   m->stdin_len = 0;
-  m->oom_baseline = read_counter(m->plan->oom_file, m->plan->oom_key);
 }
 
 /* What is left of a run once it ended: its stdin and its setup channel. */
@@ -711,6 +710,9 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
     if (serve(&m, monotonic_ms() + backoff_ms))
       break; /* stopped while it waited: it ends with the last run's status */
     char error[sizeof m.setup_error];
+    /* The baseline is taken before the clone exists: a restarted process runs at once (no exec
+     * fifo), and one killed by the OOM killer before a later read would not count as OOM-killed. */
+    m.oom_baseline = read_counter(plan->oom_file, plan->oom_key);
     int spawned = respawn_container(plan, io, error, sizeof error);
     prepare_run_io(&m);
     if (spawned < 0) {
