@@ -4,6 +4,20 @@
  * list of read-only layer directories to stack under their own writable layer.
  */
 
+/**
+ * docker's HealthConfig (an image's HEALTHCHECK, a container's --health-* flags). Test is
+ * ["NONE"], ["CMD", program, args...] or ["CMD-SHELL", command]; durations are nanoseconds, 0 or
+ * absent for the default (docker's: interval 30 s, timeout 30 s, start period 0, 3 retries).
+ */
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
 /** The part of an OCI image config (`config` member) a container needs. */
 export interface ImageRuntimeConfig {
   User?: string;
@@ -15,6 +29,9 @@ export interface ImageRuntimeConfig {
   WorkingDir?: string;
   Labels?: Record<string, string>;
   StopSignal?: string;
+  Healthcheck?: HealthConfig;
+  /** SHELL: what a CMD-SHELL health check runs its command with (default /bin/sh -c). */
+  Shell?: string[];
 }
 
 export interface ImageHistoryEntry {
