@@ -31,6 +31,8 @@ export interface MonitorSettings {
   /** The container uses the helper's own stdio (gantry-oci without a terminal). */
   passthrough?: boolean;
   foreground?: boolean;
+  /** No monitor: the container's init goes to the caller's subreaper (see HelperPlan.handoff). */
+  handoff?: boolean;
   hookSync?: boolean;
 }
 

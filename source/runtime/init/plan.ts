@@ -112,6 +112,11 @@ export interface HelperPlan {
   terminal?: boolean;
   passthrough?: boolean;
   foreground?: boolean;
+  /**
+   * No monitor: the helper exits once the container is created, so the container's init is
+   * reparented to the caller's subreaper (gantry-oci create, as runc's).
+   */
+  handoff?: boolean;
   detach?: boolean;
   hookSync?: boolean;
   consoleSize?: { rows: number; cols: number };
@@ -215,6 +220,7 @@ export function serializePlan(plan: HelperPlan): string {
   flag('terminal', plan.terminal);
   flag('passthrough', plan.passthrough);
   flag('foreground', plan.foreground);
+  flag('handoff', plan.handoff);
   flag('detach', plan.detach);
   flag('hooksync', plan.hookSync);
   if (plan.consoleSize) lines.push(line('size', plan.consoleSize.rows, plan.consoleSize.cols));

@@ -3,7 +3,7 @@
  * bundle directory, with runc's semantics. It shares the spec validation, the plan builder and
  * the native helper with the engine; it adds the runtime-namespace hooks and runc's state rules.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -205,6 +205,12 @@ function withDefaultHome(spec: OciSpec, bundle: string): void {
   proc.env = [...(proc.env ?? []), `HOME=${home}`];
 }
 
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  child.ref(); // startMonitor unref'd it: this wait must keep the event loop alive
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
 export class OciRuntime {
   constructor(
     readonly root: string,
@@ -364,7 +370,10 @@ export class OciRuntime {
         cgroup,
         monitor: {
           fifoPath: 'exec.fifo',
-          exitFile: 'exit.json',
+          // Detached, as runc's create: no monitor stands between the caller and the container's
+          // init, so the caller's subreaper (conmon, the containerd shim) reaps it and sees its
+          // real exit status. In the foreground (run), the monitor waits and reports it.
+          ...(options.foreground === true ? { exitFile: 'exit.json' } : { handoff: true }),
           passthrough: !spec.process?.terminal || options.foreground === true,
           foreground: options.foreground === true,
           hookSync: runtimeHooks.length > 0,
@@ -390,6 +399,9 @@ export class OciRuntime {
         },
       });
       await atomicWriteJson(path.join(dir, 'state.json'), stored);
+      // The helper exits right after "created": once it has, the init's parent is the caller's
+      // subreaper, before the caller learns that create succeeded.
+      if (!options.foreground) await exited(handle.child);
       const wait = options.foreground
         ? new Promise<number>((resolve) => {
             if (handle.child.exitCode !== null) resolve(handle.child.exitCode);

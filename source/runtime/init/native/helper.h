@@ -143,6 +143,8 @@ struct plan {
   bool terminal;
   bool passthrough; /* container uses the helper's own stdio (gantry-oci) */
   bool foreground;  /* helper waits for the container and exits with its status */
+  bool handoff;     /* no monitor: the helper exits once the container is created, so its init is
+                     * reparented to the caller's subreaper (conmon, the containerd shim), as runc's */
   bool detach_exec; /* exec mode: do not wait, report the pid */
   bool hook_sync;
   unsigned short rows, cols;
@@ -209,7 +211,7 @@ void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
  * (a restart whose setup fails must not take the monitor down); NULL disarms it. */
 void catch_die(jmp_buf *jump, char *message, size_t cap);
 void set_error_channel(int fd, const char *prefix);
-void report(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool report(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fail_errno(const char *what, const char *path) __attribute__((noreturn));
 void *xmalloc(size_t size);
 void *xrealloc(void *p, size_t size);

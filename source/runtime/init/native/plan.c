@@ -159,6 +159,8 @@ static void directive(struct plan *p, int argc, char **argv) {
     p->passthrough = true;
   } else if (!strcmp(d, "foreground")) {
     p->foreground = true;
+  } else if (!strcmp(d, "handoff")) {
+    p->handoff = true;
   } else if (!strcmp(d, "detach")) {
     p->detach_exec = true;
   } else if (!strcmp(d, "hooksync")) {
