@@ -211,6 +211,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/generate.js'),
   },
   {
+    name: 'kube',
+    group: 'Other',
+    description: 'Generate Kubernetes manifests from containers and pods, and play them here',
+    load: () => import('./commands/kube.js'),
+  },
+  {
     name: 'volume',
     group: 'Other',
     description: 'Manage volumes (create, ls, inspect, rm, prune)',
