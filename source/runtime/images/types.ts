@@ -4,19 +4,8 @@
  * list of read-only layer directories to stack under their own writable layer.
  */
 
-/**
- * docker's HealthConfig (an image's HEALTHCHECK, a container's --health-* flags). Test is
- * ["NONE"], ["CMD", program, args...] or ["CMD-SHELL", command]; durations are nanoseconds, 0 or
- * absent for the default (docker's: interval 30 s, timeout 30 s, start period 0, 3 retries).
- */
-export interface HealthConfig {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
+/** docker's HealthConfig as a container keeps it (--health-* flags over the image's). */
+export type HealthConfig = ImageHealthcheck;
 
 /** The part of an OCI image config (`config` member) a container needs. */
 export interface ImageRuntimeConfig {
@@ -29,9 +18,23 @@ export interface ImageRuntimeConfig {
   WorkingDir?: string;
   Labels?: Record<string, string>;
   StopSignal?: string;
-  Healthcheck?: HealthConfig;
-  /** SHELL: what a CMD-SHELL health check runs its command with (default /bin/sh -c). */
+  /** docker's HEALTHCHECK (not part of the OCI spec; docker, buildah and podman write it). */
+  Healthcheck?: ImageHealthcheck;
+  /** docker's ONBUILD triggers: instructions run by a build FROM this image. */
+  OnBuild?: string[] | null;
+  /** docker's SHELL: the shell form's command prefix for builds FROM this image. */
   Shell?: string[];
+}
+
+/** docker's HealthConfig: durations in nanoseconds; absent or 0 means the runtime's default. */
+export interface ImageHealthcheck {
+  /** ["CMD", arg...], ["CMD-SHELL", command], ["NONE"] (disabled), or [] (inherit). */
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
 }
 
 export interface ImageHistoryEntry {
