@@ -223,6 +223,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/volume.js'),
   },
   {
+    name: 'info',
+    group: 'Other',
+    description: 'Display system-wide information',
+    load: () => import('./commands/info.js'),
+  },
+  {
     name: 'container',
     group: 'Other',
     description: 'Manage containers (container ls, rm, inspect, ...: every container command)',
