@@ -5,8 +5,7 @@
  */
 import { bool, UsageError, type CommandSpec, type OptionSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
-import type { Engine } from '../../runtime/containers/engine.js';
-import type { ContainerStatus } from '../../runtime/containers/record.js';
+import type { ContainerRecord, ContainerStatus } from '../../runtime/containers/record.js';
 import { reportError } from '../errors.js';
 
 export async function eachContainer<T>(
@@ -42,7 +41,7 @@ export const ALL_OPTION = (description: string, short?: string): OptionSpec => (
 export async function targetContainers(
   parsed: ParsedArgs,
   spec: CommandSpec,
-  engine: Engine,
+  engine: { list(options: { all?: boolean }): Promise<{ records: ContainerRecord[] }> },
   states: readonly ContainerStatus[],
 ): Promise<string[]> {
   if (!bool(parsed.options, 'all')) {

@@ -15,8 +15,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
   if (bool(parsed.options, 'attach') || bool(parsed.options, 'interactive')) {
+    const engine = await context.engine();
     if (parsed.args.length > 1 || bool(parsed.options, 'all')) {
       context.stderr.write('gantry: you cannot start and attach multiple containers at once\n');
       return 125;
@@ -28,6 +28,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       tty: record.Config.Tty,
     });
   }
+  const engine = await context.hostEngine();
   const targets = await targetContainers(parsed, spec, engine, ['created', 'exited']);
   return eachContainer(targets, context, (reference) => engine.start(reference));
 }

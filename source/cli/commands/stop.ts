@@ -39,7 +39,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const timeout = stopTimeout(parsed);
   const targets = await targetContainers(parsed, spec, engine, ['running', 'paused']);
   return eachContainer(targets, context, (reference) => engine.stop(reference, timeout));

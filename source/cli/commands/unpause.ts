@@ -10,7 +10,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const targets = await targetContainers(parsed, spec, engine, ['paused']);
   return eachContainer(targets, context, (reference) => engine.unpause(reference));
 }
