@@ -227,6 +227,7 @@ void close_descriptors_from(int low, bool cloexec);
 
 /* idmap.c */
 int mapped_root_overlay(const struct plan *plan, pid_t child);
+int run_idmap_probe(const char *dir);
 
 /* plan.c */
 void plan_read(struct plan *plan, int fd);
