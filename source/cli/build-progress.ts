@@ -14,7 +14,7 @@ export interface BuildText {
 export function buildEventText(event: BuildEvent): BuildText | undefined {
   switch (event.type) {
     case 'step':
-      return { stream: 'stdout', text: `STEP ${event.step}/${event.total}: ${event.text}\n` };
+      return { stream: 'stdout', text: `${event.prefix}STEP ${event.step}/${event.total}: ${event.text}\n` };
     case 'cached':
       return { stream: 'stdout', text: `--> CACHED${event.diffId ? ` ${event.diffId.slice(7, 19)}` : ''}\n` };
     case 'output':

@@ -223,6 +223,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/volume.js'),
   },
   {
+    name: 'system',
+    group: 'Other',
+    description: 'Serve the engine to a remote gantry over ssh (system service --stdio)',
+    load: () => import('./commands/system.js'),
+  },
+  {
     name: 'container',
     group: 'Other',
     description: 'Manage containers (container ls, rm, inspect, ...: every container command)',

@@ -38,6 +38,12 @@ export const spec: CommandSpec = {
       placeholder: 'mode',
       description: 'Network of RUN steps: none (default) or host',
     },
+    {
+      name: 'target',
+      type: 'string',
+      placeholder: 'stage',
+      description: 'Build the stage of this name (and the stages it needs) instead of the last one',
+    },
     { name: 'quiet', short: 'q', type: 'boolean', description: 'Print only the image ID' },
   ],
 };
@@ -96,6 +102,9 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       tags: list(parsed.options, 'tag'),
       noCache: bool(parsed.options, 'no-cache'),
       buildArgs: buildArgs(list(parsed.options, 'build-arg')),
+      ...(str(parsed.options, 'target') !== undefined
+        ? { target: str(parsed.options, 'target') as string }
+        : {}),
       network,
       signal: controller.signal,
       onEvent: (event) => {
