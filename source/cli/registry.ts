@@ -205,6 +205,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/cp.js'),
   },
   {
+    name: 'healthcheck',
+    group: 'Containers',
+    description: "Run a container's health check now",
+    load: () => import('./commands/healthcheck.js'),
+  },
+  {
     name: 'generate',
     group: 'Other',
     description: 'Generate a systemd unit that starts a container at boot',
