@@ -9,6 +9,7 @@ import { Footer } from './components/Footer.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
 import { InspectView } from './components/InspectView.js';
 import { PullView } from './components/PullView.js';
+import { BuildView } from './components/BuildView.js';
 import { MessageLog } from './components/MessageLog.js';
 import { NewContainerForm } from './components/NewContainerForm.js';
 import { Onboarding } from './components/Onboarding.js';
@@ -78,6 +79,7 @@ export function App({ interactive = true }: AppProps) {
   else if (overlay === 'onboarding') body = <Onboarding />;
   else if (overlay === 'inspect') body = <InspectView />;
   else if (overlay === 'pull') body = <PullView />;
+  else if (overlay === 'build') body = <BuildView />;
   else body = <Pane />;
   return (
     <Box flexDirection="column" width={size.columns} height={size.rows - 1}>

@@ -87,6 +87,9 @@ export function createEffectRunner(
     };
   };
 
+  /** The build under way, if any: one at a time, as the view shows one. */
+  let building: AbortController | undefined;
+
   const run = async (effect: Effect): Promise<void> => {
     switch (effect.type) {
       case 'quit':
@@ -182,6 +185,41 @@ export function createEffectRunner(
         }
         return;
       }
+      case 'build': {
+        const controller = new AbortController();
+        building = controller;
+        const { context, tag, file } = effect;
+        let step: string | undefined;
+        try {
+          const built = await engine.images.build(
+            { context, ...(tag ? { tag } : {}), ...(file ? { file } : {}) },
+            (text, startsStep) => {
+              if (startsStep) step = startsStep;
+              store.dispatch({ type: 'build/output', text, ...(startsStep ? { step: startsStep } : {}) });
+            },
+            controller.signal,
+          );
+          await reloadImages();
+          store.dispatch(
+            { type: 'build/finished', ok: true, text: `built ${built.name}` },
+            { type: 'images/select', id: built.id },
+            status(`built ${built.name}`),
+          );
+        } catch (error) {
+          const cancelled = controller.signal.aborted;
+          // The builder names the failed step in its message; the STEP line says what it ran.
+          const text = cancelled
+            ? 'build cancelled: nothing of it was kept'
+            : `build failed${step ? ` at ${step}` : ''}: ${describeError(error)}`;
+          store.dispatch({ type: 'build/finished', ok: false, text, cancelled }, status(text, 'error'));
+        } finally {
+          if (building === controller) building = undefined;
+        }
+        return;
+      }
+      case 'build-cancel':
+        building?.abort();
+        return;
       case 'inspect':
         try {
           const data =

@@ -75,6 +75,16 @@ export interface TuiEngine {
      * text): each progress line the CLI prints off a terminal goes to `onLine`.
      */
     pull(reference: string, onLine: (line: string) => void): Promise<{ id: string; name: string }>;
+    /**
+     * Builds an image as `gantry build` does (the same builder, cache and words): what the CLI
+     * prints goes to `onText` (`step` set when a step starts); `signal` cancels it, keeping
+     * nothing of it.
+     */
+    build(
+      request: { context: string; tag?: string; file?: string },
+      onText: (text: string, step?: string) => void,
+      signal: AbortSignal,
+    ): Promise<{ id: string; name: string }>;
     /** What `gantry image inspect` prints for an image, by id. */
     inspect(id: string): Promise<unknown>;
     /** The layer tree of an image: what each layer changes, and what the stack wastes. */
@@ -172,6 +182,28 @@ export function adaptEngine(engine: Engine): TuiEngine {
         } finally {
           progress.close();
         }
+      },
+      build: async (request, onText, signal) => {
+        // Loaded on first use, as the CLI does: the builder is not part of the TUI's start.
+        const [{ build }, { buildEventText, buildDoneText }, { parseImageName }] = await Promise.all([
+          import('../runtime/images/build/builder.js'),
+          import('../cli/build-progress.js'),
+          import('../runtime/images/reference.js'),
+        ]);
+        const tags = request.tag ? [request.tag] : [];
+        const result = await build(engine, {
+          context: request.context,
+          ...(request.file ? { file: request.file } : {}),
+          tags,
+          signal,
+          onEvent: (event) => {
+            const said = buildEventText(event);
+            if (said) onText(said.text, event.type === 'step' ? said.text.trimEnd() : undefined);
+          },
+        });
+        const names = tags.map((tag) => parseImageName(tag));
+        onText(buildDoneText(result.image.id, names));
+        return { id: result.image.id, name: names[0] ?? result.image.id.slice(7, 19) };
       },
       inspect: async (id) => {
         const { inspectImage } = await import('../runtime/images/inspect.js');

@@ -104,6 +104,6 @@ describe('output helpers', () => {
     );
     // Below a row field, maps (labels) give <no value> for a key they lack, as Go templates do.
     expect(renderTemplate('{{.State.Nope}}', value)).toBe('<no value>');
-    expect(() => renderTemplate('{{range .X}}', value)).toThrow(/unsupported action/);
+    expect(() => renderTemplate('{{range .X}}', value)).toThrow(/has no \{\{end\}\}/);
   });
 });

@@ -38,6 +38,12 @@ export const spec: CommandSpec = {
       placeholder: 'mode',
       description: 'Network of RUN steps: none (default) or host',
     },
+    {
+      name: 'target',
+      type: 'string',
+      placeholder: 'stage',
+      description: 'Build the stage of this name (and the stages it needs) instead of the last one',
+    },
     { name: 'quiet', short: 'q', type: 'boolean', description: 'Print only the image ID' },
   ],
 };
@@ -75,7 +81,10 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   }
   const quiet = bool(parsed.options, 'quiet');
   const engine = await context.engine();
-  const { build } = await import('../../runtime/images/build/builder.js');
+  const [{ build }, { buildEventText, buildDoneText }] = await Promise.all([
+    import('../../runtime/images/build/builder.js'),
+    import('../build-progress.js'),
+  ]);
   const out = (text: string): void => {
     if (!quiet) context.stdout.write(text);
   };
@@ -93,34 +102,26 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       tags: list(parsed.options, 'tag'),
       noCache: bool(parsed.options, 'no-cache'),
       buildArgs: buildArgs(list(parsed.options, 'build-arg')),
+      ...(str(parsed.options, 'target') !== undefined
+        ? { target: str(parsed.options, 'target') as string }
+        : {}),
       network,
       signal: controller.signal,
       onEvent: (event) => {
-        switch (event.type) {
-          case 'step':
-            out(`STEP ${event.step}/${event.total}: ${event.text}\n`);
-            break;
-          case 'cached':
-            out(`--> CACHED${event.diffId ? ` ${event.diffId.slice(7, 19)}` : ''}\n`);
-            break;
-          case 'output':
-            if (!quiet) (event.stream === 'stderr' ? context.stderr : context.stdout).write(event.text);
-            break;
-          case 'layer':
-            out(`--> ${event.diffId.slice(7, 19)}\n`);
-            break;
-          case 'warning':
-            context.stderr.write(`WARNING: ${event.message}\n`);
-            break;
-          case 'commit':
-            out(`${['COMMIT', ...event.names].join(' ')}\n`);
-            break;
-        }
+        const said = buildEventText(event);
+        if (!said) return;
+        // Warnings are said even with -q, as before; everything else only without it.
+        if (event.type === 'warning') context.stderr.write(said.text);
+        else if (!quiet) (said.stream === 'stderr' ? context.stderr : context.stdout).write(said.text);
       },
     });
-    out(`--> ${result.image.id.slice(7, 19)}\n`);
     const { parseImageName } = await import('../../runtime/images/reference.js');
-    for (const tag of list(parsed.options, 'tag')) out(`Successfully tagged ${parseImageName(tag)}\n`);
+    out(
+      buildDoneText(
+        result.image.id,
+        list(parsed.options, 'tag').map((tag) => parseImageName(tag)),
+      ),
+    );
     write(context.stdout, result.image.id);
     return 0;
   } finally {

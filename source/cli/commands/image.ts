@@ -5,7 +5,7 @@ import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
 import { ago, humanSize, table } from '../format.js';
-import { renderTemplate } from '../template.js';
+import { formatRows, renderTemplate } from '../template.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
 import { spec as pullSpec } from './pull.js';
 import { spec as pushSpec } from './push.js';
@@ -193,6 +193,22 @@ export function imageRows(
   );
 }
 
+/** docker's column titles of `images --format 'table ...'`. */
+const IMAGE_HEADERS: Record<string, string> = {
+  ID: 'IMAGE ID',
+  Id: 'IMAGE ID',
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  Size: 'SIZE',
+  SharedSize: 'SHARED SIZE',
+  UniqueSize: 'UNIQUE SIZE',
+  VirtualSize: 'VIRTUAL SIZE',
+  Containers: 'CONTAINERS',
+};
+
 export async function listImages(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
   const records = await engine.images.list();
@@ -210,12 +226,7 @@ export async function listImages(parsed: ParsedArgs, context: CommandContext): P
     return 0;
   }
   const format = str(parsed.options, 'format');
-  if (format !== undefined) {
-    for (const row of rows)
-      write(context.stdout, format === 'json' ? JSON.stringify(row) : renderTemplate(format, row));
-    return 0;
-  }
-  context.stdout.write(
+  const defaultTable = () =>
     table(
       ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE'],
       rows.map((r) => [
@@ -227,7 +238,11 @@ export async function listImages(parsed: ParsedArgs, context: CommandContext): P
         humanSize(r.SharedSize),
         humanSize(r.UniqueSize),
       ]),
-    ),
+    );
+  context.stdout.write(
+    format === undefined
+      ? defaultTable()
+      : formatRows(format, rows, { headers: IMAGE_HEADERS, defaultTable }),
   );
   return 0;
 }

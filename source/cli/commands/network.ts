@@ -15,7 +15,19 @@ import type { NetworkConfig } from '../../runtime/network/types.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 import { table } from '../format.js';
-import { renderTemplate } from '../template.js';
+import { formatRows, renderTemplate } from '../template.js';
+
+/** docker's column titles of `network ls --format 'table ...'`. */
+const NETWORK_HEADERS: Record<string, string> = {
+  ID: 'NETWORK ID',
+  Name: 'NAME',
+  Driver: 'DRIVER',
+  Scope: 'SCOPE',
+  IPv6: 'IPV6',
+  Internal: 'INTERNAL',
+  Labels: 'LABELS',
+  CreatedAt: 'CREATED AT',
+};
 
 export const spec: CommandSpec = {
   name: 'network',
@@ -201,17 +213,19 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       }));
       if (bool(sub.options, 'quiet')) for (const row of rows) write(context.stdout, row.ID);
       else if (bool(sub.options, 'json')) write(context.stdout, JSON.stringify(rows, null, 2));
-      else if (str(sub.options, 'format') !== undefined) {
-        const format = str(sub.options, 'format')!;
-        for (const row of rows)
-          write(context.stdout, format === 'json' ? JSON.stringify(row) : renderTemplate(format, row));
-      } else
-        context.stdout.write(
+      else {
+        const defaultTable = () =>
           table(
             ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'],
             rows.map((row) => [row.ID, row.Name, row.Driver, row.Scope]),
-          ),
+          );
+        const format = str(sub.options, 'format');
+        context.stdout.write(
+          format === undefined
+            ? defaultTable()
+            : formatRows(format, rows, { headers: NETWORK_HEADERS, defaultTable }),
         );
+      }
       return 0;
     }
     case 'inspect': {

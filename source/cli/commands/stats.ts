@@ -3,7 +3,7 @@ import { bool, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 import { binarySize, humanSize, table } from '../format.js';
-import { renderTemplate } from '../template.js';
+import { formatRows } from '../template.js';
 import type { Engine } from '../../runtime/containers/engine.js';
 import type { ContainerStats } from '../../runtime/containers/stats.js';
 import { NotFoundError } from '../../runtime/errors.js';
@@ -91,8 +91,8 @@ export function renderStats(
   fullId: boolean,
 ): string {
   const rows = samples.map(({ stats, reference }) => statsRow(stats, reference, fullId));
-  if (format === undefined || format === 'table') {
-    return table(
+  const defaultTable = () =>
+    table(
       ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
       rows.map(
         (row) =>
@@ -108,19 +108,7 @@ export function renderStats(
           ] as string[],
       ),
     );
-  }
-  if (format === 'json') return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
-  if (format.startsWith('table ')) {
-    const cells = format.slice(6).replace(/\\t/g, '\t').split('\t');
-    const header = cells.map((cell) =>
-      cell.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, field: string) => HEADERS[field] ?? field.toUpperCase()),
-    );
-    return table(
-      header,
-      rows.map((row) => cells.map((cell) => renderTemplate(cell, row))),
-    );
-  }
-  return rows.map((row) => `${renderTemplate(format, row)}\n`).join('');
+  return format === undefined ? defaultTable() : formatRows(format, rows, { headers: HEADERS, defaultTable });
 }
 
 interface Target {

@@ -3,7 +3,7 @@ import { bool, list, str, UsageError, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 import { humanSize, table } from '../format.js';
-import { renderTemplate } from '../template.js';
+import { formatRows, renderTemplate } from '../template.js';
 
 function keyValues(values: readonly string[]): Record<string, string> {
   const result: Record<string, string> = {};
@@ -37,6 +37,18 @@ export async function runVolumeCreate(parsed: ParsedArgs, context: CommandContex
   return 0;
 }
 
+/** docker's column titles of `volume ls --format 'table ...'`. */
+const VOLUME_HEADERS: Record<string, string> = {
+  Name: 'VOLUME NAME',
+  Driver: 'DRIVER',
+  Scope: 'SCOPE',
+  Mountpoint: 'MOUNTPOINT',
+  Labels: 'LABELS',
+  Label: 'LABEL',
+  Links: 'LINKS',
+  Size: 'SIZE',
+};
+
 export async function runVolumeLs(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
   const { parseVolumeFilters, matchesVolumeFilters } = await import('../../runtime/volumes/filters.js');
@@ -51,18 +63,19 @@ export async function runVolumeLs(parsed: ParsedArgs, context: CommandContext): 
     for (const volume of volumes) write(context.stdout, volume.Name);
     return 0;
   }
-  if (format === undefined || format === 'table') {
-    context.stdout.write(
-      table(
-        ['DRIVER', 'VOLUME NAME'],
-        volumes.map((volume) => [volume.Driver, volume.Name]),
-      ),
+  const defaultTable = () =>
+    table(
+      ['DRIVER', 'VOLUME NAME'],
+      volumes.map((volume) => [volume.Driver, volume.Name]),
     );
+  if (format === undefined) {
+    context.stdout.write(defaultTable());
     return 0;
   }
-  const wantsSize = format.includes('.Size') || format === 'json';
-  for (const volume of volumes) {
-    const row = {
+  const wantsSize = /size/i.test(format) || format.trim() === 'json';
+  const rows = volumes.map((volume) => {
+    const labels = volume.Labels;
+    return {
       Name: volume.Name,
       Driver: volume.Driver,
       Scope: 'local',
@@ -75,9 +88,10 @@ export async function runVolumeLs(parsed: ParsedArgs, context: CommandContext): 
       Availability: 'N/A',
       Group: 'N/A',
       Status: 'N/A',
+      Label: (key: unknown) => labels[String(key)] ?? '',
     };
-    write(context.stdout, format === 'json' ? JSON.stringify(row) : renderTemplate(format, row));
-  }
+  });
+  context.stdout.write(formatRows(format, rows, { headers: VOLUME_HEADERS, defaultTable }));
   return 0;
 }
 

@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { HelperPlan } from '../init/plan.js';
 import type { OciSpec } from '../spec/types.js';
 import { allocateRange, releaseRange } from '../userns/allocations.js';
+import { acquireChownedLayers, chooseRootfsMapping, releaseChownedLayers } from '../userns/chowned-layers.js';
 import { mappingsOf, prepareMappedContainer } from '../userns/container-root.js';
 import {
   allocationSize,
@@ -73,9 +74,10 @@ export async function assignIdMappings(core: EngineCore, record: ContainerRecord
   };
 }
 
-/** Gives the container's range back (removed, or its create failed). */
+/** Gives the container's range back (removed, or its create failed), and its layer copies. */
 export async function releaseIdMappings(core: EngineCore, id: string): Promise<void> {
   await releaseRange(core.layout.root, id);
+  await releaseChownedLayers(core.layout.root, core.layout.containers, id);
 }
 
 /** The spec's user namespace: a new one with the record's mapping. */
@@ -98,7 +100,8 @@ export function applyUserNamespace(spec: OciSpec, record: ContainerRecord): OciS
 /**
  * The host's side of a mapped container's start: the way to its directory opened to its root,
  * its writable layer given to it, and the plan's root made by the monitor over idmapped layers
- * (see native/idmap.c) instead of by the container's init.
+ * (see native/idmap.c), or over chowned copies of them where their filesystem refuses idmapped
+ * mounts, instead of by the container's init.
  */
 export async function planMappedRoot(
   core: EngineCore,
@@ -110,13 +113,18 @@ export async function planMappedRoot(
   const directory = core.containers.dir(record.Id);
   await prepareMappedContainer(core.layout, directory, ids);
   delete plan.rootOverlay;
+  const lowers = [...record.LayerDirs].reverse();
+  const mapping = await chooseRootfsMapping(lowers[0]);
   plan.rootLayers = {
-    lowers: [...record.LayerDirs].reverse(),
+    lowers:
+      mapping === 'idmapped'
+        ? lowers
+        : await acquireChownedLayers(core.layout.root, core.layout.containers, record.Id, ids, lowers),
     upper: path.join(directory, 'upper'),
     work: path.join(directory, 'work'),
-    idmap: true,
+    idmap: mapping === 'idmapped',
   };
-  ids.RootfsMapping = 'idmapped';
+  ids.RootfsMapping = mapping;
   // A --device node is bound from its host path, which the spec does not carry.
   for (const device of plan.devices) {
     const mapped = record.HostConfig.Devices?.find((d) => d.PathInContainer === device.path);

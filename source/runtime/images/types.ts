@@ -4,6 +4,9 @@
  * list of read-only layer directories to stack under their own writable layer.
  */
 
+/** docker's HealthConfig as a container keeps it (--health-* flags over the image's). */
+export type HealthConfig = ImageHealthcheck;
+
 /** The part of an OCI image config (`config` member) a container needs. */
 export interface ImageRuntimeConfig {
   User?: string;
@@ -15,6 +18,23 @@ export interface ImageRuntimeConfig {
   WorkingDir?: string;
   Labels?: Record<string, string>;
   StopSignal?: string;
+  /** docker's HEALTHCHECK (not part of the OCI spec; docker, buildah and podman write it). */
+  Healthcheck?: ImageHealthcheck;
+  /** docker's ONBUILD triggers: instructions run by a build FROM this image. */
+  OnBuild?: string[] | null;
+  /** docker's SHELL: the shell form's command prefix for builds FROM this image. */
+  Shell?: string[];
+}
+
+/** docker's HealthConfig: durations in nanoseconds; absent or 0 means the runtime's default. */
+export interface ImageHealthcheck {
+  /** ["CMD", arg...], ["CMD-SHELL", command], ["NONE"] (disabled), or [] (inherit). */
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
 }
 
 export interface ImageHistoryEntry {

@@ -23,6 +23,7 @@ export interface MonitorSettings {
   eventsFile?: string;
   exitCommand?: string[];
   restart?: HelperPlan['restart'];
+  health?: HelperPlan['health'];
   pidFile?: string;
   consoleSocket?: string;
   openStdin?: boolean;
@@ -30,6 +31,8 @@ export interface MonitorSettings {
   /** The container uses the helper's own stdio (gantry-oci without a terminal). */
   passthrough?: boolean;
   foreground?: boolean;
+  /** No monitor: the container's init goes to the caller's subreaper (see HelperPlan.handoff). */
+  handoff?: boolean;
   hookSync?: boolean;
 }
 

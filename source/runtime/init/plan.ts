@@ -94,11 +94,29 @@ export interface HelperPlan {
    * restarts nothing once `stopFile` exists.
    */
   restart?: { policy: number; maxRetries: number; runFile: string; stopFile: string };
+  /**
+   * Health checks the monitor runs itself (native/health.c): the exec plan in `planFile`, the
+   * state written to `file`, `program` named in an exec failure's output; docker's timings in ms.
+   */
+  health?: {
+    intervalMs: number;
+    timeoutMs: number;
+    startPeriodMs: number;
+    retries: number;
+    planFile: string;
+    file: string;
+    program: string;
+  };
   openStdin?: boolean;
   stdinOnce?: boolean;
   terminal?: boolean;
   passthrough?: boolean;
   foreground?: boolean;
+  /**
+   * No monitor: the helper exits once the container is created, so the container's init is
+   * reparented to the caller's subreaper (gantry-oci create, as runc's).
+   */
+  handoff?: boolean;
   detach?: boolean;
   hookSync?: boolean;
   consoleSize?: { rows: number; cols: number };
@@ -190,11 +208,19 @@ export function serializePlan(plan: HelperPlan): string {
     lines.push(line('runfile', plan.restart.runFile));
     lines.push(line('stopfile', plan.restart.stopFile));
   }
+  if (plan.health) {
+    const health = plan.health;
+    lines.push(line('health', health.intervalMs, health.timeoutMs, health.startPeriodMs, health.retries));
+    lines.push(line('healthplan', health.planFile));
+    lines.push(line('healthfile', health.file));
+    lines.push(line('healthprogram', health.program));
+  }
   flag('stdin', plan.openStdin);
   flag('stdinonce', plan.stdinOnce);
   flag('terminal', plan.terminal);
   flag('passthrough', plan.passthrough);
   flag('foreground', plan.foreground);
+  flag('handoff', plan.handoff);
   flag('detach', plan.detach);
   flag('hooksync', plan.hookSync);
   if (plan.consoleSize) lines.push(line('size', plan.consoleSize.rows, plan.consoleSize.cols));

@@ -31,7 +31,8 @@ function directory(root: string): string {
   return path.join(root, 'userns');
 }
 
-async function withLock<T>(root: string, action: () => Promise<T>): Promise<T> {
+/** Runs `action` holding <root>/userns/lock (the ranges, and the chowned layer copies). */
+export async function withUsernsLock<T>(root: string, action: () => Promise<T>): Promise<T> {
   await fsp.mkdir(directory(root), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   const lock = await FileLock.tryAcquire(path.join(directory(root), 'lock'), {
     wait: true,
@@ -101,7 +102,7 @@ export async function allocateRange(
   size: number,
   exists: (id: string) => boolean,
 ): Promise<HeldRange> {
-  return withLock(root, async () => {
+  return withUsernsLock(root, async () => {
     const state = await readState(root);
     for (const other of Object.keys(state.containers)) if (!exists(other)) delete state.containers[other];
     const ranges = ensureSubidRanges();
@@ -132,7 +133,7 @@ export async function allocateRange(
 /** Releases the range of container `id` (removed, or its create failed). */
 export async function releaseRange(root: string, id: string): Promise<void> {
   if (!fs.existsSync(file(root))) return;
-  await withLock(root, async () => {
+  await withUsernsLock(root, async () => {
     const state = await readState(root);
     if (!state.containers[id]) return;
     delete state.containers[id];

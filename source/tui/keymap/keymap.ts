@@ -26,6 +26,7 @@ export type Scope =
   | 'inspect'
   | 'inspectSearch'
   | 'pull'
+  | 'build'
   | 'onboarding';
 
 export const COMMANDS = [
@@ -75,6 +76,7 @@ export const COMMANDS = [
   'image.remove',
   'image.inspect',
   'image.pull',
+  'image.build',
   'image.createDefault',
   'layers.open',
   'layers.aggregate',
@@ -112,6 +114,10 @@ export const COMMANDS = [
   'inspect.copyId',
   'pull.start',
   'pull.close',
+  'build.start',
+  'build.next',
+  'build.previous',
+  'build.close',
   'onboarding.create',
   'onboarding.dismiss',
 ] as const;
@@ -461,6 +467,15 @@ export const DEFAULT_KEYMAP: Keymap = [
     keys: ['P'],
     label: 'pull',
     description: 'Pull an image from a registry (type its reference), with the progress gantry pull shows',
+    footer: true,
+  },
+  {
+    command: 'image.build',
+    scope: 'images',
+    keys: ['b'],
+    label: 'build',
+    description:
+      'Build an image from a Containerfile (context, tag, file), with the progress gantry build shows',
     footer: true,
   },
   {
@@ -930,6 +945,38 @@ export const DEFAULT_KEYMAP: Keymap = [
   },
 
   {
+    command: 'build.start',
+    scope: 'build',
+    keys: ['enter'],
+    label: 'build',
+    description: 'Build with what the form says',
+    footer: true,
+  },
+  {
+    command: 'build.next',
+    scope: 'build',
+    keys: ['tab', 'down'],
+    label: 'next field',
+    description: 'Next field',
+    footer: true,
+  },
+  {
+    command: 'build.previous',
+    scope: 'build',
+    keys: ['shift+tab', 'up'],
+    label: 'prev field',
+    description: 'Previous field',
+  },
+  {
+    command: 'build.close',
+    scope: 'build',
+    keys: ['escape'],
+    label: 'cancel/close',
+    description: 'Cancel the build under way (nothing of it is kept); once it has ended, close the view',
+    footer: true,
+  },
+
+  {
     command: 'onboarding.create',
     scope: 'onboarding',
     keys: ['enter'],
@@ -955,6 +1002,7 @@ export const TEXT_SCOPES: ReadonlySet<Scope> = new Set([
   'form',
   'inspectSearch',
   'pull',
+  'build',
 ]);
 
 /** The command bound to `key` in the first of `scopes` that binds it. */
@@ -1037,6 +1085,7 @@ export const SCOPE_TITLES: readonly [Scope, string][] = [
   ['inspect', 'Inspect view (i)'],
   ['inspectSearch', 'Typing a search in the inspect view'],
   ['pull', 'Pulling an image (P in Images)'],
+  ['build', 'Building an image (b in Images)'],
 ];
 
 export interface HelpLine {

@@ -16,6 +16,7 @@ export { DEFAULT_IMAGE_NAME, formToCreateOptions, newContainerForm, splitCommand
 import { bulkCommand, confirmBulk } from './bulk.js';
 import { inspectCommand, openInspect } from './inspect.js';
 import { NEW_PULL, pullCommand } from './pull.js';
+import { buildCommand, newBuild } from './build.js';
 import { limitsContainer } from './limits.js';
 import { messageLines } from './messages.js';
 import { pageSize } from './reducer.js';
@@ -62,6 +63,12 @@ function textTarget(
     return overlay.running
       ? undefined
       : { text: overlay.reference, selected: false, set: (text) => ({ type: 'pull/input', text }) };
+  if (overlay?.kind === 'build') {
+    const field = overlay.fields[overlay.focus];
+    return overlay.running || !field
+      ? undefined
+      : { text: field.value, selected: false, set: (text) => ({ type: 'build/input', text }) };
+  }
   if (overlay?.kind === 'inspect')
     return overlay.search.editing
       ? {
@@ -137,7 +144,8 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
   const scrolled =
     scrollOverlay(state, command, keymap) ??
     inspectCommand(state, command, now) ??
-    pullCommand(state, command, now);
+    pullCommand(state, command, now) ??
+    buildCommand(state, command);
   if (scrolled) return scrolled;
   if (state.ui.pane === 'containers' && !state.ui.overlay) {
     const bulk = bulkCommand(state, command, now);
@@ -322,6 +330,8 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
       });
     case 'image.pull':
       return act({ type: 'ui/overlay', overlay: NEW_PULL });
+    case 'image.build':
+      return act({ type: 'ui/overlay', overlay: newBuild() });
     case 'image.inspect':
       if (!image) return status('no image is selected', now);
       return {
@@ -514,6 +524,10 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
     case 'inspect.copyId':
     case 'pull.start':
     case 'pull.close':
+    case 'build.start':
+    case 'build.next':
+    case 'build.previous':
+    case 'build.close':
       return NOTHING;
   }
 }

@@ -4,6 +4,7 @@
  * to the pane reducers; every one of them is pure.
  */
 import { reducePull } from './pull.js';
+import { reduceBuild } from './build.js';
 import { reduceInspect } from './inspect.js';
 import { INITIAL_CONTAINERS, moveContainerCursor, reduceContainers, settleContainers } from './containers.js';
 import { INITIAL_IMAGES, moveImageCursor, reduceImages, settleImages } from './images.js';
@@ -271,6 +272,8 @@ function reduce(state: TuiState, action: Action): TuiState {
       return reduceInspect(state, action);
     case 'pull':
       return reducePull(state, action);
+    case 'build':
+      return reduceBuild(state, action);
     default:
       return state;
   }

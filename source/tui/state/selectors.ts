@@ -238,6 +238,7 @@ export function activeScopes(state: TuiState): Scope[] {
   if (overlay?.kind === 'form') return ['form'];
   if (overlay?.kind === 'onboarding') return ['onboarding', 'global'];
   if (overlay?.kind === 'pull') return ['pull'];
+  if (overlay?.kind === 'build') return ['build'];
   if (overlay?.kind === 'inspect') return overlay.search.editing ? ['inspectSearch'] : ['inspect'];
   if (isTyping(state)) {
     if (state.ui.pane !== 'limits') return ['edit'];

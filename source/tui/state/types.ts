@@ -275,6 +275,26 @@ export type Overlay =
       running: boolean;
       result: { ok: boolean; text: string } | undefined;
     }
+  /** Building an image: the form, then the build's progress and how it ended (see build.ts). */
+  | {
+      kind: 'build';
+      fields: readonly {
+        name: 'context' | 'tag' | 'file';
+        label: string;
+        value: string;
+        placeholder: string;
+      }[];
+      focus: number;
+      /** Progress in `gantry build`'s words, the newest lines (bounded). */
+      lines: readonly string[];
+      /** Output after the last newline, not yet a line. */
+      partial: string;
+      running: boolean;
+      cancelling: boolean;
+      /** The STEP line of the step under way (names the step a failure happened in). */
+      step: string | undefined;
+      result: { ok: boolean; text: string; cancelled: boolean } | undefined;
+    }
   /** `gantry inspect` of a container or an image as scrollable, searchable JSON (see inspect.ts). */
   | {
       kind: 'inspect';
@@ -394,6 +414,13 @@ export type Action =
   | { type: 'pull/started' }
   | { type: 'pull/progress'; reference: string; line: string }
   | { type: 'pull/finished'; reference: string; ok: boolean; text: string }
+  | { type: 'build/input'; text: string }
+  | { type: 'build/focus'; delta: 1 | -1 }
+  | { type: 'build/started' }
+  /** Output in the CLI's words; `step` is the STEP line when this starts a step. */
+  | { type: 'build/output'; text: string; step?: string }
+  | { type: 'build/cancelling' }
+  | { type: 'build/finished'; ok: boolean; text: string; cancelled?: boolean }
   | { type: 'inspect/loaded'; id: string; lines: readonly string[] }
   | { type: 'inspect/failed'; id: string; error: string }
   | { type: 'inspect/scroll'; delta: number; edge?: 'top' | 'bottom' }
@@ -422,6 +449,10 @@ export type Effect =
   | { type: 'create-default-image' }
   /** Pulls an image as `gantry pull` does, its progress into the pull view. */
   | { type: 'pull'; reference: string }
+  /** Builds an image as `gantry build` does, its progress into the build view. */
+  | { type: 'build'; context: string; tag?: string; file?: string }
+  /** Cancels the build under way (its containers and staged layers go, as on Ctrl+C in the CLI). */
+  | { type: 'build-cancel' }
   /** Reads what `gantry inspect` prints for it, into the inspect view. */
   | { type: 'inspect'; subject: 'container' | 'image'; id: string }
   /** Puts text on the terminal's clipboard (OSC 52); `what` names it in the status line. */

@@ -16,6 +16,7 @@ interface Inspected {
     Status: string;
     Running: boolean;
     Restarting: boolean;
+    OOMKilled: boolean;
     Pid: number;
     ExitCode: number;
     StartedAt: string;
@@ -209,5 +210,33 @@ describeUnless(needsRoot(), 'restart policies', () => {
     expect(start.exitCode, start.stderr).toBe(0);
     expect((await inspect('loop')).RestartCount).toBeLessThan(stopped.RestartCount);
     expect((await engine.gantry(['rm', '-f', 'loop'])).exitCode).toBe(0);
+  });
+
+  it('a run the OOM killer ends at once after a restart still reads OOMKilled', async () => {
+    // The restarted process runs at once (no exec fifo); the monitor takes the OOM counter's
+    // baseline before it exists, so an OOM kill in its first instant still counts.
+    const run = await engine.gantry([
+      'run',
+      '-d',
+      '--name',
+      'hog',
+      '--restart',
+      'on-failure:1',
+      '--memory',
+      '32m',
+      'demo',
+      'dd',
+      'if=/dev/zero',
+      'of=/dev/null',
+      'bs=64M',
+      'count=1',
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    await waitFor(async () => (await inspect('hog')).State.Status === 'exited', 60_000, 'the last run');
+    const state = await inspect('hog');
+    expect(state.RestartCount).toBe(1);
+    expect(state.State.ExitCode).toBe(137);
+    expect(state.State.OOMKilled).toBe(true);
+    expect((await engine.gantry(['rm', '-f', 'hog'])).exitCode).toBe(0);
   });
 });

@@ -96,6 +96,10 @@ export class FakeEngine implements TuiEngine {
   pullLines: string[] = [];
   holdPull: Promise<void> | undefined;
   pullError: Error | undefined;
+  /** What a build says (text, and the STEP line when it starts a step), then it waits for holdBuild (or a cancel) and fails with buildError. */
+  buildTexts: Array<[string, string?]> = [];
+  holdBuild: Promise<void> | undefined;
+  buildError: Error | undefined;
   /** While set, stop() waits for it: a container that takes its time to exit. */
   holdStop: Promise<void> | undefined;
   async stop(reference: string) {
@@ -231,9 +235,10 @@ export class FakeEngine implements TuiEngine {
       const users = [...this.records.values()].filter((record) => record.Image === reference);
       if (users.length > 0)
         throw new Error(
-          `image "${reference}" is used by containers ${users.map((record) => record.Name).join(', ')}`,
+          `image ${reference.replace(/^sha256:/, '').slice(0, 12)} is used by containers ${users.map((record) => record.Name).join(', ')}`,
         );
       this.calls.push(`rmi ${reference}`);
+      this.imageRecords = this.imageRecords.filter((record) => record.id !== reference);
     },
     fromHost: async (name: string) => {
       this.calls.push(`from-host ${name}`);
@@ -250,6 +255,22 @@ export class FakeEngine implements TuiEngine {
       const pulled = image(reference.replace(/:latest$/, ''), [layer(reference, 3_000_000)]);
       this.imageRecords = [...this.imageRecords, pulled];
       return { id: pulled.id, name: pulled.names[0]! };
+    },
+    build: async (
+      request: { context: string; tag?: string; file?: string },
+      onText: (text: string, step?: string) => void,
+      signal: AbortSignal,
+    ) => {
+      this.calls.push(`build ${request.context} tag=${request.tag ?? ''} file=${request.file ?? ''}`);
+      for (const [text, step] of this.buildTexts) onText(text, step);
+      await new Promise<void>((resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new Error('the build was cancelled')), { once: true });
+        void (this.holdBuild ?? Promise.resolve()).then(resolve);
+      });
+      if (this.buildError) throw this.buildError;
+      const built = image(request.tag ?? 'built', [layer(`built-${request.context}`, 1_000_000)]);
+      this.imageRecords = [...this.imageRecords, built];
+      return { id: built.id, name: built.names[0] ?? built.id };
     },
     inspect: async (id: string) => {
       const record = this.imageRecords.find((candidate) => candidate.id === id);

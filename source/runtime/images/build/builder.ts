@@ -1,89 +1,39 @@
 /**
  * `gantry build`: runs a Containerfile against a build context. FROM takes an image from the
- * store (or scratch); RUN runs in a real container of the runtime on the layers built so far and
- * its writable layer becomes the step's layer; COPY/ADD write a layer from the context; the
- * other instructions change the config (empty_layer history entries). Each step first asks the
- * build cache (cache.ts) and reuses the layer it finds, which is what makes a rebuild after a late
- * change, or a second image on the same base, bake only what is new.
+ * store, scratch, or an earlier stage; RUN runs in a real container of the runtime on the layers
+ * built so far and its writable layer becomes the step's layer; COPY/ADD write a layer from the
+ * context or (--from) from an earlier stage or an image; the other instructions change the config
+ * (empty_layer history entries). Each step first asks the build cache (cache.ts) and reuses the
+ * layer it finds, which is what makes a rebuild after a late change, or a second image on the
+ * same base, bake only what is new. The stages run in stage.ts; this file checks the input,
+ * chooses the stages the target needs and commits the target's image.
  *
  * New layers are staged in a private work directory and committed with the image in one step
  * at the end, so a failed or interrupted build leaves no image, no tag, no layer and no cache
- * record behind; the containers it ran are removed as each step ends.
+ * record behind; the containers it ran are removed as each step ends. Layers of stages other
+ * than the target are discarded with the work directory.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../../containers/engine.js';
-import { GantryError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../../errors.js';
-import { StackView } from '../diff/stack-view.js';
-import { writeUpperLayer } from '../commit/upper-tar.js';
-import { stageLayer, type StagedLayer } from '../commit/stage-layer.js';
+import { InvalidArgumentError, UnsupportedError } from '../../errors.js';
 import { formatPlatform, hostPlatform } from '../import/platform.js';
 import { parseImageName } from '../reference.js';
-import type { ImageHistoryEntry, ImageRecord, LayerRecord, OciImageConfig } from '../types.js';
-import { BuildCache, stepKey, type CacheRecord } from './cache.js';
-import { parseContainerfile, type Containerfile, type Instruction } from './containerfile.js';
-import { planCopy } from './copy.js';
+import type { OciImageConfig } from '../types.js';
+import { BuildCache } from './cache.js';
+import { parseContainerfile, type Containerfile } from './containerfile.js';
 import { IgnoreMatcher } from './ignore.js';
-import {
-  applyMetadata,
-  newStageState,
-  runEnvironment,
-  substitutionVariables,
-  type MetadataContext,
-  type StageState,
-} from './metadata.js';
+import { applyMetadata, newStageState, type MetadataContext } from './metadata.js';
 import { trace } from '../../trace.js';
-import { runStep, sweepOrphanedStepContainers } from './run-step.js';
-import { expandWord } from './words.js';
+import { sweepOrphanedStepContainers } from './run-step.js';
+import { runStage, fromValue, type BuildSession } from './stage.js';
+import { findStage, fromReference, neededStages, splitStages, targetStage, type Stage } from './stages.js';
+import { substitutionVariables } from './metadata.js';
+import { BuildError, type BuildOptions, type BuildResult } from './types.js';
 
-export const BUILD_HISTORY_COMMENT = 'gantry build';
-
-export interface BuildOptions {
-  /** The build context directory. */
-  context: string;
-  /** The Containerfile (default: Containerfile, else Dockerfile, in the context). */
-  file?: string;
-  /** The Containerfile's text, read elsewhere (`-f -` reads it from stdin); `file` is then unused. */
-  containerfileText?: string;
-  /** Names for the image. */
-  tags?: string[];
-  /** Run every step even when the cache has it (the results still become cache). */
-  noCache?: boolean;
-  /** --build-arg NAME=VALUE values. */
-  buildArgs?: Record<string, string>;
-  /** Network of RUN steps unless a step says otherwise (default none). */
-  network?: 'none' | 'host';
-  onEvent?: (event: BuildEvent) => void;
-  signal?: AbortSignal;
-}
-
-export type BuildEvent =
-  | { type: 'step'; step: number; total: number; text: string; line: number }
-  | { type: 'cached'; step: number; diffId?: string }
-  | { type: 'output'; step: number; stream: 'stdout' | 'stderr'; text: string }
-  | { type: 'layer'; step: number; diffId: string; size: number }
-  | { type: 'warning'; message: string }
-  | { type: 'commit'; names: string[] };
-
-export interface BuildResult {
-  image: ImageRecord;
-  steps: number;
-  /** Steps whose result came from the cache. */
-  cachedSteps: number;
-  /** Layers made by this build (not from the cache). */
-  builtLayers: number;
-}
-
-/** A build step failed; says which step, where it is in the file, and why. */
-export class BuildError extends GantryError {
-  override readonly exitCode: number;
-
-  constructor(message: string, options: { hint?: string; cause?: unknown; exitCode?: number } = {}) {
-    super(message, options);
-    this.exitCode = options.exitCode ?? 1;
-  }
-}
+export { BuildError, BUILD_HISTORY_COMMENT } from './types.js';
+export type { BuildEvent, BuildOptions, BuildResult } from './types.js';
 
 /** Finds the Containerfile: -f as given, else Containerfile or Dockerfile in the context. */
 function locateContainerfile(context: string, file: string | undefined): string {
@@ -141,18 +91,55 @@ function parseBuildArgs(values: Record<string, string> | undefined): Map<string,
   return result;
 }
 
-interface StackState {
-  layers: LayerRecord[];
-  layerDirs: string[];
-  history: ImageHistoryEntry[];
+/**
+ * The platform ARGs BuildKit defines before the first FROM (`FROM --platform=$BUILDPLATFORM`);
+ * the build and target platforms are both this host's.
+ */
+function platformArgs(): Map<string, string> {
+  const host = hostPlatform();
+  const values = new Map<string, string>();
+  for (const side of ['BUILD', 'TARGET']) {
+    values.set(`${side}PLATFORM`, formatPlatform(host));
+    values.set(`${side}OS`, host.os);
+    values.set(`${side}ARCH`, host.architecture);
+    values.set(`${side}VARIANT`, host.variant ?? '');
+  }
+  return values;
 }
 
-function topChainId(stack: StackState): string {
-  return stack.layers.at(-1)?.chainId ?? '';
+/** Stages a stage uses directly: the one it starts from and those it copies from. */
+function stageDependencies(session: BuildSession, stage: Stage): Stage[] {
+  const used: Stage[] = [];
+  const variables = substitutionVariables(session.globalState);
+  const base = findStage(
+    session.stages,
+    fromReference(stage, variables, session.containerfile.escape),
+    stage.index,
+  );
+  if (base) used.push(base);
+  for (const instruction of stage.instructions) {
+    const from = instruction.keyword === 'COPY' ? instruction.flags.get('from') : undefined;
+    if (from === undefined || from === '') continue;
+    const source = findStage(session.stages, fromValue(from, session), stage.index);
+    if (source) used.push(source);
+  }
+  return used;
+}
+
+function checkPlatform(stage: Stage, platform: string, file: string): void {
+  const requested = stage.from.flags.get('platform');
+  if (requested === undefined) return;
+  const variables = new Map([...platformArgs()]);
+  const value = requested.replace(/\$\{?([A-Z]+)\}?/g, (whole, name: string) => variables.get(name) ?? whole);
+  if (value !== platform && value !== formatPlatform({ ...hostPlatform(), variant: undefined })) {
+    throw new UnsupportedError(
+      `${file}:${stage.from.line}: FROM --platform=${requested}: only this host's platform (${platform}) can be built`,
+      { hint: `leave --platform out, or give ${platform}` },
+    );
+  }
 }
 
 export async function build(engine: Engine, options: BuildOptions): Promise<BuildResult> {
-  const emit = (event: BuildEvent): void => options.onEvent?.(event);
   // Everything that can be checked without running anything is checked first.
   const contextDirectory = resolveContext(options.context);
   let containerfile: Containerfile;
@@ -169,43 +156,46 @@ export async function build(engine: Engine, options: BuildOptions): Promise<Buil
   }
   const tags = (options.tags ?? []).map((tag) => parseImageName(tag));
   const buildArgs = parseBuildArgs(options.buildArgs);
-  const ignore = IgnoreMatcher.load(contextDirectory);
-  const store = engine.images;
-  const cache = new BuildCache(engine.layout);
-  // What a build killed before the journal existed left: step containers nobody else removes.
-  await sweepOrphanedStepContainers(engine);
-  trace('build: started');
+  const { globalArgs, stages } = splitStages(containerfile);
+  const platform = formatPlatform(hostPlatform());
   const metadataContext: MetadataContext = {
     escape: containerfile.escape,
     buildArgs,
     usedBuildArgs: new Set(),
   };
-  const total = containerfile.instructions.length;
-  const platform = formatPlatform(hostPlatform());
-
-  const where = (instruction: Instruction, step: number): string =>
-    `step ${step}/${total} (${containerfile.file}:${instruction.line} ${instruction.keyword})`;
-  const fail = (instruction: Instruction, step: number, error: unknown): never => {
-    if (error instanceof BuildError) throw error;
-    if (error instanceof GantryError) {
-      throw new BuildError(`${where(instruction, step)}: ${error.message}`, {
-        cause: error,
-        ...(error.hint ? { hint: error.hint } : {}),
-      });
-    }
-    throw error;
-  };
-
   const globalState = newStageState();
-  let state: StageState | undefined;
-  let baseConfig: OciImageConfig | undefined;
-  let baseImage: ImageRecord | undefined;
-  let baseReference = 'scratch';
-  const stack: StackState = { layers: [], layerDirs: [], history: [] };
-  const staged = new Map<string, StagedLayer>();
-  const newRecords: CacheRecord[] = [];
-  let cachedSteps = 0;
+  for (const [name, value] of platformArgs()) globalState.args.set(name, value);
+  for (const instruction of globalArgs) applyMetadata(instruction, globalState, metadataContext);
+  const target = targetStage(stages, options.target);
+  for (const stage of stages) checkPlatform(stage, platform, containerfile.file);
 
+  const store = engine.images;
+  const partial = {
+    engine,
+    options,
+    containerfile,
+    contextDirectory,
+    ignore: IgnoreMatcher.load(contextDirectory),
+    store,
+    cache: new BuildCache(engine.layout),
+    metadataContext,
+    globalState,
+    platform,
+    stages,
+    results: new Map(),
+    staged: new Map(),
+    newRecords: [],
+    cachedSteps: 0,
+    emit: (event) => options.onEvent?.(event),
+  } satisfies Omit<BuildSession, 'work'>;
+  // Stage dependencies only read the file and the ARGs, so they are known before anything runs.
+  const planned = neededStages(stages, target, (stage) =>
+    stageDependencies({ ...partial, work: undefined as never }, stage),
+  );
+
+  // What a build killed before the journal existed left: step containers nobody else removes.
+  await sweepOrphanedStepContainers(engine);
+  trace('build: started');
   // Should this process be killed, the next gantry command removes its step containers and its
   // work directory (see containers/unfinished.ts).
   const entry = engine.journal.begin('build');
@@ -213,195 +203,20 @@ export async function build(engine: Engine, options: BuildOptions): Promise<Buil
     entry.end();
     throw error;
   });
+  const session: BuildSession = { ...partial, work };
   try {
-    for (const [index, instruction] of containerfile.instructions.entries()) {
-      const step = index + 1;
+    for (const stage of planned) {
       if (options.signal?.aborted) throw new BuildError('the build was cancelled', { exitCode: 130 });
-      emit({
-        type: 'step',
-        step,
-        total,
-        text: `${instruction.keyword} ${instruction.original}`,
-        line: instruction.line,
-      });
-      try {
-        if (!state) {
-          if (instruction.keyword === 'ARG') {
-            applyMetadata(instruction, globalState, metadataContext);
-            continue;
-          }
-          // FROM: ARGs declared before it are the only variables it sees.
-          const words = expandWord(instruction.rest, substitutionVariables(globalState), containerfile.escape)
-            .trim()
-            .split(/\s+/);
-          const reference = words[0] as string;
-          if (words.length === 3 ? words[1]?.toUpperCase() !== 'AS' : words.length !== 1) {
-            throw new InvalidArgumentError(
-              `FROM expects IMAGE [AS NAME], got ${JSON.stringify(instruction.rest)}`,
-            );
-          }
-          const requested = instruction.flags.get('platform');
-          if (
-            requested !== undefined &&
-            requested !== platform &&
-            requested !== formatPlatform({ ...hostPlatform(), variant: undefined })
-          ) {
-            throw new UnsupportedError(
-              `FROM --platform=${requested}: only this host's platform (${platform}) can be built`,
-            );
-          }
-          state = newStageState();
-          state.globalArgs = new Map(globalState.args);
-          if (reference !== 'scratch') {
-            try {
-              baseImage = await store.resolve(reference);
-            } catch (error) {
-              if (!(error instanceof NotFoundError)) throw error;
-              throw new NotFoundError(`FROM ${reference}: the image is not in the local store`, {
-                hint: `import it (gantry image import PATH ${reference}) or pull it (gantry pull ${reference}) first`,
-              });
-            }
-            baseReference = reference;
-            baseConfig = await store.readConfig(baseImage);
-            state.config = structuredClone(baseConfig.config ?? {});
-            stack.layers = [...baseImage.layers];
-            stack.layerDirs = baseImage.layers.map((layer) => store.layerDirectory(layer.chainId));
-            stack.history = [...(baseConfig.history ?? [])];
-          }
-          continue;
-        }
-        const current: StageState = state;
-        const parentChainId = topChainId(stack);
-        const keyBase = {
-          parentChainId,
-          config: structuredClone(current.config),
-          args: [...current.args],
-          shell: [...current.shell],
-          platform,
-        };
-        if (
-          instruction.keyword === 'RUN' ||
-          instruction.keyword === 'COPY' ||
-          instruction.keyword === 'ADD'
-        ) {
-          let text: string;
-          let contentDigest: string | undefined;
-          let makeLayer: () => Promise<StagedLayer>;
-          if (instruction.keyword === 'RUN') {
-            const argv = instruction.json ?? [...current.shell, instruction.rest];
-            const networkFlag = instruction.flags.get('network');
-            if (networkFlag !== undefined && !['none', 'host', 'default'].includes(networkFlag)) {
-              throw new InvalidArgumentError(
-                `RUN --network=${networkFlag}: accepted are none, host and default`,
-              );
-            }
-            const network =
-              networkFlag === 'host' ? 'host' : networkFlag === 'none' ? 'none' : (options.network ?? 'none');
-            text = `RUN ${network === 'none' ? '' : `--network=${network} `}${instruction.json ? JSON.stringify(argv) : argv.join(' ')}`;
-            makeLayer = () =>
-              runStep(
-                engine,
-                {
-                  argv,
-                  env: runEnvironment(current),
-                  config: current.config,
-                  layerDirs: stack.layerDirs.length > 0 ? stack.layerDirs : [emptyLower(work.path)],
-                  baseImage,
-                  baseReference,
-                  network,
-                  onOutput: (stream, output) => emit({ type: 'output', step, stream, text: output }),
-                  ...(options.signal ? { signal: options.signal } : {}),
-                },
-                async (result) => {
-                  if (options.signal?.aborted)
-                    throw new BuildError('the build was cancelled', { exitCode: 130 });
-                  if (result.exitCode !== 0) {
-                    throw new BuildError(
-                      `${where(instruction, step)}: the command ${JSON.stringify(argv.join(' '))} returned a non-zero code: ${result.exitCode}`,
-                      { hint: 'fix the command; nothing of this build was kept' },
-                    );
-                  }
-                  return stageLayer(
-                    work,
-                    parentChainId || undefined,
-                    async (writer) => {
-                      await writeUpperLayer(writer, result.upper, stack.layerDirs, {
-                        mountpoints: result.mountpoints,
-                      });
-                    },
-                    { label: `the layer of step ${step}` },
-                  );
-                },
-              );
-          } else {
-            const plan = await planCopy(instruction, {
-              contextDirectory,
-              ignore,
-              stack: new StackView(stack.layerDirs),
-              workingDir: current.config.WorkingDir || '/',
-              variables: substitutionVariables(current),
-              escape: containerfile.escape,
-            });
-            text = plan.text;
-            contentDigest = plan.contentDigest;
-            makeLayer = () =>
-              stageLayer(work, parentChainId || undefined, (writer) => plan.write(writer), {
-                label: `the layer of step ${step}`,
-              });
-          }
-          const key = stepKey({ ...keyBase, instruction: text, ...(contentDigest ? { contentDigest } : {}) });
-          const hit = options.noCache ? undefined : await cache.lookup(key);
-          if (hit?.layer) {
-            stack.layers.push(hit.layer);
-            stack.layerDirs.push(store.layerDirectory(hit.layer.chainId));
-            stack.history.push(hit.history);
-            cachedSteps += 1;
-            emit({ type: 'cached', step, diffId: hit.layer.diffId });
-            continue;
-          }
-          const layer = await makeLayer();
-          trace('build: layer staged');
-          staged.set(layer.record.chainId, layer);
-          const history: ImageHistoryEntry = {
-            created: new Date().toISOString(),
-            created_by: text,
-            comment: BUILD_HISTORY_COMMENT,
-          };
-          stack.layers.push(layer.record);
-          stack.layerDirs.push(path.join(layer.directory, 'diff'));
-          stack.history.push(history);
-          newRecords.push({ version: 1, key, parentChainId, history, layer: layer.record });
-          emit({ type: 'layer', step, diffId: layer.record.diffId, size: layer.record.size });
-          continue;
-        }
-        if (instruction.keyword === 'FROM') continue; // a second FROM is refused by the parser
-        const createdBy = applyMetadata(instruction, current, metadataContext);
-        const key = stepKey({ ...keyBase, instruction: createdBy });
-        const hit = options.noCache ? undefined : await cache.lookup(key);
-        if (hit && !hit.layer) {
-          stack.history.push(hit.history);
-          cachedSteps += 1;
-          emit({ type: 'cached', step });
-          continue;
-        }
-        const history: ImageHistoryEntry = {
-          created: new Date().toISOString(),
-          created_by: createdBy,
-          comment: BUILD_HISTORY_COMMENT,
-          empty_layer: true,
-        };
-        stack.history.push(history);
-        newRecords.push({ version: 1, key, parentChainId, history });
-      } catch (error) {
-        fail(instruction, step, error);
-      }
+      session.results.set(stage.index, await runStage(session, stage));
     }
-    if (!state) throw new BuildError(`${containerfile.file}: there is no FROM instruction`);
     const unused = [...buildArgs.keys()].filter((name) => !metadataContext.usedBuildArgs.has(name));
     if (unused.length > 0) {
-      emit({ type: 'warning', message: `one or more build args were not consumed: ${unused.join(', ')}` });
+      session.emit({
+        type: 'warning',
+        message: `one or more build args were not consumed: ${unused.join(', ')}`,
+      });
     }
-
+    const { state, stack, baseConfig } = session.results.get(target.index)!;
     const host = hostPlatform();
     const config: OciImageConfig = {
       created: stack.history.at(-1)?.created ?? new Date().toISOString(),
@@ -417,21 +232,21 @@ export async function build(engine: Engine, options: BuildOptions): Promise<Buil
       rootfs: { type: 'layers', diff_ids: stack.layers.map((layer) => layer.diffId) },
       history: stack.history,
     };
-    emit({ type: 'commit', names: tags });
+    session.emit({ type: 'commit', names: tags });
     trace('build: committing');
+    const targetLayers = new Set(stack.layers.map((layer) => layer.chainId));
+    const staged = new Map([...session.staged].filter(([chainId]) => targetLayers.has(chainId)));
     const image = await store.addImage(work, { config, layers: stack.layers, staged, names: tags });
     trace('build: committed');
-    await cache.save(newRecords);
+    // Records of the other stages' layers would point at layers that were not kept.
+    await session.cache.save(
+      session.newRecords.filter((record) => !record.layer || targetLayers.has(record.layer.chainId)),
+    );
     trace('build: cache saved');
-    return { image, steps: total, cachedSteps, builtLayers: staged.size };
+    const steps = planned.reduce((total, stage) => total + stage.instructions.length + 1, 0);
+    return { image, steps, cachedSteps: session.cachedSteps, builtLayers: staged.size };
   } finally {
     await work.dispose();
     entry.end();
   }
-}
-
-function emptyLower(workDirectory: string): string {
-  const directory = path.join(workDirectory, 'empty-lower');
-  fs.mkdirSync(directory, { recursive: true, mode: 0o755 });
-  return directory;
 }

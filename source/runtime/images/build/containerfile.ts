@@ -50,6 +50,7 @@ const FLAGS: Partial<Record<Keyword, readonly string[]>> = {
   RUN: ['network', 'mount', 'security'],
   COPY: ['chown', 'chmod', 'from', 'link', 'parents', 'exclude'],
   ADD: ['chown', 'chmod', 'checksum', 'keep-git-dir', 'link', 'exclude'],
+  HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
 };
 
 export interface Instruction {
@@ -162,12 +163,7 @@ export function parseContainerfile(text: string, file = 'Containerfile'): Contai
     const keyword = word.toUpperCase() as Keyword;
     if (!(INSTRUCTIONS as readonly string[]).includes(keyword)) {
       throw new ContainerfileError(file, startLine, `unknown instruction "${word}"`, {
-        hint: `accepted: ${INSTRUCTIONS.filter((name) => name !== 'HEALTHCHECK' && name !== 'ONBUILD').join(', ')}`,
-      });
-    }
-    if (keyword === 'HEALTHCHECK' || keyword === 'ONBUILD') {
-      throw new UnsupportedError(`${file}:${startLine}: ${keyword} is not supported yet`, {
-        hint: 'remove the instruction; everything else in the file can stay',
+        hint: `accepted: ${INSTRUCTIONS.join(', ')}`,
       });
     }
     if (original === '') {
@@ -209,28 +205,11 @@ function validateStructure(instructions: readonly Instruction[], file: string): 
       });
     }
   }
-  const second = instructions.slice(from + 1).find((instruction) => instruction.keyword === 'FROM');
-  if (second) {
-    throw new UnsupportedError(
-      `${file}:${second.line}: multi-stage builds (a second FROM) are not supported yet`,
-      {
-        hint: 'build each stage as its own image and FROM the image you built',
-      },
-    );
-  }
   for (const instruction of instructions) {
     if (instruction.keyword === 'SHELL' && !instruction.json) {
       throw new ContainerfileError(file, instruction.line, 'SHELL must be written as a JSON array', {
         hint: 'e.g. SHELL ["/bin/sh", "-c"]',
       });
-    }
-    if ((instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && instruction.flags.has('from')) {
-      throw new UnsupportedError(
-        `${file}:${instruction.line}: ${instruction.keyword} --from is not supported yet`,
-        {
-          hint: 'multi-stage builds are not supported; copy from the build context instead',
-        },
-      );
     }
     for (const flag of ['mount', 'security'] as const) {
       if (instruction.keyword === 'RUN' && instruction.flags.has(flag)) {

@@ -308,12 +308,19 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
   const digest = createHash('sha256');
   digest.update(`${keyword}\0${chownText ?? ''}\0${chmodText ?? ''}\n`);
   for (const directory of directories) digest.update(`dir\0${directory}\n`);
+  const linkTargets = new Map<string, string>();
   for (const entry of planned) {
     const type = entryType(entry.stats);
     let content = '';
     if (type === 'file') content = await hashFile(entry.host);
     else if (type === 'symlink') content = fs.readlinkSync(entry.host);
     const size = type === 'file' ? entry.stats.size : 0;
+    if (type === 'file' && entry.stats.nlink > 1) {
+      const inode = `${entry.stats.dev}:${entry.stats.ino}`;
+      const first = linkTargets.get(inode);
+      if (first === undefined) linkTargets.set(inode, entry.target);
+      else digest.update(`link\0${entry.target}\0${first}\n`);
+    }
     digest.update(
       `${entry.target}\0${entry.archive ?? type}\0${entry.stats.mode & 0o7777}\0${size}\0${content}\n`,
     );
@@ -333,6 +340,8 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
         mode: chmod ?? 0o755,
         mtime: 0,
       });
+      /** Where the first copy of each hard-linked inode of the context went. */
+      const linked = new Map<string, string>();
       for (const directory of directories) await builder.directory(directory);
       for (const entry of planned) {
         if (entry.archive) {
@@ -348,11 +357,17 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
           mtime: Math.floor(stats.mtimeMs / 1000),
         };
         const type = entryType(stats);
-        if (type === 'file') {
-          await builder.add(
+        const inode = `${stats.dev}:${stats.ino}`;
+        const firstLink = type === 'file' && stats.nlink > 1 ? linked.get(inode) : undefined;
+        if (firstLink !== undefined) {
+          // Hard links between files of the context stay hard links (buildah and BuildKit keep them).
+          await builder.add({ ...common, type: 'hardlink', linkPath: firstLink });
+        } else if (type === 'file') {
+          const written = await builder.add(
             { ...common, type: 'file', size: stats.size },
             fs.createReadStream(entry.host, { highWaterMark: 1 << 20 }),
           );
+          if (stats.nlink > 1) linked.set(inode, written.slice(1));
         } else if (type === 'symlink') {
           await builder.add({
             ...common,

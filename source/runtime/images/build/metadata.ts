@@ -1,6 +1,6 @@
 /**
  * The instructions that change only the image config (ENV, ARG, LABEL, WORKDIR, USER, EXPOSE,
- * CMD, ENTRYPOINT, VOLUME, STOPSIGNAL, SHELL, MAINTAINER), with docker's semantics: variables
+ * CMD, ENTRYPOINT, VOLUME, STOPSIGNAL, SHELL, MAINTAINER, HEALTHCHECK, ONBUILD), with docker's semantics: variables
  * are substituted from ENV and the ARGs in scope, ENV wins over an ARG of the same name,
  * ENTRYPOINT clears a CMD inherited from the base image, WORKDIR is relative to the previous one.
  * Used by the builder and by `commit --change`.
@@ -8,7 +8,8 @@
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import type { ImageRuntimeConfig } from '../types.js';
-import type { Instruction } from './containerfile.js';
+import { parseContainerfile, type Instruction } from './containerfile.js';
+import { onBuildTrigger, parseHealthcheck } from './healthcheck.js';
 import { expandWord, expandWords, type Variables } from './words.js';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -217,7 +218,20 @@ export function applyMetadata(instruction: Instruction, state: StageState, conte
       if (!instruction.json || instruction.json.length === 0)
         throw invalid(instruction, 'needs a non-empty JSON array');
       state.shell = instruction.json;
+      // In the config too, as docker keeps it: a build FROM this image uses the same shell.
+      config.Shell = [...state.shell];
       return `SHELL ${JSON.stringify(state.shell)}`;
+    }
+    case 'HEALTHCHECK': {
+      config.Healthcheck = parseHealthcheck(instruction);
+      return `HEALTHCHECK ${instruction.original}`;
+    }
+    case 'ONBUILD': {
+      const trigger = onBuildTrigger(instruction);
+      // Checked now, so a bad trigger fails this build, not the one that inherits it.
+      parseContainerfile(`FROM scratch\n${trigger}`, 'ONBUILD');
+      config.OnBuild = [...(config.OnBuild ?? []), trigger];
+      return `ONBUILD ${trigger}`;
     }
     case 'MAINTAINER': {
       state.author = instruction.rest;

@@ -230,10 +230,11 @@ void exec_process(const struct plan *plan, const char *path, int report_fd) {
   reset_signals();
   execve(path, plan->args.items, plan->env.items);
   int err = errno;
-  if (report_fd >= 0)
-    report(report_fd, "execerr %d\n", err);
-  else
-    fprintf(stderr, "gantry-init: exec `%s`: %s\n", path, strerror(err));
+  /* Without a monitor (gantry-oci create hands the process to its caller) nobody reads the
+   * channel any more: the error goes to the process's stderr, and the exit code says it. */
+  signal(SIGPIPE, SIG_IGN);
+  if (report_fd < 0 || !report(report_fd, "execerr %d\n", err))
+    fprintf(stderr, "exec %s: %s\n", path, strerror(err));
   _exit(err == ENOENT ? 127 : 126);
 }
 

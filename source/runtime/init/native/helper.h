@@ -42,6 +42,8 @@ enum frame_type {
   /* client -> monitor: this client records the end itself; skip the exit command if it is
    * still connected when the exit status goes out. */
   FRAME_CLEANUP = 7,
+  /* client -> monitor: run a health check now; monitor -> that client: the status after it */
+  FRAME_HEALTH = 8,
 };
 
 struct str_list {
@@ -131,11 +133,18 @@ struct plan {
   unsigned restart_max;
   char *run_file;
   char *stop_file;
+  /* health checks (health.c): the exec plan file, where the state goes, the command's program
+   * (for an exec failure's message), and docker's settings in ms */
+  char *health_plan, *health_file, *health_program;
+  uint64_t health_interval_ms, health_timeout_ms, health_start_period_ms;
+  unsigned health_retries;
   bool open_stdin;
   bool stdin_once;
   bool terminal;
   bool passthrough; /* container uses the helper's own stdio (gantry-oci) */
   bool foreground;  /* helper waits for the container and exits with its status */
+  bool handoff;     /* no monitor: the helper exits once the container is created, so its init is
+                     * reparented to the caller's subreaper (conmon, the containerd shim), as runc's */
   bool detach_exec; /* exec mode: do not wait, report the pid */
   bool hook_sync;
   unsigned short rows, cols;
@@ -202,7 +211,7 @@ void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
  * (a restart whose setup fails must not take the monitor down); NULL disarms it. */
 void catch_die(jmp_buf *jump, char *message, size_t cap);
 void set_error_channel(int fd, const char *prefix);
-void report(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool report(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fail_errno(const char *what, const char *path) __attribute__((noreturn));
 void *xmalloc(size_t size);
 void *xrealloc(void *p, size_t size);
@@ -225,6 +234,7 @@ void close_descriptors_from(int low, bool cloexec);
 
 /* idmap.c */
 int mapped_root_overlay(const struct plan *plan, pid_t child);
+int run_idmap_probe(const char *dir);
 
 /* plan.c */
 void plan_read(struct plan *plan, int fd);

@@ -606,7 +606,7 @@ int run_init(struct plan *plan) {
     char *argv[] = {"gantry-init", "init", "--plan-fd", NULL};
     exec_sealed(exe, argv);
   }
-  if (!plan->foreground && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+  if (!plan->foreground && !plan->handoff && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
     fail_errno("prctl PR_SET_CHILD_SUBREAPER", NULL);
   if (plan->state_dir && chdir(plan->state_dir) < 0)
     fail_errno("chdir", plan->state_dir);
@@ -621,6 +621,13 @@ int run_init(struct plan *plan) {
   struct monitor_io io;
   char unused[8];
   spawn_container(plan, &io, false, unused, sizeof unused);
+  if (plan->handoff) {
+    /* runc's create: the caller's subreaper (conmon, the containerd shim) becomes the parent of
+     * the container's init the moment we exit, and reaps it with its real exit status. What we
+     * hold of it (the setup channel, a pty master already sent to the console socket) goes. */
+    report(SYNC_FD, "created\n");
+    _exit(0);
+  }
   if (plan->restart_policy != RESTART_NO)
     hold_namespaces(plan, io.child);
   return run_monitor(plan, &io);

@@ -1,6 +1,7 @@
 /* Entry point: `gantry-init init|exec` read a plan on fd 3; `gantry-init attach DIR SOCKET
  * [tty] [stdin]` connects the caller's stdio to a monitor. `init --plan-fd` and `init-child` are
- * the helper re-executing itself from a sealed copy (sealed.c); they read the plan from fd 4. */
+ * the helper re-executing itself from a sealed copy (sealed.c); they read the plan from fd 4.
+ * `gantry-init idmap-probe DIR` says whether DIR's filesystem takes idmapped mounts. */
 #include "helper.h"
 
 #include <stdio.h>
@@ -26,6 +27,8 @@ int main(int argc, char **argv) {
     }
     return run_attach(argv[2], argv[3], tty, stdin_attached, cleanup);
   }
+  if (argc == 3 && !strcmp(argv[1], "idmap-probe"))
+    return run_idmap_probe(argv[2]);
   bool init = argc >= 2 && !strcmp(argv[1], "init");
   bool exec = argc == 2 && !strcmp(argv[1], "exec");
   bool plan_in_memfd = (init && argc == 3 && !strcmp(argv[2], "--plan-fd")) || (argc == 2 && !strcmp(argv[1], "init-child"));
@@ -59,6 +62,7 @@ int main(int argc, char **argv) {
   }
   fprintf(stderr, "usage: gantry-init init|exec (plan on fd 3)\n"
                   "       gantry-init attach DIRECTORY SOCKET [tty] [stdin] [cleanup]\n"
+                  "       gantry-init idmap-probe DIRECTORY\n"
                   "This helper is started by gantry; it is not meant to be run by hand.\n");
   return 2;
 }

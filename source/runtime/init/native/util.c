@@ -67,17 +67,17 @@ void fail_errno(const char *what, const char *path) {
   die("%s: %s (%s)", what, errno_name(err), strerror(err));
 }
 
-void report(int fd, const char *fmt, ...) {
+bool report(int fd, const char *fmt, ...) {
   char line[8192];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   if (n < 0)
-    return;
+    return false;
   if ((size_t)n >= sizeof line)
     n = sizeof line - 1;
-  write_all(fd, line, (size_t)n);
+  return write_all(fd, line, (size_t)n) >= 0;
 }
 
 void *xmalloc(size_t size) {
