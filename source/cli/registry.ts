@@ -205,6 +205,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/cp.js'),
   },
   {
+    name: 'healthcheck',
+    group: 'Containers',
+    description: "Run a container's health check now",
+    load: () => import('./commands/healthcheck.js'),
+  },
+  {
     name: 'generate',
     group: 'Other',
     description: 'Generate a systemd unit that starts a container at boot',
@@ -221,6 +227,18 @@ export const COMMANDS: CommandEntry[] = [
     group: 'Other',
     description: 'Manage volumes (create, ls, inspect, rm, prune)',
     load: () => import('./commands/volume.js'),
+  },
+  {
+    name: 'connection',
+    group: 'Other',
+    description: 'Manage named connections to remote hosts (add, ls, rm, default)',
+    load: () => import('./commands/connection.js'),
+  },
+  {
+    name: 'info',
+    group: 'Other',
+    description: 'Display system-wide information',
+    load: () => import('./commands/info.js'),
   },
   {
     name: 'system',

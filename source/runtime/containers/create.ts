@@ -32,14 +32,22 @@ import {
   parseVolumeFlag,
 } from '../volumes/mount-spec.js';
 import { capabilitySet } from './spec-builder.js';
+import { healthConfigFromOptions, mergeHealthConfig, type HealthOptions } from './health/config.js';
 import { usernsFields, type UsernsOptions } from './userns.js';
+import { sharedNamespaceModes } from './shared-namespaces.js';
 
-export interface CreateOptions extends NetworkCreateOptions, UsernsOptions {
+export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, HealthOptions {
   image: string;
   /** Command after the image name; undefined to use the image's CMD. */
   command?: string[];
   /** --entrypoint; "" clears the image's entrypoint. */
   entrypoint?: string;
+  /** The entrypoint as a whole argv (a Kubernetes `command`); wins over `entrypoint`. */
+  entrypointArgs?: string[];
+  /** container:NAME|ID: join that container's ipc namespace. */
+  ipc?: string;
+  /** container:NAME|ID: join that container's pid namespace. */
+  pid?: string;
   name?: string;
   env?: string[];
   workdir?: string;
@@ -300,7 +308,10 @@ export function buildRecord(
 
   let entrypoint: string[];
   let cmd: string[];
-  if (options.entrypoint !== undefined) {
+  if (options.entrypointArgs !== undefined) {
+    entrypoint = [...options.entrypointArgs];
+    cmd = options.command ?? [];
+  } else if (options.entrypoint !== undefined) {
     entrypoint = options.entrypoint === '' ? [] : [options.entrypoint];
     cmd = options.command ?? [];
   } else {
@@ -322,6 +333,7 @@ export function buildRecord(
   // Checked now, so `stop` can always send it (a name or a number, as kill -s takes).
   const stopSignal = options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM';
   parseSignal(stopSignal);
+  const healthcheck = mergeHealthConfig(healthConfigFromOptions(options), imageConfig.Healthcheck);
   const restartPolicy = options.restart === undefined ? NO_RESTART : parseRestartPolicy(options.restart);
   if (restartPolicy.Name !== 'no' && options.autoRemove) {
     throw new InvalidArgumentError('conflicting options: --restart and --rm', {
@@ -353,6 +365,8 @@ export function buildRecord(
       Labels: { ...(imageConfig.Labels ?? {}), ...(options.labels ?? {}) },
       StopSignal: stopSignal,
       ...(options.stopTimeout !== undefined ? { StopTimeout: options.stopTimeout } : {}),
+      ...(healthcheck ? { Healthcheck: healthcheck } : {}),
+      ...(imageConfig.Shell && imageConfig.Shell.length > 0 ? { Shell: imageConfig.Shell } : {}),
       ...(Object.keys(networking.exposedPorts).length > 0 ? { ExposedPorts: networking.exposedPorts } : {}),
     },
     HostConfig: {
@@ -360,6 +374,7 @@ export function buildRecord(
       ...(parsedMounts.hostMounts.length > 0 ? { Mounts: parsedMounts.hostMounts } : {}),
       ...(Object.keys(parsedMounts.tmpfs).length > 0 ? { Tmpfs: parsedMounts.tmpfs } : {}),
       NetworkMode: network,
+      ...sharedNamespaceModes(options),
       ...networking.host,
       AutoRemove: options.autoRemove ?? false,
       ReadonlyRootfs: options.readOnly ?? false,

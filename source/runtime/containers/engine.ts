@@ -6,6 +6,7 @@
  * nothing wedged. The parts live beside it: reconcile.ts (records brought up to date, removal),
  * launch.ts (spec, cgroup, helper), exec.ts, logs.ts, stats.ts, events.ts.
  */
+import { withHealth, type HealthState } from './health/state.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createCgroupManager } from '../cgroups/index.js';
@@ -44,6 +45,7 @@ import { ContainerStore } from './store.js';
 import { mergeResources } from './update.js';
 import { assignIdMappings, releaseIdMappings } from './userns.js';
 import { networkActivity, resolveNetworkReferences } from './networking.js';
+import { resolveSharedNamespaces } from './shared-namespaces.js';
 import { connectContainer, disconnectContainer, networkUsers } from './network-ops.js';
 import type { NetworkManager } from '../network/manager.js';
 import type { FileLock } from '../fsutil.js';
@@ -152,7 +154,7 @@ export class Engine implements EngineCore {
         current = record;
       }
       if (current && (options.all || current.State.Status === 'running' || current.State.Status === 'paused'))
-        refreshed.push(current);
+        refreshed.push(withHealth(current, this.containers.dir(current.Id)));
     }
     refreshed.sort((a, b) => b.Created.localeCompare(a.Created));
     // Addresses and rules of starts whose gantry process was killed before the helper ran.
@@ -204,6 +206,7 @@ export class Engine implements EngineCore {
     // Resolve the user now so a bad -u fails at create, as docker does at start.
     resolveRecordUser(this, record);
     await resolveNetworkReferences(this, record);
+    await resolveSharedNamespaces(this, record);
     trace('create: record built, user resolved');
     // A limit this host cannot enforce (a missing controller, --memory-high on v1) is refused
     // now, before anything exists, rather than when the container starts.
@@ -388,6 +391,12 @@ export class Engine implements EngineCore {
   /** `rename`: the new name is taken first, the old one freed last. */
   rename(reference: string, newName: string): Promise<ContainerRecord> {
     return renameContainer(this, this.reconciler, reference, newName);
+  }
+
+  /** `healthcheck run`: one check now, by the container's monitor; the status after it. */
+  async healthcheckRun(reference: string): Promise<HealthState['Status']> {
+    const { runHealthcheck } = await import('./health/run.js');
+    return runHealthcheck(this, await this.get(reference));
   }
 
   /** Blocks until the condition holds (by default: not running); returns the exit code. */

@@ -30,6 +30,7 @@ import {
   reserveRequest,
   sharedNetwork,
 } from './networking.js';
+import { sharedNamespacePaths } from './shared-namespaces.js';
 import { identify, signalCgroupProcesses } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { RECORD_ANNOTATION, recordAnnotation } from './recovery.js';
@@ -39,6 +40,7 @@ import { applyUserNamespace, planMappedRoot } from './userns.js';
 import { MONITOR_PID_FILE } from './systemd-unit.js';
 import { restartPolicyCode } from './restart-policy.js';
 import { clearRuns, RUN_FILE, STOP_FILE } from './runs.js';
+import { prepareHealthcheck } from './health/plan.js';
 
 export interface LaunchOptions {
   consoleSize?: { rows: number; cols: number };
@@ -108,6 +110,7 @@ export async function launch(
   const cgroup = core.cgroup(record);
   try {
     const shared = kind === 'container' ? await sharedNetwork(core, record) : undefined;
+    const joined = await sharedNamespacePaths(core, record);
     const reserved = network ? await network.reserve(reserveRequest(core, record)) : undefined;
     const etcFiles =
       shared?.etcFiles ??
@@ -127,6 +130,7 @@ export async function launch(
         etcFiles,
         ...(options.consoleSize ? { consoleSize: options.consoleSize } : {}),
         ...(shared ? { networkNamespacePath: shared.namespacePath } : {}),
+        ...joined,
       }),
       record,
     );
@@ -143,6 +147,7 @@ export async function launch(
     await cgroup.create(cgroupResources(record));
     trace('launch: cgroup created');
     const logRotationSettings = logRotation(logConfigOf(record.HostConfig));
+    const health = await prepareHealthcheck(core, record, spec);
     const plan: HelperPlan = planFromSpec(spec, {
       bundle: dir,
       stateDir: dir,
@@ -165,6 +170,7 @@ export async function launch(
               },
             }
           : {}),
+        ...(health ? { health } : {}),
         openStdin: record.Config.OpenStdin,
         stdinOnce: record.Config.StdinOnce,
       },
