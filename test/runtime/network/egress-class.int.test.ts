@@ -152,7 +152,7 @@ describeUnless(
       await waitFor(
         async () =>
           (await gantry(['exec', 'classed', 'wget', '-qO-', `http://${address}/`])).stderr.includes('404'),
-        20_000,
+        90_000,
         'a request to reach the target',
       );
       const after = await classPackets(pid);
@@ -205,7 +205,7 @@ describeUnless(
           (await gantry(['exec', 'prioritised', 'wget', '-qO-', `http://${address}/`])).stderr.includes(
             '404',
           ),
-        20_000,
+        90_000,
         'a request to reach the target',
       );
       expect((await classPackets(pid))['10:1']).toBeGreaterThanOrEqual(3);
