@@ -22,6 +22,24 @@ function findCompiler() {
   return undefined;
 }
 
+/**
+ * React, react-reconciler and scheduler pick their development or production build from
+ * NODE_ENV when first required; bundled, both builds would be in the TUI's chunk. The TUI always
+ * runs the production build (several times faster), so the choice is made here.
+ */
+const productionReact = {
+  name: 'production-react',
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]node_modules[\\/](react|react-reconciler|scheduler)[\\/].*\.js$/ },
+      (args) => ({
+        contents: fs.readFileSync(args.path, 'utf8').replaceAll('process.env.NODE_ENV', '"production"'),
+        loader: 'js',
+      }),
+    );
+  },
+};
+
 // The CLI is bundled (one file per entry plus shared chunks for lazily loaded commands): Node's
 // ESM loader costs about half a millisecond per module, and `gantry run` must start fast.
 // Type checking is `npm run typecheck` (tsc --noEmit).
@@ -47,9 +65,14 @@ async function buildTypeScript() {
     target: 'node20',
     sourcemap: true,
     jsx: 'automatic',
-    // Native and UI packages stay in node_modules: koffi has a native binary, and ink/react are
-    // only loaded by the TUI.
-    external: ['koffi', 'ink', 'react', 'react/*', 'react-dom', '@alcalzone/ink-table', 'ink-*'],
+    // koffi stays in node_modules (a native binary). Ink, React and their dependencies are
+    // bundled into the TUI's chunks (the CLI's never import them): from node_modules the TUI's
+    // start loaded about 570 modules (es-toolkit alone 415, for one throttle) and ran Node's
+    // CommonJS lexer over React, which made its first frame slower than its own work. React is
+    // bundled as its production build (see productionReact). react-devtools-core is only
+    // imported by Ink when DEV=true and is not installed.
+    external: ['koffi', 'react-devtools-core'],
+    plugins: [productionReact],
     banner: {
       js: "import { createRequire as __gantryCreateRequire } from 'node:module'; const require = __gantryCreateRequire(import.meta.url);",
     },

@@ -4,7 +4,8 @@
 //   - CPU of the TUI process while idle (no keys, the containers idle and past their first minute,
 //     so uptimes change once a minute), % of one core over a window (default 60 s), in a terminal
 //     tall enough to show every container, and in 80x24 (only a screenful on screen), with the
-//     number of frames Ink drew in the window;
+//     number of frames Ink drew in the window, and in 80x24 sorted by CPU% (every running
+//     container sampled for the order);
 //   - its resident memory;
 //   - the time from the Enter that applies a memory limit in the Limits pane to the cgroup's
 //     memory.limit_in_bytes changing (median and p90 over a number of changes);
@@ -277,6 +278,26 @@ async function main() {
     framesInWindow: framesBetween(env.GANTRY_TUI_RENDER_LOG, ...smallMeasure.window),
   };
   console.error('tui, 80x24:', results.tui80x24);
+
+  // 80x24 sorted by CPU% (C): the order needs every running container's figures, so all of them
+  // are sampled (summary files), not only the screenful.
+  env.GANTRY_TUI_RENDER_LOG = path.join(work, 'frames-sorted.log');
+  openPane([process.execPath, gantryBin], 80, 24);
+  const sorted = await paneProcess('gantry.js');
+  await waitForScreen((screen) => /c000\s.*● running.*\d%/.test(screen));
+  pane.send('C');
+  await waitForScreen((screen) => /CPU%?[▼▲]/.test(screen), 60_000);
+  await sleep(35_000);
+  const sortedMeasure = await measureIdle(sorted, seconds);
+  pane.send('q');
+  await sleep(1500);
+  results.tui80x24SortedByCpu = {
+    size: '80x24, sorted by CPU%',
+    cpuPercent: sortedMeasure.cpuPercent,
+    rssMiB: sortedMeasure.rssMiB,
+    framesInWindow: framesBetween(env.GANTRY_TUI_RENDER_LOG, ...sortedMeasure.window),
+  };
+  console.error('tui, 80x24 sorted by CPU%:', results.tui80x24SortedByCpu);
   delete env.GANTRY_TUI_RENDER_LOG;
 
   // podman stats refreshing the same number of containers every second, same terminal size.

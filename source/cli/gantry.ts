@@ -30,9 +30,37 @@ const GLOBAL: CommandSpec = {
       placeholder: 'name',
       description: 'Cgroup directory for containers (default "gantry", or $GANTRY_CGROUP_PARENT)',
     },
+    {
+      name: 'host',
+      short: 'H',
+      type: 'string',
+      placeholder: 'ssh://[user@]host[:port][/path/to/gantry]',
+      description: 'The host whose engine to use, over ssh (default this machine, or $GANTRY_HOST)',
+    },
     { name: 'version', short: 'v', type: 'boolean', description: 'Print version information and quit' },
   ],
 };
+
+/**
+ * Commands that work on a remote host (--host): they take the engine as a HostEngine. The rest
+ * name local files or local-only state, and refuse a host rather than act on this machine.
+ */
+const REMOTE_COMMANDS = new Set([
+  'ps',
+  'inspect',
+  'create',
+  'run',
+  'start',
+  'stop',
+  'restart',
+  'kill',
+  'rm',
+  'pause',
+  'unpause',
+  'update',
+  'logs',
+  'wait',
+]);
 
 function usage(): string {
   const lines = [
@@ -51,6 +79,7 @@ function usage(): string {
   lines.push('Global options:');
   lines.push('  --root dir            State root directory (default /var/lib/gantry, or $GANTRY_ROOT)');
   lines.push('  --cgroup-parent name  Cgroup directory for containers (default "gantry")');
+  lines.push('  -H, --host address    ssh://[user@]host[:port][/path/to/gantry] (or $GANTRY_HOST)');
   lines.push('  -v, --version         Print version information and quit');
   lines.push('', "Run 'gantry COMMAND --help' for more information on a command.");
   return `${lines.join('\n')}\n`;
@@ -104,7 +133,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.exitCode = reportError(withPath(error, engineOptions.root), process.stderr);
     process.exit();
   });
-  const context = createContext(engineOptions);
+  // The service itself never follows a host (a GANTRY_HOST in the remote environment would chain).
+  const hostGiven = (global.options.host as string | undefined) ?? (process.env.GANTRY_HOST || undefined);
+  const host = name === 'system' && global.options.host === undefined ? undefined : hostGiven;
+  if (host !== undefined && !REMOTE_COMMANDS.has(name)) {
+    process.stderr.write(
+      `gantry: '${name}' does not work on a remote host (--host ${host})\nhint: run it on that host, or leave out --host and GANTRY_HOST; on a remote host work: ${[...REMOTE_COMMANDS].join(', ')}\n`,
+    );
+    return 125;
+  }
+  const context = createContext(engineOptions, host);
   try {
     const command = await entry.load();
     trace(`cli: ${name} loaded`);
@@ -119,6 +157,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const code = reportError(withPath(error, engineOptions.root), process.stderr);
     // docker: run/create/start/exec use 125/126/127; other commands fail with 1; flag errors 125.
     return ENGINE_CODES.has(name) || error instanceof UsageError ? code : 1;
+  } finally {
+    await context.close?.();
   }
 }
 

@@ -205,6 +205,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/cp.js'),
   },
   {
+    name: 'healthcheck',
+    group: 'Containers',
+    description: "Run a container's health check now",
+    load: () => import('./commands/healthcheck.js'),
+  },
+  {
     name: 'generate',
     group: 'Other',
     description: 'Generate a systemd unit that starts a container at boot',
@@ -221,6 +227,12 @@ export const COMMANDS: CommandEntry[] = [
     group: 'Other',
     description: 'Manage volumes (create, ls, inspect, rm, prune)',
     load: () => import('./commands/volume.js'),
+  },
+  {
+    name: 'system',
+    group: 'Other',
+    description: 'Serve the engine to a remote gantry over ssh (system service --stdio)',
+    load: () => import('./commands/system.js'),
   },
   {
     name: 'container',

@@ -134,4 +134,18 @@ describe('container status cell', () => {
     const exited = container('job', { status: 'exited', exitCode: 3 });
     expect(statusText({ ...exited, RestartCount: 2 }, undefined, theme).text).toBe('✖ exited (3)');
   });
+
+  it('shows the health check verdict as docker words it, an unhealthy one as a problem', () => {
+    const running = container('web', { status: 'running' });
+    const health = (Status: 'starting' | 'healthy' | 'unhealthy') => ({
+      ...running,
+      State: { ...running.State, Health: { Status, FailingStreak: 0, Log: [] } },
+    });
+    expect(statusText(health('starting'), undefined, theme).text).toBe('● running (health: starting)');
+    expect(statusText(health('healthy'), undefined, theme).text).toBe('● running (healthy)');
+    expect(statusText(health('unhealthy'), undefined, theme)).toEqual({
+      text: '● running (unhealthy)',
+      color: theme.bad,
+    });
+  });
 });

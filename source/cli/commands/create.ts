@@ -12,7 +12,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const record = await engine.create(await createOptionsFrom(parsed.options, parsed.args));
   write(context.stdout, record.Id);
   return 0;

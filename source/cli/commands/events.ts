@@ -59,7 +59,8 @@ function matcher(filters: readonly string[]): (event: EngineEvent) => boolean {
   }
   return (event) =>
     (containers.length === 0 || containers.some((c) => c === event.name || event.id.startsWith(c))) &&
-    (actions.length === 0 || actions.includes(event.action));
+    // As docker's: event=health_status matches "health_status: healthy".
+    (actions.length === 0 || actions.some((a) => a === event.action || a === event.action.split(':')[0]));
 }
 
 /**

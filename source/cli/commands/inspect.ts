@@ -2,8 +2,6 @@ import { str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 import { renderTemplate } from '../template.js';
-import { inspectContainer } from '../../runtime/containers/inspect.js';
-import { NotFoundError } from '../../runtime/errors.js';
 
 export const spec: CommandSpec = {
   name: 'inspect',
@@ -22,7 +20,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const type = str(parsed.options, 'type');
   if (type !== undefined && type !== 'container' && type !== 'image') {
     context.stderr.write(
@@ -34,21 +32,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   let failed = 0;
   for (const reference of parsed.args) {
     try {
-      if (type !== 'image') {
-        try {
-          const record = await engine.get(reference);
-          results.push(inspectContainer(record, engine.containers.dir(record.Id)));
-          continue;
-        } catch (error) {
-          if (!(error instanceof NotFoundError) || type === 'container') throw error;
-        }
-      }
-      const image = await engine.images.resolve(reference).catch((error: unknown) => {
-        if (error instanceof NotFoundError) throw new NotFoundError(`no such object: ${reference}`);
-        throw error;
-      });
-      const { inspectImage } = await import('../../runtime/images/inspect.js');
-      results.push(inspectImage(image, await engine.images.readConfig(image)));
+      results.push(await engine.inspect(reference, type));
     } catch (error) {
       reportError(error, context.stderr);
       failed = 1;

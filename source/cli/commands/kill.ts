@@ -19,7 +19,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const signal = parseSignal(str(parsed.options, 'signal') ?? 'SIGKILL');
   return eachContainer(parsed.args, context, (reference) => engine.kill(reference, signal));
 }

@@ -35,7 +35,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   }
   const since = str(parsed.options, 'since');
   const until = str(parsed.options, 'until');
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const timestamps = bool(parsed.options, 'timestamps');
   const controller = new AbortController();
   const stop = () => controller.abort();

@@ -11,6 +11,6 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   return eachContainer(parsed.args, context, (reference) => engine.pause(reference));
 }

@@ -11,7 +11,7 @@ import { formatRows } from '../template.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import { portsText } from '../../runtime/containers/ports-text.js';
 import { parsePsFilters, psFilter, PS_FILTER_KEYS } from '../../runtime/containers/filters.js';
-import { InvalidArgumentError } from '../../runtime/errors.js';
+import { InvalidArgumentError, UnsupportedError } from '../../runtime/errors.js';
 
 const SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'] as const;
 
@@ -165,7 +165,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     throw new InvalidArgumentError(`invalid --last ${last}: give a whole number of containers`);
   if (last === -1) last = undefined;
   if (bool(options, 'latest')) last = 1;
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   // As docker's: a status filter or --last lists stopped containers too.
   const all = bool(options, 'all') || filters.has('status') || (last !== undefined && last > 0);
   const { records: everything, damaged, unsettled = [] } = await engine.list({ all: true });
@@ -187,11 +187,16 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   const sizes = new Map<string, number>();
   const sizeText = new Map<string, string>();
   if (wantsSize) {
+    if (context.host !== undefined)
+      throw new UnsupportedError(`ps --size does not work on a remote host yet (--host ${context.host})`, {
+        hint: 'leave out --size and sizes in --format and --sort',
+      });
+    const local = await context.engine();
     const { volumeSize } = await import('../../runtime/volumes/usage.js');
-    const images = new Map((await engine.images.list()).map((image) => [image.id, image.size]));
+    const images = new Map((await local.images.list()).map((image) => [image.id, image.size]));
     for (const record of records) {
       // The writable layer, walked without following a link the container made.
-      const written = volumeSize(path.join(engine.containers.dir(record.Id), 'upper'));
+      const written = volumeSize(path.join(local.containers.dir(record.Id), 'upper'));
       sizes.set(record.Id, written);
       sizeText.set(
         record.Id,

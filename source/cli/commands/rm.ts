@@ -24,7 +24,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const force = bool(parsed.options, 'force');
   const volumes = bool(parsed.options, 'volumes');
   return eachContainer(parsed.args, context, (reference) => engine.remove(reference, { force, volumes }));

@@ -153,6 +153,37 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     placeholder: 'seconds',
     description: 'Timeout to stop a container',
   },
+  {
+    name: 'health-cmd',
+    type: 'string',
+    placeholder: 'string',
+    description: 'Command to run to check health',
+  },
+  {
+    name: 'health-interval',
+    type: 'string',
+    placeholder: 'duration',
+    description: 'Time between running the check (ms|s|m|h) (default 30s)',
+  },
+  {
+    name: 'health-retries',
+    type: 'number',
+    placeholder: 'int',
+    description: 'Consecutive failures needed to report unhealthy (default 3)',
+  },
+  {
+    name: 'health-timeout',
+    type: 'string',
+    placeholder: 'duration',
+    description: 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)',
+  },
+  {
+    name: 'health-start-period',
+    type: 'string',
+    placeholder: 'duration',
+    description: 'Start period for the container to initialize before failures count (ms|s|m|h) (default 0s)',
+  },
+  { name: 'no-healthcheck', type: 'boolean', description: 'Disable any container-specified HEALTHCHECK' },
   ...RESOURCE_OPTIONS,
 ];
 
@@ -251,6 +282,17 @@ export async function createOptionsFrom(
   if (restart !== undefined) result.restart = restart;
   const stopSignal = str(options, 'stop-signal');
   if (stopSignal !== undefined) result.stopSignal = stopSignal;
+  const healthCmd = str(options, 'health-cmd');
+  if (healthCmd !== undefined) result.healthCmd = healthCmd;
+  const healthInterval = str(options, 'health-interval');
+  if (healthInterval !== undefined) result.healthInterval = healthInterval;
+  const healthTimeout = str(options, 'health-timeout');
+  if (healthTimeout !== undefined) result.healthTimeout = healthTimeout;
+  const healthStartPeriod = str(options, 'health-start-period');
+  if (healthStartPeriod !== undefined) result.healthStartPeriod = healthStartPeriod;
+  const healthRetries = num(options, 'health-retries');
+  if (healthRetries !== undefined) result.healthRetries = healthRetries;
+  if (bool(options, 'no-healthcheck')) result.noHealthcheck = true;
   const stopTimeout = num(options, 'stop-timeout');
   if (stopTimeout !== undefined) result.stopTimeout = stopTimeout;
   return result;

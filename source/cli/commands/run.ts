@@ -3,6 +3,7 @@ import { bool } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { CREATE_OPTIONS, createOptionsFrom } from './run-options.js';
 import { runAttached } from './attached.js';
+import { UnsupportedError } from '../../runtime/errors.js';
 
 export const spec: CommandSpec = {
   name: 'run',
@@ -23,7 +24,7 @@ export const spec: CommandSpec = {
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const options = await createOptionsFrom(parsed.options, parsed.args);
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const record = await engine.create(options);
   if (bool(parsed.options, 'detach')) {
     try {
@@ -36,5 +37,14 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     write(context.stdout, record.Id);
     return 0;
   }
-  return runAttached(engine, record, { stdin: options.interactive ?? false, tty: options.tty ?? false });
+  if (context.host !== undefined) {
+    await engine.remove(record.Id, { force: true }).catch(() => undefined);
+    throw new UnsupportedError(`run without -d does not work on a remote host yet (--host ${context.host})`, {
+      hint: 'run it with -d, then `gantry logs -f`',
+    });
+  }
+  return runAttached(await context.engine(), record, {
+    stdin: options.interactive ?? false,
+    tty: options.tty ?? false,
+  });
 }

@@ -15,8 +15,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
   if (bool(parsed.options, 'attach') || bool(parsed.options, 'interactive')) {
+    const engine = await context.engine();
     if (parsed.args.length > 1) {
       context.stderr.write('gantry: you cannot start and attach multiple containers at once\n');
       return 125;
@@ -27,5 +27,6 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       tty: record.Config.Tty,
     });
   }
+  const engine = await context.hostEngine();
   return eachContainer(parsed.args, context, (reference) => engine.start(reference));
 }

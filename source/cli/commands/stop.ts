@@ -34,7 +34,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const timeout = stopTimeout(parsed);
   return eachContainer(parsed.args, context, (reference) => engine.stop(reference, timeout));
 }

@@ -20,6 +20,6 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   }
   // Every value is checked before the first container changes.
   const resources = resourcesFromOptions(parsed.options, { update: true });
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   return eachContainer(parsed.args, context, (reference) => engine.update(reference, resources));
 }

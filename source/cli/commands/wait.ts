@@ -21,7 +21,7 @@ export const spec: CommandSpec = {
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const condition = parseWaitCondition(str(parsed.options, 'condition') ?? 'not-running');
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   return eachContainer(
     parsed.args,
     context,

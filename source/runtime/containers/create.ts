@@ -32,9 +32,10 @@ import {
   parseVolumeFlag,
 } from '../volumes/mount-spec.js';
 import { capabilitySet } from './spec-builder.js';
+import { healthConfigFromOptions, mergeHealthConfig, type HealthOptions } from './health/config.js';
 import { usernsFields, type UsernsOptions } from './userns.js';
 
-export interface CreateOptions extends NetworkCreateOptions, UsernsOptions {
+export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, HealthOptions {
   image: string;
   /** Command after the image name; undefined to use the image's CMD. */
   command?: string[];
@@ -322,6 +323,7 @@ export function buildRecord(
   // Checked now, so `stop` can always send it (a name or a number, as kill -s takes).
   const stopSignal = options.stopSignal ?? imageConfig.StopSignal ?? 'SIGTERM';
   parseSignal(stopSignal);
+  const healthcheck = mergeHealthConfig(healthConfigFromOptions(options), imageConfig.Healthcheck);
   const restartPolicy = options.restart === undefined ? NO_RESTART : parseRestartPolicy(options.restart);
   if (restartPolicy.Name !== 'no' && options.autoRemove) {
     throw new InvalidArgumentError('conflicting options: --restart and --rm', {
@@ -353,6 +355,8 @@ export function buildRecord(
       Labels: { ...(imageConfig.Labels ?? {}), ...(options.labels ?? {}) },
       StopSignal: stopSignal,
       ...(options.stopTimeout !== undefined ? { StopTimeout: options.stopTimeout } : {}),
+      ...(healthcheck ? { Healthcheck: healthcheck } : {}),
+      ...(imageConfig.Shell && imageConfig.Shell.length > 0 ? { Shell: imageConfig.Shell } : {}),
       ...(Object.keys(networking.exposedPorts).length > 0 ? { ExposedPorts: networking.exposedPorts } : {}),
     },
     HostConfig: {

@@ -6,6 +6,7 @@
  * nothing wedged. The parts live beside it: reconcile.ts (records brought up to date, removal),
  * launch.ts (spec, cgroup, helper), exec.ts, logs.ts, stats.ts, events.ts.
  */
+import { withHealth, type HealthState } from './health/state.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createCgroupManager } from '../cgroups/index.js';
@@ -152,7 +153,7 @@ export class Engine implements EngineCore {
         current = record;
       }
       if (current && (options.all || current.State.Status === 'running' || current.State.Status === 'paused'))
-        refreshed.push(current);
+        refreshed.push(withHealth(current, this.containers.dir(current.Id)));
     }
     refreshed.sort((a, b) => b.Created.localeCompare(a.Created));
     // Addresses and rules of starts whose gantry process was killed before the helper ran.
@@ -388,6 +389,12 @@ export class Engine implements EngineCore {
   /** `rename`: the new name is taken first, the old one freed last. */
   rename(reference: string, newName: string): Promise<ContainerRecord> {
     return renameContainer(this, this.reconciler, reference, newName);
+  }
+
+  /** `healthcheck run`: one check now, by the container's monitor; the status after it. */
+  async healthcheckRun(reference: string): Promise<HealthState['Status']> {
+    const { runHealthcheck } = await import('./health/run.js');
+    return runHealthcheck(this, await this.get(reference));
   }
 
   /** Blocks until the condition holds (by default: not running); returns the exit code. */

@@ -14,7 +14,16 @@ import { ZERO_TIME, type ContainerRecord, type ContainerStatus } from './record.
 import { trace } from '../trace.js';
 
 export type EngineEventAction =
-  'create' | 'start' | 'die' | 'oom' | 'pause' | 'unpause' | 'update' | 'destroy';
+  | 'create'
+  | 'start'
+  | 'die'
+  | 'oom'
+  | 'pause'
+  | 'unpause'
+  | 'update'
+  | 'destroy'
+  /** docker's spelling: the new status after the colon. */
+  | `health_status: ${'starting' | 'healthy' | 'unhealthy'}`;
 
 export interface EngineEvent {
   /** When it happened, ms since the epoch (the record's or the monitor's time where there is one). */
@@ -61,21 +70,27 @@ function timeOf(iso: string | undefined): number {
   return Number.isFinite(time) && time > 0 ? time : Date.now();
 }
 
-/** What the monitor appends: OOM kills, and the runs its restart policy ends and starts. */
-export type MonitorEventAction = 'oom' | 'die' | 'start';
-const MONITOR_ACTIONS = new Set<string>(['oom', 'die', 'start']);
+/** What the monitor appends: OOM kills, the runs its restart policy ends and starts, health changes. */
+export type MonitorEventAction = 'oom' | 'die' | 'start' | 'health_status';
+const MONITOR_ACTIONS = new Set<string>(['oom', 'die', 'start', 'health_status']);
+const HEALTH_STATUSES = new Set<string>(['starting', 'healthy', 'unhealthy']);
 
 /**
- * Parses the monitor's "2024-05-01T10:00:00.123456789Z ACTION VALUE" lines: `oom COUNT`, and for
- * a restart `die EXITCODE` then `start PID`.
+ * Parses the monitor's "2024-05-01T10:00:00.123456789Z ACTION VALUE" lines: `oom COUNT`, for
+ * a restart `die EXITCODE` then `start PID`, and `health_status STATUS` (native/health.c).
  */
 export function parseMonitorEvents(
   text: string,
-): { time: number; action: MonitorEventAction; count: number }[] {
-  const events: { time: number; action: MonitorEventAction; count: number }[] = [];
+): { time: number; action: MonitorEventAction; count: number; status?: string }[] {
+  const events: { time: number; action: MonitorEventAction; count: number; status?: string }[] = [];
   for (const line of text.split('\n')) {
     const [stamp, action, count] = line.trim().split(' ');
     if (action === undefined || !MONITOR_ACTIONS.has(action) || stamp === undefined) continue;
+    if (action === 'health_status') {
+      if (count !== undefined && HEALTH_STATUSES.has(count))
+        events.push({ time: timeOf(stamp), action, count: 0, status: count });
+      continue;
+    }
     events.push({ time: timeOf(stamp), action: action as MonitorEventAction, count: Number(count ?? 0) });
   }
   return events;
@@ -314,6 +329,13 @@ class ContainerEventStream {
           this.event(id, entry, 'oom', event.time, { oomKillCount: String(event.count) });
         else if (event.action === 'die')
           this.event(id, entry, 'die', event.time, { exitCode: String(event.count) });
+        else if (event.action === 'health_status')
+          this.event(
+            id,
+            entry,
+            `health_status: ${event.status as 'starting' | 'healthy' | 'unhealthy'}`,
+            event.time,
+          );
         else this.event(id, entry, 'start', event.time);
       }
     } finally {

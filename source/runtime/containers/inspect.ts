@@ -4,6 +4,7 @@ import type { Resources } from '../cgroups/types.js';
 import { logConfigOf } from './log-config.js';
 import type { ContainerRecord } from './record.js';
 import { effectiveSecurityOptions } from './security-options.js';
+import { withHealth } from './health/state.js';
 
 function resourceFields(resources: Resources): Record<string, unknown> {
   const period = resources.cpuPeriod ?? 0;
@@ -39,7 +40,7 @@ function resourceFields(resources: Resources): Record<string, unknown> {
 
 export function inspectContainer(record: ContainerRecord, directory: string): Record<string, unknown> {
   const args = [...record.Config.Entrypoint, ...record.Config.Cmd];
-  const state = record.State;
+  const state = withHealth(record, directory).State;
   return {
     Id: record.Id,
     Created: record.Created,
@@ -58,6 +59,7 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
       Error: state.Error,
       StartedAt: state.StartedAt,
       FinishedAt: state.FinishedAt,
+      ...(state.Health ? { Health: state.Health } : {}),
     },
     Image: record.Image,
     ResolvConfPath: path.join(directory, 'resolv.conf'),

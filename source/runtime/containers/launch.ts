@@ -39,6 +39,7 @@ import { applyUserNamespace, planMappedRoot } from './userns.js';
 import { MONITOR_PID_FILE } from './systemd-unit.js';
 import { restartPolicyCode } from './restart-policy.js';
 import { clearRuns, RUN_FILE, STOP_FILE } from './runs.js';
+import { prepareHealthcheck } from './health/plan.js';
 
 export interface LaunchOptions {
   consoleSize?: { rows: number; cols: number };
@@ -143,6 +144,7 @@ export async function launch(
     await cgroup.create(cgroupResources(record));
     trace('launch: cgroup created');
     const logRotationSettings = logRotation(logConfigOf(record.HostConfig));
+    const health = await prepareHealthcheck(core, record, spec);
     const plan: HelperPlan = planFromSpec(spec, {
       bundle: dir,
       stateDir: dir,
@@ -165,6 +167,7 @@ export async function launch(
               },
             }
           : {}),
+        ...(health ? { health } : {}),
         openStdin: record.Config.OpenStdin,
         stdinOnce: record.Config.StdinOnce,
       },

@@ -5,7 +5,9 @@
 import type { Resources } from '../cgroups/types.js';
 import type { PortBindings } from '../network/ports.js';
 import type { OciSeccomp } from '../spec/types.js';
+import type { HealthConfig } from '../images/types.js';
 import type { RecordIdMappings } from '../userns/container-root.js';
+import type { HealthState } from './health/state.js';
 import type { LogConfig } from './log-config.js';
 import type { RestartPolicy } from './restart-policy.js';
 
@@ -29,6 +31,10 @@ export interface ContainerConfig {
   Labels: Record<string, string>;
   StopSignal: string;
   StopTimeout?: number;
+  /** The image's HEALTHCHECK with the --health-* flags laid over it (absent: none). */
+  Healthcheck?: HealthConfig;
+  /** The image's SHELL, for a CMD-SHELL health check. */
+  Shell?: string[];
   /** Ports the image EXPOSEs plus --expose and -p ones ("80/tcp": {}), as docker keeps them. */
   ExposedPorts?: Record<string, object>;
 }
@@ -170,6 +176,8 @@ export interface ContainerState {
    * State.Running does.
    */
   Restarting?: boolean;
+  /** docker's State.Health (never stored: laid over from the monitor's health file, health/state.ts). */
+  Health?: HealthState;
 }
 
 /** Identity of a process that survives pid reuse: pid plus its start time in clock ticks. */

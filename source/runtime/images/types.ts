@@ -4,6 +4,9 @@
  * list of read-only layer directories to stack under their own writable layer.
  */
 
+/** docker's HealthConfig as a container keeps it (--health-* flags over the image's). */
+export type HealthConfig = ImageHealthcheck;
+
 /** The part of an OCI image config (`config` member) a container needs. */
 export interface ImageRuntimeConfig {
   User?: string;

@@ -23,6 +23,7 @@ export interface MonitorSettings {
   eventsFile?: string;
   exitCommand?: string[];
   restart?: HelperPlan['restart'];
+  health?: HelperPlan['health'];
   pidFile?: string;
   consoleSocket?: string;
   openStdin?: boolean;

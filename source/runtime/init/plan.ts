@@ -94,6 +94,19 @@ export interface HelperPlan {
    * restarts nothing once `stopFile` exists.
    */
   restart?: { policy: number; maxRetries: number; runFile: string; stopFile: string };
+  /**
+   * Health checks the monitor runs itself (native/health.c): the exec plan in `planFile`, the
+   * state written to `file`, `program` named in an exec failure's output; docker's timings in ms.
+   */
+  health?: {
+    intervalMs: number;
+    timeoutMs: number;
+    startPeriodMs: number;
+    retries: number;
+    planFile: string;
+    file: string;
+    program: string;
+  };
   openStdin?: boolean;
   stdinOnce?: boolean;
   terminal?: boolean;
@@ -194,6 +207,13 @@ export function serializePlan(plan: HelperPlan): string {
     lines.push(line('restart', plan.restart.policy, plan.restart.maxRetries));
     lines.push(line('runfile', plan.restart.runFile));
     lines.push(line('stopfile', plan.restart.stopFile));
+  }
+  if (plan.health) {
+    const health = plan.health;
+    lines.push(line('health', health.intervalMs, health.timeoutMs, health.startPeriodMs, health.retries));
+    lines.push(line('healthplan', health.planFile));
+    lines.push(line('healthfile', health.file));
+    lines.push(line('healthprogram', health.program));
   }
   flag('stdin', plan.openStdin);
   flag('stdinonce', plan.stdinOnce);

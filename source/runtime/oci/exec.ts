@@ -15,7 +15,9 @@ import type { HelperPlan } from '../init/plan.js';
 import { namespacesToJoin } from '../containers/exec.js';
 import type { OciProcess, OciSpec } from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
-import type { OciRuntime } from './runtime.js';
+import { containerCgroup } from './cgroup.js';
+import { readSpec } from './spec-file.js';
+import type { OciStore } from './store.js';
 
 export interface OciExecOptions {
   /** process.json in the spec's format; replaces the bundle's process entirely (runc --process). */
@@ -95,12 +97,12 @@ function processFromFlags(base: OciProcess, options: OciExecOptions): OciProcess
 }
 
 /** Runs a process in a created or running container; resolves with its exit code (0 if detached). */
-export async function ociExec(runtime: OciRuntime, id: string, options: OciExecOptions): Promise<number> {
-  const state = await runtime.load(id);
-  const status = runtime.status(state);
+export async function ociExec(store: OciStore, id: string, options: OciExecOptions): Promise<number> {
+  const state = await store.load(id);
+  const status = store.status(state);
   if (status === 'stopped') throw new ConflictError(`cannot exec in a stopped container ${id}`);
   if (status === 'creating' || !state.init) throw new ConflictError(`container ${id} is still being created`);
-  if ((await runtime.cgroup(state).freezerState()) !== 'thawed') {
+  if (status === 'paused' || (await containerCgroup(store, state).freezerState()) !== 'thawed') {
     throw new ConflictError(`cannot exec in a paused container ${id}`, { hint: `gantry-oci resume ${id}` });
   }
   if (options.tty && options.detach && !options.consoleSocket) {
@@ -108,7 +110,7 @@ export async function ociExec(runtime: OciRuntime, id: string, options: OciExecO
       hint: 'give --console-socket PATH to receive the pty, or leave out --tty',
     });
   }
-  const spec = await runtime.readSpec(state.bundle);
+  const spec = await readSpec(state.bundle);
   const proc = options.processFile
     ? await readProcessFile(options.processFile)
     : processFromFlags(spec.process!, options);
@@ -122,7 +124,7 @@ export async function ociExec(runtime: OciRuntime, id: string, options: OciExecO
   const plan: HelperPlan = {
     ...execPlanFromSpec(execSpec, {
       namespaces: namespacesToJoin(spec, state.init.pid),
-      cgroupProcs: runtime.cgroup(state).procsFiles(),
+      cgroupProcs: containerCgroup(store, state).procsFiles(),
       detach: options.detach,
       interactive: !options.detach,
     }),

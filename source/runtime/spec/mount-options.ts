@@ -97,3 +97,8 @@ export function propagationFlags(name: string | undefined): number | undefined {
   if (name === undefined || name === '') return undefined;
   return PROPAGATION[name];
 }
+
+/** Every option name parseMountOptions knows (gantry-oci features lists them). */
+export function knownMountOptions(): string[] {
+  return [...Object.keys(SET_FLAGS), ...Object.keys(CLEAR_FLAGS), ...Object.keys(PROPAGATION), ...IGNORED];
+}

@@ -185,7 +185,8 @@ export interface OciSpec {
 export interface OciState {
   ociVersion: string;
   id: string;
-  status: 'creating' | 'created' | 'running' | 'stopped';
+  /** The spec's four, and runc's "paused" (a frozen cgroup), which drivers expect. */
+  status: 'creating' | 'created' | 'running' | 'stopped' | 'paused';
   pid?: number;
   bundle: string;
   annotations?: Record<string, string>;

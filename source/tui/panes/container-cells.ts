@@ -65,7 +65,14 @@ export function statusText(
     record.State.Status === 'exited'
       ? ` (${record.State.ExitCode}${record.State.OOMKilled ? ' oom' : ''})`
       : '';
-  return { text: `${symbol} ${record.State.Status}${suffix}${restarts}`, color };
+  // docker's words for the health check's verdict; an unhealthy container is shown as a problem.
+  const health = record.State.Status === 'running' ? record.State.Health?.Status : undefined;
+  const healthText =
+    health === undefined ? '' : health === 'starting' ? ' (health: starting)' : ` (${health})`;
+  return {
+    text: `${symbol} ${record.State.Status}${healthText}${suffix}${restarts}`,
+    color: health === 'unhealthy' ? theme.bad : color,
+  };
 }
 
 export function memoryText(series: StatsSeries | undefined): string {

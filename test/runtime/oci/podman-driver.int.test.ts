@@ -175,6 +175,28 @@ describeUnless(
       expect((await podman('ps', '-aq')).stdout).toBe('');
     });
 
+    it('pause freezes the container, unpause thaws it', async () => {
+      expect((await podman('run', '-d', '--name', 'paused', ...runOptions(), 'sleep', '600')).exitCode).toBe(
+        0,
+      );
+      const id = await inspect('paused', '{{.Id}}');
+      const freezer = cgroupDirectories(cgroupParent)
+        .map((parent) => path.join(parent, `libpod-${id}`, 'freezer.state'))
+        .find((file) => fs.existsSync(file))!;
+      expect(fs.readFileSync(freezer, 'utf8').trim()).toBe('THAWED');
+      expect((await podman('pause', 'paused')).exitCode).toBe(0);
+      expect(fs.readFileSync(freezer, 'utf8').trim()).toBe('FROZEN');
+      expect(await inspect('paused', '{{.State.Status}}')).toBe('paused');
+      // podman asks the runtime again (ps syncs the state): it must still say paused.
+      expect((await podman('ps', '-a', '--filter', 'name=paused', '--format', '{{.Status}}')).stdout).toMatch(
+        /^Paused/,
+      );
+      expect((await podman('unpause', 'paused')).exitCode).toBe(0);
+      expect(fs.readFileSync(freezer, 'utf8').trim()).toBe('THAWED');
+      expect(await inspect('paused', '{{.State.Status}}')).toBe('running');
+      expect((await podman('rm', '--force', '--time', '0', 'paused')).exitCode).toBe(0);
+    });
+
     it('exec, with and without -it, gives the exit code of the process', async () => {
       expect((await podman('run', '-d', '--name', 'execd', ...runOptions(), 'sleep', '600')).exitCode).toBe(
         0,

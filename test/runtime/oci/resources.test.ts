@@ -1,6 +1,6 @@
 /** How gantry-oci reads a bundle's linux.resources into the engine's limits. */
 import { describe, expect, it } from 'vitest';
-import { resourcesFromSpec } from '../../../source/runtime/oci/runtime.js';
+import { resourcesFromSpec } from '../../../source/runtime/oci/resources.js';
 
 describe('resources from an OCI spec', () => {
   it('takes blockIO.weightDevice and the unified map, which it used to drop', () => {

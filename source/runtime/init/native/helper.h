@@ -42,6 +42,8 @@ enum frame_type {
   /* client -> monitor: this client records the end itself; skip the exit command if it is
    * still connected when the exit status goes out. */
   FRAME_CLEANUP = 7,
+  /* client -> monitor: run a health check now; monitor -> that client: the status after it */
+  FRAME_HEALTH = 8,
 };
 
 struct str_list {
@@ -131,6 +133,11 @@ struct plan {
   unsigned restart_max;
   char *run_file;
   char *stop_file;
+  /* health checks (health.c): the exec plan file, where the state goes, the command's program
+   * (for an exec failure's message), and docker's settings in ms */
+  char *health_plan, *health_file, *health_program;
+  uint64_t health_interval_ms, health_timeout_ms, health_start_period_ms;
+  unsigned health_retries;
   bool open_stdin;
   bool stdin_once;
   bool terminal;

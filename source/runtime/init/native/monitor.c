@@ -2,6 +2,7 @@
  * (log file in the CRI format, attach clients), keeps its stdin, reaps it as subreaper, and
  * writes the exit status and OOM flag to the state directory when it ends. */
 #include "helper.h"
+#include "health.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,7 @@
 struct client {
   int fd;
   bool owns_cleanup;
+  bool health_waiting; /* asked for a health check (FRAME_HEALTH): gets the status after it */
   unsigned char header[5];
   size_t header_len;
   char *payload;
@@ -64,6 +66,7 @@ struct monitor {
   long long oom_pending_until; /* monotonic ms: the kernel announced an OOM whose kill is not counted yet */
   long long exit_seen_ms;      /* monotonic ms: when the run's end was first seen (0: not yet) */
   int exit_fd;                 /* the exit record, its space allocated at start (prepare_exit_record) */
+  struct health health;
 };
 
 static long long monotonic_ms(void) {
@@ -205,6 +208,15 @@ static void handle_frame(struct monitor *m, struct client *c) {
     }
   } else if (type == FRAME_CLEANUP) {
     c->owns_cleanup = true;
+  } else if (type == FRAME_HEALTH) {
+    /* Answered at once when no check can run; otherwise after the next one (health.c). */
+    const char *answer = !m->health.enabled ? "none" : !m->health.active ? "stopped" : NULL;
+    if (answer) {
+      write_frame(c->fd, FRAME_HEALTH, answer, (uint32_t)strlen(answer));
+    } else {
+      c->health_waiting = true;
+      m->health.requested = true;
+    }
   } else if (type == FRAME_SIGNAL && !m->child_exited) {
     char text[16] = {0};
     memcpy(text, c->payload, c->payload_len < 15 ? c->payload_len : 15);
@@ -256,6 +268,15 @@ static bool read_client(struct monitor *m, struct client *c) {
   return true;
 }
 
+/* The status after a health check, to the clients of `healthcheck run` that wait for it. */
+static void answer_health(struct monitor *m) {
+  for (size_t i = 0; i < m->client_count; i++)
+    if (m->clients[i].health_waiting) {
+      m->clients[i].health_waiting = false;
+      write_frame(m->clients[i].fd, FRAME_HEALTH, m->health.status, (uint32_t)strlen(m->health.status));
+    }
+}
+
 static void reap(struct monitor *m) {
   for (;;) {
     int status;
@@ -265,6 +286,8 @@ static void reap(struct monitor *m) {
     if (pid == m->io->child) {
       m->child_exited = true;
       m->child_status = status;
+    } else {
+      health_reaped(&m->health, pid, status);
     }
   }
 }
@@ -497,8 +520,11 @@ static bool serve(struct monitor *m, long long until_ms) {
       else if (monotonic_ms() - m->exit_seen_ms >= 2000)
         break;
     }
-    struct pollfd fds[9 + MAX_CLIENTS];
-    int kinds[9 + MAX_CLIENTS];
+    bool checking = !until_ms && !m->child_exited;
+    if (checking && health_tick(&m->health, io->child))
+      answer_health(m);
+    struct pollfd fds[11 + MAX_CLIENTS];
+    int kinds[11 + MAX_CLIENTS];
     nfds_t count = 0;
 #define ADD(fd_value, events_value, kind_value)                                                               \
   do {                                                                                                        \
@@ -520,6 +546,10 @@ static bool serve(struct monitor *m, long long until_ms) {
       ADD(m->oom_fd, POLLIN, 6);
     if (stop_watch >= 0)
       ADD(stop_watch, POLLIN, 7);
+    if (checking && m->health.channel_fd >= 0)
+      ADD(m->health.channel_fd, POLLIN, 8);
+    if (checking && m->health.output_fd >= 0)
+      ADD(m->health.output_fd, POLLIN, 9);
     bool take_input = m->stdin_len < 65536;
     for (size_t i = 0; i < m->client_count; i++)
       ADD(m->clients[i].fd, take_input ? POLLIN : 0, 100 + (int)i);
@@ -529,6 +559,9 @@ static bool serve(struct monitor *m, long long until_ms) {
       long long left = until_ms - monotonic_ms();
       timeout = left < 0 ? 0 : left > 1000 ? 1000 : (int)left;
     }
+    int health_wait = checking ? health_wait_ms(&m->health) : -1;
+    if (health_wait >= 0 && (timeout < 0 || health_wait < timeout))
+      timeout = health_wait;
     int ready = poll(fds, count, timeout);
     if (m->oom_pending_until && (report_oom(m) || monotonic_ms() > m->oom_pending_until))
       m->oom_pending_until = 0;
@@ -588,6 +621,10 @@ static bool serve(struct monitor *m, long long until_ms) {
         char events[4096];
         while (read(stop_watch, events, sizeof events) > 0) {
         }
+      } else if (kind == 8) {
+        health_read_channel(&m->health);
+      } else if (kind == 9) {
+        health_read_output(&m->health);
       } else if (kind >= 100) {
         size_t index = (size_t)(kind - 100);
         if (index < m->client_count && !read_client(m, &m->clients[index]))
@@ -655,6 +692,7 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
   if (plan->log_path)
     log_open(&m.log, plan->log_path, plan->log_max_size, plan->log_max_files);
   m.output = xmalloc(OUTPUT_CHUNK);
+  health_init(&m.health, plan);
   start_listening(&m);
   sigset_t mask;
   sigemptyset(&mask);
@@ -683,12 +721,15 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
   signal(SIGHUP, SIG_IGN);
   signal(SIGINT, plan->foreground ? SIG_DFL : SIG_IGN);
 
+  health_run_started(&m.health);
   struct run_state run = {.pid = io->child};
   format_time_rfc3339(run.started_at, sizeof run.started_at);
   long long run_started_ms = monotonic_ms(), backoff_ms = 0;
   int exit_code, signal_number;
   for (;;) {
     serve(&m, 0);
+    health_run_ended(&m.health);
+    answer_health(&m);
     exit_code = exit_code_of(&m, &signal_number);
     end_run_io(&m);
     if (!restart_wanted(plan, run.restart_count, exit_code))
@@ -737,6 +778,7 @@ int run_monitor(struct plan *plan, struct monitor_io *io) {
     format_time_rfc3339(run.started_at, sizeof run.started_at);
     write_run_file(plan, &run);
     append_event(plan, "start", io->child);
+    health_run_started(&m.health);
   }
 
   bool oom = read_counter(plan->oom_file, plan->oom_key) > m.oom_baseline;

@@ -197,6 +197,21 @@ static void directive(struct plan *p, int argc, char **argv) {
   } else if (!strcmp(d, "runfile")) {
     NEED(1);
     p->run_file = argv[1];
+  } else if (!strcmp(d, "health")) {
+    NEED(4);
+    p->health_interval_ms = parse_u64(argv[1], "health interval");
+    p->health_timeout_ms = parse_u64(argv[2], "health timeout");
+    p->health_start_period_ms = parse_u64(argv[3], "health start period");
+    p->health_retries = (unsigned)parse_ulong(argv[4], "health retries");
+  } else if (!strcmp(d, "healthplan")) {
+    NEED(1);
+    p->health_plan = argv[1];
+  } else if (!strcmp(d, "healthfile")) {
+    NEED(1);
+    p->health_file = argv[1];
+  } else if (!strcmp(d, "healthprogram")) {
+    NEED(1);
+    p->health_program = argv[1];
   } else if (!strcmp(d, "stopfile")) {
     NEED(1);
     p->stop_file = argv[1];

@@ -1,0 +1,120 @@
+/**
+ * RemoteEngine: the HostEngine of a host reached over ssh. Each method is one request on the
+ * host's single connection (see connection.ts); streams (logs, events) are cancelled on the far end
+ * when the caller stops reading. Dates and errors are turned back into what the local engine gives.
+ */
+import type { Resources, StatsOptions } from '../cgroups/types.js';
+import type { CreateOptions } from '../containers/create.js';
+import type { EngineEvent } from '../containers/events.js';
+import type { LogEntry } from '../containers/logs.js';
+import type { ContainerRecord } from '../containers/record.js';
+import type { ContainerStats } from '../containers/stats.js';
+import type { ImageRecord } from '../images/types.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+import type { HostEngine, HostLogOptions, ListResult } from './host-engine.js';
+import { encodeTimeout } from './protocol.js';
+import type { SshTarget } from './ssh-url.js';
+
+/** Errors of a list come as plain objects: made Errors again, for the same printing. */
+function asError(value: { message: string; name?: string }): Error {
+  const error = new Error(value.message);
+  if (value.name) error.name = value.name;
+  return error;
+}
+
+export class RemoteEngine implements HostEngine {
+  readonly host: string;
+
+  private constructor(
+    readonly target: SshTarget,
+    readonly connection: Connection,
+  ) {
+    this.host = target.url;
+  }
+
+  static async connect(target: SshTarget, options: ConnectionOptions = {}): Promise<RemoteEngine> {
+    return new RemoteEngine(target, await Connection.open(target, options));
+  }
+
+  async list(options: { all?: boolean } = {}): Promise<ListResult> {
+    const result = await this.connection.call<{
+      records: ContainerRecord[];
+      damaged: { id: string; name?: string; error: { message: string; name?: string } }[];
+      unsettled?: { id: string; error: { message: string; name?: string } }[];
+    }>('list', options);
+    return {
+      records: result.records,
+      damaged: result.damaged.map((bad) => ({ ...bad, error: asError(bad.error) })),
+      unsettled: (result.unsettled ?? []).map((bad) => ({ ...bad, error: asError(bad.error) })),
+    };
+  }
+
+  get(reference: string): Promise<ContainerRecord> {
+    return this.connection.call('get', { reference });
+  }
+
+  inspect(reference: string, type?: 'container' | 'image'): Promise<unknown> {
+    return this.connection.call('inspect', { reference, ...(type ? { type } : {}) });
+  }
+
+  create(options: CreateOptions): Promise<ContainerRecord> {
+    return this.connection.call('create', { options });
+  }
+
+  start(reference: string): Promise<ContainerRecord> {
+    return this.connection.call('start', { reference });
+  }
+
+  stop(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {
+    return this.connection.call('stop', { reference, timeout: encodeTimeout(timeoutSeconds) });
+  }
+
+  restart(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {
+    return this.connection.call('restart', { reference, timeout: encodeTimeout(timeoutSeconds) });
+  }
+
+  kill(reference: string, signal?: string | number): Promise<ContainerRecord> {
+    return this.connection.call('kill', { reference, ...(signal !== undefined ? { signal } : {}) });
+  }
+
+  async remove(reference: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    await this.connection.call('remove', { reference, ...options });
+  }
+
+  pause(reference: string): Promise<ContainerRecord> {
+    return this.connection.call('pause', { reference });
+  }
+
+  unpause(reference: string): Promise<ContainerRecord> {
+    return this.connection.call('unpause', { reference });
+  }
+
+  update(reference: string, resources: Resources): Promise<ContainerRecord> {
+    return this.connection.call('update', { reference, resources });
+  }
+
+  wait(reference: string, options: { condition?: string } = {}): Promise<number> {
+    return this.connection.call('wait', { reference, ...options });
+  }
+
+  stats(reference: string, options: StatsOptions = {}): Promise<ContainerStats> {
+    return this.connection.call('stats', { reference, options });
+  }
+
+  events(options: { signal?: AbortSignal } = {}): AsyncIterable<EngineEvent> {
+    return this.connection.stream<EngineEvent>('events', {}, options.signal);
+  }
+
+  async *logs(reference: string, options: HostLogOptions = {}): AsyncGenerator<LogEntry> {
+    const { signal, ...rest } = options;
+    yield* this.connection.stream<LogEntry>('logs', { reference, options: rest }, signal);
+  }
+
+  get images(): HostEngine['images'] {
+    return { list: () => this.connection.call<ImageRecord[]>('images.list') };
+  }
+
+  close(): void {
+    this.connection.close();
+  }
+}

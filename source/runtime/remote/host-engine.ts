@@ -1,0 +1,147 @@
+/**
+ * The engine as a command sees it, local or remote: what the CLI's container commands and the
+ * remote protocol's dispatcher call. `LocalHostEngine` puts it over the embedded Engine;
+ * RemoteEngine (client.ts) sends the same calls over ssh to `gantry system service --stdio`,
+ * whose dispatcher calls a LocalHostEngine there. Everything crosses as JSON, so nothing here
+ * takes or returns what JSON cannot carry (functions, bigints, Error instances in results).
+ */
+import type { Resources, StatsOptions } from '../cgroups/types.js';
+import type { Engine } from '../containers/engine.js';
+import type { CreateOptions } from '../containers/create.js';
+import type { EngineEvent } from '../containers/events.js';
+import type { LogEntry, LogOptions } from '../containers/logs.js';
+import type { ContainerRecord } from '../containers/record.js';
+import type { ContainerStats } from '../containers/stats.js';
+import { NotFoundError } from '../errors.js';
+import type { ImageRecord } from '../images/types.js';
+
+export interface ListResult {
+  records: ContainerRecord[];
+  /** Records that cannot be read: left out (with the name the container holds, if any). */
+  damaged: { id: string; name?: string; error: Error }[];
+  /** Containers whose end could not be recorded yet: listed as they were. */
+  unsettled?: { id: string; error: Error }[];
+}
+
+/** Log reading options that cross the wire (dates as they are; no callbacks). */
+export type HostLogOptions = Pick<LogOptions, 'follow' | 'tail' | 'since' | 'until' | 'signal'>;
+
+export interface HostEngine {
+  /** Which host this is: "local", or the ssh:// address. Errors and the TUI's host column say it. */
+  readonly host: string;
+  list(options?: { all?: boolean }): Promise<ListResult>;
+  get(reference: string): Promise<ContainerRecord>;
+  /** What `gantry inspect` prints for one reference: a container, else an image (or only `type`). */
+  inspect(reference: string, type?: 'container' | 'image'): Promise<unknown>;
+  create(options: CreateOptions): Promise<ContainerRecord>;
+  start(reference: string): Promise<ContainerRecord>;
+  stop(reference: string, timeoutSeconds?: number): Promise<ContainerRecord>;
+  restart(reference: string, timeoutSeconds?: number): Promise<ContainerRecord>;
+  kill(reference: string, signal?: string | number): Promise<ContainerRecord>;
+  remove(reference: string, options?: { force?: boolean; volumes?: boolean }): Promise<void>;
+  pause(reference: string): Promise<ContainerRecord>;
+  unpause(reference: string): Promise<ContainerRecord>;
+  update(reference: string, resources: Resources): Promise<ContainerRecord>;
+  wait(reference: string, options?: { condition?: string }): Promise<number>;
+  stats(reference: string, options?: StatsOptions): Promise<ContainerStats>;
+  events(options?: { signal?: AbortSignal }): AsyncIterable<EngineEvent>;
+  logs(reference: string, options?: HostLogOptions): AsyncIterable<LogEntry>;
+  images: {
+    list(): Promise<ImageRecord[]>;
+  };
+  /** Lets go of what the engine holds open (a remote one's ssh connection). */
+  close(): void;
+}
+
+/** The embedded engine of this machine. */
+export class LocalHostEngine implements HostEngine {
+  readonly host = 'local';
+
+  constructor(readonly engine: Engine) {}
+
+  list(options: { all?: boolean } = {}): Promise<ListResult> {
+    return this.engine.list(options);
+  }
+
+  get(reference: string): Promise<ContainerRecord> {
+    return this.engine.get(reference);
+  }
+
+  async inspect(reference: string, type?: 'container' | 'image'): Promise<unknown> {
+    if (type !== 'image') {
+      try {
+        const record = await this.engine.get(reference);
+        const { inspectContainer } = await import('../containers/inspect.js');
+        return inspectContainer(record, this.engine.containers.dir(record.Id));
+      } catch (error) {
+        if (!(error instanceof NotFoundError) || type === 'container') throw error;
+      }
+    }
+    const image = await this.engine.images.resolve(reference).catch((error: unknown) => {
+      if (error instanceof NotFoundError) throw new NotFoundError(`no such object: ${reference}`);
+      throw error;
+    });
+    const { inspectImage } = await import('../images/inspect.js');
+    return inspectImage(image, await this.engine.images.readConfig(image));
+  }
+
+  create(options: CreateOptions): Promise<ContainerRecord> {
+    return this.engine.create(options);
+  }
+
+  async start(reference: string): Promise<ContainerRecord> {
+    return (await this.engine.start(reference)).record;
+  }
+
+  stop(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {
+    return this.engine.stop(reference, timeoutSeconds);
+  }
+
+  restart(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {
+    return this.engine.restart(reference, timeoutSeconds);
+  }
+
+  kill(reference: string, signal?: string | number): Promise<ContainerRecord> {
+    return this.engine.kill(reference, signal);
+  }
+
+  remove(reference: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    return this.engine.remove(reference, options);
+  }
+
+  pause(reference: string): Promise<ContainerRecord> {
+    return this.engine.pause(reference);
+  }
+
+  unpause(reference: string): Promise<ContainerRecord> {
+    return this.engine.unpause(reference);
+  }
+
+  update(reference: string, resources: Resources): Promise<ContainerRecord> {
+    return this.engine.update(reference, resources);
+  }
+
+  wait(reference: string, options: { condition?: string } = {}): Promise<number> {
+    return this.engine.wait(reference, options as Parameters<Engine['wait']>[1]);
+  }
+
+  stats(reference: string, options?: StatsOptions): Promise<ContainerStats> {
+    return this.engine.stats(reference, options);
+  }
+
+  events(options: { signal?: AbortSignal } = {}): AsyncIterable<EngineEvent> {
+    return this.engine.events(options);
+  }
+
+  logs(reference: string, options: HostLogOptions = {}): AsyncIterable<LogEntry> {
+    return this.engine.logs(reference, options);
+  }
+
+  get images(): HostEngine['images'] {
+    return { list: () => this.engine.images.list() };
+  }
+
+  close(): void {
+    // Nothing held open: every call reads the state from disk.
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The serving end of the remote protocol (`gantry system service --stdio`): reads requests from
+ * stdin, answers on stdout, and exits when stdin ends (the ssh session closed). Every request runs
+ * at once and concurrently (a follow of logs does not hold up a `ps`); streams end at the client's
+ * cancel or at the end of the session. Nothing listens and nothing stays behind.
+ */
+import readline from 'node:readline';
+import type { Resources, StatsOptions } from '../cgroups/types.js';
+import type { CreateOptions } from '../containers/create.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { HostEngine, HostLogOptions } from './host-engine.js';
+import {
+  GANTRY_VERSION,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  decodeTimeout,
+  encodeError,
+  plainError,
+  type ClientMessage,
+  type Hello,
+  type ServerMessage,
+} from './protocol.js';
+
+type Params = Record<string, unknown>;
+
+/** What an exec-like request gets besides its parameters: the client's input and signals. */
+export interface ChannelIo {
+  /** Output to the client, on its fd 1 or 2. */
+  output(data: Buffer, fd: 1 | 2): void;
+  /** Input from the client (null at its end), and signals it passes on. */
+  onInput(listener: (data: Buffer | null) => void): void;
+  onSignal(listener: (signal: string) => void): void;
+  signal: AbortSignal;
+}
+
+/** A request kind beyond the HostEngine calls (exec, relayed commands): added by the CLI. */
+export type ChannelHandler = (params: Params, io: ChannelIo) => Promise<unknown>;
+
+export interface ServeOptions {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  channels?: Record<string, ChannelHandler>;
+}
+
+function reference(params: Params): string {
+  const value = params.reference;
+  if (typeof value !== 'string' || value === '')
+    throw new InvalidArgumentError('the request names no container (reference)');
+  return value;
+}
+
+/** Calls that answer once. */
+const CALLS: Record<string, (engine: HostEngine, params: Params) => Promise<unknown>> = {
+  list: async (engine, params) => {
+    const result = await engine.list({ all: params.all === true });
+    return {
+      records: result.records,
+      damaged: result.damaged.map((bad) => ({ ...bad, error: plainError(bad.error) })),
+      unsettled: (result.unsettled ?? []).map((bad) => ({ ...bad, error: plainError(bad.error) })),
+    };
+  },
+  get: (engine, params) => engine.get(reference(params)),
+  inspect: (engine, params) =>
+    engine.inspect(reference(params), params.type as 'container' | 'image' | undefined),
+  create: (engine, params) => engine.create(params.options as CreateOptions),
+  start: (engine, params) => engine.start(reference(params)),
+  stop: (engine, params) =>
+    engine.stop(reference(params), decodeTimeout(params.timeout as number | undefined)),
+  restart: (engine, params) =>
+    engine.restart(reference(params), decodeTimeout(params.timeout as number | undefined)),
+  kill: (engine, params) => engine.kill(reference(params), params.signal as string | number | undefined),
+  remove: async (engine, params) => {
+    await engine.remove(reference(params), {
+      force: params.force === true,
+      volumes: params.volumes === true,
+    });
+    return null;
+  },
+  pause: (engine, params) => engine.pause(reference(params)),
+  unpause: (engine, params) => engine.unpause(reference(params)),
+  update: (engine, params) => engine.update(reference(params), params.resources as Resources),
+  wait: (engine, params) =>
+    engine.wait(reference(params), params.condition ? { condition: params.condition as string } : {}),
+  stats: (engine, params) => engine.stats(reference(params), (params.options ?? {}) as StatsOptions),
+  'images.list': (engine) => engine.images.list(),
+};
+
+/** Calls that answer with items until they end or are cancelled. */
+const STREAMS: Record<
+  string,
+  (engine: HostEngine, params: Params, signal: AbortSignal) => AsyncIterable<unknown>
+> = {
+  events: (engine, _params, signal) => engine.events({ signal }),
+  logs: (engine, params, signal) => {
+    const given = (params.options ?? {}) as Record<string, unknown>;
+    const options: HostLogOptions = { signal };
+    if (given.follow === true) options.follow = true;
+    if (typeof given.tail === 'number') options.tail = given.tail;
+    if (typeof given.since === 'string') options.since = new Date(given.since);
+    if (typeof given.until === 'string') options.until = new Date(given.until);
+    return engine.logs(reference(params), options);
+  },
+};
+
+export function hello(): Hello {
+  return {
+    hello: 'gantry',
+    protocol: PROTOCOL_VERSION,
+    minProtocol: MIN_PROTOCOL_VERSION,
+    gantry: GANTRY_VERSION,
+  };
+}
+
+/** Serves until the input ends; resolves once every request under way has finished. */
+export async function serve(engine: HostEngine, options: ServeOptions): Promise<void> {
+  const { output } = options;
+  let outputBroken = false;
+  output.on('error', () => {
+    // The client is gone (EPIPE): stop everything as if its input ended.
+    outputBroken = true;
+    for (const controller of running.values()) controller.abort();
+  });
+  const send = (message: ServerMessage): boolean => {
+    if (outputBroken) return true;
+    return output.write(`${JSON.stringify(message)}\n`);
+  };
+  /** Waits while the client reads slower than a stream produces. */
+  const drained = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (outputBroken) resolve();
+      else output.once('drain', () => resolve());
+    });
+
+  const running = new Map<number, AbortController>();
+  const inputs = new Map<number, (data: Buffer | null) => void>();
+  const signals = new Map<number, (signal: string) => void>();
+  const under: Promise<void>[] = [];
+
+  const handle = async (id: number, method: string, params: Params): Promise<void> => {
+    const controller = new AbortController();
+    running.set(id, controller);
+    try {
+      const call = CALLS[method];
+      const stream = STREAMS[method];
+      const channel = options.channels?.[method];
+      if (call) {
+        send({ id, result: (await call(engine, params)) ?? null });
+      } else if (stream) {
+        for await (const item of stream(engine, params, controller.signal)) {
+          if (controller.signal.aborted) break;
+          if (!send({ id, item })) await drained();
+        }
+        send({ id, end: true });
+      } else if (channel) {
+        const result = await channel(params, {
+          output: (data, fd) => send({ id, output: data.toString('base64'), fd }),
+          onInput: (listener) => inputs.set(id, listener),
+          onSignal: (listener) => signals.set(id, listener),
+          signal: controller.signal,
+        });
+        send({ id, result: result ?? null });
+      } else {
+        throw new InvalidArgumentError(`unknown request ${JSON.stringify(method)}`, {
+          hint: 'the gantry on this host is older than the client; upgrade it',
+        });
+      }
+    } catch (error) {
+      send({ id, error: encodeError(error) });
+    } finally {
+      running.delete(id);
+      inputs.delete(id);
+      signals.delete(id);
+    }
+  };
+
+  output.write(`${JSON.stringify(hello())}\n`);
+  const lines = readline.createInterface({ input: options.input, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    let message: ClientMessage;
+    try {
+      message = JSON.parse(line) as ClientMessage;
+    } catch {
+      send({ id: 0, error: encodeError(new InvalidArgumentError('a request that is not JSON')) });
+      continue;
+    }
+    if (typeof message.id !== 'number') continue;
+    if ('method' in message) {
+      const task = handle(message.id, message.method, (message.params ?? {}) as Params);
+      under.push(task);
+      void task.finally(() => under.splice(under.indexOf(task), 1));
+    } else if ('cancel' in message) {
+      running.get(message.id)?.abort();
+    } else if ('input' in message) {
+      inputs.get(message.id)?.(message.input === null ? null : Buffer.from(message.input, 'base64'));
+    } else if ('signal' in message) {
+      signals.get(message.id)?.(message.signal);
+    }
+  }
+  // The session ended: streams stop, calls under way finish (their work is journaled regardless).
+  for (const controller of running.values()) controller.abort();
+  await Promise.allSettled([...under]);
+}

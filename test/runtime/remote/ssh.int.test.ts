@@ -1,0 +1,172 @@
+/**
+ * The engine of another host over ssh: a real OpenSSH server on 127.0.0.1 (test/support/sshd.ts)
+ * whose sessions run this checkout's gantry against a second state root, the "remote" host. Every
+ * command here goes through the user-side ssh client, the protocol, and the remote engine; what it
+ * did is checked in the remote root and on the kernel, never in the client's output alone.
+ */
+import { execa } from 'execa';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createEngineWithImage, GANTRY, testName, waitFor, type TestEngine } from '../../support/engine.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
+import { needsSshd, startSshd, type TestSshd } from '../../support/sshd.js';
+
+describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
+  let remote: TestEngine;
+  let sshd: TestSshd;
+  let localRoot: string;
+  let url: string;
+
+  beforeAll(async () => {
+    remote = await createEngineWithImage('remote', { hostNetwork: true });
+    sshd = await startSshd({ ...remote.env, GANTRY_DEFAULT_NETWORK: 'none' });
+    url = sshd.url(GANTRY);
+    localRoot = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('local')}-`));
+  });
+
+  afterAll(async () => {
+    try {
+      await remote?.cleanup();
+    } finally {
+      await sshd?.stop();
+      if (localRoot) fs.rmSync(localRoot, { recursive: true, force: true });
+    }
+  });
+
+  /** `gantry ARGS` on this machine (its own empty root), with the test server's ssh config. */
+  const client = async (args: readonly string[], env: Record<string, string> = {}) => {
+    const result = await execa(GANTRY, args, {
+      env: { ...sshd.clientEnv, GANTRY_ROOT: localRoot, GANTRY_HOST: '', ...env },
+      reject: false,
+      stdin: 'ignore',
+    });
+    return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? 128 };
+  };
+
+  it('runs, lists, inspects, logs, stops and removes a container of the remote host', async () => {
+    const run = await client([
+      '--host',
+      url,
+      'run',
+      '-d',
+      '--name',
+      'far',
+      'demo',
+      'sh',
+      '-c',
+      'echo hello from afar; sleep 86400',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const id = run.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    // It is the remote root's container: recorded there, not in this machine's root.
+    expect(fs.existsSync(path.join(remote.root, 'containers', id))).toBe(true);
+    expect(fs.existsSync(path.join(localRoot, 'containers'))).toBe(false);
+
+    const ps = await client(['--host', url, 'ps', '--format', '{{.ID}} {{.Names}} {{.State}}']);
+    expect(ps.stdout.trim()).toBe(`${id.slice(0, 12)} far running`);
+    expect((await client(['ps', '-q'])).stdout.trim()).toBe('');
+
+    const inspected = await client(['--host', url, 'inspect', 'far']);
+    expect(inspected.exitCode).toBe(0);
+    const [details] = JSON.parse(inspected.stdout) as {
+      Id: string;
+      State: { Pid: number; Running: boolean };
+    }[];
+    expect(details!.Id).toBe(id);
+    expect(details!.State.Running).toBe(true);
+    // The process the remote engine started runs (this "remote" host shares the kernel), in the
+    // remote engine's cgroup parent.
+    const pid = details!.State.Pid;
+    expect(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toContain(remote.cgroupParent);
+
+    await waitFor(
+      async () =>
+        (await client(['--host', url, 'logs', 'far'])).stdout.includes('hello from afar') || undefined,
+      60_000,
+      'the remote log to hold the greeting',
+    );
+
+    const stopped = await client(['--host', url, 'stop', '-t', '1', 'far']);
+    expect(stopped).toMatchObject({ exitCode: 0, stdout: 'far' });
+    expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
+    const removed = await client(['--host', url, 'rm', 'far']);
+    expect(removed.exitCode).toBe(0);
+    expect(fs.existsSync(path.join(remote.root, 'containers', id))).toBe(false);
+  });
+
+  it('takes the host from GANTRY_HOST', async () => {
+    const created = await client(['create', '--name', 'by-env', 'demo', 'true'], { GANTRY_HOST: url });
+    expect(created.exitCode).toBe(0);
+    const id = created.stdout.trim();
+    expect(fs.existsSync(path.join(remote.root, 'containers', id))).toBe(true);
+    expect((await client(['rm', 'by-env'], { GANTRY_HOST: url })).exitCode).toBe(0);
+    expect(fs.existsSync(path.join(remote.root, 'containers', id))).toBe(false);
+  });
+
+  it('says a remote error as the remote engine said it, with the local exit code', async () => {
+    const missing = await client(['--host', url, 'stop', 'no-such-thing']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('no such container: no-such-thing');
+    const inspect = await client(['--host', url, 'inspect', '--type', 'image', 'no-such-image']);
+    expect(inspect.stderr).toContain('no such object: no-such-image');
+  });
+
+  it("names the host and gives ssh's own words when it cannot connect", async () => {
+    // A port nothing listens on: the server is told to go, and its port is free afterwards.
+    const closed = `ssh://root@127.0.0.1:1${GANTRY}`;
+    const result = await client(['--host', closed, 'ps']);
+    // docker's status for a failed ps.
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`host ${closed} is unreachable`);
+    expect(result.stderr).toMatch(/Connection refused/);
+  });
+
+  it('says when the remote gantry is missing, too old, or speaks another protocol', async () => {
+    const missing = await client(['--host', sshd.url('/nonexistent/gantry'), 'ps']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('gantry on ');
+    expect(missing.stderr).toContain('was not found');
+
+    const fakes = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('fakes')}-`));
+    try {
+      // What a gantry from before the service says to `system service --stdio`.
+      const old = path.join(fakes, 'old-gantry');
+      fs.writeFileSync(old, '#!/bin/sh\necho "gantry: \'system\' is not a gantry command." >&2\nexit 125\n', {
+        mode: 0o755,
+      });
+      const tooOld = await client(['--host', sshd.url(old), 'ps']);
+      expect(tooOld.exitCode).toBe(1);
+      expect(tooOld.stderr).toContain('is too old');
+
+      const future = path.join(fakes, 'future-gantry');
+      fs.writeFileSync(
+        future,
+        '#!/bin/sh\necho \'{"hello":"gantry","protocol":9,"minProtocol":7,"gantry":"9.0.0"}\'\ncat >/dev/null\n',
+        { mode: 0o755 },
+      );
+      const tooNew = await client(['--host', sshd.url(future), 'ps']);
+      expect(tooNew.exitCode).toBe(1);
+      expect(tooNew.stderr).toContain('is too new');
+      expect(tooNew.stderr).toContain('protocol 7..9');
+    } finally {
+      fs.rmSync(fakes, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a command that does not work on a remote host, without touching this one', async () => {
+    const result = await client(['--host', url, 'volume', 'create', 'nope']);
+    expect(result.exitCode).toBe(125);
+    expect(result.stderr).toContain("'volume' does not work on a remote host");
+    expect(fs.existsSync(path.join(localRoot, 'volumes'))).toBe(false);
+  });
+
+  it('rejects an address that is not ssh://', async () => {
+    const result = await client(['--host', 'tcp://127.0.0.1:2375', 'ps']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('only ssh:// addresses are served');
+  });
+});
