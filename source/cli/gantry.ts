@@ -9,8 +9,7 @@ import { COMMANDS, findCommand, resolveManagementCommand } from './registry.js';
 import { isDiskFull, NoSpaceError } from '../runtime/errors.js';
 import { resolveEngineOptions } from '../runtime/paths.js';
 import { trace } from '../runtime/trace.js';
-
-const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 const GLOBAL: CommandSpec = {
   name: '',
