@@ -8,6 +8,8 @@ import path from 'node:path';
 const repo = path.resolve(import.meta.dirname, '..');
 const helperDirectory = path.join(repo, 'source', 'runtime', 'init', 'native');
 const helperOutput = path.join(repo, 'dist', 'bin', 'gantry-init');
+const pauseSource = path.join(repo, 'source', 'runtime', 'init', 'pause', 'pause.c');
+const pauseOutput = path.join(repo, 'dist', 'bin', 'gantry-pause');
 
 function fail(message) {
   console.error(`gantry build: ${message}`);
@@ -84,6 +86,28 @@ async function buildTypeScript() {
   fs.rmSync(previous, { recursive: true, force: true });
 }
 
+/** Compiles C sources to `output` (static when the C library allows it), atomically. */
+function compile(compiler, sources, output, what, { staticOnly = false } = {}) {
+  fs.mkdirSync(path.dirname(output), { recursive: true });
+  const temporary = `${output}.tmp`;
+  const flags = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', '-fno-strict-aliasing'];
+  const attempts = [
+    [...flags, '-static', '-o', temporary, ...sources],
+    ...(staticOnly ? [] : [[...flags, '-o', temporary, ...sources]]),
+  ];
+  let lastError = '';
+  for (const args of attempts) {
+    const result = spawnSync(compiler, args, { encoding: 'utf8' });
+    if (result.status === 0) {
+      fs.renameSync(temporary, output);
+      return;
+    }
+    lastError = `${result.stderr}${result.stdout}`;
+  }
+  fs.rmSync(temporary, { force: true });
+  fail(`compiling ${what} failed:\n${lastError}`);
+}
+
 function buildHelper() {
   const compiler = findCompiler();
   if (!compiler) {
@@ -92,29 +116,15 @@ function buildHelper() {
         'install one, e.g. `apt-get install gcc libc6-dev`, then run `npm install` again.',
     );
   }
-  fs.mkdirSync(path.dirname(helperOutput), { recursive: true });
-  const temporary = `${helperOutput}.tmp`;
-  const flags = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', '-fno-strict-aliasing'];
   // A static binary keeps the per-container monitor small (no shared libc pages mapped).
   const sources = fs
     .readdirSync(helperDirectory)
     .filter((name) => name.endsWith('.c'))
     .map((name) => path.join(helperDirectory, name));
-  const attempts = [
-    [...flags, '-static', '-o', temporary, ...sources],
-    [...flags, '-o', temporary, ...sources],
-  ];
-  let lastError = '';
-  for (const args of attempts) {
-    const result = spawnSync(compiler, args, { encoding: 'utf8' });
-    if (result.status === 0) {
-      fs.renameSync(temporary, helperOutput);
-      return;
-    }
-    lastError = `${result.stderr}${result.stdout}`;
-  }
-  fs.rmSync(temporary, { force: true });
-  fail(`compiling the native helper failed:\n${lastError}`);
+  compile(compiler, sources, helperOutput, 'the native helper');
+  // The pause process of a pod's infra container runs in an image that holds nothing else, so it
+  // must be static.
+  compile(compiler, [pauseSource], pauseOutput, 'the pod pause process', { staticOnly: true });
 }
 
 const only = process.argv[2];
