@@ -8,6 +8,9 @@ import path from 'node:path';
 const repo = path.resolve(import.meta.dirname, '..');
 const helperDirectory = path.join(repo, 'source', 'runtime', 'init', 'native');
 const helperOutput = path.join(repo, 'dist', 'bin', 'gantry-init');
+// `--init`'s PID 1, bind-mounted into containers: a program of its own, never the helper.
+const dockerInitDirectory = path.join(repo, 'source', 'runtime', 'init', 'docker-init');
+const dockerInitOutput = path.join(repo, 'dist', 'bin', 'gantry-docker-init');
 
 function fail(message) {
   console.error(`gantry build: ${message}`);
@@ -62,6 +65,11 @@ async function buildTypeScript() {
 }
 
 function buildHelper() {
+  compileNative(helperDirectory, helperOutput, 'the native helper');
+  compileNative(dockerInitDirectory, dockerInitOutput, 'the --init program');
+}
+
+function compileNative(sourceDirectory, output, what) {
   const compiler = findCompiler();
   if (!compiler) {
     fail(
@@ -69,14 +77,14 @@ function buildHelper() {
         'install one, e.g. `apt-get install gcc libc6-dev`, then run `npm install` again.',
     );
   }
-  fs.mkdirSync(path.dirname(helperOutput), { recursive: true });
-  const temporary = `${helperOutput}.tmp`;
+  fs.mkdirSync(path.dirname(output), { recursive: true });
+  const temporary = `${output}.tmp`;
   const flags = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', '-fno-strict-aliasing'];
   // A static binary keeps the per-container monitor small (no shared libc pages mapped).
   const sources = fs
-    .readdirSync(helperDirectory)
+    .readdirSync(sourceDirectory)
     .filter((name) => name.endsWith('.c'))
-    .map((name) => path.join(helperDirectory, name));
+    .map((name) => path.join(sourceDirectory, name));
   const attempts = [
     [...flags, '-static', '-o', temporary, ...sources],
     [...flags, '-o', temporary, ...sources],
@@ -85,13 +93,13 @@ function buildHelper() {
   for (const args of attempts) {
     const result = spawnSync(compiler, args, { encoding: 'utf8' });
     if (result.status === 0) {
-      fs.renameSync(temporary, helperOutput);
+      fs.renameSync(temporary, output);
       return;
     }
     lastError = `${result.stderr}${result.stdout}`;
   }
   fs.rmSync(temporary, { force: true });
-  fail(`compiling the native helper failed:\n${lastError}`);
+  fail(`compiling ${what} failed:\n${lastError}`);
 }
 
 const only = process.argv[2];
