@@ -8,8 +8,10 @@ import path from 'node:path';
 const repo = path.resolve(import.meta.dirname, '..');
 const helperDirectory = path.join(repo, 'source', 'runtime', 'init', 'native');
 const helperOutput = path.join(repo, 'dist', 'bin', 'gantry-init');
+const pauseSource = path.join(repo, 'source', 'runtime', 'init', 'pause', 'pause.c');
+const pauseOutput = path.join(repo, 'dist', 'bin', 'gantry-pause');
 // `--init`'s PID 1, bind-mounted into containers: a program of its own, never the helper.
-const dockerInitDirectory = path.join(repo, 'source', 'runtime', 'init', 'docker-init');
+const dockerInitSource = path.join(repo, 'source', 'runtime', 'init', 'docker-init', 'docker-init.c');
 const dockerInitOutput = path.join(repo, 'dist', 'bin', 'gantry-docker-init');
 
 function fail(message) {
@@ -24,6 +26,24 @@ function findCompiler() {
   }
   return undefined;
 }
+
+/**
+ * React, react-reconciler and scheduler pick their development or production build from
+ * NODE_ENV when first required; bundled, both builds would be in the TUI's chunk. The TUI always
+ * runs the production build (several times faster), so the choice is made here.
+ */
+const productionReact = {
+  name: 'production-react',
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]node_modules[\\/](react|react-reconciler|scheduler)[\\/].*\.js$/ },
+      (args) => ({
+        contents: fs.readFileSync(args.path, 'utf8').replaceAll('process.env.NODE_ENV', '"production"'),
+        loader: 'js',
+      }),
+    );
+  },
+};
 
 // The CLI is bundled (one file per entry plus shared chunks for lazily loaded commands): Node's
 // ESM loader costs about half a millisecond per module, and `gantry run` must start fast.
@@ -50,9 +70,14 @@ async function buildTypeScript() {
     target: 'node20',
     sourcemap: true,
     jsx: 'automatic',
-    // Native and UI packages stay in node_modules: koffi has a native binary, and ink/react are
-    // only loaded by the TUI.
-    external: ['koffi', 'ink', 'react', 'react/*', 'react-dom', '@alcalzone/ink-table', 'ink-*'],
+    // koffi stays in node_modules (a native binary). Ink, React and their dependencies are
+    // bundled into the TUI's chunks (the CLI's never import them): from node_modules the TUI's
+    // start loaded about 570 modules (es-toolkit alone 415, for one throttle) and ran Node's
+    // CommonJS lexer over React, which made its first frame slower than its own work. React is
+    // bundled as its production build (see productionReact). react-devtools-core is only
+    // imported by Ink when DEV=true and is not installed.
+    external: ['koffi', 'react-devtools-core'],
+    plugins: [productionReact],
     banner: {
       js: "import { createRequire as __gantryCreateRequire } from 'node:module'; const require = __gantryCreateRequire(import.meta.url);",
     },
@@ -64,30 +89,14 @@ async function buildTypeScript() {
   fs.rmSync(previous, { recursive: true, force: true });
 }
 
-function buildHelper() {
-  compileNative(helperDirectory, helperOutput, 'the native helper');
-  compileNative(dockerInitDirectory, dockerInitOutput, 'the --init program');
-}
-
-function compileNative(sourceDirectory, output, what) {
-  const compiler = findCompiler();
-  if (!compiler) {
-    fail(
-      'no C compiler found (tried $CC, cc, gcc, clang). The native helper is built from source; ' +
-        'install one, e.g. `apt-get install gcc libc6-dev`, then run `npm install` again.',
-    );
-  }
+/** Compiles C sources to `output` (static when the C library allows it), atomically. */
+function compile(compiler, sources, output, what, { staticOnly = false } = {}) {
   fs.mkdirSync(path.dirname(output), { recursive: true });
   const temporary = `${output}.tmp`;
   const flags = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror', '-D_GNU_SOURCE', '-fno-strict-aliasing'];
-  // A static binary keeps the per-container monitor small (no shared libc pages mapped).
-  const sources = fs
-    .readdirSync(sourceDirectory)
-    .filter((name) => name.endsWith('.c'))
-    .map((name) => path.join(sourceDirectory, name));
   const attempts = [
     [...flags, '-static', '-o', temporary, ...sources],
-    [...flags, '-o', temporary, ...sources],
+    ...(staticOnly ? [] : [[...flags, '-o', temporary, ...sources]]),
   ];
   let lastError = '';
   for (const args of attempts) {
@@ -100,6 +109,27 @@ function compileNative(sourceDirectory, output, what) {
   }
   fs.rmSync(temporary, { force: true });
   fail(`compiling ${what} failed:\n${lastError}`);
+}
+
+function buildHelper() {
+  const compiler = findCompiler();
+  if (!compiler) {
+    fail(
+      'no C compiler found (tried $CC, cc, gcc, clang). The native helper is built from source; ' +
+        'install one, e.g. `apt-get install gcc libc6-dev`, then run `npm install` again.',
+    );
+  }
+  // A static binary keeps the per-container monitor small (no shared libc pages mapped).
+  const sources = fs
+    .readdirSync(helperDirectory)
+    .filter((name) => name.endsWith('.c'))
+    .map((name) => path.join(helperDirectory, name));
+  compile(compiler, sources, helperOutput, 'the native helper');
+  // The pause process of a pod's infra container runs in an image that holds nothing else, so it
+  // must be static.
+  compile(compiler, [pauseSource], pauseOutput, 'the pod pause process', { staticOnly: true });
+  // It runs in images that may have no C library.
+  compile(compiler, [dockerInitSource], dockerInitOutput, 'the --init program', { staticOnly: true });
 }
 
 const only = process.argv[2];

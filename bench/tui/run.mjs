@@ -4,7 +4,8 @@
 //   - CPU of the TUI process while idle (no keys, the containers idle and past their first minute,
 //     so uptimes change once a minute), % of one core over a window (default 60 s), in a terminal
 //     tall enough to show every container, and in 80x24 (only a screenful on screen), with the
-//     number of frames Ink drew in the window;
+//     number of frames Ink drew in the window, and in 80x24 sorted by CPU% (every running
+//     container sampled for the order);
 //   - its resident memory;
 //   - the time from the Enter that applies a memory limit in the Limits pane to the cgroup's
 //     memory.limit_in_bytes changing (median and p90 over a number of changes);
@@ -12,6 +13,7 @@
 // Both engines run the same busybox image (gantry's from-host image, exported to podman), podman
 // with cgroupfs and runc, a private --root/--runroot, --net=none and the host's ulimit flags.
 // Needs root, tmux and podman. Usage: node bench/tui/run.mjs [containers] [seconds] [changes]
+// [peer]; peer "none" leaves podman out (gantry's figures only, in half the set-up time).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -21,7 +23,8 @@ import path from 'node:path';
 import { removeEverything } from '../../scripts/lib/cleanup.mjs';
 import { startTmux } from '../../scripts/lib/tmux.mjs';
 
-const [count = 100, seconds = 60, changes = 20] = process.argv.slice(2).map(Number);
+const [count = 100, seconds = 60, changes = 20] = process.argv.slice(2, 5).map(Number);
+const withPodman = process.argv[5] !== 'none';
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const gantryBin = path.join(repo, 'bin', 'gantry.js');
 const tag = randomBytes(4).toString('hex');
@@ -181,8 +184,8 @@ async function main() {
   };
   gantry('image', 'from-host', 'bb');
   gantry('image', 'export', '--format', 'oci', 'bb', path.join(work, 'layout'));
-  podmanRun('pull', '-q', `oci:${path.join(work, 'layout')}:latest`);
-  const podmanImage = podmanRun('images', '-q').split('\n')[0];
+  if (withPodman) podmanRun('pull', '-q', `oci:${path.join(work, 'layout')}:latest`);
+  const podmanImage = withPodman ? podmanRun('images', '-q').split('\n')[0] : '';
   console.error(`starting ${count} containers in each engine`);
   let firstId = '';
   for (let index = 0; index < count; index += 1) {
@@ -200,18 +203,19 @@ async function main() {
       '100000',
     );
     firstId ||= id;
-    podmanRun(
-      'run',
-      '-d',
-      '--net=none',
-      `--cgroup-parent=${podmanParent}`,
-      ...ulimits,
-      '--memory',
-      '64m',
-      podmanImage,
-      'sleep',
-      '100000',
-    );
+    if (withPodman)
+      podmanRun(
+        'run',
+        '-d',
+        '--net=none',
+        `--cgroup-parent=${podmanParent}`,
+        ...ulimits,
+        '--memory',
+        '64m',
+        podmanImage,
+        'sleep',
+        '100000',
+      );
   }
 
   const lastStarted = Date.now();
@@ -277,9 +281,33 @@ async function main() {
     framesInWindow: framesBetween(env.GANTRY_TUI_RENDER_LOG, ...smallMeasure.window),
   };
   console.error('tui, 80x24:', results.tui80x24);
+
+  // 80x24 sorted by CPU% (C): the order needs every running container's figures, so all of them
+  // are sampled (summary files), not only the screenful.
+  env.GANTRY_TUI_RENDER_LOG = path.join(work, 'frames-sorted.log');
+  openPane([process.execPath, gantryBin], 80, 24);
+  const sorted = await paneProcess('gantry.js');
+  await waitForScreen((screen) => /c000\s.*● running.*\d%/.test(screen));
+  pane.send('C');
+  await waitForScreen((screen) => /CPU%?[▼▲]/.test(screen), 60_000);
+  await sleep(35_000);
+  const sortedMeasure = await measureIdle(sorted, seconds);
+  pane.send('q');
+  await sleep(1500);
+  results.tui80x24SortedByCpu = {
+    size: '80x24, sorted by CPU%',
+    cpuPercent: sortedMeasure.cpuPercent,
+    rssMiB: sortedMeasure.rssMiB,
+    framesInWindow: framesBetween(env.GANTRY_TUI_RENDER_LOG, ...sortedMeasure.window),
+  };
+  console.error('tui, 80x24 sorted by CPU%:', results.tui80x24SortedByCpu);
   delete env.GANTRY_TUI_RENDER_LOG;
 
   // podman stats refreshing the same number of containers every second, same terminal size.
+  if (!withPodman) {
+    console.log(JSON.stringify(results, null, 2));
+    return;
+  }
   openPane(['podman', ...podman, 'stats', '--interval', '1'], 120, rows);
   const stats = await paneProcess('stats');
   await waitForScreen((screen) => (screen.match(/\d+\.\d+%/g) ?? []).length >= count, 120_000);

@@ -2,6 +2,7 @@
  * `gantry`: with no command in a terminal it opens the TUI; otherwise it runs one docker-style
  * command. Only the modules a command needs are loaded (never ink or react on the CLI path).
  */
+import fs from 'node:fs';
 import { parseArgs, UsageError, type CommandSpec } from './args.js';
 import { createContext } from './context.js';
 import { exitQuietlyOnClosedPipe, reportError } from './errors.js';
@@ -9,8 +10,7 @@ import { COMMANDS, findCommand, resolveManagementCommand } from './registry.js';
 import { isDiskFull, NoSpaceError } from '../runtime/errors.js';
 import { resolveEngineOptions } from '../runtime/paths.js';
 import { trace } from '../runtime/trace.js';
-
-const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 const GLOBAL: CommandSpec = {
   name: '',
@@ -133,9 +133,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.exitCode = reportError(withPath(error, engineOptions.root), process.stderr);
     process.exit();
   });
-  // The service itself never follows a host (a GANTRY_HOST in the remote environment would chain).
-  const hostGiven = (global.options.host as string | undefined) ?? (process.env.GANTRY_HOST || undefined);
-  const host = name === 'system' && global.options.host === undefined ? undefined : hostGiven;
+  // --host, else GANTRY_HOST, else the default connection (for commands that work remotely);
+  // "local" is this machine. The service itself never follows one (that would chain hosts).
+  const explicit = (global.options.host as string | undefined) ?? (process.env.GANTRY_HOST || undefined);
+  let host =
+    explicit === 'local' || (name === 'system' && global.options.host === undefined) ? undefined : explicit;
+  if (explicit === undefined && REMOTE_COMMANDS.has(name)) {
+    const { connectionsPath, readConnections } = await import('../runtime/remote/connections.js');
+    if (fs.existsSync(connectionsPath())) host = readConnections().default;
+  }
   if (host !== undefined && !REMOTE_COMMANDS.has(name)) {
     process.stderr.write(
       `gantry: '${name}' does not work on a remote host (--host ${host})\nhint: run it on that host, or leave out --host and GANTRY_HOST; on a remote host work: ${[...REMOTE_COMMANDS].join(', ')}\n`,

@@ -229,6 +229,18 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/volume.js'),
   },
   {
+    name: 'connection',
+    group: 'Other',
+    description: 'Manage named connections to remote hosts (add, ls, rm, default)',
+    load: () => import('./commands/connection.js'),
+  },
+  {
+    name: 'info',
+    group: 'Other',
+    description: 'Display system-wide information',
+    load: () => import('./commands/info.js'),
+  },
+  {
     name: 'system',
     group: 'Other',
     description: 'Serve the engine to a remote gantry over ssh (system service --stdio)',

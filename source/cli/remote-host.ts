@@ -1,11 +1,11 @@
 /**
- * --host / GANTRY_HOST: an ssh:// address (or, later, a named connection) opened as a
+ * --host / GANTRY_HOST: an ssh:// address or a named connection, opened as a
  * RemoteEngine. The remote side's warnings reach this stderr as they would from a local engine.
  */
 import { RemoteEngine } from '../runtime/remote/client.js';
-import { parseSshUrl } from '../runtime/remote/ssh-url.js';
+import { resolveHost } from '../runtime/remote/connections.js';
 
 export async function connectHost(host: string, stderr: NodeJS.WritableStream): Promise<RemoteEngine> {
-  const target = parseSshUrl(host);
+  const target = resolveHost(host);
   return RemoteEngine.connect(target, { onStderr: (line) => stderr.write(`${line}\n`) });
 }

@@ -28,12 +28,29 @@ export async function withoutCiDetection<T>(load: () => Promise<T>): Promise<T> 
   }
 }
 
+/**
+ * yoga-layout (Ink's layout engine) loads its WebAssembly, which it carries as base64, with
+ * `fetch()` of a data: URL whenever `fetch` exists, and the first call of `fetch` loads Node's
+ * HTTP client (undici): about 100 ms before the first frame for nothing. Without `fetch` it decodes
+ * the same bytes itself. `fetch` is hidden while Ink loads and put back at once.
+ */
+export async function withoutFetch<T>(load: () => Promise<T>): Promise<T> {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
+  if (!descriptor?.configurable) return load();
+  Object.defineProperty(globalThis, 'fetch', { value: undefined, configurable: true, writable: true });
+  try {
+    return await load();
+  } finally {
+    Object.defineProperty(globalThis, 'fetch', descriptor);
+  }
+}
+
 export async function runTui(
   options: EngineOptions,
   io: TuiIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
 ): Promise<number> {
   process.env.NODE_ENV ??= 'production';
-  const { startTui } = await withoutCiDetection(() => import('./start.js'));
+  const { startTui } = await withoutCiDetection(() => withoutFetch(() => import('./start.js')));
   const code = await startTui(options, io);
   // Everything the TUI opened is closed by now; should a watcher elsewhere outlive its abort (a
   // check that finishes after the close), quitting must still end the process. The timer is

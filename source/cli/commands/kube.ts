@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatHelp, parseArgs, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
-import { write, type CommandContext } from '../context.js';
+import { warn, write, type CommandContext } from '../context.js';
+import { reportError } from '../errors.js';
 
 const VERSION = '0.1.0';
 
@@ -41,7 +42,105 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
       },
     ],
   },
+  play: {
+    name: 'kube play',
+    usage: 'kube play [OPTIONS] FILE',
+    description:
+      'Run the pods of a Kubernetes manifest (Pod or Deployment; - reads the standard input): an infra container holds the network and ipc namespaces its containers share',
+    minArgs: 1,
+    maxArgs: 1,
+    options: [
+      {
+        name: 'network',
+        type: 'string',
+        description: "The pod's network: bridge (the default), none, or a network's name",
+      },
+      {
+        name: 'start',
+        type: 'string',
+        placeholder: 'bool',
+        description: 'Start the pods (default true; false only creates them)',
+      },
+    ],
+  },
+  down: {
+    name: 'kube down',
+    usage: 'kube down FILE',
+    description: 'Remove the pods a manifest describes, with their containers and anonymous volumes',
+    minArgs: 1,
+    maxArgs: 1,
+    options: [],
+  },
 };
+
+async function readManifest(file: string): Promise<string> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  return fs.readFileSync(file, 'utf8');
+}
+
+async function plansOf(file: string, context: CommandContext) {
+  const [{ parseDocuments }, { podPlans }] = await Promise.all([
+    import('../../runtime/kube/yaml.js'),
+    import('../../runtime/kube/manifest.js'),
+  ]);
+  const result = podPlans(await parseDocuments(await readManifest(file), file), file);
+  for (const message of result.warnings) warn(context.stderr, message);
+  return result.plans;
+}
+
+async function play(sub: ParsedArgs, context: CommandContext): Promise<number> {
+  const start = str(sub.options, 'start') ?? 'true';
+  if (start !== 'true' && start !== 'false')
+    throw new UsageError(`invalid --start ${JSON.stringify(start)}; accepted: true, false`);
+  const plans = await plansOf(sub.args[0]!, context);
+  const engine = await context.engine();
+  const { playPods } = await import('../../runtime/kube/play.js');
+  const network = str(sub.options, 'network');
+  const played = await playPods(engine, plans, {
+    start: start === 'true',
+    ...(network !== undefined ? { network } : {}),
+  });
+  for (const pod of played) {
+    write(context.stdout, 'Pod:');
+    write(context.stdout, pod.id);
+    write(context.stdout, 'Containers:');
+    for (const id of pod.containers) write(context.stdout, id);
+    write(context.stdout, '');
+  }
+  return 0;
+}
+
+async function down(sub: ParsedArgs, context: CommandContext): Promise<number> {
+  const plans = await plansOf(sub.args[0]!, context);
+  const engine = await context.engine();
+  const { listPods, removePod } = await import('../../runtime/kube/play.js');
+  const pods = await listPods(engine);
+  let failed = false;
+  write(context.stdout, 'Pods stopped:');
+  const removed: string[] = [];
+  for (const plan of plans) {
+    const pod = pods.find((candidate) => candidate.name === plan.name);
+    if (!pod) {
+      warn(context.stderr, `no pod ${plan.name}: nothing to remove`);
+      continue;
+    }
+    try {
+      await removePod(engine, pod, { force: true });
+      write(context.stdout, pod.id);
+      removed.push(pod.id);
+    } catch (error) {
+      failed = true;
+      reportError(error, context.stderr);
+    }
+  }
+  write(context.stdout, 'Pods removed:');
+  for (const id of removed) write(context.stdout, id);
+  return failed ? 1 : 0;
+}
 
 async function generate(sub: ParsedArgs, context: CommandContext): Promise<number> {
   const type = (str(sub.options, 'type') ?? 'pod').toLowerCase();
@@ -88,6 +187,10 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   switch (name) {
     case 'generate':
       return generate(sub, context);
+    case 'play':
+      return play(sub, context);
+    case 'down':
+      return down(sub, context);
     default:
       return 125;
   }

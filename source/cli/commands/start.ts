@@ -1,14 +1,14 @@
 import { bool, type CommandSpec, type ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { runAttached } from './attached.js';
-import { eachContainer } from './each-container.js';
+import { ALL_OPTION, eachContainer, targetContainers } from './each-container.js';
 
 export const spec: CommandSpec = {
   name: 'start',
-  usage: 'start [OPTIONS] CONTAINER [CONTAINER...]',
+  usage: 'start [OPTIONS] CONTAINER [CONTAINER...] | --all',
   description: 'Start one or more stopped containers',
-  minArgs: 1,
   options: [
+    ALL_OPTION('Start all created and stopped containers'),
     { name: 'attach', short: 'a', type: 'boolean', description: 'Attach STDOUT/STDERR and forward signals' },
     { name: 'interactive', short: 'i', type: 'boolean', description: "Attach container's STDIN" },
   ],
@@ -17,10 +17,11 @@ export const spec: CommandSpec = {
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   if (bool(parsed.options, 'attach') || bool(parsed.options, 'interactive')) {
     const engine = await context.engine();
-    if (parsed.args.length > 1) {
+    if (parsed.args.length > 1 || bool(parsed.options, 'all')) {
       context.stderr.write('gantry: you cannot start and attach multiple containers at once\n');
       return 125;
     }
+    if (parsed.args.length === 0) await targetContainers(parsed, spec, engine, []);
     const record = await engine.get(parsed.args[0]!);
     return runAttached(engine, record, {
       stdin: bool(parsed.options, 'interactive'),
@@ -28,5 +29,6 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     });
   }
   const engine = await context.hostEngine();
-  return eachContainer(parsed.args, context, (reference) => engine.start(reference));
+  const targets = await targetContainers(parsed, spec, engine, ['created', 'exited']);
+  return eachContainer(targets, context, (reference) => engine.start(reference));
 }

@@ -1,16 +1,16 @@
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
-import { eachContainer } from './each-container.js';
+import { ALL_OPTION, eachContainer, targetContainers } from './each-container.js';
 
 export const spec: CommandSpec = {
   name: 'unpause',
-  usage: 'unpause CONTAINER [CONTAINER...]',
+  usage: 'unpause [OPTIONS] CONTAINER [CONTAINER...] | --all',
   description: 'Unpause all processes within one or more containers',
-  minArgs: 1,
-  options: [],
+  options: [ALL_OPTION('Unpause all paused containers', 'a')],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.hostEngine();
-  return eachContainer(parsed.args, context, (reference) => engine.unpause(reference));
+  const targets = await targetContainers(parsed, spec, engine, ['paused']);
+  return eachContainer(targets, context, (reference) => engine.unpause(reference));
 }

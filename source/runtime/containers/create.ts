@@ -34,6 +34,7 @@ import {
 import { capabilitySet } from './spec-builder.js';
 import { healthConfigFromOptions, mergeHealthConfig, type HealthOptions } from './health/config.js';
 import { usernsFields, type UsernsOptions } from './userns.js';
+import { sharedNamespaceModes } from './shared-namespaces.js';
 
 export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, HealthOptions {
   image: string;
@@ -41,6 +42,12 @@ export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, Heal
   command?: string[];
   /** --entrypoint; "" clears the image's entrypoint. */
   entrypoint?: string;
+  /** The entrypoint as a whole argv (a Kubernetes `command`); wins over `entrypoint`. */
+  entrypointArgs?: string[];
+  /** container:NAME|ID: join that container's ipc namespace. */
+  ipc?: string;
+  /** container:NAME|ID: join that container's pid namespace. */
+  pid?: string;
   name?: string;
   env?: string[];
   workdir?: string;
@@ -303,7 +310,10 @@ export function buildRecord(
 
   let entrypoint: string[];
   let cmd: string[];
-  if (options.entrypoint !== undefined) {
+  if (options.entrypointArgs !== undefined) {
+    entrypoint = [...options.entrypointArgs];
+    cmd = options.command ?? [];
+  } else if (options.entrypoint !== undefined) {
     entrypoint = options.entrypoint === '' ? [] : [options.entrypoint];
     cmd = options.command ?? [];
   } else {
@@ -366,6 +376,7 @@ export function buildRecord(
       ...(parsedMounts.hostMounts.length > 0 ? { Mounts: parsedMounts.hostMounts } : {}),
       ...(Object.keys(parsedMounts.tmpfs).length > 0 ? { Tmpfs: parsedMounts.tmpfs } : {}),
       NetworkMode: network,
+      ...sharedNamespaceModes(options),
       ...networking.host,
       AutoRemove: options.autoRemove ?? false,
       ReadonlyRootfs: options.readOnly ?? false,

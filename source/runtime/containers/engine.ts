@@ -45,6 +45,7 @@ import { ContainerStore } from './store.js';
 import { mergeResources } from './update.js';
 import { assignIdMappings, releaseIdMappings } from './userns.js';
 import { networkActivity, resolveNetworkReferences } from './networking.js';
+import { resolveSharedNamespaces } from './shared-namespaces.js';
 import { connectContainer, disconnectContainer, networkUsers } from './network-ops.js';
 import type { NetworkManager } from '../network/manager.js';
 import type { FileLock } from '../fsutil.js';
@@ -205,6 +206,7 @@ export class Engine implements EngineCore {
     // Resolve the user now so a bad -u fails at create, as docker does at start.
     resolveRecordUser(this, record);
     await resolveNetworkReferences(this, record);
+    await resolveSharedNamespaces(this, record);
     trace('create: record built, user resolved');
     // A limit this host cannot enforce (a missing controller, --memory-high on v1) is refused
     // now, before anything exists, rather than when the container starts.

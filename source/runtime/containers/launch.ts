@@ -30,6 +30,7 @@ import {
   reserveRequest,
   sharedNetwork,
 } from './networking.js';
+import { sharedNamespacePaths } from './shared-namespaces.js';
 import { identify, signalCgroupProcesses } from './process-identity.js';
 import { ZERO_TIME, type ContainerRecord } from './record.js';
 import { RECORD_ANNOTATION, recordAnnotation } from './recovery.js';
@@ -110,6 +111,7 @@ export async function launch(
   const cgroup = core.cgroup(record);
   try {
     const shared = kind === 'container' ? await sharedNetwork(core, record) : undefined;
+    const joined = await sharedNamespacePaths(core, record);
     const reserved = network ? await network.reserve(reserveRequest(core, record)) : undefined;
     const etcFiles =
       shared?.etcFiles ??
@@ -130,6 +132,7 @@ export async function launch(
         ...(record.HostConfig.Init ? { initBinary: await prepareInit(core, record) } : {}),
         ...(options.consoleSize ? { consoleSize: options.consoleSize } : {}),
         ...(shared ? { networkNamespacePath: shared.namespacePath } : {}),
+        ...joined,
       }),
       record,
     );

@@ -106,6 +106,10 @@ export interface HostConfig {
    * "host", or "container:<id>" (another container's namespace).
    */
   NetworkMode: string;
+  /** "container:<id>": the ipc namespace of another container (a pod's infra), as docker's. */
+  IpcMode?: string;
+  /** "container:<id>": the pid namespace of another container (a pod's infra), as docker's. */
+  PidMode?: string;
   /** -p: "80/tcp" -> [{HostIp, HostPort}], "" for any address / a port the engine picks. */
   PortBindings?: PortBindings;
   /** -P: publish every exposed port on a port the engine picks. */

@@ -39,6 +39,9 @@ export interface SpecInputs {
   consoleSize?: { rows: number; cols: number };
   /** --network container:X: the other container's network namespace, joined instead of a new one. */
   networkNamespacePath?: string;
+  /** --pid / --ipc container:X (a pod's infra): that container's namespaces, joined. */
+  pidNamespacePath?: string;
+  ipcNamespacePath?: string;
   /** The host's device nodes for --privileged (read from /dev when not given). */
   hostDevices?: OciDevice[];
 }
@@ -173,8 +176,8 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
     host.Privileged || (host.SecurityOpt ?? []).some((o) => /^seccomp[=:]unconfined$/.test(o));
   const seccomp = unconfined ? undefined : (host.SeccompProfile ?? defaultSeccompProfile(capabilities));
   const namespaces: OciNamespace[] = [
-    { type: 'pid' },
-    { type: 'ipc' },
+    inputs.pidNamespacePath ? { type: 'pid', path: inputs.pidNamespacePath } : { type: 'pid' },
+    inputs.ipcNamespacePath ? { type: 'ipc', path: inputs.ipcNamespacePath } : { type: 'ipc' },
     { type: 'uts' },
     { type: 'mount' },
     { type: 'cgroup' },

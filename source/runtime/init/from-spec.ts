@@ -63,6 +63,11 @@ function newNamespace(spec: OciSpec, type: string): boolean {
   return entry !== undefined && (entry.path === undefined || entry.path === '');
 }
 
+/** A namespace of that type, new or joined by path. */
+function hasNamespace(spec: OciSpec, type: string): boolean {
+  return (spec.linux?.namespaces ?? []).some((ns) => ns.type === type);
+}
+
 /** Any user namespace, new or joined: the container's root is not the host's. */
 function inUserNamespace(spec: OciSpec): boolean {
   return (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'user');
@@ -243,11 +248,15 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
     const type = NAMESPACE_NAMES[ns.type]!;
     return ns.path ? { type, path: ns.path } : { type };
   });
-  const mounts = (spec.mounts ?? []).flatMap((mount) => expandMount(mount, spec, context));
+  // Without a mount namespace the process inherits ours, root filesystem included, as runc's:
+  // no root change and no mounts (they would be the host's).
+  const ownMounts = hasNamespace(spec, 'mount');
+  const mounts = ownMounts ? (spec.mounts ?? []).flatMap((mount) => expandMount(mount, spec, context)) : [];
   const isDev = (m: OciMount) => path.posix.resolve('/', m.destination) === '/dev';
   // As runc: devices and /dev symlinks go into a /dev of our own tmpfs, never into a /dev that
   // is bind-mounted (a shared volume another container may be rewriting meanwhile).
   const devTmpfs =
+    ownMounts &&
     (spec.mounts ?? []).some((m) => isDev(m) && m.type === 'tmpfs') &&
     !(spec.mounts ?? []).some((m) => isDev(m) && isBind(m));
   const terminal = proc.terminal === true;
@@ -265,7 +274,7 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
     gidMappings: spec.linux?.gidMappings ?? [],
     setgroupsDeny: false,
     cgroupProcs: context.cgroup?.procsFiles() ?? [],
-    rootfs,
+    ...(ownMounts ? { rootfs } : {}),
     ...(context.rootOverlay ? { rootOverlay: context.rootOverlay } : {}),
     rootPropagation: propagationFlags(spec.linux?.rootfsPropagation) ?? MS.SLAVE | MS.REC,
     rootReadonly: spec.root?.readonly === true,
@@ -276,8 +285,8 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
     maskedPaths: spec.linux?.maskedPaths ?? [],
     readonlyPaths: spec.linux?.readonlyPaths ?? [],
     sysctl: spec.linux?.sysctl ?? {},
-    ...(spec.hostname && newNamespace(spec, 'uts') ? { hostname: spec.hostname } : {}),
-    ...(spec.domainname && newNamespace(spec, 'uts') ? { domainname: spec.domainname } : {}),
+    ...(spec.hostname && hasNamespace(spec, 'uts') ? { hostname: spec.hostname } : {}),
+    ...(spec.domainname && hasNamespace(spec, 'uts') ? { domainname: spec.domainname } : {}),
     loopback: newNamespace(spec, 'network'),
     hooks: [
       ...(spec.hooks?.createContainer ?? []).map((h) => ({

@@ -107,6 +107,24 @@ function portsByMember(
       }
     }
   }
+  // Ports a member declared without publishing them (containerPort alone).
+  if (owner) {
+    const published = new Set(Object.keys(owner.HostConfig.PortBindings ?? {}));
+    for (const { record } of members) {
+      for (const key of (record.Config.Labels[KUBE_PORTS_LABEL] ?? '').split(',').filter(Boolean)) {
+        if (published.has(key)) continue;
+        const { port, protocol } = parsePortKey(key);
+        const list = [
+          ...(result.get(record.Id) ?? []),
+          { containerPort: port, ...(protocol !== 'TCP' ? { protocol } : {}) },
+        ];
+        result.set(
+          record.Id,
+          list.sort((a, b) => a.containerPort - b.containerPort),
+        );
+      }
+    }
+  }
   return result;
 }
 
@@ -339,7 +357,8 @@ export function generateManifest(input: GenerateInput): GenerateResult {
   );
   const spec: KubePodSpec = { containers, restartPolicy: restartPolicyOf(input.members, notes) };
   const hostname = input.portOwner?.Config.Hostname;
-  if (hostname && hostname !== input.portOwner?.Id.slice(0, 12)) spec.hostname = hostname;
+  // play names the host after the pod unless the manifest gave another name.
+  if (hostname && hostname !== input.podName) spec.hostname = hostname;
   if (input.shareProcessNamespace) spec.shareProcessNamespace = true;
   if (volumes.volumes.length > 0) spec.volumes = volumes.volumes;
   const name = dnsLabel(input.podName, 'pod');

@@ -60,6 +60,10 @@ export async function create(
   }
   const lock = (await FileLock.tryAcquire(path.join(dir, 'lock'), { wait: false }))!;
   withDefaultHome(spec, bundle);
+  if (!spec.linux?.namespaces?.some((ns) => ns.type === 'mount') && (spec.mounts?.length ?? 0) > 0)
+    process.stderr.write(
+      'gantry-oci: warning: mounts are not made without a mount namespace (as runc): the process sees the filesystem of the runtime\n',
+    );
   const cgroupsPath = spec.linux?.cgroupsPath;
   const stored: StoredState = {
     id,

@@ -143,8 +143,13 @@ const validators: Record<string, Validator> = {
           return `linux.namespaces: ${ns.type} namespace path ${ns.path} does not exist`;
       }
     }
-    if (!seen.has('mount'))
-      return 'linux.namespaces must include a mount namespace to change the root filesystem';
+    // No mount namespace: the process inherits ours, root filesystem included (the spec's rule,
+    // runc's behaviour); then nothing can be hidden from it, so runc refuses masked paths.
+    if (
+      !seen.has('mount') &&
+      ((spec.linux?.maskedPaths?.length ?? 0) > 0 || (spec.linux?.readonlyPaths?.length ?? 0) > 0)
+    )
+      return 'linux.maskedPaths and linux.readonlyPaths need a mount namespace (add {"type": "mount"}, or empty them to inherit the runtime\'s)';
     return undefined;
   },
 
@@ -163,8 +168,8 @@ const validators: Record<string, Validator> = {
   hostname: (spec) => {
     if (spec.hostname === undefined || spec.hostname === '') return undefined;
     const uts = hasNamespace(spec, 'uts');
-    if (!uts.present || uts.path)
-      return 'hostname can only be set with a new uts namespace (add {"type": "uts"})';
+    // A joined one (by path) takes it too, as the spec allows and runc does.
+    if (!uts.present) return 'hostname can only be set with a uts namespace (add {"type": "uts"})';
     if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(spec.hostname))
       return `hostname ${JSON.stringify(spec.hostname)} is not valid (letters, digits, "-" and ".", at most 64)`;
     return undefined;

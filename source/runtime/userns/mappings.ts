@@ -142,3 +142,9 @@ export function hostIdOf(mappings: readonly IdMapping[], id: number): number | u
   const range = mappings.find((m) => id >= m.containerID && id < m.containerID + m.size);
   return range === undefined ? undefined : range.hostID + (id - range.containerID);
 }
+
+/** The container's id that host id `id` is, or undefined when it is not mapped. */
+export function containerIdOf(mappings: readonly IdMapping[], id: number): number | undefined {
+  const range = mappings.find((m) => id >= m.hostID && id < m.hostID + m.size);
+  return range === undefined ? undefined : range.containerID + (id - range.hostID);
+}

@@ -38,7 +38,14 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
   /** `gantry ARGS` on this machine (its own empty root), with the test server's ssh config. */
   const client = async (args: readonly string[], env: Record<string, string> = {}) => {
     const result = await execa(GANTRY, args, {
-      env: { ...sshd.clientEnv, GANTRY_ROOT: localRoot, GANTRY_HOST: '', ...env },
+      // The config directory is the test's: connections of the machine's user never apply.
+      env: {
+        ...sshd.clientEnv,
+        GANTRY_ROOT: localRoot,
+        GANTRY_HOST: '',
+        XDG_CONFIG_HOME: path.join(localRoot, 'config'),
+        ...env,
+      },
       reject: false,
       stdin: 'ignore',
     });
@@ -168,5 +175,36 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
     const result = await client(['--host', 'tcp://127.0.0.1:2375', 'ps']);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('only ssh:// addresses are served');
+  });
+
+  it('keeps named connections (0600) and uses them by name and as the default', async () => {
+    const file = path.join(localRoot, 'config', 'gantry', 'connections.json');
+    expect((await client(['connection', 'add', 'far', url])).exitCode).toBe(0);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const listed = JSON.parse((await client(['connection', 'ls', '--format', 'json'])).stdout) as unknown[];
+    expect(listed).toEqual([{ Name: 'far', URI: url, Identity: '', Default: false }]);
+
+    const created = await client(['--host', 'far', 'create', '--name', 'named', 'demo', 'true']);
+    expect(created.exitCode).toBe(0);
+    const id = created.stdout.trim();
+    expect(fs.existsSync(path.join(remote.root, 'containers', id))).toBe(true);
+
+    // The default connection serves commands given no host; "local" brings this machine back.
+    expect((await client(['connection', 'default', 'far'])).exitCode).toBe(0);
+    expect((await client(['ps', '-aq', '--no-trunc'])).stdout.split('\n')).toContain(id);
+    expect((await client(['connection', 'default', 'local'])).exitCode).toBe(0);
+    expect((await client(['ps', '-aq'])).stdout.trim()).toBe('');
+
+    expect((await client(['--host', 'far', 'rm', 'named'])).exitCode).toBe(0);
+    expect(fs.existsSync(path.join(remote.root, 'containers', id))).toBe(false);
+    expect((await client(['connection', 'rm', 'far'])).exitCode).toBe(0);
+    const gone = await client(['--host', 'far', 'ps']);
+    expect(gone.exitCode).toBe(1);
+    expect(gone.stderr).toContain('no such connection: far');
+    const bad = await client(['connection', 'add', '-x', url]);
+    expect(bad.exitCode).not.toBe(0);
+    const badName = await client(['connection', 'add', 'a/b', url]);
+    expect(badName.stderr).toContain('invalid connection name "a/b"');
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ connections: {} });
   });
 });

@@ -15,7 +15,7 @@ import { NotFoundError } from '../../errors.js';
 import { parseChange, type Keyword } from '../build/containerfile.js';
 import { applyMetadata, newStageState } from '../build/metadata.js';
 import { shortId } from '../digest.js';
-import { containerMountpoints, upperDirectory } from '../diff/container.js';
+import { containerWalkOptions, upperDirectory } from '../diff/container.js';
 import { withLayerFrozen } from '../diff/frozen.js';
 import { parseImageName } from '../reference.js';
 import type { ImageRecord, ImageRuntimeConfig, OciImageConfig } from '../types.js';
@@ -109,9 +109,12 @@ export async function commitContainer(
         work,
         image.layers.at(-1)?.chainId,
         async (writer) => {
-          await writeUpperLayer(writer, upperDirectory(engine, current), current.LayerDirs, {
-            mountpoints: containerMountpoints(engine, current),
-          });
+          await writeUpperLayer(
+            writer,
+            upperDirectory(engine, current),
+            current.LayerDirs,
+            containerWalkOptions(engine, current),
+          );
         },
         { label: `the layer of container ${current.Name}` },
       );

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GantryError } from '../../errors.js';
 import { lgetxattr, llistxattr } from '../../sys/libc.js';
-import { walkUpper, type UpperWalkOptions } from '../diff/upper-walk.js';
+import { containerOwned, walkUpper, type UpperWalkOptions } from '../diff/upper-walk.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../layer/unpack.js';
 import type { TarEntryInput, TarWriter } from '../tar/writer.js';
 
@@ -153,7 +153,8 @@ export async function writeUpperLayer(
             // a container swapping it for a FIFO, a device or a symlink meanwhile gets it skipped.
             const opened = event.directory.openFile(event.name);
             if (!opened) break;
-            const { fd, stats: current } = opened;
+            const { fd } = opened;
+            const current = containerOwned(opened.stats, options.idMap);
             try {
               // The size at open time: a running container may still be writing.
               await writer.add(

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { readContainerSpecSync } from '../../containers/core.js';
 import type { Engine } from '../../containers/engine.js';
 import type { ContainerRecord } from '../../containers/record.js';
+import { mappingsOf } from '../../userns/container-root.js';
 import { withLayerFrozen } from './frozen.js';
-import { containerChanges, type ContainerChange } from './upper-walk.js';
+import { containerChanges, type ContainerChange, type UpperWalkOptions } from './upper-walk.js';
 
 /** The container's writable layer (overlay upperdir). */
 export function upperDirectory(engine: Engine, record: ContainerRecord): string {
@@ -26,6 +27,18 @@ export function containerMountpoints(engine: Engine, record: ContainerRecord): s
 }
 
 /**
+ * How the container's writable layer is read: its runtime's mount stubs skipped, and with a user
+ * namespace its owners shifted back to the container's ids (a file its root made is uid 0).
+ */
+export function containerWalkOptions(engine: Engine, record: ContainerRecord): UpperWalkOptions {
+  const ids = record.HostConfig.IDMappings;
+  return {
+    mountpoints: containerMountpoints(engine, record),
+    ...(ids ? { idMap: mappingsOf(ids) } : {}),
+  };
+}
+
+/**
  * `docker diff`: the changes of the container's filesystem, depth first, names sorted. A running
  * container is frozen while its layer is read (as commit does), unless `pause` is false.
  */
@@ -36,8 +49,10 @@ export async function diffContainer(
 ): Promise<ContainerChange[]> {
   const record = await engine.get(reference);
   return withLayerFrozen(engine, record, options.pause !== false, async (current) =>
-    containerChanges(upperDirectory(engine, current), current.LayerDirs, {
-      mountpoints: containerMountpoints(engine, current),
-    }),
+    containerChanges(
+      upperDirectory(engine, current),
+      current.LayerDirs,
+      containerWalkOptions(engine, current),
+    ),
   );
 }

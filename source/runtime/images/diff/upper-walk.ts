@@ -24,6 +24,7 @@ import path from 'node:path';
 import { UnsupportedError } from '../../errors.js';
 import { DirectoryHandle } from '../../in-root.js';
 import { lgetxattr } from '../../sys/libc.js';
+import { containerIdOf, type IdMapping } from '../../userns/mappings.js';
 import { byteOrder, isOpaqueDirectory, isWhiteout, StackView, type StackEntry } from './stack-view.js';
 
 export type ChangeStatus = 'A' | 'C';
@@ -66,6 +67,23 @@ export interface UpperWalkOptions {
    * of them that no image layer has was made by the runtime to mount over, and is skipped.
    */
   mountpoints?: Iterable<string>;
+  /**
+   * The container's user namespace mapping: its writable layer holds host ids, which are shifted
+   * back to the container's own (what the image's layers hold) before they are compared or given.
+   */
+  idMap?: { uid: readonly IdMapping[]; gid: readonly IdMapping[] };
+}
+
+/** The kernel's overflow id: what a host id outside the mapping reads as inside. */
+const OVERFLOW_ID = 65534;
+
+/** `stats` with its owner as the container sees it (the same object without a mapping). */
+export function containerOwned(stats: fs.Stats, idMap: UpperWalkOptions['idMap']): fs.Stats {
+  if (!idMap) return stats;
+  const shifted = Object.assign(Object.create(Object.getPrototypeOf(stats) as object) as fs.Stats, stats);
+  shifted.uid = containerIdOf(idMap.uid, stats.uid) ?? OVERFLOW_ID;
+  shifted.gid = containerIdOf(idMap.gid, stats.gid) ?? OVERFLOW_ID;
+  return shifted;
 }
 
 function sameOwnerAndMode(upper: fs.Stats, lower: fs.Stats): boolean {
@@ -165,8 +183,9 @@ export function* walkUpper(
       const file = directory.entry(name);
       const imagePath = imageDirectory === '/' ? `/${name}` : `${imageDirectory}/${name}`;
       // Gone since the listing: a running container changes its layer while it is walked.
-      const stats = directory.lstat(name);
-      if (!stats) continue;
+      const listed = directory.lstat(name);
+      if (!listed) continue;
+      const stats = containerOwned(listed, options.idMap);
       const below = lowerDirectory?.stats.isDirectory() ? lower.child(lowerDirectory, name) : undefined;
       if (isWhiteout(stats)) {
         if (!below) continue;
@@ -204,7 +223,7 @@ export function* walkUpper(
     replaced: boolean,
   ): Generator<UpperEvent> {
     // The directory as opened, not as listed a moment before.
-    const stats = fs.fstatSync(child.fd);
+    const stats = containerOwned(fs.fstatSync(child.fd), options.idMap);
     const opaque = isOpaqueDirectory(file);
     const belowDirectory = below?.stats.isDirectory() ? below : undefined;
     const childReplaced = replaced || (opaque && belowDirectory !== undefined);

@@ -154,6 +154,14 @@ static void container_setup(struct plan *plan, int sync) {
   char self[32] = ""; /* our pid in the host's /proc, for the test knob */
   if (readlink("/proc/self", self, sizeof self - 1) < 0)
     self[0] = '\0';
+  /* Opened before a mount namespace given by path is joined: its relative path names the state
+   * directory only in ours. */
+  int fifo = -1;
+  if (plan->fifo_path) {
+    fifo = open(plan->fifo_path, O_PATH | O_CLOEXEC);
+    if (fifo < 0)
+      fail_errno("open exec fifo", plan->fifo_path);
+  }
   join_namespaces(plan, false);
   bool cgroup_joined = false;
   if (has_namespace(plan, CLONE_NEWCGROUP, &cgroup_joined) && !cgroup_joined && unshare(CLONE_NEWCGROUP) < 0)
@@ -163,12 +171,6 @@ static void container_setup(struct plan *plan, int sync) {
   if (!plan->terminal && setsid() < 0)
     fail_errno("setsid", NULL);
 
-  int fifo = -1;
-  if (plan->fifo_path) {
-    fifo = open(plan->fifo_path, O_PATH | O_CLOEXEC);
-    if (fifo < 0)
-      fail_errno("open exec fifo", plan->fifo_path);
-  }
   cap_last_cap();
   if (plan->rootfs)
     setup_rootfs(plan);

@@ -282,9 +282,30 @@ static void make_symlink(int rootfd, const struct symlink_entry *s) {
   close_parent(&dir);
 }
 
+/* pivot_root refuses (EINVAL) a new root whose parent mount is shared, as it is when the spec asks
+ * for rootfsPropagation "shared": as runc, the mount that holds the root is made private (in the
+ * container's own mount namespace), found by walking up until MS_PRIVATE finds a mount point. */
+static void make_root_parent_private(const char *rootfs) {
+  char path[4096];
+  if (!realpath(rootfs, path))
+    fail_errno("realpath", rootfs);
+  for (;;) {
+    if (mount(NULL, path, NULL, MS_PRIVATE, NULL) == 0)
+      return;
+    if (errno != EINVAL || !strcmp(path, "/"))
+      mount_failed(NULL, path, "private", MS_PRIVATE, NULL);
+    char *slash = strrchr(path, '/');
+    if (slash == path)
+      slash[1] = '\0';
+    else
+      *slash = '\0';
+  }
+}
+
 void setup_rootfs(struct plan *plan) {
   if (mount(NULL, "/", NULL, MS_REC | (plan->root_propagation ? plan->root_propagation : MS_SLAVE), NULL) < 0)
     mount_failed(NULL, "/", "propagation", plan->root_propagation, NULL);
+  make_root_parent_private(plan->rootfs);
   if (plan->root_mount_fd >= 0) {
     /* Built by the monitor (idmap.c): attached here, in the container's own mount namespace. */
     if (syscall(SYS_move_mount, plan->root_mount_fd, "", AT_FDCWD, plan->rootfs, 0x00000004 /* F_EMPTY_PATH */) < 0)
@@ -396,6 +417,10 @@ void pivot_into_rootfs(const struct plan *plan) {
     fail_errno("umount2 old root", ".");
   if (chdir("/") < 0)
     fail_errno("chdir", "/");
+  /* The spec's rootfsPropagation, for the new root itself: only now, so that a "shared" never
+   * reaches the host's mounts through the old root (runc does the same). */
+  if (plan->root_propagation && mount(NULL, "/", NULL, plan->root_propagation, NULL) < 0)
+    mount_failed(NULL, "/", "propagation", plan->root_propagation, NULL);
   close(oldroot);
   close(newroot);
 }

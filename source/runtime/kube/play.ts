@@ -1,0 +1,183 @@
+/**
+ * `kube play` and `kube down`, and the pod operations they share with `gantry pod`: a pod is an
+ * infra container running gantry-pause, holding the network and ipc namespaces (and the pid one
+ * with shareProcessNamespace) that the pod's containers join. Membership is in the containers'
+ * labels (labels.ts), so whatever a play killed half-way made, `kube down` or `pod rm` finds and
+ * removes; a play that fails removes what it made before it reports the failure.
+ */
+import type { Engine } from '../containers/engine.js';
+import type { ContainerRecord } from '../containers/record.js';
+import { generateId } from '../containers/names.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { findPod, podsOf, type PodMembers } from './collect.js';
+import {
+  INFRA_LABEL,
+  KUBE_CONTAINER_LABEL,
+  KUBE_INDEX_LABEL,
+  KUBE_PORTS_LABEL,
+  POD_ID_LABEL,
+  POD_NAME_LABEL,
+  SHARE_PID_LABEL,
+} from './labels.js';
+import type { PodPlan } from './manifest.js';
+import { ensurePauseImage, PAUSE_COMMAND } from './pause-image.js';
+
+export interface PlayedPod {
+  id: string;
+  name: string;
+  infra: string;
+  containers: string[];
+}
+
+export interface PlayOptions {
+  /** --network for the infra container (default: the engine's default network). */
+  network?: string;
+  /** Create only (podman's --start=false). */
+  start?: boolean;
+}
+
+/** Every pod, by id, from the containers' labels. */
+export async function listPods(engine: Engine): Promise<PodMembers[]> {
+  const { records } = await engine.list({ all: true });
+  return [...podsOf(records).values()];
+}
+
+export async function getPod(engine: Engine, reference: string): Promise<PodMembers> {
+  const { records } = await engine.list({ all: true });
+  const pod = findPod(podsOf(records), reference);
+  if (!pod)
+    throw new NotFoundError(`no such pod: ${reference}`, { hint: 'list the pods with `gantry pod ls`' });
+  return pod;
+}
+
+async function createPod(
+  engine: Engine,
+  plan: PodPlan,
+  options: PlayOptions,
+  made: string[],
+): Promise<PlayedPod> {
+  const id = generateId();
+  const podLabels = { [POD_ID_LABEL]: id, [POD_NAME_LABEL]: plan.name };
+  const pauseImage = await ensurePauseImage(engine.images);
+  // The infra container's name is reserved first: a second play of the same pod stops here.
+  const infra = await engine.create({
+    image: pauseImage,
+    name: `${plan.name}-infra`,
+    entrypointArgs: PAUSE_COMMAND,
+    command: [],
+    hostname: plan.hostname,
+    labels: {
+      ...podLabels,
+      [INFRA_LABEL]: 'true',
+      ...(plan.shareProcessNamespace ? { [SHARE_PID_LABEL]: 'true' } : {}),
+    },
+    ...(options.network !== undefined ? { network: options.network } : {}),
+    ...(plan.publish.length > 0 ? { publish: plan.publish } : {}),
+    restart: 'no',
+  });
+  made.push(infra.Id);
+  const containers: string[] = [];
+  for (const [index, member] of plan.members.entries()) {
+    const record = await engine.create({
+      ...member.options,
+      name: `${plan.name}-${member.name}`,
+      labels: {
+        ...member.options.labels,
+        ...podLabels,
+        [KUBE_CONTAINER_LABEL]: member.name,
+        [KUBE_INDEX_LABEL]: String(index),
+        ...(member.portKeys.length > 0 ? { [KUBE_PORTS_LABEL]: member.portKeys.join(',') } : {}),
+      },
+      network: `container:${infra.Id}`,
+      ipc: `container:${infra.Id}`,
+      ...(plan.shareProcessNamespace ? { pid: `container:${infra.Id}` } : {}),
+    });
+    made.push(record.Id);
+    containers.push(record.Id);
+  }
+  return { id, name: plan.name, infra: infra.Id, containers };
+}
+
+/** Runs the plans' pods; on any failure removes everything this play made, then throws. */
+export async function playPods(
+  engine: Engine,
+  plans: readonly PodPlan[],
+  options: PlayOptions = {},
+): Promise<PlayedPod[]> {
+  const existing = await listPods(engine);
+  for (const plan of plans) {
+    if (existing.some((pod) => pod.name === plan.name)) {
+      throw new ConflictError(`pod ${plan.name} exists already`, {
+        hint: `remove it first (\`gantry kube down FILE\` or \`gantry pod rm -f ${plan.name}\`)`,
+      });
+    }
+  }
+  const made: string[] = [];
+  const played: PlayedPod[] = [];
+  try {
+    for (const plan of plans) played.push(await createPod(engine, plan, options, made));
+    if (options.start !== false) for (const pod of played) await startPod(engine, pod.infra, pod.containers);
+    return played;
+  } catch (error) {
+    // Members before the infra container whose namespaces they hold.
+    for (const id of made.reverse())
+      await engine.remove(id, { force: true, volumes: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startPod(engine: Engine, infra: string, containers: readonly string[]): Promise<void> {
+  await engine.start(infra);
+  for (const id of containers) await engine.start(id);
+}
+
+function isUp(record: ContainerRecord): boolean {
+  return record.State.Status === 'running' || record.State.Status === 'paused';
+}
+
+/** `pod start`: the infra container first (the others join its namespaces). */
+export async function startExistingPod(engine: Engine, pod: PodMembers): Promise<void> {
+  if (!pod.infra)
+    throw new NotFoundError(`pod ${pod.name} has no infra container`, {
+      hint: `remove it (\`gantry pod rm -f ${pod.name}\`) and play it again`,
+    });
+  if (!isUp(pod.infra)) {
+    // Its members still hold the old namespaces: they must end first, or they would be split.
+    for (const record of pod.containers) if (isUp(record)) await engine.stop(record.Id);
+    await engine.start(pod.infra.Id);
+  }
+  for (const record of pod.containers) if (!isUp(record)) await engine.start(record.Id);
+}
+
+/** `pod stop`: the members, then the infra container. */
+export async function stopPod(engine: Engine, pod: PodMembers, timeoutSeconds?: number): Promise<void> {
+  await Promise.all(pod.containers.map((record) => engine.stop(record.Id, timeoutSeconds)));
+  if (pod.infra) await engine.stop(pod.infra.Id, timeoutSeconds);
+}
+
+/** `pod rm`: a running pod only with force; members first. */
+export async function removePod(
+  engine: Engine,
+  pod: PodMembers,
+  options: { force?: boolean } = {},
+): Promise<void> {
+  const all = [...pod.containers, ...(pod.infra ? [pod.infra] : [])];
+  if (!options.force) {
+    const running = all.filter(isUp);
+    if (running.length > 0) {
+      throw new ConflictError(
+        `pod ${pod.name} is running (${running.map((record) => record.Name).join(', ')})`,
+        {
+          hint: `stop it first (\`gantry pod stop ${pod.name}\`) or remove it with -f`,
+        },
+      );
+    }
+  }
+  for (const record of all) {
+    try {
+      await engine.remove(record.Id, { force: true, volumes: true });
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+}

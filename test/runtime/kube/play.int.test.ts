@@ -1,0 +1,208 @@
+/**
+ * `kube play` / `kube down` on the real kernel, in the suite's own network namespace: a pod's
+ * containers share the infra container's network and ipc namespaces (and its pid namespace with
+ * shareProcessNamespace) and talk over localhost; generate -> play -> generate gives the same
+ * manifest; a play that fails half-way and `kube down` leave no container behind.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  cgroupDirectories,
+  engineForSuite,
+  testName,
+  waitFor,
+  type TestEngine,
+} from '../../support/engine.js';
+import { validateManifest } from '../../support/kube-schema.js';
+import { describeUnless, needsRoot } from '../../support/skip.js';
+
+async function inspectField(engine: TestEngine, name: string, template: string): Promise<string> {
+  const result = await engine.gantry(['inspect', '-f', template, name]);
+  expect(result.stderr).toBe('');
+  return result.stdout.trim();
+}
+
+/** The namespace inode of a container's init (`net:[4026...]`). */
+async function namespaceOf(engine: TestEngine, name: string, kind: string): Promise<string> {
+  const pid = await inspectField(engine, name, '{{.State.Pid}}');
+  return fs.readlinkSync(`/proc/${pid}/ns/${kind}`);
+}
+
+async function names(engine: TestEngine): Promise<string[]> {
+  const listed = await engine.gantry(['ps', '-a', '--format', '{{.Names}}']);
+  return listed.stdout.split('\n').filter(Boolean).sort();
+}
+
+/** The manifest without what changes between two generations (the timestamp). */
+function stable(text: string): unknown {
+  const manifest = parse(text) as { metadata: Record<string, unknown> };
+  delete manifest.metadata.creationTimestamp;
+  return manifest;
+}
+
+describeUnless(needsRoot(), 'kube play', () => {
+  const engine = engineForSuite('kube-play');
+  let scratch: string;
+
+  beforeAll(() => {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('kube-play')}-`));
+  });
+  afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  it("runs a pod whose containers talk over localhost in the infra container's namespaces", async () => {
+    const file = path.join(scratch, 'duo.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata:',
+        '  name: duo',
+        'spec:',
+        '  shareProcessNamespace: true',
+        '  containers:',
+        '    - name: server',
+        '      image: demo',
+        '      command: [sh, -c]',
+        "      args: ['echo hello over localhost > /tmp/index.html && exec httpd -f -p 8080 -h /tmp']",
+        '    - name: client',
+        '      image: demo',
+        "      command: [sh, -c, 'until wget -qO /tmp/got http://127.0.0.1:8080/; do sleep 0.2; done; exec sleep 600']",
+        '',
+      ].join('\n'),
+    );
+    const played = await engine.gantry(['kube', 'play', file]);
+    expect(played.stderr).toBe('');
+    expect(played.exitCode).toBe(0);
+    expect(played.stdout).toMatch(/^Pod:\n[0-9a-f]{64}\nContainers:\n[0-9a-f]{64}\n[0-9a-f]{64}\n/);
+    expect(await names(engine)).toEqual(['duo-client', 'duo-infra', 'duo-server']);
+
+    // The client fetched the page from the server over the pod's loopback.
+    const got = await waitFor(
+      async () => {
+        const read = await engine.gantry(['exec', 'duo-client', 'cat', '/tmp/got']);
+        return read.exitCode === 0 ? read.stdout : undefined;
+      },
+      60_000,
+      'the client to fetch the page over localhost',
+    );
+    expect(got).toBe('hello over localhost\n');
+    // One network, ipc and pid namespace for the pod: the infra container's.
+    for (const kind of ['net', 'ipc', 'pid']) {
+      const infra = await namespaceOf(engine, 'duo-infra', kind);
+      expect(await namespaceOf(engine, 'duo-server', kind)).toBe(infra);
+      expect(await namespaceOf(engine, 'duo-client', kind)).toBe(infra);
+    }
+    // The pause process is pid 1 of the shared pid namespace; the others see each other.
+    const ps = await engine.gantry(['exec', 'duo-client', 'ps', '-o', 'pid,args']);
+    expect(ps.stdout).toMatch(/^\s*1\s+\/pause$/m);
+    expect(ps.stdout).toContain('httpd -f -p 8080');
+    // The mount namespaces stay each container's own.
+    expect(await namespaceOf(engine, 'duo-client', 'mnt')).not.toBe(
+      await namespaceOf(engine, 'duo-server', 'mnt'),
+    );
+
+    const downed = await engine.gantry(['kube', 'down', file]);
+    expect(downed.exitCode).toBe(0);
+    expect(await names(engine)).toEqual([]);
+  });
+
+  it('round-trips: generate -> play -> generate gives the same manifest, valid against the schema', async () => {
+    const site = path.join(scratch, 'site');
+    fs.mkdirSync(site);
+    const created = await engine.gantry([
+      'create',
+      '--name',
+      'web',
+      '--memory',
+      '64m',
+      '--cpus',
+      '0.5',
+      '--cpu-shares',
+      '512',
+      '-e',
+      'MODE=test',
+      '-w',
+      '/tmp',
+      '-p',
+      '127.0.0.1:18081:80',
+      '-v',
+      `${site}:/site:ro`,
+      '-v',
+      `${testName('kube-data')}:/data`,
+      '--tmpfs',
+      '/scratch:size=8m',
+      '-v',
+      '/cache',
+      'demo',
+      'httpd',
+      '-f',
+      '-p',
+      '80',
+      '-h',
+      '/site',
+    ]);
+    expect(created.exitCode).toBe(0);
+    const first = await engine.gantry(['kube', 'generate', 'web']);
+    expect(first.exitCode).toBe(0);
+    expect(validateManifest(parse(first.stdout))).toBe('Pod');
+    const file = path.join(scratch, 'web.yaml');
+    fs.writeFileSync(file, first.stdout);
+    expect((await engine.gantry(['rm', 'web'])).exitCode).toBe(0);
+
+    const played = await engine.gantry(['kube', 'play', file]);
+    expect(played.stderr).toBe('');
+    expect(played.exitCode).toBe(0);
+    expect(await names(engine)).toEqual(['web-pod-infra', 'web-pod-web']);
+    // The limits are in force in the pod's container, not only written down.
+    const id = await inspectField(engine, 'web-pod-web', '{{.Id}}');
+    const limits = cgroupDirectories(path.join(engine.cgroupParent, id))
+      .flatMap((dir) => ['memory.limit_in_bytes', 'memory.max'].map((name) => path.join(dir, name)))
+      .filter((file) => fs.existsSync(file));
+    expect(limits.map((file) => fs.readFileSync(file, 'utf8').trim())).toEqual(['67108864']);
+    const again = await engine.gantry(['kube', 'generate', 'web-pod']);
+    expect(again.exitCode).toBe(0);
+    expect(validateManifest(parse(again.stdout))).toBe('Pod');
+    expect(stable(again.stdout)).toEqual(stable(first.stdout));
+    // Comments too (what Kubernetes cannot say), but for the container's new name.
+    const comments = (text: string) => text.split('\n').filter((line) => line.startsWith('#   '));
+    expect(comments(again.stdout)).toEqual(
+      comments(first.stdout).map((line) => line.replace('#   web:', '#   web-pod-web:')),
+    );
+
+    expect((await engine.gantry(['kube', 'down', file])).exitCode).toBe(0);
+    expect(await names(engine)).toEqual([]);
+  });
+
+  it('refuses a manifest it cannot play with the field and what is accepted, making nothing', async () => {
+    const file = path.join(scratch, 'secret.yaml');
+    fs.writeFileSync(
+      file,
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers: [{name: a, image: demo, volumeMounts: [{name: s, mountPath: /s}]}]\n  volumes: [{name: s, secret: {secretName: x}}]\n',
+    );
+    const refused = await engine.gantry(['kube', 'play', file]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('volume type secret is not supported');
+    expect(refused.stderr).toContain('supported volumes: hostPath');
+    fs.writeFileSync(file, 'apiVersion: v1\nkind: Service\nmetadata: {name: svc}\n');
+    const service = await engine.gantry(['kube', 'play', file]);
+    expect(service.exitCode).toBe(1);
+    expect(service.stderr).toContain('kind "Service" of apiVersion "v1" is not supported');
+    expect(await names(engine)).toEqual([]);
+  });
+
+  it('removes what a play made when a later container cannot be made', async () => {
+    const file = path.join(scratch, 'half.yaml');
+    fs.writeFileSync(
+      file,
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: half}\nspec:\n  containers:\n    - {name: good, image: demo, command: [sleep, "600"]}\n    - {name: missing, image: no-such-image}\n',
+    );
+    const failed = await engine.gantry(['kube', 'play', file]);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toContain('no-such-image');
+    expect(await names(engine)).toEqual([]);
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * What the runtime spec requires of namespaces and the root's propagation, which gantry-oci got
+ * wrong: rootfsPropagation "shared" (pivot_root needs the root's parent mount private), a mount
+ * namespace joined by path (the exec fifo opened before the change), a uts namespace joined by
+ * path that takes the hostname, and a bundle with no namespaces at all (every one inherited).
+ */
+import { execa } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { testName, waitFor } from '../../support/engine.js';
+import { editSpec, makeOciBundle, ociRunner, ociSuiteNeeds, tearDownOci } from '../../support/oci-bundle.js';
+import { describeUnless, needsCommand } from '../../support/skip.js';
+
+describeUnless([...ociSuiteNeeds(), needsCommand('unshare', 'util-linux')], 'gantry-oci namespaces', () => {
+  let base: string;
+  let bundle: string;
+  let stateRoot: string;
+  let original: string;
+  const cgroupParent = testName(`oci-ns-${process.pid}`);
+  const oci = ociRunner(() => ({ base, bundle, stateRoot }), { GANTRY_CGROUP_PARENT: cgroupParent });
+  const holders: ChildProcess[] = [];
+
+  /** A process in namespaces of its own (made by unshare), whose /proc/PID/ns the bundle joins. */
+  async function namespaceHolder(flags: string[]): Promise<number> {
+    const child = spawn('unshare', [...flags, 'sleep', '600'], { stdio: 'ignore' });
+    holders.push(child);
+    // unshare execs sleep in place: the pid is the holder's once its namespace differs from ours.
+    const kind = flags.includes('--uts') ? 'uts' : 'mnt';
+    await waitFor(
+      () => {
+        try {
+          return (
+            fs.readlinkSync(`/proc/${child.pid}/ns/${kind}`) !== fs.readlinkSync(`/proc/self/ns/${kind}`)
+          );
+        } catch {
+          return undefined;
+        }
+      },
+      60_000,
+      'the namespace holder',
+    );
+    return child.pid!;
+  }
+
+  beforeAll(async () => {
+    ({ base, bundle, stateRoot } = await makeOciBundle('oci-ns', ['readlink']));
+    editSpec(bundle, (spec) => {
+      spec.process.terminal = false;
+    });
+    original = fs.readFileSync(`${bundle}/config.json`, 'utf8');
+  });
+
+  afterEach(() => {
+    fs.writeFileSync(`${bundle}/config.json`, original);
+    for (const holder of holders.splice(0)) holder.kill('SIGKILL');
+  });
+
+  afterAll(async () => {
+    expect(await tearDownOci(oci, { base, bundle, stateRoot }, cgroupParent)).toEqual([]);
+  });
+
+  it('runs with rootfsPropagation "shared": the new root is shared, the host\'s mounts untouched', async () => {
+    const hostMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    editSpec(bundle, (spec) => {
+      spec.linux.rootfsPropagation = 'shared';
+      spec.process.args = ['cat', '/proc/self/mountinfo'];
+    });
+    const result = await oci('run', '--bundle', bundle, 'shared');
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    // The line of the container's "/" (field 5, the mount point).
+    const root = result.stdout.split('\n').find((line) => line.split(' ')[4] === '/');
+    expect(root).toMatch(/ shared:\d+/);
+    expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).toBe(hostMounts);
+  });
+
+  it('joins a mount namespace given by path', async () => {
+    const holder = await namespaceHolder(['--mount', '--propagation', 'private']);
+    editSpec(bundle, (spec) => {
+      spec.linux.namespaces = spec.linux.namespaces.map((ns: { type: string }) =>
+        ns.type === 'mount' ? { type: 'mount', path: `/proc/${holder}/ns/mnt` } : ns,
+      );
+      spec.process.args = ['sh', '-c', 'echo in the joined namespace'];
+    });
+    const result = await oci('run', '--bundle', bundle, 'mnt-joined');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('in the joined namespace\n');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('sets the hostname of a uts namespace joined by path', async () => {
+    const holder = await namespaceHolder(['--uts']);
+    const hostHostname = fs.readFileSync('/proc/sys/kernel/hostname', 'utf8');
+    editSpec(bundle, (spec) => {
+      spec.hostname = 'joined-uts';
+      spec.linux.namespaces = spec.linux.namespaces.map((ns: { type: string }) =>
+        ns.type === 'uts' ? { type: 'uts', path: `/proc/${holder}/ns/uts` } : ns,
+      );
+      spec.process.args = ['hostname'];
+    });
+    const result = await oci('run', '--bundle', bundle, 'uts-joined');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('joined-uts\n');
+    // The holder's namespace has it; ours does not.
+    expect((await execa('nsenter', ['-t', String(holder), '-u', 'hostname'])).stdout).toBe('joined-uts');
+    expect(fs.readFileSync('/proc/sys/kernel/hostname', 'utf8')).toBe(hostHostname);
+  });
+
+  it('inherits every namespace when the bundle lists none', async () => {
+    const kinds = ['mnt', 'pid', 'net', 'uts', 'ipc'];
+    editSpec(bundle, (spec) => {
+      spec.linux.namespaces = [];
+      spec.linux.maskedPaths = [];
+      spec.linux.readonlyPaths = [];
+      spec.hostname = undefined;
+      spec.process.args = ['sh', '-c', `for ns in ${kinds.join(' ')}; do readlink /proc/self/ns/$ns; done`];
+    });
+    const result = await oci('run', '--bundle', bundle, 'inherits');
+    expect(result.exitCode).toBe(0);
+    // The runtime's own namespaces (the test's, which ran gantry-oci).
+    expect(result.stdout.trim().split('\n')).toEqual(
+      kinds.map((kind) => fs.readlinkSync(`/proc/self/ns/${kind}`)),
+    );
+    expect(result.stderr).toContain('mounts are not made without a mount namespace');
+    // maskedPaths cannot be honoured then: refused, as runc refuses it.
+    editSpec(bundle, (spec) => {
+      spec.linux.maskedPaths = ['/proc/kcore'];
+    });
+    const refused = await oci('run', '--bundle', bundle, 'inherits-masked');
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('linux.maskedPaths and linux.readonlyPaths need a mount namespace');
+  });
+});
