@@ -5,6 +5,8 @@
 # memfd copy; podman: conmon), so neither hands the caller's fds to the container.
 # Needs root, hyperfine, podman, runc, umoci, busybox-static. Usage: bench/exec/exec.sh [runs]
 set -euo pipefail
+# No bridge: a bench never touches the host's interfaces or firewall (podman runs --net=none).
+export GANTRY_DEFAULT_NETWORK=none
 runs=${1:-30}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 work=/tmp/gantry-bench-exec-$$

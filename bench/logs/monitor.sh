@@ -9,6 +9,8 @@
 # Needs root, podman, conmon, runc, umoci, busybox-static.
 # Usage: bench/logs/monitor.sh [runs] [bytes]
 set -euo pipefail
+# No bridge: a bench never touches the host's interfaces or firewall (podman runs --net=none).
+export GANTRY_DEFAULT_NETWORK=none
 runs=${1:-7}
 bytes=${2:-200000000}
 repo=$(cd "$(dirname "$0")/../.." && pwd)

@@ -8,6 +8,8 @@
 # GNU time, and about 2.2 GB free in /tmp.
 # Usage: bench/logs/tail.sh [runs] [bytes]
 set -euo pipefail
+# No bridge: a bench never touches the host's interfaces or firewall (podman runs --net=none).
+export GANTRY_DEFAULT_NETWORK=none
 runs=${1:-10}
 bytes=${2:-1000000000}
 repo=$(cd "$(dirname "$0")/../.." && pwd)

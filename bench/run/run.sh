@@ -5,6 +5,8 @@
 # and the resident memory of gantry's per-container monitor vs podman's conmon.
 # Needs root, hyperfine, podman, runc, umoci, busybox-static. Usage: bench/run/run.sh [runs]
 set -euo pipefail
+# No bridge: a bench never touches the host's interfaces or firewall (podman runs --net=none).
+export GANTRY_DEFAULT_NETWORK=none
 runs=${1:-30}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 # Lower case: podman takes the image layout path as part of a reference.

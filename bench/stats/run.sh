@@ -9,6 +9,8 @@
 # and --net=none. Needs root, hyperfine, podman, runc, umoci, busybox-static.
 # Usage: bench/stats/run.sh [containers] [runs]
 set -euo pipefail
+# No bridge: a bench never touches the host's interfaces or firewall (podman runs --net=none).
+export GANTRY_DEFAULT_NETWORK=none
 count=${1:-100}
 runs=${2:-10}
 repo=$(cd "$(dirname "$0")/../.." && pwd)

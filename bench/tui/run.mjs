@@ -198,6 +198,9 @@ async function main() {
       '64m',
       '--pids-limit',
       '64',
+      // No bridge: a bench never touches the host's interfaces or firewall (as podman's --net=none).
+      '--network',
+      'none',
       'bb',
       'sleep',
       '100000',

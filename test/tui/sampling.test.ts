@@ -7,6 +7,7 @@ import {
   containersOnScreen,
   containersToSample,
   pickForTick,
+  staleBucketSeconds,
   staleSortAgeMs,
 } from '../../source/tui/hooks/use-stats-sampler.js';
 import { uptime } from '../../source/tui/panes/container-cells.js';
@@ -74,6 +75,13 @@ describe('sampling only what is on screen', () => {
       samples: records.slice(30).map((record) => sample(record, 9_800)),
     });
     expect(staleSortAgeMs(later, 1000)).toBeUndefined();
+  });
+
+  it('says the age in steps of 5 s, so the header holds still while the sampler goes round', () => {
+    // The oldest figure's age moves between about 2 and 4 s at idle: one text, no frame a second.
+    expect(new Set([1600, 2400, 3100, 3900, 4700].map(staleBucketSeconds))).toEqual(new Set([5]));
+    expect(staleBucketSeconds(5100)).toBe(10);
+    expect(staleBucketSeconds(200_000)).toBe(200);
   });
 
   it('keeps to its budget: the selected row always, then the least recently sampled', () => {

@@ -2,7 +2,7 @@
 import { Box, Text } from 'ink';
 import React, { useCallback } from 'react';
 import { useTui } from '../context.js';
-import { staleSortAgeMs } from '../hooks/use-stats-sampler.js';
+import { staleBucketSeconds, staleSortAgeMs } from '../hooks/use-stats-sampler.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
 import { PANE_TITLES, PANES, type TuiState } from '../state/types.js';
 
@@ -19,7 +19,7 @@ export function TabBar() {
       if (age === undefined) return '';
       const key = state.containers.sort.key === 'memory' ? 'MEM' : state.containers.sort.key.toUpperCase();
       return Number.isFinite(age)
-        ? `${key} order: figures ≤${Math.round(age / 1000)}s old`
+        ? `${key} order: figures ≤${staleBucketSeconds(age)}s old`
         : `${key} order: sampling…`;
     },
     [statsIntervalMs],

@@ -86,6 +86,14 @@ export function staleSortAgeMs(state: TuiState, intervalMs: number): number | un
 }
 
 /**
+ * The age said in the header, rounded up to whole 5 s: the oldest figure's age moves every second
+ * as the sampler goes round, and a header that changed with it drew a frame a second at idle.
+ */
+export function staleBucketSeconds(ageMs: number): number {
+  return Math.max(5, Math.ceil(ageMs / 5000) * 5);
+}
+
+/**
  * Which of the ids on screen to sample this tick: the first (selected) always, then the least
  * recently sampled, as many as `capacity`.
  */
