@@ -73,7 +73,7 @@ function usage(): string {
     const commands = COMMANDS.filter((c) => c.group === group && !c.hidden);
     if (commands.length === 0) continue;
     lines.push(`${group}:`);
-    for (const command of commands) lines.push(`  ${command.name.padEnd(10)} ${command.description}`);
+    for (const command of commands) lines.push(`  ${command.name.padEnd(12)} ${command.description}`);
     lines.push('');
   }
   lines.push('Global options:');

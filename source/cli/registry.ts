@@ -229,6 +229,18 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/volume.js'),
   },
   {
+    name: 'save',
+    group: 'Images',
+    description: 'Save an image to a tar archive (docker-archive, to STDOUT or -o FILE)',
+    load: () => import('./commands/save.js'),
+  },
+  {
+    name: 'load',
+    group: 'Images',
+    description: 'Load an image from a tar archive or STDIN',
+    load: () => import('./commands/load.js'),
+  },
+  {
     name: 'connection',
     group: 'Other',
     description: 'Manage named connections to remote hosts (add, ls, rm, default)',
@@ -260,6 +272,8 @@ export function findCommand(name: string): CommandEntry | undefined {
 
 /** docker's `container VERB` names that differ from the top-level command's. */
 const CONTAINER_VERBS: Record<string, string> = { ls: 'ps', list: 'ps', remove: 'rm' };
+/** docker's `image VERB` names of image commands that live at the top level here. */
+const IMAGE_VERBS: Record<string, string> = { build: 'build', load: 'load', remove: 'rmi' };
 /** Top-level commands that are about containers though listed elsewhere. */
 const CONTAINER_COMMANDS = new Set(['commit', 'diff', 'port', 'cp', 'rename', 'top', 'export']);
 
@@ -273,6 +287,8 @@ export function resolveManagementCommand(
   rest: readonly string[],
 ): { name: string; rest: readonly string[] } {
   const [verb, ...args] = rest;
+  if (name === 'image' && verb !== undefined && IMAGE_VERBS[verb])
+    return { name: IMAGE_VERBS[verb], rest: args };
   if (name !== 'container' || verb === undefined) return { name, rest };
   const target = CONTAINER_VERBS[verb] ?? verb;
   return containerVerbs().includes(verb) ? { name: target, rest: args } : { name, rest };

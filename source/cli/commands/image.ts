@@ -130,6 +130,20 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   },
 };
 
+// `gantry image --help` lists its commands, as docker's does (with the top-level ones it reaches).
+spec.description = [
+  'Manage images',
+  '',
+  'Commands:',
+  ...Object.entries(SUBCOMMANDS).map(
+    ([key, sub]) =>
+      `  ${[key, ...(sub.aliases ?? [])].join(', ').padEnd(16)} ${sub.description.split('\n')[0]}`,
+  ),
+  `  ${'build'.padEnd(16)} Build an image from a Containerfile (same as \`gantry build\`)`,
+  `  ${'load'.padEnd(16)} Load an image from a tar archive or STDIN (same as \`gantry load\`)`,
+  `  ${'remove'.padEnd(16)} Remove one or more images (same as \`gantry rmi\`)`,
+].join('\n');
+
 export interface ImageRow {
   ID: string;
   Id: string;
