@@ -223,6 +223,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/kube.js'),
   },
   {
+    name: 'pod',
+    group: 'Other',
+    description: 'Manage pods (ls, inspect, start, stop, rm)',
+    load: () => import('./commands/pod.js'),
+  },
+  {
     name: 'volume',
     group: 'Other',
     description: 'Manage volumes (create, ls, inspect, rm, prune)',

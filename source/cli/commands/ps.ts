@@ -12,6 +12,7 @@ import type { ContainerRecord } from '../../runtime/containers/record.js';
 import { portsText } from '../../runtime/containers/ports-text.js';
 import { parsePsFilters, psFilter, PS_FILTER_KEYS } from '../../runtime/containers/filters.js';
 import { InvalidArgumentError, UnsupportedError } from '../../runtime/errors.js';
+import { POD_ID_LABEL, POD_NAME_LABEL } from '../../runtime/kube/labels.js';
 
 const SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'] as const;
 
@@ -56,6 +57,12 @@ export const spec: CommandSpec = {
       placeholder: 'key',
       description: `Sort by ${SORT_KEYS.join(', ')} (default created, newest first)`,
     },
+    {
+      name: 'pod',
+      short: 'p',
+      type: 'boolean',
+      description: 'Show the pod of each container (POD ID and PODNAME columns, as podman)',
+    },
     { name: 'json', type: 'boolean', description: 'Print a JSON array (one object per container)' },
     {
       name: 'format',
@@ -84,6 +91,8 @@ const HEADERS: Record<string, string> = {
   Mounts: 'MOUNTS',
   LocalVolumes: 'LOCAL VOLUMES',
   Networks: 'NETWORKS',
+  Pod: 'POD ID',
+  PodName: 'PODNAME',
 };
 
 interface RowOptions {
@@ -122,6 +131,9 @@ export function psRow(record: ContainerRecord, options: RowOptions = {}): Record
     Ports: portsText(record),
     Size: options.size ?? '',
     LocalVolumes: String(record.Mounts.filter((m) => m.Type === 'volume').length),
+    // podman's: the pod `kube play` made the container in ("" for none).
+    Pod: options.full ? (labels[POD_ID_LABEL] ?? '') : (labels[POD_ID_LABEL] ?? '').slice(0, 12),
+    PodName: labels[POD_NAME_LABEL] ?? '',
     // docker's `{{.Label "key"}}` (a method of its row; JSON leaves functions out).
     Label: (key: unknown) => labels[String(key)] ?? '',
   };
@@ -216,6 +228,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     return 0;
   }
   const showSize = bool(options, 'size');
+  const showPod = bool(options, 'pod');
   const defaultTable = () =>
     table(
       [
@@ -226,6 +239,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
         'STATUS',
         'PORTS',
         'NAMES',
+        ...(showPod ? ['POD ID', 'PODNAME'] : []),
         ...(showSize ? ['SIZE'] : []),
       ],
       rows.map((row) => [
@@ -236,6 +250,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
         row.Status as string,
         row.Ports as string,
         row.Names as string,
+        ...(showPod ? [row.Pod as string, row.PodName as string] : []),
         ...(showSize ? [row.Size as string] : []),
       ]),
     );

@@ -144,6 +144,56 @@ describeUnless([needsRoot()], 'user namespaces', () => {
     expect(both.stderr).toContain('cannot be combined');
   });
 
+  it('a container restarted by its policy keeps its user namespace and range, and works', async () => {
+    const run = await engine.gantry([
+      'run',
+      '-d',
+      '--name',
+      'restarted',
+      '--restart',
+      'on-failure:2',
+      '--userns=auto',
+      'demo',
+      'sh',
+      '-c',
+      // Each run counts itself in the writable layer, says who it is and that sysfs is mounted.
+      'echo run >> /runs; echo "runs=$(wc -l < /runs) uid=$(id -u) map=$(cat /proc/self/uid_map | tr -s " ") sys=$(ls /sys | wc -l)"; exit 3',
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const state = async () =>
+      JSON.parse((await engine.gantry(['inspect', '-f', '{{json .}}', 'restarted'])).stdout) as {
+        Id: string;
+        RestartCount: number;
+        State: { Status: string; ExitCode: number; Error: string };
+        HostConfig: { IDMappings: { UidMap: string[] } };
+      };
+    const done = await waitFor(
+      async () => {
+        const current = await state();
+        return current.RestartCount === 2 && current.State.Status === 'exited' ? current : undefined;
+      },
+      120_000,
+      'two restarts and the end',
+    );
+    expect(done.State.Error).toBe('');
+    expect(done.State.ExitCode).toBe(3);
+    const [, hostRoot, size] = done.HostConfig.IDMappings.UidMap[0]!.split(':');
+    const logs = await engine.gantry(['logs', 'restarted']);
+    expect(logs.stdout.trim().split('\n')).toEqual(
+      [1, 2, 3].map((n) =>
+        expect.stringMatching(new RegExp(`^runs=${n} uid=0 map= ?0 ${hostRoot} ${size} sys=[1-9]`)),
+      ),
+    );
+    // The range is still the container's and the layer's file is its root's on the host.
+    const allocations = JSON.parse(
+      fs.readFileSync(path.join(engine.root, 'userns', 'allocations.json'), 'utf8'),
+    ) as { containers: Record<string, { uid: number }> };
+    expect(allocations.containers[done.Id]?.uid).toBe(Number(hostRoot));
+    expect(fs.statSync(path.join(engine.root, 'containers', done.Id, 'upper', 'runs')).uid).toBe(
+      Number(hostRoot),
+    );
+  });
+
   it('--userns=keep-id: the caller (root) is itself inside, the other ids come from a range', async () => {
     const run = await engine.gantry(['run', '--rm', '--userns=keep-id', 'demo', 'cat', '/proc/self/uid_map']);
     expect(run.exitCode, run.stderr).toBe(0);

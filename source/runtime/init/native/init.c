@@ -355,13 +355,69 @@ static char *restart_plan_text(const struct plan *plan, size_t *len) {
 static void enter_held_namespaces(const struct plan *plan, bool back) {
   for (size_t i = 0; i < plan->namespace_count; i++) {
     const struct namespace_entry *ns = &plan->namespaces[i];
-    if (ns->held_fd < 0)
+    /* The user namespace is joined by the new process itself (see spawn_in_held_userns): the
+     * monitor, once in it, could never come back. */
+    if (ns->held_fd < 0 || ns->type == CLONE_NEWUSER)
       continue;
     int fd = back ? ns->own_fd : ns->held_fd;
     if (setns(fd, ns->type) < 0)
       fail_errno(back ? "setns back into the monitor's namespace" : "setns into the held namespace",
                  namespace_name(ns->type));
   }
+}
+
+static int held_userns_fd(const struct plan *plan) {
+  for (size_t i = 0; i < plan->namespace_count; i++)
+    if (plan->namespaces[i].type == CLONE_NEWUSER && plan->namespaces[i].held_fd >= 0)
+      return plan->namespaces[i].held_fd;
+  return -1;
+}
+
+/*
+ * A restart of a container with its own user namespace: the new process must be in the first
+ * one (the held network namespace belongs to it, so sysfs and the like can only be mounted
+ * from it), and every namespace made anew must belong to it too. The monitor cannot enter it
+ * (it could not come back), so as runc's nsexec does, an intermediate child joins it, unshares
+ * the new namespaces there and clones the container's process as the monitor's own child
+ * (CLONE_PARENT; a new pid namespace can only be made by a clone). Returns that process's pid
+ * in the parent, 0 in the container's process.
+ */
+static pid_t spawn_in_held_userns(int userns, unsigned long flags) {
+  int report_pid[2];
+  if (pipe2(report_pid, O_CLOEXEC) < 0)
+    fail_errno("pipe2", "restart in the user namespace");
+  pid_t middle = fork();
+  if (middle < 0)
+    fail_errno("fork", "restart in the user namespace");
+  if (middle == 0) {
+    close(report_pid[0]);
+    pid_t child = -1;
+    if (setns(userns, CLONE_NEWUSER) == 0 &&
+        unshare((int)(flags & ~(unsigned long)(CLONE_NEWPID | CLONE_NEWUSER | SIGCHLD))) == 0) {
+      child = (pid_t)syscall(SYS_clone, CLONE_PARENT | (flags & CLONE_NEWPID) | SIGCHLD, 0, 0, 0, 0);
+      if (child == 0) {
+        close(report_pid[1]);
+        return 0;
+      }
+    }
+    int err = errno;
+    pid_t told[2] = {child, (pid_t)err};
+    ssize_t written = write(report_pid[1], told, sizeof told);
+    _exit(written == (ssize_t)sizeof told ? 0 : 1);
+  }
+  close(report_pid[1]);
+  pid_t told[2] = {-1, EIO};
+  ssize_t got;
+  while ((got = read(report_pid[0], told, sizeof told)) < 0 && errno == EINTR)
+    ;
+  close(report_pid[0]);
+  while (waitpid(middle, NULL, 0) < 0 && errno == EINTR)
+    ;
+  if (got != (ssize_t)sizeof told || told[0] < 0) {
+    errno = got == (ssize_t)sizeof told ? (int)told[1] : EIO;
+    return -1;
+  }
+  return told[0];
 }
 
 /*
@@ -415,7 +471,9 @@ static int spawn_container(struct plan *plan, struct monitor_io *io, bool restar
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s->sync) < 0)
     fail_errno("socketpair", NULL);
   enter_held_namespaces(plan, false);
-  pid_t child = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+  int userns = restart ? held_userns_fd(plan) : -1;
+  pid_t child = userns >= 0 ? spawn_in_held_userns(userns, flags)
+                            : (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
   if (child == 0) {
     close(s->sync[0]);
     container_main(plan, s->sync[1], &child_io, s->exe, s->plan_fd);
@@ -435,7 +493,7 @@ static int spawn_container(struct plan *plan, struct monitor_io *io, bool restar
   close_quietly(&s->in_pipe[0]);
   int sync = s->sync[0];
 
-  if (plan->uid_map_count || plan->gid_map_count)
+  if ((plan->uid_map_count || plan->gid_map_count) && userns < 0)
     write_id_maps(child, plan);
   if (plan->have_oom_score && has_namespace(plan, CLONE_NEWUSER, NULL)) {
     /* The init's /proc files belong to the host's root while it is not dumpable: the monitor
@@ -554,7 +612,9 @@ static int spawn_container(struct plan *plan, struct monitor_io *io, bool restar
 static void hold_namespaces(struct plan *plan, pid_t child) {
   for (size_t i = 0; i < plan->namespace_count; i++) {
     struct namespace_entry *ns = &plan->namespaces[i];
-    bool hold = ns->type == CLONE_NEWNET ||
+    /* A user namespace of its own too: the held network namespace is its, and the mapping (the
+     * container's range) stays as it was. */
+    bool hold = ns->type == CLONE_NEWNET || (ns->type == CLONE_NEWUSER && !ns->path) ||
                 (ns->path && ns->type != CLONE_NEWPID && ns->type != CLONE_NEWUSER && ns->type != CLONE_NEWNS);
     if (!hold)
       continue;
@@ -564,6 +624,8 @@ static void hold_namespaces(struct plan *plan, pid_t child) {
     if (ns->held_fd < 0)
       fail_errno("open the container's namespace", path);
     ns->held = true;
+    if (ns->type == CLONE_NEWUSER)
+      continue; /* never entered by the monitor: nothing to come back from */
     snprintf(path, sizeof path, "/proc/self/ns/%s", namespace_name(ns->type));
     ns->own_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (ns->own_fd < 0)
