@@ -1,5 +1,6 @@
 /** The text of a container row: pure, so the table's look is tested without rendering. */
 import { portsText } from '../../runtime/containers/ports-text.js';
+import { isInfra, POD_NAME_LABEL } from '../../runtime/kube/labels.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import type { ColumnSpec } from '../components/column-fit.js';
 import type { TableRow } from '../components/DataTable.js';
@@ -109,6 +110,13 @@ export function uptime(record: ContainerRecord, now: number): string {
   return formatDuration(Math.max(60_000, Math.floor(now / 60_000) * 60_000 - started));
 }
 
+/** A pod's rows: its infra container names the pod, its containers are indented under it. */
+export function podName(record: ContainerRecord): string {
+  const pod = record.Config.Labels?.[POD_NAME_LABEL];
+  if (!pod) return record.Name;
+  return isInfra(record) ? `pod ${pod}` : `└ ${record.Name}`;
+}
+
 export function containerRow(
   record: ContainerRecord,
   series: StatsSeries | undefined,
@@ -128,7 +136,7 @@ export function containerRow(
   return {
     key: record.Id,
     cells: {
-      name: marked ? `✓ ${record.Name}` : record.Name,
+      name: marked ? `✓ ${podName(record)}` : podName(record),
       id: record.Id.slice(0, 12),
       image: displayImage(record),
       status: status.text,

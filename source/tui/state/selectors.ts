@@ -4,6 +4,7 @@
  * and memoised rows do not re-render.
  */
 import type { ContainerRecord } from '../../runtime/containers/record.js';
+import { isInfra, POD_ID_LABEL } from '../../runtime/kube/labels.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
 import type { Scope } from '../keymap/keymap.js';
 import type { ContainersState, ImagesState, LogLine, StatsState, TuiState } from './types.js';
@@ -101,9 +102,34 @@ const sortedContainers = memoizeLast(
     );
     list.sort((a, b) => compareContainers(a, b, sort.key, stats ?? { byId: {} }));
     if (sort.descending) list.reverse();
-    return list;
+    return groupPods(list);
   },
 );
+
+/**
+ * A pod's containers listed together where its first one sorts, its infra container leading the
+ * group (`kube play` pods); containers of no pod keep their place.
+ */
+export function groupPods(list: readonly ContainerRecord[]): ContainerRecord[] {
+  const groups = new Map<string, ContainerRecord[]>();
+  for (const record of list) {
+    const pod = record.Config.Labels?.[POD_ID_LABEL];
+    if (pod) groups.set(pod, [...(groups.get(pod) ?? []), record]);
+  }
+  if (groups.size === 0) return [...list];
+  const result: ContainerRecord[] = [];
+  const placed = new Set<string>();
+  for (const record of list) {
+    const pod = record.Config.Labels?.[POD_ID_LABEL];
+    if (!pod) result.push(record);
+    else if (!placed.has(pod)) {
+      placed.add(pod);
+      const members = groups.get(pod)!;
+      result.push(...members.filter(isInfra), ...members.filter((member) => !isInfra(member)));
+    }
+  }
+  return result;
+}
 
 /** The container rows in display order (filtered, sorted). */
 export function visibleContainers(state: TuiState): ContainerRecord[] {
