@@ -60,6 +60,9 @@ const REMOTE_COMMANDS = new Set([
   'update',
   'logs',
   'wait',
+  'events',
+  'stats',
+  'exec',
 ]);
 
 function usage(): string {

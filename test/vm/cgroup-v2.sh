@@ -61,8 +61,10 @@ for mode in ${GANTRY_V2VM_MODES:-session root}; do
   if [ "$mode" = root ]; then files=("${root_files[@]}"); else files=("${session_files[@]}"); fi
   echo "=== cgroup v2 guest, tests started in the $mode cgroup: ${files[*]}"
   # dist/ copied into the guest's own layer first: a rebuild on the host while the guest runs
-  # must not swap the files under it.
-  command="mv dist dist.host && cp -a dist.host dist && node node_modules/vitest/vitest.mjs run --project integration --reporter=default --reporter=./test/support/skip-report.ts --reporter=json --outputFile=/tmp/vitest-report.json ${files[*]}"
+  # must not swap the files under it. One test file at a time: under TCG on a busy host, a second
+  # worker starves vitest's main process, and a worker's module fetch from it times out (60 s,
+  # fixed in vitest) with no test at fault.
+  command="mv dist dist.host && cp -a dist.host dist && node node_modules/vitest/vitest.mjs run --project integration --no-file-parallelism --reporter=default --reporter=./test/support/skip-report.ts --reporter=json --outputFile=/tmp/vitest-report.json ${files[*]}"
   command+="; status=\$?; node test/vm/no-skips.mjs /tmp/vitest-report.json || status=1; exit \$status"
   setpriv --pdeathsig TERM -- bash test/vm/run.sh -c "$mode" -t "${GANTRY_V2VM_TIMEOUT:-7200}" -e GANTRY_EXPECT_CGROUP=v2 -e GANTRY_TEST_BUILT=1 \
     -e "GANTRY_TEST_TIME_SCALE=${GANTRY_TEST_TIME_SCALE:-20}" -e "CI=${CI:-}" "$command" &

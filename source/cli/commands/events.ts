@@ -89,7 +89,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   const matches = matcher(list(parsed.options, 'filter'));
   const json = bool(parsed.options, 'json');
   const format = str(parsed.options, 'format');
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);

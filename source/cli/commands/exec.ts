@@ -35,6 +35,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     context.stderr.write('gantry: the input device is not a TTY; use -i without -t to pipe input\n');
     return 1;
   }
+  if (context.host !== undefined) return remoteExec(parsed, context);
   const engine = await context.engine();
   const user = str(parsed.options, 'user');
   const workdir = str(parsed.options, 'workdir');
@@ -60,5 +61,59 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     return await handle.exit;
   } finally {
     proxy.release();
+  }
+}
+
+/**
+ * exec on a remote host: the process's pipes or pty are on the far side; its bytes come and go
+ * over the protocol. With -t this terminal is raw (keys pass as they are, Ctrl-C included) and
+ * its size is the pty's at the start.
+ */
+async function remoteExec(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const [container, ...command] = parsed.args;
+  const tty = bool(parsed.options, 'tty');
+  const interactive = bool(parsed.options, 'interactive');
+  const detach = bool(parsed.options, 'detach');
+  const user = str(parsed.options, 'user');
+  const workdir = str(parsed.options, 'workdir');
+  const engine = await context.hostEngine();
+  const consoleSize =
+    tty && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+  const stream = await engine.exec(container!, {
+    command,
+    env: list(parsed.options, 'env'),
+    tty,
+    interactive,
+    detach,
+    ...(user !== undefined ? { user } : {}),
+    ...(workdir !== undefined ? { workdir } : {}),
+    ...(consoleSize ? { consoleSize } : {}),
+  });
+  if (detach) {
+    write(context.stdout, String(stream.pid));
+    return 0;
+  }
+  stream.onOutput((data, fd) => (fd === 2 ? process.stderr : process.stdout).write(data));
+  const raw = tty && interactive && process.stdin.isTTY;
+  if (raw) process.stdin.setRawMode(true);
+  const forward = (signal: NodeJS.Signals) => stream.signal(signal);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  for (const signal of signals) process.on(signal, forward);
+  const onInput = (data: Buffer) => stream.write(data);
+  const onEnd = () => stream.endInput();
+  if (interactive) {
+    process.stdin.on('data', onInput);
+    process.stdin.on('end', onEnd);
+  }
+  try {
+    return await stream.exit;
+  } finally {
+    for (const signal of signals) process.off(signal, forward);
+    process.stdin.off('data', onInput);
+    process.stdin.off('end', onEnd);
+    if (raw) process.stdin.setRawMode(false);
+    // Nothing more is read: the process may end without waiting for another key.
+    process.stdin.pause();
+    if (interactive) process.stdin.destroy();
   }
 }

@@ -4,7 +4,7 @@ import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 import { binarySize, humanSize, table } from '../format.js';
 import { formatRows } from '../template.js';
-import type { Engine } from '../../runtime/containers/engine.js';
+import type { HostEngine as Engine } from '../../runtime/remote/host-engine.js';
 import type { ContainerStats } from '../../runtime/containers/stats.js';
 import { NotFoundError } from '../../runtime/errors.js';
 
@@ -141,7 +141,7 @@ async function sampleAll(
 }
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
+  const engine = await context.hostEngine();
   const json = bool(parsed.options, 'json');
   const format = str(parsed.options, 'format');
   const fullId = bool(parsed.options, 'no-trunc');

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hasCode, isErrnoException, SyscallError } from '../errors.js';
 import type { PressureLine } from './types.js';
 import { parsePressure } from './values.js';
@@ -23,6 +24,12 @@ export interface CgroupFs {
   /** Marks a directory as created by Gantry, so a later process may remove it when empty. */
   markCreated(dir: string): Promise<void>;
   createdByGantry(dir: string): Promise<boolean>;
+  /**
+   * Takes the lock of a hierarchy (held on its root directory, by every Gantry process) and
+   * resolves to its release. Making a chain of directories is mkdir, then mark, then (v1 cpuset)
+   * fill: another process must not see a parent between those steps, nor remove one under us.
+   */
+  lock?(dir: string): Promise<() => void>;
 }
 
 /**
@@ -108,6 +115,30 @@ export const hostCgroupFs: CgroupFs = {
   async createdByGantry(dir) {
     const { lgetxattr } = await import('../sys/libc.js');
     return lgetxattr(dir, CREATED_MARK_XATTR) !== undefined;
+  },
+  async lock(dir) {
+    const { flock, LOCK_EX, LOCK_NB, LOCK_UN } = await import('../sys/libc.js');
+    let fd: number;
+    try {
+      fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    } catch (error) {
+      throw toSyscallError(error, 'open', dir);
+    }
+    try {
+      // flock(2) works on a cgroupfs directory; waiting in steps keeps the event loop free.
+      for (let delay = 1; !flock(fd, LOCK_EX | LOCK_NB, dir); delay = Math.min(delay * 2, 20))
+        await sleep(delay);
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+    return () => {
+      try {
+        flock(fd, LOCK_UN, dir);
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
   },
 };
 

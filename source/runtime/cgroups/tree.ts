@@ -46,6 +46,21 @@ export async function ensureCgroupDirectory(
   prepare: (dir: string, created: boolean, leaf: boolean) => Promise<void>,
   warn: (message: string) => void,
 ): Promise<NewDirectory[]> {
+  const release = await cgroupFs.lock?.(mountPoint);
+  try {
+    return await makeChain(cgroupFs, mountPoint, segments, prepare, warn);
+  } finally {
+    release?.();
+  }
+}
+
+async function makeChain(
+  cgroupFs: CgroupFs,
+  mountPoint: string,
+  segments: string[],
+  prepare: (dir: string, created: boolean, leaf: boolean) => Promise<void>,
+  warn: (message: string) => void,
+): Promise<NewDirectory[]> {
   const created: NewDirectory[] = [];
   // Another Gantry process may remove an empty parent between our mkdir calls (removeParentIfEmpty
   // after its last container); start over a few times rather than fail.
@@ -134,6 +149,15 @@ export async function removeEmptyParents(
   mountPoint: string,
   parentSegments: string[],
 ): Promise<void> {
+  const release = await cgroupFs.lock?.(mountPoint);
+  try {
+    await removeChain(cgroupFs, mountPoint, parentSegments);
+  } finally {
+    release?.();
+  }
+}
+
+async function removeChain(cgroupFs: CgroupFs, mountPoint: string, parentSegments: string[]): Promise<void> {
   for (let depth = parentSegments.length; depth > 0; depth -= 1) {
     const dir = path.join(mountPoint, ...parentSegments.slice(0, depth));
     if (!(await cgroupFs.exists(dir))) continue;

@@ -23,6 +23,13 @@ export interface ExecOptions {
   interactive?: boolean;
   detach?: boolean;
   privileged?: boolean;
+  /**
+   * The relay's stdio are pipes the caller reads and writes (an exec for a remote client), not
+   * this process's own; the handle then carries them.
+   */
+  pipes?: boolean;
+  /** The pty's size at the start (with pipes there is no terminal of ours to read it from). */
+  consoleSize?: { rows: number; cols: number };
 }
 
 /** setns order: user first (it grants the rest), mount last (paths stop resolving after it). */
@@ -98,6 +105,9 @@ export async function execInContainer(
         ...proc,
         args: options.command,
         env,
+        ...(options.consoleSize
+          ? { consoleSize: { height: options.consoleSize.rows, width: options.consoleSize.cols } }
+          : {}),
         cwd: options.workdir ?? proc.cwd,
         user,
         terminal: options.tty ?? false,
@@ -112,6 +122,7 @@ export async function execInContainer(
   );
   // As docker: stdin only with -i; -t alone gives a terminal for output. These are the relay's
   // stdio: the process gets pipes or a pty of its own.
-  const stdin = options.interactive ? 'inherit' : 'ignore';
-  return startExec(execPlan, options.detach ? ['ignore', 'ignore', 'ignore'] : [stdin, 'inherit', 'inherit']);
+  const relay = options.pipes ? 'pipe' : 'inherit';
+  const stdin = options.interactive ? relay : 'ignore';
+  return startExec(execPlan, options.detach ? ['ignore', 'ignore', 'ignore'] : [stdin, relay, relay]);
 }

@@ -1,8 +1,7 @@
 /**
  * A container's log as files: the current one (NAME) and the rotated ones, NAME.1 (newest) to
- * NAME.N (oldest), opened newest first. The monitor rotates while we read; opening in that order
- * means a rotation in between can only show a file twice (it moved to the next name), never skip
- * one, and a file seen twice is recognised by its inode.
+ * NAME.N (oldest). The monitor rotates while we read: the set is anchored on the current file as
+ * first opened, and the older ones are listed again until no rotation came in between.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -57,25 +56,30 @@ async function openIfExists(file: string): Promise<OpenLogFile | undefined> {
   }
 }
 
-/** The files of one log, opened on demand from the newest (index 0) to the oldest. */
+/** The files of one log: the current one (index 0), then the rotated ones, newest first. */
 export class LogFileSet {
   private readonly opened: OpenLogFile[] = [];
-  private readonly inodes = new Set<number>();
-  /** Names still to try, newest first: undefined until the directory was listed. */
-  private names: string[] | undefined;
   private exhausted = false;
 
   constructor(readonly file: string) {}
 
   /** The index-th file from the newest, or undefined when there are not that many. */
   async get(index: number): Promise<OpenLogFile | undefined> {
-    while (this.opened.length <= index && !this.exhausted) await this.openNext();
+    if (index === 0 && this.opened.length === 0 && !this.exhausted) {
+      const current = await openIfExists(this.file);
+      if (current) this.opened.push(current);
+      else this.exhausted = true;
+    }
+    if (index > 0) await this.all();
     return this.opened[index];
   }
 
   /** Every file, newest first. */
   async all(): Promise<OpenLogFile[]> {
-    while (!this.exhausted) await this.openNext();
+    if (this.exhausted) return this.opened;
+    const anchor = await this.get(0);
+    if (anchor) this.opened.push(...(await this.olderThan(anchor)));
+    this.exhausted = true;
     return this.opened;
   }
 
@@ -84,26 +88,42 @@ export class LogFileSet {
     return this.opened;
   }
 
-  private async openNext(): Promise<void> {
-    if (!this.names) {
+  /**
+   * The files older than `anchor` (the current file when it was opened), newest first. Each
+   * rotation shifts every name by one, and two of them while we open NAME.1, NAME.2... would
+   * hand us a newer file under an older name and drop one: so the names are read in one go,
+   * and read again if the current name changed meanwhile (every rotation renames a new file
+   * over it). A rotation half-done (NAME and NAME.1 one file for a moment, or NAME.1 missing)
+   * is harmless: a file already seen is known by its inode, and a missing name is skipped.
+   */
+  private async olderThan(anchor: OpenLogFile): Promise<OpenLogFile[]> {
+    for (let attempt = 0; ; attempt += 1) {
+      const head = await currentInode(this.file);
       const numbers = await rotatedNumbers(this.file);
-      // Beyond the highest number listed, one more: a rotation may add it while we read.
       const highest = numbers[numbers.length - 1] ?? 0;
-      this.names = [this.file, ...numbers.map((n) => `${this.file}.${n}`), `${this.file}.${highest + 1}`];
+      // One more than listed: a rotation may add it while we read.
+      const names = [this.file, ...numbers.map((n) => `${this.file}.${n}`), `${this.file}.${highest + 1}`];
+      const older: OpenLogFile[] = [];
+      const seen = new Set<number>([anchor.inode]);
+      let anchorFound = false;
+      for (const name of names) {
+        const file = await openIfExists(name);
+        if (!file) continue;
+        if (seen.has(file.inode)) {
+          if (file.inode === anchor.inode) anchorFound = true;
+          await file.handle.close();
+          continue;
+        }
+        seen.add(file.inode);
+        // Newer than the anchor (it was rotated since we opened it): not ours to read here.
+        if (!anchorFound) await file.handle.close();
+        else older.push(file);
+      }
+      // Settled: no rotation while we looked (after a few tries, take what we have: a log
+      // rotating faster than it can be listed loses what it rotates away anyway).
+      if ((await currentInode(this.file)) === head || attempt >= 20) return older;
+      for (const file of older) await file.handle.close().catch(() => undefined);
     }
-    const name = this.names.shift();
-    if (name === undefined) {
-      this.exhausted = true;
-      return;
-    }
-    const opened = await openIfExists(name);
-    if (!opened) return;
-    if (this.inodes.has(opened.inode)) {
-      await opened.handle.close();
-      return;
-    }
-    this.inodes.add(opened.inode);
-    this.opened.push(opened);
   }
 
   /** Closes every file but `keep`. */

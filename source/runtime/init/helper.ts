@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CommandCannotRunError, CommandNotFoundError, GantryError, UnsupportedError } from '../errors.js';
 import { serializePlan, type HelperPlan } from './plan.js';
@@ -278,6 +278,8 @@ export interface ExecHandle {
   exit: Promise<number>;
   /** Passes a signal to the process (the helper relays only what its parent sends). */
   signal(signal: NodeJS.Signals): void;
+  /** The relay's stdio when they were asked for as pipes (a remote exec relays them on). */
+  pipes?: { stdin: Writable | null; stdout: Readable | null; stderr: Readable | null };
 }
 
 /**
@@ -316,6 +318,9 @@ export async function startExec(
     signal: (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
+    ...(child.stdout || child.stdin
+      ? { pipes: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr } }
+      : {}),
   };
 }
 

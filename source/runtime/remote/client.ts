@@ -11,7 +11,7 @@ import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStats } from '../containers/stats.js';
 import type { ImageRecord } from '../images/types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-import type { HostEngine, HostLogOptions, ListResult } from './host-engine.js';
+import type { ExecStream, HostEngine, HostExecOptions, HostLogOptions, ListResult } from './host-engine.js';
 import { encodeTimeout } from './protocol.js';
 import type { SshTarget } from './ssh-url.js';
 
@@ -108,6 +108,20 @@ export class RemoteEngine implements HostEngine {
   async *logs(reference: string, options: HostLogOptions = {}): AsyncGenerator<LogEntry> {
     const { signal, ...rest } = options;
     yield* this.connection.stream<LogEntry>('logs', { reference, options: rest }, signal);
+  }
+
+  async exec(reference: string, options: HostExecOptions): Promise<ExecStream> {
+    const channel = this.connection.channel('exec', { reference, options });
+    // The first reply says the process runs (its pid), or why it could not start.
+    const started = await channel.started;
+    return {
+      pid: started.pid,
+      exit: channel.result.then((result) => (result as { exitCode: number }).exitCode),
+      onOutput: (listener) => channel.onOutput(listener),
+      write: (data) => channel.write(data),
+      endInput: () => channel.endInput(),
+      signal: (name) => channel.signal(name),
+    };
   }
 
   get images(): HostEngine['images'] {

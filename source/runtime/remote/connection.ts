@@ -34,7 +34,9 @@ export interface Channel {
   endInput(): void;
   signal(name: string): void;
   cancel(): void;
-  /** The call's result (an exit code, a pid). */
+  /** The first item: the process runs (its pid), or the error it could not start with. */
+  readonly started: Promise<{ pid: number }>;
+  /** The call's result (an exit code). */
   readonly result: Promise<unknown>;
 }
 
@@ -269,16 +271,31 @@ export class Connection {
     const listeners: ((data: Buffer, fd: 1 | 2) => void)[] = [];
     const early: [Buffer, 1 | 2][] = [];
     let id = 0;
+    let markStarted: (value: { pid: number }) => void = () => undefined;
+    let failStart: (error: Error) => void = () => undefined;
+    const started = new Promise<{ pid: number }>((resolve, reject) => {
+      markStarted = resolve;
+      failStart = reject;
+    });
     const result = new Promise<unknown>((resolve, reject) => {
       id = this.request(method, params, {
+        item: (value) => markStarted(value as { pid: number }),
         output: (data, fd) => {
           if (listeners.length === 0) early.push([data, fd]);
           for (const listener of listeners) listener(data, fd);
         },
-        result: resolve,
-        error: reject,
+        result: (value) => {
+          markStarted({ pid: 0 });
+          resolve(value);
+        },
+        error: (error) => {
+          failStart(error);
+          reject(error);
+        },
       });
     });
+    // Whoever awaits `started` sees a failure there; `result` then is not awaited by anyone.
+    result.catch(() => undefined);
     return {
       onOutput: (listener) => {
         listeners.push(listener);
@@ -288,6 +305,7 @@ export class Connection {
       endInput: () => this.send({ id, input: null }),
       signal: (name) => this.send({ id, signal: name }),
       cancel: () => this.send({ id, cancel: true }),
+      started,
       result,
     };
   }

@@ -5,6 +5,7 @@
  * whose dispatcher calls a LocalHostEngine there. Everything crosses as JSON, so nothing here
  * takes or returns what JSON cannot carry (functions, bigints, Error instances in results).
  */
+import { finished } from 'node:stream/promises';
 import type { Resources, StatsOptions } from '../cgroups/types.js';
 import type { Engine } from '../containers/engine.js';
 import type { CreateOptions } from '../containers/create.js';
@@ -26,6 +27,30 @@ export interface ListResult {
 /** Log reading options that cross the wire (dates as they are; no callbacks). */
 export type HostLogOptions = Pick<LogOptions, 'follow' | 'tail' | 'since' | 'until' | 'signal'>;
 
+/** What exec takes on any host: docker's exec flags, and the pty's size at the start. */
+export interface HostExecOptions {
+  command: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  tty?: boolean;
+  interactive?: boolean;
+  detach?: boolean;
+  consoleSize?: { rows: number; cols: number };
+}
+
+/** A process started by exec whose input and output the caller relays (a pipe or a pty inside). */
+export interface ExecStream {
+  /** Its pid on its host. */
+  pid: number;
+  /** Its exit status (128+N for a signal). */
+  exit: Promise<number>;
+  onOutput(listener: (data: Buffer, fd: 1 | 2) => void): void;
+  write(data: Buffer): void;
+  endInput(): void;
+  signal(name: NodeJS.Signals): void;
+}
+
 export interface HostEngine {
   /** Which host this is: "local", or the ssh:// address. Errors and the TUI's host column say it. */
   readonly host: string;
@@ -46,6 +71,8 @@ export interface HostEngine {
   stats(reference: string, options?: StatsOptions): Promise<ContainerStats>;
   events(options?: { signal?: AbortSignal }): AsyncIterable<EngineEvent>;
   logs(reference: string, options?: HostLogOptions): AsyncIterable<LogEntry>;
+  /** Runs a process in the container with its stdio relayed through the returned stream. */
+  exec(reference: string, options: HostExecOptions): Promise<ExecStream>;
   images: {
     list(): Promise<ImageRecord[]>;
   };
@@ -135,6 +162,26 @@ export class LocalHostEngine implements HostEngine {
 
   logs(reference: string, options: HostLogOptions = {}): AsyncIterable<LogEntry> {
     return this.engine.logs(reference, options);
+  }
+
+  async exec(reference: string, options: HostExecOptions): Promise<ExecStream> {
+    const handle = await this.engine.exec(reference, { ...options, pipes: true });
+    const pipes = handle.pipes;
+    // The status comes once every byte of output has been read, not merely when the relay exits.
+    const drained = [pipes?.stdout, pipes?.stderr].map((stream) =>
+      stream ? finished(stream).catch(() => undefined) : undefined,
+    );
+    return {
+      pid: handle.pid,
+      exit: Promise.all([handle.exit, ...drained]).then(([code]) => code),
+      onOutput: (listener) => {
+        pipes?.stdout?.on('data', (data: Buffer) => listener(data, 1));
+        pipes?.stderr?.on('data', (data: Buffer) => listener(data, 2));
+      },
+      write: (data) => pipes?.stdin?.write(data),
+      endInput: () => pipes?.stdin?.end(),
+      signal: (name) => handle.signal(name),
+    };
   }
 
   get images(): HostEngine['images'] {

@@ -8,7 +8,7 @@ import readline from 'node:readline';
 import type { Resources, StatsOptions } from '../cgroups/types.js';
 import type { CreateOptions } from '../containers/create.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { HostEngine, HostLogOptions } from './host-engine.js';
+import type { HostEngine, HostExecOptions, HostLogOptions } from './host-engine.js';
 import {
   GANTRY_VERSION,
   MIN_PROTOCOL_VERSION,
@@ -25,6 +25,8 @@ type Params = Record<string, unknown>;
 
 /** What an exec-like request gets besides its parameters: the client's input and signals. */
 export interface ChannelIo {
+  /** Tells the client the process runs. */
+  started(pid: number): void;
   /** Output to the client, on its fd 1 or 2. */
   output(data: Buffer, fd: 1 | 2): void;
   /** Input from the client (null at its end), and signals it passes on. */
@@ -85,6 +87,24 @@ const CALLS: Record<string, (engine: HostEngine, params: Params) => Promise<unkn
   'images.list': (engine) => engine.images.list(),
 };
 
+/** Calls with a process behind them: input and signals in, output out, the exit status last. */
+const CHANNELS: Record<string, (engine: HostEngine, params: Params, io: ChannelIo) => Promise<unknown>> = {
+  exec: async (engine, params, io) => {
+    const given = (params.options ?? {}) as HostExecOptions;
+    if (!Array.isArray(given.command) || given.command.length === 0)
+      throw new InvalidArgumentError('exec needs a command');
+    const stream = await engine.exec(reference(params), given);
+    io.started(stream.pid);
+    if (given.detach) return { exitCode: 0 };
+    stream.onOutput((data, fd) => io.output(data, fd));
+    io.onInput((data) => (data === null ? stream.endInput() : stream.write(data)));
+    io.onSignal((name) => stream.signal(name as NodeJS.Signals));
+    // The client went (cancel, or the session ended): its terminal hung up.
+    io.signal.addEventListener('abort', () => stream.signal('SIGHUP'), { once: true });
+    return { exitCode: await stream.exit };
+  },
+};
+
 /** Calls that answer with items until they end or are cancelled. */
 const STREAMS: Record<
   string,
@@ -143,6 +163,7 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
       const call = CALLS[method];
       const stream = STREAMS[method];
       const channel = options.channels?.[method];
+      const builtIn = CHANNELS[method];
       if (call) {
         send({ id, result: (await call(engine, params)) ?? null });
       } else if (stream) {
@@ -151,10 +172,18 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
           if (!send({ id, item })) await drained();
         }
         send({ id, end: true });
-      } else if (channel) {
-        const result = await channel(params, {
+      } else if (builtIn || channel) {
+        const run = builtIn ? (p: Params, io: ChannelIo) => builtIn(engine, p, io) : channel!;
+        const pendingInput: (Buffer | null)[] = [];
+        inputs.set(id, (data) => pendingInput.push(data));
+        const result = await run(params, {
+          started: (pid) => send({ id, item: { pid } }),
           output: (data, fd) => send({ id, output: data.toString('base64'), fd }),
-          onInput: (listener) => inputs.set(id, listener),
+          onInput: (listener) => {
+            // Input the client sent before the process ran goes first.
+            for (const data of pendingInput.splice(0)) listener(data);
+            inputs.set(id, listener);
+          },
           onSignal: (listener) => signals.set(id, listener),
           signal: controller.signal,
         });

@@ -433,8 +433,20 @@ export class FakeCgroupFs implements CgroupFs {
     return hostCgroupFs.exists(file);
   }
 
+  /** Runs before a directory is marked as Gantry's: a test pauses a create there. */
+  beforeMark: ((dir: string) => Promise<void>) | undefined;
+  /** Every hierarchy lock asked for, in order. */
+  readonly lockCalls: string[] = [];
+
   async markCreated(dir: string): Promise<void> {
+    await this.beforeMark?.(dir);
     this.marked.add(dir);
+  }
+
+  /** The host's flock(2), on the fake tree's real directory. */
+  lock(dir: string): Promise<() => void> {
+    this.lockCalls.push(dir);
+    return hostCgroupFs.lock!(dir);
   }
 
   async createdByGantry(dir: string): Promise<boolean> {

@@ -207,4 +207,150 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
     expect(badName.stderr).toContain('invalid connection name "a/b"');
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ connections: {} });
   });
+
+  /** The gantry service processes serving the remote root (the sessions' own, on this kernel). */
+  const services = (): number[] =>
+    fs
+      .readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+          return (
+            cmdline.includes('system\0service\0--stdio') && environ.includes(`GANTRY_ROOT=${remote.root}\0`)
+          );
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+
+  it('streams events and stats, and execs with pipes and a pty, on the remote host', async () => {
+    const id = (
+      await client(['--host', url, 'run', '-d', '--name', 'streams', 'demo', 'sleep', '86400'])
+    ).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+
+    // stats: the pids the remote container's cgroup counts, as the kernel counts them.
+    const stats = await client([
+      '--host',
+      url,
+      'stats',
+      '--no-stream',
+      '--format',
+      '{{.Name}} {{.PIDs}}',
+      'streams',
+    ]);
+    expect(stats.exitCode).toBe(0);
+    const pidsFile = fs
+      .readFileSync(
+        `/proc/${JSON.parse((await client(['--host', url, 'inspect', 'streams'])).stdout)[0].State.Pid}/cgroup`,
+        'utf8',
+      )
+      .split('\n')
+      .find((line) => /:pids:/.test(line))!
+      .split(':')[2]!;
+    const current = fs
+      .readFileSync(path.join('/sys/fs/cgroup/pids', pidsFile, 'pids.current'), 'utf8')
+      .trim();
+    expect(stats.stdout.trim()).toBe(`streams ${current}`);
+
+    // events: a container created on the remote host after the stream began is reported.
+    const events = execa(GANTRY, ['--host', url, 'events', '--json'], {
+      env: {
+        ...sshd.clientEnv,
+        GANTRY_ROOT: localRoot,
+        GANTRY_HOST: '',
+        XDG_CONFIG_HOME: path.join(localRoot, 'config'),
+      },
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+    });
+    let seen = '';
+    events.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    let attempt = 0;
+    await waitFor(
+      async () => {
+        attempt += 1;
+        await client(['--host', url, 'create', '--name', `event-${attempt}`, 'demo', 'true']);
+        return seen.includes('"action":"create"') || undefined;
+      },
+      120_000,
+      'a create event from the remote host',
+    );
+    const created = seen
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { action: string; name: string });
+    expect(created.some((event) => event.action === 'create' && /^event-\d+$/.test(event.name))).toBe(true);
+    events.kill('SIGINT');
+    expect((await events).exitCode).toBe(0);
+
+    // exec with piped input and the process's exit status.
+    const piped = await execa(GANTRY, ['--host', url, 'exec', '-i', 'streams', 'sh', '-c', 'cat; exit 3'], {
+      env: { ...sshd.clientEnv, GANTRY_ROOT: localRoot, GANTRY_HOST: '' },
+      input: 'through the pipe\n',
+      reject: false,
+    });
+    expect(piped.stdout).toBe('through the pipe');
+    expect(piped.exitCode).toBe(3);
+
+    // exec -it under a terminal (script(1) gives the client one): the process has a pty there.
+    const shell = await execa(
+      'script',
+      ['-qec', `${GANTRY} --host ${url} exec -it streams sh -c 'tty; stty size; exit 5'`, '/dev/null'],
+      {
+        env: { ...sshd.clientEnv, GANTRY_ROOT: localRoot, GANTRY_HOST: '', COLUMNS: '91', LINES: '27' },
+        reject: false,
+      },
+    );
+    expect(shell.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(shell.exitCode).toBe(5);
+  });
+
+  // Last: the server is gone afterwards.
+  it('fails a follow whose server is killed, naming the host, and the service exits by itself', async () => {
+    const run = await client([
+      '--host',
+      url,
+      'run',
+      '-d',
+      '--name',
+      'ticker',
+      'demo',
+      'sh',
+      '-c',
+      'while :; do echo tick; sleep 0.2; done',
+    ]);
+    expect(run.exitCode).toBe(0);
+    const follow = execa(GANTRY, ['--host', url, 'logs', '-f', 'ticker'], {
+      env: { ...sshd.clientEnv, GANTRY_ROOT: localRoot, GANTRY_HOST: '' },
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+    });
+    let out = '';
+    let err = '';
+    follow.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    follow.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    await waitFor(
+      () => (out.split('tick').length > 3 ? true : undefined),
+      60_000,
+      'ticks through the follow',
+    );
+    const serving = services();
+    expect(serving.length).toBeGreaterThan(0);
+    sshd.kill();
+    const ended = await follow;
+    expect(ended.exitCode).toBe(1);
+    expect(err).toContain(`host ${url} is unreachable: the connection was lost`);
+    // No resident process: the service saw its session end and exited.
+    await waitFor(
+      () => (serving.every((pid) => !fs.existsSync(`/proc/${pid}`)) ? true : undefined),
+      60_000,
+      'the service to exit',
+    );
+  });
 });

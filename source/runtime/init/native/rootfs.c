@@ -36,12 +36,22 @@ static int open_in_root(int rootfd, const char *path, int flags) {
   return fd;
 }
 
+/* As the kernel's own limit on symlinks followed in one lookup. */
+#define MAX_DANGLING_LINKS 40
+
 /* Returns an O_PATH fd of `path` inside the root, creating missing directories (mode 0755) and,
- * when `file` is set, an empty regular file as the last component. */
-static int ensure_in_root(int rootfd, const char *path, bool file) {
+ * when `file` is set, an empty regular file as the last component. A dangling symlink on the way
+ * (an image's /data -> /srv/data) is followed as the kernel would inside the root: its target is
+ * made, resolved against the root (RESOLVE_IN_ROOT clamps "..", and an absolute target starts at
+ * the root), never against the host. */
+static int ensure_in_root_depth(int rootfd, const char *path, bool file, int depth) {
   int fd = open_in_root(rootfd, path, O_PATH);
   if (fd >= 0 || errno != ENOENT)
     return fd;
+  if (depth > MAX_DANGLING_LINKS) {
+    errno = ELOOP;
+    return -1;
+  }
   char *copy = xstrdup(path);
   char *slash = strrchr(copy, '/');
   const char *name = copy;
@@ -49,7 +59,7 @@ static int ensure_in_root(int rootfd, const char *path, bool file) {
   if (slash) {
     *slash = '\0';
     name = slash + 1;
-    parent = ensure_in_root(rootfd, copy, false);
+    parent = ensure_in_root_depth(rootfd, copy, false, depth);
   } else {
     parent = dup(rootfd);
   }
@@ -71,11 +81,34 @@ static int ensure_in_root(int rootfd, const char *path, bool file) {
   } else {
     rc = mkdirat(dirfd, name, 0755);
   }
+  if (rc < 0 && errno == EEXIST) {
+    char target[4096];
+    ssize_t n = readlinkat(dirfd, name, target, sizeof target - 1);
+    if (n > 0) {
+      target[n] = '\0';
+      /* Relative targets are relative to the link's directory (`copy`, the root without a slash). */
+      size_t cap = strlen(copy) + (size_t)n + 3;
+      char *next = xmalloc(cap);
+      if (target[0] == '/' || !slash)
+        snprintf(next, cap, "%s", target);
+      else
+        snprintf(next, cap, "%s/%s", copy, target);
+      close(dirfd);
+      free(copy);
+      int resolved = ensure_in_root_depth(rootfd, next, file, depth + 1);
+      free(next);
+      return resolved;
+    }
+  }
   close(dirfd);
   free(copy);
   if (rc < 0 && errno != EEXIST)
     return -1;
   return open_in_root(rootfd, path, O_PATH);
+}
+
+static int ensure_in_root(int rootfd, const char *path, bool file) {
+  return ensure_in_root_depth(rootfd, path, file, 0);
 }
 
 static void fd_path(int fd, char *out, size_t cap) {

@@ -1,6 +1,6 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCgroupManager } from '../../../../source/runtime/cgroups/create-manager.js';
 import { detectFromTree } from '../../../../source/runtime/cgroups/detect.js';
 import { defaultDeviceRules } from '../../../../source/runtime/cgroups/parse.js';
@@ -200,6 +200,36 @@ describe('v1 manager: create', () => {
     expect(error).toBeInstanceOf(ConflictError);
     expect(error.message).toMatch(/empty cpuset.cpus/);
     expect(await fake.exists(path.join(fake.root, 'cpuset/gantry'))).toBe(true);
+  });
+
+  it('waits while another create is half-way through making the shared parent', async () => {
+    // The first create stops between mkdir of the parent and marking it as Gantry's (its cpuset
+    // still empty); a second create meeting the parent then must wait, not call it foreign.
+    const { fake, manager, root } = await setup();
+    const second = createCgroupManager({ cgroupRoot: root, parent: 'gantry', name: 'c2', fs: fake });
+    const parent = path.join(root, 'cpuset', 'gantry');
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    let reached!: () => void;
+    const atMark = new Promise<void>((resolve) => (reached = resolve));
+    fake.beforeMark = async (dir) => {
+      if (dir !== parent) return;
+      fake.beforeMark = undefined;
+      reached();
+      await paused;
+    };
+    const first = manager.create({});
+    await atMark;
+    const secondCreate = second.create({});
+    const cpusetRoot = path.join(root, 'cpuset');
+    await vi.waitFor(() => expect(fake.lockCalls.filter((dir) => dir === cpusetRoot)).toHaveLength(2), {
+      timeout: 10_000,
+      interval: 5,
+    });
+    resume();
+    await first;
+    await secondCreate;
+    expect((await fake.readText('cpuset/gantry/c2/cpuset.cpus')).trim()).toBe('0-3');
   });
 });
 
