@@ -10,6 +10,9 @@ const helperDirectory = path.join(repo, 'source', 'runtime', 'init', 'native');
 const helperOutput = path.join(repo, 'dist', 'bin', 'gantry-init');
 const pauseSource = path.join(repo, 'source', 'runtime', 'init', 'pause', 'pause.c');
 const pauseOutput = path.join(repo, 'dist', 'bin', 'gantry-pause');
+// `--init`'s PID 1, bind-mounted into containers: a program of its own, never the helper.
+const dockerInitSource = path.join(repo, 'source', 'runtime', 'init', 'docker-init', 'docker-init.c');
+const dockerInitOutput = path.join(repo, 'dist', 'bin', 'gantry-docker-init');
 
 function fail(message) {
   console.error(`gantry build: ${message}`);
@@ -125,6 +128,8 @@ function buildHelper() {
   // The pause process of a pod's infra container runs in an image that holds nothing else, so it
   // must be static.
   compile(compiler, [pauseSource], pauseOutput, 'the pod pause process', { staticOnly: true });
+  // It runs in images that may have no C library.
+  compile(compiler, [dockerInitSource], dockerInitOutput, 'the --init program', { staticOnly: true });
 }
 
 const only = process.argv[2];

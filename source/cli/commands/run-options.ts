@@ -183,6 +183,12 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     placeholder: 'duration',
     description: 'Start period for the container to initialize before failures count (ms|s|m|h) (default 0s)',
   },
+  {
+    name: 'init',
+    type: 'boolean',
+    description:
+      'Run an init inside the container that forwards signals and reaps processes (at /sbin/docker-init)',
+  },
   { name: 'no-healthcheck', type: 'boolean', description: 'Disable any container-specified HEALTHCHECK' },
   ...RESOURCE_OPTIONS,
 ];
@@ -293,6 +299,7 @@ export async function createOptionsFrom(
   const healthRetries = num(options, 'health-retries');
   if (healthRetries !== undefined) result.healthRetries = healthRetries;
   if (bool(options, 'no-healthcheck')) result.noHealthcheck = true;
+  if (bool(options, 'init')) result.init = true;
   const stopTimeout = num(options, 'stop-timeout');
   if (stopTimeout !== undefined) result.stopTimeout = stopTimeout;
   return result;

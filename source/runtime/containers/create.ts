@@ -89,6 +89,8 @@ export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, Heal
   logOptions?: string[];
   /** --restart no|on-failure[:N]|always|unless-stopped */
   restart?: string;
+  /** --init: docker-init as PID 1 (reaps, forwards signals). */
+  init?: boolean;
 }
 
 /**
@@ -391,6 +393,7 @@ export function buildRecord(
       LogConfig: logConfig,
       ...userns,
       RestartPolicy: restartPolicy,
+      ...(options.init ? { Init: true } : {}),
     },
     State: {
       Status: 'created',

@@ -76,6 +76,8 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
       ...(record.HostConfig.Tmpfs ? { Tmpfs: record.HostConfig.Tmpfs } : {}),
       VolumesFrom: record.HostConfig.VolumesFrom ?? null,
       NetworkMode: record.HostConfig.NetworkMode,
+      // docker: null unless --init was given.
+      Init: record.HostConfig.Init ?? null,
       UsernsMode: record.HostConfig.UsernsMode ?? '',
       ...(record.HostConfig.IDMappings ? { IDMappings: record.HostConfig.IDMappings } : {}),
       PortBindings: record.HostConfig.PortBindings ?? {},

@@ -41,6 +41,7 @@ import { MONITOR_PID_FILE } from './systemd-unit.js';
 import { restartPolicyCode } from './restart-policy.js';
 import { clearRuns, RUN_FILE, STOP_FILE } from './runs.js';
 import { prepareHealthcheck } from './health/plan.js';
+import { prepareInit } from './init-process.js';
 
 export interface LaunchOptions {
   consoleSize?: { rows: number; cols: number };
@@ -128,6 +129,7 @@ export async function launch(
         rootfs: path.join(dir, 'merged'),
         user,
         etcFiles,
+        ...(record.HostConfig.Init ? { initBinary: await prepareInit(core, record) } : {}),
         ...(options.consoleSize ? { consoleSize: options.consoleSize } : {}),
         ...(shared ? { networkNamespacePath: shared.namespacePath } : {}),
         ...joined,

@@ -143,6 +143,8 @@ export interface HostConfig {
   IDMappings?: RecordIdMappings;
   /** --restart (absent: made before it existed, which is "no"). */
   RestartPolicy?: RestartPolicy;
+  /** --init: docker-init runs as PID 1 and starts the command. */
+  Init?: boolean;
 }
 
 /** docker's EndpointSettings: what the container is on a network (addresses while it runs). */

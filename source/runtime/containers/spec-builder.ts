@@ -3,6 +3,7 @@
  * HostConfig), the image, and the files the engine manages. The same spec format gantry-oci
  * reads, so the rest of the path (validation, plan, helper) is shared.
  */
+import { INIT_PATH } from './init-process.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
@@ -28,6 +29,8 @@ import type { ResolvedUser } from './user.js';
 
 export interface SpecInputs {
   record: ContainerRecord;
+  /** --init: the host path of the container's copy of docker-init (see init-process.ts). */
+  initBinary?: string;
   /** The directory the overlay is mounted on (the container's root). */
   rootfs: string;
   user: ResolvedUser;
@@ -153,12 +156,13 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
   const { record, user } = inputs;
   const config = record.Config;
   const host = record.HostConfig;
-  const args = containerArgs(record);
-  if (args.length === 0) {
+  const command = containerArgs(record);
+  if (command.length === 0) {
     throw new InvalidArgumentError('no command specified: the image has no CMD or ENTRYPOINT', {
       hint: 'give one after the image name, e.g. `gantry run IMAGE sh`',
     });
   }
+  const args = inputs.initBinary ? [INIT_PATH, '--', ...command] : command;
   let env = mergeEnv([], config.Env);
   if (!hasEnv(env, 'PATH')) env = [`PATH=${DEFAULT_PATH}`, ...env];
   env = mergeEnv([`HOSTNAME=${config.Hostname}`], env);
@@ -195,6 +199,13 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
     mounts.push({ destination, source, type: 'bind', options: ['rbind', 'rprivate'] });
   }
   mounts.push(...containerMounts(record));
+  if (inputs.initBinary)
+    mounts.push({
+      destination: INIT_PATH,
+      source: inputs.initBinary,
+      type: 'bind',
+      options: ['bind', 'ro', 'rprivate'],
+    });
 
   const given: OciDevice[] = (host.Devices ?? []).map((device) => ({
     type: device.Type,

@@ -5,9 +5,10 @@
  * --health-* flags checked as docker checks them, and `healthcheck run` as podman's.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { engineForSuite, waitFor } from '../../support/engine.js';
+import { engineForSuite, testName, waitFor } from '../../support/engine.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
 import { collectEvents } from '../limits/support.js';
 
@@ -273,5 +274,44 @@ describeUnless(needsRoot(), 'health checks', () => {
     expect(missing.exitCode).not.toBe(0);
     expect(missing.stderr).toContain('nonesuch');
     expect((await engine.gantry(['rm', '-f', 'plain'])).exitCode).toBe(0);
+  });
+
+  it("runs the image's HEALTHCHECK, with the flags laid over it field by field", async () => {
+    const context = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('health-build')}-`));
+    try {
+      fs.writeFileSync(
+        path.join(context, 'Containerfile'),
+        'FROM demo\nHEALTHCHECK --interval=100ms --retries=4 CMD test -e /tmp/image-ready\n',
+      );
+      const build = await engine.gantry(['build', '-q', '-t', 'checked', context]);
+      expect(build.exitCode, build.stderr).toBe(0);
+    } finally {
+      fs.rmSync(context, { recursive: true, force: true });
+    }
+    await runDetached(['--name', 'imaged', '--health-retries', '1', 'checked', 'sleep', '300']);
+    const config = (await inspect('imaged')).Config.Healthcheck;
+    expect(config).toMatchObject({
+      Test: ['CMD-SHELL', 'test -e /tmp/image-ready'],
+      Interval: 100_000_000,
+      Retries: 1,
+    });
+    const unhealthy = await waitFor(
+      async () => {
+        const health = (await inspect('imaged')).State.Health;
+        return health?.Status === 'unhealthy' ? health : undefined;
+      },
+      60_000,
+      'unhealthy',
+    );
+    expect(unhealthy.FailingStreak).toBeGreaterThanOrEqual(1);
+    expect((await engine.gantry(['exec', 'imaged', 'touch', '/tmp/image-ready'])).exitCode).toBe(0);
+    const check = await engine.gantry(['healthcheck', 'run', 'imaged']);
+    expect(check.exitCode, check.stderr).toBe(0);
+    expect((await inspect('imaged')).State.Health?.Status).toBe('healthy');
+    // --no-healthcheck turns the image's off.
+    await runDetached(['--name', 'unchecked', '--no-healthcheck', 'checked', 'sleep', '300']);
+    expect((await inspect('unchecked')).Config.Healthcheck).toMatchObject({ Test: ['NONE'] });
+    expect((await inspect('unchecked')).State.Health).toBeUndefined();
+    expect((await engine.gantry(['rm', '-f', 'imaged', 'unchecked'])).exitCode).toBe(0);
   });
 });

@@ -23,6 +23,8 @@ export interface RunStepOptions {
   baseImage: ImageRecord | undefined;
   baseReference: string;
   network: 'none' | 'host';
+  /** docker `--mount` values: RUN --mount and here-document scripts (run-mounts.ts). */
+  mounts?: string[];
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
   signal?: AbortSignal;
 }
@@ -90,6 +92,7 @@ export async function runStep<T>(
       ...(options.config.WorkingDir ? { workdir: options.config.WorkingDir } : {}),
       ...(options.config.User ? { user: options.config.User } : {}),
       network: options.network,
+      ...(options.mounts && options.mounts.length > 0 ? { mounts: options.mounts } : {}),
       name: `gantry-build-${crypto.randomBytes(6).toString('hex')}`,
       // A VOLUME of the image being built does not hide what RUN writes there (BuildKit's rule).
       skipImageVolumes: true,
