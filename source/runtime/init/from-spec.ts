@@ -259,6 +259,7 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
     ownMounts &&
     (spec.mounts ?? []).some((m) => isDev(m) && m.type === 'tmpfs') &&
     !(spec.mounts ?? []).some((m) => isDev(m) && isBind(m));
+  const rootPropagation = propagationFlags(spec.linux?.rootfsPropagation);
   const terminal = proc.terminal === true;
   return {
     mode: 'init',
@@ -276,7 +277,10 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
     cgroupProcs: context.cgroup?.procsFiles() ?? [],
     ...(ownMounts ? { rootfs } : {}),
     ...(context.rootOverlay ? { rootOverlay: context.rootOverlay } : {}),
-    rootPropagation: propagationFlags(spec.linux?.rootfsPropagation) ?? MS.SLAVE | MS.REC,
+    // Only what the spec asks for: the helper makes the new mount namespace rslave before the
+    // mounts by itself, and applies an asked-for propagation to "/" again after pivot_root, as
+    // runc does; a default applied there too (recursively) undid a bind's rshared.
+    ...(rootPropagation === undefined ? {} : { rootPropagation }),
     rootReadonly: spec.root?.readonly === true,
     mounts,
     devices: devTmpfs ? devices(spec) : [],
