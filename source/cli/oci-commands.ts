@@ -54,7 +54,12 @@ const IGNORED = [
     hidden: true,
   },
   { name: 'no-new-keyring', type: 'boolean', description: 'Accepted for runc compatibility', hidden: true },
-  { name: 'preserve-fds', type: 'number', description: 'Accepted for runc compatibility', hidden: true },
+  {
+    name: 'preserve-fds',
+    type: 'number',
+    description: 'Only 0: extra descriptors are not passed on yet',
+    hidden: true,
+  },
 ] as const;
 
 export const COMMANDS: Record<string, CommandSpec> = {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bool, formatHelp, list, parseArgs, str, UsageError, type ParsedArgs } from './args.js';
 import { COMMANDS, GLOBAL, usage } from './oci-commands.js';
-import { GantryError } from '../runtime/errors.js';
+import { GantryError, InvalidArgumentError } from '../runtime/errors.js';
 import { DEFAULT_OCI_ROOT, OciStore } from '../runtime/oci/store.js';
 
 function logError(file: string | undefined, format: string | undefined, message: string): void {
@@ -30,6 +30,13 @@ function write(text: string): void {
 async function dispatch(name: string, store: OciStore, parsed: ParsedArgs): Promise<number> {
   const id = parsed.args[0]!;
   const options = parsed.options;
+  const preserved = options['preserve-fds'];
+  if (typeof preserved === 'number' && preserved > 0) {
+    // Never ignored in silence: the process would miss descriptors its caller counts on.
+    throw new InvalidArgumentError(
+      `--preserve-fds ${preserved}: gantry-oci does not pass extra descriptors to the process yet (only 0 is accepted)`,
+    );
+  }
   const bundle = path.resolve(str(options, 'bundle') ?? process.cwd());
   const pidFile = str(options, 'pid-file');
   const consoleSocket = str(options, 'console-socket');

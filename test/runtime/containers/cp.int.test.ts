@@ -149,6 +149,17 @@ describeUnless(needsRoot(), 'gantry cp', () => {
     await gantry(['rm', 'stopped']);
   });
 
+  it('refuses to copy into a read-only bind of a stopped container, leaving the host directory as it was', async () => {
+    const readOnly = path.join(work, 'ro-bind');
+    fs.mkdirSync(readOnly);
+    await gantry(['create', '--name', 'stopped-ro', '-v', `${readOnly}:/ro:ro`, 'demo', 'true']);
+    const refused = await engine.gantry(['cp', path.join(work, 'in.txt'), 'stopped-ro:/ro/in.txt']);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain('read-only mount');
+    expect(fs.readdirSync(readOnly)).toEqual([]);
+    await gantry(['rm', 'stopped-ro']);
+  });
+
   it('never reads the host through a symlink the container planted', async () => {
     // /leak -> the host directory's path: inside the container that path does not exist.
     const leak = await engine.gantry(['cp', 'box:/leak/secret', path.join(work, 'stolen')]);

@@ -94,7 +94,12 @@ describe('parseContainerfile', () => {
     expect(() => parseContainerfile('ENV A=1\nFROM demo')).toThrow(/Containerfile:1: ENV comes before FROM/);
     expect(() => parseContainerfile('ARG BASE=demo\nFROM $BASE')).not.toThrow();
     expect(() => parseContainerfile('FROM a AS one\nFROM b\nCOPY --from=one x y')).not.toThrow();
-    expect(() => parseContainerfile('FROM a\nRUN <<EOF\necho\nEOF')).toThrow(/here-documents/);
+    expect(
+      parseContainerfile('FROM a\nRUN <<-EOF\n\techo $A\n\tEOF\nRUN true').instructions[1]?.heredocs,
+    ).toEqual([{ name: 'EOF', content: 'echo $A\n', expand: true }]);
+    expect(() => parseContainerfile('FROM a\nCOPY <<EOF /x\nno end')).toThrow(
+      /here-document EOF is not terminated/,
+    );
     expect(() => parseContainerfile('FROM a\nHEALTHCHECK --interval=5s CMD true')).not.toThrow();
     expect(() => parseContainerfile('FROM a\nHEALTHCHECK --bogus=1 CMD true')).toThrow(
       /HEALTHCHECK does not take the flag --bogus/,

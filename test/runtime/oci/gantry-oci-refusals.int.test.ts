@@ -32,6 +32,20 @@ describeUnless(ociSuiteNeeds(), 'gantry-oci refusals', () => {
     expect(result.stderr).toContain('--cgroup-manager=cgroupfs');
   });
 
+  it('refuses --preserve-fds it would not honour, creating nothing; accepts 0', async () => {
+    editSpec(bundle, (spec) => {
+      spec.process.terminal = false;
+      spec.process.args = ['true'];
+    });
+    const refused = await oci('create', '--preserve-fds', '2', '--bundle', bundle, 'fds');
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('--preserve-fds 2: gantry-oci does not pass extra descriptors');
+    expect(fs.existsSync(`${stateRoot}/fds`)).toBe(false);
+    const accepted = await oci('create', '--preserve-fds', '0', '--bundle', bundle, 'fds');
+    expect(accepted.exitCode).toBe(0);
+    expect((await oci('delete', '--force', 'fds')).exitCode).toBe(0);
+  });
+
   it('refuses an AppArmor profile or SELinux label it cannot apply, creating nothing', async () => {
     for (const [field, edit] of [
       [

@@ -65,7 +65,22 @@ export interface Instruction {
   json?: string[];
   /** Line the instruction starts on, 1-based. */
   line: number;
+  /** Here-documents (`<<EOF` ... `EOF`) of RUN, COPY and ADD, in the order they are named. */
+  heredocs?: Heredoc[];
+  /** Every `RUN --mount=...` value (the flag may be repeated; `flags` keeps the last). */
+  mounts?: string[];
 }
+
+export interface Heredoc {
+  name: string;
+  /** The lines, each ending in "\n" (leading tabs removed for `<<-`). */
+  content: string;
+  /** Unquoted marker: variables in the content are substituted (COPY), as BuildKit does. */
+  expand: boolean;
+}
+
+/** `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`. */
+const HEREDOC = /<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\2/g;
 
 export interface Containerfile {
   file: string;
@@ -169,18 +184,39 @@ export function parseContainerfile(text: string, file = 'Containerfile'): Contai
     if (original === '') {
       throw new ContainerfileError(file, startLine, `${keyword} needs arguments`);
     }
-    if (
-      /^(--\S+\s+)*<<-?\s*["']?[A-Za-z_]/.test(original) &&
-      (keyword === 'RUN' || keyword === 'COPY' || keyword === 'ADD')
-    ) {
-      throw new UnsupportedError(`${file}:${startLine}: here-documents (<<EOF) are not supported`, {
-        hint: 'write the commands on the RUN line, joined with && and line continuations',
-      });
+    // Here-documents (BuildKit's `<<EOF`): their bodies are the lines that follow the instruction.
+    let heredocs: Heredoc[] | undefined;
+    if ((keyword === 'RUN' || keyword === 'COPY' || keyword === 'ADD') && !original.startsWith('[')) {
+      for (const marker of original.matchAll(HEREDOC)) {
+        const chomp = marker[1] === '-';
+        const name = marker[3] as string;
+        const body: string[] = [];
+        for (;;) {
+          if (index >= lines.length) {
+            throw new ContainerfileError(file, startLine, `the here-document ${name} is not terminated`, {
+              hint: `end it with a line holding only ${name}`,
+            });
+          }
+          const bodyLine = (lines[index] as string).replace(/\r$/, '');
+          index += 1;
+          const compared = chomp ? bodyLine.replace(/^\t+/, '') : bodyLine;
+          if (compared === name) break;
+          body.push(compared);
+        }
+        (heredocs ??= []).push({
+          name,
+          content: body.map((line) => `${line}\n`).join(''),
+          expand: marker[2] === '',
+        });
+      }
     }
     const { flags, rest } = takeFlags(keyword, original, file, startLine);
     if (rest === '')
       throw new ContainerfileError(file, startLine, `${keyword} needs arguments after its flags`);
     const instruction: Instruction = { keyword, original, rest, flags, line: startLine };
+    if (heredocs) instruction.heredocs = heredocs;
+    const mounts = [...original.matchAll(/(?:^|\s)--mount=(\S+)/g)].map((match) => match[1] as string);
+    if (keyword === 'RUN' && mounts.length > 0) instruction.mounts = mounts;
     if (JSON_FORMS.has(keyword)) {
       const json = parseJsonArray(rest);
       if (json) instruction.json = json;
@@ -211,7 +247,7 @@ function validateStructure(instructions: readonly Instruction[], file: string): 
         hint: 'e.g. SHELL ["/bin/sh", "-c"]',
       });
     }
-    for (const flag of ['mount', 'security'] as const) {
+    for (const flag of ['security'] as const) {
       if (instruction.keyword === 'RUN' && instruction.flags.has(flag)) {
         throw new UnsupportedError(`${file}:${instruction.line}: RUN --${flag} is not supported`);
       }

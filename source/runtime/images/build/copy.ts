@@ -21,7 +21,7 @@ import type { Instruction } from './containerfile.js';
 import { globRegex } from './glob.js';
 import type { IgnoreMatcher } from './ignore.js';
 import { LayerTarBuilder } from './layer-builder.js';
-import { expandWord, expandWords, type Variables } from './words.js';
+import { expandHeredoc, expandWord, expandWords, type Variables } from './words.js';
 
 export interface CopyContext {
   /** The context directory, symlinks resolved. */
@@ -55,7 +55,16 @@ interface PlannedEntry {
   target: string;
   /** ADD: extract this archive into `target` instead of copying it. */
   archive?: ArchiveKind;
+  /** A here-document's content (`COPY <<EOF /file`): no host file. */
+  inline?: Buffer;
 }
+
+/** Stands in for the lstat of a here-document: a regular file of mode 0644. */
+const INLINE_STATS = Object.assign(Object.create(fs.Stats.prototype) as fs.Stats, {
+  mode: fs.constants.S_IFREG | 0o644,
+  size: 0,
+  nlink: 1,
+});
 
 const URL_SOURCE = /^[a-z][a-z0-9+.-]*:\/\/|^git@/i;
 const GLOB = /[*?[]/;
@@ -204,7 +213,18 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
   let contextList: string[] | undefined;
   let unmatched: string | undefined;
   const resolved: Array<{ relative: string; host: string; stats: fs.Stats }> = [];
+  const inline: Array<{ name: string; content: Buffer }> = [];
   for (const source of sources) {
+    const heredoc = /^<<-?(\S+)$/.exec(source)?.[1];
+    const document =
+      heredoc === undefined ? undefined : instruction.heredocs?.find((doc) => doc.name === heredoc);
+    if (document) {
+      const content = document.expand
+        ? expandHeredoc(document.content, context.variables, context.escape)
+        : document.content;
+      inline.push({ name: document.name, content: Buffer.from(content) });
+      continue;
+    }
     if (URL_SOURCE.test(source)) {
       throw new UnsupportedError(`${keyword} ${source}: remote URLs are not supported`, {
         hint: 'download the file into the build context and copy it from there',
@@ -257,13 +277,13 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
     }
   }
 
-  if (resolved.length === 0 && unmatched !== undefined) {
+  if (resolved.length === 0 && inline.length === 0 && unmatched !== undefined) {
     throw new InvalidArgumentError(`${keyword} ${unmatched}: no file in the build context matches`, {
       hint: `the context is ${context.contextDirectory}; check the pattern and .dockerignore`,
     });
   }
   const intoDirectory = destinationText.endsWith('/') || destinationText.endsWith('/.');
-  if (resolved.length > 1 && !intoDirectory) {
+  if (resolved.length + inline.length > 1 && !intoDirectory) {
     throw new InvalidArgumentError(
       `${keyword} with more than one source needs a destination directory ending in "/"`,
       {
@@ -304,6 +324,15 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
     });
   }
 
+  for (const document of inline) {
+    planned.push({
+      host: '',
+      stats: INLINE_STATS,
+      target: destinationIsDirectory ? path.posix.join(destination, document.name) : destination,
+      inline: document.content,
+    });
+  }
+
   // The digest covers everything that decides the layer's content except mtimes (as docker).
   const digest = createHash('sha256');
   digest.update(`${keyword}\0${chownText ?? ''}\0${chmodText ?? ''}\n`);
@@ -312,9 +341,10 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
   for (const entry of planned) {
     const type = entryType(entry.stats);
     let content = '';
-    if (type === 'file') content = await hashFile(entry.host);
+    if (entry.inline) content = createHash('sha256').update(entry.inline).digest('hex');
+    else if (type === 'file') content = await hashFile(entry.host);
     else if (type === 'symlink') content = fs.readlinkSync(entry.host);
-    const size = type === 'file' ? entry.stats.size : 0;
+    const size = entry.inline ? entry.inline.length : type === 'file' ? entry.stats.size : 0;
     if (type === 'file' && entry.stats.nlink > 1) {
       const inode = `${entry.stats.dev}:${entry.stats.ino}`;
       const first = linkTargets.get(inode);
@@ -346,6 +376,22 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
       for (const entry of planned) {
         if (entry.archive) {
           await extractArchive(builder, entry, chownText === undefined ? undefined : owner, chmod);
+          continue;
+        }
+        if (entry.inline) {
+          // A here-document: a new file, 0644 as BuildKit makes it.
+          await builder.add(
+            {
+              path: entry.target,
+              type: 'file',
+              mode: chmod ?? 0o644,
+              uid: owner.uid,
+              gid: owner.gid,
+              mtime: 0,
+              size: entry.inline.length,
+            },
+            entry.inline,
+          );
           continue;
         }
         const stats = fs.lstatSync(entry.host);

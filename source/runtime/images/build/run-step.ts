@@ -23,6 +23,10 @@ export interface RunStepOptions {
   baseImage: ImageRecord | undefined;
   baseReference: string;
   network: 'none' | 'host';
+  /** docker `--mount` values: RUN --mount and here-document scripts (run-mounts.ts). */
+  mounts?: string[];
+  /** --ulimit values of `gantry build`. */
+  ulimits?: string[];
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
   signal?: AbortSignal;
 }
@@ -90,6 +94,8 @@ export async function runStep<T>(
       ...(options.config.WorkingDir ? { workdir: options.config.WorkingDir } : {}),
       ...(options.config.User ? { user: options.config.User } : {}),
       network: options.network,
+      ...(options.mounts && options.mounts.length > 0 ? { mounts: options.mounts } : {}),
+      ...(options.ulimits && options.ulimits.length > 0 ? { ulimits: options.ulimits } : {}),
       name: `gantry-build-${crypto.randomBytes(6).toString('hex')}`,
       // A VOLUME of the image being built does not hide what RUN writes there (BuildKit's rule).
       skipImageVolumes: true,

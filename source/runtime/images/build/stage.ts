@@ -29,6 +29,7 @@ import {
   type StageState,
 } from './metadata.js';
 import { trace } from '../../trace.js';
+import { heredocCommand, prepareRunMounts } from './run-mounts.js';
 import { runStep } from './run-step.js';
 import { findStage, fromReference, type Stage } from './stages.js';
 import { expandWord } from './words.js';
@@ -242,7 +243,16 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Sta
         let contentDigest: string | undefined;
         let makeLayer: () => Promise<StagedLayer>;
         if (instruction.keyword === 'RUN') {
-          const argv = instruction.json ?? [...current.shell, instruction.rest];
+          const heredoc = instruction.heredocs ? heredocCommand(instruction, current.shell) : undefined;
+          const argv = heredoc?.argv ?? instruction.json ?? [...current.shell, instruction.rest];
+          const runMounts = prepareRunMounts(instruction, {
+            layout: engine.layout,
+            contextDirectory: session.contextDirectory,
+            workDirectory: work.path,
+            ...(heredoc?.script ? { script: heredoc.script } : {}),
+          });
+          contentDigest = runMounts.contentDigest;
+          const mountFlags = (instruction.mounts ?? []).map((mount) => `--mount=${mount} `).join('');
           const networkFlag = instruction.flags.get('network');
           if (networkFlag !== undefined && !['none', 'host', 'default'].includes(networkFlag)) {
             throw new InvalidArgumentError(
@@ -251,7 +261,7 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Sta
           }
           const network =
             networkFlag === 'host' ? 'host' : networkFlag === 'none' ? 'none' : (options.network ?? 'none');
-          text = `RUN ${network === 'none' ? '' : `--network=${network} `}${instruction.json ? JSON.stringify(argv) : argv.join(' ')}`;
+          text = `RUN ${mountFlags}${network === 'none' ? '' : `--network=${network} `}${instruction.json ? JSON.stringify(argv) : argv.join(' ')}`;
           const layerDirs = stack.layerDirs.length > 0 ? [...stack.layerDirs] : [emptyLower(work.path)];
           makeLayer = () =>
             runStep(
@@ -264,6 +274,8 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Sta
                 baseImage: result.baseImage,
                 baseReference: result.baseReference,
                 network,
+                mounts: runMounts.mounts,
+                ...(options.ulimits ? { ulimits: options.ulimits } : {}),
                 onOutput: (stream, output) => session.emit({ type: 'output', step, stream, text: output }),
                 ...(options.signal ? { signal: options.signal } : {}),
               },

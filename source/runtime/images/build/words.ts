@@ -19,6 +19,8 @@ class Lexer {
     private readonly text: string,
     private readonly variables: Variables,
     private readonly escape: string,
+    /** Quotes and escapes are ordinary characters; only `$` substitutes (here-document bodies). */
+    private readonly raw = false,
   ) {}
 
   private peek(offset = 0): string | undefined {
@@ -63,6 +65,16 @@ class Lexer {
         continue;
       }
       started = true;
+      if (this.raw) {
+        if (char === this.escape && this.peek(1) === '$') {
+          current += '$';
+          this.position += 2;
+        } else {
+          current += char;
+          this.position += 1;
+        }
+        continue;
+      }
       if (char === this.escape) {
         const next = this.peek(1);
         this.position += next === undefined ? 1 : 2;
@@ -210,4 +222,9 @@ export function expandWords(text: string, variables: Variables, escape = '\\'): 
 /** Substitutes variables in `text` as one word: quotes removed, spaces kept. */
 export function expandWord(text: string, variables: Variables, escape = '\\'): string {
   return new Lexer(text, variables, escape).run(false).join('');
+}
+
+/** Substitutes variables in a here-document's body: quotes and backslashes stay as written. */
+export function expandHeredoc(text: string, variables: Variables, escape = '\\'): string {
+  return new Lexer(text, variables, escape, true).run(false).join('');
 }
