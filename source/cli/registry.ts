@@ -205,6 +205,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/cp.js'),
   },
   {
+    name: 'top',
+    group: 'Containers',
+    description: 'Display the running processes of a container',
+    load: () => import('./commands/top.js'),
+  },
+  {
     name: 'healthcheck',
     group: 'Containers',
     description: "Run a container's health check now",

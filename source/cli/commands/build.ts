@@ -39,6 +39,25 @@ export const spec: CommandSpec = {
       description: 'Network of RUN steps: none (default) or host',
     },
     {
+      name: 'label',
+      type: 'list',
+      placeholder: 'KEY=VALUE',
+      description: 'Set a label on the image (as LABEL at the end of the file); may be repeated',
+    },
+    { name: 'iidfile', type: 'string', placeholder: 'file', description: 'Write the image ID to the file' },
+    {
+      name: 'platform',
+      type: 'string',
+      placeholder: 'os/arch',
+      description: "Target platform; only this host's platform can be built",
+    },
+    {
+      name: 'ulimit',
+      type: 'list',
+      placeholder: 'name=soft[:hard]',
+      description: 'Resource limits of RUN steps (as run --ulimit); may be repeated',
+    },
+    {
       name: 'target',
       type: 'string',
       placeholder: 'stage',
@@ -102,6 +121,11 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       tags: list(parsed.options, 'tag'),
       noCache: bool(parsed.options, 'no-cache'),
       buildArgs: buildArgs(list(parsed.options, 'build-arg')),
+      labels: list(parsed.options, 'label'),
+      ulimits: list(parsed.options, 'ulimit'),
+      ...(str(parsed.options, 'platform') !== undefined
+        ? { platform: str(parsed.options, 'platform') as string }
+        : {}),
       ...(str(parsed.options, 'target') !== undefined
         ? { target: str(parsed.options, 'target') as string }
         : {}),
@@ -122,6 +146,11 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
         list(parsed.options, 'tag').map((tag) => parseImageName(tag)),
       ),
     );
+    const iidfile = str(parsed.options, 'iidfile');
+    if (iidfile !== undefined) {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(iidfile, result.image.id);
+    }
     write(context.stdout, result.image.id);
     return 0;
   } finally {

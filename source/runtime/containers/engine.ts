@@ -7,6 +7,7 @@
  * launch.ts (spec, cgroup, helper), exec.ts, logs.ts, stats.ts, events.ts.
  */
 import { withHealth, type HealthState } from './health/state.js';
+import type { TopResult } from './top.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createCgroupManager } from '../cgroups/index.js';
@@ -391,6 +392,12 @@ export class Engine implements EngineCore {
   /** `rename`: the new name is taken first, the old one freed last. */
   rename(reference: string, newName: string): Promise<ContainerRecord> {
     return renameContainer(this, this.reconciler, reference, newName);
+  }
+
+  /** `top`: the host's ps of the container's processes (ps options given, default -ef). */
+  async top(reference: string, psArgs: readonly string[]): Promise<TopResult> {
+    const { topContainer } = await import('./top.js');
+    return topContainer(this, await this.get(reference), psArgs);
   }
 
   /** `healthcheck run`: one check now, by the container's monitor; the status after it. */

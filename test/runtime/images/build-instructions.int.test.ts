@@ -125,4 +125,39 @@ describeUnless(needsRoot(), 'gantry build: HEALTHCHECK, STOPSIGNAL, SHELL, ONBUI
     }
     expect((await engine.gantry(['image', 'inspect', 'bad:1'])).exitCode).not.toBe(0);
   });
+
+  it("--label, --iidfile and --ulimit apply; a --platform other than the host's is refused", async () => {
+    const iidfile = path.join(temp, 'iid');
+    const directory = context('flags', 'FROM demo\nLABEL a=from-file\nRUN ulimit -n > /nofile\n');
+    const output = await ok([
+      'build',
+      '--label',
+      'a=from-flag',
+      '--label',
+      'b=2',
+      '--iidfile',
+      iidfile,
+      '--ulimit',
+      'nofile=512:512',
+      '-t',
+      'flags:1',
+      directory,
+    ]);
+    const id = fs.readFileSync(iidfile, 'utf8');
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(output).toContain(id);
+    const inspected = JSON.parse(await ok(['image', 'inspect', 'flags:1'])) as Array<{
+      Id: string;
+      Config: { Labels: Record<string, string> };
+    }>;
+    expect(inspected[0]!.Id).toBe(id);
+    // The flag wins over the file's LABEL, as docker applies --label last.
+    expect(inspected[0]!.Config.Labels).toMatchObject({ a: 'from-flag', b: '2' });
+    // The RUN step ran under the limit.
+    expect((await ok(['run', '--rm', 'flags:1', 'cat', '/nofile'])).trim()).toBe('512');
+    const foreign = process.arch === 'arm64' ? 'linux/amd64' : 'linux/arm64';
+    const refused = await engine.gantry(['build', '--platform', foreign, directory]);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain(`--platform ${foreign}: only this host's platform`);
+  });
 });

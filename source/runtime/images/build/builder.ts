@@ -166,6 +166,26 @@ export async function build(engine: Engine, options: BuildOptions): Promise<Buil
   const globalState = newStageState();
   for (const [name, value] of platformArgs()) globalState.args.set(name, value);
   for (const instruction of globalArgs) applyMetadata(instruction, globalState, metadataContext);
+  if (
+    options.platform !== undefined &&
+    options.platform !== platform &&
+    options.platform !== formatPlatform({ ...hostPlatform(), variant: undefined })
+  ) {
+    throw new UnsupportedError(
+      `--platform ${options.platform}: only this host's platform (${platform}) can be built`,
+      {
+        hint: `leave --platform out, or give ${platform}`,
+      },
+    );
+  }
+  const labels: Record<string, string> = {};
+  for (const label of options.labels ?? []) {
+    const equals = label.indexOf('=');
+    if (equals <= 0) {
+      throw new InvalidArgumentError(`invalid --label ${JSON.stringify(label)}: expected KEY=VALUE`);
+    }
+    labels[label.slice(0, equals)] = label.slice(equals + 1);
+  }
   const target = targetStage(stages, options.target);
   for (const stage of stages) checkPlatform(stage, platform, containerfile.file);
 
@@ -217,6 +237,7 @@ export async function build(engine: Engine, options: BuildOptions): Promise<Buil
       });
     }
     const { state, stack, baseConfig } = session.results.get(target.index)!;
+    if (Object.keys(labels).length > 0) state.config.Labels = { ...(state.config.Labels ?? {}), ...labels };
     const host = hostPlatform();
     const config: OciImageConfig = {
       created: stack.history.at(-1)?.created ?? new Date().toISOString(),

@@ -25,6 +25,8 @@ export interface RunStepOptions {
   network: 'none' | 'host';
   /** docker `--mount` values: RUN --mount and here-document scripts (run-mounts.ts). */
   mounts?: string[];
+  /** --ulimit values of `gantry build`. */
+  ulimits?: string[];
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
   signal?: AbortSignal;
 }
@@ -93,6 +95,7 @@ export async function runStep<T>(
       ...(options.config.User ? { user: options.config.User } : {}),
       network: options.network,
       ...(options.mounts && options.mounts.length > 0 ? { mounts: options.mounts } : {}),
+      ...(options.ulimits && options.ulimits.length > 0 ? { ulimits: options.ulimits } : {}),
       name: `gantry-build-${crypto.randomBytes(6).toString('hex')}`,
       // A VOLUME of the image being built does not hide what RUN writes there (BuildKit's rule).
       skipImageVolumes: true,

@@ -275,6 +275,7 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Sta
                 baseReference: result.baseReference,
                 network,
                 mounts: runMounts.mounts,
+                ...(options.ulimits ? { ulimits: options.ulimits } : {}),
                 onOutput: (stream, output) => session.emit({ type: 'output', step, stream, text: output }),
                 ...(options.signal ? { signal: options.signal } : {}),
               },

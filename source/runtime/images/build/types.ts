@@ -17,6 +17,12 @@ export interface BuildOptions {
   noCache?: boolean;
   /** --build-arg NAME=VALUE values. */
   buildArgs?: Record<string, string>;
+  /** --label KEY=VALUE: labels of the image, set after every instruction (docker's order). */
+  labels?: string[];
+  /** --ulimit name=soft[:hard] of the RUN steps' containers. */
+  ulimits?: string[];
+  /** --platform: only the host's is accepted. */
+  platform?: string;
   /** The stage to build (`--target NAME`); default the last one. */
   target?: string;
   /** Network of RUN steps unless a step says otherwise (default none). */
