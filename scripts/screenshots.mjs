@@ -345,6 +345,20 @@ async function main() {
   await keys('j', 'j', 'j', 'j');
   await sleep(3000);
   await capture('containers-80x24', { columns: 80, rows: 24, title: 'gantry — 80x24' });
+  // The inspect view of the selected container (web): its config, mounts, limits and state.
+  await keys('i');
+  await waitForScreen(/"Id"/);
+  await sleep(500);
+  await capture('inspect', { columns: 80, rows: 24, title: 'gantry — inspect' });
+  await keys('Escape', 'q');
+  await sleep(500);
+
+  // A wide terminal: every column at once.
+  openTui(160, 40);
+  await waitForScreen(/web\s.*● running.*\d%/);
+  await keys('j', 'j', 'j', 'j');
+  await sleep(3000);
+  await capture('containers-wide', { columns: 160, rows: 40, title: 'gantry — 160x40' });
   tui.send('q');
   await sleep(500);
 }
