@@ -1,6 +1,7 @@
 /** `gantry image ls|rm|import|export|pull|push|tree|history|prune|from-host|tag|inspect`. */
 import { once } from 'node:events';
-import { bool, parseArgs, formatHelp, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
+import { bool, str, type CommandSpec, type ParsedArgs } from '../args.js';
+import { pickSubcommand } from '../subcommands.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
@@ -262,21 +263,9 @@ export async function listImages(parsed: ParsedArgs, context: CommandContext): P
 }
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const [name, ...rest] = parsed.args;
-  const entry = Object.entries(SUBCOMMANDS).find(
-    ([key, value]) => key === name || value.aliases?.includes(name!),
-  );
-  if (!entry) {
-    throw new UsageError(
-      `unknown image command ${JSON.stringify(name)}; accepted: ${Object.keys(SUBCOMMANDS).join(', ')}\nSee 'gantry image --help'.`,
-    );
-  }
-  const [subcommand, subSpec] = entry;
-  const sub = parseArgs(subSpec, rest);
-  if (sub.help) {
-    context.stdout.write(formatHelp(subSpec));
-    return 0;
-  }
+  const picked = pickSubcommand('image', SUBCOMMANDS, parsed.args, context);
+  if (!picked) return 0;
+  const [subcommand, sub] = picked;
   return runImageCommand(subcommand, sub, context);
 }
 

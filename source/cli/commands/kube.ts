@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatHelp, parseArgs, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
+import { str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
+import { pickSubcommand } from '../subcommands.js';
 import { warn, write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 
@@ -172,18 +173,9 @@ async function generate(sub: ParsedArgs, context: CommandContext): Promise<numbe
 }
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const [name, ...rest] = parsed.args;
-  const subSpec = SUBCOMMANDS[name ?? ''];
-  if (!subSpec) {
-    throw new UsageError(
-      `unknown kube command ${JSON.stringify(name)}; accepted: ${Object.keys(SUBCOMMANDS).join(', ')}\nSee 'gantry kube --help'.`,
-    );
-  }
-  const sub = parseArgs(subSpec, rest);
-  if (sub.help) {
-    context.stdout.write(formatHelp(subSpec));
-    return 0;
-  }
+  const picked = pickSubcommand('kube', SUBCOMMANDS, parsed.args, context);
+  if (!picked) return 0;
+  const [name, sub] = picked;
   switch (name) {
     case 'generate':
       return generate(sub, context);

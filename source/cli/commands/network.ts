@@ -1,14 +1,6 @@
 /** `gantry network create|ls|inspect|rm|connect|disconnect|prune`, docker's flags and output. */
-import {
-  bool,
-  formatHelp,
-  list,
-  parseArgs,
-  str,
-  UsageError,
-  type CommandSpec,
-  type ParsedArgs,
-} from '../args.js';
+import { bool, list, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
+import { pickSubcommand } from '../subcommands.js';
 import { NotFoundError } from '../../runtime/errors.js';
 import { networkFilter } from '../../runtime/network/filters.js';
 import type { NetworkConfig } from '../../runtime/network/types.js';
@@ -147,21 +139,9 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const [name, ...rest] = parsed.args;
-  const entry = Object.entries(SUBCOMMANDS).find(
-    ([key, value]) => key === name || value.aliases?.includes(name!),
-  );
-  if (!entry) {
-    throw new UsageError(
-      `unknown network command ${JSON.stringify(name)}; accepted: ${Object.keys(SUBCOMMANDS).join(', ')}\nSee 'gantry network --help'.`,
-    );
-  }
-  const [subcommand, subSpec] = entry;
-  const sub = parseArgs(subSpec, rest);
-  if (sub.help) {
-    context.stdout.write(formatHelp(subSpec));
-    return 0;
-  }
+  const picked = pickSubcommand('network', SUBCOMMANDS, parsed.args, context);
+  if (!picked) return 0;
+  const [subcommand, sub] = picked;
   const engine = await context.engine();
   const manager = await engine.network();
   const users = (network: string) => engine.networkUsers(network);

@@ -2,7 +2,8 @@
  * `gantry pod ls|inspect|start|stop|rm`: the pods `kube play` made, as podman's `pod` commands
  * show and manage them (an infra container and the containers that share its namespaces).
  */
-import { bool, formatHelp, num, parseArgs, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
+import { bool, num, type CommandSpec, type ParsedArgs } from '../args.js';
+import { pickSubcommand } from '../subcommands.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 import { ago, table } from '../format.js';
@@ -126,21 +127,9 @@ async function eachPod(
 }
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const [name, ...rest] = parsed.args;
-  const entry = Object.entries(SUBCOMMANDS).find(
-    ([key, value]) => key === name || value.aliases?.includes(name!),
-  );
-  if (!entry) {
-    throw new UsageError(
-      `unknown pod command ${JSON.stringify(name)}; accepted: ${Object.keys(SUBCOMMANDS).join(', ')}\nSee 'gantry pod --help'.`,
-    );
-  }
-  const [verb, subSpec] = entry;
-  const sub = parseArgs(subSpec, rest);
-  if (sub.help) {
-    context.stdout.write(formatHelp(subSpec));
-    return 0;
-  }
+  const picked = pickSubcommand('pod', SUBCOMMANDS, parsed.args, context);
+  if (!picked) return 0;
+  const [verb, sub] = picked;
   const runtime = await import('../../runtime/kube/play.js');
   switch (verb) {
     case 'ls': {

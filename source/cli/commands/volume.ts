@@ -1,5 +1,6 @@
 /** `gantry volume create|ls|inspect|rm|prune`: docker's flags, columns and JSON fields. */
-import { formatHelp, parseArgs, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
+import { type CommandSpec, type ParsedArgs } from '../args.js';
+import { pickSubcommand } from '../subcommands.js';
 import type { CommandContext } from '../context.js';
 import {
   runVolumeCreate,
@@ -114,21 +115,9 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const [name, ...rest] = parsed.args;
-  const entry = Object.entries(SUBCOMMANDS).find(
-    ([key, value]) => key === name || value.aliases?.includes(name!),
-  );
-  if (!entry) {
-    throw new UsageError(
-      `unknown volume command ${JSON.stringify(name)}; accepted: ${Object.keys(SUBCOMMANDS).join(', ')}\nSee 'gantry volume --help'.`,
-    );
-  }
-  const [subcommand, subSpec] = entry;
-  const sub = parseArgs(subSpec, rest);
-  if (sub.help) {
-    context.stdout.write(formatHelp(subSpec));
-    return 0;
-  }
+  const picked = pickSubcommand('volume', SUBCOMMANDS, parsed.args, context);
+  if (!picked) return 0;
+  const [subcommand, sub] = picked;
   switch (subcommand) {
     case 'create':
       return runVolumeCreate(sub, context);

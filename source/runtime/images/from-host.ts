@@ -13,11 +13,11 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hasCode, UnsupportedError } from '../errors.js';
-import { digestFileRange, digestHex, sha256Digest } from './digest.js';
+import { digestFileRange, digestHex } from './digest.js';
 import { isElf, parseElf, type ElfInfo } from './elf.js';
 import { hostPlatform } from './import/platform.js';
-import { MEDIA_TYPE } from './media-types.js';
 import type { ImageStore } from './store.js';
+import { writeSingleLayerLayout } from './single-layer-layout.js';
 import { TarWriter } from './tar/writer.js';
 import type { ImageRecord, OciImageConfig } from './types.js';
 
@@ -272,15 +272,6 @@ async function writeLayer(tree: ImageTree, file: string): Promise<void> {
   }
 }
 
-async function writeBlob(
-  layoutDirectory: string,
-  content: Buffer,
-): Promise<{ digest: string; size: number }> {
-  const digest = sha256Digest(content);
-  await fsp.writeFile(path.join(layoutDirectory, 'blobs', 'sha256', digestHex(digest)), content);
-  return { digest, size: content.length };
-}
-
 /** Builds the image and imports it into `store` under `name`. */
 export async function fromHost(
   store: ImageStore,
@@ -327,30 +318,7 @@ export async function fromHost(
       rootfs: { type: 'layers', diff_ids: [layer.digest] },
       history: [{ created: FIXED_TIME, created_by: FROM_HOST_CREATED_BY, comment: description }],
     };
-    const configBlob = await writeBlob(layoutDirectory, Buffer.from(JSON.stringify(config)));
-    const manifestBlob = await writeBlob(
-      layoutDirectory,
-      Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MEDIA_TYPE.ociManifest,
-          config: { mediaType: MEDIA_TYPE.ociConfig, ...configBlob },
-          layers: [{ mediaType: MEDIA_TYPE.ociLayer, ...layer }],
-        }),
-      ),
-    );
-    await fsp.writeFile(
-      path.join(layoutDirectory, 'index.json'),
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA_TYPE.ociIndex,
-        manifests: [{ mediaType: MEDIA_TYPE.ociManifest, ...manifestBlob }],
-      }),
-    );
-    await fsp.writeFile(
-      path.join(layoutDirectory, 'oci-layout'),
-      JSON.stringify({ imageLayoutVersion: '1.0.0' }),
-    );
+    await writeSingleLayerLayout(layoutDirectory, config, layer);
     // The config's time stays fixed (the digest is reproducible); the record says when it was made.
     const [record] = await store.import(layoutDirectory, { name, created: new Date().toISOString() });
     return record as ImageRecord;

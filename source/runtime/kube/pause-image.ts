@@ -10,10 +10,10 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { packageRoot } from '../containers/core.js';
 import { NotFoundError, UnsupportedError } from '../errors.js';
-import { digestFileRange, digestHex, sha256Digest } from '../images/digest.js';
+import { digestFileRange, digestHex } from '../images/digest.js';
 import { hostPlatform } from '../images/import/platform.js';
-import { MEDIA_TYPE } from '../images/media-types.js';
 import type { ImageStore } from '../images/store.js';
+import { writeSingleLayerLayout } from '../images/single-layer-layout.js';
 import { TarWriter } from '../images/tar/writer.js';
 import type { OciImageConfig } from '../images/types.js';
 
@@ -22,12 +22,6 @@ export const PAUSE_COMMAND = ['/pause'];
 
 export function pauseBinary(): string {
   return path.join(packageRoot(), 'dist', 'bin', 'gantry-pause');
-}
-
-async function writeBlob(layout: string, content: Buffer): Promise<{ digest: string; size: number }> {
-  const digest = sha256Digest(content);
-  await fsp.writeFile(path.join(layout, 'blobs', 'sha256', digestHex(digest)), content);
-  return { digest, size: content.length };
 }
 
 /** The pause image's name, building the image when the store does not have it yet. */
@@ -70,27 +64,7 @@ export async function ensurePauseImage(store: ImageStore): Promise<string> {
       rootfs: { type: 'layers', diff_ids: [layer.digest] },
       history: [{ created: FIXED_TIME, created_by: 'gantry kube play: the pod pause process' }],
     };
-    const configBlob = await writeBlob(layout, Buffer.from(JSON.stringify(config)));
-    const manifestBlob = await writeBlob(
-      layout,
-      Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MEDIA_TYPE.ociManifest,
-          config: { mediaType: MEDIA_TYPE.ociConfig, ...configBlob },
-          layers: [{ mediaType: MEDIA_TYPE.ociLayer, ...layer }],
-        }),
-      ),
-    );
-    await fsp.writeFile(
-      path.join(layout, 'index.json'),
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MEDIA_TYPE.ociIndex,
-        manifests: [{ mediaType: MEDIA_TYPE.ociManifest, ...manifestBlob }],
-      }),
-    );
-    await fsp.writeFile(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    await writeSingleLayerLayout(layout, config, layer);
     await store.import(layout, { name, created: new Date().toISOString() });
     return name;
   } finally {
