@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LogFileSet } from '../../../source/runtime/containers/log-files.js';
 
 /** The monitor's rotation (logfile.c): shift NAME.k up, link NAME as NAME.1, rename a new file over NAME. */
@@ -29,6 +29,7 @@ async function contents(files: LogFileSet): Promise<string[]> {
 describe('log file set', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-unit-log-files-'));
   afterEach(() => vi.restoreAllMocks());
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('lists the files older than the current one in order when two rotations land mid-listing', async () => {
     const file = path.join(dir, 'two-rotations.log');
