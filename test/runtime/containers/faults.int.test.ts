@@ -84,7 +84,7 @@ describeUnless(needsRoot(), 'bad input and faults', () => {
       [['run', '--stop-signal', 'FOO', 'demo', 'true'], /invalid signal "FOO"/],
       [['create', '--pids-limit', '5000000', 'demo', 'true'], /above the kernel's maximum of 4194304/],
       [['stop', '-t', 'soon', 'x'], /expected a number/],
-      [['stop', '-t', '-2', 'x'], /invalid --time -2: .* or -1 to wait for ever/],
+      [['stop', '-t', '-2', 'x'], /invalid --timeout -2: .* or -1 to wait for ever/],
       [['kill', '-s', 'SIGNOPE', 'x'], /invalid signal "SIGNOPE"/],
       [['run'], /requires at least 1 argument/],
     ];
