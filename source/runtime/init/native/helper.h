@@ -203,6 +203,7 @@ struct plan {
   size_t raw_len;
   /* test knob: stop at a named point until the test lets go (see test_pause) */
   char *pause_point, *pause_ready, *pause_go;
+  bool restarted; /* this init is a restart's (no exec fifo; the test pause point "restarted") */
   int pause_ready_fd, pause_go_fd;
 };
 

@@ -236,7 +236,7 @@ static void container_setup(struct plan *plan, int sync) {
       fail_errno("write", "/proc/self/oom_score_adj");
   }
   char *path = prepare_process(plan, sync);
-  test_pause(plan, "init", (pid_t)atoi(self));
+  test_pause(plan, plan->restarted ? "restarted" : "init", (pid_t)atoi(self));
   report(sync, "created\n");
   if (fifo >= 0) {
     char proc_path[64];
@@ -755,9 +755,12 @@ int respawn_container(struct plan *plan, struct monitor_io *io, char *error, siz
     encode_field(message, error, error_cap);
     return -1;
   }
-  /* A restart has no exec fifo to wait at and no test pause: it execs once set up. */
+  /* A restart has no exec fifo to wait at: it execs once set up. The test knob stops it only
+   * at "restarted". */
   plan->fifo_path = NULL;
-  plan->pause_point = NULL;
+  plan->restarted = true;
+  if (plan->pause_point && strcmp(plan->pause_point, "restarted"))
+    plan->pause_point = NULL;
   catch_die(&failed, message, sizeof message);
   int result = spawn_container(plan, io, true, error, error_cap);
   catch_die(NULL, NULL, 0);
