@@ -178,6 +178,9 @@ static void directive(struct plan *p, int argc, char **argv) {
     ns->path = argc > 2 ? argv[2] : NULL;
     ns->held = false;
     ns->held_fd = ns->own_fd = -1;
+  } else if (!strcmp(d, "keyring")) {
+    NEED(1);
+    p->session_keyring = argv[1];
   } else if (!strcmp(d, "held")) {
     /* Only in the plan a monitor hands a restarted child (see restart_plan_text). */
     NEED(1);
