@@ -57,7 +57,7 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   },
   import: {
     name: 'image import',
-    usage: 'image import [OPTIONS] PATH [NAME[:TAG]]',
+    usage: 'image import [OPTIONS] PATH|- [NAME[:TAG]]',
     description:
       'Import an OCI image layout directory, an OCI archive or a docker-archive tarball (detected from content; layers plain, gzip or zstd)',
     minArgs: 1,
@@ -314,7 +314,11 @@ export async function runImageCommand(
         ]);
         store = new ImageStore(engine.layout, { platform: parsePlatform(platform), journal: engine.journal });
       }
-      const records = await store.import(sub.args[0]!, sub.args[1] ? { name: sub.args[1] } : {});
+      // `-`: an archive on stdin, as `export ... -` writes one (and `load` reads one).
+      const { withInputArchive } = await import('../stdin-archive.js');
+      const records = await withInputArchive(sub.args[0]!, (input) =>
+        store.import(input, sub.args[1] ? { name: sub.args[1] } : {}),
+      );
       for (const record of records)
         write(context.stdout, `Imported ${record.names.join(', ') || '<none>'} ${record.id}`);
       return 0;
