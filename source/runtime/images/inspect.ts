@@ -1,4 +1,5 @@
 /** docker-shaped `image inspect` output (docker's ImageInspect field names). */
+import { shownTime } from './shown-time.js';
 import type { ImageRecord, OciImageConfig } from './types.js';
 
 export function inspectImage(record: ImageRecord, config: OciImageConfig): Record<string, unknown> {
@@ -8,7 +9,7 @@ export function inspectImage(record: ImageRecord, config: OciImageConfig): Recor
     // Only what a registry really holds it by (recorded by pull and push), as docker's: a local
     // name with the stored manifest's digest was never in any registry.
     RepoDigests: [...new Set(record.digests ?? [])],
-    Created: config.created ?? record.created,
+    Created: shownTime(config.created, record) ?? record.created,
     Author: config.author ?? '',
     Config: config.config ?? {},
     Architecture: config.architecture,

@@ -45,13 +45,14 @@ function join(parent: string, name: string): string {
 /**
  * The entries of `name` in `parent` (a file, link, node or a whole directory), the top named
  * `topPath`. `contentsOnly`: for a directory, its content without the directory itself (docker's
- * "SRC/." form).
+ * "SRC/." form). `notInto`: relative paths of directories given without their content (mount
+ * points, for export).
  */
 export function* walkEntries(
   parent: DirectoryHandle,
   name: string,
   topPath: string,
-  options: { contentsOnly?: boolean } = {},
+  options: { contentsOnly?: boolean; notInto?: ReadonlySet<string> } = {},
 ): Generator<CopyEntry> {
   const links = new Map<string, string>();
   function* visit(
@@ -68,6 +69,7 @@ export function* walkEntries(
       if (!child) return;
       try {
         if (!(top && options.contentsOnly)) yield { path: relative, type: 'directory', metadata, size: 0 };
+        if (options.notInto?.has(relative)) return;
         for (const childName of child.names().sort()) {
           yield* visit(child, childName, join(top && options.contentsOnly ? '' : relative, childName), false);
         }

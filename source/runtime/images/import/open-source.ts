@@ -16,6 +16,9 @@ import { readOciLayout } from './oci-layout.js';
 import { archiveFiles, directoryFiles, readSourceFile, type SourceFiles } from './source-files.js';
 import type { Platform } from './platform.js';
 
+/** The input is readable but holds no image (docker's `import` takes it as a root filesystem). */
+export class NotAnImageArchiveError extends ImageFormatError {}
+
 function looksLikeTar(head: Buffer): boolean {
   if (head.length < BLOCK_SIZE) return false;
   try {
@@ -51,7 +54,7 @@ async function readFormats(
       images: await readOciLayout(files, platform),
     };
   }
-  throw new ImageFormatError(
+  throw new NotAnImageArchiveError(
     `${files.label}: not an image ${container}: it has neither oci-layout (OCI layout) nor manifest.json (docker archive) at its top level`,
   );
 }
