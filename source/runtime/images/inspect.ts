@@ -1,4 +1,5 @@
 /** docker-shaped `image inspect` output (docker's ImageInspect field names). */
+import { shownTime } from './shown-time.js';
 import type { ImageRecord, OciImageConfig } from './types.js';
 
 export function inspectImage(record: ImageRecord, config: OciImageConfig): Record<string, unknown> {
@@ -17,7 +18,7 @@ export function inspectImage(record: ImageRecord, config: OciImageConfig): Recor
           .map((name) => `${name}@${record.manifestDigest}`),
       ]),
     ],
-    Created: config.created ?? record.created,
+    Created: shownTime(config.created, record) ?? record.created,
     Author: config.author ?? '',
     Config: config.config ?? {},
     Architecture: config.architecture,
