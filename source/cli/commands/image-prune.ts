@@ -1,8 +1,8 @@
 /** `gantry image prune [-a] [-f]`: removes dangling (or all unused) images, then unused layers. */
-import readline from 'node:readline';
 import { bool, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { humanSize } from '../format.js';
+import { confirm } from '../confirm.js';
 
 export const spec: CommandSpec = {
   name: 'image prune',
@@ -20,20 +20,6 @@ export const spec: CommandSpec = {
     { name: 'json', type: 'boolean', description: 'Print what was removed as JSON' },
   ],
 };
-
-async function confirm(question: string, context: CommandContext): Promise<boolean> {
-  context.stdout.write(question);
-  const rl = readline.createInterface({ input: process.stdin });
-  try {
-    const answer = await new Promise<string | undefined>((resolve) => {
-      rl.once('line', resolve);
-      rl.once('close', () => resolve(undefined));
-    });
-    return answer !== undefined && /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
-}
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const all = bool(parsed.options, 'all');
