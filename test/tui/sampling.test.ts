@@ -190,6 +190,36 @@ describe('a figure sort at idle', () => {
   });
 });
 
+describe('a container off screen in a CPU sort', () => {
+  it('is sampled for its CPU time only, and keeps the figures its row showed', () => {
+    const record = container('a');
+    const MiB = 1 << 20;
+    const state = apply(
+      initialState({ columns: 80, rows: 24 }),
+      { type: 'containers/loaded', records: [record] },
+      {
+        type: 'stats/sampled',
+        samples: [
+          sample(record, 1000, {
+            cpu: { usageNanos: 1e9 },
+            memory: { usage: 5 * MiB, workingSet: 4 * MiB, limit: 64 * MiB, oomKills: 0 },
+            pids: { current: 3, limit: 64 },
+          }),
+        ],
+      },
+      { type: 'stats/sampled', samples: [sample(record, 3000, { cpu: { usageNanos: 1.5e9 } })] },
+    );
+    const series = state.stats.byId[record.Id]!;
+    // Half a second of CPU in two seconds: 25% of one CPU.
+    expect(series.cpuPercent).toBeCloseTo(25);
+    expect(series.memoryShown).toBe(4 * MiB);
+    expect(series.memoryLimit).toBe(64 * MiB);
+    expect(series.pids).toBe(3);
+    expect(series.pidsLimit).toBe(64);
+    expect(series.history.memory).toEqual([4 * MiB]);
+  });
+});
+
 describe('memory shown in table rows', () => {
   it('holds still through accounting noise and follows a real change', async () => {
     const { steadyMemory } = await import('../../source/tui/state/stats.js');
