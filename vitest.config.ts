@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // The run's tag, in every name a test makes on the host (see testName in test/support/engine.ts).
@@ -6,7 +7,11 @@ process.env.GANTRY_TEST_RUN ??= randomBytes(3).toString('hex');
 
 // Slow machines (the cgroup v2 guest of test/vm/ runs node about 4x and containers about 14x
 // slower under TCG) scale every timeout by GANTRY_TEST_TIME_SCALE.
-const scale = Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE ?? '1') || 1);
+// A machine busy with other work (a load average of several times its cores) stretches every
+// test alike; timeouts only guard against hangs, so they stretch with the load seen at start
+// (at most 8x).
+const busy = Math.min(8, (os.loadavg()[0] ?? 0) / Math.max(1, os.availableParallelism()));
+const scale = Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE ?? '1') || 1, busy);
 /**
  * vitest hands --testTimeout down to the projects but not --hookTimeout, so a project's own
  * hookTimeout would win over the command line; read the flags here so that they win.
@@ -42,8 +47,10 @@ export default defineConfig({
           environment: 'node',
           pool: 'forks',
           setupFiles,
-          testTimeout: scaled('testTimeout', 5000),
-          hookTimeout: scaled('hookTimeout', 10_000),
+          // Generous: on a machine loaded 15x over its cores a unit test that takes 0.3 s idle
+          // takes several seconds; a timeout here only guards against a hang.
+          testTimeout: scaled('testTimeout', 30_000),
+          hookTimeout: scaled('hookTimeout', 60_000),
         },
       },
       {

@@ -1,5 +1,5 @@
 /** The command line of `gantry-oci`: runc's commands and flags, with usage text in the spec's terms. */
-import type { CommandSpec } from './args.js';
+import type { CommandSpec, OptionSpec } from './args.js';
 
 export const GLOBAL: CommandSpec = {
   name: '',
@@ -27,40 +27,78 @@ export const GLOBAL: CommandSpec = {
   ],
 };
 
-const BUNDLE = {
+const BUNDLE: OptionSpec = {
   name: 'bundle',
   short: 'b',
   type: 'string',
   placeholder: 'dir',
   description: 'Path to the bundle directory (default: current directory)',
-} as const;
-const PID_FILE = {
+};
+const PID_FILE: OptionSpec = {
   name: 'pid-file',
   type: 'string',
   placeholder: 'file',
   description: 'Write the container process id to this file',
-} as const;
-const CONSOLE = {
+};
+const CONSOLE: OptionSpec = {
   name: 'console-socket',
   type: 'string',
   placeholder: 'path',
   description: 'Unix socket that receives the pty master (for terminal: true)',
-} as const;
-const IGNORED = [
+};
+const DETACH: OptionSpec = {
+  name: 'detach',
+  short: 'd',
+  type: 'boolean',
+  description: 'Detach from the process',
+};
+const PRESERVE_FDS: OptionSpec = {
+  name: 'preserve-fds',
+  type: 'number',
+  description: 'Only 0: extra descriptors are not passed on yet',
+  hidden: true,
+};
+
+/**
+ * runc's `update` flags, each with its placeholder and the linux.resources field it sets, and the
+ * key oci.ts hands to update() (one table for the flags and their reading).
+ */
+export const UPDATE_FIELDS = [
+  ['memory', 'bytes', 'memory.limit', 'memory'],
+  ['memory-reservation', 'bytes', 'memory.reservation', 'memoryReservation'],
+  ['memory-swap', 'bytes', 'memory.swap (memory and swap)', 'memorySwap'],
+  ['cpu-share', 'shares', 'cpu.shares', 'cpuShares'],
+  ['cpu-quota', 'us', 'cpu.quota', 'cpuQuota'],
+  ['cpu-period', 'us', 'cpu.period', 'cpuPeriod'],
+  ['cpuset-cpus', 'list', 'cpu.cpus', 'cpusetCpus'],
+  ['cpuset-mems', 'list', 'cpu.mems', 'cpusetMems'],
+  ['pids-limit', 'n', 'pids.limit', 'pidsLimit'],
+  ['blkio-weight', 'weight', 'blockIO.weight', 'blkioWeight'],
+] as const;
+
+/** What `create` and `run` take alike (runc's create flags). */
+const CREATE_FLAGS: readonly OptionSpec[] = [
+  BUNDLE,
+  PID_FILE,
+  CONSOLE,
   {
     name: 'no-pivot',
     type: 'boolean',
-    description: 'Accepted for runc compatibility (pivot_root is always used)',
+    description: 'Refused: the root is always changed with pivot_root (a chroot could be left)',
     hidden: true,
   },
-  { name: 'no-new-keyring', type: 'boolean', description: 'Accepted for runc compatibility', hidden: true },
   {
-    name: 'preserve-fds',
-    type: 'number',
-    description: 'Only 0: extra descriptors are not passed on yet',
-    hidden: true,
+    name: 'no-new-keyring',
+    type: 'boolean',
+    description: "Keep the caller's session keyring (default: a new one, _ses.ID, as runc)",
   },
-] as const;
+  PRESERVE_FDS,
+];
+
+/** A command that takes one container id and no flags. */
+function onId(name: string, description: string): CommandSpec {
+  return { name, usage: `${name} ID`, description, minArgs: 1, maxArgs: 1, options: [] };
+}
 
 export const COMMANDS: Record<string, CommandSpec> = {
   create: {
@@ -69,24 +107,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
     description: 'Create a container from a bundle; its process waits for start',
     minArgs: 1,
     maxArgs: 1,
-    options: [BUNDLE, PID_FILE, CONSOLE, ...IGNORED],
+    options: [...CREATE_FLAGS],
   },
-  start: {
-    name: 'start',
-    usage: 'start ID',
-    description: 'Start the user process of a created container',
-    minArgs: 1,
-    maxArgs: 1,
-    options: [],
-  },
-  state: {
-    name: 'state',
-    usage: 'state ID',
-    description: 'Print the state of a container as JSON',
-    minArgs: 1,
-    maxArgs: 1,
-    options: [],
-  },
+  start: onId('start', 'Start the user process of a created container'),
+  state: onId('state', 'Print the state of a container as JSON'),
   kill: {
     name: 'kill',
     usage: 'kill [OPTIONS] ID [SIGNAL]',
@@ -124,12 +148,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
     minArgs: 1,
     maxArgs: 1,
     options: [
-      BUNDLE,
-      PID_FILE,
-      CONSOLE,
-      { name: 'detach', short: 'd', type: 'boolean', description: 'Detach from the container process' },
+      ...CREATE_FLAGS,
+      DETACH,
       { name: 'keep', type: 'boolean', description: 'Do not delete the container after it exits' },
-      ...IGNORED,
     ],
   },
   exec: {
@@ -149,7 +170,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       { name: 'tty', short: 't', type: 'boolean', description: 'Give the process a pseudo-terminal' },
       CONSOLE,
       PID_FILE,
-      { name: 'detach', short: 'd', type: 'boolean', description: 'Do not wait for the process' },
+      DETACH,
       { name: 'cwd', type: 'string', placeholder: 'dir', description: 'Working directory (process.cwd)' },
       { name: 'env', short: 'e', type: 'list', description: 'Add NAME=value to process.env' },
       {
@@ -167,25 +188,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       },
       { name: 'cap', short: 'c', type: 'list', description: 'Add a capability (CAP_NAME) to the process' },
       { name: 'no-new-privs', type: 'boolean', description: 'Set process.noNewPrivileges' },
-      ...IGNORED.filter((o) => o.name === 'preserve-fds'),
+      PRESERVE_FDS,
     ],
   },
-  pause: {
-    name: 'pause',
-    usage: 'pause ID',
-    description: 'Suspend every process of the container (freeze its cgroup)',
-    minArgs: 1,
-    maxArgs: 1,
-    options: [],
-  },
-  resume: {
-    name: 'resume',
-    usage: 'resume ID',
-    description: 'Resume the processes of a paused container',
-    minArgs: 1,
-    maxArgs: 1,
-    options: [],
-  },
+  pause: onId('pause', 'Suspend every process of the container (freeze its cgroup)'),
+  resume: onId('resume', 'Resume the processes of a paused container'),
   ps: {
     name: 'ps',
     usage: 'ps [OPTIONS] ID [PS OPTIONS...]',
@@ -216,23 +223,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
         placeholder: 'file',
         description: 'A linux.resources object in JSON ("-" reads it from stdin)',
       },
-      { name: 'memory', type: 'string', placeholder: 'bytes', description: 'memory.limit' },
-      { name: 'memory-reservation', type: 'string', placeholder: 'bytes', description: 'memory.reservation' },
-      {
-        name: 'memory-swap',
+      ...UPDATE_FIELDS.map(([name, placeholder, field]): OptionSpec => ({
+        name,
         type: 'string',
-        placeholder: 'bytes',
-        description: 'memory.swap (memory and swap)',
-      },
+        placeholder,
+        description: field,
+      })),
       { name: 'kernel-memory', type: 'string', description: 'memory.kernel: ignored, as runc', hidden: true },
       { name: 'kernel-memory-tcp', type: 'string', description: 'memory.kernelTCP: ignored', hidden: true },
-      { name: 'cpu-share', type: 'string', placeholder: 'shares', description: 'cpu.shares' },
-      { name: 'cpu-quota', type: 'string', placeholder: 'us', description: 'cpu.quota' },
-      { name: 'cpu-period', type: 'string', placeholder: 'us', description: 'cpu.period' },
-      { name: 'cpuset-cpus', type: 'string', placeholder: 'list', description: 'cpu.cpus' },
-      { name: 'cpuset-mems', type: 'string', placeholder: 'list', description: 'cpu.mems' },
-      { name: 'pids-limit', type: 'string', placeholder: 'n', description: 'pids.limit' },
-      { name: 'blkio-weight', type: 'string', placeholder: 'weight', description: 'blockIO.weight' },
     ],
   },
   events: {
@@ -287,11 +285,10 @@ export function usage(): string {
   ];
   for (const command of Object.values(COMMANDS))
     lines.push(`  ${command.name.padEnd(8)} ${command.description}`);
-  lines.push(
-    '',
-    'Global options:',
-    '  --root dir   Root directory for container state (default /run/gantry-oci)',
-    '  --log file   Also write errors to this file',
-  );
+  lines.push('', 'Global options:');
+  for (const option of GLOBAL.options.filter((o) => !o.hidden))
+    lines.push(
+      `  --${`${option.name} ${option.placeholder ?? ''}`.trimEnd().padEnd(20)} ${option.description}`,
+    );
   return `${lines.join('\n')}\n`;
 }

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bool, formatHelp, list, parseArgs, str, UsageError, type ParsedArgs } from './args.js';
-import { COMMANDS, GLOBAL, usage } from './oci-commands.js';
+import { COMMANDS, GLOBAL, UPDATE_FIELDS, usage } from './oci-commands.js';
+import type { UpdateFlags } from '../runtime/oci/update.js';
 import { GantryError, InvalidArgumentError } from '../runtime/errors.js';
 import { DEFAULT_OCI_ROOT, OciStore } from '../runtime/oci/store.js';
 
@@ -37,11 +38,20 @@ async function dispatch(name: string, store: OciStore, parsed: ParsedArgs): Prom
       `--preserve-fds ${preserved}: gantry-oci does not pass extra descriptors to the process yet (only 0 is accepted)`,
     );
   }
+  if (bool(options, 'no-pivot')) {
+    throw new InvalidArgumentError(
+      '--no-pivot is not supported: gantry-oci always changes the root with pivot_root (runc then uses a chroot, which a process holding CAP_SYS_CHROOT can leave)',
+      {
+        hint: 'leave out --no-pivot; pivot_root fails only on an initramfs root: put the bundle on another filesystem',
+      },
+    );
+  }
   const bundle = path.resolve(str(options, 'bundle') ?? process.cwd());
   const pidFile = str(options, 'pid-file');
   const consoleSocket = str(options, 'console-socket');
   const createOptions = {
     bundle,
+    newKeyring: !bool(options, 'no-new-keyring'),
     ...(pidFile ? { pidFile } : {}),
     ...(consoleSocket ? { consoleSocket } : {}),
   };
@@ -112,26 +122,14 @@ async function dispatch(name: string, store: OciStore, parsed: ParsedArgs): Prom
     }
     case 'update': {
       const { update } = await import('../runtime/oci/update.js');
-      const flag = (key: string) => str(options, key);
-      const flags = {
-        resources: flag('resources'),
-        memory: flag('memory'),
-        memoryReservation: flag('memory-reservation'),
-        memorySwap: flag('memory-swap'),
-        kernelMemory: flag('kernel-memory') ?? flag('kernel-memory-tcp'),
-        cpuShares: flag('cpu-share'),
-        cpuQuota: flag('cpu-quota'),
-        cpuPeriod: flag('cpu-period'),
-        cpusetCpus: flag('cpuset-cpus'),
-        cpusetMems: flag('cpuset-mems'),
-        pidsLimit: flag('pids-limit'),
-        blkioWeight: flag('blkio-weight'),
+      const flags: UpdateFlags = {};
+      const set = (key: keyof UpdateFlags, value: string | undefined) => {
+        if (value !== undefined) flags[key] = value;
       };
-      await update(
-        store,
-        id,
-        Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)),
-      );
+      set('resources', str(options, 'resources'));
+      set('kernelMemory', str(options, 'kernel-memory') ?? str(options, 'kernel-memory-tcp'));
+      for (const [name, , , key] of UPDATE_FIELDS) set(key, str(options, name));
+      await update(store, id, flags);
       return 0;
     }
     case 'events': {

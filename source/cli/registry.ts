@@ -253,6 +253,18 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./commands/load.js'),
   },
   {
+    name: 'export',
+    group: 'Containers',
+    description: "Export a container's filesystem as a tar archive",
+    load: () => import('./commands/export.js'),
+  },
+  {
+    name: 'import',
+    group: 'Images',
+    description: 'Import the contents from a tarball to create a filesystem image',
+    load: () => import('./commands/import.js'),
+  },
+  {
     name: 'connection',
     group: 'Other',
     description: 'Manage named connections to remote hosts (add, ls, rm, default)',
@@ -267,7 +279,7 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'system',
     group: 'Other',
-    description: 'Serve the engine to a remote gantry over ssh (system service --stdio)',
+    description: 'Manage gantry (df: disk usage, prune: remove unused data, service --stdio)',
     load: () => import('./commands/system.js'),
   },
   {

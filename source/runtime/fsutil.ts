@@ -16,6 +16,37 @@ function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${tempCounter}.tmp`);
 }
 
+/** A temporary file of tempName: `.NAME.PID.N.tmp`, PID its writer's. */
+const TEMP_FILE = /^\..+\.(\d+)\.\d+\.tmp$/;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return !hasCode(error, 'ESRCH');
+  }
+}
+
+/**
+ * Removes the temporary files of atomic writes whose writer is gone: a process killed between
+ * its write and its rename (kill -9 of `tag`, `network create`...) leaves one that nothing else
+ * would ever remove. A file whose writer still runs is left to it.
+ */
+export async function sweepDeadWriters(directory: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(directory);
+  } catch (error) {
+    if (hasCode(error, 'ENOENT')) return;
+    throw error;
+  }
+  for (const name of names) {
+    const match = TEMP_FILE.exec(name);
+    if (match && !pidAlive(Number(match[1]))) await fsp.rm(path.join(directory, name), { force: true });
+  }
+}
+
 /** Runs a write to `file`: a full disk becomes a NoSpaceError that names the file. */
 export async function writingTo<T>(file: string, action: () => Promise<T>): Promise<T> {
   try {
@@ -247,6 +278,13 @@ export class FileLock {
       await sleep(delay);
       delay = Math.min(delay * 2, 50);
     }
+  }
+
+  /** Whether the lock's path still names the file this lock holds (a remover may have unlinked it). */
+  holdsPath(): boolean {
+    const held = fs.fstatSync(this.fd);
+    const current = fs.statSync(this.path, { throwIfNoEntry: false });
+    return current !== undefined && current.ino === held.ino && current.dev === held.dev;
   }
 
   release(): void {

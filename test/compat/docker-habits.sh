@@ -138,6 +138,30 @@ system_info() {
   expect overlay "$(g info --format '{{.Driver}}')" &&
     g info | grep -Eq '^Cgroup Version: [12]$'
 }
+init_and_top() {
+  g run -d --name inited --init demo sleep 300 >/dev/null &&
+    expect "/sbin/docker-init" "$(g exec inited cat /proc/1/cmdline | tr '\0' ' ' | cut -d' ' -f1)" &&
+    g top inited | head -1 | grep -Eq '^UID +PID +PPID +C +STIME +TTY +TIME +CMD$' &&
+    g top inited | grep -q 'sleep 300' &&
+    g rm -f inited >/dev/null
+}
+export_import() {
+  g run --name exported demo sh -c 'echo inside > /inside' &&
+    g export -o "$work/fs.tar" exported &&
+    tar -tf "$work/fs.tar" | grep -qx inside &&
+    g export exported | g import -c 'CMD ["cat", "/inside"]' - flat:1 | grep -Eq '^sha256:[0-9a-f]{64}$' &&
+    expect inside "$(g run --rm flat:1)" &&
+    expect 1 "$(g image inspect -f '{{len .RootFS.Layers}}' flat:1)" &&
+    g rm exported >/dev/null
+}
+prune_and_df() {
+  g run --name pruned demo true &&
+    g system df | head -1 | grep -Eq '^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$' &&
+    expect "Containers 1" "$(g system df --format '{{.Type}} {{.TotalCount}}' | grep '^Containers')" &&
+    g container prune -f | grep -q "^$(g inspect -f '{{.Id}}' pruned)\$" &&
+    expect "" "$(g ps -aq --filter name=pruned)" &&
+    g system prune -f | grep -q '^Total reclaimed space: '
+}
 
 row 'run -d, inspect -f, ps --filter/--format table' run_and_ps
 row 'logs, exec' exec_and_logs
@@ -151,11 +175,9 @@ row '--health-cmd, healthcheck run, (healthy) in ps' healthcheck
 row 'multi-stage build (FROM AS, COPY --from)' multi_stage_build
 row 'images, save -o, load -i, save | load, tag, rmi' images_and_archives
 row 'info' system_info
-todo 'run --init' 'not on main yet (branch lifecycle)'
-todo 'top CONTAINER' 'not on main yet (branch lifecycle)'
-todo 'container prune' 'not on main yet (branch lifecycle)'
-todo 'system df' 'not on main yet (branch lifecycle)'
-todo 'export CONTAINER / import TAR' 'container filesystem archives are not written yet'
+row 'run --init, top' init_and_top
+row 'container prune, system df, system prune' prune_and_df
+row 'export -o, export | import -c -' export_import
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

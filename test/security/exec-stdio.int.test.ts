@@ -1,8 +1,8 @@
 /**
  * Issue 8.1: a process started in a container never gets the caller's fds or terminal. `exec`
- * (with and without -t), attached `run` and `run -it` are run from a real terminal while the
- * process tries TIOCSTI on fds 0-2 and on /dev/tty; the test then reads what the terminal's
- * shell receives as its next input line.
+ * (with and without -t), attached `run`, `run -it`, `start -a`, `start -ai` and `attach` are run
+ * from a real terminal while the process tries TIOCSTI on fds 0-2 and on /dev/tty; the test then
+ * reads what the terminal's shell receives as its next input line.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -100,6 +100,19 @@ describeUnless(needsRoot(), 'container stdio is never the caller’s', () => {
     ['exec -it', `"${GANTRY}" exec -it c1 /attack/attack tiocsti 'INJECTED\\n'`],
     ['run', `"${GANTRY}" run --rm -v "$TOOLS:/attack:ro" demo /attack/attack tiocsti 'INJECTED\\n'`],
     ['run -it', `"${GANTRY}" run --rm -it -v "$TOOLS:/attack:ro" demo /attack/attack tiocsti 'INJECTED\\n'`],
+    [
+      'start -a',
+      `"${GANTRY}" create --name started -v "$TOOLS:/attack:ro" demo /attack/attack tiocsti 'INJECTED\\n' >/dev/null && "${GANTRY}" start -a started`,
+    ],
+    [
+      'start -ai of a -t container',
+      `"${GANTRY}" create -it --name started-tty -v "$TOOLS:/attack:ro" demo /attack/attack tiocsti 'INJECTED\\n' >/dev/null && "${GANTRY}" start -ai started-tty`,
+    ],
+    [
+      // The process waits for a line on its stdin, so it attacks while attach is attached.
+      'attach',
+      `"${GANTRY}" run -d -i --name attached -v "$TOOLS:/attack:ro" demo sh -c 'read line; exec /attack/attack tiocsti "INJECTED\\n"' >/dev/null && echo go | "${GANTRY}" attach attached`,
+    ],
   ];
   for (const [label, command] of cases) {
     it(`${label} from a terminal: TIOCSTI reaches nothing of the caller's terminal`, async (context) => {
@@ -110,7 +123,7 @@ describeUnless(needsRoot(), 'container stdio is never the caller’s', () => {
       for (const name of ['fd0', 'fd1', 'fd2', 'devtty']) expect(seen.has(name), run.output).toBe(true);
       // ... and whatever it managed, the admin's shell read only what the admin typed.
       expect(run.typedAfterwards, run.output).toBe('CLEAN');
-      if (!/-i?t$/.test(label)) {
+      if (!/-i?t( container)?$/.test(label)) {
         // Without a terminal of its own the process has no tty to push into at all.
         for (const name of ['fd0', 'fd1', 'fd2']) expect(seen.get(name)).toBe('ENOTTY');
         expect(seen.get('devtty')).toBe('ENXIO');

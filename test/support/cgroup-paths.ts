@@ -26,3 +26,46 @@ export function cgroupDirectories(relative: string): string[] {
     .map((mountPoint) => path.join(mountPoint, relative))
     .filter((dir) => fs.existsSync(dir));
 }
+
+/** Every directory at or below `dir`, deepest first. */
+export function cgroupTree(dir: string): string[] {
+  const below = fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .flatMap((entry) => cgroupTree(path.join(dir, entry.name)));
+  return [...below, dir];
+}
+
+/** SIGKILLs every process in the tree at `dir`. */
+export function killCgroupProcesses(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) killCgroupProcesses(path.join(dir, entry.name));
+  }
+  try {
+    for (const pid of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  } catch {
+    // not a cgroup directory
+  }
+}
+
+/** Removes the tree at `dir`, deepest first, waiting a little for cgroups still emptying. */
+export function removeCgroupTree(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) removeCgroupTree(path.join(dir, entry.name));
+  }
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { cgroupDirectories } from './cgroup-paths.js';
+import { cgroupDirectories, cgroupTree, killCgroupProcesses, removeCgroupTree } from './cgroup-paths.js';
 
 export { cgroupDirectories, cgroupMountPoints } from './cgroup-paths.js';
 
@@ -59,47 +59,6 @@ export interface TestEngine {
    * gantry left a cgroup directory of the engine's parent or a mount under its root.
    */
   cleanup(): Promise<void>;
-}
-
-/** Every directory at or below `dir`, deepest first. */
-function cgroupTree(dir: string): string[] {
-  const below = fs
-    .readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .flatMap((entry) => cgroupTree(path.join(dir, entry.name)));
-  return [...below, dir];
-}
-
-function killCgroupProcesses(dir: string): void {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) killCgroupProcesses(path.join(dir, entry.name));
-  }
-  try {
-    for (const pid of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  } catch {
-    // not a cgroup directory
-  }
-}
-
-function removeCgroupTree(dir: string): void {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) removeCgroupTree(path.join(dir, entry.name));
-  }
-  for (let attempt = 0; attempt < 50; attempt++) {
-    try {
-      fs.rmdirSync(dir);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-  }
 }
 
 /**

@@ -178,9 +178,10 @@ interface StoredImage {
 
 /**
  * What a state root holds that nothing accounts for: journal entries, work and removal
- * directories, container directories without a record, names of no container, layers and blobs
- * no image record references, half-made commits, frozen containers recorded as running, and
- * cgroups of containers that are not running. Empty when the state is whole.
+ * directories, temporary files of writes never finished, container directories without a record,
+ * names of no container, layers and blobs no image record references, half-made commits, frozen
+ * containers recorded as running, and cgroups of containers that are not running. Empty when the
+ * state is whole.
  */
 export function leftovers(root: string, cgroupParent: string): string[] {
   const found: string[] = [];
@@ -189,6 +190,9 @@ export function leftovers(root: string, cgroupParent: string): string[] {
     if (/^(image-|removing-)/.test(name)) found.push(`tmp/${name}`);
   if (fs.existsSync(path.join(root, 'images', '.commit-in-progress')))
     found.push('an unfinished store commit');
+  for (const store of ['images', 'build-cache', 'networks', 'userns'])
+    for (const name of listDirectory(path.join(root, store)))
+      if (/^\..+\.\d+\.\d+\.tmp$/.test(name)) found.push(`${store}/${name}, a write never finished`);
   const running = new Set<string>();
   const containers = new Set(listDirectory(path.join(root, 'containers')));
   for (const id of containers) {

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cgroupMountPoints } from './cgroup-paths.js';
+import { forgetRun, recordRun, sweepDeadRuns } from './stale-runs.js';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 
@@ -69,6 +70,10 @@ export function setup(): void {
   // The cgroup v2 guest (test/vm/) builds on the host before it boots: a build under TCG takes minutes.
   if (process.env.GANTRY_TEST_BUILT !== '1')
     execFileSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  // What killed runs left (their teardown never ran) goes before this run counts its own.
+  for (const line of sweepDeadRuns(path.join(repo, 'bin', 'gantry.js')))
+    console.log(`removed what a killed test run left: ${line}`);
+  recordRun(process.env.GANTRY_TEST_RUN ?? '');
   const snapshot = leakSnapshot();
   before = new Set([...snapshot.mounts, ...snapshot.cgroups]);
   hostNetworkBefore = new Set(hostNetworkMarks());
@@ -76,6 +81,7 @@ export function setup(): void {
 
 export function teardown(): void {
   if (process.getuid?.() !== 0) return;
+  forgetRun(process.env.GANTRY_TEST_RUN ?? '');
   const leaks = leakSnapshot();
   const leaked = [...leaks.mounts, ...leaks.cgroups].filter((entry) => !before.has(entry));
   if (leaked.length > 0) throw new Error(`integration tests leaked:\n${leaked.join('\n')}`);

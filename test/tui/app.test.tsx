@@ -166,6 +166,24 @@ describe('Limits pane', () => {
     await app.waitFor(/memory\s+512MiB/);
   });
 
+  it("shows the container's user namespace mapping in its header, and nothing without one", async () => {
+    const mapped = container('mapped');
+    mapped.HostConfig.IDMappings = {
+      UidMap: ['0:3100000:65536'],
+      GidMap: ['0:3200000:65536'],
+      RootfsMapping: 'idmapped',
+    };
+    const { app } = setup([mapped], { size: { columns: 140, rows: 30 } });
+    await app.waitFor('mapped');
+    await app.press(KEYS.enter);
+    const frame = await app.waitFor('Limits of mapped');
+    expect(frame).toContain('userns uid 0:3100000:65536 gid 0:3200000:65536');
+    const plain = setup([container('plain')], { size: { columns: 140, rows: 30 } }).app;
+    await plain.waitFor('plain');
+    await plain.press(KEYS.enter);
+    expect(await plain.waitFor('Limits of plain')).not.toContain('userns');
+  });
+
   it('shows why a value was refused and keeps the old one', async () => {
     const { app, engine } = setup();
     engine.refuseUpdate = 'memory+swap limit 536870912 is below the memory limit';
@@ -304,118 +322,6 @@ describe('sorting by a figure', () => {
     app.store.dispatch({ type: 'ui/tick', now: Date.now() + 200_000 });
     await app.waitFor(/CPU order: (figures ≤\d+s old|sampling…)/);
   }, 30_000);
-});
-
-// Issue 11, defect 5: a config with five problems showed part of the first, then nothing.
-describe('messages', () => {
-  it('keeps every message, in full, behind a key', async () => {
-    const config = parseConfig(
-      JSON.stringify({
-        theme: 'neon',
-        statsIntervalMs: 5,
-        colour: 1,
-        keys: { 'container.explode': 'x', 'app.quit': 'ctrl+shift+q' },
-      }),
-      '/home/someone/.config/gantry/config.json',
-    );
-    expect(config.warnings).toHaveLength(5);
-    const { app } = setup();
-    await app.waitFor('web');
-    app.store.dispatch({ type: 'ui/status', text: configReport(config)!, level: 'error', time: Date.now() });
-    const line = await app.waitFor('(m: all of it)');
-    expect(line).toContain('config: 5 problems in /home/someone/');
-    app.store.dispatch({ type: 'ui/status', text: 'db stopped', level: 'info', time: Date.now() });
-    await app.waitFor('db stopped');
-    await app.press('m');
-    const log = await app.waitFor('Messages (2)');
-    const text = log.replace(/\n\s+/g, ' ');
-    for (const warning of config.warnings) expect(text).toContain(warning.replace(/^config: /, ''));
-    expect(text).toContain('db stopped');
-    expect(log.split('\n').every((row) => row.length <= 80)).toBe(true);
-    await app.press(KEYS.escape);
-    await settle(30);
-    expect(app.frame()).not.toContain('Messages (2)');
-  });
-});
-
-// Issue 11, defect 8.
-describe('errors', () => {
-  it('the new-container form shows every field’s problem at once, sizes with units', async () => {
-    const { app, engine } = setup();
-    await app.waitFor('web');
-    await app.press('n');
-    await app.waitFor('Run a container from');
-    await app.press(KEYS.tab, "'", KEYS.tab, '2', 'm', KEYS.tab, '0', KEYS.tab, 'x', KEYS.enter);
-    const frame = await app.waitFor('4 fields need changing');
-    expect(frame).toContain('✖ the single quote is not closed');
-    expect(frame).toContain('✖ memory 2m is below the minimum of 6m');
-    expect(frame).toContain('✖ --cpus: invalid value "0"');
-    expect(frame).toContain('✖ --pids-limit: "x" is not a whole number');
-    expect(engine.calls.filter((call) => call.startsWith('create'))).toEqual([]);
-  });
-
-  it('a runtime refusal says sizes with units, and says once that the old value stays', async () => {
-    const { app, engine } = setup();
-    engine.refuseUpdate = new InvalidArgumentError(
-      `memory limit ${memoryAmount(50 * MIB)} is below the container's current usage ${memoryAmount(109_219_840)} and the kernel could not reclaim enough; the old limit 256MiB stays`,
-    );
-    await app.waitFor('web');
-    await app.press('j', 'j', KEYS.enter, KEYS.enter, '5', '0', 'm', KEYS.enter);
-    const frame = (await app.waitFor('reclaim')).replace(/\n\s+/g, ' ');
-    expect(frame).toContain(
-      'memory limit 50MiB is below the container’s current usage 104.16MiB'.replace('’', "'"),
-    );
-    expect(frame.match(/stays/g)).toHaveLength(1);
-  });
-
-  it('a hint that repeats the message is not said twice', () => {
-    expect(
-      describeError(
-        new InvalidArgumentError('--cpu-shares 1 is out of range', { hint: 'the range is 2 to 262144' }),
-      ),
-    ).toBe('--cpu-shares 1 is out of range; the range is 2 to 262144');
-    expect(
-      describeError(
-        new InvalidArgumentError('--cpus 3 is more than the 2 CPUs this host has (0.01 to 2)', {
-          hint: 'the range is 0.01 to 2',
-        }),
-      ),
-    ).toBe('--cpus 3 is more than the 2 CPUs this host has (0.01 to 2)');
-  });
-});
-
-// Issue 11, defect 3.
-describe('sorting by a figure', () => {
-  it('samples the containers off screen too, so a busy one rises to the top', async () => {
-    const records = Array.from({ length: 40 }, (_, index) => container(`c${String(index).padStart(2, '0')}`));
-    const { app, engine } = setup(records);
-    engine.cpuPercent.set('c37', 95);
-    console.log('a', Date.now());
-    await app.waitFor(/c00\s/);
-    console.log('b', Date.now());
-    await settle(50);
-    console.log('c', Date.now(), engine.sampled.length);
-    expect(engine.sampled).not.toContain('c37');
-    await app.press('C');
-    console.log('d', Date.now(), engine.sampled.length);
-    const frame = await app.waitFor(/CPU%▼/);
-    console.log('e', Date.now());
-    for (let i = 0; i < 5; i++) {
-      await settle(100);
-      console.log('f', Date.now(), engine.sampled.length, app.frame().split('\n')[2]);
-    }
-    console.log('g', Date.now(), Date.now());
-    await app.waitFor(/^ c37\s.*95\.0%/m);
-    console.log('h', Date.now(), Date.now());
-    const rows = app
-      .frame()
-      .split('\n')
-      .filter((line) => /^ c\d\d\s/.test(line));
-    console.log('i', Date.now(), JSON.stringify(rows[0]));
-    expect(rows[0]).toMatch(/^ c37\s/);
-    console.log('j', Date.now());
-    expect(frame).toMatch(/CPU%▼/);
-  });
 });
 
 describe('Limits pane edits (issue 11, defects 2 and 10)', () => {

@@ -12,6 +12,7 @@ import {
 } from '../../source/tui/hooks/use-stats-sampler.js';
 import { uptime } from '../../source/tui/panes/container-cells.js';
 import { initialState, reducer } from '../../source/tui/state/reducer.js';
+import { visibleContainers } from '../../source/tui/state/selectors.js';
 import type { Action, TuiState } from '../../source/tui/state/types.js';
 import { container, sample } from './support/fixtures.js';
 
@@ -144,6 +145,78 @@ describe('redrawing only when something visible changes', () => {
     });
     expect(sparkline(steady, 3, sparkScale(steady, 3, [1_000_000]).max)).toBe('▂▂▂');
     expect(sparkScale([10, 20], 2, undefined, 200)).toEqual({ max: 200, labelled: false });
+  });
+});
+
+describe('a figure sort at idle', () => {
+  // Sorted by CPU%, 100 idle containers re-sorted on every sample by figures that differ below
+  // what a row shows, and each new order was a new frame (60 frames a minute at idle).
+  it('keeps the order, and the same list, while the shown figures do not change', () => {
+    const records = ['a', 'b', 'c', 'd'].map((name) => container(name));
+    let state = apply(
+      initialState({ columns: 80, rows: 24 }),
+      { type: 'containers/loaded', records },
+      { type: 'containers/sort', key: 'cpu' },
+    );
+    const tick = (time: number, percents: number[], memories: number[]) =>
+      apply(state, {
+        type: 'stats/sampled',
+        samples: records.map((record, index) =>
+          sample(
+            record,
+            time,
+            {
+              memory: { usage: memories[index]!, workingSet: memories[index]!, limit: 64 << 20, oomKills: 0 },
+            },
+            { cpuPercent: percents[index]! },
+          ),
+        ),
+      });
+    const MiB = 1 << 20;
+    state = tick(1000, [0.01, 0.02, 0.5, 0.03], [2 * MiB, 2 * MiB, 2 * MiB, 2 * MiB]);
+    const first = visibleContainers(state);
+    expect(first.map((record) => record.Name)).toEqual(['c', 'a', 'b', 'd']);
+    // Jitter below a tenth of a percent and within the memory noise: the same array.
+    state = tick(2000, [0.04, 0.01, 0.52, 0.0], [2 * MiB + 4096, 2 * MiB, 2 * MiB - 4096, 2 * MiB]);
+    expect(visibleContainers(state)).toBe(first);
+    // A figure that moves on screen reorders.
+    state = tick(3000, [0.04, 0.01, 0.52, 7.5], [2 * MiB, 2 * MiB, 2 * MiB, 2 * MiB]);
+    expect(visibleContainers(state).map((record) => record.Name)).toEqual(['d', 'c', 'a', 'b']);
+    // By memory: the figure the row shows, steadied through accounting noise.
+    state = apply(state, { type: 'containers/sort', key: 'memory' });
+    const byMemory = visibleContainers(state);
+    state = tick(4000, [0, 0, 0, 0], [2 * MiB + 8192, 2 * MiB - 8192, 2 * MiB + 4096, 2 * MiB]);
+    expect(visibleContainers(state)).toBe(byMemory);
+  });
+});
+
+describe('a container off screen in a CPU sort', () => {
+  it('is sampled for its CPU time only, and keeps the figures its row showed', () => {
+    const record = container('a');
+    const MiB = 1 << 20;
+    const state = apply(
+      initialState({ columns: 80, rows: 24 }),
+      { type: 'containers/loaded', records: [record] },
+      {
+        type: 'stats/sampled',
+        samples: [
+          sample(record, 1000, {
+            cpu: { usageNanos: 1e9 },
+            memory: { usage: 5 * MiB, workingSet: 4 * MiB, limit: 64 * MiB, oomKills: 0 },
+            pids: { current: 3, limit: 64 },
+          }),
+        ],
+      },
+      { type: 'stats/sampled', samples: [sample(record, 3000, { cpu: { usageNanos: 1.5e9 } })] },
+    );
+    const series = state.stats.byId[record.Id]!;
+    // Half a second of CPU in two seconds: 25% of one CPU.
+    expect(series.cpuPercent).toBeCloseTo(25);
+    expect(series.memoryShown).toBe(4 * MiB);
+    expect(series.memoryLimit).toBe(64 * MiB);
+    expect(series.pids).toBe(3);
+    expect(series.pidsLimit).toBe(64);
+    expect(series.history.memory).toEqual([4 * MiB]);
   });
 });
 

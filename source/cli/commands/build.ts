@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../../runtime/errors.js';
 
 export const spec: CommandSpec = {
   name: 'build',
-  usage: 'build [OPTIONS] PATH',
+  usage: 'build [OPTIONS] PATH | -',
   description:
     'Build an image from a Containerfile (or Dockerfile); RUN steps run in containers of this runtime',
   minArgs: 1,
@@ -114,9 +114,17 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   try {
     const file = str(parsed.options, 'file');
     // `-f -`: the Containerfile comes from stdin, as with docker.
+    const contextArgument = parsed.args[0]!;
+    if (file === '-' && contextArgument === '-') {
+      throw new InvalidArgumentError('the build context and the Containerfile cannot both come from stdin', {
+        hint: 'put the Containerfile in the tar on stdin, or give a context directory with -f -',
+      });
+    }
     const containerfileText = file === '-' ? await readStdin() : undefined;
     const result = await build(engine, {
-      context: parsed.args[0]!,
+      context: contextArgument,
+      // `-`: the context (a tar) or the Containerfile comes on stdin, as with docker.
+      ...(contextArgument === '-' ? { contextStream: process.stdin } : {}),
       ...(containerfileText !== undefined ? { containerfileText } : file !== undefined ? { file } : {}),
       tags: list(parsed.options, 'tag'),
       noCache: bool(parsed.options, 'no-cache'),

@@ -13,6 +13,7 @@ import { spec as pushSpec } from './push.js';
 import { spec as historySpec } from './history.js';
 import { spec as pruneSpec } from './image-prune.js';
 import { spec as treeSpec } from './image-tree.js';
+import { spec as importSpec } from './import.js';
 
 export const spec: CommandSpec = {
   name: 'image',
@@ -56,20 +57,9 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
     ],
   },
   import: {
+    ...importSpec,
     name: 'image import',
-    usage: 'image import [OPTIONS] PATH [NAME[:TAG]]',
-    description:
-      'Import an OCI image layout directory, an OCI archive or a docker-archive tarball (detected from content; layers plain, gzip or zstd)',
-    minArgs: 1,
-    maxArgs: 2,
-    options: [
-      {
-        name: 'platform',
-        type: 'string',
-        placeholder: 'os/arch[/variant]',
-        description: 'Platform to pick from a multi-platform index (default: this host)',
-      },
-    ],
+    usage: importSpec.usage.replace(/^import/, 'image import'),
   },
   export: {
     name: 'image export',
@@ -304,21 +294,8 @@ export async function runImageCommand(
       }
       return failed;
     }
-    case 'import': {
-      const platform = str(sub.options, 'platform');
-      let store = engine.images;
-      if (platform !== undefined) {
-        const [{ ImageStore }, { parsePlatform }] = await Promise.all([
-          import('../../runtime/images/store.js'),
-          import('../../runtime/images/import/platform.js'),
-        ]);
-        store = new ImageStore(engine.layout, { platform: parsePlatform(platform), journal: engine.journal });
-      }
-      const records = await store.import(sub.args[0]!, sub.args[1] ? { name: sub.args[1] } : {});
-      for (const record of records)
-        write(context.stdout, `Imported ${record.names.join(', ') || '<none>'} ${record.id}`);
-      return 0;
-    }
+    case 'import':
+      return (await import('./import.js')).run(sub, context);
     case 'export': {
       const {
         exportImage,

@@ -128,6 +128,11 @@ export interface PressureLine {
 /** Options of CgroupManager.stats(). */
 export interface StatsOptions {
   summary?: boolean;
+  /**
+   * Only this figure (its summary files): what a list sorted by it needs of the rows off screen.
+   * Implies `summary`.
+   */
+  only?: 'cpu' | 'memory' | 'pids';
 }
 
 export type FreezerState = 'thawed' | 'frozen' | 'freezing';

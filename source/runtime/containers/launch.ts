@@ -154,6 +154,8 @@ export async function launch(
       bundle: dir,
       stateDir: dir,
       cgroup,
+      // Never the caller's session keyring (its keys are the user's, not the container's): as runc.
+      sessionKeyring: `_ses.${record.Id}`,
       rootOverlay: overlayData(core, record),
       monitor: {
         ...(logRotationSettings ? { logPath: FILES.log, logMax: logRotationSettings } : {}),

@@ -7,8 +7,9 @@
  * command that happens to look.
  */
 import fsp from 'node:fs/promises';
+import path from 'node:path';
 import { NotFoundError } from '../errors.js';
-import { exists } from '../fsutil.js';
+import { exists, sweepDeadWriters } from '../fsutil.js';
 import type { AbandonedEntry } from '../journal.js';
 import { trace } from '../trace.js';
 import type { Engine } from './engine.js';
@@ -36,6 +37,13 @@ export async function finishInterruptedOperations(engine: Engine): Promise<void>
     .catch((error: unknown) =>
       engine.warn(`could not sweep removed containers: ${(error as Error).message}`),
     );
+  // Records of the shared stores whose writer was killed between its write and its rename.
+  for (const store of ['images', 'build-cache', 'networks', 'userns']) {
+    const directory = path.join(engine.layout.root, store);
+    await sweepDeadWriters(directory).catch((error: unknown) =>
+      engine.warn(`could not sweep ${directory}: ${(error as Error).message}`),
+    );
+  }
 }
 
 async function recover(engine: Engine, entry: AbandonedEntry): Promise<void> {

@@ -45,6 +45,8 @@ export interface PlanContext {
   rootOverlay?: { data: string; cwd: string };
   monitor: MonitorSettings;
   stateJson?: string;
+  /** The container's process joins a new session keyring of this name (never the caller's). */
+  sessionKeyring?: string;
 }
 
 const NAMESPACE_NAMES: Record<string, PlanNamespace> = {
@@ -75,12 +77,11 @@ function inUserNamespace(spec: OciSpec): boolean {
 
 /**
  * Whether sysfs can be mounted: only by the owner of the network namespace, so the network
- * namespace must be new and, under a user namespace, made together with it (a user namespace
- * joined by path would not own it).
+ * namespace must be new. Under a user namespace, new or joined by path, the helper makes the new
+ * namespaces inside it (init.c's intermediate process), so that one owns it.
  */
 function canMountSysfs(spec: OciSpec): boolean {
-  if (!newNamespace(spec, 'network')) return false;
-  return !inUserNamespace(spec) || newNamespace(spec, 'user');
+  return newNamespace(spec, 'network');
 }
 
 function isBind(mount: OciMount): boolean {
@@ -271,6 +272,7 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
       : {}),
     ...(context.cgroup?.oomCounter() ? { oomCounter: context.cgroup.oomCounter()! } : {}),
     namespaces,
+    ...(context.sessionKeyring ? { sessionKeyring: context.sessionKeyring } : {}),
     uidMappings: spec.linux?.uidMappings ?? [],
     gidMappings: spec.linux?.gidMappings ?? [],
     setgroupsDeny: false,

@@ -121,6 +121,8 @@ export interface HelperPlan {
   hookSync?: boolean;
   consoleSize?: { rows: number; cols: number };
   namespaces: { type: PlanNamespace; path?: string }[];
+  /** A new session keyring the container's process joins (runc's `_ses.ID`); none: the caller's. */
+  sessionKeyring?: string;
   uidMappings?: { containerID: number; hostID: number; size: number }[];
   gidMappings?: { containerID: number; hostID: number; size: number }[];
   setgroupsDeny?: boolean;
@@ -226,6 +228,7 @@ export function serializePlan(plan: HelperPlan): string {
   if (plan.consoleSize) lines.push(line('size', plan.consoleSize.rows, plan.consoleSize.cols));
   for (const ns of plan.namespaces)
     lines.push(ns.path === undefined ? line('ns', ns.type) : line('ns', ns.type, ns.path));
+  optional('keyring', plan.sessionKeyring);
   for (const map of plan.uidMappings ?? []) lines.push(line('uidmap', map.containerID, map.hostID, map.size));
   for (const map of plan.gidMappings ?? []) lines.push(line('gidmap', map.containerID, map.hostID, map.size));
   flag('setgroupsdeny', plan.setgroupsDeny);

@@ -20,6 +20,8 @@ import type { OciStore, StoredState } from './store.js';
 
 export interface CreateOptions {
   bundle: string;
+  /** A session keyring of its own (`_ses.ID`), as runc's default; false: --no-new-keyring. */
+  newKeyring?: boolean;
   pidFile?: string;
   consoleSocket?: string;
 }
@@ -93,6 +95,7 @@ export async function create(
       bundle,
       stateDir: dir,
       cgroup,
+      ...(options.newKeyring === false ? {} : { sessionKeyring: `_ses.${id}` }),
       monitor: {
         fifoPath: 'exec.fifo',
         // Detached, as runc's create: no monitor stands between the caller and the container's

@@ -159,6 +159,11 @@ const validators: Record<string, Validator> = {
     if (user.present && !user.path && !mapped)
       return 'linux.namespaces has a new user namespace but linux.uidMappings/gidMappings are empty';
     if (!user.present && mapped) return 'linux.uidMappings are given but there is no user namespace';
+    const mount = hasNamespace(spec, 'mount');
+    // A new user namespace owns only what is made after it: a mount namespace that exists already
+    // is not its, and no mount of the container's root could be made there.
+    if (user.present && !user.path && mount.path)
+      return 'linux.namespaces: a mount namespace joined by path cannot go with a new user namespace (it would not own it, so the root filesystem could not be mounted); join the user namespace that owns it by path instead';
     for (const map of [...(spec.linux?.uidMappings ?? []), ...(spec.linux?.gidMappings ?? [])])
       if (![map.containerID, map.hostID, map.size].every((n) => Number.isInteger(n) && n >= 0))
         return 'linux id mappings need non-negative integer containerID, hostID and size';

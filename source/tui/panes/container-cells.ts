@@ -191,3 +191,15 @@ export function containerRow(
     dim: !active && !pending && !marked,
   };
 }
+
+/**
+ * A container's user namespace as the host sees it, "userns uid 0:3100000:65536 gid 0:…", with
+ * how its root's files are owned when that is a copy; undefined without one (its root is the
+ * host's).
+ */
+export function usernsText(container: ContainerRecord): string | undefined {
+  const ids = container.HostConfig.IDMappings;
+  if (!ids) return undefined;
+  const copy = ids.RootfsMapping === 'chowned-copy' ? ' (chowned copy)' : '';
+  return `userns uid ${ids.UidMap.join(',')} gid ${ids.GidMap.join(',')}${copy}`;
+}

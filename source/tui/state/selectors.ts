@@ -49,11 +49,14 @@ function compareContainers(
   key: ContainersState['sort']['key'],
   stats: StatsState,
 ): number {
+  // The figure as the row shows it (CPU to a tenth of a percent, memory as steadied for the
+  // row): idle containers whose figures jitter below what is shown keep their order, so a
+  // sample that changes nothing on screen does not reorder the table and draw a frame.
   const figure = (record: ContainerRecord): number => {
     const series = stats.byId[record.Id];
     if (!isActive(record) || !series) return -1;
-    if (key === 'cpu') return series.cpuPercent ?? -1;
-    if (key === 'memory') return series.memoryUsage ?? -1;
+    if (key === 'cpu') return series.cpuPercent === undefined ? -1 : Math.round(series.cpuPercent * 10);
+    if (key === 'memory') return series.memoryShown ?? series.memoryUsage ?? -1;
     return series.pids ?? -1;
   };
   switch (key) {
@@ -96,6 +99,14 @@ function containerMatches(record: ContainerRecord, needle: string): boolean {
     .every((word) => haystack.includes(word));
 }
 
+/** The previous list when `next` has the same records in the same order. */
+function sameOrKeep<T>(previous: readonly T[] | undefined, next: T[]): T[] {
+  if (previous?.length === next.length && previous.every((item, index) => item === next[index]))
+    return previous as T[];
+  return next;
+}
+
+let lastSorted: ContainerRecord[] | undefined;
 const sortedContainers = memoizeLast(
   (
     records: ContainersState['records'],
@@ -113,7 +124,10 @@ const sortedContainers = memoizeLast(
     );
     list.sort((a, b) => compareContainers(a, b, sort.key, stats ?? { byId: {} }));
     if (sort.descending) list.reverse();
-    return groupPods(list);
+    // Sorted by a figure, every sample re-sorts: the same order must stay the same array, or
+    // everything that reads the list (the rows on screen, the sampler) sees a change.
+    lastSorted = sameOrKeep(lastSorted, groupPods(list));
+    return lastSorted;
   },
 );
 

@@ -47,6 +47,8 @@ function rate(
 
 export function deriveSeries(sample: ContainerStats, previous: StatsSeries | undefined): StatsSeries {
   const cgroup = sample.cgroup;
+  // A CPU-only sample (a row off screen in a CPU sort) leaves the other figures as they were.
+  if (previous && cgroup.cpu && !cgroup.memory && !cgroup.pids) return cpuOnly(sample, previous);
   const before = previous?.raw.cgroup;
   const seconds = previous ? (sample.time - previous.time) / 1000 : 0;
   const cpuRate = rate(cgroup.cpu?.usageNanos, before?.cpu?.usageNanos, seconds);
@@ -111,6 +113,30 @@ export function deriveSeries(sample: ContainerStats, previous: StatsSeries | und
       ioWrite: ioWriteRate === undefined ? history.ioWrite : push(history.ioWrite, ioWriteRate),
       netRx: netRxRate === undefined ? history.netRx : push(history.netRx, netRxRate),
       netTx: netTxRate === undefined ? history.netTx : push(history.netTx, netTxRate),
+    },
+  };
+}
+
+function cpuOnly(sample: ContainerStats, previous: StatsSeries): StatsSeries {
+  const seconds = (sample.time - previous.time) / 1000;
+  const cpuRate = rate(sample.cgroup.cpu?.usageNanos, previous.raw.cgroup.cpu?.usageNanos, seconds);
+  const cpuPercent = sample.cpuPercent ?? (cpuRate === undefined ? undefined : cpuRate / 1e7);
+  const quotaCpus = previous.quotaCpus;
+  return {
+    ...previous,
+    time: sample.time,
+    cpuPercent,
+    cpuQuotaPercent:
+      sample.cpuQuotaPercent ?? (cpuPercent !== undefined && quotaCpus ? cpuPercent / quotaCpus : undefined),
+    // Rates of the counters this sample did not read start again from the next full sample.
+    throttledMsPerSecond: undefined,
+    ioReadRate: undefined,
+    ioWriteRate: undefined,
+    netRxRate: undefined,
+    netTxRate: undefined,
+    raw: {
+      ...sample,
+      cgroup: { ...sample.cgroup, memory: previous.raw.cgroup.memory, pids: previous.raw.cgroup.pids },
     },
   };
 }

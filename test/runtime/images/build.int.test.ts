@@ -312,7 +312,10 @@ describeUnless(needsRoot(), 'gantry build', () => {
         file: 'FROM demo\nCOPY missing.txt /\n',
         expected: [/COPY missing\.txt: no such file or directory in the build context/],
       },
-      { file: 'FROM demo\nADD https://example.com/x.tar /\n', expected: [/remote URLs are not supported/] },
+      {
+        file: 'FROM demo\nADD git@example.invalid:x/y.git /\n',
+        expected: [/only http:\/\/ and https:\/\/ URLs can be downloaded/],
+      },
     ];
     for (const { file, expected } of cases) {
       fs.writeFileSync(path.join(bad, 'Containerfile'), file);

@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FROM_HOST_CREATED_BY, fromHost } from '../../../source/runtime/images/from-host.js';
+import { inspectImage } from '../../../source/runtime/images/inspect.js';
 import { ImageStore } from '../../../source/runtime/images/store.js';
+import { historyRows, layerTree } from '../../../source/runtime/images/tree/layer-tree.js';
 import { StateLayout } from '../../../source/runtime/paths.js';
 import { makeTempDirectory } from './support.js';
 import { describeUnless, needsCommand, needsFile, needsRoot, skipIf } from '../../support/skip.js';
@@ -46,6 +48,10 @@ describeUnless([needsRoot(), needsCommand('chroot', 'coreutils')], 'image from h
     expect(config.config?.Cmd).toEqual(['/bin/sh']);
     expect(config.config?.Env?.[0]).toMatch(/^PATH=.*\/bin/);
     expect(config.history?.[0]?.created_by).toBe(FROM_HOST_CREATED_BY);
+    // Every place that shows a time shows when it was made, not the config's fixed time.
+    expect(historyRows(record, config)[0]?.created).toBe(record.created);
+    expect(inspectImage(record, config).Created).toBe(record.created);
+    expect((await layerTree(store, record, { changes: false })).layers[0]?.created).toBe(record.created);
     expect(fs.readlinkSync(path.join(rootfs, 'bin/sh'))).toBe('busybox');
     expect(fs.statSync(path.join(rootfs, 'tmp')).mode & 0o7777).toBe(0o1777);
     expect(fs.readFileSync(path.join(rootfs, 'etc/passwd'), 'utf8')).toContain('nobody:x:65534:65534');

@@ -2,7 +2,9 @@
  * What the runtime spec requires of namespaces and the root's propagation, which gantry-oci got
  * wrong: rootfsPropagation "shared" (pivot_root needs the root's parent mount private), a mount
  * namespace joined by path (the exec fifo opened before the change), a uts namespace joined by
- * path that takes the hostname, and a bundle with no namespaces at all (every one inherited).
+ * path that takes the hostname, and a bundle with no namespaces at all (every one inherited). And
+ * the session keyring, which the kernel does not namespace: the process gets one of its own, as
+ * under runc, unless the caller asks for --no-new-keyring.
  */
 import { execa } from 'execa';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -105,6 +107,20 @@ describeUnless([...ociSuiteNeeds(), needsCommand('unshare', 'util-linux')], 'gan
     // The holder's namespace has it; ours does not.
     expect((await execa('nsenter', ['-t', String(holder), '-u', 'hostname'])).stdout).toBe('joined-uts');
     expect(fs.readFileSync('/proc/sys/kernel/hostname', 'utf8')).toBe(hostHostname);
+  });
+
+  it("joins a session keyring of its own (_ses.ID), and keeps the caller's with --no-new-keyring", async () => {
+    editSpec(bundle, (spec) => {
+      // runc's spec masks /proc/keys: the list of keyrings the process can see is what is looked at.
+      spec.linux.maskedPaths = spec.linux.maskedPaths.filter((p: string) => p !== '/proc/keys');
+      spec.process.args = ['cat', '/proc/keys'];
+    });
+    const own = await oci('run', '--bundle', bundle, 'own-keyring');
+    expect(own.exitCode, own.stderr).toBe(0);
+    expect(own.stdout).toMatch(/ keyring +_ses\.own-keyring: /);
+    const kept = await oci('run', '--no-new-keyring', '--bundle', bundle, 'kept-keyring');
+    expect(kept.exitCode, kept.stderr).toBe(0);
+    expect(kept.stdout).not.toContain('_ses.kept-keyring');
   });
 
   it('inherits every namespace when the bundle lists none', async () => {

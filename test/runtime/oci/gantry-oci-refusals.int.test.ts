@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests edit arbitrary spec fields */
 /**
  * What gantry-oci cannot honour it refuses with a message in the spec's words, leaving nothing
- * behind: systemd cgroups, and AppArmor/SELinux fields on a host without them (or that gantry-oci
+ * behind: systemd cgroups, --no-pivot (a chroot in place of pivot_root), and AppArmor/SELinux fields on a host without them (or that gantry-oci
  * does not apply); kernel memory is ignored with a warning, as runc ignores it.
  */
 import fs from 'node:fs';
@@ -44,6 +44,20 @@ describeUnless(ociSuiteNeeds(), 'gantry-oci refusals', () => {
     const accepted = await oci('create', '--preserve-fds', '0', '--bundle', bundle, 'fds');
     expect(accepted.exitCode).toBe(0);
     expect((await oci('delete', '--force', 'fds')).exitCode).toBe(0);
+  });
+
+  it('refuses --no-pivot (a chroot the process could leave), creating nothing', async () => {
+    editSpec(bundle, (spec) => {
+      spec.process.terminal = false;
+      spec.process.args = ['true'];
+    });
+    for (const command of ['create', 'run']) {
+      const refused = await oci(command, '--no-pivot', '--bundle', bundle, 'no-pivot');
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toContain('--no-pivot is not supported');
+      expect(refused.stderr).toContain('hint: leave out --no-pivot');
+      expect(fs.existsSync(`${stateRoot}/no-pivot`)).toBe(false);
+    }
   });
 
   it('refuses an AppArmor profile or SELinux label it cannot apply, creating nothing', async () => {

@@ -73,6 +73,16 @@ describe('spec validation', () => {
     [{ linux: { namespaces: [{ type: 'mount' }, { type: 'galaxy' }] } }, /unknown type "galaxy"/],
     [{ linux: { namespaces: [{ type: 'mount' }, { type: 'user' }] } }, /uidMappings\/gidMappings are empty/],
     [
+      {
+        linux: {
+          namespaces: [{ type: 'mount', path: '/proc/self/ns/mnt' }, { type: 'user' }],
+          uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+          gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+        },
+      },
+      /mount namespace joined by path cannot go with a new user namespace/,
+    ],
+    [
       { hostname: 'box', linux: { namespaces: [{ type: 'mount' }] } },
       /hostname can only be set with a uts namespace/,
     ],

@@ -285,18 +285,19 @@ export class V1CgroupManager implements CgroupManager {
 
   async stats(options: StatsOptions = {}): Promise<CgroupStats> {
     const stats: CgroupStats = { time: Date.now() };
-    const summary = options.summary === true;
-    const memoryDir = this.controllerDir('memory');
+    const { only } = options;
+    const summary = options.summary === true || only !== undefined;
+    const memoryDir = !only || only === 'memory' ? this.controllerDir('memory') : undefined;
     if (memoryDir) {
       const memory = await memoryStats(this.fs, memoryDir, { summary });
       if (memory) stats.memory = memory;
     }
-    const cpuacctDir = this.controllerDir('cpuacct');
+    const cpuacctDir = !only || only === 'cpu' ? this.controllerDir('cpuacct') : undefined;
     const cpuDir = this.controllerDir('cpu');
     const usage = cpuacctDir ? await cpuacctStats(this.fs, cpuacctDir, { summary }) : undefined;
     const throttling = cpuDir && !summary ? await cpuThrottlingStats(this.fs, cpuDir) : undefined;
     if (usage || throttling) stats.cpu = { usageNanos: 0, ...throttling, ...usage };
-    const pidsDir = this.controllerDir('pids');
+    const pidsDir = !only || only === 'pids' ? this.controllerDir('pids') : undefined;
     if (pidsDir) {
       const pids = await pidsStats(this.fs, pidsDir);
       if (pids) stats.pids = pids;

@@ -284,12 +284,13 @@ export class V2CgroupManager implements CgroupManager {
 
   async stats(options: StatsOptions = {}): Promise<CgroupStats> {
     const stats: CgroupStats = { time: Date.now() };
-    const summary = options.summary === true;
-    const memory = await memoryStats(this.fs, this.dir, { summary });
+    const { only } = options;
+    const summary = options.summary === true || only !== undefined;
+    const memory = !only || only === 'memory' ? await memoryStats(this.fs, this.dir, { summary }) : undefined;
     if (memory) stats.memory = memory;
-    const cpu = await cpuStats(this.fs, this.dir);
+    const cpu = !only || only === 'cpu' ? await cpuStats(this.fs, this.dir) : undefined;
     if (cpu) stats.cpu = cpu;
-    const pids = await pidsStats(this.fs, this.dir);
+    const pids = !only || only === 'pids' ? await pidsStats(this.fs, this.dir) : undefined;
     if (pids) stats.pids = pids;
     if (summary) return stats;
     const io = await ioStats(this.fs, this.dir);

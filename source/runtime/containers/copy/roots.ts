@@ -78,6 +78,7 @@ async function openStoppedRoot(
   core: EngineCore,
   record: ContainerRecord,
   lock: FileLock,
+  withMounts: boolean,
 ): Promise<ContainerRoot> {
   const { data, cwd } = overlayData(core, record);
   const merged = path.join(core.containers.dir(record.Id), 'merged');
@@ -104,7 +105,7 @@ async function openStoppedRoot(
     }
     const rootFd = openRoot(`/proc/${child.pid}/root${merged}`);
     try {
-      const sorted = [...record.Mounts]
+      const sorted = (withMounts ? [...record.Mounts] : [])
         .filter(
           (mount: MountPoint) =>
             mount.Type !== 'tmpfs' && fs.statSync(mount.Source, { throwIfNoEntry: false })?.isDirectory(),
@@ -146,8 +147,16 @@ async function openStoppedRoot(
   }
 }
 
-/** Opens the container's root for a copy; close() it when done. */
-export async function openContainerRoot(core: EngineCore, record: ContainerRecord): Promise<ContainerRoot> {
+/**
+ * Opens the container's root for a copy; close() it when done. `withMounts: false` (export):
+ * a stopped container's volumes and binds are left out; a running one's are still there (its
+ * own root), so the caller skips its mount points.
+ */
+export async function openContainerRoot(
+  core: EngineCore,
+  record: ContainerRecord,
+  options: { withMounts?: boolean } = {},
+): Promise<ContainerRoot> {
   if (isRunning(record)) {
     const rootFd = openRoot(`/proc/${record.InitProcess!.pid}/root`);
     try {
@@ -178,7 +187,7 @@ export async function openContainerRoot(core: EngineCore, record: ContainerRecor
   if (isRunning(current)) {
     // Started meanwhile: its own root is the one to use.
     lock.release();
-    return openContainerRoot(core, current);
+    return openContainerRoot(core, current, options);
   }
-  return openStoppedRoot(core, current, lock);
+  return openStoppedRoot(core, current, lock, options.withMounts !== false);
 }

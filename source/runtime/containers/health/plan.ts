@@ -8,6 +8,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { execPlanFromSpec } from '../../init/from-spec.js';
 import type { MonitorSettings } from '../../init/from-spec.js';
+import { testPauseFromEnvironment } from '../../init/helper.js';
 import { serializePlan } from '../../init/plan.js';
 import type { OciSpec } from '../../spec/types.js';
 import { PRIVATE_FILE_MODE } from '../../state-permissions.js';
@@ -40,9 +41,14 @@ export async function prepareHealthcheck(
       interactive: false,
     },
   );
-  await fsp.writeFile(path.join(directory, HEALTH_PLAN_FILE), serializePlan(plan), {
-    mode: PRIVATE_FILE_MODE,
-  });
+  const testPause = testPauseFromEnvironment();
+  await fsp.writeFile(
+    path.join(directory, HEALTH_PLAN_FILE),
+    serializePlan(testPause ? { ...plan, testPause } : plan),
+    {
+      mode: PRIVATE_FILE_MODE,
+    },
+  );
   return {
     ...healthTimings(record.Config.Healthcheck),
     planFile: HEALTH_PLAN_FILE,

@@ -61,14 +61,7 @@ function resolveContext(context: string): string {
   try {
     stats = fs.statSync(context);
   } catch {
-    throw new InvalidArgumentError(
-      `the build context ${context} does not exist`,
-      context === '-'
-        ? {
-            hint: 'a context from stdin is not supported; give a directory, and `-f -` to read the Containerfile from stdin',
-          }
-        : {},
-    );
+    throw new InvalidArgumentError(`the build context ${context} does not exist`);
   }
   if (!stats.isDirectory()) {
     throw new InvalidArgumentError(`the build context ${context} is not a directory`, {
@@ -139,7 +132,45 @@ function checkPlatform(stage: Stage, platform: string, file: string): void {
   }
 }
 
+/**
+ * Builds from `options.context`; `-` takes the context (a tar) or the Containerfile from
+ * `options.contextStream`, as docker's `build -` does.
+ */
 export async function build(engine: Engine, options: BuildOptions): Promise<BuildResult> {
+  if (options.context !== '-') return buildFromDirectory(engine, options);
+  if (options.containerfileText !== undefined) {
+    throw new InvalidArgumentError('the build context and the Containerfile cannot both come from stdin', {
+      hint: 'put the Containerfile in the tar on stdin, or give a context directory with -f -',
+    });
+  }
+  if (!options.contextStream)
+    throw new InvalidArgumentError('build -: there is no stdin to read the context from');
+  const { readStdinContext } = await import('./stdin-context.js');
+  const stdin = await readStdinContext(engine.images, options.contextStream);
+  try {
+    let file: string | undefined;
+    if (options.file !== undefined) {
+      // With a context on stdin, -f names a file inside it (docker's rule).
+      const relative = path.posix.normalize(options.file.replace(/^\/+/, ''));
+      if (stdin.containerfileText !== undefined || relative === '..' || relative.startsWith('../')) {
+        throw new InvalidArgumentError(`-f ${options.file}: no such file in the build context on stdin`, {
+          hint: 'with `build -`, -f names a file inside the tar on stdin',
+        });
+      }
+      file = path.join(stdin.directory, relative);
+    }
+    return await buildFromDirectory(engine, {
+      ...options,
+      context: stdin.directory,
+      ...(stdin.containerfileText !== undefined ? { containerfileText: stdin.containerfileText } : {}),
+      ...(file !== undefined ? { file } : {}),
+    });
+  } finally {
+    await stdin.work.dispose();
+  }
+}
+
+async function buildFromDirectory(engine: Engine, options: BuildOptions): Promise<BuildResult> {
   // Everything that can be checked without running anything is checked first.
   const contextDirectory = resolveContext(options.context);
   let containerfile: Containerfile;

@@ -252,7 +252,7 @@ function validateStructure(instructions: readonly Instruction[], file: string): 
         throw new UnsupportedError(`${file}:${instruction.line}: RUN --${flag} is not supported`);
       }
     }
-    for (const flag of ['checksum', 'keep-git-dir', 'parents', 'exclude'] as const) {
+    for (const flag of ['keep-git-dir', 'parents', 'exclude'] as const) {
       if (instruction.flags.has(flag)) {
         throw new UnsupportedError(
           `${file}:${instruction.line}: ${instruction.keyword} --${flag} is not supported`,

@@ -3,20 +3,18 @@
  * applied, nothing outside the context, symlinks followed only inside it), docker's destination
  * rules (a trailing "/" or an existing directory means "into"; a directory's contents are copied,
  * not the directory), --chown and --chmod, and for ADD the extraction of local tar archives
- * (plain or gzip). The plan is made first: its content digest is part of the step's cache key,
+ * (add-archive.ts) and the download of URLs (add-url.ts). The plan is made first: its content digest is part of the step's cache key,
  * and the layer is only written when the cache has no match.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import zlib from 'node:zlib';
-import { InvalidArgumentError, UnsupportedError } from '../../errors.js';
+import { InvalidArgumentError } from '../../errors.js';
 import type { StackView } from '../diff/stack-view.js';
-import { layerPathComponents, WHITEOUT_PREFIX } from '../layer/unpack.js';
-import { readTar } from '../tar/reader.js';
 import type { TarEntryType } from '../tar/header.js';
 import type { TarWriter } from '../tar/writer.js';
+import { archiveKind, extractArchive, type ArchiveKind } from './add-archive.js';
+import { checkAddUrl, downloadForAdd, parseChecksum, URL_SOURCE } from './add-url.js';
 import type { Instruction } from './containerfile.js';
 import { globRegex } from './glob.js';
 import type { IgnoreMatcher } from './ignore.js';
@@ -32,6 +30,9 @@ export interface CopyContext {
   workingDir: string;
   variables: Variables;
   escape: string;
+  /** Where ADD puts the files it downloads (inside the build's work directory). */
+  downloadDirectory: string;
+  signal?: AbortSignal;
 }
 
 export interface CopyPlan {
@@ -44,8 +45,6 @@ export interface CopyPlan {
   /** Writes the layer. */
   write(writer: TarWriter): Promise<void>;
 }
-
-type ArchiveKind = 'tar' | 'gzip';
 
 interface PlannedEntry {
   /** Host path in the context. */
@@ -66,7 +65,6 @@ const INLINE_STATS = Object.assign(Object.create(fs.Stats.prototype) as fs.Stats
   nlink: 1,
 });
 
-const URL_SOURCE = /^[a-z][a-z0-9+.-]*:\/\/|^git@/i;
 const GLOB = /[*?[]/;
 
 function byteOrder(a: string, b: string): number {
@@ -88,47 +86,6 @@ function listContext(context: CopyContext, relativeDirectory = ''): string[] {
   };
   walk(relativeDirectory);
   return result;
-}
-
-/** Detects a tar archive (plain or gzip) the way docker's ADD does: by content, not by name. */
-export function archiveKind(file: string): ArchiveKind | undefined {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(512);
-    const count = fs.readSync(fd, head, 0, 512, 0);
-    if (count >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-      // A gzip file is an archive only if what it holds is a tar.
-      const whole = Buffer.alloc(Math.min(fs.fstatSync(fd).size, 64 * 1024));
-      fs.readSync(fd, whole, 0, whole.length, 0);
-      try {
-        const inner = zlib.gunzipSync(whole, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-        return isTarHeader(inner) ? 'gzip' : undefined;
-      } catch {
-        return undefined;
-      }
-    }
-    if (
-      count >= 3 &&
-      ((head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) || (head[0] === 0xfd && head[1] === 0x37))
-    ) {
-      throw new UnsupportedError(`ADD ${path.basename(file)}: bzip2 and xz archives are not supported`, {
-        hint: 'use a plain or gzip-compressed tar, or COPY the file and unpack it in a RUN step',
-      });
-    }
-    return count === 512 && isTarHeader(head) ? 'tar' : undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function isTarHeader(block: Buffer): boolean {
-  if (block.length < 512) return false;
-  if (block.subarray(257, 262).toString('latin1') !== 'ustar') return false;
-  let sum = 0;
-  for (let index = 0; index < 512; index += 1)
-    sum += index >= 148 && index < 156 ? 0x20 : (block[index] as number);
-  const stored = parseInt(block.subarray(148, 156).toString('latin1').replace(/\0.*$/, '').trim(), 8);
-  return stored === sum;
 }
 
 async function hashFile(file: string): Promise<string> {
@@ -212,7 +169,14 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
 
   let contextList: string[] | undefined;
   let unmatched: string | undefined;
-  const resolved: Array<{ relative: string; host: string; stats: fs.Stats }> = [];
+  const resolved: Array<{ relative: string; host: string; stats: fs.Stats; downloaded?: boolean }> = [];
+  const checksumText = instruction.flags.get('checksum');
+  const checksum = checksumText === undefined ? undefined : parseChecksum(checksumText);
+  if (checksum && !sources.every((source) => URL_SOURCE.test(source))) {
+    throw new InvalidArgumentError(`ADD --checksum=${checksumText}: a checksum applies to URL sources only`, {
+      hint: 'remove --checksum, or ADD the URL in its own instruction',
+    });
+  }
   const inline: Array<{ name: string; content: Buffer }> = [];
   for (const source of sources) {
     const heredoc = /^<<-?(\S+)$/.exec(source)?.[1];
@@ -226,9 +190,20 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
       continue;
     }
     if (URL_SOURCE.test(source)) {
-      throw new UnsupportedError(`${keyword} ${source}: remote URLs are not supported`, {
-        hint: 'download the file into the build context and copy it from there',
+      const url = checkAddUrl(source, keyword);
+      const download = await downloadForAdd(url, context.downloadDirectory, checksum, context.signal);
+      if (download.name === '' && (destinationText.endsWith('/') || destinationText.endsWith('/.'))) {
+        throw new InvalidArgumentError(`ADD ${source}: the URL names no file for the destination directory`, {
+          hint: 'give the destination as a file path, e.g. ADD URL /path/file',
+        });
+      }
+      resolved.push({
+        relative: download.name,
+        host: download.file,
+        stats: fs.statSync(download.file),
+        downloaded: true,
       });
+      continue;
     }
     const normalized = path.posix.normalize(source.replace(/^\/+/, ''));
     if (normalized === '..' || normalized.startsWith('../')) {
@@ -310,7 +285,8 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
       }
       continue;
     }
-    const archive = isAdd ? archiveKind(source.host) : undefined;
+    const archive =
+      isAdd && !source.downloaded ? await archiveKind(source.host, `ADD ${source.relative}`) : undefined;
     if (archive) {
       directories.push(destination);
       planned.push({ host: source.host, stats: source.stats, target: destination, archive });
@@ -375,7 +351,12 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
       for (const directory of directories) await builder.directory(directory);
       for (const entry of planned) {
         if (entry.archive) {
-          await extractArchive(builder, entry, chownText === undefined ? undefined : owner, chmod);
+          await extractArchive(
+            builder,
+            { host: entry.host, target: entry.target, archive: entry.archive },
+            chownText === undefined ? undefined : owner,
+            chmod,
+          );
           continue;
         }
         if (entry.inline) {
@@ -429,70 +410,4 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
       }
     },
   };
-}
-
-/** ADD of a local archive: its entries go under the target directory, none may climb out. */
-async function extractArchive(
-  builder: LayerTarBuilder,
-  entry: PlannedEntry,
-  owner: { uid: number; gid: number } | undefined,
-  chmod: number | undefined,
-): Promise<void> {
-  const label = `ADD ${path.basename(entry.host)}`;
-  let stream: Readable = fs.createReadStream(entry.host, { highWaterMark: 1 << 20 });
-  if (entry.archive === 'gzip') stream = stream.pipe(zlib.createGunzip());
-  const written = new Map<string, string>();
-  for await (const item of readTar(stream, { label })) {
-    const { header } = item;
-    const components = layerPathComponents(header.path, label);
-    if (components.length === 0) continue;
-    const base = components.at(-1) as string;
-    if (base.startsWith(WHITEOUT_PREFIX)) {
-      throw new InvalidArgumentError(
-        `${label}: the archive holds "${header.path}", a name image layers reserve for deletions`,
-        {
-          hint: 'rename the file; names starting with .wh. cannot be stored in a layer',
-        },
-      );
-    }
-    const imagePath = path.posix.join(entry.target, ...components);
-    const common = {
-      path: imagePath,
-      mode: chmod ?? header.mode,
-      uid: owner?.uid ?? header.uid,
-      gid: owner?.gid ?? header.gid,
-      mtime: Math.floor(header.mtime),
-      ...(header.xattrs.size > 0 ? { xattrs: header.xattrs } : {}),
-    };
-    let target: string;
-    switch (header.type) {
-      case 'file':
-        target = await builder.add({ ...common, type: 'file', size: header.size }, item.body());
-        break;
-      case 'directory':
-        target = await builder.add({ ...common, type: 'directory' });
-        break;
-      case 'symlink':
-        target = await builder.add({ ...common, type: 'symlink', linkPath: header.linkPath });
-        break;
-      case 'hardlink': {
-        const linked = written.get(layerPathComponents(header.linkPath, label).join('/'));
-        if (linked === undefined) {
-          throw new InvalidArgumentError(
-            `${label}: "${header.path}" is a hard link to "${header.linkPath}", which is not an earlier entry of the archive`,
-          );
-        }
-        target = await builder.add({ ...common, type: 'hardlink', linkPath: linked });
-        break;
-      }
-      default:
-        target = await builder.add({
-          ...common,
-          type: header.type,
-          devMajor: header.devMajor,
-          devMinor: header.devMinor,
-        });
-    }
-    written.set(components.join('/'), target.slice(1));
-  }
 }

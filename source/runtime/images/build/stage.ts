@@ -328,6 +328,8 @@ export async function runStage(session: BuildSession, stage: Stage): Promise<Sta
               ...copyContext,
               contextDirectory: session.contextDirectory,
               ignore: session.ignore,
+              downloadDirectory: path.join(work.path, 'downloads'),
+              ...(options.signal ? { signal: options.signal } : {}),
             });
           }
           text = plan.text;

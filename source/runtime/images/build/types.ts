@@ -5,8 +5,10 @@ import type { ImageRecord } from '../types.js';
 export const BUILD_HISTORY_COMMENT = 'gantry build';
 
 export interface BuildOptions {
-  /** The build context directory. */
+  /** The build context directory, or `-`: a tar (or a Containerfile) read from `contextStream`. */
   context: string;
+  /** Where `-` reads the context from (the CLI's stdin). */
+  contextStream?: NodeJS.ReadableStream;
   /** The Containerfile (default: Containerfile, else Dockerfile, in the context). */
   file?: string;
   /** The Containerfile's text, read elsewhere (`-f -` reads it from stdin); `file` is then unused. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { readContainerSpecSync } from '../../containers/core.js';
 import type { Engine } from '../../containers/engine.js';
 import type { ContainerRecord } from '../../containers/record.js';
+import { isDiskFull } from '../../errors.js';
 import { mappingsOf } from '../../userns/container-root.js';
 import { withLayerFrozen } from './frozen.js';
 import { containerChanges, type ContainerChange, type UpperWalkOptions } from './upper-walk.js';
@@ -48,11 +49,19 @@ export async function diffContainer(
   options: { pause?: boolean } = {},
 ): Promise<ContainerChange[]> {
   const record = await engine.get(reference);
-  return withLayerFrozen(engine, record, options.pause !== false, async (current) =>
+  const pause = options.pause !== false;
+  const read = async (current: ContainerRecord) =>
     containerChanges(
       upperDirectory(engine, current),
       current.LayerDirs,
       containerWalkOptions(engine, current),
-    ),
-  );
+    );
+  try {
+    return await withLayerFrozen(engine, record, pause, read);
+  } catch (error) {
+    // Reading never needs room: on a full disk the pause cannot be recorded, so the layer is read
+    // live, as --pause=false reads it (safely: the walk is by descriptors).
+    if (!pause || !isDiskFull(error)) throw error;
+    return withLayerFrozen(engine, record, false, read);
+  }
 }

@@ -6,6 +6,7 @@
 import { CorruptStateError } from '../../errors.js';
 import { exists } from '../../fsutil.js';
 import { shortId } from '../digest.js';
+import { shownTime } from '../shown-time.js';
 import type { ImageStore } from '../store.js';
 import type { ImageHistoryEntry, ImageRecord, OciImageConfig } from '../types.js';
 import { analyzeLayers, type LayerInput } from './analyze.js';
@@ -47,9 +48,10 @@ export function historyRows(image: ImageRecord, config: OciImageConfig): History
     const empty = entry.empty_layer === true;
     const layer = empty ? undefined : image.layers[layerIndex];
     if (!empty) layerIndex += 1;
+    const created = shownTime(entry.created, image);
     rows.push({
       id: '<missing>',
-      ...(entry.created ? { created: entry.created } : {}),
+      ...(created ? { created } : {}),
       createdBy: entry.created_by ?? '',
       size: layer?.size ?? 0,
       comment: entry.comment ?? '',
@@ -118,7 +120,8 @@ export async function layerTree(
         summary: analyzed.summary,
       };
       if (record) layer.blobSize = record.blobSize;
-      if (entry?.created) layer.created = entry.created;
+      const created = shownTime(entry?.created, image);
+      if (created) layer.created = created;
       if (entry?.comment) layer.comment = entry.comment;
       if (!record) layer.live = true;
       if (analyzed.changes) layer.changes = analyzed.changes;

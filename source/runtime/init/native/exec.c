@@ -113,20 +113,13 @@ static void exec_child(struct plan *plan, int sync, const int *ns_fds, const str
   for (size_t i = 0; i < plan->cgroup_procs.len; i++)
     if (!write_file(plan->cgroup_procs.items[i], "0"))
       fail_errno("join cgroup", plan->cgroup_procs.items[i]);
-  /* User first (it grants the rest), mount last (paths stop resolving after it); the pid
-   * namespace was joined by the relay: we were born in it. */
-  for (int pass = 0; pass < 3; pass++)
-    for (size_t i = 0; i < plan->namespace_count; i++) {
-      int type = plan->namespaces[i].type;
-      int order = type == CLONE_NEWUSER ? 0 : type == CLONE_NEWNS ? 2 : 1;
-      if (order != pass || type == CLONE_NEWPID)
-        continue;
-      if (setns(ns_fds[i], type) < 0)
-        fail_errno("setns", plan->namespaces[i].path);
-      close(ns_fds[i]);
-      /* A credential change may reset the dumpable flag to fs.suid_dumpable. */
-      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    }
+  /* In runc's order (nsjoin.c); the pid namespace was joined by the relay: we were born in it. */
+  int fds[10];
+  for (size_t i = 0; i < plan->namespace_count; i++)
+    fds[i] = plan->namespaces[i].type == CLONE_NEWPID ? -1 : ns_fds[i];
+  size_t failed = 0;
+  if (join_namespaces_ordered(plan, fds, &failed) < 0)
+    fail_errno("setns", plan->namespaces[failed].path);
   test_pause(plan, "joined", host_pid);
   if (plan->terminal) {
     int master, slave;

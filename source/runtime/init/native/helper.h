@@ -150,6 +150,7 @@ struct plan {
   unsigned short rows, cols;
   /* namespaces */
   struct namespace_entry namespaces[10];
+  char *session_keyring; /* a new session keyring to join (runc's _ses.ID); NULL: keep the caller's */
   size_t namespace_count;
   struct id_map uid_maps[16], gid_maps[16];
   size_t uid_map_count, gid_map_count;
@@ -202,6 +203,7 @@ struct plan {
   size_t raw_len;
   /* test knob: stop at a named point until the test lets go (see test_pause) */
   char *pause_point, *pause_ready, *pause_go;
+  bool restarted; /* this init is a restart's (no exec fifo; the test pause point "restarted") */
   int pause_ready_fd, pause_go_fd;
 };
 
@@ -238,6 +240,12 @@ int run_idmap_probe(const char *dir);
 
 /* plan.c */
 void plan_read(struct plan *plan, int fd);
+
+/* nsjoin.c */
+/* Joins every namespace whose descriptor in `fds` (one per plan->namespaces entry) is not -1, in
+ * runc's order; each joined descriptor is closed and set to -1. On failure: -1, errno, and the
+ * entry in *failed. */
+int join_namespaces_ordered(const struct plan *plan, int *fds, size_t *failed);
 
 /* sealed.c */
 bool self_is_sealed(void);

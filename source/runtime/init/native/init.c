@@ -82,6 +82,41 @@ static void end_on_signals(void) {
     signal(ending[i], end_on_signal);
 }
 
+/* keyctl(2) operations (linux/keyctl.h), called through syscall(2): libc has no wrapper. */
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#define KEYCTL_SETPERM 5
+#define KEYCTL_DESCRIBE 6
+
+/*
+ * As runc: the process leaves the caller's session keyring (whose keys are the user's who ran us,
+ * not the container's) for a new one of its own, searchable by its owner uid (or, in a user
+ * namespace, by others: the container's later uids are not its creator) so that a process that
+ * changes uid can still use it. A kernel without keyrings (ENOSYS) is let be, as runc lets it.
+ */
+static void join_session_keyring(const struct plan *plan, bool user_ns) {
+  if (!plan->session_keyring)
+    return;
+  long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan->session_keyring, 0, 0, 0);
+  if (key < 0 && errno == ENOSYS)
+    return;
+  if (key < 0)
+    fail_errno("join a session keyring", plan->session_keyring);
+  char description[512];
+  long length = syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, description, sizeof description - 1, 0);
+  if (length < 0)
+    fail_errno("describe the session keyring", plan->session_keyring);
+  description[(size_t)length < sizeof description ? (size_t)length : sizeof description - 1] = '\0';
+  /* "type;uid;gid;perm;description": the permission is the fourth field, in hex. */
+  char *field = description;
+  for (int i = 0; i < 3 && field; i++)
+    field = strchr(field, ';') ? strchr(field, ';') + 1 : NULL;
+  if (!field)
+    die("the session keyring `%s` has a description of an unknown form", plan->session_keyring);
+  unsigned long perm = strtoul(field, NULL, 16) | (user_ns ? 0x8UL : 0x80000UL);
+  if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, perm, 0, 0) < 0)
+    fail_errno("set the session keyring's permissions", plan->session_keyring);
+}
+
 /* Puts `fd` at `target`, without close-on-exec. */
 static void move_fd(int fd, int target) {
   if (fd == target) {
@@ -163,6 +198,7 @@ static void container_setup(struct plan *plan, int sync) {
       fail_errno("open exec fifo", plan->fifo_path);
   }
   join_namespaces(plan, false);
+  join_session_keyring(plan, has_namespace(plan, CLONE_NEWUSER, NULL));
   bool cgroup_joined = false;
   if (has_namespace(plan, CLONE_NEWCGROUP, &cgroup_joined) && !cgroup_joined && unshare(CLONE_NEWCGROUP) < 0)
     fail_errno("unshare cgroup namespace", NULL);
@@ -200,7 +236,7 @@ static void container_setup(struct plan *plan, int sync) {
       fail_errno("write", "/proc/self/oom_score_adj");
   }
   char *path = prepare_process(plan, sync);
-  test_pause(plan, "init", (pid_t)atoi(self));
+  test_pause(plan, plan->restarted ? "restarted" : "init", (pid_t)atoi(self));
   report(sync, "created\n");
   if (fifo >= 0) {
     char proc_path[64];
@@ -335,16 +371,17 @@ static const char *namespace_name(int type) {
   }
 }
 
-/* The plan a restarted container's init-child reads: the first one, plus what the monitor did
- * for it already (the namespaces it entered for the clone) and that there is no exec fifo. */
-static char *restart_plan_text(const struct plan *plan, size_t *len) {
+/* The plan a container's re-executed init-child reads: the first one, plus what was done for it
+ * already (the namespaces the monitor entered for a restart's clone, or that the intermediate
+ * process joined: `joined`, by entry) and, on a restart, that there is no exec fifo. */
+static char *child_plan_text(const struct plan *plan, bool restart, const bool *joined, size_t *len) {
   size_t cap = plan->raw_len + 256, at = plan->raw_len - 4; /* without the "end\n" */
   char *text = xmalloc(cap);
   memcpy(text, plan->raw, at);
   for (size_t i = 0; i < plan->namespace_count; i++)
-    if (plan->namespaces[i].held_fd >= 0)
+    if (plan->namespaces[i].held_fd >= 0 || joined[i])
       at += (size_t)snprintf(text + at, cap - at, "held %s\n", namespace_name(plan->namespaces[i].type));
-  at += (size_t)snprintf(text + at, cap - at, "restarted\nend\n");
+  at += (size_t)snprintf(text + at, cap - at, "%send\n", restart ? "restarted\n" : "");
   *len = at;
   return text;
 }
@@ -355,7 +392,7 @@ static char *restart_plan_text(const struct plan *plan, size_t *len) {
 static void enter_held_namespaces(const struct plan *plan, bool back) {
   for (size_t i = 0; i < plan->namespace_count; i++) {
     const struct namespace_entry *ns = &plan->namespaces[i];
-    /* The user namespace is joined by the new process itself (see spawn_in_held_userns): the
+    /* The user namespace is joined by the new process's parent (see spawn_via_middle): the
      * monitor, once in it, could never come back. */
     if (ns->held_fd < 0 || ns->type == CLONE_NEWUSER)
       continue;
@@ -374,39 +411,100 @@ static int held_userns_fd(const struct plan *plan) {
 }
 
 /*
- * A restart of a container with its own user namespace: the new process must be in the first
- * one (the held network namespace belongs to it, so sysfs and the like can only be mounted
- * from it), and every namespace made anew must belong to it too. The monitor cannot enter it
- * (it could not come back), so as runc's nsexec does, an intermediate child joins it, unshares
- * the new namespaces there and clones the container's process as the monitor's own child
- * (CLONE_PARENT; a new pid namespace can only be made by a clone). Returns that process's pid
- * in the parent, 0 in the container's process.
+ * Which namespaces an intermediate process joins for the first start (`joined`, by entry), as
+ * runc's nsexec: when the container has a user namespace and joins others by path, the order
+ * matters both ways. A namespace the host made must be joined before a new user namespace exists
+ * (from inside it we hold no power over the host's); a user namespace given by path must be
+ * joined before any new namespace is made, or those would belong to the host's and the
+ * container's root could not mount, set its hostname or configure its network in them. The
+ * monitor can do neither itself (it never leaves the host's user namespace), so a child joins
+ * them (nsjoin.c's order) and then clones the container's process with the new namespaces. The
+ * mount namespace is left to the process itself, which opens the exec fifo first.
  */
-static pid_t spawn_in_held_userns(int userns, unsigned long flags) {
+static bool middle_joins(const struct plan *plan, bool *joined) {
+  bool user = false, any = false, user_by_path = false;
+  for (size_t i = 0; i < plan->namespace_count; i++) {
+    const struct namespace_entry *ns = &plan->namespaces[i];
+    joined[i] = ns->path && !ns->held && ns->type != CLONE_NEWNS;
+    if (ns->type == CLONE_NEWUSER) {
+      user = true;
+      user_by_path = ns->path != NULL;
+    } else if (joined[i]) {
+      any = true;
+    }
+  }
+  if (user && (user_by_path || any))
+    return true;
+  for (size_t i = 0; i < plan->namespace_count; i++)
+    joined[i] = false;
+  return false;
+}
+
+/*
+ * Forks the intermediate process, which joins the `joined` namespaces, or the held user namespace
+ * `userns` of a restart (it could not come back from it, so the monitor never enters one), makes
+ * the new namespaces (`flags`) there and clones the container's process as the monitor's own
+ * child (CLONE_PARENT; a new pid namespace can only be made by a clone, and a user namespace by
+ * clone makes it the owner of every other new one). Returns that process's pid in the parent, 0
+ * in the container's process; -1 with errno and *failed (the entry, or -1) when it could not.
+ */
+static pid_t spawn_via_middle(struct plan *plan, int userns, const bool *joined, unsigned long flags,
+                              long *failed) {
+  *failed = -1;
   int report_pid[2];
   if (pipe2(report_pid, O_CLOEXEC) < 0)
-    fail_errno("pipe2", "restart in the user namespace");
+    fail_errno("pipe2", "the intermediate process");
   pid_t middle = fork();
   if (middle < 0)
-    fail_errno("fork", "restart in the user namespace");
+    fail_errno("fork", "the intermediate process");
   if (middle == 0) {
     close(report_pid[0]);
     pid_t child = -1;
-    if (setns(userns, CLONE_NEWUSER) == 0 &&
-        unshare((int)(flags & ~(unsigned long)(CLONE_NEWPID | CLONE_NEWUSER | SIGCHLD))) == 0) {
-      child = (pid_t)syscall(SYS_clone, CLONE_PARENT | (flags & CLONE_NEWPID) | SIGCHLD, 0, 0, 0, 0);
+    long where = -1;
+    int err = 0;
+    int fds[10];
+    /* Every path opened before any namespace is joined: they are the host's /proc. */
+    for (size_t i = 0; i < plan->namespace_count; i++) {
+      fds[i] = joined[i] ? open(plan->namespaces[i].path, O_RDONLY | O_CLOEXEC) : -1;
+      if (joined[i] && fds[i] < 0 && !err) {
+        err = errno;
+        where = (long)i;
+      }
+    }
+    size_t bad = 0;
+    bool entered = false;
+    if (!err && userns >= 0) {
+      entered = setns(userns, CLONE_NEWUSER) == 0;
+    } else if (!err) {
+      entered = join_namespaces_ordered(plan, fds, &bad) == 0;
+      if (!entered)
+        where = (long)bad;
+    }
+    if (!err && !entered)
+      err = errno;
+    /* Unshared here rather than cloned: everything but a new pid (and user) namespace, which only
+     * a clone can make for the child. With a new user namespace, the clone makes it first and
+     * every other new one as its. */
+    unsigned long unshared = userns >= 0 ? flags & ~(unsigned long)(CLONE_NEWPID | CLONE_NEWUSER | SIGCHLD) : 0;
+    if (entered && (!unshared || unshare((int)unshared) == 0)) {
+      for (size_t i = 0; i < plan->namespace_count; i++)
+        if (joined[i])
+          plan->namespaces[i].held = true; /* the child inherits this copy of the plan */
+      unsigned long cloned = userns >= 0 ? flags & (unsigned long)CLONE_NEWPID : flags & ~(unsigned long)SIGCHLD;
+      child = (pid_t)syscall(SYS_clone, CLONE_PARENT | cloned | SIGCHLD, 0, 0, 0, 0);
       if (child == 0) {
         close(report_pid[1]);
         return 0;
       }
     }
-    int err = errno;
-    pid_t told[2] = {child, (pid_t)err};
+    if (!err)
+      err = errno;
+    long told[3] = {child, err, where};
     ssize_t written = write(report_pid[1], told, sizeof told);
     _exit(written == (ssize_t)sizeof told ? 0 : 1);
   }
   close(report_pid[1]);
-  pid_t told[2] = {-1, EIO};
+  long told[3] = {-1, EIO, -1};
   ssize_t got;
   while ((got = read(report_pid[0], told, sizeof told)) < 0 && errno == EINTR)
     ;
@@ -415,9 +513,10 @@ static pid_t spawn_in_held_userns(int userns, unsigned long flags) {
     ;
   if (got != (ssize_t)sizeof told || told[0] < 0) {
     errno = got == (ssize_t)sizeof told ? (int)told[1] : EIO;
+    *failed = got == (ssize_t)sizeof told ? told[2] : -1;
     return -1;
   }
-  return told[0];
+  return (pid_t)told[0];
 }
 
 /*
@@ -430,11 +529,13 @@ static pid_t spawn_in_held_userns(int userns, unsigned long flags) {
 static int spawn_container(struct plan *plan, struct monitor_io *io, bool restart, char *error, size_t error_cap) {
   struct spawn *s = &spawning;
   *s = (struct spawn){{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, -1, -1, -1, 0};
+  bool joined[10] = {false};
+  bool use_middle = !restart && middle_joins(plan, joined);
   if (!monitor_sealed) {
     s->exe = high_fd(sealed_copy_of_self());
-    if (restart) {
+    if (restart || use_middle) {
       size_t len;
-      char *text = restart_plan_text(plan, &len);
+      char *text = child_plan_text(plan, restart, joined, &len);
       s->plan_fd = high_fd(plan_memfd(text, len));
       free(text);
     } else {
@@ -459,8 +560,9 @@ static int spawn_container(struct plan *plan, struct monitor_io *io, bool restar
       continue; /* cgroup: unshared by the child once inside its cgroup; held: entered below */
     if (!ns->path) {
       flags |= (unsigned long)ns->type;
-    } else if (ns->type == CLONE_NEWPID && !restart) {
-      /* The monitor's children stay in it: restarts are born there too. */
+    } else if (ns->type == CLONE_NEWPID && !restart && !use_middle) {
+      /* The monitor's children stay in it: restarts are born there too. (With the intermediate
+       * process, that process joins it: its clone's pid must be one of the monitor's namespace.) */
       int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
       if (fd < 0 || setns(fd, CLONE_NEWPID) < 0)
         fail_errno("join pid namespace", ns->path);
@@ -472,8 +574,9 @@ static int spawn_container(struct plan *plan, struct monitor_io *io, bool restar
     fail_errno("socketpair", NULL);
   enter_held_namespaces(plan, false);
   int userns = restart ? held_userns_fd(plan) : -1;
-  pid_t child = userns >= 0 ? spawn_in_held_userns(userns, flags)
-                            : (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+  long failed = -1;
+  pid_t child = userns >= 0 || use_middle ? spawn_via_middle(plan, userns, joined, flags, &failed)
+                                          : (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
   if (child == 0) {
     close(s->sync[0]);
     container_main(plan, s->sync[1], &child_io, s->exe, s->plan_fd);
@@ -482,8 +585,19 @@ static int spawn_container(struct plan *plan, struct monitor_io *io, bool restar
   enter_held_namespaces(plan, true);
   if (child < 0) {
     errno = clone_errno;
-    fail_errno("clone", NULL);
+    if (failed >= 0)
+      fail_errno(plan->namespaces[failed].path ? "setns" : "open namespace", plan->namespaces[failed].path);
+    fail_errno(use_middle || userns >= 0 ? "clone in the container's user namespace" : "clone", NULL);
   }
+  if (use_middle)
+    for (size_t i = 0; i < plan->namespace_count; i++)
+      if (plan->namespaces[i].type == CLONE_NEWPID && plan->namespaces[i].path) {
+        /* As without the intermediate process: restarts are born in it too. */
+        int fd = open(plan->namespaces[i].path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWPID) < 0)
+          kill_and_fail(child, "join pid namespace for restarts failed");
+        close(fd);
+      }
   s->child = child;
   close_quietly(&s->sync[1]);
   close_quietly(&s->exe);
@@ -641,9 +755,12 @@ int respawn_container(struct plan *plan, struct monitor_io *io, char *error, siz
     encode_field(message, error, error_cap);
     return -1;
   }
-  /* A restart has no exec fifo to wait at and no test pause: it execs once set up. */
+  /* A restart has no exec fifo to wait at: it execs once set up. The test knob stops it only
+   * at "restarted". */
   plan->fifo_path = NULL;
-  plan->pause_point = NULL;
+  plan->restarted = true;
+  if (plan->pause_point && strcmp(plan->pause_point, "restarted"))
+    plan->pause_point = NULL;
   catch_die(&failed, message, sizeof message);
   int result = spawn_container(plan, io, true, error, error_cap);
   catch_die(NULL, NULL, 0);

@@ -178,6 +178,9 @@ static void directive(struct plan *p, int argc, char **argv) {
     ns->path = argc > 2 ? argv[2] : NULL;
     ns->held = false;
     ns->held_fd = ns->own_fd = -1;
+  } else if (!strcmp(d, "keyring")) {
+    NEED(1);
+    p->session_keyring = argv[1];
   } else if (!strcmp(d, "held")) {
     /* Only in the plan a monitor hands a restarted child (see restart_plan_text). */
     NEED(1);
@@ -187,7 +190,10 @@ static void directive(struct plan *p, int argc, char **argv) {
         p->namespaces[i].held = true;
   } else if (!strcmp(d, "restarted")) {
     p->fifo_path = NULL;
-    p->pause_point = NULL;
+    p->restarted = true;
+    /* The test knob stops a restarted run only where it names a restart ("restarted"). */
+    if (p->pause_point && strcmp(p->pause_point, "restarted"))
+      p->pause_point = NULL;
   } else if (!strcmp(d, "restart")) {
     NEED(2);
     p->restart_policy = (int)parse_ulong(argv[1], "restart policy");

@@ -504,6 +504,32 @@ describe('v1 manager: stats', () => {
     expect(stats.io).toEqual({ readBytes: 4096, writeBytes: 8192, readOps: 1, writeOps: 2 });
   });
 
+  // A list sorted by CPU samples the rows off screen for their CPU time only (issue 11).
+  it("reads one figure with only, a row's figures with summary", async () => {
+    const { fake, manager } = await setup();
+    await manager.create({ memory: 64 * MiB, cpuQuota: 50000, pidsLimit: 20 });
+    const dir = (h: string): string => `${h}/gantry/c1`;
+    await fake.setText(`${dir('memory')}/memory.usage_in_bytes`, `${10 * MiB}\n`);
+    await fake.setText(`${dir('memory')}/memory.stat`, `total_inactive_file ${2 * MiB}\n`);
+    await fake.setText(`${dir('cpuacct')}/cpuacct.usage`, '1500000000\n');
+    await fake.setText(`${dir('cpuacct')}/cpuacct.stat`, 'user 100\nsystem 50\n');
+    await fake.setText(`${dir('cpu')}/cpu.stat`, 'nr_periods 10\nnr_throttled 4\nthrottled_time 123456\n');
+    await fake.setText(`${dir('pids')}/pids.current`, '3\n');
+    const cpu = await manager.stats({ only: 'cpu' });
+    expect(cpu.cpu).toEqual({ usageNanos: 1.5e9 });
+    expect(cpu.memory).toBeUndefined();
+    expect(cpu.pids).toBeUndefined();
+    const memory = await manager.stats({ only: 'memory' });
+    expect(memory.memory).toEqual({ usage: 10 * MiB, workingSet: 8 * MiB, limit: 64 * MiB, oomKills: 0 });
+    expect(memory.cpu).toBeUndefined();
+    expect((await manager.stats({ only: 'pids' })).pids).toEqual({ current: 3, limit: 20 });
+    const summary = await manager.stats({ summary: true });
+    expect(summary.cpu).toEqual({ usageNanos: 1.5e9 });
+    expect(summary.pids).toEqual({ current: 3, limit: 20 });
+    expect(summary.memory?.workingSet).toBe(8 * MiB);
+    expect(summary.io).toBeUndefined();
+  });
+
   it('treats the huge v1 "unlimited" value as no limit', async () => {
     const { manager } = await setup();
     await manager.create({});
