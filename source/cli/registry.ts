@@ -279,7 +279,7 @@ export const COMMANDS: CommandEntry[] = [
   {
     name: 'system',
     group: 'Other',
-    description: 'Serve the engine to a remote gantry over ssh (system service --stdio)',
+    description: 'Manage gantry (df: disk usage, prune: remove unused data, service --stdio)',
     load: () => import('./commands/system.js'),
   },
   {

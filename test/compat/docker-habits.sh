@@ -154,6 +154,14 @@ export_import() {
     expect 1 "$(g image inspect -f '{{len .RootFS.Layers}}' flat:1)" &&
     g rm exported >/dev/null
 }
+prune_and_df() {
+  g run --name pruned demo true &&
+    g system df | head -1 | grep -Eq '^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$' &&
+    expect "Containers 1" "$(g system df --format '{{.Type}} {{.TotalCount}}' | grep '^Containers')" &&
+    g container prune -f | grep -q "^$(g inspect -f '{{.Id}}' pruned)\$" &&
+    expect "" "$(g ps -aq --filter name=pruned)" &&
+    g system prune -f | grep -q '^Total reclaimed space: '
+}
 
 row 'run -d, inspect -f, ps --filter/--format table' run_and_ps
 row 'logs, exec' exec_and_logs
@@ -168,8 +176,7 @@ row 'multi-stage build (FROM AS, COPY --from)' multi_stage_build
 row 'images, save -o, load -i, save | load, tag, rmi' images_and_archives
 row 'info' system_info
 row 'run --init, top' init_and_top
-todo 'container prune' 'not on main yet (branch lifecycle)'
-todo 'system df' 'not on main yet (branch lifecycle)'
+row 'container prune, system df, system prune' prune_and_df
 row 'export -o, export | import -c -' export_import
 
 echo "$passed passed, $failed failed"

@@ -1,9 +1,9 @@
 /**
  * `gantry container VERB`: docker's management command. Every container command is reached as
  * `container VERB` by the dispatcher (registry.ts); what arrives here is the internal `cleanup`
- * (run by a container's monitor when it exits) or a verb that names no container command.
+ * (run by a container's monitor when it exits), `prune`, or a verb that names no container command.
  */
-import type { CommandSpec, ParsedArgs } from '../args.js';
+import { formatHelp, parseArgs, type CommandSpec, type ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { containerVerbs } from '../registry.js';
 
@@ -18,9 +18,18 @@ export const spec: CommandSpec = {
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const [subcommand, id, ...extra] = parsed.args;
+  if (subcommand === 'prune') {
+    const prune = await import('./container-prune.js');
+    const pruneArgs = parseArgs(prune.spec, parsed.args.slice(1));
+    if (pruneArgs.help) {
+      context.stdout.write(formatHelp(prune.spec));
+      return 0;
+    }
+    return prune.run(pruneArgs, context);
+  }
   if (subcommand !== 'cleanup') {
     context.stderr.write(
-      `gantry: unknown container command ${JSON.stringify(subcommand)}; accepted: ${containerVerbs().join(', ')}\n`,
+      `gantry: unknown container command ${JSON.stringify(subcommand)}; accepted: ${[...containerVerbs(), 'prune'].sort().join(', ')}\n`,
     );
     return 125;
   }

@@ -1,8 +1,8 @@
 /** `gantry image prune [-a] [-f]`: removes dangling (or all unused) images, then unused layers. */
-import readline from 'node:readline';
 import { bool, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { humanSize } from '../format.js';
+import { confirm } from '../confirm.js';
 
 export const spec: CommandSpec = {
   name: 'image prune',
@@ -21,20 +21,6 @@ export const spec: CommandSpec = {
   ],
 };
 
-async function confirm(question: string, context: CommandContext): Promise<boolean> {
-  context.stdout.write(question);
-  const rl = readline.createInterface({ input: process.stdin });
-  try {
-    const answer = await new Promise<string | undefined>((resolve) => {
-      rl.once('line', resolve);
-      rl.once('close', () => resolve(undefined));
-    });
-    return answer !== undefined && /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
-}
-
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const all = bool(parsed.options, 'all');
   if (!bool(parsed.options, 'force')) {
@@ -50,6 +36,12 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   const result = await engine.images.prune({ all });
   const { BuildCache } = await import('../../runtime/images/build/cache.js');
   const cacheRecords = await new BuildCache(engine.layout).prune();
+  // Lock files of pulls that a kill -9 (or an older gantry) left in the pull cache.
+  const [{ sweepStaleBlobLocks }, { pullCacheDirectory }] = await Promise.all([
+    import('../../runtime/images/registry/blob-lock.js'),
+    import('../../runtime/images/registry/transfer.js'),
+  ]);
+  await sweepStaleBlobLocks(pullCacheDirectory(engine.layout));
   if (bool(parsed.options, 'json')) {
     write(context.stdout, JSON.stringify({ ...result, removedCacheRecords: cacheRecords }, null, 2));
     return 0;
