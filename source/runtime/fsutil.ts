@@ -280,6 +280,13 @@ export class FileLock {
     }
   }
 
+  /** Whether the lock's path still names the file this lock holds (a remover may have unlinked it). */
+  holdsPath(): boolean {
+    const held = fs.fstatSync(this.fd);
+    const current = fs.statSync(this.path, { throwIfNoEntry: false });
+    return current !== undefined && current.ino === held.ino && current.dev === held.dev;
+  }
+
   release(): void {
     try {
       flock(this.fd, LOCK_UN, this.path);

@@ -36,6 +36,12 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   const result = await engine.images.prune({ all });
   const { BuildCache } = await import('../../runtime/images/build/cache.js');
   const cacheRecords = await new BuildCache(engine.layout).prune();
+  // Lock files of pulls that a kill -9 (or an older gantry) left in the pull cache.
+  const [{ sweepStaleBlobLocks }, { pullCacheDirectory }] = await Promise.all([
+    import('../../runtime/images/registry/blob-lock.js'),
+    import('../../runtime/images/registry/transfer.js'),
+  ]);
+  await sweepStaleBlobLocks(pullCacheDirectory(engine.layout));
   if (bool(parsed.options, 'json')) {
     write(context.stdout, JSON.stringify({ ...result, removedCacheRecords: cacheRecords }, null, 2));
     return 0;

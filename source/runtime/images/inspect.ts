@@ -3,21 +3,12 @@ import { shownTime } from './shown-time.js';
 import type { ImageRecord, OciImageConfig } from './types.js';
 
 export function inspectImage(record: ImageRecord, config: OciImageConfig): Record<string, unknown> {
-  const repository = (name: string) =>
-    name.slice(0, name.lastIndexOf(':') > name.lastIndexOf('/') ? name.lastIndexOf(':') : name.length);
   return {
     Id: record.id,
     RepoTags: record.names,
-    // What a registry knows it by where a pull recorded it, else each name with the stored manifest.
-    RepoDigests: [
-      ...new Set([
-        ...(record.digests ?? []),
-        ...record.names
-          .map(repository)
-          .filter((name) => !(record.digests ?? []).some((entry) => entry.startsWith(`${name}@`)))
-          .map((name) => `${name}@${record.manifestDigest}`),
-      ]),
-    ],
+    // Only what a registry really holds it by (recorded by pull and push), as docker's: a local
+    // name with the stored manifest's digest was never in any registry.
+    RepoDigests: [...new Set(record.digests ?? [])],
     Created: shownTime(config.created, record) ?? record.created,
     Author: config.author ?? '',
     Config: config.config ?? {},

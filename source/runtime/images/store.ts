@@ -323,6 +323,16 @@ export class ImageStore {
     });
   }
 
+  /** Records that a registry holds the image `id` as `entry` ("repository@sha256:…"), after a push. */
+  async addRepoDigest(id: string, entry: string): Promise<void> {
+    await this.withExclusiveLock(async () => {
+      const { records } = await readImageRecords(this.layout);
+      const record = records.find((candidate) => candidate.id === id);
+      // Removed meanwhile: nothing left to say it about.
+      if (record) await this.assignNames(records, record, [], [entry]);
+    });
+  }
+
   /** Adds `names` to `target` and takes them off every other record. Writes what changed. */
   private async assignNames(
     records: readonly ImageRecord[],

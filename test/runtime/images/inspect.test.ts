@@ -19,9 +19,15 @@ const config = {
 } as OciImageConfig;
 
 describe('image inspect', () => {
-  it('lists each repository@digest once, however many tags the repository has', () => {
+  it('lists only the repository@digest entries a registry gave (pull, push), each once', () => {
     const result = inspectImage(record, config);
     expect(result.RepoTags).toEqual(record.names);
-    expect(result.RepoDigests).toEqual([`registry.local:5000/app@${digest}`, `other@${digest}`]);
+    // Names that were never pulled or pushed are in no registry.
+    expect(result.RepoDigests).toEqual([]);
+    const pulled = inspectImage(
+      { ...record, digests: [`registry.local:5000/app@${digest}`, `registry.local:5000/app@${digest}`] },
+      config,
+    );
+    expect(pulled.RepoDigests).toEqual([`registry.local:5000/app@${digest}`]);
   });
 });

@@ -187,6 +187,23 @@ export interface RegistryOptions {
   token?: TokenServer;
   /** Serve HTTPS with a self-signed certificate for 127.0.0.1 made here. */
   tls?: boolean;
+  /**
+   * Run inside this network namespace (`ip netns` name, one the test made): the registry is then
+   * reachable only from that namespace's 127.0.0.1, where the test's engine runs gantry.
+   */
+  netns?: string;
+}
+
+/** Waits for docker-registry's "listening on" line (a registry in another namespace is not reachable from here). */
+async function waitForListening(child: ChildProcess, log: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const text = fs.readFileSync(log, 'utf8');
+    if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}):\n${text}`);
+    if (/listening on /.test(text)) return;
+    if (Date.now() > deadline) throw new Error(`docker-registry did not start:\n${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Starts docker-registry on 127.0.0.1 with storage and config under `directory`. */
@@ -220,10 +237,14 @@ export async function startRegistry(directory: string, options: RegistryOptions 
     );
     const log = path.join(directory, 'registry.log');
     const output = fs.openSync(log, 'w');
-    const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', output, output] });
+    const command = options.netns
+      ? ['nsenter', `--net=/run/netns/${options.netns}`, '--', 'docker-registry', 'serve', config]
+      : ['docker-registry', 'serve', config];
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', output, output] });
     fs.closeSync(output);
     try {
-      await waitForHttp(`http://127.0.0.1:${port}/v2/`, child, log);
+      if (options.netns) await waitForListening(child, log);
+      else await waitForHttp(`http://127.0.0.1:${port}/v2/`, child, log);
     } catch (error) {
       child.kill('SIGKILL');
       // Someone else took the port between probe and start: try another.

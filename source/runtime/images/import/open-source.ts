@@ -13,7 +13,7 @@ import { BLOCK_SIZE, decodeRawHeader } from '../tar/header.js';
 import type { ImageSource } from './candidate.js';
 import { readDockerArchive } from './docker-archive.js';
 import { readOciLayout } from './oci-layout.js';
-import { archiveFiles, directoryFiles, type SourceFiles } from './source-files.js';
+import { archiveFiles, directoryFiles, readSourceFile, type SourceFiles } from './source-files.js';
 import type { Platform } from './platform.js';
 
 /** The input is readable but holds no image (docker's `import` takes it as a root filesystem). */
@@ -34,6 +34,17 @@ async function readFormats(
   container: 'directory' | 'archive',
   platform?: Platform,
 ): Promise<ImageSource> {
+  // containers/image's dir: transport (skopeo, podman) writes manifest.json too, but as one image
+  // manifest with blobs named by bare digest and a version file saying what it is.
+  const version = await readSourceFile(files, 'version', 4096).catch(() => undefined);
+  if (version?.toString('utf8').startsWith('Directory Transport Version')) {
+    throw new ImageFormatError(
+      `cannot import ${files.label}: it is a containers/image "dir:" layout (skopeo/podman dir:), which gantry does not read`,
+      {
+        hint: `convert it to an OCI layout first (skopeo copy dir:${files.label} oci:DIRECTORY:TAG), then import that; import accepts an OCI layout directory, an oci-archive or a docker-archive (docker save) file`,
+      },
+    );
+  }
   // Docker 25+ archives hold both; manifest.json carries the full tags, so it wins.
   if (await files.locate('manifest.json'))
     return { format: 'docker-archive', images: await readDockerArchive(files) };

@@ -16,7 +16,7 @@ import fsp from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImageFormatError, nameFullDisk, NotFoundError, UnsupportedError } from '../../errors.js';
-import { FileLock } from '../../fsutil.js';
+import { acquireBlobLock } from './blob-lock.js';
 import { sha256Digest } from '../digest.js';
 import { digestMismatch } from '../layer/ingest.js';
 import { MEDIA_TYPE } from '../media-types.js';
@@ -72,7 +72,7 @@ export interface DownloadOptions {
 
 /** Removes a finished download from the cache (under its lock, see DownloadOptions.linkTo). */
 export async function removeCachedBlob(file: string): Promise<void> {
-  const lock = await FileLock.acquire(`${file}.lock`, { timeoutMs: 24 * 3600_000 });
+  const lock = await acquireBlobLock(file);
   try {
     await fsp.rm(file, { force: true });
   } finally {
@@ -628,7 +628,7 @@ export class RegistryClient {
     options: DownloadOptions = {},
   ): Promise<{ resumedFrom: number; fetched: boolean }> {
     const { onProgress, signal } = options;
-    const lock = await FileLock.acquire(`${file}.lock`, { timeoutMs: 24 * 3600_000 });
+    const lock = await acquireBlobLock(file);
     try {
       const complete = await fsp.stat(file).catch(() => undefined);
       if (complete?.size === descriptor.size) {

@@ -142,6 +142,9 @@ export async function pushImage(
       });
       await client.putManifest(target.repository, tag, content.manifest);
       emit({ type: 'manifest', reference: where, digest: content.manifest.digest });
+      // The registry knows the image by this digest now: RepoDigests lists it, as docker's does.
+      const repository = formatReference({ ...target, tag: undefined, digest: undefined });
+      await store.addRepoDigest(content.config.digest, `${repository}@${content.manifest.digest}`);
       return {
         reference: formatReference({ ...target, tag, digest: undefined }),
         manifestDigest: content.manifest.digest,
