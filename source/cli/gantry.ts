@@ -33,13 +33,26 @@ const GLOBAL: CommandSpec = {
     {
       name: 'host',
       short: 'H',
-      type: 'string',
+      type: 'list',
       placeholder: 'ssh://[user@]host[:port][/path/to/gantry]',
       description: 'The host whose engine to use, over ssh (default this machine, or $GANTRY_HOST)',
     },
     { name: 'version', short: 'v', type: 'boolean', description: 'Print version information and quit' },
   ],
 };
+
+/**
+ * The hosts the TUI shows beside this machine: each --host given (repeatable; "local" alone means
+ * this machine only), else $GANTRY_HOST, else every named connection, as podman-tui lists all of
+ * a user's connections.
+ */
+async function tuiHosts(flags: readonly string[] = []): Promise<string[]> {
+  const given = flags.length > 0 ? flags : process.env.GANTRY_HOST ? [process.env.GANTRY_HOST] : undefined;
+  if (given) return [...new Set(given.filter((host) => host !== 'local'))];
+  const { connectionsPath, readConnections } = await import('../runtime/remote/connections.js');
+  if (!fs.existsSync(connectionsPath())) return [];
+  return Object.keys(readConnections().connections);
+}
 
 /**
  * Commands that work on a remote host (--host): they take the engine as a HostEngine. The rest
@@ -122,7 +135,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return name === 'tui' ? 125 : 0;
     }
     const { runTui } = await import('../tui/run.js');
-    return runTui(engineOptions);
+    return runTui(engineOptions, undefined, await tuiHosts(global.options.host as string[] | undefined));
   }
   const entry = findCommand(name);
   if (!entry) {
@@ -138,9 +151,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   // --host, else GANTRY_HOST, else the default connection (for commands that work remotely);
   // "local" is this machine. The service itself never follows one (that would chain hosts).
-  const explicit = (global.options.host as string | undefined) ?? (process.env.GANTRY_HOST || undefined);
-  let host =
-    explicit === 'local' || (name === 'system' && global.options.host === undefined) ? undefined : explicit;
+  const hostFlags = (global.options.host as string[] | undefined) ?? [];
+  if (hostFlags.length > 1) {
+    process.stderr.write(
+      `gantry: a command runs on one host, --host was given ${hostFlags.length} times\nhint: give --host once; the TUI (gantry with no command) shows several hosts side by side\n`,
+    );
+    return 125;
+  }
+  const explicit = hostFlags[0] ?? (process.env.GANTRY_HOST || undefined);
+  let host = explicit === 'local' || (name === 'system' && hostFlags.length === 0) ? undefined : explicit;
   if (explicit === undefined && REMOTE_COMMANDS.has(name)) {
     const { connectionsPath, readConnections } = await import('../runtime/remote/connections.js');
     if (fs.existsSync(connectionsPath())) host = readConnections().default;

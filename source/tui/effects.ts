@@ -3,6 +3,7 @@
  * store: progress in the status column, results in the status line. No error escapes: a refused
  * operation is a message, never the end of the TUI.
  */
+import { HostUnreachableError } from '../runtime/remote/errors.js';
 import type { TuiEngine } from './engine-adapter.js';
 import { DEFAULT_IMAGE_NAME, newContainerForm } from './state/form.js';
 import { describeError, limitDefinition } from './state/limit-definitions.js';
@@ -48,8 +49,9 @@ export function createEffectRunner(
   const refresh = async (id: string) => {
     try {
       store.dispatch({ type: 'containers/upserted', record: await engine.get(id) });
-    } catch {
-      store.dispatch({ type: 'containers/removed', id });
+    } catch (error) {
+      // Only a container that is gone leaves the table; one on a host that dropped stays, marked.
+      if (!(error instanceof HostUnreachableError)) store.dispatch({ type: 'containers/removed', id });
     }
   };
   const reloadImages = async () =>

@@ -12,6 +12,7 @@ import type { LogCursor, LogEntry, LogOptions } from '../runtime/containers/logs
 import type { ContainerRecord } from '../runtime/containers/record.js';
 import type { LayerTree } from '../runtime/images/tree/types.js';
 import type { ImageRecord, OciImageConfig } from '../runtime/images/types.js';
+import type { HostStatus } from './hosts/keys.js';
 
 export type { ContainerStats } from '../runtime/containers/stats.js';
 export type { EngineEvent } from '../runtime/containers/events.js';
@@ -21,9 +22,27 @@ export interface ExecSession {
   exit: Promise<number>;
 }
 
+/** The hosts of a TUI that shows more than one (see hosts/multi-host-engine.ts). */
+export interface TuiHosts {
+  /** "local" first, then the remote hosts in the order given. */
+  readonly names: readonly string[];
+  statuses(): HostStatus[];
+  onStatus(listener: (status: HostStatus) => void): () => void;
+  /** One host's containers, keyed by host (keys.ts); a host that is down gives its last list. */
+  list(
+    host: string,
+    options?: { all?: boolean },
+  ): Promise<{ records: ContainerRecord[]; damaged?: { id: string; name?: string; error: Error }[] }>;
+  /** Connects to the remote hosts (each reconnects by itself after that). */
+  start(): void;
+  close(): void;
+}
+
 export interface TuiEngine {
   /** State root, watched for changes made by other processes. */
   readonly root: string;
+  /** Present when the TUI shows several hosts: container keys then name their host. */
+  readonly hosts?: TuiHosts;
   /** The containers; those whose record cannot be read come apart, to be shown marked. */
   list(options?: { all?: boolean }): Promise<{
     records: ContainerRecord[];

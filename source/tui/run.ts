@@ -48,10 +48,12 @@ export async function withoutFetch<T>(load: () => Promise<T>): Promise<T> {
 export async function runTui(
   options: EngineOptions,
   io: TuiIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env },
+  /** Remote hosts shown beside this machine: ssh:// addresses or connection names. */
+  hosts: readonly string[] = [],
 ): Promise<number> {
   process.env.NODE_ENV ??= 'production';
   const { startTui } = await withoutCiDetection(() => withoutFetch(() => import('./start.js')));
-  const code = await startTui(options, io);
+  const code = await startTui(options, io, hosts);
   // Everything the TUI opened is closed by now; should a watcher elsewhere outlive its abort (a
   // check that finishes after the close), quitting must still end the process. The timer is
   // unref'd: it only fires if something else keeps the process alive.

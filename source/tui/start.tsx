@@ -12,6 +12,8 @@ import { TuiProvider } from './context.js';
 import { createEffectRunner, type EffectHost } from './effects.js';
 import { adaptEngine, type TuiEngine } from './engine-adapter.js';
 import { EngineLayerTreeSource } from './layers/engine-layer-tree-source.js';
+import { hostOf, LOCAL_HOST } from './hosts/keys.js';
+import type { RemoteHostSpec } from './hosts/remote-host.js';
 import { describeError } from './state/limit-definitions.js';
 import { initialState } from './state/reducer.js';
 import { createStore } from './state/store.js';
@@ -63,7 +65,45 @@ async function shellFor(engine: TuiEngine, id: string): Promise<string> {
   }
 }
 
-export async function startTui(options: EngineOptions, io: TuiIo): Promise<number> {
+/**
+ * The remote hosts as the TUI names them (a connection by its name, an address by host[:port])
+ * and how each is reached: one ssh connection each, kept open.
+ */
+async function remoteHosts(
+  given: readonly string[],
+  report: (text: string) => void,
+): Promise<RemoteHostSpec[]> {
+  if (given.length === 0) return [];
+  const [{ resolveHost }, { RemoteEngine }] = await Promise.all([
+    import('../runtime/remote/connections.js'),
+    import('../runtime/remote/client.js'),
+  ]);
+  const targets = given.map((value) => ({ value, target: resolveHost(value) }));
+  const short = targets.map(({ value, target }) =>
+    value.includes('://') ? `${target.host}${target.port ? `:${target.port}` : ''}` : value,
+  );
+  return targets.map(({ value, target }, index) => {
+    const name = short.indexOf(short[index]!) === short.lastIndexOf(short[index]!) ? short[index]! : value;
+    return {
+      name,
+      connect: async () => {
+        const engine = await RemoteEngine.connect(target, {
+          onStderr: (line) => report(`${name}: ${line}`),
+        });
+        return { engine, ended: engine.connection.ended };
+      },
+    };
+  });
+}
+
+/** A remote container's shell: bash if it has one, found by its own sh (no local /proc to look in). */
+const REMOTE_SHELL = ['/bin/sh', '-c', 'if [ -x /bin/bash ]; then exec /bin/bash; fi; exec /bin/sh'];
+
+export async function startTui(
+  options: EngineOptions,
+  io: TuiIo,
+  hostNames: readonly string[] = [],
+): Promise<number> {
   const { stdin, stdout, stderr, env } = io;
   // A terminal that went away (tmux killed, ssh dropped) fails writes with EIO: quit quietly.
   const onOutputError = () => quit();
@@ -80,9 +120,18 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
   const { Engine } = await import('../runtime/containers/engine.js');
   // What the CLI prints as a warning (a damaged image record skipped, a killed operation that
   // could not be finished) goes to the status line: stderr would tear the screen.
-  const engine = adaptEngine(
+  const localEngine = adaptEngine(
     new Engine({ ...options, warn: (message, hint) => report(hint ? `${message}: ${hint}` : message) }),
   );
+  const remotes = await remoteHosts(hostNames, report);
+  const engine: TuiEngine =
+    remotes.length === 0
+      ? localEngine
+      : new (await import('./hosts/multi-host-engine.js')).MultiHostEngine(localEngine, remotes, {
+          stdin,
+          stdout,
+        });
+  engine.hosts?.start();
   const problems = configReport(config);
   if (problems) report(problems);
   const layerSource = new EngineLayerTreeSource(engine);
@@ -137,7 +186,8 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
     quit: () => quit(),
     copy: (text) => copyToClipboard(stdout, env, text),
     openShell: async (id, name) => {
-      const shell = await shellFor(engine, id);
+      const remote = hostOf(id) !== LOCAL_HOST;
+      const shell = remote ? 'a shell' : await shellFor(engine, id);
       // What the status line said belongs to before the shell.
       store.dispatch({ type: 'ui/clearStatus' });
       await unmount();
@@ -152,7 +202,11 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
       // Ctrl+C in the shell reaches this process too (same terminal): it is the shell's.
       shellOpen = true;
       try {
-        const session = await engine.exec(id, { command: [shell], tty: true, interactive: true });
+        const session = await engine.exec(id, {
+          command: remote ? REMOTE_SHELL : [shell],
+          tty: true,
+          interactive: true,
+        });
         const code = await session.exit;
         if (code !== 0 && code !== 130)
           store.dispatch({
@@ -203,6 +257,7 @@ export async function startTui(options: EngineOptions, io: TuiIo): Promise<numbe
     process.off('unhandledRejection', onError);
     process.off('uncaughtException', onError);
     for (const signal of signals) process.off(signal, onSignal);
+    engine.hosts?.close();
     if (alternate) leaveAlternateScreen(stdout);
     restoreOutput();
     stdout.off('error', onOutputError);

@@ -6,15 +6,13 @@
  * kernel settings, device nodes.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { engineForSuite, testName, waitFor } from '../support/engine.js';
+import { engineForSuite, waitFor } from '../support/engine.js';
 import { describeUnless, needsRoot } from '../support/skip.js';
+import { usernsBase } from '../support/userns.js';
 
-const base = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('userns-escapes')}-`));
-process.env.GANTRY_SUBUID_FILE = path.join(base, 'subuid');
-process.env.GANTRY_SUBGID_FILE = path.join(base, 'subgid');
+const base = usernsBase('userns-escapes');
 
 describeUnless(needsRoot(), 'escapes under a user namespace', () => {
   const engine = engineForSuite('userns-escapes');
@@ -22,7 +20,6 @@ describeUnless(needsRoot(), 'escapes under a user namespace', () => {
   let marker: string;
 
   beforeAll(() => {
-    fs.chmodSync(base, 0o711);
     host = path.join(base, 'host');
     fs.mkdirSync(host, { mode: 0o755 });
     fs.chmodSync(host, 0o755);

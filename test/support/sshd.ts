@@ -27,13 +27,15 @@ export interface TestSshd {
   url(gantryPath?: string): string;
   /** The client environment: GANTRY_SSH_COMMAND with this server's client config. */
   clientEnv: Record<string, string>;
-  /** The listener's PID (the process the test started). */
-  pid: number;
+  /** The listener's PID (the process the test started; a new one after restart). */
+  readonly pid: number;
   /**
    * Kills the listener and the per-connection sshd processes it forked (a host that drops); the
    * processes of the sessions are left to notice their end.
    */
   kill(): void;
+  /** Kills it (as kill does) and starts it again on the same port with the same keys: the host is back. */
+  restart(): Promise<void>;
   /** What sshd wrote on its stderr. */
   log(): string;
   stop(): Promise<void>;
@@ -115,18 +117,25 @@ export async function startSshd(remoteEnv: Record<string, string>): Promise<Test
     ].join('\n'),
   );
   let log = '';
-  const child: ResultPromise = execa(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {
-    reject: false,
-    stdin: 'ignore',
-    buffer: false,
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const pid = child.pid!;
-  await waitFor(
-    () => log.includes(`Server listening on 127.0.0.1 port ${port}`) || undefined,
-    60_000,
-    `sshd to listen on 127.0.0.1:${port} (its log: ${log})`,
-  );
+  let child!: ResultPromise;
+  let pid = 0;
+  /** Starts the listener (again, after a kill: the same port, keys and config). */
+  const launch = async () => {
+    const from = log.length;
+    child = execa(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {
+      reject: false,
+      stdin: 'ignore',
+      buffer: false,
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    pid = child.pid!;
+    await waitFor(
+      () => log.slice(from).includes(`Server listening on 127.0.0.1 port ${port}`) || undefined,
+      60_000,
+      `sshd to listen on 127.0.0.1:${port} (its log: ${log})`,
+    );
+  };
+  await launch();
   // Only sshd's own processes: what runs in a session (the gantry service) must notice by itself.
   const kill = () => {
     const sshds = descendants(pid).filter((child) => {
@@ -146,10 +155,17 @@ export async function startSshd(remoteEnv: Record<string, string>): Promise<Test
   };
   return {
     port,
-    pid,
+    get pid() {
+      return pid;
+    },
     url: (gantryPath = '') => `ssh://root@127.0.0.1:${port}${gantryPath}`,
     clientEnv: { GANTRY_SSH_COMMAND: `ssh -F ${path.join(dir, 'ssh_config')}` },
     kill,
+    async restart() {
+      kill();
+      await child;
+      await launch();
+    },
     log: () => log,
     async stop() {
       kill();

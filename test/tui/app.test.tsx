@@ -166,6 +166,24 @@ describe('Limits pane', () => {
     await app.waitFor(/memory\s+512MiB/);
   });
 
+  it("shows the container's user namespace mapping in its header, and nothing without one", async () => {
+    const mapped = container('mapped');
+    mapped.HostConfig.IDMappings = {
+      UidMap: ['0:3100000:65536'],
+      GidMap: ['0:3200000:65536'],
+      RootfsMapping: 'idmapped',
+    };
+    const { app } = setup([mapped], { size: { columns: 140, rows: 30 } });
+    await app.waitFor('mapped');
+    await app.press(KEYS.enter);
+    const frame = await app.waitFor('Limits of mapped');
+    expect(frame).toContain('userns uid 0:3100000:65536 gid 0:3200000:65536');
+    const plain = setup([container('plain')], { size: { columns: 140, rows: 30 } }).app;
+    await plain.waitFor('plain');
+    await plain.press(KEYS.enter);
+    expect(await plain.waitFor('Limits of plain')).not.toContain('userns');
+  });
+
   it('shows why a value was refused and keeps the old one', async () => {
     const { app, engine } = setup();
     engine.refuseUpdate = 'memory+swap limit 536870912 is below the memory limit';

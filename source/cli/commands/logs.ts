@@ -1,3 +1,4 @@
+/** `gantry logs`: a container's stdout and stderr from its log file, docker's flags. */
 import { once } from 'node:events';
 import { bool, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
@@ -21,6 +22,11 @@ export const spec: CommandSpec = {
     },
     { name: 'since', type: 'string', description: 'Show logs since a timestamp or relative time (e.g. 42m)' },
     { name: 'until', type: 'string', description: 'Show logs before a timestamp or relative time' },
+    {
+      name: 'details',
+      type: 'boolean',
+      description: 'Show extra details provided to logs (the labels and env named by --log-opt labels=/env=)',
+    },
   ],
 };
 
@@ -37,6 +43,14 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   const until = str(parsed.options, 'until');
   const engine = await context.hostEngine();
   const timestamps = bool(parsed.options, 'timestamps');
+  let details = '';
+  if (bool(parsed.options, 'details')) {
+    const [record, { logConfigOf, logDetails }] = await Promise.all([
+      engine.get(parsed.args[0]!),
+      import('../../runtime/containers/log-config.js'),
+    ]);
+    details = logDetails(logConfigOf(record.HostConfig), record.Config.Labels ?? {}, record.Config.Env);
+  }
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
@@ -51,7 +65,8 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       ...(until ? { until: parseSince(until) } : {}),
       signal: controller.signal,
     })) {
-      output.add(entry.stream, timestamps ? `${entry.time} ${entry.text}` : entry.text);
+      // docker's order: the timestamp, then the details, then the line.
+      output.add(entry.stream, `${timestamps ? `${entry.time} ` : ''}${details}${entry.text}`);
       // A slow reader (a pipe into a busy process) holds the reading back: what waits to be
       // written stays a block or two, never the whole log in memory.
       const backlog = output.backlog();

@@ -17,7 +17,9 @@ export const FILE_DRIVER = 'k8s-file';
 /** docker's names for a driver that keeps a file `docker logs` reads; they all mean the file driver here. */
 const FILE_DRIVER_ALIASES = ['json-file', 'local'];
 const DRIVERS = [FILE_DRIVER, ...FILE_DRIVER_ALIASES, 'none'];
-const FILE_OPTIONS = ['max-size', 'max-file'];
+const FILE_OPTIONS = ['max-size', 'max-file', 'labels', 'env'];
+/** Options whose value is itself a comma-separated list (docker's labels=a,b and env=A,B). */
+const LIST_OPTIONS = new Set(['labels', 'env']);
 
 export const DEFAULT_LOG_CONFIG: LogConfig = {
   Type: FILE_DRIVER,
@@ -28,7 +30,7 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
 export const MINIMUM_LOG_SIZE = 8 * 1024;
 
 const OPTIONS_HINT =
-  'accepted: --log-opt max-size=SIZE (e.g. 10m, at least 8k; -1 for no limit), max-file=N (1 to 100)';
+  'accepted: --log-opt max-size=SIZE (e.g. 10m, at least 8k; -1 for no limit), max-file=N (1 to 100), labels=KEY,... and env=NAME,... (shown by logs --details)';
 
 function parseMaxSize(value: string): number {
   if (value.trim() === '-1') return 0;
@@ -63,14 +65,21 @@ export function parseLogConfig(driver: string | undefined, options: readonly str
     });
   }
   const given: Record<string, string> = {};
+  let previous: string | undefined;
   for (const option of options.flatMap((text) => text.split(','))) {
     const index = option.indexOf('=');
+    // labels=a,b: the pieces after the first belong to the list.
+    if (index < 0 && previous !== undefined && LIST_OPTIONS.has(previous) && option.trim() !== '') {
+      given[previous] = `${given[previous]},${option.trim()}`;
+      continue;
+    }
     if (index <= 0) {
       throw new InvalidArgumentError(`invalid --log-opt ${JSON.stringify(option)}: expected KEY=VALUE`, {
         hint: OPTIONS_HINT,
       });
     }
-    given[option.slice(0, index).trim()] = option.slice(index + 1).trim();
+    previous = option.slice(0, index).trim();
+    given[previous] = option.slice(index + 1).trim();
   }
   if (type === 'none') {
     const keys = Object.keys(given);
@@ -105,4 +114,28 @@ export function logRotation(config: LogConfig): { size: number; files: number } 
   const size = parseMaxSize(config.Config['max-size'] ?? '-1');
   // docker: max-file counts only with a max-size.
   return { size, files: size === 0 ? 1 : parseMaxFile(config.Config['max-file'] ?? '1') };
+}
+
+/**
+ * What `logs --details` puts before each line, as docker's: the container labels and environment
+ * variables named by --log-opt labels= and env=, as KEY=VALUE (query-escaped) joined by commas,
+ * then a space (only the space when none is set).
+ */
+export function logDetails(
+  config: LogConfig,
+  labels: Record<string, string>,
+  env: readonly string[],
+): string {
+  const attributes = new Map<string, string>();
+  const names = (key: string) => (config.Config[key] ?? '').split(',').filter((name) => name !== '');
+  for (const name of names('labels')) if (Object.hasOwn(labels, name)) attributes.set(name, labels[name]!);
+  for (const name of names('env')) {
+    const entry = env.find((item) => item.startsWith(`${name}=`));
+    if (entry !== undefined) attributes.set(name, entry.slice(name.length + 1));
+  }
+  const text = [...attributes.keys()]
+    .sort()
+    .map((key) => `${key}=${encodeURIComponent(attributes.get(key)!).replace(/%20/g, '+')}`)
+    .join(',');
+  return `${text} `;
 }

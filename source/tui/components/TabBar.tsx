@@ -11,6 +11,33 @@ const selectRecords = (state: TuiState) => state.containers.records;
 const selectColumns = (state: TuiState) => state.ui.size.columns;
 const selectMarked = (state: TuiState) => state.containers.marked.length;
 
+/**
+ * Which hosts are shown (all, or the one H picked), and every host that is down with when it is
+ * tried again: empty when only this machine is.
+ */
+export function hostSummary(state: TuiState): { text: string; down: boolean } {
+  const { hosts, host } = state.containers;
+  if (hosts.length < 2) return { text: '', down: false };
+  const down = hosts
+    .filter((status) => status.state === 'unreachable')
+    .map((status) => {
+      // The back-off's wait, not a countdown: the header is redrawn on changes, not each second.
+      const retry = status.retryInMs === undefined ? '' : `, retry after ${status.retryInMs / 1000}s`;
+      return `✖ ${status.name} unreachable${status.error ? ` (${status.error})` : ''}${retry}`;
+    });
+  const connecting = hosts
+    .filter((status) => status.state === 'connecting')
+    .map((status) => `◌ ${status.name}`);
+  return {
+    text: [`host: ${host ?? `all ${hosts.length}`}`, ...down, ...connecting].join(' · '),
+    down: down.length > 0,
+  };
+}
+const selectHosts = (state: TuiState) => {
+  const summary = hostSummary(state);
+  return `${summary.down ? '!' : ' '}${summary.text}`;
+};
+
 export function TabBar() {
   const { theme, keymap, statsIntervalMs } = useTui();
   const selectStale = useCallback(
@@ -29,6 +56,9 @@ export function TabBar() {
   const records = useTuiState(selectRecords);
   const columns = useTuiState(selectColumns);
   const marked = useTuiState(selectMarked);
+  const hostsShown = useTuiState(selectHosts);
+  const hostsDown = hostsShown.startsWith('!');
+  const hosts = hostsShown.slice(1);
   const counts = { running: 0, paused: 0, stopped: 0 };
   for (const record of Object.values(records)) {
     if (record.State.Status === 'running') counts.running += 1;
@@ -45,11 +75,16 @@ export function TabBar() {
     .join(' · ');
   // Stale sort figures are worth more than the counts: they say the order may be off. Marks
   // come first: the next action goes to all of them.
-  const summary = [marked ? `${marked} marked` : '', stale || counted].filter(Boolean).join(' · ');
+  const summary = [hostsDown ? '' : hosts, marked ? `${marked} marked` : '', stale || counted]
+    .filter(Boolean)
+    .join(' · ');
+  // A host that is down is said before anything else, in the colour of errors.
+  const alarm = hostsDown ? hosts : '';
   const full = PANES.map((id) => ` ${keyFor(id)} ${PANE_TITLES[id]} `).join('').length + 8;
   const shortTitles = PANES.map((id) => ` ${keyFor(id)} ${PANE_TITLES[id].slice(0, 4)} `).join('').length + 8;
   // Short titles when the full ones and the summary do not fit (80 columns fit both).
-  const compact = full > columns - Math.max(20, stale || marked ? summary.length + 2 : 0);
+  const compact =
+    full > columns - Math.max(20, stale || marked || hosts ? summary.length + alarm.length + 4 : 0);
   const used = compact ? shortTitles : full;
   return (
     <Box width={columns} justifyContent="space-between">
@@ -69,12 +104,15 @@ export function TabBar() {
           );
         })}
       </Text>
-      {summary && columns - used >= summary.length + 2 ? (
-        <Text
-          dimColor={!stale && !marked}
-          color={stale || marked ? theme.warn : undefined}
-        >{`${summary} `}</Text>
-      ) : null}
+      <Box>
+        {alarm ? <Text color={theme.bad} bold wrap="truncate-end">{`${alarm} `}</Text> : null}
+        {summary && columns - used - (alarm ? alarm.length + 1 : 0) >= summary.length + 2 ? (
+          <Text
+            dimColor={!stale && !marked}
+            color={stale || marked ? theme.warn : undefined}
+          >{`${summary} `}</Text>
+        ) : null}
+      </Box>
     </Box>
   );
 }

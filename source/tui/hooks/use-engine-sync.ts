@@ -18,16 +18,44 @@ export function useEngineSync(): void {
       if (alive)
         store.dispatch({ type: 'ui/status', text: describeError(error), level: 'error', time: Date.now() });
     };
-    const loadContainers = async () => {
+    const { hosts } = engine;
+    /** One host's containers (all of them with one host): a slow or down host holds up no other. */
+    const loadHost = async (host?: string) => {
       try {
-        const { records, damaged = [] } = await engine.list({ all: true });
+        const { records, damaged = [] } =
+          hosts && host !== undefined
+            ? await hosts.list(host, { all: true })
+            : await engine.list({ all: true });
         // A container whose record cannot be read is shown, marked, so it can be removed.
         const standIns = damaged.map((bad) => damagedStandIn(bad.id, bad.name, bad.error.message));
-        if (alive) store.dispatch({ type: 'containers/loaded', records: [...records, ...standIns] });
+        if (alive)
+          store.dispatch({
+            type: 'containers/loaded',
+            records: [...records, ...standIns],
+            ...(hosts && host !== undefined ? { host } : {}),
+          });
       } catch (error) {
         report(error);
       }
     };
+    const loadContainers = async () => {
+      if (!hosts) return loadHost();
+      await Promise.all(
+        hosts.names.map((name) =>
+          hosts.statuses().find((status) => status.name === name)?.state === 'up'
+            ? loadHost(name)
+            : undefined,
+        ),
+      );
+    };
+    // Several hosts: their states go to the header and HOST column; one that comes (back) up is
+    // listed again, as what changed there while it was away reached no one.
+    const offStatus = hosts?.onStatus((status) => {
+      if (!alive) return;
+      store.dispatch({ type: 'containers/hosts', hosts: hosts.statuses() });
+      if (status.state === 'up') void loadHost(status.name);
+    });
+    if (hosts) store.dispatch({ type: 'containers/hosts', hosts: hosts.statuses() });
     // What killed gantry processes left is finished at once; while operations are recorded
     // (under way elsewhere, or just killed), look again each second.
     let recoveryTimer: NodeJS.Timeout | undefined;
@@ -104,6 +132,7 @@ export function useEngineSync(): void {
     }
     return () => {
       alive = false;
+      offStatus?.();
       clearTimeout(recoveryTimer);
       controller.abort();
       watcher.close();

@@ -59,6 +59,7 @@ export const COMMANDS = [
   'container.sort',
   'container.sortReverse',
   'container.toggleAll',
+  'container.nextHost',
   'container.mark',
   'container.markAll',
   'container.inspect',
@@ -348,6 +349,13 @@ export const DEFAULT_KEYMAP: Keymap = [
     keys: ['a'],
     label: 'all',
     description: 'Show or hide stopped containers',
+  },
+  {
+    command: 'container.nextHost',
+    scope: 'containers',
+    keys: ['H'],
+    label: 'host',
+    description: 'Show the containers of one host, the next one each time, then of all hosts again',
   },
   {
     command: 'container.mark',

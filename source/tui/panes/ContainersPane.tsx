@@ -20,6 +20,7 @@ import {
   visibleContainers,
 } from '../state/selectors.js';
 import type { StatsSeries, TuiState } from '../state/types.js';
+import { hostOf, type HostStatus } from '../hosts/keys.js';
 import { containerRow, memoryText, pidsText, sortedColumns, statusText, uptime } from './container-cells.js';
 
 const selectSize = (state: TuiState) => state.ui.size;
@@ -37,6 +38,14 @@ const windowIds = memoizeLast((rows: readonly ContainerRecord[], scrollTop: numb
 const selectWindow = (state: TuiState) =>
   windowIds(visibleContainers(state), state.containers.scrollTop, tableHeight(state.ui.size));
 
+/** The status of a row's host when several are shown. */
+function hostStatus(state: TuiState, key: string): HostStatus | undefined {
+  const { hosts } = state.containers;
+  if (hosts.length < 2) return undefined;
+  const name = hostOf(key);
+  return hosts.find((host) => host.name === name);
+}
+
 /**
  * A row's cells, rebuilt only when its record, its figures, its pending operation or its shown
  * uptime changed: a stats tick touches every row's selector, and most rows were not sampled.
@@ -49,7 +58,9 @@ const selectRow: RowSelector = (state, id, theme) => {
     return undefined;
   }
   const marked = state.containers.marked.includes(id);
+  const host = hostStatus(state, id);
   const inputs = [
+    host,
     record,
     state.stats.byId[id],
     state.ui.pending[id],
@@ -59,7 +70,15 @@ const selectRow: RowSelector = (state, id, theme) => {
   ];
   const cached = rowCache.get(id);
   if (cached && cached.inputs.every((value, index) => value === inputs[index])) return cached.row;
-  const row = containerRow(record, state.stats.byId[id], state.ui.pending[id], state.ui.now, theme, marked);
+  const row = containerRow(
+    record,
+    state.stats.byId[id],
+    state.ui.pending[id],
+    state.ui.now,
+    theme,
+    marked,
+    host,
+  );
   rowCache.set(id, { inputs, row });
   return row;
 };
@@ -161,18 +180,23 @@ export function ContainersPane() {
   const containers = useTuiState(selectContainers);
   const shown = useTuiState(selectWindow);
   const empty = useTuiState(selectLoadedEmpty);
+  // The marks of a host that is down or connecting take two more.
+  const hostWidth =
+    containers.hosts.length > 1 ? Math.max(...containers.hosts.map((host) => host.name.length + 2)) : 0;
   const columns = useMemo(
-    () => fitColumns(sortedColumns(containers.sort), size.columns),
-    [containers.sort, size.columns],
+    () => fitColumns(sortedColumns(containers.sort, hostWidth), size.columns),
+    [containers.sort, size.columns, hostWidth],
   );
   const height = tableHeight(size);
   const emptyText = !containers.loaded
     ? 'reading containers…'
     : empty
       ? 'No containers yet. Press 2 for Images, then n to run one (c creates an image from this host).'
-      : containers.filter.text
-        ? `nothing matches "${containers.filter.text}" (Esc clears the filter)`
-        : 'no running containers (a shows stopped ones)';
+      : containers.host !== undefined && shown.length === 0 && !containers.filter.text
+        ? `no containers shown on ${containers.host} (H shows the next host, then all)`
+        : containers.filter.text
+          ? `nothing matches "${containers.filter.text}" (Esc clears the filter)`
+          : 'no running containers (a shows stopped ones)';
   return (
     <Box flexDirection="column" height={height + 1 + detailHeight(size)}>
       <Box height={height + 1} flexDirection="column">

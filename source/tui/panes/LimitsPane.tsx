@@ -19,7 +19,7 @@ import { limitsContainer } from '../state/limits.js';
 import { isActive } from '../state/selectors.js';
 import type { LimitEdit, StatsSeries, TuiState } from '../state/types.js';
 import { levelColor, type Theme } from '../theme.js';
-import { statusText, uptime } from './container-cells.js';
+import { statusText, uptime, usernsText } from './container-cells.js';
 
 const selectContainer = (state: TuiState) => limitsContainer(state);
 const selectLimits = (state: TuiState) => state.limits;
@@ -394,6 +394,7 @@ export function LimitsPane() {
   const room = height - used;
   const throttled = series?.throttledMsPerSecond;
   const oomKills = series?.oomKills ?? 0;
+  const userns = usernsText(container);
   return (
     <Box flexDirection="column" height={height} overflow="hidden">
       <Text wrap="truncate-end">
@@ -402,6 +403,7 @@ export function LimitsPane() {
         {'  '}
         <Text color={status.color}>{status.text}</Text>
         {up ? <Text dimColor>{` up ${up}`}</Text> : null}
+        {userns ? <Text>{`  ${userns}`}</Text> : null}
         <Text dimColor>
           {active
             ? '   changes apply to the running container'

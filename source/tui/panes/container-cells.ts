@@ -3,6 +3,7 @@ import { portsText } from '../../runtime/containers/ports-text.js';
 import { isInfra, POD_NAME_LABEL } from '../../runtime/kube/labels.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import type { ColumnSpec } from '../components/column-fit.js';
+import { realId, type HostStatus } from '../hosts/keys.js';
 import type { TableRow } from '../components/DataTable.js';
 import { formatMemory, formatDuration, formatPercent } from '../format.js';
 import { commandLine, displayImage, isActive } from '../state/selectors.js';
@@ -10,10 +11,22 @@ import type { ContainerSortKey, StatsSeries } from '../state/types.js';
 import { levelColor, statusStyle, type Theme } from '../theme.js';
 
 export type ContainerColumn =
-  'name' | 'id' | 'image' | 'status' | 'uptime' | 'cpu' | 'memory' | 'pids' | 'address' | 'ports' | 'command';
+  | 'host'
+  | 'name'
+  | 'id'
+  | 'image'
+  | 'status'
+  | 'uptime'
+  | 'cpu'
+  | 'memory'
+  | 'pids'
+  | 'address'
+  | 'ports'
+  | 'command';
 
 /** Widths grow with the terminal: names and images to their usual lengths, the command to the edge. */
 export const CONTAINER_COLUMNS: readonly ColumnSpec<ContainerColumn>[] = [
+  { key: 'host', title: 'HOST', min: 8, max: 24, priority: 9.5 },
   { key: 'name', title: 'NAME', min: 10, max: 48, priority: 10 },
   { key: 'id', title: 'ID', min: 12, priority: 3 },
   { key: 'image', title: 'IMAGE', min: 8, max: 40, priority: 5 },
@@ -28,10 +41,14 @@ export const CONTAINER_COLUMNS: readonly ColumnSpec<ContainerColumn>[] = [
 ];
 
 /** The sort column's title carries the direction. */
-export function sortedColumns(sort: {
-  key: ContainerSortKey;
-  descending: boolean;
-}): ColumnSpec<ContainerColumn>[] {
+export function sortedColumns(
+  sort: {
+    key: ContainerSortKey;
+    descending: boolean;
+  },
+  /** Several hosts are shown: the HOST column leads, as wide as their longest name (to 24). */
+  hostWidth = 0,
+): ColumnSpec<ContainerColumn>[] {
   const sortColumn: Record<ContainerSortKey, ContainerColumn> = {
     name: 'name',
     id: 'id',
@@ -45,8 +62,12 @@ export function sortedColumns(sort: {
   // Figures sort biggest first by default, so their arrow points down unless reversed.
   const figures = sort.key === 'cpu' || sort.key === 'memory' || sort.key === 'pids';
   const arrow = sort.descending !== figures ? '▼' : '▲';
-  return CONTAINER_COLUMNS.map((column) =>
-    column.key === sortColumn[sort.key] ? { ...column, title: `${column.title}${arrow}` } : column,
+  return CONTAINER_COLUMNS.filter((column) => hostWidth > 0 || column.key !== 'host').map((column) =>
+    column.key === sortColumn[sort.key]
+      ? { ...column, title: `${column.title}${arrow}` }
+      : column.key === 'host'
+        ? { ...column, min: Math.min(24, Math.max(column.min, hostWidth)) }
+        : column,
   );
 }
 
@@ -117,6 +138,15 @@ export function podName(record: ContainerRecord): string {
   return isInfra(record) ? `pod ${pod}` : `└ ${record.Name}`;
 }
 
+/** The HOST cell: the name, marked while the host cannot be reached. */
+export function hostText(host: HostStatus): string {
+  return host.state === 'unreachable'
+    ? `✖ ${host.name}`
+    : host.state === 'connecting'
+      ? `◌ ${host.name}`
+      : host.name;
+}
+
 export function containerRow(
   record: ContainerRecord,
   series: StatsSeries | undefined,
@@ -125,6 +155,8 @@ export function containerRow(
   theme: Theme,
   /** Marked with Space: the name carries a check mark and the accent colour. */
   marked = false,
+  /** The row's host, when several are shown; unreachable ones are marked. */
+  host?: HostStatus,
 ): TableRow {
   const status = statusText(record, pending, theme);
   const active = isActive(record);
@@ -136,8 +168,9 @@ export function containerRow(
   return {
     key: record.Id,
     cells: {
+      host: host ? hostText(host) : '',
       name: marked ? `✓ ${podName(record)}` : podName(record),
-      id: record.Id.slice(0, 12),
+      id: realId(record.Id).slice(0, 12),
       image: displayImage(record),
       status: status.text,
       uptime: uptime(record, now),
@@ -149,6 +182,7 @@ export function containerRow(
       command: commandLine(record),
     },
     colors: {
+      host: host?.state === 'unreachable' ? theme.bad : host?.state === 'connecting' ? theme.warn : undefined,
       name: marked ? theme.accent : undefined,
       status: status.color,
       cpu: cpuRatio === undefined ? undefined : levelColor(theme, cpuRatio),
@@ -156,4 +190,16 @@ export function containerRow(
     },
     dim: !active && !pending && !marked,
   };
+}
+
+/**
+ * A container's user namespace as the host sees it, "userns uid 0:3100000:65536 gid 0:…", with
+ * how its root's files are owned when that is a copy; undefined without one (its root is the
+ * host's).
+ */
+export function usernsText(container: ContainerRecord): string | undefined {
+  const ids = container.HostConfig.IDMappings;
+  if (!ids) return undefined;
+  const copy = ids.RootfsMapping === 'chowned-copy' ? ' (chowned copy)' : '';
+  return `userns uid ${ids.UidMap.join(',')} gid ${ids.GidMap.join(',')}${copy}`;
 }

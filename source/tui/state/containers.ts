@@ -1,4 +1,5 @@
 /** Containers pane: the records, the selection (by id, so it survives re-sorting), sort and filter. */
+import { hostOf } from '../hosts/keys.js';
 import { scrollToShow, tableHeight } from './layout.js';
 import { visibleContainers } from './selectors.js';
 import { CONTAINER_SORT_KEYS, type Action, type ContainersState, type TuiState } from './types.js';
@@ -12,6 +13,8 @@ export const INITIAL_CONTAINERS: ContainersState = {
   filter: { text: '', editing: false },
   showAll: true,
   marked: [],
+  hosts: [],
+  host: undefined,
 };
 
 function patch(state: TuiState, changes: Partial<ContainersState>): TuiState {
@@ -51,7 +54,13 @@ export function moveContainerCursor(state: TuiState, to: (index: number, count: 
 export function reduceContainers(state: TuiState, action: Action): TuiState {
   switch (action.type) {
     case 'containers/loaded': {
-      const records = Object.fromEntries(action.records.map((record) => [record.Id, record]));
+      const { host } = action;
+      // One host's list replaces that host's rows only.
+      const others =
+        host === undefined
+          ? []
+          : Object.values(state.containers.records).filter((record) => hostOf(record.Id) !== host);
+      const records = Object.fromEntries([...others, ...action.records].map((record) => [record.Id, record]));
       const marked = state.containers.marked.filter((id) => id in records);
       return settleContainers(patch(state, { records, loaded: true, marked }));
     }
@@ -81,6 +90,14 @@ export function reduceContainers(state: TuiState, action: Action): TuiState {
         action.key ??
         CONTAINER_SORT_KEYS[(CONTAINER_SORT_KEYS.indexOf(sort.key) + 1) % CONTAINER_SORT_KEYS.length]!;
       return settleContainers(patch(state, { sort: { key, descending: false } }));
+    }
+    case 'containers/hosts':
+      return patch(state, { hosts: action.hosts });
+    case 'containers/nextHost': {
+      const names = state.containers.hosts.map((host) => host.name);
+      if (names.length < 2) return state;
+      const at = state.containers.host === undefined ? -1 : names.indexOf(state.containers.host);
+      return settleContainers(patch(state, { host: names[at + 1] }));
     }
     case 'containers/toggleAll':
       return settleContainers(patch(state, { showAll: !state.containers.showAll }));

@@ -4,6 +4,7 @@
  * this file is its reducer and its key handling, pure like the rest of state/.
  */
 import type { CommandId } from '../keymap/keymap.js';
+import { realId } from '../hosts/keys.js';
 import { paneHeight } from './layout.js';
 import type { Action, Effect, FilterState, Overlay, TuiState } from './types.js';
 
@@ -149,7 +150,7 @@ export function inspectCommand(state: TuiState, command: CommandId, now: number)
     case 'inspect.copyId':
       return {
         actions: [],
-        effects: [{ type: 'copy', text: overlay.id, what: `the id of ${overlay.name}` }],
+        effects: [{ type: 'copy', text: realId(overlay.id), what: `the id of ${overlay.name}` }],
       };
     default:
       return undefined;

@@ -6,6 +6,7 @@
 import type { Resources } from '../../runtime/cgroups/types.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import { helpLines, lookup, TEXT_SCOPES, type CommandId, type Keymap } from '../keymap/keymap.js';
+import { realId } from '../hosts/keys.js';
 import { paneHeight } from './layout.js';
 import { isPrintable } from '../keymap/keys.js';
 import { visibleTreeRows } from './layers.js';
@@ -278,6 +279,14 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
       return act({ type: 'containers/sort', reverse: true });
     case 'container.toggleAll':
       return act({ type: 'containers/toggleAll' });
+    case 'container.nextHost':
+      if (state.containers.hosts.length < 2)
+        return status(
+          'only this machine is shown: start gantry with --host, or add a connection',
+          now,
+          'info',
+        );
+      return act({ type: 'containers/nextHost' });
     case 'container.inspect':
       if (!container) return needContainer();
       return {
@@ -288,7 +297,7 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
       if (!container) return needContainer();
       return {
         actions: [],
-        effects: [{ type: 'copy', text: container.Id, what: `the id of ${container.Name}` }],
+        effects: [{ type: 'copy', text: realId(container.Id), what: `the id of ${container.Name}` }],
       };
     case 'container.mark':
       return container ? act({ type: 'containers/mark' }) : needContainer();

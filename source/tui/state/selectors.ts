@@ -6,6 +6,7 @@
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import { isInfra, POD_ID_LABEL } from '../../runtime/kube/labels.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
+import { hostOf, LOCAL_HOST, realId } from '../hosts/keys.js';
 import type { Scope } from '../keymap/keymap.js';
 import type { ContainersState, ImagesState, LogLine, StatsState, TuiState } from './types.js';
 
@@ -81,10 +82,16 @@ function compareContainers(
   }
 }
 
+/** A remote host's name (filtering "web" finds the rows of host web too); nothing for this machine. */
+function remoteHostOf(key: string): string {
+  const host = hostOf(key);
+  return host === LOCAL_HOST ? '' : host;
+}
+
 function containerMatches(record: ContainerRecord, needle: string): boolean {
   if (!needle) return true;
   const haystack =
-    `${record.Name} ${record.Id.slice(0, 12)} ${displayImage(record)} ${record.State.Status} ${commandLine(record)}`.toLowerCase();
+    `${record.Name} ${realId(record.Id).slice(0, 12)} ${remoteHostOf(record.Id)} ${displayImage(record)} ${record.State.Status} ${commandLine(record)}`.toLowerCase();
   return needle
     .toLowerCase()
     .split(/\s+/)
@@ -107,9 +114,13 @@ const sortedContainers = memoizeLast(
     filterText: string,
     showAll: boolean,
     stats: StatsState | undefined,
+    host: string | undefined,
   ): ContainerRecord[] => {
     const list = Object.values(records).filter(
-      (record) => (showAll || isActive(record)) && containerMatches(record, filterText),
+      (record) =>
+        (showAll || isActive(record)) &&
+        (host === undefined || hostOf(record.Id) === host) &&
+        containerMatches(record, filterText),
     );
     list.sort((a, b) => compareContainers(a, b, sort.key, stats ?? { byId: {} }));
     if (sort.descending) list.reverse();
@@ -147,10 +158,10 @@ export function groupPods(list: readonly ContainerRecord[]): ContainerRecord[] {
 
 /** The container rows in display order (filtered, sorted). */
 export function visibleContainers(state: TuiState): ContainerRecord[] {
-  const { records, sort, filter, showAll } = state.containers;
+  const { records, sort, filter, showAll, host } = state.containers;
   // Only figure sorts depend on the samples; name sorts stay put while stats tick.
   const byFigure = sort.key === 'cpu' || sort.key === 'memory' || sort.key === 'pids';
-  return sortedContainers(records, sort, filter.text, showAll, byFigure ? state.stats : undefined);
+  return sortedContainers(records, sort, filter.text, showAll, byFigure ? state.stats : undefined, host);
 }
 
 export function selectedContainer(state: TuiState): ContainerRecord | undefined {

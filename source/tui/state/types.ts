@@ -8,6 +8,7 @@ import type { LogCursor } from '../../runtime/containers/logs.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
 import type { ContainerStats } from '../engine-adapter.js';
+import type { HostStatus } from '../hosts/keys.js';
 import type { FileNode, LayerAnalysis, LayerStack, LayerSubject } from '../layers/layer-tree-source.js';
 import type { StyledSegment } from './log-text.js';
 
@@ -59,6 +60,10 @@ export interface ContainersState {
   showAll: boolean;
   /** Containers marked with Space: the actions act on all of them instead of the selected one. */
   marked: readonly string[];
+  /** The hosts shown (empty when only this machine's engine is): a HOST column and switcher. */
+  hosts: readonly HostStatus[];
+  /** The one host whose rows are shown, or all of them. */
+  host: string | undefined;
 }
 
 export interface ImagesState {
@@ -353,7 +358,12 @@ export type Action =
   | { type: 'ui/pending'; id: string; label: string | undefined }
   | { type: 'ui/tick'; now: number }
   | { type: 'ui/onboarded' }
-  | { type: 'containers/loaded'; records: readonly ContainerRecord[] }
+  /** With `host`, that host's rows are replaced; without, all of them. */
+  | { type: 'containers/loaded'; records: readonly ContainerRecord[]; host?: string }
+  /** How each host is doing (several hosts shown). */
+  | { type: 'containers/hosts'; hosts: readonly HostStatus[] }
+  /** The host switcher: all hosts, then each in turn. */
+  | { type: 'containers/nextHost' }
   | { type: 'containers/upserted'; record: ContainerRecord }
   | { type: 'containers/removed'; id: string }
   | { type: 'containers/select'; id: string }

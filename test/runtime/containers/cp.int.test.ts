@@ -1,6 +1,6 @@
 /**
  * `gantry cp` on the real kernel: docker's path rules both ways, tar streams with `-`, running
- * and stopped containers (volumes included), owners with and without -a, -L, and a hostile
+ * and stopped containers (volumes included), owners and user.* xattrs with and without -a, -L, and a hostile
  * container that plants symlinks to host paths: every path resolves inside its root, so the host
  * is never read or written through them.
  */
@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { lgetxattr, lsetxattr } from '../../../source/runtime/sys/libc.js';
 import { engineForSuite, GANTRY, testName } from '../../support/engine.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
 
@@ -215,5 +216,38 @@ describeUnless(needsRoot(), 'gantry cp', () => {
     expect(climbing.exitCode).toBe(1);
     expect(climbing.stderr).toContain('".."');
     expect(hostTargetState()).toEqual(before);
+  });
+
+  it('-a keeps user.* extended attributes both ways and in a tar stream; never other namespaces, nothing without -a', async () => {
+    const id = (await gantry(['inspect', '-f', '{{.Id}}', 'box'])).trim();
+    const upper = path.join(engine.root, 'containers', id, 'upper');
+    await gantry(['exec', 'box', 'sh', '-c', 'mkdir -p /xa/dir /xa/untarred && echo data > /xa/dir/file']);
+    // busybox has no setfattr: set them on the writable layer, whose xattrs overlayfs shows.
+    lsetxattr(path.join(upper, 'xa/dir'), 'user.origin', Buffer.from('container-dir'));
+    lsetxattr(path.join(upper, 'xa/dir/file'), 'user.origin', Buffer.from('container-file'));
+    // What the container's root could set to grant itself something on the host: never copied.
+    lsetxattr(path.join(upper, 'xa/dir/file'), 'trusted.gantry-test', Buffer.from('granted'));
+    const xattr = (file: string, name: string) => lgetxattr(file, name)?.toString();
+
+    await gantry(['cp', '-a', 'box:/xa/dir', path.join(work, 'xattr-a')]);
+    expect(xattr(path.join(work, 'xattr-a'), 'user.origin')).toBe('container-dir');
+    expect(xattr(path.join(work, 'xattr-a', 'file'), 'user.origin')).toBe('container-file');
+    expect(xattr(path.join(work, 'xattr-a', 'file'), 'trusted.gantry-test')).toBeUndefined();
+    await gantry(['cp', 'box:/xa/dir', path.join(work, 'xattr-plain')]);
+    expect(xattr(path.join(work, 'xattr-plain', 'file'), 'user.origin')).toBeUndefined();
+
+    const hostFile = path.join(work, 'xattr-host');
+    fs.writeFileSync(hostFile, 'from the host\n');
+    lsetxattr(hostFile, 'user.from-host', Buffer.from('host-value'));
+    await gantry(['cp', '-a', hostFile, 'box:/xa/from-host']);
+    expect(xattr(path.join(upper, 'xa/from-host'), 'user.from-host')).toBe('host-value');
+    await gantry(['cp', hostFile, 'box:/xa/from-host-plain']);
+    expect(xattr(path.join(upper, 'xa/from-host-plain'), 'user.from-host')).toBeUndefined();
+
+    const streamed = await gantry(['cp', '-a', 'box:/xa/dir/file', '-']);
+    expect(streamed).toContain('SCHILY.xattr.user.origin=container-file');
+    expect(streamed).not.toContain('trusted.gantry-test');
+    await gantry(['cp', '-a', '-', 'box:/xa/untarred'], Buffer.from(streamed));
+    expect(xattr(path.join(upper, 'xa/untarred/file'), 'user.origin')).toBe('container-file');
   });
 });

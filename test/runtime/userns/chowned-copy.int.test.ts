@@ -6,27 +6,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineWithImage, engineForSuite, testName, type TestEngine } from '../../support/engine.js';
+import { createEngineWithImage, engineForSuite, type TestEngine } from '../../support/engine.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
+import { idMappings, usernsBase } from '../../support/userns.js';
 
-const base = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('chowned')}-`));
 // The container root resolves its own directory under the state root: a path open to others.
-fs.chmodSync(base, 0o711);
-process.env.GANTRY_SUBUID_FILE = path.join(base, 'subuid');
-process.env.GANTRY_SUBGID_FILE = path.join(base, 'subgid');
+const base = usernsBase('chowned');
 
 const copiesOf = (root: string): string[] => {
   const directory = path.join(root, 'userns', 'layers');
   return fs.existsSync(directory) ? fs.readdirSync(directory) : [];
-};
-
-const mappingOf = async (engine: TestEngine, name: string): Promise<Record<string, unknown>> => {
-  const result = await engine.gantry(['inspect', '-f', '{{json .HostConfig.IDMappings}}', name]);
-  expect(result.exitCode, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as Record<string, unknown>;
 };
 
 describeUnless([needsRoot()], 'chowned copies of the layers (GANTRY_USERNS_ROOTFS=chowned-copy)', () => {
@@ -71,7 +62,7 @@ describeUnless([needsRoot()], 'chowned copies of the layers (GANTRY_USERNS_ROOTF
       expect(run.exitCode, run.stderr).toBe(0);
     }
     for (const name of ['chowned1', 'chowned2']) {
-      expect(await mappingOf(engine, name)).toMatchObject({ RootfsMapping: 'chowned-copy' });
+      expect(await idMappings(engine, name)).toMatchObject({ RootfsMapping: 'chowned-copy' });
     }
     const listing = await engine.gantry([
       'exec',
@@ -153,7 +144,7 @@ describeUnless([needsRoot()], 'chowned copies where the filesystem refuses idmap
       '600',
     ]);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(await mappingOf(engine!, 'onramfs')).toMatchObject({ RootfsMapping: 'chowned-copy' });
+    expect(await idMappings(engine!, 'onramfs')).toMatchObject({ RootfsMapping: 'chowned-copy' });
     const listing = await engine!.gantry([
       'exec',
       'onramfs',

@@ -4,15 +4,13 @@
  * a file its root made commits as uid 0 and one its uid 1000 made as 1000.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { engineForSuite, testName } from '../../support/engine.js';
+import { engineForSuite } from '../../support/engine.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
+import { hostStart, idMappings, usernsBase } from '../../support/userns.js';
 
-const base = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('userns-commit')}-`));
-process.env.GANTRY_SUBUID_FILE = path.join(base, 'subuid');
-process.env.GANTRY_SUBGID_FILE = path.join(base, 'subgid');
+const base = usernsBase('userns-commit');
 
 describeUnless([needsRoot()], 'commit and diff under --userns=auto', () => {
   const engine = engineForSuite('userns-commit');
@@ -34,9 +32,7 @@ describeUnless([needsRoot()], 'commit and diff under --userns=auto', () => {
     const made = await engine.gantry(['exec', '-u', '1000:1000', 'mapped-commit', 'touch', '/tmp/by-1000']);
     expect(made.exitCode, made.stderr).toBe(0);
     const id = (await engine.gantry(['inspect', '-f', '{{.Id}}', 'mapped-commit'])).stdout.trim();
-    const mapped = await engine.gantry(['inspect', '-f', '{{json .HostConfig.IDMappings}}', 'mapped-commit']);
-    const uidMap = (JSON.parse(mapped.stdout) as { UidMap: string[] }).UidMap[0]!;
-    const hostRoot = Number(uidMap.split(':')[1]);
+    const hostRoot = hostStart((await idMappings(engine, 'mapped-commit')).UidMap[0]!);
     expect(hostRoot).toBeGreaterThan(0);
     // On the host the writable layer holds the mapped ids: the shift below is needed.
     const upper = path.join(engine.root, 'containers', id, 'upper');

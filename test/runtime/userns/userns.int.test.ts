@@ -5,22 +5,19 @@
  * it writes has the mapped owner on the host.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineForSuite, testName, waitFor } from '../../support/engine.js';
+import { engineForSuite, waitFor } from '../../support/engine.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
+import { hostStart, openDirectory, usernsBase, type IdMappings } from '../../support/userns.js';
 
-const base = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('userns')}-`));
-// The engine's gantry processes inherit these: the host's /etc/subuid is never touched.
-process.env.GANTRY_SUBUID_FILE = path.join(base, 'subuid');
-process.env.GANTRY_SUBGID_FILE = path.join(base, 'subgid');
+const base = usernsBase('userns');
 
 interface Inspected {
   State: { Pid: number };
   HostConfig: {
     UsernsMode: string;
-    IDMappings?: { UidMap: string[]; GidMap: string[]; RootfsMapping?: string };
+    IDMappings?: IdMappings;
   };
 }
 
@@ -29,11 +26,7 @@ describeUnless([needsRoot()], 'user namespaces', () => {
   let shared: string;
 
   beforeAll(() => {
-    // The container's root must reach the volume's directory: a path open to others.
-    fs.chmodSync(base, 0o711);
-    shared = path.join(base, 'shared');
-    fs.mkdirSync(shared, { mode: 0o777 });
-    fs.chmodSync(shared, 0o777);
+    shared = openDirectory(base, 'shared');
   });
   afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
@@ -42,7 +35,6 @@ describeUnless([needsRoot()], 'user namespaces', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     return (JSON.parse(result.stdout) as Inspected[])[0]!;
   };
-  const hostStart = (map: string) => Number(map.split(':')[1]);
 
   it('--userns=auto: root inside, the mapped uid outside for the process, a volume and the writable layer', async () => {
     const run = await engine.gantry([

@@ -13,7 +13,7 @@ import { initialState } from '../../../source/tui/state/reducer.js';
 import { createStore, type Store } from '../../../source/tui/state/store.js';
 import type { TerminalSize } from '../../../source/tui/state/types.js';
 import { createTheme, type Theme } from '../../../source/tui/theme.js';
-import type { FakeEngine } from './fake-engine.js';
+import type { TuiEngine } from '../../../source/tui/engine-adapter.js';
 
 export const KEYS = {
   enter: '\r',
@@ -40,7 +40,7 @@ export interface RenderOptions {
   layerSource?: LayerTreeSource;
 }
 
-export function renderTui(engine: FakeEngine, options: RenderOptions = {}) {
+export function renderTui(engine: TuiEngine, options: RenderOptions = {}) {
   const store: Store = createStore(initialState(options.size ?? { columns: 80, rows: 24 }));
   const host = {
     quit: () =>

@@ -4,7 +4,8 @@
  * missing path becomes that path, to a directory goes inside it (its content only for "SRC/.");
  * `-` reads or writes a tar stream. Inside the container every path resolves inside its root
  * (symlinks as in a chroot; -L follows the source's own link the same way), and writes never
- * follow a symlink (TreeWriter). Owners: the writer's (root) unless -a keeps the source's.
+ * follow a symlink (TreeWriter). Owners: the writer's (root) unless -a keeps the source's, and
+ * with them the user.* extended attributes of files and directories (in a tar stream too).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { readTar } from '../../images/tar/reader.js';
 import { O_PATH } from '../../sys/libc.js';
 import type { EngineCore } from '../core.js';
 import type { ContainerRecord } from '../record.js';
-import { walkEntries, type CopyEntry } from './entries.js';
+import { isUserXattr, walkEntries, type CopyEntry } from './entries.js';
 import { openContainerRoot, type ContainerRoot } from './roots.js';
 import { safeRelativePath, TarSink, TreeSink, type CopySink } from './sinks.js';
 
@@ -23,7 +24,7 @@ const { O_RDONLY, O_DIRECTORY } = fs.constants;
 const MAX_LINKS = 40;
 
 export interface CopyOptions {
-  /** -a: keep the source's owners (default: the destination's root). */
+  /** -a: keep the source's owners (default: the destination's root) and user.* xattrs. */
   archive?: boolean;
   /** -L: follow a symlink named as the source. */
   followLink?: boolean;
@@ -123,7 +124,10 @@ export async function copyFromContainer(
       const isDirectory = stats.isDirectory();
       if (typeof destination !== 'string') {
         await drain(
-          walkEntries(parent, name, contentsOnly && isDirectory ? '' : name, { contentsOnly }),
+          walkEntries(parent, name, contentsOnly && isDirectory ? '' : name, {
+            contentsOnly,
+            xattrs: options.archive === true,
+          }),
           new TarSink(destination),
         );
         return;
@@ -153,6 +157,7 @@ export async function copyFromContainer(
         await drain(
           walkEntries(parent, name, '', {
             contentsOnly: contentsOnly && isDirectory && rename === undefined,
+            xattrs: chown,
           }),
           new TreeSink(top, rename, { chown }),
         );
@@ -208,6 +213,8 @@ export async function copyToContainer(
               major: header.devMajor,
               minor: header.devMinor,
             };
+            const xattrs = new Map([...header.xattrs].filter(([key]) => isUserXattr(key)));
+            if (chown && xattrs.size > 0) copyEntry.xattrs = xattrs;
             await sink.add(copyEntry, header.type === 'file' ? entry.body() : undefined);
           }
           await sink.finish();
@@ -253,7 +260,10 @@ export async function copyToContainer(
         }
         try {
           await drain(
-            walkEntries(hostParent, name, '', { contentsOnly: contentsOnly && rename === undefined }),
+            walkEntries(hostParent, name, '', {
+              contentsOnly: contentsOnly && rename === undefined,
+              xattrs: chown,
+            }),
             new TreeSink(top, rename, { chown }),
           );
         } finally {

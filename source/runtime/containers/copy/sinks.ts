@@ -12,8 +12,9 @@ import type { Writable } from 'node:stream';
 import { InvalidArgumentError } from '../../errors.js';
 import { DirectoryHandle, openInRoot } from '../../in-root.js';
 import { TarWriter } from '../../images/tar/writer.js';
+import { lsetxattr } from '../../sys/libc.js';
 import { TreeWriter, type EntryMetadata } from '../../volumes/tree-writer.js';
-import type { CopyEntry } from './entries.js';
+import { isUserXattr, type CopyEntry } from './entries.js';
 
 const { O_RDONLY, O_DIRECTORY } = fs.constants;
 
@@ -51,6 +52,7 @@ export class TarSink implements CopySink {
       uid: entry.metadata.uid ?? 0,
       gid: entry.metadata.gid ?? 0,
       mtime: Math.floor(entry.metadata.mtime ?? 0),
+      ...(entry.xattrs ? { xattrs: entry.xattrs } : {}),
     };
     switch (entry.type) {
       case 'file': {
@@ -164,11 +166,13 @@ export class TreeSink implements CopySink {
       switch (entry.type) {
         case 'directory':
           this.writer.directory(parent, name).close();
+          this.setXattrs(parent, name, entry);
           this.directories.push({ path: target, metadata: entry.metadata });
           return;
         case 'file': {
           if (content) {
             await this.writer.file(parent, name, entry.metadata, content);
+            this.setXattrs(parent, name, entry);
             return;
           }
           const fd = entry.open?.();
@@ -178,6 +182,7 @@ export class TreeSink implements CopySink {
           } finally {
             fs.closeSync(fd);
           }
+          this.setXattrs(parent, name, entry);
           return;
         }
         case 'symlink':
@@ -199,6 +204,12 @@ export class TreeSink implements CopySink {
     } finally {
       parent.close();
     }
+  }
+
+  /** The entry's user.* attributes on what was just written (TreeWriter made it: no link there). */
+  private setXattrs(parent: DirectoryHandle, name: string, entry: CopyEntry): void {
+    for (const [key, value] of entry.xattrs ?? [])
+      if (isUserXattr(key)) lsetxattr(parent.entry(name), key, value);
   }
 
   async finish(): Promise<void> {
