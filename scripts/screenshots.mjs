@@ -4,6 +4,7 @@
 // (`tmux capture-pane -e -p`) and renders each capture as an SVG terminal window.
 //
 //   node scripts/screenshots.mjs            (as root: containers need namespaces and cgroups)
+//   GANTRY_SHOTS=hosts node scripts/screenshots.mjs   (only the two-hosts shot)
 //
 // Everything it makes (state root, containers, cgroups, tmux server) is removed at the end.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ansiToSvg } from './lib/ansi-svg.mjs';
 import { removeEverything } from './lib/cleanup.mjs';
+import { startSshd } from './lib/sshd.mjs';
 import { startTmux } from './lib/tmux.mjs';
 
 // The containers get gantry's default bridge: in a network namespace of the script's own, so the
@@ -158,10 +160,17 @@ async function keys(...list) {
 /** The TUI in a terminal of its own; one at a time. */
 let tui;
 
-function openTui(columns, rows) {
+function openTui(columns, rows, args = [], extraEnv = {}) {
   tui?.kill();
-  tui = startTmux([process.execPath, gantryBin], {
-    env: { GANTRY_ROOT: root, GANTRY_CGROUP_PARENT: cgroupParent, GANTRY_CONFIG: env.GANTRY_CONFIG },
+  tui = startTmux([process.execPath, gantryBin, ...args], {
+    env: {
+      GANTRY_ROOT: root,
+      GANTRY_CGROUP_PARENT: cgroupParent,
+      GANTRY_CONFIG: env.GANTRY_CONFIG,
+      GANTRY_HOST: '',
+      XDG_CONFIG_HOME: path.join(root, 'config'),
+      ...extraEnv,
+    },
     columns,
     rows,
     label: 'shots',
@@ -170,9 +179,60 @@ function openTui(columns, rows) {
 
 const waitForScreen = (pattern) => tui.waitFor(pattern);
 
+// The "remote" host of the two-hosts shot: a second root behind an sshd of the script's own.
+const remoteRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-shots-remote-'));
+const remoteParent = `gantry-test-shots-remote-${suffix}`;
+const remoteEnv = {
+  ...env,
+  GANTRY_ROOT: remoteRoot,
+  GANTRY_CGROUP_PARENT: remoteParent,
+  GANTRY_DEFAULT_NETWORK: 'none',
+};
+let sshd;
+
 function cleanup() {
   tui?.kill();
+  sshd?.stop();
   removeEverything({ gantryBin, env, cgroupParents: [cgroupParent], work: root });
+  removeEverything({ gantryBin, env: remoteEnv, cgroupParents: [remoteParent], work: remoteRoot });
+}
+
+function remoteGantry(...args) {
+  const result = spawnSync(process.execPath, [gantryBin, ...args], { env: remoteEnv, encoding: 'utf8' });
+  if (result.status !== 0)
+    throw new Error(`gantry ${args.join(' ')} (remote root) failed (${result.status}): ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+/** This machine and ssh://127.0.0.1 side by side in one TUI (issue 15). */
+async function hostsShot() {
+  // 127.0.0.1 of the script's own network namespace.
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  if (!gantry('ps', '-aq')) {
+    gantry('image', 'from-host', 'demo');
+    gantry('run', '-d', '--name', 'web', '--memory', '256m', 'demo', 'sleep', '100000');
+    gantry('run', '-d', '--name', 'db', '--memory', '512m', 'demo', 'sleep', '100000');
+  }
+  remoteGantry('image', 'from-host', 'demo');
+  remoteGantry('run', '-d', '--name', 'api', '--memory', '128m', 'demo', 'sleep', '100000');
+  remoteGantry('run', '-d', '--name', 'queue', '--pids-limit', '64', 'demo', 'sleep', '100000');
+  remoteGantry('run', '-d', '--name', 'cron', 'demo', 'true');
+  sshd = await startSshd({
+    GANTRY_ROOT: remoteRoot,
+    GANTRY_CGROUP_PARENT: remoteParent,
+    GANTRY_DEFAULT_NETWORK: 'none',
+  });
+  openTui(120, 24, ['--host', sshd.url(gantryBin)], sshd.clientEnv);
+  await waitForScreen(/127\.0\.0\.1:\d+\s+queue\s.*● running.*\d%/);
+  await waitForScreen(/local\s+web\s.*● running.*\d%/);
+  await sleep(3000);
+  await capture('hosts', {
+    columns: 120,
+    rows: 24,
+    title: 'gantry — this machine and ssh://127.0.0.1 side by side',
+  });
+  tui.send('q');
+  await sleep(500);
 }
 
 async function main() {
@@ -364,7 +424,11 @@ async function main() {
 }
 
 try {
-  await main();
+  if (process.env.GANTRY_SHOTS === 'hosts') await hostsShot();
+  else {
+    await main();
+    await hostsShot();
+  }
 } finally {
   cleanup();
 }
