@@ -15,35 +15,22 @@
 // Needs root, tmux and podman. Usage: node bench/tui/run.mjs [containers] [seconds] [changes]
 // [peer]; peer "none" leaves podman out (gantry's figures only, in half the set-up time).
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { removeEverything } from '../../scripts/lib/cleanup.mjs';
-import { startTmux } from '../../scripts/lib/tmux.mjs';
+import { benchGantry, loadAverage, measureIdle, paneProcess, percentile, sleep } from './setup.mjs';
 
 const [count = 100, seconds = 60, changes = 20] = process.argv.slice(2, 5).map(Number);
 const withPodman = process.argv[5] !== 'none';
-const repo = path.resolve(import.meta.dirname, '..', '..');
-const gantryBin = path.join(repo, 'bin', 'gantry.js');
-const tag = randomBytes(4).toString('hex');
-// Lower case: podman names the image after the layout path.
-const work = path.join(os.tmpdir(), `gantry-bench-tui-${tag}`);
-fs.mkdirSync(work);
-const cgroupParent = `gantry-test-bench-tui-${tag}`;
-const podmanParent = `/gantry-test-bench-podman-${tag}`;
+const bench = benchGantry('tui');
+const { env, work, cgroupParent } = bench;
+const podmanParent = `/${cgroupParent.replace('bench-tui', 'bench-podman')}`;
+bench.alsoClean(podmanParent.slice(1));
 // Everything of podman's stays in the work directory: its tmpdir (default /run/libpod, shared with
 // every other podman on the host, and deleted by `system reset`) and its locks (default: one shared
 // memory segment for the whole host), so this run neither disturbs nor depends on another.
 fs.writeFileSync(path.join(work, 'containers.conf'), '[engine]\nlock_type = "file"\n');
-const env = {
-  ...process.env,
-  GANTRY_ROOT: path.join(work, 'gantry'),
-  GANTRY_CGROUP_PARENT: cgroupParent,
-  GANTRY_CONFIG: path.join(work, 'none.json'),
-  CONTAINERS_CONF: path.join(work, 'containers.conf'),
-};
+env.CONTAINERS_CONF = path.join(work, 'containers.conf');
 const podman = [
   '--root',
   path.join(work, 'podman'),
@@ -58,71 +45,11 @@ const podman = [
   '--events-backend=file',
 ];
 const ulimits = ['--ulimit', 'nofile=1024:4096', '--ulimit', 'nproc=1024:4096'];
-const CLOCK_TICKS = 100;
-const sleep = (ms) => delay(ms);
-
-function run(command, args, options = {}) {
-  let result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 64 << 20, ...options });
-  // dist/ is shared with whoever rebuilds the checkout: wait out a rebuild rather than fail.
-  for (
-    let attempt = 0;
-    attempt < 10 &&
-    result.status !== 0 &&
-    /build output is missing|ERR_MODULE_NOT_FOUND/.test(result.stderr ?? '');
-    attempt += 1
-  ) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
-    result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 64 << 20, ...options });
-  }
-  if (result.status !== 0)
-    throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
-  return result.stdout.trim();
-}
-const gantry = (...args) => run(process.execPath, [gantryBin, ...args]);
-const podmanRun = (...args) => run('podman', [...podman, ...args]);
-
-function children(pid) {
-  try {
-    return fs
-      .readdirSync(`/proc/${pid}/task`)
-      .flatMap((task) => fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/))
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** The process the pane runs (the shell's child: `env` execs into it). */
-async function paneProcess(name) {
-  const shell = pane.panePid();
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    for (const pid of children(shell)) {
-      const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (command.includes(name)) return pid;
-    }
-    await sleep(100);
-  }
-  throw new Error(`no ${name} process in the pane`);
-}
-
-function cpuTicks(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // utime and stime are fields 14 and 15 of stat (12 and 13 after the command).
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-function rssMiB(pid) {
-  const line = fs
-    .readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((entry) => entry.startsWith('VmRSS:'));
-  return Number(line.split(/\s+/)[1]) / 1024;
-}
+const podmanRun = (...args) => bench.run('podman', [...podman, ...args]);
 
 /** Frames the TUI drew between two times (it logs each frame when GANTRY_TUI_RENDER_LOG is set). */
 function framesBetween(file, from, to) {
-  // The log is written when the TUI quits; until then frames are counted from the pane's output.
+  // The log is written when the TUI quits.
   if (!fs.existsSync(file)) return undefined;
   return fs
     .readFileSync(file, 'utf8')
@@ -132,81 +59,37 @@ function framesBetween(file, from, to) {
     .filter((time) => time >= from && time <= to).length;
 }
 
-async function measureIdle(pid, windowSeconds) {
-  const startTicks = cpuTicks(pid);
-  const start = process.hrtime.bigint();
-  const from = Date.now();
-  await sleep(windowSeconds * 1000);
-  const ticks = cpuTicks(pid) - startTicks;
-  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-  return {
-    cpuPercent: (ticks / CLOCK_TICKS / elapsed) * 100,
-    rssMiB: rssMiB(pid),
-    window: [from, Date.now()],
-  };
-}
-
 /** The terminal the measured program runs in; one at a time. */
 let pane;
-
-function openPane(command, columns, rows) {
-  pane?.kill();
-  const keys = ['GANTRY_ROOT', 'GANTRY_CGROUP_PARENT', 'GANTRY_CONFIG', 'GANTRY_TUI_RENDER_LOG'];
-  pane = startTmux(command, {
-    env: Object.fromEntries(keys.map((key) => [key, env[key]])),
-    columns,
-    rows,
-    label: 'bench-tui',
-  });
-}
-
+const openPane = (command, columns, rows) => {
+  pane = bench.openPane(command, columns, rows, 'bench-tui');
+};
 const waitForScreen = (test, timeoutMs = 60_000) => pane.waitFor(test, timeoutMs);
 
-function percentile(values, fraction) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
-}
-
 function cleanup() {
-  pane?.kill();
-  spawnSync('podman', [...podman, 'rm', '-af', '-t', '0'], { env, stdio: 'ignore' });
-  spawnSync('podman', [...podman, 'system', 'reset', '-f'], { env, stdio: 'ignore' });
-  removeEverything({ gantryBin, env, cgroupParents: [cgroupParent, podmanParent.slice(1)], work });
+  bench.closePane();
+  if (withPodman) {
+    spawnSync('podman', [...podman, 'rm', '-af', '-t', '0'], { env, stdio: 'ignore' });
+    spawnSync('podman', [...podman, 'system', 'reset', '-f'], { env, stdio: 'ignore' });
+  }
+  bench.cleanup();
 }
 
 async function main() {
-  if (process.getuid?.() !== 0) throw new Error('needs root (real containers)');
   const results = {
     containers: count,
     windowSeconds: seconds,
     host: `${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}`,
     node: process.version,
   };
-  gantry('image', 'from-host', 'bb');
-  gantry('image', 'export', '--format', 'oci', 'bb', path.join(work, 'layout'));
-  if (withPodman) podmanRun('pull', '-q', `oci:${path.join(work, 'layout')}:latest`);
-  const podmanImage = withPodman ? podmanRun('images', '-q').split('\n')[0] : '';
-  console.error(`starting ${count} containers in each engine`);
-  let firstId = '';
-  for (let index = 0; index < count; index += 1) {
-    const id = gantry(
-      'run',
-      '-d',
-      '--name',
-      `c${String(index).padStart(3, '0')}`,
-      '--memory',
-      '64m',
-      '--pids-limit',
-      '64',
-      // No bridge: a bench never touches the host's interfaces or firewall (as podman's --net=none).
-      '--network',
-      'none',
-      'bb',
-      'sleep',
-      '100000',
-    );
-    firstId ||= id;
-    if (withPodman)
+  const ids = bench.startContainers(count, ['--pids-limit', '64']);
+  const firstId = ids[0];
+  if (withPodman) {
+    bench.gantry('image', 'export', '--format', 'oci', 'bb', path.join(work, 'layout'));
+    podmanRun('pull', '-q', `oci:${path.join(work, 'layout')}:latest`);
+    const podmanImage = podmanRun('images', '-q').split('\n')[0];
+    console.error(`starting ${count} podman containers`);
+    for (let index = 0; index < count; index += 1)
       podmanRun(
         'run',
         '-d',
@@ -220,14 +103,15 @@ async function main() {
         '100000',
       );
   }
+  results.loadAverageAtStart = loadAverage();
 
   const lastStarted = Date.now();
 
   // Every container on screen: a terminal of count + 10 rows.
   const rows = count + 10;
   env.GANTRY_TUI_RENDER_LOG = path.join(work, 'frames-tall.log');
-  openPane([process.execPath, gantryBin], 120, rows);
-  const tui = await paneProcess('gantry.js');
+  openPane(undefined, 120, rows);
+  const tui = await paneProcess(pane, 'gantry.js');
   await waitForScreen((screen) => (screen.match(/● running\s+\S+\s+\d+\.\d%/g) ?? []).length >= count);
   // Idle: every container past its first minute (uptimes then change once a minute) and the
   // selected container's sparklines full.
@@ -270,8 +154,8 @@ async function main() {
 
   // 80x24: only the rows on screen are sampled.
   env.GANTRY_TUI_RENDER_LOG = path.join(work, 'frames-small.log');
-  openPane([process.execPath, gantryBin], 80, 24);
-  const small = await paneProcess('gantry.js');
+  openPane(undefined, 80, 24);
+  const small = await paneProcess(pane, 'gantry.js');
   await waitForScreen((screen) => /c000\s.*● running.*\d%/.test(screen));
   await sleep(35_000);
   const smallMeasure = await measureIdle(small, seconds);
@@ -288,8 +172,8 @@ async function main() {
   // 80x24 sorted by CPU% (C): the order needs every running container's figures, so all of them
   // are sampled (summary files), not only the screenful.
   env.GANTRY_TUI_RENDER_LOG = path.join(work, 'frames-sorted.log');
-  openPane([process.execPath, gantryBin], 80, 24);
-  const sorted = await paneProcess('gantry.js');
+  openPane(undefined, 80, 24);
+  const sorted = await paneProcess(pane, 'gantry.js');
   await waitForScreen((screen) => /c000\s.*● running.*\d%/.test(screen));
   pane.send('C');
   await waitForScreen((screen) => /CPU%?[▼▲]/.test(screen), 60_000);
@@ -308,11 +192,12 @@ async function main() {
 
   // podman stats refreshing the same number of containers every second, same terminal size.
   if (!withPodman) {
+    results.loadAverageAtEnd = loadAverage();
     console.log(JSON.stringify(results, null, 2));
     return;
   }
   openPane(['podman', ...podman, 'stats', '--interval', '1'], 120, rows);
-  const stats = await paneProcess('stats');
+  const stats = await paneProcess(pane, 'stats');
   await waitForScreen((screen) => (screen.match(/\d+\.\d+%/g) ?? []).length >= count, 120_000);
   await sleep(5000);
   const podmanMeasure = await measureIdle(stats, seconds);
@@ -322,6 +207,7 @@ async function main() {
     rssMiB: podmanMeasure.rssMiB,
   };
   console.error('podman stats:', results.podmanStats);
+  results.loadAverageAtEnd = loadAverage();
   console.log(JSON.stringify(results, null, 2));
 }
 

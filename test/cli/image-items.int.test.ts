@@ -42,9 +42,9 @@ describeUnless(
     }
 
     /** gantry with a second state root, in the same namespace as the registry. */
-    async function other(args: string[]): Promise<string> {
+    async function other(args: string[], root = otherRoot): Promise<string> {
       const result = await engine.inNetns(GANTRY, args, {
-        env: { GANTRY_ROOT: otherRoot, GANTRY_CGROUP_PARENT: testName('image-items-other') },
+        env: { GANTRY_ROOT: root, GANTRY_CGROUP_PARENT: testName('image-items-other') },
       });
       expect(result.exitCode, `gantry ${args.join(' ')}:\n${result.stdout}\n${result.stderr}`).toBe(0);
       return result.stdout;
@@ -114,6 +114,107 @@ describeUnless(
         'import accepts an OCI layout directory, an oci-archive or a docker-archive',
       );
       expect((await engine.gantry(['image', 'inspect', 'from-dir:1'])).exitCode).not.toBe(0);
+    });
+
+    /** The manifest as the registry holds it (skopeo, inside the namespace). */
+    async function registryManifest(
+      reference: string,
+    ): Promise<{ mediaType: string; layers: Array<{ mediaType: string }> }> {
+      const result = await engine.inNetns('skopeo', [
+        'inspect',
+        '--raw',
+        '--tls-verify=false',
+        `docker://${reference}`,
+      ]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as { mediaType: string; layers: Array<{ mediaType: string }> };
+    }
+
+    it('push gzips the plain layers of a docker-archive import, and converts with --compression-format/--compression-level', async () => {
+      // from-stdin:1 came from a docker-archive: its layers are stored as plain tars.
+      await other(['push', 'from-stdin:1', `${registry.host}/items/plain:v1`]);
+      const plain = await registryManifest(`${registry.host}/items/plain:v1`);
+      expect(plain.layers.map((layer) => layer.mediaType)).toEqual(
+        plain.layers.map(() => 'application/vnd.oci.image.layer.v1.tar+gzip'),
+      );
+
+      await other([
+        'push',
+        '--compression-format',
+        'zstd',
+        '--compression-level',
+        '12',
+        'from-stdin:1',
+        `${registry.host}/items/zstd:v1`,
+      ]);
+      const zstd = await registryManifest(`${registry.host}/items/zstd:v1`);
+      expect(zstd.layers.map((layer) => layer.mediaType)).toEqual(
+        zstd.layers.map(() => 'application/vnd.oci.image.layer.v1.tar+zstd'),
+      );
+      // The same image (config) either way: pulled back, it has the ID it was pushed with, and runs.
+      await ok(['pull', `${registry.host}/items/zstd:v1`]);
+      const id = async (image: string): Promise<string> =>
+        (await ok(['image', 'inspect', '--format', '{{.Id}}', image])).trim();
+      expect(await id(`${registry.host}/items/zstd:v1`)).toBe(await id('demo'));
+      expect(await ok(['run', '--rm', `${registry.host}/items/zstd:v1`, 'echo', 'zstd ok'])).toBe(
+        'zstd ok\n',
+      );
+
+      const badLevel = await engine.gantry([
+        'push',
+        '--compression-format',
+        'gzip',
+        '--compression-level',
+        '12',
+        'demo',
+        `${registry.host}/items/bad:v1`,
+      ]);
+      expect(badLevel.exitCode).toBe(1);
+      expect(badLevel.stderr).toContain('invalid --compression-level "12": gzip levels go from 1 to 9');
+      const badFormat = await engine.gantry([
+        'push',
+        '--compression-format',
+        'xz',
+        'demo',
+        `${registry.host}/items/bad:v1`,
+      ]);
+      expect(badFormat.exitCode).toBe(1);
+      expect(badFormat.stderr).toContain('accepted: gzip, zstd');
+    });
+
+    it('re-pushing a pulled docker v2s2 image keeps its manifest and digest', async () => {
+      const layout = path.join(base, 'v2s2-source');
+      await ok(['image', 'export', '--format', 'oci', 'demo', layout]);
+      const copied = await engine.inNetns('skopeo', [
+        'copy',
+        '--quiet',
+        '--format',
+        'v2s2',
+        '--dest-tls-verify=false',
+        `oci:${layout}`,
+        `docker://${registry.host}/items/v2s2:v1`,
+      ]);
+      expect(copied.exitCode, copied.stderr).toBe(0);
+      const original = await engine.inNetns('skopeo', [
+        'inspect',
+        '--tls-verify=false',
+        '--format',
+        '{{.Digest}}',
+        `docker://${registry.host}/items/v2s2:v1`,
+      ]);
+      const digest = original.stdout.trim();
+      expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+      // A root that has never seen the image: the pull stores the v2s2 manifest as served.
+      const fresh = path.join(base, 'fresh-root');
+      await other(['pull', `${registry.host}/items/v2s2:v1`], fresh);
+      const pushed = await other(
+        ['push', `${registry.host}/items/v2s2:v1`, `${registry.host}/items/v2s2-again:v1`],
+        fresh,
+      );
+      expect(pushed).toContain(`digest: ${digest}`);
+      const again = await registryManifest(`${registry.host}/items/v2s2-again:v1`);
+      expect(again.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
     });
   },
 );

@@ -1,5 +1,5 @@
 /** `gantry push [OPTIONS] IMAGE [DESTINATION]` (also `gantry image push`). */
-import { bool, type CommandSpec, type ParsedArgs } from '../args.js';
+import { bool, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { TransferProgress } from '../progress.js';
 import { REGISTRY_OPTIONS, transferOptions } from './pull.js';
@@ -14,11 +14,34 @@ export const spec: CommandSpec = {
     ...REGISTRY_OPTIONS,
     { name: 'quiet', short: 'q', type: 'boolean', description: 'Print only the pushed digest, no progress' },
     { name: 'json', type: 'boolean', description: 'Print the result as JSON, no progress' },
+    {
+      name: 'compression-format',
+      type: 'string',
+      placeholder: 'gzip|zstd',
+      description:
+        'Compress every layer not already in this format (changes the manifest digest); default: plain layers gzip, the rest as stored',
+    },
+    {
+      name: 'compression-level',
+      type: 'string',
+      placeholder: 'N',
+      description: 'Level of the layers compressed by this push (gzip 1-9, zstd 1-19)',
+    },
   ],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const { pushImage } = await import('../../runtime/images/registry/push.js');
+  const [{ pushImage }, { parseLayerCompression, parseCompressionLevel }] = await Promise.all([
+    import('../../runtime/images/registry/push.js'),
+    import('../../runtime/images/export/recompress.js'),
+  ]);
+  const formatText = str(parsed.options, 'compression-format');
+  const levelText = str(parsed.options, 'compression-level');
+  // A level alone applies to the layers push compresses anyway (gzip, as docker pushes them).
+  const format = formatText === undefined ? 'gzip' : parseLayerCompression(formatText);
+  const level = levelText === undefined ? undefined : parseCompressionLevel(levelText, format);
+  const compression =
+    formatText === undefined ? undefined : { format, ...(level !== undefined ? { level } : {}) };
   const options = await transferOptions(parsed, context);
   const quiet = bool(parsed.options, 'quiet') || bool(parsed.options, 'json');
   const engine = await context.engine();
@@ -27,6 +50,8 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   try {
     result = await pushImage(engine.images, parsed.args[0]!, parsed.args[1], {
       ...options,
+      ...(compression ? { compression } : {}),
+      ...(compression === undefined && level !== undefined ? { defaultLevel: level } : {}),
       onEvent: progress ? (event) => progress.handle(event) : undefined,
     });
   } finally {

@@ -204,13 +204,21 @@ describe('plan from spec', () => {
     ]);
     // A new network namespace made with the user namespace is its own: sysfs can be mounted.
     expect(userns.mounts.find((m) => m.destination === '/sys')).toMatchObject({ type: 'sysfs' });
-    // A user namespace joined by path does not own the new network namespace: /sys is bound.
+    // A user namespace joined by path: the helper makes the new network namespace inside it (as
+    // runc's nsexec does), so that one owns it and sysfs can be mounted too.
     const joined = planFromSpec(spec([{ type: 'user', path: '/proc/9/ns/user' }, { type: 'network' }]), {
       bundle: '/b',
       stateDir: '/s',
       monitor: {},
     });
-    expect(joined.mounts.find((m) => m.destination === '/sys')).toMatchObject({
+    expect(joined.mounts.find((m) => m.destination === '/sys')).toMatchObject({ type: 'sysfs' });
+    // A network namespace joined by path belongs to whoever made it: /sys is the host's, bound.
+    const joinedNet = planFromSpec(spec([{ type: 'user' }, { type: 'network', path: '/proc/9/ns/net' }]), {
+      bundle: '/b',
+      stateDir: '/s',
+      monitor: {},
+    });
+    expect(joinedNet.mounts.find((m) => m.destination === '/sys')).toMatchObject({
       type: 'bind',
       source: '/sys',
     });

@@ -14,23 +14,20 @@
  * checked against the config's diff_ids on the way). Output appears atomically: everything is
  * written under a temporary name next to PATH and renamed into place at the end.
  */
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import { hasCode, InvalidArgumentError, NotFoundError } from '../../errors.js';
-import { digestHex, sha256Digest } from '../digest.js';
+import { digestHex } from '../digest.js';
 import { hostPlatform } from '../import/platform.js';
-import { createDecompressor, detectCompression, readHead } from '../layer/compression.js';
-import { digestMismatch } from '../layer/ingest.js';
-import { MEDIA_TYPE, ociManifestBytes } from '../media-types.js';
+import { MEDIA_TYPE } from '../media-types.js';
 import { DEFAULT_REGISTRY, normalizeReference, parseReference } from '../reference.js';
 import type { ImageStore } from '../store.js';
 import { TarWriter } from '../tar/writer.js';
 import { openImageContent, type ImageContent } from './content.js';
+import { recompressLayers, uncompressedLayer } from './recompress.js';
 
 export const EXPORT_FORMATS = ['oci', 'oci-archive', 'docker-archive'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -202,37 +199,6 @@ async function writeOciArchive(
   await writer.add({ path: 'oci-layout', type: 'file', mode: BLOB_MODE }, OCI_LAYOUT);
 }
 
-/** The layer as an uncompressed tar file (the blob itself when it is one), checked against its diff_id. */
-async function uncompressedLayer(
-  content: ImageContent,
-  index: number,
-): Promise<{ file: string; size: number }> {
-  const layer = content.layers[index]!;
-  const label = `layer ${index + 1} (${layer.digest})`;
-  const compression = detectCompression(await readHead(layer.file, 0, 8), label);
-  const decompressor = createDecompressor(compression, label);
-  if (!decompressor) return { file: layer.file, size: layer.size };
-  const file = path.join(content.work.path, `layer-${index}.tar`);
-  const hash = createHash('sha256');
-  let size = 0;
-  await pipeline(
-    fs.createReadStream(layer.file, { highWaterMark: 1 << 20 }),
-    decompressor,
-    async function* (chunks: AsyncIterable<Buffer>) {
-      for await (const chunk of chunks) {
-        hash.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-    },
-    fs.createWriteStream(file, { flags: 'wx' }),
-  );
-  const diffId = `sha256:${hash.digest('hex')}`;
-  if (diffId !== layer.diffId)
-    throw digestMismatch(`${label}, uncompressed, vs the config's diff_id`, layer.diffId, diffId);
-  return { file, size };
-}
-
 export interface ExportOptions {
   compression?: ExportCompression;
 }
@@ -253,54 +219,6 @@ export function parseExportCompression(value: string): ExportCompression {
   throw new InvalidArgumentError(`invalid --compression-format ${JSON.stringify(value)}: accepted: gzip`, {
     hint: 'without the flag the layers are written as they are stored (gzip, zstd or plain)',
   });
-}
-
-/**
- * The content with every layer that is not gzip already (zstd, plain tar) gzip-compressed, for
- * readers that know only gzip (umoci 0.4 has no zstd). The config, and so the image ID, stay;
- * the manifest names the new blobs.
- */
-async function withGzipLayers(content: ImageContent): Promise<ImageContent> {
-  const layers = [...content.layers];
-  let changed = false;
-  for (const [index, layer] of content.layers.entries()) {
-    const head = await readHead(layer.file, 0, 8);
-    if (detectCompression(head, `layer ${index + 1}`) === 'gzip') continue;
-    const tar = await uncompressedLayer(content, index);
-    const file = path.join(content.work.path, `layer-${index}.tar.gz`);
-    const hash = createHash('sha256');
-    let size = 0;
-    await pipeline(
-      fs.createReadStream(tar.file, { highWaterMark: 1 << 20 }),
-      zlib.createGzip({ level: 6, chunkSize: 128 * 1024 }),
-      async function* (chunks: AsyncIterable<Buffer>) {
-        for await (const chunk of chunks) {
-          hash.update(chunk);
-          size += chunk.length;
-          yield chunk;
-        }
-      },
-      fs.createWriteStream(file, { flags: 'wx' }),
-    );
-    layers[index] = {
-      mediaType: MEDIA_TYPE.ociLayerGzip,
-      digest: `sha256:${hash.digest('hex')}`,
-      size,
-      file,
-      diffId: layer.diffId,
-    };
-    changed = true;
-  }
-  if (!changed) return content;
-  const manifest = ociManifestBytes(
-    { digest: content.config.digest, size: content.config.bytes.length },
-    layers,
-  );
-  return {
-    ...content,
-    layers,
-    manifest: { bytes: manifest, digest: sha256Digest(manifest), mediaType: MEDIA_TYPE.ociManifest },
-  };
 }
 
 async function writeDockerArchive(
@@ -357,7 +275,7 @@ export async function exportImageToStream(
   checkCompression(format, options);
   let content = await openImageContent(store, reference);
   try {
-    if (options.compression === 'gzip') content = await withGzipLayers(content);
+    if (options.compression === 'gzip') content = await recompressLayers(content, { format: 'gzip' });
     const name = exportName(reference, content.record.names);
     const writer = new TarWriter(output);
     if (format === 'oci-archive') await writeOciArchive(content, writer, name);
@@ -392,7 +310,7 @@ export async function exportImage(
     `.${path.basename(target)}.gantry-${randomBytes(6).toString('hex')}`,
   );
   try {
-    if (options.compression === 'gzip') content = await withGzipLayers(content);
+    if (options.compression === 'gzip') content = await recompressLayers(content, { format: 'gzip' });
     const name = exportName(reference, content.record.names);
     if (format === 'oci') {
       await writeOciDirectory(content, temporary, name);

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { InvalidArgumentError } from '../../errors.js';
 import { openImageContent, type ContentBlob } from '../export/content.js';
+import { recompressLayers, type RecompressOptions } from '../export/recompress.js';
 import { MEDIA_TYPE } from '../media-types.js';
 import { formatReference, normalizeReference, parseReference } from '../reference.js';
 import type { ImageStore } from '../store.js';
@@ -55,7 +56,12 @@ export async function pushImage(
   store: ImageStore,
   source: string,
   destination: string | undefined,
-  options: TransferOptions = {},
+  options: TransferOptions & {
+    /** --compression-format (and -level): every layer not in that format is converted. */
+    compression?: Omit<RecompressOptions, 'onlyUncompressed'>;
+    /** --compression-level alone: the level of the plain layers push gzips anyway. */
+    defaultLevel?: number;
+  } = {},
 ): Promise<PushResult> {
   const target = normalizeReference(destination ?? source);
   if (target.digest !== undefined && target.tag === undefined) {
@@ -69,8 +75,24 @@ export async function pushImage(
   const tag = target.tag ?? 'latest';
   const where = `${target.registry}/${target.repository}:${tag}`;
   const emit = options.onEvent ?? (() => undefined);
-  const content = await openImageContent(store, source);
+  const stored = await openImageContent(store, source);
+  let content = stored;
   try {
+    // docker pushes gzip layers: an image stored with plain tar layers (a docker-archive import) is
+    // compressed on the way; anything else goes as stored, its manifest and digest unchanged,
+    // unless --compression-format asks for a conversion.
+    // A manifest a registry already served (a pull) is pushed as it is, plain layers included:
+    // its digest is what users pin.
+    const fromRegistry = (stored.record.digests ?? []).some((entry) =>
+      entry.endsWith(`@${stored.record.manifestDigest}`),
+    );
+    if (options.compression) content = await recompressLayers(stored, options.compression);
+    else if (!fromRegistry)
+      content = await recompressLayers(stored, {
+        format: 'gzip',
+        onlyUncompressed: true,
+        ...(options.defaultLevel !== undefined ? { level: options.defaultLevel } : {}),
+      });
     const client = await openClient(target, options);
     try {
       emit({
@@ -155,6 +177,6 @@ export async function pushImage(
       client.close();
     }
   } finally {
-    await content.work.dispose();
+    await stored.work.dispose();
   }
 }
