@@ -1,6 +1,8 @@
+/** `gantry events`: container events as they happen, and (--since/--until) those of the past. */
 import { bool, list, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { renderTemplate } from '../template.js';
+import { UnsupportedError } from '../../runtime/errors.js';
 import type { EngineEvent } from '../../runtime/containers/events.js';
 
 export const spec: CommandSpec = {
@@ -15,6 +17,13 @@ export const spec: CommandSpec = {
       type: 'string',
       description: 'Format each event with a template, e.g. "{{.action}} {{.name}}"',
     },
+    {
+      name: 'since',
+      type: 'string',
+      description:
+        'Show events since a timestamp (RFC 3339, unix seconds) or relative time (e.g. 10m): those the state directory keeps',
+    },
+    { name: 'until', type: 'string', description: 'Stream events until this timestamp or relative time' },
     {
       name: 'filter',
       short: 'f',
@@ -89,28 +98,57 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   const matches = matcher(list(parsed.options, 'filter'));
   const json = bool(parsed.options, 'json');
   const format = str(parsed.options, 'format');
+  const sinceText = str(parsed.options, 'since');
+  const untilText = str(parsed.options, 'until');
+  const now = Date.now();
+  const { parseSince } = await import('../../runtime/containers/logs.js');
+  const since = sinceText === undefined ? undefined : parseSince(sinceText, now).getTime();
+  const until = untilText === undefined ? undefined : parseSince(untilText, now).getTime();
+  const print = (event: EngineEvent): void => {
+    if (!matches(event)) return;
+    if (json) write(context.stdout, JSON.stringify(event));
+    else if (format !== undefined)
+      // Attributes differ between actions (exitCode only on die): a missing one is <no value>,
+      // as in docker's templates, never the end of the stream.
+      write(
+        context.stdout,
+        format === 'json'
+          ? JSON.stringify(event)
+          : renderTemplate(format, templateEvent(event), { missing: 'no-value' }),
+      );
+    else write(context.stdout, eventLine(event));
+  };
   const engine = await context.hostEngine();
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   context.stdout.on('error', stop);
+  // The stream ends at --until; one in the past ends it once the past is told.
+  const timer = until !== undefined && until > now ? setTimeout(stop, until - now) : undefined;
   try {
-    for await (const event of engine.events({ signal: controller.signal })) {
-      if (!matches(event)) continue;
-      if (json) write(context.stdout, JSON.stringify(event));
-      else if (format !== undefined)
-        // Attributes differ between actions (exitCode only on die): a missing one is <no value>,
-        // as in docker's templates, never the end of the stream.
-        write(
-          context.stdout,
-          format === 'json'
-            ? JSON.stringify(event)
-            : renderTemplate(format, templateEvent(event), { missing: 'no-value' }),
+    const live =
+      until === undefined || until > now ? engine.events({ signal: controller.signal }) : undefined;
+    // As docker's: --until alone tells the past up to it.
+    if (since !== undefined || until !== undefined) {
+      if (context.host !== undefined)
+        throw new UnsupportedError(
+          `events --since/--until do not work on a remote host yet (--host ${context.host})`,
+          {
+            hint: 'run it on that host',
+          },
         );
-      else write(context.stdout, eventLine(event));
+      const { pastEvents } = await import('../../runtime/containers/events-history.js');
+      for (const event of await pastEvents(await context.engine(), since ?? 0, Math.min(until ?? now, now)))
+        print(event);
     }
+    if (live)
+      for await (const event of live) {
+        if (until !== undefined && event.time > until) break;
+        print(event);
+      }
   } finally {
+    if (timer) clearTimeout(timer);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }

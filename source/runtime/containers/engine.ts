@@ -25,7 +25,7 @@ import { Journal } from '../journal.js';
 import { trace } from '../trace.js';
 import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } from './core.js';
 import { buildRecord, makeContainerDirectory, type CreateOptions } from './create.js';
-import { watchContainerEvents, type EngineEvent, type EventOptions } from './events.js';
+import { appendContainerEvent, watchContainerEvents, type EngineEvent, type EventOptions } from './events.js';
 import { execInContainer, type ExecOptions } from './exec.js';
 import { exitCommand, launch, resolveRecordUser } from './launch.js';
 import { logConfigOf } from './log-config.js';
@@ -319,6 +319,7 @@ export class Engine implements EngineCore {
     // policy); another signal is the process's business.
     if (number === 9 || number === parseSignal(record.Config.StopSignal || 'SIGTERM'))
       await requestStop(this, record.Id);
+    if (record.InitProcess) appendContainerEvent(this.containers.dir(record.Id), 'kill', String(number));
     if (!record.InitProcess || !signalIdentity(record.InitProcess, number)) {
       return (await this.refresh(record)) ?? record;
     }
@@ -339,11 +340,14 @@ export class Engine implements EngineCore {
       // Waiting out a restart's delay: the monitor ends at the stop marker.
       ended = await waitForExit(this, record, 10_000);
     } else {
-      signalIdentity(record.InitProcess, parseSignal(record.Config.StopSignal || 'SIGTERM'));
+      const stopSignal = parseSignal(record.Config.StopSignal || 'SIGTERM');
+      appendContainerEvent(this.containers.dir(record.Id), 'kill', String(stopSignal));
+      signalIdentity(record.InitProcess, stopSignal);
       // A paused container (or one whose pause was cut short) gets the signal once thawed.
       await this.reconciler.thawQuietly(record);
       const hopeless = () => endWillNotBeRecorded(record);
       if (!(await waitForExit(this, record, timeout * 1000, hopeless))) {
+        appendContainerEvent(this.containers.dir(record.Id), 'kill', '9');
         signalIdentity(record.InitProcess, 9);
         ended = await waitForExit(this, record, 10_000, hopeless);
       }
@@ -351,7 +355,9 @@ export class Engine implements EngineCore {
     // Whether it ended is the monitor's to say (an exit status, or gone), not the record's: an
     // --rm container's record is gone by now, and another process may be recording the end.
     if (!ended) throw notStoppedError(record);
-    return (await this.refresh(record, { waitForLock: true })) ?? record;
+    const stopped = (await this.refresh(record, { waitForLock: true })) ?? record;
+    appendContainerEvent(this.containers.dir(record.Id), 'stop');
+    return stopped;
   }
 
   async restart(reference: string, timeoutSeconds?: number): Promise<ContainerRecord> {

@@ -22,6 +22,8 @@ export type EngineEventAction =
   | 'unpause'
   | 'update'
   | 'destroy'
+  | 'kill'
+  | 'stop'
   /** docker's spelling: the new status after the colon. */
   | `health_status: ${'starting' | 'healthy' | 'unhealthy'}`;
 
@@ -70,9 +72,27 @@ function timeOf(iso: string | undefined): number {
   return Number.isFinite(time) && time > 0 ? time : Date.now();
 }
 
-/** What the monitor appends: OOM kills, the runs its restart policy ends and starts, health changes. */
-export type MonitorEventAction = 'oom' | 'die' | 'start' | 'health_status';
-const MONITOR_ACTIONS = new Set<string>(['oom', 'die', 'start', 'health_status']);
+/**
+ * What the monitor appends: OOM kills, the runs its restart policy ends and starts, health
+ * changes; and what `kill` and `stop` append (`kill SIGNUM` before the signal, `stop` once the
+ * container has ended), so every watcher tells them in docker's order: kill, die, stop.
+ */
+export type MonitorEventAction = 'oom' | 'die' | 'start' | 'health_status' | 'kill' | 'stop';
+const MONITOR_ACTIONS = new Set<string>(['oom', 'die', 'start', 'health_status', 'kill', 'stop']);
+
+/** Appends a `kill`/`stop` line to a container's events file (one write: O_APPEND keeps it whole). */
+export function appendContainerEvent(containerDir: string, action: 'kill' | 'stop', value = ''): void {
+  const stamp = new Date().toISOString();
+  try {
+    fs.appendFileSync(
+      path.join(containerDir, EVENTS_FILE),
+      `${stamp} ${action}${value ? ` ${value}` : ''}\n`,
+    );
+  } catch (error) {
+    // Gone meanwhile (an --rm container removed as it ended): there is nobody to tell.
+    if (!hasCode(error, 'ENOENT')) throw error;
+  }
+}
 const HEALTH_STATUSES = new Set<string>(['starting', 'healthy', 'unhealthy']);
 
 /**
@@ -306,6 +326,21 @@ class ContainerEventStream {
     });
   }
 
+  /** `stop` lines read in this check, told after its state change (the die comes first). */
+  private readonly stops: Array<{ id: string; time: number }> = [];
+
+  private flushStops(id: string, entry: Known | undefined): void {
+    for (let index = 0; index < this.stops.length;) {
+      const stop = this.stops[index]!;
+      if (stop.id !== id) {
+        index += 1;
+        continue;
+      }
+      this.stops.splice(index, 1);
+      if (entry) this.event(id, entry, 'stop', stop.time);
+    }
+  }
+
   private async readMonitorEvents(id: string, entry: Known): Promise<void> {
     const file = path.join(this.deps.containersDir, id, EVENTS_FILE);
     let handle: fsp.FileHandle;
@@ -329,6 +364,9 @@ class ContainerEventStream {
           this.event(id, entry, 'oom', event.time, { oomKillCount: String(event.count) });
         else if (event.action === 'die')
           this.event(id, entry, 'die', event.time, { exitCode: String(event.count) });
+        else if (event.action === 'kill')
+          this.event(id, entry, 'kill', event.time, { signal: String(event.count) });
+        else if (event.action === 'stop') this.stops.push({ id, time: event.time });
         else if (event.action === 'health_status')
           this.event(
             id,
@@ -345,6 +383,14 @@ class ContainerEventStream {
 
   private async check(id: string): Promise<void> {
     if (this.closed) return;
+    try {
+      await this.checkState(id);
+    } finally {
+      this.flushStops(id, this.known.get(id));
+    }
+  }
+
+  private async checkState(id: string): Promise<void> {
     // Watch before reading: whatever changes after this read schedules another check.
     const exists = fs.existsSync(path.join(this.deps.containersDir, id));
     if (exists) this.watchDirectory(id);
@@ -374,6 +420,8 @@ class ContainerEventStream {
         const code = this.keptExitCode(id);
         this.event(id, entry, 'die', Date.now(), code === undefined ? undefined : { exitCode: code });
       }
+      // The stop comes before the destroy, after the die.
+      this.flushStops(id, entry);
       this.event(id, entry, 'destroy', Date.now());
       this.known.delete(id);
       return;

@@ -31,6 +31,8 @@ describeUnless(needsRoot(), 'stats and events', () => {
         'pause',
         'unpause',
         'update',
+        // docker's: the kill before the die it causes.
+        'kill',
         'die',
         'destroy',
       ]);
