@@ -115,13 +115,18 @@ export function benchGantry(label) {
      * Runs `command` (default: the TUI) in a new tmux terminal of `columns` x `rows`, with the
      * bench's GANTRY_* variables; the previous one opened this way is closed first.
      */
-    openPane(command = [process.execPath, gantryBin], columns = 120, rows = 40, label = `bench-${label}`) {
+    openPane(
+      command = [process.execPath, gantryBin],
+      columns = 120,
+      rows = 40,
+      paneLabel = `bench-${label}`,
+    ) {
       pane?.kill();
       pane = startTmux(command, {
         env: Object.fromEntries(PASSED.map((key) => [key, env[key]])),
         columns,
         rows,
-        label,
+        label: paneLabel,
       });
       return pane;
     },

@@ -215,10 +215,13 @@ const IMAGE_HEADERS: Record<string, string> = {
 };
 
 export async function listImages(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
-  const records = await engine.images.list();
+  // On a remote host (--host): its images and containers, over the protocol.
+  const remote = context.host !== undefined ? await context.hostEngine() : undefined;
+  const engine = remote ? undefined : await context.engine();
+  const records = remote ? await remote.images.list() : await engine!.images.list();
+  const containers = remote ? await remote.list({ all: true }) : await engine!.containers.list();
   const counts = new Map<string, number>();
-  for (const container of (await engine.containers.list()).records)
+  for (const container of containers.records)
     counts.set(container.Image, (counts.get(container.Image) ?? 0) + 1);
   const rows = imageRows(records, counts);
   const full = bool(parsed.options, 'no-trunc');

@@ -45,5 +45,20 @@ describeUnless(
         ['old', 'removed'],
       ]);
     });
+
+    it('shows a directory replaced by a file as ~ with the removed children beneath it', async () => {
+      const lower = path.join(root, 'replaced-lower');
+      const upper = path.join(root, 'replaced-upper');
+      write(path.join(lower, 'd/a'), 'aaa');
+      write(path.join(lower, 'd/sub/b'), 'bb');
+      write(path.join(upper, 'd'), 'file');
+      const analysis = await analyzeLayers([{ directory: lower }, { directory: upper }]);
+      const changes = analysis.layers[1]!.changes;
+      expect(findNode(changes, '/d')).toMatchObject({ kind: 'modified', type: 'file', size: 4 });
+      expect(findNode(changes, '/d/a')).toMatchObject({ kind: 'removed', type: 'file', size: 3 });
+      expect(findNode(changes, '/d/sub')).toMatchObject({ kind: 'removed', type: 'directory', size: 2 });
+      expect(findNode(changes, '/d/sub/b')).toMatchObject({ kind: 'removed', type: 'file', size: 2 });
+      expect(analysis.inefficiencies.map((item) => item.path).sort()).toEqual(['/d/a', '/d/sub/b']);
+    });
   },
 );

@@ -105,6 +105,15 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
     expect(fs.existsSync(path.join(remote.root, 'containers', id))).toBe(false);
   });
 
+  it("lists the remote host's images, not this machine's", async () => {
+    const images = await client(['--host', url, 'images', '--format', '{{.Repository}}:{{.Tag}}']);
+    expect(images.stderr).toBe('');
+    expect(images.exitCode).toBe(0);
+    expect(images.stdout.trim().split('\n')).toContain('demo:latest');
+    // This machine's own root has no image at all.
+    expect((await client(['images', '-q'])).stdout.trim()).toBe('');
+  });
+
   it('takes the host from GANTRY_HOST', async () => {
     const created = await client(['create', '--name', 'by-env', 'demo', 'true'], { GANTRY_HOST: url });
     expect(created.exitCode).toBe(0);

@@ -35,6 +35,13 @@ export interface Analysis extends EfficiencyResult {
   layers: AnalyzedLayer[];
 }
 
+/** Bytes under a node of the merged tree. */
+function subtreeBytes(node: MergedNode): number {
+  let total = node.size;
+  for (const child of node.children?.values() ?? []) total += subtreeBytes(child);
+  return total;
+}
+
 interface MergedNode {
   type: FileType;
   /** Bytes counted for this path (0 for directories, symlinks and further hard links). */
@@ -131,6 +138,21 @@ class StackAnalyzer {
     for (const [name, child] of node.children ?? [])
       total += this.removeAll(child, childPath(imagePath, name), layer);
     return total;
+  }
+
+  /**
+   * What a directory replaced by a file (or link) held, as removed entries under the `~` entry of
+   * the file: the change tree shows what went with it, as it does beneath an opaque directory.
+   */
+  private removedDrafts(node: MergedNode, imagePath: string): Map<string, Draft> {
+    const drafts = new Map<string, Draft>();
+    for (const [name, child] of node.children ?? []) {
+      const path = childPath(imagePath, name);
+      const draft: Draft = { name, path, type: child.type, kind: 'removed', size: subtreeBytes(child) };
+      if (child.children && child.children.size > 0) draft.children = this.removedDrafts(child, path);
+      drafts.set(name, draft);
+    }
+    return drafts;
   }
 
   private async pause(): Promise<void> {
@@ -244,6 +266,10 @@ class StackAnalyzer {
       } else {
         type = 'other';
       }
+      const removedChildren =
+        existing?.type === 'directory' && this.withChanges
+          ? this.removedDrafts(existing, imagePath)
+          : undefined;
       if (existing?.type === 'directory') this.removeAll(existing, imagePath, layer);
       const kind: ChangeKind = existing ? 'modified' : 'added';
       const meta = metadataOf(stats);
@@ -266,6 +292,7 @@ class StackAnalyzer {
         size: bytes,
         ...(linkTarget !== undefined ? { linkTarget } : {}),
         ...metadataFields(meta, existing, reasons),
+        ...(removedChildren && removedChildren.size > 0 ? { children: removedChildren } : {}),
       });
     }
   }

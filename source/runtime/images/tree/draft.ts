@@ -34,7 +34,10 @@ export function finishDraft(draft: Draft): FileNode {
   if (draft.children) {
     const children = [...draft.children.values()].sort((a, b) => byteOrder(a.name, b.name)).map(finishDraft);
     node.children = children;
-    node.size = children.reduce((sum, child) => sum + (child.kind === 'removed' ? 0 : child.size), 0);
+    // A removed directory keeps the bytes it took away; a file that replaced a directory (its
+    // removed children beneath it) keeps its own size.
+    if (draft.type === 'directory' && draft.kind !== 'removed')
+      node.size = children.reduce((sum, child) => sum + (child.kind === 'removed' ? 0 : child.size), 0);
   }
   return node;
 }
