@@ -217,11 +217,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
     return await dispatch(name, store, parsed);
   } catch (error) {
-    // The shared argument parser names the docker-style CLI; this is gantry-oci.
-    const message = (error instanceof Error ? error.message : String(error)).replace(
-      /(["'])gantry /g,
-      '$1gantry-oci ',
-    );
+    // The shared argument parser names the docker-style CLI (its usage line too); this is gantry-oci.
+    const message = (error instanceof Error ? error.message : String(error))
+      .replace(/(^|["'\s])gantry (?=[a-z])/gm, '$1gantry-oci ')
+      .replace(/\n*$/, '');
     process.stderr.write(`gantry-oci: ${message}\n`);
     if (error instanceof GantryError && error.hint) process.stderr.write(`hint: ${error.hint}\n`);
     logError(logFile, logFormat, message);
