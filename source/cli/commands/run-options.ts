@@ -95,6 +95,19 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     placeholder: 'cmd',
     description: 'Overwrite the default ENTRYPOINT of the image',
   },
+  {
+    name: 'pid',
+    type: 'string',
+    placeholder: 'string',
+    description: "PID namespace to use: private (the default) or container:NAME|ID (join that container's)",
+  },
+  {
+    name: 'ipc',
+    type: 'string',
+    placeholder: 'string',
+    description:
+      'IPC namespace to use: private (the default), shareable (the same here: any can be joined) or container:NAME|ID',
+  },
   { name: 'read-only', type: 'boolean', description: "Mount the container's root filesystem as read only" },
   { name: 'privileged', type: 'boolean', description: 'Give extended privileges to this container' },
   {
@@ -276,6 +289,10 @@ export async function createOptionsFrom(
   const hostname = str(options, 'hostname');
   if (hostname !== undefined) result.hostname = hostname;
   if (network !== undefined) result.network = network;
+  const pid = str(options, 'pid');
+  if (pid !== undefined) result.pid = pid;
+  const ipc = str(options, 'ipc');
+  if (ipc !== undefined) result.ipc = ipc;
   const userns = str(options, 'userns');
   if (userns !== undefined) result.userns = userns;
   if (list(options, 'uidmap').length > 0) result.uidmap = list(options, 'uidmap');

@@ -3,7 +3,7 @@
  * `--pid container:X`; a pod's containers borrow its infra container's): named at create, stored
  * by id, and joined at start through the other container's init while it runs.
  */
-import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors.js';
 import type { EngineCore } from './core.js';
 import { isAlive } from './process-identity.js';
 import type { ContainerRecord, HostConfig } from './record.js';
@@ -21,10 +21,17 @@ export function sharedNamespaceModes(options: {
   const modes: Pick<HostConfig, 'IpcMode' | 'PidMode'> = {};
   for (const [kind, field] of KINDS) {
     const mode = options[kind];
-    if (mode === undefined || mode === '' || mode === 'private') continue;
+    // docker's shareable: an ipc namespace of its own that others may join (any can be, here).
+    if (mode === undefined || mode === '' || mode === 'private' || (kind === 'ipc' && mode === 'shareable'))
+      continue;
+    if (mode === 'host') {
+      throw new UnsupportedError(`--${kind} host is not supported yet`, {
+        hint: `the container gets a ${kind} namespace of its own (private), or another container's (container:NAME|ID)`,
+      });
+    }
     if (!/^container:.+/.test(mode)) {
       throw new InvalidArgumentError(`invalid --${kind} ${JSON.stringify(mode)}`, {
-        hint: `accepted: private (the default) or container:NAME|ID`,
+        hint: `accepted: private (the default)${kind === 'ipc' ? ', shareable' : ''} or container:NAME|ID`,
       });
     }
     modes[field] = mode;

@@ -283,4 +283,39 @@ describeUnless(needsRoot(), 'layer tree and efficiency', () => {
     expect(findNode(top.changes, '/etc')).toMatchObject({ kind: 'modified', reasons: ['mode'], mode: 0o700 });
     expect(findNode(top.changes, '/etc')?.opaque).toBeUndefined();
   });
+
+  it('shows a directory replaced by a file as ~ with its removed entries beneath it', async () => {
+    const made = await engine.gantry([
+      'run',
+      '--name',
+      'with-data',
+      'demo',
+      'sh',
+      '-c',
+      'mkdir -p /data/sub && echo aaa > /data/a && echo bb > /data/sub/b',
+    ]);
+    expect(made.exitCode, made.stderr).toBe(0);
+    const committed = await engine.gantry(['commit', 'with-data', 'with-data:1']);
+    expect(committed.exitCode, committed.stderr).toBe(0);
+    const run = await engine.gantry([
+      'run',
+      '--name',
+      'replaced',
+      'with-data:1',
+      'sh',
+      '-c',
+      'rm -rf /data && echo replaced > /data',
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const result = await engine.gantry(['image', 'tree', '--container', '--json', 'replaced']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const top = (JSON.parse(result.stdout) as LayerTree).layers.at(-1)!;
+    expect(findNode(top.changes, '/data')).toMatchObject({ kind: 'modified', type: 'file', size: 9 });
+    expect(findNode(top.changes, '/data/a')).toMatchObject({ kind: 'removed', type: 'file', size: 4 });
+    expect(findNode(top.changes, '/data/sub')).toMatchObject({ kind: 'removed', type: 'directory', size: 3 });
+    expect(findNode(top.changes, '/data/sub/b')).toMatchObject({ kind: 'removed', type: 'file', size: 3 });
+    const printed = await engine.gantry(['image', 'tree', '--container', 'replaced']);
+    expect(printed.stdout).toMatch(/~ .*data/);
+    expect(printed.stdout).toMatch(/- .*sub/);
+  });
 });
