@@ -89,8 +89,10 @@ export function appendContainerEvent(containerDir: string, action: 'kill' | 'sto
       `${stamp} ${action}${value ? ` ${value}` : ''}\n`,
     );
   } catch (error) {
-    // Gone meanwhile (an --rm container removed as it ended): there is nobody to tell.
-    if (!hasCode(error, 'ENOENT')) throw error;
+    // Gone meanwhile (an --rm container removed as it ended): there is nobody to tell. On a full
+    // disk the line is lost, not the stop or kill it tells of: those must work there (they free
+    // space), and a reader skips a line cut short.
+    if (!hasCode(error, 'ENOENT') && !hasCode(error, 'ENOSPC') && !hasCode(error, 'EDQUOT')) throw error;
   }
 }
 const HEALTH_STATUSES = new Set<string>(['starting', 'healthy', 'unhealthy']);
