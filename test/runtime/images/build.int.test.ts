@@ -341,10 +341,14 @@ describeUnless(needsRoot(), 'gantry build', () => {
     fs.mkdirSync(killed);
     fs.writeFileSync(path.join(killed, 'Containerfile'), 'FROM demo\nRUN sleep 30\n');
     const build = engine.spawn(['build', '--no-cache', killed]);
+    // The step container is listed from its record on; wait until it runs in its cgroup too.
     const orphan = await waitFor(
-      async () => (await ok(['ps', '-aq', '--no-trunc'])).trim() || undefined,
+      async () => {
+        const id = (await ok(['ps', '-aq', '--no-trunc'])).trim();
+        return id && cgroupDirectories(path.join(engine.cgroupParent, id)).length > 0 ? id : undefined;
+      },
       60_000,
-      'the RUN step container',
+      'the RUN step container in its cgroup',
     );
     process.kill(build.pid!, 'SIGKILL'); // the build process only, as kill -9 of it would
     await build;

@@ -18,7 +18,15 @@ import { InvalidArgumentError, NotFoundError } from '../../../source/runtime/err
 import type { LayerTree } from '../../../source/runtime/images/tree/types.js';
 import type { ImageRecord, OciImageConfig } from '../../../source/runtime/images/types.js';
 import type { ContainerStats, TuiEngine } from '../../../source/tui/engine-adapter.js';
+import { afterAll } from 'vitest';
 import { container, image, layer, sample } from './fixtures.js';
+
+/** Every fake's scratch directory, removed when the test file ends (whether or not it called cleanup). */
+const roots = new Set<string>();
+afterAll(() => {
+  for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
+  roots.clear();
+});
 
 export class FakeEngine implements TuiEngine {
   readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-tui-fake-'));
@@ -42,6 +50,7 @@ export class FakeEngine implements TuiEngine {
   refuseUpdate: string | Error | undefined;
 
   constructor(records: ContainerRecord[] = [], images: ImageRecord[] = []) {
+    roots.add(this.root);
     for (const record of records) this.records.set(record.Id, record);
     this.imageRecords = images;
   }
