@@ -2,13 +2,19 @@
  * `kube play` and `kube down`, and the pod operations they share with `gantry pod`: a pod is an
  * infra container running gantry-pause, holding the network and ipc namespaces (and the pid one
  * with shareProcessNamespace) that the pod's containers join. Membership is in the containers'
- * labels (labels.ts), so whatever a play killed half-way made, `kube down` or `pod rm` finds and
- * removes; a play that fails removes what it made before it reports the failure.
+ * labels (labels.ts). A play is all or nothing: one that fails removes what it made before it
+ * reports the failure, and one that is killed (kill -9, at any point) has a journal entry per pod
+ * (../journal.ts) by which the next gantry command of any kind removes every container carrying
+ * that pod's id, so no half pod survives a crash. (podman leaves a killed play's pod as far as it
+ * got; a half pod whose missing members never start is worse than none, and playing it again is
+ * one command.)
  */
 import type { Engine } from '../containers/engine.js';
 import type { ContainerRecord } from '../containers/record.js';
 import { generateId } from '../containers/names.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import type { JournalEntry } from '../journal.js';
+import { trace } from '../trace.js';
 import { findPod, podsOf, type PodMembers } from './collect.js';
 import {
   INFRA_LABEL,
@@ -55,10 +61,15 @@ async function createPod(
   plan: PodPlan,
   options: PlayOptions,
   made: string[],
+  entries: JournalEntry[],
 ): Promise<PlayedPod> {
   const id = generateId();
   const podLabels = { [POD_ID_LABEL]: id, [POD_NAME_LABEL]: plan.name };
   const pauseImage = await ensurePauseImage(engine.images);
+  // Before the first container that carries the pod's id exists: from here on a kill leaves an
+  // entry that names what to remove.
+  entries.push(engine.journal.begin('play', id));
+  trace(`kube play: ${plan.name} recorded`);
   // The infra container's name is reserved first: a second play of the same pod stops here.
   const infra = await engine.create({
     image: pauseImage,
@@ -76,6 +87,7 @@ async function createPod(
     restart: 'no',
   });
   made.push(infra.Id);
+  trace(`kube play: ${plan.name} infra created`);
   const containers: string[] = [];
   for (const [index, member] of plan.members.entries()) {
     const record = await engine.create({
@@ -94,6 +106,7 @@ async function createPod(
     });
     made.push(record.Id);
     containers.push(record.Id);
+    trace(`kube play: ${plan.name} container ${member.name} created`);
   }
   return { id, name: plan.name, infra: infra.Id, containers };
 }
@@ -114,21 +127,41 @@ export async function playPods(
   }
   const made: string[] = [];
   const played: PlayedPod[] = [];
+  const entries: JournalEntry[] = [];
   try {
-    for (const plan of plans) played.push(await createPod(engine, plan, options, made));
-    if (options.start !== false) for (const pod of played) await startPod(engine, pod.infra, pod.containers);
+    for (const plan of plans) played.push(await createPod(engine, plan, options, made, entries));
+    if (options.start !== false) for (const pod of played) await startPod(engine, pod);
+    trace('kube play: done');
     return played;
   } catch (error) {
     // Members before the infra container whose namespaces they hold.
     for (const id of made.reverse())
       await engine.remove(id, { force: true, volumes: true }).catch(() => undefined);
     throw error;
+  } finally {
+    // On failure too: what the removals above could not remove the user sees in `ps -a`; an
+    // entry left behind would make the next command remove it behind the user's back.
+    for (const entry of entries) entry.end();
   }
 }
 
-async function startPod(engine: Engine, infra: string, containers: readonly string[]): Promise<void> {
-  await engine.start(infra);
-  for (const id of containers) await engine.start(id);
+async function startPod(engine: Engine, pod: PlayedPod): Promise<void> {
+  await engine.start(pod.infra);
+  trace(`kube play: ${pod.name} infra started`);
+  for (const [index, id] of pod.containers.entries()) {
+    await engine.start(id);
+    trace(`kube play: ${pod.name} container ${index + 1} started`);
+  }
+}
+
+/**
+ * Undoes a play that was killed (its journal entry, named by the pod id, was abandoned): every
+ * container of that pod, its members before the infra container whose namespaces they hold.
+ */
+export async function undoPlay(engine: Engine, podId: string): Promise<void> {
+  const { records } = await engine.list({ all: true });
+  const pod = podsOf(records).get(podId);
+  if (pod) await removePod(engine, pod, { force: true });
 }
 
 function isUp(record: ContainerRecord): boolean {
