@@ -12,7 +12,7 @@
 import type { Engine } from '../containers/engine.js';
 import type { ContainerRecord } from '../containers/record.js';
 import { generateId } from '../containers/names.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { JournalEntry } from '../journal.js';
 import { trace } from '../trace.js';
 import { findPod, podsOf, type PodMembers } from './collect.js';
@@ -25,7 +25,8 @@ import {
   POD_NAME_LABEL,
   SHARE_PID_LABEL,
 } from './labels.js';
-import type { PodPlan } from './manifest.js';
+import fs from 'node:fs';
+import { HOST_PATH_KINDS, type HostPathCheck, type PodPlan } from './manifest.js';
 import { ensurePauseImage, PAUSE_COMMAND } from './pause-image.js';
 
 export interface PlayedPod {
@@ -82,7 +83,12 @@ async function createPod(
       [INFRA_LABEL]: 'true',
       ...(plan.shareProcessNamespace ? { [SHARE_PID_LABEL]: 'true' } : {}),
     },
-    ...(options.network !== undefined ? { network: options.network } : {}),
+    // spec.hostNetwork wins over --network, as in podman.
+    ...(plan.hostNetwork
+      ? { network: 'host' }
+      : options.network !== undefined
+        ? { network: options.network }
+        : {}),
     ...(plan.publish.length > 0 ? { publish: plan.publish } : {}),
     restart: 'no',
   });
@@ -111,12 +117,30 @@ async function createPod(
   return { id, name: plan.name, infra: infra.Id, containers };
 }
 
+/** hostPath.type asks for a path that exists, of a kind: checked (following links, as the kubelet does). */
+function checkHostPath({ where, path, kind }: HostPathCheck): void {
+  const stats = fs.statSync(path, { throwIfNoEntry: false });
+  const is = {
+    Directory: () => stats?.isDirectory(),
+    File: () => stats?.isFile(),
+    Socket: () => stats?.isSocket(),
+    CharDevice: () => stats?.isCharacterDevice(),
+    BlockDevice: () => stats?.isBlockDevice(),
+  }[kind];
+  if (!is())
+    throw new InvalidArgumentError(
+      `${where}.path: ${path} ${stats ? 'is not' : 'does not exist; type asks for'} ${HOST_PATH_KINDS[kind]} (type ${kind})`,
+      { hint: `make it first, or give type DirectoryOrCreate (or none) to have a directory made` },
+    );
+}
+
 /** Runs the plans' pods; on any failure removes everything this play made, then throws. */
 export async function playPods(
   engine: Engine,
   plans: readonly PodPlan[],
   options: PlayOptions = {},
 ): Promise<PlayedPod[]> {
+  for (const plan of plans) for (const member of plan.members) member.hostPaths.forEach(checkHostPath);
   const existing = await listPods(engine);
   for (const plan of plans) {
     if (existing.some((pod) => pod.name === plan.name)) {
