@@ -347,6 +347,7 @@ export function processFromSpec(spec: OciSpec): PlanProcess {
     noNewPrivileges: proc.noNewPrivileges === true,
     ...(proc.oomScoreAdj !== undefined ? { oomScoreAdj: proc.oomScoreAdj } : {}),
     ...(program ? { seccomp: program } : {}),
+    ...(proc.apparmorProfile ? { apparmorProfile: proc.apparmorProfile } : {}),
   };
 }
 

@@ -186,6 +186,7 @@ int run_init_child(struct plan *plan) {
  * the exec of the user's process. */
 static void container_setup(struct plan *plan, int sync) {
   test_pause_open(plan);
+  apparmor_open(plan); /* before any namespace is joined: /proc is the host's */
   char self[32] = ""; /* our pid in the host's /proc, for the test knob */
   if (readlink("/proc/self", self, sizeof self - 1) < 0)
     self[0] = '\0';
