@@ -124,6 +124,7 @@ export async function ociExec(store: OciStore, id: string, options: OciExecOptio
   const plan: HelperPlan = {
     ...execPlanFromSpec(execSpec, {
       namespaces: namespacesToJoin(spec, state.init.pid),
+      ...(state.sessionKeyring ? { sessionKeyring: state.sessionKeyring } : {}),
       cgroupProcs: containerCgroup(store, state).procsFiles(),
       detach: options.detach,
       interactive: !options.detach,

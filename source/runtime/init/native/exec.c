@@ -121,6 +121,8 @@ static void exec_child(struct plan *plan, int sync, const int *ns_fds, const str
   size_t failed = 0;
   if (join_namespaces_ordered(plan, fds, &failed) < 0)
     fail_errno("setns", plan->namespaces[failed].path);
+  /* After the user namespace: the init made the keyring there, and names are looked up in it. */
+  join_session_keyring(plan, false, false);
   test_pause(plan, "joined", host_pid);
   if (plan->terminal) {
     int master, slave;

@@ -246,6 +246,9 @@ void plan_read(struct plan *plan, int fd);
 void apparmor_open(const struct plan *plan);
 void apparmor_apply(const struct plan *plan);
 
+/* keyring.c */
+void join_session_keyring(const struct plan *plan, bool user_ns, bool set_permissions);
+
 /* nsjoin.c */
 /* Joins every namespace whose descriptor in `fds` (one per plan->namespaces entry) is not -1, in
  * runc's order; each joined descriptor is closed and set to -1. On failure: -1, errno, and the

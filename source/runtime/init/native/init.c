@@ -82,41 +82,6 @@ static void end_on_signals(void) {
     signal(ending[i], end_on_signal);
 }
 
-/* keyctl(2) operations (linux/keyctl.h), called through syscall(2): libc has no wrapper. */
-#define KEYCTL_JOIN_SESSION_KEYRING 1
-#define KEYCTL_SETPERM 5
-#define KEYCTL_DESCRIBE 6
-
-/*
- * As runc: the process leaves the caller's session keyring (whose keys are the user's who ran us,
- * not the container's) for a new one of its own, searchable by its owner uid (or, in a user
- * namespace, by others: the container's later uids are not its creator) so that a process that
- * changes uid can still use it. A kernel without keyrings (ENOSYS) is let be, as runc lets it.
- */
-static void join_session_keyring(const struct plan *plan, bool user_ns) {
-  if (!plan->session_keyring)
-    return;
-  long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan->session_keyring, 0, 0, 0);
-  if (key < 0 && errno == ENOSYS)
-    return;
-  if (key < 0)
-    fail_errno("join a session keyring", plan->session_keyring);
-  char description[512];
-  long length = syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, description, sizeof description - 1, 0);
-  if (length < 0)
-    fail_errno("describe the session keyring", plan->session_keyring);
-  description[(size_t)length < sizeof description ? (size_t)length : sizeof description - 1] = '\0';
-  /* "type;uid;gid;perm;description": the permission is the fourth field, in hex. */
-  char *field = description;
-  for (int i = 0; i < 3 && field; i++)
-    field = strchr(field, ';') ? strchr(field, ';') + 1 : NULL;
-  if (!field)
-    die("the session keyring `%s` has a description of an unknown form", plan->session_keyring);
-  unsigned long perm = strtoul(field, NULL, 16) | (user_ns ? 0x8UL : 0x80000UL);
-  if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, perm, 0, 0) < 0)
-    fail_errno("set the session keyring's permissions", plan->session_keyring);
-}
-
 /* Puts `fd` at `target`, without close-on-exec. */
 static void move_fd(int fd, int target) {
   if (fd == target) {
@@ -199,7 +164,7 @@ static void container_setup(struct plan *plan, int sync) {
       fail_errno("open exec fifo", plan->fifo_path);
   }
   join_namespaces(plan, false);
-  join_session_keyring(plan, has_namespace(plan, CLONE_NEWUSER, NULL));
+  join_session_keyring(plan, has_namespace(plan, CLONE_NEWUSER, NULL), true);
   bool cgroup_joined = false;
   if (has_namespace(plan, CLONE_NEWCGROUP, &cgroup_joined) && !cgroup_joined && unshare(CLONE_NEWCGROUP) < 0)
     fail_errno("unshare cgroup namespace", NULL);
