@@ -2,8 +2,8 @@
  * AppArmor, where the kernel runs it (the cgroup v2 guest of `npm run test:cgroup-v2`: Debian's
  * kernel enables it; this hybrid host's kernel has no AppArmor, so here the suite says why it does
  * not run). A profile the test loads denies reads of one file; a gantry-oci bundle's
- * process.apparmorProfile, a process `gantry-oci exec` starts in that container, and
- * `gantry run --security-opt apparmor=PROFILE` must all run confined by it: the kernel names the
+ * process.apparmorProfile, a process `gantry-oci exec` starts in that container (or with
+ * `--apparmor`), and `gantry run --security-opt apparmor=PROFILE` must all run confined by it: the kernel names the
  * profile in /proc/self/attr/current and refuses the read with EACCES, which the same container
  * without the profile does not. A profile that is not loaded fails create, leaving nothing.
  */
@@ -118,7 +118,7 @@ describeWithAppArmor('AppArmor profiles', () => {
     expect(confined.stderr).toContain("can't open '/data/secret': Permission denied");
   });
 
-  it('a process gantry-oci exec starts in the container runs under the same profile', async () => {
+  it('a process gantry-oci exec starts in the container runs under the same profile; exec --apparmor gives one', async () => {
     editSpec(bundle, (spec) => {
       spec.process.apparmorProfile = profile;
       spec.process.args = ['sleep', '600'];
@@ -137,6 +137,19 @@ describeWithAppArmor('AppArmor profiles', () => {
     expect(exec.stdout).toContain('read=1\n');
     expect(exec.stderr).toContain("can't open '/data/secret': Permission denied");
     expect((await oci('delete', '--force', 'execd')).exitCode).toBe(0);
+
+    // runc's exec --apparmor: a profile for the exec'd process alone.
+    editSpec(bundle, (spec) => {
+      delete spec.process.apparmorProfile;
+    });
+    expect((await oci('create', '--bundle', bundle, 'plain')).exitCode).toBe(0);
+    expect((await oci('start', 'plain')).exitCode).toBe(0);
+    const free = await oci('exec', 'plain', 'sh', '-c', PROBE);
+    expect(free.stdout).toContain(`${SECRET}\nread=0\n`);
+    const flagged = await oci('exec', '--apparmor', profile, 'plain', 'sh', '-c', PROBE);
+    expect(flagged.stdout.split('\n')[0]).toBe(`${profile} (enforce)`);
+    expect(flagged.stdout).toContain('read=1\n');
+    expect((await oci('delete', '--force', 'plain')).exitCode).toBe(0);
   });
 
   it('a profile that is not loaded fails create with its name, leaving no container', async () => {

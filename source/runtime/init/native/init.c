@@ -425,6 +425,9 @@ static pid_t spawn_via_middle(struct plan *plan, int userns, const bool *joined,
     fail_errno("fork", "the intermediate process");
   if (middle == 0) {
     close(report_pid[0]);
+    bool middle_pause = plan->pause_point && !strcmp(plan->pause_point, "middle");
+    if (middle_pause)
+      test_pause_open(plan); /* the test's fifos, while we are still the host's root */
     pid_t child = -1;
     long where = -1;
     int err = 0;
@@ -452,6 +455,9 @@ static pid_t spawn_via_middle(struct plan *plan, int userns, const bool *joined,
      * a clone can make for the child. With a new user namespace, the clone makes it first and
      * every other new one as its. */
     unsigned long unshared = userns >= 0 ? flags & ~(unsigned long)(CLONE_NEWPID | CLONE_NEWUSER | SIGCHLD) : 0;
+    /* Tests: stopped in the container's user namespace, to be attacked from it. */
+    if (entered && middle_pause)
+      test_pause(plan, "middle", getpid());
     if (entered && (!unshared || unshare((int)unshared) == 0)) {
       for (size_t i = 0; i < plan->namespace_count; i++)
         if (joined[i])
@@ -745,9 +751,12 @@ int run_init(struct plan *plan) {
   /* The monitor itself stays on the host's binary (no copy kept per container): the child
    * re-executes from a sealed copy as soon as it is root of its namespaces. Alone in a new pid
    * namespace nobody sees it meanwhile; a child that joins an existing one (or the host's) would
-   * be visible, so then the whole monitor runs from the sealed copy and the child needs no exec. */
+   * be visible, so then the whole monitor runs from the sealed copy and the child needs no exec.
+   * So it does when an intermediate process joins the container's namespaces (middle_joins): that
+   * process, a fork of the monitor, is in the container's user namespace until its clone. */
+  bool joined[10];
   monitor_sealed = self_is_sealed();
-  if (!monitor_sealed && !new_pid_ns) {
+  if (!monitor_sealed && (!new_pid_ns || middle_joins(plan, joined))) {
     int exe = sealed_copy_of_self();
     move_fd(plan_memfd(plan->raw, plan->raw_len), PLAN_FD);
     char *argv[] = {"gantry-init", "init", "--plan-fd", NULL};
