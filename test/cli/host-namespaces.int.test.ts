@@ -115,11 +115,11 @@ describeUnless(needsRoot(), 'gantry run --pid/--ipc/--uts host', () => {
   });
 
   it("--pid host: the host's processes are visible, but the container's monitor is out of its reach", async () => {
-    // Each probe opens the file as ptrace's access rules decide: environ, fd and root ask for read
-    // access, mem for attach. The container's own shell ($$) is the control: there they succeed.
+    // Each probe asks what ptrace's access rules decide: environ, an fd's target, root and exe ask
+    // for read access, mem for attach (the fd directory's listing is the owner's, root here). The container's own shell ($$) is the control: there they succeed.
     const probe = (target: string) =>
-      `for f in environ mem; do if : < /proc/${target}/$f 2>/dev/null; then echo "$f open"; else echo "$f refused"; fi; done; ` +
-      `if ls /proc/${target}/fd >/dev/null 2>&1; then echo "fd listed"; else echo "fd refused"; fi; ` +
+      `for f in environ mem; do if (: < /proc/${target}/$f) 2>/dev/null; then echo "$f open"; else echo "$f refused"; fi; done; ` +
+      `if readlink /proc/${target}/fd/0 >/dev/null 2>&1; then echo "fd read"; else echo "fd refused"; fi; ` +
       `if ls /proc/${target}/root/ >/dev/null 2>&1; then echo "root listed"; else echo "root refused"; fi; ` +
       `if readlink /proc/${target}/exe >/dev/null 2>&1; then echo "exe read"; else echo "exe refused"; fi`;
     const ran = await engine.gantry([
@@ -159,6 +159,6 @@ describeUnless(needsRoot(), 'gantry run --pid/--ipc/--uts host', () => {
       'exe refused',
     ]);
     expect(lines[13]).toBe('control');
-    expect(lines.slice(14, 19)).toEqual(['environ open', 'mem open', 'fd listed', 'root listed', 'exe read']);
+    expect(lines.slice(14, 19)).toEqual(['environ open', 'mem open', 'fd read', 'root listed', 'exe read']);
   });
 });
