@@ -1,7 +1,7 @@
 /** The flags `run` and `create` share, and their conversion to the engine's CreateOptions. */
 import type { CreateOptions } from '../../runtime/containers/create.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
-import { bool, list, num, str, type OptionSpec, type OptionValues } from '../args.js';
+import { bool, keyValues, list, num, str, type OptionSpec, type OptionValues } from '../args.js';
 import { deviceOptionsFrom, RESOURCE_OPTIONS, resourcesFromOptions } from './resource-options.js';
 
 export const CREATE_OPTIONS: OptionSpec[] = [
@@ -257,11 +257,7 @@ export async function createOptionsFrom(
   args: readonly string[],
 ): Promise<CreateOptions> {
   const [image, ...command] = args;
-  const labels: Record<string, string> = {};
-  for (const label of list(options, 'label')) {
-    const index = label.indexOf('=');
-    labels[index < 0 ? label : label.slice(0, index)] = index < 0 ? '' : label.slice(index + 1);
-  }
+  const labels = keyValues(options, 'label');
   const network = str(options, 'network') ?? str(options, 'net');
   const entrypoint = str(options, 'entrypoint');
   const result: CreateOptions = {
