@@ -17,6 +17,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { parseSignal } from '../signals.js';
 import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { compileSeccomp } from '../spec/seccomp.js';
+import { appArmorEnabled } from '../spec/security-modules.js';
 import type { OciSeccomp } from '../spec/types.js';
 import { formatPlatform } from '../images/import/platform.js';
 import type { ResolvedImage } from '../images/types.js';
@@ -77,7 +78,7 @@ export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, Heal
   deviceCgroupRules?: string[];
   /** --ulimit name=soft[:hard] */
   ulimits?: string[];
-  /** --security-opt: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false]. */
+  /** --security-opt: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], apparmor=PROFILE. */
   securityOpt?: string[];
   labels?: Record<string, string>;
   stopSignal?: string;
@@ -148,7 +149,7 @@ const ULIMIT_NAMES = [
 
 /**
  * --security-opt values docker users pass: a seccomp profile (a JSON file, read and checked now
- * so a bad one fails at create) or "unconfined", and no-new-privileges.
+ * so a bad one fails at create) or "unconfined", no-new-privileges, and an AppArmor profile.
  */
 export function parseSecurityOptions(values: readonly string[]): { seccompProfile?: OciSeccomp } {
   let seccompProfile: OciSeccomp | undefined;
@@ -174,8 +175,21 @@ export function parseSecurityOptions(values: readonly string[]): { seccompProfil
       continue;
     }
     if (key === 'no-new-privileges' && ['', 'true', 'false'].includes(argument)) continue;
+    if (key === 'apparmor' && argument === 'unconfined') continue;
+    if (key === 'apparmor' && argument !== '') {
+      // Checked now, so that a container that could never start is not made (the profile itself
+      // must be loaded by the time it starts; the helper names it if it is not).
+      if ([...argument].some((char) => char <= ' ' || char === '\x7f'))
+        throw new InvalidArgumentError(`--security-opt apparmor=${argument}: not a profile name`);
+      if (!appArmorEnabled())
+        throw new InvalidArgumentError(
+          `--security-opt apparmor=${argument}: AppArmor is not enabled on this host`,
+          { hint: 'leave the option out (or give apparmor=unconfined) to run without a profile' },
+        );
+      continue;
+    }
     throw new InvalidArgumentError(`unsupported --security-opt ${JSON.stringify(value)}`, {
-      hint: 'accepted: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges[=true|false]',
+      hint: 'accepted: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges[=true|false], apparmor=PROFILE|unconfined',
     });
   }
   return seccompProfile ? { seccompProfile } : {};

@@ -24,7 +24,7 @@ import {
 } from '../spec/types.js';
 import { hostDevices } from './host-devices.js';
 import type { ContainerRecord } from './record.js';
-import { noNewPrivileges } from './security-options.js';
+import { appArmorProfile, noNewPrivileges } from './security-options.js';
 import type { ResolvedUser } from './user.js';
 
 export interface SpecInputs {
@@ -174,6 +174,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
   // replaces the default one.
   const unconfined =
     host.Privileged || (host.SecurityOpt ?? []).some((o) => /^seccomp[=:]unconfined$/.test(o));
+  const apparmor = appArmorProfile(host);
   const seccomp = unconfined ? undefined : (host.SeccompProfile ?? defaultSeccompProfile(capabilities));
   const namespaces: OciNamespace[] = [
     inputs.pidNamespacePath ? { type: 'pid', path: inputs.pidNamespacePath } : { type: 'pid' },
@@ -247,6 +248,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
         hard: u.Hard,
       })),
       noNewPrivileges: noNewPrivileges(host),
+      ...(apparmor ? { apparmorProfile: apparmor } : {}),
       oomScoreAdj: 0,
     },
     root: { path: inputs.rootfs, readonly: host.ReadonlyRootfs },
