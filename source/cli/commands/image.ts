@@ -6,7 +6,8 @@ import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
 import { ago, humanSize, table } from '../format.js';
-import { formatRows, renderTemplate } from '../template.js';
+import { printInspected } from '../listing.js';
+import { formatRows } from '../template.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
 import { spec as pullSpec } from './pull.js';
 import { spec as pushSpec } from './push.js';
@@ -361,23 +362,10 @@ export async function runImageCommand(
       return 0;
     case 'inspect': {
       const { inspectImage } = await import('../../runtime/images/inspect.js');
-      const results = [];
-      let failed = 0;
-      for (const reference of sub.args) {
-        try {
-          const record = await engine.images.resolve(reference);
-          results.push(inspectImage(record, await engine.images.readConfig(record)));
-        } catch (error) {
-          reportError(error, context.stderr);
-          failed = 1;
-        }
-      }
-      const format = str(sub.options, 'format');
-      if (format !== undefined)
-        for (const result of results)
-          write(context.stdout, renderTemplate(format, result, { missing: 'no-value' }));
-      else write(context.stdout, JSON.stringify(results, null, 4));
-      return failed;
+      return printInspected(sub, context, async (reference) => {
+        const record = await engine.images.resolve(reference);
+        return inspectImage(record, await engine.images.readConfig(record));
+      });
     }
   }
   return 125;
