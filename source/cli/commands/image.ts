@@ -1,11 +1,10 @@
 /** `gantry image ls|rm|import|export|pull|push|tree|history|prune|from-host|tag|inspect`. */
-import { once } from 'node:events';
 import { bool, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { pickSubcommand } from '../subcommands.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
-import { InvalidArgumentError } from '../../runtime/errors.js';
 import { ago, humanSize, table } from '../format.js';
+import { refuseTerminalStdout, streamToStdout } from '../archive-output.js';
 import { printInspected } from '../listing.js';
 import { formatRows } from '../template.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
@@ -315,17 +314,13 @@ export async function runImageCommand(
         compression === undefined ? {} : { compression: parseExportCompression(compression) };
       if (sub.args[1] === '-') {
         // As docker save: the archive goes to stdout, but never onto a terminal.
-        if (process.stdout.isTTY) {
-          throw new InvalidArgumentError('refusing to write an image archive to a terminal', {
-            hint: 'redirect stdout to a file or a pipe, or give a path instead of -',
-          });
-        }
-        // Through process.stdout (which never ends), with its backpressure and EPIPE handling.
-        const { PassThrough } = await import('node:stream');
-        const output = new PassThrough({ highWaterMark: 1 << 20 });
-        output.pipe(process.stdout, { end: false });
-        await exportImageToStream(engine.images, sub.args[0]!, output, format, exportOptions);
-        if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+        refuseTerminalStdout(
+          'an image archive',
+          'redirect stdout to a file or a pipe, or give a path instead of -',
+        );
+        await streamToStdout((output) =>
+          exportImageToStream(engine.images, sub.args[0]!, output, format, exportOptions),
+        );
         return 0;
       }
       const result = await exportImage(engine.images, sub.args[0]!, sub.args[1]!, format, exportOptions);
