@@ -125,18 +125,7 @@ static void exec_child(struct plan *plan, int sync, const int *ns_fds, const str
   join_session_keyring(plan, false, false);
   test_pause(plan, "joined", host_pid);
   if (plan->terminal) {
-    int master, slave;
-    open_pty_pair(&master, &slave);
-    /* Sized before the process runs: a program that asks at once (stty size) must not see 0x0. */
-    if (plan->rows && plan->cols) {
-      struct winsize size = {.ws_row = plan->rows, .ws_col = plan->cols};
-      ioctl(master, TIOCSWINSZ, &size);
-    }
-    report(sync, "pty\n");
-    if (send_fd(sync, master) < 0)
-      fail_errno("send the pty master", NULL);
-    close(master);
-    take_terminal(slave);
+    hand_over_pty(plan, sync);
   } else {
     if (plan->detach_exec && !plan->passthrough)
       use_null_stdio();
