@@ -67,7 +67,19 @@ function descendants(pid: number): number[] {
   return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
-export async function startSshd(remoteEnv: Record<string, string>): Promise<TestSshd> {
+export interface SshdOptions {
+  /**
+   * A network namespace of the test's own (`ip netns` name): the server listens on its 127.0.0.1,
+   * its sessions run there, and `clientEnv`'s ssh enters it too (nsenter), so the remote service
+   * reaches only what the test serves in that namespace (a registry).
+   */
+  netns?: string;
+}
+
+export async function startSshd(
+  remoteEnv: Record<string, string>,
+  options: SshdOptions = {},
+): Promise<TestSshd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('sshd')}-`));
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'host_key')]);
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'user_key')]);
@@ -122,7 +134,12 @@ export async function startSshd(remoteEnv: Record<string, string>): Promise<Test
   /** Starts the listener (again, after a kill: the same port, keys and config). */
   const launch = async () => {
     const from = log.length;
-    child = execa(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {
+    const sshd = [SSHD, '-D', '-e', '-f', path.join(dir, 'sshd_config')];
+    // nsenter execs sshd in place: the PID is the listener's.
+    const [file, ...args] = options.netns
+      ? ['nsenter', `--net=/run/netns/${options.netns}`, '--', ...sshd]
+      : sshd;
+    child = execa(file!, args, {
       reject: false,
       stdin: 'ignore',
       buffer: false,
@@ -159,7 +176,9 @@ export async function startSshd(remoteEnv: Record<string, string>): Promise<Test
       return pid;
     },
     url: (gantryPath = '') => `ssh://root@127.0.0.1:${port}${gantryPath}`,
-    clientEnv: { GANTRY_SSH_COMMAND: `ssh -F ${path.join(dir, 'ssh_config')}` },
+    clientEnv: {
+      GANTRY_SSH_COMMAND: `${options.netns ? `nsenter --net=/run/netns/${options.netns} -- ` : ''}ssh -F ${path.join(dir, 'ssh_config')}`,
+    },
     kill,
     async restart() {
       kill();

@@ -138,10 +138,56 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   },
 };
 
+/** `network ls`'s output for the networks that passed the filters. */
+function printNetworks(configs: readonly NetworkConfig[], sub: ParsedArgs, context: CommandContext): void {
+  const full = bool(sub.options, 'no-trunc');
+  const rows = configs.map((config) => ({
+    ID: full ? config.Id : config.Id.slice(0, 12),
+    Name: config.Name,
+    Driver: config.Driver,
+    Scope: 'local',
+    Subnet: config.Subnet,
+    Gateway: config.Gateway,
+    IPv6: false,
+    Internal: config.Internal,
+    Labels: config.Labels,
+    CreatedAt: config.Created,
+  }));
+  if (bool(sub.options, 'quiet')) for (const row of rows) write(context.stdout, row.ID);
+  else if (bool(sub.options, 'json')) write(context.stdout, JSON.stringify(rows, null, 2));
+  else {
+    const defaultTable = () =>
+      table(
+        ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'],
+        rows.map((row) => [row.ID, row.Name, row.Driver, row.Scope]),
+      );
+    const format = str(sub.options, 'format');
+    context.stdout.write(
+      format === undefined
+        ? defaultTable()
+        : formatRows(format, rows, { headers: NETWORK_HEADERS, defaultTable }),
+    );
+  }
+}
+
+/** `network ls` on a remote host (--host): its networks, filtered here as they are locally. */
+async function remoteNetworkLs(sub: ParsedArgs, context: CommandContext): Promise<number> {
+  const matches = networkFilter(list(sub.options, 'filter'), 'ls');
+  const networks = await (await context.hostEngine()).networks.list();
+  printNetworks(
+    networks.filter((network) => matches(network)).map((network) => network.config),
+    sub,
+    context,
+  );
+  return 0;
+}
+
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const picked = pickSubcommand('network', SUBCOMMANDS, parsed.args, context);
   if (!picked) return 0;
   const [subcommand, sub] = picked;
+  // The only verb served on a remote host (the CLI's dispatcher refuses the others there).
+  if (context.host !== undefined && subcommand === 'ls') return remoteNetworkLs(sub, context);
   const engine = await context.engine();
   const manager = await engine.network();
   const users = (network: string) => engine.networkUsers(network);
@@ -178,34 +224,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
           : false;
         if (matches({ config, inUse })) configs.push(config);
       }
-      const full = bool(sub.options, 'no-trunc');
-      const rows = configs.map((config) => ({
-        ID: full ? config.Id : config.Id.slice(0, 12),
-        Name: config.Name,
-        Driver: config.Driver,
-        Scope: 'local',
-        Subnet: config.Subnet,
-        Gateway: config.Gateway,
-        IPv6: false,
-        Internal: config.Internal,
-        Labels: config.Labels,
-        CreatedAt: config.Created,
-      }));
-      if (bool(sub.options, 'quiet')) for (const row of rows) write(context.stdout, row.ID);
-      else if (bool(sub.options, 'json')) write(context.stdout, JSON.stringify(rows, null, 2));
-      else {
-        const defaultTable = () =>
-          table(
-            ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'],
-            rows.map((row) => [row.ID, row.Name, row.Driver, row.Scope]),
-          );
-        const format = str(sub.options, 'format');
-        context.stdout.write(
-          format === undefined
-            ? defaultTable()
-            : formatRows(format, rows, { headers: NETWORK_HEADERS, defaultTable }),
-        );
-      }
+      printNetworks(configs, sub, context);
       return 0;
     }
     case 'inspect': {

@@ -3,6 +3,7 @@ import { bool, str, UsageError, type CommandSpec, type OptionSpec, type ParsedAr
 import { write, type CommandContext } from '../context.js';
 import { TransferProgress } from '../progress.js';
 import type { TransferOptions } from '../../runtime/images/registry/transfer.js';
+import type { HostPullResult } from '../../runtime/remote/host-engine.js';
 
 /** Flags shared by pull, push and login. */
 export const REGISTRY_OPTIONS: OptionSpec[] = [
@@ -59,17 +60,81 @@ export async function transferOptions(parsed: ParsedArgs, context: CommandContex
   };
   const tlsVerify = parsed.options['tls-verify'];
   if (typeof tlsVerify === 'boolean') options.tlsVerify = tlsVerify;
-  const creds = str(parsed.options, 'creds');
-  if (creds !== undefined) {
-    const colon = creds.indexOf(':');
-    if (colon <= 0)
-      throw new UsageError('invalid --creds: expected user:password (the user name may not be empty)');
-    options.credentials = { username: creds.slice(0, colon), password: creds.slice(colon + 1) };
-  }
+  const credentials = parseCreds(parsed);
+  if (credentials) options.credentials = credentials;
   return options;
 }
 
+function parseCreds(parsed: ParsedArgs): TransferOptions['credentials'] {
+  const creds = str(parsed.options, 'creds');
+  if (creds === undefined) return undefined;
+  const colon = creds.indexOf(':');
+  if (colon <= 0)
+    throw new UsageError('invalid --creds: expected user:password (the user name may not be empty)');
+  return { username: creds.slice(0, colon), password: creds.slice(colon + 1) };
+}
+
+/**
+ * pull on a remote host (--host): the host downloads from the registries it reaches, with its own
+ * credentials file (or --creds); its progress comes back over the protocol as it goes.
+ */
+async function remotePull(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  if (str(parsed.options, 'authfile') !== undefined)
+    throw new UsageError(
+      `--authfile names a file on this machine; a pull on ${context.host} uses that host's own credentials file (or give --creds)`,
+    );
+  const { parsePlatform } = await import('../../runtime/images/import/platform.js');
+  const platform = str(parsed.options, 'platform');
+  const tlsVerify = parsed.options['tls-verify'];
+  const credentials = parseCreds(parsed);
+  const remote = await context.hostEngine();
+  const quiet = bool(parsed.options, 'quiet') || bool(parsed.options, 'json');
+  const progress = quiet ? undefined : new TransferProgress(context.stdout, 'pull');
+  let result;
+  try {
+    result = await remote.images.pull(
+      {
+        reference: parsed.args[0]!,
+        ...(platform !== undefined ? { platform: parsePlatform(platform) } : {}),
+        ...(typeof tlsVerify === 'boolean' ? { tlsVerify } : {}),
+        ...(credentials ? { credentials } : {}),
+      },
+      progress ? (event) => progress.handle(event) : undefined,
+    );
+  } finally {
+    progress?.close();
+  }
+  const { upToDate, ...summary } = result;
+  return printPulled(parsed, context, summary, upToDate);
+}
+
+/** What pull prints once the image is stored (the same for this machine and a remote host). */
+function printPulled(
+  parsed: ParsedArgs,
+  context: CommandContext,
+  summary: Omit<HostPullResult, 'upToDate'>,
+  upToDate: boolean,
+): number {
+  const label = summary.Name ?? `${parsed.args[0]}`;
+  if (bool(parsed.options, 'json')) {
+    write(context.stdout, JSON.stringify(summary, null, 2));
+    return 0;
+  }
+  if (bool(parsed.options, 'quiet')) {
+    write(context.stdout, label);
+    return 0;
+  }
+  write(context.stdout, `Digest: ${summary.Digest}`);
+  write(
+    context.stdout,
+    upToDate ? `Status: Image is up to date for ${label}` : `Status: Downloaded newer image for ${label}`,
+  );
+  write(context.stdout, label);
+  return 0;
+}
+
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  if (context.host !== undefined) return remotePull(parsed, context);
   const [{ pullImage }, { parsePlatform }] = await Promise.all([
     import('../../runtime/images/registry/pull.js'),
     import('../../runtime/images/import/platform.js'),
@@ -94,39 +159,12 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   } finally {
     progress?.close();
   }
-  const label = result.name ?? `${parsed.args[0]}`;
-  if (bool(parsed.options, 'json')) {
-    write(
-      context.stdout,
-      JSON.stringify(
-        {
-          Id: result.record.id,
-          Name: result.name ?? null,
-          Digest: result.indexDigest ?? result.manifestDigest,
-          ManifestDigest: result.manifestDigest,
-          Layers: result.layers.map((layer) => ({
-            Digest: layer.digest,
-            Size: layer.size,
-            Source: layer.source,
-          })),
-        },
-        null,
-        2,
-      ),
-    );
-    return 0;
-  }
-  if (bool(parsed.options, 'quiet')) {
-    write(context.stdout, label);
-    return 0;
-  }
-  write(context.stdout, `Digest: ${result.indexDigest ?? result.manifestDigest}`);
-  write(
-    context.stdout,
-    before === result.record.id
-      ? `Status: Image is up to date for ${label}`
-      : `Status: Downloaded newer image for ${label}`,
-  );
-  write(context.stdout, label);
-  return 0;
+  const summary = {
+    Id: result.record.id,
+    Name: result.name ?? null,
+    Digest: result.indexDigest ?? result.manifestDigest,
+    ManifestDigest: result.manifestDigest,
+    Layers: result.layers.map((layer) => ({ Digest: layer.digest, Size: layer.size, Source: layer.source })),
+  };
+  return printPulled(parsed, context, summary, before === result.record.id);
 }
