@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { INK_RENDER_NODE_FILE, withLineCache, withMemoizedWidth } from './scripts/lib/ink-output.mjs';
 
 // The run's tag, in every name a test makes on the host (see testName in test/support/engine.ts).
 process.env.GANTRY_TEST_RUN ??= randomBytes(3).toString('hex');
@@ -29,6 +32,39 @@ const scaled = (name: 'testTimeout' | 'hookTimeout', base: number): number => fl
 // vitest's worker RPC (a fixed 60 s timeout) fails the whole run anonymously.
 const setupFiles = ['test/support/event-loop-guard.ts'];
 
+/**
+ * Ink's renderer draws through the TUI's row-caching Output and measures texts through a cache, as
+ * in the bundle (scripts/build.mjs, scripts/lib/ink-output.mjs), so the TUI's tests check the
+ * frames the TUI draws. Only the renderer's import of output.js is redirected: a test can still
+ * import Ink's own output.js to compare with it.
+ */
+const LINE_CACHED = '?gantry-line-cached';
+/** Ink and what renders through it go through vite (and so through this plugin), as one copy. */
+const INK_PACKAGES = /[\\/]node_modules[\\/](ink|ink-testing-library|@alcalzone[\\/]ink-table)[\\/]/;
+const lineCachedInkOutput: Plugin = {
+  name: 'line-cached-ink-output',
+  enforce: 'pre',
+  async resolveId(source, importer) {
+    if (
+      source !== './output.js' ||
+      !importer ||
+      !/[\\/]node_modules[\\/]ink[\\/]build[\\/]renderer\.js$/.test(importer)
+    )
+      return null;
+    const resolved = await this.resolve(source, importer, { skipSelf: true });
+    return resolved ? `${resolved.id}${LINE_CACHED}` : null;
+  },
+  load(id) {
+    if (id.endsWith(LINE_CACHED))
+      return withLineCache(fs.readFileSync(id.slice(0, -LINE_CACHED.length), 'utf8'));
+    if (INK_RENDER_NODE_FILE.test(id)) return withMemoizedWidth(fs.readFileSync(id, 'utf8'));
+    // Read here, vite does not look for the packages' source maps, whose sources npm leaves out
+    // (a warning per file otherwise).
+    if (INK_PACKAGES.test(id) && id.endsWith('.js')) return fs.readFileSync(id, 'utf8');
+    return null;
+  },
+};
+
 export default defineConfig({
   test: {
     // Every run ends with the list of what was skipped and why (test/support/skip-report.ts).
@@ -40,8 +76,10 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     projects: [
       {
+        plugins: [lineCachedInkOutput],
         test: {
           name: 'unit',
+          server: { deps: { inline: [INK_PACKAGES] } },
           include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
           exclude: ['test/**/*.int.test.ts', 'test/**/*.int.test.tsx'],
           environment: 'node',

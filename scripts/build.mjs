@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { INK_PATCHED_FILES, patchInk } from './lib/ink-output.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const helperDirectory = path.join(repo, 'source', 'runtime', 'init', 'native');
@@ -45,6 +46,17 @@ const productionReact = {
   },
 };
 
+/** Ink's frame buffer with the TUI's row cache in front of it, and memoised text widths (see scripts/lib/ink-output.mjs). */
+const lineCachedInkOutput = {
+  name: 'line-cached-ink-output',
+  setup(build) {
+    build.onLoad({ filter: INK_PATCHED_FILES }, (args) => ({
+      contents: patchInk(args.path, fs.readFileSync(args.path, 'utf8')),
+      loader: 'js',
+    }));
+  },
+};
+
 // The CLI is bundled (one file per entry plus shared chunks for lazily loaded commands): Node's
 // ESM loader costs about half a millisecond per module, and `gantry run` must start fast.
 // Type checking is `npm run typecheck` (tsc --noEmit).
@@ -77,7 +89,7 @@ async function buildTypeScript() {
     // bundled as its production build (see productionReact). react-devtools-core is only
     // imported by Ink when DEV=true and is not installed.
     external: ['koffi', 'react-devtools-core'],
-    plugins: [productionReact],
+    plugins: [productionReact, lineCachedInkOutput],
     banner: {
       js: "import { createRequire as __gantryCreateRequire } from 'node:module'; const require = __gantryCreateRequire(import.meta.url);",
     },

@@ -18,11 +18,15 @@ export interface TmuxSession {
   alternateOn(): boolean;
   /** tmux's paste buffer: what an application copied with OSC 52 (set-clipboard is on). */
   clipboard(): string;
-  /** The screen once `probe` finds it (polled every 50 ms); throws with the screen after `timeoutMs`. */
+  /**
+   * The screen once `probe` finds it (polled every `pollMs`, default 50 ms); throws with the
+   * screen after `timeoutMs`.
+   */
   waitFor(
     probe: string | RegExp | ((screen: string) => boolean),
     timeoutMs?: number,
     what?: string,
+    pollMs?: number,
   ): Promise<string>;
   /** Ends the server and everything in it. */
   kill(): void;

@@ -80,7 +80,7 @@ export function startTmux(command, { env = {}, columns = 100, rows = 30, label }
       const result = spawnSync('tmux', ['-L', socket, 'show-buffer'], { encoding: 'utf8' });
       return result.status === 0 ? result.stdout : '';
     },
-    async waitFor(probe, timeoutMs = 15_000, what) {
+    async waitFor(probe, timeoutMs = 15_000, what, pollMs = 50) {
       // Stretched like the tests' own timeouts on a slow machine (the cgroup v2 guest).
       const deadline = Date.now() + timeoutMs * Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE) || 1);
       const test =
@@ -92,7 +92,7 @@ export function startTmux(command, { env = {}, columns = 100, rows = 30, label }
         if (test(screen)) return screen;
         if (Date.now() > deadline)
           throw new Error(`timed out waiting for ${what ?? String(probe)}; the screen was:\n${screen}`);
-        await delay(50);
+        await delay(pollMs);
       }
     },
     kill: () => {

@@ -166,3 +166,12 @@ export const list = (options: OptionValues, name: string): string[] =>
 export const bool = (options: OptionValues, name: string): boolean => options[name] === true;
 export const num = (options: OptionValues, name: string): number | undefined =>
   options[name] as number | undefined;
+/** A list option of KEY=VALUE (or KEY, for an empty value) as a record: --label, --opt. */
+export const keyValues = (options: OptionValues, name: string): Record<string, string> => {
+  const result: Record<string, string> = {};
+  for (const value of list(options, name)) {
+    const index = value.indexOf('=');
+    result[index < 0 ? value : value.slice(0, index)] = index < 0 ? '' : value.slice(index + 1);
+  }
+  return result;
+};

@@ -188,6 +188,18 @@ export const COMMANDS: Record<string, CommandSpec> = {
       },
       { name: 'cap', short: 'c', type: 'list', description: 'Add a capability (CAP_NAME) to the process' },
       { name: 'no-new-privs', type: 'boolean', description: 'Set process.noNewPrivileges' },
+      {
+        name: 'apparmor',
+        type: 'string',
+        placeholder: 'profile',
+        description: 'process.apparmorProfile (a loaded profile; refused where the host has no AppArmor)',
+      },
+      {
+        name: 'process-label',
+        type: 'string',
+        placeholder: 'label',
+        description: 'process.selinuxLabel (refused: gantry-oci applies no SELinux labels)',
+      },
       PRESERVE_FDS,
     ],
   },

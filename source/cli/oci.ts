@@ -94,6 +94,8 @@ async function dispatch(name: string, store: OciStore, parsed: ParsedArgs): Prom
       const processFile = str(options, 'process');
       const cwd = str(options, 'cwd');
       const user = str(options, 'user');
+      const apparmorProfile = str(options, 'apparmor');
+      const processLabel = str(options, 'process-label');
       return await ociExec(store, id, {
         args: parsed.args.slice(1),
         tty: bool(options, 'tty'),
@@ -107,6 +109,8 @@ async function dispatch(name: string, store: OciStore, parsed: ParsedArgs): Prom
         ...(pidFile ? { pidFile } : {}),
         ...(cwd !== undefined ? { cwd } : {}),
         ...(user !== undefined ? { user } : {}),
+        ...(apparmorProfile !== undefined ? { apparmorProfile } : {}),
+        ...(processLabel !== undefined ? { processLabel } : {}),
       });
     }
     case 'pause':

@@ -1,6 +1,6 @@
 /**
  * The journal of long operations: before a gantry process starts something that leaves state
- * half-made if it is killed (create, rm, commit, build, image rm, import, pull), it records it
+ * half-made if it is killed (create, rm, commit, build, image rm, import, pull, kube play), it records it
  * here, and it erases the record when it is done (a temporary pause, to read a layer, too). The next gantry process of any kind (and the
  * TUI) finishes or undoes whatever a dead process left recorded (see containers/unfinished.ts).
  *
@@ -18,7 +18,7 @@ import type { StateLayout } from './paths.js';
 import { flock, LOCK_EX, LOCK_NB, LOCK_UN } from './sys/libc.js';
 
 export type JournalOperation =
-  'create' | 'remove' | 'pause' | 'commit' | 'build' | 'image-rm' | 'import' | 'pull';
+  'create' | 'remove' | 'pause' | 'commit' | 'build' | 'image-rm' | 'import' | 'pull' | 'play';
 
 const OPERATIONS: readonly JournalOperation[] = [
   'create',
@@ -29,6 +29,7 @@ const OPERATIONS: readonly JournalOperation[] = [
   'image-rm',
   'import',
   'pull',
+  'play',
 ];
 /** How long to wait for another process that is recovering a dead process's entry. */
 const RECOVERY_WAIT_MS = 60_000;

@@ -44,6 +44,29 @@ const selectOverlayKind = (state: TuiState) => state.ui.overlay?.kind;
 const selectSize = (state: TuiState) => state.ui.size;
 const selectSelection = (state: TuiState) => `${state.containers.selectedId}:${state.images.selectedId}`;
 
+interface PaneBoundaryProps {
+  label: string;
+  /** What the reset key starts with (the pane and overlay shown). */
+  shown: string;
+  onError: (error: Error) => void;
+  color: string | undefined;
+  children: React.ReactNode;
+}
+
+/**
+ * The pane's error boundary, given another try when the pane, the overlay or the selection
+ * changes. It alone follows the selection: when App did, every cursor move re-rendered the whole
+ * screen (tabs, status line, footer) for the two rows that changed.
+ */
+function PaneBoundary({ label, shown, onError, color, children }: PaneBoundaryProps) {
+  const selection = useTuiState(selectSelection);
+  return (
+    <ErrorBoundary label={label} resetKey={`${shown}:${selection}`} onError={onError} color={color}>
+      {children}
+    </ErrorBoundary>
+  );
+}
+
 export interface AppProps {
   /** Whether the app takes keys (false while a shell has the terminal). */
   interactive?: boolean;
@@ -60,7 +83,6 @@ export function App({ interactive = true }: AppProps) {
   const pane = useTuiState(selectPane);
   const overlay = useTuiState(selectOverlayKind);
   const size = useTuiState(selectSize);
-  const selection = useTuiState(selectSelection);
   const reportError = useCallback(
     (error: Error) =>
       store.dispatch({
@@ -85,14 +107,14 @@ export function App({ interactive = true }: AppProps) {
     <Box flexDirection="column" width={size.columns} height={size.rows - 1}>
       <TabBar />
       <Box flexDirection="column" height={paneHeight(size)}>
-        <ErrorBoundary
+        <PaneBoundary
           label={overlay ?? pane}
-          resetKey={`${pane}:${overlay}:${selection}`}
+          shown={`${pane}:${overlay}`}
           onError={reportError}
           color={theme.bad}
         >
           {body}
-        </ErrorBoundary>
+        </PaneBoundary>
       </Box>
       <StatusLine />
       <Footer />

@@ -38,11 +38,15 @@ export interface TuiIo {
 }
 
 /**
- * Fps cap: enough for typing to feel immediate, low enough that a stats tick is one frame.
+ * The pace of frames. What data sources dispatch (samples, events, log lines) is drawn at most 20
+ * times a second: the store holds the rest of a burst back (see state/store.ts). A key is drawn at
+ * once, so Ink's own cap only merges commits of the same moment: at Ink's 20 fps a key pressed
+ * within 50 ms of a sample's frame waited for the end of that window.
  * (Ink's incremental rendering left stale rows when the frame's content shifted; whole frames
  * are written instead, inside synchronized-update markers where the terminal supports them.)
  */
-const MAX_FPS = 20;
+const BACKGROUND_FRAME_MS = 50;
+const MAX_FPS = 1000;
 
 /** The container's bash if it has one (better line editing), else sh. */
 async function shellFor(engine: TuiEngine, id: string): Promise<string> {
@@ -114,7 +118,11 @@ export async function startTui(
   // ASCII only where the locale is not UTF-8 (LANG=C).
   const alternate = hasAlternateScreen(env);
   const restoreOutput = isUtf8Locale(env) ? () => undefined : asciiOutput(stdout);
-  const store = createStore(initialState({ columns: stdout.columns || 80, rows: stdout.rows || 24 }));
+  const store = createStore(
+    initialState({ columns: stdout.columns || 80, rows: stdout.rows || 24 }),
+    undefined,
+    { backgroundIntervalMs: BACKGROUND_FRAME_MS },
+  );
   const report = (text: string) =>
     store.dispatch({ type: 'ui/status', text, level: 'error', time: Date.now() });
   const { Engine } = await import('../runtime/containers/engine.js');

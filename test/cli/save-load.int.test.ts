@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { createTestEngine, engineForSuite, type TestEngine } from '../support/engine.js';
+import { createTestEngine, engineForSuite, waitFor, type TestEngine } from '../support/engine.js';
 import { describeUnless, needsRoot } from '../support/skip.js';
 
 describeUnless(needsRoot(), 'gantry save / load', () => {
@@ -42,6 +42,47 @@ describeUnless(needsRoot(), 'gantry save / load', () => {
       expect(missing.stderr).toMatch(/nope\.tar/);
     } finally {
       await other?.cleanup();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("spools stdin under the root's tmp/: gone after a refused archive, swept after SIGKILL", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-spool-'));
+    const other = await createTestEngine('load-spool');
+    const tmp = path.join(other.root, 'tmp');
+    const left = () => (fs.existsSync(tmp) ? fs.readdirSync(tmp) : []);
+    try {
+      const garbage = path.join(dir, 'garbage');
+      fs.writeFileSync(garbage, 'not an image archive\n');
+      for (const args of [['load'], ['image', 'import', '-', 'never:1']]) {
+        const refused = await other.gantry(args, { inputFile: garbage });
+        expect(refused.exitCode, `${args.join(' ')}: ${refused.stdout}`).not.toBe(0);
+        expect(left(), args.join(' ')).toEqual([]);
+      }
+
+      // A load still reading its stdin, killed without warning: its spool stays until the next
+      // command that takes a work directory sweeps it.
+      const child = other.spawn(['load'], { stdin: 'pipe', stdout: 'ignore', stderr: 'ignore' });
+      child.stdin?.write(Buffer.alloc(64 << 10));
+      const spooled = await waitFor(
+        () =>
+          left().find((name) => {
+            const file = path.join(tmp, name, 'image.tar');
+            return fs.existsSync(file) && fs.statSync(file).size > 0;
+          }),
+        60_000,
+        'the load to spool its stdin',
+      );
+      child.kill('SIGKILL');
+      await child;
+      expect(left()).toEqual([spooled]);
+      const saved = path.join(dir, 'demo.tar');
+      expect((await engine.gantry(['save', '-o', saved, 'demo'])).exitCode).toBe(0);
+      const loaded = await other.gantry(['load', '-i', saved]);
+      expect(loaded.exitCode, loaded.stderr).toBe(0);
+      expect(left()).toEqual([]);
+    } finally {
+      await other.cleanup();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

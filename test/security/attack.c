@@ -10,6 +10,8 @@
  *   attack inspect PATH.. what each path is: "PATH char MAJ:MIN", "PATH file <first line>", ...
  *   attack swap DIR NAME TARGET...  forever: replace DIR/NAME by a symlink to each TARGET in
  *                         turn, atomically (rename), as fast as it can
+ *   attack keyring        the session keyring this process holds: "session-keyring SERIAL
+ *                         DESCRIPTION" (the keys it can use without naming them)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -185,6 +188,21 @@ static void swap(const char *dir, const char *name, int count, char **targets) {
   }
 }
 
+/* keyctl(2) through syscall(2): KEYCTL_GET_KEYRING_ID of KEY_SPEC_SESSION_KEYRING (-3), without
+ * making one, then KEYCTL_DESCRIBE ("type;uid;gid;perm;description"). */
+static int keyring(void) {
+  long serial = syscall(SYS_keyctl, 0, -3L, 0L, 0L, 0L);
+  if (serial < 0) {
+    result("session-keyring", -1);
+    return 0;
+  }
+  char description[512] = "";
+  long length = syscall(SYS_keyctl, 6, serial, description, sizeof description - 1, 0L);
+  const char *name = length > 0 && strrchr(description, ';') ? strrchr(description, ';') + 1 : "?";
+  printf("session-keyring %ld %s\n", serial, name);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 3 && !strcmp(argv[1], "inspect"))
     return inspect(argc - 2, argv + 2);
@@ -203,6 +221,8 @@ int main(int argc, char **argv) {
     return proc(argv[2]);
   if (argc == 2 && !strcmp(argv[1], "fds"))
     return fds();
-  fprintf(stderr, "usage: attack tiocsti TEXT | proc PID | fds | inspect PATH... | swap DIR NAME TARGET...\n");
+  if (argc == 2 && !strcmp(argv[1], "keyring"))
+    return keyring();
+  fprintf(stderr, "usage: attack tiocsti TEXT | proc PID | fds | keyring | inspect PATH... | swap DIR NAME TARGET...\n");
   return 2;
 }

@@ -1,8 +1,9 @@
 /**
  * Issue 8.2 for the ways into a container other than `gantry exec`: a run the restart policy
  * starts under --userns=auto (the monitor clones it through a child that joins the container's
- * first user namespace), a health check (an exec started by the monitor), and the init that
- * `gantry-oci create` leaves waiting at its exec fifo. Each is stopped before its execve and
+ * first user namespace), a health check (an exec started by the monitor), the init that
+ * `gantry-oci create` leaves waiting at its exec fifo, and the intermediate process gantry-oci
+ * forks to join a user namespace given by path (and the namespaces beside it) before the clone. Each is stopped before its execve and
  * attacked from a process in the container's own namespaces: its binary, environment (the CLI's
  * holds a secret), memory and descriptors must be out of reach, and it must hold no host fd.
  */
@@ -15,6 +16,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { engineForSuite, GANTRY_OCI, testName, waitFor } from '../support/engine.js';
 import { editSpec, makeOciBundle, ociRunner, ociSuiteNeeds, tearDownOci } from '../support/oci-bundle.js';
 import { describeUnless, needsCommand, needsRoot } from '../support/skip.js';
+import { mapBundle } from '../support/userns.js';
 import { attempts, buildAttackTool } from './support.js';
 
 const SECRET = `gantry-secret-${crypto.randomBytes(8).toString('hex')}`;
@@ -412,6 +414,116 @@ describeUnless(
       } finally {
         pause.close();
       }
+    });
+  },
+);
+
+describeUnless(
+  [...ociSuiteNeeds(), needsCommand('nsenter')],
+  'gantry-oci create joining a user namespace by path: the intermediate process is out of reach',
+  () => {
+    let base: string;
+    let bundle: string;
+    let stateRoot: string;
+    let tools = '';
+    const cgroupParent = testName(`sec-middle-${process.pid}`);
+    const env = { GANTRY_CGROUP_PARENT: cgroupParent, SECRET };
+    const oci = ociRunner(() => ({ base, bundle, stateRoot }), env);
+
+    beforeAll(async () => {
+      ({ base, bundle, stateRoot } = await makeOciBundle('sec-middle'));
+      // The container's root reaches its rootfs through the path, as under runc.
+      fs.chmodSync(base, 0o711);
+      await mapBundle(bundle);
+      editSpec(bundle, (spec) => {
+        spec.process.terminal = false;
+        spec.process.args = ['sleep', '600'];
+      });
+      tools = buildAttackTool();
+    });
+    afterAll(async () => {
+      if (tools) fs.rmSync(tools, { recursive: true, force: true });
+      expect(await tearDownOci(oci, { base, bundle, stateRoot }, cgroupParent)).toEqual([]);
+    });
+
+    /** The host pid of a created container's process. */
+    const pidOf = async (id: string): Promise<number> => {
+      const state = await oci('state', id);
+      expect(state.exitCode, state.stderr).toBe(0);
+      return (JSON.parse(state.stdout) as { pid: number }).pid;
+    };
+
+    /**
+     * The attack from the container's user namespace, as its root (every capability there,
+     * CAP_SYS_PTRACE included), seeing the host's /proc: the intermediate process lives in the
+     * host's pid namespace, so this is the one place in the container's reach that sees it at all,
+     * and its credentials are in that user namespace: only non-dumpability stands in the way.
+     */
+    const attackFromUserns = async (usernsPid: number, target: number) => {
+      const result = await execa(
+        'nsenter',
+        ['-t', String(usernsPid), '-U', '--', path.join(tools, 'attack'), 'proc', String(target)],
+        { reject: false, stdin: 'ignore' },
+      );
+      expect(result.exitCode, result.stderr).toBe(0);
+      return result.stdout;
+    };
+
+    it('joining the infra container’s user, network, ipc and uts namespaces: not dumpable, sealed, no environment until the clone', async () => {
+      // The "infra" container of a pod: its namespaces are what the next one joins by path.
+      expect((await oci('create', '--bundle', bundle, 'infra')).exitCode).toBe(0);
+      const infra = await pidOf('infra');
+      const infraUserns = fs.readlinkSync(`/proc/${infra}/ns/user`);
+      editSpec(bundle, (spec) => {
+        const joined: Record<string, string> = { user: 'user', network: 'net', ipc: 'ipc', uts: 'uts' };
+        spec.linux.namespaces = spec.linux.namespaces.map((ns: { type: string }) =>
+          joined[ns.type] ? { type: ns.type, path: `/proc/${infra}/ns/${joined[ns.type]}` } : ns,
+        );
+        // The joined user namespace has its mapping; the bundle gives none.
+        delete spec.linux.uidMappings;
+        delete spec.linux.gidMappings;
+        delete spec.hostname;
+      });
+      const pause = await pauseFifos();
+      try {
+        const paused = ociRunner(() => ({ base, bundle, stateRoot }), {
+          ...env,
+          GANTRY_TEST_HELPER_PAUSE: pause.env('middle'),
+        });
+        const creating = paused('create', '--bundle', bundle, 'joiner');
+        const stopped = await pause.stopped('middle');
+        try {
+          const middle = stopped.hostPid;
+          // Seen from the host: in the container's user namespace already, from a sealed copy of
+          // the helper (never the host's binary), with no environment.
+          expect(fs.readlinkSync(`/proc/${middle}/ns/user`)).toBe(infraUserns);
+          expect(fs.readlinkSync(`/proc/${middle}/exe`)).toMatch(/^\/memfd:gantry-init/);
+          expect(fs.readFileSync(`/proc/${middle}/environ`).length).toBe(0);
+          // Not ptrace-able; exe, environ, mem, cwd, root and fds out of reach.
+          expectRefused(await attackFromUserns(infra, middle));
+        } finally {
+          pause.release();
+        }
+        const created = await creating;
+        expect(created.exitCode, created.stderr).toBe(0);
+      } finally {
+        pause.close();
+      }
+      // Control: the same attack from the same place reaches the container's process once it has
+      // exec'd (dumpable, in that user namespace).
+      const joiner = await pidOf('joiner');
+      expect(fs.readlinkSync(`/proc/${joiner}/ns/user`)).toBe(infraUserns);
+      expect((await oci('start', 'joiner')).exitCode).toBe(0);
+      await waitFor(
+        () => fs.readFileSync(`/proc/${joiner}/cmdline`, 'utf8').startsWith('sleep'),
+        60_000,
+        'its exec',
+      );
+      const control = attempts(await attackFromUserns(infra, joiner));
+      expect(control.get('exe-readlink')).toBe('ok');
+      expect(control.get('environ-read')).toBe('ok');
+      expect((await oci('delete', '--force', 'joiner')).exitCode).toBe(0);
+      expect((await oci('delete', '--force', 'infra')).exitCode).toBe(0);
     });
   },
 );

@@ -2,6 +2,7 @@
 import { bool, list, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
+import { readStdinText } from '../stdin.js';
 
 export const spec: CommandSpec = {
   name: 'build',
@@ -85,12 +86,6 @@ function buildArgs(values: readonly string[]): Record<string, string> {
   return result;
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const network = str(parsed.options, 'network') ?? 'none';
   if (network !== 'none' && network !== 'host') {
@@ -120,7 +115,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
         hint: 'put the Containerfile in the tar on stdin, or give a context directory with -f -',
       });
     }
-    const containerfileText = file === '-' ? await readStdin() : undefined;
+    const containerfileText = file === '-' ? await readStdinText() : undefined;
     const result = await build(engine, {
       context: contextArgument,
       // `-`: the context (a tar) or the Containerfile comes on stdin, as with docker.

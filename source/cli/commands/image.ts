@@ -1,12 +1,13 @@
 /** `gantry image ls|rm|import|export|pull|push|tree|history|prune|from-host|tag|inspect`. */
-import { once } from 'node:events';
 import { bool, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { pickSubcommand } from '../subcommands.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
-import { InvalidArgumentError } from '../../runtime/errors.js';
 import { ago, humanSize, table } from '../format.js';
-import { formatRows, renderTemplate } from '../template.js';
+import { refuseTerminalStdout, streamToStdout } from '../archive-output.js';
+import { printInspected } from '../listing.js';
+import { InvalidArgumentError } from '../../runtime/errors.js';
+import { formatRows } from '../template.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
 import { spec as pullSpec } from './pull.js';
 import { spec as pushSpec } from './push.js';
@@ -290,20 +291,8 @@ async function runRemoteImageCommand(
       }
       return failed;
     }
-    case 'inspect': {
-      const results = [];
-      let failed = 0;
-      for (const reference of sub.args) {
-        try {
-          results.push(await remote.inspect(reference, 'image'));
-        } catch (error) {
-          reportError(error, context.stderr);
-          failed = 1;
-        }
-      }
-      printImageInspect(results, sub, context);
-      return failed;
-    }
+    case 'inspect':
+      return printInspected(sub, context, (reference) => remote.inspect(reference, 'image'));
   }
   throw new InvalidArgumentError(
     `'image ${subcommand}' does not work on a remote host (--host ${context.host})`,
@@ -311,14 +300,6 @@ async function runRemoteImageCommand(
       hint: 'run it on that host, or leave out --host and GANTRY_HOST',
     },
   );
-}
-
-function printImageInspect(results: unknown[], sub: ParsedArgs, context: CommandContext): void {
-  const format = str(sub.options, 'format');
-  if (format !== undefined)
-    for (const result of results)
-      write(context.stdout, renderTemplate(format, result, { missing: 'no-value' }));
-  else write(context.stdout, JSON.stringify(results, null, 4));
 }
 
 /** The spec of `image NAME`, renamed for the top-level alias docker has (`gantry tag`, `rmi`). */
@@ -374,17 +355,13 @@ export async function runImageCommand(
         compression === undefined ? {} : { compression: parseExportCompression(compression) };
       if (sub.args[1] === '-') {
         // As docker save: the archive goes to stdout, but never onto a terminal.
-        if (process.stdout.isTTY) {
-          throw new InvalidArgumentError('refusing to write an image archive to a terminal', {
-            hint: 'redirect stdout to a file or a pipe, or give a path instead of -',
-          });
-        }
-        // Through process.stdout (which never ends), with its backpressure and EPIPE handling.
-        const { PassThrough } = await import('node:stream');
-        const output = new PassThrough({ highWaterMark: 1 << 20 });
-        output.pipe(process.stdout, { end: false });
-        await exportImageToStream(engine.images, sub.args[0]!, output, format, exportOptions);
-        if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+        refuseTerminalStdout(
+          'an image archive',
+          'redirect stdout to a file or a pipe, or give a path instead of -',
+        );
+        await streamToStdout((output) =>
+          exportImageToStream(engine.images, sub.args[0]!, output, format, exportOptions),
+        );
         return 0;
       }
       const result = await exportImage(engine.images, sub.args[0]!, sub.args[1]!, format, exportOptions);
@@ -421,19 +398,10 @@ export async function runImageCommand(
       return 0;
     case 'inspect': {
       const { inspectImage } = await import('../../runtime/images/inspect.js');
-      const results = [];
-      let failed = 0;
-      for (const reference of sub.args) {
-        try {
-          const record = await engine.images.resolve(reference);
-          results.push(inspectImage(record, await engine.images.readConfig(record)));
-        } catch (error) {
-          reportError(error, context.stderr);
-          failed = 1;
-        }
-      }
-      printImageInspect(results, sub, context);
-      return failed;
+      return printInspected(sub, context, async (reference) => {
+        const record = await engine.images.resolve(reference);
+        return inspectImage(record, await engine.images.readConfig(record));
+      });
     }
   }
   return 125;

@@ -6,6 +6,7 @@
  */
 import { list, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
+import { spoolStdin } from '../stdin.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
 import type { ImageStore } from '../../runtime/images/store.js';
 import type {
@@ -64,18 +65,9 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   parseChanges(changes);
   // stdin is kept in a private work directory first: telling an image archive from a root
   // filesystem takes reading it from anywhere, and a half-read stream must not become an image.
-  const spool = source === '-' ? await store.createWorkDirectory('stdin') : undefined;
+  const spool = source === '-' ? await spoolStdin(store, 'stdin', 'stdin.tar') : undefined;
   try {
-    let file = source;
-    if (spool) {
-      const [{ createWriteStream }, { pipeline }, path] = await Promise.all([
-        import('node:fs'),
-        import('node:stream/promises'),
-        import('node:path'),
-      ]);
-      file = path.join(spool.path, 'stdin.tar');
-      await pipeline(process.stdin, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
-    }
+    const file = spool?.file ?? source;
     if (changes.length > 0 || message !== undefined) {
       // Refused before anything is stored: --change shapes a filesystem tarball's image only.
       if (await holdsImage(store, file, openImageSource, NotAnImageArchiveError)) {
@@ -103,7 +95,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     write(context.stdout, record.id);
     return 0;
   } finally {
-    await spool?.dispose();
+    await spool?.work.dispose();
   }
 }
 

@@ -1,7 +1,6 @@
 import { str, type CommandSpec, type ParsedArgs } from '../args.js';
-import { write, type CommandContext } from '../context.js';
-import { reportError } from '../errors.js';
-import { renderTemplate } from '../template.js';
+import type { CommandContext } from '../context.js';
+import { printInspected } from '../listing.js';
 
 export const spec: CommandSpec = {
   name: 'inspect',
@@ -28,20 +27,5 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     );
     return 125;
   }
-  const results: unknown[] = [];
-  let failed = 0;
-  for (const reference of parsed.args) {
-    try {
-      results.push(await engine.inspect(reference, type));
-    } catch (error) {
-      reportError(error, context.stderr);
-      failed = 1;
-    }
-  }
-  const format = str(parsed.options, 'format');
-  if (format !== undefined)
-    for (const result of results)
-      write(context.stdout, renderTemplate(format, result, { missing: 'no-value' }));
-  else write(context.stdout, JSON.stringify(results, null, 4));
-  return failed;
+  return printInspected(parsed, context, (reference) => engine.inspect(reference, type));
 }

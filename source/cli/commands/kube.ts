@@ -8,6 +8,7 @@ import { str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
 import { pickSubcommand } from '../subcommands.js';
 import { warn, write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
+import { readStdinText } from '../stdin.js';
 
 const VERSION = '0.1.0';
 
@@ -75,11 +76,7 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
 };
 
 async function readManifest(file: string): Promise<string> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  }
+  if (file === '-') return readStdinText();
   return fs.readFileSync(file, 'utf8');
 }
 

@@ -1,15 +1,14 @@
 /**
  * `gantry load`: docker's top-level name for reading an image archive (`image import`): a
- * docker-archive, OCI archive or OCI layout from `-i FILE`, or a tar on STDIN (kept in a private
- * temporary file while it is imported, since an archive is read out of order).
+ * docker-archive, OCI archive or OCI layout from `-i FILE`, or a tar on STDIN (spooled into a
+ * private work directory under the state root while it is imported, since an archive is read out
+ * of order).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { bool, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
+import type { Spool } from '../../runtime/images/work-directory.js';
+import { spoolStdin } from '../stdin.js';
 
 export const spec: CommandSpec = {
   name: 'load',
@@ -31,16 +30,15 @@ export const spec: CommandSpec = {
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
   let input = str(parsed.options, 'input');
-  let spool: string | undefined;
+  let spool: Spool | undefined;
   try {
     if (input === undefined || input === '-') {
       if (process.stdin.isTTY)
         throw new InvalidArgumentError('requested load from stdin, but stdin is a terminal', {
           hint: 'give the archive with -i FILE, or redirect it to stdin (gantry load < image.tar)',
         });
-      spool = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-load-'));
-      input = path.join(spool, 'image.tar');
-      await pipeline(process.stdin, fs.createWriteStream(input, { mode: 0o600 }));
+      spool = await spoolStdin(engine.images, 'stdin', 'image.tar');
+      input = spool.file;
     }
     const records = await engine.images.import(input);
     if (!bool(parsed.options, 'quiet'))
@@ -50,6 +48,6 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       }
     return 0;
   } finally {
-    if (spool) fs.rmSync(spool, { recursive: true, force: true });
+    await spool?.work.dispose();
   }
 }

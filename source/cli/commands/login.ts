@@ -4,6 +4,7 @@
  */
 import { bool, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
+import { readStdinText } from '../stdin.js';
 import { REGISTRY_OPTIONS } from './pull.js';
 
 export const spec: CommandSpec = {
@@ -26,12 +27,9 @@ export const spec: CommandSpec = {
   ],
 };
 
+/** --password-stdin: the password is stdin without its final newline. */
 async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
+  return (await readStdinText()).replace(/\r?\n$/, '');
 }
 
 /** Asks on the terminal; the password is not echoed. */

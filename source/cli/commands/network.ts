@@ -1,13 +1,12 @@
 /** `gantry network create|ls|inspect|rm|connect|disconnect|prune`, docker's flags and output. */
-import { bool, list, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
+import { bool, keyValues, list, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
 import { pickSubcommand } from '../subcommands.js';
 import { NotFoundError } from '../../runtime/errors.js';
 import { networkFilter } from '../../runtime/network/filters.js';
 import type { NetworkConfig } from '../../runtime/network/types.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
-import { table } from '../format.js';
-import { formatRows, renderTemplate } from '../template.js';
+import { printInspected, printListing } from '../listing.js';
 
 /** docker's column titles of `network ls --format 'table ...'`. */
 const NETWORK_HEADERS: Record<string, string> = {
@@ -153,21 +152,13 @@ function printNetworks(configs: readonly NetworkConfig[], sub: ParsedArgs, conte
     Labels: config.Labels,
     CreatedAt: config.Created,
   }));
-  if (bool(sub.options, 'quiet')) for (const row of rows) write(context.stdout, row.ID);
-  else if (bool(sub.options, 'json')) write(context.stdout, JSON.stringify(rows, null, 2));
-  else {
-    const defaultTable = () =>
-      table(
-        ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'],
-        rows.map((row) => [row.ID, row.Name, row.Driver, row.Scope]),
-      );
-    const format = str(sub.options, 'format');
-    context.stdout.write(
-      format === undefined
-        ? defaultTable()
-        : formatRows(format, rows, { headers: NETWORK_HEADERS, defaultTable }),
-    );
-  }
+  printListing(sub, context, {
+    rows,
+    quiet: (row) => row.ID,
+    columns: ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'],
+    cells: (row) => [row.ID, row.Name, row.Driver, row.Scope],
+    headers: NETWORK_HEADERS,
+  });
 }
 
 /** `network ls` on a remote host (--host): its networks, filtered here as they are locally. */
@@ -197,11 +188,6 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       if (driver !== undefined && driver !== 'bridge') {
         throw new UsageError(`network driver ${JSON.stringify(driver)} is not supported; accepted is bridge`);
       }
-      const labels: Record<string, string> = {};
-      for (const label of list(sub.options, 'label')) {
-        const index = label.indexOf('=');
-        labels[index < 0 ? label : label.slice(0, index)] = index < 0 ? '' : label.slice(index + 1);
-      }
       const subnet = str(sub.options, 'subnet');
       const gateway = str(sub.options, 'gateway');
       const config = await manager.create({
@@ -209,7 +195,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
         ...(subnet !== undefined ? { subnet } : {}),
         ...(gateway !== undefined ? { gateway } : {}),
         internal: bool(sub.options, 'internal'),
-        labels,
+        labels: keyValues(sub.options, 'label'),
       });
       write(context.stdout, config.Id);
       return 0;
@@ -231,22 +217,9 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       const { inspectNetwork } = await import('../../runtime/network/inspect.js');
       const state = await manager.store.readState();
       const firewall = state.firewall ?? manager.firewall();
-      const results: unknown[] = [];
-      let failed = 0;
-      for (const reference of sub.args) {
-        try {
-          results.push(inspectNetwork(await manager.get(reference), state, firewall));
-        } catch (error) {
-          reportError(error, context.stderr);
-          failed = 1;
-        }
-      }
-      const format = str(sub.options, 'format');
-      if (format !== undefined)
-        for (const result of results)
-          write(context.stdout, renderTemplate(format, result, { missing: 'no-value' }));
-      else write(context.stdout, JSON.stringify(results, null, 4));
-      return failed;
+      return printInspected(sub, context, async (reference) =>
+        inspectNetwork(await manager.get(reference), state, firewall),
+      );
     }
     case 'rm': {
       let failed = 0;

@@ -3,6 +3,8 @@ import { bool, str, UsageError, type CommandSpec, type OptionSpec, type ParsedAr
 import { write, type CommandContext } from '../context.js';
 import { TransferProgress } from '../progress.js';
 import type { TransferOptions } from '../../runtime/images/registry/transfer.js';
+import type { PullResult } from '../../runtime/images/registry/pull.js';
+import type { Engine } from '../../runtime/containers/engine.js';
 import type { HostPullResult } from '../../runtime/remote/host-engine.js';
 
 /** Flags shared by pull, push and login. */
@@ -60,18 +62,14 @@ export async function transferOptions(parsed: ParsedArgs, context: CommandContex
   };
   const tlsVerify = parsed.options['tls-verify'];
   if (typeof tlsVerify === 'boolean') options.tlsVerify = tlsVerify;
-  const credentials = parseCreds(parsed);
-  if (credentials) options.credentials = credentials;
-  return options;
-}
-
-function parseCreds(parsed: ParsedArgs): TransferOptions['credentials'] {
   const creds = str(parsed.options, 'creds');
-  if (creds === undefined) return undefined;
-  const colon = creds.indexOf(':');
-  if (colon <= 0)
-    throw new UsageError('invalid --creds: expected user:password (the user name may not be empty)');
-  return { username: creds.slice(0, colon), password: creds.slice(colon + 1) };
+  if (creds !== undefined) {
+    const colon = creds.indexOf(':');
+    if (colon <= 0)
+      throw new UsageError('invalid --creds: expected user:password (the user name may not be empty)');
+    options.credentials = { username: creds.slice(0, colon), password: creds.slice(colon + 1) };
+  }
+  return options;
 }
 
 /**
@@ -85,8 +83,7 @@ async function remotePull(parsed: ParsedArgs, context: CommandContext): Promise<
     );
   const { parsePlatform } = await import('../../runtime/images/import/platform.js');
   const platform = str(parsed.options, 'platform');
-  const tlsVerify = parsed.options['tls-verify'];
-  const credentials = parseCreds(parsed);
+  const { tlsVerify, credentials } = await transferOptions(parsed, context);
   const remote = await context.hostEngine();
   const quiet = bool(parsed.options, 'quiet') || bool(parsed.options, 'json');
   const progress = quiet ? undefined : new TransferProgress(context.stdout, 'pull');
@@ -96,7 +93,7 @@ async function remotePull(parsed: ParsedArgs, context: CommandContext): Promise<
       {
         reference: parsed.args[0]!,
         ...(platform !== undefined ? { platform: parsePlatform(platform) } : {}),
-        ...(typeof tlsVerify === 'boolean' ? { tlsVerify } : {}),
+        ...(tlsVerify !== undefined ? { tlsVerify } : {}),
         ...(credentials ? { credentials } : {}),
       },
       progress ? (event) => progress.handle(event) : undefined,
@@ -105,11 +102,11 @@ async function remotePull(parsed: ParsedArgs, context: CommandContext): Promise<
     progress?.close();
   }
   const { upToDate, ...summary } = result;
-  return printPulled(parsed, context, summary, upToDate);
+  return printRemotePull(parsed, context, summary, upToDate);
 }
 
-/** What pull prints once the image is stored (the same for this machine and a remote host). */
-function printPulled(
+/** What pull prints once the remote host stored the image: as for a pull on this machine. */
+function printRemotePull(
   parsed: ParsedArgs,
   context: CommandContext,
   summary: Omit<HostPullResult, 'upToDate'>,
@@ -120,51 +117,92 @@ function printPulled(
     write(context.stdout, JSON.stringify(summary, null, 2));
     return 0;
   }
-  if (bool(parsed.options, 'quiet')) {
-    write(context.stdout, label);
-    return 0;
+  if (!bool(parsed.options, 'quiet')) {
+    write(context.stdout, `Digest: ${summary.Digest}`);
+    write(
+      context.stdout,
+      upToDate ? `Status: Image is up to date for ${label}` : `Status: Downloaded newer image for ${label}`,
+    );
   }
-  write(context.stdout, `Digest: ${summary.Digest}`);
-  write(
-    context.stdout,
-    upToDate ? `Status: Image is up to date for ${label}` : `Status: Downloaded newer image for ${label}`,
-  );
   write(context.stdout, label);
   return 0;
 }
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   if (context.host !== undefined) return remotePull(parsed, context);
+  const options = await transferOptions(parsed, context);
+  const platform = str(parsed.options, 'platform');
+  const json = bool(parsed.options, 'json');
+  const quiet = bool(parsed.options, 'quiet');
+  const result = await pullWithProgress(await context.engine(), parsed.args[0]!, {
+    ...options,
+    ...(platform === undefined ? {} : { platform }),
+    progress: quiet || json ? undefined : context.stdout,
+  });
+  if (json) {
+    write(
+      context.stdout,
+      JSON.stringify(
+        {
+          Id: result.record.id,
+          Name: result.name ?? null,
+          Digest: result.indexDigest ?? result.manifestDigest,
+          ManifestDigest: result.manifestDigest,
+          Layers: result.layers.map((layer) => ({
+            Digest: layer.digest,
+            Size: layer.size,
+            Source: layer.source,
+          })),
+        },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
+  write(context.stdout, result.label);
+  return 0;
+}
+
+/**
+ * A pull as docker shows it: per-layer progress, then `Digest:` and `Status:` on `progress` (none
+ * when undefined). `run` and `create` pull a missing image through here, onto stderr.
+ */
+export async function pullWithProgress(
+  engine: Engine,
+  reference: string,
+  options: TransferOptions & { platform?: string; progress?: NodeJS.WritableStream | undefined },
+): Promise<PullResult & { label: string }> {
   const [{ pullImage }, { parsePlatform }] = await Promise.all([
     import('../../runtime/images/registry/pull.js'),
     import('../../runtime/images/import/platform.js'),
   ]);
-  const options = await transferOptions(parsed, context);
-  const platform = str(parsed.options, 'platform');
-  const quiet = bool(parsed.options, 'quiet') || bool(parsed.options, 'json');
-  const engine = await context.engine();
+  const { platform, progress: stream, ...transfer } = options;
   // "Up to date" as docker says it: the reference named this same image before the pull.
   const before = await engine.images
-    .resolve(parsed.args[0]!)
+    .resolve(reference)
     .then((record) => record.id)
     .catch(() => undefined);
-  const progress = quiet ? undefined : new TransferProgress(context.stdout, 'pull');
+  const progress = stream ? new TransferProgress(stream, 'pull') : undefined;
   let result;
   try {
-    result = await pullImage(engine.images, parsed.args[0]!, {
-      ...options,
+    result = await pullImage(engine.images, reference, {
+      ...transfer,
       platform: platform === undefined ? undefined : parsePlatform(platform),
       onEvent: progress ? (event) => progress.handle(event) : undefined,
     });
   } finally {
     progress?.close();
   }
-  const summary = {
-    Id: result.record.id,
-    Name: result.name ?? null,
-    Digest: result.indexDigest ?? result.manifestDigest,
-    ManifestDigest: result.manifestDigest,
-    Layers: result.layers.map((layer) => ({ Digest: layer.digest, Size: layer.size, Source: layer.source })),
-  };
-  return printPulled(parsed, context, summary, before === result.record.id);
+  const label = result.name ?? reference;
+  if (stream) {
+    write(stream, `Digest: ${result.indexDigest ?? result.manifestDigest}`);
+    write(
+      stream,
+      before === result.record.id
+        ? `Status: Image is up to date for ${label}`
+        : `Status: Downloaded newer image for ${label}`,
+    );
+  }
+  return { ...result, label };
 }

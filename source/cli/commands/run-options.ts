@@ -1,7 +1,7 @@
 /** The flags `run` and `create` share, and their conversion to the engine's CreateOptions. */
 import type { CreateOptions } from '../../runtime/containers/create.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
-import { bool, list, num, str, type OptionSpec, type OptionValues } from '../args.js';
+import { bool, keyValues, list, num, str, type OptionSpec, type OptionValues } from '../args.js';
 import { deviceOptionsFrom, RESOURCE_OPTIONS, resourcesFromOptions } from './resource-options.js';
 
 export const CREATE_OPTIONS: OptionSpec[] = [
@@ -34,6 +34,14 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   },
   { name: 'hostname', short: 'h', type: 'string', description: 'Container host name' },
   { name: 'interactive', short: 'i', type: 'boolean', description: 'Keep STDIN open' },
+  {
+    name: 'attach',
+    short: 'a',
+    type: 'list',
+    placeholder: 'list',
+    description:
+      'Attach to STDIN, STDOUT or STDERR (repeatable; default: STDOUT and STDERR, and STDIN with -i)',
+  },
   { name: 'tty', short: 't', type: 'boolean', description: 'Allocate a pseudo-TTY' },
   { name: 'rm', type: 'boolean', description: 'Automatically remove the container when it exits' },
   {
@@ -99,14 +107,22 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     name: 'pid',
     type: 'string',
     placeholder: 'string',
-    description: "PID namespace to use: private (the default) or container:NAME|ID (join that container's)",
+    description:
+      "PID namespace to use: private (the default), host (the host's: its processes are visible) or container:NAME|ID (join that container's)",
   },
   {
     name: 'ipc',
     type: 'string',
     placeholder: 'string',
     description:
-      'IPC namespace to use: private (the default), shareable (the same here: any can be joined) or container:NAME|ID',
+      "IPC namespace to use: private (the default), shareable (the same here: any can be joined), host (the host's, with its /dev/shm) or container:NAME|ID",
+  },
+  {
+    name: 'uts',
+    type: 'string',
+    placeholder: 'string',
+    description:
+      "UTS namespace to use: host (the host's hostname; not with --hostname); by default the container has its own",
   },
   { name: 'read-only', type: 'boolean', description: "Mount the container's root filesystem as read only" },
   { name: 'privileged', type: 'boolean', description: 'Give extended privileges to this container' },
@@ -241,11 +257,7 @@ export async function createOptionsFrom(
   args: readonly string[],
 ): Promise<CreateOptions> {
   const [image, ...command] = args;
-  const labels: Record<string, string> = {};
-  for (const label of list(options, 'label')) {
-    const index = label.indexOf('=');
-    labels[index < 0 ? label : label.slice(0, index)] = index < 0 ? '' : label.slice(index + 1);
-  }
+  const labels = keyValues(options, 'label');
   const network = str(options, 'network') ?? str(options, 'net');
   const entrypoint = str(options, 'entrypoint');
   const result: CreateOptions = {
@@ -278,6 +290,20 @@ export async function createOptionsFrom(
     dnsSearch: list(options, 'dns-search'),
     dnsOptions: list(options, 'dns-option'),
   };
+  const attach = list(options, 'attach');
+  if (attach.length > 0) {
+    const streams = attach.map((stream) => stream.toLowerCase());
+    const bad = streams.find((stream) => stream !== 'stdin' && stream !== 'stdout' && stream !== 'stderr');
+    if (bad !== undefined)
+      throw new InvalidArgumentError(
+        `invalid argument "${bad}" for "-a, --attach": valid streams are STDIN, STDOUT and STDERR`,
+      );
+    result.attach = {
+      stdin: streams.includes('stdin'),
+      stdout: streams.includes('stdout'),
+      stderr: streams.includes('stderr'),
+    };
+  }
   const name = str(options, 'name');
   if (name !== undefined) result.name = name;
   const ip = str(options, 'ip');
@@ -293,6 +319,8 @@ export async function createOptionsFrom(
   if (pid !== undefined) result.pid = pid;
   const ipc = str(options, 'ipc');
   if (ipc !== undefined) result.ipc = ipc;
+  const uts = str(options, 'uts');
+  if (uts !== undefined) result.uts = uts;
   const userns = str(options, 'userns');
   if (userns !== undefined) result.userns = userns;
   if (list(options, 'uidmap').length > 0) result.uidmap = list(options, 'uidmap');

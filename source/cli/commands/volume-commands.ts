@@ -1,19 +1,10 @@
 /** The subcommands of `gantry volume`, each printing what docker's prints. */
-import { bool, list, str, UsageError, type ParsedArgs } from '../args.js';
+import { bool, keyValues, list, str, UsageError, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
-import { humanSize, table } from '../format.js';
-import { formatRows, renderTemplate } from '../template.js';
+import { humanSize } from '../format.js';
+import { printInspected, printListing } from '../listing.js';
 import type { HostVolume } from '../../runtime/remote/host-engine.js';
-
-function keyValues(values: readonly string[]): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const value of values) {
-    const index = value.indexOf('=');
-    result[index < 0 ? value : value.slice(0, index)] = index < 0 ? '' : value.slice(index + 1);
-  }
-  return result;
-}
 
 export async function runVolumeCreate(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const given = parsed.args[0];
@@ -29,8 +20,8 @@ export async function runVolumeCreate(parsed: ParsedArgs, context: CommandContex
       engine.volumes.create({
         ...(name !== undefined ? { name } : {}),
         ...(driver !== undefined ? { driver } : {}),
-        labels: keyValues(list(parsed.options, 'label')),
-        options: keyValues(list(parsed.options, 'opt')),
+        labels: keyValues(parsed.options, 'label'),
+        options: keyValues(parsed.options, 'opt'),
       }),
     { shared: true },
   );
@@ -65,19 +56,6 @@ export async function runVolumeLs(parsed: ParsedArgs, context: CommandContext): 
   const volumes = (await hostVolumes(context, wantsSize)).filter((entry) =>
     matchesVolumeFilters(entry.volume, entry.links > 0, filters),
   );
-  if (bool(parsed.options, 'quiet')) {
-    for (const { volume } of volumes) write(context.stdout, volume.Name);
-    return 0;
-  }
-  const defaultTable = () =>
-    table(
-      ['DRIVER', 'VOLUME NAME'],
-      volumes.map(({ volume }) => [volume.Driver, volume.Name]),
-    );
-  if (format === undefined) {
-    context.stdout.write(defaultTable());
-    return 0;
-  }
   const rows = volumes.map(({ volume, links, mountpoint, size }) => {
     const labels = volume.Labels;
     return {
@@ -96,18 +74,24 @@ export async function runVolumeLs(parsed: ParsedArgs, context: CommandContext): 
       Label: (key: unknown) => labels[String(key)] ?? '',
     };
   });
-  context.stdout.write(formatRows(format, rows, { headers: VOLUME_HEADERS, defaultTable }));
+  printListing(parsed, context, {
+    rows,
+    quiet: (row) => row.Name,
+    columns: ['DRIVER', 'VOLUME NAME'],
+    cells: (row) => [row.Driver, row.Name],
+    headers: VOLUME_HEADERS,
+  });
   return 0;
 }
 
 export async function runVolumeInspect(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const engine = await context.engine();
-  const results: unknown[] = [];
-  let failed = 0;
-  for (const name of parsed.args) {
-    try {
+  return printInspected(
+    parsed,
+    context,
+    async (name) => {
       const volume = await engine.volumes.get(name);
-      results.push({
+      return {
         CreatedAt: volume.CreatedAt,
         Driver: volume.Driver,
         Labels: volume.Labels,
@@ -115,20 +99,10 @@ export async function runVolumeInspect(parsed: ParsedArgs, context: CommandConte
         Name: volume.Name,
         Options: volume.Options,
         Scope: 'local',
-      });
-    } catch (error) {
-      reportError(error, context.stderr);
-      failed = 1;
-    }
-  }
-  const format = str(parsed.options, 'format');
-  if (format !== undefined) {
-    for (const result of results)
-      write(context.stdout, renderTemplate(format, result, { missing: 'no-value' }));
-  } else if (results.length > 0 || failed === 0) {
-    write(context.stdout, JSON.stringify(results, null, 4));
-  }
-  return failed;
+      };
+    },
+    { printEmpty: false },
+  );
 }
 
 export async function runVolumeRm(parsed: ParsedArgs, context: CommandContext): Promise<number> {

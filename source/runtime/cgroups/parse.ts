@@ -4,8 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { splitDeviceNumber } from '../device-number.js';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { DeviceRule, DeviceThrottle, DeviceWeight } from './types.js';
+
+export { splitDeviceNumber };
 
 const BINARY_UNITS: Record<string, number> = {
   k: 1024,
@@ -191,14 +194,6 @@ export type DeviceStat = (file: string) => {
 };
 
 const hostStat: DeviceStat = (file) => fs.statSync(file, { bigint: true });
-
-/** major/minor of a dev_t as glibc's gnu_dev_major/minor split it. */
-export function splitDeviceNumber(rdev: number | bigint): { major: number; minor: number } {
-  const dev = BigInt(rdev);
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
-  return { major: Number(major & 0xffffffffn), minor: Number(minor & 0xffffffffn) };
-}
 
 function statDevice(file: string, flag: string, stat: DeviceStat): ReturnType<DeviceStat> {
   try {

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {
   defaultDeviceRules,
@@ -17,6 +18,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { parseSignal } from '../signals.js';
 import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { compileSeccomp } from '../spec/seccomp.js';
+import { appArmorEnabled } from '../spec/security-modules.js';
 import type { OciSeccomp } from '../spec/types.js';
 import { formatPlatform } from '../images/import/platform.js';
 import type { ResolvedImage } from '../images/types.js';
@@ -44,10 +46,12 @@ export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, Heal
   entrypoint?: string;
   /** The entrypoint as a whole argv (a Kubernetes `command`); wins over `entrypoint`. */
   entrypointArgs?: string[];
-  /** container:NAME|ID: join that container's ipc namespace. */
+  /** container:NAME|ID: join that container's ipc namespace; host: stay in the host's. */
   ipc?: string;
-  /** container:NAME|ID: join that container's pid namespace. */
+  /** container:NAME|ID: join that container's pid namespace; host: stay in the host's. */
   pid?: string;
+  /** host: stay in the host's UTS namespace (docker's --uts host). */
+  uts?: string;
   name?: string;
   env?: string[];
   workdir?: string;
@@ -55,6 +59,8 @@ export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, Heal
   hostname?: string;
   tty?: boolean;
   interactive?: boolean;
+  /** -a/--attach: the streams `run` attaches (docker's default, none given: stdout and stderr). */
+  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
   autoRemove?: boolean;
   /** -v HOST-PATH|VOLUME:CONTAINER-PATH[:MODES], or -v CONTAINER-PATH (an anonymous volume). */
   volumes?: string[];
@@ -77,7 +83,7 @@ export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, Heal
   deviceCgroupRules?: string[];
   /** --ulimit name=soft[:hard] */
   ulimits?: string[];
-  /** --security-opt: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false]. */
+  /** --security-opt: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], apparmor=PROFILE. */
   securityOpt?: string[];
   labels?: Record<string, string>;
   stopSignal?: string;
@@ -148,7 +154,7 @@ const ULIMIT_NAMES = [
 
 /**
  * --security-opt values docker users pass: a seccomp profile (a JSON file, read and checked now
- * so a bad one fails at create) or "unconfined", and no-new-privileges.
+ * so a bad one fails at create) or "unconfined", no-new-privileges, and an AppArmor profile.
  */
 export function parseSecurityOptions(values: readonly string[]): { seccompProfile?: OciSeccomp } {
   let seccompProfile: OciSeccomp | undefined;
@@ -174,8 +180,21 @@ export function parseSecurityOptions(values: readonly string[]): { seccompProfil
       continue;
     }
     if (key === 'no-new-privileges' && ['', 'true', 'false'].includes(argument)) continue;
+    if (key === 'apparmor' && argument === 'unconfined') continue;
+    if (key === 'apparmor' && argument !== '') {
+      // Checked now, so that a container that could never start is not made (the profile itself
+      // must be loaded by the time it starts; the helper names it if it is not).
+      if ([...argument].some((char) => char <= ' ' || char === '\x7f'))
+        throw new InvalidArgumentError(`--security-opt apparmor=${argument}: not a profile name`);
+      if (!appArmorEnabled())
+        throw new InvalidArgumentError(
+          `--security-opt apparmor=${argument}: AppArmor is not enabled on this host`,
+          { hint: 'leave the option out (or give apparmor=unconfined) to run without a profile' },
+        );
+      continue;
+    }
     throw new InvalidArgumentError(`unsupported --security-opt ${JSON.stringify(value)}`, {
-      hint: 'accepted: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges[=true|false]',
+      hint: 'accepted: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges[=true|false], apparmor=PROFILE|unconfined',
     });
   }
   return seccompProfile ? { seccompProfile } : {};
@@ -307,6 +326,7 @@ export function buildRecord(
   const { resources, devices, deviceCgroupRules } = containerResources(options);
   const logConfig = parseLogConfig(options.logDriver, options.logOptions);
   const userns = usernsFields(options, options.privileged ?? false);
+  const namespaceModes = sharedNamespaceModes(options);
 
   let entrypoint: string[];
   let cmd: string[];
@@ -350,7 +370,10 @@ export function buildRecord(
     ImageName: options.image,
     ImagePlatform: formatPlatform(image.config),
     Config: {
-      Hostname: options.hostname ?? (network === 'host' ? '' : id.slice(0, 12)),
+      // --uts host: the name the container sees is the host's (its /etc/hostname and $HOSTNAME say it too).
+      Hostname:
+        options.hostname ??
+        (namespaceModes.UTSMode === 'host' ? os.hostname() : network === 'host' ? '' : id.slice(0, 12)),
       Domainname: '',
       User: options.user ?? imageConfig.User ?? '',
       Env: env,
@@ -360,9 +383,9 @@ export function buildRecord(
       Tty: options.tty ?? false,
       OpenStdin: options.interactive ?? false,
       StdinOnce: options.interactive ?? false,
-      AttachStdin: options.interactive ?? false,
-      AttachStdout: true,
-      AttachStderr: true,
+      AttachStdin: (options.interactive ?? false) || (options.attach?.stdin ?? false),
+      AttachStdout: options.attach?.stdout ?? true,
+      AttachStderr: options.attach?.stderr ?? true,
       Image: options.image,
       Labels: { ...(imageConfig.Labels ?? {}), ...(options.labels ?? {}) },
       StopSignal: stopSignal,
@@ -376,7 +399,7 @@ export function buildRecord(
       ...(parsedMounts.hostMounts.length > 0 ? { Mounts: parsedMounts.hostMounts } : {}),
       ...(Object.keys(parsedMounts.tmpfs).length > 0 ? { Tmpfs: parsedMounts.tmpfs } : {}),
       NetworkMode: network,
-      ...sharedNamespaceModes(options),
+      ...namespaceModes,
       ...networking.host,
       AutoRemove: options.autoRemove ?? false,
       ReadonlyRootfs: options.readOnly ?? false,

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { ConflictError, GantryError, InvalidArgumentError } from '../errors.js';
-import { execPlanFromSpec, type ExecContext } from '../init/from-spec.js';
+import { execPlanFromSpec, sessionKeyringName, type ExecContext } from '../init/from-spec.js';
 import { startExec, type ExecHandle } from '../init/helper.js';
 import type { HelperPlan } from '../init/plan.js';
 import type { OciSpec } from '../spec/types.js';
@@ -115,6 +115,7 @@ export async function execInContainer(
     },
     {
       namespaces,
+      sessionKeyring: sessionKeyringName(record.Id),
       cgroupProcs: core.cgroup(record).procsFiles(),
       detach: options.detach ?? false,
       interactive: options.interactive ?? false,

@@ -5,6 +5,7 @@
  * container's creation.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { labelMatches } from '../filters.js';
 import type { ContainerRecord } from './record.js';
 
 export const PS_FILTER_KEYS = [
@@ -59,12 +60,6 @@ function matches(pattern: string, text: string): boolean {
   } catch {
     return text.includes(pattern);
   }
-}
-
-function labelMatches(labels: Record<string, string>, filter: string): boolean {
-  const index = filter.indexOf('=');
-  if (index < 0) return Object.hasOwn(labels, filter);
-  return labels[filter.slice(0, index)] === filter.slice(index + 1);
 }
 
 /** docker's status words: a running container between restarts is "restarting". */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Resources } from '../cgroups/types.js';
 import { logConfigOf } from './log-config.js';
 import type { ContainerRecord } from './record.js';
-import { effectiveSecurityOptions } from './security-options.js';
+import { appArmorProfile, effectiveSecurityOptions } from './security-options.js';
 import { withHealth } from './health/state.js';
 
 function resourceFields(resources: Resources): Record<string, unknown> {
@@ -70,12 +70,17 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
     RestartCount: record.RestartCount,
     Driver: 'overlay',
     Platform: 'linux',
+    AppArmorProfile: appArmorProfile(record.HostConfig) ?? '',
     HostConfig: {
       Binds: record.HostConfig.Binds,
       ...(record.HostConfig.Mounts ? { Mounts: record.HostConfig.Mounts } : {}),
       ...(record.HostConfig.Tmpfs ? { Tmpfs: record.HostConfig.Tmpfs } : {}),
       VolumesFrom: record.HostConfig.VolumesFrom ?? null,
       NetworkMode: record.HostConfig.NetworkMode,
+      // docker's values: "private" (its default) or "host"/"container:<id>"; "" when not shared.
+      IpcMode: record.HostConfig.IpcMode ?? 'private',
+      PidMode: record.HostConfig.PidMode ?? '',
+      UTSMode: record.HostConfig.UTSMode ?? '',
       // docker: null unless --init was given.
       Init: record.HostConfig.Init ?? null,
       UsernsMode: record.HostConfig.UsernsMode ?? '',

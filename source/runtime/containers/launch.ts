@@ -11,7 +11,7 @@ import { removeContainerCgroup } from '../cgroups/remove.js';
 import { GantryError } from '../errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startMonitor, type MonitorHandle } from '../init/helper.js';
-import { planFromSpec } from '../init/from-spec.js';
+import { planFromSpec, sessionKeyringName } from '../init/from-spec.js';
 import type { HelperPlan } from '../init/plan.js';
 import type { OciSpec } from '../spec/types.js';
 import { validateSpec } from '../spec/validate.js';
@@ -155,7 +155,7 @@ export async function launch(
       stateDir: dir,
       cgroup,
       // Never the caller's session keyring (its keys are the user's, not the container's): as runc.
-      sessionKeyring: `_ses.${record.Id}`,
+      sessionKeyring: sessionKeyringName(record.Id),
       rootOverlay: overlayData(core, record),
       monitor: {
         ...(logRotationSettings ? { logPath: FILES.log, logMax: logRotationSettings } : {}),

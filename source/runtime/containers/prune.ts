@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
+import { labelMatches } from '../filters.js';
 import { volumeSize } from '../volumes/usage.js';
 import type { Engine } from './engine.js';
 import { parseSince } from './logs.js';
@@ -43,18 +44,12 @@ export function parsePruneFilters(filters: readonly string[], now = Date.now()):
   return result;
 }
 
-function hasLabel(labels: Record<string, string>, wanted: string): boolean {
-  const equals = wanted.indexOf('=');
-  if (equals < 0) return Object.hasOwn(labels, wanted);
-  return labels[wanted.slice(0, equals)] === wanted.slice(equals + 1);
-}
-
 export function matchesPruneFilters(record: ContainerRecord, filters: ContainerPruneFilters): boolean {
   if (filters.until && Date.parse(record.Created) >= filters.until.getTime()) return false;
   const labels = record.Config.Labels ?? {};
   return (
-    filters.labels.every((label) => hasLabel(labels, label)) &&
-    !filters.notLabels.some((label) => hasLabel(labels, label))
+    filters.labels.every((label) => labelMatches(labels, label)) &&
+    !filters.notLabels.some((label) => labelMatches(labels, label))
   );
 }
 

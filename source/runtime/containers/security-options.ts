@@ -20,6 +20,21 @@ export function noNewPrivileges(host: Pick<HostConfig, 'Privileged' | 'SecurityO
   return enabled;
 }
 
+const APPARMOR = /^apparmor[=:](.+)$/;
+
+/**
+ * The AppArmor profile of --security-opt apparmor=PROFILE (the last one given), or undefined:
+ * gantry loads no default profile, so "unconfined" (and --privileged) is what runs without one.
+ */
+export function appArmorProfile(host: Pick<HostConfig, 'SecurityOpt'>): string | undefined {
+  let profile: string | undefined;
+  for (const option of host.SecurityOpt ?? []) {
+    const match = APPARMOR.exec(option);
+    if (match) profile = match[1];
+  }
+  return profile === 'unconfined' ? undefined : profile;
+}
+
 /**
  * HostConfig.SecurityOpt as inspect shows it: what was given, with no-new-privileges stated as
  * it is in force (`no-new-privileges` or `no-new-privileges=false`), default or not.

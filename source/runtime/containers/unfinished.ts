@@ -3,7 +3,8 @@
  * (../journal.ts): every command that opens the engine, and the TUI, runs this first, so a
  * killed `rm -f` is finished, a killed create frees its name and directory, a killed commit
  * thaws the container it froze, a killed build removes its step containers, and a killed image
- * operation leaves no orphaned layer, blob or work directory, at once rather than at some later
+ * operation leaves no orphaned layer, blob or work directory, a killed `kube play` leaves no part
+ * of a pod, at once rather than at some later
  * command that happens to look.
  */
 import fsp from 'node:fs/promises';
@@ -69,6 +70,10 @@ async function recover(engine: Engine, entry: AbandonedEntry): Promise<void> {
     case 'pull':
       await engine.images.gc();
       return;
+    case 'play': {
+      const { undoPlay } = await import('../kube/play.js');
+      return undoPlay(engine, entry.subject);
+    }
   }
 }
 

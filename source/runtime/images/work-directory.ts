@@ -3,9 +3,15 @@
  * Each holds a flock on its own `.lock` for as long as its owner lives, so a later process can
  * tell the leftovers of a killed one (lock free) from work in progress (lock held) and remove
  * them: an interrupted import leaves nothing behind for long.
+ *
+ * A stream read out of order or twice (an archive on stdin for load, import or build -) is
+ * spooled into one of these with spoolStream, so every stdin consumer leaves the same nothing
+ * behind on every exit path, kill -9 included.
  */
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { hasCode } from '../errors.js';
 import { FileLock } from '../fsutil.js';
 import type { StateLayout } from '../paths.js';
@@ -44,6 +50,35 @@ export class WorkDirectory {
     } finally {
       this.lock.release();
     }
+  }
+}
+
+/** A stream copied whole into a work directory of its own. */
+export interface Spool {
+  work: WorkDirectory;
+  /** The copy: `work`/`fileName`, private to root. */
+  file: string;
+}
+
+/**
+ * Copies `input` into a new work directory from `createWork` (ImageStore.createWorkDirectory:
+ * sweeps what killed processes left first). The caller disposes `work`; a copy that fails
+ * (stream error, full disk) disposes it here.
+ */
+export async function spoolStream(
+  createWork: (kind: string) => Promise<WorkDirectory>,
+  kind: string,
+  input: NodeJS.ReadableStream,
+  fileName: string,
+): Promise<Spool> {
+  const work = await createWork(kind);
+  try {
+    const file = path.join(work.path, fileName);
+    await pipeline(input, fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+    return { work, file };
+  } catch (error) {
+    await work.dispose();
+    throw error;
   }
 }
 

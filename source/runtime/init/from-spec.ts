@@ -347,12 +347,20 @@ export function processFromSpec(spec: OciSpec): PlanProcess {
     noNewPrivileges: proc.noNewPrivileges === true,
     ...(proc.oomScoreAdj !== undefined ? { oomScoreAdj: proc.oomScoreAdj } : {}),
     ...(program ? { seccomp: program } : {}),
+    ...(proc.apparmorProfile ? { apparmorProfile: proc.apparmorProfile } : {}),
   };
+}
+
+/** The session keyring of a container, as runc names it: its init joins it, and so does every exec. */
+export function sessionKeyringName(containerId: string): string {
+  return `_ses.${containerId}`;
 }
 
 export interface ExecContext {
   /** Paths of the namespaces to join (/proc/PID/ns/...), in the order to join them. */
   namespaces: { type: PlanNamespace; path: string }[];
+  /** The container's session keyring, joined by name; none: the caller's is kept (--no-new-keyring). */
+  sessionKeyring?: string;
   cgroupProcs: string[];
   detach: boolean;
   /** Relay the caller's stdin to the process (exec -i); without, the process reads EOF. */
@@ -364,6 +372,7 @@ export function execPlanFromSpec(spec: OciSpec, context: ExecContext): HelperPla
   return {
     mode: 'exec',
     namespaces: context.namespaces,
+    ...(context.sessionKeyring ? { sessionKeyring: context.sessionKeyring } : {}),
     cgroupProcs: context.cgroupProcs,
     terminal: spec.process?.terminal === true,
     // The pty's first size (the caller's terminal is not the helper's to read with pipes).

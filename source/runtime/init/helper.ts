@@ -355,7 +355,7 @@ export interface AttachHandle {
 export async function attach(
   stateDir: string,
   socketName: string,
-  options: { tty: boolean; stdin: boolean; ownsCleanup?: boolean },
+  options: { tty: boolean; stdin: boolean; ownsCleanup?: boolean; stdout?: boolean; stderr?: boolean },
 ): Promise<AttachHandle> {
   const args = [
     'attach',
@@ -367,7 +367,13 @@ export async function attach(
     ...(options.ownsCleanup ? ['cleanup'] : []),
   ];
   const child = spawn(helperPath(), args, {
-    stdio: [options.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'],
+    // A stream not attached (docker's -a) goes to /dev/null here; the monitor still logs it.
+    stdio: [
+      options.stdin ? 'inherit' : 'ignore',
+      options.stdout === false ? 'ignore' : 'inherit',
+      options.stderr === false ? 'ignore' : 'inherit',
+      'pipe',
+    ],
     env: HELPER_ENV,
   });
   const exit = exitCode(child);

@@ -66,6 +66,8 @@ export interface PlanProcess {
   oomScoreAdj?: number;
   /** A compiled seccomp BPF program (struct sock_filter array). */
   seccomp?: Buffer;
+  /** An AppArmor profile (loaded on the host) that confines the process from its execve on. */
+  apparmorProfile?: string;
 }
 
 export interface HelperPlan {
@@ -284,6 +286,7 @@ export function serializePlan(plan: HelperPlan): string {
   }
   flag('nnp', proc.noNewPrivileges);
   if (proc.oomScoreAdj !== undefined) lines.push(line('oomscore', proc.oomScoreAdj));
+  if (proc.apparmorProfile) lines.push(line('apparmor', proc.apparmorProfile));
   if (proc.seccomp) lines.push(`seccomp ${proc.seccomp.toString('hex')}`);
   if (plan.testPause)
     lines.push(line('testpause', plan.testPause.point, plan.testPause.ready, plan.testPause.go));

@@ -2,14 +2,24 @@
  * `kube play` reads a manifest into plans: for each Pod (or a Deployment's pod template), the
  * create options of every container in the engine's vocabulary, the ports its infra container
  * publishes, and whether its containers share a pid namespace. Everything is checked before
- * anything is made; a field the engine has no equivalent for is refused when ignoring it would
- * change what runs (an init container, a Secret volume), else named in a warning. Pure.
+ * anything is made: first every field name and whether gantry plays it (fields.ts: an unknown
+ * field is refused with its path, as kubectl's strict validation refuses it; a field gantry cannot
+ * honour is refused when ignoring it would change what runs, else named in a warning), then the
+ * values of the fields it plays. Pure.
  */
 import type { CreateOptions } from '../containers/create.js';
 import { InvalidArgumentError } from '../errors.js';
+import { closestField, reviewFields } from './fields.js';
 import { dnsLabel } from './generate.js';
 import { parseBytes, parseMillicores, quotaOfMillicores, sharesOfMillicores } from './quantity.js';
-import type { KubeContainer, KubeManifest, KubePodSpec, KubeVolume } from './types.js';
+import type {
+  KubeContainer,
+  KubeManifest,
+  KubePodSpec,
+  KubeProbe,
+  KubeSecurityContext,
+  KubeVolume,
+} from './types.js';
 
 export interface MemberPlan {
   /** The container's name in the manifest. */
@@ -17,12 +27,16 @@ export interface MemberPlan {
   /** "80/tcp" for each port it declares (so generate gives the port back to it). */
   portKeys: string[];
   options: CreateOptions;
+  /** Host paths its volumes bind that must exist, of a kind (hostPath.type). */
+  hostPaths: HostPathCheck[];
 }
 
 export interface PodPlan {
   name: string;
   hostname: string;
   shareProcessNamespace: boolean;
+  /** spec.hostNetwork: the infra container (so the pod) is in the host's network namespace. */
+  hostNetwork: boolean;
   labels: Record<string, string>;
   /** -p values of the infra container: every container's host ports. */
   publish: string[];
@@ -47,60 +61,22 @@ function stringList(value: unknown, where: string): string[] | undefined {
   return value.map(String);
 }
 
-/** Fields of a container spec that are safe to leave out here (scheduling, probes, policy). */
-const IGNORED_CONTAINER_FIELDS = new Set([
-  'imagePullPolicy',
-  'livenessProbe',
-  'readinessProbe',
-  'startupProbe',
-  'terminationMessagePath',
-  'terminationMessagePolicy',
-  'lifecycle',
-  'resizePolicy',
-  'stdinOnce',
-]);
-const KNOWN_CONTAINER_FIELDS = new Set([
-  'name',
-  'image',
-  'command',
-  'args',
-  'env',
-  'workingDir',
-  'ports',
-  'resources',
-  'securityContext',
-  'volumeMounts',
-  'tty',
-  'stdin',
-]);
-const IGNORED_POD_FIELDS = new Set([
-  'affinity',
-  'nodeName',
-  'nodeSelector',
-  'tolerations',
-  'serviceAccountName',
-  'serviceAccount',
-  'automountServiceAccountToken',
-  'terminationGracePeriodSeconds',
-  'dnsPolicy',
-  'schedulerName',
-  'priority',
-  'priorityClassName',
-  'enableServiceLinks',
-  'securityContext',
-  'imagePullSecrets',
-  'preemptionPolicy',
-]);
-const KNOWN_POD_FIELDS = new Set([
-  'containers',
-  'volumes',
-  'hostname',
-  'restartPolicy',
-  'shareProcessNamespace',
-  'hostNetwork',
-  'hostPID',
-  'hostIPC',
-]);
+/** hostPath kinds whose path must exist already, as what. */
+export const HOST_PATH_KINDS = {
+  Directory: 'a directory',
+  File: 'a file',
+  Socket: 'a socket',
+  CharDevice: 'a character device',
+  BlockDevice: 'a block device',
+} as const;
+export type HostPathKind = keyof typeof HOST_PATH_KINDS;
+
+/** A host path that must exist as `kind` when the pod is made. */
+export interface HostPathCheck {
+  where: string;
+  path: string;
+  kind: HostPathKind;
+}
 
 const RESTART = { Always: 'always', OnFailure: 'on-failure', Never: 'no' } as const;
 
@@ -109,12 +85,27 @@ function volumeOptions(
   volume: KubeVolume,
   mountPath: string,
   readOnly: boolean,
-): { volume?: string; tmpfs?: string } {
+  warnings: string[],
+): { volume?: string; tmpfs?: string; hostPath?: HostPathCheck } {
   const mode = readOnly ? ':ro' : '';
   if (volume.hostPath) {
-    if (typeof volume.hostPath.path !== 'string' || !volume.hostPath.path.startsWith('/'))
+    const { path, type = '' } = volume.hostPath;
+    if (typeof path !== 'string' || !path.startsWith('/'))
       fail(`${where}.hostPath.path`, 'must be an absolute host path');
-    return { volume: `${volume.hostPath.path}:${mountPath}${mode}` };
+    // -v makes a missing host directory, as DirectoryOrCreate asks; the kinds that must exist
+    // are checked on the host before anything is made (play.ts).
+    if (type !== '' && type !== 'DirectoryOrCreate' && !(type in HOST_PATH_KINDS))
+      fail(
+        `${where}.hostPath.type`,
+        `${JSON.stringify(type)} is not supported`,
+        `one of DirectoryOrCreate (or none), ${Object.keys(HOST_PATH_KINDS).join(', ')}; make the path first for FileOrCreate`,
+      );
+    return {
+      volume: `${path}:${mountPath}${mode}`,
+      ...(type in HOST_PATH_KINDS
+        ? { hostPath: { where: `${where}.hostPath`, path, kind: type as HostPathKind } }
+        : {}),
+    };
   }
   if (volume.persistentVolumeClaim) {
     const claim = volume.persistentVolumeClaim.claimName;
@@ -133,6 +124,10 @@ function volumeOptions(
         .join(',');
       return { tmpfs: options ? `${mountPath}:${options}` : mountPath };
     }
+    if (volume.emptyDir.sizeLimit !== undefined && volume.emptyDir.sizeLimit !== null)
+      warnings.push(
+        `${where}.emptyDir.sizeLimit is ignored: only a medium Memory emptyDir (a tmpfs) has a size here`,
+      );
     return { volume: mountPath };
   }
   const kinds = Object.keys(volume).filter((key) => key !== 'name');
@@ -143,13 +138,45 @@ function volumeOptions(
   );
 }
 
+/** Quotes one word for `sh -c` (a health command is a shell command line). */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function seconds(value: unknown, where: string, fallback: number, minimum: number): string {
+  if (value === undefined || value === null) return `${fallback}s`;
+  if (!Number.isInteger(value) || (value as number) < minimum)
+    fail(where, `must be a whole number of seconds, at least ${minimum}`);
+  return `${value as number}s`;
+}
+
+/** An exec liveness probe as the container's health check, with Kubernetes' defaults. */
+function healthOfProbe(where: string, probe: KubeProbe): Partial<CreateOptions> {
+  if (!isObject(probe as unknown)) fail(where, 'must be an object');
+  const command = stringList(probe.exec?.command, `${where}.exec.command`);
+  if (command === undefined || command.length === 0)
+    fail(`${where}.exec.command`, 'is missing', 'give the probe command (exec: {command: [...]})');
+  const retries = probe.failureThreshold ?? 3;
+  if (!Number.isInteger(retries) || retries < 1)
+    fail(`${where}.failureThreshold`, 'must be a whole number, at least 1');
+  return {
+    healthCmd: command.map(shellWord).join(' '),
+    healthInterval: seconds(probe.periodSeconds, `${where}.periodSeconds`, 10, 1),
+    healthTimeout: seconds(probe.timeoutSeconds, `${where}.timeoutSeconds`, 1, 1),
+    healthStartPeriod: seconds(probe.initialDelaySeconds, `${where}.initialDelaySeconds`, 0, 0),
+    healthRetries: retries,
+  };
+}
+
 function memberPlan(
   where: string,
   container: KubeContainer,
-  volumes: ReadonlyMap<string, KubeVolume>,
+  volumes: ReadonlyMap<string, { volume: KubeVolume; where: string }>,
   restart: string,
   labels: Record<string, string>,
   warnings: string[],
+  podSecurity: KubeSecurityContext | undefined,
+  stopTimeout: number | undefined,
 ): { member: MemberPlan; publish: string[] } {
   if (!isObject(container)) fail(where, 'must be a container object');
   if (typeof container.name !== 'string' || dnsLabel(container.name) !== container.name)
@@ -159,15 +186,6 @@ function memberPlan(
       'lowercase letters, digits and "-", at most 63',
     );
   if (typeof container.image !== 'string' || container.image === '') fail(`${where}.image`, 'is missing');
-  for (const key of Object.keys(container)) {
-    if (IGNORED_CONTAINER_FIELDS.has(key)) warnings.push(`${where}.${key} is ignored`);
-    else if (!KNOWN_CONTAINER_FIELDS.has(key))
-      fail(
-        `${where}.${key}`,
-        'is not supported',
-        'leave it out; `gantry kube generate` shows the fields gantry plays',
-      );
-  }
   const options: CreateOptions = { image: container.image, labels: { ...labels } };
   const command = stringList(container.command, `${where}.command`);
   const args = stringList(container.args, `${where}.args`);
@@ -191,9 +209,14 @@ function memberPlan(
   if (container.tty) options.tty = true;
   if (container.stdin) options.interactive = true;
   options.restart = restart;
-  const security = container.securityContext;
+  if (container.securityContext !== undefined && !isObject(container.securityContext as unknown))
+    fail(`${where}.securityContext`, 'must be an object');
+  // The pod's settings are the defaults of its containers' (as Kubernetes and podman apply them).
+  const security: KubeSecurityContext | undefined =
+    container.securityContext !== undefined || podSecurity !== undefined
+      ? { ...podSecurity, ...container.securityContext }
+      : undefined;
   if (security !== undefined) {
-    if (!isObject(security as unknown)) fail(`${where}.securityContext`, 'must be an object');
     if (security.runAsUser !== undefined)
       options.user =
         security.runAsGroup !== undefined
@@ -207,11 +230,32 @@ function memberPlan(
       options.capAdd = stringList(security.capabilities.add, `${where}.securityContext.capabilities.add`)!;
     if (security.capabilities?.drop)
       options.capDrop = stringList(security.capabilities.drop, `${where}.securityContext.capabilities.drop`)!;
-    if (security.allowPrivilegeEscalation !== undefined)
-      warnings.push(
-        `${where}.securityContext.allowPrivilegeEscalation is ignored: gantry always sets no_new_privs`,
+    if (security.runAsNonRoot === true && !(Number(security.runAsUser) > 0))
+      fail(
+        `${where}.securityContext.runAsNonRoot`,
+        'needs a non-root runAsUser here: gantry does not check the image user against it',
+        'give runAsUser (a uid other than 0) with it',
       );
+    const seccomp = security.seccompProfile;
+    if (seccomp !== undefined && seccomp !== null) {
+      const type = isObject(seccomp as unknown) ? seccomp.type : undefined;
+      if (type === 'Unconfined') options.securityOpt = ['seccomp=unconfined'];
+      else if (type !== 'RuntimeDefault')
+        fail(
+          `${where}.securityContext.seccompProfile.type`,
+          `${JSON.stringify(type)} is not supported`,
+          "RuntimeDefault (gantry's default filter) or Unconfined",
+        );
+    }
   }
+  const probe = container.livenessProbe;
+  if (probe !== undefined && probe !== null) {
+    Object.assign(options, healthOfProbe(`${where}.livenessProbe`, probe));
+    warnings.push(
+      `${where}.livenessProbe runs as the container's health check: a failing container is shown unhealthy (gantry ps, inspect), not restarted`,
+    );
+  }
+  if (stopTimeout !== undefined) options.stopTimeout = stopTimeout;
   const resources = container.resources;
   if (resources !== undefined) {
     const limits = resources.limits ?? {};
@@ -249,29 +293,26 @@ function memberPlan(
   }
   const binds: string[] = [];
   const tmpfs: string[] = [];
+  const hostPaths: HostPathCheck[] = [];
   for (const [index, mount] of (container.volumeMounts ?? []).entries()) {
     const at = `${where}.volumeMounts[${index}]`;
     if (!isObject(mount) || typeof mount.mountPath !== 'string' || !mount.mountPath.startsWith('/'))
       fail(`${at}.mountPath`, 'must be an absolute path');
-    const volume = volumes.get(mount.name);
-    if (!volume)
+    const named = volumes.get(mount.name);
+    if (!named)
       fail(
         `${at}.name`,
         `no volume ${JSON.stringify(mount.name)} in spec.volumes`,
         'name a volume the pod lists',
       );
-    const made = volumeOptions(
-      `spec.volumes[${mount.name}]`,
-      volume,
-      mount.mountPath,
-      mount.readOnly === true,
-    );
+    const made = volumeOptions(named.where, named.volume, mount.mountPath, mount.readOnly === true, warnings);
     if (made.volume) binds.push(made.volume);
+    if (made.hostPath) hostPaths.push(made.hostPath);
     if (made.tmpfs) tmpfs.push(made.tmpfs);
   }
   if (binds.length > 0) options.volumes = binds;
   if (tmpfs.length > 0) options.tmpfs = tmpfs;
-  return { member: { name: container.name, portKeys, options }, publish };
+  return { member: { name: container.name, portKeys, options, hostPaths }, publish };
 }
 
 function podSpecPlan(
@@ -284,22 +325,6 @@ function podSpecPlan(
   if (!isObject(spec)) fail(`${where}.spec`, 'is missing');
   if (!Array.isArray(spec.containers) || spec.containers.length === 0)
     fail(`${where}.spec.containers`, 'needs at least one container');
-  for (const key of Object.keys(spec)) {
-    if (IGNORED_POD_FIELDS.has(key)) warnings.push(`${where}.spec.${key} is ignored`);
-    else if (!KNOWN_POD_FIELDS.has(key))
-      fail(
-        `${where}.spec.${key}`,
-        'is not supported',
-        'leave it out; `gantry kube generate` shows the fields gantry plays',
-      );
-  }
-  for (const key of ['hostNetwork', 'hostPID', 'hostIPC'] as const)
-    if (spec[key])
-      fail(
-        `${where}.spec.${key}`,
-        'is not supported: a pod here has namespaces of its own',
-        `leave ${key} out`,
-      );
   const restartPolicy = spec.restartPolicy ?? 'Always';
   const restart = RESTART[restartPolicy as keyof typeof RESTART];
   if (!restart)
@@ -307,13 +332,21 @@ function podSpecPlan(
       `${where}.spec.restartPolicy`,
       `${JSON.stringify(restartPolicy)} is not one of Always, OnFailure, Never`,
     );
-  const volumes = new Map<string, KubeVolume>();
+  if (spec.os !== undefined && spec.os !== null && spec.os.name !== 'linux')
+    fail(`${where}.spec.os.name`, `${JSON.stringify(spec.os.name)} is not supported`, 'linux');
+  const grace = spec.terminationGracePeriodSeconds;
+  if (grace !== undefined && grace !== null && (!Number.isInteger(grace) || (grace as number) < 0))
+    fail(`${where}.spec.terminationGracePeriodSeconds`, 'must be a whole number of seconds');
+  const podSecurity = spec.securityContext;
+  if (podSecurity !== undefined && podSecurity !== null && !isObject(podSecurity as unknown))
+    fail(`${where}.spec.securityContext`, 'must be an object');
+  const volumes = new Map<string, { volume: KubeVolume; where: string }>();
   for (const [index, volume] of (spec.volumes ?? []).entries()) {
     if (!isObject(volume) || typeof volume.name !== 'string')
       fail(`${where}.spec.volumes[${index}].name`, 'is missing');
     if (volumes.has(volume.name))
       fail(`${where}.spec.volumes[${index}].name`, `${volume.name} is given twice`);
-    volumes.set(volume.name, volume);
+    volumes.set(volume.name, { volume, where: `${where}.spec.volumes[${index}]` });
   }
   const members: MemberPlan[] = [];
   const publish: string[] = [];
@@ -325,6 +358,8 @@ function podSpecPlan(
       restart,
       labels,
       warnings,
+      podSecurity ?? undefined,
+      grace ?? undefined,
     );
     if (members.some((member) => member.name === planned.member.name))
       fail(`${where}.spec.containers[${index}].name`, `${planned.member.name} is given twice`);
@@ -337,8 +372,10 @@ function podSpecPlan(
     name,
     hostname: spec.hostname !== undefined ? String(spec.hostname) : name,
     shareProcessNamespace: spec.shareProcessNamespace === true,
+    hostNetwork: spec.hostNetwork === true,
     labels,
-    publish,
+    // In the host's network namespace a container's port is the host's port already.
+    publish: spec.hostNetwork === true ? [] : publish,
     members,
   };
 }
@@ -349,10 +386,48 @@ function labelsOf(where: string, value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]));
 }
 
+/**
+ * Refuses unknown fields (all of them, as kubectl lists them) and the first field gantry cannot
+ * honour; collects the warnings of those it ignores.
+ */
+function checkFields(
+  document: Record<string, unknown>,
+  kind: 'Pod' | 'Deployment',
+  where: string,
+  warnings: string[],
+): void {
+  const review = reviewFields(document, kind);
+  if (review.unknown.length > 0) {
+    const guesses = review.unknown.flatMap(({ path, known }) => {
+      const name = path.slice(path.lastIndexOf('.') + 1);
+      const guess = closestField(name, known);
+      return guess ? [`"${name}": did you mean "${guess}"?`] : [];
+    });
+    fail(
+      where,
+      review.unknown.map(({ path }) => `unknown field ${JSON.stringify(path)}`).join(', '),
+      [
+        ...guesses,
+        `a ${kind} has the fields of the Kubernetes API (\`kubectl explain ${kind.toLowerCase()}.spec\`); correct or remove the field`,
+      ].join('; '),
+    );
+  }
+  const [refused] = review.refused;
+  if (refused) fail(`${where}: ${refused.path}`, refused.message, refused.hint ?? 'leave it out');
+  for (const warning of review.warnings) warnings.push(`${where}: ${warning}`);
+}
+
 /** The pod name a document runs as (a Deployment's pod is NAME-pod, as podman names it). */
 function documentPlan(document: unknown, where: string, warnings: string[]): PodPlan {
   if (!isObject(document)) fail(where, 'is not a Kubernetes object');
   const manifest = document as unknown as KubeManifest;
+  const kind =
+    manifest.kind === 'Pod' && manifest.apiVersion === 'v1'
+      ? 'Pod'
+      : manifest.kind === 'Deployment' && manifest.apiVersion === 'apps/v1'
+        ? 'Deployment'
+        : undefined;
+  if (kind !== undefined) checkFields(document, kind, where, warnings);
   const name = isObject(manifest.metadata) ? manifest.metadata.name : undefined;
   if (typeof name !== 'string' || dnsLabel(name) !== name)
     fail(
@@ -372,7 +447,7 @@ function documentPlan(document: unknown, where: string, warnings: string[]): Pod
     const template = isObject(manifest.spec) ? manifest.spec.template : undefined;
     if (!isObject(template)) fail(`${where}.spec.template`, 'is missing');
     if ((manifest.spec.replicas ?? 1) !== 1)
-      warnings.push(`${where}: ${manifest.spec.replicas} replicas asked; one pod runs here`);
+      warnings.push(`${where}: spec.replicas is ${manifest.spec.replicas}: one pod runs here`);
     return podSpecPlan(
       where,
       `${name}-pod`,

@@ -16,6 +16,7 @@ import type { ImageStore } from '../images/store.js';
 import { writeSingleLayerLayout } from '../images/single-layer-layout.js';
 import { TarWriter } from '../images/tar/writer.js';
 import type { OciImageConfig } from '../images/types.js';
+import { trace } from '../trace.js';
 
 const FIXED_TIME = '1970-01-01T00:00:00Z';
 export const PAUSE_COMMAND = ['/pause'];
@@ -43,6 +44,13 @@ export async function ensurePauseImage(store: ImageStore): Promise<string> {
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
   }
+  // Recorded as an import: a build killed half-way leaves a work directory (and perhaps blobs) that
+  // the next command's recovery collects.
+  await store.recorded('import', () => buildPauseImage(store, name, content));
+  return name;
+}
+
+async function buildPauseImage(store: ImageStore, name: string, content: Buffer): Promise<void> {
   const work = await store.createWorkDirectory('build');
   try {
     const layout = path.join(work.path, 'oci');
@@ -65,8 +73,8 @@ export async function ensurePauseImage(store: ImageStore): Promise<string> {
       history: [{ created: FIXED_TIME, created_by: 'gantry kube play: the pod pause process' }],
     };
     await writeSingleLayerLayout(layout, config, layer);
+    trace('kube play: pause image layout written');
     await store.import(layout, { name, created: new Date().toISOString() });
-    return name;
   } finally {
     await work.dispose();
   }

@@ -2,13 +2,19 @@
  * `kube play` and `kube down`, and the pod operations they share with `gantry pod`: a pod is an
  * infra container running gantry-pause, holding the network and ipc namespaces (and the pid one
  * with shareProcessNamespace) that the pod's containers join. Membership is in the containers'
- * labels (labels.ts), so whatever a play killed half-way made, `kube down` or `pod rm` finds and
- * removes; a play that fails removes what it made before it reports the failure.
+ * labels (labels.ts). A play is all or nothing: one that fails removes what it made before it
+ * reports the failure, and one that is killed (kill -9, at any point) has a journal entry per pod
+ * (../journal.ts) by which the next gantry command of any kind removes every container carrying
+ * that pod's id, so no half pod survives a crash. (podman leaves a killed play's pod as far as it
+ * got; a half pod whose missing members never start is worse than none, and playing it again is
+ * one command.)
  */
 import type { Engine } from '../containers/engine.js';
 import type { ContainerRecord } from '../containers/record.js';
 import { generateId } from '../containers/names.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import type { JournalEntry } from '../journal.js';
+import { trace } from '../trace.js';
 import { findPod, podsOf, type PodMembers } from './collect.js';
 import {
   INFRA_LABEL,
@@ -19,7 +25,8 @@ import {
   POD_NAME_LABEL,
   SHARE_PID_LABEL,
 } from './labels.js';
-import type { PodPlan } from './manifest.js';
+import fs from 'node:fs';
+import { HOST_PATH_KINDS, type HostPathCheck, type PodPlan } from './manifest.js';
 import { ensurePauseImage, PAUSE_COMMAND } from './pause-image.js';
 
 export interface PlayedPod {
@@ -55,10 +62,15 @@ async function createPod(
   plan: PodPlan,
   options: PlayOptions,
   made: string[],
+  entries: JournalEntry[],
 ): Promise<PlayedPod> {
   const id = generateId();
   const podLabels = { [POD_ID_LABEL]: id, [POD_NAME_LABEL]: plan.name };
   const pauseImage = await ensurePauseImage(engine.images);
+  // Before the first container that carries the pod's id exists: from here on a kill leaves an
+  // entry that names what to remove.
+  entries.push(engine.journal.begin('play', id));
+  trace(`kube play: ${plan.name} recorded`);
   // The infra container's name is reserved first: a second play of the same pod stops here.
   const infra = await engine.create({
     image: pauseImage,
@@ -71,11 +83,17 @@ async function createPod(
       [INFRA_LABEL]: 'true',
       ...(plan.shareProcessNamespace ? { [SHARE_PID_LABEL]: 'true' } : {}),
     },
-    ...(options.network !== undefined ? { network: options.network } : {}),
+    // spec.hostNetwork wins over --network, as in podman.
+    ...(plan.hostNetwork
+      ? { network: 'host' }
+      : options.network !== undefined
+        ? { network: options.network }
+        : {}),
     ...(plan.publish.length > 0 ? { publish: plan.publish } : {}),
     restart: 'no',
   });
   made.push(infra.Id);
+  trace(`kube play: ${plan.name} infra created`);
   const containers: string[] = [];
   for (const [index, member] of plan.members.entries()) {
     const record = await engine.create({
@@ -94,8 +112,26 @@ async function createPod(
     });
     made.push(record.Id);
     containers.push(record.Id);
+    trace(`kube play: ${plan.name} container ${member.name} created`);
   }
   return { id, name: plan.name, infra: infra.Id, containers };
+}
+
+/** hostPath.type asks for a path that exists, of a kind: checked (following links, as the kubelet does). */
+function checkHostPath({ where, path, kind }: HostPathCheck): void {
+  const stats = fs.statSync(path, { throwIfNoEntry: false });
+  const is = {
+    Directory: () => stats?.isDirectory(),
+    File: () => stats?.isFile(),
+    Socket: () => stats?.isSocket(),
+    CharDevice: () => stats?.isCharacterDevice(),
+    BlockDevice: () => stats?.isBlockDevice(),
+  }[kind];
+  if (!is())
+    throw new InvalidArgumentError(
+      `${where}.path: ${path} ${stats ? 'is not' : 'does not exist; type asks for'} ${HOST_PATH_KINDS[kind]} (type ${kind})`,
+      { hint: `make it first, or give type DirectoryOrCreate (or none) to have a directory made` },
+    );
 }
 
 /** Runs the plans' pods; on any failure removes everything this play made, then throws. */
@@ -104,6 +140,7 @@ export async function playPods(
   plans: readonly PodPlan[],
   options: PlayOptions = {},
 ): Promise<PlayedPod[]> {
+  for (const plan of plans) for (const member of plan.members) member.hostPaths.forEach(checkHostPath);
   const existing = await listPods(engine);
   for (const plan of plans) {
     if (existing.some((pod) => pod.name === plan.name)) {
@@ -114,21 +151,41 @@ export async function playPods(
   }
   const made: string[] = [];
   const played: PlayedPod[] = [];
+  const entries: JournalEntry[] = [];
   try {
-    for (const plan of plans) played.push(await createPod(engine, plan, options, made));
-    if (options.start !== false) for (const pod of played) await startPod(engine, pod.infra, pod.containers);
+    for (const plan of plans) played.push(await createPod(engine, plan, options, made, entries));
+    if (options.start !== false) for (const pod of played) await startPod(engine, pod);
+    trace('kube play: done');
     return played;
   } catch (error) {
     // Members before the infra container whose namespaces they hold.
     for (const id of made.reverse())
       await engine.remove(id, { force: true, volumes: true }).catch(() => undefined);
     throw error;
+  } finally {
+    // On failure too: what the removals above could not remove the user sees in `ps -a`; an
+    // entry left behind would make the next command remove it behind the user's back.
+    for (const entry of entries) entry.end();
   }
 }
 
-async function startPod(engine: Engine, infra: string, containers: readonly string[]): Promise<void> {
-  await engine.start(infra);
-  for (const id of containers) await engine.start(id);
+async function startPod(engine: Engine, pod: PlayedPod): Promise<void> {
+  await engine.start(pod.infra);
+  trace(`kube play: ${pod.name} infra started`);
+  for (const [index, id] of pod.containers.entries()) {
+    await engine.start(id);
+    trace(`kube play: ${pod.name} container ${index + 1} started`);
+  }
+}
+
+/**
+ * Undoes a play that was killed (its journal entry, named by the pod id, was abandoned): every
+ * container of that pod, its members before the infra container whose namespaces they hold.
+ */
+export async function undoPlay(engine: Engine, podId: string): Promise<void> {
+  const { records } = await engine.list({ all: true });
+  const pod = podsOf(records).get(podId);
+  if (pod) await removePod(engine, pod, { force: true });
 }
 
 function isUp(record: ContainerRecord): boolean {

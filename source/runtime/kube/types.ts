@@ -35,7 +35,18 @@ export interface KubeSecurityContext {
   privileged?: boolean;
   readOnlyRootFilesystem?: boolean;
   allowPrivilegeEscalation?: boolean;
+  runAsNonRoot?: boolean;
+  seccompProfile?: { type?: string; localhostProfile?: string };
   capabilities?: { add?: string[]; drop?: string[] };
+}
+
+/** A liveness probe; `kube play` runs the exec kind as the container's health check. */
+export interface KubeProbe {
+  exec?: { command?: string[] };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
 }
 
 export interface KubeContainer {
@@ -51,6 +62,7 @@ export interface KubeContainer {
   volumeMounts?: KubeVolumeMount[];
   tty?: boolean;
   stdin?: boolean;
+  livenessProbe?: KubeProbe;
 }
 
 export interface KubeVolume {
@@ -69,6 +81,9 @@ export interface KubePodSpec {
   hostNetwork?: boolean;
   hostPID?: boolean;
   hostIPC?: boolean;
+  securityContext?: KubeSecurityContext;
+  terminationGracePeriodSeconds?: number;
+  os?: { name?: string };
   [other: string]: unknown;
 }
 

@@ -4,6 +4,7 @@
  * none of the labels is there), keys must all match. An unknown key or a value that means nothing is refused with what is accepted.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { groupFilters, labelMatches } from '../filters.js';
 import { DEFAULT_NETWORK, type NetworkConfig } from './types.js';
 
 export type NetworkFilterUse = 'ls' | 'prune';
@@ -28,10 +29,7 @@ function invalid(text: string, why: string, use: NetworkFilterUse): InvalidArgum
 }
 
 function labelTest(value: string): Test {
-  const index = value.indexOf('=');
-  const key = index < 0 ? value : value.slice(0, index);
-  return ({ config }) =>
-    Object.hasOwn(config.Labels, key) && (index < 0 || config.Labels[key] === value.slice(index + 1));
+  return ({ config }) => labelMatches(config.Labels, value);
 }
 
 /** `until`: a Go-style duration before now (90m, 24h, 1h30m) or a timestamp (RFC 3339, Unix). */
@@ -85,13 +83,14 @@ export function networkFilter(
   now: number = Date.now(),
 ): (subject: FilterSubject) => boolean {
   const byKey = new Map<string, Test[]>();
-  for (const text of filters) {
-    const match = /^([a-z]+!?)=(.*)$/.exec(text);
-    if (!match || !KEYS[use].includes(match[1]!)) {
-      throw invalid(text, match ? `unknown key ${JSON.stringify(match[1])}` : 'expected KEY=VALUE', use);
-    }
-    const [, key, value] = match as unknown as [string, string, string];
-    byKey.set(key, [...(byKey.get(key) ?? []), keyTest(key, value, text, use, now)]);
+  const grouped = groupFilters(filters, KEYS[use], (text, key) =>
+    invalid(text, key ? `unknown key ${JSON.stringify(key)}` : 'expected KEY=VALUE', use),
+  );
+  for (const [key, values] of grouped) {
+    byKey.set(
+      key,
+      values.map((value) => keyTest(key, value, `${key}=${value}`, use, now)),
+    );
   }
   // label!= excludes a network that has any of the labels; other keys take any of their values.
   return (subject) =>

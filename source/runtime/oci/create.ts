@@ -10,7 +10,7 @@ import { removeContainerCgroup } from '../cgroups/index.js';
 import { identify } from '../containers/process-identity.js';
 import { ConflictError, hasCode, InvalidArgumentError } from '../errors.js';
 import { atomicWriteJson, FileLock } from '../fsutil.js';
-import { planFromSpec } from '../init/from-spec.js';
+import { planFromSpec, sessionKeyringName } from '../init/from-spec.js';
 import { startMonitor } from '../init/helper.js';
 import { containerCgroup } from './cgroup.js';
 import { runHook } from './hooks.js';
@@ -80,6 +80,8 @@ export async function create(
       : store.options.cgroupParent,
     cgroupName: cgroupsPath ? path.posix.basename(cgroupsPath) : id,
     annotations: spec.annotations ?? {},
+    // Recorded for exec, which joins the same one (none with --no-new-keyring, as runc).
+    ...(options.newKeyring === false ? {} : { sessionKeyring: sessionKeyringName(id) }),
   };
   const cgroup = containerCgroup(store, stored);
   try {
@@ -95,7 +97,7 @@ export async function create(
       bundle,
       stateDir: dir,
       cgroup,
-      ...(options.newKeyring === false ? {} : { sessionKeyring: `_ses.${id}` }),
+      ...(stored.sessionKeyring ? { sessionKeyring: stored.sessionKeyring } : {}),
       monitor: {
         fifoPath: 'exec.fifo',
         // Detached, as runc's create: no monitor stands between the caller and the container's

@@ -35,6 +35,10 @@ export interface OciExecOptions {
   additionalGids: string[];
   caps: string[];
   noNewPrivileges: boolean;
+  /** runc's --apparmor: process.apparmorProfile. */
+  apparmorProfile?: string;
+  /** runc's --process-label: process.selinuxLabel (which validation refuses). */
+  processLabel?: string;
 }
 
 function parseId(value: string, what: string): number {
@@ -93,6 +97,8 @@ function processFromFlags(base: OciProcess, options: OciExecOptions): OciProcess
     };
   }
   if (options.noNewPrivileges) proc.noNewPrivileges = true;
+  if (options.apparmorProfile !== undefined) proc.apparmorProfile = options.apparmorProfile;
+  if (options.processLabel !== undefined) proc.selinuxLabel = options.processLabel;
   return proc;
 }
 
@@ -124,6 +130,7 @@ export async function ociExec(store: OciStore, id: string, options: OciExecOptio
   const plan: HelperPlan = {
     ...execPlanFromSpec(execSpec, {
       namespaces: namespacesToJoin(spec, state.init.pid),
+      ...(state.sessionKeyring ? { sessionKeyring: state.sessionKeyring } : {}),
       cgroupProcs: containerCgroup(store, state).procsFiles(),
       detach: options.detach,
       interactive: !options.detach,

@@ -48,8 +48,9 @@ export function features(): Record<string, unknown> {
         knownFlags: [],
         supportedFlags: [],
       },
-      // Not applied: a bundle that asks for a profile or label is refused (spec/validate.ts).
-      apparmor: { enabled: false },
+      // As runc's: AppArmor profiles are applied (refused where the host has no AppArmor); SELinux
+      // labels are not, and a bundle with one is refused (spec/validate.ts).
+      apparmor: { enabled: true },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: true } },

@@ -23,6 +23,8 @@ export interface StoredState {
   cgroupParent: string;
   cgroupName: string;
   annotations: Record<string, string>;
+  /** The session keyring the init joined and exec joins; none: the caller's (--no-new-keyring). */
+  sessionKeyring?: string;
 }
 
 export interface OciRuntimeOptions {

@@ -9,6 +9,7 @@ import { normalizeCapability } from './capabilities.js';
 import { RLIMIT_NUMBERS } from './defaults.js';
 import { propagationFlags } from './mount-options.js';
 import { compileSeccomp } from './seccomp.js';
+import { appArmorEnabled, selinuxEnabled } from './security-modules.js';
 import type { OciSpec } from './types.js';
 
 export class SpecValidationError extends InvalidArgumentError {}
@@ -34,30 +35,28 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const isStringArray = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
 
-/** Whether the host runs a security module (a spec naming one it lacks cannot be honoured). */
-const hostHas = (module: 'AppArmor' | 'SELinux') => {
-  try {
-    return module === 'AppArmor'
-      ? fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y'
-      : fs.existsSync('/sys/fs/selinux/enforce');
-  } catch {
-    return false;
-  }
-};
-
 const validators: Record<string, Validator> = {
   securityModules: (spec) => {
-    // Never silently ignored: a profile or label the runtime does not apply is refused.
-    const asked: [string, string | undefined, 'AppArmor' | 'SELinux'][] = [
-      ['process.apparmorProfile', spec.process?.apparmorProfile, 'AppArmor'],
-      ['process.selinuxLabel', spec.process?.selinuxLabel, 'SELinux'],
-      ['linux.mountLabel', spec.linux?.mountLabel, 'SELinux'],
+    // Never silently ignored: an AppArmor profile is applied where the host runs AppArmor and
+    // refused where it does not (runc would fail to write it at create); SELinux labels are not
+    // applied, so they are refused everywhere.
+    const profile = spec.process?.apparmorProfile;
+    if (profile !== undefined && profile !== '') {
+      if (typeof profile !== 'string') return 'process.apparmorProfile must be a string (a profile name)';
+      if (!appArmorEnabled())
+        return `process.apparmorProfile is ${JSON.stringify(profile)} but AppArmor is not enabled on this host (no /sys/kernel/security/apparmor); remove the field to run without one`;
+      if ([...profile].some((char) => char <= ' ' || char === '\x7f'))
+        return `process.apparmorProfile ${JSON.stringify(profile)} has a space or control character; it must be the name of a loaded profile`;
+    }
+    const labels: [string, string | undefined][] = [
+      ['process.selinuxLabel', spec.process?.selinuxLabel],
+      ['linux.mountLabel', spec.linux?.mountLabel],
     ];
-    for (const [field, value, module] of asked) {
+    for (const [field, value] of labels) {
       if (!value) continue;
-      return hostHas(module)
-        ? `${field} is ${JSON.stringify(value)}: gantry-oci does not apply ${module} labels yet; remove the field to run without one`
-        : `${field} is ${JSON.stringify(value)} but ${module} is not enabled on this host; remove the field to run without one`;
+      return selinuxEnabled()
+        ? `${field} is ${JSON.stringify(value)}: gantry-oci does not apply SELinux labels; remove the field to run without one`
+        : `${field} is ${JSON.stringify(value)} but SELinux is not enabled on this host; remove the field to run without one`;
     }
     return undefined;
   },

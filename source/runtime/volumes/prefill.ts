@@ -4,29 +4,20 @@
  * the mount's destination is copied in with owners, modes, times, symlinks, device nodes and hard
  * links kept, and the volume's top directory takes the owner and mode of the image's directory.
  *
- * The image is read without mounting it (StackView: overlayfs's rules over the layer
- * directories, symlinks resolved inside the image), file content through descriptors opened
- * inside the layer with no symlink allowed on the way; the volume is written through
- * TreeWriter, which never follows a symlink, so a volume another running container is planting
- * links in meanwhile still cannot send a write to the host.
+ * The image is read by StackCopier (the copier COPY --from uses too: no mount, symlinks resolved
+ * inside the image, file content through descriptors opened inside the layer with no symlink
+ * allowed on the way); the volume is written through TreeWriter, which never follows a symlink,
+ * so a volume another running container is planting links in meanwhile still cannot send a write
+ * to the host.
  */
 import fs from 'node:fs';
-import { DirectoryHandle, openInRoot, openRoot } from '../in-root.js';
+import { StackCopier, type StackCopySink } from '../images/diff/stack-copy.js';
 import { StackView, type StackEntry } from '../images/diff/stack-view.js';
+import { DirectoryHandle } from '../in-root.js';
 import { trace } from '../trace.js';
 import { TreeWriter, type EntryMetadata } from './tree-writer.js';
 
-const { O_RDONLY, O_NOFOLLOW, O_DIRECTORY } = fs.constants;
-
-/** The major and minor numbers of a device number (glibc's gnu_dev_major/minor). */
-export function splitDeviceNumber(rdev: number): { major: number; minor: number } {
-  const high = Math.floor(rdev / 2 ** 32);
-  const low = rdev % 2 ** 32;
-  return {
-    major: ((low >>> 8) & 0xfff) | ((high & 0xfffff000) >>> 0),
-    minor: (low & 0xff) | ((low >>> 12) & 0xfff00),
-  };
-}
+const { O_RDONLY, O_DIRECTORY } = fs.constants;
 
 function metadataOf(stats: fs.Stats): EntryMetadata {
   return {
@@ -38,23 +29,60 @@ function metadataOf(stats: fs.Stats): EntryMetadata {
   };
 }
 
-class LayerFiles {
-  private readonly roots = new Map<string, number>();
+/** Where a hard-linked inode was first written in the volume. */
+interface WrittenEntry {
+  parent: DirectoryHandle;
+  name: string;
+}
 
-  /** Opens a file of the stack for reading from its own layer, no symlink allowed on the way. */
-  open(entry: StackEntry): number {
-    let root = this.roots.get(entry.layer);
-    if (root === undefined) {
-      root = openRoot(entry.layer);
-      this.roots.set(entry.layer, root);
-    }
-    return openInRoot(root, entry.path, O_RDONLY | O_NOFOLLOW, { symlinks: 'none' });
-  }
-
-  close(): void {
-    for (const fd of this.roots.values()) fs.closeSync(fd);
-    this.roots.clear();
-  }
+/**
+ * A sink writing into the volume through `writer`. Directory handles that later hard links need
+ * are kept open in `opened` until the copy ends.
+ */
+function volumeSink(
+  writer: TreeWriter,
+  opened: DirectoryHandle[],
+): StackCopySink<DirectoryHandle, WrittenEntry> {
+  const written = (parent: DirectoryHandle, name: string, entry: StackEntry): WrittenEntry | undefined => {
+    if (entry.stats.nlink <= 1) return undefined;
+    // The directory handle must outlive this walk for later links to it.
+    const keep = DirectoryHandle.fromDescriptor(
+      fs.openSync(`/proc/self/fd/${parent.fd}`, O_RDONLY | O_DIRECTORY),
+      parent.path,
+    );
+    opened.push(keep);
+    return { parent: keep, name };
+  };
+  return {
+    async directory(parent, name, entry, copyChildren) {
+      const directory = writer.directory(parent, name);
+      try {
+        await copyChildren(directory);
+        writer.finishDirectory(directory, metadataOf(entry.stats));
+      } finally {
+        directory.close();
+      }
+    },
+    async file(parent, name, entry, fd) {
+      try {
+        writer.fileFromDescriptor(parent, name, metadataOf(entry.stats), fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      return written(parent, name, entry);
+    },
+    async symlink(parent, name, entry, linkTarget) {
+      writer.symlink(parent, name, linkTarget, metadataOf(entry.stats));
+      return written(parent, name, entry);
+    },
+    async node(parent, name, entry, type, { major, minor }) {
+      writer.node(parent, name, type, metadataOf(entry.stats), major, minor);
+      return written(parent, name, entry);
+    },
+    async hardlink(parent, name, _entry, first) {
+      writer.hardlink(parent, name, first.parent, first.name);
+    },
+  };
 }
 
 /**
@@ -71,64 +99,13 @@ export async function prefillVolume(
   const { entry } = view.resolve(imagePath, { followFinal: true });
   if (!entry || !entry.stats.isDirectory()) return false;
   const top = DirectoryHandle.open(dataPath);
-  const files = new LayerFiles();
+  const opened: DirectoryHandle[] = [];
+  const writer = new TreeWriter({ chown: true });
+  const copier = new StackCopier(view, volumeSink(writer, opened));
   try {
     if (top.names().length > 0) return false;
-    const writer = new TreeWriter({ chown: true });
-    /** First copy of each hard-linked inode of the image: where it was written. */
-    const links = new Map<string, { parent: DirectoryHandle; name: string }>();
-    const opened: DirectoryHandle[] = [];
-    const copyDirectory = async (source: StackEntry, target: DirectoryHandle): Promise<void> => {
-      const children = [...view.list(source).values()].sort((a, b) => (a.path < b.path ? -1 : 1));
-      for (const child of children) {
-        const name = child.path.slice(child.path.lastIndexOf('/') + 1);
-        const stats = child.stats;
-        const metadata = metadataOf(stats);
-        if (stats.isDirectory()) {
-          const directory = writer.directory(target, name);
-          try {
-            await copyDirectory(child, directory);
-            writer.finishDirectory(directory, metadata);
-          } finally {
-            directory.close();
-          }
-          continue;
-        }
-        const key = `${stats.dev}:${stats.ino}`;
-        const first = stats.nlink > 1 ? links.get(key) : undefined;
-        if (first) {
-          writer.hardlink(target, name, first.parent, first.name);
-          continue;
-        }
-        if (stats.isFile()) {
-          const fd = files.open(child);
-          try {
-            writer.fileFromDescriptor(target, name, metadata, fd);
-          } finally {
-            fs.closeSync(fd);
-          }
-        } else if (stats.isSymbolicLink()) {
-          writer.symlink(target, name, fs.readlinkSync(child.file), metadata);
-        } else if (stats.isCharacterDevice() || stats.isBlockDevice() || stats.isFIFO()) {
-          const type = stats.isFIFO() ? 'fifo' : stats.isCharacterDevice() ? 'char' : 'block';
-          const { major, minor } = splitDeviceNumber(stats.rdev);
-          writer.node(target, name, type, metadata, major, minor);
-        } else {
-          continue; // sockets are not copied (docker's tar skips them too)
-        }
-        if (stats.nlink > 1) {
-          // The directory handle must outlive this walk for later links to it.
-          const keep = DirectoryHandle.fromDescriptor(
-            fs.openSync(`/proc/self/fd/${target.fd}`, O_RDONLY | O_DIRECTORY),
-            target.path,
-          );
-          opened.push(keep);
-          links.set(key, { parent: keep, name });
-        }
-      }
-    };
     try {
-      await copyDirectory(entry, top);
+      await copier.copyChildren(entry, top);
     } finally {
       for (const handle of opened) handle.close();
     }
@@ -137,7 +114,7 @@ export async function prefillVolume(
     trace(`volume pre-filled from ${imagePath}`);
     return true;
   } finally {
-    files.close();
+    copier.close();
     top.close();
   }
 }

@@ -14,7 +14,8 @@ export function useKeyHandler(options: { isActive?: boolean } = {}): void {
     (input, key) => {
       for (const pressed of expandInput(input, key)) {
         const { actions, effects } = interpretKey(store.getState(), keymap, pressed.name, pressed.input);
-        if (actions.length > 0) store.dispatch(...actions);
+        // At once: the user waits for this frame (what data sources dispatch is paced, see store.ts).
+        if (actions.length > 0) store.dispatchNow(...actions);
         for (const effect of effects) runEffect(effect);
       }
     },

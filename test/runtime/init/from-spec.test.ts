@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CgroupManager } from '../../../source/runtime/cgroups/types.js';
-import { planFromSpec } from '../../../source/runtime/init/from-spec.js';
+import {
+  execPlanFromSpec,
+  planFromSpec,
+  sessionKeyringName,
+} from '../../../source/runtime/init/from-spec.js';
 import { DEFAULT_MOUNTS } from '../../../source/runtime/spec/defaults.js';
 import type { OciNamespace, OciSpec } from '../../../source/runtime/spec/types.js';
 
@@ -225,5 +229,27 @@ describe('plan from spec', () => {
     // Without a user namespace nodes are made, as before.
     const plain = planFromSpec(base, { bundle: '/b', stateDir: '/s', monitor: {} });
     expect(plain.devices.some((d) => d.bindFrom !== undefined)).toBe(false);
+  });
+});
+
+describe('exec plan from spec', () => {
+  const spec: OciSpec = { ...base, process: { ...base.process!, apparmorProfile: 'gantry-test' } };
+  const context = {
+    namespaces: [{ type: 'mnt' as const, path: '/proc/7/ns/mnt' }],
+    cgroupProcs: ['/sys/fs/cgroup/pids/g/x/cgroup.procs'],
+    detach: false,
+  };
+
+  it('joins the container’s session keyring by name, or keeps the caller’s without one', () => {
+    expect(sessionKeyringName('abc')).toBe('_ses.abc');
+    expect(execPlanFromSpec(spec, { ...context, sessionKeyring: '_ses.abc' }).sessionKeyring).toBe(
+      '_ses.abc',
+    );
+    expect(execPlanFromSpec(spec, context).sessionKeyring).toBeUndefined();
+  });
+
+  it('runs the process under the spec’s AppArmor profile, as the init', () => {
+    expect(execPlanFromSpec(spec, context).process.apparmorProfile).toBe('gantry-test');
+    expect(execPlanFromSpec(base, context).process.apparmorProfile).toBeUndefined();
   });
 });

@@ -109,6 +109,18 @@ describe('plan encoding', () => {
     expect(mounts.map((l) => l.split(' ')[2])).toEqual(['/dev', '/dev/pts']);
   });
 
+  it('names the AppArmor profile and the session keyring the helper applies, and nothing without them', () => {
+    const lines = serializePlan({
+      ...minimal,
+      sessionKeyring: '_ses.abc',
+      process: { ...minimal.process, apparmorProfile: 'gantry-test' },
+    }).split('\n');
+    expect(lines).toContain('apparmor gantry-test');
+    expect(lines).toContain('keyring _ses.abc');
+    const bare = serializePlan(minimal).split('\n');
+    expect(bare.some((l) => l.startsWith('apparmor') || l.startsWith('keyring'))).toBe(false);
+  });
+
   it('carries the test pause point (tests only) as the last directive', () => {
     const text = serializePlan({
       ...minimal,

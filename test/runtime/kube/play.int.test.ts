@@ -194,6 +194,74 @@ describeUnless(needsRoot(), 'kube play', () => {
     expect(await names(engine)).toEqual([]);
   });
 
+  it('refuses an unknown field with its path, as kubectl does, and a field it cannot honour, making nothing', async () => {
+    const file = path.join(scratch, 'typo.yaml');
+    fs.writeFileSync(
+      file,
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: typo}\nspec:\n  containers:\n    - {name: a, image: demo, command: [sleep, "600"]}\n    - {name: b, imagee: demo}\n',
+    );
+    const typo = await engine.gantry(['kube', 'play', file]);
+    expect(typo.exitCode).not.toBe(0);
+    expect(typo.stderr).toContain(`${file}: unknown field "spec.containers[1].imagee"`);
+    expect(typo.stderr).toContain('did you mean "image"?');
+    fs.writeFileSync(
+      file,
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: probe}\nspec:\n  containers:\n    - name: a\n      image: demo\n      livenessProbe: {httpGet: {port: 80}}\n',
+    );
+    const probe = await engine.gantry(['kube', 'play', file]);
+    expect(probe.exitCode).not.toBe(0);
+    expect(probe.stderr).toContain('spec.containers[0].livenessProbe.httpGet: is not supported');
+    const missing = path.join(scratch, 'missing');
+    fs.writeFileSync(
+      file,
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: bind}\nspec:\n  containers: [{name: a, image: demo, volumeMounts: [{name: m, mountPath: /m}]}]\n  volumes: [{name: m, hostPath: {path: ${missing}, type: Directory}}]\n`,
+    );
+    const bind = await engine.gantry(['kube', 'play', file]);
+    expect(bind.exitCode).not.toBe(0);
+    expect(bind.stderr).toContain(`${missing} does not exist; type asks for a directory (type Directory)`);
+    // Not made behind the user's back, as -v would have made it.
+    expect(fs.existsSync(missing)).toBe(false);
+    expect(await names(engine)).toEqual([]);
+    expect(fs.readdirSync(path.join(engine.root, 'containers'))).toEqual([]);
+  });
+
+  it('plays hostNetwork in the host network namespace and an exec liveness probe as the health check', async () => {
+    const file = path.join(scratch, 'host.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: host}',
+        'spec:',
+        '  hostNetwork: true',
+        '  nodeSelector: {disk: ssd}',
+        '  containers:',
+        '    - name: well',
+        '      image: demo',
+        '      command: [sleep, "600"]',
+        '      livenessProbe: {exec: {command: [test, -d, /]}, periodSeconds: 1}',
+        '    - name: ill',
+        '      image: demo',
+        '      command: [sleep, "600"]',
+        '      livenessProbe: {exec: {command: [test, -e, /missing]}, periodSeconds: 1, failureThreshold: 1}',
+        '',
+      ].join('\n'),
+    );
+    const played = await engine.gantry(['kube', 'play', file]);
+    expect(played.exitCode, played.stderr).toBe(0);
+    expect(played.stderr).toContain('spec.nodeSelector is ignored: scheduling has no meaning on one machine');
+    expect(played.stderr).toContain("livenessProbe runs as the container's health check");
+    // The suite's network namespace is this engine's host network.
+    const hostNet = `net:[${fs.statSync(`/run/netns/${engine.netns}`).ino}]`;
+    expect(await namespaceOf(engine, 'host-well', 'net')).toBe(hostNet);
+    const health = (name: string) => inspectField(engine, name, '{{.State.Health.Status}}');
+    await waitFor(async () => (await health('host-well')) === 'healthy', 120_000, 'the probe to pass');
+    await waitFor(async () => (await health('host-ill')) === 'unhealthy', 120_000, 'the probe to fail');
+    expect((await engine.gantry(['kube', 'down', file])).exitCode).toBe(0);
+    expect(await names(engine)).toEqual([]);
+  }, 600_000);
+
   it('removes what a play made when a later container cannot be made', async () => {
     const file = path.join(scratch, 'half.yaml');
     fs.writeFileSync(

@@ -4,15 +4,20 @@
  * namespace joined by path (the exec fifo opened before the change), a uts namespace joined by
  * path that takes the hostname, and a bundle with no namespaces at all (every one inherited). And
  * the session keyring, which the kernel does not namespace: the process gets one of its own, as
- * under runc, unless the caller asks for --no-new-keyring.
+ * under runc, unless the caller asks for --no-new-keyring, and what exec starts joins the same.
  */
 import { execa } from 'execa';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { testName, waitFor } from '../../support/engine.js';
 import { editSpec, makeOciBundle, ociRunner, ociSuiteNeeds, tearDownOci } from '../../support/oci-bundle.js';
 import { describeUnless, needsCommand } from '../../support/skip.js';
+import { buildAttackTool } from '../../security/support.js';
+
+/** "SERIAL DESCRIPTION" of the session keyring in attack.c's `keyring` output. */
+const sessionKeyring = (output: string) => /^session-keyring (\d+ \S+)$/m.exec(output)?.[1];
 
 describeUnless([...ociSuiteNeeds(), needsCommand('unshare', 'util-linux')], 'gantry-oci namespaces', () => {
   let base: string;
@@ -121,6 +126,47 @@ describeUnless([...ociSuiteNeeds(), needsCommand('unshare', 'util-linux')], 'gan
     const kept = await oci('run', '--no-new-keyring', '--bundle', bundle, 'kept-keyring');
     expect(kept.exitCode, kept.stderr).toBe(0);
     expect(kept.stdout).not.toContain('_ses.kept-keyring');
+  });
+
+  it('a process gantry-oci exec starts joins the container’s keyring (the caller’s with --no-new-keyring)', async () => {
+    const tools = buildAttackTool();
+    try {
+      fs.copyFileSync(path.join(tools, 'attack'), path.join(bundle, 'rootfs', 'attack'));
+    } finally {
+      fs.rmSync(tools, { recursive: true, force: true });
+    }
+    fs.chmodSync(path.join(bundle, 'rootfs', 'attack'), 0o755);
+    // The test's own session keyring, which gantry-oci's caller (this process) holds.
+    const caller = sessionKeyring((await execa(path.join(bundle, 'rootfs', 'attack'), ['keyring'])).stdout);
+    expect(caller).toBeDefined();
+    editSpec(bundle, (spec) => {
+      spec.process.args = ['sleep', '600'];
+    });
+    for (const [id, flags] of [
+      ['exec-own', []],
+      ['exec-kept', ['--no-new-keyring']],
+    ] as const) {
+      expect((await oci('create', ...flags, '--bundle', bundle, id)).exitCode).toBe(0);
+      expect((await oci('start', id)).exitCode).toBe(0);
+      const execs = [];
+      for (const user of [[], ['--user', '1000:1000']]) {
+        const exec = await oci('exec', ...user, id, '/attack', 'keyring');
+        expect(exec.exitCode, exec.stderr).toBe(0);
+        execs.push(sessionKeyring(exec.stdout));
+      }
+      if (flags.length === 0) {
+        // Both in the keyring the init joined (one serial), named after the container.
+        expect(execs[0]).toMatch(new RegExp(`^\\d+ _ses\\.${id}$`));
+        expect(execs[1]).toBe(execs[0]);
+        expect(execs[0]).not.toBe(caller);
+      } else {
+        // runc's --no-new-keyring: the caller's (for another uid without a session keyring of the
+        // caller's, the kernel answers with that uid's own user-session keyring).
+        expect(execs[0]).toBe(caller);
+        expect(execs[1]).not.toMatch(/_ses\.exec-kept$/);
+      }
+      expect((await oci('delete', '--force', id)).exitCode).toBe(0);
+    }
   });
 
   it('inherits every namespace when the bundle lists none', async () => {

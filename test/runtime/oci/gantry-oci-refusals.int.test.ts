@@ -1,11 +1,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- tests edit arbitrary spec fields */
 /**
  * What gantry-oci cannot honour it refuses with a message in the spec's words, leaving nothing
- * behind: systemd cgroups, --no-pivot (a chroot in place of pivot_root), and AppArmor/SELinux fields on a host without them (or that gantry-oci
- * does not apply); kernel memory is ignored with a warning, as runc ignores it.
+ * behind: systemd cgroups, --no-pivot (a chroot in place of pivot_root), an AppArmor profile on a
+ * host without AppArmor, SELinux labels anywhere (gantry-oci applies none); kernel memory is
+ * ignored with a warning, as runc ignores it.
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { appArmorEnabled } from '../../../source/runtime/spec/security-modules.js';
 import { testName } from '../../support/engine.js';
 import { editSpec, makeOciBundle, ociRunner, ociSuiteNeeds, tearDownOci } from '../../support/oci-bundle.js';
 import { describeUnless } from '../../support/skip.js';
@@ -61,11 +63,17 @@ describeUnless(ociSuiteNeeds(), 'gantry-oci refusals', () => {
   });
 
   it('refuses an AppArmor profile or SELinux label it cannot apply, creating nothing', async () => {
+    // A host that runs AppArmor applies the profile (test/security/apparmor.int.test.ts).
+    const apparmor = appArmorEnabled()
+      ? []
+      : ([
+          [
+            'process.apparmorProfile',
+            (spec: Record<string, any>) => (spec.process.apparmorProfile = 'docker-default'),
+          ],
+        ] as const);
     for (const [field, edit] of [
-      [
-        'process.apparmorProfile',
-        (spec: Record<string, any>) => (spec.process.apparmorProfile = 'docker-default'),
-      ],
+      ...apparmor,
       [
         'process.selinuxLabel',
         (spec: Record<string, any>) => (spec.process.selinuxLabel = 'system_u:system_r:container_t:s0'),

@@ -1,8 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { validateSpec } from '../../../source/runtime/spec/validate.js';
+
+/** Which security modules the validator is told the host runs (none, as on most CI machines). */
+const modules = vi.hoisted(() => ({ appArmor: false, selinux: false }));
+vi.mock('../../../source/runtime/spec/security-modules.js', () => ({
+  appArmorEnabled: () => modules.appArmor,
+  selinuxEnabled: () => modules.selinux,
+}));
 
 const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-unit-spec-'));
 fs.mkdirSync(path.join(bundle, 'rootfs'));
@@ -109,5 +116,45 @@ describe('spec validation', () => {
   it('prefixes every message with where the spec came from', () => {
     expect(check(spec({ ociVersion: 1 }))).toThrow(/^config.json: /);
     expect(check('not an object')).toThrow(/must be a JSON object/);
+  });
+
+  describe('security modules', () => {
+    afterEach(() => {
+      modules.appArmor = false;
+      modules.selinux = false;
+    });
+    const withProfile = (profile: unknown) =>
+      spec({ process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, apparmorProfile: profile } });
+
+    it('accepts an AppArmor profile where the host runs AppArmor (the helper applies it)', () => {
+      modules.appArmor = true;
+      expect(check(withProfile('gantry-test'))).not.toThrow();
+    });
+
+    it('refuses an AppArmor profile where the host has no AppArmor, naming the field', () => {
+      expect(check(withProfile('docker-default'))).toThrow(
+        /process.apparmorProfile is "docker-default" but AppArmor is not enabled on this host/,
+      );
+    });
+
+    it('refuses a profile name with a space or control character, or that is no string', () => {
+      modules.appArmor = true;
+      expect(check(withProfile('a b'))).toThrow(/has a space or control character/);
+      expect(check(withProfile('a\nb'))).toThrow(/has a space or control character/);
+      expect(check(withProfile(7))).toThrow(/process.apparmorProfile must be a string/);
+    });
+
+    it('refuses SELinux labels with or without SELinux: gantry applies none', () => {
+      const labelled = spec({
+        process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, selinuxLabel: 'system_u:system_r:t:s0' },
+      });
+      expect(check(labelled)).toThrow(/process.selinuxLabel .* SELinux is not enabled on this host/);
+      modules.selinux = true;
+      expect(check(labelled)).toThrow(/process.selinuxLabel .* gantry-oci does not apply SELinux labels/);
+      const mountLabelled = spec({
+        linux: { namespaces: [{ type: 'mount' }], mountLabel: 'system_u:object_r:f:s0' },
+      });
+      expect(check(mountLabelled)).toThrow(/linux.mountLabel/);
+    });
   });
 });

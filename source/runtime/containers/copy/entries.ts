@@ -8,9 +8,9 @@
  * what the container's root chose).
  */
 import type fs from 'node:fs';
+import { splitDeviceNumber } from '../../device-number.js';
 import type { DirectoryHandle } from '../../in-root.js';
 import { lgetxattr, llistxattr } from '../../sys/libc.js';
-import { splitDeviceNumber } from '../../volumes/prefill.js';
 import type { EntryMetadata } from '../../volumes/tree-writer.js';
 
 export type CopyEntryType = 'directory' | 'file' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';

@@ -6,7 +6,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { execPlanFromSpec } from '../../init/from-spec.js';
+import { execPlanFromSpec, sessionKeyringName } from '../../init/from-spec.js';
 import type { MonitorSettings } from '../../init/from-spec.js';
 import { testPauseFromEnvironment } from '../../init/helper.js';
 import { serializePlan } from '../../init/plan.js';
@@ -36,6 +36,7 @@ export async function prepareHealthcheck(
     { ...spec, process: { ...proc, args: command, terminal: false } },
     {
       namespaces: namespacesToJoin(spec, 0),
+      sessionKeyring: sessionKeyringName(record.Id),
       cgroupProcs: core.cgroup(record).procsFiles(),
       detach: false,
       interactive: false,

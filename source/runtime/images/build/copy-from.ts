@@ -7,16 +7,16 @@
  * hard links.
  *
  * The source is read without mounting it (StackView: overlayfs's rules over the layer
- * directories, symlinks resolved inside the source image, never by the host), and file content
- * through descriptors opened inside each layer directory with no symlink allowed on the way: a
- * RUN step of an earlier stage that planted `/x -> /etc/shadow` copies a link, never the host's
- * file.
+ * directories, symlinks resolved inside the source image, never by the host), and copied by
+ * StackCopier (the copier a volume's pre-fill uses too): file content through descriptors opened
+ * inside each layer directory with no symlink allowed on the way, so a RUN step of an earlier
+ * stage that planted `/x -> /etc/shadow` copies a link, never the host's file.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
-import { openInRoot, openRoot } from '../../in-root.js';
+import { LayerFiles, sortedChildren, StackCopier, type StackCopySink } from '../diff/stack-copy.js';
 import type { StackEntry, StackView } from '../diff/stack-view.js';
 import type { TarWriter } from '../tar/writer.js';
 import type { Instruction } from './containerfile.js';
@@ -26,7 +26,6 @@ import { globRegex } from './glob.js';
 import { LayerTarBuilder } from './layer-builder.js';
 import { expandWord, expandWords, type Variables } from './words.js';
 
-const { O_RDONLY, O_NOFOLLOW } = fs.constants;
 const GLOB = /[*?[]/;
 
 export interface CopyFromContext {
@@ -48,35 +47,6 @@ interface SourceEntry {
   target: string;
 }
 
-/** The major and minor numbers of a device number (glibc's gnu_dev_major/minor). */
-function splitDeviceNumber(rdev: number): { major: number; minor: number } {
-  const high = Math.floor(rdev / 2 ** 32);
-  const low = rdev % 2 ** 32;
-  return {
-    major: ((low >>> 8) & 0xfff) | ((high & 0xfffff000) >>> 0),
-    minor: (low & 0xff) | ((low >>> 12) & 0xfff00),
-  };
-}
-
-/** Descriptors of the source's layer directories, opened once per copy. */
-class LayerFiles {
-  private readonly roots = new Map<string, number>();
-
-  open(entry: StackEntry): number {
-    let root = this.roots.get(entry.layer);
-    if (root === undefined) {
-      root = openRoot(entry.layer);
-      this.roots.set(entry.layer, root);
-    }
-    return openInRoot(root, entry.path, O_RDONLY | O_NOFOLLOW, { symlinks: 'none' });
-  }
-
-  close(): void {
-    for (const fd of this.roots.values()) fs.closeSync(fd);
-    this.roots.clear();
-  }
-}
-
 async function hashEntry(files: LayerFiles, entry: StackEntry): Promise<string> {
   const hash = createHash('sha256');
   const fd = files.open(entry);
@@ -95,8 +65,7 @@ function expandPattern(source: StackView, pattern: string): StackEntry[] {
       if (!resolved || !resolved.stats.isDirectory()) continue;
       if (GLOB.test(part)) {
         const regex = globRegex(part);
-        const children = [...source.list(resolved)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        for (const [name, child] of children) if (regex.test(name)) next.push(child);
+        for (const [name, child] of sortedChildren(source, resolved)) if (regex.test(name)) next.push(child);
       } else {
         const child = source.child(resolved, part);
         if (child) next.push(child);
@@ -105,6 +74,61 @@ function expandPattern(source: StackView, pattern: string): StackEntry[] {
     current = next;
   }
   return current;
+}
+
+/**
+ * A sink writing into the layer tar: owner and mode from --chown/--chmod or the source's, the
+ * source's mtime; hard links are kept between regular files only.
+ */
+function layerSink(
+  builder: LayerTarBuilder,
+  owner: { uid: number; gid: number } | undefined,
+  chmod: number | undefined,
+): StackCopySink<string, string> {
+  const common = (parent: string, name: string, { stats }: StackEntry) => ({
+    path: path.posix.join(parent, name),
+    mode: chmod ?? stats.mode & 0o7777,
+    uid: owner?.uid ?? stats.uid,
+    gid: owner?.gid ?? stats.gid,
+    mtime: Math.floor(stats.mtimeMs / 1000),
+  });
+  return {
+    async directory(parent, name, entry, copyChildren) {
+      const directory = common(parent, name, entry);
+      await builder.add({ ...directory, type: 'directory' });
+      await copyChildren(directory.path);
+    },
+    async file(parent, name, entry, fd) {
+      const content = fs.createReadStream('', { fd, highWaterMark: 1 << 20 });
+      try {
+        const written = await builder.add(
+          { ...common(parent, name, entry), type: 'file', size: entry.stats.size },
+          content,
+        );
+        return written.slice(1);
+      } finally {
+        // Closes the descriptor also when the add failed before reading it (a no-op after the end).
+        content.destroy();
+      }
+    },
+    async symlink(parent, name, entry, linkTarget) {
+      await builder.add({
+        ...common(parent, name, entry),
+        mode: 0o777,
+        type: 'symlink',
+        linkPath: linkTarget,
+      });
+      return undefined;
+    },
+    async node(parent, name, entry, type, { major, minor }) {
+      if (type === 'fifo') await builder.add({ ...common(parent, name, entry), type });
+      else await builder.add({ ...common(parent, name, entry), type, devMajor: major, devMinor: minor });
+      return undefined;
+    },
+    async hardlink(parent, name, entry, first) {
+      await builder.add({ ...common(parent, name, entry), type: 'hardlink', linkPath: first });
+    },
+  };
 }
 
 /** Plans a COPY --from instruction. */
@@ -165,11 +189,13 @@ export async function planCopyFrom(instruction: Instruction, context: CopyFromCo
   const destinationEntry = context.stack.resolve(destination, { followFinal: true }).entry;
   const destinationIsDirectory = intoDirectory || destinationEntry?.stats.isDirectory() === true;
 
+  /** Each source and where it goes: a directory's content goes into the destination. */
+  const tops: SourceEntry[] = [];
+  /** Every entry the copy writes, in the order StackCopier writes them (for the cache digest). */
   const planned: SourceEntry[] = [];
   const directories: string[] = [];
   const walk = (directory: StackEntry, target: string): void => {
-    const children = [...context.source.list(directory)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const [name, child] of children) {
+    for (const [name, child] of sortedChildren(context.source, directory)) {
       const childTarget = path.posix.join(target, name);
       planned.push({ entry: child, target: childTarget });
       if (child.stats.isDirectory()) walk(child, childTarget);
@@ -178,13 +204,16 @@ export async function planCopyFrom(instruction: Instruction, context: CopyFromCo
   for (const entry of resolved) {
     if (entry.stats.isDirectory()) {
       directories.push(destination);
+      tops.push({ entry, target: destination });
       walk(entry, destination);
     } else {
       const name = path.posix.basename(entry.path);
-      planned.push({
+      const top = {
         entry,
         target: destinationIsDirectory ? path.posix.join(destination, name) : destination,
-      });
+      };
+      tops.push(top);
+      planned.push(top);
     }
   }
   const kept = planned.filter(({ entry }) => !entry.stats.isSocket());
@@ -223,56 +252,15 @@ export async function planCopyFrom(instruction: Instruction, context: CopyFromCo
         mode: chmod ?? 0o755,
         mtime: 0,
       });
-      const layerFiles = new LayerFiles();
-      /** Where the first copy of each hard-linked inode went. */
-      const linked = new Map<string, string>();
+      const copier = new StackCopier(context.source, layerSink(builder, owner, chmod));
       try {
         for (const directory of directories) await builder.directory(directory);
-        for (const { entry, target } of kept) {
-          const { stats } = entry;
-          const common = {
-            path: target,
-            mode: chmod ?? stats.mode & 0o7777,
-            uid: owner?.uid ?? stats.uid,
-            gid: owner?.gid ?? stats.gid,
-            mtime: Math.floor(stats.mtimeMs / 1000),
-          };
-          if (stats.isFile()) {
-            const inode = `${stats.dev}:${stats.ino}`;
-            const first = stats.nlink > 1 ? linked.get(inode) : undefined;
-            if (first !== undefined) {
-              await builder.add({ ...common, type: 'hardlink', linkPath: first });
-              continue;
-            }
-            const fd = layerFiles.open(entry);
-            const written = await builder.add(
-              { ...common, type: 'file', size: stats.size },
-              fs.createReadStream('', { fd, highWaterMark: 1 << 20 }),
-            );
-            if (stats.nlink > 1) linked.set(inode, written.slice(1));
-          } else if (stats.isDirectory()) {
-            await builder.add({ ...common, type: 'directory' });
-          } else if (stats.isSymbolicLink()) {
-            await builder.add({
-              ...common,
-              mode: 0o777,
-              type: 'symlink',
-              linkPath: fs.readlinkSync(entry.file),
-            });
-          } else if (stats.isFIFO()) {
-            await builder.add({ ...common, type: 'fifo' });
-          } else if (stats.isCharacterDevice() || stats.isBlockDevice()) {
-            const { major, minor } = splitDeviceNumber(stats.rdev);
-            await builder.add({
-              ...common,
-              type: stats.isCharacterDevice() ? 'char' : 'block',
-              devMajor: major,
-              devMinor: minor,
-            });
-          }
+        for (const { entry, target } of tops) {
+          if (entry.stats.isDirectory()) await copier.copyChildren(entry, target);
+          else await copier.copy(entry, path.posix.dirname(target), path.posix.basename(target));
         }
       } finally {
-        layerFiles.close();
+        copier.close();
       }
     },
   };

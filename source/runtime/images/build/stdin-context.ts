@@ -7,12 +7,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { InvalidArgumentError } from '../../errors.js';
 import { unpackLayer } from '../layer/unpack.js';
 import type { ImageStore } from '../store.js';
 import { readTar } from '../tar/reader.js';
-import type { WorkDirectory } from '../work-directory.js';
+import { spoolStream, type WorkDirectory } from '../work-directory.js';
 import { archiveKind, openArchive } from './add-archive.js';
 
 export interface StdinContext {
@@ -27,10 +26,13 @@ export async function readStdinContext(
   store: ImageStore,
   input: NodeJS.ReadableStream,
 ): Promise<StdinContext> {
-  const work = await store.createWorkDirectory('context');
+  const { work, file: spooled } = await spoolStream(
+    (kind) => store.createWorkDirectory(kind),
+    'context',
+    input,
+    'stdin',
+  );
   try {
-    const spooled = path.join(work.path, 'stdin');
-    await pipeline(input, fs.createWriteStream(spooled, { mode: 0o600 }));
     const directory = path.join(work.path, 'context');
     fs.mkdirSync(directory, { mode: 0o755 });
     const label = 'the build context on stdin';

@@ -196,6 +196,7 @@ struct plan {
   bool no_new_privileges;
   bool have_oom_score;
   int oom_score_adj;
+  char *apparmor_profile; /* applied from the execve on (apparmor.c); NULL: none */
   char *seccomp; /* raw sock_filter program bytes, hex-decoded length below */
   size_t seccomp_len;
   /* the plan as read, for a child that re-executes itself and reads it again */
@@ -240,6 +241,13 @@ int run_idmap_probe(const char *dir);
 
 /* plan.c */
 void plan_read(struct plan *plan, int fd);
+
+/* apparmor.c: open the process's exec attribute while /proc is the host's; write it before exec */
+void apparmor_open(const struct plan *plan);
+void apparmor_apply(const struct plan *plan);
+
+/* keyring.c */
+void join_session_keyring(const struct plan *plan, bool user_ns, bool set_permissions);
 
 /* nsjoin.c */
 /* Joins every namespace whose descriptor in `fds` (one per plan->namespaces entry) is not -1, in

@@ -82,41 +82,6 @@ static void end_on_signals(void) {
     signal(ending[i], end_on_signal);
 }
 
-/* keyctl(2) operations (linux/keyctl.h), called through syscall(2): libc has no wrapper. */
-#define KEYCTL_JOIN_SESSION_KEYRING 1
-#define KEYCTL_SETPERM 5
-#define KEYCTL_DESCRIBE 6
-
-/*
- * As runc: the process leaves the caller's session keyring (whose keys are the user's who ran us,
- * not the container's) for a new one of its own, searchable by its owner uid (or, in a user
- * namespace, by others: the container's later uids are not its creator) so that a process that
- * changes uid can still use it. A kernel without keyrings (ENOSYS) is let be, as runc lets it.
- */
-static void join_session_keyring(const struct plan *plan, bool user_ns) {
-  if (!plan->session_keyring)
-    return;
-  long key = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan->session_keyring, 0, 0, 0);
-  if (key < 0 && errno == ENOSYS)
-    return;
-  if (key < 0)
-    fail_errno("join a session keyring", plan->session_keyring);
-  char description[512];
-  long length = syscall(SYS_keyctl, KEYCTL_DESCRIBE, key, description, sizeof description - 1, 0);
-  if (length < 0)
-    fail_errno("describe the session keyring", plan->session_keyring);
-  description[(size_t)length < sizeof description ? (size_t)length : sizeof description - 1] = '\0';
-  /* "type;uid;gid;perm;description": the permission is the fourth field, in hex. */
-  char *field = description;
-  for (int i = 0; i < 3 && field; i++)
-    field = strchr(field, ';') ? strchr(field, ';') + 1 : NULL;
-  if (!field)
-    die("the session keyring `%s` has a description of an unknown form", plan->session_keyring);
-  unsigned long perm = strtoul(field, NULL, 16) | (user_ns ? 0x8UL : 0x80000UL);
-  if (syscall(SYS_keyctl, KEYCTL_SETPERM, key, perm, 0, 0) < 0)
-    fail_errno("set the session keyring's permissions", plan->session_keyring);
-}
-
 /* Puts `fd` at `target`, without close-on-exec. */
 static void move_fd(int fd, int target) {
   if (fd == target) {
@@ -186,6 +151,7 @@ int run_init_child(struct plan *plan) {
  * the exec of the user's process. */
 static void container_setup(struct plan *plan, int sync) {
   test_pause_open(plan);
+  apparmor_open(plan); /* before any namespace is joined: /proc is the host's */
   char self[32] = ""; /* our pid in the host's /proc, for the test knob */
   if (readlink("/proc/self", self, sizeof self - 1) < 0)
     self[0] = '\0';
@@ -198,7 +164,7 @@ static void container_setup(struct plan *plan, int sync) {
       fail_errno("open exec fifo", plan->fifo_path);
   }
   join_namespaces(plan, false);
-  join_session_keyring(plan, has_namespace(plan, CLONE_NEWUSER, NULL));
+  join_session_keyring(plan, has_namespace(plan, CLONE_NEWUSER, NULL), true);
   bool cgroup_joined = false;
   if (has_namespace(plan, CLONE_NEWCGROUP, &cgroup_joined) && !cgroup_joined && unshare(CLONE_NEWCGROUP) < 0)
     fail_errno("unshare cgroup namespace", NULL);
@@ -459,6 +425,9 @@ static pid_t spawn_via_middle(struct plan *plan, int userns, const bool *joined,
     fail_errno("fork", "the intermediate process");
   if (middle == 0) {
     close(report_pid[0]);
+    bool middle_pause = plan->pause_point && !strcmp(plan->pause_point, "middle");
+    if (middle_pause)
+      test_pause_open(plan); /* the test's fifos, while we are still the host's root */
     pid_t child = -1;
     long where = -1;
     int err = 0;
@@ -486,6 +455,9 @@ static pid_t spawn_via_middle(struct plan *plan, int userns, const bool *joined,
      * a clone can make for the child. With a new user namespace, the clone makes it first and
      * every other new one as its. */
     unsigned long unshared = userns >= 0 ? flags & ~(unsigned long)(CLONE_NEWPID | CLONE_NEWUSER | SIGCHLD) : 0;
+    /* Tests: stopped in the container's user namespace, to be attacked from it. */
+    if (entered && middle_pause)
+      test_pause(plan, "middle", getpid());
     if (entered && (!unshared || unshare((int)unshared) == 0)) {
       for (size_t i = 0; i < plan->namespace_count; i++)
         if (joined[i])
@@ -779,9 +751,12 @@ int run_init(struct plan *plan) {
   /* The monitor itself stays on the host's binary (no copy kept per container): the child
    * re-executes from a sealed copy as soon as it is root of its namespaces. Alone in a new pid
    * namespace nobody sees it meanwhile; a child that joins an existing one (or the host's) would
-   * be visible, so then the whole monitor runs from the sealed copy and the child needs no exec. */
+   * be visible, so then the whole monitor runs from the sealed copy and the child needs no exec.
+   * So it does when an intermediate process joins the container's namespaces (middle_joins): that
+   * process, a fork of the monitor, is in the container's user namespace until its clone. */
+  bool joined[10];
   monitor_sealed = self_is_sealed();
-  if (!monitor_sealed && !new_pid_ns) {
+  if (!monitor_sealed && (!new_pid_ns || middle_joins(plan, joined))) {
     int exe = sealed_copy_of_self();
     move_fd(plan_memfd(plan->raw, plan->raw_len), PLAN_FD);
     char *argv[] = {"gantry-init", "init", "--plan-fd", NULL};
