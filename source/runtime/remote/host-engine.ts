@@ -10,6 +10,7 @@ import type { Resources, StatsOptions } from '../cgroups/types.js';
 import type { Engine } from '../containers/engine.js';
 import type { CreateOptions } from '../containers/create.js';
 import type { EngineEvent } from '../containers/events.js';
+import type { ExecOptions } from '../containers/exec.js';
 import type { LogEntry, LogOptions } from '../containers/logs.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStats } from '../containers/stats.js';
@@ -38,17 +39,11 @@ export interface ListResult {
 /** Log reading options that cross the wire (dates as they are; no callbacks). */
 export type HostLogOptions = Pick<LogOptions, 'follow' | 'tail' | 'since' | 'until' | 'signal'>;
 
-/** What exec takes on any host: docker's exec flags, and the pty's size at the start. */
-export interface HostExecOptions {
-  command: string[];
-  env?: string[];
-  workdir?: string;
-  user?: string;
-  tty?: boolean;
-  interactive?: boolean;
-  detach?: boolean;
-  consoleSize?: { rows: number; cols: number };
-}
+/**
+ * What exec takes on any host: docker's exec flags, and the pty's size at the start (not
+ * --privileged, nor the local engine's choice of pipes).
+ */
+export type HostExecOptions = Omit<ExecOptions, 'privileged' | 'pipes'>;
 
 /** A process started by exec whose input and output the caller relays (a pipe or a pty inside). */
 export interface ExecStream {

@@ -140,6 +140,7 @@ static const struct field_directive string_directives[] = {
     {"domainname", offsetof(struct plan, domainname)},
     {"state", offsetof(struct plan, state_json)},
     {"cwd", offsetof(struct plan, cwd)},
+    {"apparmor", offsetof(struct plan, apparmor_profile)},
 };
 
 /* NAME: the flag is set. */
@@ -375,9 +376,6 @@ static void directive(struct plan *p, int argc, char **argv) {
     NEED(1);
     p->have_oom_score = true;
     p->oom_score_adj = (int)parse_long(argv[1], "oom score");
-  } else if (!strcmp(d, "apparmor")) {
-    NEED(1);
-    p->apparmor_profile = argv[1];
   } else if (!strcmp(d, "testpause")) {
     NEED(3);
     p->pause_point = argv[1];
