@@ -24,6 +24,12 @@ export interface TestSshd {
 export interface SshdOptions {
   /** The temporary directory's name before its random part (default gantry-sshd). */
   tempPrefix?: string;
+  /**
+   * A network namespace of the caller's own (`ip netns` name): the server listens on its
+   * 127.0.0.1, its sessions run there, and `clientEnv`'s ssh enters it too (nsenter), so a remote
+   * service reaches only what the caller serves in that namespace (a registry).
+   */
+  netns?: string;
 }
 
 export declare function startSshd(

@@ -41,7 +41,7 @@ function descendants(pid) {
 }
 
 /** Starts the server; see sshd.d.mts for what the handle offers. */
-export async function startSshd(remoteEnv, { tempPrefix = 'gantry-sshd' } = {}) {
+export async function startSshd(remoteEnv, { tempPrefix = 'gantry-sshd', netns } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${tempPrefix}-`));
   for (const key of ['host_key', 'user_key'])
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, key)]);
@@ -98,9 +98,10 @@ export async function startSshd(remoteEnv, { tempPrefix = 'gantry-sshd' } = {}) 
   /** Starts the listener (again, after a kill: the same port, keys and config). */
   const launch = async () => {
     const from = log.length;
-    child = spawn(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const sshd = [SSHD, '-D', '-e', '-f', path.join(dir, 'sshd_config')];
+    // nsenter execs sshd in place: the PID is the listener's.
+    const [file, ...args] = netns ? ['nsenter', `--net=/run/netns/${netns}`, '--', ...sshd] : sshd;
+    child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const started = child;
     exited = new Promise((resolve) => {
       if (started.exitCode !== null || started.signalCode !== null) resolve();
@@ -138,7 +139,9 @@ export async function startSshd(remoteEnv, { tempPrefix = 'gantry-sshd' } = {}) 
       return child.pid;
     },
     url: (gantryPath = '') => `ssh://root@127.0.0.1:${port}${gantryPath}`,
-    clientEnv: { GANTRY_SSH_COMMAND: `ssh -F ${path.join(dir, 'ssh_config')}` },
+    clientEnv: {
+      GANTRY_SSH_COMMAND: `${netns ? `nsenter --net=/run/netns/${netns} -- ` : ''}ssh -F ${path.join(dir, 'ssh_config')}`,
+    },
     kill,
     async restart() {
       kill();

@@ -3,7 +3,7 @@
  * remote bench start too), with its temporary directory named as the tests name what they make,
  * and the reason sshd tests cannot run where openssh-server is missing.
  */
-import { SSHD, startSshd as startServer, type TestSshd } from '../../scripts/lib/sshd.mjs';
+import { SSHD, startSshd as startServer, type SshdOptions, type TestSshd } from '../../scripts/lib/sshd.mjs';
 import { testName } from './engine.js';
 import { needsFile } from './skip.js';
 
@@ -14,6 +14,10 @@ export function needsSshd(): ReturnType<typeof needsFile> {
   return needsFile([SSHD], 'the OpenSSH server', 'openssh-server');
 }
 
-export function startSshd(remoteEnv: Record<string, string>): Promise<TestSshd> {
-  return startServer(remoteEnv, { tempPrefix: testName('sshd') });
+/** `options.netns`: the server (and its clients' ssh) in a network namespace the test made. */
+export function startSshd(
+  remoteEnv: Record<string, string>,
+  options: Pick<SshdOptions, 'netns'> = {},
+): Promise<TestSshd> {
+  return startServer(remoteEnv, { ...options, tempPrefix: testName('sshd') });
 }

@@ -6,6 +6,7 @@ import { reportError } from '../errors.js';
 import { ago, humanSize, table } from '../format.js';
 import { refuseTerminalStdout, streamToStdout } from '../archive-output.js';
 import { printInspected } from '../listing.js';
+import { InvalidArgumentError } from '../../runtime/errors.js';
 import { formatRows } from '../template.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
 import { spec as pullSpec } from './pull.js';
@@ -262,6 +263,45 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   return runImageCommand(subcommand, sub, context);
 }
 
+/** `image ls|rm|inspect|tree|pull` on a remote host (--host): the same output, over the protocol. */
+async function runRemoteImageCommand(
+  subcommand: string,
+  sub: ParsedArgs,
+  context: CommandContext,
+): Promise<number> {
+  const remote = await context.hostEngine();
+  switch (subcommand) {
+    case 'ls':
+      return listImages(sub, context);
+    case 'tree':
+      return (await import('./image-tree.js')).run(sub, context);
+    case 'pull':
+      return (await import('./pull.js')).run(sub, context);
+    case 'rm': {
+      let failed = 0;
+      for (const reference of sub.args) {
+        try {
+          const result = await remote.images.remove(reference, { force: bool(sub.options, 'force') });
+          for (const untagged of result.untagged) write(context.stdout, `Untagged: ${untagged}`);
+          if (result.deleted) write(context.stdout, `Deleted: ${result.deleted}`);
+        } catch (error) {
+          reportError(error, context.stderr);
+          failed = 1;
+        }
+      }
+      return failed;
+    }
+    case 'inspect':
+      return printInspected(sub, context, (reference) => remote.inspect(reference, 'image'));
+  }
+  throw new InvalidArgumentError(
+    `'image ${subcommand}' does not work on a remote host (--host ${context.host})`,
+    {
+      hint: 'run it on that host, or leave out --host and GANTRY_HOST',
+    },
+  );
+}
+
 /** The spec of `image NAME`, renamed for the top-level alias docker has (`gantry tag`, `rmi`). */
 export function aliasSpec(subcommand: string, alias: string): CommandSpec {
   const original = SUBCOMMANDS[subcommand]!;
@@ -279,6 +319,7 @@ export async function runImageCommand(
   sub: ParsedArgs,
   context: CommandContext,
 ): Promise<number> {
+  if (context.host !== undefined) return runRemoteImageCommand(subcommand, sub, context);
   const engine = await context.engine();
   switch (subcommand) {
     case 'ls':

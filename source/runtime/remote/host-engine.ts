@@ -16,6 +16,17 @@ import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStats } from '../containers/stats.js';
 import { NotFoundError } from '../errors.js';
 import type { ImageRecord } from '../images/types.js';
+import type { TransferEvent } from '../images/registry/transfer.js';
+import type { LayerTree } from '../images/tree/types.js';
+import type {
+  HostImageRemoval,
+  HostNetwork,
+  HostPullRequest,
+  HostPullResult,
+  HostVolume,
+} from './host-resources.js';
+
+export type { HostImageRemoval, HostNetwork, HostPullRequest, HostPullResult, HostVolume };
 
 export interface ListResult {
   records: ContainerRecord[];
@@ -44,6 +55,8 @@ export interface ExecStream {
   write(data: Buffer): void;
   endInput(): void;
   signal(name: NodeJS.Signals): void;
+  /** The caller's terminal changed size: the pty follows, and its process gets SIGWINCH. */
+  resize(rows: number, cols: number): void;
 }
 
 export interface HostEngine {
@@ -70,6 +83,17 @@ export interface HostEngine {
   exec(reference: string, options: HostExecOptions): Promise<ExecStream>;
   images: {
     list(): Promise<ImageRecord[]>;
+    /** `image tree` of an image (or, with `container`, of a container's image and its upper layer). */
+    tree(reference: string, options?: { container?: boolean }): Promise<LayerTree>;
+    remove(reference: string, options?: { force?: boolean }): Promise<HostImageRemoval>;
+    /** Pulls on the host (from the registries it reaches), its progress as it goes. */
+    pull(request: HostPullRequest, onEvent?: (event: TransferEvent) => void): Promise<HostPullResult>;
+  };
+  volumes: {
+    list(options?: { sizes?: boolean }): Promise<HostVolume[]>;
+  };
+  networks: {
+    list(): Promise<HostNetwork[]>;
   };
   /** Lets go of what the engine holds open (a remote one's ssh connection). */
   close(): void;
@@ -176,11 +200,29 @@ export class LocalHostEngine implements HostEngine {
       write: (data) => pipes?.stdin?.write(data),
       endInput: () => pipes?.stdin?.end(),
       signal: (name) => handle.signal(name),
+      resize: (rows, cols) => handle.resize?.(rows, cols),
     };
   }
 
   get images(): HostEngine['images'] {
-    return { list: () => this.engine.images.list() };
+    const resources = () => import('./host-resources.js');
+    return {
+      list: () => this.engine.images.list(),
+      tree: async (reference, options) => (await resources()).imageTree(this.engine, reference, options),
+      remove: async (reference, options) => (await resources()).removeImage(this.engine, reference, options),
+      pull: async (request, onEvent) =>
+        (await resources()).pullImage(this.engine, request, onEvent ? { onEvent } : {}),
+    };
+  }
+
+  get volumes(): HostEngine['volumes'] {
+    return {
+      list: async (options) => (await import('./host-resources.js')).listVolumes(this.engine, options),
+    };
+  }
+
+  get networks(): HostEngine['networks'] {
+    return { list: async () => (await import('./host-resources.js')).listNetworks(this.engine) };
   }
 
   close(): void {
