@@ -5,6 +5,7 @@ import { TransferProgress } from '../progress.js';
 import type { TransferOptions } from '../../runtime/images/registry/transfer.js';
 import type { PullResult } from '../../runtime/images/registry/pull.js';
 import type { Engine } from '../../runtime/containers/engine.js';
+import type { HostPullResult } from '../../runtime/remote/host-engine.js';
 
 /** Flags shared by pull, push and login. */
 export const REGISTRY_OPTIONS: OptionSpec[] = [
@@ -71,7 +72,64 @@ export async function transferOptions(parsed: ParsedArgs, context: CommandContex
   return options;
 }
 
+/**
+ * pull on a remote host (--host): the host downloads from the registries it reaches, with its own
+ * credentials file (or --creds); its progress comes back over the protocol as it goes.
+ */
+async function remotePull(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  if (str(parsed.options, 'authfile') !== undefined)
+    throw new UsageError(
+      `--authfile names a file on this machine; a pull on ${context.host} uses that host's own credentials file (or give --creds)`,
+    );
+  const { parsePlatform } = await import('../../runtime/images/import/platform.js');
+  const platform = str(parsed.options, 'platform');
+  const { tlsVerify, credentials } = await transferOptions(parsed, context);
+  const remote = await context.hostEngine();
+  const quiet = bool(parsed.options, 'quiet') || bool(parsed.options, 'json');
+  const progress = quiet ? undefined : new TransferProgress(context.stdout, 'pull');
+  let result;
+  try {
+    result = await remote.images.pull(
+      {
+        reference: parsed.args[0]!,
+        ...(platform !== undefined ? { platform: parsePlatform(platform) } : {}),
+        ...(tlsVerify !== undefined ? { tlsVerify } : {}),
+        ...(credentials ? { credentials } : {}),
+      },
+      progress ? (event) => progress.handle(event) : undefined,
+    );
+  } finally {
+    progress?.close();
+  }
+  const { upToDate, ...summary } = result;
+  return printRemotePull(parsed, context, summary, upToDate);
+}
+
+/** What pull prints once the remote host stored the image: as for a pull on this machine. */
+function printRemotePull(
+  parsed: ParsedArgs,
+  context: CommandContext,
+  summary: Omit<HostPullResult, 'upToDate'>,
+  upToDate: boolean,
+): number {
+  const label = summary.Name ?? `${parsed.args[0]}`;
+  if (bool(parsed.options, 'json')) {
+    write(context.stdout, JSON.stringify(summary, null, 2));
+    return 0;
+  }
+  if (!bool(parsed.options, 'quiet')) {
+    write(context.stdout, `Digest: ${summary.Digest}`);
+    write(
+      context.stdout,
+      upToDate ? `Status: Image is up to date for ${label}` : `Status: Downloaded newer image for ${label}`,
+    );
+  }
+  write(context.stdout, label);
+  return 0;
+}
+
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  if (context.host !== undefined) return remotePull(parsed, context);
   const options = await transferOptions(parsed, context);
   const platform = str(parsed.options, 'platform');
   const json = bool(parsed.options, 'json');
