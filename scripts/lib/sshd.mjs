@@ -1,13 +1,18 @@
-// An OpenSSH server of a script's own on 127.0.0.1 (Debian's /usr/sbin/sshd, never the system's
-// service), as test/support/sshd.ts makes for the tests: a free port, throwaway host and user keys,
-// its own sshd_config whose SetEnv gives sessions a "remote" gantry's environment, and an ssh
-// client config for GANTRY_SSH_COMMAND, so the user's own ssh setup is never read or changed.
+// An OpenSSH server of our own on 127.0.0.1 (Debian's /usr/sbin/sshd, never the system's service),
+// for the tests (through test/support/sshd.ts), the screenshots and the remote bench alike: a free
+// port, throwaway host and user keys, its own sshd_config under a temporary directory, started in
+// the foreground (`-D -e -f`) and killed by the PID started here. The sessions it serves get the
+// environment of a "remote" gantry host (its state root and cgroup parent) through the config's
+// SetEnv; clients reach it with GANTRY_SSH_COMMAND (`ssh -F` a config that names the key and the
+// known host), so the user's own ssh setup is never read or changed.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+
+export const SSHD = '/usr/sbin/sshd';
 
 async function freePort() {
   return new Promise((resolve, reject) => {
@@ -20,12 +25,29 @@ async function freePort() {
   });
 }
 
-/** Starts the server; `stop()` kills it (by the PID started here) and removes its directory. */
-export async function startSshd(remoteEnv) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-sshd-'));
+/** Children of `pid` (from /proc), recursively. */
+function descendants(pid) {
+  let children = [];
+  try {
+    children = fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** Starts the server; see sshd.d.mts for what the handle offers. */
+export async function startSshd(remoteEnv, { tempPrefix = 'gantry-sshd', netns } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${tempPrefix}-`));
   for (const key of ['host_key', 'user_key'])
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, key)]);
   fs.copyFileSync(path.join(dir, 'user_key.pub'), path.join(dir, 'authorized_keys'));
+  // sshd refuses to start without its privilege separation directory (Debian makes it at boot
+  // of the service, which is not running here).
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const port = await freePort();
   const setEnv = Object.entries(remoteEnv)
@@ -40,12 +62,16 @@ export async function startSshd(remoteEnv) {
       `PidFile ${path.join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
       'PermitRootLogin prohibit-password',
+      'PubkeyAuthentication yes',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
       'UsePAM no',
       'StrictModes no',
       'PrintMotd no',
+      'MaxStartups 100',
+      'MaxSessions 100',
       `SetEnv ${setEnv}`,
+      'LogLevel INFO',
       '',
     ].join('\n'),
   );
@@ -65,22 +91,69 @@ export async function startSshd(remoteEnv) {
     ].join('\n'),
   );
   let log = '';
-  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr.on('data', (chunk) => (log += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!log.includes(`Server listening on 127.0.0.1 port ${port}`)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`sshd did not start: ${log}`);
-    await delay(50);
-  }
+  let child;
+  let exited = Promise.resolve();
+  // Deadlines stretch with GANTRY_TEST_TIME_SCALE, as the tests' waitFor does.
+  const scale = Math.max(1, Number(process.env.GANTRY_TEST_TIME_SCALE) || 1);
+  /** Starts the listener (again, after a kill: the same port, keys and config). */
+  const launch = async () => {
+    const from = log.length;
+    const sshd = [SSHD, '-D', '-e', '-f', path.join(dir, 'sshd_config')];
+    // nsenter execs sshd in place: the PID is the listener's.
+    const [file, ...args] = netns ? ['nsenter', `--net=/run/netns/${netns}`, '--', ...sshd] : sshd;
+    child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const started = child;
+    exited = new Promise((resolve) => {
+      if (started.exitCode !== null || started.signalCode !== null) resolve();
+      else started.once('exit', () => resolve());
+    });
+    child.stderr.on('data', (chunk) => (log += chunk.toString()));
+    const deadline = Date.now() + 60_000 * scale;
+    while (!log.slice(from).includes(`Server listening on 127.0.0.1 port ${port}`)) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`sshd did not listen on 127.0.0.1:${port} (its log: ${log})`);
+      await delay(25);
+    }
+  };
+  await launch();
+  // Only sshd's own processes: what runs in a session (a gantry service) must notice by itself.
+  const kill = () => {
+    const sshds = descendants(child.pid).filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sshd';
+      } catch {
+        return false;
+      }
+    });
+    for (const target of [child.pid, ...sshds]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  };
   return {
     port,
+    get pid() {
+      return child.pid;
+    },
     url: (gantryPath = '') => `ssh://root@127.0.0.1:${port}${gantryPath}`,
-    clientEnv: { GANTRY_SSH_COMMAND: `ssh -F ${path.join(dir, 'ssh_config')}` },
+    clientEnv: {
+      GANTRY_SSH_COMMAND: `${netns ? `nsenter --net=/run/netns/${netns} -- ` : ''}ssh -F ${path.join(dir, 'ssh_config')}`,
+    },
+    kill,
+    async restart() {
+      kill();
+      await exited;
+      await launch();
+    },
+    log: () => log,
     stop() {
-      child.kill('SIGKILL');
+      // Killed and removed at once (callers' cleanups are synchronous); the promise is its exit.
+      kill();
       fs.rmSync(dir, { recursive: true, force: true });
+      return exited;
     },
   };
 }

@@ -42,7 +42,9 @@ export function createContext(engineOptions: EngineOptions, host?: string): Comm
                 async (local) =>
                   new (await import('../runtime/remote/host-engine.js')).LocalHostEngine(local),
               )
-          : import('./remote-host.js').then(({ connectHost }) => connectHost(host, process.stderr));
+          : import('./remote-host.js').then(({ connectHost }) =>
+              connectHost(host, process.stderr, engineOptions.root),
+            );
       return hostEngine;
     },
     engine() {

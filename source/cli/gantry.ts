@@ -77,7 +77,27 @@ const REMOTE_COMMANDS = new Set([
   'stats',
   'exec',
   'images',
+  'image',
+  'rmi',
+  'pull',
+  'volume',
+  'network',
 ]);
+
+/**
+ * Of the commands with verbs, those that work on a remote host; the others name local files
+ * (import, export, build) or change what the protocol does not serve yet.
+ */
+const REMOTE_VERBS: Record<string, readonly string[]> = {
+  image: ['ls', 'list', 'tree', 'inspect', 'rm', 'pull'],
+  volume: ['ls', 'list'],
+  network: ['ls', 'list'],
+};
+
+/** The verb of `image VERB ...` (its first word that is not a flag), if any. */
+function verbOf(rest: readonly string[]): string | undefined {
+  return rest.find((word) => !word.startsWith('-'));
+}
 
 function usage(): string {
   const lines = [
@@ -161,13 +181,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const explicit = hostFlags[0] ?? (process.env.GANTRY_HOST || undefined);
   let host = explicit === 'local' || (name === 'system' && hostFlags.length === 0) ? undefined : explicit;
-  if (explicit === undefined && REMOTE_COMMANDS.has(name)) {
+  const verbs = REMOTE_VERBS[name];
+  const verb = verbOf(rest);
+  // `image --help`, or a verb the protocol serves.
+  const verbServed = !verbs || verb === undefined || rest.includes('--help') || verbs.includes(verb);
+  if (explicit === undefined && REMOTE_COMMANDS.has(name) && verbServed) {
     const { connectionsPath, readConnections } = await import('../runtime/remote/connections.js');
     if (fs.existsSync(connectionsPath())) host = readConnections().default;
   }
   if (host !== undefined && !REMOTE_COMMANDS.has(name)) {
     process.stderr.write(
       `gantry: '${name}' does not work on a remote host (--host ${host})\nhint: run it on that host, or leave out --host and GANTRY_HOST; on a remote host work: ${[...REMOTE_COMMANDS].join(', ')}\n`,
+    );
+    return 125;
+  }
+  if (host !== undefined && !verbServed) {
+    process.stderr.write(
+      `gantry: '${name} ${verb}' does not work on a remote host (--host ${host})\nhint: run it on that host, or leave out --host and GANTRY_HOST; on a remote host work: ${verbs!.map((v) => `${name} ${v}`).join(', ')}\n`,
     );
     return 125;
   }

@@ -93,7 +93,8 @@ export class TransferProgress {
     line.active = event.phase === 'transferring';
     switch (event.phase) {
       case 'waiting':
-        line.status = 'Waiting';
+        // docker's words: every layer of a pull starts as "Pulling fs layer".
+        line.status = pulling ? 'Pulling fs layer' : 'Waiting';
         break;
       case 'exists':
         line.status = pulling ? 'Already exists' : 'Layer already exists';
@@ -113,7 +114,15 @@ export class TransferProgress {
         line.status = `Retrying (${event.detail ?? 'connection problem'})`;
         break;
       case 'done':
+        // The download's digest was checked as it streamed; docker says so before "Download complete".
+        if (pulling && !this.tty) this.print(`${id}: Verifying Checksum`);
         line.status = pulling ? 'Download complete' : 'Pushed';
+        break;
+      case 'extracting':
+        line.status = 'Extracting';
+        break;
+      case 'complete':
+        line.status = 'Pull complete';
         break;
       case 'failed':
         line.status = `Failed: ${event.detail ?? 'error'}`;
@@ -122,7 +131,7 @@ export class TransferProgress {
     if (this.tty) {
       this.draw(event.phase !== 'transferring');
     } else if (line.status !== previous) {
-      this.print(`${id}: ${line.status}${event.phase === 'retrying' ? '' : ''}`);
+      this.print(`${id}: ${line.status}`);
     }
   }
 

@@ -163,6 +163,33 @@ prune_and_df() {
     g system prune -f | grep -q '^Total reclaimed space: '
 }
 
+pull_policy() {
+  g run --rm --pull never no-such-image true 2>"$work/pull.err"
+  expect 125 $? &&
+    grep -q 'No such image: no-such-image:latest' "$work/pull.err" &&
+    expect ok "$(g run --rm --pull=never demo echo ok)" &&
+    expect "" "$(g run --rm demo true 2>&1)"
+}
+host_namespaces() {
+  local ns='echo $(readlink /proc/self/ns/pid) $(readlink /proc/self/ns/ipc) $(readlink /proc/self/ns/uts)'
+  expect "$(sh -c "$ns")" "$(g run --rm --pid host --ipc host --uts host demo sh -c "$ns")" &&
+    expect "$(cat /proc/sys/kernel/hostname)" "$(g run --rm --uts host demo hostname)" &&
+    ! g run --rm --uts host --hostname box demo true 2>/dev/null
+}
+attach_streams() {
+  expect out "$(g run --rm -a stdout demo sh -c 'echo out; echo err >&2' 2>&1)" &&
+    expect err "$(g run --rm --attach STDERR demo sh -c 'echo out; echo err >&2' 2>&1)"
+}
+stop_timeout_exec_d() {
+  g run -d --name patient --stop-timeout 1 demo sh -c "trap '' TERM; echo ready; while :; do sleep 1; done" >/dev/null &&
+    until_true sh -c "'$GANTRY' logs patient | grep -q ready" &&
+    g exec -d patient sleep 123 >/dev/null &&
+    g top patient | grep -q 'sleep 123' &&
+    g stop patient >/dev/null &&
+    expect 137 "$(g inspect -f '{{.State.ExitCode}}' patient)" &&
+    g rm patient >/dev/null
+}
+
 row 'run -d, inspect -f, ps --filter/--format table' run_and_ps
 row 'logs, exec' exec_and_logs
 row 'stop -t, start, restart, stop --all, rm -f' stop_start_rm
@@ -178,6 +205,10 @@ row 'info' system_info
 row 'run --init, top' init_and_top
 row 'container prune, system df, system prune' prune_and_df
 row 'export -o, export | import -c -' export_import
+row 'run --pull never, and no pull for a present image' pull_policy
+row 'run --pid host --ipc host --uts host' host_namespaces
+row 'run -a stdout / -a STDERR' attach_streams
+row 'run --stop-timeout, then stop; exec -d' stop_timeout_exec_d
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

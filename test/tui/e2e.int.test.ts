@@ -11,28 +11,12 @@ import { createEngineWithImage, GANTRY, waitFor, type TestEngine } from '../supp
 import { startTmux, type TmuxSession } from '../../scripts/lib/tmux.mjs';
 import { isGone, runUntilPhase } from '../support/faults.js';
 import { describeUnless, needsCommand, needsRoot } from '../support/skip.js';
-
-const CGROUP_ROOT = '/sys/fs/cgroup';
-
-/** cgroup v1 has one hierarchy per controller; v2 (the guest of test:cgroup-v2) has one tree. */
-const v2 = fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.controllers'));
-
-function cgroupFile(controller: string, parent: string, id: string, file: string): string {
-  return v2 ? path.join(CGROUP_ROOT, parent, id, file) : path.join(CGROUP_ROOT, controller, parent, id, file);
-}
-
-function read(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
+import { cgroupFile, editMemoryLimitTo48m, memoryLimitFile, readTrimmed, v2 } from './support/e2e-kernel.js';
 
 /** FROZEN or THAWED, as v1's freezer.state says it, from either version's files. */
 function freezerState(parent: string, id: string): string | undefined {
-  if (!v2) return read(cgroupFile('freezer', parent, id, 'freezer.state'));
-  const frozen = read(cgroupFile('', parent, id, 'cgroup.events'))?.match(/^frozen (\d)$/m)?.[1];
+  if (!v2) return readTrimmed(cgroupFile('freezer', parent, id, 'freezer.state'));
+  const frozen = readTrimmed(cgroupFile('', parent, id, 'cgroup.events'))?.match(/^frozen (\d)$/m)?.[1];
   return frozen === undefined ? undefined : frozen === '1' ? 'FROZEN' : 'THAWED';
 }
 
@@ -91,34 +75,18 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI end to end (tmux
     await tui.waitFor(/e2e-web\s.*● running/, 60_000);
 
     // Enter opens its limits; Enter edits memory; a typed value applies to the cgroup.
-    const limitFile = cgroupFile(
-      'memory',
-      engine.cgroupParent,
-      id,
-      v2 ? 'memory.max' : 'memory.limit_in_bytes',
-    );
-    expect(read(limitFile)).toBe(String(64 * 1024 * 1024));
+    const limitFile = memoryLimitFile(engine.cgroupParent, id);
+    expect(readTrimmed(limitFile)).toBe(String(64 * 1024 * 1024));
     tui.send('Enter');
     await tui.waitFor(/Limits of e2e-web/, 60_000);
-    await tui.waitFor(/memory\s+64MiB/, 60_000);
-    tui.send('Enter', 'C-u');
-    tui.type('48m');
-    tui.send('Enter');
-    await waitFor(
-      () => read(limitFile) === String(48 * 1024 * 1024) || undefined,
-      60_000,
-      'the memory limit file to change',
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}; the screen was:\n${tui!.capture()}`);
-    });
-    await tui.waitFor(/memory\s+48MiB/, 60_000, 'the new value on screen');
+    await editMemoryLimitTo48m(tui, limitFile);
 
     // A refused value is explained in place and the old one stays.
     tui.send('Enter', 'C-u');
     tui.type('1m');
     tui.send('Enter');
     await tui.waitFor(/below the minimum/, 60_000, 'the inline refusal');
-    expect(read(limitFile)).toBe(String(48 * 1024 * 1024));
+    expect(readTrimmed(limitFile)).toBe(String(48 * 1024 * 1024));
     tui.send('Escape');
     await tui.waitFor((screen) => !screen.includes('the old value stays'), 60_000, 'the editor to close');
 

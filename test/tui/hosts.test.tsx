@@ -53,7 +53,14 @@ function hostEngine(fake: FakeEngine): HostEngine {
     }),
     logs: (reference, options = {}) => fake.logs(reference, options),
     exec: () => Promise.reject(new Error('not in this test')),
-    images: { list: async () => [] },
+    images: {
+      list: async () => [],
+      tree: () => Promise.reject(new Error('not in this test')),
+      remove: () => Promise.reject(new Error('not in this test')),
+      pull: () => Promise.reject(new Error('not in this test')),
+    },
+    volumes: { list: async () => [] },
+    networks: { list: async () => [] },
     close: () => undefined,
   };
 }

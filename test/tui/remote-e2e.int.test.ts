@@ -14,23 +14,7 @@ import { startTmux, type TmuxSession } from '../../scripts/lib/tmux.mjs';
 import { createEngineWithImage, GANTRY, testName, waitFor, type TestEngine } from '../support/engine.js';
 import { describeUnless, needsCommand, needsRoot } from '../support/skip.js';
 import { needsSshd, startSshd, type TestSshd } from '../support/sshd.js';
-
-const CGROUP_ROOT = '/sys/fs/cgroup';
-const v2 = fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.controllers'));
-
-function memoryLimitFile(parent: string, id: string): string {
-  return v2
-    ? path.join(CGROUP_ROOT, parent, id, 'memory.max')
-    : path.join(CGROUP_ROOT, 'memory', parent, id, 'memory.limit_in_bytes');
-}
-
-function read(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
+import { editMemoryLimitTo48m, memoryLimitFile, readTrimmed } from './support/e2e-kernel.js';
 
 describeUnless(
   [needsRoot(), needsCommand('tmux'), needsSshd()],
@@ -126,21 +110,10 @@ describeUnless(
 
       // Limits: a live edit applied on the remote host's cgroup.
       const limitFile = memoryLimitFile(remote.cgroupParent, far.id);
-      expect(read(limitFile)).toBe(String(64 * 1024 * 1024));
+      expect(readTrimmed(limitFile)).toBe(String(64 * 1024 * 1024));
       tui.send('4');
       await tui.waitFor(/Limits of far/, 60_000);
-      await tui.waitFor(/memory\s+64MiB/, 60_000);
-      tui.send('Enter', 'C-u');
-      tui.type('48m');
-      tui.send('Enter');
-      await waitFor(
-        () => read(limitFile) === String(48 * 1024 * 1024) || undefined,
-        60_000,
-        'the remote memory limit to change',
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}; the screen was:\n${tui!.capture()}`);
-      });
-      await tui.waitFor(/memory\s+48MiB/, 60_000, 'the new value on screen');
+      await editMemoryLimitTo48m(tui, limitFile);
 
       // Inspect: the remote engine's JSON, with the container's own id.
       select('far');

@@ -45,7 +45,13 @@ export async function runAttached(
     let started;
     try {
       started = await engine.start(record.Id, {
-        attach: { ...attach, ownsCleanup: true },
+        attach: {
+          ...attach,
+          // docker's -a: only the streams the container was created to attach.
+          stdout: record.Config.AttachStdout,
+          stderr: record.Config.AttachStderr,
+          ownsCleanup: true,
+        },
         ...(consoleSize ? { consoleSize } : {}),
       });
     } catch (error) {

@@ -99,6 +99,9 @@ async function remoteExec(parsed: ParsedArgs, context: CommandContext): Promise<
   const forward = (signal: NodeJS.Signals) => stream.signal(signal);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const signal of signals) process.on(signal, forward);
+  // SIGWINCH here: the far pty takes the new size (its process gets its own SIGWINCH there).
+  const resize = () => stream.resize(process.stdout.rows, process.stdout.columns);
+  if (consoleSize) process.stdout.on('resize', resize);
   const onInput = (data: Buffer) => stream.write(data);
   const onEnd = () => stream.endInput();
   if (interactive) {
@@ -109,6 +112,7 @@ async function remoteExec(parsed: ParsedArgs, context: CommandContext): Promise<
     return await stream.exit;
   } finally {
     for (const signal of signals) process.off(signal, forward);
+    process.stdout.off('resize', resize);
     process.stdin.off('data', onInput);
     process.stdin.off('end', onEnd);
     if (raw) process.stdin.setRawMode(false);

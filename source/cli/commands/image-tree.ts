@@ -133,12 +133,17 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     throw new InvalidArgumentError(`invalid --depth ${depth}: give 0 (all) or a positive number`);
   if (!Number.isInteger(top) || top < 0)
     throw new InvalidArgumentError(`invalid --top ${top}: give a number of paths`);
-  const engine = await context.engine();
   let tree: LayerTree;
-  if (bool(parsed.options, 'container')) {
+  if (context.host !== undefined) {
+    // The layers are the remote host's: its service reads them and sends the tree.
+    const remote = await context.hostEngine();
+    tree = await remote.images.tree(parsed.args[0]!, { container: bool(parsed.options, 'container') });
+  } else if (bool(parsed.options, 'container')) {
+    const engine = await context.engine();
     const { containerLayerTree } = await import('../../runtime/images/tree/container-tree.js');
     tree = await containerLayerTree(engine, parsed.args[0]!);
   } else {
+    const engine = await context.engine();
     const { layerTree } = await import('../../runtime/images/tree/layer-tree.js');
     tree = await layerTree(engine.images, await engine.images.resolve(parsed.args[0]!));
   }

@@ -1,12 +1,12 @@
 /** `gantry image ls|rm|import|export|pull|push|tree|history|prune|from-host|tag|inspect`. */
-import { once } from 'node:events';
 import { bool, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import { pickSubcommand } from '../subcommands.js';
 import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
-import { InvalidArgumentError } from '../../runtime/errors.js';
 import { ago, humanSize, table } from '../format.js';
+import { refuseTerminalStdout, streamToStdout } from '../archive-output.js';
 import { printInspected } from '../listing.js';
+import { InvalidArgumentError } from '../../runtime/errors.js';
 import { formatRows } from '../template.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
 import { spec as pullSpec } from './pull.js';
@@ -263,6 +263,45 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   return runImageCommand(subcommand, sub, context);
 }
 
+/** `image ls|rm|inspect|tree|pull` on a remote host (--host): the same output, over the protocol. */
+async function runRemoteImageCommand(
+  subcommand: string,
+  sub: ParsedArgs,
+  context: CommandContext,
+): Promise<number> {
+  const remote = await context.hostEngine();
+  switch (subcommand) {
+    case 'ls':
+      return listImages(sub, context);
+    case 'tree':
+      return (await import('./image-tree.js')).run(sub, context);
+    case 'pull':
+      return (await import('./pull.js')).run(sub, context);
+    case 'rm': {
+      let failed = 0;
+      for (const reference of sub.args) {
+        try {
+          const result = await remote.images.remove(reference, { force: bool(sub.options, 'force') });
+          for (const untagged of result.untagged) write(context.stdout, `Untagged: ${untagged}`);
+          if (result.deleted) write(context.stdout, `Deleted: ${result.deleted}`);
+        } catch (error) {
+          reportError(error, context.stderr);
+          failed = 1;
+        }
+      }
+      return failed;
+    }
+    case 'inspect':
+      return printInspected(sub, context, (reference) => remote.inspect(reference, 'image'));
+  }
+  throw new InvalidArgumentError(
+    `'image ${subcommand}' does not work on a remote host (--host ${context.host})`,
+    {
+      hint: 'run it on that host, or leave out --host and GANTRY_HOST',
+    },
+  );
+}
+
 /** The spec of `image NAME`, renamed for the top-level alias docker has (`gantry tag`, `rmi`). */
 export function aliasSpec(subcommand: string, alias: string): CommandSpec {
   const original = SUBCOMMANDS[subcommand]!;
@@ -280,6 +319,7 @@ export async function runImageCommand(
   sub: ParsedArgs,
   context: CommandContext,
 ): Promise<number> {
+  if (context.host !== undefined) return runRemoteImageCommand(subcommand, sub, context);
   const engine = await context.engine();
   switch (subcommand) {
     case 'ls':
@@ -315,17 +355,13 @@ export async function runImageCommand(
         compression === undefined ? {} : { compression: parseExportCompression(compression) };
       if (sub.args[1] === '-') {
         // As docker save: the archive goes to stdout, but never onto a terminal.
-        if (process.stdout.isTTY) {
-          throw new InvalidArgumentError('refusing to write an image archive to a terminal', {
-            hint: 'redirect stdout to a file or a pipe, or give a path instead of -',
-          });
-        }
-        // Through process.stdout (which never ends), with its backpressure and EPIPE handling.
-        const { PassThrough } = await import('node:stream');
-        const output = new PassThrough({ highWaterMark: 1 << 20 });
-        output.pipe(process.stdout, { end: false });
-        await exportImageToStream(engine.images, sub.args[0]!, output, format, exportOptions);
-        if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+        refuseTerminalStdout(
+          'an image archive',
+          'redirect stdout to a file or a pipe, or give a path instead of -',
+        );
+        await streamToStdout((output) =>
+          exportImageToStream(engine.images, sub.args[0]!, output, format, exportOptions),
+        );
         return 0;
       }
       const result = await exportImage(engine.images, sub.args[0]!, sub.args[1]!, format, exportOptions);

@@ -137,10 +137,48 @@ const SUBCOMMANDS: Record<string, CommandSpec> = {
   },
 };
 
+/** `network ls`'s output for the networks that passed the filters. */
+function printNetworks(configs: readonly NetworkConfig[], sub: ParsedArgs, context: CommandContext): void {
+  const full = bool(sub.options, 'no-trunc');
+  const rows = configs.map((config) => ({
+    ID: full ? config.Id : config.Id.slice(0, 12),
+    Name: config.Name,
+    Driver: config.Driver,
+    Scope: 'local',
+    Subnet: config.Subnet,
+    Gateway: config.Gateway,
+    IPv6: false,
+    Internal: config.Internal,
+    Labels: config.Labels,
+    CreatedAt: config.Created,
+  }));
+  printListing(sub, context, {
+    rows,
+    quiet: (row) => row.ID,
+    columns: ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'],
+    cells: (row) => [row.ID, row.Name, row.Driver, row.Scope],
+    headers: NETWORK_HEADERS,
+  });
+}
+
+/** `network ls` on a remote host (--host): its networks, filtered here as they are locally. */
+async function remoteNetworkLs(sub: ParsedArgs, context: CommandContext): Promise<number> {
+  const matches = networkFilter(list(sub.options, 'filter'), 'ls');
+  const networks = await (await context.hostEngine()).networks.list();
+  printNetworks(
+    networks.filter((network) => matches(network)).map((network) => network.config),
+    sub,
+    context,
+  );
+  return 0;
+}
+
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const picked = pickSubcommand('network', SUBCOMMANDS, parsed.args, context);
   if (!picked) return 0;
   const [subcommand, sub] = picked;
+  // The only verb served on a remote host (the CLI's dispatcher refuses the others there).
+  if (context.host !== undefined && subcommand === 'ls') return remoteNetworkLs(sub, context);
   const engine = await context.engine();
   const manager = await engine.network();
   const users = (network: string) => engine.networkUsers(network);
@@ -172,26 +210,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
           : false;
         if (matches({ config, inUse })) configs.push(config);
       }
-      const full = bool(sub.options, 'no-trunc');
-      const rows = configs.map((config) => ({
-        ID: full ? config.Id : config.Id.slice(0, 12),
-        Name: config.Name,
-        Driver: config.Driver,
-        Scope: 'local',
-        Subnet: config.Subnet,
-        Gateway: config.Gateway,
-        IPv6: false,
-        Internal: config.Internal,
-        Labels: config.Labels,
-        CreatedAt: config.Created,
-      }));
-      printListing(sub, context, {
-        rows,
-        quiet: (row) => row.ID,
-        columns: ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'],
-        cells: (row) => [row.ID, row.Name, row.Driver, row.Scope],
-        headers: NETWORK_HEADERS,
-      });
+      printNetworks(configs, sub, context);
       return 0;
     }
     case 'inspect': {

@@ -3,6 +3,9 @@ import { bool, str, UsageError, type CommandSpec, type OptionSpec, type ParsedAr
 import { write, type CommandContext } from '../context.js';
 import { TransferProgress } from '../progress.js';
 import type { TransferOptions } from '../../runtime/images/registry/transfer.js';
+import type { PullResult } from '../../runtime/images/registry/pull.js';
+import type { Engine } from '../../runtime/containers/engine.js';
+import type { HostPullResult } from '../../runtime/remote/host-engine.js';
 
 /** Flags shared by pull, push and login. */
 export const REGISTRY_OPTIONS: OptionSpec[] = [
@@ -69,33 +72,74 @@ export async function transferOptions(parsed: ParsedArgs, context: CommandContex
   return options;
 }
 
-export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const [{ pullImage }, { parsePlatform }] = await Promise.all([
-    import('../../runtime/images/registry/pull.js'),
-    import('../../runtime/images/import/platform.js'),
-  ]);
-  const options = await transferOptions(parsed, context);
+/**
+ * pull on a remote host (--host): the host downloads from the registries it reaches, with its own
+ * credentials file (or --creds); its progress comes back over the protocol as it goes.
+ */
+async function remotePull(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  if (str(parsed.options, 'authfile') !== undefined)
+    throw new UsageError(
+      `--authfile names a file on this machine; a pull on ${context.host} uses that host's own credentials file (or give --creds)`,
+    );
+  const { parsePlatform } = await import('../../runtime/images/import/platform.js');
   const platform = str(parsed.options, 'platform');
+  const { tlsVerify, credentials } = await transferOptions(parsed, context);
+  const remote = await context.hostEngine();
   const quiet = bool(parsed.options, 'quiet') || bool(parsed.options, 'json');
-  const engine = await context.engine();
-  // "Up to date" as docker says it: the reference named this same image before the pull.
-  const before = await engine.images
-    .resolve(parsed.args[0]!)
-    .then((record) => record.id)
-    .catch(() => undefined);
   const progress = quiet ? undefined : new TransferProgress(context.stdout, 'pull');
   let result;
   try {
-    result = await pullImage(engine.images, parsed.args[0]!, {
-      ...options,
-      platform: platform === undefined ? undefined : parsePlatform(platform),
-      onEvent: progress ? (event) => progress.handle(event) : undefined,
-    });
+    result = await remote.images.pull(
+      {
+        reference: parsed.args[0]!,
+        ...(platform !== undefined ? { platform: parsePlatform(platform) } : {}),
+        ...(tlsVerify !== undefined ? { tlsVerify } : {}),
+        ...(credentials ? { credentials } : {}),
+      },
+      progress ? (event) => progress.handle(event) : undefined,
+    );
   } finally {
     progress?.close();
   }
-  const label = result.name ?? `${parsed.args[0]}`;
+  const { upToDate, ...summary } = result;
+  return printRemotePull(parsed, context, summary, upToDate);
+}
+
+/** What pull prints once the remote host stored the image: as for a pull on this machine. */
+function printRemotePull(
+  parsed: ParsedArgs,
+  context: CommandContext,
+  summary: Omit<HostPullResult, 'upToDate'>,
+  upToDate: boolean,
+): number {
+  const label = summary.Name ?? `${parsed.args[0]}`;
   if (bool(parsed.options, 'json')) {
+    write(context.stdout, JSON.stringify(summary, null, 2));
+    return 0;
+  }
+  if (!bool(parsed.options, 'quiet')) {
+    write(context.stdout, `Digest: ${summary.Digest}`);
+    write(
+      context.stdout,
+      upToDate ? `Status: Image is up to date for ${label}` : `Status: Downloaded newer image for ${label}`,
+    );
+  }
+  write(context.stdout, label);
+  return 0;
+}
+
+export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  if (context.host !== undefined) return remotePull(parsed, context);
+  const options = await transferOptions(parsed, context);
+  const platform = str(parsed.options, 'platform');
+  const json = bool(parsed.options, 'json');
+  const quiet = bool(parsed.options, 'quiet');
+  const result = await pullWithProgress(await context.engine(), parsed.args[0]!, {
+    ...options,
+    ...(platform === undefined ? {} : { platform }),
+    progress: quiet || json ? undefined : context.stdout,
+  });
+  if (json) {
     write(
       context.stdout,
       JSON.stringify(
@@ -116,17 +160,49 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     );
     return 0;
   }
-  if (bool(parsed.options, 'quiet')) {
-    write(context.stdout, label);
-    return 0;
-  }
-  write(context.stdout, `Digest: ${result.indexDigest ?? result.manifestDigest}`);
-  write(
-    context.stdout,
-    before === result.record.id
-      ? `Status: Image is up to date for ${label}`
-      : `Status: Downloaded newer image for ${label}`,
-  );
-  write(context.stdout, label);
+  write(context.stdout, result.label);
   return 0;
+}
+
+/**
+ * A pull as docker shows it: per-layer progress, then `Digest:` and `Status:` on `progress` (none
+ * when undefined). `run` and `create` pull a missing image through here, onto stderr.
+ */
+export async function pullWithProgress(
+  engine: Engine,
+  reference: string,
+  options: TransferOptions & { platform?: string; progress?: NodeJS.WritableStream | undefined },
+): Promise<PullResult & { label: string }> {
+  const [{ pullImage }, { parsePlatform }] = await Promise.all([
+    import('../../runtime/images/registry/pull.js'),
+    import('../../runtime/images/import/platform.js'),
+  ]);
+  const { platform, progress: stream, ...transfer } = options;
+  // "Up to date" as docker says it: the reference named this same image before the pull.
+  const before = await engine.images
+    .resolve(reference)
+    .then((record) => record.id)
+    .catch(() => undefined);
+  const progress = stream ? new TransferProgress(stream, 'pull') : undefined;
+  let result;
+  try {
+    result = await pullImage(engine.images, reference, {
+      ...transfer,
+      platform: platform === undefined ? undefined : parsePlatform(platform),
+      onEvent: progress ? (event) => progress.handle(event) : undefined,
+    });
+  } finally {
+    progress?.close();
+  }
+  const label = result.name ?? reference;
+  if (stream) {
+    write(stream, `Digest: ${result.indexDigest ?? result.manifestDigest}`);
+    write(
+      stream,
+      before === result.record.id
+        ? `Status: Image is up to date for ${label}`
+        : `Status: Downloaded newer image for ${label}`,
+    );
+  }
+  return { ...result, label };
 }

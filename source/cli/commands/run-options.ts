@@ -34,6 +34,14 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   },
   { name: 'hostname', short: 'h', type: 'string', description: 'Container host name' },
   { name: 'interactive', short: 'i', type: 'boolean', description: 'Keep STDIN open' },
+  {
+    name: 'attach',
+    short: 'a',
+    type: 'list',
+    placeholder: 'list',
+    description:
+      'Attach to STDIN, STDOUT or STDERR (repeatable; default: STDOUT and STDERR, and STDIN with -i)',
+  },
   { name: 'tty', short: 't', type: 'boolean', description: 'Allocate a pseudo-TTY' },
   { name: 'rm', type: 'boolean', description: 'Automatically remove the container when it exits' },
   {
@@ -99,14 +107,22 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     name: 'pid',
     type: 'string',
     placeholder: 'string',
-    description: "PID namespace to use: private (the default) or container:NAME|ID (join that container's)",
+    description:
+      "PID namespace to use: private (the default), host (the host's: its processes are visible) or container:NAME|ID (join that container's)",
   },
   {
     name: 'ipc',
     type: 'string',
     placeholder: 'string',
     description:
-      'IPC namespace to use: private (the default), shareable (the same here: any can be joined) or container:NAME|ID',
+      "IPC namespace to use: private (the default), shareable (the same here: any can be joined), host (the host's, with its /dev/shm) or container:NAME|ID",
+  },
+  {
+    name: 'uts',
+    type: 'string',
+    placeholder: 'string',
+    description:
+      "UTS namespace to use: host (the host's hostname; not with --hostname); by default the container has its own",
   },
   { name: 'read-only', type: 'boolean', description: "Mount the container's root filesystem as read only" },
   { name: 'privileged', type: 'boolean', description: 'Give extended privileges to this container' },
@@ -274,6 +290,20 @@ export async function createOptionsFrom(
     dnsSearch: list(options, 'dns-search'),
     dnsOptions: list(options, 'dns-option'),
   };
+  const attach = list(options, 'attach');
+  if (attach.length > 0) {
+    const streams = attach.map((stream) => stream.toLowerCase());
+    const bad = streams.find((stream) => stream !== 'stdin' && stream !== 'stdout' && stream !== 'stderr');
+    if (bad !== undefined)
+      throw new InvalidArgumentError(
+        `invalid argument "${bad}" for "-a, --attach": valid streams are STDIN, STDOUT and STDERR`,
+      );
+    result.attach = {
+      stdin: streams.includes('stdin'),
+      stdout: streams.includes('stdout'),
+      stderr: streams.includes('stderr'),
+    };
+  }
   const name = str(options, 'name');
   if (name !== undefined) result.name = name;
   const ip = str(options, 'ip');
@@ -289,6 +319,8 @@ export async function createOptionsFrom(
   if (pid !== undefined) result.pid = pid;
   const ipc = str(options, 'ipc');
   if (ipc !== undefined) result.ipc = ipc;
+  const uts = str(options, 'uts');
+  if (uts !== undefined) result.uts = uts;
   const userns = str(options, 'userns');
   if (userns !== undefined) result.userns = userns;
   if (list(options, 'uidmap').length > 0) result.uidmap = list(options, 'uidmap');

@@ -3,7 +3,8 @@ import { bool } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { CREATE_OPTIONS, createOptionsFrom } from './run-options.js';
 import { runAttached } from './attached.js';
-import { UnsupportedError } from '../../runtime/errors.js';
+import { ensureImage, PULL_OPTIONS } from './pull-policy.js';
+import { InvalidArgumentError, UnsupportedError } from '../../runtime/errors.js';
 
 export const spec: CommandSpec = {
   name: 'run',
@@ -19,11 +20,17 @@ export const spec: CommandSpec = {
       description: 'Run container in background and print container ID',
     },
     ...CREATE_OPTIONS,
+    ...PULL_OPTIONS,
   ],
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const options = await createOptionsFrom(parsed.options, parsed.args);
+  if (bool(parsed.options, 'detach') && options.attach !== undefined)
+    throw new InvalidArgumentError('conflicting options: -a and -d', {
+      hint: 'a detached container has nothing attached; leave out one of them',
+    });
+  await ensureImage(context, options.image, parsed.options);
   const engine = await context.hostEngine();
   const record = await engine.create(options);
   if (bool(parsed.options, 'detach')) {
@@ -44,7 +51,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     });
   }
   return runAttached(await context.engine(), record, {
-    stdin: options.interactive ?? false,
+    stdin: record.Config.AttachStdin && (options.interactive ?? false),
     tty: options.tty ?? false,
   });
 }

@@ -4,6 +4,7 @@
  */
 import type { CommandSpec, ParsedArgs } from '../args.js';
 import { str } from '../args.js';
+import { OUTPUT_OPTION } from '../archive-output.js';
 import type { CommandContext } from '../context.js';
 import { runImageCommand } from './image.js';
 
@@ -15,13 +16,7 @@ export const spec: CommandSpec = {
   minArgs: 1,
   maxArgs: 1,
   options: [
-    {
-      name: 'output',
-      short: 'o',
-      type: 'string',
-      placeholder: 'file',
-      description: 'Write to a file, instead of STDOUT',
-    },
+    OUTPUT_OPTION,
     {
       name: 'format',
       type: 'string',

@@ -4,6 +4,7 @@ import { write, type CommandContext } from '../context.js';
 import { reportError } from '../errors.js';
 import { humanSize } from '../format.js';
 import { printInspected, printListing } from '../listing.js';
+import type { HostVolume } from '../../runtime/remote/host-engine.js';
 
 export async function runVolumeCreate(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   const given = parsed.args[0];
@@ -40,29 +41,33 @@ const VOLUME_HEADERS: Record<string, string> = {
   Size: 'SIZE',
 };
 
+/** The volumes of the command's host, with their users and (when asked for) their sizes. */
+async function hostVolumes(context: CommandContext, sizes: boolean): Promise<HostVolume[]> {
+  if (context.host !== undefined) return (await context.hostEngine()).volumes.list({ sizes });
+  const { listVolumes } = await import('../../runtime/remote/host-resources.js');
+  return listVolumes(await context.engine(), { sizes });
+}
+
 export async function runVolumeLs(parsed: ParsedArgs, context: CommandContext): Promise<number> {
-  const engine = await context.engine();
   const { parseVolumeFilters, matchesVolumeFilters } = await import('../../runtime/volumes/filters.js');
-  const { storedVolumeUsers, volumeSize } = await import('../../runtime/volumes/usage.js');
   const filters = parseVolumeFilters(list(parsed.options, 'filter'), ['dangling', 'driver', 'label', 'name']);
-  const users = await storedVolumeUsers(engine.containers);
   const format = str(parsed.options, 'format');
-  const volumes = (await engine.volumes.list()).filter((volume) =>
-    matchesVolumeFilters(volume, (users.get(volume.Name) ?? []).length > 0, filters),
-  );
   const wantsSize = format !== undefined && (/size/i.test(format) || format.trim() === 'json');
-  const rows = volumes.map((volume) => {
+  const volumes = (await hostVolumes(context, wantsSize)).filter((entry) =>
+    matchesVolumeFilters(entry.volume, entry.links > 0, filters),
+  );
+  const rows = volumes.map(({ volume, links, mountpoint, size }) => {
     const labels = volume.Labels;
     return {
       Name: volume.Name,
       Driver: volume.Driver,
       Scope: 'local',
-      Mountpoint: engine.volumes.dataPath(volume.Name),
+      Mountpoint: mountpoint,
       Labels: Object.entries(volume.Labels)
         .map(([key, value]) => `${key}=${value}`)
         .join(','),
-      Links: String((users.get(volume.Name) ?? []).length),
-      Size: wantsSize ? humanSize(volumeSize(engine.volumes.dataPath(volume.Name))) : 'N/A',
+      Links: String(links),
+      Size: size !== undefined ? humanSize(size) : 'N/A',
       Availability: 'N/A',
       Group: 'N/A',
       Status: 'N/A',

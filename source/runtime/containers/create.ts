@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {
   defaultDeviceRules,
@@ -45,10 +46,12 @@ export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, Heal
   entrypoint?: string;
   /** The entrypoint as a whole argv (a Kubernetes `command`); wins over `entrypoint`. */
   entrypointArgs?: string[];
-  /** container:NAME|ID: join that container's ipc namespace. */
+  /** container:NAME|ID: join that container's ipc namespace; host: stay in the host's. */
   ipc?: string;
-  /** container:NAME|ID: join that container's pid namespace. */
+  /** container:NAME|ID: join that container's pid namespace; host: stay in the host's. */
   pid?: string;
+  /** host: stay in the host's UTS namespace (docker's --uts host). */
+  uts?: string;
   name?: string;
   env?: string[];
   workdir?: string;
@@ -56,6 +59,8 @@ export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, Heal
   hostname?: string;
   tty?: boolean;
   interactive?: boolean;
+  /** -a/--attach: the streams `run` attaches (docker's default, none given: stdout and stderr). */
+  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
   autoRemove?: boolean;
   /** -v HOST-PATH|VOLUME:CONTAINER-PATH[:MODES], or -v CONTAINER-PATH (an anonymous volume). */
   volumes?: string[];
@@ -321,6 +326,7 @@ export function buildRecord(
   const { resources, devices, deviceCgroupRules } = containerResources(options);
   const logConfig = parseLogConfig(options.logDriver, options.logOptions);
   const userns = usernsFields(options, options.privileged ?? false);
+  const namespaceModes = sharedNamespaceModes(options);
 
   let entrypoint: string[];
   let cmd: string[];
@@ -364,7 +370,10 @@ export function buildRecord(
     ImageName: options.image,
     ImagePlatform: formatPlatform(image.config),
     Config: {
-      Hostname: options.hostname ?? (network === 'host' ? '' : id.slice(0, 12)),
+      // --uts host: the name the container sees is the host's (its /etc/hostname and $HOSTNAME say it too).
+      Hostname:
+        options.hostname ??
+        (namespaceModes.UTSMode === 'host' ? os.hostname() : network === 'host' ? '' : id.slice(0, 12)),
       Domainname: '',
       User: options.user ?? imageConfig.User ?? '',
       Env: env,
@@ -374,9 +383,9 @@ export function buildRecord(
       Tty: options.tty ?? false,
       OpenStdin: options.interactive ?? false,
       StdinOnce: options.interactive ?? false,
-      AttachStdin: options.interactive ?? false,
-      AttachStdout: true,
-      AttachStderr: true,
+      AttachStdin: (options.interactive ?? false) || (options.attach?.stdin ?? false),
+      AttachStdout: options.attach?.stdout ?? true,
+      AttachStderr: options.attach?.stderr ?? true,
       Image: options.image,
       Labels: { ...(imageConfig.Labels ?? {}), ...(options.labels ?? {}) },
       StopSignal: stopSignal,
@@ -390,7 +399,7 @@ export function buildRecord(
       ...(parsedMounts.hostMounts.length > 0 ? { Mounts: parsedMounts.hostMounts } : {}),
       ...(Object.keys(parsedMounts.tmpfs).length > 0 ? { Tmpfs: parsedMounts.tmpfs } : {}),
       NetworkMode: network,
-      ...sharedNamespaceModes(options),
+      ...namespaceModes,
       ...networking.host,
       AutoRemove: options.autoRemove ?? false,
       ReadonlyRootfs: options.readOnly ?? false,

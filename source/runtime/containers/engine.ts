@@ -61,7 +61,7 @@ export interface StartOptions {
    * `ownsCleanup` the caller promises to record the end (engine.get after the exit), so the
    * monitor does not start its cleanup process.
    */
-  attach?: { stdin: boolean; tty: boolean; ownsCleanup?: boolean };
+  attach?: { stdin: boolean; tty: boolean; ownsCleanup?: boolean; stdout?: boolean; stderr?: boolean };
   consoleSize?: { rows: number; cols: number };
 }
 

@@ -125,5 +125,8 @@ export async function execInContainer(
   // stdio: the process gets pipes or a pty of its own.
   const relay = options.pipes ? 'pipe' : 'inherit';
   const stdin = options.interactive ? relay : 'ignore';
-  return startExec(execPlan, options.detach ? ['ignore', 'ignore', 'ignore'] : [stdin, relay, relay]);
+  // With pipes the caller's terminal is elsewhere (a remote client's): its sizes come by resize().
+  return startExec(execPlan, options.detach ? ['ignore', 'ignore', 'ignore'] : [stdin, relay, relay], {
+    resizable: options.pipes === true,
+  });
 }

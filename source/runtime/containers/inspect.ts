@@ -77,6 +77,10 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
       ...(record.HostConfig.Tmpfs ? { Tmpfs: record.HostConfig.Tmpfs } : {}),
       VolumesFrom: record.HostConfig.VolumesFrom ?? null,
       NetworkMode: record.HostConfig.NetworkMode,
+      // docker's values: "private" (its default) or "host"/"container:<id>"; "" when not shared.
+      IpcMode: record.HostConfig.IpcMode ?? 'private',
+      PidMode: record.HostConfig.PidMode ?? '',
+      UTSMode: record.HostConfig.UTSMode ?? '',
       // docker: null unless --init was given.
       Init: record.HostConfig.Init ?? null,
       UsernsMode: record.HostConfig.UsernsMode ?? '',

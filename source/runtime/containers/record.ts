@@ -106,10 +106,12 @@ export interface HostConfig {
    * "host", or "container:<id>" (another container's namespace).
    */
   NetworkMode: string;
-  /** "container:<id>": the ipc namespace of another container (a pod's infra), as docker's. */
+  /** "container:<id>" (another container's ipc namespace, as a pod's infra) or "host", as docker's. */
   IpcMode?: string;
-  /** "container:<id>": the pid namespace of another container (a pod's infra), as docker's. */
+  /** "container:<id>" (another container's pid namespace, as a pod's infra) or "host", as docker's. */
   PidMode?: string;
+  /** "host": the host's UTS namespace (hostname and domain name), as docker's --uts host. */
+  UTSMode?: string;
   /** -p: "80/tcp" -> [{HostIp, HostPort}], "" for any address / a port the engine picks. */
   PortBindings?: PortBindings;
   /** -P: publish every exposed port on a port the engine picks. */

@@ -1,7 +1,8 @@
 /**
- * The ipc and pid namespaces a container borrows from another (docker's `--ipc container:X` and
- * `--pid container:X`; a pod's containers borrow its infra container's): named at create, stored
- * by id, and joined at start through the other container's init while it runs.
+ * The ipc, pid and uts namespaces a container does not make for itself: docker's `--ipc
+ * container:X` and `--pid container:X` (a pod's containers borrow its infra container's), named
+ * at create, stored by id, and joined at start through the other container's init while it runs;
+ * and `--pid host`, `--ipc host`, `--uts host`, where the container stays in the host's.
  */
 import { ConflictError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors.js';
 import type { EngineCore } from './core.js';
@@ -13,38 +14,69 @@ const KINDS = [
   ['pid', 'PidMode'],
 ] as const;
 
+type NamespaceModes = Pick<HostConfig, 'IpcMode' | 'PidMode' | 'UTSMode'>;
+
 /** The modes of the create options, checked for their form (the container is checked later). */
 export function sharedNamespaceModes(options: {
   ipc?: string;
   pid?: string;
-}): Pick<HostConfig, 'IpcMode' | 'PidMode'> {
-  const modes: Pick<HostConfig, 'IpcMode' | 'PidMode'> = {};
+  uts?: string;
+  hostname?: string;
+  userns?: string;
+  uidmap?: readonly string[];
+}): NamespaceModes {
+  const modes: NamespaceModes = {};
+  const userns =
+    (options.userns !== undefined && options.userns !== '' && options.userns !== 'host') ||
+    (options.uidmap ?? []).length > 0;
   for (const [kind, field] of KINDS) {
     const mode = options[kind];
     // docker's shareable: an ipc namespace of its own that others may join (any can be, here).
     if (mode === undefined || mode === '' || mode === 'private' || (kind === 'ipc' && mode === 'shareable'))
       continue;
     if (mode === 'host') {
-      throw new UnsupportedError(`--${kind} host is not supported yet`, {
-        hint: `the container gets a ${kind} namespace of its own (private), or another container's (container:NAME|ID)`,
-      });
+      // The host's /proc and mqueue belong to the host's user namespace: a container's user
+      // namespace could not mount them.
+      if (userns)
+        throw new UnsupportedError(`--${kind} host cannot be combined with a user namespace`, {
+          hint: `leave out --userns/--uidmap, or give the container its own ${kind} namespace`,
+        });
+      modes[field] = 'host';
+      continue;
     }
     if (!/^container:.+/.test(mode)) {
       throw new InvalidArgumentError(`invalid --${kind} ${JSON.stringify(mode)}`, {
-        hint: `accepted: private (the default)${kind === 'ipc' ? ', shareable' : ''} or container:NAME|ID`,
+        hint: `accepted: private (the default)${kind === 'ipc' ? ', shareable' : ''}, host or container:NAME|ID`,
       });
     }
     modes[field] = mode;
   }
+  if (options.uts !== undefined && options.uts !== '') {
+    if (options.uts !== 'host')
+      throw new InvalidArgumentError(`invalid --uts ${JSON.stringify(options.uts)}`, {
+        hint: "accepted: host (the host's UTS namespace); without --uts the container has its own",
+      });
+    // docker's rule: the host's namespace has the host's name.
+    if (options.hostname !== undefined)
+      throw new InvalidArgumentError('conflicting options: hostname and the UTS mode', {
+        hint: "--uts host keeps the host's hostname; leave out --hostname or --uts host",
+      });
+    modes.UTSMode = 'host';
+  }
   return modes;
+}
+
+/** A mode that names another container (not private, not the host's). */
+function joinedContainer(mode: string | undefined): string | undefined {
+  return mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
 }
 
 /** Stores the other container by id, as docker does, once it is known to exist. */
 export async function resolveSharedNamespaces(core: EngineCore, record: ContainerRecord): Promise<void> {
   for (const [kind, field] of KINDS) {
-    const mode = record.HostConfig[field];
-    if (!mode) continue;
-    const id = await core.containers.resolveId(mode.slice('container:'.length));
+    const other = joinedContainer(record.HostConfig[field]);
+    if (other === undefined) continue;
+    const id = await core.containers.resolveId(other);
     if (id === record.Id) throw new ConflictError(`a container cannot join its own ${kind} namespace`);
     record.HostConfig[field] = `container:${id}`;
   }
@@ -57,9 +89,8 @@ export async function sharedNamespacePaths(
 ): Promise<{ pidNamespacePath?: string; ipcNamespacePath?: string }> {
   const paths: { pidNamespacePath?: string; ipcNamespacePath?: string } = {};
   for (const [kind, field] of KINDS) {
-    const mode = record.HostConfig[field];
-    if (!mode) continue;
-    const id = mode.slice('container:'.length);
+    const id = joinedContainer(record.HostConfig[field]);
+    if (id === undefined) continue;
     let owner: ContainerRecord;
     try {
       owner = await core.containers.load(id);

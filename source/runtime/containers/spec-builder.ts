@@ -176,10 +176,26 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
     host.Privileged || (host.SecurityOpt ?? []).some((o) => /^seccomp[=:]unconfined$/.test(o));
   const apparmor = appArmorProfile(host);
   const seccomp = unconfined ? undefined : (host.SeccompProfile ?? defaultSeccompProfile(capabilities));
+  // --pid/--ipc/--uts host: no namespace of that kind in the spec, so the container stays in ours.
+  const hostPid = host.PidMode === 'host';
+  const hostIpc = host.IpcMode === 'host';
+  const hostUts = host.UTSMode === 'host';
   const namespaces: OciNamespace[] = [
-    inputs.pidNamespacePath ? { type: 'pid', path: inputs.pidNamespacePath } : { type: 'pid' },
-    inputs.ipcNamespacePath ? { type: 'ipc', path: inputs.ipcNamespacePath } : { type: 'ipc' },
-    { type: 'uts' },
+    ...(hostPid
+      ? []
+      : [
+          inputs.pidNamespacePath
+            ? { type: 'pid' as const, path: inputs.pidNamespacePath }
+            : { type: 'pid' as const },
+        ]),
+    ...(hostIpc
+      ? []
+      : [
+          inputs.ipcNamespacePath
+            ? { type: 'ipc' as const, path: inputs.ipcNamespacePath }
+            : { type: 'ipc' as const },
+        ]),
+    ...(hostUts ? [] : [{ type: 'uts' as const }]),
     { type: 'mount' },
     { type: 'cgroup' },
   ];
@@ -187,9 +203,17 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
   else if (host.NetworkMode !== 'host') namespaces.push({ type: 'network' });
 
   const mounts: OciMount[] = DEFAULT_MOUNTS.map((mount) =>
-    host.Privileged && (mount.type === 'sysfs' || mount.type === 'cgroup')
-      ? { ...mount, options: (mount.options ?? []).filter((o) => o !== 'ro') }
-      : { ...mount, options: [...(mount.options ?? [])] },
+    // docker's --ipc host: the host's POSIX shared memory too, not a tmpfs of the container's own.
+    hostIpc && mount.destination === '/dev/shm'
+      ? {
+          destination: '/dev/shm',
+          type: 'bind',
+          source: '/dev/shm',
+          options: ['rbind', 'nosuid', 'noexec', 'nodev', 'rprivate'],
+        }
+      : host.Privileged && (mount.type === 'sysfs' || mount.type === 'cgroup')
+        ? { ...mount, options: (mount.options ?? []).filter((o) => o !== 'ro') }
+        : { ...mount, options: [...(mount.options ?? [])] },
   );
   const managed: [string, string][] = [
     ['/etc/hostname', inputs.etcFiles.hostname],
@@ -252,7 +276,8 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
       oomScoreAdj: 0,
     },
     root: { path: inputs.rootfs, readonly: host.ReadonlyRootfs },
-    hostname: config.Hostname,
+    // The host's UTS namespace keeps the host's name: the spec sets none.
+    ...(hostUts ? {} : { hostname: config.Hostname }),
     ...(config.Domainname ? { domainname: config.Domainname } : {}),
     mounts,
     annotations: { 'org.gantry.container.name': record.Name },

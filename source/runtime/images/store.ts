@@ -586,6 +586,7 @@ export class ImageStore {
     work: WorkDirectory,
     label: string,
     created?: string,
+    onLayer?: ImportState['onLayer'],
   ): Promise<ImageRecord[]> {
     const state: ImportState = {
       layout: this.layout,
@@ -593,6 +594,7 @@ export class ImageStore {
       blobs: new Map(),
       layers: new Map(),
       counter: 0,
+      onLayer,
     };
     for (let attempt = 1; ; attempt += 1) {
       const prepared: ImageRecord[] = [];

@@ -375,6 +375,10 @@ export function execPlanFromSpec(spec: OciSpec, context: ExecContext): HelperPla
     ...(context.sessionKeyring ? { sessionKeyring: context.sessionKeyring } : {}),
     cgroupProcs: context.cgroupProcs,
     terminal: spec.process?.terminal === true,
+    // The pty's first size (the caller's terminal is not the helper's to read with pipes).
+    ...(spec.process?.terminal === true && spec.process.consoleSize
+      ? { consoleSize: { rows: spec.process.consoleSize.height, cols: spec.process.consoleSize.width } }
+      : {}),
     detach: context.detach,
     openStdin: context.interactive === true && !context.detach,
     mounts: [],

@@ -282,6 +282,11 @@ export interface ExecHandle {
   signal(signal: NodeJS.Signals): void;
   /** The relay's stdio when they were asked for as pipes (a remote exec relays them on). */
   pipes?: { stdin: Writable | null; stdout: Readable | null; stderr: Readable | null };
+  /**
+   * Sets the pty's size (the process gets SIGWINCH): for a terminal that is not the relay's own
+   * to read, a remote client's. Present with `resizable`.
+   */
+  resize?(rows: number, cols: number): void;
 }
 
 /**
@@ -291,6 +296,7 @@ export interface ExecHandle {
 export async function startExec(
   plan: HelperPlan,
   stdio: StdioOptions = ['inherit', 'inherit', 'inherit'],
+  options: { resizable?: boolean } = {},
 ): Promise<ExecHandle> {
   const streams = Array.isArray(stdio) ? stdio.slice(0, 3) : [stdio, stdio, stdio];
   const child = spawn(helperPath(), ['exec'], {
@@ -313,13 +319,25 @@ export async function startExec(
     if (line!.startsWith('pid ')) pid = Number(line!.split(' ')[1]);
     else if (line === 'started') break;
   }
-  channel.close();
+  // With a terminal the relay reads sizes from the channel until it closes; otherwise it is done.
+  const resizable = options.resizable === true && plan.terminal === true && plan.detach !== true;
+  if (resizable) void exit.finally(() => channel.close());
+  else channel.close();
   return {
     pid,
     exit,
     signal: (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
+    ...(resizable
+      ? {
+          resize: (rows: number, cols: number) => {
+            if (child.exitCode !== null || child.signalCode !== null) return;
+            if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) return;
+            channel.write(`size ${Math.min(rows, 0xffff)} ${Math.min(cols, 0xffff)}\n`);
+          },
+        }
+      : {}),
     ...(child.stdout || child.stdin
       ? { pipes: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr } }
       : {}),
@@ -337,7 +355,7 @@ export interface AttachHandle {
 export async function attach(
   stateDir: string,
   socketName: string,
-  options: { tty: boolean; stdin: boolean; ownsCleanup?: boolean },
+  options: { tty: boolean; stdin: boolean; ownsCleanup?: boolean; stdout?: boolean; stderr?: boolean },
 ): Promise<AttachHandle> {
   const args = [
     'attach',
@@ -349,7 +367,13 @@ export async function attach(
     ...(options.ownsCleanup ? ['cleanup'] : []),
   ];
   const child = spawn(helperPath(), args, {
-    stdio: [options.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'],
+    // A stream not attached (docker's -a) goes to /dev/null here; the monitor still logs it.
+    stdio: [
+      options.stdin ? 'inherit' : 'ignore',
+      options.stdout === false ? 'ignore' : 'inherit',
+      options.stderr === false ? 'ignore' : 'inherit',
+      'pipe',
+    ],
     env: HELPER_ENV,
   });
   const exit = exitCode(child);

@@ -10,8 +10,20 @@ import type { LogEntry } from '../containers/logs.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStats } from '../containers/stats.js';
 import type { ImageRecord } from '../images/types.js';
+import type { TransferEvent } from '../images/registry/transfer.js';
+import type { LayerTree } from '../images/tree/types.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-import type { ExecStream, HostEngine, HostExecOptions, HostLogOptions, ListResult } from './host-engine.js';
+import type {
+  ExecStream,
+  HostEngine,
+  HostExecOptions,
+  HostImageRemoval,
+  HostLogOptions,
+  HostNetwork,
+  HostPullResult,
+  HostVolume,
+  ListResult,
+} from './host-engine.js';
 import { encodeTimeout } from './protocol.js';
 import type { SshTarget } from './ssh-url.js';
 
@@ -121,11 +133,31 @@ export class RemoteEngine implements HostEngine {
       write: (data) => channel.write(data),
       endInput: () => channel.endInput(),
       signal: (name) => channel.signal(name),
+      resize: (rows, cols) => channel.resize(rows, cols),
     };
   }
 
   get images(): HostEngine['images'] {
-    return { list: () => this.connection.call<ImageRecord[]>('images.list') };
+    return {
+      list: () => this.connection.call<ImageRecord[]>('images.list'),
+      tree: (reference, options = {}) =>
+        this.connection.call<LayerTree>('images.tree', { reference, container: options.container === true }),
+      remove: (reference, options = {}) =>
+        this.connection.call<HostImageRemoval>('images.remove', { reference, force: options.force === true }),
+      pull: (request, onEvent) =>
+        this.connection.progress<HostPullResult, TransferEvent>('images.pull', { request }, onEvent),
+    };
+  }
+
+  get volumes(): HostEngine['volumes'] {
+    return {
+      list: (options = {}) =>
+        this.connection.call<HostVolume[]>('volumes.list', { sizes: options.sizes === true }),
+    };
+  }
+
+  get networks(): HostEngine['networks'] {
+    return { list: () => this.connection.call<HostNetwork[]>('networks.list') };
   }
 
   close(): void {

@@ -25,6 +25,11 @@ export interface ConnectionOptions {
   /** The remote side's stderr after the hello (its warnings), line by line. */
   onStderr?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Share one ssh connection per host through a master whose socket is in this private directory
+   * (control-path.ts); without it this connection is ssh's own.
+   */
+  controlDirectory?: string;
 }
 
 /** A channel of one exec or relayed command: input in, output out, an exit code at the end. */
@@ -33,6 +38,7 @@ export interface Channel {
   write(data: Buffer): void;
   endInput(): void;
   signal(name: string): void;
+  resize(rows: number, cols: number): void;
   cancel(): void;
   /** The first item: the process runs (its pid), or the error it could not start with. */
   readonly started: Promise<{ pid: number }>;
@@ -67,7 +73,13 @@ export class Connection {
   /** Opens the connection and waits for the service's hello (the versions it speaks). */
   static async open(target: SshTarget, options: ConnectionOptions = {}): Promise<Connection> {
     const { execa } = await import('execa');
-    const { file, args } = sshCommand(target, ['system', 'service', '--stdio'], options.env);
+    const { controlArgs } = await import('./control-path.js');
+    const { file, args } = sshCommand(
+      target,
+      ['system', 'service', '--stdio'],
+      options.env,
+      options.controlDirectory ? controlArgs(options.controlDirectory) : [],
+    );
     const child = execa(file, args, {
       stdin: 'pipe',
       stdout: 'pipe',
@@ -211,6 +223,17 @@ export class Connection {
     });
   }
 
+  /** A call whose progress comes as items before its result (a pull's transfer events). */
+  progress<T, I>(method: string, params: unknown, onItem?: (item: I) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.request(method, params, {
+        item: (value) => onItem?.(value as I),
+        result: (value) => resolve(value as T),
+        error: reject,
+      });
+    });
+  }
+
   /** A stream of items until the server ends it, `signal` aborts, or the consumer stops. */
   async *stream<T>(method: string, params: unknown, signal?: AbortSignal): AsyncGenerator<T> {
     const queue: T[] = [];
@@ -304,6 +327,7 @@ export class Connection {
       write: (data) => this.send({ id, input: data.toString('base64') }),
       endInput: () => this.send({ id, input: null }),
       signal: (name) => this.send({ id, signal: name }),
+      resize: (rows, cols) => this.send({ id, resize: { rows, cols } }),
       cancel: () => this.send({ id, cancel: true }),
       started,
       result,

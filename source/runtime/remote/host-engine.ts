@@ -10,11 +10,23 @@ import type { Resources, StatsOptions } from '../cgroups/types.js';
 import type { Engine } from '../containers/engine.js';
 import type { CreateOptions } from '../containers/create.js';
 import type { EngineEvent } from '../containers/events.js';
+import type { ExecOptions } from '../containers/exec.js';
 import type { LogEntry, LogOptions } from '../containers/logs.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStats } from '../containers/stats.js';
 import { NotFoundError } from '../errors.js';
 import type { ImageRecord } from '../images/types.js';
+import type { TransferEvent } from '../images/registry/transfer.js';
+import type { LayerTree } from '../images/tree/types.js';
+import type {
+  HostImageRemoval,
+  HostNetwork,
+  HostPullRequest,
+  HostPullResult,
+  HostVolume,
+} from './host-resources.js';
+
+export type { HostImageRemoval, HostNetwork, HostPullRequest, HostPullResult, HostVolume };
 
 export interface ListResult {
   records: ContainerRecord[];
@@ -27,17 +39,11 @@ export interface ListResult {
 /** Log reading options that cross the wire (dates as they are; no callbacks). */
 export type HostLogOptions = Pick<LogOptions, 'follow' | 'tail' | 'since' | 'until' | 'signal'>;
 
-/** What exec takes on any host: docker's exec flags, and the pty's size at the start. */
-export interface HostExecOptions {
-  command: string[];
-  env?: string[];
-  workdir?: string;
-  user?: string;
-  tty?: boolean;
-  interactive?: boolean;
-  detach?: boolean;
-  consoleSize?: { rows: number; cols: number };
-}
+/**
+ * What exec takes on any host: docker's exec flags, and the pty's size at the start (not
+ * --privileged, nor the local engine's choice of pipes).
+ */
+export type HostExecOptions = Omit<ExecOptions, 'privileged' | 'pipes'>;
 
 /** A process started by exec whose input and output the caller relays (a pipe or a pty inside). */
 export interface ExecStream {
@@ -49,6 +55,8 @@ export interface ExecStream {
   write(data: Buffer): void;
   endInput(): void;
   signal(name: NodeJS.Signals): void;
+  /** The caller's terminal changed size: the pty follows, and its process gets SIGWINCH. */
+  resize(rows: number, cols: number): void;
 }
 
 export interface HostEngine {
@@ -75,6 +83,17 @@ export interface HostEngine {
   exec(reference: string, options: HostExecOptions): Promise<ExecStream>;
   images: {
     list(): Promise<ImageRecord[]>;
+    /** `image tree` of an image (or, with `container`, of a container's image and its upper layer). */
+    tree(reference: string, options?: { container?: boolean }): Promise<LayerTree>;
+    remove(reference: string, options?: { force?: boolean }): Promise<HostImageRemoval>;
+    /** Pulls on the host (from the registries it reaches), its progress as it goes. */
+    pull(request: HostPullRequest, onEvent?: (event: TransferEvent) => void): Promise<HostPullResult>;
+  };
+  volumes: {
+    list(options?: { sizes?: boolean }): Promise<HostVolume[]>;
+  };
+  networks: {
+    list(): Promise<HostNetwork[]>;
   };
   /** Lets go of what the engine holds open (a remote one's ssh connection). */
   close(): void;
@@ -181,11 +200,29 @@ export class LocalHostEngine implements HostEngine {
       write: (data) => pipes?.stdin?.write(data),
       endInput: () => pipes?.stdin?.end(),
       signal: (name) => handle.signal(name),
+      resize: (rows, cols) => handle.resize?.(rows, cols),
     };
   }
 
   get images(): HostEngine['images'] {
-    return { list: () => this.engine.images.list() };
+    const resources = () => import('./host-resources.js');
+    return {
+      list: () => this.engine.images.list(),
+      tree: async (reference, options) => (await resources()).imageTree(this.engine, reference, options),
+      remove: async (reference, options) => (await resources()).removeImage(this.engine, reference, options),
+      pull: async (request, onEvent) =>
+        (await resources()).pullImage(this.engine, request, onEvent ? { onEvent } : {}),
+    };
+  }
+
+  get volumes(): HostEngine['volumes'] {
+    return {
+      list: async (options) => (await import('./host-resources.js')).listVolumes(this.engine, options),
+    };
+  }
+
+  get networks(): HostEngine['networks'] {
+    return { list: async () => (await import('./host-resources.js')).listNetworks(this.engine) };
   }
 
   close(): void {

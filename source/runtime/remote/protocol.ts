@@ -48,7 +48,9 @@ export type ClientMessage =
   /** An exec's input: base64 bytes, or null for end of input. */
   | { id: number; input: string | null }
   /** A signal for an exec's process (the CLI's proxy passes on what reaches it). */
-  | { id: number; signal: string };
+  | { id: number; signal: string }
+  /** An exec's terminal changed size (a server without it ignores the message: the size stays). */
+  | { id: number; resize: { rows: number; cols: number } };
 
 /** Server to client. */
 export type ServerMessage =
@@ -90,12 +92,12 @@ export function encodeError(error: unknown): WireError {
 /**
  * The error as this side knows it: the same class where it is one of the runtime's (a NotFoundError
  * stays one, so `inspect` can fall back to images), a RemoteCallError keeping the class name and
- * exit code otherwise.
+ * exit code otherwise. Either names the host it came from.
  */
 export function decodeError(wire: WireError, host: string): GantryError {
   const known = CLASSES[wire.class];
   const hint = wire.hint === undefined ? {} : { hint: wire.hint };
-  if (known) return new known(wire.message, hint);
+  if (known) return new known(`${wire.message} (on ${host})`, hint);
   return new RemoteCallError(wire, host);
 }
 

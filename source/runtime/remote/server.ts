@@ -8,7 +8,7 @@ import readline from 'node:readline';
 import type { Resources, StatsOptions } from '../cgroups/types.js';
 import type { CreateOptions } from '../containers/create.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { HostEngine, HostExecOptions, HostLogOptions } from './host-engine.js';
+import type { HostEngine, HostExecOptions, HostLogOptions, HostPullRequest } from './host-engine.js';
 import {
   GANTRY_VERSION,
   MIN_PROTOCOL_VERSION,
@@ -32,6 +32,8 @@ export interface ChannelIo {
   /** Input from the client (null at its end), and signals it passes on. */
   onInput(listener: (data: Buffer | null) => void): void;
   onSignal(listener: (signal: string) => void): void;
+  /** The client's terminal size, each time it changes. */
+  onResize(listener: (rows: number, cols: number) => void): void;
   signal: AbortSignal;
 }
 
@@ -85,6 +87,25 @@ const CALLS: Record<string, (engine: HostEngine, params: Params) => Promise<unkn
     engine.wait(reference(params), params.condition ? { condition: params.condition as string } : {}),
   stats: (engine, params) => engine.stats(reference(params), (params.options ?? {}) as StatsOptions),
   'images.list': (engine) => engine.images.list(),
+  'images.tree': (engine, params) =>
+    engine.images.tree(reference(params), { container: params.container === true }),
+  'images.remove': (engine, params) =>
+    engine.images.remove(reference(params), { force: params.force === true }),
+  'volumes.list': (engine, params) => engine.volumes.list({ sizes: params.sizes === true }),
+  'networks.list': (engine) => engine.networks.list(),
+};
+
+/** Calls that send progress items before their one result. */
+const PROGRESS: Record<
+  string,
+  (engine: HostEngine, params: Params, item: (value: unknown) => void) => Promise<unknown>
+> = {
+  'images.pull': (engine, params, item) => {
+    const request = (params.request ?? {}) as HostPullRequest;
+    if (typeof request.reference !== 'string' || request.reference === '')
+      throw new InvalidArgumentError('the request names no image to pull (request.reference)');
+    return engine.images.pull(request, item);
+  },
 };
 
 /** Calls with a process behind them: input and signals in, output out, the exit status last. */
@@ -99,6 +120,7 @@ const CHANNELS: Record<string, (engine: HostEngine, params: Params, io: ChannelI
     stream.onOutput((data, fd) => io.output(data, fd));
     io.onInput((data) => (data === null ? stream.endInput() : stream.write(data)));
     io.onSignal((name) => stream.signal(name as NodeJS.Signals));
+    io.onResize((rows, cols) => stream.resize(rows, cols));
     // The client went (cancel, or the session ended): its terminal hung up.
     io.signal.addEventListener('abort', () => stream.signal('SIGHUP'), { once: true });
     return { exitCode: await stream.exit };
@@ -154,6 +176,7 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
   const running = new Map<number, AbortController>();
   const inputs = new Map<number, (data: Buffer | null) => void>();
   const signals = new Map<number, (signal: string) => void>();
+  const resizes = new Map<number, (rows: number, cols: number) => void>();
   const under: Promise<void>[] = [];
 
   const handle = async (id: number, method: string, params: Params): Promise<void> => {
@@ -161,11 +184,15 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
     running.set(id, controller);
     try {
       const call = CALLS[method];
+      const progress = PROGRESS[method];
       const stream = STREAMS[method];
       const channel = options.channels?.[method];
       const builtIn = CHANNELS[method];
       if (call) {
         send({ id, result: (await call(engine, params)) ?? null });
+      } else if (progress) {
+        const result = await progress(engine, params, (item) => send({ id, item }));
+        send({ id, result: result ?? null });
       } else if (stream) {
         for await (const item of stream(engine, params, controller.signal)) {
           if (controller.signal.aborted) break;
@@ -176,6 +203,9 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
         const run = builtIn ? (p: Params, io: ChannelIo) => builtIn(engine, p, io) : channel!;
         const pendingInput: (Buffer | null)[] = [];
         inputs.set(id, (data) => pendingInput.push(data));
+        // A resize before the process ran: its latest size applies once it does.
+        let pendingSize: [number, number] | undefined;
+        resizes.set(id, (rows, cols) => (pendingSize = [rows, cols]));
         const result = await run(params, {
           started: (pid) => send({ id, item: { pid } }),
           output: (data, fd) => send({ id, output: data.toString('base64'), fd }),
@@ -185,6 +215,10 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
             inputs.set(id, listener);
           },
           onSignal: (listener) => signals.set(id, listener),
+          onResize: (listener) => {
+            resizes.set(id, listener);
+            if (pendingSize) listener(...pendingSize);
+          },
           signal: controller.signal,
         });
         send({ id, result: result ?? null });
@@ -199,6 +233,7 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
       running.delete(id);
       inputs.delete(id);
       signals.delete(id);
+      resizes.delete(id);
     }
   };
 
@@ -224,6 +259,9 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
       inputs.get(message.id)?.(message.input === null ? null : Buffer.from(message.input, 'base64'));
     } else if ('signal' in message) {
       signals.get(message.id)?.(message.signal);
+    } else if ('resize' in message) {
+      const { rows, cols } = message.resize ?? {};
+      if (Number.isInteger(rows) && Number.isInteger(cols)) resizes.get(message.id)?.(rows, cols);
     }
   }
   // The session ended: streams stop, calls under way finish (their work is journaled regardless).

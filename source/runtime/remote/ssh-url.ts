@@ -62,12 +62,14 @@ export function shellQuote(word: string): string {
 /**
  * The ssh command line: the user's own client (or GANTRY_SSH_COMMAND's words, as GIT_SSH_COMMAND),
  * with their config and agent; batch mode (a password prompt would hang a TUI), keep-alives so a
- * host that vanishes is noticed, and no escape character on the binary-clean stream.
+ * host that vanishes is noticed, and no escape character on the binary-clean stream; `extra` are
+ * options of ours (the shared connection's, see control-path.ts).
  */
 export function sshCommand(
   target: SshTarget,
   remoteArgs: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  extra: readonly string[] = [],
 ): { file: string; args: string[] } {
   const [file = 'ssh', ...base] = (env.GANTRY_SSH_COMMAND ?? 'ssh').split(/\s+/).filter(Boolean);
   const args = [
@@ -81,6 +83,7 @@ export function sshCommand(
     'ServerAliveInterval=10',
     '-o',
     'ServerAliveCountMax=3',
+    ...extra,
     ...(target.port ? ['-p', String(target.port)] : []),
     ...(target.identity ? ['-i', target.identity] : []),
     ...(target.user ? ['-l', target.user] : []),

@@ -16,8 +16,8 @@ import type { StateLayout } from '../paths.js';
 import type { ContainerRecord, MountPoint } from '../containers/record.js';
 import type { ContainerStore } from '../containers/store.js';
 import { trace } from '../trace.js';
-import { ANONYMOUS_LABEL, generateVolumeName } from './names.js';
-import { parseVolumesFrom } from './mount-spec.js';
+import { ANONYMOUS_LABEL } from './names.js';
+import { anonymousVolume, parseVolumesFrom } from './mount-spec.js';
 import { prefillVolume } from './prefill.js';
 import { VolumeStore } from './store.js';
 import { storedVolumeUsers } from './usage.js';
@@ -71,17 +71,7 @@ export async function prepareMounts(
     const destination = normalize(imagePath);
     if (!path.posix.isAbsolute(destination) || destination === '/' || taken.has(destination)) continue;
     taken.add(destination);
-    record.Mounts.push({
-      Type: 'volume',
-      Name: generateVolumeName(),
-      Source: '',
-      Destination: destination,
-      ReadOnly: false,
-      Driver: 'local',
-      Mode: '',
-      Propagation: '',
-      Anonymous: true,
-    });
+    record.Mounts.push(anonymousVolume(destination));
   }
   const labelsByDestination = new Map<string, Record<string, string>>();
   for (const spec of record.HostConfig.Mounts ?? []) {

@@ -82,23 +82,27 @@ function parseModes(spec: string, text: string) {
 }
 
 /** `-v SRC:DST[:MODES]` or `-v DST` (an anonymous volume). */
+/** A new anonymous volume at `destination` (`-v /path`, an image's VOLUME), named at random. */
+export function anonymousVolume(destination: string): MountPoint {
+  return {
+    Type: 'volume',
+    Name: generateVolumeName(),
+    Source: '',
+    Destination: destination,
+    ReadOnly: false,
+    Driver: 'local',
+    Mode: '',
+    Propagation: '',
+    Anonymous: true,
+  };
+}
+
 export function parseVolumeFlag(spec: string): MountPoint {
   const parts = spec.split(':');
   if (spec === '' || parts.length > 3 || parts.some((part) => part === '')) throw volumeSpecError(spec);
   const onError = (reason: string) => volumeSpecError(spec, reason);
   if (parts.length === 1) {
-    const destination = checkDestination(parts[0]!, 'volume', onError);
-    return {
-      Type: 'volume',
-      Name: generateVolumeName(),
-      Source: '',
-      Destination: destination,
-      ReadOnly: false,
-      Driver: 'local',
-      Mode: '',
-      Propagation: '',
-      Anonymous: true,
-    };
+    return anonymousVolume(checkDestination(parts[0]!, 'volume', onError));
   }
   const [source, target, modeText = ''] = parts as [string, string, string?];
   const modes = modeText === '' ? parseModes(spec, 'rw') : parseModes(spec, modeText);

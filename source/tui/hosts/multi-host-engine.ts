@@ -290,10 +290,14 @@ export class MultiHostEngine implements TuiEngine {
       while ((chunk = stdin.read() as Buffer | string | null) !== null)
         stream.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
     };
+    // The terminal resized while the shell has it: the far pty follows.
+    const onResize = () => stream.resize(stdout.rows, stdout.columns);
+    if (options.tty && stdout.isTTY) stdout.on('resize', onResize);
     resumeInput(stdin);
     if (stdin.isTTY) stdin.setRawMode(true);
     stdin.on('readable', onReadable);
     const exit = stream.exit.finally(() => {
+      stdout.off('resize', onResize);
       stdin.off('readable', onReadable);
       // Back as the TUI left it for the shell: it takes the terminal again itself.
       releaseInput(stdin);

@@ -224,9 +224,14 @@ describe('transfer progress', () => {
       progress.handle({ type: 'blob', kind: 'layer', digest, phase: 'transferring', current, total: 100 });
     progress.handle({ type: 'blob', kind: 'layer', digest, phase: 'done', current: 100, total: 100 });
     progress.handle({ type: 'storing' });
+    progress.handle({ type: 'blob', kind: 'layer', digest, phase: 'extracting', current: 100, total: 100 });
+    progress.handle({ type: 'blob', kind: 'layer', digest, phase: 'complete', current: 100, total: 100 });
     progress.close();
+    // docker's per-layer words, in docker's order.
     expect(text()).toBe(
-      'Pulling from r/x:1\nabababababab: Waiting\nabababababab: Downloading\nabababababab: Download complete\nStoring image (verifying and unpacking layers)\n',
+      'Pulling from r/x:1\nabababababab: Pulling fs layer\nabababababab: Downloading\nabababababab: Verifying Checksum\n' +
+        'abababababab: Download complete\nStoring image (verifying and unpacking layers)\n' +
+        'abababababab: Extracting\nabababababab: Pull complete\n',
     );
   });
 

@@ -112,12 +112,20 @@ describeUnless(ociSuiteNeeds(), 'gantry-oci pause, resume, ps, update, events, f
     const features = JSON.parse(result.stdout) as {
       ociVersionMax: string;
       hooks: string[];
-      linux: { namespaces: string[]; cgroup: { systemd: boolean } };
+      linux: {
+        namespaces: string[];
+        cgroup: { systemd: boolean };
+        apparmor: { enabled: boolean };
+        selinux: { enabled: boolean };
+      };
     };
     expect(features.ociVersionMax).toBe('1.2.0');
     expect(features.hooks).toContain('createRuntime');
     expect(features.linux.namespaces).toContain('user');
     expect(features.linux.cgroup.systemd).toBe(false);
+    // As runc's: profiles are applied (where the host runs AppArmor); SELinux labels are not.
+    expect(features.linux.apparmor.enabled).toBe(true);
+    expect(features.linux.selinux.enabled).toBe(false);
   });
 
   it('kill of a paused container with SIGKILL ends it, as runc (the cgroup is thawed)', async () => {

@@ -4,13 +4,23 @@
  * command here goes through the user-side ssh client, the protocol, and the remote engine; what it
  * did is checked in the remote root and on the kernel, never in the client's output alone.
  */
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createEngineWithImage, GANTRY, testName, waitFor, type TestEngine } from '../../support/engine.js';
-import { describeUnless, needsRoot } from '../../support/skip.js';
+import {
+  createEngineWithImage,
+  createTestNetns,
+  deleteTestNetns,
+  GANTRY,
+  testName,
+  waitFor,
+  type TestEngine,
+} from '../../support/engine.js';
+import { startRegistry, type Registry } from '../images/registry-support.js';
+import { describeUnless, needsCommand, needsRoot, skipIf } from '../../support/skip.js';
+import { startTmux } from '../../../scripts/lib/tmux.mjs';
 import { needsSshd, startSshd, type TestSshd } from '../../support/sshd.js';
 
 describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
@@ -114,6 +124,120 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
     expect((await client(['images', '-q'])).stdout.trim()).toBe('');
   });
 
+  it("shows the remote host's image trees, image details, volumes and networks, and removes its images", async () => {
+    // What the remote root holds, read there directly: the commands over ssh must say the same.
+    const direct = (args: readonly string[]) => remote.gantry(args);
+    expect((await direct(['volume', 'create', 'far-volume'])).exitCode).toBe(0);
+    expect((await direct(['tag', 'demo', 'demo:spare'])).exitCode).toBe(0);
+
+    const tree = await client(['--host', url, 'image', 'tree', '--json', 'demo']);
+    expect(tree).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(JSON.parse(tree.stdout)).toEqual(
+      JSON.parse((await direct(['image', 'tree', '--json', 'demo'])).stdout),
+    );
+    const rendered = await client(['--host', url, 'image', 'tree', '--depth', '1', 'demo']);
+    expect(rendered.stdout).toBe((await direct(['image', 'tree', '--depth', '1', 'demo'])).stdout.trimEnd());
+
+    const id = (await direct(['image', 'inspect', '--format', '{{.Id}}', 'demo'])).stdout.trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const inspected = await client(['--host', url, 'image', 'inspect', '--format', '{{.Id}}', 'demo']);
+    expect(inspected).toMatchObject({ exitCode: 0, stdout: id });
+
+    const volumes = await client([
+      '--host',
+      url,
+      'volume',
+      'ls',
+      '--format',
+      '{{.Name}} {{.Links}} {{.Mountpoint}}',
+    ]);
+    expect(volumes.exitCode).toBe(0);
+    expect(volumes.stdout.split('\n')).toContain(
+      `far-volume 0 ${path.join(remote.root, 'volumes', 'far-volume', '_data')}`,
+    );
+    expect(
+      (await client(['--host', url, 'volume', 'ls', '-q', '--filter', 'name=nothing-such'])).stdout,
+    ).toBe('');
+    expect((await client(['volume', 'ls', '-q'])).stdout.trim()).toBe('');
+
+    const networks = await client(['--host', url, 'network', 'ls', '--format', '{{.ID}} {{.Name}}']);
+    expect(networks.exitCode).toBe(0);
+    expect(networks.stdout).toBe(
+      (await direct(['network', 'ls', '--format', '{{.ID}} {{.Name}}'])).stdout.trimEnd(),
+    );
+    expect(networks.stdout.trim()).not.toBe('');
+
+    // rmi takes the name off in the remote root; this machine's root never had it.
+    const removed = await client(['--host', url, 'rmi', 'demo:spare']);
+    expect(removed).toMatchObject({ exitCode: 0, stdout: 'Untagged: demo:spare' });
+    expect(
+      (await direct(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n'),
+    ).not.toContain('demo:spare');
+    const missing = await client(['--host', url, 'image', 'rm', 'demo:spare']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('demo:spare');
+    expect(missing.stderr).toContain(`(on ${url})`);
+    const notThere = await client(['--host', url, 'image', 'tree', 'no-such-image']);
+    expect(notThere.exitCode).toBe(1);
+    expect(notThere.stderr).toContain(`(on ${url})`);
+    expect((await direct(['volume', 'rm', 'far-volume'])).exitCode).toBe(0);
+  });
+
+  it('pulls on the remote host, from a registry only that host reaches (a namespace of the test)', async (context) => {
+    skipIf(context, needsCommand('docker-registry'));
+    const netns = await createTestNetns('pull');
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('pull')}-`));
+    let registry: Registry | undefined;
+    let inside: TestSshd | undefined;
+    try {
+      registry = await startRegistry(path.join(work, 'registry'), { netns });
+      // A second server for the same remote root, in the namespace: its sessions reach the registry.
+      inside = await startSshd({ ...remote.env, GANTRY_DEFAULT_NETWORK: 'none' }, { netns });
+      const far = inside.url(GANTRY);
+      const name = `${registry.host}/demo:pulled`;
+      const pushed = await execa(
+        'nsenter',
+        [`--net=/run/netns/${netns}`, '--', GANTRY, 'push', 'demo', name],
+        {
+          env: remote.env,
+          reject: false,
+        },
+      );
+      expect(pushed.stderr).toBe('');
+      expect(pushed.exitCode).toBe(0);
+      const inNamespace = async (args: readonly string[]) =>
+        client(args, { ...inside!.clientEnv, XDG_RUNTIME_DIR: '' });
+      const logged = () => fs.readFileSync(path.join(work, 'registry', 'registry.log'), 'utf8');
+      const loggedBefore = logged().length;
+
+      const pulled = await inNamespace(['--host', far, 'pull', name]);
+      expect(pulled.stderr).toBe('');
+      expect(pulled.exitCode).toBe(0);
+      expect(pulled.stdout).toContain(`Status: Downloaded newer image for ${name}`);
+      // Stored in the remote root, with the same image ID as the image it was pushed from.
+      const ids = async (reference: string) =>
+        (await remote.gantry(['image', 'inspect', '--format', '{{.Id}}', reference])).stdout.trim();
+      expect(await ids(name)).toBe(await ids('demo'));
+      // The registry served it (to the remote service: nothing else in the namespace asks).
+      expect(logged().slice(loggedBefore)).toMatch(/"GET \/v2\/demo\/manifests\//);
+      const again = await inNamespace(['--host', far, 'pull', '--json', name]);
+      expect(again.exitCode).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ Id: await ids('demo'), Name: name });
+      const local = await inNamespace(['--host', far, 'pull', '--authfile', '/etc/hostname', name]);
+      expect(local.exitCode).not.toBe(0);
+      expect(local.stderr).toContain('--authfile names a file on this machine');
+      const unreachable = await inNamespace(['--host', far, 'pull', '127.0.0.1:1/demo:none']);
+      expect(unreachable.exitCode).not.toBe(0);
+      expect(unreachable.stderr).toContain(`on ${far}`);
+      expect((await remote.gantry(['rmi', name])).exitCode).toBe(0);
+    } finally {
+      await inside?.stop();
+      await registry?.stop();
+      await deleteTestNetns(netns);
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   it('takes the host from GANTRY_HOST', async () => {
     const created = await client(['create', '--name', 'by-env', 'demo', 'true'], { GANTRY_HOST: url });
     expect(created.exitCode).toBe(0);
@@ -176,8 +300,12 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
   it('refuses a command that does not work on a remote host, without touching this one', async () => {
     const result = await client(['--host', url, 'volume', 'create', 'nope']);
     expect(result.exitCode).toBe(125);
-    expect(result.stderr).toContain("'volume' does not work on a remote host");
+    expect(result.stderr).toContain("'volume create' does not work on a remote host");
     expect(fs.existsSync(path.join(localRoot, 'volumes'))).toBe(false);
+    const save = await client(['--host', url, 'save', '-o', path.join(localRoot, 'x.tar'), 'demo']);
+    expect(save.exitCode).toBe(125);
+    expect(save.stderr).toContain("'save' does not work on a remote host");
+    expect(fs.existsSync(path.join(localRoot, 'x.tar'))).toBe(false);
   });
 
   it('rejects an address that is not ssh://', async () => {
@@ -215,6 +343,56 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
     const badName = await client(['connection', 'add', 'a/b', url]);
     expect(badName.stderr).toContain('invalid connection name "a/b"');
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ connections: {} });
+  });
+
+  it('shares one ssh connection per host between commands, its socket in a private directory', async () => {
+    // A runtime directory of this test's own: no master of the earlier tests is in it.
+    const runtime = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('run')}-`));
+    const env = { XDG_RUNTIME_DIR: runtime };
+    const directory = path.join(runtime, 'gantry', 'ssh');
+    const [sshFile, ...sshWords] = sshd.clientEnv.GANTRY_SSH_COMMAND!.split(/\s+/);
+    const control = (operation: string) =>
+      execa(
+        sshFile!,
+        [
+          ...sshWords,
+          '-o',
+          `ControlPath=${path.join(directory, '%C')}`,
+          '-O',
+          operation,
+          '-p',
+          String(sshd.port),
+          'root@127.0.0.1',
+        ],
+        { reject: false },
+      );
+    /** Logins the server accepted: one per ssh connection (sessions on it log none). */
+    const logins = () => sshd.log().split('Accepted publickey for root').length - 1;
+    try {
+      const before = logins();
+      const first = await client(['--host', url, 'create', '--name', 'shared', 'demo', 'true'], env);
+      expect(first).toMatchObject({ exitCode: 0, stderr: '' });
+      await waitFor(() => (logins() > before ? true : undefined), 60_000, 'the first command to log in');
+      expect(logins()).toBe(before + 1);
+      expect(fs.statSync(directory).mode & 0o777).toBe(0o700);
+
+      // The master the first command left runs, and the second command goes through it.
+      const check = await control('check');
+      expect(check.exitCode).toBe(0);
+      const master = Number(/Master running \(pid=(\d+)\)/.exec(check.stderr)?.[1]);
+      expect(fs.existsSync(`/proc/${master}`)).toBe(true);
+      const second = await client(['--host', url, 'ps', '-a', '--format', '{{.Names}}'], env);
+      expect(second.exitCode).toBe(0);
+      expect(second.stdout.split('\n')).toContain('shared');
+      const third = await client(['--host', url, 'rm', 'shared'], env);
+      expect(third.exitCode).toBe(0);
+      // Neither logged in again: they were sessions on the first connection.
+      expect(logins()).toBe(before + 1);
+      expect((await control('check')).stderr).toContain(`pid=${master}`);
+    } finally {
+      await control('exit');
+      fs.rmSync(runtime, { recursive: true, force: true });
+    }
   });
 
   /** The gantry service processes serving the remote root (the sessions' own, on this kernel). */
@@ -317,6 +495,49 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
     );
     expect(shell.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect(shell.exitCode).toBe(5);
+  });
+
+  it('passes a resize of the terminal to the remote pty: the process sees the new size (tmux)', async (context) => {
+    skipIf(context, needsCommand('tmux'));
+    const run = await client(['--host', url, 'run', '-d', '--name', 'sized', 'demo', 'sleep', '86400']);
+    expect(run.exitCode).toBe(0);
+    // The process prints its terminal's size at the start and at every SIGWINCH its pty sends.
+    const script = "trap 'echo SIZE:$(stty size)' WINCH; echo START:$(stty size); while :; do sleep 1; done";
+    const terminal = startTmux([GANTRY, '--host', url, 'exec', '-it', 'sized', 'sh', '-c', script], {
+      env: {
+        ...sshd.clientEnv,
+        GANTRY_ROOT: localRoot,
+        GANTRY_HOST: '',
+        XDG_CONFIG_HOME: path.join(localRoot, 'config'),
+      },
+      columns: 100,
+      rows: 30,
+      label: 'resize',
+    });
+    const paneSize = () =>
+      execaSync('tmux', [
+        '-L',
+        terminal.socket,
+        'display-message',
+        '-p',
+        '-t',
+        'main',
+        '#{pane_height} #{pane_width}',
+      ]).stdout.trim();
+    try {
+      const before = paneSize();
+      await terminal.waitFor(`START:${before}`, 120_000, `the remote pty's first size (${before})`);
+      terminal.resize(120, 41);
+      const after = paneSize();
+      expect(after).not.toBe(before);
+      await terminal.waitFor(`SIZE:${after}`, 120_000, `the remote pty's size after the resize (${after})`);
+      // Ctrl-C is a key on a terminal: it reaches the remote pty and ends the process there.
+      terminal.send('C-c');
+      await terminal.waitFor(/GANTRY_EXIT=\d+/, 120_000, 'the exec to end');
+    } finally {
+      terminal.kill();
+      await client(['--host', url, 'rm', '-f', 'sized']);
+    }
   });
 
   // Last: the server is gone afterwards.

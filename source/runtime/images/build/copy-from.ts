@@ -21,10 +21,10 @@ import type { StackEntry, StackView } from '../diff/stack-view.js';
 import type { TarWriter } from '../tar/writer.js';
 import type { Instruction } from './containerfile.js';
 import type { CopyPlan } from './copy.js';
-import { resolveChown } from './copy.js';
+import { copyArguments, copyDestination, resolveChown } from './copy.js';
 import { globRegex } from './glob.js';
 import { LayerTarBuilder } from './layer-builder.js';
-import { expandWord, expandWords, type Variables } from './words.js';
+import type { Variables } from './words.js';
 
 const GLOB = /[*?[]/;
 
@@ -133,24 +133,11 @@ function layerSink(
 
 /** Plans a COPY --from instruction. */
 export async function planCopyFrom(instruction: Instruction, context: CopyFromContext): Promise<CopyPlan> {
-  const words = instruction.json
-    ? instruction.json.map((word) => expandWord(word, context.variables, context.escape))
-    : expandWords(instruction.rest, context.variables, context.escape);
-  if (words.length < 2) {
-    throw new InvalidArgumentError('COPY needs at least one source and a destination', {
-      hint: 'COPY --from=STAGE SOURCE... DESTINATION',
-    });
-  }
-  const sources = words.slice(0, -1);
-  const destinationText = words.at(-1) as string;
-  const chownText = instruction.flags.has('chown')
-    ? expandWord(instruction.flags.get('chown') as string, context.variables, context.escape)
-    : undefined;
-  const chmodText = instruction.flags.get('chmod');
-  if (chmodText !== undefined && !/^[0-7]{3,4}$/.test(chmodText)) {
-    throw new InvalidArgumentError(`COPY --chmod=${chmodText}: expected an octal mode such as 755 or 0644`);
-  }
-  const chmod = chmodText === undefined ? undefined : parseInt(chmodText, 8);
+  const { words, sources, destinationText, chownText, chmodText, chmod } = copyArguments(
+    instruction,
+    context,
+    'COPY --from=STAGE SOURCE... DESTINATION',
+  );
   const owner = chownText === undefined ? undefined : resolveChown(chownText, context.stack, 'COPY');
 
   const resolved: StackEntry[] = [];
@@ -176,18 +163,12 @@ export async function planCopyFrom(instruction: Instruction, context: CopyFromCo
       resolved.push(followed);
     }
   }
-  const intoDirectory = destinationText.endsWith('/') || destinationText.endsWith('/.');
-  if (resolved.length > 1 && !intoDirectory) {
-    throw new InvalidArgumentError(
-      'COPY with more than one source needs a destination directory ending in "/"',
-      {
-        hint: `write ${destinationText}/`,
-      },
-    );
-  }
-  const destination = path.posix.resolve(context.workingDir || '/', destinationText);
-  const destinationEntry = context.stack.resolve(destination, { followFinal: true }).entry;
-  const destinationIsDirectory = intoDirectory || destinationEntry?.stats.isDirectory() === true;
+  const { destination, destinationIsDirectory } = copyDestination(
+    'COPY',
+    destinationText,
+    resolved.length,
+    context,
+  );
 
   /** Each source and where it goes: a directory's content goes into the destination. */
   const tops: SourceEntry[] = [];

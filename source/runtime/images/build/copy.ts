@@ -140,20 +140,33 @@ export function resolveChown(value: string, stack: StackView, keyword: string): 
   return { uid, gid };
 }
 
-/** Plans a COPY or ADD instruction against the context and the image so far. */
-export async function planCopy(instruction: Instruction, context: CopyContext): Promise<CopyPlan> {
+/** What COPY, ADD and COPY --from read alike from their instruction. */
+export interface CopyArguments {
+  /** Every word, variables substituted (sources, then the destination). */
+  words: string[];
+  sources: string[];
+  destinationText: string;
+  chownText: string | undefined;
+  chmodText: string | undefined;
+  /** --chmod as a number. */
+  chmod: number | undefined;
+}
+
+/** Reads sources, destination, --chown and --chmod; `usage` is the hint when words are missing. */
+export function copyArguments(
+  instruction: Instruction,
+  context: Pick<CopyContext, 'variables' | 'escape'>,
+  usage: string,
+): CopyArguments {
   const keyword = instruction.keyword;
-  const isAdd = keyword === 'ADD';
   const words = instruction.json
     ? instruction.json.map((word) => expandWord(word, context.variables, context.escape))
     : expandWords(instruction.rest, context.variables, context.escape);
   if (words.length < 2) {
     throw new InvalidArgumentError(`${keyword} needs at least one source and a destination`, {
-      hint: `${keyword} SOURCE... DESTINATION`,
+      hint: usage,
     });
   }
-  const sources = words.slice(0, -1);
-  const destinationText = words.at(-1) as string;
   const chownText = instruction.flags.has('chown')
     ? expandWord(instruction.flags.get('chown') as string, context.variables, context.escape)
     : undefined;
@@ -163,7 +176,53 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
       `${keyword} --chmod=${chmodText}: expected an octal mode such as 755 or 0644`,
     );
   }
-  const chmod = chmodText === undefined ? undefined : parseInt(chmodText, 8);
+  return {
+    words,
+    sources: words.slice(0, -1),
+    destinationText: words.at(-1) as string,
+    chownText,
+    chmodText,
+    chmod: chmodText === undefined ? undefined : parseInt(chmodText, 8),
+  };
+}
+
+/**
+ * Where `sourceCount` sources go: the destination resolved against WORKDIR, and whether it is a
+ * directory (written with a trailing "/", or one in the image already). More than one source
+ * needs a directory written as one.
+ */
+export function copyDestination(
+  keyword: string,
+  destinationText: string,
+  sourceCount: number,
+  context: Pick<CopyContext, 'stack' | 'workingDir'>,
+): { destination: string; destinationIsDirectory: boolean } {
+  const intoDirectory = destinationText.endsWith('/') || destinationText.endsWith('/.');
+  if (sourceCount > 1 && !intoDirectory) {
+    throw new InvalidArgumentError(
+      `${keyword} with more than one source needs a destination directory ending in "/"`,
+      {
+        hint: `write ${destinationText}/`,
+      },
+    );
+  }
+  const destination = path.posix.resolve(context.workingDir || '/', destinationText);
+  const destinationEntry = context.stack.resolve(destination, { followFinal: true }).entry;
+  return {
+    destination,
+    destinationIsDirectory: intoDirectory || destinationEntry?.stats.isDirectory() === true,
+  };
+}
+
+/** Plans a COPY or ADD instruction against the context and the image so far. */
+export async function planCopy(instruction: Instruction, context: CopyContext): Promise<CopyPlan> {
+  const keyword = instruction.keyword;
+  const isAdd = keyword === 'ADD';
+  const { words, sources, destinationText, chownText, chmodText, chmod } = copyArguments(
+    instruction,
+    context,
+    `${keyword} SOURCE... DESTINATION`,
+  );
   const owner =
     chownText === undefined ? { uid: 0, gid: 0 } : resolveChown(chownText, context.stack, keyword);
 
@@ -257,18 +316,12 @@ export async function planCopy(instruction: Instruction, context: CopyContext): 
       hint: `the context is ${context.contextDirectory}; check the pattern and .dockerignore`,
     });
   }
-  const intoDirectory = destinationText.endsWith('/') || destinationText.endsWith('/.');
-  if (resolved.length + inline.length > 1 && !intoDirectory) {
-    throw new InvalidArgumentError(
-      `${keyword} with more than one source needs a destination directory ending in "/"`,
-      {
-        hint: `write ${destinationText}/`,
-      },
-    );
-  }
-  const destination = path.posix.resolve(context.workingDir || '/', destinationText);
-  const destinationEntry = context.stack.resolve(destination, { followFinal: true }).entry;
-  const destinationIsDirectory = intoDirectory || destinationEntry?.stats.isDirectory() === true;
+  const { destination, destinationIsDirectory } = copyDestination(
+    keyword,
+    destinationText,
+    resolved.length + inline.length,
+    context,
+  );
 
   const planned: PlannedEntry[] = [];
   const directories: string[] = [];

@@ -26,6 +26,8 @@ export interface ImportState {
   /** Layers unpacked into the work directory (diff/ and layer.json), by ChainID. */
   layers: Map<string, { directory: string; record: LayerRecord }>;
   counter: number;
+  /** Told when a layer blob starts being verified and unpacked, and when that is done (pull progress). */
+  onLayer?: ((digest: string, phase: 'extracting' | 'complete') => void) | undefined;
 }
 
 async function blobInStore(digest: string, state: ImportState): Promise<boolean> {
@@ -128,6 +130,7 @@ async function prepareLayer(
   const layerDirectory = path.join(state.work.path, `layer-${state.counter}`);
   const unpackTo = haveLayer ? undefined : path.join(layerDirectory, 'diff');
   if (unpackTo) await fsp.mkdir(unpackTo, { recursive: true, mode: 0o755 });
+  if (layer.digest !== undefined) state.onLayer?.(layer.digest, 'extracting');
   const result = await ingestLayer({
     source: layer.location,
     label: layer.label,
@@ -153,6 +156,7 @@ async function prepareLayer(
     await fsp.writeFile(path.join(layerDirectory, 'layer.json'), `${JSON.stringify(record, null, 2)}\n`);
     state.layers.set(chainId, { directory: layerDirectory, record });
   }
+  if (layer.digest !== undefined) state.onLayer?.(layer.digest, 'complete');
   return record;
 }
 

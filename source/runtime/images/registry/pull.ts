@@ -276,7 +276,11 @@ export async function pullImage(
         layers,
       };
       emit({ type: 'storing' });
-      const [record] = await store.importCandidates([candidate], work, where);
+      const sizes = new Map(unique.map((layer) => [layer.digest, layer.size]));
+      const [record] = await store.importCandidates([candidate], work, where, undefined, (digest, phase) => {
+        const size = sizes.get(digest) ?? 0;
+        emit({ type: 'blob', kind: 'layer', digest, phase, current: size, total: size });
+      });
       // Stored now: the downloads have done their job.
       for (const layer of pulled) {
         if (layer.source !== 'present') await removeCachedBlob(path.join(cache, digestHex(layer.digest)));

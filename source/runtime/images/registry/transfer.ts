@@ -19,6 +19,10 @@ export type BlobPhase =
   /** A dropped connection or an error status; the transfer tries again. */
   | 'retrying'
   | 'done'
+  /** Pull: the layer is being verified against its diff_id and unpacked into the store's work area. */
+  | 'extracting'
+  /** Pull: the layer is unpacked and verified (docker's "Pull complete"). */
+  | 'complete'
   | 'failed';
 
 export type TransferEvent =

@@ -125,18 +125,7 @@ static void exec_child(struct plan *plan, int sync, const int *ns_fds, const str
   join_session_keyring(plan, false, false);
   test_pause(plan, "joined", host_pid);
   if (plan->terminal) {
-    int master, slave;
-    open_pty_pair(&master, &slave);
-    /* Sized before the process runs: a program that asks at once (stty size) must not see 0x0. */
-    if (plan->rows && plan->cols) {
-      struct winsize size = {.ws_row = plan->rows, .ws_col = plan->cols};
-      ioctl(master, TIOCSWINSZ, &size);
-    }
-    report(sync, "pty\n");
-    if (send_fd(sync, master) < 0)
-      fail_errno("send the pty master", NULL);
-    close(master);
-    take_terminal(slave);
+    hand_over_pty(plan, sync);
   } else {
     if (plan->detach_exec && !plan->passthrough)
       use_null_stdio();
@@ -162,6 +151,11 @@ struct relay {
   size_t input_len;
   int out_from, err_from; /* the process's stdout/stderr (or the pty master) -> our 1 and 2 */
   int signal_fd;
+  /* The engine's channel, with a terminal: "size ROWS COLS" lines when the caller's terminal is
+   * not ours to read (a remote client's, relayed through pipes). -1 once the engine closed it. */
+  int control_fd;
+  char control[64];
+  size_t control_len;
 };
 
 static void close_input(struct relay *r) {
@@ -214,6 +208,37 @@ static void read_signals(struct relay *r) {
     r->child_done = true;
 }
 
+/* Applies the sizes the engine sends; the kernel then signals the pty's foreground group. */
+static void read_control(struct relay *r) {
+  ssize_t n = read(r->control_fd, r->control + r->control_len, sizeof r->control - r->control_len - 1);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0) {
+    r->control_fd = -1; /* still the error channel: left open, only no longer read */
+    return;
+  }
+  r->control_len += (size_t)n;
+  r->control[r->control_len] = '\0';
+  char *line = r->control;
+  char *end;
+  while ((end = strchr(line, '\n')) != NULL) {
+    *end = '\0';
+    unsigned rows, cols;
+    if (sscanf(line, "size %u %u", &rows, &cols) == 2 && rows > 0 && cols > 0 && rows <= 0xffff &&
+        cols <= 0xffff && r->out_from >= 0) {
+      struct winsize size = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+      ioctl(r->out_from, TIOCSWINSZ, &size);
+    }
+    line = end + 1;
+  }
+  size_t rest = r->control_len - (size_t)(line - r->control);
+  /* A line longer than any size line is dropped rather than kept growing. */
+  if (rest == sizeof r->control - 1)
+    rest = 0;
+  memmove(r->control, line, rest);
+  r->control_len = rest;
+}
+
 static int relay(struct relay *r) {
   if (r->terminal) {
     raw_terminal();
@@ -225,12 +250,14 @@ static int relay(struct relay *r) {
     set_nonblock(r->out_from, true);
   if (r->err_from >= 0)
     set_nonblock(r->err_from, true);
+  if (r->control_fd >= 0)
+    set_nonblock(r->control_fd, true);
   for (;;) {
     bool outputs_open = r->out_from >= 0 || r->err_from >= 0;
     if (r->child_done && !outputs_open)
       break;
-    struct pollfd fds[5];
-    int kinds[5];
+    struct pollfd fds[6];
+    int kinds[6];
     nfds_t count = 0;
 #define ADD(fd_value, events_value, kind_value)                                                               \
   do {                                                                                                        \
@@ -246,6 +273,8 @@ static int relay(struct relay *r) {
       ADD(r->input_from, POLLIN, 3);
     if (r->input_to >= 0 && r->input_len > 0)
       ADD(r->input_to, POLLOUT, 4);
+    if (r->control_fd >= 0 && r->out_from >= 0)
+      ADD(r->control_fd, POLLIN, 5);
 #undef ADD
     /* Once the process is gone: what it wrote to a pipe is there now; a pty hands its last bytes
      * over through the kernel's flip buffer, so give those a moment. Background processes that
@@ -299,6 +328,9 @@ static int relay(struct relay *r) {
         }
         break;
       }
+      case 5:
+        read_control(r);
+        break;
       }
     }
   }
@@ -445,7 +477,10 @@ int run_exec(struct plan *plan) {
   for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
     sigaddset(&mask, handled[i]);
   sigprocmask(SIG_BLOCK, &mask, NULL);
-  struct relay r = {.child = child, .terminal = plan->terminal, .input_from = plan->open_stdin ? 0 : -1};
+  struct relay r = {.child = child,
+                    .terminal = plan->terminal,
+                    .input_from = plan->open_stdin ? 0 : -1,
+                    .control_fd = plan->terminal ? SYNC_FD : -1};
   r.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (r.signal_fd < 0)
     fail_errno("signalfd", NULL);

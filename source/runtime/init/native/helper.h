@@ -269,6 +269,7 @@ bool is_pty_master(int fd);
 int open_in_current_root(const char *path, int flags);
 void open_pty_pair(int *master, int *slave);
 void take_terminal(int slave);
+void hand_over_pty(const struct plan *plan, int sync);
 int send_console(const char *socket_path, int master);
 
 /* init.c */

@@ -57,20 +57,6 @@ static void join_namespaces(const struct plan *plan, bool user_pass) {
   }
 }
 
-static void open_pty(const struct plan *plan, int sync) {
-  int master, slave;
-  open_pty_pair(&master, &slave);
-  if (plan->rows && plan->cols) {
-    struct winsize size = {.ws_row = plan->rows, .ws_col = plan->cols};
-    ioctl(master, TIOCSWINSZ, &size);
-  }
-  report(sync, "pty\n");
-  if (send_fd(sync, master) < 0)
-    fail_errno("send pty master", NULL);
-  close(master);
-  take_terminal(slave);
-}
-
 /* As PID 1 of its namespace the process would ignore signals it has no handler for: until the
  * exec (which resets handlers), the usual terminating signals end it, so `kill` of a created
  * container works as with runc. */
@@ -194,7 +180,7 @@ static void container_setup(struct plan *plan, int sync) {
   if (plan->loopback)
     bring_up_loopback();
   if (plan->terminal)
-    open_pty(plan, sync);
+    hand_over_pty(plan, sync);
   if (plan->have_oom_score && !has_namespace(plan, CLONE_NEWUSER, NULL)) {
     char value[32];
     snprintf(value, sizeof value, "%d", plan->oom_score_adj);

@@ -7,6 +7,7 @@
 #include "helper.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,12 @@ static int hexval(char c) {
   return -1;
 }
 
+/* The byte two hex digits at `p` spell, or -1. */
+static int hex_byte(const char *p) {
+  int hi = hexval(p[0]), lo = hi < 0 ? -1 : hexval(p[1]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
 static char *decode(char *field) {
   if (strcmp(field, "%") == 0) {
     field[0] = '\0';
@@ -32,10 +39,10 @@ static char *decode(char *field) {
   char *out = field;
   for (char *p = field; *p; p++) {
     if (*p == '%') {
-      int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
-      if (hi < 0 || lo < 0)
+      int byte = hex_byte(p + 1);
+      if (byte < 0)
         die("plan: bad escape in field `%s`", field);
-      *out++ = (char)(hi * 16 + lo);
+      *out++ = (char)byte;
       p += 2;
     } else {
       *out++ = *p;
@@ -45,12 +52,17 @@ static char *decode(char *field) {
   return field;
 }
 
+/* Dies unless strto*() took all of a non-empty `s` without overflow (errno set before the call). */
+static void whole_number(const char *s, const char *end, const char *what) {
+  if (errno || *end || !*s)
+    die("plan: %s: not a number: `%s`", what, s);
+}
+
 static unsigned long parse_ulong(const char *s, const char *what) {
   char *end;
   errno = 0;
   unsigned long value = strtoul(s, &end, 0);
-  if (errno || *end || !*s)
-    die("plan: %s: not a number: `%s`", what, s);
+  whole_number(s, end, what);
   return value;
 }
 
@@ -58,8 +70,7 @@ static long parse_long(const char *s, const char *what) {
   char *end;
   errno = 0;
   long value = strtol(s, &end, 0);
-  if (errno || *end || !*s)
-    die("plan: %s: not a number: `%s`", what, s);
+  whole_number(s, end, what);
   return value;
 }
 
@@ -69,8 +80,7 @@ static uint64_t parse_u64(const char *s, const char *what) {
   char *end;
   errno = 0;
   unsigned long long value = strtoull(s, &end, 0);
-  if (errno || *end || !*s)
-    die("plan: %s: not a number: `%s`", what, s);
+  whole_number(s, end, what);
   return value;
 }
 
@@ -101,86 +111,136 @@ static int namespace_type(const char *name) {
     }                                                                                                         \
   } while (0)
 
+/* A directive that sets one field of the plan, by the field's offset. */
+struct field_directive {
+  const char *name;
+  size_t offset;
+};
+
+/* NAME VALUE: the value is the field (a string kept in the plan's text). */
+static const struct field_directive string_directives[] = {
+    {"mode", offsetof(struct plan, mode)},
+    {"statedir", offsetof(struct plan, state_dir)},
+    {"log", offsetof(struct plan, log_path)},
+    {"attach", offsetof(struct plan, attach_path)},
+    {"fifo", offsetof(struct plan, fifo_path)},
+    {"pidfile", offsetof(struct plan, pid_file)},
+    {"consolesocket", offsetof(struct plan, console_socket)},
+    {"oomcontrol", offsetof(struct plan, oom_control)},
+    {"events", offsetof(struct plan, events_file)},
+    {"exitfile", offsetof(struct plan, exit_file)},
+    {"keyring", offsetof(struct plan, session_keyring)},
+    {"runfile", offsetof(struct plan, run_file)},
+    {"healthplan", offsetof(struct plan, health_plan)},
+    {"healthfile", offsetof(struct plan, health_file)},
+    {"healthprogram", offsetof(struct plan, health_program)},
+    {"stopfile", offsetof(struct plan, stop_file)},
+    {"rootfs", offsetof(struct plan, rootfs)},
+    {"hostname", offsetof(struct plan, hostname)},
+    {"domainname", offsetof(struct plan, domainname)},
+    {"state", offsetof(struct plan, state_json)},
+    {"cwd", offsetof(struct plan, cwd)},
+    {"apparmor", offsetof(struct plan, apparmor_profile)},
+};
+
+/* NAME: the flag is set. */
+static const struct field_directive flag_directives[] = {
+    {"stdin", offsetof(struct plan, open_stdin)},
+    {"stdinonce", offsetof(struct plan, stdin_once)},
+    {"terminal", offsetof(struct plan, terminal)},
+    {"passthrough", offsetof(struct plan, passthrough)},
+    {"foreground", offsetof(struct plan, foreground)},
+    {"handoff", offsetof(struct plan, handoff)},
+    {"detach", offsetof(struct plan, detach_exec)},
+    {"hooksync", offsetof(struct plan, hook_sync)},
+    {"setgroupsdeny", offsetof(struct plan, setgroups_deny)},
+    {"rootreadonly", offsetof(struct plan, root_readonly)},
+    {"lo", offsetof(struct plan, loopback)},
+    {"nnp", offsetof(struct plan, no_new_privileges)},
+};
+
+/* NAME VALUE: the value is appended to the list. */
+static const struct field_directive list_directives[] = {
+    {"exitcmd", offsetof(struct plan, exit_command)},
+    {"cgroupprocs", offsetof(struct plan, cgroup_procs)},
+    {"rootlower", offsetof(struct plan, root_lowers)},
+    {"mask", offsetof(struct plan, masked)},
+    {"readonly", offsetof(struct plan, readonly)},
+    {"arg", offsetof(struct plan, args)},
+    {"env", offsetof(struct plan, env)},
+};
+
+#define COUNT(array) (sizeof(array) / sizeof(array)[0])
+
+/* The table entry named `name`, or NULL. */
+static const struct field_directive *find_directive(const struct field_directive *table, size_t count,
+                                                    const char *name) {
+  for (size_t i = 0; i < count; i++)
+    if (!strcmp(table[i].name, name))
+      return &table[i];
+  return NULL;
+}
+
+/* Applies `argv` if it is a directive of the tables above; false if it is not one. */
+static bool field_directive(struct plan *p, int argc, char **argv) {
+  char *base = (char *)p;
+  const struct field_directive *f;
+  if ((f = find_directive(string_directives, COUNT(string_directives), argv[0]))) {
+    NEED(1);
+    *(char **)(base + f->offset) = argv[1];
+  } else if ((f = find_directive(flag_directives, COUNT(flag_directives), argv[0]))) {
+    *(bool *)(base + f->offset) = true;
+  } else if ((f = find_directive(list_directives, COUNT(list_directives), argv[0]))) {
+    NEED(1);
+    list_push((struct str_list *)(base + f->offset), argv[1]);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/* A new device entry from the fields mkdev and bindev share: PATH TYPE MAJOR MINOR. */
+static struct device_entry *new_device(struct plan *p, char **argv) {
+  GROW(p->devices, p->device_count, p->device_cap);
+  struct device_entry *dev = &p->devices[p->device_count++];
+  memset(dev, 0, sizeof *dev);
+  dev->path = argv[1];
+  dev->type = argv[2][0];
+  dev->major = (unsigned)parse_ulong(argv[3], "major");
+  dev->minor = (unsigned)parse_ulong(argv[4], "minor");
+  return dev;
+}
+
 static void directive(struct plan *p, int argc, char **argv) {
   const char *d = argv[0];
+  if (field_directive(p, argc, argv))
+    return;
   if (!strcmp(d, "version")) {
     NEED(1);
     if (strcmp(argv[1], "1"))
       die("plan: version %s is not supported (this helper speaks version 1); rebuild with npm install",
           argv[1]);
-  } else if (!strcmp(d, "mode")) {
-    NEED(1);
-    p->mode = argv[1];
-  } else if (!strcmp(d, "statedir")) {
-    NEED(1);
-    p->state_dir = argv[1];
-  } else if (!strcmp(d, "log")) {
-    NEED(1);
-    p->log_path = argv[1];
   } else if (!strcmp(d, "logmax")) {
     NEED(2);
     p->log_max_size = parse_u64(argv[1], "log max size");
     p->log_max_files = (unsigned)parse_ulong(argv[2], "log max files");
-  } else if (!strcmp(d, "attach")) {
-    NEED(1);
-    p->attach_path = argv[1];
-  } else if (!strcmp(d, "fifo")) {
-    NEED(1);
-    p->fifo_path = argv[1];
-  } else if (!strcmp(d, "pidfile")) {
-    NEED(1);
-    p->pid_file = argv[1];
-  } else if (!strcmp(d, "consolesocket")) {
-    NEED(1);
-    p->console_socket = argv[1];
   } else if (!strcmp(d, "oom")) {
     NEED(2);
     p->oom_file = argv[1];
     p->oom_key = argv[2];
-  } else if (!strcmp(d, "oomcontrol")) {
-    NEED(1);
-    p->oom_control = argv[1];
-  } else if (!strcmp(d, "events")) {
-    NEED(1);
-    p->events_file = argv[1];
-  } else if (!strcmp(d, "exitfile")) {
-    NEED(1);
-    p->exit_file = argv[1];
-  } else if (!strcmp(d, "exitcmd")) {
-    NEED(1);
-    list_push(&p->exit_command, argv[1]);
-  } else if (!strcmp(d, "stdin")) {
-    p->open_stdin = true;
-  } else if (!strcmp(d, "stdinonce")) {
-    p->stdin_once = true;
-  } else if (!strcmp(d, "terminal")) {
-    p->terminal = true;
-  } else if (!strcmp(d, "passthrough")) {
-    p->passthrough = true;
-  } else if (!strcmp(d, "foreground")) {
-    p->foreground = true;
-  } else if (!strcmp(d, "handoff")) {
-    p->handoff = true;
-  } else if (!strcmp(d, "detach")) {
-    p->detach_exec = true;
-  } else if (!strcmp(d, "hooksync")) {
-    p->hook_sync = true;
   } else if (!strcmp(d, "size")) {
     NEED(2);
     p->rows = (unsigned short)parse_ulong(argv[1], "rows");
     p->cols = (unsigned short)parse_ulong(argv[2], "cols");
   } else if (!strcmp(d, "ns")) {
     NEED(1);
-    if (p->namespace_count == sizeof p->namespaces / sizeof p->namespaces[0])
+    if (p->namespace_count == COUNT(p->namespaces))
       die("plan: too many namespaces");
     struct namespace_entry *ns = &p->namespaces[p->namespace_count++];
     ns->type = namespace_type(argv[1]);
     ns->path = argc > 2 ? argv[2] : NULL;
     ns->held = false;
     ns->held_fd = ns->own_fd = -1;
-  } else if (!strcmp(d, "keyring")) {
-    NEED(1);
-    p->session_keyring = argv[1];
   } else if (!strcmp(d, "held")) {
     /* Only in the plan a monitor hands a restarted child (see restart_plan_text). */
     NEED(1);
@@ -200,27 +260,12 @@ static void directive(struct plan *p, int argc, char **argv) {
     if (p->restart_policy > RESTART_UNLESS_STOPPED)
       die("plan: unknown restart policy %d", p->restart_policy);
     p->restart_max = (unsigned)parse_ulong(argv[2], "restart retries");
-  } else if (!strcmp(d, "runfile")) {
-    NEED(1);
-    p->run_file = argv[1];
   } else if (!strcmp(d, "health")) {
     NEED(4);
     p->health_interval_ms = parse_u64(argv[1], "health interval");
     p->health_timeout_ms = parse_u64(argv[2], "health timeout");
     p->health_start_period_ms = parse_u64(argv[3], "health start period");
     p->health_retries = (unsigned)parse_ulong(argv[4], "health retries");
-  } else if (!strcmp(d, "healthplan")) {
-    NEED(1);
-    p->health_plan = argv[1];
-  } else if (!strcmp(d, "healthfile")) {
-    NEED(1);
-    p->health_file = argv[1];
-  } else if (!strcmp(d, "healthprogram")) {
-    NEED(1);
-    p->health_program = argv[1];
-  } else if (!strcmp(d, "stopfile")) {
-    NEED(1);
-    p->stop_file = argv[1];
   } else if (!strcmp(d, "uidmap") || !strcmp(d, "gidmap")) {
     NEED(3);
     bool uid = d[0] == 'u';
@@ -232,21 +277,10 @@ static void directive(struct plan *p, int argc, char **argv) {
     map->host = parse_ulong(argv[2], d);
     map->size = parse_ulong(argv[3], d);
     (*count)++;
-  } else if (!strcmp(d, "setgroupsdeny")) {
-    p->setgroups_deny = true;
-  } else if (!strcmp(d, "cgroupprocs")) {
-    NEED(1);
-    list_push(&p->cgroup_procs, argv[1]);
-  } else if (!strcmp(d, "rootfs")) {
-    NEED(1);
-    p->rootfs = argv[1];
   } else if (!strcmp(d, "rootoverlay")) {
     NEED(2);
     p->root_overlay_data = argv[1];
     p->root_overlay_cwd = argv[2];
-  } else if (!strcmp(d, "rootlower")) {
-    NEED(1);
-    list_push(&p->root_lowers, argv[1]);
   } else if (!strcmp(d, "rootupper")) {
     NEED(3);
     p->root_upper = argv[1];
@@ -255,8 +289,6 @@ static void directive(struct plan *p, int argc, char **argv) {
   } else if (!strcmp(d, "rootprop")) {
     NEED(1);
     p->root_propagation = parse_ulong(argv[1], d);
-  } else if (!strcmp(d, "rootreadonly")) {
-    p->root_readonly = true;
   } else if (!strcmp(d, "mount")) {
     NEED(6);
     GROW(p->mounts, p->mount_count, p->mount_cap);
@@ -269,26 +301,13 @@ static void directive(struct plan *p, int argc, char **argv) {
     m->data = argv[6];
   } else if (!strcmp(d, "mkdev")) {
     NEED(7);
-    GROW(p->devices, p->device_count, p->device_cap);
-    struct device_entry *dev = &p->devices[p->device_count++];
-    memset(dev, 0, sizeof *dev);
-    dev->path = argv[1];
-    dev->type = argv[2][0];
-    dev->major = (unsigned)parse_ulong(argv[3], "major");
-    dev->minor = (unsigned)parse_ulong(argv[4], "minor");
+    struct device_entry *dev = new_device(p, argv);
     dev->mode = (unsigned)parse_ulong(argv[5], "mode");
     dev->uid = (uid_t)parse_ulong(argv[6], "uid");
     dev->gid = (gid_t)parse_ulong(argv[7], "gid");
   } else if (!strcmp(d, "bindev")) {
     NEED(5);
-    GROW(p->devices, p->device_count, p->device_cap);
-    struct device_entry *dev = &p->devices[p->device_count++];
-    memset(dev, 0, sizeof *dev);
-    dev->path = argv[1];
-    dev->type = argv[2][0];
-    dev->major = (unsigned)parse_ulong(argv[3], "major");
-    dev->minor = (unsigned)parse_ulong(argv[4], "minor");
-    dev->bind_source = argv[5];
+    new_device(p, argv)->bind_source = argv[5];
   } else if (!strcmp(d, "symlink")) {
     NEED(2);
     GROW(p->symlinks, p->symlink_count, p->symlink_cap);
@@ -300,24 +319,10 @@ static void directive(struct plan *p, int argc, char **argv) {
       die("plan: too many directories");
     p->mkdir_modes[p->mkdirs.len] = (unsigned)parse_ulong(argv[2], "mode");
     list_push(&p->mkdirs, argv[1]);
-  } else if (!strcmp(d, "mask")) {
-    NEED(1);
-    list_push(&p->masked, argv[1]);
-  } else if (!strcmp(d, "readonly")) {
-    NEED(1);
-    list_push(&p->readonly, argv[1]);
   } else if (!strcmp(d, "sysctl")) {
     NEED(2);
     list_push(&p->sysctl_keys, argv[1]);
     list_push(&p->sysctl_values, argv[2]);
-  } else if (!strcmp(d, "hostname")) {
-    NEED(1);
-    p->hostname = argv[1];
-  } else if (!strcmp(d, "domainname")) {
-    NEED(1);
-    p->domainname = argv[1];
-  } else if (!strcmp(d, "lo")) {
-    p->loopback = true;
   } else if (!strcmp(d, "holdport")) {
     NEED(3);
     GROW(p->held_ports, p->held_port_count, p->held_port_cap);
@@ -341,18 +346,6 @@ static void directive(struct plan *p, int argc, char **argv) {
       die("plan: `%s` before any hook", d);
     struct hook_entry *h = &p->hooks[p->hook_count - 1];
     list_push(d[4] == 'a' ? &h->args : &h->env, argv[1]);
-  } else if (!strcmp(d, "state")) {
-    NEED(1);
-    p->state_json = argv[1];
-  } else if (!strcmp(d, "arg")) {
-    NEED(1);
-    list_push(&p->args, argv[1]);
-  } else if (!strcmp(d, "env")) {
-    NEED(1);
-    list_push(&p->env, argv[1]);
-  } else if (!strcmp(d, "cwd")) {
-    NEED(1);
-    p->cwd = argv[1];
   } else if (!strcmp(d, "user")) {
     NEED(2);
     p->uid = (uid_t)parse_ulong(argv[1], "uid");
@@ -379,15 +372,10 @@ static void directive(struct plan *p, int argc, char **argv) {
     p->cap_permitted = parse_u64(argv[3], "caps");
     p->cap_inheritable = parse_u64(argv[4], "caps");
     p->cap_ambient = parse_u64(argv[5], "caps");
-  } else if (!strcmp(d, "nnp")) {
-    p->no_new_privileges = true;
   } else if (!strcmp(d, "oomscore")) {
     NEED(1);
     p->have_oom_score = true;
     p->oom_score_adj = (int)parse_long(argv[1], "oom score");
-  } else if (!strcmp(d, "apparmor")) {
-    NEED(1);
-    p->apparmor_profile = argv[1];
   } else if (!strcmp(d, "testpause")) {
     NEED(3);
     p->pause_point = argv[1];
@@ -400,10 +388,10 @@ static void directive(struct plan *p, int argc, char **argv) {
       die("plan: seccomp program has odd hex length");
     p->seccomp = xmalloc(len / 2);
     for (size_t i = 0; i < len / 2; i++) {
-      int hi = hexval(argv[1][2 * i]), lo = hexval(argv[1][2 * i + 1]);
-      if (hi < 0 || lo < 0)
+      int byte = hex_byte(argv[1] + 2 * i);
+      if (byte < 0)
         die("plan: seccomp program is not hex");
-      p->seccomp[i] = (char)(hi * 16 + lo);
+      p->seccomp[i] = (char)byte;
     }
     p->seccomp_len = len / 2;
   } else {

@@ -67,6 +67,23 @@ void take_terminal(int slave) {
     close(slave);
 }
 
+/* A new pty for the container's process (init or exec): sized from the plan before the process
+ * runs (a program that asks at once, stty size, must not see 0x0), its master sent to the engine
+ * on `sync`, its slave taken as the process's terminal. */
+void hand_over_pty(const struct plan *plan, int sync) {
+  int master, slave;
+  open_pty_pair(&master, &slave);
+  if (plan->rows && plan->cols) {
+    struct winsize size = {.ws_row = plan->rows, .ws_col = plan->cols};
+    ioctl(master, TIOCSWINSZ, &size);
+  }
+  report(sync, "pty\n");
+  if (send_fd(sync, master) < 0)
+    fail_errno("send the pty master", NULL);
+  close(master);
+  take_terminal(slave);
+}
+
 /* Hands the pty master to the caller's --console-socket (runc's protocol: one SCM_RIGHTS message).
  * Returns -1 with errno set when the socket cannot be reached or takes nothing. */
 int send_console(const char *socket_path, int master) {

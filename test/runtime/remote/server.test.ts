@@ -1,0 +1,94 @@
+/**
+ * The serving end of the remote protocol with an engine of the test's own: what the client's
+ * messages reach on the engine's side (an exec's input and terminal sizes), and what is ignored.
+ * The real engine behind real ssh is in ssh.int.test.ts.
+ */
+import { PassThrough } from 'node:stream';
+import readline from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { serve } from '../../../source/runtime/remote/server.js';
+import type { ExecStream, HostEngine } from '../../../source/runtime/remote/host-engine.js';
+
+/** An engine whose only working call is exec: it records what reaches the process. */
+function recordingEngine(changed: () => void) {
+  const seen = { input: [] as string[], resizes: [] as [number, number][], options: undefined as unknown };
+  let finish: (code: number) => void = () => undefined;
+  const exit = new Promise<number>((resolve) => (finish = resolve));
+  const stream: ExecStream = {
+    pid: 4242,
+    exit,
+    onOutput: () => undefined,
+    write: (data) => {
+      seen.input.push(data.toString());
+      changed();
+    },
+    endInput: () => undefined,
+    signal: () => undefined,
+    resize: (rows, cols) => seen.resizes.push([rows, cols]),
+  };
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const engine = {
+    host: 'local',
+    // The process "starts" when the test opens the gate.
+    exec: async (_reference: string, options: unknown) => {
+      seen.options = options;
+      await gate;
+      return stream;
+    },
+  } as unknown as HostEngine;
+  return { engine, seen, finish, open };
+}
+
+describe('serve', () => {
+  it("passes an exec's terminal sizes to its process, and ignores sizes that are not numbers", async () => {
+    let wake: () => void = () => undefined;
+    const { engine, seen, finish, open } = recordingEngine(() => wake());
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const replies = readline.createInterface({ input: output });
+    const messages: Record<string, unknown>[] = [];
+    replies.on('line', (line) => {
+      messages.push(JSON.parse(line) as Record<string, unknown>);
+      wake();
+    });
+    const until = async (test: () => boolean) => {
+      while (!test()) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    const served = serve(engine, { input, output });
+    const send = (message: unknown) => input.write(`${JSON.stringify(message)}\n`);
+
+    // Sizes sent before the process runs are kept, and the latest applies once it does. One
+    // chunk: the server has read all three lines before the next turn of the event loop.
+    input.write(
+      [
+        { id: 1, method: 'exec', params: { reference: 'c', options: { command: ['sh'], tty: true } } },
+        { id: 1, resize: { rows: 10, cols: 50 } },
+        { id: 1, resize: { rows: 20, cols: 70 } },
+      ]
+        .map((message) => `${JSON.stringify(message)}\n`)
+        .join(''),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(seen.resizes).toEqual([]);
+    open();
+    await until(() => messages.some((message) => message.id === 1 && 'item' in message));
+    send({ id: 1, resize: { rows: 41, cols: 120 } });
+    send({ id: 1, resize: { rows: 'x', cols: 1 } });
+    send({ id: 1, resize: null });
+    send({ id: 1, input: Buffer.from('after\n').toString('base64') });
+    // Messages are handled in order: once the input is there, every resize before it was handled.
+    await until(() => seen.input.length > 0);
+    expect(seen.resizes).toEqual([
+      [20, 70],
+      [41, 120],
+    ]);
+    expect(seen.input).toEqual(['after\n']);
+
+    finish(0);
+    await until(() => messages.some((message) => message.id === 1 && 'result' in message));
+    expect(messages.find((message) => 'result' in message)).toEqual({ id: 1, result: { exitCode: 0 } });
+    input.end();
+    await served;
+  });
+});
