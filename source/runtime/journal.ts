@@ -18,7 +18,7 @@ import type { StateLayout } from './paths.js';
 import { flock, LOCK_EX, LOCK_NB, LOCK_UN } from './sys/libc.js';
 
 export type JournalOperation =
-  'create' | 'remove' | 'pause' | 'commit' | 'build' | 'image-rm' | 'import' | 'pull' | 'play';
+  'create' | 'remove' | 'pause' | 'commit' | 'build' | 'image-rm' | 'import' | 'pull' | 'play' | 'volume';
 
 const OPERATIONS: readonly JournalOperation[] = [
   'create',
@@ -30,6 +30,7 @@ const OPERATIONS: readonly JournalOperation[] = [
   'import',
   'pull',
   'play',
+  'volume',
 ];
 /** How long to wait for another process that is recovering a dead process's entry. */
 const RECOVERY_WAIT_MS = 60_000;

@@ -21,7 +21,7 @@ import { attach, ContainerStartError, type AttachHandle, type ExecHandle } from 
 import { StateLayout, type EngineOptions } from '../paths.js';
 import { securePermissions } from '../state-permissions.js';
 import { parseSignal } from '../signals.js';
-import { Journal } from '../journal.js';
+import { Journal, type JournalEntry } from '../journal.js';
 import { trace } from '../trace.js';
 import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } from './core.js';
 import { buildRecord, makeContainerDirectory, type CreateOptions } from './create.js';
@@ -215,6 +215,7 @@ export class Engine implements EngineCore {
     // Recorded before the name is taken: should this process die before the record is saved,
     // the next one frees the name and the directory at once.
     const entry = this.journal.begin('create', record.Id);
+    const volumeEntries: JournalEntry[] = [];
     try {
       for (let attempt = 1; ; attempt += 1) {
         try {
@@ -234,6 +235,7 @@ export class Engine implements EngineCore {
         volumesLock = await prepareMounts(this, record, {
           ...(options.volumesFrom ? { volumesFrom: options.volumesFrom } : {}),
           imageVolumes: options.skipImageVolumes ? [] : Object.keys(image.config.config?.Volumes ?? {}),
+          journal: { journal: this.journal, held: volumeEntries },
         });
         trace('create: mounts prepared');
         await makeContainerDirectory(this.containers.dir(record.Id));
@@ -255,6 +257,7 @@ export class Engine implements EngineCore {
         volumesLock?.release();
       }
     } finally {
+      for (const volumeEntry of volumeEntries) volumeEntry.end();
       entry.end();
     }
     return record;

@@ -70,6 +70,10 @@ async function recover(engine: Engine, entry: AbandonedEntry): Promise<void> {
     case 'pull':
       await engine.images.gc();
       return;
+    case 'volume': {
+      const { removeAbandonedVolume } = await import('../volumes/attach.js');
+      return removeAbandonedVolume(engine, entry.subject);
+    }
     case 'play': {
       const { undoPlay } = await import('../kube/play.js');
       return undoPlay(engine, entry.subject);

@@ -12,6 +12,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { NotFoundError } from '../errors.js';
 import { exists, FileLock } from '../fsutil.js';
+import type { Journal, JournalEntry } from '../journal.js';
 import type { StateLayout } from '../paths.js';
 import type { ContainerRecord, MountPoint } from '../containers/record.js';
 import type { ContainerStore } from '../containers/store.js';
@@ -32,6 +33,12 @@ export interface PrepareOptions {
   volumesFrom?: readonly string[];
   /** The image's VOLUME paths (config.Volumes keys); none for a build step. */
   imageVolumes?: readonly string[];
+  /**
+   * Each anonymous volume gets a journal entry before it is made, pushed onto `held`; the caller
+   * ends them once the record is saved (or the volumes are removed again). Should the process die
+   * in between, the next one removes the volume unless a saved container mounts it.
+   */
+  journal?: { journal: Journal; held: JournalEntry[] };
 }
 
 function normalize(destination: string): string {
@@ -91,6 +98,8 @@ export async function prepareMounts(
       const labels = mount.Anonymous
         ? { [ANONYMOUS_LABEL]: '' }
         : (labelsByDestination.get(mount.Destination) ?? {});
+      if (mount.Anonymous && options.journal)
+        options.journal.held.push(options.journal.journal.begin('volume', mount.Name));
       const { created } = await store.create({ name: mount.Name, labels });
       if (created && mount.Anonymous) made.push(mount.Name);
       mount.Source = store.dataPath(mount.Name);
@@ -137,5 +146,20 @@ export async function removeAnonymousVolumes(
       }
     }
     return removed;
+  });
+}
+
+/**
+ * An anonymous volume whose create died before the container's record was saved (its journal
+ * entry was left): removed unless a saved container mounts it after all.
+ */
+export async function removeAbandonedVolume(context: MountContext, name: string): Promise<void> {
+  const store = new VolumeStore(context.layout);
+  await store.withLock(async () => {
+    const volume = await store.find(name);
+    if (!volume || !(ANONYMOUS_LABEL in volume.Labels)) return;
+    if (((await storedVolumeUsers(context.containers)).get(name) ?? []).length > 0) return;
+    await store.remove(name);
+    trace(`recovery: anonymous volume ${name} of a create that died removed`);
   });
 }

@@ -41,6 +41,26 @@ describeUnless(needsRoot(), 'long operations killed at each phase', () => {
     }
   }, 900_000);
 
+  it('a create with an anonymous volume killed at each phase leaves no volume behind', async () => {
+    const traced = await phases(['create', '--name', 'traced-volume', '-v', '/data', 'demo', 'true']);
+    await ok(['rm', '-v', 'traced-volume']);
+    expect((await ok(['volume', 'ls', '-q'])).trim()).toBe('');
+    // A phase naming the volume (its name is new each run) cannot be stopped at by name.
+    const killed = traced.filter((phase) => phase.startsWith('create:') && !phase.includes('volume '));
+    expect(killed).toContain('create: mounts prepared');
+    for (const phase of killed) {
+      if (!(await killAt(['create', '-v', '/data', 'demo', 'true'], phase))) continue;
+      await nextCommandLeavesNothing(`create -v /data killed at ${phase}`);
+      const saved = (await ok(['ps', '-aq'])).trim();
+      if (saved !== '') {
+        // It saved its record before it died: the container keeps its volume.
+        expect((await ok(['volume', 'ls', '-q'])).trim(), phase).not.toBe('');
+        await ok(['rm', '-v', saved]);
+      }
+      expect((await ok(['volume', 'ls', '-q'])).trim(), phase).toBe('');
+    }
+  }, 900_000);
+
   it('a create under way keeps its name from another create', async () => {
     const create = await runUntilPhase(
       engine,
