@@ -1,5 +1,5 @@
 import { bool, list, str, type CommandSpec, type ParsedArgs } from '../args.js';
-import { write, type CommandContext } from '../context.js';
+import type { CommandContext } from '../context.js';
 import { proxySignals } from './attached.js';
 
 export const spec: CommandSpec = {
@@ -53,10 +53,8 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       ...(user !== undefined ? { user } : {}),
       ...(workdir !== undefined ? { workdir } : {}),
     });
-    if (detach) {
-      write(context.stdout, String(handle.pid));
-      return 0;
-    }
+    // docker's exec -d prints nothing: the process runs on, its pid is in `gantry top`.
+    if (detach) return 0;
     proxy.attach(handle);
     return await handle.exit;
   } finally {
@@ -89,10 +87,7 @@ async function remoteExec(parsed: ParsedArgs, context: CommandContext): Promise<
     ...(workdir !== undefined ? { workdir } : {}),
     ...(consoleSize ? { consoleSize } : {}),
   });
-  if (detach) {
-    write(context.stdout, String(stream.pid));
-    return 0;
-  }
+  if (detach) return 0;
   stream.onOutput((data, fd) => (fd === 2 ? process.stderr : process.stdout).write(data));
   const raw = tty && interactive && process.stdin.isTTY;
   if (raw) process.stdin.setRawMode(true);
