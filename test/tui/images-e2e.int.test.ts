@@ -274,7 +274,8 @@ describeUnless(
       // The CLI's progress lines, one per layer.
       const progress = tui.capture();
       expect(progress).toContain(`Pulling from ${reference}`);
-      expect(progress).toMatch(/[0-9a-f]{12}: Download complete/);
+      // Each layer ends as docker ends it, verified and unpacked.
+      expect(progress).toMatch(/[0-9a-f]{12}: Pull complete/);
       tui.send('Escape');
       await tui.waitFor(
         new RegExp(`${address.replace(/\./g, '\\.')}/tui/demo:v1`),
