@@ -277,20 +277,8 @@ async function runRemoteImageCommand(
       return (await import('./image-tree.js')).run(sub, context);
     case 'pull':
       return (await import('./pull.js')).run(sub, context);
-    case 'rm': {
-      let failed = 0;
-      for (const reference of sub.args) {
-        try {
-          const result = await remote.images.remove(reference, { force: bool(sub.options, 'force') });
-          for (const untagged of result.untagged) write(context.stdout, `Untagged: ${untagged}`);
-          if (result.deleted) write(context.stdout, `Deleted: ${result.deleted}`);
-        } catch (error) {
-          reportError(error, context.stderr);
-          failed = 1;
-        }
-      }
-      return failed;
-    }
+    case 'rm':
+      return removeImages(sub, context, (reference, force) => remote.images.remove(reference, { force }));
     case 'inspect':
       return printInspected(sub, context, (reference) => remote.inspect(reference, 'image'));
   }
@@ -300,6 +288,32 @@ async function runRemoteImageCommand(
       hint: 'run it on that host, or leave out --host and GANTRY_HOST',
     },
   );
+}
+
+/**
+ * `image rm` of each reference in turn, here or on a remote host, as docker's: Untagged/Deleted
+ * lines, an error for one does not stop the others, 1 if any failed.
+ */
+async function removeImages(
+  sub: ParsedArgs,
+  context: CommandContext,
+  remove: (
+    reference: string,
+    force: boolean,
+  ) => Promise<{ untagged: string[]; deleted?: string | undefined }>,
+): Promise<number> {
+  let failed = 0;
+  for (const reference of sub.args) {
+    try {
+      const result = await remove(reference, bool(sub.options, 'force'));
+      for (const untagged of result.untagged) write(context.stdout, `Untagged: ${untagged}`);
+      if (result.deleted) write(context.stdout, `Deleted: ${result.deleted}`);
+    } catch (error) {
+      reportError(error, context.stderr);
+      failed = 1;
+    }
+  }
+  return failed;
 }
 
 /** The spec of `image NAME`, renamed for the top-level alias docker has (`gantry tag`, `rmi`). */
@@ -324,20 +338,8 @@ export async function runImageCommand(
   switch (subcommand) {
     case 'ls':
       return listImages(sub, context);
-    case 'rm': {
-      let failed = 0;
-      for (const reference of sub.args) {
-        try {
-          const result = await engine.images.remove(reference, { force: bool(sub.options, 'force') });
-          for (const untagged of result.untagged) write(context.stdout, `Untagged: ${untagged}`);
-          if (result.deleted) write(context.stdout, `Deleted: ${result.deleted}`);
-        } catch (error) {
-          reportError(error, context.stderr);
-          failed = 1;
-        }
-      }
-      return failed;
-    }
+    case 'rm':
+      return removeImages(sub, context, (reference, force) => engine.images.remove(reference, { force }));
     case 'import':
       return (await import('./import.js')).run(sub, context);
     case 'export': {
