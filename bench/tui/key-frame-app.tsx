@@ -23,9 +23,10 @@ import { container } from '../../test/tui/support/fixtures.js';
 const [count = 100, keys = 200, gapMs = 60] = process.argv.slice(2).map(Number);
 const columns = 120;
 const rows = 40;
-const engine: TuiEngine = new FakeEngine(
+const fake = new FakeEngine(
   Array.from({ length: count }, (_, index) => container(`c${String(index).padStart(3, '0')}`)),
 );
+const engine: TuiEngine = fake;
 // As start.tsx sets them up: samples paced to 20 frames a second, keys drawn at once.
 const store = createStore(initialState({ columns, rows }), undefined, { backgroundIntervalMs: 50 });
 const runEffect = createEffectRunner(store, engine, {
@@ -98,4 +99,6 @@ frameBytes.sort((a, b) => a - b);
 console.log(
   `${keys} keys, ${count} containers, 120x40: key to frame written median ${at(0.5).toFixed(2)} ms, p90 ${at(0.9).toFixed(2)} ms; ${frameBytes[frameBytes.length >> 1]} bytes per frame`,
 );
+// The fake's scratch directory: outside vitest nothing else removes it.
+fake.cleanup();
 process.exit(0);
