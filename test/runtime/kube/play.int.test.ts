@@ -180,18 +180,7 @@ describeUnless(needsRoot(), 'kube play', () => {
   });
 
   it("plays hostPID and hostIPC in the host's pid and ipc namespaces, and round-trips them", async () => {
-    const created = await engine.gantry([
-      'create',
-      '--name',
-      'hp',
-      '--pid',
-      'host',
-      '--ipc',
-      'host',
-      'demo',
-      'sleep',
-      '600',
-    ]);
+    const created = await engine.gantry('create --name hp --pid host --ipc host demo sleep 600'.split(' '));
     expect(created.exitCode, created.stderr).toBe(0);
     const first = await engine.gantry(['kube', 'generate', 'hp']);
     expect(first.exitCode, first.stderr).toBe(0);
