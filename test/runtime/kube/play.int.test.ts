@@ -305,6 +305,10 @@ describeUnless(needsRoot(), 'kube play', () => {
     const health = (name: string) => inspectField(engine, name, '{{.State.Health.Status}}');
     await waitFor(async () => (await health('host-well')) === 'healthy', 120_000, 'the probe to pass');
     await waitFor(async () => (await health('host-ill')) === 'unhealthy', 120_000, 'the probe to fail');
+    // generate says so again, so the pod round-trips.
+    const generated = await engine.gantry(['kube', 'generate', 'host']);
+    expect(generated.exitCode, generated.stderr).toBe(0);
+    expect(parse(generated.stdout)).toMatchObject({ spec: { hostNetwork: true } });
     expect((await engine.gantry(['kube', 'down', file])).exitCode).toBe(0);
     expect(await names(engine)).toEqual([]);
   }, 600_000);
