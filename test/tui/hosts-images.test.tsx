@@ -178,8 +178,8 @@ describe('Images with two hosts', () => {
     await app.waitFor(/far\s+busybox:latest/);
   });
 
-  it("opens a remote image's layers from its host's tree, and runs a container from it there", async () => {
-    const { app, local, remote } = setup();
+  it("opens a remote image's layers from its host's tree, inspects it and runs a container from it there", async () => {
+    const { app, local, remote, tools } = setup();
     await app.press('2');
     await app.waitFor(/far\s+tools:latest/);
     await selectImage(app, 'tools');
@@ -194,6 +194,14 @@ describe('Images with two hosts', () => {
       "the layer's file tree",
     );
     expect(remote.calls).toContain('layer tree tools:latest');
+    // i: what the far host's image inspect says, by the id it knows.
+    await selectImage(app, 'tools');
+    await app.press('i');
+    await app.waitFor(/Inspect tools:latest \(image\)/);
+    await app.waitFor(`"Id": "${tools.id}"`);
+    expect(remote.calls).toContain('image inspect tools:latest');
+    expect(local.calls.filter((call) => call.startsWith('image inspect'))).toEqual([]);
+    await app.press(ESC);
     await selectImage(app, 'tools');
     await app.press('n');
     await app.waitFor('Run a container from tools:latest on far');
