@@ -84,12 +84,15 @@ describe('plan encoding', () => {
     const lines = serializePlan({
       ...samplePlan,
       sessionKeyring: '_ses.abc',
-      process: { ...samplePlan.process, apparmorProfile: 'gantry-test' },
+      mountLabel: 'u:object_r:f_t:s0:c1,c2',
+      process: { ...samplePlan.process, apparmorProfile: 'gantry-test', selinuxLabel: 'u:r:t:s0:c1,c2' },
     }).split('\n');
     expect(lines).toContain('apparmor gantry-test');
+    expect(lines).toContain('selinux u:r:t:s0:c1,c2');
+    expect(lines).toContain('mountlabel u:object_r:f_t:s0:c1,c2');
     expect(lines).toContain('keyring _ses.abc');
     const bare = serializePlan(samplePlan).split('\n');
-    expect(bare.some((l) => l.startsWith('apparmor') || l.startsWith('keyring'))).toBe(false);
+    expect(bare.some((l) => /^(apparmor|selinux|mountlabel|keyring) /.test(l))).toBe(false);
   });
 
   it('carries the test pause point (tests only) as the last directive', () => {

@@ -115,6 +115,7 @@ static void exec_child(struct plan *plan, int sync, const int *ns_fds, const str
     if (!write_file(plan->cgroup_procs.items[i], "0"))
       fail_errno("join cgroup", plan->cgroup_procs.items[i]);
   apparmor_open(plan); /* still the host's /proc */
+  selinux_open(plan);
   /* In runc's order (nsjoin.c); the pid namespace was joined by the relay: we were born in it. */
   int fds[10];
   for (size_t i = 0; i < plan->namespace_count; i++)
@@ -123,6 +124,7 @@ static void exec_child(struct plan *plan, int sync, const int *ns_fds, const str
   if (join_namespaces_ordered(plan, fds, &failed) < 0)
     fail_errno("setns", plan->namespaces[failed].path);
   /* After the user namespace: the init made the keyring there, and names are looked up in it. */
+  selinux_keyring(plan);
   join_session_keyring(plan, false, false);
   test_pause(plan, "joined", host_pid);
   if (plan->terminal) {
