@@ -157,7 +157,7 @@ describe('Images with two hosts', () => {
     expect(local.imageRecords.map((record) => record.id)).toContain(demo.id);
   });
 
-  it('pulls onto the host shown, and refuses a build there with the reason', async () => {
+  it('pulls onto the host shown, and refuses a build (and c) there with the reason', async () => {
     const { app, local, remote } = setup();
     await app.press('2');
     await app.waitFor(/far\s+tools:latest/);
@@ -166,6 +166,10 @@ describe('Images with two hosts', () => {
     await app.press('b');
     await app.waitFor('far cannot build from here (the remote protocol has no build)');
     expect(local.calls.filter((call) => call.startsWith('build'))).toEqual([]);
+    // c makes an image from this machine's binaries, here: not while only the far host is shown.
+    await app.press('c');
+    await app.waitFor('c creates gantry-host:latest from this machine');
+    expect(local.calls.filter((call) => call.startsWith('from-host'))).toEqual([]);
     await app.press('P');
     await app.waitFor('Pull an image onto far');
     await app.press(...'busybox', '\r');
@@ -178,8 +182,8 @@ describe('Images with two hosts', () => {
     await app.waitFor(/far\s+busybox:latest/);
   });
 
-  it("opens a remote image's layers from its host's tree, and runs a container from it there", async () => {
-    const { app, local, remote } = setup();
+  it("opens a remote image's layers from its host's tree, inspects it and runs a container from it there", async () => {
+    const { app, local, remote, tools } = setup();
     await app.press('2');
     await app.waitFor(/far\s+tools:latest/);
     await selectImage(app, 'tools');
@@ -194,6 +198,14 @@ describe('Images with two hosts', () => {
       "the layer's file tree",
     );
     expect(remote.calls).toContain('layer tree tools:latest');
+    // i: what the far host's image inspect says, by the id it knows.
+    await selectImage(app, 'tools');
+    await app.press('i');
+    await app.waitFor(/Inspect tools:latest \(image\)/);
+    await app.waitFor(`"Id": "${tools.id}"`);
+    expect(remote.calls).toContain('image inspect tools:latest');
+    expect(local.calls.filter((call) => call.startsWith('image inspect'))).toEqual([]);
+    await app.press(ESC);
     await selectImage(app, 'tools');
     await app.press('n');
     await app.waitFor('Run a container from tools:latest on far');
