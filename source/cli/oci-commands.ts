@@ -198,7 +198,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         name: 'process-label',
         type: 'string',
         placeholder: 'label',
-        description: 'process.selinuxLabel (refused: gantry-oci applies no SELinux labels)',
+        description: 'process.selinuxLabel (an SELinux context; refused where the host has no SELinux)',
       },
       PRESERVE_FDS,
     ],

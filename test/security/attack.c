@@ -4,8 +4,9 @@
  * one line per attempt: "<attempt> ok" or "<attempt> <ERRNO>", plus what it got hold of.
  *
  *   attack tiocsti TEXT   push TEXT into the input of fds 0-2 and of /dev/tty (TIOCSTI)
- *   attack proc PID       reach process PID through /proc: exe (open, chmod, write), environ,
- *                         mem (read and write back), cwd, root, fd; and ptrace it
+ *   attack proc PID [FD..] reach process PID through /proc: exe (open, chmod, write), environ,
+ *                         mem (read and write back), cwd, root, fd 0 and each FD given (opened
+ *                         for writing: "fd-write-FD"); and ptrace it
  *   attack fds            what fds 0-2 are, and the session / controlling terminal
  *   attack inspect PATH.. what each path is: "PATH char MAJ:MIN", "PATH file <first line>", ...
  *   attack swap DIR NAME TARGET...  forever: replace DIR/NAME by a symlink to each TARGET in
@@ -79,7 +80,7 @@ static int fds(void) {
   return 0;
 }
 
-static int proc(const char *pid) {
+static int proc(const char *pid, int extra, char **fds) {
   char path[256], buf[4096];
   snprintf(path, sizeof path, "/proc/%s/exe", pid);
   ssize_t n = readlink(path, buf, sizeof buf - 1);
@@ -153,6 +154,13 @@ static int proc(const char *pid) {
   result("root-open", open(path, O_PATH | O_CLOEXEC));
   snprintf(path, sizeof path, "/proc/%s/fd/0", pid);
   result("fd-open", open(path, O_PATH | O_CLOEXEC));
+  for (int i = 0; i < extra; i++) {
+    /* A descriptor the process holds for writing (a security module's attribute, say). */
+    char name[64];
+    snprintf(path, sizeof path, "/proc/%s/fd/%s", pid, fds[i]);
+    snprintf(name, sizeof name, "fd-write-%s", fds[i]);
+    result(name, open(path, O_WRONLY | O_CLOEXEC));
+  }
   long traced = ptrace(PTRACE_SEIZE, atoi(pid), 0, 0);
   result("ptrace", (int)traced);
   if (traced == 0)
@@ -315,8 +323,8 @@ int main(int argc, char **argv) {
     }
     return tiocsti(text);
   }
-  if (argc == 3 && !strcmp(argv[1], "proc"))
-    return proc(argv[2]);
+  if (argc >= 3 && !strcmp(argv[1], "proc"))
+    return proc(argv[2], argc - 3, argv + 3);
   if (argc == 2 && !strcmp(argv[1], "fds"))
     return fds();
   if (argc == 2 && !strcmp(argv[1], "keyring"))
@@ -325,7 +333,7 @@ int main(int argc, char **argv) {
     return keyring_reach(argv[2], argv[3], argv[4]);
   if (argc >= 5 && !strcmp(argv[1], "session"))
     return session(argv[2], argv[3], argv + 4);
-  fprintf(stderr, "usage: attack tiocsti TEXT | proc PID | fds | keyring | keyring-reach RING KEY NAME | session "
-                  "NAME SECRET CMD... | inspect PATH... | swap DIR NAME TARGET...\n");
+  fprintf(stderr, "usage: attack tiocsti TEXT | proc PID [FD...] | fds | keyring | keyring-reach RING KEY NAME | "
+                  "session NAME SECRET CMD... | inspect PATH... | swap DIR NAME TARGET...\n");
   return 2;
 }
