@@ -237,4 +237,17 @@ describe('Images with two hosts', () => {
     await app.waitFor(/far\s+later:latest/, 30_000);
     expect(app.frame()).not.toContain('unreachable');
   });
+
+  it("runs a new container from a remote container's image on that host (n in Containers)", async () => {
+    const { app, local, remote } = setup();
+    await app.waitFor(/far\s+far-web\s/);
+    await app.press('/', ...'far-web', '\r', 'n');
+    await app.waitFor('Run a container from demo:latest on far');
+    await app.press(...'twin', '\r');
+    await app.waitFor('twin is running');
+    expect(remote.calls.some((call) => call.startsWith('create') && call.includes('"demo:latest"'))).toBe(
+      true,
+    );
+    expect(local.calls.filter((call) => call.startsWith('create'))).toEqual([]);
+  });
 });
