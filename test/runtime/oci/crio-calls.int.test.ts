@@ -64,6 +64,28 @@ function crioEnv(syncPipes: boolean): Record<string, string> {
   return env;
 }
 
+/**
+ * CRI-O's AttachContainer in C (Node has no SOCK_SEQPACKET): connect to conmon's attach socket
+ * (DIR/attach: relative, as the path passes sun_path's limit), write the input, CloseWrite.
+ */
+const ATTACH_C = `#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc != 3 || chdir(argv[1])) { perror("chdir"); return 2; }
+  int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "attach"};
+  if (connect(s, (struct sockaddr *)&a, sizeof a)) { perror("connect"); return 3; }
+  if (write(s, argv[2], strlen(argv[2])) < 0) return 4;
+  shutdown(s, SHUT_WR);
+  char b[4096];
+  while (read(s, b, sizeof b) > 0) {}
+  return 0;
+}
+`;
+
 /** CRI-O's container ids are 64 hex digits. */
 const newId = () => randomBytes(32).toString('hex');
 
@@ -180,7 +202,7 @@ describeUnless(
     function createArgs(
       id: string,
       dir: string,
-      options: { restore?: string; systemd?: boolean; terminal?: boolean } = {},
+      options: { restore?: string; systemd?: boolean; terminal?: boolean; stdin?: boolean } = {},
     ) {
       return [
         '-b',
@@ -213,14 +235,20 @@ describeUnless(
         ...(options.systemd ? ['-s'] : []),
         // c.terminal: conmon makes a console socket and passes --console-socket to create.
         ...(options.terminal ? ['-t'] : []),
+        // c.stdin with stdinOnce: conmon's pipe is the container's stdin (no --leave-stdin-open).
+        ...(options.stdin ? ['-i'] : []),
         ...(options.restore ? ['--restore', options.restore] : []),
       ];
     }
 
     /** CreateContainer, then StartContainer (`RUNTIME --root ROOT start ID`); returns the init's pid. */
-    async function createAndStart(id: string, dir: string, terminal = false): Promise<number> {
+    async function createAndStart(
+      id: string,
+      dir: string,
+      options: { terminal?: boolean; stdin?: boolean } = {},
+    ): Promise<number> {
       fs.mkdirSync(path.join(dirs.persist, id), { recursive: true });
-      const created = await conmon(createArgs(id, dir, { terminal }), { cwd: dir, label: id.slice(0, 8) });
+      const created = await conmon(createArgs(id, dir, options), { cwd: dir, label: id.slice(0, 8) });
       expect(created.exitCode, created.stderr()).toBe(0);
       const [sync] = await created.messages(1);
       expect(sync?.pid, created.stderr()).toBeGreaterThan(0);
@@ -561,13 +589,33 @@ describeUnless(
         spec.process.terminal = true;
         spec.process.args = ['sh', '-c', 'tty; exit 4'];
       });
-      await createAndStart(id, dir, true);
+      await createAndStart(id, dir, { terminal: true });
       await waitFor(() => (fs.existsSync(exitFile(id)) ? true : undefined), 60_000, 'the exit file');
       expect(fs.readFileSync(exitFile(id), 'utf8')).toBe('4');
       // The pty's output is one stream: conmon logs it as stdout.
       expect(fs.readFileSync(path.join(dirs.logs, `${id}.log`), 'utf8')).toMatch(
         /^\S+ stdout [FP] \/dev\/pts\/\d+\r?$/m,
       );
+      expect((await runtimeCmd(['delete', '--force', id])).exitCode).toBe(0);
+    });
+
+    it('a container with stdin (conmon -i): what AttachContainer writes to conmon’s attach socket reaches it', async () => {
+      const attach = path.join(base, 'attach-client');
+      fs.writeFileSync(`${attach}.c`, ATTACH_C);
+      await execa('cc', ['-o', attach, `${attach}.c`]);
+      const id = newId();
+      const dir = containerBundle(id, (spec) => {
+        spec.process.args = ['sh', '-c', 'read line; echo "got $line"'];
+      });
+      await createAndStart(id, dir, { stdin: true });
+      // runtime_oci.go, AttachContainer: ContainerAttachSocketDir/ID/attach (conmon shortens the
+      // ID by one character when the path would be exactly sun_path's length).
+      const link = fs.readdirSync(dirs.attach).find((name) => name.length >= 63 && id.startsWith(name));
+      const client = await execa(attach, [path.join(dirs.attach, link ?? id), 'hello\n'], { reject: false });
+      expect(client.exitCode, String(client.stderr)).toBe(0);
+      await waitFor(() => (fs.existsSync(exitFile(id)) ? true : undefined), 60_000, 'the exit file');
+      expect(fs.readFileSync(exitFile(id), 'utf8')).toBe('0');
+      expect(fs.readFileSync(path.join(dirs.logs, `${id}.log`), 'utf8')).toMatch(/^\S+ stdout F got hello$/m);
       expect((await runtimeCmd(['delete', '--force', id])).exitCode).toBe(0);
     });
 
