@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { INK_PATCHED_FILES, patchInk } from './lib/ink-output.mjs';
+import { bundleOptions } from './lib/bundle.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const helperDirectory = path.join(repo, 'source', 'runtime', 'init', 'native');
@@ -28,35 +28,6 @@ function findCompiler() {
   return undefined;
 }
 
-/**
- * React, react-reconciler and scheduler pick their development or production build from
- * NODE_ENV when first required; bundled, both builds would be in the TUI's chunk. The TUI always
- * runs the production build (several times faster), so the choice is made here.
- */
-const productionReact = {
-  name: 'production-react',
-  setup(build) {
-    build.onLoad(
-      { filter: /[\\/]node_modules[\\/](react|react-reconciler|scheduler)[\\/].*\.js$/ },
-      (args) => ({
-        contents: fs.readFileSync(args.path, 'utf8').replaceAll('process.env.NODE_ENV', '"production"'),
-        loader: 'js',
-      }),
-    );
-  },
-};
-
-/** Ink's frame buffer with the TUI's row cache in front of it, and memoised text widths (see scripts/lib/ink-output.mjs). */
-const lineCachedInkOutput = {
-  name: 'line-cached-ink-output',
-  setup(build) {
-    build.onLoad({ filter: INK_PATCHED_FILES }, (args) => ({
-      contents: patchInk(args.path, fs.readFileSync(args.path, 'utf8')),
-      loader: 'js',
-    }));
-  },
-};
-
 // The CLI is bundled (one file per entry plus shared chunks for lazily loaded commands): Node's
 // ESM loader costs about half a millisecond per module, and `gantry run` must start fast.
 // Type checking is `npm run typecheck` (tsc --noEmit).
@@ -72,29 +43,24 @@ async function buildTypeScript() {
   const finaldir = path.join(repo, 'dist', 'cli');
   const outdir = path.join(repo, 'dist', `cli.new-${process.pid}`);
   fs.rmSync(outdir, { recursive: true, force: true });
-  await esbuild.build({
-    entryPoints: [path.join(repo, 'source', 'cli', 'gantry.ts'), path.join(repo, 'source', 'cli', 'oci.ts')],
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    sourcemap: true,
-    jsx: 'automatic',
-    // koffi stays in node_modules (a native binary). Ink, React and their dependencies are
-    // bundled into the TUI's chunks (the CLI's never import them): from node_modules the TUI's
-    // start loaded about 570 modules (es-toolkit alone 415, for one throttle) and ran Node's
-    // CommonJS lexer over React, which made its first frame slower than its own work. React is
-    // bundled as its production build (see productionReact). react-devtools-core is only
-    // imported by Ink when DEV=true and is not installed.
-    external: ['koffi', 'react-devtools-core'],
-    plugins: [productionReact, lineCachedInkOutput],
-    banner: {
-      js: "import { createRequire as __gantryCreateRequire } from 'node:module'; const require = __gantryCreateRequire(import.meta.url);",
-    },
-    logLevel: 'warning',
-  });
+  await esbuild.build(
+    bundleOptions({
+      entryPoints: [
+        path.join(repo, 'source', 'cli', 'gantry.ts'),
+        path.join(repo, 'source', 'cli', 'oci.ts'),
+      ],
+      outdir,
+      splitting: true,
+      sourcemap: true,
+      // koffi stays in node_modules (a native binary). Ink, React and their dependencies are
+      // bundled into the TUI's chunks (the CLI's never import them): from node_modules the TUI's
+      // start loaded about 570 modules (es-toolkit alone 415, for one throttle) and ran Node's
+      // CommonJS lexer over React, which made its first frame slower than its own work. React is
+      // bundled as its production build (see productionReact in lib/bundle.mjs).
+      // react-devtools-core is only imported by Ink when DEV=true and is not installed.
+      external: ['koffi', 'react-devtools-core'],
+    }),
+  );
   const previous = path.join(repo, 'dist', `cli.old-${process.pid}`);
   if (fs.existsSync(finaldir)) fs.renameSync(finaldir, previous);
   fs.renameSync(outdir, finaldir);

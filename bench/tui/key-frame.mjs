@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 // What a key costs the TUI's own code, without a terminal or containers: bundles
-// bench/tui/key-frame-app.tsx (the whole TUI over the tests' fake engine) as scripts/build.mjs
-// bundles the TUI, runs it, and prints the median and p90 from a key reaching Ink to its frame
-// written. `--ink-output` bundles Ink's own frame buffer instead of the row cache
-// (source/tui/ink/), for a side-by-side figure in the same run. Extra node flags (--cpu-prof) go
-// before the script's arguments after `--node`.
+// bench/tui/key-frame-app.tsx (the whole TUI over the tests' fake engine) with scripts/build.mjs's
+// bundle options (scripts/lib/bundle.mjs), runs it, and prints the median and p90 from a key
+// reaching Ink to its frame written. `--ink-output` bundles Ink's own frame buffer instead of the
+// row cache (source/tui/ink/), for a side-by-side figure in the same run. Extra node flags
+// (--cpu-prof) go before the script's arguments after `--node`.
 // Usage: node bench/tui/key-frame.mjs [containers] [keys] [ms between keys] [--ink-output] [--node FLAGS...]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { INK_PATCHED_FILES, patchInk } from '../../scripts/lib/ink-output.mjs';
+import { bundleOptions } from '../../scripts/lib/bundle.mjs';
 
 const repo = path.resolve(import.meta.dirname, '..', '..');
 const argv = process.argv.slice(2);
@@ -21,66 +21,32 @@ const inkOutput = own.includes('--ink-output');
 const numbers = own.filter((arg) => !arg.startsWith('--'));
 
 const esbuild = await import('esbuild');
-const plugins = [
-  {
-    // As scripts/build.mjs: React's production build.
-    name: 'production-react',
-    setup(build) {
-      build.onLoad(
-        { filter: /[\\/]node_modules[\\/](react|react-reconciler|scheduler)[\\/].*\.js$/ },
-        (args) => ({
-          contents: fs.readFileSync(args.path, 'utf8').replaceAll('process.env.NODE_ENV', '"production"'),
-          loader: 'js',
-        }),
-      );
-    },
+// The fake engine removes its scratch directories after a test file; here nothing calls that.
+const noVitest = {
+  name: 'no-vitest',
+  setup(build) {
+    build.onResolve({ filter: /^(vitest|react-devtools-core)$/ }, (args) => ({
+      path: args.path,
+      namespace: 'stub',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents: 'export const afterAll = () => {}; export default {};',
+      loader: 'js',
+    }));
   },
-  {
-    // The fake engine removes its scratch directories after a test file; here nothing calls that.
-    name: 'no-vitest',
-    setup(build) {
-      build.onResolve({ filter: /^(vitest|react-devtools-core)$/ }, (args) => ({
-        path: args.path,
-        namespace: 'stub',
-      }));
-      build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-        contents: 'export const afterAll = () => {}; export default {};',
-        loader: 'js',
-      }));
-    },
-  },
-  ...(inkOutput
-    ? []
-    : [
-        {
-          name: 'line-cached-ink-output',
-          setup(build) {
-            build.onLoad({ filter: INK_PATCHED_FILES }, (args) => ({
-              contents: patchInk(args.path, fs.readFileSync(args.path, 'utf8')),
-              loader: 'js',
-            }));
-          },
-        },
-      ]),
-];
+};
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-key-frame-'));
 try {
   const outfile = path.join(work, 'key-frame.mjs');
-  await esbuild.build({
-    entryPoints: [path.join(repo, 'bench', 'tui', 'key-frame-app.tsx')],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    jsx: 'automatic',
-    external: ['koffi'],
-    plugins,
-    banner: {
-      js: "import { createRequire as __gantryCreateRequire } from 'node:module'; const require = __gantryCreateRequire(import.meta.url);",
-    },
-    logLevel: 'warning',
-  });
+  await esbuild.build(
+    bundleOptions({
+      entryPoints: [path.join(repo, 'bench', 'tui', 'key-frame-app.tsx')],
+      outfile,
+      external: ['koffi'],
+      plugins: [noVitest],
+      rowCache: !inkOutput,
+    }),
+  );
   const result = spawnSync(process.execPath, [...nodeFlags, outfile, ...numbers], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',

@@ -198,7 +198,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         name: 'process-label',
         type: 'string',
         placeholder: 'label',
-        description: 'process.selinuxLabel (refused: gantry-oci applies no SELinux labels)',
+        description: 'process.selinuxLabel (an SELinux context; refused where the host has no SELinux)',
       },
       PRESERVE_FDS,
     ],
@@ -287,6 +287,25 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
 };
 
+/**
+ * runc's commands gantry-oci refuses, with why. They fail even with --help: CRI-O and podman decide
+ * that a runtime can checkpoint when `checkpoint --help` exits 0.
+ */
+export const REFUSED: Record<string, { description: string; message: string; hint: string }> = {
+  checkpoint: {
+    description: 'Refused: no checkpoint of a running container (no CRIU support)',
+    message:
+      'checkpoint is not supported: gantry-oci cannot save the processes of a running container (it has no CRIU support); the container was left as it was',
+    hint: 'stop the container and create a new one from its bundle, or use runc for checkpoint/restore',
+  },
+  restore: {
+    description: 'Refused: no restore from a checkpoint (no CRIU support)',
+    message:
+      'restore is not supported: gantry-oci cannot restore a container from a checkpoint (it has no CRIU support); no container was created',
+    hint: 'create the container from its bundle instead (gantry-oci create), or use runc for checkpoint/restore',
+  },
+};
+
 export function usage(): string {
   const lines = [
     'Usage:  gantry-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] ID',
@@ -297,6 +316,8 @@ export function usage(): string {
   ];
   for (const command of Object.values(COMMANDS))
     lines.push(`  ${command.name.padEnd(8)} ${command.description}`);
+  for (const [name, refused] of Object.entries(REFUSED))
+    lines.push(`  ${name.padEnd(8)} ${refused.description}`);
   lines.push('', 'Global options:');
   for (const option of GLOBAL.options.filter((o) => !o.hidden))
     lines.push(

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bool, formatHelp, list, parseArgs, str, UsageError, type ParsedArgs } from './args.js';
-import { COMMANDS, GLOBAL, UPDATE_FIELDS, usage } from './oci-commands.js';
+import { COMMANDS, GLOBAL, REFUSED, UPDATE_FIELDS, usage } from './oci-commands.js';
 import type { UpdateFlags } from '../runtime/oci/update.js';
 import { GantryError, InvalidArgumentError } from '../runtime/errors.js';
 import { DEFAULT_OCI_ROOT, OciStore } from '../runtime/oci/store.js';
@@ -193,13 +193,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     write(usage());
     return name ? 0 : 1;
   }
+  const logFile = str(global.options, 'log');
+  const logFormat = str(global.options, 'log-format');
+  const refused = REFUSED[name];
+  if (refused) {
+    process.stderr.write(`gantry-oci: ${refused.message}\nhint: ${refused.hint}\n`);
+    logError(logFile, logFormat, refused.message);
+    return 1;
+  }
   const spec = COMMANDS[name];
   if (!spec) {
     process.stderr.write(`gantry-oci: unknown command ${JSON.stringify(name)}\n${usage()}`);
     return 2;
   }
-  const logFile = str(global.options, 'log');
-  const logFormat = str(global.options, 'log-format');
   if (bool(global.options, 'systemd-cgroup')) {
     const message =
       '--systemd-cgroup is not supported: gantry-oci manages cgroups through cgroupfs (cgroupsPath is a path, not slice:prefix:name)';

@@ -5,6 +5,7 @@
  */
 import { HostUnreachableError } from '../runtime/remote/errors.js';
 import type { TuiEngine } from './engine-adapter.js';
+import { hostOf, LOCAL_HOST } from './hosts/keys.js';
 import { DEFAULT_IMAGE_NAME, newContainerForm } from './state/form.js';
 import { describeError, limitDefinition } from './state/limit-definitions.js';
 import { imageLabel } from './state/selectors.js';
@@ -54,8 +55,12 @@ export function createEffectRunner(
       if (!(error instanceof HostUnreachableError)) store.dispatch({ type: 'containers/removed', id });
     }
   };
-  const reloadImages = async () =>
-    store.dispatch({ type: 'images/loaded', records: await engine.images.list() });
+  /** The images again: with several hosts, only the host an action changed (no other is waited on). */
+  const reloadImages = async (host?: string) => {
+    if (engine.hosts && host !== undefined)
+      store.dispatch({ type: 'images/loaded', records: await engine.images.list(host), host });
+    else store.dispatch({ type: 'images/loaded', records: await engine.images.list() });
+  };
 
   /**
    * A stop (or the stop of a restart) waits up to the container's stop timeout for SIGTERM to
@@ -149,7 +154,7 @@ export function createEffectRunner(
       case 'create-container': {
         let created: { Id: string; Name: string } | undefined;
         try {
-          created = await engine.create(effect.options);
+          created = await engine.create(effect.options, effect.host);
           await engine.start(created.Id);
           store.dispatch(
             { type: 'ui/overlay', overlay: undefined },
@@ -170,19 +175,22 @@ export function createEffectRunner(
         return;
       }
       case 'pull': {
-        const { reference } = effect;
+        const { reference, host } = effect;
         try {
-          const pulled = await engine.images.pull(reference, (line) =>
-            store.dispatch({ type: 'pull/progress', reference, line }),
+          const pulled = await engine.images.pull(
+            reference,
+            (line) => store.dispatch({ type: 'pull/progress', reference, line }),
+            host,
           );
-          await reloadImages();
+          await reloadImages(hostOf(pulled.id));
+          const text = `pulled ${pulled.name}${host ? ` onto ${host}` : ''}`;
           store.dispatch(
-            { type: 'pull/finished', reference, ok: true, text: `pulled ${pulled.name}` },
+            { type: 'pull/finished', reference, ok: true, text },
             { type: 'images/select', id: pulled.id },
-            status(`pulled ${pulled.name}`),
+            status(text),
           );
         } catch (error) {
-          const text = `pull ${reference}: ${describeError(error)}`;
+          const text = `pull ${reference}${host ? ` onto ${host}` : ''}: ${describeError(error)}`;
           store.dispatch({ type: 'pull/finished', reference, ok: false, text }, status(text, 'error'));
         }
         return;
@@ -201,7 +209,7 @@ export function createEffectRunner(
             },
             controller.signal,
           );
-          await reloadImages();
+          await reloadImages(hostOf(built.id));
           store.dispatch(
             { type: 'build/finished', ok: true, text: `built ${built.name}` },
             { type: 'images/select', id: built.id },
@@ -248,23 +256,26 @@ export function createEffectRunner(
               ),
         );
         return;
-      case 'remove-image':
+      case 'remove-image': {
+        const where = hostOf(effect.id) === LOCAL_HOST ? '' : ` on ${hostOf(effect.id)}`;
         try {
           // By ID, after a question that named every name: several names are no reason to
           // refuse. An image a container uses is still refused, by the store itself (it sees
           // containers made since this screen was drawn), naming them.
           await engine.images.remove(effect.id, { allNames: true });
-          store.dispatch(status(`image ${effect.name} removed`));
+          store.dispatch(status(`image ${effect.name} removed${where}`));
         } catch (error) {
+          // A remote host's refusal already names it.
           store.dispatch(status(`remove image ${effect.name}: ${describeError(error)}`, 'error'));
         }
-        await reloadImages().catch(() => undefined);
+        await reloadImages(hostOf(effect.id)).catch(() => undefined);
         return;
+      }
       case 'create-default-image': {
         const onboarding = store.getState().ui.overlay?.kind === 'onboarding';
         try {
           const image = await engine.images.fromHost(DEFAULT_IMAGE_NAME);
-          await reloadImages();
+          await reloadImages(hostOf(image.id));
           store.dispatch(
             { type: 'images/select', id: image.id },
             { type: 'ui/onboarded' },

@@ -54,7 +54,8 @@ export interface TuiEngine {
    */
   recoverInterrupted(): Promise<boolean>;
   get(reference: string): Promise<ContainerRecord>;
-  create(options: CreateOptions): Promise<ContainerRecord>;
+  /** Creates on this machine, or with `host` (several hosts shown) on that host. */
+  create(options: CreateOptions, host?: string): Promise<ContainerRecord>;
   start(reference: string): Promise<void>;
   stop(reference: string, timeoutSeconds?: number): Promise<void>;
   restart(reference: string): Promise<void>;
@@ -85,15 +86,24 @@ export interface TuiEngine {
   /** The layer tree of a container: its image's layers and its live writable layer, walked now. */
   containerLayerTree(reference: string, options?: { changes?: boolean }): Promise<LayerTree>;
   images: {
-    list(): Promise<ImageRecord[]>;
+    /**
+     * The images; with several hosts every host's, keyed by host as containers are (keys.ts), or
+     * with `host` only that host's (a host that is down gives its last list).
+     */
+    list(host?: string): Promise<ImageRecord[]>;
     readConfig(record: ImageRecord): Promise<OciImageConfig>;
     remove(reference: string, options?: { force?: boolean; allNames?: boolean }): Promise<unknown>;
     fromHost(name: string): Promise<ImageRecord>;
     /**
      * Pulls an image as `gantry pull` does (the same registry client, auth file and progress
-     * text): each progress line the CLI prints off a terminal goes to `onLine`.
+     * text): each progress line the CLI prints off a terminal goes to `onLine`. With `host`
+     * (several hosts shown) the pull runs on that host, from the registries it reaches.
      */
-    pull(reference: string, onLine: (line: string) => void): Promise<{ id: string; name: string }>;
+    pull(
+      reference: string,
+      onLine: (line: string) => void,
+      host?: string,
+    ): Promise<{ id: string; name: string }>;
     /**
      * Builds an image as `gantry build` does (the same builder, cache and words): what the CLI
      * prints goes to `onText` (`step` set when a step starts); `signal` cancels it, keeping
@@ -175,23 +185,12 @@ export function adaptEngine(engine: Engine): TuiEngine {
       fromHost: (name) => engine.images.fromHost(name),
       pull: async (reference, onLine) => {
         // Loaded on first use: the registry client is not part of the TUI's start.
-        const [{ pullImage }, { TransferProgress }, { authFileLocation }] = await Promise.all([
+        const [{ pullImage }, { pullLines }, { authFileLocation }] = await Promise.all([
           import('../runtime/images/registry/pull.js'),
-          import('../cli/progress.js'),
+          import('./pull-lines.js'),
           import('../runtime/images/registry/auth-file.js'),
         ]);
-        let partial = '';
-        const lines = {
-          isTTY: false,
-          write(chunk: string | Uint8Array) {
-            const text = partial + String(chunk);
-            const parts = text.split('\n');
-            partial = parts.pop() ?? '';
-            for (const line of parts) if (line) onLine(line);
-            return true;
-          },
-        } as unknown as NodeJS.WritableStream;
-        const progress = new TransferProgress(lines, 'pull', { tty: false });
+        const progress = pullLines(onLine);
         try {
           const result = await pullImage(engine.images, reference, {
             authFile: authFileLocation(engine.layout.root),

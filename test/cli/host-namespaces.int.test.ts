@@ -9,11 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { expect, it } from 'vitest';
 import { engineForSuite, testName } from '../support/engine.js';
+import { inHostNamespaces, namespaceProbe } from '../support/namespaces.js';
 import { describeUnless, needsRoot } from '../support/skip.js';
 
 describeUnless(needsRoot(), 'gantry run --pid/--ipc/--uts host', () => {
   const engine = engineForSuite('host-namespaces');
-  const hostNs = (kind: string) => fs.readlinkSync(`/proc/self/ns/${kind}`);
 
   it("stays in the host's pid, ipc and uts namespaces, and inspect says so", async () => {
     const shm = `/dev/shm/${testName('host-ipc')}`;
@@ -33,15 +33,18 @@ describeUnless(needsRoot(), 'gantry run --pid/--ipc/--uts host', () => {
         'demo',
         'sh',
         '-c',
-        `for n in pid ipc uts mnt; do readlink /proc/self/ns/$n; done; hostname; echo "$HOSTNAME"; ` +
+        `${namespaceProbe(['pid', 'ipc', 'uts', 'mnt'])}; hostname; echo "$HOSTNAME"; ` +
           `test -d /proc/${process.pid} && echo sees-test-process; cat ${shm}`,
       ]);
       expect(ran.exitCode, ran.stderr).toBe(0);
-      const [pid, ipc, uts, mnt, hostname, variable, seen, shared] = ran.stdout.split('\n');
-      expect(pid).toBe(hostNs('pid'));
-      expect(ipc).toBe(hostNs('ipc'));
-      expect(uts).toBe(hostNs('uts'));
-      expect(mnt).not.toBe(hostNs('mnt'));
+      const lines = ran.stdout.split('\n');
+      expect(inHostNamespaces(lines, ['pid', 'ipc', 'uts', 'mnt'])).toEqual({
+        pid: true,
+        ipc: true,
+        uts: true,
+        mnt: false,
+      });
+      const [hostname, variable, seen, shared] = lines.slice(4);
       expect(hostname).toBe(os.hostname());
       expect(variable).toBe(os.hostname());
       expect(seen).toBe('sees-test-process');
@@ -60,15 +63,14 @@ describeUnless(needsRoot(), 'gantry run --pid/--ipc/--uts host', () => {
       'demo',
       'sh',
       '-c',
-      'for n in pid ipc uts; do readlink /proc/self/ns/$n; done',
+      namespaceProbe(['pid', 'ipc', 'uts']),
     ]);
     expect(own.exitCode, own.stderr).toBe(0);
-    const [pid, ipc, uts] = own.stdout.split('\n');
-    expect([pid === hostNs('pid'), ipc === hostNs('ipc'), uts === hostNs('uts')]).toEqual([
-      false,
-      false,
-      false,
-    ]);
+    expect(inHostNamespaces(own.stdout.split('\n'), ['pid', 'ipc', 'uts'])).toEqual({
+      pid: false,
+      ipc: false,
+      uts: false,
+    });
 
     const created = await engine.gantry([
       'create',

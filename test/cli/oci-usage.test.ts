@@ -41,4 +41,22 @@ describe('gantry-oci usage', () => {
       expect(text).not.toContain(docker);
     expect(text).not.toMatch(/(^|\s)gantry (?!-oci)/m);
   });
+
+  it.each(['checkpoint', 'restore'])(
+    '%s is refused with why, even with --help (CRI-O and podman probe `checkpoint --help`)',
+    async (name) => {
+      for (const argv of [
+        [name, '--help'],
+        ['--root=/nonexistent', name, '--image-path', '/x', '--work-path', '/y', 'id'],
+      ]) {
+        const { code, stderr, stdout } = await run(argv);
+        expect(code).toBe(1);
+        expect(stdout).toBe('');
+        expect(stderr).toContain(`gantry-oci: ${name} is not supported: `);
+        expect(stderr).toContain('no CRIU support');
+        expect(stderr).toMatch(/^hint: /m);
+      }
+      expect(usage()).toMatch(new RegExp(`^  ${name} +Refused: `, 'm'));
+    },
+  );
 });

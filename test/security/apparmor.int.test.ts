@@ -5,9 +5,12 @@
  * process.apparmorProfile, a process `gantry-oci exec` starts in that container (or with
  * `--apparmor`), and `gantry run --security-opt apparmor=PROFILE` must all run confined by it: the kernel names the
  * profile in /proc/self/attr/current and refuses the read with EACCES, which the same container
- * without the profile does not. A profile that is not loaded fails create, leaving nothing.
+ * without the profile does not. A profile that is not loaded fails create, leaving nothing. The
+ * helper holding the attribute file it writes the profile through is out of the container's reach
+ * while it waits to write it.
  */
 import { execa } from 'execa';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +20,7 @@ import { requireOrSkip } from '../support/cgroup-v2.js';
 import { engineForSuite, testName, waitFor } from '../support/engine.js';
 import { editSpec, makeOciBundle, ociRunner, ociSuiteNeeds, tearDownOci } from '../support/oci-bundle.js';
 import { firstCause, needsCommand } from '../support/skip.js';
+import { attackAttributeHolder, buildAttackTool } from './support.js';
 
 const SECRET = 'apparmor-guarded-content';
 /** Reads its label, then the guarded file; the shell says why a read failed. */
@@ -83,6 +87,10 @@ describeWithAppArmor('AppArmor profiles', () => {
     // -K: no cache file written anywhere.
     const loaded = await execa('apparmor_parser', ['-r', '-K', profileFile], { reject: false });
     expect(loaded.exitCode, loaded.stderr).toBe(0);
+    const tools = buildAttackTool();
+    fs.copyFileSync(path.join(tools, 'attack'), path.join(bundle, 'rootfs', 'attack'));
+    fs.chmodSync(path.join(bundle, 'rootfs', 'attack'), 0o755);
+    fs.rmSync(tools, { recursive: true, force: true });
     editSpec(bundle, (spec) => {
       spec.process.terminal = false;
       spec.process.args = ['sh', '-c', PROBE];
@@ -118,7 +126,7 @@ describeWithAppArmor('AppArmor profiles', () => {
     expect(confined.stderr).toContain("can't open '/data/secret': Permission denied");
   });
 
-  it('a process gantry-oci exec starts in the container runs under the same profile; exec --apparmor gives one', async () => {
+  it('a process gantry-oci exec starts in the container (from flags or a --process file) runs under the same profile; exec --apparmor gives one', async () => {
     editSpec(bundle, (spec) => {
       spec.process.apparmorProfile = profile;
       spec.process.args = ['sleep', '600'];
@@ -136,6 +144,15 @@ describeWithAppArmor('AppArmor profiles', () => {
     expect(exec.stdout.split('\n')[0]).toBe(`${profile} (enforce)`);
     expect(exec.stdout).toContain('read=1\n');
     expect(exec.stderr).toContain("can't open '/data/secret': Permission denied");
+    // A --process file (podman's exec) that names no profile: the container's, as runc's.
+    const processFile = path.join(base, 'process.json');
+    fs.writeFileSync(
+      processFile,
+      JSON.stringify({ args: ['sh', '-c', PROBE], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'] }),
+    );
+    const fromFile = await oci('exec', '--process', processFile, 'execd');
+    expect(fromFile.stdout.split('\n')[0]).toBe(`${profile} (enforce)`);
+    expect(fromFile.stdout).toContain('read=1\n');
     expect((await oci('delete', '--force', 'execd')).exitCode).toBe(0);
 
     // runc's exec --apparmor: a profile for the exec'd process alone.
@@ -150,6 +167,24 @@ describeWithAppArmor('AppArmor profiles', () => {
     expect(flagged.stdout.split('\n')[0]).toBe(`${profile} (enforce)`);
     expect(flagged.stdout).toContain('read=1\n');
     expect((await oci('delete', '--force', 'plain')).exitCode).toBe(0);
+  });
+
+  it('the helper holding the profile’s exec attribute before its execve is out of the container’s reach', async () => {
+    editSpec(bundle, (spec) => {
+      delete spec.process.apparmorProfile;
+      spec.process.args = ['sleep', '600'];
+    });
+    expect((await oci('create', '--bundle', bundle, 'attr')).exitCode).toBe(0);
+    expect((await oci('start', 'attr')).exitCode).toBe(0);
+    const held = await attackAttributeHolder({
+      id: 'attr',
+      stateRoot,
+      env: { GANTRY_CGROUP_PARENT: cgroupParent },
+      execFlags: ['--apparmor', profile],
+      secret: `gantry-secret-${crypto.randomBytes(8).toString('hex')}`,
+    });
+    expect(held).toEqual(['apparmor/exec']);
+    expect((await oci('delete', '--force', 'attr')).exitCode).toBe(0);
   });
 
   it('a profile that is not loaded fails create with its name, leaving no container', async () => {

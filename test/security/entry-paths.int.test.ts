@@ -17,28 +17,11 @@ import { engineForSuite, GANTRY_OCI, testName, waitFor } from '../support/engine
 import { editSpec, makeOciBundle, ociRunner, ociSuiteNeeds, tearDownOci } from '../support/oci-bundle.js';
 import { describeUnless, needsCommand, needsRoot } from '../support/skip.js';
 import { mapBundle } from '../support/userns.js';
-import { attempts, buildAttackTool } from './support.js';
+import { attempts, buildAttackTool, expectOutOfReach, pauseFifos } from './support.js';
 
 const SECRET = `gantry-secret-${crypto.randomBytes(8).toString('hex')}`;
-/** What a process out of reach answers to every attempt on it through /proc. */
-const DENIED = new Set(['EACCES', 'EPERM']);
-const REFUSED_ATTEMPTS = [
-  'exe-readlink',
-  'exe-open-path',
-  'exe-open-read',
-  'environ-open',
-  'mem-open',
-  'cwd-readlink',
-  'root-open',
-  'fd-open',
-  'ptrace',
-];
-
 function expectRefused(output: string): void {
-  const seen = attempts(output);
-  for (const name of REFUSED_ATTEMPTS)
-    expect(DENIED.has(seen.get(name) ?? 'missing'), `${name}: ${output}`).toBe(true);
-  expect(output).not.toContain(SECRET);
+  expectOutOfReach(output, SECRET);
 }
 
 function parentOf(pid: number): number {
@@ -61,66 +44,6 @@ function descriptors(pid: number): Map<number, string> {
 
 /** A descriptor that names no file of the host: a pipe, a socket, an anonymous inode. */
 const NOT_A_HOST_FILE = /^(pipe|socket|anon_inode):/;
-
-interface Pause {
-  /** Where the fifos are. */
-  dir: string;
-  /** GANTRY_TEST_HELPER_PAUSE for the command that starts the helper. */
-  env(point: string): string;
-  /** Waits until the helper reports it stopped at `point`: its pid in the container and on the host. */
-  stopped(point: string): Promise<{ nsPid: number; hostPid: number }>;
-  /** Lets the helper (and every later one reading the same knob) go on. */
-  release(): void;
-  close(): void;
-}
-
-/**
- * The fifos of the test knob, in a directory of their own that a container's mapped root can
- * open (0755, fifos 0666): a restarted run under --userns=auto opens them as that user.
- */
-async function pauseFifos(): Promise<Pause> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('pause')}-`));
-  fs.chmodSync(dir, 0o755);
-  for (const fifo of ['ready', 'go']) {
-    await execa('mkfifo', [path.join(dir, fifo)]);
-    fs.chmodSync(path.join(dir, fifo), 0o666);
-  }
-  // Opened read-write and non-blocking: never waits for the other side.
-  const flags = fs.constants.O_RDWR | fs.constants.O_NONBLOCK;
-  const ready = fs.openSync(path.join(dir, 'ready'), flags);
-  const go = fs.openSync(path.join(dir, 'go'), flags);
-  let text = '';
-  return {
-    dir,
-    env: (point) => `${point}:${dir}`,
-    async stopped(point) {
-      const line = await waitFor(
-        () => {
-          const buffer = Buffer.alloc(256);
-          try {
-            text += buffer.toString('utf8', 0, fs.readSync(ready, buffer));
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-          }
-          return text.includes('\n') ? text.slice(0, text.indexOf('\n')) : undefined;
-        },
-        120_000,
-        `the helper to stop at ${point}`,
-      );
-      text = text.slice(line.length + 1);
-      const [reported, nsPid, hostPid] = line.trim().split(' ');
-      expect(reported).toBe(point);
-      return { nsPid: Number(nsPid), hostPid: Number(hostPid) };
-    },
-    // One byte per helper that stops; later ones (the next health checks) pass straight on.
-    release: () => void fs.writeSync(go, 'x'.repeat(4096)),
-    close() {
-      fs.closeSync(ready);
-      fs.closeSync(go);
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 describeUnless(
   [needsRoot(), needsCommand('nsenter')],

@@ -6,12 +6,11 @@
  * back-off. The real ssh path is test/tui/remote-e2e.int.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { EngineEvent } from '../../source/runtime/containers/events.js';
-import type { HostEngine } from '../../source/runtime/remote/host-engine.js';
 import { MultiHostEngine } from '../../source/tui/hosts/multi-host-engine.js';
-import { BACKOFF_MS, RemoteHost, type HostConnection } from '../../source/tui/hosts/remote-host.js';
+import { BACKOFF_MS, RemoteHost } from '../../source/tui/hosts/remote-host.js';
 import { containerKey, hostOf, realId, splitKey } from '../../source/tui/hosts/keys.js';
 import { FakeEngine } from './support/fake-engine.js';
+import { droppableHost, hostEngine } from './support/fake-host.js';
 import { container } from './support/fixtures.js';
 import { renderTui, settle } from './support/render.js';
 
@@ -20,79 +19,6 @@ const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup.splice(0)) step();
 });
-
-/** The remote side of a fake host: a FakeEngine behind the HostEngine interface. */
-function hostEngine(fake: FakeEngine): HostEngine {
-  const record = (reference: string) => fake.get(reference);
-  return {
-    host: 'far',
-    list: async () => ({ records: [...fake.records.values()], damaged: [] }),
-    get: record,
-    inspect: (reference) => fake.inspect(reference),
-    create: (options) => fake.create(options),
-    start: async (reference) => (await fake.start(reference), record(reference)),
-    stop: async (reference) => (await fake.stop(reference), record(reference)),
-    restart: async (reference) => (await fake.restart(reference), record(reference)),
-    kill: async (reference, signal) => (await fake.kill(reference, String(signal)), record(reference)),
-    remove: (reference) => fake.remove(reference),
-    pause: async (reference) => (await fake.pause(reference), record(reference)),
-    unpause: async (reference) => (await fake.unpause(reference), record(reference)),
-    update: async (reference, resources) => (await fake.update(reference, resources), record(reference)),
-    wait: async () => 0,
-    stats: async (reference) => fake.stats(await record(reference)),
-    // No events: the stream stays open until the reader lets go, as a quiet host's does.
-    events: (options = {}) => ({
-      [Symbol.asyncIterator]: () => ({
-        next: () =>
-          new Promise<IteratorResult<EngineEvent>>((resolve) =>
-            options.signal?.addEventListener('abort', () => resolve({ done: true, value: undefined }), {
-              once: true,
-            }),
-          ),
-      }),
-    }),
-    logs: (reference, options = {}) => fake.logs(reference, options),
-    exec: () => Promise.reject(new Error('not in this test')),
-    startAttached: () => Promise.reject(new Error('not in this test')),
-    copyFrom: () => Promise.reject(new Error('not in this test')),
-    copyTo: () => Promise.reject(new Error('not in this test')),
-    images: {
-      list: async () => [],
-      tree: () => Promise.reject(new Error('not in this test')),
-      remove: () => Promise.reject(new Error('not in this test')),
-      pull: () => Promise.reject(new Error('not in this test')),
-    },
-    volumes: { list: async () => [] },
-    networks: { list: async () => [] },
-    close: () => undefined,
-  };
-}
-
-/** A remote host whose connection the test drops and lets back. */
-function droppableHost(fake: FakeEngine) {
-  let drop: () => void = () => undefined;
-  let refuse = false;
-  const connects: number[] = [];
-  return {
-    spec: {
-      name: 'far',
-      connect: async (): Promise<HostConnection> => {
-        connects.push(Date.now());
-        if (refuse) throw new Error('ssh: connect to host 127.0.0.1 port 22: Connection refused');
-        const ended = new Promise<void>((resolve) => (drop = resolve));
-        return { engine: hostEngine(fake), ended };
-      },
-    },
-    connects,
-    drop(refuseAfter: boolean) {
-      refuse = refuseAfter;
-      drop();
-    },
-    allow() {
-      refuse = false;
-    },
-  };
-}
 
 function setup() {
   const local = new FakeEngine([container('near'), container('idle', { status: 'exited' })]);

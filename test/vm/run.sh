@@ -18,6 +18,7 @@
 #   -t SECONDS            hard limit for the whole run (default 3600)
 #   -p DIR                project directory (default: the current directory)
 #   -m MiB                guest memory (default 3072); -s N: guest CPUs (default: the host's, at most 2)
+#   -a ARGS               appended to the guest kernel's command line (e.g. security=selinux)
 #   -k                    keep the run directory (its disks, console log and output)
 # Environment: GANTRY_V2VM_CACHE (default ~/.cache/gantry-v2vm), GANTRY_V2VM_ACCEL=tcg|kvm.
 # Exit status: COMMAND's; 124 when the time ran out; 125 when the guest failed before COMMAND ended;
@@ -35,7 +36,8 @@ memory=3072
 cpus=$(($(nproc) < 2 ? $(nproc) : 2))
 keep=0
 envs=()
-while getopts "c:e:t:p:m:s:kh" option; do
+append=
+while getopts "c:e:t:p:m:s:a:kh" option; do
   case "$option" in
     c) cgroup=$OPTARG ;;
     e) envs+=("$OPTARG") ;;
@@ -43,6 +45,7 @@ while getopts "c:e:t:p:m:s:kh" option; do
     p) project=$OPTARG ;;
     m) memory=$OPTARG ;;
     s) cpus=$OPTARG ;;
+    a) append=$OPTARG ;;
     k) keep=1 ;;
     *) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
   esac
@@ -124,7 +127,7 @@ for attempt in 1 2; do
     -nodefaults -no-user-config -display none -no-reboot \
     -machine pc "${accel[@]}" -smp "$cpus" -m "$memory" \
     -kernel "$image/vmlinux" -initrd "$image/initramfs.cpio" \
-    -append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check mitigations=off cgroup_no_v1=all random.trust_cpu=on 8250.nr_uarts=1 v2vm.project=$project" \
+    -append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check mitigations=off cgroup_no_v1=all random.trust_cpu=on 8250.nr_uarts=1 v2vm.project=$project${append:+ $append}" \
     -serial "file:$run/console.log" \
     -fsdev local,id=hostroot,path=/,security_model=passthrough,readonly=on,multidevs=remap \
     -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \

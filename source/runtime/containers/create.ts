@@ -19,6 +19,7 @@ import { parseSignal } from '../signals.js';
 import { PRIVATE_DIRECTORY_MODE } from '../state-permissions.js';
 import { compileSeccomp } from '../spec/seccomp.js';
 import { appArmorEnabled } from '../spec/security-modules.js';
+import { checkLabelOption } from './selinux-labels.js';
 import type { OciSeccomp } from '../spec/types.js';
 import { formatPlatform } from '../images/import/platform.js';
 import type { ResolvedImage } from '../images/types.js';
@@ -83,7 +84,7 @@ export interface CreateOptions extends NetworkCreateOptions, UsernsOptions, Heal
   deviceCgroupRules?: string[];
   /** --ulimit name=soft[:hard] */
   ulimits?: string[];
-  /** --security-opt: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], apparmor=PROFILE. */
+  /** --security-opt: seccomp=unconfined|PROFILE.json, no-new-privileges[=true|false], apparmor=PROFILE, label=... */
   securityOpt?: string[];
   labels?: Record<string, string>;
   stopSignal?: string;
@@ -154,7 +155,8 @@ const ULIMIT_NAMES = [
 
 /**
  * --security-opt values docker users pass: a seccomp profile (a JSON file, read and checked now
- * so a bad one fails at create) or "unconfined", no-new-privileges, and an AppArmor profile.
+ * so a bad one fails at create) or "unconfined", no-new-privileges, an AppArmor profile, and
+ * SELinux label options (selinux-labels.ts).
  */
 export function parseSecurityOptions(values: readonly string[]): { seccompProfile?: OciSeccomp } {
   let seccompProfile: OciSeccomp | undefined;
@@ -180,6 +182,11 @@ export function parseSecurityOptions(values: readonly string[]): { seccompProfil
       continue;
     }
     if (key === 'no-new-privileges' && ['', 'true', 'false'].includes(argument)) continue;
+    const label = /^label[=:](.*)$/s.exec(value);
+    if (label) {
+      checkLabelOption(label[1]!);
+      continue;
+    }
     if (key === 'apparmor' && argument === 'unconfined') continue;
     if (key === 'apparmor' && argument !== '') {
       // Checked now, so that a container that could never start is not made (the profile itself
@@ -194,7 +201,7 @@ export function parseSecurityOptions(values: readonly string[]): { seccompProfil
       continue;
     }
     throw new InvalidArgumentError(`unsupported --security-opt ${JSON.stringify(value)}`, {
-      hint: 'accepted: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges[=true|false], apparmor=PROFILE|unconfined',
+      hint: 'accepted: seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges[=true|false], apparmor=PROFILE|unconfined, label=type:T|level:L|user:U|role:R|filetype:T|disable',
     });
   }
   return seccompProfile ? { seccompProfile } : {};

@@ -46,6 +46,7 @@ import { ContainerStore } from './store.js';
 import { mergeResources } from './update.js';
 import { assignIdMappings, releaseIdMappings } from './userns.js';
 import { networkActivity, resolveNetworkReferences } from './networking.js';
+import { assignSelinuxLabels } from './selinux-labels.js';
 import { resolveSharedNamespaces } from './shared-namespaces.js';
 import { connectContainer, disconnectContainer, networkUsers } from './network-ops.js';
 import type { NetworkManager } from '../network/manager.js';
@@ -216,6 +217,7 @@ export class Engine implements EngineCore {
     resolveRecordUser(this, record);
     await resolveNetworkReferences(this, record);
     await resolveSharedNamespaces(this, record);
+    await assignSelinuxLabels(this, record);
     trace('create: record built, user resolved');
     // A limit this host cannot enforce (a missing controller, --memory-high on v1) is refused
     // now, before anything exists, rather than when the container starts.

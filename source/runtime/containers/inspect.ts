@@ -71,6 +71,8 @@ export function inspectContainer(record: ContainerRecord, directory: string): Re
     Driver: 'overlay',
     Platform: 'linux',
     AppArmorProfile: appArmorProfile(record.HostConfig) ?? '',
+    MountLabel: record.MountLabel ?? '',
+    ProcessLabel: record.ProcessLabel ?? '',
     HostConfig: {
       Binds: record.HostConfig.Binds,
       ...(record.HostConfig.Mounts ? { Mounts: record.HostConfig.Mounts } : {}),

@@ -71,6 +71,8 @@ export function overlayData(core: EngineCore, record: ContainerRecord): { data: 
     .map((layer) => (layer.startsWith(`${cwd}/`) ? path.relative(cwd, layer) : layer));
   let data = `lowerdir=${lower.join(':')},upperdir=${dir}/upper,workdir=${dir}/work`;
   if (fs.existsSync('/sys/module/overlay/parameters/index')) data += ',index=off';
+  // As docker's and podman's overlay drivers mount it: every file of the root carries the label.
+  if (record.MountLabel) data += `,context="${record.MountLabel}"`;
   if (data.length > 4000) {
     throw new GantryError(`the image has too many layers (${lower.length}) for one overlay mount`);
   }

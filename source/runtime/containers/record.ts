@@ -222,6 +222,10 @@ export interface ContainerRecord {
    * before it unpauses, the next look at the container thaws it.
    */
   PausedBy?: ProcessIdentity;
+  /** The SELinux context of the container's processes (--security-opt label=...; selinux-labels.ts). */
+  ProcessLabel?: string;
+  /** The SELinux context of its root and the filesystems made for it. */
+  MountLabel?: string;
   /**
    * Never stored: set on a stand-in for a container whose record cannot be read (see
    * damagedStandIn), saying why, so a view can show it marked instead of hiding it.

@@ -273,6 +273,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
       })),
       noNewPrivileges: noNewPrivileges(host),
       ...(apparmor ? { apparmorProfile: apparmor } : {}),
+      ...(record.ProcessLabel ? { selinuxLabel: record.ProcessLabel } : {}),
       oomScoreAdj: 0,
     },
     root: { path: inputs.rootfs, readonly: host.ReadonlyRootfs },
@@ -288,6 +289,7 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
       ...(seccomp ? { seccomp } : {}),
       maskedPaths: host.Privileged ? [] : [...DEFAULT_MASKED_PATHS],
       readonlyPaths: host.Privileged ? [] : [...DEFAULT_READONLY_PATHS],
+      ...(record.MountLabel ? { mountLabel: record.MountLabel } : {}),
     },
   };
 }

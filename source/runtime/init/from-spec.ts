@@ -88,6 +88,21 @@ function isBind(mount: OciMount): boolean {
   return mount.type === 'bind' || (mount.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
+/**
+ * linux.mountLabel as runc applies it (go-selinux's FormatMountLabel): a `context="LABEL"` option
+ * on the filesystems the helper mounts anew (tmpfs for /dev, /dev/shm, /run and masked
+ * directories, devpts, mqueue, ...), so everything on them carries the label; never on proc,
+ * sysfs or cgroup, which the kernel labels itself, nor on binds, which take no options.
+ */
+function labelMount(spec: OciSpec): (mount: PlanMount) => PlanMount {
+  const label = spec.linux?.mountLabel;
+  const unlabelled = new Set(['bind', 'remount', 'proc', 'sysfs', 'cgroup', 'cgroup2']);
+  return (mount) =>
+    !label || unlabelled.has(mount.type) || mount.flags & MS.BIND
+      ? mount
+      : { ...mount, data: [mount.data, `context="${label}"`].filter(Boolean).join(',') };
+}
+
 function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): PlanMount[] {
   const options = parseMountOptions(mount.options);
   if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
@@ -252,7 +267,9 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
   // Without a mount namespace the process inherits ours, root filesystem included, as runc's:
   // no root change and no mounts (they would be the host's).
   const ownMounts = hasNamespace(spec, 'mount');
-  const mounts = ownMounts ? (spec.mounts ?? []).flatMap((mount) => expandMount(mount, spec, context)) : [];
+  const mounts = ownMounts
+    ? (spec.mounts ?? []).flatMap((mount) => expandMount(mount, spec, context)).map(labelMount(spec))
+    : [];
   const isDev = (m: OciMount) => path.posix.resolve('/', m.destination) === '/dev';
   // As runc: devices and /dev symlinks go into a /dev of our own tmpfs, never into a /dev that
   // is bind-mounted (a shared volume another container may be rewriting meanwhile).
@@ -290,6 +307,7 @@ export function planFromSpec(spec: OciSpec, context: PlanContext): HelperPlan {
     mkdirs: [],
     maskedPaths: spec.linux?.maskedPaths ?? [],
     readonlyPaths: spec.linux?.readonlyPaths ?? [],
+    ...(ownMounts && spec.linux?.mountLabel ? { mountLabel: spec.linux.mountLabel } : {}),
     sysctl: spec.linux?.sysctl ?? {},
     ...(spec.hostname && hasNamespace(spec, 'uts') ? { hostname: spec.hostname } : {}),
     ...(spec.domainname && hasNamespace(spec, 'uts') ? { domainname: spec.domainname } : {}),
@@ -348,6 +366,7 @@ export function processFromSpec(spec: OciSpec): PlanProcess {
     ...(proc.oomScoreAdj !== undefined ? { oomScoreAdj: proc.oomScoreAdj } : {}),
     ...(program ? { seccomp: program } : {}),
     ...(proc.apparmorProfile ? { apparmorProfile: proc.apparmorProfile } : {}),
+    ...(proc.selinuxLabel ? { selinuxLabel: proc.selinuxLabel } : {}),
   };
 }
 

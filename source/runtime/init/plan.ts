@@ -68,6 +68,8 @@ export interface PlanProcess {
   seccomp?: Buffer;
   /** An AppArmor profile (loaded on the host) that confines the process from its execve on. */
   apparmorProfile?: string;
+  /** An SELinux context the process (and the session keyring it makes) gets from its execve on. */
+  selinuxLabel?: string;
 }
 
 export interface HelperPlan {
@@ -145,6 +147,8 @@ export interface HelperPlan {
   mkdirs: { path: string; mode: number }[];
   maskedPaths: string[];
   readonlyPaths: string[];
+  /** The SELinux context of the tmpfs that masks a directory (the spec's linux.mountLabel). */
+  mountLabel?: string;
   sysctl: Record<string, string>;
   hostname?: string;
   domainname?: string;
@@ -254,6 +258,7 @@ export function serializePlan(plan: HelperPlan): string {
   for (const s of plan.symlinks) lines.push(line('symlink', s.target, s.path));
   for (const p of plan.maskedPaths) lines.push(line('mask', p));
   for (const p of plan.readonlyPaths) lines.push(line('readonly', p));
+  optional('mountlabel', plan.mountLabel);
   for (const [key, value] of Object.entries(plan.sysctl)) lines.push(line('sysctl', key, value));
   optional('hostname', plan.hostname);
   optional('domainname', plan.domainname);
@@ -287,6 +292,7 @@ export function serializePlan(plan: HelperPlan): string {
   flag('nnp', proc.noNewPrivileges);
   if (proc.oomScoreAdj !== undefined) lines.push(line('oomscore', proc.oomScoreAdj));
   if (proc.apparmorProfile) lines.push(line('apparmor', proc.apparmorProfile));
+  if (proc.selinuxLabel) lines.push(line('selinux', proc.selinuxLabel));
   if (proc.seccomp) lines.push(`seccomp ${proc.seccomp.toString('hex')}`);
   if (plan.testPause)
     lines.push(line('testpause', plan.testPause.point, plan.testPause.ready, plan.testPause.go));

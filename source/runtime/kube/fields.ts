@@ -66,19 +66,12 @@ const HANDLING: Readonly<Record<string, Readonly<Record<string, Handling>>>> = {
     restartPolicy: 'play',
     shareProcessNamespace: 'play',
     hostNetwork: 'play',
+    // The infra container and every container of the pod, as podman's kube play (--pid/--ipc host).
+    hostPID: 'play',
+    hostIPC: 'play',
     terminationGracePeriodSeconds: 'play',
     securityContext: 'play',
     os: 'play',
-    hostPID: {
-      refuse: 'is not supported: the pod has a pid namespace of its own',
-      hint: 'leave hostPID out',
-      unless: false,
-    },
-    hostIPC: {
-      refuse: 'is not supported: the pod has an ipc namespace of its own',
-      hint: 'leave hostIPC out',
-      unless: false,
-    },
     hostUsers: {
       refuse: 'is not supported: a pod here runs in the host user namespace',
       hint: 'leave hostUsers out',

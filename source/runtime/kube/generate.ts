@@ -1,13 +1,13 @@
 /**
  * `kube generate`: containers (or a pod `kube play` made) as a Kubernetes Pod or Deployment, in
  * the shape `podman kube generate` writes: what differs from the image (command, args, env,
- * working dir, user), published ports, binds, volumes and tmpfs mounts, and the limits the
- * container has now. What Kubernetes cannot say (a pids limit, a cpuset, swap, I/O throttles,
+ * working dir, user), published ports, binds, volumes and tmpfs mounts, the host's namespaces it
+ * is in (network, pid, ipc), and the limits the container has now. What Kubernetes cannot say (a pids limit, a cpuset, swap, I/O throttles,
  * ulimits, a user given by name) is returned as notes for a comment, never silently dropped.
  * Pure: the caller reads the records, the image configs and the host paths' kinds.
  */
 import type { DeviceThrottle } from '../cgroups/types.js';
-import type { ContainerRecord, MountPoint } from '../containers/record.js';
+import type { ContainerRecord, HostConfig, MountPoint } from '../containers/record.js';
 import { DEFAULT_PIDS_LIMIT } from '../containers/create.js';
 import type { ImageRuntimeConfig } from '../images/types.js';
 import { isOwnLabel, KUBE_CONTAINER_LABEL, KUBE_PORTS_LABEL, POD_NAME_LABEL } from './labels.js';
@@ -35,7 +35,10 @@ export interface GenerateInput {
   /** The pod's name (`NAME-pod` for containers that are in none, as podman names it). */
   podName: string;
   members: GenerateMember[];
-  /** The container whose network namespace the pod's ports are published on (a pod's infra). */
+  /**
+   * The container whose network namespace the pod's ports are published on (a pod's infra); its
+   * namespaces are the pod's (hostNetwork, hostPID, hostIPC).
+   */
   portOwner?: ContainerRecord;
   shareProcessNamespace?: boolean;
   kind: 'pod' | 'deployment';
@@ -312,6 +315,37 @@ function containerOf(
   return container;
 }
 
+/** The pod fields that put it in one of the host's namespaces, and the mode that says so. */
+const HOST_NAMESPACES = [
+  { field: 'hostNetwork', flag: '--network host', mode: (host: HostConfig) => host.NetworkMode },
+  { field: 'hostPID', flag: '--pid host', mode: (host: HostConfig) => host.PidMode },
+  { field: 'hostIPC', flag: '--ipc host', mode: (host: HostConfig) => host.IpcMode },
+] as const;
+
+/**
+ * The host's namespaces the pod is in: a played pod's are its infra container's; containers of no
+ * pod are in one when all of them are (as podman decides hostNetwork). A Pod cannot put only some
+ * of its containers there, so one that is alone in it is noted.
+ */
+function hostNamespacesOf(
+  input: GenerateInput,
+  notes: string[],
+): Pick<KubePodSpec, 'hostNetwork' | 'hostPID' | 'hostIPC'> {
+  const spec: Pick<KubePodSpec, 'hostNetwork' | 'hostPID' | 'hostIPC'> = {};
+  for (const { field, flag, mode } of HOST_NAMESPACES) {
+    if (input.portOwner) {
+      if (mode(input.portOwner.HostConfig) === 'host') spec[field] = true;
+      continue;
+    }
+    const inHost = input.members.filter(({ record }) => mode(record.HostConfig) === 'host');
+    if (inHost.length > 0 && inHost.length === input.members.length) spec[field] = true;
+    else
+      for (const { record } of inHost)
+        notes.push(`${record.Name}: ${flag}: a Pod puts all its containers there (${field}) or none`);
+  }
+  return spec;
+}
+
 const RESTART_POLICIES = {
   no: 'Never',
   always: 'Always',
@@ -355,7 +389,11 @@ export function generateManifest(input: GenerateInput): GenerateResult {
   const containers = input.members.map((member) =>
     containerOf(member, ports.get(member.record.Id), volumes, notes),
   );
-  const spec: KubePodSpec = { containers, restartPolicy: restartPolicyOf(input.members, notes) };
+  const spec: KubePodSpec = {
+    containers,
+    restartPolicy: restartPolicyOf(input.members, notes),
+    ...hostNamespacesOf(input, notes),
+  };
   const hostname = input.portOwner?.Config.Hostname;
   // play names the host after the pod unless the manifest gave another name.
   if (hostname && hostname !== input.podName) spec.hostname = hostname;

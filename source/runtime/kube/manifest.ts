@@ -1,11 +1,11 @@
 /**
  * `kube play` reads a manifest into plans: for each Pod (or a Deployment's pod template), the
  * create options of every container in the engine's vocabulary, the ports its infra container
- * publishes, and whether its containers share a pid namespace. Everything is checked before
- * anything is made: first every field name and whether gantry plays it (fields.ts: an unknown
- * field is refused with its path, as kubectl's strict validation refuses it; a field gantry cannot
- * honour is refused when ignoring it would change what runs, else named in a warning), then the
- * values of the fields it plays. Pure.
+ * publishes, whether its containers share a pid namespace, and which of the host's namespaces
+ * (network, pid, ipc) the pod is in. Everything is checked before anything is made: first every
+ * field name and whether gantry plays it (fields.ts: an unknown field is refused with its path, as
+ * kubectl's strict validation refuses it; a field gantry cannot honour is refused when ignoring it
+ * would change what runs, else named in a warning), then the values of the fields it plays. Pure.
  */
 import type { CreateOptions } from '../containers/create.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -37,6 +37,10 @@ export interface PodPlan {
   shareProcessNamespace: boolean;
   /** spec.hostNetwork: the infra container (so the pod) is in the host's network namespace. */
   hostNetwork: boolean;
+  /** spec.hostPID: the infra container and every container of the pod are in the host's pid namespace. */
+  hostPID: boolean;
+  /** spec.hostIPC: the infra container and every container of the pod are in the host's ipc namespace. */
+  hostIPC: boolean;
   labels: Record<string, string>;
   /** -p values of the infra container: every container's host ports. */
   publish: string[];
@@ -368,16 +372,34 @@ function podSpecPlan(
   }
   if (spec.hostname !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(String(spec.hostname)))
     fail(`${where}.spec.hostname`, `${JSON.stringify(spec.hostname)} is not a host name`);
+  const hostPID = hostFlag(spec.hostPID, `${where}.spec.hostPID`);
+  const hostIPC = hostFlag(spec.hostIPC, `${where}.spec.hostIPC`);
+  // Kubernetes refuses the pair: the pod would have no pid namespace of its own to share.
+  if (hostPID && spec.shareProcessNamespace === true)
+    fail(
+      `${where}.spec.shareProcessNamespace`,
+      "cannot be combined with hostPID: the pod's containers are in the host's pid namespace already",
+      'leave out one of hostPID and shareProcessNamespace',
+    );
   return {
     name,
     hostname: spec.hostname !== undefined ? String(spec.hostname) : name,
     shareProcessNamespace: spec.shareProcessNamespace === true,
     hostNetwork: spec.hostNetwork === true,
+    hostPID,
+    hostIPC,
     labels,
     // In the host's network namespace a container's port is the host's port already.
     publish: spec.hostNetwork === true ? [] : publish,
     members,
   };
+}
+
+/** hostPID/hostIPC: a boolean, absent meaning false (a string "true" is not one). */
+function hostFlag(value: unknown, where: string): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') fail(where, `${JSON.stringify(value)} is not a boolean`, 'true or false');
+  return value;
 }
 
 function labelsOf(where: string, value: unknown): Record<string, string> {

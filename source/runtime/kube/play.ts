@@ -1,9 +1,10 @@
 /**
  * `kube play` and `kube down`, and the pod operations they share with `gantry pod`: a pod is an
  * infra container running gantry-pause, holding the network and ipc namespaces (and the pid one
- * with shareProcessNamespace) that the pod's containers join. Membership is in the containers'
- * labels (labels.ts). A play is all or nothing: one that fails removes what it made before it
- * reports the failure, and one that is killed (kill -9, at any point) has a journal entry per pod
+ * with shareProcessNamespace) that the pod's containers join; with hostPID, hostIPC (and
+ * hostNetwork) it and they stay in the host's. Membership is in the containers' labels
+ * (labels.ts). A play is all or nothing: one that fails removes what it made before it reports the
+ * failure, and one that is killed (kill -9, at any point) has a journal entry per pod
  * (../journal.ts) by which the next gantry command of any kind removes every container carrying
  * that pod's id, so no half pod survives a crash. (podman leaves a killed play's pod as far as it
  * got; a half pod whose missing members never start is worse than none, and playing it again is
@@ -89,6 +90,10 @@ async function createPod(
       : options.network !== undefined
         ? { network: options.network }
         : {}),
+    // It is the record of the pod's namespaces (what generate reads back), so it is in the
+    // host's too.
+    ...(plan.hostPID ? { pid: 'host' } : {}),
+    ...(plan.hostIPC ? { ipc: 'host' } : {}),
     ...(plan.publish.length > 0 ? { publish: plan.publish } : {}),
     restart: 'no',
   });
@@ -107,8 +112,14 @@ async function createPod(
         ...(member.portKeys.length > 0 ? { [KUBE_PORTS_LABEL]: member.portKeys.join(',') } : {}),
       },
       network: `container:${infra.Id}`,
-      ipc: `container:${infra.Id}`,
-      ...(plan.shareProcessNamespace ? { pid: `container:${infra.Id}` } : {}),
+      // The host's namespaces directly, as podman does, rather than through the infra
+      // container's: --ipc host also binds the host's /dev/shm, which joining would not.
+      ipc: plan.hostIPC ? 'host' : `container:${infra.Id}`,
+      ...(plan.hostPID
+        ? { pid: 'host' }
+        : plan.shareProcessNamespace
+          ? { pid: `container:${infra.Id}` }
+          : {}),
     });
     made.push(record.Id);
     containers.push(record.Id);

@@ -37,7 +37,7 @@ export interface OciExecOptions {
   noNewPrivileges: boolean;
   /** runc's --apparmor: process.apparmorProfile. */
   apparmorProfile?: string;
-  /** runc's --process-label: process.selinuxLabel (which validation refuses). */
+  /** runc's --process-label: process.selinuxLabel (refused where the host has no SELinux). */
   processLabel?: string;
 }
 
@@ -120,6 +120,11 @@ export async function ociExec(store: OciStore, id: string, options: OciExecOptio
   const proc = options.processFile
     ? await readProcessFile(options.processFile)
     : processFromFlags(spec.process!, options);
+  // As runc's newInitConfig: a process that names no profile or label runs under the container's
+  // (podman's exec passes a --process file that names neither).
+  if (!proc.apparmorProfile && spec.process?.apparmorProfile)
+    proc.apparmorProfile = spec.process.apparmorProfile;
+  if (!proc.selinuxLabel && spec.process?.selinuxLabel) proc.selinuxLabel = spec.process.selinuxLabel;
   if (options.consoleSocket && !proc.terminal) {
     throw new InvalidArgumentError('--console-socket was given but the process has no terminal', {
       hint: 'add --tty (or "terminal": true in the process file)',

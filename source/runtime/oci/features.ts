@@ -48,10 +48,10 @@ export function features(): Record<string, unknown> {
         knownFlags: [],
         supportedFlags: [],
       },
-      // As runc's: AppArmor profiles are applied (refused where the host has no AppArmor); SELinux
-      // labels are not, and a bundle with one is refused (spec/validate.ts).
+      // As runc's: AppArmor profiles and SELinux labels are applied (refused where the host runs
+      // neither module; spec/validate.ts).
       apparmor: { enabled: true },
-      selinux: { enabled: false },
+      selinux: { enabled: true },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: true } },
     },

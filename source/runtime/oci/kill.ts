@@ -19,10 +19,12 @@ export async function kill(
     const { signalCgroup } = await import('./cgroup.js');
     await signalCgroup(store, state, number);
   } else {
+    // runc's words: CRI-O and containerd's shim read "container not running" / "no such process"
+    // in stderr as "already stopped", not as a failure of the runtime.
     if (status === 'stopped' || status === 'creating' || !state.init)
-      throw new ConflictError(`container ${id} is not running`);
+      throw new ConflictError(`cannot signal ${id}: container not running (${status})`);
     if (!signalIdentity(state.init, number))
-      throw new ConflictError(`the container's process ${state.init.pid} is gone`);
+      throw new ConflictError(`cannot signal ${id}: no such process (its init ${state.init.pid} is gone)`);
   }
   // A frozen process takes SIGKILL only once thawed: as runc, a killed paused container resumes.
   if (number === 9 && status === 'paused') {

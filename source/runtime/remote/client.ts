@@ -211,7 +211,12 @@ export class RemoteEngine implements HostEngine {
       tree: (reference, options = {}) =>
         this.connection.call<LayerTree>('images.tree', { reference, container: options.container === true }),
       remove: (reference, options = {}) =>
-        this.connection.call<HostImageRemoval>('images.remove', { reference, force: options.force === true }),
+        this.connection.call<HostImageRemoval>('images.remove', {
+          reference,
+          force: options.force === true,
+          // Sent only when asked: a service older than it would not know it, and refuses by ID.
+          ...(options.allNames ? { allNames: true } : {}),
+        }),
       pull: (request, onEvent) =>
         this.connection.progress<HostPullResult, TransferEvent>('images.pull', { request }, onEvent),
     };

@@ -115,7 +115,8 @@ export interface HostEngine {
     list(): Promise<ImageRecord[]>;
     /** `image tree` of an image (or, with `container`, of a container's image and its upper layer). */
     tree(reference: string, options?: { container?: boolean }): Promise<LayerTree>;
-    remove(reference: string, options?: { force?: boolean }): Promise<HostImageRemoval>;
+    /** `allNames`: by ID, every name goes (the TUI asked about each); an image in use is still refused. */
+    remove(reference: string, options?: { force?: boolean; allNames?: boolean }): Promise<HostImageRemoval>;
     /** Pulls on the host (from the registries it reaches), its progress as it goes. */
     pull(request: HostPullRequest, onEvent?: (event: TransferEvent) => void): Promise<HostPullResult>;
   };

@@ -98,9 +98,12 @@ export async function imageTree(
 export async function removeImage(
   engine: Engine,
   reference: string,
-  options: { force?: boolean } = {},
+  options: { force?: boolean; allNames?: boolean } = {},
 ): Promise<HostImageRemoval> {
-  const result = await engine.images.remove(reference, { force: options.force === true });
+  const result = await engine.images.remove(reference, {
+    force: options.force === true,
+    allNames: options.allNames === true,
+  });
   return { untagged: result.untagged, ...(result.deleted ? { deleted: result.deleted } : {}) };
 }
 

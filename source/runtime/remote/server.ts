@@ -103,7 +103,10 @@ const CALLS: Record<string, (engine: HostEngine, params: Params) => Promise<unkn
   'images.tree': (engine, params) =>
     engine.images.tree(reference(params), { container: params.container === true }),
   'images.remove': (engine, params) =>
-    engine.images.remove(reference(params), { force: params.force === true }),
+    engine.images.remove(reference(params), {
+      force: params.force === true,
+      allNames: params.allNames === true,
+    }),
   'volumes.list': (engine, params) => engine.volumes.list({ sizes: params.sizes === true }),
   'networks.list': (engine) => engine.networks.list(),
 };

@@ -9,7 +9,12 @@ import { normalizeCapability } from './capabilities.js';
 import { RLIMIT_NUMBERS } from './defaults.js';
 import { propagationFlags } from './mount-options.js';
 import { compileSeccomp } from './seccomp.js';
-import { appArmorEnabled, selinuxEnabled } from './security-modules.js';
+import {
+  appArmorEnabled,
+  selinuxContextProblem,
+  selinuxContextValid,
+  selinuxEnabled,
+} from './security-modules.js';
 import type { OciSpec } from './types.js';
 
 export class SpecValidationError extends InvalidArgumentError {}
@@ -38,8 +43,7 @@ const isStringArray = (value: unknown): value is string[] =>
 const validators: Record<string, Validator> = {
   securityModules: (spec) => {
     // Never silently ignored: an AppArmor profile is applied where the host runs AppArmor and
-    // refused where it does not (runc would fail to write it at create); SELinux labels are not
-    // applied, so they are refused everywhere.
+    // refused where it does not (runc would fail to write it at create).
     const profile = spec.process?.apparmorProfile;
     if (profile !== undefined && profile !== '') {
       if (typeof profile !== 'string') return 'process.apparmorProfile must be a string (a profile name)';
@@ -48,15 +52,21 @@ const validators: Record<string, Validator> = {
       if ([...profile].some((char) => char <= ' ' || char === '\x7f'))
         return `process.apparmorProfile ${JSON.stringify(profile)} has a space or control character; it must be the name of a loaded profile`;
     }
-    const labels: [string, string | undefined][] = [
+    // SELinux labels are applied where the host runs SELinux; elsewhere refused, as runc's
+    // validator refuses process.selinuxLabel ("selinux is disabled or not supported") and as a
+    // context= mount option fails on a kernel without it.
+    const labels: [string, unknown][] = [
       ['process.selinuxLabel', spec.process?.selinuxLabel],
       ['linux.mountLabel', spec.linux?.mountLabel],
     ];
     for (const [field, value] of labels) {
-      if (!value) continue;
-      return selinuxEnabled()
-        ? `${field} is ${JSON.stringify(value)}: gantry-oci does not apply SELinux labels; remove the field to run without one`
-        : `${field} is ${JSON.stringify(value)} but SELinux is not enabled on this host; remove the field to run without one`;
+      if (value === undefined || value === '') continue;
+      if (!selinuxEnabled())
+        return `${field} is ${JSON.stringify(value)} but SELinux is not enabled on this host (no /sys/fs/selinux); remove the field to run without one`;
+      const problem = selinuxContextProblem(value);
+      if (problem) return `${field} ${problem}`;
+      if (selinuxContextValid(value as string) === false)
+        return `${field} ${JSON.stringify(value)} is not a context the loaded SELinux policy defines (its user, role, type or level, or the type for that role)`;
     }
     return undefined;
   },

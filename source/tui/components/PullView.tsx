@@ -25,7 +25,7 @@ export function PullView() {
   return (
     <Box flexDirection="column" paddingX={1} height={height}>
       <Text bold color={theme.accent}>
-        Pull an image
+        {overlay.host ? `Pull an image onto ${overlay.host}` : 'Pull an image'}
       </Text>
       <Text wrap="truncate-end">
         {'Image: '}

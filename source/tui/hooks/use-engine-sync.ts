@@ -1,12 +1,15 @@
 /**
  * Keeps the container and image lists current: one full read at start, then a refresh of just
  * the container that changed, on the runtime's events and on writes in the state directory by
- * any process. Nothing re-lists on a timer.
+ * any process. Nothing re-lists on a timer. With several hosts each host is read on its own (one
+ * that is slow or down holds up no other), again when it comes (back) up; a remote host's images,
+ * which no event announces, also when the Images pane is entered.
  */
 import { useEffect } from 'react';
 import { damagedStandIn } from '../../runtime/containers/record.js';
 import { CorruptStateError, NotFoundError } from '../../runtime/errors.js';
 import { useTui } from '../context.js';
+import { LOCAL_HOST } from '../hosts/keys.js';
 import { StateWatcher } from '../state-watcher.js';
 import { describeError } from '../state/limit-definitions.js';
 
@@ -53,7 +56,10 @@ export function useEngineSync(): void {
     const offStatus = hosts?.onStatus((status) => {
       if (!alive) return;
       store.dispatch({ type: 'containers/hosts', hosts: hosts.statuses() });
-      if (status.state === 'up') void loadHost(status.name);
+      if (status.state === 'up') {
+        void loadHost(status.name);
+        void loadImages(status.name);
+      }
     });
     if (hosts) store.dispatch({ type: 'containers/hosts', hosts: hosts.statuses() });
     // What killed gantry processes left is finished at once; while operations are recorded
@@ -68,14 +74,42 @@ export function useEngineSync(): void {
         report(error);
       }
     };
-    const loadImages = async () => {
+    /** One host's images (all of them with one host). */
+    const loadImages = async (host?: string) => {
       try {
-        const records = await engine.images.list();
-        if (alive) store.dispatch({ type: 'images/loaded', records });
+        if (hosts && host !== undefined) {
+          const records = await engine.images.list(host);
+          if (alive) store.dispatch({ type: 'images/loaded', records, host });
+        } else {
+          const records = await engine.images.list();
+          if (alive) store.dispatch({ type: 'images/loaded', records });
+        }
       } catch (error) {
         report(error);
       }
     };
+    const upHosts = () =>
+      hosts
+        ? hosts
+            .statuses()
+            .filter((status) => status.state === 'up')
+            .map((status) => status.name)
+        : [];
+    const loadAllImages = async () => {
+      if (!hosts) return loadImages();
+      await Promise.all(upHosts().map((name) => loadImages(name)));
+    };
+    // Entering Images reads the remote hosts' images again: a pull or rmi there by another
+    // process sends no event this way.
+    let pane = store.getState().ui.pane;
+    const offPane = hosts
+      ? store.subscribe(() => {
+          const now = store.getState().ui.pane;
+          if (now === pane) return;
+          pane = now;
+          if (now === 'images') for (const name of upHosts()) if (name !== LOCAL_HOST) void loadImages(name);
+        })
+      : undefined;
     // One refresh per container at a time; a change during it asks for one more.
     const inFlight = new Map<string, boolean>();
     const refresh = async (id: string): Promise<void> => {
@@ -105,7 +139,7 @@ export function useEngineSync(): void {
     };
     const watcher = new StateWatcher(engine.root, {
       container: (id) => void refresh(id),
-      images: () => void loadImages(),
+      images: () => void loadImages(hosts ? LOCAL_HOST : undefined),
       journal: () => void recover(),
       error: report,
     });
@@ -115,7 +149,7 @@ export function useEngineSync(): void {
       report(error);
     }
     void recover().then(loadContainers);
-    void loadImages();
+    void loadAllImages();
     const controller = new AbortController();
     const events = engine.events(controller.signal);
     if (events) {
@@ -133,6 +167,7 @@ export function useEngineSync(): void {
     return () => {
       alive = false;
       offStatus?.();
+      offPane?.();
       clearTimeout(recoveryTimer);
       controller.abort();
       watcher.close();

@@ -1,8 +1,8 @@
 /**
- * Rows of several hosts in one table: a container is keyed by its id on its host. This machine's
- * containers keep their bare id (one host is the TUI as it always was); another host's are
+ * Rows of several hosts in one table: a container (or an image) is keyed by its id on its host.
+ * This machine's keep their bare id (one host is the TUI as it always was); another host's are
  * `ID@HOST`, HOST being the name the TUI shows for it (a connection's name, or its address).
- * Container ids are hex, so the first "@" always ends the id.
+ * Container ids are hex and image ids `sha256:` and hex, so the first "@" always ends the id.
  */
 
 export const LOCAL_HOST = 'local';

@@ -10,7 +10,8 @@ import type { ExecOptions } from '../../runtime/containers/engine.js';
 import type { EngineEvent } from '../../runtime/containers/events.js';
 import type { LogEntry, LogOptions } from '../../runtime/containers/logs.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
-import { InvalidArgumentError, NotFoundError } from '../../runtime/errors.js';
+import { InvalidArgumentError, NotFoundError, UnsupportedError } from '../../runtime/errors.js';
+import type { ImageRecord } from '../../runtime/images/types.js';
 import type { HostEngine, HostLogOptions } from '../../runtime/remote/host-engine.js';
 import type { ExecSession, TuiEngine, TuiHosts } from '../engine-adapter.js';
 import { releaseInput, resumeInput } from '../terminal.js';
@@ -25,8 +26,19 @@ export interface ShellTerminal {
   stdout: NodeJS.WriteStream;
 }
 
+/** A remote container keyed by its host; its image too, so it counts as a user of that host's image. */
 function rekey(host: string, record: ContainerRecord): ContainerRecord {
-  return host === LOCAL_HOST ? record : { ...record, Id: containerKey(host, record.Id) };
+  if (host === LOCAL_HOST) return record;
+  return {
+    ...record,
+    Id: containerKey(host, record.Id),
+    ...(record.Image ? { Image: containerKey(host, record.Image) } : {}),
+  };
+}
+
+/** A remote image keyed by its host: the same image on two hosts is two rows, stored twice. */
+function rekeyImage(host: string, record: ImageRecord): ImageRecord {
+  return host === LOCAL_HOST ? record : { ...record, id: containerKey(host, record.id) };
 }
 
 /** Several async streams as one, in arrival order; ends when all have ended. */
@@ -71,6 +83,9 @@ export class MultiHostEngine implements TuiEngine {
   private readonly remotes = new Map<string, RemoteHost>();
   /** A remote host's rows as last listed: shown (marked unreachable) while it is down. */
   private readonly lastListed = new Map<string, ListOutcome>();
+  /** A remote host's images as last listed, likewise. */
+  private readonly lastImages = new Map<string, ImageRecord[]>();
+  readonly images: TuiEngine['images'];
 
   constructor(
     private readonly local: TuiEngine,
@@ -103,19 +118,27 @@ export class MultiHostEngine implements TuiEngine {
         for (const remote of remotes.values()) remote.close();
       },
     };
+    this.images = this.imageOperations();
   }
 
   get root(): string {
     return this.local.root;
   }
 
-  /** The remote host of a key (and the container's id there), or undefined for this machine. */
+  private remoteHost(host: string): RemoteHost {
+    const remote = this.remotes.get(host);
+    if (!remote) throw new NotFoundError(`no such host: ${host}`);
+    return remote;
+  }
+
+  /**
+   * The remote host of a key (and the container's or image's id there), or undefined for this
+   * machine. Throws at once, naming the host, when it is down.
+   */
   private route(key: string): { remote: HostEngine; id: string; host: string } | undefined {
     const { host, id } = splitKey(key);
     if (host === LOCAL_HOST) return undefined;
-    const remote = this.remotes.get(host);
-    if (!remote) throw new NotFoundError(`no such host: ${host}`);
-    return { remote: remote.engine(), id, host };
+    return { remote: this.remoteHost(host).engine(), id, host };
   }
 
   private async listHost(host: string, options?: { all?: boolean }): Promise<ListOutcome> {
@@ -163,8 +186,9 @@ export class MultiHostEngine implements TuiEngine {
     return rekey(target.host, await target.remote.get(target.id));
   }
 
-  create(options: Parameters<TuiEngine['create']>[0]): Promise<ContainerRecord> {
-    return this.local.create(options);
+  async create(options: Parameters<TuiEngine['create']>[0], host?: string): Promise<ContainerRecord> {
+    if (host === undefined || host === LOCAL_HOST) return this.local.create(options);
+    return rekey(host, await this.remoteHost(host).engine().create(options));
   }
 
   private async act(
@@ -338,17 +362,80 @@ export class MultiHostEngine implements TuiEngine {
     key: string,
     options?: Parameters<TuiEngine['containerLayerTree']>[1],
   ): ReturnType<TuiEngine['containerLayerTree']> {
-    const target = this.route(key);
-    if (!target) return this.local.containerLayerTree(key, options);
-    return Promise.reject(
-      new InvalidArgumentError(`the layers of a container on ${target.host} are not served over ssh`, {
-        hint: `run \`gantry image tree\` on ${target.host}`,
-      }),
-    );
+    const { host, id } = splitKey(key);
+    if (host === LOCAL_HOST) return this.local.containerLayerTree(key, options);
+    // Walked on the host, where the layers are: the image's and the container's writable one.
+    return (async () => this.remoteHost(host).engine().images.tree(id, { container: true }))();
   }
 
-  get images(): TuiEngine['images'] {
-    return this.local.images;
+  /** One host's images, keyed; a remote host that is down gives its last list. */
+  private async imagesOf(host: string): Promise<ImageRecord[]> {
+    if (host === LOCAL_HOST) return this.local.images.list();
+    const remote = this.remoteHost(host);
+    try {
+      const records = (await remote.engine().images.list()).map((record) => rekeyImage(host, record));
+      this.lastImages.set(host, records);
+      return records;
+    } catch (error) {
+      const last = this.lastImages.get(host);
+      if (last) return last;
+      throw error;
+    }
+  }
+
+  private imageOperations(): TuiEngine['images'] {
+    const local = this.local.images;
+    return {
+      list: async (host) => {
+        if (host !== undefined) return this.imagesOf(host);
+        const outcomes = await Promise.allSettled(this.hosts.names.map((name) => this.imagesOf(name)));
+        return outcomes.flatMap((outcome, index) => {
+          if (outcome.status === 'fulfilled') return outcome.value;
+          if (index === 0) throw outcome.reason;
+          return [];
+        });
+      },
+      readConfig: async (record) => {
+        const target = this.route(record.id);
+        if (!target) return local.readConfig(record);
+        throw new UnsupportedError(`the config of an image on ${target.host} is not served over ssh`, {
+          hint: `its layers and history come with its layer tree; \`gantry --host ${target.host} image inspect\` prints the rest`,
+        });
+      },
+      remove: async (key, options = {}) => {
+        const target = this.route(key);
+        if (!target) return local.remove(key, options);
+        return target.remote.images.remove(target.id, {
+          ...(options.force ? { force: true } : {}),
+          ...(options.allNames ? { allNames: true } : {}),
+        });
+      },
+      fromHost: (name) => local.fromHost(name),
+      pull: async (reference, onLine, host) => {
+        if (host === undefined || host === LOCAL_HOST) return local.pull(reference, onLine);
+        const remote = this.remoteHost(host).engine();
+        const { pullLines } = await import('../pull-lines.js');
+        const progress = pullLines(onLine);
+        try {
+          const result = await remote.images.pull({ reference }, (event) => progress.handle(event));
+          return { id: containerKey(host, result.Id), name: result.Name ?? reference };
+        } finally {
+          progress.close();
+        }
+      },
+      // The build context is a directory here: the protocol has no build (the keys refuse it).
+      build: (request, onText, signal) => local.build(request, onText, signal),
+      inspect: async (key) => {
+        const target = this.route(key);
+        if (!target) return local.inspect(key);
+        return target.remote.inspect(target.id, 'image');
+      },
+      layerTree: async (record) => {
+        const target = this.route(record.id);
+        if (!target) return local.layerTree(record);
+        return target.remote.images.tree(target.id);
+      },
+    };
   }
 }
 

@@ -495,6 +495,13 @@ export const DEFAULT_KEYMAP: Keymap = [
     footer: true,
   },
   {
+    command: 'container.nextHost',
+    scope: 'images',
+    keys: ['H'],
+    label: 'host',
+    description: 'Show the images of one host, the next one each time, then of all hosts again',
+  },
+  {
     command: 'image.createDefault',
     scope: 'images',
     keys: ['c'],

@@ -3,7 +3,8 @@
  * tree` prints). An image's stack is read from its record and config alone, so the pane shows it
  * before any layer is walked; its tree is computed once and kept, since image layers never
  * change. A container's tree is computed afresh for every question: its writable layer changes
- * while it runs.
+ * while it runs. A remote host's image (several hosts shown) is walked on its host; its stack
+ * comes with that tree, as the protocol serves no image config.
  */
 import { GantryError, NotFoundError } from '../../runtime/errors.js';
 import { shortId } from '../../runtime/images/digest.js';
@@ -12,6 +13,7 @@ import { layerHistory } from '../../runtime/images/tree/layer-tree.js';
 import type { FileNode, LayerTree, TreeLayer } from '../../runtime/images/tree/types.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
 import type { TuiEngine } from '../engine-adapter.js';
+import { hostOf, LOCAL_HOST } from '../hosts/keys.js';
 import { tidyInstruction } from '../format.js';
 import type {
   LayerAnalysis,
@@ -55,7 +57,7 @@ export class EngineLayerTreeSource implements LayerTreeSource {
   constructor(private readonly engine: TuiEngine) {}
 
   private async image(id: string): Promise<ImageRecord> {
-    const image = (await this.engine.images.list()).find((record) => record.id === id);
+    const image = (await this.engine.images.list(hostOf(id))).find((record) => record.id === id);
     if (!image) throw new NotFoundError(`image ${shortId(id)} is gone`);
     return image;
   }
@@ -89,7 +91,7 @@ export class EngineLayerTreeSource implements LayerTreeSource {
   }
 
   async stack(subject: LayerSubject): Promise<LayerStack> {
-    if (subject.kind === 'container') {
+    if (subject.kind === 'container' || hostOf(subject.id) !== LOCAL_HOST) {
       const tree = await this.layerTree(subject);
       return stackOf(subject, tree.layers.map(layerInfo));
     }

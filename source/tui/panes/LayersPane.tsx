@@ -6,6 +6,7 @@
 import { Box, Text } from 'ink';
 import React from 'react';
 import { useTui } from '../context.js';
+import { hostOf, LOCAL_HOST } from '../hosts/keys.js';
 import { useTuiState } from '../hooks/use-tui-state.js';
 import { formatSize, formatPercent, shortDigest, truncate, truncateStart } from '../format.js';
 import type { Inefficiency } from '../layers/layer-tree-source.js';
@@ -58,7 +59,9 @@ export function LayersPane() {
     <Text wrap="truncate-end">
       {' '}
       <Text bold>{subject.name}</Text>
-      <Text dimColor>{subject.kind === 'container' ? ' (container)' : ' (image)'}</Text>
+      <Text
+        dimColor
+      >{` (${subject.kind}${hostOf(subject.id) === LOCAL_HOST ? '' : ` on ${hostOf(subject.id)}`})`}</Text>
       {stack ? `  ${stack.layers.length} layers · ${formatSize(stack.totalBytes)}` : ''}
       {analysis ? (
         <Text>

@@ -1,5 +1,6 @@
 /** Containers pane: the records, the selection (by id, so it survives re-sorting), sort and filter. */
 import { hostOf } from '../hosts/keys.js';
+import { settleImages } from './images.js';
 import { scrollToShow, tableHeight } from './layout.js';
 import { visibleContainers } from './selectors.js';
 import { CONTAINER_SORT_KEYS, type Action, type ContainersState, type TuiState } from './types.js';
@@ -97,7 +98,8 @@ export function reduceContainers(state: TuiState, action: Action): TuiState {
       const names = state.containers.hosts.map((host) => host.name);
       if (names.length < 2) return state;
       const at = state.containers.host === undefined ? -1 : names.indexOf(state.containers.host);
-      return settleContainers(patch(state, { host: names[at + 1] }));
+      // The Images pane shows the same host's images.
+      return settleImages(settleContainers(patch(state, { host: names[at + 1] })));
     }
     case 'containers/toggleAll':
       return settleContainers(patch(state, { showAll: !state.containers.showAll }));

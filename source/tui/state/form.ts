@@ -9,17 +9,24 @@ import type { CreateOptions } from '../../runtime/containers/create.js';
 import { validateName } from '../../runtime/containers/names.js';
 import { InvalidArgumentError } from '../../runtime/errors.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
+import { LOCAL_HOST, splitKey } from '../hosts/keys.js';
 import { describeError, hostCpuCount } from './limit-definitions.js';
 import type { Action, FormField, FormState, TuiState } from './types.js';
 
 /** The default image a fresh machine gets from `image from-host`. */
 export const DEFAULT_IMAGE_NAME = 'gantry-host:latest';
 
+/**
+ * The form for a new container from an image. `imageReference` is the image's key: a remote
+ * host's image (several hosts shown) makes the container on that host, as the title says.
+ */
 export function newContainerForm(
   image: ImageRecord | undefined,
   imageReference: string,
   label: string,
 ): FormState {
+  const { host, id } = splitKey(imageReference);
+  const remote = host === LOCAL_HOST ? undefined : host;
   const fields: FormField[] = [
     { name: 'name', label: 'Name', value: '', placeholder: 'generated' },
     {
@@ -34,8 +41,9 @@ export function newContainerForm(
   ];
   return {
     // By name where the image has one, as `gantry run NAME` would record it (the IMAGE column).
-    image: image?.names[0] ?? image?.id ?? imageReference,
-    imageLabel: label,
+    image: image?.names[0] ?? id,
+    imageLabel: remote ? `${label} on ${remote}` : label,
+    ...(remote ? { host: remote } : {}),
     fields,
     focus: 0,
     error: undefined,

@@ -1,4 +1,6 @@
-/** Images pane: the image records, selection and filter. */
+/** Images pane: the image records (of every host shown), selection and filter. */
+import type { ImageRecord } from '../../runtime/images/types.js';
+import { hostOf } from '../hosts/keys.js';
 import { scrollToShow, tableHeight } from './layout.js';
 import { visibleImages } from './selectors.js';
 import type { Action, ImagesState, TuiState } from './types.js';
@@ -44,11 +46,24 @@ export function moveImageCursor(state: TuiState, to: (index: number, count: numb
   return settleImages(patch(state, { selectedId: rows[next]!.id }));
 }
 
+/** One host's images replace that host's rows only; the hosts keep their order (this machine first). */
+function mergeHost(state: TuiState, host: string, records: readonly ImageRecord[]): ImageRecord[] {
+  const order = state.containers.hosts.map((status) => status.name);
+  const rank = (record: ImageRecord) => {
+    const at = order.indexOf(hostOf(record.id));
+    return at < 0 ? order.length : at;
+  };
+  const others = state.images.records.filter((record) => hostOf(record.id) !== host);
+  return [...others, ...records].sort((a, b) => rank(a) - rank(b));
+}
+
 export function reduceImages(state: TuiState, action: Action): TuiState {
   switch (action.type) {
     case 'images/loaded': {
       const previousIndex = visibleImages(state).findIndex((record) => record.id === state.images.selectedId);
-      return settleImages(patch(state, { records: action.records, loaded: true }), previousIndex);
+      const records =
+        action.host === undefined ? action.records : mergeHost(state, action.host, action.records);
+      return settleImages(patch(state, { records, loaded: true }), previousIndex);
     }
     case 'images/select':
       return settleImages(patch(state, { selectedId: action.id }));

@@ -6,7 +6,7 @@
 import type { Resources } from '../../runtime/cgroups/types.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import { helpLines, lookup, TEXT_SCOPES, type CommandId, type Keymap } from '../keymap/keymap.js';
-import { realId } from '../hosts/keys.js';
+import { hostOf, LOCAL_HOST, realId } from '../hosts/keys.js';
 import { paneHeight } from './layout.js';
 import { isPrintable } from '../keymap/keys.js';
 import { visibleTreeRows } from './layers.js';
@@ -46,6 +46,23 @@ function act(...actions: Action[]): KeyResult {
 
 function status(text: string, now: number, level: 'info' | 'error' = 'error'): KeyResult {
   return act({ type: 'ui/status', text, level, time: now });
+}
+
+/**
+ * The remote host an image action that makes an image (pull, build) acts on, with several hosts
+ * shown: the one H shows, else the selected image's; undefined for this machine.
+ */
+function imageHost(state: TuiState): string | undefined {
+  if (state.containers.hosts.length < 2) return undefined;
+  const image = selectedImage(state);
+  const host = state.containers.host ?? (image ? hostOf(image.id) : LOCAL_HOST);
+  return host === LOCAL_HOST ? undefined : host;
+}
+
+/** " on HOST" for a remote host's image, nothing for this machine's. */
+function onHost(key: string): string {
+  const host = hostOf(key);
+  return host === LOCAL_HOST ? '' : ` on ${host}`;
 }
 
 function containerEffect(record: ContainerRecord, op: Extract<Effect, { type: 'container' }>['op']): Effect {
@@ -333,14 +350,24 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
           // Every name goes with the image (docker rmi -f by ID); the question says which.
           message:
             image.names.length > 1
-              ? `Remove image ${imageNames(image)} (all ${image.names.length} names)?`
-              : `Remove image ${imageLabel(image)}?`,
+              ? `Remove image ${imageNames(image)}${onHost(image.id)} (all ${image.names.length} names)?`
+              : `Remove image ${imageLabel(image)}${onHost(image.id)}?`,
         },
       });
-    case 'image.pull':
-      return act({ type: 'ui/overlay', overlay: NEW_PULL });
-    case 'image.build':
+    case 'image.pull': {
+      const host = imageHost(state);
+      return act({ type: 'ui/overlay', overlay: host ? { ...NEW_PULL, host } : NEW_PULL });
+    }
+    case 'image.build': {
+      const host = imageHost(state);
+      // The context is a directory on this machine; the protocol carries no build to a host.
+      if (host)
+        return status(
+          `${host} cannot build from here (the remote protocol has no build): select one of this machine's images or press H for local, and b builds here`,
+          now,
+        );
       return act({ type: 'ui/overlay', overlay: newBuild() });
+    }
     case 'image.inspect':
       if (!image) return status('no image is selected', now);
       return {
@@ -348,6 +375,11 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
         effects: [{ type: 'inspect', subject: 'image', id: image.id }],
       };
     case 'image.createDefault':
+      if (state.containers.host !== undefined && state.containers.host !== LOCAL_HOST)
+        return status(
+          `c creates ${DEFAULT_IMAGE_NAME} from this machine's binaries, on this machine: press H to show local`,
+          now,
+        );
       return {
         actions: [
           {
@@ -513,7 +545,12 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
       return {
         actions: [{ type: 'form/submitting' }],
         effects: [
-          { type: 'create-container', options: checked.options, imageLabel: overlay.form.imageLabel },
+          {
+            type: 'create-container',
+            options: checked.options,
+            imageLabel: overlay.form.imageLabel,
+            ...(overlay.form.host ? { host: overlay.form.host } : {}),
+          },
         ],
       };
     }

@@ -77,7 +77,7 @@ export function pullCommand(
         };
       return {
         actions: [{ type: 'pull/input', text: reference }, { type: 'pull/started' }],
-        effects: [{ type: 'pull', reference }],
+        effects: [{ type: 'pull', reference, ...(overlay.host ? { host: overlay.host } : {}) }],
       };
     }
     case 'pull.close':

@@ -171,17 +171,22 @@ export function selectedContainer(state: TuiState): ContainerRecord | undefined 
 
 function imageMatches(record: ImageRecord, needle: string): boolean {
   if (!needle) return true;
-  const haystack =
-    `${record.names.join(' ')} ${record.id.replace(/^sha256:/, '').slice(0, 12)}`.toLowerCase();
+  const haystack = `${record.names.join(' ')} ${realId(record.id)
+    .replace(/^sha256:/, '')
+    .slice(0, 12)} ${remoteHostOf(record.id)}`.toLowerCase();
   return haystack.includes(needle.toLowerCase());
 }
 
-const filteredImages = memoizeLast((records: ImagesState['records'], filterText: string) =>
-  records.filter((record) => imageMatches(record, filterText)),
+const filteredImages = memoizeLast(
+  (records: ImagesState['records'], filterText: string, host: string | undefined) =>
+    records.filter(
+      (record) => (host === undefined || hostOf(record.id) === host) && imageMatches(record, filterText),
+    ),
 );
 
+/** The images the pane lists: the host shown (H) and the filter's. */
 export function visibleImages(state: TuiState): readonly ImageRecord[] {
-  return filteredImages(state.images.records, state.images.filter.text);
+  return filteredImages(state.images.records, state.images.filter.text, state.containers.host);
 }
 
 export function selectedImage(state: TuiState): ImageRecord | undefined {
@@ -190,7 +195,11 @@ export function selectedImage(state: TuiState): ImageRecord | undefined {
 
 export function imageLabel(record: ImageRecord): string {
   return (
-    record.names[0] ?? record.digests?.[0]?.split('@')[0] ?? record.id.replace(/^sha256:/, '').slice(0, 12)
+    record.names[0] ??
+    record.digests?.[0]?.split('@')[0] ??
+    realId(record.id)
+      .replace(/^sha256:/, '')
+      .slice(0, 12)
   );
 }
 
@@ -216,11 +225,13 @@ export const imageSharing = memoizeLast(
     images: ImagesState['records'],
     containers: ContainersState['records'],
   ): ReadonlyMap<string, ImageSharing> => {
+    // A layer is shared only on one host: another host stores its own copy.
     const owners = new Map<string, Set<string>>();
     for (const image of images) {
       for (const layer of image.layers) {
-        let set = owners.get(layer.chainId);
-        if (!set) owners.set(layer.chainId, (set = new Set()));
+        const stored = `${hostOf(image.id)} ${layer.chainId}`;
+        let set = owners.get(stored);
+        if (!set) owners.set(stored, (set = new Set()));
         set.add(image.id);
       }
     }
@@ -234,7 +245,7 @@ export const imageSharing = memoizeLast(
       let sharedBytes = 0;
       const partners = new Set<string>();
       for (const layer of image.layers) {
-        const set = owners.get(layer.chainId)!;
+        const set = owners.get(`${hostOf(image.id)} ${layer.chainId}`)!;
         if (set.size > 1) {
           sharedBytes += layer.size;
           for (const other of set) if (other !== image.id) partners.add(other);

@@ -248,6 +248,8 @@ export interface FormField {
 export interface FormState {
   image: string;
   imageLabel: string;
+  /** The remote host the image is on (several hosts shown): the container is made there. */
+  host?: string;
   fields: readonly FormField[];
   focus: number;
   /** What the runtime said when it refused the container. */
@@ -275,6 +277,8 @@ export type Overlay =
   | {
       kind: 'pull';
       reference: string;
+      /** The remote host pulled onto (several hosts shown); this machine when absent. */
+      host?: string;
       /** Progress in the CLI's words, one line per layer. */
       lines: readonly string[];
       running: boolean;
@@ -374,7 +378,8 @@ export type Action =
   /** Marks every container shown, or unmarks them all when they all are. */
   | { type: 'containers/markAll' }
   | { type: 'containers/unmarkAll' }
-  | { type: 'images/loaded'; records: readonly ImageRecord[] }
+  /** The images; with `host`, that host's only (its rows are replaced, the others' stay). */
+  | { type: 'images/loaded'; records: readonly ImageRecord[]; host?: string }
   | { type: 'images/select'; id: string }
   | { type: 'list/move'; delta: number }
   | { type: 'list/edge'; edge: 'top' | 'bottom' }
@@ -454,11 +459,12 @@ export type Effect =
     }
   | { type: 'exec'; id: string; name: string }
   | { type: 'apply-limit'; id: string; name: string; key: LimitKey; resources: Resources; display: string }
-  | { type: 'create-container'; options: CreateOptions; imageLabel: string }
+  /** `host`: the host of the image (several hosts shown); the container is made there. */
+  | { type: 'create-container'; options: CreateOptions; imageLabel: string; host?: string }
   | { type: 'remove-image'; id: string; name: string }
   | { type: 'create-default-image' }
   /** Pulls an image as `gantry pull` does, its progress into the pull view. */
-  | { type: 'pull'; reference: string }
+  | { type: 'pull'; reference: string; host?: string }
   /** Builds an image as `gantry build` does, its progress into the build view. */
   | { type: 'build'; context: string; tag?: string; file?: string }
   /** Cancels the build under way (its containers and staged layers go, as on Ctrl+C in the CLI). */

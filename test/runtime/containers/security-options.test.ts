@@ -7,7 +7,8 @@ import { parseSecurityOptions } from '../../../source/runtime/containers/create.
 import { appArmorProfile } from '../../../source/runtime/containers/security-options.js';
 
 const modules = vi.hoisted(() => ({ appArmor: false }));
-vi.mock('../../../source/runtime/spec/security-modules.js', () => ({
+vi.mock('../../../source/runtime/spec/security-modules.js', async (importOriginal) => ({
+  ...(await importOriginal<Record<string, unknown>>()),
   appArmorEnabled: () => modules.appArmor,
   selinuxEnabled: () => false,
 }));

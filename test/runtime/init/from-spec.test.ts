@@ -232,6 +232,57 @@ describe('plan from spec', () => {
   });
 });
 
+describe('SELinux labels from spec', () => {
+  const label = 'system_u:system_r:container_t:s0:c1,c2';
+  const mountLabel = 'system_u:object_r:container_file_t:s0:c1,c2';
+  const labelled: OciSpec = {
+    ...base,
+    process: { ...base.process!, selinuxLabel: label },
+    linux: { ...base.linux!, mountLabel },
+  };
+  const plan = planFromSpec(labelled, {
+    bundle: '/bundle',
+    stateDir: '/state',
+    cgroup: v1Cgroup,
+    monitor: {},
+  });
+  const data = (destination: string) =>
+    plan.mounts.filter((m) => m.destination === destination).map((m) => m.data);
+
+  it('gives the process the label, and the masking tmpfs the mount label', () => {
+    expect(plan.process.selinuxLabel).toBe(label);
+    expect(plan.mountLabel).toBe(mountLabel);
+  });
+
+  it('puts context="LABEL" on the filesystems made anew (tmpfs, devpts, mqueue, shm), as runc', () => {
+    expect(data('/dev')).toEqual([`mode=755,size=65536k,context="${mountLabel}"`]);
+    expect(data('/dev/pts')[0]).toMatch(
+      new RegExp(`^newinstance,.*,context="${mountLabel.replace(/\./g, '\\.')}"$`),
+    );
+    expect(data('/dev/shm')[0]).toMatch(/,context="system_u:object_r:container_file_t:s0:c1,c2"$/);
+    expect(data('/dev/mqueue')).toEqual([`context="${mountLabel}"`]);
+    // The tmpfs that holds the v1 hierarchies, not the hierarchies themselves.
+    expect(data('/sys/fs/cgroup')[0]).toBe(`mode=755,context="${mountLabel}"`);
+  });
+
+  it('never on proc, sysfs, cgroup or a bind, which the kernel labels itself or takes no options for', () => {
+    for (const destination of ['/proc', '/sys', '/sys/fs/cgroup/memory', '/data'])
+      for (const value of data(destination)) expect(value, destination).not.toContain('context=');
+  });
+
+  it('leaves every mount as it was without a mount label', () => {
+    const plain = planFromSpec(base, {
+      bundle: '/bundle',
+      stateDir: '/state',
+      cgroup: v1Cgroup,
+      monitor: {},
+    });
+    expect(plain.mounts.some((m) => m.data.includes('context='))).toBe(false);
+    expect(plain.mountLabel).toBeUndefined();
+    expect(plain.process.selinuxLabel).toBeUndefined();
+  });
+});
+
 describe('exec plan from spec', () => {
   const spec: OciSpec = { ...base, process: { ...base.process!, apparmorProfile: 'gantry-test' } };
   const context = {
@@ -251,5 +302,11 @@ describe('exec plan from spec', () => {
   it('runs the process under the spec’s AppArmor profile, as the init', () => {
     expect(execPlanFromSpec(spec, context).process.apparmorProfile).toBe('gantry-test');
     expect(execPlanFromSpec(base, context).process.apparmorProfile).toBeUndefined();
+  });
+
+  it('runs the process with the spec’s SELinux label, as the init', () => {
+    const labelled = { ...base, process: { ...base.process!, selinuxLabel: 'u:r:t:s0:c1,c2' } };
+    expect(execPlanFromSpec(labelled, context).process.selinuxLabel).toBe('u:r:t:s0:c1,c2');
+    expect(execPlanFromSpec(base, context).process.selinuxLabel).toBeUndefined();
   });
 });

@@ -7,9 +7,10 @@
 import { spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { expect, it } from 'vitest';
-import { encodeField, serializePlan, type HelperPlan } from '../../../source/runtime/init/plan.js';
+import { encodeField, serializePlan } from '../../../source/runtime/init/plan.js';
 import { HELPER } from '../../support/engine.js';
 import { describeUnless, needsFile } from '../../support/skip.js';
+import { samplePlan } from './sample-plan.js';
 
 /** What `gantry-init exec` says on fd 3 about `plan`, and its exit code. */
 async function refusal(plan: string): Promise<{ message: string; code: number | null }> {
@@ -29,33 +30,8 @@ async function refusal(plan: string): Promise<{ message: string; code: number | 
 
 describeUnless([needsFile([HELPER], 'the built helper (node scripts/build.mjs)')], 'plan parser', () => {
   it('reads a whole plan of table and hand-parsed directives to its end', async () => {
-    const plan: HelperPlan = {
-      mode: 'init',
-      namespaces: [{ type: 'pid' }, { type: 'net', path: '/proc/1/ns/net' }],
-      cgroupProcs: ['/sys/fs/cgroup/pids/x/cgroup.procs'],
-      mounts: [{ source: 'proc', destination: '/proc', type: 'proc', flags: 14, propagation: 0, data: '' }],
-      devices: [{ path: '/dev/null', type: 'c', major: 1, minor: 3, mode: 0o666, uid: 0, gid: 0 }],
-      symlinks: [{ target: 'pts/ptmx', path: '/dev/ptmx' }],
-      mkdirs: [],
-      maskedPaths: ['/proc/kcore'],
-      readonlyPaths: ['/proc/sys'],
-      sysctl: { 'net.ipv4.ip_forward': '1' },
-      hooks: [],
-      process: {
-        args: ['sh', '-c', 'echo "a b" 100%'],
-        env: ['PATH=/bin', 'EMPTY='],
-        cwd: '/',
-        uid: 0,
-        gid: 0,
-        additionalGids: [10],
-        rlimits: [{ resource: 7, soft: 1024, hard: undefined }],
-        noNewPrivileges: true,
-      },
-      hostname: 'box',
-      rootfs: '/nonexistent',
-    } as HelperPlan;
     // Everything parses: the helper gets as far as comparing the plan's mode with its command.
-    const { message, code } = await refusal(serializePlan(plan));
+    const { message, code } = await refusal(serializePlan(samplePlan));
     expect(message).toBe('plan mode `init` does not match the command `exec`');
     expect(code).toBe(125);
   });

@@ -1,36 +1,7 @@
+/** How the helper's plan is written: one directive per line, fields percent-encoded. */
 import { describe, expect, it } from 'vitest';
-import { encodeField, serializePlan, type HelperPlan } from '../../../source/runtime/init/plan.js';
-
-const minimal: HelperPlan = {
-  mode: 'init',
-  namespaces: [{ type: 'pid' }, { type: 'net', path: '/proc/1/ns/net' }],
-  cgroupProcs: ['/sys/fs/cgroup/pids/gantry/x/cgroup.procs'],
-  mounts: [{ source: 'proc', destination: '/proc', type: 'proc', flags: 14, propagation: 0, data: '' }],
-  devices: [{ path: '/dev/null', type: 'c', major: 1, minor: 3, mode: 0o666, uid: 0, gid: 0 }],
-  symlinks: [{ target: 'pts/ptmx', path: '/dev/ptmx' }],
-  mkdirs: [],
-  maskedPaths: ['/proc/kcore'],
-  readonlyPaths: ['/proc/sys'],
-  sysctl: { 'net.ipv4.ip_forward': '1' },
-  hooks: [],
-  process: {
-    args: ['sh', '-c', 'echo "a b" 100%'],
-    env: ['PATH=/bin', 'EMPTY='],
-    cwd: '/',
-    uid: 0,
-    gid: 0,
-    additionalGids: [10, 20],
-    rlimits: [{ resource: 7, soft: 1024, hard: undefined }],
-    capabilities: {
-      bounding: 0xa80425fbn,
-      effective: 0xa80425fbn,
-      permitted: 0xa80425fbn,
-      inheritable: 0n,
-      ambient: 0n,
-    },
-    noNewPrivileges: true,
-  },
-};
+import { encodeField, serializePlan } from '../../../source/runtime/init/plan.js';
+import { samplePlan } from './sample-plan.js';
 
 describe('plan encoding', () => {
   it('percent-encodes what would break a line and keeps UTF-8 as it is', () => {
@@ -42,7 +13,7 @@ describe('plan encoding', () => {
   });
 
   it('writes one directive per line, ending with "end"', () => {
-    const text = serializePlan(minimal);
+    const text = serializePlan(samplePlan);
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe('version 1');
     expect(lines[1]).toBe('mode init');
@@ -52,7 +23,7 @@ describe('plan encoding', () => {
     expect(lines).toContain('mount proc /proc proc 14 0 %');
     expect(lines).toContain('mkdev /dev/null c 1 3 438 0 0');
     const bound = serializePlan({
-      ...minimal,
+      ...samplePlan,
       devices: [
         {
           path: '/dev/null',
@@ -80,7 +51,7 @@ describe('plan encoding', () => {
 
   it('tells the monitor the log rotation: bytes per file and files kept', () => {
     const lines = serializePlan({
-      ...minimal,
+      ...samplePlan,
       logPath: 'ctr.log',
       logMax: { size: 20971520, files: 5 },
     }).split('\n');
@@ -90,7 +61,7 @@ describe('plan encoding', () => {
 
   it('keeps the order of mounts, which the helper follows', () => {
     const plan = {
-      ...minimal,
+      ...samplePlan,
       mounts: [
         { source: 'tmpfs', destination: '/dev', type: 'tmpfs', flags: 0, propagation: 0, data: 'mode=755' },
         {
@@ -111,25 +82,28 @@ describe('plan encoding', () => {
 
   it('names the AppArmor profile and the session keyring the helper applies, and nothing without them', () => {
     const lines = serializePlan({
-      ...minimal,
+      ...samplePlan,
       sessionKeyring: '_ses.abc',
-      process: { ...minimal.process, apparmorProfile: 'gantry-test' },
+      mountLabel: 'u:object_r:f_t:s0:c1,c2',
+      process: { ...samplePlan.process, apparmorProfile: 'gantry-test', selinuxLabel: 'u:r:t:s0:c1,c2' },
     }).split('\n');
     expect(lines).toContain('apparmor gantry-test');
+    expect(lines).toContain('selinux u:r:t:s0:c1,c2');
+    expect(lines).toContain('mountlabel u:object_r:f_t:s0:c1,c2');
     expect(lines).toContain('keyring _ses.abc');
-    const bare = serializePlan(minimal).split('\n');
-    expect(bare.some((l) => l.startsWith('apparmor') || l.startsWith('keyring'))).toBe(false);
+    const bare = serializePlan(samplePlan).split('\n');
+    expect(bare.some((l) => /^(apparmor|selinux|mountlabel|keyring) /.test(l))).toBe(false);
   });
 
   it('carries the test pause point (tests only) as the last directive', () => {
     const text = serializePlan({
-      ...minimal,
+      ...samplePlan,
       testPause: { point: 'joined', ready: '/t/p q/ready', go: '/t/p q/go' },
     });
     expect(text.trimEnd().split('\n').slice(-2)).toEqual([
       'testpause joined /t/p%20q/ready /t/p%20q/go',
       'end',
     ]);
-    expect(serializePlan(minimal)).not.toContain('testpause');
+    expect(serializePlan(samplePlan)).not.toContain('testpause');
   });
 });

@@ -141,7 +141,10 @@ describe('fields gantry does not play', () => {
     expect(refusal(pod({ initContainers: [{ name: 'i', image: 'demo' }] })).message).toBe(
       'pod.yaml: spec.initContainers: is not supported: gantry runs no init containers',
     );
-    expect(refusal(pod({ hostPID: true })).message).toContain('spec.hostPID: is not supported');
+    expect(refusal(pod({ hostPID: true, shareProcessNamespace: true })).message).toBe(
+      "pod.yaml.spec.shareProcessNamespace: cannot be combined with hostPID: the pod's containers are in the host's pid namespace already",
+    );
+    expect(refusal(pod({ hostIPC: 'yes' })).hint).toBe('true or false');
     expect(refusal(pod({ hostUsers: false })).message).toContain('spec.hostUsers: is not supported');
     expect(refusal(pod({}, { envFrom: [{ configMapRef: { name: 'c' } }] })).hint).toContain(
       'give each variable in env',
@@ -234,6 +237,21 @@ describe('fields gantry plays', () => {
     expect(
       podPlans([pod({}, { ports: [{ containerPort: 80, hostPort: 8080 }] })], 'pod.yaml').plans[0]!.publish,
     ).toEqual(['8080:80/tcp']);
+  });
+
+  it("hostPID and hostIPC put the pod in the host's pid and ipc namespaces, each on its own", () => {
+    const plan = (spec: Json) => podPlans([pod(spec)], 'pod.yaml').plans[0]!;
+    expect(handlingOf('PodSpec', 'hostPID')).toBe('play');
+    expect(handlingOf('PodSpec', 'hostIPC')).toBe('play');
+    expect(plan({ hostPID: true, hostIPC: true })).toMatchObject({ hostPID: true, hostIPC: true });
+    expect(plan({ hostPID: true })).toMatchObject({ hostPID: true, hostIPC: false });
+    expect(plan({ hostIPC: true, shareProcessNamespace: true })).toMatchObject({
+      hostPID: false,
+      hostIPC: true,
+      shareProcessNamespace: true,
+    });
+    expect(plan({})).toMatchObject({ hostPID: false, hostIPC: false, shareProcessNamespace: false });
+    expect(podPlans([pod({ hostPID: true, hostIPC: true })], 'pod.yaml').warnings).toEqual([]);
   });
 
   it('an exec liveness probe is the health check, with Kubernetes defaults, and says it restarts nothing', () => {

@@ -1,8 +1,9 @@
 /**
  * `kube play` / `kube down` on the real kernel, in the suite's own network namespace: a pod's
  * containers share the infra container's network and ipc namespaces (and its pid namespace with
- * shareProcessNamespace) and talk over localhost; generate -> play -> generate gives the same
- * manifest; a play that fails half-way and `kube down` leave no container behind.
+ * shareProcessNamespace) and talk over localhost, or with hostPID/hostIPC all are in the host's;
+ * generate -> play -> generate gives the same manifest; a play that fails half-way and `kube down`
+ * leave no container behind.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import {
   type TestEngine,
 } from '../../support/engine.js';
 import { validateManifest } from '../../support/kube-schema.js';
+import { hostNamespace, inHostNamespaces, namespaceProbe } from '../../support/namespaces.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
 
 async function inspectField(engine: TestEngine, name: string, template: string): Promise<string> {
@@ -177,6 +179,51 @@ describeUnless(needsRoot(), 'kube play', () => {
     expect(await names(engine)).toEqual([]);
   });
 
+  it("plays hostPID and hostIPC in the host's pid and ipc namespaces, and round-trips them", async () => {
+    const created = await engine.gantry('create --name hp --pid host --ipc host demo sleep 600'.split(' '));
+    expect(created.exitCode, created.stderr).toBe(0);
+    const first = await engine.gantry(['kube', 'generate', 'hp']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(validateManifest(parse(first.stdout))).toBe('Pod');
+    expect(parse(first.stdout)).toMatchObject({ spec: { hostPID: true, hostIPC: true } });
+    const file = path.join(scratch, 'hp.yaml');
+    fs.writeFileSync(file, first.stdout);
+    expect((await engine.gantry(['rm', 'hp'])).exitCode).toBe(0);
+
+    const shm = `/dev/shm/${testName('kube-host-ipc')}`;
+    fs.writeFileSync(shm, 'from the host\n');
+    try {
+      const played = await engine.gantry(['kube', 'play', file]);
+      expect(played.stderr).toBe('');
+      expect(played.exitCode).toBe(0);
+      expect(await names(engine)).toEqual(['hp-pod-hp', 'hp-pod-infra']);
+      // The infra container and the pod's container, each in the host's pid and ipc namespaces.
+      for (const kind of ['pid', 'ipc'] as const)
+        expect(await namespaceOf(engine, 'hp-pod-infra', kind)).toBe(hostNamespace(kind));
+      const probed = await engine.gantry([
+        'exec',
+        'hp-pod-hp',
+        'sh',
+        '-c',
+        `${namespaceProbe(['pid', 'ipc', 'net'])}; test -d /proc/${process.pid} && echo sees-test-process; cat ${shm}`,
+      ]);
+      expect(probed.exitCode, probed.stderr).toBe(0);
+      const lines = probed.stdout.split('\n');
+      expect(inHostNamespaces(lines, ['pid', 'ipc'])).toEqual({ pid: true, ipc: true });
+      // Its network namespace is still the pod's (the infra container's), not the host's.
+      expect(lines[2]).toBe(await namespaceOf(engine, 'hp-pod-infra', 'net'));
+      expect(lines.slice(3, 5)).toEqual(['sees-test-process', 'from the host']);
+    } finally {
+      fs.rmSync(shm, { force: true });
+    }
+
+    const again = await engine.gantry(['kube', 'generate', 'hp-pod']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(stable(again.stdout)).toEqual(stable(first.stdout));
+    expect((await engine.gantry(['kube', 'down', file])).exitCode).toBe(0);
+    expect(await names(engine)).toEqual([]);
+  });
+
   it('refuses a manifest it cannot play with the field and what is accepted, making nothing', async () => {
     const file = path.join(scratch, 'secret.yaml');
     fs.writeFileSync(
@@ -258,6 +305,10 @@ describeUnless(needsRoot(), 'kube play', () => {
     const health = (name: string) => inspectField(engine, name, '{{.State.Health.Status}}');
     await waitFor(async () => (await health('host-well')) === 'healthy', 120_000, 'the probe to pass');
     await waitFor(async () => (await health('host-ill')) === 'unhealthy', 120_000, 'the probe to fail');
+    // generate says so again, so the pod round-trips.
+    const generated = await engine.gantry(['kube', 'generate', 'host']);
+    expect(generated.exitCode, generated.stderr).toBe(0);
+    expect(parse(generated.stdout)).toMatchObject({ spec: { hostNetwork: true } });
     expect((await engine.gantry(['kube', 'down', file])).exitCode).toBe(0);
     expect(await names(engine)).toEqual([]);
   }, 600_000);

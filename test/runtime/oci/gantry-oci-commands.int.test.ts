@@ -123,9 +123,9 @@ describeUnless(ociSuiteNeeds(), 'gantry-oci pause, resume, ps, update, events, f
     expect(features.hooks).toContain('createRuntime');
     expect(features.linux.namespaces).toContain('user');
     expect(features.linux.cgroup.systemd).toBe(false);
-    // As runc's: profiles are applied (where the host runs AppArmor); SELinux labels are not.
+    // As runc's: profiles and labels are applied (where the host runs AppArmor or SELinux).
     expect(features.linux.apparmor.enabled).toBe(true);
-    expect(features.linux.selinux.enabled).toBe(false);
+    expect(features.linux.selinux.enabled).toBe(true);
   });
 
   it('kill of a paused container with SIGKILL ends it, as runc (the cgroup is thawed)', async () => {

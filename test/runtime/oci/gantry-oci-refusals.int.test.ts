@@ -2,12 +2,12 @@
 /**
  * What gantry-oci cannot honour it refuses with a message in the spec's words, leaving nothing
  * behind: systemd cgroups, --no-pivot (a chroot in place of pivot_root), an AppArmor profile on a
- * host without AppArmor, SELinux labels anywhere (gantry-oci applies none); kernel memory is
- * ignored with a warning, as runc ignores it.
+ * host without AppArmor, SELinux labels on a host without SELinux (and one that is no context
+ * anywhere); kernel memory is ignored with a warning, as runc ignores it.
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { appArmorEnabled } from '../../../source/runtime/spec/security-modules.js';
+import { appArmorEnabled, selinuxEnabled } from '../../../source/runtime/spec/security-modules.js';
 import { testName } from '../../support/engine.js';
 import { editSpec, makeOciBundle, ociRunner, ociSuiteNeeds, tearDownOci } from '../../support/oci-bundle.js';
 import { describeUnless } from '../../support/skip.js';
@@ -63,7 +63,8 @@ describeUnless(ociSuiteNeeds(), 'gantry-oci refusals', () => {
   });
 
   it('refuses an AppArmor profile or SELinux label it cannot apply, creating nothing', async () => {
-    // A host that runs AppArmor applies the profile (test/security/apparmor.int.test.ts).
+    // A host that runs AppArmor or SELinux applies them (test/security/apparmor.int.test.ts and
+    // selinux.int.test.ts, in the cgroup v2 guest).
     const apparmor = appArmorEnabled()
       ? []
       : ([
@@ -72,17 +73,23 @@ describeUnless(ociSuiteNeeds(), 'gantry-oci refusals', () => {
             (spec: Record<string, any>) => (spec.process.apparmorProfile = 'docker-default'),
           ],
         ] as const);
-    for (const [field, edit] of [
-      ...apparmor,
-      [
-        'process.selinuxLabel',
-        (spec: Record<string, any>) => (spec.process.selinuxLabel = 'system_u:system_r:container_t:s0'),
-      ],
-      [
-        'linux.mountLabel',
-        (spec: Record<string, any>) => (spec.linux.mountLabel = 'system_u:object_r:container_file_t:s0'),
-      ],
-    ] as const) {
+    const selinux = selinuxEnabled()
+      ? []
+      : ([
+          [
+            'process.selinuxLabel',
+            (spec: Record<string, any>) => (spec.process.selinuxLabel = 'system_u:system_r:container_t:s0'),
+          ],
+          [
+            'linux.mountLabel',
+            (spec: Record<string, any>) => (spec.linux.mountLabel = 'system_u:object_r:container_file_t:s0'),
+          ],
+        ] as const);
+    // Never refused for want of a module: a label that could never be one.
+    const malformed = [
+      ['process.selinuxLabel', (spec: Record<string, any>) => (spec.process.selinuxLabel = 'container_t')],
+    ] as const;
+    for (const [field, edit] of [...apparmor, ...selinux, ...malformed]) {
       editSpec(bundle, (spec) => {
         delete spec.process.apparmorProfile;
         delete spec.process.selinuxLabel;
@@ -94,7 +101,7 @@ describeUnless(ociSuiteNeeds(), 'gantry-oci refusals', () => {
       const result = await oci('create', '--bundle', bundle, 'labelled');
       expect(result.exitCode).toBe(1);
       expect(result.stderr).toContain(field);
-      expect(result.stderr).toMatch(/not enabled on this host|does not apply/);
+      expect(result.stderr).toMatch(/not enabled on this host|is not an SELinux context/);
       expect(fs.existsSync(`${stateRoot}/labelled`)).toBe(false);
     }
   });

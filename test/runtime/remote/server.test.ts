@@ -93,6 +93,42 @@ describe('serve', () => {
     await served;
   });
 
+  it("passes an image removal's force and allNames to the engine, and only booleans", async () => {
+    const seen: unknown[] = [];
+    const engine = {
+      host: 'local',
+      images: {
+        remove: (reference: string, options: unknown) => {
+          seen.push([reference, options]);
+          return Promise.resolve({ untagged: ['a:1', 'a:2'], deleted: 'sha256:ab' });
+        },
+      },
+    } as unknown as HostEngine;
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const replies: Record<string, unknown>[] = [];
+    readline.createInterface({ input: output }).on('line', (line) => replies.push(JSON.parse(line)));
+    const served = serve(engine, { input, output });
+    input.write(
+      `${JSON.stringify({ id: 1, method: 'images.remove', params: { reference: 'sha256:ab', allNames: true } })}\n`,
+    );
+    input.write(
+      `${JSON.stringify({ id: 2, method: 'images.remove', params: { reference: 'a:1', allNames: 'yes' } })}\n`,
+    );
+    input.end();
+    await served;
+    // The last reply's line event may come a turn after it was written.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual([
+      ['sha256:ab', { force: false, allNames: true }],
+      ['a:1', { force: false, allNames: false }],
+    ]);
+    expect(replies.find((reply) => reply.id === 1)).toEqual({
+      id: 1,
+      result: { untagged: ['a:1', 'a:2'], deleted: 'sha256:ab' },
+    });
+  });
+
   it("sends a copy's archive no further than the client's window, and stops when the client goes", async () => {
     let produced = 0;
     let closed = false;

@@ -6,7 +6,8 @@ import { validateSpec } from '../../../source/runtime/spec/validate.js';
 
 /** Which security modules the validator is told the host runs (none, as on most CI machines). */
 const modules = vi.hoisted(() => ({ appArmor: false, selinux: false }));
-vi.mock('../../../source/runtime/spec/security-modules.js', () => ({
+vi.mock('../../../source/runtime/spec/security-modules.js', async (importOriginal) => ({
+  ...(await importOriginal<Record<string, unknown>>()),
   appArmorEnabled: () => modules.appArmor,
   selinuxEnabled: () => modules.selinux,
 }));
@@ -144,17 +145,38 @@ describe('spec validation', () => {
       expect(check(withProfile(7))).toThrow(/process.apparmorProfile must be a string/);
     });
 
-    it('refuses SELinux labels with or without SELinux: gantry applies none', () => {
-      const labelled = spec({
-        process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, selinuxLabel: 'system_u:system_r:t:s0' },
-      });
-      expect(check(labelled)).toThrow(/process.selinuxLabel .* SELinux is not enabled on this host/);
+    const withLabel = (selinuxLabel: unknown) =>
+      spec({ process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 }, selinuxLabel } });
+    const withMountLabel = (mountLabel: unknown) =>
+      spec({ linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }], mountLabel } });
+
+    it('refuses SELinux labels where the host has no SELinux, naming the field (runc’s validator refuses them too)', () => {
+      expect(check(withLabel('system_u:system_r:container_t:s0'))).toThrow(
+        /process.selinuxLabel is "system_u:system_r:container_t:s0" but SELinux is not enabled on this host .*remove the field/,
+      );
+      expect(check(withMountLabel('system_u:object_r:container_file_t:s0'))).toThrow(
+        /linux.mountLabel is "system_u:object_r:container_file_t:s0" but SELinux is not enabled on this host/,
+      );
+    });
+
+    it('accepts SELinux labels where the host runs SELinux (the helper applies them), with or without an MCS level', () => {
       modules.selinux = true;
-      expect(check(labelled)).toThrow(/process.selinuxLabel .* gantry-oci does not apply SELinux labels/);
-      const mountLabelled = spec({
-        linux: { namespaces: [{ type: 'mount' }], mountLabel: 'system_u:object_r:f:s0' },
-      });
-      expect(check(mountLabelled)).toThrow(/linux.mountLabel/);
+      expect(check(withLabel('system_u:system_r:container_t:s0:c1,c2'))).not.toThrow();
+      expect(check(withLabel('system_u:system_r:container_t'))).not.toThrow();
+      expect(check(withMountLabel('system_u:object_r:container_file_t:s0:c1,c2'))).not.toThrow();
+    });
+
+    it.each([
+      ['container_t', /is not an SELinux context; it must be USER:ROLE:TYPE\[:LEVEL\]/],
+      ['system_u::container_t:s0', /is not an SELinux context/],
+      ['system_u:system_r:container_t:', /is not an SELinux context/],
+      ['system_u:system_r:container_t:s0 x', /has a space, quote or control character/],
+      ['system_u:system_r:container_t:s0",size=1', /has a space, quote or control character/],
+      [7, /must be a string/],
+    ])('refuses %j as an SELinux label, naming the field', (label, message) => {
+      modules.selinux = true;
+      expect(check(withLabel(label))).toThrow(new RegExp(`process.selinuxLabel .*${message.source}`));
+      expect(check(withMountLabel(label))).toThrow(new RegExp(`linux.mountLabel .*${message.source}`));
     });
   });
 });

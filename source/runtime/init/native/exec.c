@@ -10,6 +10,7 @@
  * The relay's exit status is the process's (128+N for a signal), so the engine passes it through.
  */
 #include "helper.h"
+#include "pollset.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,6 +115,7 @@ static void exec_child(struct plan *plan, int sync, const int *ns_fds, const str
     if (!write_file(plan->cgroup_procs.items[i], "0"))
       fail_errno("join cgroup", plan->cgroup_procs.items[i]);
   apparmor_open(plan); /* still the host's /proc */
+  selinux_open(plan);
   /* In runc's order (nsjoin.c); the pid namespace was joined by the relay: we were born in it. */
   int fds[10];
   for (size_t i = 0; i < plan->namespace_count; i++)
@@ -122,6 +124,7 @@ static void exec_child(struct plan *plan, int sync, const int *ns_fds, const str
   if (join_namespaces_ordered(plan, fds, &failed) < 0)
     fail_errno("setns", plan->namespaces[failed].path);
   /* After the user namespace: the init made the keyring there, and names are looked up in it. */
+  selinux_keyring(plan);
   join_session_keyring(plan, false, false);
   test_pause(plan, "joined", host_pid);
   if (plan->terminal) {
@@ -258,29 +261,23 @@ static int relay(struct relay *r) {
       break;
     struct pollfd fds[6];
     int kinds[6];
-    nfds_t count = 0;
-#define ADD(fd_value, events_value, kind_value)                                                               \
-  do {                                                                                                        \
-    fds[count] = (struct pollfd){.fd = (fd_value), .events = (events_value)};                                 \
-    kinds[count++] = (kind_value);                                                                            \
-  } while (0)
-    ADD(r->signal_fd, POLLIN, 0);
+    struct poll_set set = {fds, kinds, 0};
+    poll_set_add(&set, r->signal_fd, POLLIN, 0);
     if (r->out_from >= 0)
-      ADD(r->out_from, POLLIN, 1);
+      poll_set_add(&set, r->out_from, POLLIN, 1);
     if (r->err_from >= 0)
-      ADD(r->err_from, POLLIN, 2);
+      poll_set_add(&set, r->err_from, POLLIN, 2);
     if (r->input_from >= 0 && r->input_len == 0 && !r->child_done)
-      ADD(r->input_from, POLLIN, 3);
+      poll_set_add(&set, r->input_from, POLLIN, 3);
     if (r->input_to >= 0 && r->input_len > 0)
-      ADD(r->input_to, POLLOUT, 4);
+      poll_set_add(&set, r->input_to, POLLOUT, 4);
     if (r->control_fd >= 0 && r->out_from >= 0)
-      ADD(r->control_fd, POLLIN, 5);
-#undef ADD
+      poll_set_add(&set, r->control_fd, POLLIN, 5);
     /* Once the process is gone: what it wrote to a pipe is there now; a pty hands its last bytes
      * over through the kernel's flip buffer, so give those a moment. Background processes that
      * keep the output open do not hold the relay. */
     int timeout = !r->child_done ? -1 : r->terminal ? 200 : 0;
-    int ready = poll(fds, count, timeout);
+    int ready = poll(fds, set.count, timeout);
     if (ready < 0) {
       if (errno == EINTR)
         continue;
@@ -288,7 +285,7 @@ static int relay(struct relay *r) {
     }
     if (ready == 0 && r->child_done)
       break;
-    for (nfds_t i = 0; i < count; i++) {
+    for (nfds_t i = 0; i < set.count; i++) {
       if (!fds[i].revents)
         continue;
       switch (kinds[i]) {

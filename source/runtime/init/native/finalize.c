@@ -197,8 +197,9 @@ char *prepare_process(const struct plan *plan, int report_fd) {
     die("chdir to the working directory `%s`: %s (%s)", plan->cwd, errno_name(err), strerror(err));
   }
   apply_rlimits(plan);
-  /* runc's order: the profile, then the seccomp filter and the ids. */
+  /* runc's order: the profile and the label, then the seccomp filter and the ids. */
   apparmor_apply(plan);
+  selinux_apply(plan);
   if (!plan->no_new_privileges)
     apply_seccomp(plan);
   set_credentials(plan);

@@ -197,6 +197,8 @@ struct plan {
   bool have_oom_score;
   int oom_score_adj;
   char *apparmor_profile; /* applied from the execve on (apparmor.c); NULL: none */
+  char *selinux_label;    /* the process's SELinux label from the execve on (selinux.c); NULL: none */
+  char *mount_label;      /* SELinux context= of the tmpfs that masks a directory; NULL: none */
   char *seccomp; /* raw sock_filter program bytes, hex-decoded length below */
   size_t seccomp_len;
   /* the plan as read, for a child that re-executes itself and reads it again */
@@ -245,6 +247,12 @@ void plan_read(struct plan *plan, int fd);
 /* apparmor.c: open the process's exec attribute while /proc is the host's; write it before exec */
 void apparmor_open(const struct plan *plan);
 void apparmor_apply(const struct plan *plan);
+
+/* selinux.c: open the exec and keycreate attributes while /proc is the host's; write them before
+ * the keyring is joined and before exec */
+void selinux_open(const struct plan *plan);
+void selinux_keyring(const struct plan *plan);
+void selinux_apply(const struct plan *plan);
 
 /* keyring.c */
 void join_session_keyring(const struct plan *plan, bool user_ns, bool set_permissions);

@@ -138,6 +138,7 @@ int run_init_child(struct plan *plan) {
 static void container_setup(struct plan *plan, int sync) {
   test_pause_open(plan);
   apparmor_open(plan); /* before any namespace is joined: /proc is the host's */
+  selinux_open(plan);
   char self[32] = ""; /* our pid in the host's /proc, for the test knob */
   if (readlink("/proc/self", self, sizeof self - 1) < 0)
     self[0] = '\0';
@@ -150,6 +151,7 @@ static void container_setup(struct plan *plan, int sync) {
       fail_errno("open exec fifo", plan->fifo_path);
   }
   join_namespaces(plan, false);
+  selinux_keyring(plan);
   join_session_keyring(plan, has_namespace(plan, CLONE_NEWUSER, NULL), true);
   bool cgroup_joined = false;
   if (has_namespace(plan, CLONE_NEWCGROUP, &cgroup_joined) && !cgroup_joined && unshare(CLONE_NEWCGROUP) < 0)

@@ -3,6 +3,7 @@
  * writes the exit status and OOM flag to the state directory when it ends. */
 #include "helper.h"
 #include "health.h"
+#include "pollset.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -525,35 +526,29 @@ static bool serve(struct monitor *m, long long until_ms) {
       answer_health(m);
     struct pollfd fds[11 + MAX_CLIENTS];
     int kinds[11 + MAX_CLIENTS];
-    nfds_t count = 0;
-#define ADD(fd_value, events_value, kind_value)                                                               \
-  do {                                                                                                        \
-    fds[count] = (struct pollfd){.fd = (fd_value), .events = (events_value)};                                 \
-    kinds[count++] = (kind_value);                                                                            \
-  } while (0)
-    ADD(m->signal_fd, POLLIN, 0);
+    struct poll_set set = {fds, kinds, 0};
+    poll_set_add(&set, m->signal_fd, POLLIN, 0);
     if (io->out_fd >= 0)
-      ADD(io->out_fd, POLLIN, 1);
+      poll_set_add(&set, io->out_fd, POLLIN, 1);
     if (io->err_fd >= 0)
-      ADD(io->err_fd, POLLIN, 2);
+      poll_set_add(&set, io->err_fd, POLLIN, 2);
     if (io->sync_fd >= 0)
-      ADD(io->sync_fd, POLLIN, 3);
+      poll_set_add(&set, io->sync_fd, POLLIN, 3);
     if (m->listen_fd >= 0 && m->client_count < MAX_CLIENTS)
-      ADD(m->listen_fd, POLLIN, 4);
+      poll_set_add(&set, m->listen_fd, POLLIN, 4);
     if (m->stdin_len && io->in_fd >= 0)
-      ADD(io->in_fd, POLLOUT, 5);
+      poll_set_add(&set, io->in_fd, POLLOUT, 5);
     if (m->oom_fd >= 0)
-      ADD(m->oom_fd, POLLIN, 6);
+      poll_set_add(&set, m->oom_fd, POLLIN, 6);
     if (stop_watch >= 0)
-      ADD(stop_watch, POLLIN, 7);
+      poll_set_add(&set, stop_watch, POLLIN, 7);
     if (checking && m->health.channel_fd >= 0)
-      ADD(m->health.channel_fd, POLLIN, 8);
+      poll_set_add(&set, m->health.channel_fd, POLLIN, 8);
     if (checking && m->health.output_fd >= 0)
-      ADD(m->health.output_fd, POLLIN, 9);
+      poll_set_add(&set, m->health.output_fd, POLLIN, 9);
     bool take_input = m->stdin_len < 65536;
     for (size_t i = 0; i < m->client_count; i++)
-      ADD(m->clients[i].fd, take_input ? POLLIN : 0, 100 + (int)i);
-#undef ADD
+      poll_set_add(&set, m->clients[i].fd, take_input ? POLLIN : 0, 100 + (int)i);
     int timeout = m->child_exited && !until_ms ? 100 : m->oom_pending_until ? 10 : -1;
     if (until_ms) {
       long long left = until_ms - monotonic_ms();
@@ -562,7 +557,7 @@ static bool serve(struct monitor *m, long long until_ms) {
     int health_wait = checking ? health_wait_ms(&m->health) : -1;
     if (health_wait >= 0 && (timeout < 0 || health_wait < timeout))
       timeout = health_wait;
-    int ready = poll(fds, count, timeout);
+    int ready = poll(fds, set.count, timeout);
     if (m->oom_pending_until && (report_oom(m) || monotonic_ms() > m->oom_pending_until))
       m->oom_pending_until = 0;
     if (ready < 0) {
@@ -571,7 +566,7 @@ static bool serve(struct monitor *m, long long until_ms) {
       break;
     }
     /* Clients first, in reverse, so dropping one does not shift the ones still to visit. */
-    for (nfds_t i = count; i-- > 0;) {
+    for (nfds_t i = set.count; i-- > 0;) {
       if (!fds[i].revents)
         continue;
       int kind = kinds[i];

@@ -141,6 +141,8 @@ static const struct field_directive string_directives[] = {
     {"state", offsetof(struct plan, state_json)},
     {"cwd", offsetof(struct plan, cwd)},
     {"apparmor", offsetof(struct plan, apparmor_profile)},
+    {"selinux", offsetof(struct plan, selinux_label)},
+    {"mountlabel", offsetof(struct plan, mount_label)},
 };
 
 /* NAME: the flag is set. */

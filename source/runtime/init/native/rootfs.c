@@ -419,8 +419,12 @@ static void mask_paths(const struct plan *plan) {
     char target[64];
     fd_path(fd, target, sizeof target);
     if (S_ISDIR(st.st_mode)) {
-      if (mount("tmpfs", target, "tmpfs", MS_RDONLY, NULL) < 0)
-        mount_failed("tmpfs", path, "tmpfs", MS_RDONLY, NULL);
+      /* As runc's maskDir: labelled with the mount label, so a confined process may look at it. */
+      char data[4200] = "";
+      if (plan->mount_label && snprintf(data, sizeof data, "context=\"%s\"", plan->mount_label) >= (int)sizeof data)
+        die("the SELinux mount label `%s` is too long", plan->mount_label);
+      if (mount("tmpfs", target, "tmpfs", MS_RDONLY, data[0] ? data : NULL) < 0)
+        mount_failed("tmpfs", path, "tmpfs", MS_RDONLY, data[0] ? data : NULL);
     } else if (!bind_on_fd(null, NULL, fd, MS_BIND, 0)) {
       if (errno != ENOSYS || mount(null_path, target, NULL, MS_BIND, NULL) < 0)
         mount_failed("/dev/null", path, "bind", MS_BIND, NULL);
