@@ -12,9 +12,14 @@ import type { ContainerStats } from '../containers/stats.js';
 import type { ImageRecord } from '../images/types.js';
 import type { TransferEvent } from '../images/registry/transfer.js';
 import type { LayerTree } from '../images/tree/types.js';
+import type { Readable } from 'node:stream';
 import { Connection, type ConnectionOptions } from './connection.js';
+import { creditedReadable, creditedWritable } from './flow.js';
 import type {
   ExecStream,
+  HostAttachOptions,
+  HostCopyFrom,
+  HostCopyTo,
   HostEngine,
   HostExecOptions,
   HostImageRemoval,
@@ -122,8 +127,17 @@ export class RemoteEngine implements HostEngine {
     yield* this.connection.stream<LogEntry>('logs', { reference, options: rest }, signal);
   }
 
-  async exec(reference: string, options: HostExecOptions): Promise<ExecStream> {
-    const channel = this.connection.channel('exec', { reference, options });
+  exec(reference: string, options: HostExecOptions): Promise<ExecStream> {
+    return this.relayed('exec', { reference, options });
+  }
+
+  startAttached(reference: string, options: HostAttachOptions): Promise<ExecStream> {
+    return this.relayed('start.attached', { reference, options });
+  }
+
+  /** A process on the host whose streams, signals and terminal size travel over a channel. */
+  private async relayed(method: string, params: unknown): Promise<ExecStream> {
+    const channel = this.connection.channel(method, params);
     // The first reply says the process runs (its pid), or why it could not start.
     const started = await channel.started;
     return {
@@ -135,6 +149,60 @@ export class RemoteEngine implements HostEngine {
       signal: (name) => channel.signal(name),
       resize: (rows, cols) => channel.resize(rows, cols),
     };
+  }
+
+  async copyFrom(reference: string, request: HostCopyFrom): Promise<Readable> {
+    const channel = this.connection.channel('copy.from', { reference, request });
+    await channel.started;
+    const stream = creditedReadable((bytes) => channel.credit(bytes));
+    let settled = false;
+    channel.onOutput((data) => stream.deliver(data));
+    channel.result.then(
+      () => {
+        settled = true;
+        stream.end();
+      },
+      (error: Error) => {
+        settled = true;
+        stream.fail(error);
+      },
+    );
+    // The reader stopped early (it failed to write here): the host stops sending.
+    stream.readable.once('close', () => {
+      if (!settled) channel.cancel();
+    });
+    return stream.readable;
+  }
+
+  async copyTo(reference: string, request: HostCopyTo, archive: Readable): Promise<void> {
+    const channel = this.connection.channel('copy.to', { reference, request });
+    await channel.started;
+    const { pipeline } = await import('node:stream/promises');
+    const stop = new AbortController();
+    const writable = creditedWritable({
+      send: (data) => channel.write(data),
+      onCredit: (listener) => channel.onCredit(listener),
+      signal: stop.signal,
+    });
+    let readFailure: unknown;
+    void pipeline(archive, writable).then(
+      () => channel.endInput(),
+      (error: unknown) => {
+        if (stop.signal.aborted) return;
+        // Reading here failed: the host stops too (and its error is not the one to report).
+        readFailure = error;
+        channel.cancel();
+      },
+    );
+    try {
+      await channel.result;
+    } catch (error) {
+      throw readFailure ?? error;
+    } finally {
+      // The host has read what it needed (an archive's end marker): the rest is not sent.
+      stop.abort();
+    }
+    if (readFailure) throw readFailure;
   }
 
   get images(): HostEngine['images'] {

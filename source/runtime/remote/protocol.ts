@@ -50,7 +50,9 @@ export type ClientMessage =
   /** A signal for an exec's process (the CLI's proxy passes on what reaches it). */
   | { id: number; signal: string }
   /** An exec's terminal changed size (a server without it ignores the message: the size stays). */
-  | { id: number; resize: { rows: number; cols: number } };
+  | { id: number; resize: { rows: number; cols: number } }
+  /** The client has read this many more bytes of a stream's output (flow.ts: its window). */
+  | { id: number; credit: number };
 
 /** Server to client. */
 export type ServerMessage =
@@ -60,7 +62,9 @@ export type ServerMessage =
   | { id: number; item: unknown }
   | { id: number; end: true }
   /** An exec's output, base64, on fd 1 or 2. */
-  | { id: number; output: string; fd: 1 | 2 };
+  | { id: number; output: string; fd: 1 | 2 }
+  /** The server has read this many more bytes of a stream's input (flow.ts: its window). */
+  | { id: number; credit: number };
 
 const CLASSES: Record<string, new (message: string, options?: { hint?: string }) => GantryError> = {
   GantryError,

@@ -48,6 +48,9 @@ export function hostEngine(fake: FakeEngine): HostEngine {
     }),
     logs: (reference, options = {}) => fake.logs(reference, options),
     exec: () => Promise.reject(new Error('not in this test')),
+    startAttached: () => Promise.reject(new Error('not in this test')),
+    copyFrom: () => Promise.reject(new Error('not in this test')),
+    copyTo: () => Promise.reject(new Error('not in this test')),
     images: {
       list: () => fake.images.list(),
       tree: async (reference, options = {}) =>
