@@ -6,7 +6,8 @@
 import type { Resources, StatsOptions } from '../cgroups/types.js';
 import type { CreateOptions } from '../containers/create.js';
 import type { EngineEvent } from '../containers/events.js';
-import type { LogEntry } from '../containers/logs.js';
+import type { LogCursor, LogEntry } from '../containers/logs.js';
+import { UnsupportedError } from '../errors.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStats } from '../containers/stats.js';
 import type { ImageRecord } from '../images/types.js';
@@ -28,8 +29,9 @@ import type {
   HostPullResult,
   HostVolume,
   ListResult,
+  OlderLogPage,
 } from './host-engine.js';
-import { encodeTimeout } from './protocol.js';
+import { SINCE_PROTOCOL, encodeTimeout } from './protocol.js';
 import type { SshTarget } from './ssh-url.js';
 
 /** Errors of a list come as plain objects: made Errors again, for the same printing. */
@@ -37,6 +39,11 @@ function asError(value: { message: string; name?: string }): Error {
   const error = new Error(value.message);
   if (value.name) error.name = value.name;
   return error;
+}
+
+/** The first item of a logs stream asked for `start`: where its entries begin. */
+interface LogStart {
+  start: { olderBefore: LogCursor | null };
 }
 
 export class RemoteEngine implements HostEngine {
@@ -123,8 +130,60 @@ export class RemoteEngine implements HostEngine {
   }
 
   async *logs(reference: string, options: HostLogOptions = {}): AsyncGenerator<LogEntry> {
+    if (options.onStart || options.positions) {
+      yield* this.pagedLogs(reference, options);
+      return;
+    }
     const { signal, ...rest } = options;
     yield* this.connection.stream<LogEntry>('logs', { reference, options: rest }, signal);
+  }
+
+  /**
+   * Why this host cannot page back through a log (its service predates `logs.older`), or
+   * undefined when it can.
+   */
+  olderLogsUnsupported(): string | undefined {
+    const remote = this.connection.remoteVersion;
+    if (!remote || remote.protocol >= SINCE_PROTOCOL.olderLogs) return undefined;
+    return `loading older log lines is not supported by the remote gantry (version ${remote.gantry}, protocol ${remote.protocol}) on ${this.host}; upgrade it`;
+  }
+
+  /** A logs stream that says where it begins and gives each entry its cursor (protocol 2). */
+  private async *pagedLogs(reference: string, options: HostLogOptions): AsyncGenerator<LogEntry> {
+    const { signal, onStart, positions, onOlderUnsupported, ...rest } = options;
+    const unsupported = this.olderLogsUnsupported();
+    if (unsupported) {
+      // The tail and what follows still come; only paging back is missing.
+      onOlderUnsupported?.(unsupported);
+      yield* this.connection.stream<LogEntry>('logs', { reference, options: rest }, signal);
+      return;
+    }
+    const params = {
+      reference,
+      options: { ...rest, ...(positions ? { positions: true } : {}), ...(onStart ? { start: true } : {}) },
+    };
+    for await (const item of this.connection.stream<LogEntry | LogStart>('logs', params, signal)) {
+      if ('start' in item) onStart?.(item.start.olderBefore ?? undefined);
+      else yield item;
+    }
+  }
+
+  async olderLogs(
+    reference: string,
+    cursor: LogCursor,
+    count: number,
+    signal?: AbortSignal,
+  ): Promise<OlderLogPage> {
+    const unsupported = this.olderLogsUnsupported();
+    if (unsupported)
+      throw new UnsupportedError(unsupported, { hint: `install a newer gantry on ${this.host}` });
+    signal?.throwIfAborted();
+    const page = await this.connection.call<{ entries: LogEntry[]; olderBefore: LogCursor | null }>(
+      'logs.older',
+      { reference, cursor, count },
+    );
+    signal?.throwIfAborted();
+    return { entries: page.entries, olderBefore: page.olderBefore ?? undefined };
   }
 
   exec(reference: string, options: HostExecOptions): Promise<ExecStream> {

@@ -12,7 +12,7 @@ import type { Engine } from '../containers/engine.js';
 import type { CreateOptions } from '../containers/create.js';
 import type { EngineEvent } from '../containers/events.js';
 import type { ExecOptions } from '../containers/exec.js';
-import type { LogEntry, LogOptions } from '../containers/logs.js';
+import type { LogCursor, LogEntry, LogOptions } from '../containers/logs.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStats } from '../containers/stats.js';
 import { NotFoundError } from '../errors.js';
@@ -48,7 +48,24 @@ export interface ListResult {
 }
 
 /** Log reading options that cross the wire (dates as they are; no callbacks). */
-export type HostLogOptions = Pick<LogOptions, 'follow' | 'tail' | 'since' | 'until' | 'signal'>;
+export type HostLogOptions = Pick<LogOptions, 'follow' | 'tail' | 'since' | 'until' | 'signal'> &
+  OlderLogOptions;
+
+/**
+ * What paging back through a log needs (see LogOptions): where the entries begin, and each entry's
+ * cursor. A remote gantry too old to page says why through `onOlderUnsupported` instead.
+ */
+export interface OlderLogOptions {
+  onStart?: LogOptions['onStart'];
+  positions?: boolean;
+  onOlderUnsupported?: (reason: string) => void;
+}
+
+/** A page of older entries, and the cursor before it (undefined: nothing older is kept). */
+export interface OlderLogPage {
+  entries: LogEntry[];
+  olderBefore: LogCursor | undefined;
+}
 
 /**
  * What exec takes on any host: docker's exec flags, and the pty's size at the start (not
@@ -100,6 +117,8 @@ export interface HostEngine {
   stats(reference: string, options?: StatsOptions): Promise<ContainerStats>;
   events(options?: { signal?: AbortSignal }): AsyncIterable<EngineEvent>;
   logs(reference: string, options?: HostLogOptions): AsyncIterable<LogEntry>;
+  /** The `count` entries before `cursor` (from `logs` with onStart or positions). */
+  olderLogs(reference: string, cursor: LogCursor, count: number, signal?: AbortSignal): Promise<OlderLogPage>;
   /** Runs a process in the container with its stdio relayed through the returned stream. */
   exec(reference: string, options: HostExecOptions): Promise<ExecStream>;
   /**
@@ -212,6 +231,15 @@ export class LocalHostEngine implements HostEngine {
 
   logs(reference: string, options: HostLogOptions = {}): AsyncIterable<LogEntry> {
     return this.engine.logs(reference, options);
+  }
+
+  olderLogs(
+    reference: string,
+    cursor: LogCursor,
+    count: number,
+    signal?: AbortSignal,
+  ): Promise<OlderLogPage> {
+    return this.engine.olderLogs(reference, cursor, count, signal);
   }
 
   async exec(reference: string, options: HostExecOptions): Promise<ExecStream> {

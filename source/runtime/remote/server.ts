@@ -8,6 +8,7 @@ import readline from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import type { Resources, StatsOptions } from '../cgroups/types.js';
 import type { CreateOptions } from '../containers/create.js';
+import type { LogCursor, LogEntry } from '../containers/logs.js';
 import { InvalidArgumentError } from '../errors.js';
 import type {
   HostAttachOptions,
@@ -109,6 +110,10 @@ const CALLS: Record<string, (engine: HostEngine, params: Params) => Promise<unkn
     }),
   'volumes.list': (engine, params) => engine.volumes.list({ sizes: params.sizes === true }),
   'networks.list': (engine) => engine.networks.list(),
+  'logs.older': async (engine, params) => {
+    const page = await engine.olderLogs(reference(params), logCursor(params.cursor), pageSize(params.count));
+    return { entries: page.entries, olderBefore: page.olderBefore ?? null };
+  },
 };
 
 /** Calls that send progress items before their one result. */
@@ -206,9 +211,70 @@ const STREAMS: Record<
     if (typeof given.tail === 'number') options.tail = given.tail;
     if (typeof given.since === 'string') options.since = new Date(given.since);
     if (typeof given.until === 'string') options.until = new Date(given.until);
+    if (given.positions === true) options.positions = true;
+    if (given.start === true)
+      return startFirst((onStart) => engine.logs(reference(params), { ...options, onStart }));
     return engine.logs(reference(params), options);
   },
 };
+
+/** The largest page `logs.older` reads at once (the TUI asks for 1000). */
+const MAX_OLDER_PAGE = 10_000;
+
+function logCursor(value: unknown): LogCursor {
+  const cursor = (value ?? {}) as Record<string, unknown>;
+  const whole = (field: unknown) => Number.isSafeInteger(field) && (field as number) >= 0;
+  // The birth time is in milliseconds, with a fraction.
+  const born = typeof cursor.born === 'number' && Number.isFinite(cursor.born) && cursor.born >= 0;
+  if (!whole(cursor.inode) || !born || !whole(cursor.offset))
+    throw new InvalidArgumentError(`not a log cursor: ${JSON.stringify(value)?.slice(0, 100)}`, {
+      hint: 'give the cursor a logs stream sent ({ inode, born, offset }, numbers of at least 0)',
+    });
+  return { inode: cursor.inode as number, born: cursor.born as number, offset: cursor.offset as number };
+}
+
+function pageSize(value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 1 || (value as number) > MAX_OLDER_PAGE)
+    throw new InvalidArgumentError(`not a page size: ${JSON.stringify(value)}`, {
+      hint: `give a whole number of lines from 1 to ${MAX_OLDER_PAGE}`,
+    });
+  return value as number;
+}
+
+/**
+ * A logs stream whose first item says where its entries begin (`{ start: { olderBefore } }`,
+ * null when nothing older is kept), sent as soon as the reader knows it: before the first entry,
+ * and also when the tail is empty and following waits for output.
+ */
+async function* startFirst(
+  open: (onStart: (olderBefore: LogCursor | undefined) => void) => AsyncIterable<LogEntry>,
+): AsyncGenerator<unknown> {
+  let start: { start: { olderBefore: LogCursor | null } } | undefined;
+  let told: () => void = () => undefined;
+  const known = new Promise<void>((resolve) => (told = resolve));
+  const iterator = open((olderBefore) => {
+    start = { start: { olderBefore: olderBefore ?? null } };
+    told();
+  })[Symbol.asyncIterator]();
+  let sent = false;
+  try {
+    for (;;) {
+      const next = iterator.next();
+      if (!sent) {
+        await Promise.race([next, known]);
+        if (start) {
+          sent = true;
+          yield start;
+        }
+      }
+      const result = await next;
+      if (result.done) return;
+      yield result.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
 
 export function hello(): Hello {
   return {

@@ -68,8 +68,11 @@ const PROPAGATION: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Options runc accepts that change nothing for us here (recursive variants, id-mapping hints). */
-const IGNORED = new Set(['tmpcopyup', 'idmap', 'ridmap', 'copy-symlink']);
+/**
+ * Options runc accepts that change nothing for us here. `idmap`/`ridmap` are not among them: an
+ * idmapped mount is refused by validation (not implemented), never made as a plain one.
+ */
+const IGNORED = new Set(['tmpcopyup', 'copy-symlink']);
 
 export interface ParsedMountOptions {
   flags: number;

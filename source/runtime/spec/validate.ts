@@ -198,6 +198,12 @@ const validators: Record<string, Validator> = {
         return `mounts[${index}].destination ${JSON.stringify(mount.destination)} must be an absolute path`;
       if (mount.options !== undefined && !isStringArray(mount.options))
         return `mounts[${index}].options must be an array of strings`;
+      if (
+        mount.uidMappings !== undefined ||
+        mount.gidMappings !== undefined ||
+        (mount.options ?? []).some((o) => o === 'idmap' || o === 'ridmap')
+      )
+        return `mounts[${index}] (${mount.destination}) is an idmapped mount (uidMappings, gidMappings, "idmap", "ridmap"), which is not supported: give the source files the container's owners instead (gantry-oci features says linux.mountExtensions.idmap.enabled false)`;
       const bind = mount.type === 'bind' || (mount.options ?? []).some((o) => o === 'bind' || o === 'rbind');
       if (bind && (typeof mount.source !== 'string' || mount.source === ''))
         return `mounts[${index}] (${mount.destination}) is a bind mount without a source`;

@@ -97,6 +97,23 @@ describe('spec validation', () => {
     [{ mounts: [{ destination: 'relative', type: 'tmpfs' }] }, /must be an absolute path/],
     [{ mounts: [{ destination: '/x', type: 'bind' }] }, /bind mount without a source/],
     [
+      {
+        mounts: [
+          {
+            destination: '/v',
+            type: 'bind',
+            source: '/tmp',
+            uidMappings: [{ containerID: 0, hostID: 100000, size: 1 }],
+          },
+        ],
+      },
+      /mounts\[0\] \(\/v\) is an idmapped mount .* not supported/,
+    ],
+    [
+      { mounts: [{ destination: '/v', type: 'bind', source: '/tmp', options: ['rbind', 'ridmap'] }] },
+      /idmapped mount/,
+    ],
+    [
       { linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }], sysctl: { 'net.ipv4.ip_forward': '1' } } },
       /needs a network namespace/,
     ],

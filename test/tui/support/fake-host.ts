@@ -47,6 +47,7 @@ export function hostEngine(fake: FakeEngine): HostEngine {
       }),
     }),
     logs: (reference, options = {}) => fake.logs(reference, options),
+    olderLogs: (reference, cursor, count, signal) => fake.olderLogs(reference, cursor, count, signal),
     exec: () => Promise.reject(new Error('not in this test')),
     startAttached: () => Promise.reject(new Error('not in this test')),
     copyFrom: () => Promise.reject(new Error('not in this test')),
