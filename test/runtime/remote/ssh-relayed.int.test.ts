@@ -221,6 +221,43 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh:// for every comma
     localUntouched();
   });
 
+  it('checks health, writes manifests and units, lists pods and prunes on the remote host', async () => {
+    const run = await client([
+      'run',
+      '-d',
+      '--name',
+      'checked',
+      '--health-cmd',
+      'true',
+      'demo',
+      'sleep',
+      '86400',
+    ]);
+    expect(run.exitCode).toBe(0);
+    const health = await client(['healthcheck', 'run', 'checked']);
+    // podman's: a healthy check says nothing and exits 0.
+    expect(health).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+    const manifest = await client(['kube', 'generate', 'checked']);
+    expect(manifest.exitCode).toBe(0);
+    expect(manifest.stdout).toContain('kind: Pod');
+    expect(manifest.stdout).toContain('sleep');
+    const unit = await client(['generate', 'systemd', '--name', 'checked']);
+    expect(unit.exitCode).toBe(0);
+    expect(unit.stdout).toContain('[Service]');
+    expect(unit.stdout).toContain(remote.root);
+    expect((await client(['pod', 'ls'])).exitCode).toBe(0);
+    expect((await client(['rm', '-f', 'checked'])).exitCode).toBe(0);
+
+    const stopped = (await client(['create', '--name', 'stopped-one', 'demo', 'true'])).stdout.trim();
+    expect(fs.existsSync(path.join(remote.root, 'containers', stopped))).toBe(true);
+    const pruned = await client(['container', 'prune', '-f']);
+    expect(pruned.exitCode).toBe(0);
+    expect(pruned.stdout).toContain(stopped);
+    expect(fs.existsSync(path.join(remote.root, 'containers', stopped))).toBe(false);
+    expect((await client(['image', 'prune', '-f'])).exitCode).toBe(0);
+    localUntouched();
+  });
+
   it('refuses what names a file on this machine, naming the command and the host', async () => {
     const context = path.join(work, 'context');
     fs.mkdirSync(context);
