@@ -209,6 +209,7 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
         flags: options.flags,
         propagation: options.propagation,
         data: '',
+        ...(options.recursiveReadonly ? { recursiveReadonly: true } : {}),
       },
     ];
   }
@@ -220,6 +221,7 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
       flags: options.flags,
       propagation: options.propagation,
       data: options.data.join(','),
+      ...(options.recursiveReadonly ? { recursiveReadonly: true } : {}),
     },
   ];
 }

@@ -14,6 +14,8 @@ export interface PlanMount {
   flags: number;
   propagation: number;
   data: string;
+  /** Made read-only with every mount below it after it is mounted (the spec's `rro`). */
+  recursiveReadonly?: boolean;
 }
 
 export interface PlanDevice {
@@ -247,7 +249,18 @@ export function serializePlan(plan: HelperPlan): string {
   if (plan.rootPropagation !== undefined) lines.push(line('rootprop', plan.rootPropagation));
   flag('rootreadonly', plan.rootReadonly);
   for (const m of plan.mounts)
-    lines.push(line('mount', m.source, m.destination, m.type, m.flags, m.propagation, m.data));
+    lines.push(
+      line(
+        'mount',
+        m.source,
+        m.destination,
+        m.type,
+        m.flags,
+        m.propagation,
+        m.data,
+        ...(m.recursiveReadonly ? ['rro'] : []),
+      ),
+    );
   for (const dir of plan.mkdirs) lines.push(line('mkdir', dir.path, dir.mode));
   for (const d of plan.devices)
     lines.push(

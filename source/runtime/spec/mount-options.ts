@@ -101,7 +101,13 @@ const RECURSIVE_ATTRIBUTES = [
   'nosymfollow',
   'symfollow',
 ];
-const UNSUPPORTED = new Set(['tmpcopyup', ...RECURSIVE_ATTRIBUTES.map((name) => `r${name}`)]);
+/** `rro`/`rrw` are honoured (mount_setattr MOUNT_ATTR_RDONLY with AT_RECURSIVE, kernel 5.12+). */
+const RECURSIVE_READONLY: Record<string, boolean> = { rro: true, rrw: false };
+const UNSUPPORTED = new Set(
+  ['tmpcopyup', ...RECURSIVE_ATTRIBUTES.map((name) => `r${name}`)].filter(
+    (name) => !(name in RECURSIVE_READONLY),
+  ),
+);
 
 /** The first option in `options` that gantry-oci refuses (see UNSUPPORTED), if any. */
 export function unsupportedMountOption(options: readonly string[] = []): string | undefined {
@@ -112,12 +118,15 @@ export interface ParsedMountOptions {
   flags: number;
   propagation: number;
   data: string[];
+  /** Read-only for this mount and every mount below it (`rro`), not only the top one (`ro`). */
+  recursiveReadonly: boolean;
 }
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
   let flags = 0;
   let propagation = 0;
   const data: string[] = [];
+  let recursiveReadonly = false;
   for (const option of options) {
     const set = SET_FLAGS[option];
     const clear = CLEAR_FLAGS[option];
@@ -125,9 +134,10 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     if (set !== undefined) flags |= set;
     else if (clear !== undefined) flags &= ~clear;
     else if (propagate !== undefined) propagation = propagate;
+    else if (RECURSIVE_READONLY[option] !== undefined) recursiveReadonly = RECURSIVE_READONLY[option];
     else if (!IGNORED.has(option)) data.push(option);
   }
-  return { flags, propagation, data };
+  return { flags, propagation, data, recursiveReadonly };
 }
 
 export function propagationFlags(name: string | undefined): number | undefined {
@@ -137,5 +147,11 @@ export function propagationFlags(name: string | undefined): number | undefined {
 
 /** Every option name parseMountOptions knows (gantry-oci features lists them). */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(SET_FLAGS), ...Object.keys(CLEAR_FLAGS), ...Object.keys(PROPAGATION), ...IGNORED];
+  return [
+    ...Object.keys(SET_FLAGS),
+    ...Object.keys(CLEAR_FLAGS),
+    ...Object.keys(PROPAGATION),
+    ...Object.keys(RECURSIVE_READONLY),
+    ...IGNORED,
+  ];
 }

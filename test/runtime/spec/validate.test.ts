@@ -120,8 +120,8 @@ describe('spec validation', () => {
       /mounts\[0\] \(\/data\) has option "tmpcopyup" .* not supported: leave it out/,
     ],
     [
-      { mounts: [{ destination: '/v', type: 'bind', source: '/tmp', options: ['rbind', 'rro'] }] },
-      /mounts\[0\] \(\/v\) has the recursive option "rro", which is not supported: use "ro"/,
+      { mounts: [{ destination: '/v', type: 'bind', source: '/tmp', options: ['rbind', 'rnosuid'] }] },
+      /mounts\[0\] \(\/v\) has the recursive option "rnosuid", which is not supported: use "nosuid"/,
     ],
     [
       { mounts: [{ destination: '/v', type: 'bind', source: '/tmp', options: ['rbind', 'rnosymfollow'] }] },

@@ -59,6 +59,7 @@ struct mount_entry {
   unsigned long flags;
   unsigned long propagation;
   char *data;
+  bool recursive_readonly; /* the spec's rro: MOUNT_ATTR_RDONLY on the mount and all below it */
 };
 
 struct device_entry {

@@ -301,6 +301,7 @@ static void directive(struct plan *p, int argc, char **argv) {
     m->flags = parse_ulong(argv[4], "mount flags");
     m->propagation = parse_ulong(argv[5], "mount propagation");
     m->data = argv[6];
+    m->recursive_readonly = argc > 7 && !strcmp(argv[7], "rro");
   } else if (!strcmp(d, "mkdev")) {
     NEED(7);
     struct device_entry *dev = new_device(p, argv);
