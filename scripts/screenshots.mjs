@@ -231,6 +231,16 @@ async function hostsShot() {
     rows: 24,
     title: 'gantry — this machine and ssh://127.0.0.1 side by side',
   });
+  // The Images pane of both hosts: the same image on each is a row of its own.
+  await keys('2');
+  await waitForScreen(/127\.0\.0\.1:\d+\s+demo:latest/);
+  await waitForScreen(/local\s+demo:latest/);
+  await sleep(1000);
+  await capture('hosts-images', {
+    columns: 120,
+    rows: 24,
+    title: "gantry — both hosts' images",
+  });
   tui.send('q');
   await sleep(500);
 }

@@ -50,8 +50,9 @@ export async function startSshd(remoteEnv, { tempPrefix = 'gantry-sshd', netns }
   // of the service, which is not running here).
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const port = await freePort();
+  // Each quoted: a value may hold spaces (a trace phase such as "create: name reserved").
   const setEnv = Object.entries(remoteEnv)
-    .map(([key, value]) => `${key}=${value}`)
+    .map(([key, value]) => `"${key}=${value}"`)
     .join(' ');
   fs.writeFileSync(
     path.join(dir, 'sshd_config'),

@@ -16,6 +16,11 @@ export interface CommandContext {
   hostEngine(): Promise<HostEngine>;
   /** The --host / GANTRY_HOST address or connection name, when not this machine. */
   host?: string;
+  /**
+   * With a remote host: runs the command as given on that host whole (relay-command.ts), for the
+   * options the protocol has no call for (ps --size, events --since).
+   */
+  relay?(): Promise<number>;
   /** Lets go of a remote host's connection (the ssh process ends), once the command is done. */
   close?(): Promise<void>;
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number };
@@ -27,7 +32,7 @@ export interface CommandModule {
   run(parsed: ParsedArgs, context: CommandContext): Promise<number>;
 }
 
-export function createContext(engineOptions: EngineOptions, host?: string): CommandContext {
+export function createContext(engineOptions: EngineOptions, host?: string, command?: string): CommandContext {
   let engine: Promise<Engine> | undefined;
   let hostEngine: Promise<HostEngine> | undefined;
   const context: CommandContext = {
@@ -50,9 +55,12 @@ export function createContext(engineOptions: EngineOptions, host?: string): Comm
     engine() {
       if (host !== undefined)
         return Promise.reject(
-          new UnsupportedError(`this command does not work on a remote host yet (--host ${host})`, {
-            hint: 'run it on that host (ssh HOST gantry ...), or leave out --host and GANTRY_HOST',
-          }),
+          new UnsupportedError(
+            `'${command ?? 'this command'}' with these options does not work on a remote host (--host ${host})`,
+            {
+              hint: 'run it on that host (ssh HOST gantry ...), or leave out --host and GANTRY_HOST',
+            },
+          ),
         );
       engine ??= import('../runtime/containers/engine.js').then(async ({ Engine }) => {
         trace('cli: engine loaded');

@@ -76,6 +76,7 @@ const REMOTE_COMMANDS = new Set([
   'events',
   'stats',
   'exec',
+  'cp',
   'images',
   'image',
   'rmi',
@@ -93,11 +94,6 @@ const REMOTE_VERBS: Record<string, readonly string[]> = {
   volume: ['ls', 'list'],
   network: ['ls', 'list'],
 };
-
-/** The verb of `image VERB ...` (its first word that is not a flag), if any. */
-function verbOf(rest: readonly string[]): string | undefined {
-  return rest.find((word) => !word.startsWith('-'));
-}
 
 function usage(): string {
   const lines = [
@@ -182,27 +178,34 @@ export async function main(argv: readonly string[]): Promise<number> {
   const explicit = hostFlags[0] ?? (process.env.GANTRY_HOST || undefined);
   let host = explicit === 'local' || (name === 'system' && hostFlags.length === 0) ? undefined : explicit;
   const verbs = REMOTE_VERBS[name];
+  const { relayRefusal, verbOf } = await import('./relayed.js');
   const verb = verbOf(rest);
+  const wantsHelp = rest.includes('--help') || rest.includes('-h');
   // `image --help`, or a verb the protocol serves.
-  const verbServed = !verbs || verb === undefined || rest.includes('--help') || verbs.includes(verb);
-  if (explicit === undefined && REMOTE_COMMANDS.has(name) && verbServed) {
+  const verbServed = !verbs || verb === undefined || wantsHelp || verbs.includes(verb);
+  const served = REMOTE_COMMANDS.has(name) && verbServed;
+  // The rest, when nothing in them names this machine, the host runs whole (relayed.ts).
+  const relayable = !served && !wantsHelp && relayRefusal([name, ...rest], 'x') === undefined;
+  if (explicit === undefined && (served || relayable) && name !== 'system') {
     const { connectionsPath, readConnections } = await import('../runtime/remote/connections.js');
     if (fs.existsSync(connectionsPath())) host = readConnections().default;
   }
-  if (host !== undefined && !REMOTE_COMMANDS.has(name)) {
+  if (host !== undefined && !served && !wantsHelp && !relayable) {
     process.stderr.write(
-      `gantry: '${name}' does not work on a remote host (--host ${host})\nhint: run it on that host, or leave out --host and GANTRY_HOST; on a remote host work: ${[...REMOTE_COMMANDS].join(', ')}\n`,
+      `gantry: ${relayRefusal([name, ...rest], host)}\nhint: run it on that host, or leave out --host and GANTRY_HOST\n`,
     );
     return 125;
   }
-  if (host !== undefined && !verbServed) {
-    process.stderr.write(
-      `gantry: '${name} ${verb}' does not work on a remote host (--host ${host})\nhint: run it on that host, or leave out --host and GANTRY_HOST; on a remote host work: ${verbs!.map((v) => `${name} ${v}`).join(', ')}\n`,
-    );
-    return 125;
+  const context = createContext(engineOptions, host, verbs && verb ? `${name} ${verb}` : name);
+  if (host !== undefined) {
+    const words = [name, ...rest];
+    context.relay = async () => (await import('./relay-command.js')).relayToHost(context, words);
   }
-  const context = createContext(engineOptions, host);
   try {
+    if (host !== undefined && relayable) {
+      trace(`cli: ${name} relayed to ${host}`);
+      return await context.relay!();
+    }
     const command = await entry.load();
     trace(`cli: ${name} loaded`);
     const parsed = parseArgs(command.spec, rest);

@@ -38,6 +38,12 @@ export interface TuiHosts {
   close(): void;
 }
 
+/**
+ * The engine's log options, and what a remote host says instead of a start cursor when its
+ * gantry is too old to page back through a log (the pane's `o` shows it).
+ */
+export type TuiLogOptions = LogOptions & { onOlderUnsupported?: (reason: string) => void };
+
 export interface TuiEngine {
   /** State root, watched for changes made by other processes. */
   readonly root: string;
@@ -73,7 +79,7 @@ export interface TuiEngine {
   /** Engine events until `signal` aborts; undefined when the engine has no event stream. */
   events(signal: AbortSignal): AsyncIterable<EngineEvent> | undefined;
   exec(reference: string, options: ExecOptions): Promise<ExecSession>;
-  logs(reference: string, options: LogOptions): AsyncIterable<LogEntry>;
+  logs(reference: string, options: TuiLogOptions): AsyncIterable<LogEntry>;
   /** The `count` entries before `cursor`, and whether older ones exist (a cursor to them). */
   olderLogs(
     reference: string,

@@ -2,7 +2,9 @@
  * `run` / `create --pull=always|missing|never` against a real docker-registry that listens on the
  * 127.0.0.1 of a network namespace this test made: a missing image is pulled (docker's default),
  * with docker's per-layer progress on stderr and only the container's output or id on stdout; a
- * present image makes no request to the registry; `never` fails with docker's "No such image".
+ * present image makes no request to the registry; `never` fails with docker's "No such image". A
+ * run whose pull is killed (kill -9 of the real CLI at each phase of the pull) leaves nothing
+ * after the next command: no journal entry, work directory, layer, blob or download in the cache.
  */
 import { execa } from 'execa';
 import fs from 'node:fs';
@@ -16,6 +18,7 @@ import {
   type TestEngine,
 } from '../support/engine.js';
 import { describeUnless, needsCommand, needsRoot } from '../support/skip.js';
+import { leftovers, phasesOf, runUntilPhase } from '../support/faults.js';
 import { startRegistry, type Registry } from '../runtime/images/registry-support.js';
 import { makeTempDirectory } from '../runtime/images/support.js';
 
@@ -37,6 +40,19 @@ describeUnless([needsRoot(), needsCommand('docker-registry')], 'gantry run/creat
     });
     return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? 128 };
   };
+  /** The puller's engine as seen from the registry's namespace: for the fault helpers. */
+  const pullerThere = (): TestEngine => ({
+    ...puller,
+    netns: '',
+    env: { ...puller.env, GANTRY_DEFAULT_NETWORK: 'none' },
+    gantry: pull,
+    spawn: (args, options = {}) =>
+      execa('nsenter', [`--net=/run/netns/${pusher.netns}`, '--', GANTRY, ...args], {
+        env: { ...puller.env, GANTRY_DEFAULT_NETWORK: 'none' },
+        reject: false,
+        ...options,
+      }),
+  });
   /** Requests the registry has logged for the manifest so far. */
   const manifestRequests = () =>
     fs
@@ -140,5 +156,53 @@ describeUnless([needsRoot(), needsCommand('docker-registry')], 'gantry run/creat
     expect(failed.stderr).toContain(`Unable to find image '${missing}' locally`);
     expect(failed.stderr).toContain(`manifest unknown: ${missing} not found`);
     expect((await pull(['ps', '-aq'])).stdout.split('\n').filter(Boolean)).toHaveLength(2);
+  });
+
+  it('a run whose pull is killed at each phase: the next command leaves nothing, and the run then works', async () => {
+    const engine = pullerThere();
+    const cache = path.join(puller.root, 'cache', 'pull', 'sha256');
+    /** Removes the image (and what the earlier tests made of it), so that the next run pulls it all. */
+    const forget = async () => {
+      const ids = (await pull(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (ids.length > 0) expect((await pull(['rm', '-f', ...ids])).exitCode).toBe(0);
+      if ((await pull(['images', '-q'])).stdout.trim() !== '')
+        expect((await pull(['image', 'rm', reference])).exitCode).toBe(0);
+      expect((await pull(['images', '-q'])).stdout).toBe('');
+    };
+    await forget();
+    const args = ['run', '--rm', '--network', 'none', reference, 'true'];
+    const traced = await engine.spawn(args, {
+      env: { ...puller.env, GANTRY_DEFAULT_NETWORK: 'none', GANTRY_TRACE: '1' },
+      stdin: 'ignore',
+    });
+    expect(traced.exitCode, String(traced.stderr)).toBe(0);
+    const phases = phasesOf(String(traced.stderr)).filter((phase) => /^(pull|store|import): /.test(phase));
+    // Killed with a download half-way, with every layer in the cache, and while storing.
+    expect(phases).toEqual(
+      expect.arrayContaining(['pull: layer transferring', 'pull: layers downloaded', 'pull: stored']),
+    );
+    for (const phase of phases) {
+      await forget();
+      const stopped = await runUntilPhase(engine, args, phase, {
+        ...puller.env,
+        GANTRY_DEFAULT_NETWORK: 'none',
+      });
+      if (phase === 'pull: layer transferring')
+        expect(
+          fs.readdirSync(cache).some((name) => name.endsWith('.partial')),
+          phase,
+        ).toBe(true);
+      await stopped.kill();
+      // The next command, of another kind, finishes or undoes the pull.
+      const next = await pull(['ps', '-a']);
+      expect(next.exitCode, `${phase}: ${next.stderr}`).toBe(0);
+      expect(leftovers(puller.root, puller.cgroupParent), phase).toEqual([]);
+      expect(fs.existsSync(cache) ? fs.readdirSync(cache) : [], phase).toEqual([]);
+    }
+    // And the same run pulls and runs.
+    await forget();
+    const ran = await pull(args);
+    expect(ran.exitCode, ran.stderr).toBe(0);
+    expect(ran.stderr).toContain('Pull complete');
   });
 });

@@ -13,6 +13,12 @@
  *                         turn, atomically (rename), as fast as it can
  *   attack keyring        the session keyring this process holds: "session-keyring SERIAL
  *                         DESCRIPTION" (the keys it can use without naming them)
+ *   attack keyring-reach RING KEY NAME  reach someone else's session keyring RING (named NAME)
+ *                         and the "user" key KEY in it: describe, list, read, link into ours,
+ *                         search (possession through the link), /proc/keys, join by name
+ *   attack session NAME SECRET CMD...  (host side) join a new session keyring NAME ("-": an
+ *                         anonymous one, as pam_keyinit makes), add the user key "gantry-secret"
+ *                         = SECRET, then exec CMD with "{ring}" and "{key}" replaced by serials
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -211,6 +217,98 @@ static int keyring(void) {
   return 0;
 }
 
+enum {
+  GET_KEYRING_ID = 0,
+  JOIN_SESSION_KEYRING = 1,
+  DESCRIBE = 6,
+  LINK = 8,
+  SEARCH = 10,
+  READ = 11,
+};
+#define SESSION_KEYRING -3L
+
+/* A key's payload as "<what> ok PAYLOAD", or the errno. */
+static void read_key(const char *what, long key) {
+  char payload[256];
+  long length = syscall(SYS_keyctl, READ, key, payload, sizeof payload - 1, 0L);
+  if (length < 0) {
+    result(what, -1);
+    return;
+  }
+  payload[length < (long)sizeof payload - 1 ? length : (long)sizeof payload - 1] = 0;
+  printf("%s ok %s\n", what, payload);
+  fflush(stdout);
+}
+
+static int keyring_reach(const char *ring_arg, const char *key_arg, const char *name) {
+  long ring = strtol(ring_arg, NULL, 10), key = strtol(key_arg, NULL, 10);
+  char buf[512];
+  printf("own-keyring %ld\n", syscall(SYS_keyctl, GET_KEYRING_ID, SESSION_KEYRING, 0L, 0L, 0L));
+  result("describe-keyring", (int)syscall(SYS_keyctl, DESCRIBE, ring, buf, sizeof buf, 0L));
+  result("list-keyring", (int)syscall(SYS_keyctl, READ, ring, buf, sizeof buf, 0L));
+  read_key("read-key", key);
+  result("link-keyring", (int)syscall(SYS_keyctl, LINK, ring, SESSION_KEYRING, 0L, 0L));
+  result("link-key", (int)syscall(SYS_keyctl, LINK, key, SESSION_KEYRING, 0L, 0L));
+  /* Linked into our own keyring, the key would be possessed: search finds it, read gives it. */
+  long found = syscall(SYS_keyctl, SEARCH, SESSION_KEYRING, "user", "gantry-secret", 0L, 0L);
+  if (found < 0)
+    result("search-key", -1);
+  else
+    read_key("search-key", found);
+  /* /proc/keys lists what we may view: is the other keyring (its serial in hex) among it? */
+  FILE *keys = fopen("/proc/keys", "r");
+  if (!keys) {
+    result("proc-keys", -1);
+  } else {
+    char hex[32], line[512];
+    int seen = 0;
+    snprintf(hex, sizeof hex, "%08lx ", ring);
+    while (fgets(line, sizeof line, keys))
+      if (!strncmp(line, hex, strlen(hex)))
+        seen = 1;
+    fclose(keys);
+    printf("proc-keys %s\n", seen ? "seen" : "unseen");
+  }
+  /* Last, as it replaces our session keyring: joining by name gives that keyring only to its
+   * owner with search permission; anyone else gets a new one of that name. */
+  long joined = syscall(SYS_keyctl, JOIN_SESSION_KEYRING, name, 0L, 0L, 0L);
+  if (joined < 0)
+    result("join-keyring", -1);
+  else
+    printf("join-keyring %s %ld\n", joined == ring ? "same" : "new", joined);
+  found = syscall(SYS_keyctl, SEARCH, SESSION_KEYRING, "user", "gantry-secret", 0L, 0L);
+  if (found < 0)
+    result("joined-search-key", -1);
+  else
+    read_key("joined-search-key", found);
+  return 0;
+}
+
+static int session(const char *name, const char *secret, char **argv) {
+  long ring = syscall(SYS_keyctl, JOIN_SESSION_KEYRING, strcmp(name, "-") ? name : NULL, 0L, 0L, 0L);
+  if (ring < 0) {
+    perror("keyctl join");
+    return 1;
+  }
+  long key = syscall(SYS_add_key, "user", "gantry-secret", secret, strlen(secret), SESSION_KEYRING);
+  if (key < 0) {
+    perror("add_key");
+    return 1;
+  }
+  char ring_text[24], key_text[24];
+  snprintf(ring_text, sizeof ring_text, "%ld", ring);
+  snprintf(key_text, sizeof key_text, "%ld", key);
+  for (char **arg = argv; *arg; arg++) {
+    if (!strcmp(*arg, "{ring}"))
+      *arg = ring_text;
+    else if (!strcmp(*arg, "{key}"))
+      *arg = key_text;
+  }
+  execvp(argv[0], argv);
+  perror("execvp");
+  return 127;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 3 && !strcmp(argv[1], "inspect"))
     return inspect(argc - 2, argv + 2);
@@ -231,6 +329,11 @@ int main(int argc, char **argv) {
     return fds();
   if (argc == 2 && !strcmp(argv[1], "keyring"))
     return keyring();
-  fprintf(stderr, "usage: attack tiocsti TEXT | proc PID [FD...] | fds | keyring | inspect PATH... | swap DIR NAME TARGET...\n");
+  if (argc == 5 && !strcmp(argv[1], "keyring-reach"))
+    return keyring_reach(argv[2], argv[3], argv[4]);
+  if (argc >= 5 && !strcmp(argv[1], "session"))
+    return session(argv[2], argv[3], argv + 4);
+  fprintf(stderr, "usage: attack tiocsti TEXT | proc PID [FD...] | fds | keyring | keyring-reach RING KEY NAME | "
+                  "session NAME SECRET CMD... | inspect PATH... | swap DIR NAME TARGET...\n");
   return 2;
 }

@@ -237,4 +237,47 @@ describeUnless(needsRoot(), 'the exec helper is out of the container’s reach',
     expect(inspect[0].State.Pid).toBe(init.hostPid);
     expect(fs.readFileSync(`/proc/${init.hostPid}/environ`, 'utf8')).not.toContain(SECRET);
   });
+
+  it('a container joining another’s pid namespace (--pid container:, a kube pod): its init is out of that container’s reach until its exec', async () => {
+    // The new container's init is cloned into c1's pid namespace, so c1 sees it from the start
+    // of its setup: the monitor then runs from the sealed copy itself (no re-exec in sight).
+    const init = await paused('init', [
+      'run',
+      '-d',
+      '--name',
+      'joiner',
+      '--pid',
+      'container:c1',
+      'demo',
+      'sleep',
+      '1000',
+    ]);
+    try {
+      for (const pid of [init.hostPid, parentOf(init.hostPid)]) {
+        expect(fs.readlinkSync(`/proc/${pid}/exe`)).toMatch(/^\/memfd:gantry-init/);
+        expect(fs.readFileSync(`/proc/${pid}/environ`).length).toBe(0);
+      }
+      const { seen, output } = await attack('c1', init.nsPid);
+      for (const name of [
+        'exe-readlink',
+        'exe-open-path',
+        'exe-open-read',
+        'environ-open',
+        'mem-open',
+        'cwd-readlink',
+        'root-open',
+        'fd-open',
+        'ptrace',
+      ])
+        expect(DENIED.has(seen.get(name) ?? 'missing'), `${name}: ${output}`).toBe(true);
+      expect(output).not.toContain(SECRET);
+    } finally {
+      const result = await init.release();
+      expect(result.exitCode, result.stderr).toBe(0);
+    }
+    // Control: once it has exec'd, the same attack from c1 reaches the container's process.
+    const { seen, output } = await attack('c1', init.nsPid);
+    expect(seen.get('environ-read'), output).toBe('ok');
+    expect(output).not.toContain(SECRET);
+  });
 });

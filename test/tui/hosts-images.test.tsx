@@ -157,7 +157,7 @@ describe('Images with two hosts', () => {
     expect(local.imageRecords.map((record) => record.id)).toContain(demo.id);
   });
 
-  it('pulls onto the host shown, and refuses a build there with the reason', async () => {
+  it('pulls onto the host shown, and refuses a build (and c) there with the reason', async () => {
     const { app, local, remote } = setup();
     await app.press('2');
     await app.waitFor(/far\s+tools:latest/);
@@ -166,6 +166,10 @@ describe('Images with two hosts', () => {
     await app.press('b');
     await app.waitFor('far cannot build from here (the remote protocol has no build)');
     expect(local.calls.filter((call) => call.startsWith('build'))).toEqual([]);
+    // c makes an image from this machine's binaries, here: not while only the far host is shown.
+    await app.press('c');
+    await app.waitFor('c creates gantry-host:latest from this machine');
+    expect(local.calls.filter((call) => call.startsWith('from-host'))).toEqual([]);
     await app.press('P');
     await app.waitFor('Pull an image onto far');
     await app.press(...'busybox', '\r');
@@ -232,5 +236,18 @@ describe('Images with two hosts', () => {
     host.allow();
     await app.waitFor(/far\s+later:latest/, 30_000);
     expect(app.frame()).not.toContain('unreachable');
+  });
+
+  it("runs a new container from a remote container's image on that host (n in Containers)", async () => {
+    const { app, local, remote } = setup();
+    await app.waitFor(/far\s+far-web\s/);
+    await app.press('/', ...'far-web', '\r', 'n');
+    await app.waitFor('Run a container from demo:latest on far');
+    await app.press(...'twin', '\r');
+    await app.waitFor('twin is running');
+    expect(remote.calls.some((call) => call.startsWith('create') && call.includes('"demo:latest"'))).toBe(
+      true,
+    );
+    expect(local.calls.filter((call) => call.startsWith('create'))).toEqual([]);
   });
 });

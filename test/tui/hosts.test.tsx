@@ -6,6 +6,9 @@
  * back-off. The real ssh path is test/tui/remote-e2e.int.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { LogEntry } from '../../source/runtime/containers/logs.js';
+import { UnsupportedError } from '../../source/runtime/errors.js';
+import type { HostEngine } from '../../source/runtime/remote/host-engine.js';
 import { MultiHostEngine } from '../../source/tui/hosts/multi-host-engine.js';
 import { BACKOFF_MS, RemoteHost } from '../../source/tui/hosts/remote-host.js';
 import { containerKey, hostOf, realId, splitKey } from '../../source/tui/hosts/keys.js';
@@ -121,6 +124,73 @@ describe('TUI with two hosts', () => {
     await app.press('\u001b');
     await app.waitFor('far-new', 30_000);
     expect(app.frame()).not.toContain('unreachable');
+  });
+});
+
+const numbered = (count: number): LogEntry[] =>
+  Array.from({ length: count }, (_, index) => ({
+    time: '2026-01-01T12:34:56.789Z',
+    stream: 'stdout' as const,
+    text: `far line ${index}\n`,
+  }));
+
+describe('logs of a remote container', () => {
+  it('load older lines with o from that host, with its own id', async () => {
+    const { app, local, remote } = setup();
+    remote.logLines = numbered(1500);
+    await app.waitFor(/far\s+far-web\s/);
+    await app.press('/', ...'far-web', '\r', '5');
+    await app.waitFor('far line 1499');
+    await app.waitFor('older lines exist (o loads them)');
+    expect(app.store.getState().logs.lines[0]!.text).toBe('far line 500');
+    await app.press('o');
+    await app.waitFor(/held at \d+-\d+\/1500/);
+    expect(app.store.getState().logs.lines[0]!.text).toBe('far line 0');
+    expect(remote.calls.filter((call) => call.startsWith('older logs'))).toEqual(['older logs 1000']);
+    expect(local.calls.filter((call) => call.startsWith('older logs'))).toEqual([]);
+  });
+
+  it('say on o why a remote gantry too old to page cannot, and still show its tail', async () => {
+    const local = new FakeEngine([container('near')]);
+    const remote = new FakeEngine([container('far-web')]);
+    remote.logLines = numbered(1500);
+    const reason =
+      'loading older log lines is not supported by the remote gantry (version 0.0.9, protocol 1) on far; upgrade it';
+    const engine = new MultiHostEngine(local, [
+      {
+        name: 'far',
+        connect: async () => {
+          const inner = hostEngine(remote);
+          // What RemoteEngine does facing a protocol-1 service (test/runtime/remote/logs-paging.test.ts).
+          const old: HostEngine = {
+            ...inner,
+            images: inner.images,
+            volumes: inner.volumes,
+            networks: inner.networks,
+            logs: (reference, options = {}) => {
+              options.onOlderUnsupported?.(reason);
+              return inner.logs(reference, { ...(options.tail ? { tail: options.tail } : {}) });
+            },
+            olderLogs: () => Promise.reject(new UnsupportedError(reason)),
+          };
+          return { engine: old, ended: new Promise<void>(() => undefined) };
+        },
+      },
+    ]);
+    engine.hosts.start();
+    const app = renderTui(engine, { size: { columns: 140, rows: 30 } });
+    cleanup.push(
+      () => app.unmount(),
+      () => engine.hosts.close(),
+      () => local.cleanup(),
+      () => remote.cleanup(),
+    );
+    await app.waitFor(/far\s+far-web\s/);
+    await app.press('/', ...'far-web', '\r', '5');
+    await app.waitFor('far line 1499');
+    await app.press('o');
+    await app.waitFor('not supported by the remote gantry (version 0.0.9, protocol 1)');
+    expect(remote.calls.filter((call) => call.startsWith('older logs'))).toEqual([]);
   });
 });
 

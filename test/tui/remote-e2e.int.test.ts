@@ -73,7 +73,15 @@ describeUnless(
         'demo',
         'sh',
         '-c',
-        'echo hello from afar; exec sleep 100000',
+        // More lines than the Logs pane's tail (1000) and one older page: `o` must page back twice.
+        'echo hello from afar; i=1; while [ $i -le 2500 ]; do echo far line $i; i=$((i+1)); done; exec sleep 100000',
+      );
+      await waitFor(
+        async () =>
+          (await remote.gantry(['logs', '--tail', '1', far.id])).stdout.includes('far line 2500') ||
+          undefined,
+        60_000,
+        'the remote container to have written its lines',
       );
       const hostName = `127.0.0.1:${sshd.port}`;
       const hostPattern = hostName.replace(/\./g, '\\.');
@@ -103,10 +111,27 @@ describeUnless(
       tui.send('H');
       await tui.waitFor((screen) => /\snear\s/.test(screen) && /\sfar\s/.test(screen), 60_000, 'both again');
 
-      // Logs of the remote container.
+      // Logs of the remote container: its tail, then older pages from the remote host with `o`.
       select('far');
       tui.send('5');
-      await tui.waitFor('hello from afar', 60_000, 'the remote log');
+      await tui.waitFor(/far line 2500\b/, 60_000, 'the remote log');
+      await tui.waitFor('older lines exist (o loads them)', 60_000, 'older remote lines said to exist');
+      expect(tui.capture()).not.toContain('hello from afar');
+      tui.send('o');
+      await tui.waitFor(/held at \d+-\d+\/2000\b/, 60_000, 'a page of older remote lines');
+      await tui.waitFor(/far line 1500\b/, 60_000, 'the line before the tail');
+      expect(tui.capture()).toContain('older lines exist (o loads them)');
+      tui.send('o');
+      await tui.waitFor(
+        (screen) => /held at \d+-\d+\/2501\b/.test(screen) && !screen.includes('older lines exist'),
+        60_000,
+        'the rest of the remote log, to its first line',
+      );
+      tui.send('/');
+      tui.type('hello from afar');
+      tui.send('Enter');
+      await tui.waitFor('hello from afar', 60_000, "the remote log's first line");
+      tui.send('Escape');
 
       // Limits: a live edit applied on the remote host's cgroup.
       const limitFile = memoryLimitFile(remote.cgroupParent, far.id);

@@ -3,6 +3,7 @@ import type { ContainerRecord } from '../../runtime/containers/record.js';
 import type { Engine } from '../../runtime/containers/engine.js';
 import { NotFoundError } from '../../runtime/errors.js';
 import type { AttachHandle } from '../../runtime/init/helper.js';
+import type { HostEngine } from '../../runtime/remote/host-engine.js';
 
 /**
  * Signals for the session reach this process (Ctrl-C to the group, or a supervisor's kill of
@@ -76,4 +77,28 @@ export async function runAttached(
   } finally {
     proxy.release();
   }
+}
+
+/**
+ * runAttached with the container on a remote host: it starts there with its streams relayed over
+ * the protocol (-i input, -t a pty there in this terminal's size), and its exit code is this
+ * command's. The host records its end and removes it with --rm, as a local run does.
+ */
+export async function runAttachedRemote(
+  engine: HostEngine,
+  record: ContainerRecord,
+  attach: { stdin: boolean; tty: boolean },
+): Promise<number> {
+  if (attach.tty && attach.stdin && !process.stdin.isTTY) {
+    await engine.remove(record.Id, { force: true }).catch(() => undefined);
+    process.stderr.write('gantry: the input device is not a TTY; use -i without -t to pipe input\n');
+    return 1;
+  }
+  const { relay, terminalSize } = await import('./relay.js');
+  const consoleSize = terminalSize(attach.tty);
+  const stream = await engine.startAttached(record.Id, {
+    ...attach,
+    ...(consoleSize ? { consoleSize } : {}),
+  });
+  return relay(stream, { interactive: attach.stdin, tty: attach.tty, resizable: consoleSize !== undefined });
 }

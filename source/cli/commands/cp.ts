@@ -58,6 +58,7 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     archive: bool(parsed.options, 'archive'),
     followLink: bool(parsed.options, 'follow-link'),
   };
+  if (context.host !== undefined) return remoteCopy(context, first, second, from, to, options);
   const engine = await context.engine();
   const { copyFromContainer, copyToContainer } = await import('../../runtime/containers/copy/copy.js');
   if (from) {
@@ -70,5 +71,52 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   if (to!.path === '') throw new UsageError('empty destination path in the container');
   const record = await engine.get(to!.container);
   await copyToContainer(engine, record, first === '-' ? process.stdin : first, to!.path, options);
+  return 0;
+}
+
+/**
+ * cp with the container on a remote host: the host resolves its side inside the container's root
+ * (the same code as a local cp) and the files travel as a tar stream over the protocol, a window
+ * at a time (so a big file is never held in memory on either side). This side reads or places
+ * its own files by the same rules.
+ */
+async function remoteCopy(
+  context: CommandContext,
+  first: string,
+  second: string,
+  from: { container: string; path: string } | undefined,
+  to: { container: string; path: string } | undefined,
+  options: { archive: boolean; followLink: boolean },
+): Promise<number> {
+  const engine = await context.hostEngine();
+  const [{ pipeline }, streams, { contentsOnlyPath }] = await Promise.all([
+    import('node:stream/promises'),
+    import('../../runtime/containers/copy/streams.js'),
+    import('../../runtime/containers/copy/copy.js'),
+  ]);
+  if (from) {
+    if (from.path === '') throw new UsageError('empty source path in the container');
+    const toStdout = second === '-';
+    const archive = await engine.copyFrom(from.container, {
+      source: from.path,
+      ...options,
+      wholeTree: !toStdout,
+    });
+    if (toStdout) await pipeline(archive, context.stdout as unknown as Writable, { end: false });
+    else
+      await streams.extractTreeToHost(archive, second, {
+        ...options,
+        contentsOnly: contentsOnlyPath(from.path),
+        label: `the copy of ${from.container}:${from.path} from ${engine.host}`,
+      });
+    return 0;
+  }
+  if (to!.path === '') throw new UsageError('empty destination path in the container');
+  if (first === '-') {
+    await engine.copyTo(to!.container, { destination: to!.path, archive: options.archive }, process.stdin);
+    return 0;
+  }
+  const { source, archive } = streams.hostTreeArchive(first, options);
+  await engine.copyTo(to!.container, { destination: to!.path, archive: options.archive, source }, archive);
   return 0;
 }

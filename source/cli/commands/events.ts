@@ -2,7 +2,6 @@
 import { bool, list, str, UsageError, type CommandSpec, type ParsedArgs } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { renderTemplate } from '../template.js';
-import { UnsupportedError } from '../../runtime/errors.js';
 import type { EngineEvent } from '../../runtime/containers/events.js';
 
 export const spec: CommandSpec = {
@@ -118,6 +117,9 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       );
     else write(context.stdout, eventLine(event));
   };
+  // The past is read from the host's own journal: it tells it itself.
+  if ((since !== undefined || until !== undefined) && context.host !== undefined && context.relay)
+    return context.relay();
   const engine = await context.hostEngine();
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -131,13 +133,6 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
       until === undefined || until > now ? engine.events({ signal: controller.signal }) : undefined;
     // As docker's: --until alone tells the past up to it.
     if (since !== undefined || until !== undefined) {
-      if (context.host !== undefined)
-        throw new UnsupportedError(
-          `events --since/--until do not work on a remote host yet (--host ${context.host})`,
-          {
-            hint: 'run it on that host',
-          },
-        );
       const { pastEvents } = await import('../../runtime/containers/events-history.js');
       for (const event of await pastEvents(await context.engine(), since ?? 0, Math.min(until ?? now, now)))
         print(event);

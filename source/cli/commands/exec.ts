@@ -1,6 +1,7 @@
 import { bool, list, str, type CommandSpec, type ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { proxySignals } from './attached.js';
+import { relay, terminalSize } from './relay.js';
 
 export const spec: CommandSpec = {
   name: 'exec',
@@ -75,8 +76,7 @@ async function remoteExec(parsed: ParsedArgs, context: CommandContext): Promise<
   const user = str(parsed.options, 'user');
   const workdir = str(parsed.options, 'workdir');
   const engine = await context.hostEngine();
-  const consoleSize =
-    tty && process.stdout.isTTY ? { rows: process.stdout.rows, cols: process.stdout.columns } : undefined;
+  const consoleSize = terminalSize(tty);
   const stream = await engine.exec(container!, {
     command,
     env: list(parsed.options, 'env'),
@@ -88,31 +88,5 @@ async function remoteExec(parsed: ParsedArgs, context: CommandContext): Promise<
     ...(consoleSize ? { consoleSize } : {}),
   });
   if (detach) return 0;
-  stream.onOutput((data, fd) => (fd === 2 ? process.stderr : process.stdout).write(data));
-  const raw = tty && interactive && process.stdin.isTTY;
-  if (raw) process.stdin.setRawMode(true);
-  const forward = (signal: NodeJS.Signals) => stream.signal(signal);
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-  for (const signal of signals) process.on(signal, forward);
-  // SIGWINCH here: the far pty takes the new size (its process gets its own SIGWINCH there).
-  const resize = () => stream.resize(process.stdout.rows, process.stdout.columns);
-  if (consoleSize) process.stdout.on('resize', resize);
-  const onInput = (data: Buffer) => stream.write(data);
-  const onEnd = () => stream.endInput();
-  if (interactive) {
-    process.stdin.on('data', onInput);
-    process.stdin.on('end', onEnd);
-  }
-  try {
-    return await stream.exit;
-  } finally {
-    for (const signal of signals) process.off(signal, forward);
-    process.stdout.off('resize', resize);
-    process.stdin.off('data', onInput);
-    process.stdin.off('end', onEnd);
-    if (raw) process.stdin.setRawMode(false);
-    // Nothing more is read: the process may end without waiting for another key.
-    process.stdin.pause();
-    if (interactive) process.stdin.destroy();
-  }
+  return relay(stream, { interactive, tty, resizable: consoleSize !== undefined });
 }

@@ -11,7 +11,7 @@ import { formatRows } from '../template.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import { portsText } from '../../runtime/containers/ports-text.js';
 import { parsePsFilters, psFilter, PS_FILTER_KEYS } from '../../runtime/containers/filters.js';
-import { InvalidArgumentError, UnsupportedError } from '../../runtime/errors.js';
+import { InvalidArgumentError } from '../../runtime/errors.js';
 import { POD_ID_LABEL, POD_NAME_LABEL } from '../../runtime/kube/labels.js';
 
 const SORT_KEYS = ['command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'] as const;
@@ -177,6 +177,11 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     throw new InvalidArgumentError(`invalid --last ${last}: give a whole number of containers`);
   if (last === -1) last = undefined;
   if (bool(options, 'latest')) last = 1;
+  const format = str(options, 'format');
+  const wantsSize =
+    bool(options, 'size') || sort === 'size' || (format !== undefined && /\.Size\b/.test(format));
+  // Sizes are read from the layers on the host: it lists them itself.
+  if (wantsSize && context.host !== undefined && context.relay) return context.relay();
   const engine = await context.hostEngine();
   // As docker's: a status filter or --last lists stopped containers too.
   const all = bool(options, 'all') || filters.has('status') || (last !== undefined && last > 0);
@@ -192,17 +197,10 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   );
   // --last counts the newest containers, whatever --sort shows them by.
   if (last !== undefined && last > 0) records = records.slice(0, last);
-  const format = str(options, 'format');
   const full = bool(options, 'no-trunc');
-  const wantsSize =
-    bool(options, 'size') || sort === 'size' || (format !== undefined && /\.Size\b/.test(format));
   const sizes = new Map<string, number>();
   const sizeText = new Map<string, string>();
   if (wantsSize) {
-    if (context.host !== undefined)
-      throw new UnsupportedError(`ps --size does not work on a remote host yet (--host ${context.host})`, {
-        hint: 'leave out --size and sizes in --format and --sort',
-      });
     const local = await context.engine();
     const { volumeSize } = await import('../../runtime/volumes/usage.js');
     const images = new Map((await local.images.list()).map((image) => [image.id, image.size]));

@@ -2,9 +2,9 @@ import type { CommandSpec, ParsedArgs } from '../args.js';
 import { bool } from '../args.js';
 import { write, type CommandContext } from '../context.js';
 import { CREATE_OPTIONS, createOptionsFrom } from './run-options.js';
-import { runAttached } from './attached.js';
+import { runAttached, runAttachedRemote } from './attached.js';
 import { ensureImage, PULL_OPTIONS } from './pull-policy.js';
-import { InvalidArgumentError, UnsupportedError } from '../../runtime/errors.js';
+import { InvalidArgumentError } from '../../runtime/errors.js';
 
 export const spec: CommandSpec = {
   name: 'run',
@@ -44,12 +44,11 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     write(context.stdout, record.Id);
     return 0;
   }
-  if (context.host !== undefined) {
-    await engine.remove(record.Id, { force: true }).catch(() => undefined);
-    throw new UnsupportedError(`run without -d does not work on a remote host yet (--host ${context.host})`, {
-      hint: 'run it with -d, then `gantry logs -f`',
+  if (context.host !== undefined)
+    return runAttachedRemote(engine, record, {
+      stdin: record.Config.AttachStdin && (options.interactive ?? false),
+      tty: options.tty ?? false,
     });
-  }
   return runAttached(await context.engine(), record, {
     stdin: record.Config.AttachStdin && (options.interactive ?? false),
     tty: options.tty ?? false,

@@ -1,6 +1,6 @@
 import { bool, type CommandSpec, type ParsedArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
-import { runAttached } from './attached.js';
+import { runAttached, runAttachedRemote } from './attached.js';
 import { ALL_OPTION, eachContainer, targetContainers } from './each-container.js';
 
 export const spec: CommandSpec = {
@@ -16,6 +16,7 @@ export const spec: CommandSpec = {
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
   if (bool(parsed.options, 'attach') || bool(parsed.options, 'interactive')) {
+    if (context.host !== undefined) return startAttachedRemote(parsed, context);
     const engine = await context.engine();
     if (parsed.args.length > 1 || bool(parsed.options, 'all')) {
       context.stderr.write('gantry: you cannot start and attach multiple containers at once\n');
@@ -31,4 +32,18 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   const engine = await context.hostEngine();
   const targets = await targetContainers(parsed, spec, engine, ['created', 'exited']);
   return eachContainer(targets, context, (reference) => engine.start(reference));
+}
+
+async function startAttachedRemote(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const engine = await context.hostEngine();
+  if (parsed.args.length > 1 || bool(parsed.options, 'all')) {
+    context.stderr.write('gantry: you cannot start and attach multiple containers at once\n');
+    return 125;
+  }
+  if (parsed.args.length === 0) await targetContainers(parsed, spec, engine, []);
+  const record = await engine.get(parsed.args[0]!);
+  return runAttachedRemote(engine, record, {
+    stdin: bool(parsed.options, 'interactive'),
+    tty: record.Config.Tty,
+  });
 }

@@ -97,7 +97,12 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
     import('../../runtime/remote/host-engine.js'),
   ]);
   const engine = new LocalHostEngine(await context.engine());
-  await serve(engine, { input: process.stdin, output: process.stdout });
+  const { serveRelayedCommand } = await import('../relay-command.js');
+  await serve(engine, {
+    input: process.stdin,
+    output: process.stdout,
+    channels: { command: serveRelayedCommand },
+  });
   return 0;
 }
 

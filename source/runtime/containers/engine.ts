@@ -62,7 +62,15 @@ export interface StartOptions {
    * `ownsCleanup` the caller promises to record the end (engine.get after the exit), so the
    * monitor does not start its cleanup process.
    */
-  attach?: { stdin: boolean; tty: boolean; ownsCleanup?: boolean; stdout?: boolean; stderr?: boolean };
+  attach?: {
+    stdin: boolean;
+    tty: boolean;
+    ownsCleanup?: boolean;
+    stdout?: boolean;
+    stderr?: boolean;
+    /** Pipes for the caller to relay (a remote client's), not the caller's own stdio. */
+    pipes?: boolean;
+  };
   consoleSize?: { rows: number; cols: number };
 }
 

@@ -3,7 +3,7 @@
  * (../journal.ts): every command that opens the engine, and the TUI, runs this first, so a
  * killed `rm -f` is finished, a killed create frees its name and directory, a killed commit
  * thaws the container it froze, a killed build removes its step containers, and a killed image
- * operation leaves no orphaned layer, blob or work directory, a killed `kube play` leaves no part
+ * operation leaves no orphaned layer, blob, work directory or download, a killed `kube play` leaves no part
  * of a pod, at once rather than at some later
  * command that happens to look.
  */
@@ -67,9 +67,18 @@ async function recover(engine: Engine, entry: AbandonedEntry): Promise<void> {
     }
     case 'image-rm':
     case 'import':
-    case 'pull':
       await engine.images.gc();
       return;
+    case 'pull': {
+      await engine.images.gc();
+      // Its downloads (partial or whole, and their locks) are wanted by no process now.
+      const [{ sweepPullCache }, { pullCacheDirectory }] = await Promise.all([
+        import('../images/registry/blob-lock.js'),
+        import('../images/registry/transfer.js'),
+      ]);
+      await sweepPullCache(pullCacheDirectory(engine.layout));
+      return;
+    }
     case 'volume': {
       const { removeAbandonedVolume } = await import('../volumes/attach.js');
       return removeAbandonedVolume(engine, entry.subject);

@@ -349,14 +349,27 @@ export interface AttachHandle {
   exit: Promise<number>;
   /** Passes a signal to the container's process (with a tty, Ctrl-C is a key, not a signal). */
   signal(signal: NodeJS.Signals): void;
+  /** With `pipes`: the streams the caller relays (a remote client's), in place of this stdio. */
+  pipes?: { stdin: Writable | null; stdout: Readable | null; stderr: Readable | null };
+  /** With `pipes` and a tty: the caller's terminal changed size (the container's pty follows). */
+  resize?(rows: number, cols: number): void;
 }
 
-/** Connects the caller's stdio to a monitor's attach socket; resolves once connected. */
+/** Connects the caller's stdio (or, with `pipes`, pipes of its own) to a monitor's attach socket. */
 export async function attach(
   stateDir: string,
   socketName: string,
-  options: { tty: boolean; stdin: boolean; ownsCleanup?: boolean; stdout?: boolean; stderr?: boolean },
+  options: {
+    tty: boolean;
+    stdin: boolean;
+    ownsCleanup?: boolean;
+    stdout?: boolean;
+    stderr?: boolean;
+    pipes?: boolean;
+  },
 ): Promise<AttachHandle> {
+  // Pipes cannot tell a terminal's size: the sizes come on the channel ("sized").
+  const sized = options.pipes === true && options.tty;
   const args = [
     'attach',
     stateDir,
@@ -365,13 +378,15 @@ export async function attach(
     ...(options.stdin ? ['stdin'] : []),
     // The caller records the end itself, so the monitor need not start a cleanup process.
     ...(options.ownsCleanup ? ['cleanup'] : []),
+    ...(sized ? ['sized'] : []),
   ];
+  const given = options.pipes ? 'pipe' : 'inherit';
   const child = spawn(helperPath(), args, {
     // A stream not attached (docker's -a) goes to /dev/null here; the monitor still logs it.
     stdio: [
-      options.stdin ? 'inherit' : 'ignore',
-      options.stdout === false ? 'ignore' : 'inherit',
-      options.stderr === false ? 'ignore' : 'inherit',
+      options.stdin ? given : 'ignore',
+      options.stdout === false ? 'ignore' : given,
+      options.stderr === false ? 'ignore' : given,
       'pipe',
     ],
     env: HELPER_ENV,
@@ -379,15 +394,28 @@ export async function attach(
   const exit = exitCode(child);
   const channel = new LineChannel(child.stdio[3] as Duplex);
   const line = await channel.next();
-  channel.close();
+  if (sized) void exit.finally(() => channel.close());
+  else channel.close();
   if (line !== 'attached') {
+    channel.close();
     const code = await exit;
     throw new ContainerStartError(`could not attach to the container (status ${code})`);
   }
+  const running = () => child.exitCode === null && child.signalCode === null;
   return {
     exit,
     signal: (signal) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (running()) child.kill(signal);
     },
+    ...(options.pipes ? { pipes: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr } } : {}),
+    ...(sized
+      ? {
+          resize: (rows: number, cols: number) => {
+            if (!running() || !Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1)
+              return;
+            channel.write(`size ${Math.min(rows, 0xffff)} ${Math.min(cols, 0xffff)}\n`);
+          },
+        }
+      : {}),
   };
 }

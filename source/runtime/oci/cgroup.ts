@@ -16,6 +16,25 @@ export function containerCgroup(
   });
 }
 
+/**
+ * Removes the container's cgroup. Its parents go with it, once empty, only where gantry-oci made
+ * them (under its own parent, for a relative or missing cgroupsPath): an absolute cgroupsPath's
+ * parents are the caller's (the pod cgroup kubelet made and limits for CRI-O, podman's
+ * --cgroup-parent), which runc never removes either.
+ */
+export async function removeCgroup(store: OciStore, state: Pick<StoredState, 'cgroupParent' | 'cgroupName'>) {
+  const cgroup = containerCgroup(store, state);
+  const trim = (p: string) => p.replace(/^\/+|\/+$/g, '');
+  const ours = trim(store.options.cgroupParent);
+  const parent = trim(state.cgroupParent);
+  if (ours !== '' && (parent === ours || parent.startsWith(`${ours}/`))) {
+    const { removeContainerCgroup } = await import('../cgroups/remove.js');
+    await removeContainerCgroup(cgroup);
+  } else {
+    await cgroup.destroy();
+  }
+}
+
 export function signalCgroup(store: OciStore, state: StoredState, signal: number): Promise<number> {
   return signalCgroupProcesses(containerCgroup(store, state), signal);
 }

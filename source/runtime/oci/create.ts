@@ -6,13 +6,12 @@
 import type { ChildProcess } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { removeContainerCgroup } from '../cgroups/index.js';
 import { identify } from '../containers/process-identity.js';
 import { ConflictError, hasCode, InvalidArgumentError } from '../errors.js';
 import { atomicWriteJson, FileLock } from '../fsutil.js';
 import { planFromSpec, sessionKeyringName } from '../init/from-spec.js';
 import { startMonitor } from '../init/helper.js';
-import { containerCgroup } from './cgroup.js';
+import { containerCgroup, removeCgroup } from './cgroup.js';
 import { runHook } from './hooks.js';
 import { resourcesFromSpec } from './resources.js';
 import { readSpec, withDefaultHome } from './spec-file.js';
@@ -140,7 +139,7 @@ export async function create(
       : undefined;
     return wait ? { wait } : {};
   } catch (error) {
-    await removeContainerCgroup(cgroup).catch(() => undefined);
+    await removeCgroup(store, stored).catch(() => undefined);
     await fsp.rm(dir, { recursive: true, force: true });
     throw error;
   } finally {

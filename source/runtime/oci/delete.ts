@@ -32,7 +32,7 @@ export async function deleteContainer(
       hint: 'stop it first or use --force',
     });
   }
-  const { containerCgroup, emptyCgroup } = await import('./cgroup.js');
+  const { containerCgroup, emptyCgroup, removeCgroup } = await import('./cgroup.js');
   if (status === 'paused')
     await containerCgroup(store, state)
       .thaw()
@@ -44,8 +44,7 @@ export async function deleteContainer(
   // Without a pid namespace the init's children outlive it: --force (and run) end them too.
   if (options.force) await emptyCgroup(store, state, 10_000);
   const spec = await store.bundleSpec(state);
-  const { removeContainerCgroup } = await import('../cgroups/remove.js');
-  await removeContainerCgroup(containerCgroup(store, state));
+  await removeCgroup(store, state);
   await fsp.rm(store.dir(id), { recursive: true, force: true });
   if (spec?.hooks?.poststop?.length) {
     const { runHooksWarning } = await import('./hooks.js');

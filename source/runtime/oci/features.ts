@@ -53,7 +53,9 @@ export function features(): Record<string, unknown> {
       apparmor: { enabled: true },
       selinux: { enabled: true },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: true } },
+      // Idmapped mounts (mounts[].uidMappings, "idmap") are refused, so a driver (CRI-O's
+      // RuntimeSupportsIDMap) chowns volumes for a user namespace instead of relying on them.
+      mountExtensions: { idmap: { enabled: false } },
     },
     annotations: {
       'org.opencontainers.runc.checkpoint.enabled': 'false',

@@ -6,15 +6,21 @@
 import type { Resources, StatsOptions } from '../cgroups/types.js';
 import type { CreateOptions } from '../containers/create.js';
 import type { EngineEvent } from '../containers/events.js';
-import type { LogEntry } from '../containers/logs.js';
+import type { LogCursor, LogEntry } from '../containers/logs.js';
+import { UnsupportedError } from '../errors.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStats } from '../containers/stats.js';
 import type { ImageRecord } from '../images/types.js';
 import type { TransferEvent } from '../images/registry/transfer.js';
 import type { LayerTree } from '../images/tree/types.js';
+import type { Readable } from 'node:stream';
 import { Connection, type ConnectionOptions } from './connection.js';
+import { creditedReadable, creditedWritable } from './flow.js';
 import type {
   ExecStream,
+  HostAttachOptions,
+  HostCopyFrom,
+  HostCopyTo,
   HostEngine,
   HostExecOptions,
   HostImageRemoval,
@@ -23,8 +29,9 @@ import type {
   HostPullResult,
   HostVolume,
   ListResult,
+  OlderLogPage,
 } from './host-engine.js';
-import { encodeTimeout } from './protocol.js';
+import { SINCE_PROTOCOL, encodeTimeout } from './protocol.js';
 import type { SshTarget } from './ssh-url.js';
 
 /** Errors of a list come as plain objects: made Errors again, for the same printing. */
@@ -32,6 +39,11 @@ function asError(value: { message: string; name?: string }): Error {
   const error = new Error(value.message);
   if (value.name) error.name = value.name;
   return error;
+}
+
+/** The first item of a logs stream asked for `start`: where its entries begin. */
+interface LogStart {
+  start: { olderBefore: LogCursor | null };
 }
 
 export class RemoteEngine implements HostEngine {
@@ -118,12 +130,73 @@ export class RemoteEngine implements HostEngine {
   }
 
   async *logs(reference: string, options: HostLogOptions = {}): AsyncGenerator<LogEntry> {
+    if (options.onStart || options.positions) {
+      yield* this.pagedLogs(reference, options);
+      return;
+    }
     const { signal, ...rest } = options;
     yield* this.connection.stream<LogEntry>('logs', { reference, options: rest }, signal);
   }
 
-  async exec(reference: string, options: HostExecOptions): Promise<ExecStream> {
-    const channel = this.connection.channel('exec', { reference, options });
+  /**
+   * Why this host cannot page back through a log (its service predates `logs.older`), or
+   * undefined when it can.
+   */
+  olderLogsUnsupported(): string | undefined {
+    const remote = this.connection.remoteVersion;
+    if (!remote || remote.protocol >= SINCE_PROTOCOL.olderLogs) return undefined;
+    return `loading older log lines is not supported by the remote gantry (version ${remote.gantry}, protocol ${remote.protocol}) on ${this.host}; upgrade it`;
+  }
+
+  /** A logs stream that says where it begins and gives each entry its cursor (protocol 2). */
+  private async *pagedLogs(reference: string, options: HostLogOptions): AsyncGenerator<LogEntry> {
+    const { signal, onStart, positions, onOlderUnsupported, ...rest } = options;
+    const unsupported = this.olderLogsUnsupported();
+    if (unsupported) {
+      // The tail and what follows still come; only paging back is missing.
+      onOlderUnsupported?.(unsupported);
+      yield* this.connection.stream<LogEntry>('logs', { reference, options: rest }, signal);
+      return;
+    }
+    const params = {
+      reference,
+      options: { ...rest, ...(positions ? { positions: true } : {}), ...(onStart ? { start: true } : {}) },
+    };
+    for await (const item of this.connection.stream<LogEntry | LogStart>('logs', params, signal)) {
+      if ('start' in item) onStart?.(item.start.olderBefore ?? undefined);
+      else yield item;
+    }
+  }
+
+  async olderLogs(
+    reference: string,
+    cursor: LogCursor,
+    count: number,
+    signal?: AbortSignal,
+  ): Promise<OlderLogPage> {
+    const unsupported = this.olderLogsUnsupported();
+    if (unsupported)
+      throw new UnsupportedError(unsupported, { hint: `install a newer gantry on ${this.host}` });
+    signal?.throwIfAborted();
+    const page = await this.connection.call<{ entries: LogEntry[]; olderBefore: LogCursor | null }>(
+      'logs.older',
+      { reference, cursor, count },
+    );
+    signal?.throwIfAborted();
+    return { entries: page.entries, olderBefore: page.olderBefore ?? undefined };
+  }
+
+  exec(reference: string, options: HostExecOptions): Promise<ExecStream> {
+    return this.relayed('exec', { reference, options });
+  }
+
+  startAttached(reference: string, options: HostAttachOptions): Promise<ExecStream> {
+    return this.relayed('start.attached', { reference, options });
+  }
+
+  /** A process on the host whose streams, signals and terminal size travel over a channel. */
+  private async relayed(method: string, params: unknown): Promise<ExecStream> {
+    const channel = this.connection.channel(method, params);
     // The first reply says the process runs (its pid), or why it could not start.
     const started = await channel.started;
     return {
@@ -135,6 +208,60 @@ export class RemoteEngine implements HostEngine {
       signal: (name) => channel.signal(name),
       resize: (rows, cols) => channel.resize(rows, cols),
     };
+  }
+
+  async copyFrom(reference: string, request: HostCopyFrom): Promise<Readable> {
+    const channel = this.connection.channel('copy.from', { reference, request });
+    await channel.started;
+    const stream = creditedReadable((bytes) => channel.credit(bytes));
+    let settled = false;
+    channel.onOutput((data) => stream.deliver(data));
+    channel.result.then(
+      () => {
+        settled = true;
+        stream.end();
+      },
+      (error: Error) => {
+        settled = true;
+        stream.fail(error);
+      },
+    );
+    // The reader stopped early (it failed to write here): the host stops sending.
+    stream.readable.once('close', () => {
+      if (!settled) channel.cancel();
+    });
+    return stream.readable;
+  }
+
+  async copyTo(reference: string, request: HostCopyTo, archive: Readable): Promise<void> {
+    const channel = this.connection.channel('copy.to', { reference, request });
+    await channel.started;
+    const { pipeline } = await import('node:stream/promises');
+    const stop = new AbortController();
+    const writable = creditedWritable({
+      send: (data) => channel.write(data),
+      onCredit: (listener) => channel.onCredit(listener),
+      signal: stop.signal,
+    });
+    let readFailure: unknown;
+    void pipeline(archive, writable).then(
+      () => channel.endInput(),
+      (error: unknown) => {
+        if (stop.signal.aborted) return;
+        // Reading here failed: the host stops too (and its error is not the one to report).
+        readFailure = error;
+        channel.cancel();
+      },
+    );
+    try {
+      await channel.result;
+    } catch (error) {
+      throw readFailure ?? error;
+    } finally {
+      // The host has read what it needed (an archive's end marker): the rest is not sent.
+      stop.abort();
+    }
+    if (readFailure) throw readFailure;
   }
 
   get images(): HostEngine['images'] {

@@ -16,6 +16,7 @@ import type { GantryError } from '../errors.js';
 interface Pending {
   item?(value: unknown): void;
   output?(data: Buffer, fd: 1 | 2): void;
+  credit?(bytes: number): void;
   result(value: unknown): void;
   end?(): void;
   error(error: Error): void;
@@ -39,6 +40,10 @@ export interface Channel {
   endInput(): void;
   signal(name: string): void;
   resize(rows: number, cols: number): void;
+  /** Tells the server this many more bytes of its output were read (flow.ts). */
+  credit(bytes: number): void;
+  /** Credit from the server for this channel's input. */
+  onCredit(listener: (bytes: number) => void): void;
   cancel(): void;
   /** The first item: the process runs (its pid), or the error it could not start with. */
   readonly started: Promise<{ pid: number }>;
@@ -184,6 +189,7 @@ export class Connection {
     if (!pending) return;
     if ('item' in message) pending.item?.(message.item);
     else if ('output' in message) pending.output?.(Buffer.from(message.output, 'base64'), message.fd);
+    else if ('credit' in message) pending.credit?.(message.credit);
     else if ('end' in message) {
       this.pending.delete(message.id);
       pending.end?.();
@@ -292,6 +298,7 @@ export class Connection {
   /** An exec (or a relayed command): bytes both ways, signals, and its result at the end. */
   channel(method: string, params: unknown): Channel {
     const listeners: ((data: Buffer, fd: 1 | 2) => void)[] = [];
+    const creditListeners: ((bytes: number) => void)[] = [];
     const early: [Buffer, 1 | 2][] = [];
     let id = 0;
     let markStarted: (value: { pid: number }) => void = () => undefined;
@@ -306,6 +313,9 @@ export class Connection {
         output: (data, fd) => {
           if (listeners.length === 0) early.push([data, fd]);
           for (const listener of listeners) listener(data, fd);
+        },
+        credit: (bytes) => {
+          for (const listener of creditListeners) listener(bytes);
         },
         result: (value) => {
           markStarted({ pid: 0 });
@@ -328,6 +338,8 @@ export class Connection {
       endInput: () => this.send({ id, input: null }),
       signal: (name) => this.send({ id, signal: name }),
       resize: (rows, cols) => this.send({ id, resize: { rows, cols } }),
+      credit: (bytes) => this.send({ id, credit: bytes }),
+      onCredit: (listener) => creditListeners.push(listener),
       cancel: () => this.send({ id, cancel: true }),
       started,
       result,

@@ -5,13 +5,14 @@
  * whose dispatcher calls a LocalHostEngine there. Everything crosses as JSON, so nothing here
  * takes or returns what JSON cannot carry (functions, bigints, Error instances in results).
  */
+import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Resources, StatsOptions } from '../cgroups/types.js';
 import type { Engine } from '../containers/engine.js';
 import type { CreateOptions } from '../containers/create.js';
 import type { EngineEvent } from '../containers/events.js';
 import type { ExecOptions } from '../containers/exec.js';
-import type { LogEntry, LogOptions } from '../containers/logs.js';
+import type { LogCursor, LogEntry, LogOptions } from '../containers/logs.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStats } from '../containers/stats.js';
 import { NotFoundError } from '../errors.js';
@@ -19,6 +20,8 @@ import type { ImageRecord } from '../images/types.js';
 import type { TransferEvent } from '../images/registry/transfer.js';
 import type { LayerTree } from '../images/tree/types.js';
 import type {
+  HostCopyFrom,
+  HostCopyTo,
   HostImageRemoval,
   HostNetwork,
   HostPullRequest,
@@ -26,7 +29,15 @@ import type {
   HostVolume,
 } from './host-resources.js';
 
-export type { HostImageRemoval, HostNetwork, HostPullRequest, HostPullResult, HostVolume };
+export type {
+  HostCopyFrom,
+  HostCopyTo,
+  HostImageRemoval,
+  HostNetwork,
+  HostPullRequest,
+  HostPullResult,
+  HostVolume,
+};
 
 export interface ListResult {
   records: ContainerRecord[];
@@ -37,13 +48,40 @@ export interface ListResult {
 }
 
 /** Log reading options that cross the wire (dates as they are; no callbacks). */
-export type HostLogOptions = Pick<LogOptions, 'follow' | 'tail' | 'since' | 'until' | 'signal'>;
+export type HostLogOptions = Pick<LogOptions, 'follow' | 'tail' | 'since' | 'until' | 'signal'> &
+  OlderLogOptions;
+
+/**
+ * What paging back through a log needs (see LogOptions): where the entries begin, and each entry's
+ * cursor. A remote gantry too old to page says why through `onOlderUnsupported` instead.
+ */
+export interface OlderLogOptions {
+  onStart?: LogOptions['onStart'];
+  positions?: boolean;
+  onOlderUnsupported?: (reason: string) => void;
+}
+
+/** A page of older entries, and the cursor before it (undefined: nothing older is kept). */
+export interface OlderLogPage {
+  entries: LogEntry[];
+  olderBefore: LogCursor | undefined;
+}
 
 /**
  * What exec takes on any host: docker's exec flags, and the pty's size at the start (not
  * --privileged, nor the local engine's choice of pipes).
  */
 export type HostExecOptions = Omit<ExecOptions, 'privileged' | 'pipes'>;
+
+/** How `run` (without -d) and `start -a` attach on any host: the container's own streams, relayed. */
+export interface HostAttachOptions {
+  /** -i: the caller's input goes to the container (as created with it). */
+  stdin: boolean;
+  /** The container has a tty (its Config.Tty). */
+  tty: boolean;
+  /** The caller's terminal size at the start (the container's pty takes it). */
+  consoleSize?: { rows: number; cols: number };
+}
 
 /** A process started by exec whose input and output the caller relays (a pipe or a pty inside). */
 export interface ExecStream {
@@ -79,8 +117,19 @@ export interface HostEngine {
   stats(reference: string, options?: StatsOptions): Promise<ContainerStats>;
   events(options?: { signal?: AbortSignal }): AsyncIterable<EngineEvent>;
   logs(reference: string, options?: HostLogOptions): AsyncIterable<LogEntry>;
+  /** The `count` entries before `cursor` (from `logs` with onStart or positions). */
+  olderLogs(reference: string, cursor: LogCursor, count: number, signal?: AbortSignal): Promise<OlderLogPage>;
   /** Runs a process in the container with its stdio relayed through the returned stream. */
   exec(reference: string, options: HostExecOptions): Promise<ExecStream>;
+  /**
+   * Starts a created or stopped container with its streams relayed through the returned stream
+   * (run without -d, start -a); its exit is the container's, its end recorded on its host.
+   */
+  startAttached(reference: string, options: HostAttachOptions): Promise<ExecStream>;
+  /** `cp CONTAINER:SRC ...`: the source as a tar stream, resolved inside the container's root. */
+  copyFrom(reference: string, request: HostCopyFrom): Promise<Readable>;
+  /** `cp ... CONTAINER:DEST`: a tar stream written inside the container's root. */
+  copyTo(reference: string, request: HostCopyTo, archive: Readable): Promise<void>;
   images: {
     list(): Promise<ImageRecord[]>;
     /** `image tree` of an image (or, with `container`, of a container's image and its upper layer). */
@@ -184,6 +233,15 @@ export class LocalHostEngine implements HostEngine {
     return this.engine.logs(reference, options);
   }
 
+  olderLogs(
+    reference: string,
+    cursor: LogCursor,
+    count: number,
+    signal?: AbortSignal,
+  ): Promise<OlderLogPage> {
+    return this.engine.olderLogs(reference, cursor, count, signal);
+  }
+
   async exec(reference: string, options: HostExecOptions): Promise<ExecStream> {
     const handle = await this.engine.exec(reference, { ...options, pipes: true });
     const pipes = handle.pipes;
@@ -203,6 +261,71 @@ export class LocalHostEngine implements HostEngine {
       signal: (name) => handle.signal(name),
       resize: (rows, cols) => handle.resize?.(rows, cols),
     };
+  }
+
+  async startAttached(reference: string, options: HostAttachOptions): Promise<ExecStream> {
+    const record = await this.engine.get(reference);
+    let started;
+    try {
+      started = await this.engine.start(record.Id, {
+        attach: {
+          stdin: options.stdin,
+          tty: options.tty,
+          // docker's -a: only the streams the container was created to attach.
+          stdout: record.Config.AttachStdout,
+          stderr: record.Config.AttachStderr,
+          ownsCleanup: true,
+          pipes: true,
+        },
+        ...(options.consoleSize && options.tty ? { consoleSize: options.consoleSize } : {}),
+      });
+    } catch (error) {
+      // A --rm container that could not start goes (one that runs already is left alone).
+      const running = record.State.Status === 'running' || record.State.Status === 'paused';
+      if (record.HostConfig.AutoRemove && !running)
+        await this.engine.remove(record.Id, { force: true }).catch(() => undefined);
+      throw error;
+    }
+    const handle = started.attached!;
+    const pipes = handle.pipes;
+    const listeners: ((data: Buffer, fd: 1 | 2) => void)[] = [];
+    const drained = [pipes?.stdout, pipes?.stderr].map((stream) =>
+      stream ? finished(stream).catch(() => undefined) : undefined,
+    );
+    const exit = Promise.all([handle.exit, ...drained]).then(async ([code]) => {
+      // The process could not be executed after all: the monitor's words, as a local run says them.
+      if (code === 126 || code === 127) {
+        const failure = await this.engine.execFailure(record).catch(() => undefined);
+        const said = failure ? Buffer.from(`gantry: ${failure.message}\n`) : undefined;
+        if (said) for (const listener of listeners) listener(said, 2);
+      }
+      // The end is recorded now (the monitor starts no cleanup process: this caller owns it).
+      await this.engine.get(record.Id).catch((error: unknown) => {
+        if (!(error instanceof NotFoundError)) throw error;
+      });
+      return code;
+    });
+    return {
+      pid: started.record.State.Pid,
+      exit,
+      onOutput: (listener) => {
+        listeners.push(listener);
+        pipes?.stdout?.on('data', (data: Buffer) => listener(data, 1));
+        pipes?.stderr?.on('data', (data: Buffer) => listener(data, 2));
+      },
+      write: (data) => pipes?.stdin?.write(data),
+      endInput: () => pipes?.stdin?.end(),
+      signal: (name) => handle.signal(name),
+      resize: (rows, cols) => handle.resize?.(rows, cols),
+    };
+  }
+
+  async copyFrom(reference: string, request: HostCopyFrom): Promise<Readable> {
+    return (await import('./host-resources.js')).copyFrom(this.engine, reference, request);
+  }
+
+  async copyTo(reference: string, request: HostCopyTo, archive: Readable): Promise<void> {
+    return (await import('./host-resources.js')).copyTo(this.engine, reference, request, archive);
   }
 
   get images(): HostEngine['images'] {

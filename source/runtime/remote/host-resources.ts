@@ -4,6 +4,8 @@
  * `pull`, `volume ls` and `network ls`. Every answer is plain JSON (the protocol carries it as it
  * is); filtering and printing stay with the command, on the client's side.
  */
+import type { Readable } from 'node:stream';
+import type { CopySource } from '../containers/copy/copy.js';
 import type { Engine } from '../containers/engine.js';
 import type { Platform } from '../images/import/platform.js';
 import type { Credentials } from '../images/registry/auth-file.js';
@@ -45,6 +47,33 @@ export interface HostVolume {
   mountpoint: string;
   /** Bytes under its data directory, when asked for. */
   size?: number;
+}
+
+/** `cp CONTAINER:SRC ...` as any host serves it: the source's tar stream. */
+export interface HostCopyFrom {
+  /** The path in the container, as given (docker's rules: "SRC/." is its content). */
+  source: string;
+  /** -a: owners and user.* xattrs as they are. */
+  archive?: boolean;
+  /** -L: follow a symlink named as the source. */
+  followLink?: boolean;
+  /**
+   * For a receiver that places the tree itself (cp to a path on the client): the top always comes,
+   * named as in the container. Without it, the stream is `cp CONTAINER:SRC -`'s archive.
+   */
+  wholeTree?: boolean;
+}
+
+/** `cp ... CONTAINER:DEST` as any host serves it: a tar stream into the container. */
+export interface HostCopyTo {
+  destination: string;
+  archive?: boolean;
+  /**
+   * What the client's source is (cp SRC CONTAINER:DEST): the stream's top entry is it, named
+   * `source.name`, and the host places it by docker's rules. Without it the stream is an archive
+   * to unpack into the destination directory (`cp - CONTAINER:DEST`).
+   */
+  source?: CopySource;
 }
 
 /** A network and whether a container uses it (`network ls --filter dangling=`). */
@@ -131,4 +160,44 @@ export async function listNetworks(engine: Engine): Promise<HostNetwork[]> {
   for (const config of await manager.list())
     networks.push({ config, inUse: (await engine.networkUsers(config.Name)).length > 0 });
   return networks;
+}
+
+/** The source's tar stream (errors, a missing source included, come as the stream's error). */
+export async function copyFrom(engine: Engine, reference: string, request: HostCopyFrom): Promise<Readable> {
+  const [{ PassThrough }, { copyFromContainer }] = await Promise.all([
+    import('node:stream'),
+    import('../containers/copy/copy.js'),
+  ]);
+  const record = await engine.get(reference);
+  const output = new PassThrough();
+  // A failure before the reader is attached (a missing source) must not be an uncaught 'error':
+  // the stream keeps it, and the reader's pipeline reports it.
+  output.on('error', () => undefined);
+  copyFromContainer(engine, record, request.source, output, {
+    archive: request.archive === true,
+    followLink: request.followLink === true,
+    wholeTree: request.wholeTree === true,
+  }).then(
+    () => output.end(),
+    (error: unknown) => output.destroy(error as Error),
+  );
+  return output;
+}
+
+export async function copyTo(
+  engine: Engine,
+  reference: string,
+  request: HostCopyTo,
+  archive: Readable,
+): Promise<void> {
+  const { copyToContainer } = await import('../containers/copy/copy.js');
+  const record = await engine.get(reference);
+  const options = { archive: request.archive === true };
+  await copyToContainer(
+    engine,
+    record,
+    request.source ? { archive, source: request.source } : archive,
+    request.destination,
+    options,
+  );
 }

@@ -18,10 +18,21 @@ import {
   UnsupportedError,
 } from '../errors.js';
 
-/** Bumped when a message changes meaning; a client refuses a server whose range excludes it. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped when a message changes meaning or one is added; a client refuses a server whose range
+ * excludes it, and asks a server for what it added only from the version that added it
+ * (SINCE_PROTOCOL).
+ */
+export const PROTOCOL_VERSION = 2;
 /** The oldest protocol this build still speaks (as a server and as a client). */
 export const MIN_PROTOCOL_VERSION = 1;
+/**
+ * What a protocol version added. 2: a `logs` stream asked for `start` sends first where its
+ * entries begin (`{ start: { olderBefore } }`), with `positions` each entry its cursor, and
+ * `logs.older` reads the page before a cursor, as the Logs pane's `o` does locally.
+ */
+export const SINCE_PROTOCOL = { olderLogs: 2 } as const;
+
 /** This build's version, said in the hello. */
 export const GANTRY_VERSION = '0.1.0';
 
@@ -50,7 +61,9 @@ export type ClientMessage =
   /** A signal for an exec's process (the CLI's proxy passes on what reaches it). */
   | { id: number; signal: string }
   /** An exec's terminal changed size (a server without it ignores the message: the size stays). */
-  | { id: number; resize: { rows: number; cols: number } };
+  | { id: number; resize: { rows: number; cols: number } }
+  /** The client has read this many more bytes of a stream's output (flow.ts: its window). */
+  | { id: number; credit: number };
 
 /** Server to client. */
 export type ServerMessage =
@@ -60,7 +73,9 @@ export type ServerMessage =
   | { id: number; item: unknown }
   | { id: number; end: true }
   /** An exec's output, base64, on fd 1 or 2. */
-  | { id: number; output: string; fd: 1 | 2 };
+  | { id: number; output: string; fd: 1 | 2 }
+  /** The server has read this many more bytes of a stream's input (flow.ts: its window). */
+  | { id: number; credit: number };
 
 const CLASSES: Record<string, new (message: string, options?: { hint?: string }) => GantryError> = {
   GantryError,

@@ -5,10 +5,20 @@
  * cancel or at the end of the session. Nothing listens and nothing stays behind.
  */
 import readline from 'node:readline';
+import { pipeline } from 'node:stream/promises';
 import type { Resources, StatsOptions } from '../cgroups/types.js';
 import type { CreateOptions } from '../containers/create.js';
+import type { LogCursor, LogEntry } from '../containers/logs.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { HostEngine, HostExecOptions, HostLogOptions, HostPullRequest } from './host-engine.js';
+import type {
+  HostAttachOptions,
+  HostCopyFrom,
+  HostCopyTo,
+  HostEngine,
+  HostExecOptions,
+  HostLogOptions,
+  HostPullRequest,
+} from './host-engine.js';
 import {
   GANTRY_VERSION,
   MIN_PROTOCOL_VERSION,
@@ -27,13 +37,17 @@ type Params = Record<string, unknown>;
 export interface ChannelIo {
   /** Tells the client the process runs. */
   started(pid: number): void;
-  /** Output to the client, on its fd 1 or 2. */
-  output(data: Buffer, fd: 1 | 2): void;
+  /** Output to the client, on its fd 1 or 2; a promise when the connection wants a wait. */
+  output(data: Buffer, fd: 1 | 2): void | Promise<void>;
   /** Input from the client (null at its end), and signals it passes on. */
   onInput(listener: (data: Buffer | null) => void): void;
   onSignal(listener: (signal: string) => void): void;
   /** The client's terminal size, each time it changes. */
   onResize(listener: (rows: number, cols: number) => void): void;
+  /** Credit for a flow-controlled output (flow.ts): the client read this many more bytes. */
+  onCredit(listener: (bytes: number) => void): void;
+  /** Tells the client this many more bytes of its input were read (its window reopens). */
+  credit(bytes: number): void;
   signal: AbortSignal;
 }
 
@@ -96,6 +110,10 @@ const CALLS: Record<string, (engine: HostEngine, params: Params) => Promise<unkn
     }),
   'volumes.list': (engine, params) => engine.volumes.list({ sizes: params.sizes === true }),
   'networks.list': (engine) => engine.networks.list(),
+  'logs.older': async (engine, params) => {
+    const page = await engine.olderLogs(reference(params), logCursor(params.cursor), pageSize(params.count));
+    return { entries: page.entries, olderBefore: page.olderBefore ?? null };
+  },
 };
 
 /** Calls that send progress items before their one result. */
@@ -128,6 +146,56 @@ const CHANNELS: Record<string, (engine: HostEngine, params: Params, io: ChannelI
     io.signal.addEventListener('abort', () => stream.signal('SIGHUP'), { once: true });
     return { exitCode: await stream.exit };
   },
+  'start.attached': async (engine, params, io) => {
+    const given = (params.options ?? {}) as HostAttachOptions;
+    const stream = await engine.startAttached(reference(params), {
+      stdin: given.stdin === true,
+      tty: given.tty === true,
+      ...(given.consoleSize ? { consoleSize: given.consoleSize } : {}),
+    });
+    io.started(stream.pid);
+    stream.onOutput((data, fd) => void io.output(data, fd));
+    io.onInput((data) => (data === null ? stream.endInput() : stream.write(data)));
+    io.onSignal((name) => stream.signal(name as NodeJS.Signals));
+    io.onResize((rows, cols) => stream.resize(rows, cols));
+    // The client went: its terminal hung up, as a local attached run's would.
+    io.signal.addEventListener('abort', () => stream.signal('SIGHUP'), { once: true });
+    return { exitCode: await stream.exit };
+  },
+  'copy.from': async (engine, params, io) => {
+    const request = (params.request ?? {}) as HostCopyFrom;
+    if (typeof request.source !== 'string' || request.source === '')
+      throw new InvalidArgumentError('cp needs a source path in the container (request.source)');
+    const archive = await engine.copyFrom(reference(params), request);
+    io.started(0);
+    const { creditedWritable } = await import('./flow.js');
+    await pipeline(
+      archive,
+      creditedWritable({
+        send: (data) => io.output(data, 1),
+        onCredit: (listener) => io.onCredit(listener),
+        signal: io.signal,
+      }),
+    );
+    return null;
+  },
+  'copy.to': async (engine, params, io) => {
+    const request = (params.request ?? {}) as HostCopyTo;
+    if (typeof request.destination !== 'string' || request.destination === '')
+      throw new InvalidArgumentError('cp needs a destination path in the container (request.destination)');
+    const { creditedReadable, StreamAbortedError } = await import('./flow.js');
+    const input = creditedReadable((bytes) => io.credit(bytes));
+    io.onInput((data) => (data === null ? input.end() : input.deliver(data)));
+    io.signal.addEventListener(
+      'abort',
+      () => input.fail(new StreamAbortedError('the client stopped sending the archive')),
+      { once: true },
+    );
+    const record = await engine.get(reference(params));
+    io.started(0);
+    await engine.copyTo(record.Id, request, input.readable);
+    return null;
+  },
 };
 
 /** Calls that answer with items until they end or are cancelled. */
@@ -143,9 +211,70 @@ const STREAMS: Record<
     if (typeof given.tail === 'number') options.tail = given.tail;
     if (typeof given.since === 'string') options.since = new Date(given.since);
     if (typeof given.until === 'string') options.until = new Date(given.until);
+    if (given.positions === true) options.positions = true;
+    if (given.start === true)
+      return startFirst((onStart) => engine.logs(reference(params), { ...options, onStart }));
     return engine.logs(reference(params), options);
   },
 };
+
+/** The largest page `logs.older` reads at once (the TUI asks for 1000). */
+const MAX_OLDER_PAGE = 10_000;
+
+function logCursor(value: unknown): LogCursor {
+  const cursor = (value ?? {}) as Record<string, unknown>;
+  const whole = (field: unknown) => Number.isSafeInteger(field) && (field as number) >= 0;
+  // The birth time is in milliseconds, with a fraction.
+  const born = typeof cursor.born === 'number' && Number.isFinite(cursor.born) && cursor.born >= 0;
+  if (!whole(cursor.inode) || !born || !whole(cursor.offset))
+    throw new InvalidArgumentError(`not a log cursor: ${JSON.stringify(value)?.slice(0, 100)}`, {
+      hint: 'give the cursor a logs stream sent ({ inode, born, offset }, numbers of at least 0)',
+    });
+  return { inode: cursor.inode as number, born: cursor.born as number, offset: cursor.offset as number };
+}
+
+function pageSize(value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 1 || (value as number) > MAX_OLDER_PAGE)
+    throw new InvalidArgumentError(`not a page size: ${JSON.stringify(value)}`, {
+      hint: `give a whole number of lines from 1 to ${MAX_OLDER_PAGE}`,
+    });
+  return value as number;
+}
+
+/**
+ * A logs stream whose first item says where its entries begin (`{ start: { olderBefore } }`,
+ * null when nothing older is kept), sent as soon as the reader knows it: before the first entry,
+ * and also when the tail is empty and following waits for output.
+ */
+async function* startFirst(
+  open: (onStart: (olderBefore: LogCursor | undefined) => void) => AsyncIterable<LogEntry>,
+): AsyncGenerator<unknown> {
+  let start: { start: { olderBefore: LogCursor | null } } | undefined;
+  let told: () => void = () => undefined;
+  const known = new Promise<void>((resolve) => (told = resolve));
+  const iterator = open((olderBefore) => {
+    start = { start: { olderBefore: olderBefore ?? null } };
+    told();
+  })[Symbol.asyncIterator]();
+  let sent = false;
+  try {
+    for (;;) {
+      const next = iterator.next();
+      if (!sent) {
+        await Promise.race([next, known]);
+        if (start) {
+          sent = true;
+          yield start;
+        }
+      }
+      const result = await next;
+      if (result.done) return;
+      yield result.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
 
 export function hello(): Hello {
   return {
@@ -180,6 +309,7 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
   const inputs = new Map<number, (data: Buffer | null) => void>();
   const signals = new Map<number, (signal: string) => void>();
   const resizes = new Map<number, (rows: number, cols: number) => void>();
+  const credits = new Map<number, (bytes: number) => void>();
   const under: Promise<void>[] = [];
 
   const handle = async (id: number, method: string, params: Params): Promise<void> => {
@@ -211,7 +341,7 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
         resizes.set(id, (rows, cols) => (pendingSize = [rows, cols]));
         const result = await run(params, {
           started: (pid) => send({ id, item: { pid } }),
-          output: (data, fd) => send({ id, output: data.toString('base64'), fd }),
+          output: (data, fd) => (send({ id, output: data.toString('base64'), fd }) ? undefined : drained()),
           onInput: (listener) => {
             // Input the client sent before the process ran goes first.
             for (const data of pendingInput.splice(0)) listener(data);
@@ -222,6 +352,8 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
             resizes.set(id, listener);
             if (pendingSize) listener(...pendingSize);
           },
+          onCredit: (listener) => credits.set(id, listener),
+          credit: (bytes) => send({ id, credit: bytes }),
           signal: controller.signal,
         });
         send({ id, result: result ?? null });
@@ -237,6 +369,7 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
       inputs.delete(id);
       signals.delete(id);
       resizes.delete(id);
+      credits.delete(id);
     }
   };
 
@@ -265,6 +398,8 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
     } else if ('resize' in message) {
       const { rows, cols } = message.resize ?? {};
       if (Number.isInteger(rows) && Number.isInteger(cols)) resizes.get(message.id)?.(rows, cols);
+    } else if ('credit' in message) {
+      if (Number.isSafeInteger(message.credit)) credits.get(message.id)?.(message.credit);
     }
   }
   // The session ended: streams stop, calls under way finish (their work is journaled regardless).

@@ -45,6 +45,9 @@ export interface OciMount {
   source?: string;
   type?: string;
   options?: string[];
+  /** An idmapped mount (spec 1.2); refused by validation: not implemented. */
+  uidMappings?: OciIdMapping[];
+  gidMappings?: OciIdMapping[];
 }
 
 export interface OciHook {

@@ -66,6 +66,10 @@ export function useLogs(): void {
             if (!controller.signal.aborted)
               store.dispatch({ type: 'logs/olderExist', containerId, exist: older !== undefined });
           },
+          onOlderUnsupported: (reason) => {
+            if (!controller.signal.aborted)
+              store.dispatch({ type: 'logs/olderUnsupported', containerId, reason });
+          },
         })) {
           if (controller.signal.aborted) break;
           batch.push(toLogLine(entry, colours));
@@ -101,8 +105,11 @@ export function useLogs(): void {
           older: page.olderBefore !== undefined,
         });
       } catch (error) {
-        if (!controller.signal.aborted)
-          store.dispatch({ type: 'logs/olderFailed', containerId, error: describeError(error) });
+        if (controller.signal.aborted) return;
+        const text = describeError(error);
+        store.dispatch({ type: 'logs/olderFailed', containerId, error: text });
+        // The pane says an error only once the log ended: a failed page is said at once.
+        store.dispatch({ type: 'ui/status', text, level: 'error', time: Date.now() });
       }
     })();
     return () => controller.abort();

@@ -8,12 +8,12 @@
 import type { Resources, StatsOptions } from '../../runtime/cgroups/types.js';
 import type { ExecOptions } from '../../runtime/containers/engine.js';
 import type { EngineEvent } from '../../runtime/containers/events.js';
-import type { LogEntry, LogOptions } from '../../runtime/containers/logs.js';
+import type { LogEntry } from '../../runtime/containers/logs.js';
 import type { ContainerRecord } from '../../runtime/containers/record.js';
 import { InvalidArgumentError, NotFoundError, UnsupportedError } from '../../runtime/errors.js';
 import type { ImageRecord } from '../../runtime/images/types.js';
 import type { HostEngine, HostLogOptions } from '../../runtime/remote/host-engine.js';
-import type { ExecSession, TuiEngine, TuiHosts } from '../engine-adapter.js';
+import type { ExecSession, TuiEngine, TuiHosts, TuiLogOptions } from '../engine-adapter.js';
 import { releaseInput, resumeInput } from '../terminal.js';
 import { containerKey, LOCAL_HOST, splitKey, type HostStatus } from './keys.js';
 import { RemoteHost, type RemoteHostSpec } from './remote-host.js';
@@ -329,7 +329,7 @@ export class MultiHostEngine implements TuiEngine {
     return { pid: stream.pid, exit };
   }
 
-  async *logs(key: string, options: LogOptions): AsyncGenerator<LogEntry> {
+  async *logs(key: string, options: TuiLogOptions): AsyncGenerator<LogEntry> {
     const target = this.route(key);
     if (!target) {
       yield* this.local.logs(key, options);
@@ -341,15 +341,18 @@ export class MultiHostEngine implements TuiEngine {
     if (options.since) remoteOptions.since = options.since;
     if (options.until) remoteOptions.until = options.until;
     if (options.signal) remoteOptions.signal = options.signal;
-    // Older pages are not served over the protocol: the pane shows the tail and what follows.
-    options.onStart?.(undefined);
+    // Paged as locally: where the tail begins, each entry's cursor (or why the host cannot).
+    if (options.onStart) remoteOptions.onStart = options.onStart;
+    if (options.positions) remoteOptions.positions = true;
+    if (options.onOlderUnsupported) remoteOptions.onOlderUnsupported = options.onOlderUnsupported;
     yield* target.remote.logs(target.id, remoteOptions);
   }
 
   olderLogs(...args: Parameters<TuiEngine['olderLogs']>): ReturnType<TuiEngine['olderLogs']> {
-    const [key] = args;
-    if (!this.route(key)) return this.local.olderLogs(...args);
-    return Promise.resolve({ entries: [], olderBefore: undefined });
+    const [key, cursor, count, signal] = args;
+    const target = this.route(key);
+    if (!target) return this.local.olderLogs(...args);
+    return target.remote.olderLogs(target.id, cursor, count, signal);
   }
 
   inspect(key: string): Promise<unknown> {

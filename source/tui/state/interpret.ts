@@ -463,6 +463,7 @@ function runCommand(state: TuiState, command: CommandId, now: number, keymap: Ke
     case 'logs.previousMatch':
       return act({ type: 'logs/match', direction: -1 });
     case 'logs.older':
+      if (state.logs.olderUnsupported) return status(state.logs.olderUnsupported, now);
       if (!state.logs.older) return status('no older lines: the log begins here', now, 'info');
       return act({ type: 'logs/loadOlder' });
     case 'logs.wrap':

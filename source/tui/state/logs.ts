@@ -29,6 +29,7 @@ export const INITIAL_LOGS: LogsState = {
   older: false,
   olderRequest: 0,
   olderLoading: false,
+  olderUnsupported: undefined,
   detached: false,
   wrap: true,
   scrollX: 0,
@@ -154,6 +155,9 @@ export function reduceLogs(state: TuiState, action: Action): TuiState {
     case 'logs/olderExist':
       if (action.containerId !== logs.containerId) return state;
       return patch(state, { older: action.exist });
+    case 'logs/olderUnsupported':
+      if (action.containerId !== logs.containerId) return state;
+      return patch(state, { olderUnsupported: action.reason });
     case 'logs/loadOlder':
       if (!logs.containerId || !logs.older || logs.olderLoading || !logs.lines[0]?.cursor) return state;
       return patch(state, { olderLoading: true, olderRequest: logs.olderRequest + 1 });

@@ -177,6 +177,8 @@ export interface LogsState {
   /** Bumped by the load-older key; the data hook reads a page for each new value. */
   olderRequest: number;
   olderLoading: boolean;
+  /** Why older lines cannot be loaded (a remote gantry too old to page), said when `o` is pressed. */
+  olderUnsupported: string | undefined;
   /**
    * Newest lines were let go to hold older ones: new output is not added until following again
    * (which reads the tail afresh).
@@ -412,6 +414,7 @@ export type Action =
   | { type: 'logs/match'; direction: 1 | -1 }
   /** Told by the reader before the first line: whether older lines exist before them. */
   | { type: 'logs/olderExist'; containerId: string; exist: boolean }
+  | { type: 'logs/olderUnsupported'; containerId: string; reason: string }
   | { type: 'logs/loadOlder' }
   | {
       type: 'logs/prepended';

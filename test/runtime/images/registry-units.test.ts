@@ -1,6 +1,7 @@
 /**
  * Unit tests of the pieces under pull/push/export that need no registry: challenge parsing, the
- * auth file, platform flags, zstd decoding, concurrency, and the progress renderer.
+ * auth file, platform flags, zstd decoding, concurrency, the progress renderer, and the sweep of
+ * the pull cache after a killed pull.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import {
   removeCredentials,
   storeCredentials,
 } from '../../../source/runtime/images/registry/auth-file.js';
+import { acquireBlobLock, sweepPullCache } from '../../../source/runtime/images/registry/blob-lock.js';
 import { parseChallenges } from '../../../source/runtime/images/registry/challenge.js';
 import { isLoopbackRegistry } from '../../../source/runtime/images/registry/client.js';
 import { mapLimit } from '../../../source/runtime/images/registry/transfer.js';
@@ -254,5 +256,29 @@ describe('transfer progress', () => {
     });
     expect(line).toContain('[===================>                    ] 500B/1kB');
     bar.close();
+  });
+});
+
+describe('the pull cache after a killed pull', () => {
+  it('removes downloads and locks nobody holds, and keeps the one a pull under way holds', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-pull-cache-'));
+    try {
+      // a: a whole download with a stale lock file; b: a partial one; c: held by a pull.
+      for (const name of ['a', 'a.lock', 'b.partial', 'c.partial'])
+        fs.writeFileSync(path.join(cache, name), 'bytes');
+      const held = await acquireBlobLock(path.join(cache, 'c'));
+      try {
+        expect(await sweepPullCache(cache)).toBe(2);
+        expect(fs.readdirSync(cache).sort()).toEqual(['c.lock', 'c.partial']);
+      } finally {
+        held.release();
+      }
+      expect(fs.readdirSync(cache)).toEqual(['c.partial']);
+      expect(await sweepPullCache(cache)).toBe(1);
+      expect(fs.readdirSync(cache)).toEqual([]);
+      expect(await sweepPullCache(path.join(cache, 'missing'))).toBe(0);
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   });
 });

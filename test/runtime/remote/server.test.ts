@@ -3,11 +3,12 @@
  * messages reach on the engine's side (an exec's input and terminal sizes), and what is ignored.
  * The real engine behind real ssh is in ssh.int.test.ts.
  */
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import readline from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { serve } from '../../../source/runtime/remote/server.js';
 import type { ExecStream, HostEngine } from '../../../source/runtime/remote/host-engine.js';
+import { STREAM_CHUNK, STREAM_WINDOW } from '../../../source/runtime/remote/flow.js';
 
 /** An engine whose only working call is exec: it records what reaches the process. */
 function recordingEngine(changed: () => void) {
@@ -126,5 +127,53 @@ describe('serve', () => {
       id: 1,
       result: { untagged: ['a:1', 'a:2'], deleted: 'sha256:ab' },
     });
+  });
+
+  it("sends a copy's archive no further than the client's window, and stops when the client goes", async () => {
+    let produced = 0;
+    let closed = false;
+    // An endless archive: only the window decides how much of it is sent.
+    const archive = new Readable({
+      read() {
+        produced += STREAM_CHUNK;
+        this.push(Buffer.alloc(STREAM_CHUNK, 7));
+      },
+    });
+    archive.on('close', () => (closed = true));
+    const engine = { host: 'local', copyFrom: async () => archive } as unknown as HostEngine;
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let outputBytes = 0;
+    let wake: () => void = () => undefined;
+    const messages: Record<string, unknown>[] = [];
+    readline.createInterface({ input: output }).on('line', (line) => {
+      const message = JSON.parse(line) as Record<string, unknown>;
+      messages.push(message);
+      if (typeof message.output === 'string') outputBytes += Buffer.from(message.output, 'base64').length;
+      wake();
+    });
+    const settle = async () => {
+      for (let turn = 0; turn < 50; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const until = async (test: () => boolean) => {
+      while (!test()) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    const served = serve(engine, { input, output });
+    const send = (message: unknown) => input.write(`${JSON.stringify(message)}\n`);
+    send({ id: 3, method: 'copy.from', params: { reference: 'c', request: { source: '/x' } } });
+    await until(() => outputBytes >= STREAM_WINDOW);
+    await settle();
+    expect(outputBytes).toBe(STREAM_WINDOW);
+    send({ id: 3, credit: 2 * STREAM_CHUNK });
+    await until(() => outputBytes >= STREAM_WINDOW + 2 * STREAM_CHUNK);
+    await settle();
+    expect(outputBytes).toBe(STREAM_WINDOW + 2 * STREAM_CHUNK);
+    // The archive was read ahead by no more than the streams' own buffers.
+    expect(produced).toBeLessThan(STREAM_WINDOW + 8 * STREAM_CHUNK);
+    send({ id: 3, cancel: true });
+    await until(() => messages.some((message) => message.id === 3 && 'error' in message));
+    expect(closed).toBe(true);
+    input.end();
+    await served;
   });
 });

@@ -298,14 +298,16 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
   });
 
   it('refuses a command that does not work on a remote host, without touching this one', async () => {
-    const result = await client(['--host', url, 'volume', 'create', 'nope']);
+    const manifest = path.join(localRoot, 'pod.yaml');
+    fs.writeFileSync(manifest, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: nope\n');
+    const result = await client(['--host', url, 'kube', 'play', manifest]);
     expect(result.exitCode).toBe(125);
-    expect(result.stderr).toContain("'volume create' does not work on a remote host");
-    expect(fs.existsSync(path.join(localRoot, 'volumes'))).toBe(false);
-    const save = await client(['--host', url, 'save', '-o', path.join(localRoot, 'x.tar'), 'demo']);
-    expect(save.exitCode).toBe(125);
-    expect(save.stderr).toContain("'save' does not work on a remote host");
-    expect(fs.existsSync(path.join(localRoot, 'x.tar'))).toBe(false);
+    expect(result.stderr).toContain(`'kube play' does not work on a remote host (--host ${url})`);
+    expect(fs.existsSync(path.join(localRoot, 'pods'))).toBe(false);
+    const build = await client(['--host', url, 'build', '-t', 'nope', localRoot]);
+    expect(build.exitCode).toBe(125);
+    expect(build.stderr).toContain(`'build' does not work on a remote host (--host ${url})`);
+    expect(fs.existsSync(path.join(localRoot, 'images'))).toBe(false);
   });
 
   it('rejects an address that is not ssh://', async () => {

@@ -47,7 +47,11 @@ export function hostEngine(fake: FakeEngine): HostEngine {
       }),
     }),
     logs: (reference, options = {}) => fake.logs(reference, options),
+    olderLogs: (reference, cursor, count, signal) => fake.olderLogs(reference, cursor, count, signal),
     exec: () => Promise.reject(new Error('not in this test')),
+    startAttached: () => Promise.reject(new Error('not in this test')),
+    copyFrom: () => Promise.reject(new Error('not in this test')),
+    copyTo: () => Promise.reject(new Error('not in this test')),
     images: {
       list: () => fake.images.list(),
       tree: async (reference, options = {}) =>

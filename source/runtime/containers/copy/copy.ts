@@ -102,7 +102,7 @@ function rethrowWrite(error: unknown, record: ContainerRecord, destination: stri
   throw error;
 }
 
-async function drain(entries: Iterable<CopyEntry>, sink: CopySink): Promise<void> {
+export async function drain(entries: Iterable<CopyEntry>, sink: CopySink): Promise<void> {
   for (const entry of entries) await sink.add(entry);
   await sink.finish();
 }
@@ -113,19 +113,23 @@ export async function copyFromContainer(
   record: ContainerRecord,
   source: string,
   destination: string | Writable,
-  options: CopyOptions = {},
+  options: CopyOptions & {
+    /** A stream for another host's cp: the top always comes, named `name` (the receiver renames). */
+    wholeTree?: boolean;
+  } = {},
 ): Promise<void> {
   const croot = await openContainerRoot(core, record);
   try {
-    const contentsOnly = /(^|\/)\.$/.test(source);
+    const contentsOnly = contentsOnlyPath(source);
     const follow = options.followLink === true || contentsOnly || source.endsWith('/');
     const { parent, name, stats } = locateInContainer(croot, record, source, follow);
     try {
       const isDirectory = stats.isDirectory();
       if (typeof destination !== 'string') {
+        const whole = options.wholeTree === true;
         await drain(
-          walkEntries(parent, name, contentsOnly && isDirectory ? '' : name, {
-            contentsOnly,
+          walkEntries(parent, name, contentsOnly && isDirectory && !whole ? '' : name, {
+            contentsOnly: contentsOnly && !whole,
             xattrs: options.archive === true,
           }),
           new TarSink(destination),
@@ -133,32 +137,10 @@ export async function copyFromContainer(
         return;
       }
       const chown = options.archive === true;
-      const target = fs.statSync(destination, { throwIfNoEntry: false });
-      let top: DirectoryHandle;
-      let rename: string | undefined;
-      if (target?.isDirectory()) {
-        top = DirectoryHandle.open(fs.realpathSync(destination));
-        rename = isDirectory && contentsOnly ? undefined : name;
-      } else {
-        if (target && isDirectory)
-          throw new InvalidArgumentError(`cannot copy a directory to a file: ${destination}`);
-        if (!target && destination.endsWith('/') && !isDirectory) {
-          throw new NotFoundError(`destination directory ${destination} must exist`);
-        }
-        const directory = path.dirname(path.resolve(destination));
-        try {
-          top = DirectoryHandle.open(fs.realpathSync(directory));
-        } catch (error) {
-          throw new NotFoundError(`no such directory: ${directory}`, { cause: error });
-        }
-        rename = path.basename(path.resolve(destination));
-      }
+      const { top, rename } = planHostDestination(destination, { name, isDirectory, contentsOnly });
       try {
         await drain(
-          walkEntries(parent, name, '', {
-            contentsOnly: contentsOnly && isDirectory && rename === undefined,
-            xattrs: chown,
-          }),
+          walkEntries(parent, name, '', { contentsOnly: rename === undefined, xattrs: chown }),
           new TreeSink(top, rename, { chown }),
         );
       } finally {
@@ -169,6 +151,52 @@ export async function copyFromContainer(
     }
   } finally {
     await croot.close();
+  }
+}
+
+/** What a copy's destination needs to know of its source. */
+export interface CopySource {
+  /** The name its top takes unless the destination renames it. */
+  name: string;
+  isDirectory: boolean;
+  /** docker's "SRC/.": a directory's content without the directory itself. */
+  contentsOnly: boolean;
+}
+
+/** docker's "SRC/." form, said by the path as given. */
+export function contentsOnlyPath(source: string): boolean {
+  return /(^|\/)\.$/.test(source);
+}
+
+/**
+ * Where a copy lands on this machine, by docker's rules: inside an existing directory (as `name`,
+ * or its content only for "SRC/."), else as the destination's own name in its parent directory.
+ * `rename` undefined: the entries' paths are already names inside `top`.
+ */
+export function planHostDestination(
+  destination: string,
+  source: CopySource,
+): { top: DirectoryHandle; rename: string | undefined } {
+  const target = fs.statSync(destination, { throwIfNoEntry: false });
+  if (target?.isDirectory()) {
+    return {
+      top: DirectoryHandle.open(fs.realpathSync(destination)),
+      rename: source.isDirectory && source.contentsOnly ? undefined : source.name,
+    };
+  }
+  if (target && source.isDirectory)
+    throw new InvalidArgumentError(`cannot copy a directory to a file: ${destination}`);
+  if (!target && destination.endsWith('/') && !source.isDirectory) {
+    throw new NotFoundError(`destination directory ${destination} must exist`);
+  }
+  const directory = path.dirname(path.resolve(destination));
+  try {
+    return {
+      top: DirectoryHandle.open(fs.realpathSync(directory)),
+      rename: path.basename(path.resolve(destination)),
+    };
+  } catch (error) {
+    throw new NotFoundError(`no such directory: ${directory}`, { cause: error });
   }
 }
 
@@ -183,11 +211,111 @@ function checkWritable(croot: ContainerRoot, record: ContainerRecord, destinatio
   if (readOnly) rethrowWrite(new SyscallError('open', 30, 'EROFS', destination), record, destination);
 }
 
-/** `cp SRC CONTAINER:DEST` and `cp - CONTAINER:DEST` (a tar stream from `input`). */
+/**
+ * Where a copy lands in the container, by docker's rules (as planHostDestination), every path
+ * resolved inside its root.
+ */
+function planContainerDestination(
+  croot: ContainerRoot,
+  record: ContainerRecord,
+  destination: string,
+  source: CopySource,
+): { top: DirectoryHandle; rename: string | undefined } {
+  const where = `container ${record.Name}`;
+  const normal = inRootPath(destination);
+  let existing: fs.Stats | undefined;
+  try {
+    const fd = openInRoot(croot.root.fd, normal, O_PATH);
+    existing = fs.fstatSync(fd);
+    fs.closeSync(fd);
+  } catch (error) {
+    if (!(error instanceof SyscallError) || !['ENOENT', 'ENOTDIR'].includes(error.code)) throw error;
+  }
+  if (existing?.isDirectory()) {
+    return {
+      top: openDirectoryIn(croot.root, normal, where),
+      rename: source.isDirectory && source.contentsOnly ? undefined : source.name,
+    };
+  }
+  if (existing && source.isDirectory)
+    throw new InvalidArgumentError(`cannot copy a directory to a file: ${destination}`);
+  if (!existing && destination.endsWith('/') && !source.isDirectory) {
+    throw new NotFoundError(`destination directory ${destination} must exist in ${where}`);
+  }
+  return {
+    top: openDirectoryIn(croot.root, path.posix.dirname(normal), where),
+    rename: path.posix.basename(normal),
+  };
+}
+
+/** A tar stream's entries as a copy's, every name checked (no "..", nothing absolute). */
+export async function* tarCopyEntries(
+  input: Readable,
+  label: string,
+  options: {
+    xattrs: boolean;
+    /** The top's name (every entry is it or below it, and is named relative to it); true: the first entry's. */
+    top?: string | true;
+  },
+): AsyncGenerator<{ entry: CopyEntry; content?: AsyncIterable<Uint8Array>; top?: string }> {
+  let top = options.top;
+  const rebase = (name: string): string => {
+    const relative = safeRelativePath(name);
+    if (top === true) top = relative;
+    if (top === undefined) return relative;
+    if (relative === top) return '';
+    if (relative.startsWith(`${top}/`)) return relative.slice(top.length + 1);
+    throw new InvalidArgumentError(
+      `refusing the archive entry ${JSON.stringify(name)}: it is not below the copy's top ${JSON.stringify(top)}`,
+    );
+  };
+  for await (const tarEntry of readTar(input, { label })) {
+    const header = tarEntry.header;
+    const entry: CopyEntry = {
+      path: rebase(header.path),
+      type: header.type,
+      metadata: { mode: header.mode, uid: header.uid, gid: header.gid, mtime: header.mtime },
+      size: header.size,
+      linkTarget: header.linkPath,
+      // A symlink's target is the container's business ("../lib/x" is fine); a hard link's names
+      // an entry of this copy, checked as the entries are.
+      ...(header.type === 'hardlink' ? { linkTo: rebase(header.linkPath) } : {}),
+      major: header.devMajor,
+      minor: header.devMinor,
+    };
+    const xattrs = new Map([...header.xattrs].filter(([key]) => isUserXattr(key)));
+    if (options.xattrs && xattrs.size > 0) entry.xattrs = xattrs;
+    const named = typeof top === 'string' ? { top } : {};
+    yield header.type === 'file' ? { entry, content: tarEntry.body(), ...named } : { entry, ...named };
+  }
+}
+
+/** Entries from a tar stream into a sink: each file's content is read before the next entry. */
+export async function drainTar(
+  input: Readable,
+  sink: CopySink,
+  label: string,
+  options: { xattrs: boolean; top?: string },
+): Promise<void> {
+  for await (const { entry, content } of tarCopyEntries(input, label, options))
+    await sink.add(entry, content);
+  await sink.finish();
+}
+
+/** A tree that another host sends for `cp SRC CONTAINER:DEST`: its top, named `source.name`, first. */
+export interface SentTree {
+  archive: Readable;
+  source: CopySource;
+}
+
+/**
+ * `cp SRC CONTAINER:DEST` (SRC on this machine, or a tree another host sends) and
+ * `cp - CONTAINER:DEST` (a tar stream from `input`).
+ */
 export async function copyToContainer(
   core: EngineCore,
   record: ContainerRecord,
-  source: string | Readable,
+  source: string | Readable | SentTree,
   destination: string,
   options: CopyOptions = {},
 ): Promise<void> {
@@ -197,73 +325,39 @@ export async function copyToContainer(
     const chown = options.archive === true;
     const where = `container ${record.Name}`;
     try {
-      if (typeof source !== 'string') {
-        const top = openDirectoryIn(croot.root, inRootPath(destination), where);
+      if (typeof source !== 'string' && 'source' in source) {
+        const { top, rename } = planContainerDestination(croot, record, destination, source.source);
         try {
-          const sink = new TreeSink(top, undefined, { chown });
-          for await (const entry of readTar(source, { label: 'the archive on stdin' })) {
-            const header = entry.header;
-            const copyEntry: CopyEntry = {
-              path: safeRelativePath(header.path),
-              type: header.type,
-              metadata: { mode: header.mode, uid: header.uid, gid: header.gid, mtime: header.mtime },
-              size: header.size,
-              linkTarget: header.linkPath,
-              linkTo: safeRelativePath(header.linkPath),
-              major: header.devMajor,
-              minor: header.devMinor,
-            };
-            const xattrs = new Map([...header.xattrs].filter(([key]) => isUserXattr(key)));
-            if (chown && xattrs.size > 0) copyEntry.xattrs = xattrs;
-            await sink.add(copyEntry, header.type === 'file' ? entry.body() : undefined);
-          }
-          await sink.finish();
+          await drainTar(source.archive, new TreeSink(top, rename, { chown }), `the tree sent for ${where}`, {
+            xattrs: chown,
+            top: source.source.name,
+          });
         } finally {
           top.close();
         }
         return;
       }
-      const given = source;
-      let stats = fs.lstatSync(given, { throwIfNoEntry: false });
-      if (!stats) throw new NotFoundError(`lstat ${given}: no such file or directory`);
-      let hostPath = path.resolve(given);
-      if (stats.isSymbolicLink() && (options.followLink || given.endsWith('/'))) {
-        hostPath = fs.realpathSync(hostPath);
-        stats = fs.lstatSync(hostPath);
-      }
-      const contentsOnly = /(^|\/)\.$/.test(given) && stats.isDirectory();
-      const hostParent = DirectoryHandle.open(path.dirname(hostPath));
-      const name = path.basename(hostPath);
-      try {
-        const normal = inRootPath(destination);
-        let existing: fs.Stats | undefined;
+      if (typeof source !== 'string') {
+        const top = openDirectoryIn(croot.root, inRootPath(destination), where);
         try {
-          const fd = openInRoot(croot.root.fd, normal, O_PATH);
-          existing = fs.fstatSync(fd);
-          fs.closeSync(fd);
-        } catch (error) {
-          if (!(error instanceof SyscallError) || !['ENOENT', 'ENOTDIR'].includes(error.code)) throw error;
+          await drainTar(source, new TreeSink(top, undefined, { chown }), 'the archive on stdin', {
+            xattrs: chown,
+          });
+        } finally {
+          top.close();
         }
-        let top: DirectoryHandle;
-        let rename: string | undefined;
-        if (existing?.isDirectory()) {
-          top = openDirectoryIn(croot.root, normal, where);
-          rename = contentsOnly ? undefined : name;
-        } else {
-          if (existing && stats.isDirectory())
-            throw new InvalidArgumentError(`cannot copy a directory to a file: ${destination}`);
-          if (!existing && destination.endsWith('/') && !stats.isDirectory()) {
-            throw new NotFoundError(`destination directory ${destination} must exist in ${where}`);
-          }
-          top = openDirectoryIn(croot.root, path.posix.dirname(normal), where);
-          rename = path.posix.basename(normal);
-        }
+        return;
+      }
+      const { parent: hostParent, name, stats, contentsOnly } = openHostSource(source, options);
+      try {
+        const { top, rename } = planContainerDestination(croot, record, destination, {
+          name,
+          isDirectory: stats.isDirectory(),
+          contentsOnly,
+        });
         try {
           await drain(
-            walkEntries(hostParent, name, '', {
-              contentsOnly: contentsOnly && rename === undefined,
-              xattrs: chown,
-            }),
+            walkEntries(hostParent, name, '', { contentsOnly: rename === undefined, xattrs: chown }),
             new TreeSink(top, rename, { chown }),
           );
         } finally {
@@ -278,4 +372,24 @@ export async function copyToContainer(
   } finally {
     await croot.close();
   }
+}
+
+/**
+ * A source on this machine as docker's cp takes it: a symlink named with -L (or a trailing "/")
+ * is followed; "SRC/." of a directory means its content.
+ */
+export function openHostSource(
+  given: string,
+  options: CopyOptions = {},
+): { parent: DirectoryHandle; name: string; stats: fs.Stats; contentsOnly: boolean } {
+  let stats = fs.lstatSync(given, { throwIfNoEntry: false });
+  if (!stats) throw new NotFoundError(`lstat ${given}: no such file or directory`);
+  let hostPath = path.resolve(given);
+  if (stats.isSymbolicLink() && (options.followLink || given.endsWith('/'))) {
+    hostPath = fs.realpathSync(hostPath);
+    stats = fs.lstatSync(hostPath);
+  }
+  const contentsOnly = contentsOnlyPath(given) && stats.isDirectory();
+  const parent = DirectoryHandle.open(path.dirname(hostPath));
+  return { parent, name: path.basename(hostPath), stats, contentsOnly };
 }

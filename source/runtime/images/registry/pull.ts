@@ -21,6 +21,7 @@ import { isIndexMediaType, isManifestMediaType } from '../media-types.js';
 import { formatReference, normalizeReference, type ImageReference } from '../reference.js';
 import type { ImageStore } from '../store.js';
 import type { ImageRecord } from '../types.js';
+import { trace } from '../../trace.js';
 import { lookupCredentials } from './auth-file.js';
 import { RegistryClient, removeCachedBlob, type FetchedManifest } from './client.js';
 import { mapLimit, pullCacheDirectory, type PullOptions, type TransferOptions } from './transfer.js';
@@ -162,6 +163,7 @@ export async function pullImage(
       entry?.end();
       throw error;
     });
+    trace('pull: work directory made');
     try {
       const controller = new AbortController();
       const signal = options.signal
@@ -169,6 +171,7 @@ export async function pullImage(
         : controller.signal;
       const pulled: PulledLayer[] = [];
       const locations = new Map<string, string>();
+      const transferring = new Set<string>();
       const unique = [...new Map(document.layers.map((layer) => [layer.digest, layer])).values()];
       for (const layer of unique) {
         emit({
@@ -206,7 +209,16 @@ export async function pullImage(
           const result = await client.downloadBlob(reference.repository, layer, file, {
             linkTo: downloaded,
             signal,
-            onProgress: (progress) =>
+            onProgress: (progress) => {
+              // A point to kill a pull at with a download half-way (fault tests).
+              if (
+                progress.current > 0 &&
+                progress.current < progress.total &&
+                !transferring.has(layer.digest)
+              ) {
+                transferring.add(layer.digest);
+                trace('pull: layer transferring');
+              }
               emit({
                 type: 'blob',
                 kind: 'layer',
@@ -216,7 +228,8 @@ export async function pullImage(
                 total: progress.total,
                 resumedFrom: progress.resumedFrom,
                 detail: progress.retrying?.reason,
-              }),
+              });
+            },
           });
           locations.set(layer.digest, downloaded);
           pulled.push({
@@ -275,12 +288,14 @@ export async function pullImage(
         config: { bytes: configBytes, digest: document.config.digest, value: config },
         layers,
       };
+      trace('pull: layers downloaded');
       emit({ type: 'storing' });
       const sizes = new Map(unique.map((layer) => [layer.digest, layer.size]));
       const [record] = await store.importCandidates([candidate], work, where, undefined, (digest, phase) => {
         const size = sizes.get(digest) ?? 0;
         emit({ type: 'blob', kind: 'layer', digest, phase, current: size, total: size });
       });
+      trace('pull: stored');
       // Stored now: the downloads have done their job.
       for (const layer of pulled) {
         if (layer.source !== 'present') await removeCachedBlob(path.join(cache, digestHex(layer.digest)));

@@ -1,6 +1,8 @@
 /* `gantry attach` / attached `run` and `start -a`: connect our stdio to a monitor's attach
  * socket. Output frames go to stdout/stderr; stdin, window size and (without a tty) signals go
- * to the container. Ctrl-P Ctrl-Q detaches, as in docker. Exits with the container's status. */
+ * to the container. Ctrl-P Ctrl-Q detaches, as in docker. Exits with the container's status.
+ * `sized`: our stdio are pipes (a remote client's relay), so the window size cannot be read from
+ * them; the engine sends "size ROWS COLS" lines on its channel (fd 3) instead. */
 #include "helper.h"
 
 #include <errno.h>
@@ -35,7 +37,36 @@ static void send_size(int sock) {
   }
 }
 
-int run_attach(const char *directory, const char *socket_name, bool tty, bool attach_stdin, bool cleanup) {
+/* Passes on the sizes the engine writes on its channel; false once the channel is closed. */
+static bool relay_sizes(int control, int sock, char *line, size_t *len, size_t cap) {
+  ssize_t n = read(control, line + *len, cap - *len - 1);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return true;
+  if (n <= 0)
+    return false;
+  *len += (size_t)n;
+  line[*len] = '\0';
+  char *start = line, *end;
+  while ((end = strchr(start, '\n'))) {
+    *end = '\0';
+    unsigned rows = 0, cols = 0;
+    if (sscanf(start, "size %u %u", &rows, &cols) == 2 && rows > 0 && cols > 0 && rows <= 0xffff &&
+        cols <= 0xffff) {
+      char text[32];
+      int tlen = snprintf(text, sizeof text, "%u %u", rows, cols);
+      write_frame(sock, FRAME_RESIZE, text, (uint32_t)tlen);
+    }
+    start = end + 1;
+  }
+  *len = strlen(start);
+  memmove(line, start, *len);
+  if (*len >= cap - 1) /* a line that never ends: dropped */
+    *len = 0;
+  return true;
+}
+
+int run_attach(const char *directory, const char *socket_name, bool tty, bool attach_stdin, bool cleanup,
+               bool sized) {
   signal(SIGPIPE, SIG_IGN);
   if (chdir(directory) < 0) {
     fprintf(stderr, "gantry: attach: %s: %s\n", directory, strerror(errno));
@@ -50,10 +81,16 @@ int run_attach(const char *directory, const char *socket_name, bool tty, bool at
   }
   if (cleanup)
     write_frame(sock, FRAME_CLEANUP, NULL, 0);
+  int control = -1;
   if (fcntl(SYNC_FD, F_GETFD) >= 0) {
     report(SYNC_FD, "attached\n");
-    close(SYNC_FD);
+    if (sized && tty)
+      control = SYNC_FD;
+    else
+      close(SYNC_FD);
   }
+  char control_line[128];
+  size_t control_len = 0;
   sigset_t mask;
   sigemptyset(&mask);
   int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -78,9 +115,11 @@ int run_attach(const char *directory, const char *socket_name, bool tty, bool at
   char buf[16384];
   int previous = -1;
   for (;;) {
-    struct pollfd fds[3] = {{.fd = sock, .events = POLLIN}, {.fd = sfd, .events = POLLIN},
-                            {.fd = stdin_open ? 0 : -1, .events = POLLIN}};
-    if (poll(fds, 3, -1) < 0) {
+    struct pollfd fds[4] = {{.fd = sock, .events = POLLIN},
+                            {.fd = sfd, .events = POLLIN},
+                            {.fd = stdin_open ? 0 : -1, .events = POLLIN},
+                            {.fd = control, .events = POLLIN}};
+    if (poll(fds, 4, -1) < 0) {
       if (errno == EINTR)
         continue;
       break;
@@ -99,6 +138,11 @@ int run_attach(const char *directory, const char *socket_name, bool tty, bool at
           write_frame(sock, FRAME_SIGNAL, text, (uint32_t)len);
         }
       }
+    }
+    if (control >= 0 && fds[3].revents &&
+        !relay_sizes(control, sock, control_line, &control_len, sizeof control_line)) {
+      close(control);
+      control = -1;
     }
     if (stdin_open && fds[2].revents) {
       ssize_t n = read(0, buf, sizeof buf);

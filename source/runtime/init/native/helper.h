@@ -341,6 +341,7 @@ void append_event(const struct plan *plan, const char *action, long long value);
 int run_exec(struct plan *plan);
 
 /* attach.c */
-int run_attach(const char *directory, const char *socket_name, bool tty, bool attach_stdin, bool cleanup);
+int run_attach(const char *directory, const char *socket_name, bool tty, bool attach_stdin, bool cleanup,
+               bool sized);
 
 #endif

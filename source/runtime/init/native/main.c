@@ -16,7 +16,7 @@ int main(int argc, char **argv) {
   if (argc >= 4 && !strcmp(argv[1], "attach")) {
     /* Keep stdio and the engine's channel (fd 3); anything else was inherited by accident. */
     close_descriptors_from(SYNC_FD + 1, false);
-    bool tty = false, stdin_attached = false, cleanup = false;
+    bool tty = false, stdin_attached = false, cleanup = false, sized = false;
     for (int i = 4; i < argc; i++) {
       if (!strcmp(argv[i], "tty"))
         tty = true;
@@ -24,8 +24,10 @@ int main(int argc, char **argv) {
         stdin_attached = true;
       else if (!strcmp(argv[i], "cleanup"))
         cleanup = true;
+      else if (!strcmp(argv[i], "sized"))
+        sized = true;
     }
-    return run_attach(argv[2], argv[3], tty, stdin_attached, cleanup);
+    return run_attach(argv[2], argv[3], tty, stdin_attached, cleanup, sized);
   }
   if (argc == 3 && !strcmp(argv[1], "idmap-probe"))
     return run_idmap_probe(argv[2]);
@@ -61,7 +63,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   fprintf(stderr, "usage: gantry-init init|exec (plan on fd 3)\n"
-                  "       gantry-init attach DIRECTORY SOCKET [tty] [stdin] [cleanup]\n"
+                  "       gantry-init attach DIRECTORY SOCKET [tty] [stdin] [cleanup] [sized]\n"
                   "       gantry-init idmap-probe DIRECTORY\n"
                   "This helper is started by gantry; it is not meant to be run by hand.\n");
   return 2;
