@@ -5,6 +5,7 @@
 // Usage: node bench/stats/sample.mjs ROOT CGROUP_PARENT [ROUNDS]
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { bundleOptions } from '../../scripts/lib/bundle.mjs';
 
 const [root, cgroupParent, roundsText = '30'] = process.argv.slice(2);
 if (!root || !cgroupParent) {
@@ -12,20 +13,19 @@ if (!root || !cgroupParent) {
   process.exit(2);
 }
 const repo = path.resolve(import.meta.dirname, '..', '..');
-// The runtime is not built on its own (the CLI is bundled), so bundle the engine here; the
+// The runtime is not built on its own (the CLI is bundled), so bundle the engine here with the
+// build's own options (scripts/lib/bundle.mjs), so the bench measures the code users run; the
 // output goes to dist/ so that koffi resolves from the checkout's node_modules.
 const esbuild = await import('esbuild');
 const bundle = path.join(repo, 'dist', 'bench', 'engine.mjs');
-await esbuild.build({
-  entryPoints: [path.join(repo, 'source', 'runtime', 'containers', 'engine.ts')],
-  outfile: bundle,
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external: ['koffi'],
-  logLevel: 'error',
-});
+await esbuild.build(
+  bundleOptions({
+    entryPoints: [path.join(repo, 'source', 'runtime', 'containers', 'engine.ts')],
+    outfile: bundle,
+    external: ['koffi'],
+    logLevel: 'error',
+  }),
+);
 const { Engine } = await import(bundle);
 const engine = new Engine({ root, cgroupParent, cgroupRoot: '/sys/fs/cgroup' });
 const { records } = await engine.list();

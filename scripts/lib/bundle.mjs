@@ -1,6 +1,6 @@
 // How gantry's TypeScript is bundled with esbuild: the CLI and TUI by scripts/build.mjs, the TUI
-// over the tests' fake engine by bench/tui/key-frame.mjs, with the same options and plugins, so
-// that the bench measures what users run.
+// over the tests' fake engine by bench/tui/key-frame.mjs, the engine by bench/stats/sample.mjs,
+// with the same options and plugins, so that the benches measure what users run.
 import fs from 'node:fs';
 import { INK_PATCHED_FILES, patchInk } from './ink-output.mjs';
 

@@ -69,10 +69,44 @@ const PROPAGATION: Record<string, number> = {
 };
 
 /**
- * Options runc accepts that change nothing for us here. `idmap`/`ridmap` are not among them: an
- * idmapped mount is refused by validation (not implemented), never made as a plain one.
+ * Options runc accepts that change nothing for us here. `idmap`/`ridmap`, `tmpcopyup` and the
+ * recursive attributes are not among them: validation refuses those (not implemented) rather
+ * than make a mount that silently lacks what the spec asked for.
  */
-const IGNORED = new Set(['tmpcopyup', 'copy-symlink']);
+const IGNORED = new Set(['copy-symlink']);
+
+/**
+ * runc's options that need more than mount(2) flags and that gantry-oci does not implement:
+ * `tmpcopyup` (a tmpfs seeded with the rootfs's files at its destination) and the recursive
+ * mount_setattr attributes (`rro`, `rnosuid`, ...). Unknown options otherwise become mount data,
+ * which the kernel ignores on a bind mount: these would be dropped without a word.
+ */
+const RECURSIVE_ATTRIBUTES = [
+  'ro',
+  'rw',
+  'nosuid',
+  'suid',
+  'nodev',
+  'dev',
+  'noexec',
+  'exec',
+  'nodiratime',
+  'diratime',
+  'relatime',
+  'norelatime',
+  'noatime',
+  'atime',
+  'strictatime',
+  'nostrictatime',
+  'nosymfollow',
+  'symfollow',
+];
+const UNSUPPORTED = new Set(['tmpcopyup', ...RECURSIVE_ATTRIBUTES.map((name) => `r${name}`)]);
+
+/** The first option in `options` that gantry-oci refuses (see UNSUPPORTED), if any. */
+export function unsupportedMountOption(options: readonly string[] = []): string | undefined {
+  return options.find((option) => UNSUPPORTED.has(option));
+}
 
 export interface ParsedMountOptions {
   flags: number;

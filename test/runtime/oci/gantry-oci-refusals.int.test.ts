@@ -3,7 +3,7 @@
  * What gantry-oci cannot honour it refuses with a message in the spec's words, leaving nothing
  * behind: systemd cgroups, --no-pivot (a chroot in place of pivot_root), an AppArmor profile on a
  * host without AppArmor, SELinux labels on a host without SELinux (and one that is no context
- * anywhere), idmapped mounts (not implemented); kernel memory is ignored with a warning, as runc
+ * anywhere), idmapped mounts, tmpcopyup and recursive mount attributes (not implemented); kernel memory is ignored with a warning, as runc
  * ignores it.
  */
 import fs from 'node:fs';
@@ -84,6 +84,39 @@ describeUnless(ociSuiteNeeds(), 'gantry-oci refusals', () => {
     const features = JSON.parse((await oci('features')).stdout);
     expect(features.linux.mountExtensions.idmap.enabled).toBe(false);
     expect(features.mountOptions).not.toContain('idmap');
+  });
+
+  it('refuses tmpcopyup and the recursive attributes (rro, ...) instead of dropping them, creating nothing', async () => {
+    const original = fs.readFileSync(`${bundle}/config.json`, 'utf8');
+    fs.mkdirSync(`${bundle}/rootfs/data`, { recursive: true });
+    fs.writeFileSync(`${bundle}/rootfs/data/seed`, 'from the image\n');
+    const cases = [
+      [
+        { destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] },
+        '"tmpcopyup"',
+      ],
+      [
+        { destination: '/data', type: 'bind', source: base, options: ['rbind', 'rro'] },
+        'recursive option "rro"',
+      ],
+    ] as const;
+    for (const [mount, named] of cases) {
+      editSpec(bundle, (spec) => {
+        spec.process.terminal = false;
+        spec.process.args = ['true'];
+        spec.mounts.push(mount);
+      });
+      const refused = await oci('create', '--bundle', bundle, 'unsupported-option');
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toContain(`mounts[`);
+      expect(refused.stderr).toContain(`(/data) has`);
+      expect(refused.stderr).toContain(named);
+      expect(fs.existsSync(`${stateRoot}/unsupported-option`)).toBe(false);
+      fs.writeFileSync(`${bundle}/config.json`, original);
+    }
+    expect(fs.readFileSync(`${bundle}/rootfs/data/seed`, 'utf8')).toBe('from the image\n');
+    const features = JSON.parse((await oci('features')).stdout);
+    for (const option of ['tmpcopyup', 'rro', 'rnosuid']) expect(features.mountOptions).not.toContain(option);
   });
 
   it('refuses an AppArmor profile or SELinux label it cannot apply, creating nothing', async () => {

@@ -114,6 +114,20 @@ describe('spec validation', () => {
       /idmapped mount/,
     ],
     [
+      {
+        mounts: [{ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }],
+      },
+      /mounts\[0\] \(\/data\) has option "tmpcopyup" .* not supported: leave it out/,
+    ],
+    [
+      { mounts: [{ destination: '/v', type: 'bind', source: '/tmp', options: ['rbind', 'rro'] }] },
+      /mounts\[0\] \(\/v\) has the recursive option "rro", which is not supported: use "ro"/,
+    ],
+    [
+      { mounts: [{ destination: '/v', type: 'bind', source: '/tmp', options: ['rbind', 'rnosymfollow'] }] },
+      /recursive option "rnosymfollow"/,
+    ],
+    [
       { linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }], sysctl: { 'net.ipv4.ip_forward': '1' } } },
       /needs a network namespace/,
     ],
