@@ -76,6 +76,7 @@ const REMOTE_COMMANDS = new Set([
   'events',
   'stats',
   'exec',
+  'attach',
   'cp',
   'images',
   'image',

@@ -37,7 +37,7 @@ describe('relayRefusal', () => {
       [['image', 'import', 'x.tar'], `'image' with a local file`],
       [['push', '--authfile', 'a.json', 'repo'], `'push' with a local file`],
       [['generate', 'systemd', '--files', 'c1'], `'generate' with a local file`],
-      [['attach', 'c1'], `'attach' does not work on a remote host`],
+      [['logout', 'registry.example'], `'logout' does not work on a remote host`],
       [['connection', 'ls'], `'connection' does not work on a remote host`],
     ];
     for (const [argv, said] of cases) expect(relayRefusal(argv, HOST)).toContain(said);

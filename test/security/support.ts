@@ -181,7 +181,15 @@ export async function attackAttributeHolder(options: {
       options.id,
       'true',
     );
-    const stopped = await pause.stopped('joined');
+    // An exec that fails before it gets there says so at once, rather than at the wait's end.
+    const stopping = pause.stopped('joined');
+    stopping.catch(() => undefined);
+    const first = await Promise.race([stopping, exec.then((ended) => ({ ended }))]);
+    if ('ended' in first)
+      throw new Error(
+        `gantry-oci exec ended (exit ${first.ended.exitCode}) before it stopped at "joined": ${String(first.ended.stderr)}`,
+      );
+    const stopped = first;
     let held: string[] = [];
     try {
       const attributes = new Map<string, string>();

@@ -15,6 +15,7 @@ export const spec: CommandSpec = {
 };
 
 export async function run(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  if (context.host !== undefined) return remoteAttach(parsed, context);
   const engine = await context.engine();
   const record = await engine.get(parsed.args[0]!);
   if (record.State.Status !== 'running' && record.State.Status !== 'paused') {
@@ -34,4 +35,19 @@ export async function run(parsed: ParsedArgs, context: CommandContext): Promise<
   } finally {
     proxy.release();
   }
+}
+
+/**
+ * attach on a remote host: the container's streams there relayed over the protocol, this terminal
+ * raw with a tty (its size the container's, Ctrl-P Ctrl-Q detaching here).
+ */
+async function remoteAttach(parsed: ParsedArgs, context: CommandContext): Promise<number> {
+  const engine = await context.hostEngine();
+  const record = await engine.get(parsed.args[0]!);
+  const { relay, terminalSize } = await import('./relay.js');
+  const tty = record.Config.Tty;
+  const stdin = record.Config.OpenStdin && !bool(parsed.options, 'no-stdin');
+  const consoleSize = terminalSize(tty);
+  const stream = await engine.attach(record.Id, { stdin, tty, ...(consoleSize ? { consoleSize } : {}) });
+  return relay(stream, { interactive: stdin, tty, resizable: consoleSize !== undefined, detachKeys: true });
 }

@@ -14,7 +14,13 @@ export function terminalSize(tty: boolean): { rows: number; cols: number } | und
 
 export async function relay(
   stream: ExecStream,
-  options: { interactive: boolean; tty: boolean; resizable: boolean },
+  options: {
+    interactive: boolean;
+    tty: boolean;
+    resizable: boolean;
+    /** Ctrl-P Ctrl-Q on the raw terminal detaches (attach): the relay ends, the process runs on. */
+    detachKeys?: boolean;
+  },
 ): Promise<number> {
   stream.onOutput((data, fd) => (fd === 2 ? process.stderr : process.stdout).write(data));
   const raw = options.tty && options.interactive && process.stdin.isTTY;
@@ -25,14 +31,28 @@ export async function relay(
   // SIGWINCH here: the far pty takes the new size (its process gets its own SIGWINCH there).
   const resize = () => stream.resize(process.stdout.rows, process.stdout.columns);
   if (options.resizable) process.stdout.on('resize', resize);
-  const onInput = (data: Buffer) => stream.write(data);
+  let detach: (code: number) => void = () => undefined;
+  const detached = new Promise<number>((resolve) => (detach = resolve));
+  let previous = -1;
+  const onInput = (data: Buffer) => {
+    if (raw && options.detachKeys)
+      for (const byte of data) {
+        if (previous === 0x10 && byte === 0x11) {
+          process.stderr.write('\r\nread escape sequence\r\n');
+          detach(0);
+          return;
+        }
+        previous = byte;
+      }
+    stream.write(data);
+  };
   const onEnd = () => stream.endInput();
   if (options.interactive) {
     process.stdin.on('data', onInput);
     process.stdin.on('end', onEnd);
   }
   try {
-    return await stream.exit;
+    return await Promise.race([stream.exit, detached]);
   } finally {
     for (const signal of signals) process.off(signal, forward);
     process.stdout.off('resize', resize);

@@ -91,12 +91,13 @@ function isBind(mount: OciMount): boolean {
 /**
  * linux.mountLabel as runc applies it (go-selinux's FormatMountLabel): a `context="LABEL"` option
  * on the filesystems the helper mounts anew (tmpfs for /dev, /dev/shm, /run and masked
- * directories, devpts, mqueue, ...), so everything on them carries the label; never on proc,
- * sysfs or cgroup, which the kernel labels itself, nor on binds, which take no options.
+ * directories, devpts, ...), so everything on them carries the label; never on proc, sysfs or
+ * cgroup, which the kernel labels itself, nor on binds, which take no options. mqueue's
+ * superblock is its ipc namespace's, labelled already: the helper relabels its root instead.
  */
 function labelMount(spec: OciSpec): (mount: PlanMount) => PlanMount {
   const label = spec.linux?.mountLabel;
-  const unlabelled = new Set(['bind', 'remount', 'proc', 'sysfs', 'cgroup', 'cgroup2']);
+  const unlabelled = new Set(['bind', 'remount', 'proc', 'sysfs', 'cgroup', 'cgroup2', 'mqueue']);
   return (mount) =>
     !label || unlabelled.has(mount.type) || mount.flags & MS.BIND
       ? mount

@@ -194,6 +194,10 @@ export class RemoteEngine implements HostEngine {
     return this.relayed('start.attached', { reference, options });
   }
 
+  attach(reference: string, options: HostAttachOptions): Promise<ExecStream> {
+    return this.relayed('attach', { reference, options });
+  }
+
   /** A process on the host whose streams, signals and terminal size travel over a channel. */
   private async relayed(method: string, params: unknown): Promise<ExecStream> {
     const channel = this.connection.channel(method, params);

@@ -15,7 +15,7 @@ import type { ExecOptions } from '../containers/exec.js';
 import type { LogCursor, LogEntry, LogOptions } from '../containers/logs.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStats } from '../containers/stats.js';
-import { NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import type { ImageRecord } from '../images/types.js';
 import type { TransferEvent } from '../images/registry/transfer.js';
 import type { LayerTree } from '../images/tree/types.js';
@@ -126,6 +126,11 @@ export interface HostEngine {
    * (run without -d, start -a); its exit is the container's, its end recorded on its host.
    */
   startAttached(reference: string, options: HostAttachOptions): Promise<ExecStream>;
+  /**
+   * `attach`: a running container's streams relayed through the returned stream (its stdin only
+   * when it was created with -i and `stdin` is asked); its exit is the container's.
+   */
+  attach(reference: string, options: HostAttachOptions): Promise<ExecStream>;
   /** `cp CONTAINER:SRC ...`: the source as a tar stream, resolved inside the container's root. */
   copyFrom(reference: string, request: HostCopyFrom): Promise<Readable>;
   /** `cp ... CONTAINER:DEST`: a tar stream written inside the container's root. */
@@ -310,6 +315,39 @@ export class LocalHostEngine implements HostEngine {
       exit,
       onOutput: (listener) => {
         listeners.push(listener);
+        pipes?.stdout?.on('data', (data: Buffer) => listener(data, 1));
+        pipes?.stderr?.on('data', (data: Buffer) => listener(data, 2));
+      },
+      write: (data) => pipes?.stdin?.write(data),
+      endInput: () => pipes?.stdin?.end(),
+      signal: (name) => handle.signal(name),
+      resize: (rows, cols) => handle.resize?.(rows, cols),
+    };
+  }
+
+  async attach(reference: string, options: HostAttachOptions): Promise<ExecStream> {
+    const record = await this.engine.get(reference);
+    if (record.State.Status !== 'running' && record.State.Status !== 'paused')
+      throw new ConflictError('you cannot attach to a stopped container, start it first');
+    const { attach } = await import('../init/helper.js');
+    const handle = await attach(this.engine.containers.dir(record.Id), 'attach.sock', {
+      tty: record.Config.Tty,
+      stdin: record.Config.OpenStdin && options.stdin,
+      pipes: true,
+    });
+    if (options.consoleSize && record.Config.Tty)
+      handle.resize?.(options.consoleSize.rows, options.consoleSize.cols);
+    const pipes = handle.pipes;
+    const drained = [pipes?.stdout, pipes?.stderr].map((stream) =>
+      stream ? finished(stream).catch(() => undefined) : undefined,
+    );
+    return {
+      pid: record.State.Pid,
+      exit: Promise.all([handle.exit, ...drained]).then(async ([code]) => {
+        await this.engine.get(record.Id).catch(() => undefined);
+        return code;
+      }),
+      onOutput: (listener) => {
         pipes?.stdout?.on('data', (data: Buffer) => listener(data, 1));
         pipes?.stderr?.on('data', (data: Buffer) => listener(data, 2));
       },

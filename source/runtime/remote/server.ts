@@ -11,6 +11,7 @@ import type { CreateOptions } from '../containers/create.js';
 import type { LogCursor, LogEntry } from '../containers/logs.js';
 import { InvalidArgumentError } from '../errors.js';
 import type {
+  ExecStream,
   HostAttachOptions,
   HostCopyFrom,
   HostCopyTo,
@@ -129,6 +130,31 @@ const PROGRESS: Record<
   },
 };
 
+/**
+ * A container's streams relayed over a channel (run attached, start -a, attach): `onGone` is what
+ * the relay gets when the client goes (a hang-up, or an end of the relay alone).
+ */
+async function relayProcess(
+  io: ChannelIo,
+  open: (options: HostAttachOptions) => Promise<ExecStream>,
+  params: Params,
+  onGone: NodeJS.Signals,
+): Promise<unknown> {
+  const given = (params.options ?? {}) as HostAttachOptions;
+  const stream = await open({
+    stdin: given.stdin === true,
+    tty: given.tty === true,
+    ...(given.consoleSize ? { consoleSize: given.consoleSize } : {}),
+  });
+  io.started(stream.pid);
+  stream.onOutput((data, fd) => void io.output(data, fd));
+  io.onInput((data) => (data === null ? stream.endInput() : stream.write(data)));
+  io.onSignal((name) => stream.signal(name as NodeJS.Signals));
+  io.onResize((rows, cols) => stream.resize(rows, cols));
+  io.signal.addEventListener('abort', () => stream.signal(onGone), { once: true });
+  return { exitCode: await stream.exit };
+}
+
 /** Calls with a process behind them: input and signals in, output out, the exit status last. */
 const CHANNELS: Record<string, (engine: HostEngine, params: Params, io: ChannelIo) => Promise<unknown>> = {
   exec: async (engine, params, io) => {
@@ -146,22 +172,11 @@ const CHANNELS: Record<string, (engine: HostEngine, params: Params, io: ChannelI
     io.signal.addEventListener('abort', () => stream.signal('SIGHUP'), { once: true });
     return { exitCode: await stream.exit };
   },
-  'start.attached': async (engine, params, io) => {
-    const given = (params.options ?? {}) as HostAttachOptions;
-    const stream = await engine.startAttached(reference(params), {
-      stdin: given.stdin === true,
-      tty: given.tty === true,
-      ...(given.consoleSize ? { consoleSize: given.consoleSize } : {}),
-    });
-    io.started(stream.pid);
-    stream.onOutput((data, fd) => void io.output(data, fd));
-    io.onInput((data) => (data === null ? stream.endInput() : stream.write(data)));
-    io.onSignal((name) => stream.signal(name as NodeJS.Signals));
-    io.onResize((rows, cols) => stream.resize(rows, cols));
-    // The client went: its terminal hung up, as a local attached run's would.
-    io.signal.addEventListener('abort', () => stream.signal('SIGHUP'), { once: true });
-    return { exitCode: await stream.exit };
-  },
+  'start.attached': (engine, params, io) =>
+    relayProcess(io, (given) => engine.startAttached(reference(params), given), params, 'SIGHUP'),
+  // A client that goes has detached: the container goes on (the relay ends, nothing is signalled).
+  attach: (engine, params, io) =>
+    relayProcess(io, (given) => engine.attach(reference(params), given), params, 'SIGKILL'),
   'copy.from': async (engine, params, io) => {
     const request = (params.request ?? {}) as HostCopyFrom;
     if (typeof request.source !== 'string' || request.source === '')

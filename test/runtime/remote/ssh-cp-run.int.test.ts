@@ -338,6 +338,32 @@ describeUnless(
       expect((await remote.gantry(['rm', 'later'])).exitCode).toBe(0);
     });
 
+    it('attaches to a running remote container: its output, this stdin, its exit code', async () => {
+      const run = await client([
+        '--host',
+        url,
+        'run',
+        '-d',
+        '-i',
+        '--name',
+        'listener',
+        'demo',
+        'sh',
+        '-c',
+        'read line; echo got $line; exit 6',
+      ]);
+      expect(run.exitCode).toBe(0);
+      const attached = await client(['--host', url, 'attach', 'listener'], { input: 'hello\n' });
+      expect(attached.stderr).toBe('');
+      expect(attached.stdout.toString()).toBe('got hello\n');
+      expect(attached.exitCode).toBe(6);
+      const stopped = await client(['--host', url, 'attach', 'listener']);
+      expect(stopped.exitCode).not.toBe(0);
+      expect(stopped.stderr).toContain('you cannot attach to a stopped container');
+      expect(stopped.stderr).toContain(`(on ${url})`);
+      expect((await remote.gantry(['rm', 'listener'])).exitCode).toBe(0);
+    });
+
     it('passes a signal that reaches this command to the remote container', async () => {
       const child = execa(
         GANTRY,

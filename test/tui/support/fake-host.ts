@@ -50,6 +50,7 @@ export function hostEngine(fake: FakeEngine): HostEngine {
     olderLogs: (reference, cursor, count, signal) => fake.olderLogs(reference, cursor, count, signal),
     exec: () => Promise.reject(new Error('not in this test')),
     startAttached: () => Promise.reject(new Error('not in this test')),
+    attach: () => Promise.reject(new Error('not in this test')),
     copyFrom: () => Promise.reject(new Error('not in this test')),
     copyTo: () => Promise.reject(new Error('not in this test')),
     images: {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/xattr.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <linux/magic.h>
@@ -178,7 +179,7 @@ static void recursive_readonly(int rootfd, const struct mount_entry *m) {
   close(fd);
 }
 
-static void do_mount(int rootfd, const struct mount_entry *m) {
+static void do_mount(int rootfd, const struct mount_entry *m, const char *mount_label) {
   bool bind = !strcmp(m->type, "bind") || (m->flags & MS_BIND);
   bool remount = !strcmp(m->type, "remount");
   bool file = false;
@@ -233,6 +234,18 @@ static void do_mount(int rootfd, const struct mount_entry *m) {
   } else {
     if (mount(m->source, target, m->type, m->flags, *m->data ? m->data : NULL) < 0)
       mount_failed(m->source, m->destination, m->type, m->flags, m->data);
+    if (mount_label && !strcmp(m->type, "mqueue")) {
+      /* As runc: mqueue's superblock is the ipc namespace's, made with it, so a context= option
+       * is refused ("same superblock, different security settings"); its root is labelled. */
+      close(fd);
+      fd = open_in_root(rootfd, m->destination, O_PATH);
+      fd_path(fd, target, sizeof target);
+      if (fd < 0 || setxattr(target, "security.selinux", mount_label, strlen(mount_label), 0) < 0) {
+        int err = errno;
+        die("label `%s` with the SELinux mount label `%s`: %s (%s)", m->destination, mount_label, errno_name(err),
+            strerror(err));
+      }
+    }
   }
   if (m->propagation) {
     close(fd);
@@ -385,7 +398,7 @@ void setup_rootfs(struct plan *plan) {
   if (rootfd < 0)
     fail_errno("open rootfs", plan->rootfs);
   for (size_t i = 0; i < plan->mount_count; i++)
-    do_mount(rootfd, &plan->mounts[i]);
+    do_mount(rootfd, &plan->mounts[i], plan->mount_label);
   for (size_t i = 0; i < plan->mkdirs.len; i++) {
     int fd = ensure_in_root(rootfd, plan->mkdirs.items[i], false);
     if (fd < 0)
