@@ -65,6 +65,8 @@ export interface AbandonedEntry {
   subject: string;
   /** The process that died. */
   pid: number;
+  /** The entry's file name in the journal directory. */
+  name: string;
   /** Recovered: the entry goes. */
   done(): void;
   /** Not recovered (it failed): the entry stays for the next process to try. */
@@ -166,15 +168,17 @@ export class Journal {
   }
 
   /**
-   * Whether a live process holds any entry: one that may yet be killed and leave work to finish.
-   * Entries only left to recover (their owner dead, their recovery failed) do not count.
+   * Whether a live process holds any entry (one that may yet be killed and leave work to finish),
+   * or an entry's owner died after the last recovery pass looked at it (`tried`: the entries
+   * that pass tried): a process killed between that pass and this look left work no journal
+   * event will announce. Entries whose recovery failed in that pass do not count.
    */
-  anyUnderWay(): boolean {
+  anyUnderWay(tried: ReadonlySet<string> = new Set()): boolean {
     return this.list().some((entry) => {
       const claimed = this.claim(entry.name);
       if (!claimed) return true;
       claimed.release();
-      return false;
+      return !tried.has(entry.name);
     });
   }
 

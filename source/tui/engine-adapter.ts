@@ -133,8 +133,8 @@ export function adaptEngine(engine: Engine): TuiEngine {
     root: engine.layout.root,
     list: (options) => engine.list(options),
     recoverInterrupted: async () => {
-      await engine.recoverInterrupted();
-      return engine.journal.anyUnderWay();
+      const tried = await engine.recoverInterrupted();
+      return engine.journal.anyUnderWay(tried);
     },
     get: (reference) => engine.get(reference),
     create: (options) => engine.create(options),

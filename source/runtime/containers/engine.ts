@@ -104,7 +104,7 @@ export class Engine implements EngineCore {
    * Finishes or undoes what killed gantry processes left half-done (see unfinished.ts). Every
    * command runs it before its own work; it costs one directory read when there is nothing.
    */
-  recoverInterrupted(): Promise<void> {
+  recoverInterrupted(): Promise<ReadonlySet<string>> {
     return finishInterruptedOperations(this);
   }
 

@@ -18,9 +18,15 @@ import { beingCreated, namesOf, rebuildRecord } from './recovery.js';
 import type { ContainerRecord } from './record.js';
 import type { NameOwner } from './store.js';
 
-/** Runs the recovery of every abandoned entry; one that fails stays for the next process. */
-export async function finishInterruptedOperations(engine: Engine): Promise<void> {
+/**
+ * Runs the recovery of every abandoned entry; one that fails stays for the next process. Gives the
+ * names of the entries it tried (journal.anyUnderWay: an entry whose owner died after this pass
+ * looked at it is still to recover, one whose recovery failed here is not).
+ */
+export async function finishInterruptedOperations(engine: Engine): Promise<ReadonlySet<string>> {
+  const tried = new Set<string>();
   for await (const entry of engine.journal.abandoned()) {
+    tried.add(entry.name);
     try {
       await recover(engine, entry);
       entry.done();
@@ -45,6 +51,7 @@ export async function finishInterruptedOperations(engine: Engine): Promise<void>
       engine.warn(`could not sweep ${directory}: ${(error as Error).message}`),
     );
   }
+  return tried;
 }
 
 async function recover(engine: Engine, entry: AbandonedEntry): Promise<void> {
