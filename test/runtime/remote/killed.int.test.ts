@@ -96,6 +96,7 @@ describeUnless([needsRoot(), needsSshd()], 'a remote command whose ssh is killed
       })
       .map(Number);
 
+  // A soak (its own timeout): an sshd and a remote run per phase, each killed and checked.
   it('run -d: at every phase, the next command leaves nothing, whether the service goes on or is killed too', async () => {
     const { phases } = phaseSoak(remote);
     const traced = await phases([
@@ -160,7 +161,7 @@ describeUnless([needsRoot(), needsSshd()], 'a remote command whose ssh is killed
       expect(again.exitCode, `${what}: ${again.stderr}`).toBe(0);
       expect((await client(sshd, ['rm', 'victim'])).exitCode, what).toBe(0);
     }
-  });
+  }, 1_800_000);
 
   it("a remote exec's process gets the relay's pipes and the container's environment, never the ssh session's", async () => {
     const run = await client(sshd, ['run', '-d', '--name', 'probed', 'demo', 'sleep', '1000']);
