@@ -223,6 +223,7 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
       propagation: options.propagation,
       data: options.data.join(','),
       ...(options.recursiveReadonly ? { recursiveReadonly: true } : {}),
+      ...(options.copyUp ? { copyUp: true } : {}),
     },
   ];
 }

@@ -16,6 +16,8 @@ export interface PlanMount {
   data: string;
   /** Made read-only with every mount below it after it is mounted (the spec's `rro`). */
   recursiveReadonly?: boolean;
+  /** A tmpfs filled with what the root has at the destination before it covers it (`tmpcopyup`). */
+  copyUp?: boolean;
 }
 
 export interface PlanDevice {
@@ -259,6 +261,7 @@ export function serializePlan(plan: HelperPlan): string {
         m.propagation,
         m.data,
         ...(m.recursiveReadonly ? ['rro'] : []),
+        ...(m.copyUp ? ['tmpcopyup'] : []),
       ),
     );
   for (const dir of plan.mkdirs) lines.push(line('mkdir', dir.path, dir.mode));

@@ -69,17 +69,16 @@ const PROPAGATION: Record<string, number> = {
 };
 
 /**
- * Options runc accepts that change nothing for us here. `idmap`/`ridmap`, `tmpcopyup` and the
- * recursive attributes are not among them: validation refuses those (not implemented) rather
- * than make a mount that silently lacks what the spec asked for.
+ * Options runc accepts that change nothing for us here. `idmap`/`ridmap` and the recursive
+ * attributes are not among them: validation refuses those (not implemented) rather than make a
+ * mount that silently lacks what the spec asked for.
  */
 const IGNORED = new Set(['copy-symlink']);
 
 /**
- * runc's options that need more than mount(2) flags and that gantry-oci does not implement:
- * `tmpcopyup` (a tmpfs seeded with the rootfs's files at its destination) and the recursive
- * mount_setattr attributes (`rro`, `rnosuid`, ...). Unknown options otherwise become mount data,
- * which the kernel ignores on a bind mount: these would be dropped without a word.
+ * runc's recursive mount_setattr attributes (`rnosuid`, ...), which gantry-oci does not implement
+ * but `rro`/`rrw`. Unknown options otherwise become mount data, which the kernel ignores on a bind
+ * mount: these would be dropped without a word.
  */
 const RECURSIVE_ATTRIBUTES = [
   'ro',
@@ -104,10 +103,10 @@ const RECURSIVE_ATTRIBUTES = [
 /** `rro`/`rrw` are honoured (mount_setattr MOUNT_ATTR_RDONLY with AT_RECURSIVE, kernel 5.12+). */
 const RECURSIVE_READONLY: Record<string, boolean> = { rro: true, rrw: false };
 const UNSUPPORTED = new Set(
-  ['tmpcopyup', ...RECURSIVE_ATTRIBUTES.map((name) => `r${name}`)].filter(
-    (name) => !(name in RECURSIVE_READONLY),
-  ),
+  RECURSIVE_ATTRIBUTES.map((name) => `r${name}`).filter((name) => !(name in RECURSIVE_READONLY)),
 );
+/** A tmpfs filled with what the root has at its destination before it covers it (podman's --tmpfs). */
+export const COPY_UP = 'tmpcopyup';
 
 /** The first option in `options` that gantry-oci refuses (see UNSUPPORTED), if any. */
 export function unsupportedMountOption(options: readonly string[] = []): string | undefined {
@@ -120,6 +119,8 @@ export interface ParsedMountOptions {
   data: string[];
   /** Read-only for this mount and every mount below it (`rro`), not only the top one (`ro`). */
   recursiveReadonly: boolean;
+  /** `tmpcopyup`: the tmpfs starts with the files the root has at the destination. */
+  copyUp: boolean;
 }
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
@@ -127,6 +128,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   let propagation = 0;
   const data: string[] = [];
   let recursiveReadonly = false;
+  let copyUp = false;
   for (const option of options) {
     const set = SET_FLAGS[option];
     const clear = CLEAR_FLAGS[option];
@@ -135,9 +137,10 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     else if (clear !== undefined) flags &= ~clear;
     else if (propagate !== undefined) propagation = propagate;
     else if (RECURSIVE_READONLY[option] !== undefined) recursiveReadonly = RECURSIVE_READONLY[option];
+    else if (option === COPY_UP) copyUp = true;
     else if (!IGNORED.has(option)) data.push(option);
   }
-  return { flags, propagation, data, recursiveReadonly };
+  return { flags, propagation, data, recursiveReadonly, copyUp };
 }
 
 export function propagationFlags(name: string | undefined): number | undefined {
@@ -152,6 +155,7 @@ export function knownMountOptions(): string[] {
     ...Object.keys(CLEAR_FLAGS),
     ...Object.keys(PROPAGATION),
     ...Object.keys(RECURSIVE_READONLY),
+    COPY_UP,
     ...IGNORED,
   ];
 }

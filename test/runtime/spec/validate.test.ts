@@ -115,9 +115,9 @@ describe('spec validation', () => {
     ],
     [
       {
-        mounts: [{ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }],
+        mounts: [{ destination: '/data', type: 'bind', source: '/tmp', options: ['rbind', 'tmpcopyup'] }],
       },
-      /mounts\[0\] \(\/data\) has option "tmpcopyup" .* not supported: leave it out/,
+      /mounts\[0\] \(\/data\) has option "tmpcopyup" but type "bind": it fills a tmpfs/,
     ],
     [
       { mounts: [{ destination: '/v', type: 'bind', source: '/tmp', options: ['rbind', 'rnosuid'] }] },

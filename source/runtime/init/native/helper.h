@@ -60,6 +60,7 @@ struct mount_entry {
   unsigned long propagation;
   char *data;
   bool recursive_readonly; /* the spec's rro: MOUNT_ATTR_RDONLY on the mount and all below it */
+  bool tmpcopyup;          /* a tmpfs filled with what the root has at the destination (copyup.c) */
 };
 
 struct device_entry {

@@ -301,7 +301,16 @@ static void directive(struct plan *p, int argc, char **argv) {
     m->flags = parse_ulong(argv[4], "mount flags");
     m->propagation = parse_ulong(argv[5], "mount propagation");
     m->data = argv[6];
-    m->recursive_readonly = argc > 7 && !strcmp(argv[7], "rro");
+    /* Then words for what mount(2) flags cannot say. */
+    m->recursive_readonly = m->tmpcopyup = false;
+    for (int i = 7; i < argc; i++) {
+      if (!strcmp(argv[i], "rro"))
+        m->recursive_readonly = true;
+      else if (!strcmp(argv[i], "tmpcopyup"))
+        m->tmpcopyup = true;
+      else
+        die("plan: mount `%s` has the unknown attribute `%s`", m->destination, argv[i]);
+    }
   } else if (!strcmp(d, "mkdev")) {
     NEED(7);
     struct device_entry *dev = new_device(p, argv);

@@ -200,6 +200,12 @@ static void do_mount(int rootfd, const struct mount_entry *m, const char *mount_
     die("mount destination `%s` in the container: %s (%s)", m->destination, errno_name(err), strerror(err));
   }
   check_destination(fd, m->destination);
+  if (m->tmpcopyup) {
+    mount_tmpfs_copy_up(fd, m);
+    close(fd);
+    recursive_readonly(rootfd, m);
+    return;
+  }
   char target[64];
   fd_path(fd, target, sizeof target);
   unsigned long data_flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
