@@ -120,14 +120,6 @@ describe('spec validation', () => {
       /mounts\[0\] \(\/data\) has option "tmpcopyup" but type "bind": it fills a tmpfs/,
     ],
     [
-      { mounts: [{ destination: '/v', type: 'bind', source: '/tmp', options: ['rbind', 'rnosuid'] }] },
-      /mounts\[0\] \(\/v\) has the recursive option "rnosuid", which is not supported: use "nosuid"/,
-    ],
-    [
-      { mounts: [{ destination: '/v', type: 'bind', source: '/tmp', options: ['rbind', 'rnosymfollow'] }] },
-      /recursive option "rnosymfollow"/,
-    ],
-    [
       { linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }], sysctl: { 'net.ipv4.ip_forward': '1' } } },
       /needs a network namespace/,
     ],
