@@ -13,6 +13,7 @@ import { SyscallError } from '../../../source/runtime/errors.js';
 import { testName } from '../../support/engine.js';
 import { editSpec, makeOciBundle, ociRunner, ociSuiteNeeds, tearDownOci } from '../../support/oci-bundle.js';
 import { describeUnless } from '../../support/skip.js';
+import { HOST_GID, HOST_UID, mapBundle } from '../../support/userns.js';
 
 describeUnless(ociSuiteNeeds(), 'gantry-oci tmpcopyup', () => {
   let base: string;
@@ -155,6 +156,42 @@ describeUnless(ociSuiteNeeds(), 'gantry-oci tmpcopyup', () => {
     expect(mountPoints).not.toContain(hostDir);
     // The tmpfs went onto the directory inside the root, whose own contents the write did not reach.
     expect(fs.readdirSync(`${bundle}/rootfs${hostDir}`)).toEqual([]);
+  });
+
+  it('fills it inside a user namespace too: owners as the container sees them, the host untouched', async () => {
+    const mapped = await makeOciBundle('oci-copyup-userns', ['stat']);
+    try {
+      // As under runc, the container's root must be able to reach its rootfs through the path.
+      fs.chmodSync(mapped.base, 0o711);
+      const data = `${mapped.bundle}/rootfs/data`;
+      fs.mkdirSync(data);
+      fs.writeFileSync(`${data}/owned`, 'mapped\n');
+      await mapBundle(mapped.bundle);
+      // The container's uid 1000 is HOST_UID + 1000 on the host.
+      fs.chownSync(`${data}/owned`, HOST_UID + 1000, HOST_GID + 1000);
+      fs.chmodSync(`${data}/owned`, 0o604);
+      const hostDir = fs.mkdtempSync(path.join(mapped.base, 'host-dir-'));
+      fs.writeFileSync(`${hostDir}/host-file`, 'host\n');
+      fs.symlinkSync(`/../../../../../..${hostDir}`, `${mapped.bundle}/rootfs/escape`);
+      editSpec(mapped.bundle, (spec) => {
+        spec.process.terminal = false;
+        spec.process.args = [
+          'sh',
+          '-c',
+          'stat -f -c %T /data; stat -c "%u:%g %a" /data/owned; cat /data/owned; ls /escape; touch /escape/in',
+        ];
+        for (const destination of ['/data', '/escape'])
+          spec.mounts.push({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] });
+      });
+      const mappedOci = ociRunner(() => mapped, { GANTRY_CGROUP_PARENT: cgroupParent });
+      const result = await mappedOci('run', '--bundle', mapped.bundle, 'copyup-userns');
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toBe('tmpfs\n1000:1000 604\nmapped\n');
+      expect(fs.readdirSync(hostDir)).toEqual(['host-file']);
+    } finally {
+      fs.rmSync(mapped.base, { recursive: true, force: true });
+    }
   });
 
   it('refuses tmpcopyup on a mount that is not a tmpfs, creating nothing', async () => {
