@@ -1,11 +1,13 @@
 /**
  * `run -a/--attach STDIN|STDOUT|STDERR` as docker's: only the named streams reach the caller (the
  * container's log keeps both), stdin only when attached with -i, inspect's Config.Attach* say
- * which, and a bad stream or `-a` with `-d` is refused with docker's words.
+ * which, and a bad stream or `-a` with `-d` is refused with docker's words; Ctrl-P Ctrl-Q detaches
+ * from `run -it` and `attach` (tmux), and a later attach types into the same terminal.
  */
 import { expect, it } from 'vitest';
-import { engineForSuite } from '../support/engine.js';
-import { describeUnless, needsRoot } from '../support/skip.js';
+import { startTmux } from '../../scripts/lib/tmux.mjs';
+import { engineForSuite, GANTRY } from '../support/engine.js';
+import { describeUnless, needsCommand, needsRoot, skipIf } from '../support/skip.js';
 
 describeUnless(needsRoot(), 'gantry run --attach', () => {
   const engine = engineForSuite('run-attach');
@@ -84,5 +86,55 @@ describeUnless(needsRoot(), 'gantry run --attach', () => {
     expect(detached.exitCode).toBe(125);
     expect(detached.stderr).toContain('conflicting options: -a and -d');
     expect((await engine.gantry(['ps', '-aq', '--filter', 'status=created'])).stdout).toBe('');
+  });
+
+  it('detaches from run -it with Ctrl-P Ctrl-Q, and a later attach types into the same terminal (tmux)', async (context) => {
+    skipIf(context, needsCommand('tmux'));
+    const script =
+      'echo READY; while read line; do [ "$line" = quit ] && break; echo GOT:$line; done; echo LAST; exit 9';
+    const env = { ...engine.env, GANTRY_DEFAULT_NETWORK: 'none' };
+    const session = (label: string, args: string[]) =>
+      startTmux([GANTRY, ...args], { env, columns: 100, rows: 30, label });
+    const run = session('detach-local', [
+      'run',
+      '-it',
+      '--name',
+      'detached-local',
+      'demo',
+      'sh',
+      '-c',
+      script,
+    ]);
+    try {
+      await run.waitFor('READY', 120_000, 'the container to run');
+      run.type('one');
+      run.send('Enter');
+      await run.waitFor('GOT:one', 120_000, 'the input to reach the container');
+      run.send('C-p');
+      run.send('C-q');
+      const screen = await run.waitFor(/GANTRY_EXIT=\d+/, 120_000, 'the detach');
+      // Neither key reached the container's terminal (no ^P echoed there).
+      const after = screen.slice(screen.indexOf('GOT:one') + 'GOT:one'.length);
+      expect(after.replace(/\s+/g, ' ').trim()).toBe('read escape sequence GANTRY_EXIT=0');
+    } finally {
+      run.kill();
+    }
+    const state = await engine.gantry(['inspect', '--format', '{{.State.Status}}', 'detached-local']);
+    expect(state.stdout).toBe('running\n');
+    // The first client went: the tty container's stdin stays open for the next.
+    const again = session('attach-local', ['attach', 'detached-local']);
+    try {
+      again.type('two');
+      again.send('Enter');
+      await again.waitFor('GOT:two', 120_000, 'attach to type into the container again');
+      again.type('quit');
+      again.send('Enter');
+      const screen = await again.waitFor(/GANTRY_EXIT=\d+/, 120_000, 'the container to end');
+      expect(screen).toContain('LAST');
+      expect(screen).toContain('GANTRY_EXIT=9');
+    } finally {
+      again.kill();
+    }
+    expect((await engine.gantry(['rm', 'detached-local'])).exitCode).toBe(0);
   });
 });

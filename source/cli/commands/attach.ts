@@ -49,5 +49,5 @@ async function remoteAttach(parsed: ParsedArgs, context: CommandContext): Promis
   const stdin = record.Config.OpenStdin && !bool(parsed.options, 'no-stdin');
   const consoleSize = terminalSize(tty);
   const stream = await engine.attach(record.Id, { stdin, tty, ...(consoleSize ? { consoleSize } : {}) });
-  return relay(stream, { interactive: stdin, tty, resizable: consoleSize !== undefined, detachKeys: true });
+  return relay(stream, { interactive: stdin, tty, resizable: consoleSize !== undefined });
 }

@@ -1,7 +1,8 @@
 /**
- * A process on a remote host relayed through this terminal (exec, run without -d, start -a): its
- * output to this stdout/stderr, this stdin to it with -i, the signals that reach this process to
- * it, and with -t a raw terminal whose size the far pty follows.
+ * A process on a remote host relayed through this terminal (exec, run without -d, start -a,
+ * attach): its output to this stdout/stderr, this stdin to it with -i, the signals that reach this
+ * process to it, and with -t a raw terminal whose size the far pty follows (and whose Ctrl-P
+ * Ctrl-Q detaches from an attached container).
  */
 import type { ExecStream } from '../../runtime/remote/host-engine.js';
 
@@ -12,14 +13,15 @@ export function terminalSize(tty: boolean): { rows: number; cols: number } | und
     : undefined;
 }
 
+const CTRL_P = 0x10;
+const CTRL_Q = 0x11;
+
 export async function relay(
   stream: ExecStream,
   options: {
     interactive: boolean;
     tty: boolean;
     resizable: boolean;
-    /** Ctrl-P Ctrl-Q on the raw terminal detaches (attach): the relay ends, the process runs on. */
-    detachKeys?: boolean;
   },
 ): Promise<number> {
   stream.onOutput((data, fd) => (fd === 2 ? process.stderr : process.stdout).write(data));
@@ -31,28 +33,52 @@ export async function relay(
   // SIGWINCH here: the far pty takes the new size (its process gets its own SIGWINCH there).
   const resize = () => stream.resize(process.stdout.rows, process.stdout.columns);
   if (options.resizable) process.stdout.on('resize', resize);
-  let detach: (code: number) => void = () => undefined;
-  const detached = new Promise<number>((resolve) => (detach = resolve));
-  let previous = -1;
+  // Ctrl-P Ctrl-Q on the raw terminal of an attached container detaches, as the local attach
+  // helper does: the relay ends with 0 and the container runs on (an exec has no detach).
+  const detachable = raw && stream.detach !== undefined;
+  let detaching: Promise<number> | undefined;
+  let wake: (done: Promise<number>) => void = () => undefined;
+  const detached = new Promise<number>((resolve) => (wake = resolve));
+  // A Ctrl-P waits for the next key: Ctrl-Q after it detaches and neither reaches the container
+  // (its pty would echo them); any other key sends both.
+  let held = false;
   const onInput = (data: Buffer) => {
-    if (raw && options.detachKeys)
-      for (const byte of data) {
-        if (previous === 0x10 && byte === 0x11) {
+    if (detaching) return;
+    if (!detachable) {
+      stream.write(data);
+      return;
+    }
+    let from = 0;
+    for (let index = 0; index < data.length; index += 1) {
+      if (held) {
+        held = false;
+        if (data[index] === CTRL_Q) {
           process.stderr.write('\r\nread escape sequence\r\n');
-          detach(0);
+          detaching = stream.detach!().then(() => 0);
+          wake(detaching);
           return;
         }
-        previous = byte;
+        stream.write(Buffer.from([CTRL_P]));
       }
-    stream.write(data);
+      if (data[index] === CTRL_P) {
+        if (index > from) stream.write(data.subarray(from, index));
+        held = true;
+        from = index + 1;
+      }
+    }
+    if (data.length > from) stream.write(data.subarray(from));
   };
-  const onEnd = () => stream.endInput();
+  const onEnd = () => {
+    if (held) stream.write(Buffer.from([CTRL_P]));
+    stream.endInput();
+  };
   if (options.interactive) {
     process.stdin.on('data', onInput);
     process.stdin.on('end', onEnd);
   }
   try {
-    return await Promise.race([stream.exit, detached]);
+    // The relay's own end after a detach is the detach's, not an exit code.
+    return await Promise.race([stream.exit.then((code) => detaching ?? code), detached]);
   } finally {
     for (const signal of signals) process.off(signal, forward);
     process.stdout.off('resize', resize);

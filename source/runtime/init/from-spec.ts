@@ -210,7 +210,7 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
         flags: options.flags,
         propagation: options.propagation,
         data: '',
-        ...(options.recursiveReadonly ? { recursiveReadonly: true } : {}),
+        ...(options.recursive ? { recursive: options.recursive } : {}),
       },
     ];
   }
@@ -222,7 +222,8 @@ function expandMount(mount: OciMount, spec: OciSpec, context: PlanContext): Plan
       flags: options.flags,
       propagation: options.propagation,
       data: options.data.join(','),
-      ...(options.recursiveReadonly ? { recursiveReadonly: true } : {}),
+      ...(options.recursive ? { recursive: options.recursive } : {}),
+      ...(options.copyUp ? { copyUp: true } : {}),
     },
   ];
 }

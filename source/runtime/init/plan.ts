@@ -14,8 +14,10 @@ export interface PlanMount {
   flags: number;
   propagation: number;
   data: string;
-  /** Made read-only with every mount below it after it is mounted (the spec's `rro`). */
-  recursiveReadonly?: boolean;
+  /** mount_setattr attributes set and cleared on it and every mount below it once it is made (`rro`, `rnosuid`, ...). */
+  recursive?: { set: number; clear: number };
+  /** A tmpfs filled with what the root has at the destination before it covers it (`tmpcopyup`). */
+  copyUp?: boolean;
 }
 
 export interface PlanDevice {
@@ -258,7 +260,8 @@ export function serializePlan(plan: HelperPlan): string {
         m.flags,
         m.propagation,
         m.data,
-        ...(m.recursiveReadonly ? ['rro'] : []),
+        ...(m.recursive ? [`recursive=${m.recursive.set}:${m.recursive.clear}`] : []),
+        ...(m.copyUp ? ['tmpcopyup'] : []),
       ),
     );
   for (const dir of plan.mkdirs) lines.push(line('mkdir', dir.path, dir.mode));

@@ -191,26 +191,44 @@ export class RemoteEngine implements HostEngine {
   }
 
   startAttached(reference: string, options: HostAttachOptions): Promise<ExecStream> {
-    return this.relayed('start.attached', { reference, options });
+    return this.relayed('start.attached', { reference, options }, { detachable: true });
   }
 
   attach(reference: string, options: HostAttachOptions): Promise<ExecStream> {
-    return this.relayed('attach', { reference, options });
+    return this.relayed('attach', { reference, options }, { detachable: true });
   }
 
-  /** A process on the host whose streams, signals and terminal size travel over a channel. */
-  private async relayed(method: string, params: unknown): Promise<ExecStream> {
+  /**
+   * A process on the host whose streams, signals and terminal size travel over a channel;
+   * `detachable` (an attached container) on a host whose service knows the detach.
+   */
+  private async relayed(
+    method: string,
+    params: unknown,
+    options: { detachable?: boolean } = {},
+  ): Promise<ExecStream> {
     const channel = this.connection.channel(method, params);
     // The first reply says the process runs (its pid), or why it could not start.
     const started = await channel.started;
+    const remote = this.connection.remoteVersion;
+    const detachable = options.detachable && remote !== undefined && remote.protocol >= SINCE_PROTOCOL.detach;
     return {
       pid: started.pid,
-      exit: channel.result.then((result) => (result as { exitCode: number }).exitCode),
+      // A detached relay has no exit code: the container runs on.
+      exit: channel.result.then((result) => (result as { exitCode?: number }).exitCode ?? 0),
       onOutput: (listener) => channel.onOutput(listener),
       write: (data) => channel.write(data),
       endInput: () => channel.endInput(),
       signal: (name) => channel.signal(name),
       resize: (rows, cols) => channel.resize(rows, cols),
+      ...(detachable
+        ? {
+            detach: async () => {
+              channel.detach();
+              await channel.result;
+            },
+          }
+        : {}),
     };
   }
 

@@ -45,6 +45,8 @@ export interface Channel {
   /** Credit from the server for this channel's input. */
   onCredit(listener: (bytes: number) => void): void;
   cancel(): void;
+  /** Ends an attached container's relay, leaving it running (the result follows). */
+  detach(): void;
   /** The first item: the process runs (its pid), or the error it could not start with. */
   readonly started: Promise<{ pid: number }>;
   /** The call's result (an exit code). */
@@ -341,6 +343,7 @@ export class Connection {
       credit: (bytes) => this.send({ id, credit: bytes }),
       onCredit: (listener) => creditListeners.push(listener),
       cancel: () => this.send({ id, cancel: true }),
+      detach: () => this.send({ id, detach: true }),
       started,
       result,
     };

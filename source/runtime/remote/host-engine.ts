@@ -12,6 +12,7 @@ import type { Engine } from '../containers/engine.js';
 import type { CreateOptions } from '../containers/create.js';
 import type { EngineEvent } from '../containers/events.js';
 import type { ExecOptions } from '../containers/exec.js';
+import type { ExecHandle } from '../init/helper.js';
 import type { LogCursor, LogEntry, LogOptions } from '../containers/logs.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStats } from '../containers/stats.js';
@@ -95,6 +96,11 @@ export interface ExecStream {
   signal(name: NodeJS.Signals): void;
   /** The caller's terminal changed size: the pty follows, and its process gets SIGWINCH. */
   resize(rows: number, cols: number): void;
+  /**
+   * Ctrl-P Ctrl-Q (an attached container's relay, not an exec's): the relay ends, the container
+   * runs on, and its end is left to its monitor's cleanup. Resolves once the host let go of it.
+   */
+  detach?(): Promise<void>;
 }
 
 export interface HostEngine {
@@ -249,23 +255,7 @@ export class LocalHostEngine implements HostEngine {
 
   async exec(reference: string, options: HostExecOptions): Promise<ExecStream> {
     const handle = await this.engine.exec(reference, { ...options, pipes: true });
-    const pipes = handle.pipes;
-    // The status comes once every byte of output has been read, not merely when the relay exits.
-    const drained = [pipes?.stdout, pipes?.stderr].map((stream) =>
-      stream ? finished(stream).catch(() => undefined) : undefined,
-    );
-    return {
-      pid: handle.pid,
-      exit: Promise.all([handle.exit, ...drained]).then(([code]) => code),
-      onOutput: (listener) => {
-        pipes?.stdout?.on('data', (data: Buffer) => listener(data, 1));
-        pipes?.stderr?.on('data', (data: Buffer) => listener(data, 2));
-      },
-      write: (data) => pipes?.stdin?.write(data),
-      endInput: () => pipes?.stdin?.end(),
-      signal: (name) => handle.signal(name),
-      resize: (rows, cols) => handle.resize?.(rows, cols),
-    };
+    return pipedStream(handle, handle.pid);
   }
 
   async startAttached(reference: string, options: HostAttachOptions): Promise<ExecStream> {
@@ -291,38 +281,20 @@ export class LocalHostEngine implements HostEngine {
         await this.engine.remove(record.Id, { force: true }).catch(() => undefined);
       throw error;
     }
-    const handle = started.attached!;
-    const pipes = handle.pipes;
-    const listeners: ((data: Buffer, fd: 1 | 2) => void)[] = [];
-    const drained = [pipes?.stdout, pipes?.stderr].map((stream) =>
-      stream ? finished(stream).catch(() => undefined) : undefined,
-    );
-    const exit = Promise.all([handle.exit, ...drained]).then(async ([code]) => {
-      // The process could not be executed after all: the monitor's words, as a local run says them.
-      if (code === 126 || code === 127) {
-        const failure = await this.engine.execFailure(record).catch(() => undefined);
-        const said = failure ? Buffer.from(`gantry: ${failure.message}\n`) : undefined;
-        if (said) for (const listener of listeners) listener(said, 2);
-      }
-      // The end is recorded now (the monitor starts no cleanup process: this caller owns it).
-      await this.engine.get(record.Id).catch((error: unknown) => {
-        if (!(error instanceof NotFoundError)) throw error;
-      });
-      return code;
-    });
-    return {
-      pid: started.record.State.Pid,
-      exit,
-      onOutput: (listener) => {
-        listeners.push(listener);
-        pipes?.stdout?.on('data', (data: Buffer) => listener(data, 1));
-        pipes?.stderr?.on('data', (data: Buffer) => listener(data, 2));
+    return pipedStream(started.attached!, started.record.State.Pid, {
+      detachable: true,
+      settle: async (code, say) => {
+        // The process could not be executed after all: the monitor's words, as a local run says them.
+        if (code === 126 || code === 127) {
+          const failure = await this.engine.execFailure(record).catch(() => undefined);
+          if (failure) say(Buffer.from(`gantry: ${failure.message}\n`), 2);
+        }
+        // The end is recorded now (the monitor starts no cleanup process: this caller owns it).
+        await this.engine.get(record.Id).catch((error: unknown) => {
+          if (!(error instanceof NotFoundError)) throw error;
+        });
       },
-      write: (data) => pipes?.stdin?.write(data),
-      endInput: () => pipes?.stdin?.end(),
-      signal: (name) => handle.signal(name),
-      resize: (rows, cols) => handle.resize?.(rows, cols),
-    };
+    });
   }
 
   async attach(reference: string, options: HostAttachOptions): Promise<ExecStream> {
@@ -337,25 +309,12 @@ export class LocalHostEngine implements HostEngine {
     });
     if (options.consoleSize && record.Config.Tty)
       handle.resize?.(options.consoleSize.rows, options.consoleSize.cols);
-    const pipes = handle.pipes;
-    const drained = [pipes?.stdout, pipes?.stderr].map((stream) =>
-      stream ? finished(stream).catch(() => undefined) : undefined,
-    );
-    return {
-      pid: record.State.Pid,
-      exit: Promise.all([handle.exit, ...drained]).then(async ([code]) => {
+    return pipedStream(handle, record.State.Pid, {
+      detachable: true,
+      settle: async () => {
         await this.engine.get(record.Id).catch(() => undefined);
-        return code;
-      }),
-      onOutput: (listener) => {
-        pipes?.stdout?.on('data', (data: Buffer) => listener(data, 1));
-        pipes?.stderr?.on('data', (data: Buffer) => listener(data, 2));
       },
-      write: (data) => pipes?.stdin?.write(data),
-      endInput: () => pipes?.stdin?.end(),
-      signal: (name) => handle.signal(name),
-      resize: (rows, cols) => handle.resize?.(rows, cols),
-    };
+    });
   }
 
   async copyFrom(reference: string, request: HostCopyFrom): Promise<Readable> {
@@ -390,4 +349,53 @@ export class LocalHostEngine implements HostEngine {
   close(): void {
     // Nothing held open: every call reads the state from disk.
   }
+}
+
+/**
+ * The relay of a helper process (exec, or an attach to a container's monitor) with its stdio as
+ * pipes, as an ExecStream. Its status comes once every byte of output has been read, not merely
+ * when the relay exits, and after `settle` (which may say more on the caller's stderr).
+ * `detachable`: a detach ends the relay alone (SIGKILL, so it passes nothing on to the container);
+ * the monitor sees its client go and takes the container's end over.
+ */
+function pipedStream(
+  handle: Pick<ExecHandle, 'exit' | 'signal' | 'pipes' | 'resize'>,
+  pid: number,
+  options: {
+    detachable?: boolean;
+    settle?: (code: number, say: (data: Buffer, fd: 1 | 2) => void) => Promise<void>;
+  } = {},
+): ExecStream {
+  const pipes = handle.pipes;
+  const listeners: ((data: Buffer, fd: 1 | 2) => void)[] = [];
+  const drained = [pipes?.stdout, pipes?.stderr].map((stream) =>
+    stream ? finished(stream).catch(() => undefined) : undefined,
+  );
+  const exit = Promise.all([handle.exit, ...drained]).then(async ([code]) => {
+    await options.settle?.(code, (data, fd) => {
+      for (const listener of listeners) listener(data, fd);
+    });
+    return code;
+  });
+  return {
+    pid,
+    exit,
+    onOutput: (listener) => {
+      listeners.push(listener);
+      pipes?.stdout?.on('data', (data: Buffer) => listener(data, 1));
+      pipes?.stderr?.on('data', (data: Buffer) => listener(data, 2));
+    },
+    write: (data) => pipes?.stdin?.write(data),
+    endInput: () => pipes?.stdin?.end(),
+    signal: (name) => handle.signal(name),
+    resize: (rows, cols) => handle.resize?.(rows, cols),
+    ...(options.detachable
+      ? {
+          detach: async () => {
+            handle.signal('SIGKILL');
+            await exit.catch(() => undefined);
+          },
+        }
+      : {}),
+  };
 }

@@ -23,15 +23,16 @@ import {
  * excludes it, and asks a server for what it added only from the version that added it
  * (SINCE_PROTOCOL).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** The oldest protocol this build still speaks (as a server and as a client). */
 export const MIN_PROTOCOL_VERSION = 1;
 /**
  * What a protocol version added. 2: a `logs` stream asked for `start` sends first where its
  * entries begin (`{ start: { olderBefore } }`), with `positions` each entry its cursor, and
- * `logs.older` reads the page before a cursor, as the Logs pane's `o` does locally.
+ * `logs.older` reads the page before a cursor, as the Logs pane's `o` does locally. 3: `detach`
+ * on an attached run or `attach` ends the relay with the container running on (Ctrl-P Ctrl-Q).
  */
-export const SINCE_PROTOCOL = { olderLogs: 2 } as const;
+export const SINCE_PROTOCOL = { olderLogs: 2, detach: 3 } as const;
 
 /** This build's version, said in the hello. */
 export const GANTRY_VERSION = '0.1.0';
@@ -63,7 +64,9 @@ export type ClientMessage =
   /** An exec's terminal changed size (a server without it ignores the message: the size stays). */
   | { id: number; resize: { rows: number; cols: number } }
   /** The client has read this many more bytes of a stream's output (flow.ts: its window). */
-  | { id: number; credit: number };
+  | { id: number; credit: number }
+  /** Ctrl-P Ctrl-Q on an attached container's relay: it ends, the container runs on (protocol 3). */
+  | { id: number; detach: true };
 
 /** Server to client. */
 export type ServerMessage =

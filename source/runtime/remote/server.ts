@@ -49,6 +49,8 @@ export interface ChannelIo {
   onCredit(listener: (bytes: number) => void): void;
   /** Tells the client this many more bytes of its input were read (its window reopens). */
   credit(bytes: number): void;
+  /** The client detached (Ctrl-P Ctrl-Q): the relay is to end with the process running on. */
+  onDetach(listener: () => void): void;
   signal: AbortSignal;
 }
 
@@ -132,7 +134,8 @@ const PROGRESS: Record<
 
 /**
  * A container's streams relayed over a channel (run attached, start -a, attach): `onGone` is what
- * the relay gets when the client goes (a hang-up, or an end of the relay alone).
+ * the relay gets when the client goes (a hang-up, or an end of the relay alone). A client that
+ * detaches first goes without it: the container runs on.
  */
 async function relayProcess(
   io: ChannelIo,
@@ -151,8 +154,15 @@ async function relayProcess(
   io.onInput((data) => (data === null ? stream.endInput() : stream.write(data)));
   io.onSignal((name) => stream.signal(name as NodeJS.Signals));
   io.onResize((rows, cols) => stream.resize(rows, cols));
-  io.signal.addEventListener('abort', () => stream.signal(onGone), { once: true });
-  return { exitCode: await stream.exit };
+  let detached: Promise<void> | undefined;
+  io.onDetach(() => (detached ??= stream.detach?.()));
+  io.signal.addEventListener('abort', () => detached ?? stream.signal(onGone), { once: true });
+  const exitCode = await stream.exit;
+  if (detached) {
+    await detached;
+    return { detached: true };
+  }
+  return { exitCode };
 }
 
 /** Calls with a process behind them: input and signals in, output out, the exit status last. */
@@ -325,6 +335,7 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
   const signals = new Map<number, (signal: string) => void>();
   const resizes = new Map<number, (rows: number, cols: number) => void>();
   const credits = new Map<number, (bytes: number) => void>();
+  const detaches = new Map<number, () => void>();
   const under: Promise<void>[] = [];
 
   const handle = async (id: number, method: string, params: Params): Promise<void> => {
@@ -369,6 +380,7 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
           },
           onCredit: (listener) => credits.set(id, listener),
           credit: (bytes) => send({ id, credit: bytes }),
+          onDetach: (listener) => detaches.set(id, listener),
           signal: controller.signal,
         });
         send({ id, result: result ?? null });
@@ -385,6 +397,7 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
       signals.delete(id);
       resizes.delete(id);
       credits.delete(id);
+      detaches.delete(id);
     }
   };
 
@@ -415,6 +428,8 @@ export async function serve(engine: HostEngine, options: ServeOptions): Promise<
       if (Number.isInteger(rows) && Number.isInteger(cols)) resizes.get(message.id)?.(rows, cols);
     } else if ('credit' in message) {
       if (Number.isSafeInteger(message.credit)) credits.get(message.id)?.(message.credit);
+    } else if ('detach' in message) {
+      detaches.get(message.id)?.();
     }
   }
   // The session ended: streams stop, calls under way finish (their work is journaled regardless).

@@ -69,64 +69,87 @@ const PROPAGATION: Record<string, number> = {
 };
 
 /**
- * Options runc accepts that change nothing for us here. `idmap`/`ridmap`, `tmpcopyup` and the
- * recursive attributes are not among them: validation refuses those (not implemented) rather
- * than make a mount that silently lacks what the spec asked for.
+ * Options runc accepts that change nothing for us here. `idmap`/`ridmap` are not among them:
+ * validation refuses those (not implemented) rather than make a mount that silently lacks what the
+ * spec asked for.
  */
 const IGNORED = new Set(['copy-symlink']);
 
-/**
- * runc's options that need more than mount(2) flags and that gantry-oci does not implement:
- * `tmpcopyup` (a tmpfs seeded with the rootfs's files at its destination) and the recursive
- * mount_setattr attributes (`rro`, `rnosuid`, ...). Unknown options otherwise become mount data,
- * which the kernel ignores on a bind mount: these would be dropped without a word.
- */
-const RECURSIVE_ATTRIBUTES = [
-  'ro',
-  'rw',
-  'nosuid',
-  'suid',
-  'nodev',
-  'dev',
-  'noexec',
-  'exec',
-  'nodiratime',
-  'diratime',
-  'relatime',
-  'norelatime',
-  'noatime',
-  'atime',
-  'strictatime',
-  'nostrictatime',
-  'nosymfollow',
-  'symfollow',
-];
-/** `rro`/`rrw` are honoured (mount_setattr MOUNT_ATTR_RDONLY with AT_RECURSIVE, kernel 5.12+). */
-const RECURSIVE_READONLY: Record<string, boolean> = { rro: true, rrw: false };
-const UNSUPPORTED = new Set(
-  ['tmpcopyup', ...RECURSIVE_ATTRIBUTES.map((name) => `r${name}`)].filter(
-    (name) => !(name in RECURSIVE_READONLY),
-  ),
-);
+/** mount_setattr(2)'s attributes (linux/mount.h); the atime ones are an enum in MOUNT_ATTR__ATIME. */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  ATIME_MASK: 0x70,
+  RELATIME: 0,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
 
-/** The first option in `options` that gantry-oci refuses (see UNSUPPORTED), if any. */
-export function unsupportedMountOption(options: readonly string[] = []): string | undefined {
-  return options.find((option) => UNSUPPORTED.has(option));
+/**
+ * runc's recursive attributes: set or cleared with mount_setattr(AT_RECURSIVE) on the mount and
+ * every mount below it, after it is made (runc's recAttrFlags). `rrw` is not only the undoing of an
+ * earlier `rro`: it clears read-only on the mounts below too, as runc does.
+ */
+const RECURSIVE_ATTRIBUTES: Record<string, { clear: boolean; attribute: number }> = {
+  rro: { clear: false, attribute: MOUNT_ATTR.RDONLY },
+  rrw: { clear: true, attribute: MOUNT_ATTR.RDONLY },
+  rnosuid: { clear: false, attribute: MOUNT_ATTR.NOSUID },
+  rsuid: { clear: true, attribute: MOUNT_ATTR.NOSUID },
+  rnodev: { clear: false, attribute: MOUNT_ATTR.NODEV },
+  rdev: { clear: true, attribute: MOUNT_ATTR.NODEV },
+  rnoexec: { clear: false, attribute: MOUNT_ATTR.NOEXEC },
+  rexec: { clear: true, attribute: MOUNT_ATTR.NOEXEC },
+  rnodiratime: { clear: false, attribute: MOUNT_ATTR.NODIRATIME },
+  rdiratime: { clear: true, attribute: MOUNT_ATTR.NODIRATIME },
+  rrelatime: { clear: false, attribute: MOUNT_ATTR.RELATIME },
+  rnorelatime: { clear: true, attribute: MOUNT_ATTR.RELATIME },
+  rnoatime: { clear: false, attribute: MOUNT_ATTR.NOATIME },
+  ratime: { clear: true, attribute: MOUNT_ATTR.NOATIME },
+  rstrictatime: { clear: false, attribute: MOUNT_ATTR.STRICTATIME },
+  rnostrictatime: { clear: true, attribute: MOUNT_ATTR.STRICTATIME },
+  rnosymfollow: { clear: false, attribute: MOUNT_ATTR.NOSYMFOLLOW },
+  rsymfollow: { clear: true, attribute: MOUNT_ATTR.NOSYMFOLLOW },
+};
+/** A tmpfs filled with what the root has at its destination before it covers it (podman's --tmpfs). */
+export const COPY_UP = 'tmpcopyup';
+
+/** What the recursive options ask of mount_setattr: attributes to set and to clear. */
+export interface RecursiveAttributes {
+  set: number;
+  clear: number;
 }
 
 export interface ParsedMountOptions {
   flags: number;
   propagation: number;
   data: string[];
-  /** Read-only for this mount and every mount below it (`rro`), not only the top one (`ro`). */
-  recursiveReadonly: boolean;
+  /** From `rro`, `rnosuid`, ...: for this mount and every mount below it; none when absent. */
+  recursive: RecursiveAttributes | undefined;
+  /** `tmpcopyup`: the tmpfs starts with the files the root has at the destination. */
+  copyUp: boolean;
+}
+
+/** One recursive option on top of those before it, the way runc's parseMountOptions folds them. */
+function withRecursive(
+  { set, clear }: RecursiveAttributes,
+  option: { clear: boolean; attribute: number },
+): RecursiveAttributes {
+  if (option.clear) return { set: set & ~option.attribute, clear: clear | option.attribute };
+  // The atime settings are an enum: setting one takes the whole MOUNT_ATTR__ATIME field in `clear`.
+  const atime = (option.attribute & MOUNT_ATTR.ATIME_MASK) === option.attribute ? MOUNT_ATTR.ATIME_MASK : 0;
+  return { set: set | option.attribute, clear: (clear & ~option.attribute) | atime };
 }
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
   let flags = 0;
   let propagation = 0;
   const data: string[] = [];
-  let recursiveReadonly = false;
+  let recursive: RecursiveAttributes | undefined;
+  let copyUp = false;
   for (const option of options) {
     const set = SET_FLAGS[option];
     const clear = CLEAR_FLAGS[option];
@@ -134,10 +157,12 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     if (set !== undefined) flags |= set;
     else if (clear !== undefined) flags &= ~clear;
     else if (propagate !== undefined) propagation = propagate;
-    else if (RECURSIVE_READONLY[option] !== undefined) recursiveReadonly = RECURSIVE_READONLY[option];
+    else if (RECURSIVE_ATTRIBUTES[option] !== undefined)
+      recursive = withRecursive(recursive ?? { set: 0, clear: 0 }, RECURSIVE_ATTRIBUTES[option]);
+    else if (option === COPY_UP) copyUp = true;
     else if (!IGNORED.has(option)) data.push(option);
   }
-  return { flags, propagation, data, recursiveReadonly };
+  return { flags, propagation, data, recursive, copyUp };
 }
 
 export function propagationFlags(name: string | undefined): number | undefined {
@@ -151,7 +176,8 @@ export function knownMountOptions(): string[] {
     ...Object.keys(SET_FLAGS),
     ...Object.keys(CLEAR_FLAGS),
     ...Object.keys(PROPAGATION),
-    ...Object.keys(RECURSIVE_READONLY),
+    ...Object.keys(RECURSIVE_ATTRIBUTES),
+    COPY_UP,
     ...IGNORED,
   ];
 }

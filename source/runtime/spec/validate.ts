@@ -7,7 +7,7 @@ import path from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
 import { normalizeCapability } from './capabilities.js';
 import { RLIMIT_NUMBERS } from './defaults.js';
-import { propagationFlags, unsupportedMountOption } from './mount-options.js';
+import { COPY_UP, propagationFlags } from './mount-options.js';
 import { compileSeccomp } from './seccomp.js';
 import {
   appArmorEnabled,
@@ -204,11 +204,8 @@ const validators: Record<string, Validator> = {
         (mount.options ?? []).some((o) => o === 'idmap' || o === 'ridmap')
       )
         return `mounts[${index}] (${mount.destination}) is an idmapped mount (uidMappings, gidMappings, "idmap", "ridmap"), which is not supported: give the source files the container's owners instead (gantry-oci features says linux.mountExtensions.idmap.enabled false)`;
-      const unsupported = unsupportedMountOption(mount.options);
-      if (unsupported !== undefined)
-        return unsupported === 'tmpcopyup'
-          ? `mounts[${index}] (${mount.destination}) has option "tmpcopyup" (seed the tmpfs with the image's files), which is not supported: leave it out for an empty tmpfs (podman: --tmpfs ${mount.destination}:notmpcopyup), or bind-mount a directory holding the files`
-          : `mounts[${index}] (${mount.destination}) has the recursive option ${JSON.stringify(unsupported)}, which is not supported: use ${JSON.stringify(unsupported.slice(1))} (it applies to this mount, not to mounts below it)`;
+      if ((mount.options ?? []).includes(COPY_UP) && mount.type !== 'tmpfs')
+        return `mounts[${index}] (${mount.destination}) has option "tmpcopyup" but type ${JSON.stringify(mount.type ?? '')}: it fills a tmpfs, so it goes with type "tmpfs" only`;
       const bind = mount.type === 'bind' || (mount.options ?? []).some((o) => o === 'bind' || o === 'rbind');
       if (bind && (typeof mount.source !== 'string' || mount.source === ''))
         return `mounts[${index}] (${mount.destination}) is a bind mount without a source`;

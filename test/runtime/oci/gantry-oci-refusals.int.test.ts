@@ -3,7 +3,7 @@
  * What gantry-oci cannot honour it refuses with a message in the spec's words, leaving nothing
  * behind: systemd cgroups, --no-pivot (a chroot in place of pivot_root), an AppArmor profile on a
  * host without AppArmor, SELinux labels on a host without SELinux (and one that is no context
- * anywhere), idmapped mounts, tmpcopyup and recursive mount attributes other than rro (not implemented); kernel memory is ignored with a warning, as runc
+ * anywhere) and idmapped mounts (not implemented); kernel memory is ignored with a warning, as runc
  * ignores it.
  */
 import fs from 'node:fs';
@@ -84,77 +84,6 @@ describeUnless(ociSuiteNeeds(), 'gantry-oci refusals', () => {
     const features = JSON.parse((await oci('features')).stdout);
     expect(features.linux.mountExtensions.idmap.enabled).toBe(false);
     expect(features.mountOptions).not.toContain('idmap');
-  });
-
-  it('refuses tmpcopyup and the recursive attributes (rnoexec, ...) instead of dropping them, creating nothing', async () => {
-    const original = fs.readFileSync(`${bundle}/config.json`, 'utf8');
-    fs.mkdirSync(`${bundle}/rootfs/data`, { recursive: true });
-    fs.writeFileSync(`${bundle}/rootfs/data/seed`, 'from the image\n');
-    const cases = [
-      [
-        { destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] },
-        '"tmpcopyup"',
-      ],
-      [
-        { destination: '/data', type: 'bind', source: base, options: ['rbind', 'rnoexec'] },
-        'recursive option "rnoexec"',
-      ],
-    ] as const;
-    for (const [mount, named] of cases) {
-      editSpec(bundle, (spec) => {
-        spec.process.terminal = false;
-        spec.process.args = ['true'];
-        spec.mounts.push(mount);
-      });
-      const refused = await oci('create', '--bundle', bundle, 'unsupported-option');
-      expect(refused.exitCode).toBe(1);
-      expect(refused.stderr).toContain(`mounts[`);
-      expect(refused.stderr).toContain(`(/data) has`);
-      expect(refused.stderr).toContain(named);
-      expect(fs.existsSync(`${stateRoot}/unsupported-option`)).toBe(false);
-      fs.writeFileSync(`${bundle}/config.json`, original);
-    }
-    expect(fs.readFileSync(`${bundle}/rootfs/data/seed`, 'utf8')).toBe('from the image\n');
-    const features = JSON.parse((await oci('features')).stdout);
-    for (const option of ['tmpcopyup', 'rnoexec', 'rnosuid'])
-      expect(features.mountOptions).not.toContain(option);
-  });
-
-  it('honours rro: the mounts below a read-only rbind are read-only too', async (ctx) => {
-    // The host's /dev has mounts below it (shm, pts, mqueue), writable ones: a source with
-    // submounts the test does not have to make on the host.
-    const below = fs
-      .readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .filter((line) => line.split(' ')[4]?.startsWith('/dev/') && line.split(' ')[5]?.startsWith('rw'));
-    if (below.length === 0) ctx.skip('the host has no writable mount below /dev to bind recursively');
-    const original = fs.readFileSync(`${bundle}/config.json`, 'utf8');
-    const options = async (option: string): Promise<string[]> => {
-      editSpec(bundle, (spec) => {
-        spec.process.terminal = false;
-        spec.process.args = ['cat', '/proc/self/mountinfo'];
-        spec.mounts.push({
-          destination: '/hostdev',
-          type: 'bind',
-          source: '/dev',
-          options: ['rbind', option],
-        });
-      });
-      const result = await oci('run', '--bundle', bundle, `mount-${option}`);
-      fs.writeFileSync(`${bundle}/config.json`, original);
-      expect(result.stderr).toBe('');
-      expect(result.exitCode).toBe(0);
-      // Field 6 of each mount at or below /hostdev: its per-mount options, "ro,..." or "rw,...".
-      const lines = result.stdout
-        .split('\n')
-        .filter((line) => /^\/hostdev(\/|$)/.test(line.split(' ')[4] ?? ''));
-      expect(lines.length).toBeGreaterThan(1);
-      return lines.map((line) => (line.split(' ')[5] ?? '').split(',')[0] ?? '');
-    };
-    // Without it the mounts below are writable: what rro has to change.
-    expect(await options('rw')).toContain('rw');
-    expect(new Set(await options('rro'))).toEqual(new Set(['ro']));
-    expect(JSON.parse((await oci('features')).stdout).mountOptions).toContain('rro');
   });
 
   it('refuses an AppArmor profile or SELinux label it cannot apply, creating nothing', async () => {

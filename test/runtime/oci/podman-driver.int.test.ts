@@ -60,10 +60,13 @@ describeUnless(
       for (const dir of ['etc', 'tmp', 'proc', 'sys', 'dev']) fs.mkdirSync(path.join(rootfs, dir));
       fs.copyFileSync(busybox!, path.join(rootfs, 'bin', 'busybox'));
       fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
-      for (const applet of ['sh', 'sleep', 'echo', 'cat', 'tty', 'true'])
+      for (const applet of ['sh', 'sleep', 'echo', 'cat', 'tty', 'true', 'stat'])
         fs.symlinkSync('busybox', path.join(rootfs, 'bin', applet));
       fs.writeFileSync(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
       fs.writeFileSync(path.join(rootfs, 'etc', 'group'), 'root:x:0:\n');
+      // What a --tmpfs on /seeded starts with: podman asks for it with the tmpcopyup option.
+      fs.mkdirSync(path.join(rootfs, 'seeded'));
+      fs.writeFileSync(path.join(rootfs, 'seeded', 'from-image'), 'seed\n');
       // File locks, not the host's shared-memory segment: nothing shared with another podman.
       fs.writeFileSync(path.join(base, 'containers.conf'), '[engine]\nlock_type = "file"\n');
       // gantry-oci's state of these containers stays in the test's directory too. Not through
@@ -140,6 +143,29 @@ describeUnless(
       expect((await podman('ps', '-aq')).stdout).toBe('');
       // gantry-oci deleted it: no state of it is left.
       expect(fs.readdirSync(path.join(base, 'oci'))).toEqual([]);
+    });
+
+    it('run --tmpfs (tmpcopyup, without :notmpcopyup): the tmpfs starts with the files of the root', async () => {
+      const result = await podman(
+        'run',
+        '--name',
+        'seeded',
+        '--tmpfs',
+        '/seeded',
+        ...runOptions(),
+        'sh',
+        '-c',
+        'cat /seeded/from-image; stat -f -c %T /seeded; echo new > /seeded/from-image',
+      );
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('seed\ntmpfs');
+      expect(result.exitCode).toBe(0);
+      // podman did ask for the copy: the option is in the bundle it gave gantry-oci.
+      const config = JSON.parse(fs.readFileSync(await inspect('seeded', '{{.OCIConfigPath}}'), 'utf8'));
+      const mount = config.mounts.find((m: { destination: string }) => m.destination === '/seeded');
+      expect(mount.options).toContain('tmpcopyup');
+      expect(fs.readFileSync(path.join(rootfs, 'seeded', 'from-image'), 'utf8')).toBe('seed\n');
+      expect((await podman('rm', 'seeded')).exitCode).toBe(0);
     });
 
     it('run -d, kill: 137, as SIGKILL ends it', async () => {

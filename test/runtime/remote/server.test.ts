@@ -176,4 +176,54 @@ describe('serve', () => {
     input.end();
     await served;
   });
+
+  it('ends an attached relay at a detach without a signal to the container, and says it detached', async () => {
+    const signals: string[] = [];
+    let detaches = 0;
+    let finish: (code: number) => void = () => undefined;
+    const stream: ExecStream = {
+      pid: 4242,
+      exit: new Promise<number>((resolve) => (finish = resolve)),
+      onOutput: () => undefined,
+      write: () => undefined,
+      endInput: () => undefined,
+      signal: (name) => signals.push(name),
+      resize: () => undefined,
+      detach: () => {
+        detaches += 1;
+        // The host's relay ends (killed); the container is not its to signal.
+        finish(137);
+        return Promise.resolve();
+      },
+    };
+    const engine = { host: 'local', startAttached: () => Promise.resolve(stream) } as unknown as HostEngine;
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const replies: Record<string, unknown>[] = [];
+    let wake: () => void = () => undefined;
+    readline.createInterface({ input: output }).on('line', (line) => {
+      replies.push(JSON.parse(line) as Record<string, unknown>);
+      wake();
+    });
+    const until = async (test: () => boolean) => {
+      while (!test()) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    const served = serve(engine, { input, output });
+    const send = (message: unknown) => input.write(`${JSON.stringify(message)}\n`);
+    send({
+      id: 1,
+      method: 'start.attached',
+      params: { reference: 'c', options: { stdin: true, tty: true } },
+    });
+    await until(() => replies.some((reply) => reply.id === 1 && 'item' in reply));
+    send({ id: 1, detach: true });
+    send({ id: 1, detach: true });
+    await until(() => replies.some((reply) => reply.id === 1 && 'result' in reply));
+    // The session ends right after: a client that detached did not hang up on the container.
+    input.end();
+    await served;
+    expect(replies.find((reply) => 'result' in reply)).toEqual({ id: 1, result: { detached: true } });
+    expect(detaches).toBe(1);
+    expect(signals).toEqual([]);
+  });
 });

@@ -364,6 +364,86 @@ describeUnless(
       expect((await remote.gantry(['rm', 'listener'])).exitCode).toBe(0);
     });
 
+    it('detaches from run -it and attach with Ctrl-P Ctrl-Q: exit 0, the remote container runs on, attach reaches it again (tmux)', async (context) => {
+      skipIf(context, needsCommand('tmux'));
+      const name = 'detachable';
+      // Lines typed before the client's terminal is raw still arrive whole: "quit" ends it.
+      const script =
+        'echo READY; while read line; do [ "$line" = quit ] && break; echo GOT:$line; done; echo LAST; exit 9';
+      /** One command against the remote host in a terminal (tmux) of its own. */
+      const session = (label: string, args: string[]) =>
+        startTmux([GANTRY, '--host', url, ...args], { env: clientEnv(), columns: 100, rows: 30, label });
+      const detach = async (terminal: ReturnType<typeof startTmux>) => {
+        terminal.send('C-p');
+        terminal.send('C-q');
+        return terminal.waitFor(/GANTRY_EXIT=\d+/, 120_000, 'the command to end by the detach');
+      };
+      const alive = async () => {
+        const pid = Number(
+          (await remote.gantry(['inspect', '--format', '{{.State.Pid}}', name])).stdout.trim(),
+        );
+        expect(pid).toBeGreaterThan(0);
+        // The container's process itself, on the remote host (this machine): signal 0 reaches it.
+        expect(() => process.kill(pid, 0)).not.toThrow();
+        const listed = await client([
+          '--host',
+          url,
+          'ps',
+          '--filter',
+          `name=${name}`,
+          '--format',
+          '{{.Status}}',
+        ]);
+        expect(listed.exitCode).toBe(0);
+        expect(listed.stdout.toString()).toMatch(/^Up /);
+      };
+
+      const run = session('detach-run', ['run', '-it', '--rm', '--name', name, 'demo', 'sh', '-c', script]);
+      try {
+        await run.waitFor('READY', 120_000, 'the remote container to run');
+        run.type('one');
+        run.send('Enter');
+        await run.waitFor('GOT:one', 120_000, 'the input to reach the container');
+        const screen = await detach(run);
+        expect(screen).toContain('GANTRY_EXIT=0');
+        expect(screen).toContain('read escape sequence');
+        // Nothing else after the container's own output: no error, no exit of the container.
+        const after = screen.slice(screen.indexOf('GOT:one') + 'GOT:one'.length);
+        expect(after.replace(/\s+/g, ' ').trim()).toBe('read escape sequence GANTRY_EXIT=0');
+      } finally {
+        run.kill();
+      }
+      await alive();
+
+      const again = session('detach-attach', ['attach', name]);
+      try {
+        again.type('two');
+        again.send('Enter');
+        await again.waitFor('GOT:two', 120_000, 'attach to reach the container again');
+        expect(await detach(again)).toContain('GANTRY_EXIT=0');
+      } finally {
+        again.kill();
+      }
+      await alive();
+
+      // Its end after both detaches is recorded on its host, and --rm removes it there.
+      const last = session('detach-end', ['attach', name]);
+      try {
+        last.type('quit');
+        last.send('Enter');
+        const screen = await last.waitFor(/GANTRY_EXIT=\d+/, 120_000, 'the container to end');
+        expect(screen).toContain('LAST');
+        expect(screen).toContain('GANTRY_EXIT=9');
+      } finally {
+        last.kill();
+      }
+      await waitFor(
+        async () => ((await remote.gantry(['inspect', name])).exitCode !== 0 ? true : undefined),
+        60_000,
+        'the --rm container to go on its host',
+      );
+    });
+
     it('passes a signal that reaches this command to the remote container', async () => {
       const child = execa(
         GANTRY,

@@ -115,17 +115,9 @@ describe('spec validation', () => {
     ],
     [
       {
-        mounts: [{ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }],
+        mounts: [{ destination: '/data', type: 'bind', source: '/tmp', options: ['rbind', 'tmpcopyup'] }],
       },
-      /mounts\[0\] \(\/data\) has option "tmpcopyup" .* not supported: leave it out/,
-    ],
-    [
-      { mounts: [{ destination: '/v', type: 'bind', source: '/tmp', options: ['rbind', 'rnosuid'] }] },
-      /mounts\[0\] \(\/v\) has the recursive option "rnosuid", which is not supported: use "nosuid"/,
-    ],
-    [
-      { mounts: [{ destination: '/v', type: 'bind', source: '/tmp', options: ['rbind', 'rnosymfollow'] }] },
-      /recursive option "rnosymfollow"/,
+      /mounts\[0\] \(\/data\) has option "tmpcopyup" but type "bind": it fills a tmpfs/,
     ],
     [
       { linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }], sysctl: { 'net.ipv4.ip_forward': '1' } } },

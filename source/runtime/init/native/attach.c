@@ -113,7 +113,7 @@ int run_attach(const char *directory, const char *socket_name, bool tty, bool at
   uint32_t payload_len = 0, payload_got = 0;
   char *payload = xmalloc(1 << 20);
   char buf[16384];
-  int previous = -1;
+  bool held = false; /* a Ctrl-P read, not yet sent */
   for (;;) {
     struct pollfd fds[4] = {{.fd = sock, .events = POLLIN},
                             {.fd = sfd, .events = POLLIN},
@@ -148,18 +148,33 @@ int run_attach(const char *directory, const char *socket_name, bool tty, bool at
       ssize_t n = read(0, buf, sizeof buf);
       if (n <= 0) {
         stdin_open = false;
+        if (held)
+          write_frame(sock, FRAME_STDIN, "\x10", 1);
         write_frame(sock, FRAME_STDIN_EOF, NULL, 0);
       } else {
+        /* Ctrl-P waits for the next key, as docker's: Ctrl-Q after it detaches and neither reaches
+         * the container (its pty would echo them); any other key sends both. */
+        ssize_t from = 0;
         if (raw_mode)
           for (ssize_t i = 0; i < n; i++) {
-            if (previous == 0x10 && buf[i] == 0x11) { /* Ctrl-P Ctrl-Q */
-              restore();
-              fprintf(stderr, "\r\nread escape sequence\r\n");
-              return 0;
+            if (held) {
+              held = false;
+              if (buf[i] == 0x11) {
+                restore();
+                fprintf(stderr, "\r\nread escape sequence\r\n");
+                return 0;
+              }
+              write_frame(sock, FRAME_STDIN, "\x10", 1);
             }
-            previous = (unsigned char)buf[i];
+            if (buf[i] == 0x10) {
+              if (i > from)
+                write_frame(sock, FRAME_STDIN, buf + from, (uint32_t)(i - from));
+              held = true;
+              from = i + 1;
+            }
           }
-        write_frame(sock, FRAME_STDIN, buf, (uint32_t)n);
+        if (n > from)
+          write_frame(sock, FRAME_STDIN, buf + from, (uint32_t)(n - from));
       }
     }
     if (fds[0].revents) {

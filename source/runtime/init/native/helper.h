@@ -59,7 +59,10 @@ struct mount_entry {
   unsigned long flags;
   unsigned long propagation;
   char *data;
-  bool recursive_readonly; /* the spec's rro: MOUNT_ATTR_RDONLY on the mount and all below it */
+  /* runc's recursive options (rro, rnosuid, ...): mount_setattr(AT_RECURSIVE) once it is made */
+  bool recursive;
+  uint64_t recursive_set, recursive_clear;
+  bool tmpcopyup;          /* a tmpfs filled with what the root has at the destination (copyup.c) */
 };
 
 struct device_entry {

@@ -194,7 +194,8 @@ static void handle_frame(struct monitor *m, struct client *c) {
     memcpy(m->stdin_pending + m->stdin_len, c->payload, c->payload_len);
     m->stdin_len += c->payload_len;
   } else if (type == FRAME_STDIN_EOF) {
-    if (m->plan->stdin_once) {
+    /* With a tty, as docker: the terminal stays open for the next client (attach after a detach). */
+    if (m->plan->stdin_once && !m->plan->terminal) {
       m->stdin_eof = true;
       if (!m->stdin_len)
         close_stdin(m);
@@ -234,7 +235,7 @@ static bool read_client(struct monitor *m, struct client *c) {
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return true;
   if (n <= 0) {
-    if (m->plan->stdin_once && m->client_count == 1) {
+    if (m->plan->stdin_once && !m->plan->terminal && m->client_count == 1) {
       m->stdin_eof = true;
       if (!m->stdin_len)
         close_stdin(m);

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #define MAX_PLAN (4 * 1024 * 1024)
@@ -301,7 +302,20 @@ static void directive(struct plan *p, int argc, char **argv) {
     m->flags = parse_ulong(argv[4], "mount flags");
     m->propagation = parse_ulong(argv[5], "mount propagation");
     m->data = argv[6];
-    m->recursive_readonly = argc > 7 && !strcmp(argv[7], "rro");
+    /* Then words for what mount(2) flags cannot say. */
+    m->recursive = m->tmpcopyup = false;
+    for (int i = 7; i < argc; i++) {
+      unsigned long long set, clear;
+      int end = 0;
+      if (sscanf(argv[i], "recursive=%llu:%llu%n", &set, &clear, &end) == 2 && !argv[i][end]) {
+        m->recursive = true;
+        m->recursive_set = set;
+        m->recursive_clear = clear;
+      } else if (!strcmp(argv[i], "tmpcopyup"))
+        m->tmpcopyup = true;
+      else
+        die("plan: mount `%s` has the unknown attribute `%s`", m->destination, argv[i]);
+    }
   } else if (!strcmp(d, "mkdev")) {
     NEED(7);
     struct device_entry *dev = new_device(p, argv);

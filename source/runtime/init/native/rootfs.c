@@ -160,21 +160,25 @@ static void check_destination(int fd, const char *destination) {
 struct recursive_attr {
   uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
-#define RECURSIVE_MOUNT_ATTR_RDONLY 0x00000001
 #define AT_RECURSIVE_ 0x8000
 #define SYS_mount_setattr_ 442
 
-/* MS_RDONLY reaches only the top mount of a non-recursive remount; the spec's rro asks for every
- * mount below the destination too, which mount_setattr's AT_RECURSIVE does (as runc's setRecAttr). */
-static void recursive_readonly(int rootfd, const struct mount_entry *m) {
-  if (!m->recursive_readonly)
+/* Mount flags reach only the top mount of a non-recursive remount; runc's recursive options (rro,
+ * rrw, rnosuid, ...) ask for every mount below the destination too, which mount_setattr's
+ * AT_RECURSIVE does (as runc's setRecAttr), after the mount and its own flags are in place. */
+static void recursive_attributes(int rootfd, const struct mount_entry *m) {
+  if (!m->recursive)
     return;
   int fd = open_in_root(rootfd, m->destination, O_PATH);
-  struct recursive_attr attr = {.attr_set = RECURSIVE_MOUNT_ATTR_RDONLY};
+  struct recursive_attr attr = {.attr_set = m->recursive_set, .attr_clr = m->recursive_clear};
   if (fd < 0 || syscall(SYS_mount_setattr_, fd, "", AT_EMPTY_PATH | AT_RECURSIVE_, &attr, sizeof attr) < 0) {
     int err = errno;
-    die("mount option rro on `%s`: mount_setattr: %s (%s); the kernel needs 5.12 or later", m->destination,
-        errno_name(err), strerror(err));
+    die("recursive mount options (rro, rnosuid, ...) on `%s`: mount_setattr set %#llx clear %#llx: %s (%s)%s",
+        m->destination, (unsigned long long)m->recursive_set, (unsigned long long)m->recursive_clear,
+        errno_name(err), strerror(err),
+        err == ENOSYS ? "; the kernel needs 5.12 or later"
+        : err == EINVAL ? "; an atime option (ratime, rnostrictatime, ...) must be replaced by another, not cleared"
+                        : "");
   }
   close(fd);
 }
@@ -200,6 +204,12 @@ static void do_mount(int rootfd, const struct mount_entry *m, const char *mount_
     die("mount destination `%s` in the container: %s (%s)", m->destination, errno_name(err), strerror(err));
   }
   check_destination(fd, m->destination);
+  if (m->tmpcopyup) {
+    mount_tmpfs_copy_up(fd, m);
+    close(fd);
+    recursive_attributes(rootfd, m);
+    return;
+  }
   char target[64];
   fd_path(fd, target, sizeof target);
   unsigned long data_flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
@@ -207,7 +217,7 @@ static void do_mount(int rootfd, const struct mount_entry *m, const char *mount_
     if (bind_on_fd(source, NULL, fd, m->flags | MS_BIND, m->propagation)) {
       close(source);
       close(fd);
-      recursive_readonly(rootfd, m);
+      recursive_attributes(rootfd, m);
       return;
     }
     if (errno != ENOSYS)
@@ -255,7 +265,7 @@ static void do_mount(int rootfd, const struct mount_entry *m, const char *mount_
       mount_failed(NULL, m->destination, "propagation", m->propagation, NULL);
   }
   close(fd);
-  recursive_readonly(rootfd, m);
+  recursive_attributes(rootfd, m);
 }
 
 /* The directory an entry of the container goes into, and the entry's name in it. */
