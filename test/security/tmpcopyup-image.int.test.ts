@@ -14,6 +14,10 @@ import { lgetxattr, lsetxattr } from '../../source/runtime/sys/libc.js';
 import { testName } from '../support/engine.js';
 import { editSpec, makeOciBundle, ociRunner, ociSuiteNeeds, tearDownOci } from '../support/oci-bundle.js';
 import { describeUnless } from '../support/skip.js';
+import { HOST_UID, mapBundle } from '../support/userns.js';
+
+/** A v2 security.capability: cap_net_bind_service permitted and effective. */
+const CAPS = Buffer.from([0x01, 0, 0, 0x02, 0x00, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
 
 describeUnless(ociSuiteNeeds(), 'tmpcopyup against a hostile image', () => {
   let base: string;
@@ -159,8 +163,6 @@ describeUnless(ociSuiteNeeds(), 'tmpcopyup against a hostile image', () => {
   });
 
   it('a file the container cannot read, a set-uid file and file capabilities are copied as runc copies them', async () => {
-    // v2 security.capability: cap_net_bind_service permitted and effective.
-    const caps = Buffer.from([0x01, 0, 0, 0x02, 0x00, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     image(
       (data) => {
         fs.writeFileSync(`${data}/unreadable`, 'mode 000\n');
@@ -168,7 +170,7 @@ describeUnless(ociSuiteNeeds(), 'tmpcopyup against a hostile image', () => {
         fs.writeFileSync(`${data}/setuid`, 'x');
         fs.chmodSync(`${data}/setuid`, 0o4755);
         fs.writeFileSync(`${data}/capable`, 'x');
-        lsetxattr(`${data}/capable`, 'security.capability', caps);
+        lsetxattr(`${data}/capable`, 'security.capability', CAPS);
         fs.writeFileSync(`${data}/original`, 'linked\n');
         fs.linkSync(`${data}/original`, `${data}/hardlink`);
       },
@@ -181,12 +183,64 @@ describeUnless(ociSuiteNeeds(), 'tmpcopyup against a hostile image', () => {
     expect(fs.statSync(`${inside}/unreadable`).mode & 0o7777).toBe(0);
     expect(fs.readFileSync(`${inside}/unreadable`, 'utf8')).toBe('mode 000\n');
     expect(fs.statSync(`${inside}/setuid`).mode & 0o7777).toBe(0o4755);
-    expect(lgetxattr(`${inside}/capable`, 'security.capability')).toEqual(caps);
+    expect(lgetxattr(`${inside}/capable`, 'security.capability')).toEqual(CAPS);
     // Hard links become separate files: a write to one leaves the other (and the image) as it was.
     fs.writeFileSync(`${inside}/hardlink`, 'changed\n');
     expect(fs.readFileSync(`${inside}/original`, 'utf8')).toBe('linked\n');
     expect(fs.readFileSync(`${bundle}/rootfs/data/original`, 'utf8')).toBe('linked\n');
     await oci('delete', '--force', 'copyup-modes');
+  });
+
+  it('under a user namespace: no trusted.* is copied, a file capability only as the container root one, a device node refuses create cleanly', async () => {
+    const mapped = await makeOciBundle('sec-copyup-userns');
+    const mappedOci = ociRunner(() => mapped, { GANTRY_CGROUP_PARENT: cgroupParent });
+    try {
+      // As under runc, the container's root must be able to reach its rootfs through the path.
+      fs.chmodSync(mapped.base, 0o711);
+      const data = `${mapped.bundle}/rootfs/data`;
+      fs.mkdirSync(data);
+      fs.writeFileSync(`${data}/file`, 'x');
+      await mapBundle(mapped.bundle);
+      // After mapBundle's chown, which would clear a file capability.
+      lsetxattr(`${data}/file`, 'trusted.host', Buffer.from('only the host root sets this'));
+      // A v2 capability (no root id): effective for the host's root only.
+      lsetxattr(`${data}/file`, 'security.capability', CAPS);
+      expect(lgetxattr(`${data}/file`, 'security.capability')).toEqual(CAPS);
+      const tmpfs = {
+        destination: '/data',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'nodev', 'tmpcopyup'],
+      };
+      editSpec(mapped.bundle, (spec) => {
+        spec.process.terminal = false;
+        spec.process.args = ['sleep', '1000'];
+        spec.mounts.push(tmpfs);
+      });
+      const created = await mappedOci('create', '--bundle', mapped.bundle, 'copyup-userns');
+      expect(created.exitCode, created.stderr).toBe(0);
+      const { pid } = JSON.parse((await mappedOci('state', 'copyup-userns')).stdout);
+      const inside = `/proc/${pid}/root/data`;
+      expect(fs.readFileSync(`${inside}/file`, 'utf8')).toBe('x');
+      expect(lgetxattr(`${inside}/file`, 'trusted.host')).toBeUndefined();
+      // The kernel rewrote the capability as the container's root set it: a v3 one whose root id is
+      // the container's root, effective in its user namespace (as the image's own v2 one is there)
+      // and never for the host's root.
+      const copied = lgetxattr(`${inside}/file`, 'security.capability');
+      expect(copied?.readUInt32LE(0)).toBe(0x03000001);
+      expect(copied?.readUInt32LE(20)).toBe(HOST_UID);
+      await mappedOci('delete', '--force', 'copyup-userns');
+
+      // mknod of a device is the init user namespace's alone: refused, as under runc.
+      execaSync('mknod', [`${data}/zero`, 'c', '1', '5']);
+      const refused = await mappedOci('create', '--bundle', mapped.bundle, 'copyup-userns-dev');
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stderr).toContain('tmpcopyup: mknod `/data/zero`: EPERM');
+      expect(fs.existsSync(`${mapped.stateRoot}/copyup-userns-dev`)).toBe(false);
+    } finally {
+      for (const id of ['copyup-userns', 'copyup-userns-dev']) await mappedOci('delete', '--force', id);
+      fs.rmSync(mapped.base, { recursive: true, force: true });
+    }
   });
 
   it('a 100 GiB sparse file is copied sparse: the tmpfs holds its data only', async () => {
@@ -218,12 +272,28 @@ describeUnless(ociSuiteNeeds(), 'tmpcopyup against a hostile image', () => {
       ['true'],
       ['size=1m'],
     );
-    const before = mountPoints().length;
     const refused = await oci('create', '--bundle', bundle, 'copyup-full');
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr).toMatch(/tmpcopyup: copy `\/data\/big`: ENOSPC/);
     expect(fs.existsSync(`${stateRoot}/copyup-full`)).toBe(false);
-    expect(mountPoints().length).toBe(before);
+    expect(mountPoints().filter((point) => point.startsWith(base))).toEqual([]);
+  });
+
+  it('a tmpfs without size= is bounded by the container memory limit: create fails and leaves nothing', async () => {
+    image(
+      (data) => {
+        fs.writeFileSync(`${data}/big`, Buffer.alloc(96 * 2 ** 20, 1));
+      },
+      ['true'],
+    );
+    editSpec(bundle, (spec) => {
+      spec.linux.resources = { ...spec.linux.resources, memory: { limit: 32 * 2 ** 20, swap: 32 * 2 ** 20 } };
+    });
+    const refused = await oci('create', '--bundle', bundle, 'copyup-memory');
+    expect(refused.stderr).toContain("the kernel's OOM killer ended it");
+    expect(refused.exitCode).not.toBe(0);
+    expect(fs.existsSync(`${stateRoot}/copyup-memory`)).toBe(false);
+    expect(mountPoints().filter((point) => point.startsWith(base))).toEqual([]);
   });
 
   it('a tree deeper than the copy goes is refused with a clear error, nothing left', async () => {
