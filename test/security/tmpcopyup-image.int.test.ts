@@ -15,6 +15,7 @@ import { testName } from '../support/engine.js';
 import { editSpec, makeOciBundle, ociRunner, ociSuiteNeeds, tearDownOci } from '../support/oci-bundle.js';
 import { describeUnless } from '../support/skip.js';
 import { HOST_UID, mapBundle } from '../support/userns.js';
+import { pauseFifos } from './support.js';
 
 /** A v2 security.capability: cap_net_bind_service permitted and effective. */
 const CAPS = Buffer.from([0x01, 0, 0, 0x02, 0x00, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -162,6 +163,46 @@ describeUnless(ociSuiteNeeds(), 'tmpcopyup against a hostile image', () => {
     ]);
   });
 
+  it('an entry swapped between its stat and its open (a device, a link out) is never read: create fails cleanly', async () => {
+    const [major, minor] = fs.readdirSync('/sys/dev/block')[0]!.split(':');
+    const swaps: Array<[string, (at: string) => void, RegExp]> = [
+      [
+        'zero',
+        (at) => execaSync('mknod', [at, 'c', '1', '5']),
+        /`\/data\/file` changed while it was being copied/,
+      ],
+      // Refused by the device cgroup the helper is already in, or found not to be a file.
+      [
+        'disk',
+        (at) => execaSync('mknod', [at, 'b', major!, minor!]),
+        /tmpcopyup: open `\/data\/file`: EPERM|`\/data\/file` changed while it was being copied/,
+      ],
+      ['link', (at) => fs.symlinkSync(`${hostDir}/host-secret`, at), /tmpcopyup: open `\/data\/file`: ELOOP/],
+    ];
+    for (const [label, make, refusal] of swaps) {
+      image((data) => fs.writeFileSync(`${data}/file`, 'regular\n'), ['true'], ['size=1m']);
+      const pause = await pauseFifos();
+      try {
+        const pausing = ociRunner(() => ({ base, bundle, stateRoot }), {
+          GANTRY_CGROUP_PARENT: cgroupParent,
+          GANTRY_TEST_HELPER_PAUSE: pause.env('copyup-entry'),
+        });
+        const creating = pausing('create', '--bundle', bundle, `copyup-swap-${label}`);
+        await pause.stopped('copyup-entry');
+        make(`${bundle}/rootfs/data/swap`);
+        fs.renameSync(`${bundle}/rootfs/data/swap`, `${bundle}/rootfs/data/file`);
+        pause.release();
+        const refused = await creating;
+        expect(refused.exitCode, label).not.toBe(0);
+        expect(refused.stderr, label).toMatch(refusal);
+        expect(fs.existsSync(`${stateRoot}/copyup-swap-${label}`)).toBe(false);
+      } finally {
+        pause.close();
+      }
+    }
+    expect(fs.readFileSync(`${hostDir}/host-secret`, 'utf8')).toBe('host only\n');
+  });
+
   it('a file the container cannot read, a set-uid file and file capabilities are copied as runc copies them', async () => {
     image(
       (data) => {
@@ -276,6 +317,21 @@ describeUnless(ociSuiteNeeds(), 'tmpcopyup against a hostile image', () => {
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr).toMatch(/tmpcopyup: copy `\/data\/big`: ENOSPC/);
     expect(fs.existsSync(`${stateRoot}/copyup-full`)).toBe(false);
+    expect(mountPoints().filter((point) => point.startsWith(base))).toEqual([]);
+  });
+
+  it('more entries than the nr_inodes= option allows: create fails with ENOSPC and leaves nothing', async () => {
+    image(
+      (data) => {
+        for (let i = 0; i < 300; i++) fs.writeFileSync(`${data}/entry-${i}`, '');
+      },
+      ['true'],
+      ['nr_inodes=100'],
+    );
+    const refused = await oci('create', '--bundle', bundle, 'copyup-inodes');
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toMatch(/tmpcopyup: create `\/data\/entry-\d+`: ENOSPC/);
+    expect(fs.existsSync(`${stateRoot}/copyup-inodes`)).toBe(false);
     expect(mountPoints().filter((point) => point.startsWith(base))).toEqual([]);
   });
 

@@ -45,7 +45,8 @@ const HELPER_ENV: NodeJS.ProcessEnv = {};
  * Tests only: GANTRY_TEST_HELPER_PAUSE=POINT:DIR makes the helper stop at POINT ("joined": the
  * exec's process is in all of the container's namespaces; "prepared": it also has the
  * container's user and capabilities; "init": a new container's init, set up, before it reports
- * created; "restarted": the same point of a run the restart policy started) and report on the
+ * created; "restarted": the same point of a run the restart policy started; "copyup-entry": a
+ * tmpcopyup copy between a regular file's stat and its open) and report on the
  * fifo DIR/ready, until a byte arrives on the fifo DIR/go. Tests use it to attack the helper at a
  * known moment instead of racing it. A health check's exec plan, written at `run`, carries it too.
  */

@@ -60,9 +60,11 @@ struct copyup_attr {
  * descriptors, so this also keeps the walk under the usual limit of 1024 open files. */
 #define MAX_COPY_DEPTH 256
 
-/* Where the walk is, for messages: the destination and the entry's path below it. */
+/* Where the walk is, for messages: the destination and the entry's path below it; the plan for
+ * the test knob's "copyup-entry" point (between an entry's stat and its open). */
 struct walk {
   char path[4096];
+  struct plan *plan;
 };
 
 static void walk_push(struct walk *walk, size_t *saved, const char *name) {
@@ -187,7 +189,8 @@ static void copy_contents(int from, int to, off_t size, const struct walk *walk)
     copy_failed("size the copy of", walk);
 }
 
-static void copy_regular(int src_dir, int dst_dir, const char *name, const struct walk *walk) {
+static void copy_regular(int src_dir, int dst_dir, const char *name, struct walk *walk) {
+  test_pause(walk->plan, "copyup-entry", 0);
   /* O_NONBLOCK: an entry swapped for a FIFO since it was looked at must not hang the setup;
    * O_NOCTTY: nor may a terminal swapped in become the helper's. */
   int from = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -369,7 +372,7 @@ static unsigned int mount_attributes(unsigned long flags) {
   return attr;
 }
 
-void mount_tmpfs_copy_up(int destination_fd, const struct mount_entry *m) {
+void mount_tmpfs_copy_up(int destination_fd, const struct mount_entry *m, struct plan *plan) {
   int source = openat(destination_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (source < 0) {
     int err = errno;
@@ -400,7 +403,7 @@ void mount_tmpfs_copy_up(int destination_fd, const struct mount_entry *m) {
   int top = openat(staged, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (top < 0)
     fail_errno("tmpcopyup: open the new tmpfs", m->destination);
-  struct walk walk;
+  struct walk walk = {.plan = plan};
   snprintf(walk.path, sizeof walk.path, "%s", m->destination);
   copy_directory(source, top, &walk, 0);
   /* The tmpfs takes the directory's owner and mode unless the options name their own. */

@@ -183,7 +183,8 @@ static void recursive_attributes(int rootfd, const struct mount_entry *m) {
   close(fd);
 }
 
-static void do_mount(int rootfd, const struct mount_entry *m, const char *mount_label) {
+static void do_mount(int rootfd, const struct mount_entry *m, struct plan *plan) {
+  const char *mount_label = plan->mount_label;
   bool bind = !strcmp(m->type, "bind") || (m->flags & MS_BIND);
   bool remount = !strcmp(m->type, "remount");
   bool file = false;
@@ -205,7 +206,7 @@ static void do_mount(int rootfd, const struct mount_entry *m, const char *mount_
   }
   check_destination(fd, m->destination);
   if (m->tmpcopyup) {
-    mount_tmpfs_copy_up(fd, m);
+    mount_tmpfs_copy_up(fd, m, plan);
     close(fd);
     recursive_attributes(rootfd, m);
     return;
@@ -408,7 +409,7 @@ void setup_rootfs(struct plan *plan) {
   if (rootfd < 0)
     fail_errno("open rootfs", plan->rootfs);
   for (size_t i = 0; i < plan->mount_count; i++)
-    do_mount(rootfd, &plan->mounts[i], plan->mount_label);
+    do_mount(rootfd, &plan->mounts[i], plan);
   for (size_t i = 0; i < plan->mkdirs.len; i++) {
     int fd = ensure_in_root(rootfd, plan->mkdirs.items[i], false);
     if (fd < 0)

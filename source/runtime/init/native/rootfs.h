@@ -9,5 +9,5 @@ void bring_up_loopback(void);
  * (ENOSYS: the kernel has no mount_setattr) when it could not. */
 bool bind_on_fd(int source_fd, const char *source_path, int target_fd, unsigned long flags, unsigned long propagation);
 /* copyup.c: a tmpfs filled with the directory `destination_fd` names, then mounted over it. */
-void mount_tmpfs_copy_up(int destination_fd, const struct mount_entry *m);
+void mount_tmpfs_copy_up(int destination_fd, const struct mount_entry *m, struct plan *plan);
 #endif
