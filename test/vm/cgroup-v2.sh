@@ -76,6 +76,16 @@ trap 'stop 129' HUP
 
 started=$(date +%s)
 status=0
+# Each boot's output is kept as well as streamed, so that the last lines name what failed: a CI
+# log shown from its tail would otherwise end in three boots' passing lists, the failure far above.
+# (Named by this script's PID: a SIGKILLed run's directory is removed by the next run.)
+for dir in /tmp/gantry-v2vm-logs.*; do
+  [ -d "$dir" ] && ! kill -0 "${dir##*.}" 2>/dev/null && rm -rf "$dir"
+done
+logs=/tmp/gantry-v2vm-logs.$$
+mkdir -p "$logs"
+trap 'rm -rf "$logs"' EXIT
+failed=()
 for mode in ${GANTRY_V2VM_MODES:-session root selinux}; do
   cgroup=$mode setup=true append=
   case "$mode" in
@@ -95,10 +105,28 @@ for mode in ${GANTRY_V2VM_MODES:-session root selinux}; do
   command="$setup && mv dist dist.host && cp -a dist.host dist && node node_modules/vitest/vitest.mjs run --project integration --no-file-parallelism --reporter=default --reporter=./test/support/skip-report.ts --reporter=json --outputFile=/tmp/vitest-report.json ${files[*]}"
   command+="; status=\$?; node test/vm/no-skips.mjs /tmp/vitest-report.json || status=1; exit \$status"
   setpriv --pdeathsig TERM -- bash test/vm/run.sh -c "$cgroup" -a "$append" -t "${GANTRY_V2VM_TIMEOUT:-7200}" -e GANTRY_EXPECT_CGROUP=v2 -e GANTRY_TEST_BUILT=1 \
-    -e "GANTRY_TEST_TIME_SCALE=${GANTRY_TEST_TIME_SCALE:-20}" -e "CI=${CI:-}" "$command" &
+    -e "GANTRY_TEST_TIME_SCALE=${GANTRY_TEST_TIME_SCALE:-20}" -e "CI=${CI:-}" -o "$logs/$mode" "$command" &
   guest=$!
-  wait "$guest" || status=$?
+  boot=0
+  wait "$guest" || boot=$?
   guest=
+  if [ "$boot" != 0 ]; then
+    status=$boot
+    failed+=("$mode")
+    echo "$boot" >"$logs/$mode.status"
+  fi
 done
-echo "=== cgroup v2 guest: $(($(date +%s) - started)) s in all, status $status"
+for mode in "${failed[@]}"; do
+  # What vitest said before no-skips.mjs lists the tests: the failed tests and errors (a test's
+  # failure, an unhandled error, a global teardown that found a leak), then its last lines (the
+  # summary), then no-skips.mjs's verdict; without colours.
+  sed 's/\x1b\[[0-9;]*m//g' "$logs/$mode" >"$logs/$mode.plain"
+  sed '/^no-skips: the tests of this run/,$d' "$logs/$mode.plain" >"$logs/$mode.vitest"
+  echo "=== cgroup v2 guest, $mode boot failed (status $(cat "$logs/$mode.status")); its failed tests and errors:"
+  grep -aE '^ *(×|FAIL) |Unhandled|leaked|touched the host|Error' "$logs/$mode.vitest" | head -n 30 || true
+  echo "=== the end of what vitest said in the $mode boot:"
+  tail -n 40 "$logs/$mode.vitest"
+  grep -a '^no-skips: ' "$logs/$mode.plain" | grep -av 'the tests of this run' || true
+done
+echo "=== cgroup v2 guest: $(($(date +%s) - started)) s in all, status $status${failed[*]:+ (failed: ${failed[*]})}"
 exit "$status"

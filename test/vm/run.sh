@@ -20,6 +20,7 @@
 #   -m MiB                guest memory (default 3072); -s N: guest CPUs (default: the host's, at most 2)
 #   -a ARGS               appended to the guest kernel's command line (e.g. security=selinux)
 #   -k                    keep the run directory (its disks, console log and output)
+#   -o FILE               also write COMMAND's output to FILE (when the guest ran it)
 # Environment: GANTRY_V2VM_CACHE (default ~/.cache/gantry-v2vm), GANTRY_V2VM_ACCEL=tcg|kvm.
 # Exit status: COMMAND's; 124 when the time ran out; 125 when the guest failed before COMMAND ended;
 # 128+N when this script was ended by signal N.
@@ -37,7 +38,8 @@ cpus=$(($(nproc) < 2 ? $(nproc) : 2))
 keep=0
 envs=()
 append=
-while getopts "c:e:t:p:m:s:a:kh" option; do
+output_copy=
+while getopts "c:e:t:p:m:s:a:o:kh" option; do
   case "$option" in
     c) cgroup=$OPTARG ;;
     e) envs+=("$OPTARG") ;;
@@ -46,6 +48,7 @@ while getopts "c:e:t:p:m:s:a:kh" option; do
     m) memory=$OPTARG ;;
     s) cpus=$OPTARG ;;
     a) append=$OPTARG ;;
+    o) output_copy=$OPTARG ;;
     k) keep=1 ;;
     *) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
   esac
@@ -65,6 +68,7 @@ cache=$(dirname "$image")
 # recorded as PID and start time, so a reused PID does not keep a directory alive.
 started_at() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
 for stale in "$cache"/run.*; do
+  [ -e "$stale" ] || continue # the pattern itself: no run directory at all
   if [ ! -f "$stale/owner" ]; then
     # Made by a script older than the owner file, or this instant (then it is seconds old).
     [ -n "$(find "$stale" -maxdepth 0 -mmin +60)" ] && rm -rf "$stale"
@@ -156,6 +160,7 @@ for attempt in 1 2; do
 done
 ended=$(date +%s.%N)
 rm -f "$run"/vd?.img
+[ -z "$output_copy" ] || cp "$share/output" "$output_copy"
 
 if [ -n "$(mark cmd_start)" ] && [ -n "$(mark cmd_end)" ]; then
   log "$(awk -v wall="$(awk -v a="$started" -v b="$ended" 'BEGIN { print b - a }')" -v boot="$(mark cmd_start)" \

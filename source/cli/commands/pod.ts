@@ -85,9 +85,20 @@ export function podStatus(pod: PodMembers): string {
   return all.every((record) => record.State.Status === 'created') ? 'Created' : 'Exited';
 }
 
-/** podman's `pod inspect` fields. */
+/** podman's pod namespace modes: "host" when the infra container stays in the host's, else "private". */
+function namespaceMode(mode: string | undefined): string {
+  return mode === 'host' ? 'host' : 'private';
+}
+
+/**
+ * podman's `pod inspect` fields. SharedNamespaces, as podman's, are the namespaces the members
+ * take from the pod: ipc and net always (with hostIPC or hostNetwork the pod's is the host's, and
+ * podman lists them all the same), pid with shareProcessNamespace. Whether the pod's are the
+ * host's is in InfraConfig, as in podman (HostNetwork, pid_ns, uts_ns; podman has no ipc field).
+ */
 export function podInspect(pod: PodMembers): Record<string, unknown> {
   const all = [...(pod.infra ? [pod.infra] : []), ...pod.containers];
+  const infra = pod.infra?.HostConfig;
   return {
     Id: pod.id,
     Name: pod.name,
@@ -95,6 +106,15 @@ export function podInspect(pod: PodMembers): Record<string, unknown> {
     State: podStatus(pod),
     Hostname: pod.infra?.Config.Hostname ?? '',
     InfraContainerID: pod.infra?.Id ?? '',
+    ...(infra
+      ? {
+          InfraConfig: {
+            HostNetwork: infra.NetworkMode === 'host',
+            pid_ns: namespaceMode(infra.PidMode),
+            uts_ns: namespaceMode(infra.UTSMode),
+          },
+        }
+      : {}),
     SharedNamespaces: [
       'ipc',
       'net',

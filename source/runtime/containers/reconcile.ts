@@ -20,7 +20,7 @@ import { isAlive, signalCgroupProcesses, signalIdentity } from './process-identi
 import type { ContainerRecord } from './record.js';
 import { runExecError } from './exec-failure.js';
 import { releaseIdMappings } from './userns.js';
-import { readRunFile, withRuns } from './runs.js';
+import { readRunFile, requestStop, withRuns } from './runs.js';
 
 export class Reconciler {
   constructor(private readonly core: EngineCore) {}
@@ -139,6 +139,9 @@ export class Reconciler {
       const fifo = containerFile(this.core, record.Id, FILES.fifo);
       if (!fs.existsSync(fifo)) return current;
       const cgroup = this.core.cgroup(current);
+      // Before the signal, as rm -f does: a restart policy would have the monitor start the
+      // process again, past the fifo and into the cgroup being removed (which then stays busy).
+      await requestStop(this.core, current.Id);
       await signalCgroupProcesses(cgroup, 9);
       if (current.Monitor) await waitForExit(this.core, current, 5000);
       await fsp.rm(fifo, { force: true });

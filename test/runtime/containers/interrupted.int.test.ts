@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cgroupDirectories, engineForSuite, testName, waitFor } from '../../support/engine.js';
-import { leftovers, phaseSoak, processState, runUntilPhase } from '../../support/faults.js';
+import { isGone, leftovers, phaseSoak, processState, runUntilPhase } from '../../support/faults.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
 
 describeUnless(needsRoot(), 'long operations killed at each phase', () => {
@@ -83,6 +83,44 @@ describeUnless(needsRoot(), 'long operations killed at each phase', () => {
     expect([0, 1]).toContain(result.exitCode);
     if (result.exitCode === 1) expect(result.stderr).toContain('no such container');
     expect(fs.existsSync(path.join(engine.root, 'containers', id))).toBe(false);
+    expect(leftovers(engine.root, engine.cgroupParent)).toEqual([]);
+  });
+
+  it('a start killed before it released the process: the restart policy does not run it anyway', async () => {
+    // A pod's members have restart policy Always (kube play's default): a `kube play` killed
+    // while a member waited at the exec fifo left a monitor that restarted the process the
+    // recovery killed, past the fifo, into the cgroup the recovery was removing.
+    const id = await ok([
+      'create',
+      '--name',
+      'always',
+      '--restart',
+      'always',
+      'demo',
+      'sh',
+      '-c',
+      'echo ran >> /ran; exec sleep 600',
+    ]);
+    const start = await runUntilPhase(engine, ['start', 'always'], 'launch: saved');
+    await start.kill();
+    const stored = JSON.parse(
+      fs.readFileSync(path.join(engine.root, 'containers', id, 'state.json'), 'utf8'),
+    ) as { Monitor: { pid: number } };
+    const next = await engine.gantry(['ps', '-a', '-q']);
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.stderr).toBe('');
+    const state = JSON.parse(await ok(['inspect', id]))[0] as {
+      State: { Status: string; Error: string };
+      RestartCount: number;
+    };
+    expect(state.State.Status).toBe('exited');
+    expect(state.State.Error).toContain('the start was interrupted');
+    expect(state.RestartCount).toBe(0);
+    await waitFor(() => isGone(stored.Monitor.pid), 60_000, 'the monitor to end');
+    // The process never ran: not released from the fifo, and not started again by the monitor.
+    expect(fs.existsSync(path.join(engine.root, 'containers', id, 'upper', 'ran'))).toBe(false);
+    expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
+    await ok(['rm', id]);
     expect(leftovers(engine.root, engine.cgroupParent)).toEqual([]);
   });
 

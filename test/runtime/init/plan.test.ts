@@ -80,6 +80,27 @@ describe('plan encoding', () => {
     expect(mounts.map((l) => l.split(' ')[2])).toEqual(['/dev', '/dev/pts']);
   });
 
+  it('ends a mount line with the words mount(2) flags cannot say: recursive attributes and tmpcopyup', () => {
+    const lines = serializePlan({
+      ...samplePlan,
+      mounts: [
+        {
+          source: 'tmpfs',
+          destination: '/data',
+          type: 'tmpfs',
+          flags: 2,
+          propagation: 0,
+          data: 'size=1m',
+          recursive: { set: 1, clear: 0x70 },
+          copyUp: true,
+        },
+        { source: '/srv', destination: '/srv', type: 'bind', flags: 0x5000, propagation: 0, data: '' },
+      ],
+    }).split('\n');
+    expect(lines).toContain('mount tmpfs /data tmpfs 2 0 size=1m recursive=1:112 tmpcopyup');
+    expect(lines).toContain('mount /srv /srv bind 20480 0 %');
+  });
+
   it('names the AppArmor profile and the session keyring the helper applies, and nothing without them', () => {
     const lines = serializePlan({
       ...samplePlan,

@@ -2,8 +2,8 @@
  * `kube play` / `kube down` on the real kernel, in the suite's own network namespace: a pod's
  * containers share the infra container's network and ipc namespaces (and its pid namespace with
  * shareProcessNamespace) and talk over localhost, or with hostPID/hostIPC all are in the host's;
- * generate -> play -> generate gives the same manifest; a play that fails half-way and `kube down`
- * leave no container behind.
+ * generate -> play -> generate gives the same manifest (host namespaces and volumes too); a play
+ * that fails half-way and `kube down` leave no container behind.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -213,6 +213,13 @@ describeUnless(needsRoot(), 'kube play', () => {
       // Its network namespace is still the pod's (the infra container's), not the host's.
       expect(lines[2]).toBe(await namespaceOf(engine, 'hp-pod-infra', 'net'));
       expect(lines.slice(3, 5)).toEqual(['sees-test-process', 'from the host']);
+      // As podman shows such a pod: it still shares its ipc and net namespaces (the ipc one is
+      // the host's), not pid (no shareProcessNamespace); the infra container's pid is the host's.
+      const [pod] = JSON.parse((await engine.gantry(['pod', 'inspect', 'hp-pod'])).stdout) as unknown[];
+      expect(pod).toMatchObject({
+        SharedNamespaces: ['ipc', 'net'],
+        InfraConfig: { HostNetwork: false, pid_ns: 'host', uts_ns: 'private' },
+      });
     } finally {
       fs.rmSync(shm, { force: true });
     }
@@ -222,6 +229,48 @@ describeUnless(needsRoot(), 'kube play', () => {
     expect(stable(again.stdout)).toEqual(stable(first.stdout));
     expect((await engine.gantry(['kube', 'down', file])).exitCode).toBe(0);
     expect(await names(engine)).toEqual([]);
+  });
+
+  it("round-trips a pod in all three of the host's namespaces with each kind of volume", async () => {
+    const site = path.join(scratch, 'host-site');
+    fs.mkdirSync(site);
+    const volume = testName('kube-host-data');
+    const created = await engine.gantry([
+      'create',
+      '--name',
+      'hx',
+      ...['--network', 'host', '--pid', 'host', '--ipc', 'host'],
+      ...['-v', `${site}:/site:ro`, '-v', `${volume}:/data`, '-v', '/cache'],
+      ...['--tmpfs', '/scratch:size=8m', '-e', 'MODE=host', '-w', '/tmp'],
+      'demo',
+      ...['sleep', '600'],
+    ]);
+    expect(created.exitCode, created.stderr).toBe(0);
+    const first = await engine.gantry(['kube', 'generate', 'hx']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(validateManifest(parse(first.stdout))).toBe('Pod');
+    expect(parse(first.stdout)).toMatchObject({
+      spec: { hostNetwork: true, hostPID: true, hostIPC: true },
+    });
+    const file = path.join(scratch, 'hx.yaml');
+    fs.writeFileSync(file, first.stdout);
+    expect((await engine.gantry(['rm', '-v', 'hx'])).exitCode).toBe(0);
+
+    const played = await engine.gantry(['kube', 'play', file]);
+    expect(played.exitCode, played.stderr).toBe(0);
+    expect(played.stderr).toBe('');
+    const hostNet = `net:[${fs.statSync(`/run/netns/${engine.netns}`).ino}]`;
+    expect(await namespaceOf(engine, 'hx-pod-hx', 'net')).toBe(hostNet);
+    for (const kind of ['pid', 'ipc'] as const)
+      expect(await namespaceOf(engine, 'hx-pod-hx', kind)).toBe(hostNamespace(kind));
+    const again = await engine.gantry(['kube', 'generate', 'hx-pod']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(validateManifest(parse(again.stdout))).toBe('Pod');
+    expect(stable(again.stdout)).toEqual(stable(first.stdout));
+
+    expect((await engine.gantry(['kube', 'down', file])).exitCode).toBe(0);
+    expect(await names(engine)).toEqual([]);
+    expect((await engine.gantry(['volume', 'rm', volume])).exitCode).toBe(0);
   });
 
   it('refuses a manifest it cannot play with the field and what is accepted, making nothing', async () => {
@@ -302,6 +351,11 @@ describeUnless(needsRoot(), 'kube play', () => {
     // The suite's network namespace is this engine's host network.
     const hostNet = `net:[${fs.statSync(`/run/netns/${engine.netns}`).ino}]`;
     expect(await namespaceOf(engine, 'host-well', 'net')).toBe(hostNet);
+    const [pod] = JSON.parse((await engine.gantry(['pod', 'inspect', 'host'])).stdout) as unknown[];
+    expect(pod).toMatchObject({
+      SharedNamespaces: ['ipc', 'net'],
+      InfraConfig: { HostNetwork: true, pid_ns: 'private' },
+    });
     const health = (name: string) => inspectField(engine, name, '{{.State.Health.Status}}');
     await waitFor(async () => (await health('host-well')) === 'healthy', 120_000, 'the probe to pass');
     await waitFor(async () => (await health('host-ill')) === 'unhealthy', 120_000, 'the probe to fail');

@@ -77,6 +77,7 @@ describeUnless(needsRoot(), 'gantry pod', () => {
       Id: string;
       State: string;
       InfraContainerID: string;
+      InfraConfig: unknown;
       SharedNamespaces: string[];
       NumContainers: number;
       Containers: { Name: string; State: string }[];
@@ -84,6 +85,7 @@ describeUnless(needsRoot(), 'gantry pod', () => {
     expect(inspected).toMatchObject({
       Id: podId,
       State: 'Running',
+      InfraConfig: { HostNetwork: false, pid_ns: 'private', uts_ns: 'private' },
       SharedNamespaces: ['ipc', 'net'],
       NumContainers: 3,
     });

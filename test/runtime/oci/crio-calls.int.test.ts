@@ -241,20 +241,74 @@ describeUnless(
       ];
     }
 
+    /**
+     * runtime_oci.go, CreateContainer (or RestoreContainer): conmon with CRI-O's arguments in the
+     * container's persist directory; conmon runs `gantry-oci --root=ROOT create --bundle DIR
+     * --pid-file DIR/pidfile ID`. Returns conmon and its first sync message.
+     */
+    async function createThroughConmon(
+      id: string,
+      dir: string,
+      options: Parameters<typeof createArgs>[2] = {},
+    ) {
+      fs.mkdirSync(path.join(dirs.persist, id), { recursive: true });
+      const created = await conmon(createArgs(id, dir, options), { cwd: dir, label: id.slice(0, 8) });
+      const [sync] = await created.messages(1);
+      return { created, sync };
+    }
+
     /** CreateContainer, then StartContainer (`RUNTIME --root ROOT start ID`); returns the init's pid. */
     async function createAndStart(
       id: string,
       dir: string,
       options: { terminal?: boolean; stdin?: boolean } = {},
     ): Promise<number> {
-      fs.mkdirSync(path.join(dirs.persist, id), { recursive: true });
-      const created = await conmon(createArgs(id, dir, options), { cwd: dir, label: id.slice(0, 8) });
+      const { created, sync } = await createThroughConmon(id, dir, options);
       expect(created.exitCode, created.stderr()).toBe(0);
-      const [sync] = await created.messages(1);
       expect(sync?.pid, created.stderr()).toBeGreaterThan(0);
       const started = await runtimeCmd(['start', id]);
       expect(started.exitCode, started.stderr).toBe(0);
       return sync!.pid!;
+    }
+
+    /**
+     * runtime_oci.go, ExecSyncContainer: conmon -e runs
+     * `gantry-oci --root=ROOT exec --pid-file P --process FILE --detach ID` in the main container and
+     * waits for the process (-T: kills it after that many seconds); its output goes to a log of its own.
+     */
+    async function execSync(label: string, processSpec: string, options: { timeoutSeconds?: number } = {}) {
+      const pidFile = path.join(base, `${label}.pid`);
+      const log = path.join(base, `${label}.log`);
+      fs.writeFileSync(log, '');
+      const exec = await conmon(
+        [
+          '-c',
+          main,
+          '-n',
+          `k8s_ctr_pod_default_${main.slice(0, 8)}_0`,
+          '-r',
+          GANTRY_OCI,
+          '-p',
+          pidFile,
+          '-e',
+          '-l',
+          log,
+          '--socket-dir-path',
+          dirs.attach,
+          '--log-level',
+          'info',
+          '--sync',
+          '--log-global-size-max',
+          String(16 * 1024 * 1024),
+          ...(options.timeoutSeconds === undefined ? [] : ['-T', String(options.timeoutSeconds)]),
+          '--exec-process-spec',
+          processSpec,
+          '--runtime-arg',
+          `--root=${stateRoot}`,
+        ],
+        { label },
+      );
+      return { exec, pidFile, log };
     }
 
     const exitFile = (id: string) => path.join(dirs.exits, id);
@@ -320,12 +374,8 @@ describeUnless(
         for (const ns of spec.linux.namespaces as { type: string; path?: string }[])
           if (ns.type === 'network') ns.path = `/run/netns/${podNetns}`;
       });
-      fs.mkdirSync(path.join(dirs.persist, main), { recursive: true });
-      // runtime_oci.go, CreateContainer: conmon with CRI-O's arguments; conmon runs
-      // `gantry-oci --root=ROOT create --bundle DIR --pid-file DIR/pidfile ID`.
-      const created = await conmon(createArgs(main, mainDir), { cwd: mainDir, label: 'main' });
+      const { created, sync } = await createThroughConmon(main, mainDir);
       expect(created.exitCode, created.stderr()).toBe(0);
-      const [sync] = await created.messages(1);
       mainPid = sync!.pid!;
       expect(mainPid, created.stderr()).toBeGreaterThan(0);
       // conmon read it from the pid file gantry-oci wrote.
@@ -398,39 +448,8 @@ describeUnless(
     }
 
     it('ExecSyncContainer through conmon -e: sync {"exit_code"}, output in the exec log', async () => {
-      const pidFile = path.join(base, 'exec-sync.pid');
-      const log = path.join(base, 'exec-sync.log');
-      fs.writeFileSync(log, '');
       const file = processFile(['sh', '-c', 'echo out; echo err >&2; env; exit 3'], false);
-      // runtime_oci.go, ExecSyncContainer: conmon runs
-      // `gantry-oci --root=ROOT exec --pid-file P --process FILE --detach ID` and waits for the process.
-      const exec = await conmon(
-        [
-          '-c',
-          main,
-          '-n',
-          `k8s_ctr_pod_default_${main.slice(0, 8)}_0`,
-          '-r',
-          GANTRY_OCI,
-          '-p',
-          pidFile,
-          '-e',
-          '-l',
-          log,
-          '--socket-dir-path',
-          dirs.attach,
-          '--log-level',
-          'info',
-          '--sync',
-          '--log-global-size-max',
-          String(16 * 1024 * 1024),
-          '--exec-process-spec',
-          file,
-          '--runtime-arg',
-          `--root=${stateRoot}`,
-        ],
-        { label: 'exec-sync' },
-      );
+      const { exec, pidFile, log } = await execSync('exec-sync', file);
       const messages = await exec.messages(1);
       expect(messages.at(-1), exec.stderr()).toEqual({ exit_code: 3 });
       expect(exec.exitCode).toBe(3);
@@ -444,36 +463,9 @@ describeUnless(
     });
 
     it('ExecSyncContainer with a timeout (-T): conmon kills the exec and reports "command timed out"', async () => {
-      const pidFile = path.join(base, 'exec-timeout.pid');
-      const log = path.join(base, 'exec-timeout.log');
-      fs.writeFileSync(log, '');
-      const exec = await conmon(
-        [
-          '-c',
-          main,
-          '-n',
-          'k8s_ctr',
-          '-r',
-          GANTRY_OCI,
-          '-p',
-          pidFile,
-          '-e',
-          '-l',
-          log,
-          '--socket-dir-path',
-          dirs.attach,
-          '--log-level',
-          'info',
-          '--sync',
-          '-T',
-          '1',
-          '--exec-process-spec',
-          processFile(['sleep', '600'], false),
-          '--runtime-arg',
-          `--root=${stateRoot}`,
-        ],
-        { label: 'exec-timeout' },
-      );
+      const { exec, pidFile } = await execSync('exec-timeout', processFile(['sleep', '600'], false), {
+        timeoutSeconds: 1,
+      });
       const messages = await exec.messages(1);
       expect(messages.at(-1), exec.stderr()).toEqual({ exit_code: -1, message: 'command timed out' });
       const pid = Number(fs.readFileSync(pidFile, 'utf8'));
@@ -641,14 +633,11 @@ describeUnless(
     it('RestoreContainer (conmon --restore): the sync pipe carries pid -1 and why; no container is left', async () => {
       const id = newId();
       const dir = containerBundle(id, () => {});
-      fs.mkdirSync(path.join(dirs.persist, id), { recursive: true });
       // conmon runs `gantry-oci --root=ROOT restore --bundle DIR --pid-file P --detach
       // --image-path CHECKPOINT --work-path DIR ID`.
-      const restored = await conmon(createArgs(id, dir, { restore: path.join(base, 'checkpoint') }), {
-        cwd: dir,
-        label: 'restore',
+      const { created: restored, sync } = await createThroughConmon(id, dir, {
+        restore: path.join(base, 'checkpoint'),
       });
-      const [sync] = await restored.messages(1);
       expect(sync?.pid, restored.stderr()).toBe(-1);
       expect(sync?.message).toContain('restore is not supported');
       expect((await runtimeCmd(['state', id])).stderr).toContain('does not exist');
@@ -657,9 +646,7 @@ describeUnless(
     it('cgroup_manager = systemd (conmon -s, --systemd-cgroup on every call) is refused with why', async () => {
       const id = newId();
       const dir = containerBundle(id, () => {});
-      fs.mkdirSync(path.join(dirs.persist, id), { recursive: true });
-      const created = await conmon(createArgs(id, dir, { systemd: true }), { cwd: dir, label: 'systemd' });
-      const [sync] = await created.messages(1);
+      const { created, sync } = await createThroughConmon(id, dir, { systemd: true });
       expect(sync?.pid, created.stderr()).toBe(-1);
       expect(sync?.message).toContain('--systemd-cgroup is not supported');
       const direct = await runtimeCmd(['state', id], { systemd: true });

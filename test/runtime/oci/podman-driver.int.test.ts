@@ -166,6 +166,18 @@ describeUnless(
       expect(mount.options).toContain('tmpcopyup');
       expect(fs.readFileSync(path.join(rootfs, 'seeded', 'from-image'), 'utf8')).toBe('seed\n');
       expect((await podman('rm', 'seeded')).exitCode).toBe(0);
+      // --read-only: podman's tmpfs on /run, /tmp and /var/tmp carry tmpcopyup too; the root stays read-only.
+      const readOnly = await podman(
+        'run',
+        '--rm',
+        '--read-only',
+        ...runOptions(),
+        'sh',
+        '-c',
+        'echo x > /tmp/x && cat /tmp/x && stat -f -c %T /tmp; echo y > /seeded/y || echo root-read-only',
+      );
+      expect(readOnly.exitCode, readOnly.stderr).toBe(0);
+      expect(readOnly.stdout).toBe('x\ntmpfs\nroot-read-only');
     });
 
     it('run -d, kill: 137, as SIGKILL ends it', async () => {

@@ -128,13 +128,18 @@ static void copy_attributes(int from, int to, const struct stat *st, bool owner,
     copy_failed("set the times of", walk);
 }
 
-static void copy_contents(int from, int to, const struct walk *walk) {
-  for (;;) {
-    ssize_t n = sendfile(to, from, NULL, 1 << 30);
-    if (n == 0)
-      return;
+/* Bytes [start, end) of `from` to the same offsets of `to`. */
+static void copy_range(int from, int to, off_t start, off_t end, const struct walk *walk) {
+  if (lseek(to, start, SEEK_SET) < 0)
+    copy_failed("seek in the copy of", walk);
+  off_t at = start;
+  while (at < end) {
+    size_t want = (size_t)(end - at) < (1u << 30) ? (size_t)(end - at) : (1u << 30);
+    ssize_t n = sendfile(to, from, &at, want);
     if (n > 0)
       continue;
+    if (n == 0)
+      return; /* the file shrank since it was looked at: the copy ends with the ftruncate */
     if (errno == EINTR)
       continue;
     if (errno != EINVAL && errno != ENOSYS)
@@ -142,20 +147,50 @@ static void copy_contents(int from, int to, const struct walk *walk) {
     break;
   }
   char buffer[65536];
-  for (;;) {
-    ssize_t n = read(from, buffer, sizeof buffer);
+  while (at < end) {
+    size_t want = (size_t)(end - at) < sizeof buffer ? (size_t)(end - at) : sizeof buffer;
+    ssize_t n = pread(from, buffer, want, at);
     if (n == 0)
       return;
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 || write_all(to, buffer, (size_t)n) != n)
       copy_failed("copy", walk);
+    at += n;
   }
 }
 
+/* The file's `size` bytes as it was stat'ed: the data only, its holes left holes (a 100 GiB sparse
+ * file in an image takes no memory in the tmpfs), and nothing it grows by while it is copied. */
+static void copy_contents(int from, int to, off_t size, const struct walk *walk) {
+  off_t at = 0;
+  while (at < size) {
+    off_t data = lseek(from, at, SEEK_DATA);
+    if (data < 0 && errno == ENXIO)
+      break;
+    off_t hole = size;
+    if (data < 0) {
+      if (errno != EINVAL)
+        copy_failed("seek in", walk);
+      data = at; /* a filesystem without SEEK_DATA: every byte is data */
+    } else {
+      hole = lseek(from, data, SEEK_HOLE);
+      if (hole < 0 || hole > size)
+        hole = size;
+    }
+    if (data >= size)
+      break;
+    copy_range(from, to, data, hole, walk);
+    at = hole;
+  }
+  if (ftruncate(to, size) < 0)
+    copy_failed("size the copy of", walk);
+}
+
 static void copy_regular(int src_dir, int dst_dir, const char *name, const struct walk *walk) {
-  /* O_NONBLOCK: an entry swapped for a FIFO since it was looked at must not hang the setup. */
-  int from = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  /* O_NONBLOCK: an entry swapped for a FIFO since it was looked at must not hang the setup;
+   * O_NOCTTY: nor may a terminal swapped in become the helper's. */
+  int from = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   struct stat st;
   if (from < 0 || fstat(from, &st) < 0)
     copy_failed("open", walk);
@@ -164,7 +199,7 @@ static void copy_regular(int src_dir, int dst_dir, const char *name, const struc
   int to = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (to < 0)
     copy_failed("create", walk);
-  copy_contents(from, to, walk);
+  copy_contents(from, to, st.st_size, walk);
   copy_attributes(from, to, &st, true, true, walk);
   close(to);
   close(from);

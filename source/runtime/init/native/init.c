@@ -81,6 +81,32 @@ static void move_fd(int fd, int target) {
 
 static void container_setup(struct plan *plan, int sync) __attribute__((noreturn));
 
+/* Whether the OOM killer has killed a process of the container's memory cgroup (v1's
+ * memory.oom_control, v2's memory.events count it), so that a setup ended by SIGKILL says why. */
+static bool oom_killed(const struct plan *plan) {
+  for (size_t i = 0; i < plan->cgroup_procs.len; i++) {
+    const char *procs = plan->cgroup_procs.items[i];
+    const char *slash = strrchr(procs, '/');
+    if (!slash)
+      continue;
+    static const char *const counters[] = {"memory.oom_control", "memory.events"};
+    for (size_t c = 0; c < 2; c++) {
+      char path[4200], text[1024];
+      snprintf(path, sizeof path, "%.*s/%s", (int)(slash - procs), procs, counters[c]);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      ssize_t n = read_full(fd, text, sizeof text - 1);
+      close(fd);
+      text[n > 0 ? n : 0] = '\0';
+      const char *count = strstr(text, "oom_kill ");
+      if (count && atol(count + strlen("oom_kill ")) > 0)
+        return true;
+    }
+  }
+  return false;
+}
+
 /*
  * The container's init, first part: wait for the monitor (uid maps, cgroup), become root of the
  * user namespace, and take the container's stdio. Then, unless the monitor already runs from a
@@ -607,8 +633,12 @@ static int spawn_container(struct plan *plan, struct monitor_io *io, bool restar
       int status = 0;
       waitpid(child, &status, 0);
       s->child = 0;
-      die("the container process exited during setup (%s %d)", WIFSIGNALED(status) ? "signal" : "status",
-          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+      die("the container process exited during setup (%s %d)%s", WIFSIGNALED(status) ? "signal" : "status",
+          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+          WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && oom_killed(plan)
+              ? ": the kernel's OOM killer ended it; the container's memory limit is too small for its setup "
+                "(a tmpcopyup tmpfs's pages count against it)"
+              : "");
     }
     if (!strcmp(line, "hooks")) {
       report(SYNC_FD, "hooks\n");
