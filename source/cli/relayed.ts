@@ -12,7 +12,7 @@
 interface RelayRule {
   /** The verbs relayed (for commands with verbs); others are refused. */
   verbs?: readonly string[];
-  /** The command reads a stream on stdin: this side's stdin is sent. */
+  /** The command reads stdin (an archive, or a prune's answer): this side's stdin is sent. */
   stdin?: boolean | ((words: readonly string[]) => boolean);
   /** Words (after the command's name) that name a file on this machine: refused, and what to do instead. */
   refuse?: (words: readonly string[]) => string | undefined;
@@ -22,6 +22,11 @@ interface RelayRule {
 
 function hasFlag(words: readonly string[], ...flags: string[]): boolean {
   return words.some((word) => flags.some((flag) => word === flag || word.startsWith(`${flag}=`)));
+}
+
+/** A prune without -f asks first: its answer comes from this side's stdin. */
+function asksFirst(words: readonly string[]): boolean {
+  return verbOf(words) === 'prune' && !hasFlag(words, '-f', '--force');
 }
 
 export const RELAYED: Record<string, RelayRule> = {
@@ -65,12 +70,15 @@ export const RELAYED: Record<string, RelayRule> = {
   },
   kube: { verbs: ['generate'] },
   pod: {},
-  system: { verbs: ['df', 'prune'] },
-  volume: { verbs: ['create', 'inspect', 'rm', 'remove', 'prune'] },
-  network: { verbs: ['create', 'inspect', 'rm', 'remove', 'connect', 'disconnect', 'prune'] },
+  system: { verbs: ['df', 'prune'], stdin: asksFirst },
+  volume: { verbs: ['create', 'inspect', 'rm', 'remove', 'prune'], stdin: asksFirst },
+  network: {
+    verbs: ['create', 'inspect', 'rm', 'remove', 'connect', 'disconnect', 'prune'],
+    stdin: asksFirst,
+  },
   image: {
     verbs: ['history', 'prune', 'tag', 'push', 'export', 'import', 'from-host'],
-    stdin: (words) => verbOf(words) === 'import',
+    stdin: (words) => verbOf(words) === 'import' || asksFirst(words),
     refuse: (words) =>
       verbOf(words) === 'import' && !words.includes('-')
         ? 'the archive is a file on this machine; give it on stdin: gantry --host HOST image import - < FILE'
@@ -79,7 +87,7 @@ export const RELAYED: Record<string, RelayRule> = {
           : undefined,
     outputFile: true,
   },
-  container: { verbs: ['prune'] },
+  container: { verbs: ['prune'], stdin: asksFirst },
   // Within commands the protocol serves, the options it has no call for (ps --size, events --since).
   ps: {},
   events: {},

@@ -45,12 +45,17 @@ describe('relayRefusal', () => {
 });
 
 describe('relayReadsStdin', () => {
-  it('sends this stdin only to commands that read an archive from it', () => {
+  it('sends this stdin only to commands that read an archive, or the answer to a prune question, from it', () => {
     expect(relayReadsStdin(['load'])).toBe(true);
     expect(relayReadsStdin(['import', '-'])).toBe(true);
     expect(relayReadsStdin(['image', 'import', '-'])).toBe(true);
     expect(relayReadsStdin(['image', 'prune', '-f'])).toBe(false);
     expect(relayReadsStdin(['top', 'c1'])).toBe(false);
+    for (const command of ['system', 'volume', 'network', 'container', 'image']) {
+      expect(relayReadsStdin([command, 'prune'])).toBe(true);
+      expect(relayReadsStdin([command, 'prune', '--force'])).toBe(false);
+    }
+    expect(relayReadsStdin(['volume', 'ls'])).toBe(false);
   });
 });
 

@@ -27,16 +27,27 @@ export function proxySignals(): {
   };
 }
 
+/**
+ * -it with a stdin that is no terminal (a pipe): refused in docker's words, and the container just
+ * created for it removed on its host.
+ */
+async function refusedWithoutTerminal(
+  engine: Pick<Engine, 'remove'> | Pick<HostEngine, 'remove'>,
+  record: ContainerRecord,
+  attach: { stdin: boolean; tty: boolean },
+): Promise<boolean> {
+  if (!attach.tty || !attach.stdin || process.stdin.isTTY) return false;
+  await engine.remove(record.Id, { force: true }).catch(() => undefined);
+  process.stderr.write('gantry: the input device is not a TTY; use -i without -t to pipe input\n');
+  return true;
+}
+
 export async function runAttached(
   engine: Engine,
   record: ContainerRecord,
   attach: { stdin: boolean; tty: boolean },
 ): Promise<number> {
-  if (attach.tty && attach.stdin && !process.stdin.isTTY) {
-    await engine.remove(record.Id, { force: true }).catch(() => undefined);
-    process.stderr.write('gantry: the input device is not a TTY; use -i without -t to pipe input\n');
-    return 1;
-  }
+  if (await refusedWithoutTerminal(engine, record, attach)) return 1;
   const proxy = proxySignals();
   try {
     const consoleSize =
@@ -89,11 +100,7 @@ export async function runAttachedRemote(
   record: ContainerRecord,
   attach: { stdin: boolean; tty: boolean },
 ): Promise<number> {
-  if (attach.tty && attach.stdin && !process.stdin.isTTY) {
-    await engine.remove(record.Id, { force: true }).catch(() => undefined);
-    process.stderr.write('gantry: the input device is not a TTY; use -i without -t to pipe input\n');
-    return 1;
-  }
+  if (await refusedWithoutTerminal(engine, record, attach)) return 1;
   const { relay, terminalSize } = await import('./relay.js');
   const consoleSize = terminalSize(attach.tty);
   const stream = await engine.startAttached(record.Id, {

@@ -5,6 +5,7 @@
  * Ctrl-Q detaches from an attached container).
  */
 import type { ExecStream } from '../../runtime/remote/host-engine.js';
+import { proxySignals } from './attached.js';
 
 /** The size of this terminal, when a tty is wanted and stdout is one. */
 export function terminalSize(tty: boolean): { rows: number; cols: number } | undefined {
@@ -27,9 +28,9 @@ export async function relay(
   stream.onOutput((data, fd) => (fd === 2 ? process.stderr : process.stdout).write(data));
   const raw = options.tty && options.interactive && process.stdin.isTTY;
   if (raw) process.stdin.setRawMode(true);
-  const forward = (signal: NodeJS.Signals) => stream.signal(signal);
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-  for (const signal of signals) process.on(signal, forward);
+  // The signals that reach this process go to the far process, as a local attach passes them.
+  const proxy = proxySignals();
+  proxy.attach(stream);
   // SIGWINCH here: the far pty takes the new size (its process gets its own SIGWINCH there).
   const resize = () => stream.resize(process.stdout.rows, process.stdout.columns);
   if (options.resizable) process.stdout.on('resize', resize);
@@ -80,7 +81,7 @@ export async function relay(
     // The relay's own end after a detach is the detach's, not an exit code.
     return await Promise.race([stream.exit.then((code) => detaching ?? code), detached]);
   } finally {
-    for (const signal of signals) process.off(signal, forward);
+    proxy.release();
     process.stdout.off('resize', resize);
     process.stdin.off('data', onInput);
     process.stdin.off('end', onEnd);

@@ -10,12 +10,11 @@
  */
 import { execa } from 'execa';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createEngineWithImage, GANTRY, testName, waitFor, type TestEngine } from '../../support/engine.js';
+import { beforeAll, expect, it } from 'vitest';
+import { GANTRY, waitFor, type TestEngine } from '../../support/engine.js';
 import { isGone, leftovers, phaseSoak, processState } from '../../support/faults.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
+import { remoteHostForSuite } from '../../support/remote-host.js';
 import { needsSshd, startSshd, type TestSshd } from '../../support/sshd.js';
 
 /** Children of `pid`, recursively (from /proc). */
@@ -42,33 +41,15 @@ function comm(pid: number): string {
 }
 
 describeUnless([needsRoot(), needsSshd()], 'a remote command whose ssh is killed mid-operation', () => {
+  const host = remoteHostForSuite('remote-killed');
   let remote: TestEngine;
   let sshd: TestSshd;
-  let localRoot: string;
-
-  beforeAll(async () => {
-    remote = await createEngineWithImage('remote-killed', { hostNetwork: true });
-    sshd = await startSshd({ ...remote.env, GANTRY_DEFAULT_NETWORK: 'none' });
-    localRoot = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('remote-killed')}-`));
-  });
-
-  afterAll(async () => {
-    try {
-      await remote?.cleanup();
-    } finally {
-      await sshd?.stop();
-      if (localRoot) fs.rmSync(localRoot, { recursive: true, force: true });
-    }
-  });
+  beforeAll(() => ({ remote, sshd } = host));
 
   /** The client's environment for `server`: its own connection per command (no shared master,
    * so the ssh to kill is the command's own child). */
-  const clientEnv = (server: TestSshd) => ({
-    GANTRY_SSH_COMMAND: `${server.clientEnv.GANTRY_SSH_COMMAND} -o ControlMaster=no`,
-    GANTRY_ROOT: localRoot,
-    GANTRY_HOST: '',
-    XDG_CONFIG_HOME: path.join(localRoot, 'config'),
-  });
+  const clientEnv = (server: TestSshd) =>
+    host.clientEnv({ GANTRY_SSH_COMMAND: `${server.clientEnv.GANTRY_SSH_COMMAND} -o ControlMaster=no` });
   const client = async (server: TestSshd, args: readonly string[]) => {
     const result = await execa(GANTRY, ['--host', server.url(GANTRY), ...args], {
       env: clientEnv(server),

@@ -11,11 +11,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createEngineWithImage, GANTRY, testName, waitFor, type TestEngine } from '../../support/engine.js';
+import { beforeAll, expect, it } from 'vitest';
+import { GANTRY, testName, waitFor, type TestEngine } from '../../support/engine.js';
 import { describeUnless, needsCommand, needsFile, needsRoot, skipIf } from '../../support/skip.js';
 import { startTmux } from '../../../scripts/lib/tmux.mjs';
-import { needsSshd, startSshd, type TestSshd } from '../../support/sshd.js';
+import { remoteHostForSuite } from '../../support/remote-host.js';
+import { needsSshd } from '../../support/sshd.js';
 
 const TIME = '/usr/bin/time';
 const MiB = 1 << 20;
@@ -30,27 +31,27 @@ describeUnless(
   [needsRoot(), needsSshd(), needsFile([TIME], 'GNU time', 'time')],
   'gantry --host ssh:// cp, run and start -a',
   () => {
+    /** The remote service's peak RSS (KiB), one line per session, written by GNU time there. */
+    const rssOf = (work: string) => path.join(work, 'service-rss');
+    // The remote gantry, as the address names it: this checkout's, under GNU time.
+    const host = remoteHostForSuite('remote-cp', {
+      gantryPath: (work) => {
+        const wrapper = path.join(work, 'gantry-timed');
+        fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${TIME} -a -o ${rssOf(work)} -f %M ${GANTRY} "$@"\n`, {
+          mode: 0o755,
+        });
+        return wrapper;
+      },
+    });
     let remote: TestEngine;
-    let sshd: TestSshd;
     let work: string;
     let localRoot: string;
     let url: string;
-    /** The remote service's peak RSS (KiB), one line per session, written by GNU time there. */
     let serviceRss: string;
 
     beforeAll(async () => {
-      remote = await createEngineWithImage('remote-cp', { hostNetwork: true });
-      sshd = await startSshd({ ...remote.env, GANTRY_DEFAULT_NETWORK: 'none' });
-      work = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('cp')}-`));
-      localRoot = path.join(work, 'local-root');
-      fs.mkdirSync(localRoot);
-      serviceRss = path.join(work, 'service-rss');
-      // The remote gantry, as the address names it: this checkout's, under GNU time.
-      const wrapper = path.join(work, 'gantry-timed');
-      fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${TIME} -a -o ${serviceRss} -f %M ${GANTRY} "$@"\n`, {
-        mode: 0o755,
-      });
-      url = sshd.url(wrapper);
+      ({ remote, work, localRoot, url } = host);
+      serviceRss = rssOf(work);
       const run = await client([
         '--host',
         url,
@@ -73,16 +74,6 @@ describeUnless(
       );
     });
 
-    afterAll(async () => {
-      try {
-        await remote?.gantry(['rm', '-f', 'c1']);
-        await remote?.cleanup();
-      } finally {
-        await sshd?.stop();
-        if (work) fs.rmSync(work, { recursive: true, force: true });
-      }
-    });
-
     /** `gantry ARGS` on this machine (its own empty root) in `cwd`, with GNU time's peak RSS. */
     async function client(
       args: readonly string[],
@@ -90,12 +81,7 @@ describeUnless(
     ) {
       const rss = path.join(work ?? os.tmpdir(), `client-rss-${process.hrtime.bigint()}`);
       const result = await execa(TIME, ['-o', rss, '-f', '%M', GANTRY, ...args], {
-        env: {
-          ...sshd.clientEnv,
-          GANTRY_ROOT: localRoot,
-          GANTRY_HOST: '',
-          XDG_CONFIG_HOME: path.join(localRoot, 'config'),
-        },
+        env: host.clientEnv(),
         cwd: options.cwd ?? work,
         reject: false,
         encoding: 'buffer',
@@ -269,12 +255,7 @@ describeUnless(
       expect(Object.entries(measured).filter(([, growth]) => growth >= limit)).toEqual([]);
     });
 
-    const clientEnv = () => ({
-      ...sshd.clientEnv,
-      GANTRY_ROOT: localRoot,
-      GANTRY_HOST: '',
-      XDG_CONFIG_HOME: path.join(localRoot, 'config'),
-    });
+    const clientEnv = () => host.clientEnv();
     const containerIds = () => fs.readdirSync(path.join(remote.root, 'containers')).sort();
 
     it("runs attached on the remote host: its output here, its exit code this command's, --rm there", async () => {

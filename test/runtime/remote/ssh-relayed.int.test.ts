@@ -2,63 +2,26 @@
  * Every command with `--host ssh://...` against a real OpenSSH server on 127.0.0.1 whose sessions
  * run this checkout's gantry on a second state root (the "remote" host): the commands the protocol
  * has no call for run whole on the host (relayed.ts), their effect checked in the remote root and
- * never in this machine's; the options of served commands that need the host's own files (ps
- * --size, events --since/--until) too; and what names a file on this machine is refused, naming
- * the command and the host, with nothing done on either side.
+ * never in this machine's (tag, history, export/save/load/import, the prunes, pods among them); the
+ * options of served commands that need the host's own files (ps --size, events --since/--until)
+ * too; and what names a file on this machine is refused, naming the command and the host, with
+ * nothing done on either side. Push is in ssh.int.test.ts, with the registry of its pull.
  */
 import { execa } from 'execa';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createEngineWithImage, GANTRY, testName, waitFor, type TestEngine } from '../../support/engine.js';
+import { expect, it } from 'vitest';
+import { GANTRY, waitFor } from '../../support/engine.js';
+import { remoteHostForSuite, type ClientOptions } from '../../support/remote-host.js';
 import { describeUnless, needsRoot } from '../../support/skip.js';
-import { needsSshd, startSshd, type TestSshd } from '../../support/sshd.js';
+import { needsSshd } from '../../support/sshd.js';
 
 describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh:// for every command', () => {
-  let remote: TestEngine;
-  let sshd: TestSshd;
-  let work: string;
-  let localRoot: string;
-  let url: string;
-
-  beforeAll(async () => {
-    remote = await createEngineWithImage('remote-relay', { hostNetwork: true });
-    sshd = await startSshd({ ...remote.env, GANTRY_DEFAULT_NETWORK: 'none' });
-    url = sshd.url(GANTRY);
-    work = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('relay')}-`));
-    localRoot = path.join(work, 'local-root');
-    fs.mkdirSync(localRoot);
-  });
-
-  afterAll(async () => {
-    try {
-      await remote?.cleanup();
-    } finally {
-      await sshd?.stop();
-      if (work) fs.rmSync(work, { recursive: true, force: true });
-    }
-  });
-
-  async function client(args: readonly string[], options: { input?: string; inputFile?: string } = {}) {
-    const result = await execa(GANTRY, ['--host', url, ...args], {
-      env: {
-        ...sshd.clientEnv,
-        GANTRY_ROOT: localRoot,
-        GANTRY_HOST: '',
-        XDG_CONFIG_HOME: path.join(localRoot, 'config'),
-      },
-      cwd: work,
-      reject: false,
-      ...(options.input !== undefined
-        ? { input: options.input }
-        : options.inputFile
-          ? { inputFile: options.inputFile }
-          : { stdin: 'ignore' as const }),
-    });
-    return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? 128 };
-  }
-  const direct = (args: readonly string[]) => remote.gantry(args);
+  const host = remoteHostForSuite('remote-relay');
+  /** `gantry --host URL ARGS` on this machine. */
+  const client = (args: readonly string[], options?: ClientOptions) =>
+    host.client(['--host', host.url, ...args], options);
+  const direct = (args: readonly string[]) => host.remote.gantry(args);
   /** The remote root's image names (repository:tag) of one repository. */
   const tagsOf = async (repository: string) =>
     (await direct(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout
@@ -66,16 +29,15 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh:// for every comma
       .filter((name) => name.startsWith(`${repository}:`))
       .sort();
   /** This machine's root stays as the test made it: nothing a --host command does lands here. */
-  const localUntouched = () =>
-    expect(fs.readdirSync(localRoot).filter((name) => name !== 'config')).toEqual([]);
+  const localUntouched = () => expect(host.localLeftovers()).toEqual([]);
 
   it('creates, inspects and removes volumes and networks on the remote host', async () => {
     expect(await client(['volume', 'create', 'far-vol'])).toMatchObject({ exitCode: 0, stdout: 'far-vol' });
-    expect(fs.existsSync(path.join(remote.root, 'volumes', 'far-vol', '_data'))).toBe(true);
+    expect(fs.existsSync(path.join(host.remote.root, 'volumes', 'far-vol', '_data'))).toBe(true);
     const volume = await client(['volume', 'inspect', '--format', '{{.Mountpoint}}', 'far-vol']);
-    expect(volume.stdout).toBe(path.join(remote.root, 'volumes', 'far-vol', '_data'));
+    expect(volume.stdout).toBe(path.join(host.remote.root, 'volumes', 'far-vol', '_data'));
     expect(await client(['volume', 'rm', 'far-vol'])).toMatchObject({ exitCode: 0, stdout: 'far-vol' });
-    expect(fs.existsSync(path.join(remote.root, 'volumes', 'far-vol'))).toBe(false);
+    expect(fs.existsSync(path.join(host.remote.root, 'volumes', 'far-vol'))).toBe(false);
     const missing = await client(['volume', 'inspect', 'far-vol']);
     expect(missing.exitCode).not.toBe(0);
     expect(missing.stderr).toContain('far-vol');
@@ -139,13 +101,13 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh:// for every comma
     expect(history.exitCode).toBe(0);
 
     // export: to this machine's stdout, and to a file on this machine with -o.
-    const archive = path.join(work, 'renamed.tar');
+    const archive = path.join(host.work, 'renamed.tar');
     const exported = await client(['export', '-o', archive, 'renamed']);
     expect(exported).toMatchObject({ exitCode: 0, stderr: '' });
     const names = (await execa('tar', ['-tf', archive])).stdout.split('\n');
     expect(names).toContain('made-here');
     // save to a file here, and load it back on the host from this stdin under another name.
-    const saved = path.join(work, 'saved.tar');
+    const saved = path.join(host.work, 'saved.tar');
     expect((await client(['save', '-o', saved, 'far-commit:1'])).exitCode).toBe(0);
     expect(fs.statSync(saved).size).toBeGreaterThan(0);
     expect((await client(['rmi', 'far-commit:1', 'far-commit:2'])).exitCode).toBe(0);
@@ -215,7 +177,7 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh:// for every comma
     expect((await client(['rm', 'sized'])).exitCode).toBe(0);
 
     const info = await client(['info', '--format', '{{.DockerRootDir}}']);
-    expect(info).toMatchObject({ exitCode: 0, stdout: remote.root });
+    expect(info).toMatchObject({ exitCode: 0, stdout: host.remote.root });
     const df = await client(['system', 'df', '--format', '{{.Type}}']);
     expect(df.stdout.split('\n')).toContain('Images');
     localUntouched();
@@ -244,22 +206,122 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh:// for every comma
     const unit = await client(['generate', 'systemd', '--name', 'checked']);
     expect(unit.exitCode).toBe(0);
     expect(unit.stdout).toContain('[Service]');
-    expect(unit.stdout).toContain(remote.root);
+    expect(unit.stdout).toContain(host.remote.root);
     expect((await client(['pod', 'ls'])).exitCode).toBe(0);
     expect((await client(['rm', '-f', 'checked'])).exitCode).toBe(0);
 
     const stopped = (await client(['create', '--name', 'stopped-one', 'demo', 'true'])).stdout.trim();
-    expect(fs.existsSync(path.join(remote.root, 'containers', stopped))).toBe(true);
+    expect(fs.existsSync(path.join(host.remote.root, 'containers', stopped))).toBe(true);
     const pruned = await client(['container', 'prune', '-f']);
     expect(pruned.exitCode).toBe(0);
     expect(pruned.stdout).toContain(stopped);
-    expect(fs.existsSync(path.join(remote.root, 'containers', stopped))).toBe(false);
+    expect(fs.existsSync(path.join(host.remote.root, 'containers', stopped))).toBe(false);
     expect((await client(['image', 'prune', '-f'])).exitCode).toBe(0);
     localUntouched();
   });
 
+  it("tags, shows an image's history and prunes volumes, networks and the system on the remote host", async () => {
+    expect(await client(['image', 'tag', 'demo', 'far-tagged:1'])).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(await tagsOf('far-tagged')).toEqual(['far-tagged:1']);
+    // The remote root's layers (CreatedSince is relative to the moment asked: left out).
+    const historyOf = (stdout: string) =>
+      (JSON.parse(stdout) as Record<string, unknown>[]).map(({ CreatedSince: _, ...layer }) => layer);
+    const history = await client(['image', 'history', '--json', 'far-tagged:1']);
+    expect(history).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(historyOf(history.stdout).map((layer) => layer.CreatedBy)).toContain('gantry image from-host');
+    expect(historyOf(history.stdout)).toEqual(
+      historyOf((await direct(['image', 'history', '--json', 'far-tagged:1'])).stdout),
+    );
+    expect((await direct(['rmi', 'far-tagged:1'])).exitCode).toBe(0);
+
+    const volumes = () => fs.readdirSync(path.join(host.remote.root, 'volumes')).sort();
+    const networks = async () =>
+      (await direct(['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean);
+    for (const name of ['unused-vol', 'used-vol'])
+      expect((await direct(['volume', 'create', name])).exitCode).toBe(0);
+    const holder = (
+      await direct(['create', '--name', 'holder', '-v', 'used-vol:/data', 'demo', 'true'])
+    ).stdout.trim();
+    expect(holder).toMatch(/^[0-9a-f]{64}$/);
+    const prunedVolumes = await client(['volume', 'prune', '--all', '--force']);
+    expect(prunedVolumes).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(prunedVolumes.stdout).toMatch(/^Deleted Volumes:\nunused-vol\n/);
+    expect(volumes()).toContain('used-vol');
+    expect(volumes()).not.toContain('unused-vol');
+
+    expect((await direct(['network', 'create', '--subnet', '10.251.8.0/24', 'idle-net'])).exitCode).toBe(0);
+    const prunedNetworks = await client(['network', 'prune', '--force']);
+    expect(prunedNetworks).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(prunedNetworks.stdout).toContain('idle-net');
+    expect(await networks()).not.toContain('idle-net');
+
+    // system prune asks first, on this terminal's stdin relayed: "n" leaves everything.
+    expect((await direct(['network', 'create', '--subnet', '10.251.9.0/24', 'idle-net2'])).exitCode).toBe(0);
+    const declined = await client(['system', 'prune'], { input: 'n\n' });
+    expect(declined.exitCode).toBe(0);
+    expect(declined.stdout).toContain('Are you sure you want to continue? [y/N]');
+    expect(fs.existsSync(path.join(host.remote.root, 'containers', holder))).toBe(true);
+    expect(await networks()).toContain('idle-net2');
+    const pruned = await client(['system', 'prune'], { input: 'y\n' });
+    expect(pruned.stderr).toBe('');
+    expect(pruned.exitCode).toBe(0);
+    expect(pruned.stdout).toContain(`Deleted Containers:\n${holder}`);
+    expect(pruned.stdout).toContain('idle-net2');
+    expect(fs.existsSync(path.join(host.remote.root, 'containers', holder))).toBe(false);
+    expect(await networks()).not.toContain('idle-net2');
+    // Without --volumes the volume stays; the image with a name stays.
+    expect(volumes()).toContain('used-vol');
+    expect(await tagsOf('demo')).toEqual(['demo:latest']);
+    expect((await direct(['volume', 'rm', 'used-vol'])).exitCode).toBe(0);
+    localUntouched();
+  });
+
+  it('starts, stops and removes a pod on the remote host', async () => {
+    const manifest = path.join(host.work, 'pod.yaml');
+    fs.writeFileSync(
+      manifest,
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata: {name: far-pod}',
+        'spec:',
+        '  containers:',
+        '    - {name: box, image: demo, command: [sleep, "600"]}',
+        '',
+      ].join('\n'),
+    );
+    // kube play names a file: it is the remote host's own (played there directly).
+    const played = await direct(['kube', 'play', '--start', 'false', manifest]);
+    expect(played.exitCode).toBe(0);
+    const states = async () =>
+      (await direct(['ps', '-a', '--format', '{{.Names}} {{.State}}'])).stdout.trim().split('\n').sort();
+    expect(await states()).toEqual(['far-pod-box created', 'far-pod-infra created']);
+
+    const started = await client(['pod', 'start', 'far-pod']);
+    expect(started.stderr).toBe('');
+    expect(started.exitCode).toBe(0);
+    expect(await states()).toEqual(['far-pod-box running', 'far-pod-infra running']);
+    const pid = Number(
+      (await direct(['inspect', '--format', '{{.State.Pid}}', 'far-pod-box'])).stdout.trim(),
+    );
+    expect(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toContain(host.remote.cgroupParent);
+
+    const stopped = await client(['pod', 'stop', '-t', '1', 'far-pod']);
+    expect(stopped).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(await states()).toEqual(['far-pod-box exited', 'far-pod-infra exited']);
+    expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
+
+    const removed = await client(['pod', 'rm', 'far-pod']);
+    expect(removed).toMatchObject({ exitCode: 0, stderr: '' });
+    expect((await direct(['ps', '-aq'])).stdout.trim()).toBe('');
+    const missing = await client(['pod', 'inspect', 'far-pod']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('no such pod: far-pod');
+    localUntouched();
+  });
+
   it('refuses what names a file on this machine, naming the command and the host', async () => {
-    const context = path.join(work, 'context');
+    const context = path.join(host.work, 'context');
     fs.mkdirSync(context);
     fs.writeFileSync(path.join(context, 'Containerfile'), 'FROM demo\n');
     const refused: [string[], string][] = [
@@ -267,11 +329,11 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh:// for every comma
       [['kube', 'play', path.join(context, 'Containerfile')], "'kube play' does not work on a remote host"],
       [['login', '-u', 'u', '--password-stdin', '127.0.0.1:1'], "'login' does not work on a remote host"],
       [
-        ['load', '-i', path.join(work, 'nothing.tar')],
+        ['load', '-i', path.join(host.work, 'nothing.tar')],
         "'load' with a local file does not work on a remote host",
       ],
       [
-        ['import', path.join(work, 'nothing.tar')],
+        ['import', path.join(host.work, 'nothing.tar')],
         "'import' with a local file does not work on a remote host",
       ],
       [['connection', 'ls'], "'connection' does not work on a remote host"],
@@ -280,7 +342,7 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh:// for every comma
       const result = await client(args);
       expect({ args, exitCode: result.exitCode }).toEqual({ args, exitCode: 125 });
       expect(result.stderr).toContain(said);
-      expect(result.stderr).toContain(`(--host ${url})`);
+      expect(result.stderr).toContain(`(--host ${host.url})`);
     }
     expect(await tagsOf('x')).toEqual([]);
     localUntouched();
@@ -288,7 +350,7 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh:// for every comma
 
   it('lets a host run nothing but what the table relays, whatever a client sends', async () => {
     // A client of its own speaking the protocol: the service refuses a command off the table.
-    const service = execa(GANTRY, ['system', 'service', '--stdio'], { env: remote.env, reject: false });
+    const service = execa(GANTRY, ['system', 'service', '--stdio'], { env: host.remote.env, reject: false });
     const lines: string[] = [];
     let buffer = '';
     service.stdout!.on('data', (data: Buffer) => {

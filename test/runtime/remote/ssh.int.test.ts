@@ -8,9 +8,8 @@ import { execa, execaSync } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import {
-  createEngineWithImage,
   createTestNetns,
   deleteTestNetns,
   GANTRY,
@@ -22,45 +21,18 @@ import { startRegistry, type Registry } from '../images/registry-support.js';
 import { describeUnless, needsCommand, needsRoot, skipIf } from '../../support/skip.js';
 import { startTmux } from '../../../scripts/lib/tmux.mjs';
 import { needsSshd, startSshd, type TestSshd } from '../../support/sshd.js';
+import { remoteHostForSuite } from '../../support/remote-host.js';
 
 describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
+  const host = remoteHostForSuite('remote');
   let remote: TestEngine;
   let sshd: TestSshd;
   let localRoot: string;
   let url: string;
-
-  beforeAll(async () => {
-    remote = await createEngineWithImage('remote', { hostNetwork: true });
-    sshd = await startSshd({ ...remote.env, GANTRY_DEFAULT_NETWORK: 'none' });
-    url = sshd.url(GANTRY);
-    localRoot = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('local')}-`));
-  });
-
-  afterAll(async () => {
-    try {
-      await remote?.cleanup();
-    } finally {
-      await sshd?.stop();
-      if (localRoot) fs.rmSync(localRoot, { recursive: true, force: true });
-    }
-  });
+  beforeAll(() => ({ remote, sshd, localRoot, url } = host));
 
   /** `gantry ARGS` on this machine (its own empty root), with the test server's ssh config. */
-  const client = async (args: readonly string[], env: Record<string, string> = {}) => {
-    const result = await execa(GANTRY, args, {
-      // The config directory is the test's: connections of the machine's user never apply.
-      env: {
-        ...sshd.clientEnv,
-        GANTRY_ROOT: localRoot,
-        GANTRY_HOST: '',
-        XDG_CONFIG_HOME: path.join(localRoot, 'config'),
-        ...env,
-      },
-      reject: false,
-      stdin: 'ignore',
-    });
-    return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? 128 };
-  };
+  const client = (args: readonly string[], env: Record<string, string> = {}) => host.client(args, { env });
 
   it('runs, lists, inspects, logs, stops and removes a container of the remote host', async () => {
     const run = await client([
@@ -183,7 +155,7 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
     expect((await direct(['volume', 'rm', 'far-volume'])).exitCode).toBe(0);
   });
 
-  it('pulls on the remote host, from a registry only that host reaches (a namespace of the test)', async (context) => {
+  it('pushes and pulls on the remote host, with a registry only that host reaches (a namespace of the test)', async (context) => {
     skipIf(context, needsCommand('docker-registry'));
     const netns = await createTestNetns('pull');
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `${testName('pull')}-`));
@@ -195,19 +167,15 @@ describeUnless([needsRoot(), needsSshd()], 'gantry --host ssh://', () => {
       inside = await startSshd({ ...remote.env, GANTRY_DEFAULT_NETWORK: 'none' }, { netns });
       const far = inside.url(GANTRY);
       const name = `${registry.host}/demo:pulled`;
-      const pushed = await execa(
-        'nsenter',
-        [`--net=/run/netns/${netns}`, '--', GANTRY, 'push', 'demo', name],
-        {
-          env: remote.env,
-          reject: false,
-        },
-      );
-      expect(pushed.stderr).toBe('');
-      expect(pushed.exitCode).toBe(0);
       const inNamespace = async (args: readonly string[]) =>
         client(args, { ...inside!.clientEnv, XDG_RUNTIME_DIR: '' });
       const logged = () => fs.readFileSync(path.join(work, 'registry', 'registry.log'), 'utf8');
+      // push runs whole on the host: the remote root's image goes to the registry it reaches.
+      const pushed = await inNamespace(['--host', far, 'push', 'demo', name]);
+      expect(pushed.stderr).toBe('');
+      expect(pushed.exitCode).toBe(0);
+      expect(logged()).toMatch(/"PUT \/v2\/demo\/manifests\/pulled/);
+      expect(fs.existsSync(path.join(localRoot, 'images'))).toBe(false);
       const loggedBefore = logged().length;
 
       const pulled = await inNamespace(['--host', far, 'pull', name]);
