@@ -130,6 +130,32 @@ describeUnless(ociSuiteNeeds(), 'tmpcopyup against a hostile image', () => {
     }
   });
 
+  it('a destination linked through /proc (mounted by then) to the host is refused, the host untouched', async () => {
+    for (const link of [
+      `/proc/self/root${hostDir}`,
+      `/proc/1/cwd/../../../../..${hostDir}`,
+      '/proc/self/fd/0',
+    ]) {
+      fs.rmSync(`${bundle}/rootfs/data`, { recursive: true, force: true });
+      fs.symlinkSync(link, `${bundle}/rootfs/data`);
+      fs.writeFileSync(`${bundle}/config.json`, original);
+      editSpec(bundle, (spec) => {
+        spec.process.terminal = false;
+        spec.process.args = ['true'];
+        spec.mounts.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+      });
+      const id = `copyup-${runs++}`;
+      const refused = await oci('create', '--bundle', bundle, id);
+      expect(refused.exitCode, link).not.toBe(0);
+      // /proc's magic links are not followed in the root; a plain path into /proc is refused.
+      expect(refused.stderr, link).toMatch(/mount destination `\/data`.*(ELOOP|resolves into \/proc)/);
+      expect(fs.existsSync(`${stateRoot}/${id}`)).toBe(false);
+    }
+    fs.rmSync(`${bundle}/rootfs/data`);
+    expect(fs.readdirSync(hostDir)).toEqual(['host-secret']);
+    expect(mountPoints()).not.toContain(hostDir);
+  });
+
   it('device nodes, FIFOs and sockets are made as nodes, never opened: no host disk byte comes in, create never hangs', async () => {
     const zero = fs.statSync('/dev/zero');
     // A block device of the host's (the first the kernel lists: a disk or a loop device).
