@@ -8,6 +8,7 @@
  * followed, so no file of the host is read or written however the image's links point.
  */
 #include "helper.h"
+#include "mountapi.h"
 #include "rootfs.h"
 
 #include <dirent.h>
@@ -23,38 +24,6 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-#ifndef FSOPEN_CLOEXEC
-#define FSOPEN_CLOEXEC 0x00000001
-#define FSMOUNT_CLOEXEC 0x00000001
-#endif
-#ifndef FSCONFIG_SET_FLAG
-#define FSCONFIG_SET_FLAG 0
-#define FSCONFIG_SET_STRING 1
-#define FSCONFIG_CMD_CREATE 6
-#endif
-#ifndef SYS_fsopen
-#define SYS_fsopen 430
-#define SYS_fsconfig 431
-#define SYS_fsmount 432
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
-#endif
-#define COPYUP_ATTR_RDONLY 0x00000001
-#define COPYUP_ATTR_NOSUID 0x00000002
-#define COPYUP_ATTR_NODEV 0x00000004
-#define COPYUP_ATTR_NOEXEC 0x00000008
-#define COPYUP_ATTR_NOATIME 0x00000010
-#define COPYUP_ATTR_STRICTATIME 0x00000020
-#define COPYUP_ATTR_NOSYMFOLLOW 0x00200000
-#define COPYUP_AT_RECURSIVE 0x8000
-#define COPYUP_SYS_mount_setattr 442
-
-struct copyup_attr {
-  uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
 
 /* A bind mount looping back into its own parent would make the walk endless; each level holds two
  * descriptors, so this also keeps the walk under the usual limit of 1024 open files. */
@@ -358,17 +327,17 @@ static void configure_tmpfs(int fs, const struct mount_entry *m, bool *has_mode,
 static unsigned int mount_attributes(unsigned long flags) {
   unsigned int attr = 0;
   if (flags & MS_NOSUID)
-    attr |= COPYUP_ATTR_NOSUID;
+    attr |= MOUNT_ATTR_NOSUID;
   if (flags & MS_NODEV)
-    attr |= COPYUP_ATTR_NODEV;
+    attr |= MOUNT_ATTR_NODEV;
   if (flags & MS_NOEXEC)
-    attr |= COPYUP_ATTR_NOEXEC;
+    attr |= MOUNT_ATTR_NOEXEC;
   if (flags & MS_NOSYMFOLLOW)
-    attr |= COPYUP_ATTR_NOSYMFOLLOW;
+    attr |= MOUNT_ATTR_NOSYMFOLLOW;
   if (flags & MS_NOATIME)
-    attr |= COPYUP_ATTR_NOATIME;
+    attr |= MOUNT_ATTR_NOATIME;
   else if (flags & MS_STRICTATIME)
-    attr |= COPYUP_ATTR_STRICTATIME;
+    attr |= MOUNT_ATTR_STRICTATIME;
   return attr;
 }
 
@@ -414,15 +383,15 @@ void mount_tmpfs_copy_up(int destination_fd, const struct mount_entry *m, struct
   close(top);
   close(source);
   if (m->flags & MS_RDONLY) {
-    struct copyup_attr attr = {.attr_set = COPYUP_ATTR_RDONLY};
-    if (syscall(COPYUP_SYS_mount_setattr, staged, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    struct mount_attr_args attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (syscall(SYS_mount_setattr, staged, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
       fail_errno("tmpcopyup: make the tmpfs read-only", m->destination);
   }
   if (syscall(SYS_move_mount, staged, "", destination_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     fail_errno("tmpcopyup: move the filled tmpfs onto", m->destination);
   if (m->propagation) {
-    struct copyup_attr prop = {.propagation = m->propagation & (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)};
-    if (syscall(COPYUP_SYS_mount_setattr, staged, "", AT_EMPTY_PATH | (m->propagation & MS_REC ? COPYUP_AT_RECURSIVE : 0),
+    struct mount_attr_args prop = {.propagation = m->propagation & (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)};
+    if (syscall(SYS_mount_setattr, staged, "", AT_EMPTY_PATH | (m->propagation & MS_REC ? AT_RECURSIVE : 0),
                 &prop, sizeof prop) < 0)
       fail_errno("tmpcopyup: set the propagation of", m->destination);
   }

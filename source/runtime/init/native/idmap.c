@@ -9,6 +9,7 @@
  * the idmapping.
  */
 #include "helper.h"
+#include "mountapi.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,39 +24,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef OPEN_TREE_CLOEXEC
-#define OPEN_TREE_CLOEXEC O_CLOEXEC
-#endif
-#ifndef MOUNT_ATTR_IDMAP
-#define MOUNT_ATTR_IDMAP 0x00100000
-#endif
-#ifndef FSOPEN_CLOEXEC
-#define FSOPEN_CLOEXEC 0x00000001
-#define FSMOUNT_CLOEXEC 0x00000001
-#define FSCONFIG_SET_STRING 1
-#define FSCONFIG_CMD_CREATE 6
-#endif
-#ifndef SYS_fsopen
-#define SYS_fsopen 430
-#define SYS_fsconfig 431
-#define SYS_fsmount 432
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-
-struct idmap_attr {
-  uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
-
 static int idmapped_clone(const char *layer, int userns) {
   int tree = (int)syscall(SYS_open_tree, AT_FDCWD, layer, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (tree < 0)
     fail_errno("open_tree", layer);
-  struct idmap_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+  struct mount_attr_args attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
   if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
     int err = errno;
     die("mount_setattr MOUNT_ATTR_IDMAP `%s`: %s (%s); the filesystem of the layers does not take idmapped mounts",
@@ -190,7 +163,7 @@ int run_idmap_probe(const char *dir) {
     if (tree < 0) {
       fprintf(stderr, "idmap probe: open_tree `%s`: %s\n", dir, strerror(errno));
     } else {
-      struct idmap_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+      struct mount_attr_args attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
       if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
         int err = errno;
         fprintf(stderr, "idmap probe: mount_setattr MOUNT_ATTR_IDMAP `%s`: %s (%s)\n", dir, errno_name(err),

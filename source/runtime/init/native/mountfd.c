@@ -7,6 +7,7 @@
  * the kernel lacks the calls; the caller then falls back to mount(2).
  */
 #include "helper.h"
+#include "mountapi.h"
 #include "rootfs.h"
 
 #include <errno.h>
@@ -14,36 +15,6 @@
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef OPEN_TREE_CLOEXEC
-#define OPEN_TREE_CLOEXEC O_CLOEXEC
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
-#endif
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x00000001
-#define MOUNT_ATTR_NOSUID 0x00000002
-#define MOUNT_ATTR_NODEV 0x00000004
-#define MOUNT_ATTR_NOEXEC 0x00000008
-#define MOUNT_ATTR__ATIME 0x00000070
-#define MOUNT_ATTR_RELATIME 0x00000000
-#define MOUNT_ATTR_NOATIME 0x00000010
-#define MOUNT_ATTR_STRICTATIME 0x00000020
-struct mount_attr {
-  uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
 
 static uint64_t attributes(unsigned long flags, uint64_t *clear) {
   uint64_t set = 0;
@@ -71,7 +42,7 @@ bool bind_on_fd(int source_fd, const char *source_path, int target_fd, unsigned 
   if (tree < 0)
     return false;
   uint64_t clear;
-  struct mount_attr attr = {0};
+  struct mount_attr_args attr = {0};
   attr.attr_set = attributes(flags, &clear);
   attr.attr_clr = clear;
   unsigned int at = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
@@ -83,7 +54,7 @@ bool bind_on_fd(int source_fd, const char *source_path, int target_fd, unsigned 
     goto fail;
   if (propagation) {
     /* The tree fd now names the attached mount: set its propagation without a lookup. */
-    struct mount_attr prop = {.propagation = propagation & (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)};
+    struct mount_attr_args prop = {.propagation = propagation & (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)};
     if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (propagation & MS_REC ? AT_RECURSIVE : 0), &prop,
                 sizeof prop) < 0)
       goto fail;

@@ -4,6 +4,7 @@
  * container swaps into a shared volume during setup, can never point a mount, a chmod or a mask
  * at the host's files (CVE-2021-30465, CVE-2025-31133). */
 #include "helper.h"
+#include "mountapi.h"
 #include "rootfs.h"
 
 #include <errno.h>
@@ -390,7 +391,7 @@ void setup_rootfs(struct plan *plan) {
   make_root_parent_private(plan->rootfs);
   if (plan->root_mount_fd >= 0) {
     /* Built by the monitor (idmap.c): attached here, in the container's own mount namespace. */
-    if (syscall(SYS_move_mount, plan->root_mount_fd, "", AT_FDCWD, plan->rootfs, 0x00000004 /* F_EMPTY_PATH */) < 0)
+    if (syscall(SYS_move_mount, plan->root_mount_fd, "", AT_FDCWD, plan->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
       mount_failed("overlay (the monitor's)", plan->rootfs, "move_mount", 0, NULL);
     close(plan->root_mount_fd);
   } else if (plan->root_overlay_data) {
