@@ -8,15 +8,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readLogs, readOlderLogs, type LogEntry } from '../../../source/runtime/containers/logs.js';
 import { UnsupportedError } from '../../../source/runtime/errors.js';
 import { RemoteEngine } from '../../../source/runtime/remote/client.js';
 import type { HostEngine } from '../../../source/runtime/remote/host-engine.js';
-import { serve } from '../../../source/runtime/remote/server.js';
 import { parseSshUrl } from '../../../source/runtime/remote/ssh-url.js';
+import { session } from './support/session.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gantry-unit-remote-logs-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -40,31 +38,6 @@ function fileEngine(file: string): HostEngine {
     logs: (_reference: string, options = {}) => readLogs(file, options),
     olderLogs: (_reference: string, cursor, count, signal) => readOlderLogs(file, cursor, count, signal),
   } as Pick<HostEngine, 'host' | 'logs' | 'olderLogs'> as HostEngine;
-}
-
-/** serve() over pipes: send requests, wait for replies matching a test. */
-function session(engine: HostEngine) {
-  const input = new PassThrough();
-  const output = new PassThrough();
-  const replies: Record<string, unknown>[] = [];
-  let wake: () => void = () => undefined;
-  readline.createInterface({ input: output }).on('line', (line) => {
-    replies.push(JSON.parse(line) as Record<string, unknown>);
-    wake();
-  });
-  const served = serve(engine, { input, output });
-  return {
-    replies,
-    send: (message: unknown) => input.write(`${JSON.stringify(message)}\n`),
-    until: async (test: () => boolean) => {
-      while (!test()) await new Promise<void>((resolve) => (wake = resolve));
-    },
-    of: (id: number) => replies.filter((reply) => reply.id === id),
-    close: async () => {
-      input.end();
-      await served;
-    },
-  };
 }
 
 const texts = (entries: LogEntry[]) => entries.map((entry) => entry.text.trim());

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { serve } from '../../../source/runtime/remote/server.js';
 import type { ExecStream, HostEngine } from '../../../source/runtime/remote/host-engine.js';
 import { STREAM_CHUNK, STREAM_WINDOW } from '../../../source/runtime/remote/flow.js';
+import { session } from './support/session.js';
 
 /** An engine whose only working call is exec: it records what reaches the process. */
 function recordingEngine(changed: () => void) {
@@ -196,33 +197,22 @@ describe('serve', () => {
         return Promise.resolve();
       },
     };
-    const engine = { host: 'local', startAttached: () => Promise.resolve(stream) } as unknown as HostEngine;
-    const input = new PassThrough();
-    const output = new PassThrough();
-    const replies: Record<string, unknown>[] = [];
-    let wake: () => void = () => undefined;
-    readline.createInterface({ input: output }).on('line', (line) => {
-      replies.push(JSON.parse(line) as Record<string, unknown>);
-      wake();
-    });
-    const until = async (test: () => boolean) => {
-      while (!test()) await new Promise<void>((resolve) => (wake = resolve));
-    };
-    const served = serve(engine, { input, output });
-    const send = (message: unknown) => input.write(`${JSON.stringify(message)}\n`);
-    send({
+    const s = session({
+      host: 'local',
+      startAttached: () => Promise.resolve(stream),
+    } as unknown as HostEngine);
+    s.send({
       id: 1,
       method: 'start.attached',
       params: { reference: 'c', options: { stdin: true, tty: true } },
     });
-    await until(() => replies.some((reply) => reply.id === 1 && 'item' in reply));
-    send({ id: 1, detach: true });
-    send({ id: 1, detach: true });
-    await until(() => replies.some((reply) => reply.id === 1 && 'result' in reply));
+    await s.until(() => s.of(1).some((reply) => 'item' in reply));
+    s.send({ id: 1, detach: true });
+    s.send({ id: 1, detach: true });
+    await s.until(() => s.of(1).some((reply) => 'result' in reply));
     // The session ends right after: a client that detached did not hang up on the container.
-    input.end();
-    await served;
-    expect(replies.find((reply) => 'result' in reply)).toEqual({ id: 1, result: { detached: true } });
+    await s.close();
+    expect(s.replies.find((reply) => 'result' in reply)).toEqual({ id: 1, result: { detached: true } });
     expect(detaches).toBe(1);
     expect(signals).toEqual([]);
   });
