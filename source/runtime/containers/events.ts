@@ -417,10 +417,15 @@ class ContainerEventStream {
     if (!record) {
       // A directory without state.json is a create in progress; without the directory, gone.
       if (!entry || exists) return;
+      // Removed before we saw it end (--rm): its code is in the engine's exit code cache, which
+      // holds one only for a container that ran.
+      const code = this.keptExitCode(id);
       if (LIVE.has(entry.status)) {
-        // Removed before we saw it end (--rm): its code is in the engine's exit code cache.
-        const code = this.keptExitCode(id);
         this.event(id, entry, 'die', Date.now(), code === undefined ? undefined : { exitCode: code });
+      } else if (entry.status === 'created' && code !== undefined) {
+        // Started, ended and removed between two looks (a busy machine, a short --rm run).
+        this.event(id, entry, 'start', Date.now());
+        this.event(id, entry, 'die', Date.now(), { exitCode: code });
       }
       // The stop comes before the destroy, after the die.
       this.flushStops(id, entry);
