@@ -46,14 +46,6 @@ static void copy_failed(const char *what, const struct walk *walk) {
   die("tmpcopyup: %s `%s`: %s (%s)", what, walk->path, errno_name(err), strerror(err));
 }
 
-static const char *fs_said(int fs, char *buffer, size_t size) {
-  ssize_t n = read(fs, buffer, size - 1);
-  buffer[n > 0 ? n : 0] = '\0';
-  if (n > 0 && buffer[n - 1] == '\n')
-    buffer[n - 1] = '\0';
-  return buffer;
-}
-
 /* The extended attributes of `from` onto `to`, as far as the kernel lets: tmpfs takes security.*
  * and trusted.*, user.* only from Linux 6.6, and a security label may be fixed by the mount's
  * context=. Those it refuses are left behind; any other failure stops the setup. */
@@ -306,7 +298,7 @@ static void configure_tmpfs(int fs, const struct mount_entry *m, bool *has_mode,
         int err = errno;
         char said[512];
         die("tmpfs option `%s` for `%s`: %s (%s) %s", item, m->destination, errno_name(err), strerror(err),
-            fs_said(fs, said, sizeof said));
+            fs_context_log(fs, said, sizeof said));
       }
     }
     if (last)
@@ -362,7 +354,7 @@ void mount_tmpfs_copy_up(int destination_fd, const struct mount_entry *m, struct
     int err = errno;
     char said[512];
     die("tmpcopyup: create the %s for `%s` (data %s): %s (%s) %s", m->type, m->destination, m->data, errno_name(err),
-        strerror(err), fs_said(fs, said, sizeof said));
+        strerror(err), fs_context_log(fs, said, sizeof said));
   }
   /* Writable while it is filled; read-only (the spec's "ro") only once it is full. */
   int staged = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, mount_attributes(m->flags));

@@ -234,6 +234,7 @@ bool write_proc_file(const char *path, const char *content);
 void encode_field(const char *in, char *out, size_t cap);
 void format_time_rfc3339(char *out, size_t cap);
 const char *errno_name(int err);
+const char *fs_context_log(int fs, char *buffer, size_t size);
 int send_fd(int sock, int fd);
 int recv_fd(int sock);
 int write_frame(int fd, int type, const void *data, uint32_t len);

@@ -37,20 +37,11 @@ static int idmapped_clone(const char *layer, int userns) {
   return tree;
 }
 
-/* What the filesystem said about a refused option (the fs context's log, "e overlay: ..."). */
-static const char *fs_log(int fs, char *buffer, size_t size) {
-  ssize_t n = read(fs, buffer, size - 1);
-  buffer[n > 0 ? n : 0] = '\0';
-  if (n > 0 && buffer[n - 1] == '\n')
-    buffer[n - 1] = '\0';
-  return buffer;
-}
-
 static void set_option(int fs, const char *key, const char *value) {
   if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, value, 0) < 0) {
     int err = errno;
     char said[512];
-    die("overlay option %s=%s: %s (%s) %s", key, value, errno_name(err), strerror(err), fs_log(fs, said, sizeof said));
+    die("overlay option %s=%s: %s (%s) %s", key, value, errno_name(err), strerror(err), fs_context_log(fs, said, sizeof said));
   }
 }
 
@@ -111,7 +102,7 @@ int mapped_root_overlay(const struct plan *plan, pid_t child) {
     int err = errno;
     char said[512];
     die("create the overlay of the container's root (lowerdir %s): %s (%s) %s", lower, errno_name(err),
-        strerror(err), fs_log(fs, said, sizeof said));
+        strerror(err), fs_context_log(fs, said, sizeof said));
   }
   int mount_fd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
   if (mount_fd < 0)

@@ -228,6 +228,16 @@ void format_time_rfc3339(char *out, size_t cap) {
            tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
+/* What a filesystem context said about a refused option or mount (the fs fd's log, "e overlay: ..."),
+ * its first line, for a message; empty when it said nothing. */
+const char *fs_context_log(int fs, char *buffer, size_t size) {
+  ssize_t n = read(fs, buffer, size - 1);
+  buffer[n > 0 ? n : 0] = '\0';
+  if (n > 0 && buffer[n - 1] == '\n')
+    buffer[n - 1] = '\0';
+  return buffer;
+}
+
 const char *errno_name(int err) {
   switch (err) {
 #define E(x)                                                                                                  \
