@@ -336,6 +336,10 @@ export class Engine implements EngineCore {
     if (!record.InitProcess || !signalIdentity(record.InitProcess, number)) {
       return (await this.refresh(record)) ?? record;
     }
+    // As docker's kill with SIGKILL: it returns once the container has stopped, so a `ps` after
+    // it sees the end (up to 10 s; a stopped monitor or a process stuck in D is not waited out).
+    if (number === 9 && (await waitForExit(this, record, 10_000, () => endWillNotBeRecorded(record))))
+      return (await this.refresh(record, { waitForLock: true })) ?? record;
     return record;
   }
 

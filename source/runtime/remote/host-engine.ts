@@ -358,7 +358,7 @@ export class LocalHostEngine implements HostEngine {
  * `detachable`: a detach ends the relay alone (SIGKILL, so it passes nothing on to the container);
  * the monitor sees its client go and takes the container's end over.
  */
-function pipedStream(
+export function pipedStream(
   handle: Pick<ExecHandle, 'exit' | 'signal' | 'pipes' | 'resize'>,
   pid: number,
   options: {
@@ -368,13 +368,20 @@ function pipedStream(
 ): ExecStream {
   const pipes = handle.pipes;
   const listeners: ((data: Buffer, fd: 1 | 2) => void)[] = [];
+  // Read from the start, kept until a listener comes: node drains and drops the output of a child
+  // that exited while no one read it (a short process ends before the relay's caller listens).
+  const early: [Buffer, 1 | 2][] = [];
+  const deliver = (data: Buffer, fd: 1 | 2) => {
+    if (listeners.length === 0) early.push([data, fd]);
+    for (const listener of listeners) listener(data, fd);
+  };
+  pipes?.stdout?.on('data', (data: Buffer) => deliver(data, 1));
+  pipes?.stderr?.on('data', (data: Buffer) => deliver(data, 2));
   const drained = [pipes?.stdout, pipes?.stderr].map((stream) =>
     stream ? finished(stream).catch(() => undefined) : undefined,
   );
   const exit = Promise.all([handle.exit, ...drained]).then(async ([code]) => {
-    await options.settle?.(code, (data, fd) => {
-      for (const listener of listeners) listener(data, fd);
-    });
+    await options.settle?.(code, deliver);
     return code;
   });
   return {
@@ -382,8 +389,7 @@ function pipedStream(
     exit,
     onOutput: (listener) => {
       listeners.push(listener);
-      pipes?.stdout?.on('data', (data: Buffer) => listener(data, 1));
-      pipes?.stderr?.on('data', (data: Buffer) => listener(data, 2));
+      for (const [data, fd] of early.splice(0)) listener(data, fd);
     },
     write: (data) => pipes?.stdin?.write(data),
     endInput: () => pipes?.stdin?.end(),
