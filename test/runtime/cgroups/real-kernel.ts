@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fsp from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CgroupManager } from '../../../source/runtime/cgroups/types.js';
 
@@ -13,6 +14,8 @@ export interface Spawned {
   pid: number;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Both pipes have ended, so output() holds everything ('exit' can come before the last read). */
+  outputEnded: Promise<unknown>;
 }
 
 /** Every process spawnIn started that has not exited yet. */
@@ -34,7 +37,10 @@ export async function spawnIn(cgroup: CgroupManager, script: string): Promise<Sp
   );
   for (const file of cgroup.procsFiles()) await fsp.writeFile(file, String(pid));
   child.stdin?.write('go\n');
-  return { child, pid, output: () => output, exited };
+  const outputEnded = Promise.all(
+    [child.stdout, child.stderr].map((stream) => stream && finished(stream).catch(() => undefined)),
+  );
+  return { child, pid, output: () => output, exited, outputEnded };
 }
 
 /** Kills every process left in the cgroup (all started by the test) and waits until it is empty. */

@@ -296,10 +296,12 @@ describeCgroupV2('v2 driver on the real kernel: io and hugetlb', () => {
         `fallocate -l 6M ${files}-over; echo status=$?; rm -f ${files}-over`,
       );
       await over.exited;
+      await over.outputEnded;
       expect(over.output()).toMatch(/status=[1-9]/);
       expect(keyed(cgroup, 'hugetlb.2MB.events').get('max')).toBeGreaterThan(0);
       const within = await spawnIn(cgroup, `fallocate -l 4M ${files}-within; echo status=$?`);
       await within.exited;
+      await within.outputEnded;
       expect(within.output()).toContain('status=0');
       expect(Number(file(cgroup, 'hugetlb.2MB.current'))).toBe(4 * MiB);
     } finally {
