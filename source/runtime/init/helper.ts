@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Duplex, Readable, Writable } from 'node:stream';
+import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CommandCannotRunError, CommandNotFoundError, GantryError, UnsupportedError } from '../errors.js';
 import { serializePlan, type HelperPlan } from './plan.js';
@@ -195,6 +195,19 @@ async function exitCode(child: ChildProcess): Promise<number> {
   );
 }
 
+/**
+ * A relay's output pipe, read from the start into a stream of ours that keeps it until the caller
+ * reads: node drains and drops what an exited child left in a pipe nobody read yet (on the tick
+ * after 'exit'), and a short process can end while the caller still awaits its own steps (the
+ * exec fifo's release after an attach).
+ */
+function readFromStart(stream: Readable | null): Readable | null {
+  if (!stream) return null;
+  const kept = new PassThrough();
+  stream.on('error', (error) => kept.destroy(error));
+  return stream.pipe(kept);
+}
+
 /** Turns a protocol line that reports a failure into an error; undefined for other lines. */
 function failure(
   line: string | undefined,
@@ -304,6 +317,7 @@ export async function startExec(
     stdio: [...streams, 'pipe'] as StdioOptions,
     env: HELPER_ENV,
   });
+  const output = { stdout: readFromStart(child.stdout), stderr: readFromStart(child.stderr) };
   const exit = exitCode(child);
   const channel = new LineChannel(child.stdio[3] as Duplex);
   const testPause = testPauseFromEnvironment();
@@ -339,9 +353,7 @@ export async function startExec(
           },
         }
       : {}),
-    ...(child.stdout || child.stdin
-      ? { pipes: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr } }
-      : {}),
+    ...(child.stdout || child.stdin ? { pipes: { stdin: child.stdin, ...output } } : {}),
   };
 }
 
@@ -392,6 +404,7 @@ export async function attach(
     ],
     env: HELPER_ENV,
   });
+  const output = { stdout: readFromStart(child.stdout), stderr: readFromStart(child.stderr) };
   const exit = exitCode(child);
   const channel = new LineChannel(child.stdio[3] as Duplex);
   const line = await channel.next();
@@ -408,7 +421,7 @@ export async function attach(
     signal: (signal) => {
       if (running()) child.kill(signal);
     },
-    ...(options.pipes ? { pipes: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr } } : {}),
+    ...(options.pipes ? { pipes: { stdin: child.stdin, ...output } } : {}),
     ...(sized
       ? {
           resize: (rows: number, cols: number) => {
