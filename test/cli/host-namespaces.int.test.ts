@@ -1,7 +1,7 @@
 /**
  * `run --pid host`, `--ipc host`, `--uts host`: the kernel's namespace ids say the container is in
  * the host's namespaces of those kinds (and in its own mount namespace); inspect says so as docker
- * does. With the host's pid namespace the container sees the host's processes, yet none of ours
+ * does. `--uts container:X` (podman's; a pod's members use it) joins X's, with X's name. With the host's pid namespace the container sees the host's processes, yet none of ours
  * that matter is within its reach: its own monitor's environment, memory, fds, root and binary are
  * refused to it, while its own process's are not (so the probes can succeed).
  */
@@ -102,6 +102,66 @@ describeUnless(needsRoot(), 'gantry run --pid/--ipc/--uts host', () => {
     expect(await modes(created.stdout.trim())).toEqual(['host', 'host', 'host']);
     const plain = await engine.gantry(['create', '--network', 'none', 'demo', 'true']);
     expect(await modes(plain.stdout.trim())).toEqual(['', 'private', '']);
+  });
+
+  it("--uts container:X joins that container's uts namespace with its name, leaving its name as it was", async () => {
+    const owner = await engine.gantry([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--hostname',
+      'owner-name',
+      'demo',
+      'sleep',
+      '600',
+    ]);
+    expect(owner.exitCode, owner.stderr).toBe(0);
+    const ownerId = owner.stdout.trim();
+    const pidOf = async (id: string) =>
+      (await engine.gantry(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim();
+    const joiner = await engine.gantry([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--uts',
+      `container:${ownerId.slice(0, 12)}`,
+      'demo',
+      'sleep',
+      '600',
+    ]);
+    expect(joiner.exitCode, joiner.stderr).toBe(0);
+    const joinerId = joiner.stdout.trim();
+    const utsOf = async (id: string) => fs.readlinkSync(`/proc/${await pidOf(id)}/ns/uts`);
+    expect(await utsOf(joinerId)).toBe(await utsOf(ownerId));
+    const named = await engine.gantry([
+      'exec',
+      joinerId,
+      'sh',
+      '-c',
+      'hostname; cat /etc/hostname; echo $HOSTNAME',
+    ]);
+    expect(named.stdout, named.stderr).toBe('owner-name\nowner-name\nowner-name\n');
+    expect(
+      (
+        await engine.gantry(['inspect', '-f', '{{.HostConfig.UTSMode}} {{.Config.Hostname}}', joinerId])
+      ).stdout.trim(),
+    ).toBe(`container:${ownerId} owner-name`);
+    // The one it joined has its own name still (the joiner set none in the shared namespace).
+    expect((await engine.gantry(['exec', ownerId, 'hostname'])).stdout).toBe('owner-name\n');
+    expect((await engine.gantry(['rm', '-f', joinerId, ownerId])).exitCode).toBe(0);
+    const conflict = await engine.gantry([
+      'create',
+      '--uts',
+      'container:x',
+      '--hostname',
+      'box',
+      'demo',
+      'true',
+    ]);
+    expect(conflict.exitCode).toBe(125);
+    expect(conflict.stderr).toContain('conflicting options: hostname and the UTS mode');
   });
 
   it('refuses --uts host with --hostname, and a bad --uts, as docker does', async () => {

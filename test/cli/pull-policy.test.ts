@@ -1,6 +1,6 @@
 /**
- * The checks behind `run --pull`, `--pid/--ipc/--uts host` and `-a`, before anything runs:
- * docker's accepted values and its words for the refused ones.
+ * The checks behind `run --pull`, `--pid/--ipc/--uts host` (and podman's `--uts container:X`) and
+ * `-a`, before anything runs: docker's accepted values and its words for the refused ones.
  */
 import { describe, expect, it } from 'vitest';
 import { familiarReference, pullPolicy } from '../../source/cli/commands/pull-policy.js';
@@ -36,7 +36,14 @@ describe('--pid/--ipc/--uts host', () => {
     expect(() => sharedNamespaceModes({ uts: 'host', hostname: 'box' })).toThrow(
       'conflicting options: hostname and the UTS mode',
     );
-    expect(() => sharedNamespaceModes({ uts: 'container:x' })).toThrow('invalid --uts "container:x"');
+    // podman's --uts container:X (how a pod's members join its infra container's), not with
+    // a hostname of the container's own; private is docker's default, not a --uts value.
+    expect(sharedNamespaceModes({ uts: 'container:x' })).toEqual({ UTSMode: 'container:x' });
+    expect(() => sharedNamespaceModes({ uts: 'container:x', hostname: 'box' })).toThrow(
+      'conflicting options: hostname and the UTS mode',
+    );
+    expect(() => sharedNamespaceModes({ uts: 'private' })).toThrow('invalid --uts "private"');
+    expect(() => sharedNamespaceModes({ uts: 'container:' })).toThrow('invalid --uts "container:"');
     expect(() => sharedNamespaceModes({ pid: 'host', userns: 'auto' })).toThrow(
       '--pid host cannot be combined with a user namespace',
     );

@@ -91,9 +91,18 @@ function namespaceMode(mode: string | undefined): string {
 }
 
 /**
- * podman's `pod inspect` fields. SharedNamespaces, as podman's, are the namespaces the members
- * take from the pod: ipc and net always (with hostIPC or hostNetwork the pod's is the host's, and
- * podman lists them all the same), pid with shareProcessNamespace. Whether the pod's are the
+ * Whether the members are in the infra container's uts namespace (the host's, with hostNetwork),
+ * as kube play puts them now; a pod played by an older gantry has them in their own.
+ */
+function sharesUts(infra: ContainerRecord, members: readonly ContainerRecord[]): boolean {
+  const pods = infra.HostConfig.UTSMode === 'host' ? 'host' : `container:${infra.Id}`;
+  return members.every((record) => record.HostConfig.UTSMode === pods);
+}
+
+/**
+ * podman's `pod inspect` fields. SharedNamespaces, as podman's (sorted), are the namespaces the
+ * members take from the pod: ipc, net and uts always (with hostIPC or hostNetwork the pod's is the
+ * host's, and podman lists them all the same), pid with shareProcessNamespace. Whether the pod's are the
  * host's is in InfraConfig, as in podman (HostNetwork, pid_ns, uts_ns; podman has no ipc field).
  */
 export function podInspect(pod: PodMembers): Record<string, unknown> {
@@ -119,6 +128,7 @@ export function podInspect(pod: PodMembers): Record<string, unknown> {
       'ipc',
       'net',
       ...(pod.infra?.Config.Labels[SHARE_PID_LABEL] === 'true' ? ['pid'] : []),
+      ...(pod.infra && sharesUts(pod.infra, pod.containers) ? ['uts'] : []),
     ],
     NumContainers: all.length,
     Containers: all.map((record) => ({ Id: record.Id, Name: record.Name, State: record.State.Status })),

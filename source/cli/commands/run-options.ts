@@ -122,7 +122,7 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     type: 'string',
     placeholder: 'string',
     description:
-      "UTS namespace to use: host (the host's hostname; not with --hostname); by default the container has its own",
+      "UTS namespace to use: host (the host's hostname) or container:NAME|ID (join that container's, with its hostname); not with --hostname. By default the container has its own",
   },
   { name: 'read-only', type: 'boolean', description: "Mount the container's root filesystem as read only" },
   { name: 'privileged', type: 'boolean', description: 'Give extended privileges to this container' },

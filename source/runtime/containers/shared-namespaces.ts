@@ -1,8 +1,9 @@
 /**
  * The ipc, pid and uts namespaces a container does not make for itself: docker's `--ipc
- * container:X` and `--pid container:X` (a pod's containers borrow its infra container's), named
- * at create, stored by id, and joined at start through the other container's init while it runs;
- * and `--pid host`, `--ipc host`, `--uts host`, where the container stays in the host's.
+ * container:X` and `--pid container:X`, podman's `--uts container:X` (a pod's containers borrow
+ * its infra container's), named at create, stored by id, and joined at start through the other
+ * container's init while it runs; and `--pid host`, `--ipc host`, `--uts host`, where the
+ * container stays in the host's.
  */
 import { ConflictError, InvalidArgumentError, NotFoundError, UnsupportedError } from '../errors.js';
 import type { EngineCore } from './core.js';
@@ -12,6 +13,7 @@ import type { ContainerRecord, HostConfig } from './record.js';
 const KINDS = [
   ['ipc', 'IpcMode'],
   ['pid', 'PidMode'],
+  ['uts', 'UTSMode'],
 ] as const;
 
 type NamespaceModes = Pick<HostConfig, 'IpcMode' | 'PidMode' | 'UTSMode'>;
@@ -32,36 +34,36 @@ export function sharedNamespaceModes(options: {
   for (const [kind, field] of KINDS) {
     const mode = options[kind];
     // docker's shareable: an ipc namespace of its own that others may join (any can be, here).
-    if (mode === undefined || mode === '' || mode === 'private' || (kind === 'ipc' && mode === 'shareable'))
+    if (
+      mode === undefined ||
+      mode === '' ||
+      (kind !== 'uts' && mode === 'private') ||
+      (kind === 'ipc' && mode === 'shareable')
+    )
       continue;
-    if (mode === 'host') {
-      // The host's /proc and mqueue belong to the host's user namespace: a container's user
-      // namespace could not mount them.
-      if (userns)
-        throw new UnsupportedError(`--${kind} host cannot be combined with a user namespace`, {
-          hint: `leave out --userns/--uidmap, or give the container its own ${kind} namespace`,
-        });
-      modes[field] = 'host';
-      continue;
-    }
-    if (!/^container:.+/.test(mode)) {
+    if (mode !== 'host' && !/^container:.+/.test(mode)) {
       throw new InvalidArgumentError(`invalid --${kind} ${JSON.stringify(mode)}`, {
-        hint: `accepted: private (the default)${kind === 'ipc' ? ', shareable' : ''}, host or container:NAME|ID`,
+        hint:
+          kind === 'uts'
+            ? "accepted: host (the host's UTS namespace) or container:NAME|ID; without --uts the container has its own"
+            : `accepted: private (the default)${kind === 'ipc' ? ', shareable' : ''}, host or container:NAME|ID`,
       });
     }
-    modes[field] = mode;
-  }
-  if (options.uts !== undefined && options.uts !== '') {
-    if (options.uts !== 'host')
-      throw new InvalidArgumentError(`invalid --uts ${JSON.stringify(options.uts)}`, {
-        hint: "accepted: host (the host's UTS namespace); without --uts the container has its own",
-      });
-    // docker's rule: the host's namespace has the host's name.
-    if (options.hostname !== undefined)
+    // docker's rule (podman's for container: too): the name is the namespace's, not the container's.
+    if (kind === 'uts' && options.hostname !== undefined)
       throw new InvalidArgumentError('conflicting options: hostname and the UTS mode', {
-        hint: "--uts host keeps the host's hostname; leave out --hostname or --uts host",
+        hint:
+          mode === 'host'
+            ? "--uts host keeps the host's hostname; leave out --hostname or --uts host"
+            : `--uts ${mode} has that container's hostname; leave out --hostname or --uts`,
       });
-    modes.UTSMode = 'host';
+    // The host's /proc and mqueue belong to the host's user namespace: a container's user
+    // namespace could not mount them.
+    if (mode === 'host' && userns && kind !== 'uts')
+      throw new UnsupportedError(`--${kind} host cannot be combined with a user namespace`, {
+        hint: `leave out --userns/--uidmap, or give the container its own ${kind} namespace`,
+      });
+    modes[field] = mode;
   }
   return modes;
 }
@@ -71,7 +73,11 @@ function joinedContainer(mode: string | undefined): string | undefined {
   return mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
 }
 
-/** Stores the other container by id, as docker does, once it is known to exist. */
+/**
+ * Stores the other container by id, as docker does, once it is known to exist; a container in
+ * another's uts namespace has that one's hostname (its /etc/hostname and inspect say it), as
+ * podman's.
+ */
 export async function resolveSharedNamespaces(core: EngineCore, record: ContainerRecord): Promise<void> {
   for (const [kind, field] of KINDS) {
     const other = joinedContainer(record.HostConfig[field]);
@@ -79,15 +85,28 @@ export async function resolveSharedNamespaces(core: EngineCore, record: Containe
     const id = await core.containers.resolveId(other);
     if (id === record.Id) throw new ConflictError(`a container cannot join its own ${kind} namespace`);
     record.HostConfig[field] = `container:${id}`;
+    if (kind === 'uts') record.Config.Hostname = (await core.containers.load(id)).Config.Hostname;
   }
 }
+
+export interface JoinedNamespacePaths {
+  pidNamespacePath?: string;
+  ipcNamespacePath?: string;
+  utsNamespacePath?: string;
+}
+
+const PATH_FIELDS = {
+  pid: 'pidNamespacePath',
+  ipc: 'ipcNamespacePath',
+  uts: 'utsNamespacePath',
+} as const;
 
 /** The namespace files to join at start; the other container must be running. */
 export async function sharedNamespacePaths(
   core: EngineCore,
   record: ContainerRecord,
-): Promise<{ pidNamespacePath?: string; ipcNamespacePath?: string }> {
-  const paths: { pidNamespacePath?: string; ipcNamespacePath?: string } = {};
+): Promise<JoinedNamespacePaths> {
+  const paths: JoinedNamespacePaths = {};
   for (const [kind, field] of KINDS) {
     const id = joinedContainer(record.HostConfig[field]);
     if (id === undefined) continue;
@@ -115,9 +134,7 @@ export async function sharedNamespacePaths(
         },
       );
     }
-    const file = `/proc/${owner.InitProcess!.pid}/ns/${kind}`;
-    if (kind === 'pid') paths.pidNamespacePath = file;
-    else paths.ipcNamespacePath = file;
+    paths[PATH_FIELDS[kind]] = `/proc/${owner.InitProcess!.pid}/ns/${kind}`;
   }
   return paths;
 }

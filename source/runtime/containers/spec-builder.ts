@@ -42,6 +42,8 @@ export interface SpecInputs {
   /** --pid / --ipc container:X (a pod's infra): that container's namespaces, joined. */
   pidNamespacePath?: string;
   ipcNamespacePath?: string;
+  /** --uts container:X (a pod's infra): that container's, joined with the name it has. */
+  utsNamespacePath?: string;
   /** The host's device nodes for --privileged (read from /dev when not given). */
   hostDevices?: OciDevice[];
 }
@@ -195,7 +197,13 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
             ? { type: 'ipc' as const, path: inputs.ipcNamespacePath }
             : { type: 'ipc' as const },
         ]),
-    ...(hostUts ? [] : [{ type: 'uts' as const }]),
+    ...(hostUts
+      ? []
+      : [
+          inputs.utsNamespacePath
+            ? { type: 'uts' as const, path: inputs.utsNamespacePath }
+            : { type: 'uts' as const },
+        ]),
     { type: 'mount' },
     { type: 'cgroup' },
   ];
@@ -277,9 +285,10 @@ export function buildSpec(inputs: SpecInputs): OciSpec {
       oomScoreAdj: 0,
     },
     root: { path: inputs.rootfs, readonly: host.ReadonlyRootfs },
-    // The host's UTS namespace keeps the host's name: the spec sets none.
-    ...(hostUts ? {} : { hostname: config.Hostname }),
-    ...(config.Domainname ? { domainname: config.Domainname } : {}),
+    // The host's UTS namespace keeps the host's name, a joined one its owner's: the spec sets
+    // none (one set would be set again in the joined namespace, renaming it for its owner).
+    ...(hostUts || inputs.utsNamespacePath ? {} : { hostname: config.Hostname }),
+    ...(config.Domainname && !inputs.utsNamespacePath ? { domainname: config.Domainname } : {}),
     mounts,
     annotations: { 'org.gantry.container.name': record.Name },
     linux: {

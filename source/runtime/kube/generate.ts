@@ -395,8 +395,10 @@ export function generateManifest(input: GenerateInput): GenerateResult {
     ...hostNamespacesOf(input, notes),
   };
   const hostname = input.portOwner?.Config.Hostname;
-  // play names the host after the pod unless the manifest gave another name.
-  if (hostname && hostname !== input.podName) spec.hostname = hostname;
+  // play names the host after the pod unless the manifest gave another name; a pod in the host's
+  // uts namespace (hostNetwork) has the host's name, which play gives it again.
+  if (hostname && hostname !== input.podName && input.portOwner?.HostConfig.UTSMode !== 'host')
+    spec.hostname = hostname;
   if (input.shareProcessNamespace) spec.shareProcessNamespace = true;
   if (volumes.volumes.length > 0) spec.volumes = volumes.volumes;
   const name = dnsLabel(input.podName, 'pod');

@@ -33,7 +33,8 @@ export interface MemberPlan {
 
 export interface PodPlan {
   name: string;
-  hostname: string;
+  /** The pod's (its uts namespace's) name; none with hostNetwork, where it is the host's. */
+  hostname?: string;
   shareProcessNamespace: boolean;
   /** spec.hostNetwork: the infra container (so the pod) is in the host's network namespace. */
   hostNetwork: boolean;
@@ -381,9 +382,14 @@ function podSpecPlan(
       "cannot be combined with hostPID: the pod's containers are in the host's pid namespace already",
       'leave out one of hostPID and shareProcessNamespace',
     );
+  // podman's rule: with hostNetwork the pod is in the host's uts namespace too, with its name.
+  if (spec.hostNetwork === true && spec.hostname !== undefined)
+    warnings.push(`${where}.spec.hostname is ignored: with hostNetwork the pod has the host's name`);
   return {
     name,
-    hostname: spec.hostname !== undefined ? String(spec.hostname) : name,
+    ...(spec.hostNetwork === true
+      ? {}
+      : { hostname: spec.hostname !== undefined ? String(spec.hostname) : name }),
     shareProcessNamespace: spec.shareProcessNamespace === true,
     hostNetwork: spec.hostNetwork === true,
     hostPID,

@@ -1,8 +1,9 @@
 /**
  * `kube play` and `kube down`, and the pod operations they share with `gantry pod`: a pod is an
- * infra container running gantry-pause, holding the network and ipc namespaces (and the pid one
- * with shareProcessNamespace) that the pod's containers join; with hostPID, hostIPC (and
- * hostNetwork) it and they stay in the host's. Membership is in the containers' labels
+ * infra container running gantry-pause, holding the network, ipc and uts namespaces (and the pid
+ * one with shareProcessNamespace) that the pod's containers join, as podman's kube play shares
+ * them; with hostPID, hostIPC (and hostNetwork, which brings the host's uts namespace) it and
+ * they stay in the host's. Membership is in the containers' labels
  * (labels.ts). A play is all or nothing: one that fails removes what it made before it reports the
  * failure, and one that is killed (kill -9, at any point) has a journal entry per pod
  * (../journal.ts) by which the next gantry command of any kind removes every container carrying
@@ -78,7 +79,7 @@ async function createPod(
     name: `${plan.name}-infra`,
     entrypointArgs: PAUSE_COMMAND,
     command: [],
-    hostname: plan.hostname,
+    ...(plan.hostname !== undefined ? { hostname: plan.hostname } : {}),
     labels: {
       ...podLabels,
       [INFRA_LABEL]: 'true',
@@ -94,6 +95,8 @@ async function createPod(
     // host's too.
     ...(plan.hostPID ? { pid: 'host' } : {}),
     ...(plan.hostIPC ? { ipc: 'host' } : {}),
+    // podman's: a pod in the host's network is in the host's uts namespace, with its name.
+    ...(plan.hostNetwork ? { uts: 'host' } : {}),
     ...(plan.publish.length > 0 ? { publish: plan.publish } : {}),
     restart: 'no',
   });
@@ -115,6 +118,8 @@ async function createPod(
       // The host's namespaces directly, as podman does, rather than through the infra
       // container's: --ipc host also binds the host's /dev/shm, which joining would not.
       ipc: plan.hostIPC ? 'host' : `container:${infra.Id}`,
+      // The pod's name is its uts namespace's, as in podman (and Kubernetes).
+      uts: plan.hostNetwork ? 'host' : `container:${infra.Id}`,
       ...(plan.hostPID
         ? { pid: 'host' }
         : plan.shareProcessNamespace

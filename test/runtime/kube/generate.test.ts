@@ -1,7 +1,8 @@
 /**
  * `kube generate`'s pod-level namespace fields, from records (no engine): a played pod's
  * hostNetwork, hostPID and hostIPC are its infra container's; containers of no pod are in one of
- * the host's namespaces when all of them are, and one alone there is noted, never dropped silently.
+ * the host's namespaces when all of them are, and one alone there is noted, never dropped silently;
+ * the pod's hostname, but not the host's.
  */
 import { describe, expect, it } from 'vitest';
 import type { ContainerRecord, HostConfig } from '../../../source/runtime/containers/record.js';
@@ -24,8 +25,8 @@ function generate(members: ContainerRecord[], portOwner?: ContainerRecord) {
     hostPathType: () => undefined,
   };
   const { manifest, notes } = generateManifest(input);
-  const { hostNetwork, hostPID, hostIPC } = (manifest as KubePod).spec;
-  return { fields: { hostNetwork, hostPID, hostIPC }, notes };
+  const { hostNetwork, hostPID, hostIPC, hostname } = (manifest as KubePod).spec;
+  return { fields: { hostNetwork, hostPID, hostIPC }, hostname, notes };
 }
 
 describe('kube generate: the host namespaces of a pod', () => {
@@ -65,5 +66,18 @@ describe('kube generate: the host namespaces of a pod', () => {
       hostPID: undefined,
       hostIPC: undefined,
     });
+  });
+
+  it("writes the pod's own hostname, never the host's that a hostNetwork pod's uts namespace has", () => {
+    const infra = record('box-pod-infra', { NetworkMode: 'host', UTSMode: 'host' });
+    infra.Config.Hostname = 'the-host';
+    const member = record('box-pod-box', { NetworkMode: `container:${infra.Id}`, UTSMode: 'host' });
+    expect(generate([member], infra)).toMatchObject({ fields: { hostNetwork: true }, hostname: undefined });
+    const own = record('box-pod-infra');
+    own.Config.Hostname = 'named';
+    const joined = record('box-pod-box', { UTSMode: `container:${own.Id}` });
+    expect(generate([joined], own).hostname).toBe('named');
+    own.Config.Hostname = 'box-pod';
+    expect(generate([joined], own).hostname).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `kube play` / `kube down` on the real kernel, in the suite's own network namespace: a pod's
- * containers share the infra container's network and ipc namespaces (and its pid namespace with
- * shareProcessNamespace) and talk over localhost, or with hostPID/hostIPC all are in the host's;
+ * containers share the infra container's network, ipc and uts namespaces (and its pid namespace
+ * with shareProcessNamespace) and talk over localhost, or with hostPID/hostIPC (hostNetwork: the
+ * uts namespace too) all are in the host's;
  * generate -> play -> generate gives the same manifest (host namespaces and volumes too); a play
  * that fails half-way and `kube down` leave no container behind.
  */
@@ -92,12 +93,40 @@ describeUnless(needsRoot(), 'kube play', () => {
       'the client to fetch the page over localhost',
     );
     expect(got).toBe('hello over localhost\n');
-    // One network, ipc and pid namespace for the pod: the infra container's.
-    for (const kind of ['net', 'ipc', 'pid']) {
+    // One network, ipc, pid and uts namespace for the pod: the infra container's.
+    for (const kind of ['net', 'ipc', 'pid', 'uts']) {
       const infra = await namespaceOf(engine, 'duo-infra', kind);
       expect(await namespaceOf(engine, 'duo-server', kind)).toBe(infra);
       expect(await namespaceOf(engine, 'duo-client', kind)).toBe(infra);
     }
+    // The kernel's name of that uts namespace is the pod's (podman names a pod's host after it),
+    // and /etc/hostname says the same; a container of no pod has a namespace and name of its own.
+    for (const member of ['duo-server', 'duo-client']) {
+      const named = await engine.gantry(['exec', member, 'sh', '-c', 'hostname; cat /etc/hostname']);
+      expect(named.stdout, named.stderr).toBe('duo\nduo\n');
+    }
+    const loner = await engine.gantry([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--name',
+      'loner',
+      'demo',
+      'sleep',
+      '600',
+    ]);
+    expect(loner.exitCode, loner.stderr).toBe(0);
+    expect(await namespaceOf(engine, 'loner', 'uts')).not.toBe(await namespaceOf(engine, 'duo-infra', 'uts'));
+    const lonerName = await engine.gantry(['exec', 'loner', 'hostname']);
+    expect(lonerName.stdout.trim()).toBe(loner.stdout.trim().slice(0, 12));
+    expect((await engine.gantry(['rm', '-f', 'loner'])).exitCode).toBe(0);
+    const [pod] = JSON.parse((await engine.gantry(['pod', 'inspect', 'duo'])).stdout) as unknown[];
+    expect(pod).toMatchObject({
+      Hostname: 'duo',
+      SharedNamespaces: ['ipc', 'net', 'pid', 'uts'],
+      InfraConfig: { HostNetwork: false, pid_ns: 'private', uts_ns: 'private' },
+    });
     // The pause process is pid 1 of the shared pid namespace; the others see each other.
     const ps = await engine.gantry(['exec', 'duo-client', 'ps', '-o', 'pid,args']);
     expect(ps.stdout).toMatch(/^\s*1\s+\/pause$/m);
@@ -213,11 +242,11 @@ describeUnless(needsRoot(), 'kube play', () => {
       // Its network namespace is still the pod's (the infra container's), not the host's.
       expect(lines[2]).toBe(await namespaceOf(engine, 'hp-pod-infra', 'net'));
       expect(lines.slice(3, 5)).toEqual(['sees-test-process', 'from the host']);
-      // As podman shows such a pod: it still shares its ipc and net namespaces (the ipc one is
-      // the host's), not pid (no shareProcessNamespace); the infra container's pid is the host's.
+      // As podman shows such a pod: it still shares its ipc, net and uts namespaces (the ipc one
+      // is the host's), not pid (no shareProcessNamespace); the infra container's pid is the host's.
       const [pod] = JSON.parse((await engine.gantry(['pod', 'inspect', 'hp-pod'])).stdout) as unknown[];
       expect(pod).toMatchObject({
-        SharedNamespaces: ['ipc', 'net'],
+        SharedNamespaces: ['ipc', 'net', 'uts'],
         InfraConfig: { HostNetwork: false, pid_ns: 'host', uts_ns: 'private' },
       });
     } finally {
@@ -331,6 +360,7 @@ describeUnless(needsRoot(), 'kube play', () => {
         'metadata: {name: host}',
         'spec:',
         '  hostNetwork: true',
+        '  hostname: ignored',
         '  nodeSelector: {disk: ssd}',
         '  containers:',
         '    - name: well',
@@ -351,10 +381,17 @@ describeUnless(needsRoot(), 'kube play', () => {
     // The suite's network namespace is this engine's host network.
     const hostNet = `net:[${fs.statSync(`/run/netns/${engine.netns}`).ino}]`;
     expect(await namespaceOf(engine, 'host-well', 'net')).toBe(hostNet);
+    // podman's kube play: hostNetwork brings the host's uts namespace, and its name, to the pod.
+    for (const name of ['host-infra', 'host-well', 'host-ill'])
+      expect(await namespaceOf(engine, name, 'uts')).toBe(hostNamespace('uts'));
+    const named = await engine.gantry(['exec', 'host-well', 'sh', '-c', 'hostname; cat /etc/hostname']);
+    expect(named.stdout, named.stderr).toBe(`${os.hostname()}\n${os.hostname()}\n`);
+    expect(played.stderr).toContain("spec.hostname is ignored: with hostNetwork the pod has the host's name");
     const [pod] = JSON.parse((await engine.gantry(['pod', 'inspect', 'host'])).stdout) as unknown[];
     expect(pod).toMatchObject({
-      SharedNamespaces: ['ipc', 'net'],
-      InfraConfig: { HostNetwork: true, pid_ns: 'private' },
+      Hostname: os.hostname(),
+      SharedNamespaces: ['ipc', 'net', 'uts'],
+      InfraConfig: { HostNetwork: true, pid_ns: 'private', uts_ns: 'host' },
     });
     const health = (name: string) => inspectField(engine, name, '{{.State.Health.Status}}');
     await waitFor(async () => (await health('host-well')) === 'healthy', 120_000, 'the probe to pass');
@@ -363,6 +400,8 @@ describeUnless(needsRoot(), 'kube play', () => {
     const generated = await engine.gantry(['kube', 'generate', 'host']);
     expect(generated.exitCode, generated.stderr).toBe(0);
     expect(parse(generated.stdout)).toMatchObject({ spec: { hostNetwork: true } });
+    // The host's name is not the pod's to give: play gives it again from hostNetwork.
+    expect(parse(generated.stdout)).not.toHaveProperty('spec.hostname');
     expect((await engine.gantry(['kube', 'down', file])).exitCode).toBe(0);
     expect(await names(engine)).toEqual([]);
   }, 600_000);

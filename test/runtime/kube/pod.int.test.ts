@@ -86,7 +86,7 @@ describeUnless(needsRoot(), 'gantry pod', () => {
       Id: podId,
       State: 'Running',
       InfraConfig: { HostNetwork: false, pid_ns: 'private', uts_ns: 'private' },
-      SharedNamespaces: ['ipc', 'net'],
+      SharedNamespaces: ['ipc', 'net', 'uts'],
       NumContainers: 3,
     });
     const infraId = (await engine.gantry(['inspect', '-f', '{{.Id}}', 'shop-pod-infra'])).stdout.trim();
