@@ -337,8 +337,9 @@ export class Engine implements EngineCore {
       return (await this.refresh(record)) ?? record;
     }
     // As docker's kill with SIGKILL: it returns once the container has stopped, so a `ps` after
-    // it sees the end (up to 10 s; a stopped monitor or a process stuck in D is not waited out).
-    if (number === 9 && (await waitForExit(this, record, 10_000, () => endWillNotBeRecorded(record))))
+    // it sees the end (up to 30 s: the monitor fsyncs the exit record, which a busy disk can hold
+    // up for seconds; a stopped monitor or a process stuck in D is not waited out).
+    if (number === 9 && (await waitForExit(this, record, 30_000, () => endWillNotBeRecorded(record))))
       return (await this.refresh(record, { waitForLock: true })) ?? record;
     return record;
   }
@@ -366,7 +367,8 @@ export class Engine implements EngineCore {
       if (!(await waitForExit(this, record, timeout * 1000, hopeless))) {
         appendContainerEvent(this.containers.dir(record.Id), 'kill', '9');
         signalIdentity(record.InitProcess, 9);
-        ended = await waitForExit(this, record, 10_000, hopeless);
+        // As long as kill's wait: the monitor's fsync of the exit record on a busy disk.
+        ended = await waitForExit(this, record, 30_000, hopeless);
       }
     }
     // Whether it ended is the monitor's to say (an exit status, or gone), not the record's: an
