@@ -271,9 +271,26 @@ describeUnless(needsRoot(), 'container lifecycle', () => {
         for (const run of runs) expect(run.exitCode, run.stderr).toBe(0);
         expect(cgroupDirectories(top)).toEqual([]);
       }
-      const detached = await engine.gantry(['run', '-d', '--rm', 'demo', 'sleep', '0.3'], { env });
+      // Held at a gate until its cgroup has been seen: a timed run could end, and its parent go,
+      // before a loaded machine gets to the look.
+      const gate = fs.mkdtempSync(path.join(engine.root, 'gate-'));
+      const detached = await engine.gantry(
+        [
+          'run',
+          '-d',
+          '--rm',
+          '-v',
+          `${gate}:/gate`,
+          'demo',
+          'sh',
+          '-c',
+          'until [ -e /gate/go ]; do sleep 0.05; done',
+        ],
+        { env },
+      );
       expect(detached.exitCode, detached.stderr).toBe(0);
       expect(cgroupDirectories(`${top}/nested`).length).toBeGreaterThan(0);
+      fs.writeFileSync(path.join(gate, 'go'), '');
       await waitFor(() => cgroupDirectories(top).length === 0, 60_000, "the monitor's cleanup of the parent");
     } finally {
       // Only after the assertions: whatever gantry left of this test's own parent goes.
