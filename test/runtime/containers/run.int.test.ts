@@ -540,7 +540,8 @@ describeUnless(needsRoot(), 'gantry run', () => {
       },
     );
     expect(run.stdout.trim()).toBe('45 123');
-    const id = (await engine.gantry(['run', '-d', 'demo', 'sleep', '30'])).stdout.trim();
+    // Outlasts five execs, each a node start or two, on a loaded machine.
+    const id = (await engine.gantry(['run', '-d', 'demo', 'sleep', '600'])).stdout.trim();
     // Several times: the size must be on the pty before the process runs, not set a moment later.
     const sizes: string[] = [];
     for (let i = 0; i < 5; i += 1) {
