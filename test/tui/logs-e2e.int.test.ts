@@ -43,11 +43,11 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'gantry TUI Logs pane on a h
       rows: 30,
       label: 'test-tui-logs',
     });
-    await tui.waitFor(/chatty/, 20_000, 'the container in the table');
+    await tui.waitFor(/chatty/, 60_000, 'the container in the table');
     tui.send('5');
-    await tui.waitFor('line 1999999 of a huge log', 20_000, 'the last line of the log');
+    await tui.waitFor('line 1999999 of a huge log', 60_000, 'the last line of the log');
     tui.send('q');
-    const screen = await tui.waitFor('GANTRY_EXIT=', 20_000, 'gantry to exit');
+    const screen = await tui.waitFor('GANTRY_EXIT=', 60_000, 'gantry to exit');
     expect(screen).toContain('GANTRY_EXIT=0');
     // The shell that ran gantry has reaped it: its counters now include everything gantry read
     // (its own code, the state, and of the log only the end).

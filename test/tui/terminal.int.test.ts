@@ -102,10 +102,10 @@ describeUnless([needsRoot(), needsCommand('tmux')], 'the TUI and its terminal (t
     const pid = await tui.commandPid();
     expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('gantry');
     process.kill(pid, 'SIGINT');
-    const screen = await tui.waitFor('GANTRY_EXIT=', 20_000, 'gantry to exit');
+    const screen = await tui.waitFor('GANTRY_EXIT=', 60_000, 'gantry to exit');
     expect(screen).toContain('GANTRY_EXIT=130');
     expect(tui.alternateOn()).toBe(false);
     // The process is gone, not just hidden.
-    await waitFor(() => !fs.existsSync(`/proc/${pid}/cmdline`) || undefined, 10_000, 'the TUI to end');
+    await waitFor(() => !fs.existsSync(`/proc/${pid}/cmdline`) || undefined, 60_000, 'the TUI to end');
   });
 });

@@ -41,7 +41,7 @@ async function removeTree(dir: string): Promise<void> {
         () => true,
         () => undefined,
       ),
-    10_000,
+    60_000,
     `rmdir ${dir}`,
   );
 }

@@ -154,7 +154,7 @@ describeUnless(needsRoot(), 'damaged container state', () => {
     const container = await runDetached('stopped-monitor');
     process.kill(container.monitor, 'SIGSTOP');
     try {
-      await waitFor(() => processState(container.monitor) === 'T', 5000, 'the monitor to stop');
+      await waitFor(() => processState(container.monitor) === 'T', 60_000, 'the monitor to stop');
       const stop = await engine.gantry(['stop', '-t', '1', 'stopped-monitor']);
       expect(stop.exitCode).toBe(1);
       expect(stop.stderr).toContain(`its monitor (pid ${container.monitor}) is stopped`);

@@ -34,7 +34,7 @@ async function fetchFromHost(engine: TestEngine, url: string): Promise<string> {
       const result = await engine.inNetns('wget', ['-qO-', '-T', '5', url]);
       return result.exitCode === 0 ? result.stdout : undefined;
     },
-    20_000,
+    60_000,
     `${url} to answer`,
   );
 }
@@ -146,7 +146,7 @@ describeUnless([needsRoot(), needsCommand('nft', 'nftables')], 'bridge networks'
           ]);
           return result.exitCode === 0 ? result.stdout : undefined;
         },
-        20_000,
+        60_000,
         `${from} to fetch from ${to}`,
       );
     expect(await fetch('one', 'two')).toBe('served from the container\n');

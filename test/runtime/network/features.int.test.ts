@@ -38,7 +38,7 @@ async function untilSucceeds(engine: TestEngine, args: string[], what: string): 
       const result = await engine.gantry(args);
       return result.exitCode === 0 ? result.stdout : undefined;
     },
-    20_000,
+    60_000,
     what,
   );
 }
@@ -49,7 +49,7 @@ async function fetchFromHost(engine: TestEngine, url: string): Promise<string> {
       const result = await engine.inNetns('wget', ['-qO-', '-T', '5', url]);
       return result.exitCode === 0 ? result.stdout : undefined;
     },
-    20_000,
+    60_000,
     `${url} to answer`,
   );
 }
@@ -84,7 +84,7 @@ describeUnless(
         },
       );
       try {
-        await waitFor(() => listening(engine, 18201), 10_000, 'the host process to listen');
+        await waitFor(() => listening(engine, 18201), 60_000, 'the host process to listen');
         const refused = await engine.gantry(['run', '-d', '--name', 'late', '-p', '18201:80', ...serve]);
         expect(refused.exitCode).toBe(125);
         expect(refused.stderr).toContain('publish port 0.0.0.0:18201/tcp: EADDRINUSE');
@@ -332,7 +332,7 @@ describeUnless(
           (await engine.gantry(['ps', '-a', '--format', '{{.Names}} {{.State}}'])).stdout.includes(
             'orphan exited',
           ),
-        20_000,
+        60_000,
         'the container to be seen exited',
       );
       expect(leases(engine)).toEqual({});

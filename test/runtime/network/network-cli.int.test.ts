@@ -22,7 +22,7 @@ async function fetchFromHost(engine: TestEngine, url: string): Promise<string> {
       const result = await engine.inNetns('wget', ['-qO-', '-T', '5', url]);
       return result.exitCode === 0 ? result.stdout : undefined;
     },
-    20_000,
+    60_000,
     `${url} to answer`,
   );
 }
@@ -203,7 +203,7 @@ describeUnless([needsRoot(), needsCommand('nft', 'nftables')], 'network commands
             ]);
             return result.exitCode === 0 ? result.stdout : undefined;
           },
-          20_000,
+          60_000,
           `inner to reach ${target}`,
         ),
       ).toBe('fixed\n');
