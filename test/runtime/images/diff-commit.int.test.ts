@@ -88,7 +88,7 @@ describeUnless(needsRoot(), 'gantry diff and commit', () => {
       'demo',
       'sh',
       '-c',
-      'echo hello > /greeting; rm /etc/group; mkdir /data; exec sleep 60',
+      'echo hello > /greeting; rm /etc/group; mkdir /data; exec sleep 600',
     ]);
     await waitFor(
       async () => ((await engine.gantry(['diff', 'live'])).stdout.includes('A /greeting') ? true : undefined),
@@ -133,7 +133,7 @@ describeUnless(needsRoot(), 'gantry diff and commit', () => {
     >;
     expect(history[0]).toMatchObject({
       Comment: 'add greeting',
-      CreatedBy: 'sh -c echo hello > /greeting; rm /etc/group; mkdir /data; exec sleep 60',
+      CreatedBy: 'sh -c echo hello > /greeting; rm /etc/group; mkdir /data; exec sleep 600',
       EmptyLayer: false,
     });
     // A container of the new image has no changes of its own.
