@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { engineForSuite } from '../../support/engine.js';
+import { engineForSuite, waitFor } from '../../support/engine.js';
 import { cgroupFile, collectEvents, inspect, runDetached, skipUnlessV1Root } from './support.js';
 import { describeUnless } from '../../support/skip.js';
 
@@ -80,13 +80,11 @@ describeUnless(skipUnlessV1Root, 'gantry update', () => {
       '-c',
       'head -c 48m /dev/zero > /dev/shm/fill && echo filled && sleep 300',
     ]);
-    for (
-      let attempt = 0;
-      attempt < 100 && !(await engine.gantry(['logs', 'full'])).stdout.includes('filled');
-      attempt++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      async () => (await engine.gantry(['logs', 'full'])).stdout.includes('filled') || undefined,
+      60_000,
+      'the 48 MiB in /dev/shm',
+    );
     const before = await inspect(engine, 'full');
     const refused = await engine.gantry(['update', '--memory', '16m', '--memory-swap', '32m', 'full']);
     expect(refused.exitCode).toBe(1);
