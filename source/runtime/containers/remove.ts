@@ -47,7 +47,8 @@ export async function removeContainer(
     await reconciler.thawQuietly(record);
     if (record.InitProcess) signalIdentity(record.InitProcess, 9);
     if (monitor && isStopped(monitor)) signalIdentity(monitor, 9);
-    if (!(await waitForExit(core, record, 10_000)) && monitor) {
+    // As long as kill's wait: the monitor fsyncs the exit record, which a busy disk can hold up.
+    if (!(await waitForExit(core, record, 30_000)) && monitor) {
       signalIdentity(monitor, 9);
       await waitForExit(core, record, 5_000);
     }
