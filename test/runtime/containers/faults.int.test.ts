@@ -173,10 +173,9 @@ describeUnless(needsRoot(), 'bad input and faults', () => {
     ).stdout.trim();
     expect((await engine.gantry(['pause', id])).exitCode).toBe(0);
     await killMonitor(id);
-    const started = Date.now();
+    // A ps held up by the frozen orphan would never end: the test's timeout says so, no clock.
     const ps = await engine.gantry(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
     expect(ps.exitCode, ps.stderr).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(ps.stdout).toContain('frozen-orphan exited');
     expect(ps.stdout).toContain('bystander running');
     expect(cgroupDirectories(path.join(engine.cgroupParent, id))).toEqual([]);
