@@ -111,6 +111,12 @@ function damagedSpecError(record: ContainerRecord, file: string, cause: unknown)
   );
 }
 
+/**
+ * How long kill, stop and rm -f wait after SIGKILL for the monitor to record the end: it fsyncs
+ * the exit record, which a busy disk can hold up for seconds.
+ */
+export const KILLED_EXIT_WAIT_MS = 30_000;
+
 /** Waits until the container's current run has ended; returns false on timeout. */
 export async function waitForExit(
   core: EngineCore,

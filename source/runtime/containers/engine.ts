@@ -23,7 +23,14 @@ import { securePermissions } from '../state-permissions.js';
 import { parseSignal } from '../signals.js';
 import { Journal, type JournalEntry } from '../journal.js';
 import { trace } from '../trace.js';
-import { containerFile, FILES, readExitStatus, waitForExit, type EngineCore } from './core.js';
+import {
+  containerFile,
+  FILES,
+  KILLED_EXIT_WAIT_MS,
+  readExitStatus,
+  waitForExit,
+  type EngineCore,
+} from './core.js';
 import { buildRecord, makeContainerDirectory, type CreateOptions } from './create.js';
 import { appendContainerEvent, watchContainerEvents, type EngineEvent, type EventOptions } from './events.js';
 import { execInContainer, type ExecOptions } from './exec.js';
@@ -337,9 +344,11 @@ export class Engine implements EngineCore {
       return (await this.refresh(record)) ?? record;
     }
     // As docker's kill with SIGKILL: it returns once the container has stopped, so a `ps` after
-    // it sees the end (up to 30 s: the monitor fsyncs the exit record, which a busy disk can hold
-    // up for seconds; a stopped monitor or a process stuck in D is not waited out).
-    if (number === 9 && (await waitForExit(this, record, 30_000, () => endWillNotBeRecorded(record))))
+    // it sees the end (a stopped monitor or a process stuck in D is not waited out).
+    if (
+      number === 9 &&
+      (await waitForExit(this, record, KILLED_EXIT_WAIT_MS, () => endWillNotBeRecorded(record)))
+    )
       return (await this.refresh(record, { waitForLock: true })) ?? record;
     return record;
   }
@@ -367,8 +376,7 @@ export class Engine implements EngineCore {
       if (!(await waitForExit(this, record, timeout * 1000, hopeless))) {
         appendContainerEvent(this.containers.dir(record.Id), 'kill', '9');
         signalIdentity(record.InitProcess, 9);
-        // As long as kill's wait: the monitor's fsync of the exit record on a busy disk.
-        ended = await waitForExit(this, record, 30_000, hopeless);
+        ended = await waitForExit(this, record, KILLED_EXIT_WAIT_MS, hopeless);
       }
     }
     // Whether it ended is the monitor's to say (an exit status, or gone), not the record's: an

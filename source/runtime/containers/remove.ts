@@ -6,7 +6,7 @@
  */
 import { ConflictError, NotFoundError } from '../errors.js';
 import { trace } from '../trace.js';
-import { waitForExit, type EngineCore } from './core.js';
+import { KILLED_EXIT_WAIT_MS, waitForExit, type EngineCore } from './core.js';
 import { isAlive, signalIdentity } from './process-identity.js';
 import type { Reconciler } from './reconcile.js';
 import type { ContainerRecord } from './record.js';
@@ -47,8 +47,7 @@ export async function removeContainer(
     await reconciler.thawQuietly(record);
     if (record.InitProcess) signalIdentity(record.InitProcess, 9);
     if (monitor && isStopped(monitor)) signalIdentity(monitor, 9);
-    // As long as kill's wait: the monitor fsyncs the exit record, which a busy disk can hold up.
-    if (!(await waitForExit(core, record, 30_000)) && monitor) {
+    if (!(await waitForExit(core, record, KILLED_EXIT_WAIT_MS)) && monitor) {
       signalIdentity(monitor, 9);
       await waitForExit(core, record, 5_000);
     }
